@@ -1,0 +1,346 @@
+/*
+ * main.c - the tlswhy command line.
+ *
+ *   tlswhy -r FILE [-r FILE ...] [options] [BPF expression]
+ *   tlswhy rules list | rules check FILE | rules show ID
+ *
+ * Start-up code only: this is the one place that may exit. Exit status is
+ * 0 when no failed handshake was diagnosed, 1 when at least one was, 2 for
+ * usage or input errors (unreadable or corrupt capture, bad filter, bad
+ * rule file).
+ */
+#include "capture/cap.h"
+#include "dissect/flow.h"
+#include "dissect/tls.h"
+#include "dissect/x509.h"
+#include "report/report.h"
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TLSWHY_VERSION "0.1.0"
+#define MAX_INPUTS 256
+#define MAX_RULE_FILES 64
+#define HINTS 4096    /* servers remembered for the leaf-certificate hint */
+
+static void usage(FILE *f)
+{
+	fputs("usage: tlswhy -r FILE [-r FILE ...] [options] [BPF expression]\n"
+	      "       tlswhy rules list | rules check FILE | rules show ID\n"
+	      "\n"
+	      "Reads packet captures (pcap or pcapng; '-' is standard input) and tells, for every\n"
+	      "TLS handshake, what each side offered and answered, where it broke, who broke it,\n"
+	      "and why, with the evidence and the fixes.\n"
+	      "\n"
+	      "  -r FILE               read a capture (repeatable, read in order)\n"
+	      "  -F, --format FMT      text (default) or json\n"
+	      "  -o FILE               write the report to FILE instead of standard output\n"
+	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
+	      "      --all             report every TCP connection, not only TLS ones and failures\n"
+	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
+	      "      --max-flows N     flows tracked at once (default 262144)\n"
+	      "      --max-segments N  out-of-order segments queued per direction (default 256)\n"
+	      "      --max-buffer N    out-of-order bytes queued per direction (default 1048576)\n"
+	      "      --max-handshake N largest handshake message decoded, bytes (default 262144)\n"
+	      "      --idle-timeout S  retire a silent flow after S seconds of capture time (default 300)\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         the version\n"
+	      "\n"
+	      "Exit status: 0 no failed handshake, 1 at least one failed handshake diagnosed,\n"
+	      "2 usage or input error.\n",
+	      f);
+}
+
+struct hint {
+	struct hs_addr srv;
+	const struct x509_facts *leaf;
+};
+
+struct app {
+	struct rule_set *rules;
+	struct rpt rpt;
+	struct cap_run run;
+	int failed;
+	struct hint hints[HINTS];
+};
+
+static uint32_t hint_slot(const struct hs_addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+	for (i = 0; i < 16; i++)
+		h = (h ^ a->addr[i]) * 16777619u;
+	h = (h ^ a->port) * 16777619u;
+	return h % HINTS;
+}
+
+static int addr_eq(const struct hs_addr *x, const struct hs_addr *y)
+{
+	return x->family == y->family && x->port == y->port && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+/* Remembers the leaf a server presented; returns one seen before, if any. */
+static const struct x509_facts *hint_for(struct app *app, const struct hs_record *r)
+{
+	struct hint *h = &app->hints[hint_slot(&r->srv)];
+	const struct x509_facts *leaf = r->server_chain.n ? r->server_chain.c[0].x : NULL;
+	if (leaf && !leaf->malformed) {
+		if (!h->leaf || !addr_eq(&h->srv, &r->srv) || h->leaf != leaf) {
+			if (h->leaf)
+				x509_put(h->leaf);
+			h->srv = r->srv;
+			h->leaf = x509_ref(leaf);
+		}
+		return leaf;
+	}
+	return (h->leaf && addr_eq(&h->srv, &r->srv)) ? h->leaf : NULL;
+}
+
+static void release_certs(struct hs_record *r)
+{
+	uint16_t i;
+	for (i = 0; i < r->server_chain.n; i++)
+		x509_put(r->server_chain.c[i].x);
+	for (i = 0; i < r->client_chain.n; i++)
+		x509_put(r->client_chain.c[i].x);
+}
+
+static void on_record(struct hs_record *r, void *arg)
+{
+	struct app *app = arg;
+	struct rule_findings *f = NULL;
+	if (rpt_wanted(&app->rpt, r)) {
+		struct rule_ctx ctx;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.capture_end_us = app->run.last_ts_us;
+		ctx.server_leaf_hint = hint_for(app, r);
+		f = rule_eval(app->rules, r, &ctx);
+		if (f && rule_findings_failed(f))
+			app->failed = 1;
+		rpt_conn(&app->rpt, r, f);
+		rule_findings_free(f);
+	} else {
+		app->rpt.n.untracked++;
+	}
+	release_certs(r);
+	record_free(r);
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > 0xffffffffull) {
+		fprintf(stderr, "tlswhy: %s needs a whole number >= %u, not '%s'\n", opt, min, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE };
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	static struct cap_input inputs[MAX_INPUTS];
+	const char *rule_files[MAX_RULE_FILES];
+	int nin = 0, nrules = 0, i, c, color = -1;
+	const char *outpath = NULL;
+	char *filter = NULL;
+	char err[1024];
+	struct flow_limits lim;
+	FILE *out = stdout;
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "color", required_argument, NULL, O_COLOR },
+		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
+		{ "max-segments", required_argument, NULL, O_MAXSEG },
+		{ "max-buffer", required_argument, NULL, O_MAXBUF },
+		{ "max-handshake", required_argument, NULL, O_MAXHS },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
+		return rule_cli(argc - 1, argv + 1);
+
+	flow_limits_default(&lim);
+	app.rpt.fmt = RPT_TEXT;
+	while ((c = getopt_long(argc, argv, "+r:F:o:hV", longopts, NULL)) != -1) {
+		uint32_t v;
+		switch (c) {
+		case 'r':
+			if (nin >= MAX_INPUTS) {
+				fprintf(stderr, "tlswhy: at most %d -r files\n", MAX_INPUTS);
+				return 2;
+			}
+			inputs[nin++].path = optarg;
+			break;
+		case 'F':
+			if (strcmp(optarg, "text") == 0)
+				app.rpt.fmt = RPT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				app.rpt.fmt = RPT_JSON;
+			else {
+				fprintf(stderr, "tlswhy: unknown format '%s' (text or json)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case O_RULES:
+			if (nrules >= MAX_RULE_FILES) {
+				fprintf(stderr, "tlswhy: at most %d --rules files\n", MAX_RULE_FILES);
+				return 2;
+			}
+			rule_files[nrules++] = optarg;
+			break;
+		case O_ALL:
+			app.rpt.all = 1;
+			break;
+		case O_COLOR:
+			if (strcmp(optarg, "auto") == 0)
+				color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				color = 0;
+			else {
+				fprintf(stderr, "tlswhy: --color takes auto, always or never\n");
+				return 2;
+			}
+			break;
+		case O_MAXFLOWS:
+			if (parse_u32("--max-flows", optarg, 1, &lim.max_flows))
+				return 2;
+			break;
+		case O_MAXSEG:
+			if (parse_u32("--max-segments", optarg, 0, &lim.max_segments))
+				return 2;
+			break;
+		case O_MAXBUF:
+			if (parse_u32("--max-buffer", optarg, 0, &lim.max_bytes))
+				return 2;
+			break;
+		case O_MAXHS:
+			if (parse_u32("--max-handshake", optarg, 64, &tls_limits.max_handshake))
+				return 2;
+			if (tls_limits.max_handshake > (1u << 24)) {
+				fprintf(stderr, "tlswhy: --max-handshake is at most 16777216\n");
+				return 2;
+			}
+			break;
+		case O_IDLE:
+			if (parse_u32("--idle-timeout", optarg, 1, &v))
+				return 2;
+			lim.idle_us = (int64_t)v * 1000000;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tlswhy %s\n", TLSWHY_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (nin == 0) {
+		fprintf(stderr, "tlswhy: no capture given (-r FILE); live capture is not built yet\n");
+		usage(stderr);
+		return 2;
+	}
+	/* the rest of the line is the BPF filter, as with tcpdump */
+	if (optind < argc) {
+		size_t len = 1;
+		for (i = optind; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		filter = calloc(1, len);
+		if (!filter)
+			return 2;
+		for (i = optind; i < argc; i++) {
+			if (i > optind)
+				strcat(filter, " ");
+			strcat(filter, argv[i]);
+		}
+	}
+
+	app.rules = rule_set_new();
+	if (!app.rules || rule_load_builtin(app.rules, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: built-in rules: %s\n", app.rules ? err : "out of memory");
+		return 2;
+	}
+	for (i = 0; i < nrules; i++) {
+		if (rule_load_file(app.rules, rule_files[i], err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return 2;
+		}
+	}
+
+	if (outpath && strcmp(outpath, "-") != 0) {
+		out = fopen(outpath, "w");
+		if (!out) {
+			fprintf(stderr, "tlswhy: %s: %s\n", outpath, strerror(errno));
+			return 2;
+		}
+	}
+	if (color < 0)
+		color = isatty(fileno(out)) && !getenv("NO_COLOR");
+	app.rpt.out = out;
+	app.rpt.color = color;
+
+	app.run.ft = flow_table_new(&lim, on_record, &app);
+	if (!app.run.ft) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return 2;
+	}
+	rpt_begin(&app.rpt);
+	for (i = 0; i < nin; i++) {
+		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return 2;
+		}
+		if (inputs[i].truncated)
+			fprintf(stderr, "tlswhy: warning: %s ends mid-packet (%s); analyzed up to there\n",
+				inputs[i].path, inputs[i].warning);
+		if (!inputs[i].link_supported)
+			fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
+				inputs[i].path, inputs[i].link_name);
+	}
+	{
+		struct flow_stats fs = *flow_table_stats(app.run.ft);
+		/* retiring the rest reports them; the creation counters stay as read */
+		flow_table_free(app.run.ft, app.run.last_ts_us);
+		rpt_end(&app.rpt, inputs, nin, &app.run, &fs, filter);
+	}
+	for (i = 0; i < HINTS; i++)
+		if (app.hints[i].leaf)
+			x509_put(app.hints[i].leaf);
+	for (i = 0; i < nin; i++)
+		free(inputs[i].link_name);
+	free(filter);
+	rule_set_free(app.rules);
+	x509_cache_clear();
+	if (out != stdout && fclose(out) != 0) {
+		fprintf(stderr, "tlswhy: %s: %s\n", outpath, strerror(errno));
+		return 2;
+	}
+	if (out == stdout && fflush(stdout) != 0)
+		return 2;
+	return app.failed ? 1 : 0;
+}

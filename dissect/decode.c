@@ -1,0 +1,255 @@
+/*
+ * decode.c - from captured bytes to a TCP segment (see decode.h).
+ *
+ * Link layers (pcap LINKTYPE values):
+ *   1   EN10MB      dst(6) src(6) type(2), then 802.1Q/802.1ad tags (4 each)
+ *   113 LINUX_SLL   pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
+ *   276 LINUX_SLL2  protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
+ *   0   NULL / 108 LOOP: 4-byte address family (host order for NULL, network for LOOP)
+ *   12/14/101 RAW, 228 IPV4, 229 IPV6
+ *
+ * IPv4 (RFC 791): IHL >= 5, options skipped; total length bounds the
+ * payload (Ethernet padding is cut off); fragments are counted and skipped.
+ * IPv6 (RFC 8200): hop-by-hop, routing, destination options and fragment
+ * headers walked (at most 8); payload length bounds the payload.
+ * TCP (RFC 9293): data offset >= 5, options skipped.
+ *
+ * Invariant: `payload` + `paylen` lies inside the captured bytes; `wirelen`
+ * is what the headers claim, so `truncated` tells a snaplen cut from a lie.
+ */
+#include "dissect/decode.h"
+#include "dissect/cursor.h"
+
+#include <string.h>
+
+#define ETH_IPV4 0x0800
+#define ETH_IPV6 0x86dd
+#define ETH_VLAN 0x8100
+#define ETH_QINQ 0x88a8
+#define ETH_QINQ_OLD 0x9100
+
+static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
+{
+	const uint8_t *start = c->p;
+	uint8_t off;
+	size_t hl, have;
+	o->src.port = cur_u16(c);
+	o->dst.port = cur_u16(c);
+	o->seq = cur_u32(c);
+	o->ack = cur_u32(c);
+	off = cur_u8(c);
+	o->flags = cur_u8(c);
+	o->win = cur_u16(c);
+	cur_skip(c, 4);  /* checksum, urgent pointer */
+	if (c->err)
+		return PKT_TRUNCATED;
+	hl = (size_t)(off >> 4) * 4;
+	if (hl < 20 || hl > ip_payload_len)
+		return PKT_MALFORMED;
+	if (hl > (size_t)(c->end - start))
+		return PKT_TRUNCATED;
+	o->payload = start + hl;
+	o->wirelen = ip_payload_len - (uint32_t)hl;
+	have = (size_t)(c->end - o->payload);
+	o->paylen = have < o->wirelen ? (uint32_t)have : o->wirelen;
+	o->truncated = o->paylen < o->wirelen;
+	return PKT_OK;
+}
+
+static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o)
+{
+	const uint8_t *start = c->p;
+	uint8_t vihl, proto;
+	uint16_t total, frag;
+	size_t ihl;
+	struct cur t;
+	vihl = cur_u8(c);
+	cur_skip(c, 1);
+	total = cur_u16(c);
+	cur_skip(c, 2);
+	frag = cur_u16(c);
+	cur_skip(c, 1);
+	proto = cur_u8(c);
+	cur_skip(c, 2);
+	if (c->err)
+		return PKT_TRUNCATED;
+	if ((vihl >> 4) != 4)
+		return PKT_MALFORMED;
+	ihl = (size_t)(vihl & 15) * 4;
+	if (ihl < 20 || total < ihl)
+		return PKT_MALFORMED;
+	o->src.family = o->dst.family = 4;
+	memset(o->src.addr, 0, 16);
+	memset(o->dst.addr, 0, 16);
+	if (!cur_has(c, 8))
+		return PKT_TRUNCATED;
+	memcpy(o->src.addr, c->p, 4);
+	memcpy(o->dst.addr, c->p + 4, 4);
+	if (ihl > (size_t)(c->end - start))
+		return PKT_TRUNCATED;
+	if (frag & 0x3fff)   /* MF set or offset non-zero */
+		return PKT_FRAGMENT;
+	if (proto != 6)
+		return PKT_NOT_TCP;
+	/* The IP total length bounds the segment; capture padding is dropped. */
+	t.p = start + ihl;
+	t.end = (size_t)(c->end - start) > total ? start + total : c->end;
+	t.err = CUR_OK;
+	return tcp_decode(&t, (uint32_t)(total - ihl), o);
+}
+
+static enum pkt_result ipv6_decode(struct cur *c, struct pkt *o)
+{
+	uint32_t vtf;
+	uint16_t plen;
+	uint8_t nh;
+	int hops;
+	const uint8_t *pstart;
+	struct cur t;
+	vtf = cur_u32(c);
+	plen = cur_u16(c);
+	nh = cur_u8(c);
+	cur_skip(c, 1);
+	if (!cur_has(c, 32))
+		return PKT_TRUNCATED;
+	if ((vtf >> 28) != 6)
+		return PKT_MALFORMED;
+	o->src.family = o->dst.family = 6;
+	memcpy(o->src.addr, c->p, 16);
+	memcpy(o->dst.addr, c->p + 16, 16);
+	c->p += 32;
+	pstart = c->p;
+	t.p = c->p;
+	t.end = (size_t)(c->end - c->p) > plen ? c->p + plen : c->end;
+	t.err = CUR_OK;
+	for (hops = 0; hops < 8; hops++) {
+		uint8_t len8;
+		switch (nh) {
+		case 0:    /* hop-by-hop */
+		case 43:   /* routing */
+		case 60:   /* destination options */
+			nh = cur_u8(&t);
+			len8 = cur_u8(&t);
+			cur_skip(&t, 6 + (size_t)len8 * 8);
+			if (t.err)
+				return PKT_TRUNCATED;
+			continue;
+		case 44:   /* fragment */
+			return PKT_FRAGMENT;
+		case 6: {
+			size_t used = (size_t)(t.p - pstart);
+			if (used > plen)
+				return PKT_MALFORMED;
+			return tcp_decode(&t, (uint32_t)(plen - used), o);
+		}
+		default:
+			return PKT_NOT_TCP;
+		}
+	}
+	return PKT_NOT_TCP;
+}
+
+static enum pkt_result ip_by_version(struct cur *c, struct pkt *o)
+{
+	if (!cur_has(c, 1))
+		return PKT_TRUNCATED;
+	switch (c->p[0] >> 4) {
+	case 4: return ipv4_decode(c, o);
+	case 6: return ipv6_decode(c, o);
+	default: return PKT_NOT_IP;
+	}
+}
+
+static enum pkt_result by_ethertype(struct cur *c, uint16_t type, struct pkt *o)
+{
+	while (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) {
+		if (o->vlan_depth >= PKT_MAX_VLAN_DEPTH)
+			return PKT_MALFORMED;
+		o->vlan_depth++;
+		cur_skip(c, 2);   /* TCI */
+		type = cur_u16(c);
+		if (c->err)
+			return PKT_TRUNCATED;
+	}
+	switch (type) {
+	case ETH_IPV4: return ipv4_decode(c, o);
+	case ETH_IPV6: return ipv6_decode(c, o);
+	default: return PKT_NOT_IP;
+	}
+}
+
+int pkt_dlt_supported(int dlt)
+{
+	switch (dlt) {
+	case 0: case 1: case 12: case 14: case 101: case 108: case 113: case 228: case 229: case 276:
+		return 1;
+	}
+	return 0;
+}
+
+enum pkt_result pkt_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+			   struct pkt *o)
+{
+	struct cur c = cur_make(data, caplen);
+	uint32_t af;
+	uint16_t type;
+	(void)wirelen;
+	o->vlan_depth = 0;
+	o->payload = NULL;
+	o->paylen = o->wirelen = 0;
+	o->truncated = 0;
+	switch (dlt) {
+	case 1:     /* Ethernet */
+		cur_skip(&c, 12);
+		type = cur_u16(&c);
+		if (c.err)
+			return PKT_TRUNCATED;
+		return by_ethertype(&c, type, o);
+	case 113:   /* Linux cooked v1 */
+		cur_skip(&c, 14);
+		type = cur_u16(&c);
+		if (c.err)
+			return PKT_TRUNCATED;
+		return by_ethertype(&c, type, o);
+	case 276:   /* Linux cooked v2 */
+		type = cur_u16(&c);
+		cur_skip(&c, 18);
+		if (c.err)
+			return PKT_TRUNCATED;
+		return by_ethertype(&c, type, o);
+	case 0:     /* BSD loopback: AF in host byte order of the writer */
+	case 108:   /* OpenBSD loop: network order */
+		if (!cur_has(&c, 4))
+			return PKT_TRUNCATED;
+		af = dlt == 108 ? cur_u32(&c) : cur_u32le(&c);
+		if (dlt == 0 && af > 0xffff)   /* written big-endian */
+			af = (af >> 24) | ((af >> 8) & 0xff00);
+		switch (af) {
+		case 2: return ipv4_decode(&c, o);
+		case 10: case 24: case 28: case 30: return ipv6_decode(&c, o);
+		default: return PKT_NOT_IP;
+		}
+	case 12: case 14: case 101:   /* raw IP */
+		return ip_by_version(&c, o);
+	case 228:
+		return ipv4_decode(&c, o);
+	case 229:
+		return ipv6_decode(&c, o);
+	}
+	return PKT_LINK_UNSUPPORTED;
+}
+
+const char *pkt_result_name(enum pkt_result r)
+{
+	switch (r) {
+	case PKT_OK: return "tcp";
+	case PKT_NOT_IP: return "not_ip";
+	case PKT_NOT_TCP: return "not_tcp";
+	case PKT_LINK_UNSUPPORTED: return "link_unsupported";
+	case PKT_FRAGMENT: return "ip_fragment";
+	case PKT_TRUNCATED: return "headers_truncated";
+	case PKT_MALFORMED: return "headers_malformed";
+	case PKT__COUNT: break;
+	}
+	return "unknown";
+}

@@ -1,0 +1,725 @@
+/*
+ * flow.c - flow table and TCP reassembly (RFC 9293), see flow.h.
+ *
+ * Per flow: two half-streams indexed by *record* direction (0 = client to
+ * server). A packet's raw direction (0 = sent by the flow's first sender)
+ * maps to it through `swapped`, which flips when the roles are learned
+ * late (no SYN: the ClientHello sender is the client).
+ *
+ * Reassembly per half-stream:
+ *   - next_seq is the next byte owed to the TLS parser; all comparisons
+ *     are wrap-safe (seq_lt and friends).
+ *   - In-order bytes are handed over in place, without a copy.
+ *   - Out-of-order segments are copied into a list sorted by sequence,
+ *     bounded by max_segments and max_bytes. Hitting a cap declares a gap
+ *     up to the first queued segment: progress over completeness, and the
+ *     gap is recorded.
+ *   - Bytes seen again are compared with the last WIN_BYTES delivered (the
+ *     first copy wins; a difference is an overlap_conflict anomaly).
+ *   - A gap is declared when the peer acknowledges bytes the capture never
+ *     showed (the receiver had them, we did not), when a cap is hit, and
+ *     when the flow is retired with segments still queued.
+ *   - Segments cut by snaplen deliver what was captured, then a gap for
+ *     the rest.
+ * Once the TLS parser needs nothing more from a direction, its queue and
+ * window are freed and later payload is only counted.
+ *
+ * Lifetime: flows live in one of two lists ordered by last activity:
+ * `active`, and `closing` (a FIN from both sides or an RST). Closing flows
+ * retire after linger_us of packet time without activity, active ones
+ * after idle_us. Time is packet time only.
+ */
+#include "dissect/flow.h"
+#include "dissect/tls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WIN_BYTES 4096u
+
+struct seg {
+	struct seg *next;
+	uint32_t seq;
+	uint32_t len;       /* captured bytes in data[] */
+	uint32_t wlen;      /* sequence space the segment covers */
+	uint8_t data[];
+};
+
+struct half {
+	uint8_t have_seq;
+	uint8_t done;
+	uint8_t fin;
+	uint32_t next_seq;
+	struct seg *ooo;
+	uint32_t nseg;
+	uint32_t qbytes;
+	uint8_t *win;       /* last bytes delivered, ending at next_seq */
+	uint32_t win_len;
+};
+
+struct flow {
+	struct flow *hnext;
+	struct flow *prev, *next;
+	uint8_t list;       /* 0 active, 1 closing */
+	uint8_t swapped;
+	struct hs_addr a, b;
+	uint32_t hash;
+	int64_t last_ts;
+	struct half h[2];
+	struct tls_conn tls;
+	struct hs_record *r;
+};
+
+struct flist {
+	struct flow *head, *tail;
+};
+
+struct flow_table {
+	struct flow_limits lim;
+	flow_done_fn *done;
+	void *arg;
+	struct flow **bucket;
+	uint32_t nbuckets;
+	uint64_t count;
+	uint64_t next_id;
+	uint64_t ooo_bytes;
+	struct flist lists[2];
+	struct flow_stats st;
+};
+
+void flow_limits_default(struct flow_limits *lim)
+{
+	lim->max_flows = FLOW_DEFAULT_MAX_FLOWS;
+	lim->max_segments = FLOW_DEFAULT_MAX_SEGMENTS;
+	lim->max_bytes = FLOW_DEFAULT_MAX_BYTES;
+	lim->idle_us = FLOW_DEFAULT_IDLE_US;
+	lim->linger_us = FLOW_DEFAULT_LINGER_US;
+}
+
+/* ---- lists ---------------------------------------------------------- */
+
+static void list_del(struct flow_table *ft, struct flow *f)
+{
+	struct flist *l = &ft->lists[f->list];
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		l->head = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->prev = f->next = NULL;
+}
+
+static void list_add_tail(struct flow_table *ft, struct flow *f, uint8_t which)
+{
+	struct flist *l = &ft->lists[which];
+	f->list = which;
+	f->next = NULL;
+	f->prev = l->tail;
+	if (l->tail)
+		l->tail->next = f;
+	else
+		l->head = f;
+	l->tail = f;
+}
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static uint32_t mix(uint32_t h, const uint8_t *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t ep_hash(const struct hs_addr *e)
+{
+	uint32_t h = 2166136261u;
+	h = mix(h, e->addr, e->family == 4 ? 4 : 16);
+	h = mix(h, (const uint8_t *)&e->port, 2);
+	return h;
+}
+
+/* Symmetric: both directions of a connection hash alike. */
+static uint32_t flow_hash(const struct hs_addr *s, const struct hs_addr *d)
+{
+	uint32_t a = ep_hash(s), b = ep_hash(d);
+	uint32_t x = a ^ b, y = a + b;
+	return (x * 0x9e3779b1u) ^ (y >> 7) ^ y;
+}
+
+static int ep_eq(const struct hs_addr *x, const struct hs_addr *y)
+{
+	return x->family == y->family && x->port == y->port &&
+	       memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16) == 0;
+}
+
+static void rehash(struct flow_table *ft, uint32_t n)
+{
+	struct flow **nb = calloc(n, sizeof(*nb));
+	uint32_t i;
+	if (!nb)
+		return;   /* keep the old table; chains just get longer */
+	for (i = 0; i < ft->nbuckets; i++) {
+		struct flow *f = ft->bucket[i], *nx;
+		for (; f; f = nx) {
+			nx = f->hnext;
+			f->hnext = nb[f->hash & (n - 1)];
+			nb[f->hash & (n - 1)] = f;
+		}
+	}
+	free(ft->bucket);
+	ft->bucket = nb;
+	ft->nbuckets = n;
+}
+
+/* ---- table life cycle ------------------------------------------------- */
+
+struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *done, void *arg)
+{
+	struct flow_table *ft = calloc(1, sizeof(*ft));
+	if (!ft)
+		return NULL;
+	if (lim)
+		ft->lim = *lim;
+	else
+		flow_limits_default(&ft->lim);
+	if (ft->lim.max_flows == 0)
+		ft->lim.max_flows = 1;
+	ft->done = done;
+	ft->arg = arg;
+	ft->nbuckets = 1024;
+	ft->bucket = calloc(ft->nbuckets, sizeof(*ft->bucket));
+	if (!ft->bucket) {
+		free(ft);
+		return NULL;
+	}
+	return ft;
+}
+
+static void half_release(struct flow_table *ft, struct half *h)
+{
+	struct seg *s = h->ooo, *nx;
+	for (; s; s = nx) {
+		nx = s->next;
+		free(s);
+	}
+	ft->ooo_bytes -= h->qbytes;
+	h->ooo = NULL;
+	h->nseg = 0;
+	h->qbytes = 0;
+	free(h->win);
+	h->win = NULL;
+	h->win_len = 0;
+}
+
+static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
+		    uint32_t wlen, uint64_t frame, int64_t ts);
+static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
+
+/* Declares the bytes up to the first queued segment missing. */
+static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	uint32_t len;
+	if (!h->ooo)
+		return;
+	len = h->ooo->seq - h->next_seq;
+	if (seq_gt(h->ooo->seq, h->next_seq)) {
+		f->r->anomalies |= AN_GAP;
+		f->r->d[d].gaps++;
+		f->r->d[d].gap_bytes += len;
+		tls_gap(&f->tls, d, len, frame, ts);
+		h->next_seq = h->ooo->seq;
+	}
+	drain(ft, f, d, frame, ts);
+}
+
+static void flow_retire(struct flow_table *ft, struct flow *f, int64_t end_us)
+{
+	struct flow **pp = &ft->bucket[f->hash & (ft->nbuckets - 1)];
+	int d;
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	list_del(ft, f);
+	ft->count--;
+	for (d = 0; d < 2; d++)
+		while (f->h[d].ooo && !f->h[d].done)
+			gap_to_queue(ft, f, d, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+	tls_finish(&f->tls);
+	if (f->r->role_by == ROLE_UNKNOWN) {
+		/* nothing told the roles apart: the lower port is the server */
+		f->r->role_by = ROLE_PORT_GUESS;
+		if (f->r->cli.port < f->r->srv.port)
+			record_swap_dirs(f->r);
+	}
+	record_finish(f->r, end_us);
+	for (d = 0; d < 2; d++)
+		half_release(ft, &f->h[d]);
+	tls_conn_free(&f->tls);
+	if (ft->done)
+		ft->done(f->r, ft->arg);
+	else
+		record_free(f->r);
+	free(f);
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+	const struct flow *a = *(struct flow *const *)x, *b = *(struct flow *const *)y;
+	return a->r->id < b->r->id ? -1 : a->r->id > b->r->id;
+}
+
+void flow_table_free(struct flow_table *ft, int64_t capture_end_us)
+{
+	struct flow **all;
+	uint64_t n = 0, i;
+	int l;
+	if (!ft)
+		return;
+	all = ft->count ? malloc(ft->count * sizeof(*all)) : NULL;
+	for (l = 0; l < 2; l++) {
+		struct flow *f;
+		for (f = ft->lists[l].head; f; f = f->next)
+			if (all)
+				all[n++] = f;
+	}
+	if (all) {
+		qsort(all, n, sizeof(*all), cmp_id);
+		for (i = 0; i < n; i++)
+			flow_retire(ft, all[i], capture_end_us);
+		free(all);
+	}
+	/* allocation failure above: retire in list order */
+	while (ft->lists[0].head)
+		flow_retire(ft, ft->lists[0].head, capture_end_us);
+	while (ft->lists[1].head)
+		flow_retire(ft, ft->lists[1].head, capture_end_us);
+	free(ft->bucket);
+	free(ft);
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *ft)
+{
+	return &ft->st;
+}
+
+uint64_t flow_table_active(const struct flow_table *ft)
+{
+	return ft->count;
+}
+
+static void expire(struct flow_table *ft, int64_t now)
+{
+	struct flow *f;
+	while ((f = ft->lists[1].head) && f->last_ts + ft->lim.linger_us < now)
+		flow_retire(ft, f, now);
+	while ((f = ft->lists[0].head) && f->last_ts + ft->lim.idle_us < now)
+		flow_retire(ft, f, now);
+}
+
+static struct flow *flow_find(struct flow_table *ft, const struct pkt *p, uint32_t hash, int *raw_dir)
+{
+	struct flow *f;
+	for (f = ft->bucket[hash & (ft->nbuckets - 1)]; f; f = f->hnext) {
+		if (f->hash != hash)
+			continue;
+		if (ep_eq(&f->a, &p->src) && ep_eq(&f->b, &p->dst)) {
+			*raw_dir = 0;
+			return f;
+		}
+		if (ep_eq(&f->a, &p->dst) && ep_eq(&f->b, &p->src)) {
+			*raw_dir = 1;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+{
+	struct flow *f;
+	if (ft->count >= ft->lim.max_flows) {
+		struct flow *victim = ft->lists[1].head ? ft->lists[1].head : ft->lists[0].head;
+		if (victim) {
+			victim->r->anomalies |= AN_EVICTED;
+			ft->st.flows_evicted++;
+			flow_retire(ft, victim, p->ts_us);
+		}
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->r = record_new(++ft->next_id);
+	if (!f->r) {
+		free(f);
+		return NULL;
+	}
+	f->a = p->src;
+	f->b = p->dst;
+	f->hash = hash;
+	f->r->cli = p->src;
+	f->r->srv = p->dst;
+	tls_conn_init(&f->tls, f->r);
+	f->hnext = ft->bucket[hash & (ft->nbuckets - 1)];
+	ft->bucket[hash & (ft->nbuckets - 1)] = f;
+	list_add_tail(ft, f, 0);
+	ft->count++;
+	ft->st.flows_created++;
+	if (ft->count > ft->st.flows_active_max)
+		ft->st.flows_active_max = ft->count;
+	if (ft->count > (uint64_t)ft->nbuckets * 2 && ft->nbuckets < (1u << 24))
+		rehash(ft, ft->nbuckets * 2);
+	return f;
+}
+
+/* Roles learned: make record direction 0 the client. */
+static void swap_roles(struct flow *f)
+{
+	struct half t = f->h[0];
+	f->h[0] = f->h[1];
+	f->h[1] = t;
+	tls_swap(&f->tls);
+	record_swap_dirs(f->r);
+	f->swapped ^= 1;
+}
+
+/* ---- reassembly ------------------------------------------------------- */
+
+static void win_append(struct half *h, const uint8_t *p, uint32_t len)
+{
+	if (!h->win) {
+		h->win = malloc(WIN_BYTES);
+		if (!h->win)
+			return;
+	}
+	if (len >= WIN_BYTES) {
+		memcpy(h->win, p + len - WIN_BYTES, WIN_BYTES);
+		h->win_len = WIN_BYTES;
+		return;
+	}
+	if (h->win_len + len > WIN_BYTES) {
+		uint32_t drop = h->win_len + len - WIN_BYTES;
+		memmove(h->win, h->win + drop, h->win_len - drop);
+		h->win_len -= drop;
+	}
+	memcpy(h->win + h->win_len, p, len);
+	h->win_len += len;
+}
+
+/* Compares bytes at `seq` seen again with what was delivered; 1 = differ. */
+static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+	uint32_t win_start = h->next_seq - h->win_len;
+	uint32_t from, to, i;
+	if (!h->win || !h->win_len)
+		return 0;
+	from = seq_lt(seq, win_start) ? win_start : seq;
+	to = seq + len;
+	if (seq_gt(to, h->next_seq))
+		to = h->next_seq;
+	if (!seq_lt(from, to))
+		return 0;
+	for (i = 0; i < to - from; i++)
+		if (h->win[from - win_start + i] != p[from - seq + i])
+			return 1;
+	return 0;
+}
+
+static void half_check_done(struct flow_table *ft, struct flow *f, int d)
+{
+	if (!f->h[d].done && tls_dir_done(&f->tls, d)) {
+		f->h[d].done = 1;
+		half_release(ft, &f->h[d]);
+	}
+}
+
+static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
+		    uint32_t wlen, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	struct hs_dirstats *s = &f->r->d[d];
+	if (len) {
+		if (!h->done)
+			win_append(h, p, len);
+		s->stream_bytes += len;
+		tls_feed(&f->tls, d, p, len, frame, ts);
+	}
+	h->next_seq += wlen;
+	if (wlen > len) {
+		f->r->anomalies |= AN_GAP;
+		s->gaps++;
+		s->gap_bytes += wlen - len;
+		tls_gap(&f->tls, d, wlen - len, frame, ts);
+	}
+	half_check_done(ft, f, d);
+}
+
+static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	struct seg *s;
+	while (!h->done && (s = h->ooo) && seq_le(s->seq, h->next_seq)) {
+		uint32_t off = h->next_seq - s->seq;
+		h->ooo = s->next;
+		h->nseg--;
+		h->qbytes -= s->len;
+		ft->ooo_bytes -= s->len;
+		if (off < s->wlen) {
+			uint32_t skip = off < s->len ? off : s->len;
+			if (off && conflicts_with_window(h, s->seq, s->data, s->len)) {
+				f->r->anomalies |= AN_OVERLAP_CONFLICT;
+				f->r->d[d].overlap_conflicts++;
+			}
+			deliver(ft, f, d, s->data + skip, s->len - skip, s->wlen - off, frame, ts);
+		}
+		free(s);
+	}
+}
+
+static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, const uint8_t *p,
+		    uint32_t len, uint32_t wlen, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	struct seg **pp, *s;
+	if (h->nseg >= ft->lim.max_segments || h->qbytes + (uint64_t)len > ft->lim.max_bytes) {
+		if (h->nseg >= ft->lim.max_segments) {
+			f->r->anomalies |= AN_CAP_SEGMENTS;
+			ft->st.cap_segments_hit++;
+		} else {
+			f->r->anomalies |= AN_CAP_BYTES;
+			ft->st.cap_bytes_hit++;
+		}
+		/* make room by giving up on the missing bytes before the queue */
+		while (h->ooo && !h->done &&
+		       (h->nseg >= ft->lim.max_segments || h->qbytes + (uint64_t)len > ft->lim.max_bytes))
+			gap_to_queue(ft, f, d, frame, ts);
+		if (h->done)
+			return;
+		if (seq_le(seq, h->next_seq)) {
+			/* the segment itself is now next (or old) */
+			uint32_t off = h->next_seq - seq;
+			if (off < wlen) {
+				uint32_t skip = off < len ? off : len;
+				deliver(ft, f, d, p + skip, len - skip, wlen - off, frame, ts);
+				drain(ft, f, d, frame, ts);
+			}
+			return;
+		}
+		if (len > ft->lim.max_bytes) {
+			/* larger than the whole budget: declare the gap before it */
+			uint32_t g = seq - h->next_seq;
+			f->r->anomalies |= AN_GAP;
+			f->r->d[d].gaps++;
+			f->r->d[d].gap_bytes += g;
+			tls_gap(&f->tls, d, g, frame, ts);
+			h->next_seq = seq;
+			deliver(ft, f, d, p, len, wlen, frame, ts);
+			drain(ft, f, d, frame, ts);
+			return;
+		}
+	}
+	for (pp = &h->ooo; *pp && seq_lt((*pp)->seq, seq); pp = &(*pp)->next)
+		;
+	if (*pp && (*pp)->seq == seq && (*pp)->wlen >= wlen) {
+		/* the same segment again: first copy wins */
+		uint32_t n = len < (*pp)->len ? len : (*pp)->len;
+		f->r->d[d].retransmissions++;
+		f->r->anomalies |= AN_RETRANSMISSION;
+		if (memcmp((*pp)->data, p, n) != 0) {
+			f->r->anomalies |= AN_OVERLAP_CONFLICT;
+			f->r->d[d].overlap_conflicts++;
+		}
+		return;
+	}
+	s = malloc(sizeof(*s) + len);
+	if (!s)
+		return;
+	s->seq = seq;
+	s->len = len;
+	s->wlen = wlen;
+	memcpy(s->data, p, len);
+	s->next = *pp;
+	*pp = s;
+	h->nseg++;
+	h->qbytes += len;
+	ft->ooo_bytes += len;
+	if (ft->ooo_bytes > ft->st.ooo_bytes_max)
+		ft->st.ooo_bytes_max = ft->ooo_bytes;
+	f->r->d[d].out_of_order++;
+	f->r->anomalies |= AN_OUT_OF_ORDER;
+}
+
+static void segment(struct flow_table *ft, struct flow *f, int d, const struct pkt *p)
+{
+	struct half *h = &f->h[d];
+	uint32_t seq = p->seq, len = p->paylen, wlen = p->wirelen;
+	const uint8_t *data = p->payload;
+	if (p->flags & TCP_SYN)
+		seq++;
+	if (!h->have_seq) {
+		h->have_seq = 1;
+		h->next_seq = seq;
+		f->r->anomalies |= AN_MIDSTREAM;
+	}
+	if (seq_lt(seq, h->next_seq)) {
+		uint32_t off = h->next_seq - seq;
+		if (conflicts_with_window(h, seq, data, len)) {
+			f->r->anomalies |= AN_OVERLAP_CONFLICT;
+			f->r->d[d].overlap_conflicts++;
+		}
+		f->r->d[d].retransmissions++;
+		f->r->anomalies |= AN_RETRANSMISSION;
+		if (off >= wlen)
+			return;
+		seq += off;
+		wlen -= off;
+		if (off >= len) {
+			data += len;
+			len = 0;
+		} else {
+			data += off;
+			len -= off;
+		}
+	}
+	if (seq == h->next_seq) {
+		deliver(ft, f, d, data, len, wlen, p->frame, p->ts_us);
+		drain(ft, f, d, p->frame, p->ts_us);
+	} else {
+		enqueue(ft, f, d, seq, data, len, wlen, p->frame, p->ts_us);
+	}
+}
+
+static void mark_closing(struct flow_table *ft, struct flow *f)
+{
+	if (f->list == 1)
+		return;
+	list_del(ft, f);
+	list_add_tail(ft, f, 1);
+}
+
+void flow_packet(struct flow_table *ft, const struct pkt *p)
+{
+	uint32_t hash = flow_hash(&p->src, &p->dst);
+	int raw = 0, d;
+	struct flow *f;
+	struct hs_record *r;
+	struct hs_dirstats *s;
+
+	expire(ft, p->ts_us);
+	f = flow_find(ft, p, hash, &raw);
+	if (!f) {
+		if (!(p->flags & TCP_SYN) && p->paylen == 0) {
+			ft->st.untracked_segments++;
+			return;
+		}
+		f = flow_create(ft, p, hash);
+		if (!f)
+			return;
+		raw = 0;
+		if ((p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+			f->r->role_by = ROLE_SYN;
+		} else if ((p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+			f->r->role_by = ROLE_SYNACK;
+			swap_roles(f);
+		}
+	}
+	r = f->r;
+	f->last_ts = p->ts_us;
+	list_del(ft, f);
+	list_add_tail(ft, f, f->list);
+
+	/* a first payload that is a hello tells the roles */
+	if (r->role_by == ROLE_UNKNOWN && p->paylen >= 6) {
+		const uint8_t *q = p->payload;
+		int is_ch = tls_client_hello_dir(q, p->paylen);
+		int is_sh = q[0] == 22 && q[1] == 3 && q[2] <= 4 && q[5] == 2;
+		if (is_ch || is_sh) {
+			int sender_is_client = is_ch;
+			int sender_rec_dir = raw ^ f->swapped;
+			if ((sender_rec_dir == DIR_C2S) != sender_is_client)
+				swap_roles(f);
+			r->role_by = is_ch ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
+		}
+	}
+	d = raw ^ f->swapped;
+	s = &r->d[d];
+
+	s->packets++;
+	s->payload_bytes += p->paylen;
+	if (!s->first_frame) {
+		s->first_frame = p->frame;
+		s->first_ts_us = p->ts_us;
+	}
+	s->last_frame = p->frame;
+	s->last_ts_us = p->ts_us;
+	if (!r->first_frame) {
+		r->first_frame = p->frame;
+		r->first_ts_us = p->ts_us;
+	}
+	r->last_frame = p->frame;
+	r->last_ts_us = p->ts_us;
+	if (p->truncated) {
+		s->truncated_packets++;
+		r->anomalies |= AN_TRUNCATED_PACKET;
+	}
+	if (p->paylen && !s->first_payload_frame) {
+		s->first_payload_frame = p->frame;
+		s->first_payload_ts_us = p->ts_us;
+	}
+
+	if (p->flags & TCP_SYN) {
+		struct half *h = &f->h[d];
+		if (!s->syn_frame) {
+			s->syn_frame = p->frame;
+			s->syn_ts_us = p->ts_us;
+			record_event(r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
+				     p->ts_us, 0, 0);
+			h->have_seq = 1;
+			h->next_seq = p->seq + 1;
+		} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
+			/* a new SYN with another ISN: the port was reused */
+			h->next_seq = p->seq + 1;
+		} else {
+			s->retransmissions++;
+		}
+	}
+
+	if ((p->paylen || p->wirelen) && !f->h[d].done)
+		segment(ft, f, d, p);
+
+	/* the peer acknowledges bytes we never saw: they are lost to us */
+	if ((p->flags & TCP_ACK) && !f->h[1 - d].done && f->h[1 - d].ooo &&
+	    seq_ge(p->ack, f->h[1 - d].ooo->seq))
+		gap_to_queue(ft, f, 1 - d, p->frame, p->ts_us);
+
+	if ((p->flags & TCP_FIN) && !s->fin_frame) {
+		s->fin_frame = p->frame;
+		s->fin_ts_us = p->ts_us;
+		if (r->closed_by == 255) {
+			r->closed_by = (uint8_t)d;
+			r->closed_with = EV_FIN;
+			r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
+			r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
+		}
+		record_event(r, (uint8_t)d, EV_FIN, p->frame, p->ts_us, 0, 0);
+	}
+	if ((p->flags & TCP_RST) && !s->rst_frame) {
+		s->rst_frame = p->frame;
+		s->rst_ts_us = p->ts_us;
+		if (r->closed_by == 255) {
+			r->closed_by = (uint8_t)d;
+			r->closed_with = EV_RST;
+			r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
+			r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
+		}
+		record_event(r, (uint8_t)d, EV_RST, p->frame, p->ts_us, 0, 0);
+	}
+	if ((r->d[0].fin_frame && r->d[1].fin_frame) || r->d[0].rst_frame || r->d[1].rst_frame)
+		mark_closing(ft, f);
+}

@@ -1,0 +1,228 @@
+/*
+ * record.c - the handshake record's life cycle, its ladder of events, and
+ * the stage decision.
+ *
+ * The stage is decided once, from facts only, in record_finish(). The
+ * order of the tests below is the order of progress: a connection that got
+ * further is described by how it got further.
+ */
+#include "dissect/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const stage_names[STAGE__COUNT] = {
+	[STAGE_NO_SYNACK] = "no_synack",
+	[STAGE_REFUSED] = "refused",
+	[STAGE_NO_CLIENT_HELLO] = "no_client_hello",
+	[STAGE_CH_UNANSWERED] = "client_hello_unanswered",
+	[STAGE_NON_TLS_ANSWER] = "non_tls_answer",
+	[STAGE_ALERT] = "alert",
+	[STAGE_CLOSED_BY_PEER] = "closed_by_peer",
+	[STAGE_CAPTURE_ENDED] = "capture_ended",
+	[STAGE_COMPLETE] = "complete",
+	[STAGE_COMPLETE_CLOSED] = "complete_closed",
+};
+
+const char *hs_stage_name(enum hs_stage s)
+{
+	return (unsigned)s < STAGE__COUNT ? stage_names[s] : "unknown";
+}
+
+int hs_stage_from_name(const char *s)
+{
+	int i;
+	for (i = 0; i < STAGE__COUNT; i++)
+		if (strcmp(stage_names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *hs_role_by_name(enum hs_role_by r)
+{
+	switch (r) {
+	case ROLE_UNKNOWN: return "unknown";
+	case ROLE_SYN: return "syn";
+	case ROLE_SYNACK: return "synack";
+	case ROLE_CLIENT_HELLO: return "client_hello";
+	case ROLE_SERVER_HELLO: return "server_hello";
+	case ROLE_PORT_GUESS: return "port_guess";
+	}
+	return "unknown";
+}
+
+const char *hs_ev_kind_name(enum hs_ev_kind k)
+{
+	switch (k) {
+	case EV_SYN: return "syn";
+	case EV_SYNACK: return "synack";
+	case EV_FIN: return "fin";
+	case EV_RST: return "rst";
+	case EV_HANDSHAKE: return "handshake";
+	case EV_ENC_HANDSHAKE: return "encrypted_handshake";
+	case EV_CCS: return "change_cipher_spec";
+	case EV_ALERT: return "alert";
+	case EV_APPDATA: return "application_data";
+	case EV_HEARTBEAT: return "heartbeat";
+	case EV_SSLV2: return "sslv2";
+	case EV_NON_TLS: return "non_tls";
+	case EV_GAP: return "gap";
+	case EV__COUNT: break;
+	}
+	return "unknown";
+}
+
+const char *hs_anomaly_name(enum hs_anomaly a)
+{
+	switch (a) {
+	case AN_TRUNCATED_PACKET: return "truncated_packet";
+	case AN_GAP: return "gap";
+	case AN_RETRANSMISSION: return "retransmission";
+	case AN_OUT_OF_ORDER: return "out_of_order";
+	case AN_OVERLAP_CONFLICT: return "overlap_conflict";
+	case AN_MIDSTREAM: return "midstream";
+	case AN_CAP_SEGMENTS: return "cap_segments";
+	case AN_CAP_BYTES: return "cap_bytes";
+	case AN_TLS_MALFORMED: return "tls_malformed";
+	case AN_TLS_TRUNCATED: return "tls_truncated";
+	case AN_CERT_MALFORMED: return "cert_malformed";
+	case AN_LISTS_CLIPPED: return "lists_clipped";
+	case AN_HS_TOO_LONG: return "handshake_too_long";
+	case AN_EVENTS_CLIPPED: return "events_clipped";
+	case AN_EVICTED: return "evicted";
+	}
+	return "unknown";
+}
+
+struct hs_record *record_new(uint64_t id)
+{
+	struct hs_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->id = id;
+	r->closed_by = 255;
+	r->nontls_dir = 255;
+	return r;
+}
+
+void record_free(struct hs_record *r)
+{
+	if (!r)
+		return;
+	free(r->ch);
+	free(r->ch2);
+	free(r->sh);
+	free(r->hrr);
+	free(r);
+}
+
+struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	struct hs_event *e;
+	r->total_events++;
+	if (r->n_events >= HS_MAX_EVENTS) {
+		r->anomalies |= AN_EVENTS_CLIPPED;
+		return NULL;
+	}
+	e = &r->ev[r->n_events++];
+	e->frame = frame;
+	e->ts_us = ts_us;
+	e->dir = dir;
+	e->kind = (uint8_t)k;
+	e->hs_type = hs_type;
+	e->aux = 0;
+	e->len = len;
+	return e;
+}
+
+static uint8_t flip(uint8_t d)
+{
+	return d <= 1 ? (uint8_t)(1 - d) : d;
+}
+
+void record_swap_dirs(struct hs_record *r)
+{
+	struct hs_addr a = r->cli;
+	struct hs_dirstats d = r->d[0];
+	uint32_t t;
+	uint64_t f;
+	int64_t ts;
+	uint16_t i;
+	r->cli = r->srv;
+	r->srv = a;
+	r->d[0] = r->d[1];
+	r->d[1] = d;
+	t = r->encrypted_hs[0]; r->encrypted_hs[0] = r->encrypted_hs[1]; r->encrypted_hs[1] = t;
+	t = r->appdata_records[0]; r->appdata_records[0] = r->appdata_records[1]; r->appdata_records[1] = t;
+	f = r->first_appdata_frame[0]; r->first_appdata_frame[0] = r->first_appdata_frame[1]; r->first_appdata_frame[1] = f;
+	ts = r->first_appdata_ts_us[0]; r->first_appdata_ts_us[0] = r->first_appdata_ts_us[1]; r->first_appdata_ts_us[1] = ts;
+	for (i = 0; i < r->n_events; i++)
+		r->ev[i].dir = flip(r->ev[i].dir);
+	for (i = 0; i < r->n_alerts; i++)
+		r->alerts[i].dir = flip(r->alerts[i].dir);
+	r->closed_by = flip(r->closed_by);
+	r->nontls_dir = flip(r->nontls_dir);
+}
+
+/* Frame of the first alert that ends a handshake, 0 when none. */
+static uint64_t ending_alert_frame(const struct hs_record *r)
+{
+	uint16_t i;
+	for (i = 0; i < r->n_alerts; i++) {
+		const struct hs_alert *a = &r->alerts[i];
+		if (a->encrypted || a->level != 1 ||
+		    (a->description != 0 && a->description != 90 && a->description != 100))
+			return a->frame;
+	}
+	return 0;
+}
+
+/*
+ * The stage, from the facts, in order of progress:
+ *   complete (then closed or not); refused / no SYN-ACK; no ClientHello;
+ *   a non-TLS answer; an alert - unless the server had already closed, in
+ *   which case the client's alert is a reaction and the close is the story;
+ *   a ClientHello that got nothing back (the server closed: closed_by_peer;
+ *   else unanswered); closed by someone mid-handshake; capture ended.
+ */
+void record_finish(struct hs_record *r, int64_t capture_end_us)
+{
+	const struct hs_dirstats *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
+	int closed = c->fin_frame || c->rst_frame || s->fin_frame || s->rst_frame;
+	uint64_t alert = ending_alert_frame(r);
+	(void)capture_end_us;
+
+	if (r->complete) {
+		r->stage = closed ? STAGE_COMPLETE_CLOSED : STAGE_COMPLETE;
+		return;
+	}
+	if (c->syn_frame && !s->syn_frame && !s->payload_bytes && !c->payload_bytes) {
+		r->stage = s->rst_frame ? STAGE_REFUSED : STAGE_NO_SYNACK;
+		return;
+	}
+	if (!r->ch && !c->tls) {
+		r->stage = STAGE_NO_CLIENT_HELLO;
+		return;
+	}
+	if (r->nontls_dir == DIR_S2C) {
+		r->stage = STAGE_NON_TLS_ANSWER;
+		return;
+	}
+	if (alert) {
+		uint64_t sclose = s->fin_frame && s->rst_frame ? (s->fin_frame < s->rst_frame ? s->fin_frame : s->rst_frame)
+							       : (s->fin_frame ? s->fin_frame : s->rst_frame);
+		if (r->closed_by == DIR_S2C && sclose && sclose < alert)
+			r->stage = STAGE_CLOSED_BY_PEER;
+		else
+			r->stage = STAGE_ALERT;
+		return;
+	}
+	if (!s->payload_bytes && !r->sh) {
+		/* nothing came back: the server closed, or it stayed silent
+		 * (perhaps until the client gave up, which closed_by tells) */
+		r->stage = (s->fin_frame || s->rst_frame) ? STAGE_CLOSED_BY_PEER : STAGE_CH_UNANSWERED;
+		return;
+	}
+	r->stage = closed ? STAGE_CLOSED_BY_PEER : STAGE_CAPTURE_ENDED;
+}

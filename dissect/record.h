@@ -1,0 +1,355 @@
+/*
+ * record.h - the handshake record: every fact dissect/ learns about one TCP
+ * connection, and the only structure rules/ and report/ read.
+ *
+ * Facts, never verdicts: this header says what was on the wire (who sent
+ * which message, in which frame, at what capture time, with which fields)
+ * and what the capture lacked (gaps, truncation, caps hit). What it means
+ * is for rules/.
+ *
+ * Invariants
+ *  - dir 0 is client -> server, dir 1 is server -> client, once the roles
+ *    are known (role_by != ROLE_UNKNOWN). Until then dir 0 is "the sender of
+ *    the first packet seen".
+ *  - Every list has a fixed capacity; `n` entries are stored and `total`
+ *    counts how many the wire carried, so `total > n` means "clipped".
+ *  - Times are capture times in microseconds since the Unix epoch; frame
+ *    numbers are 1-based and count packets across all inputs in order (for
+ *    one file they equal tshark's frame numbers).
+ *  - Strings from the wire are stored as raw bytes with a length; they are
+ *    escaped only by report/.
+ */
+#ifndef TLSWHY_RECORD_H
+#define TLSWHY_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DIR_C2S 0
+#define DIR_S2C 1
+
+/* Capacities of the fixed lists (entries kept; the rest is counted). */
+#define HS_MAX_SUITES     512
+#define HS_MAX_EXTS       64
+#define HS_MAX_GROUPS     64
+#define HS_MAX_SIGALGS    64
+#define HS_MAX_VERSIONS   16
+#define HS_MAX_SMALL      16  /* ec_point_formats, compression, key_share, psk modes */
+#define HS_MAX_ALPN       16
+#define HS_ALPN_BYTES     512
+#define HS_SNI_BYTES      256
+#define HS_MAX_CERTS      16
+#define HS_MAX_ALERTS     8
+#define HS_MAX_EVENTS     64
+#define HS_NONTLS_BYTES   64
+#define HS_MAX_CA_NAMES   8
+
+struct hs_addr {
+	uint8_t family;        /* 4 or 6 */
+	uint8_t addr[16];      /* IPv4 in the first 4 bytes */
+	uint16_t port;
+};
+
+/* How the client/server roles were decided. */
+enum hs_role_by {
+	ROLE_UNKNOWN = 0,
+	ROLE_SYN,              /* the SYN sender is the client */
+	ROLE_SYNACK,           /* the SYN-ACK sender is the server */
+	ROLE_CLIENT_HELLO,     /* the ClientHello sender is the client */
+	ROLE_SERVER_HELLO,     /* the ServerHello sender is the server */
+	ROLE_PORT_GUESS,       /* nothing better: the lower port is the server */
+};
+
+/* How far the connection got. Ordered by progress; rules match by name. */
+enum hs_stage {
+	STAGE_NO_SYNACK = 0,        /* SYN sent, never answered */
+	STAGE_REFUSED,              /* SYN answered with RST */
+	STAGE_NO_CLIENT_HELLO,      /* TCP up, the client sent no TLS */
+	STAGE_CH_UNANSWERED,        /* ClientHello, then nothing from the server */
+	STAGE_NON_TLS_ANSWER,       /* the server answered with bytes that are not TLS */
+	STAGE_ALERT,                /* a fatal alert (or an encrypted alert) ended it */
+	STAGE_CLOSED_BY_PEER,       /* FIN or RST, no alert, before completion */
+	STAGE_CAPTURE_ENDED,        /* the capture stopped mid-handshake */
+	STAGE_COMPLETE,             /* both sides finished the handshake */
+	STAGE_COMPLETE_CLOSED,      /* complete, then closed (FIN/RST) */
+	STAGE__COUNT
+};
+
+/* What the ladder records, in wire order. */
+enum hs_ev_kind {
+	EV_SYN = 0,
+	EV_SYNACK,
+	EV_FIN,
+	EV_RST,
+	EV_HANDSHAKE,          /* plaintext handshake message; hs_type set */
+	EV_ENC_HANDSHAKE,      /* handshake record after ChangeCipherSpec */
+	EV_CCS,
+	EV_ALERT,              /* alert; index into alerts[] in `aux` */
+	EV_APPDATA,            /* first application_data record of a direction */
+	EV_HEARTBEAT,
+	EV_SSLV2,              /* SSLv2 record (e.g. SSLv2-compatible ClientHello) */
+	EV_NON_TLS,            /* first bytes of a non-TLS payload */
+	EV_GAP,                /* bytes missing from the capture */
+	EV__COUNT
+};
+
+struct hs_event {
+	uint64_t frame;
+	int64_t ts_us;
+	uint8_t dir;
+	uint8_t kind;          /* enum hs_ev_kind */
+	uint8_t hs_type;       /* TLS HandshakeType for EV_HANDSHAKE */
+	uint8_t aux;
+	uint32_t len;          /* message/record/gap length in bytes */
+};
+
+/* Facts about the bytes: the capture ran out (truncated) vs the bytes were
+ * wrong (malformed). Bit flags; each with a name in record.c. */
+enum hs_anomaly {
+	AN_TRUNCATED_PACKET  = 1u << 0,   /* a packet cut by snaplen */
+	AN_GAP               = 1u << 1,   /* stream bytes missing */
+	AN_RETRANSMISSION    = 1u << 2,
+	AN_OUT_OF_ORDER      = 1u << 3,
+	AN_OVERLAP_CONFLICT  = 1u << 4,   /* a retransmission with different bytes */
+	AN_MIDSTREAM         = 1u << 5,   /* no SYN seen for this direction */
+	AN_CAP_SEGMENTS      = 1u << 6,   /* out-of-order queue cap hit */
+	AN_CAP_BYTES         = 1u << 7,   /* per-direction buffer cap hit */
+	AN_TLS_MALFORMED     = 1u << 8,   /* a TLS record or message was invalid */
+	AN_TLS_TRUNCATED     = 1u << 9,   /* a TLS message ended with the stream */
+	AN_CERT_MALFORMED    = 1u << 10,  /* a certificate's DER did not parse */
+	AN_LISTS_CLIPPED     = 1u << 11,  /* a list had more entries than kept */
+	AN_HS_TOO_LONG       = 1u << 12,  /* handshake message over the size cap */
+	AN_EVENTS_CLIPPED    = 1u << 13,
+	AN_EVICTED           = 1u << 14,  /* flow table cap: the flow was dropped early */
+};
+
+struct hs_dirstats {
+	uint64_t packets;
+	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
+	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
+	uint32_t retransmissions;
+	uint32_t out_of_order;
+	uint32_t overlap_conflicts;
+	uint32_t gaps;
+	uint64_t gap_bytes;
+	uint32_t truncated_packets;
+	uint64_t first_frame, last_frame;
+	int64_t first_ts_us, last_ts_us;
+	uint64_t first_payload_frame;
+	int64_t first_payload_ts_us;
+	uint64_t syn_frame, fin_frame, rst_frame;   /* 0 = none */
+	int64_t syn_ts_us, fin_ts_us, rst_ts_us;
+	uint32_t records;            /* TLS records seen */
+	uint8_t encrypted;           /* ChangeCipherSpec (or TLS 1.3 keys) in effect */
+	uint8_t tls;                 /* this direction's stream parsed as TLS */
+	uint8_t non_tls;             /* this direction's stream was not TLS */
+};
+
+struct hs_u16list {
+	uint16_t n, total;
+	uint16_t v[];
+};
+
+struct hs_client_hello {
+	uint64_t frame;             /* frame that completed the message */
+	int64_t ts_us;
+	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
+	uint16_t record_version;
+	uint16_t legacy_version;
+	uint8_t random[32];
+	uint8_t session_id_len;
+	uint8_t session_id[32];
+	uint32_t msg_len;
+	uint16_t n_suites, total_suites;
+	uint16_t suites[HS_MAX_SUITES];
+	uint8_t n_comp, total_comp;
+	uint8_t comp[HS_MAX_SMALL];
+	uint8_t has_extensions;     /* the extensions block was present */
+	uint16_t n_exts, total_exts;
+	uint16_t ext_type[HS_MAX_EXTS];
+	uint16_t ext_len[HS_MAX_EXTS];
+	uint16_t sni_len;           /* host_name bytes kept; 0 with has_sni = empty */
+	uint8_t has_sni;
+	uint8_t sni[HS_SNI_BYTES];
+	uint8_t n_alpn;
+	uint16_t alpn_off[HS_MAX_ALPN];   /* offsets into alpn[]; each entry <len><bytes> */
+	uint16_t alpn_bytes;
+	uint8_t alpn[HS_ALPN_BYTES];
+	uint16_t n_groups, total_groups;
+	uint16_t groups[HS_MAX_GROUPS];
+	uint8_t n_ecpf;
+	uint8_t ecpf[HS_MAX_SMALL];
+	uint16_t n_sigalgs, total_sigalgs;
+	uint16_t sigalgs[HS_MAX_SIGALGS];
+	uint16_t n_sigalgs_cert;
+	uint16_t sigalgs_cert[HS_MAX_SIGALGS];
+	uint8_t has_supported_versions;
+	uint16_t n_versions;
+	uint16_t versions[HS_MAX_VERSIONS];
+	uint8_t has_key_share;
+	uint16_t n_key_share;
+	uint16_t key_share[HS_MAX_SMALL];
+	uint16_t key_share_len[HS_MAX_SMALL];
+	uint8_t n_psk_modes;
+	uint8_t psk_modes[HS_MAX_SMALL];
+	uint8_t has_psk;
+	uint16_t psk_identities;
+	uint8_t has_session_ticket;
+	uint16_t session_ticket_len;
+	uint8_t has_ech;            /* encrypted_client_hello (0xfe0d) */
+	uint8_t ech_type;           /* 0 outer, 1 inner */
+	uint16_t ech_kdf, ech_aead;
+	uint8_t ech_config_id;
+	uint16_t ech_enc_len, ech_payload_len;
+	uint8_t has_renegotiation_info;
+	uint8_t has_extended_master_secret;
+	uint8_t has_encrypt_then_mac;
+	uint8_t has_status_request;
+	uint16_t record_size_limit; /* 0 = absent */
+	uint8_t has_early_data;
+	uint8_t malformed;          /* fields after the fault were not read */
+	uint16_t segments;          /* TCP segments that carried the message, 0 = not counted (rules: ch.segments) */
+};
+
+struct hs_server_hello {
+	uint64_t frame;
+	int64_t ts_us;
+	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
+	uint8_t sslv2;
+	uint16_t record_version;
+	uint16_t legacy_version;
+	uint16_t version;           /* selected: supported_versions if present, else legacy */
+	uint8_t random[32];
+	uint8_t session_id_len;
+	uint8_t session_id[32];
+	uint16_t cipher;
+	uint8_t compression;
+	uint8_t has_extensions;
+	uint16_t n_exts, total_exts;
+	uint16_t ext_type[HS_MAX_EXTS];
+	uint16_t ext_len[HS_MAX_EXTS];
+	uint8_t has_supported_version;
+	uint16_t supported_version;
+	uint8_t has_key_share;
+	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
+	uint16_t alpn_len;
+	uint8_t alpn[256];
+	uint8_t has_renegotiation_info;
+	uint8_t has_extended_master_secret;
+	uint8_t has_encrypt_then_mac;
+	uint8_t has_session_ticket;
+	uint8_t malformed;
+};
+
+struct x509_facts;  /* dissect/x509.h */
+
+struct hs_cert {
+	const struct x509_facts *x;  /* shared, owned by the x509 cache (refcounted) */
+	uint32_t der_len;
+	uint8_t sha256[32];          /* of the DER, even when it did not parse */
+	uint8_t expired;             /* notAfter < capture time of the message */
+	uint8_t not_yet_valid;       /* notBefore > capture time */
+	uint8_t issued_by_next;      /* 1 yes, 0 no, 2 unknown (last, or malformed) */
+};
+
+struct hs_chain {
+	uint64_t frame;
+	int64_t ts_us;
+	uint8_t present;             /* a Certificate message was seen */
+	uint16_t n, total;           /* certificates kept / in the message */
+	struct hs_cert c[HS_MAX_CERTS];
+	uint8_t malformed;
+};
+
+struct hs_alert {
+	uint64_t frame;
+	int64_t ts_us;
+	uint8_t dir;
+	uint8_t encrypted;           /* level/description unknown */
+	uint8_t level;
+	uint8_t description;
+	uint8_t after_hs_type;       /* last plaintext handshake type the *other* side sent, 255 none */
+	uint8_t after_kind;          /* kind of the last event before it (enum hs_ev_kind), 255 none */
+};
+
+struct hs_record {
+	uint64_t id;                 /* 1-based, in order of the flow's first packet */
+	struct hs_addr cli, srv;     /* after role resolution */
+	uint8_t role_by;             /* enum hs_role_by */
+	uint8_t stage;               /* enum hs_stage, set by record_finish() */
+	uint8_t closed_by;           /* dir that closed first (FIN/RST), 255 none */
+	uint8_t closed_with;         /* EV_FIN or EV_RST */
+	uint8_t closed_after_kind;   /* last event kind before the close */
+	uint8_t closed_after_hs_type;
+	uint8_t is_tls;              /* some TLS was seen in either direction */
+	uint8_t complete;            /* both directions passed the handshake */
+	uint32_t anomalies;          /* enum hs_anomaly bits */
+	uint64_t first_frame, last_frame;
+	int64_t first_ts_us, last_ts_us;
+	struct hs_dirstats d[2];
+
+	struct hs_client_hello *ch;  /* NULL until seen; owned */
+	struct hs_server_hello *sh;  /* the ServerHello (not the HRR) */
+	struct hs_server_hello *hrr; /* a HelloRetryRequest, if any */
+	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
+	struct hs_client_hello *ch2; /* the second ClientHello after an HRR */
+
+	struct hs_chain server_chain;
+	struct hs_chain client_chain;
+
+	uint8_t cert_request;        /* CertificateRequest seen (plaintext) */
+	uint64_t cert_request_frame;
+	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
+	uint8_t ske;                 /* ServerKeyExchange seen */
+	uint8_t ske_curve_type;      /* 3 = named_curve */
+	uint16_t ske_group;          /* named group, 0 = none/DHE */
+	uint16_t ske_dh_bits;        /* DHE prime size in bits */
+	uint16_t ske_sigalg;         /* TLS 1.2 signature scheme, 0 = absent */
+	uint8_t server_hello_done;
+	uint8_t new_session_ticket;
+	uint8_t client_key_exchange;
+	uint32_t encrypted_hs[2];    /* encrypted handshake records per direction */
+	uint32_t appdata_records[2];
+	uint64_t first_appdata_frame[2];
+	int64_t first_appdata_ts_us[2];
+	uint8_t abbreviated;         /* TLS <= 1.2 session resumption */
+	uint16_t resumed_version;
+
+	uint16_t n_alerts, total_alerts;
+	struct hs_alert alerts[HS_MAX_ALERTS];
+
+	uint8_t nontls_dir;          /* 255 none */
+	uint16_t nontls_len;
+	uint64_t nontls_frame;
+	int64_t nontls_ts_us;
+	uint8_t nontls[HS_NONTLS_BYTES];
+
+	uint16_t n_events, total_events;
+	struct hs_event ev[HS_MAX_EVENTS];
+
+	void *user;                  /* rules/report may hang data here */
+
+	/* First payload a direction sent after the *other* side's FIN (0 none):
+	 * a request racing a keep-alive close (rules: client.data_after_server_fin). */
+	uint64_t data_after_peer_fin_frame[2];
+	int64_t data_after_peer_fin_ts_us[2];
+};
+
+/* Names for the enums above, for every output (stable: JSON uses them). */
+const char *hs_stage_name(enum hs_stage s);
+const char *hs_role_by_name(enum hs_role_by r);
+const char *hs_ev_kind_name(enum hs_ev_kind k);
+const char *hs_anomaly_name(enum hs_anomaly a);   /* one bit */
+int hs_stage_from_name(const char *s);             /* -1 when unknown */
+
+struct hs_record *record_new(uint64_t id);
+void record_free(struct hs_record *r);
+/* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */
+struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+/* Swaps the two directions (roles learned late). */
+void record_swap_dirs(struct hs_record *r);
+/* Decides the stage from the facts; called once the flow is over. */
+void record_finish(struct hs_record *r, int64_t capture_end_us);
+
+#endif

@@ -1,0 +1,1346 @@
+/*
+ * tls.c - TLS record layer and handshake messages (RFC 5246, RFC 8446,
+ * RFC 6101 for SSL 3.0, the SSLv2-compatible ClientHello of RFC 5246 E.2).
+ *
+ * Record (RFC 8446 5.1):
+ *
+ *   +------+---------+---------+----------------------+
+ *   | type | version | length  | fragment (length)    |
+ *   |  1   |    2    |    2    |                      |
+ *   +------+---------+---------+----------------------+
+ *
+ * Handshake message (RFC 8446 4): type(1) length(3) body. Messages may span
+ * records, and records may span TCP segments: handshake fragments are
+ * appended to a per-direction buffer (capped at tls_limits.max_handshake per
+ * message) and cut into messages from there. Bodies of encrypted records
+ * are never copied: the parser counts and skips them.
+ *
+ * Modes of a direction:
+ *   DETECT  nothing seen yet: the first bytes decide TLS, SSLv2 or not-TLS.
+ *   TLS     record by record.
+ *   SCAN    plaintext before TLS (STARTTLS, a server-speaks-first banner):
+ *           look for a handshake record header, at most max_scan bytes.
+ *   LOST    a gap broke record framing: look for a plausible header.
+ *   NONTLS  not TLS: the first HS_NONTLS_BYTES are kept, nothing more.
+ *   DONE    the handshake is over for this direction; nothing more needed.
+ *
+ * Facts, never verdicts: stage and meaning are decided elsewhere.
+ * Invariants: every read goes through struct cur; hs_len <= hs_cap;
+ * nothing is trusted about a length until it is checked against what the
+ * container holds.
+ */
+#include "dissect/tls.h"
+#include "dissect/cursor.h"
+#include "dissect/names.h"
+#include "dissect/x509.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { M_DETECT = 0, M_TLS, M_SCAN, M_LOST, M_NONTLS, M_DONE };
+
+enum {
+	CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24,
+};
+
+enum {
+	HT_HELLO_REQUEST = 0, HT_CLIENT_HELLO = 1, HT_SERVER_HELLO = 2, HT_NEW_SESSION_TICKET = 4,
+	HT_END_OF_EARLY_DATA = 5, HT_ENCRYPTED_EXTENSIONS = 8, HT_CERTIFICATE = 11,
+	HT_SERVER_KEY_EXCHANGE = 12, HT_CERTIFICATE_REQUEST = 13, HT_SERVER_HELLO_DONE = 14,
+	HT_CERTIFICATE_VERIFY = 15, HT_CLIENT_KEY_EXCHANGE = 16, HT_FINISHED = 20,
+};
+
+#define TLS_MAX_RECORD (16384u + 2048u)
+
+struct tls_limits tls_limits = { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN };
+
+/* RFC 8446 4.1.3: the ServerHello.random of a HelloRetryRequest. */
+static const uint8_t hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+void tls_conn_init(struct tls_conn *t, struct hs_record *r)
+{
+	int i;
+	memset(t, 0, sizeof(*t));
+	t->r = r;
+	for (i = 0; i < 2; i++)
+		t->d[i].last_hs_type = 255;
+}
+
+void tls_conn_free(struct tls_conn *t)
+{
+	free(t->d[0].hs);
+	free(t->d[1].hs);
+	t->d[0].hs = t->d[1].hs = NULL;
+}
+
+void tls_swap(struct tls_conn *t)
+{
+	struct tls_dir tmp = t->d[0];
+	t->d[0] = t->d[1];
+	t->d[1] = tmp;
+}
+
+int tls_dir_done(const struct tls_conn *t, int dir)
+{
+	return t->d[dir].mode == M_DONE || t->d[dir].mode == M_NONTLS ||
+	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= tls_limits.max_scan);
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int plausible_header(const uint8_t *h)
+{
+	uint16_t len = (uint16_t)(h[3] << 8 | h[4]);
+	return h[0] >= CT_CCS && h[0] <= CT_HEARTBEAT && h[1] == 3 && h[2] <= 4 &&
+	       len <= TLS_MAX_RECORD;
+}
+
+/* SSLv2 record header with a CLIENT-HELLO (1) or SERVER-HELLO (4) inside. */
+static int sslv2_hello(const uint8_t *h, size_t n, uint8_t msg)
+{
+	return n >= 3 && (h[0] & 0x80) && h[2] == msg &&
+	       (((h[0] & 0x7f) << 8) | h[1]) >= 9;
+}
+
+int tls_client_hello_dir(const uint8_t *p, size_t n)
+{
+	if (n >= 6 && p[0] == CT_HANDSHAKE && p[1] == 3 && p[2] <= 4 && p[5] == HT_CLIENT_HELLO)
+		return 1;
+	if (sslv2_hello(p, n, 1))
+		return 1;
+	return 0;
+}
+
+static int64_t last_event_kind(const struct hs_record *r)
+{
+	return r->n_events ? r->ev[r->n_events - 1].kind : 255;
+}
+
+static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level, uint8_t desc,
+		      uint64_t frame, int64_t ts, uint32_t len)
+{
+	struct hs_record *r = t->r;
+	struct hs_alert *a;
+	struct hs_event *e;
+	uint8_t after = (uint8_t)last_event_kind(r);
+	r->total_alerts++;
+	if (r->n_alerts < HS_MAX_ALERTS) {
+		a = &r->alerts[r->n_alerts++];
+		a->frame = frame;
+		a->ts_us = ts;
+		a->dir = (uint8_t)dir;
+		a->encrypted = (uint8_t)encrypted;
+		a->level = level;
+		a->description = desc;
+		a->after_hs_type = t->d[1 - dir].last_hs_type;
+		a->after_kind = after;
+	}
+	e = record_event(r, (uint8_t)dir, EV_ALERT, frame, ts, 0, len);
+	if (e)
+		e->aux = (uint8_t)(r->n_alerts - 1);
+}
+
+/* ---- ClientHello --------------------------------------------------------- */
+
+static void u16_list(struct cur *c, uint16_t *dst, uint16_t *n, uint16_t *total, uint16_t cap,
+		     struct hs_record *r)
+{
+	while (cur_left(c) >= 2) {
+		uint16_t v = cur_u16(c);
+		if (*n < cap)
+			dst[(*n)++] = v;
+		else if (r)
+			r->anomalies |= AN_LISTS_CLIPPED;
+		if (total)
+			(*total)++;
+	}
+	if (cur_left(c))
+		cur_fail(c, CUR_MALFORMED);   /* odd length */
+}
+
+static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *e)
+{
+	struct cur l;
+	uint16_t dummy = 0;
+	switch (type) {
+	case 0: {   /* server_name, RFC 6066 */
+		l = cur_sub(e, cur_u16(e));
+		ch->has_sni = 1;
+		while (cur_left(&l) >= 3) {
+			uint8_t nt = cur_u8(&l);
+			uint16_t nl = cur_u16(&l);
+			const uint8_t *name = cur_bytes(&l, nl);
+			if (!name)
+				break;
+			if (nt == 0 && ch->sni_len == 0) {
+				size_t k = nl < HS_SNI_BYTES ? nl : HS_SNI_BYTES;
+				memcpy(ch->sni, name, k);
+				ch->sni_len = (uint16_t)k;
+			}
+		}
+		if (l.err)
+			e->err = l.err;
+		break;
+	}
+	case 10:    /* supported_groups */
+		l = cur_sub(e, cur_u16(e));
+		u16_list(&l, ch->groups, &ch->n_groups, &ch->total_groups, HS_MAX_GROUPS, NULL);
+		if (l.err)
+			e->err = l.err;
+		break;
+	case 11: {  /* ec_point_formats */
+		uint8_t k = cur_u8(e);
+		const uint8_t *b = cur_bytes(e, k);
+		uint8_t i;
+		for (i = 0; b && i < k && ch->n_ecpf < HS_MAX_SMALL; i++)
+			ch->ecpf[ch->n_ecpf++] = b[i];
+		break;
+	}
+	case 13:    /* signature_algorithms */
+		l = cur_sub(e, cur_u16(e));
+		u16_list(&l, ch->sigalgs, &ch->n_sigalgs, &ch->total_sigalgs, HS_MAX_SIGALGS, NULL);
+		if (l.err)
+			e->err = l.err;
+		break;
+	case 50:    /* signature_algorithms_cert */
+		l = cur_sub(e, cur_u16(e));
+		u16_list(&l, ch->sigalgs_cert, &ch->n_sigalgs_cert, &dummy, HS_MAX_SIGALGS, NULL);
+		if (l.err)
+			e->err = l.err;
+		break;
+	case 16: {  /* ALPN, RFC 7301 */
+		l = cur_sub(e, cur_u16(e));
+		while (cur_left(&l) >= 1) {
+			uint8_t pl = cur_u8(&l);
+			const uint8_t *proto = cur_bytes(&l, pl);
+			if (!proto)
+				break;
+			if (ch->n_alpn < HS_MAX_ALPN && (size_t)ch->alpn_bytes + 1 + pl <= HS_ALPN_BYTES) {
+				ch->alpn_off[ch->n_alpn++] = ch->alpn_bytes;
+				ch->alpn[ch->alpn_bytes] = pl;
+				memcpy(ch->alpn + ch->alpn_bytes + 1, proto, pl);
+				ch->alpn_bytes = (uint16_t)(ch->alpn_bytes + 1 + pl);
+			}
+		}
+		if (l.err)
+			e->err = l.err;
+		break;
+	}
+	case 43: {  /* supported_versions (ClientHello form) */
+		uint8_t k = cur_u8(e);
+		l = cur_sub(e, k);
+		ch->has_supported_versions = 1;
+		u16_list(&l, ch->versions, &ch->n_versions, &dummy, HS_MAX_VERSIONS, NULL);
+		if (l.err)
+			e->err = l.err;
+		break;
+	}
+	case 51:    /* key_share (ClientHello form) */
+		l = cur_sub(e, cur_u16(e));
+		ch->has_key_share = 1;
+		while (cur_left(&l) >= 4) {
+			uint16_t g = cur_u16(&l);
+			uint16_t kl = cur_u16(&l);
+			if (!cur_bytes(&l, kl))
+				break;
+			if (ch->n_key_share < HS_MAX_SMALL) {
+				ch->key_share[ch->n_key_share] = g;
+				ch->key_share_len[ch->n_key_share++] = kl;
+			}
+		}
+		if (l.err)
+			e->err = l.err;
+		break;
+	case 45: {  /* psk_key_exchange_modes */
+		uint8_t k = cur_u8(e);
+		const uint8_t *b = cur_bytes(e, k);
+		uint8_t i;
+		for (i = 0; b && i < k && ch->n_psk_modes < HS_MAX_SMALL; i++)
+			ch->psk_modes[ch->n_psk_modes++] = b[i];
+		break;
+	}
+	case 41:    /* pre_shared_key: identities<7..2^16-1> */
+		l = cur_sub(e, cur_u16(e));
+		ch->has_psk = 1;
+		while (cur_left(&l) >= 2) {
+			uint16_t il = cur_u16(&l);
+			if (!cur_bytes(&l, il))
+				break;
+			cur_skip(&l, 4);
+			if (!l.err)
+				ch->psk_identities++;
+		}
+		if (l.err)
+			e->err = l.err;
+		break;
+	case 35:
+		ch->has_session_ticket = 1;
+		ch->session_ticket_len = (uint16_t)cur_left(e);
+		break;
+	case 0xfe0d: /* encrypted_client_hello (draft-ietf-tls-esni) */
+		ch->has_ech = 1;
+		ch->ech_type = cur_u8(e);
+		if (ch->ech_type == 0 && !e->err) {
+			ch->ech_kdf = cur_u16(e);
+			ch->ech_aead = cur_u16(e);
+			ch->ech_config_id = cur_u8(e);
+			ch->ech_enc_len = cur_u16(e);
+			cur_skip(e, ch->ech_enc_len);
+			ch->ech_payload_len = cur_u16(e);
+			cur_skip(e, ch->ech_payload_len);
+		}
+		break;
+	case 0xff01: ch->has_renegotiation_info = 1; break;
+	case 23: ch->has_extended_master_secret = 1; break;
+	case 22: ch->has_encrypt_then_mac = 1; break;
+	case 5: ch->has_status_request = 1; break;
+	case 28: ch->record_size_limit = cur_u16(e); break;
+	case 42: ch->has_early_data = 1; break;
+	default: break;
+	}
+}
+
+int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hello *ch)
+{
+	struct cur c = cur_make(body, len), l;
+	const uint8_t *b;
+	uint8_t k, i;
+	ch->msg_len = (uint32_t)len;
+	ch->legacy_version = cur_u16(&c);
+	b = cur_bytes(&c, 32);
+	if (b)
+		memcpy(ch->random, b, 32);
+	k = cur_u8(&c);
+	if (k > 32)
+		cur_fail(&c, CUR_MALFORMED);
+	b = cur_bytes(&c, k);
+	if (b) {
+		memcpy(ch->session_id, b, k);
+		ch->session_id_len = k;
+	}
+	l = cur_sub(&c, cur_u16(&c));
+	u16_list(&l, ch->suites, &ch->n_suites, &ch->total_suites, HS_MAX_SUITES, NULL);
+	if (l.err)
+		cur_fail(&c, l.err);
+	k = cur_u8(&c);
+	b = cur_bytes(&c, k);
+	for (i = 0; b && i < k; i++) {
+		if (ch->n_comp < HS_MAX_SMALL)
+			ch->comp[ch->n_comp++] = b[i];
+		ch->total_comp++;
+	}
+	if (!c.err && cur_left(&c) >= 2) {
+		struct cur x = cur_sub(&c, cur_u16(&c));
+		ch->has_extensions = 1;
+		while (cur_left(&x) >= 4) {
+			uint16_t t = cur_u16(&x);
+			uint16_t el = cur_u16(&x);
+			struct cur e = cur_sub(&x, el);
+			if (x.err) {
+				/* extension longer than the block: keep its type, then stop */
+				if (ch->n_exts < HS_MAX_EXTS) {
+					ch->ext_type[ch->n_exts] = t;
+					ch->ext_len[ch->n_exts++] = el;
+				}
+				ch->total_exts++;
+				break;
+			}
+			if (ch->n_exts < HS_MAX_EXTS) {
+				ch->ext_type[ch->n_exts] = t;
+				ch->ext_len[ch->n_exts++] = el;
+			}
+			ch->total_exts++;
+			parse_ch_ext(ch, t, &e);
+			if (e.err)
+				ch->malformed = 1;
+		}
+		if (cur_left(&x))
+			ch->malformed = 1;   /* 1-3 stray bytes */
+		if (x.err)
+			cur_fail(&c, x.err);
+	}
+	if (c.err)
+		ch->malformed = 1;
+	return c.err;
+}
+
+/*
+ * SSLv2-compatible ClientHello (RFC 5246 E.2), the whole record:
+ *   len(2, msb set) msg_type(1)=1 version(2) cipher_spec_length(2)
+ *   session_id_length(2) challenge_length(2) cipher_specs(3 each) session_id challenge
+ * Cipher specs whose first byte is 0 are TLS suites; the others are SSLv2
+ * kinds and are counted in total_suites only.
+ */
+int tls_parse_sslv2_client_hello(const uint8_t *rec, size_t len, struct hs_client_hello *ch)
+{
+	struct cur c = cur_make(rec, len);
+	uint16_t csl, sidl, chl, i;
+	const uint8_t *cs, *sid, *chal;
+	cur_skip(&c, 2);
+	if (cur_u8(&c) != 1)
+		cur_fail(&c, CUR_MALFORMED);
+	ch->sslv2 = 1;
+	ch->record_version = 0x0002;
+	ch->legacy_version = cur_u16(&c);
+	csl = cur_u16(&c);
+	sidl = cur_u16(&c);
+	chl = cur_u16(&c);
+	if (csl % 3 || sidl > 32 || chl < 16 || chl > 32)
+		cur_fail(&c, CUR_MALFORMED);
+	cs = cur_bytes(&c, csl);
+	sid = cur_bytes(&c, sidl);
+	chal = cur_bytes(&c, chl);
+	if (cs) {
+		for (i = 0; i + 2 < csl; i += 3) {
+			ch->total_suites++;
+			if (cs[i] == 0 && ch->n_suites < HS_MAX_SUITES)
+				ch->suites[ch->n_suites++] = (uint16_t)(cs[i + 1] << 8 | cs[i + 2]);
+		}
+	}
+	if (sid) {
+		memcpy(ch->session_id, sid, sidl);
+		ch->session_id_len = (uint8_t)sidl;
+	}
+	if (chal) {
+		/* RFC 5246 E.2: the challenge is right-aligned into the 32-byte random */
+		memset(ch->random, 0, 32);
+		memcpy(ch->random + 32 - chl, chal, chl);
+	}
+	ch->msg_len = (uint32_t)(len > 2 ? len - 2 : 0);
+	if (c.err)
+		ch->malformed = 1;
+	return c.err;
+}
+
+/* ---- ServerHello / HelloRetryRequest -------------------------------------- */
+
+int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hello *sh)
+{
+	struct cur c = cur_make(body, len);
+	const uint8_t *b;
+	uint8_t k;
+	sh->legacy_version = cur_u16(&c);
+	b = cur_bytes(&c, 32);
+	if (b) {
+		memcpy(sh->random, b, 32);
+		sh->is_hrr = memcmp(b, hrr_random, 32) == 0;
+	}
+	k = cur_u8(&c);
+	if (k > 32)
+		cur_fail(&c, CUR_MALFORMED);
+	b = cur_bytes(&c, k);
+	if (b) {
+		memcpy(sh->session_id, b, k);
+		sh->session_id_len = k;
+	}
+	sh->cipher = cur_u16(&c);
+	sh->compression = cur_u8(&c);
+	sh->version = sh->legacy_version;
+	if (!c.err && cur_left(&c) >= 2) {
+		struct cur x = cur_sub(&c, cur_u16(&c));
+		sh->has_extensions = 1;
+		while (cur_left(&x) >= 4) {
+			uint16_t t = cur_u16(&x);
+			uint16_t el = cur_u16(&x);
+			struct cur e = cur_sub(&x, el);
+			if (sh->n_exts < HS_MAX_EXTS) {
+				sh->ext_type[sh->n_exts] = t;
+				sh->ext_len[sh->n_exts++] = el;
+			}
+			sh->total_exts++;
+			if (x.err)
+				break;
+			switch (t) {
+			case 43:
+				sh->has_supported_version = 1;
+				sh->supported_version = cur_u16(&e);
+				break;
+			case 51:
+				sh->has_key_share = 1;
+				sh->key_share_group = cur_u16(&e);
+				break;
+			case 16: {
+				struct cur l = cur_sub(&e, cur_u16(&e));
+				uint8_t pl = cur_u8(&l);
+				const uint8_t *p = cur_bytes(&l, pl);
+				if (p) {
+					memcpy(sh->alpn, p, pl);
+					sh->alpn_len = pl;
+				}
+				break;
+			}
+			case 0xff01: sh->has_renegotiation_info = 1; break;
+			case 23: sh->has_extended_master_secret = 1; break;
+			case 22: sh->has_encrypt_then_mac = 1; break;
+			case 35: sh->has_session_ticket = 1; break;
+			default: break;
+			}
+			if (e.err)
+				sh->malformed = 1;
+		}
+		if (x.err)
+			cur_fail(&c, x.err);
+	}
+	if (sh->has_supported_version && !c.err)
+		sh->version = sh->supported_version;
+	if (c.err)
+		sh->malformed = 1;
+	return c.err;
+}
+
+/* ---- Certificate and friends ---------------------------------------------- */
+
+static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
+			      uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	struct hs_chain *ch = dir == DIR_S2C ? &r->server_chain : &r->client_chain;
+	struct cur c = cur_make(body, len), l;
+	const uint8_t *der[HS_MAX_CERTS];
+	uint32_t derlen[HS_MAX_CERTS];
+	uint16_t i;
+	if (ch->present)   /* renegotiation or a second message: keep the first */
+		return;
+	ch->present = 1;
+	ch->frame = frame;
+	ch->ts_us = ts;
+	l = cur_sub(&c, cur_u24(&c));
+	if (c.err || cur_left(&c))
+		ch->malformed = 1;
+	while (cur_left(&l) >= 3) {
+		uint32_t n = cur_u24(&l);
+		const uint8_t *d = cur_bytes(&l, n);
+		if (!d)
+			break;
+		ch->total++;
+		if (ch->n >= HS_MAX_CERTS) {
+			r->anomalies |= AN_LISTS_CLIPPED;
+			continue;
+		}
+		der[ch->n] = d;
+		derlen[ch->n] = n;
+		struct hs_cert *hc = &ch->c[ch->n++];
+		hc->der_len = n;
+		hc->x = x509_get(d, n);
+		hc->issued_by_next = 2;
+		if (hc->x) {
+			memcpy(hc->sha256, hc->x->sha256, 32);
+			if (hc->x->malformed) {
+				r->anomalies |= AN_CERT_MALFORMED;
+			} else {
+				int v = x509_valid_at(hc->x, ts >= 0 ? ts / 1000000 : (ts - 999999) / 1000000);
+				hc->expired = v > 0;
+				hc->not_yet_valid = v < 0;
+			}
+		}
+	}
+	if (l.err || cur_left(&l))
+		ch->malformed = 1;
+	for (i = 0; i + 1 < ch->n; i++)
+		ch->c[i].issued_by_next = (uint8_t)x509_issued_by(der[i], derlen[i], der[i + 1], derlen[i + 1]);
+	if (ch->malformed)
+		r->anomalies |= AN_TLS_MALFORMED;
+}
+
+static void parse_cert_request(struct hs_record *r, const uint8_t *body, size_t len, uint16_t version)
+{
+	struct cur c = cur_make(body, len), l;
+	uint8_t k;
+	if (version >= 0x0304)
+		return;   /* encrypted in TLS 1.3; never seen in plaintext */
+	k = cur_u8(&c);
+	cur_skip(&c, k);
+	if (version == 0x0303) {
+		l = cur_sub(&c, cur_u16(&c));
+		(void)l;
+	}
+	l = cur_sub(&c, cur_u16(&c));
+	while (cur_left(&l) >= 2) {
+		uint16_t n = cur_u16(&l);
+		if (!cur_bytes(&l, n))
+			break;
+		r->n_ca_names++;
+	}
+	if (c.err || l.err)
+		r->anomalies |= AN_TLS_MALFORMED;
+}
+
+static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
+{
+	struct cur c = cur_make(body, len);
+	const struct suite_info *si = r->sh ? names_suite(r->sh->cipher) : NULL;
+	uint16_t ver = r->sh ? r->sh->version : 0;
+	int kx = si ? si->kx : -1;
+	r->ske = 1;
+	if (kx == KX_ECDHE || kx == KX_ECDHE_PSK || (kx < 0 && len > 0 && body[0] == 3)) {
+		r->ske_curve_type = cur_u8(&c);
+		if (r->ske_curve_type == 3) {
+			r->ske_group = cur_u16(&c);
+			cur_skip(&c, cur_u8(&c));
+		}
+	} else if (kx == KX_DHE || kx == KX_DHE_PSK) {
+		uint16_t pl = cur_u16(&c);
+		const uint8_t *p = cur_bytes(&c, pl);
+		if (p) {
+			uint32_t bits = (uint32_t)pl * 8;
+			size_t i = 0;
+			while (i < pl && p[i] == 0) {
+				bits -= 8;
+				i++;
+			}
+			if (i < pl) {
+				uint8_t top = p[i];
+				while (!(top & 0x80)) {
+					bits--;
+					top = (uint8_t)(top << 1);
+				}
+			}
+			r->ske_dh_bits = (uint16_t)(bits > 65535 ? 65535 : bits);
+		}
+		cur_skip(&c, cur_u16(&c));   /* g */
+		cur_skip(&c, cur_u16(&c));   /* Ys */
+	} else {
+		return;   /* RSA export, PSK, SRP: not decoded */
+	}
+	if (ver == 0x0303 && cur_left(&c) >= 4)
+		r->ske_sigalg = cur_u16(&c);
+	if (c.err)
+		r->anomalies |= AN_TLS_MALFORMED;
+}
+
+/* ---- handshake message dispatch ------------------------------------------ */
+
+static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
+			    uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return;
+	tls_parse_client_hello(body, len, ch);
+	ch->frame = frame;
+	ch->ts_us = ts;
+	ch->record_version = t->d[dir].rec_version;
+	if (ch->malformed)
+		r->anomalies |= AN_TLS_MALFORMED;
+	r->client_hellos++;
+	t->client_hello_seen = 1;
+	if (!r->ch)
+		r->ch = ch;
+	else if (!r->ch2 && r->hrr)
+		r->ch2 = ch;
+	else
+		free(ch);   /* renegotiation: the first hello is the one that matters */
+}
+
+static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
+			    uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	struct hs_server_hello *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return;
+	tls_parse_server_hello(body, len, sh);
+	sh->frame = frame;
+	sh->ts_us = ts;
+	sh->record_version = t->d[dir].rec_version;
+	if (sh->malformed)
+		r->anomalies |= AN_TLS_MALFORMED;
+	if (sh->is_hrr && !r->hrr && !r->sh) {
+		r->hrr = sh;
+		return;
+	}
+	if (r->sh) {
+		free(sh);
+		return;
+	}
+	r->sh = sh;
+	if (sh->version == 0x0304 && !sh->malformed) {
+		t->tls13 = 1;
+		t->d[dir].encrypted = 1;   /* everything after it is protected */
+	}
+	/* TLS <= 1.2 resumption: the server echoes a non-empty session id it was offered */
+	if (sh->version < 0x0304 && r->ch && sh->session_id_len && sh->session_id_len == r->ch->session_id_len &&
+	    memcmp(sh->session_id, r->ch->session_id, sh->session_id_len) == 0) {
+		r->abbreviated = 1;
+		r->resumed_version = sh->version;
+	}
+}
+
+static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t *body, size_t len,
+		       uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)len);
+	t->d[dir].last_hs_type = type;
+	switch (type) {
+	case HT_CLIENT_HELLO:
+		if (dir == DIR_C2S)
+			on_client_hello(t, dir, body, len, frame, ts);
+		break;
+	case HT_SERVER_HELLO:
+		if (dir == DIR_S2C)
+			on_server_hello(t, dir, body, len, frame, ts);
+		break;
+	case HT_CERTIFICATE:
+		if (!t->tls13)
+			parse_certificate(t, dir, body, len, frame, ts);
+		break;
+	case HT_CERTIFICATE_REQUEST:
+		if (!r->cert_request) {
+			r->cert_request = 1;
+			r->cert_request_frame = frame;
+			parse_cert_request(r, body, len, r->sh ? r->sh->version : 0x0303);
+		}
+		break;
+	case HT_SERVER_KEY_EXCHANGE:
+		if (!r->ske)
+			parse_ske(r, body, len);
+		break;
+	case HT_SERVER_HELLO_DONE:
+		r->server_hello_done = 1;
+		break;
+	case HT_NEW_SESSION_TICKET:
+		r->new_session_ticket = 1;
+		break;
+	case HT_CLIENT_KEY_EXCHANGE:
+		r->client_key_exchange = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Appends handshake-record bytes and cuts complete messages out. */
+static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	while (n) {
+		if (d->hs_broken)
+			return;
+		if (d->skip_msg) {
+			size_t k = n < d->skip_msg ? n : d->skip_msg;
+			d->skip_msg -= (uint32_t)k;
+			p += k;
+			n -= k;
+			continue;
+		}
+		/* fast path: whole messages in this fragment and nothing buffered */
+		if (d->hs_len == d->hs_off && n >= 4) {
+			uint32_t ml = (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+			if ((size_t)ml + 4 <= n) {
+				on_message(t, dir, p[0], p + 4, ml, frame, ts);
+				p += 4 + ml;
+				n -= 4 + ml;
+				continue;
+			}
+		}
+		/* buffer: grow to what the pending message needs, within the cap */
+		size_t have = d->hs_len - d->hs_off;
+		size_t need = 4;
+		if (have >= 4) {
+			const uint8_t *h = d->hs + d->hs_off;
+			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
+		} else if (have + n >= 4) {
+			uint8_t h[4];
+			size_t i;
+			for (i = 0; i < 4; i++)
+				h[i] = i < have ? d->hs[d->hs_off + i] : p[i - have];
+			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
+		}
+		if (need > (size_t)tls_limits.max_handshake + 4) {
+			/* over the cap: note it and skip the whole message */
+			uint8_t type = have ? d->hs[d->hs_off] : p[0];
+			r->anomalies |= AN_HS_TOO_LONG;
+			record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)(need - 4));
+			d->last_hs_type = type;
+			d->skip_msg = (uint32_t)(need - have);
+			d->hs_len = d->hs_off = 0;
+			continue;
+		}
+		if (d->hs_off && d->hs_cap - d->hs_len < n) {
+			memmove(d->hs, d->hs + d->hs_off, d->hs_len - d->hs_off);
+			d->hs_len -= d->hs_off;
+			d->hs_off = 0;
+		}
+		size_t want = need > have ? need - have : 0;
+		size_t take = n < want ? n : want;
+		if (take == 0)
+			take = n < 4 ? n : 4;
+		if (d->hs_len + take > d->hs_cap) {
+			size_t cap = d->hs_cap ? d->hs_cap : 1024;
+			while (cap < d->hs_len + take)
+				cap *= 2;
+			if (cap > (size_t)tls_limits.max_handshake + 8)
+				cap = (size_t)tls_limits.max_handshake + 8;
+			if (cap < d->hs_len + take) {
+				d->hs_broken = 1;
+				r->anomalies |= AN_CAP_BYTES;
+				return;
+			}
+			uint8_t *nb = realloc(d->hs, cap);
+			if (!nb) {
+				d->hs_broken = 1;
+				r->anomalies |= AN_CAP_BYTES;
+				return;
+			}
+			d->hs = nb;
+			d->hs_cap = (uint32_t)cap;
+		}
+		memcpy(d->hs + d->hs_len, p, take);
+		d->hs_len += (uint32_t)take;
+		p += take;
+		n -= take;
+		have = d->hs_len - d->hs_off;
+		if (have >= 4) {
+			const uint8_t *h = d->hs + d->hs_off;
+			size_t ml = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+			if (have >= 4 + ml) {
+				on_message(t, dir, h[0], h + 4, ml, frame, ts);
+				d->hs_off += (uint32_t)(4 + ml);
+				if (d->hs_off == d->hs_len)
+					d->hs_off = d->hs_len = 0;
+			}
+		}
+	}
+}
+
+/* ---- record layer ------------------------------------------------------ */
+
+static void note_complete(struct tls_conn *t)
+{
+	struct hs_record *r = t->r;
+	if (r->complete || t->tls13)
+		return;
+	if (t->d[0].finished && t->d[1].finished)
+		r->complete = 1;
+}
+
+/*
+ * TLS 1.3 before completion: every protected record is type 23. An alert
+ * is 2 bytes + 1 content-type byte + the AEAD tag (16, or 8 for CCM_8):
+ * 19 or 11 bytes; a Finished is at least 32 + 4 + 1 + 16 = 53. So:
+ *  - client, before its Finished: an alert-sized record is an alert (the
+ *    client rejected the server), anything else is its Finished flight;
+ *  - server, before the client's Finished: its encrypted flight;
+ *  - server, first record after the client's Finished: alert-sized means
+ *    the server rejected the client (certificate_required and the like)
+ *    unless the client had already sent an alert-sized record (its
+ *    close_notify, which this answers); anything else completes it.
+ */
+static int alert_sized(uint32_t len)
+{
+	return len == 19 || len == 11;
+}
+
+static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	struct tls_dir *c = &t->d[DIR_C2S];
+	if (dir == DIR_C2S) {
+		if (!d->finished) {
+			if (alert_sized(d->rec_len)) {
+				add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+				return;
+			}
+			record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
+			r->encrypted_hs[dir]++;
+			d->finished = 1;
+			return;
+		}
+		if (alert_sized(d->rec_len) && t->d[DIR_S2C].recs_after_peer_fin == 0) {
+			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+			d->recs_after_peer_fin = 1;   /* marks "client closed first" */
+			return;
+		}
+	} else if (c->finished) {
+		if (d->recs_after_peer_fin++ == 0 && alert_sized(d->rec_len) && !c->recs_after_peer_fin) {
+			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+			d->rejected = 1;
+			return;
+		}
+		if (!d->rejected) {
+			r->complete = 1;
+			t->d[0].mode = t->d[1].mode = M_DONE;
+		}
+	} else {
+		if (alert_sized(d->rec_len) && r->encrypted_hs[dir]) {
+			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+			return;
+		}
+		record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
+		r->encrypted_hs[dir]++;
+		return;
+	}
+	if (!r->appdata_records[dir]) {
+		record_event(r, (uint8_t)dir, EV_APPDATA, frame, ts, 0, d->rec_len);
+		r->first_appdata_frame[dir] = frame;
+		r->first_appdata_ts_us[dir] = ts;
+	}
+	r->appdata_records[dir]++;
+}
+
+/* Called when a record's header has been read (body follows). */
+static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	struct hs_dirstats *s = &r->d[dir];
+	d->ctype = d->hdr[0];
+	d->rec_version = (uint16_t)(d->hdr[1] << 8 | d->hdr[2]);
+	d->rec_len = (uint32_t)(d->hdr[3] << 8 | d->hdr[4]);
+	d->body_left = d->rec_len;
+	d->small_len = 0;
+	s->records++;
+	s->tls = 1;
+	r->is_tls = 1;
+	if (d->rec_len > TLS_MAX_RECORD || (d->rec_len == 0 && d->ctype != CT_APPDATA))
+		r->anomalies |= AN_TLS_MALFORMED;
+
+	switch (d->ctype) {
+	case CT_APPDATA:
+		if (t->tls13 && !r->complete) {
+			tls13_protected(t, dir, frame, ts);
+			break;
+		}
+		if (!r->appdata_records[dir]) {
+			record_event(r, (uint8_t)dir, EV_APPDATA, frame, ts, 0, d->rec_len);
+			r->first_appdata_frame[dir] = frame;
+			r->first_appdata_ts_us[dir] = ts;
+		}
+		r->appdata_records[dir]++;
+		break;
+	case CT_HANDSHAKE:
+		if (d->encrypted) {
+			record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
+			r->encrypted_hs[dir]++;
+			if (!t->tls13) {
+				d->finished = 1;
+				note_complete(t);
+			}
+		}
+		break;
+	case CT_HEARTBEAT:
+		record_event(r, (uint8_t)dir, EV_HEARTBEAT, frame, ts, 0, d->rec_len);
+		break;
+	default:
+		break;
+	}
+	d->last_type = d->ctype;
+	d->last_len = d->rec_len;
+	d->last_frame = frame;
+	d->last_ts = ts;
+}
+
+/* Body bytes of the current record. */
+static void record_body(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	switch (d->ctype) {
+	case CT_HANDSHAKE:
+		if (!d->encrypted)
+			hs_bytes(t, dir, p, n, frame, ts);
+		break;
+	case CT_ALERT:
+	case CT_CCS:
+		while (n && d->small_len < sizeof(d->small)) {
+			d->small[d->small_len++] = *p++;
+			n--;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The current record's body is complete. */
+static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	switch (d->ctype) {
+	case CT_CCS:
+		record_event(r, (uint8_t)dir, EV_CCS, frame, ts, 0, d->rec_len);
+		/* In TLS <= 1.2 what follows is protected. In TLS 1.3 (a ServerHello
+		 * choosing it, or a HelloRetryRequest) CCS is only for middleboxes. */
+		if (!t->tls13 && !r->hrr)
+			d->encrypted = 1;
+		break;
+	case CT_ALERT:
+		if (d->rec_len == 2 && !(d->encrypted && !t->tls13))
+			add_alert(t, dir, 0, d->small[0], d->small[1], frame, ts, 2);
+		else
+			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+		break;
+	default:
+		break;
+	}
+	/* Once both sides finished (<= 1.2), nothing more is needed. */
+	if (r->complete && d->finished)
+		d->mode = M_DONE;
+}
+
+static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	struct tls_dir *d = &t->d[dir];
+	d->mode = M_NONTLS;
+	r->d[dir].non_tls = 1;
+	if (r->nontls_dir == 255) {
+		size_t k = n < HS_NONTLS_BYTES ? n : HS_NONTLS_BYTES;
+		r->nontls_dir = (uint8_t)dir;
+		r->nontls_frame = frame;
+		r->nontls_ts_us = ts;
+		memcpy(r->nontls, p, k);
+		r->nontls_len = (uint16_t)k;
+		record_event(r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
+	}
+}
+
+/*
+ * Looks for the start of a handshake record carrying message `msg` in
+ * plaintext. Returns its offset or -1. The last bytes that could begin a
+ * header split across deliveries are kept in d->carry by the caller.
+ */
+static long scan_for(const uint8_t *p, size_t n, uint8_t msg)
+{
+	size_t i;
+	for (i = 0; i + 6 <= n; i++) {
+		if (p[i] == CT_HANDSHAKE && p[i + 1] == 3 && p[i + 2] <= 4 && p[i + 5] == msg) {
+			uint16_t len = (uint16_t)(p[i + 3] << 8 | p[i + 4]);
+			if (len >= 4 && len <= TLS_MAX_RECORD)
+				return (long)i;
+		}
+	}
+	return -1;
+}
+
+static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts);
+
+static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	/* keep up to 5 bytes across deliveries to decide */
+	uint8_t h[6];
+	size_t have = d->carry_len, i;
+	for (i = 0; i < 6 && i < have + n; i++)
+		h[i] = i < have ? d->carry[i] : p[i - have];
+	if (have + n < 6) {
+		memcpy(d->carry + have, p, n);
+		d->carry_len = (uint8_t)(have + n);
+		return;
+	}
+	/* the header decision */
+	if (plausible_header(h) || (h[0] == CT_HANDSHAKE && h[1] == 3)) {
+		uint8_t c[6];
+		size_t cl = d->carry_len;
+		memcpy(c, d->carry, cl);
+		d->carry_len = 0;
+		d->mode = M_TLS;
+		if (cl)
+			feed_tls(t, dir, c, cl, frame, ts);
+		feed_tls(t, dir, p, n, frame, ts);
+		return;
+	}
+	if (dir == DIR_C2S && sslv2_hello(h, have + n, 1)) {
+		/* SSLv2-compatible ClientHello: one record, parsed whole */
+		d->mode = M_TLS;
+		d->ctype = 0x80;   /* marks "SSLv2 record" for feed_tls */
+		uint8_t c[6];
+		size_t cl = d->carry_len;
+		memcpy(c, d->carry, cl);
+		d->carry_len = 0;
+		if (cl)
+			feed_tls(t, dir, c, cl, frame, ts);
+		feed_tls(t, dir, p, n, frame, ts);
+		return;
+	}
+	if (dir == DIR_S2C && sslv2_hello(h, have + n, 4)) {
+		/* SSLv2 SERVER-HELLO: note it; we do not decode SSLv2 further */
+		r->d[dir].tls = 1;
+		r->is_tls = 1;
+		record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 4, (uint32_t)n);
+		d->mode = M_DONE;
+		return;
+	}
+	/* Not TLS. Plaintext from the server before any ClientHello is a
+	 * banner (SMTP, IMAP...): look for TLS later. After a ClientHello it is
+	 * the answer. From the client it may be a STARTTLS preamble. */
+	if (dir == DIR_S2C && t->client_hello_seen) {
+		uint8_t buf[HS_NONTLS_BYTES];
+		size_t k = 0;
+		for (i = 0; i < d->carry_len && k < sizeof(buf); i++)
+			buf[k++] = d->carry[i];
+		for (i = 0; i < n && k < sizeof(buf); i++)
+			buf[k++] = p[i];
+		d->carry_len = 0;
+		set_nontls(t, dir, buf, k, frame, ts);
+		r->nontls_len = (uint16_t)k;
+		return;
+	}
+	d->mode = M_SCAN;
+	{
+		uint8_t c[6];
+		size_t cl = d->carry_len;
+		memcpy(c, d->carry, cl);
+		d->carry_len = 0;
+		if (cl)
+			feed_tls(t, dir, c, cl, frame, ts);
+		feed_tls(t, dir, p, n, frame, ts);
+	}
+}
+
+static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	uint8_t msg = dir == DIR_C2S ? HT_CLIENT_HELLO : HT_SERVER_HELLO;
+	long off;
+	if (d->scanned >= tls_limits.max_scan)
+		return;
+	if (d->carry_len) {
+		/* a header may straddle the previous delivery and this one */
+		uint8_t b[12];
+		size_t k = d->carry_len, m = n < 6 ? n : 6;
+		memcpy(b, d->carry, k);
+		memcpy(b + k, p, m);
+		off = scan_for(b, k + m, msg);
+		if (off >= 0 && (size_t)off < k) {
+			uint8_t c[6];
+			size_t cl = k - (size_t)off;
+			memcpy(c, b + off, cl);
+			d->carry_len = 0;
+			d->mode = M_TLS;
+			feed_tls(t, dir, c, cl, frame, ts);
+			feed_tls(t, dir, p, n, frame, ts);
+			return;
+		}
+		d->carry_len = 0;
+	}
+	off = scan_for(p, n, msg);
+	if (off >= 0) {
+		d->scanned += (uint32_t)off;
+		d->mode = M_TLS;
+		feed_tls(t, dir, p + off, n - (size_t)off, frame, ts);
+		return;
+	}
+	d->scanned += (uint32_t)(n > UINT32_MAX - d->scanned ? UINT32_MAX - d->scanned : n);
+	if (n >= 5) {
+		memcpy(d->carry, p + n - 5, 5);
+		d->carry_len = 5;
+	} else {
+		memcpy(d->carry, p, n);
+		d->carry_len = (uint8_t)n;
+	}
+	if (dir == DIR_S2C && t->client_hello_seen && d->scanned >= 256 && !t->r->sh)
+		set_nontls(t, dir, p, n, frame, ts);
+}
+
+static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	while (n) {
+		switch (d->mode) {
+		case M_DETECT:
+			feed_detect(t, dir, p, n, frame, ts);
+			return;
+		case M_SCAN:
+			feed_scan(t, dir, p, n, frame, ts);
+			return;
+		case M_NONTLS:
+			if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
+				size_t k = HS_NONTLS_BYTES - r->nontls_len;
+				if (k > n)
+					k = n;
+				memcpy(r->nontls + r->nontls_len, p, k);
+				r->nontls_len = (uint16_t)(r->nontls_len + k);
+			}
+			return;
+		case M_DONE:
+			return;
+		case M_LOST: {
+			size_t i;
+			for (i = 0; i + 5 <= n; i++)
+				if (plausible_header(p + i))
+					break;
+			if (i + 5 > n)
+				return;   /* (a header split across deliveries is missed; rare after a gap) */
+			p += i;
+			n -= i;
+			d->mode = M_TLS;
+			d->hdr_have = 0;
+			d->body_left = 0;
+			continue;
+		}
+		default:
+			break;
+		}
+		/* M_TLS */
+		if (d->ctype == 0x80 && d->hdr_have == 0 && d->body_left == 0) {
+			/* SSLv2 ClientHello: gather the 2-byte header, then the record */
+			d->ctype = 0x81;
+		}
+		if (d->ctype == 0x81 || d->ctype == 0x82) {
+			if (d->ctype == 0x81) {
+				while (n && d->hdr_have < 2) {
+					d->hdr[d->hdr_have++] = *p++;
+					n--;
+				}
+				if (d->hdr_have < 2)
+					return;
+				d->rec_len = (uint32_t)((d->hdr[0] & 0x7f) << 8 | d->hdr[1]);
+				d->body_left = d->rec_len;
+				d->ctype = 0x82;
+				d->hs_len = d->hs_off = 0;
+			}
+			size_t k = n < d->body_left ? n : d->body_left;
+			if (d->hs_len + k > d->hs_cap) {
+				uint8_t *nb = realloc(d->hs, d->rec_len + 2);
+				if (!nb)
+					return;
+				d->hs = nb;
+				d->hs_cap = d->rec_len + 2;
+			}
+			if (d->hs_len == 0) {
+				d->hs[0] = d->hdr[0];
+				d->hs[1] = d->hdr[1];
+				d->hs_len = 2;
+			}
+			memcpy(d->hs + d->hs_len, p, k);
+			d->hs_len += (uint32_t)k;
+			d->body_left -= (uint32_t)k;
+			p += k;
+			n -= k;
+			if (d->body_left == 0) {
+				struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+				r->d[dir].tls = 1;
+				r->d[dir].records++;
+				r->is_tls = 1;
+				record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 1, d->rec_len);
+				if (ch) {
+					tls_parse_sslv2_client_hello(d->hs, d->hs_len, ch);
+					ch->frame = frame;
+					ch->ts_us = ts;
+					if (ch->malformed)
+						r->anomalies |= AN_TLS_MALFORMED;
+					r->client_hellos++;
+					t->client_hello_seen = 1;
+					if (!r->ch)
+						r->ch = ch;
+					else
+						free(ch);
+				}
+				d->last_hs_type = HT_CLIENT_HELLO;
+				d->hs_len = d->hs_off = 0;
+				d->hdr_have = 0;
+				d->ctype = 0;
+			}
+			continue;
+		}
+		if (d->body_left == 0) {
+			/* header */
+			while (n && d->hdr_have < 5) {
+				d->hdr[d->hdr_have++] = *p++;
+				n--;
+			}
+			if (d->hdr_have < 5)
+				return;
+			d->hdr_have = 0;
+			if (!plausible_header(d->hdr)) {
+				if (d->hdr[0] == CT_APPDATA || d->hdr[0] == CT_ALERT || d->hdr[0] == CT_HANDSHAKE ||
+				    d->hdr[0] == CT_CCS) {
+					/* a known type with a bad version or length */
+					r->anomalies |= AN_TLS_MALFORMED;
+				} else if (r->d[dir].records == 0 && dir == DIR_S2C) {
+					set_nontls(t, dir, d->hdr, 5, frame, ts);
+					feed_tls(t, dir, p, n, frame, ts);
+					return;
+				} else {
+					r->anomalies |= AN_TLS_MALFORMED;
+				}
+				d->mode = M_LOST;
+				continue;
+			}
+			record_start(t, dir, frame, ts);
+			if (d->body_left == 0)
+				record_end(t, dir, frame, ts);
+			continue;
+		}
+		size_t k = n < d->body_left ? n : d->body_left;
+		record_body(t, dir, p, k, frame, ts);
+		d->body_left -= (uint32_t)k;
+		p += k;
+		n -= k;
+		if (d->body_left == 0)
+			record_end(t, dir, frame, ts);
+		if (d->mode == M_DONE)
+			return;
+	}
+}
+
+void tls_feed(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us)
+{
+	if (n == 0)
+		return;
+	feed_tls(t, dir, p, n, frame, ts_us);
+}
+
+void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t ts_us)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	record_event(r, (uint8_t)dir, EV_GAP, frame, ts_us, 0, len);
+	switch (d->mode) {
+	case M_TLS:
+		if (d->ctype == CT_HANDSHAKE && !d->encrypted && (d->body_left || d->hs_len != d->hs_off))
+			d->hs_broken = 1;
+		if (d->body_left && len <= d->body_left && d->ctype < 0x80) {
+			d->body_left -= len;
+			if (d->ctype == CT_HANDSHAKE && !d->encrypted)
+				d->hs_broken = 1;
+			if (d->body_left == 0 && d->ctype != CT_HANDSHAKE && d->ctype != CT_ALERT)
+				record_end(t, dir, frame, ts_us);
+			else if (d->body_left == 0) {
+				/* the record's end was lost with it: do not decode its contents */
+				d->hdr_have = 0;
+			}
+			return;
+		}
+		d->mode = M_LOST;
+		d->hdr_have = 0;
+		d->body_left = 0;
+		if (d->ctype >= 0x80)
+			d->ctype = 0;
+		d->hs_len = d->hs_off = 0;
+		d->hs_broken = 1;
+		return;
+	case M_DETECT:
+		/* we never saw how the stream began */
+		d->mode = M_LOST;
+		return;
+	default:
+		return;
+	}
+}
+
+void tls_finish(struct tls_conn *t)
+{
+	struct hs_record *r = t->r;
+	struct tls_dir *s = &t->d[DIR_S2C];
+	/* a server answer shorter than a record header never got decided */
+	if (s->mode == M_DETECT && s->carry_len && t->client_hello_seen)
+		set_nontls(t, DIR_S2C, s->carry, s->carry_len, r->d[DIR_S2C].last_frame,
+			   r->d[DIR_S2C].last_ts_us);
+	if (!t->tls13 || r->complete)
+		return;
+	/* TLS 1.3: the client sent its Finished, after the server's flight, and
+	 * the server did not reject it */
+	if (t->d[DIR_C2S].finished && r->encrypted_hs[DIR_S2C] && !s->rejected)
+		r->complete = 1;
+}

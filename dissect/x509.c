@@ -1,0 +1,931 @@
+/*
+ * x509.c - certificate facts through OpenSSL 3 (libcrypto), with a bounded,
+ * refcounted cache keyed by the SHA-256 of the DER.
+ *
+ * What it does: x509_get() hashes the DER, looks the hash up, and on a miss
+ * decodes the bytes once with d2i_X509() and writes down plain facts
+ * (names, SANs, serial, validity, key, signature algorithm, CA flag,
+ * self-issued / self-signed). No X509 object outlives the call that decoded
+ * it; the cache holds only struct x509_facts (about 2.5 KiB each), so its
+ * memory is bounded by its entry count whatever size the certificates are.
+ * x509_issued_by() decodes the two certificates it is given and remembers
+ * its last answer in the child's cache entry, so a chain seen on every
+ * connection to one target is verified once.
+ *
+ * Invariants:
+ *   - Facts are never NULL except on allocation failure. DER that d2i_X509()
+ *     rejects, or that it accepts with bytes left over, gives malformed = 1
+ *     with sha256 and der_len filled and every other field zero or empty.
+ *   - Every string field is NUL-terminated and fits its array. Strings may
+ *     carry any non-NUL byte from the wire (report/ escapes them); an
+ *     embedded NUL in a CN or a SAN is written as the three characters
+ *     "\00", the way RFC 2253 output escapes it.
+ *   - An entry with refs > 0 is never freed. The table never holds more
+ *     than `max` entries; when it is full and every entry is referenced, a
+ *     new certificate gets a detached entry that is freed by its last
+ *     x509_put() (counted as "uncached").
+ *   - Idle entries (refs == 0) sit on an LRU list; the least recently
+ *     released is evicted first. Lookup is O(1): chained buckets, a power of
+ *     two at least the entry count, indexed by a keyed mix of the hash (the
+ *     key comes from RAND_bytes so crafted certificates cannot all land in
+ *     one bucket).
+ *   - The packet path never exits; OpenSSL's error queue is cleared after
+ *     every decode so failures do not pile up.
+ *   - Single-threaded: all state lives in the one static struct `cache`.
+ *
+ * Decisions:
+ *   - subject / issuer: X509_NAME_print_ex() with exactly XN_FLAG_RFC2253
+ *     (so control bytes and bytes >= 0x80 come out as \XX, specials as \,).
+ *     If OpenSSL refuses the whole name (invalid UTF-8 in a UTF8String, a
+ *     code point out of range), each attribute is printed on its own and the
+ *     ones it refuses are written as '#' and the hex of their DER, which is
+ *     RFC 2253's own form for a value without a string representation.
+ *     (Defensive: OpenSSL 3.0 already makes d2i_X509() fail on such names,
+ *     because it cannot build their canonical form, so those certificates
+ *     come out malformed.)
+ *   - subject_cn: the last CN in the DN (the most specific one), converted
+ *     to UTF-8 by ASN1_STRING_to_UTF8(); when that fails, the raw bytes.
+ *   - SANs: DNS and IP only, in certificate order, joined by ", "; IPv4 as
+ *     dotted quad, IPv6 by inet_ntop(), any other length as "IP:#<hex>".
+ *     n_san_dns counts every DNS SAN, including those that did not fit
+ *     (saturating at 65535).
+ *   - serial_hex: lowercase hex of the magnitude with no leading zero
+ *     octets; a negative serial (invalid per RFC 5280 4.1.2.2 but seen in
+ *     the wild) gets a leading '-', as `openssl x509 -serial` prints it;
+ *     zero is "00".
+ *   - is_ca: basicConstraints cA when the extension decodes; -1 when it is
+ *     absent, repeated, or does not decode.
+ *   - times: ASN1_TIME_to_tm() + timegm(), 64-bit, UTCTime and
+ *     GeneralizedTime, before 1970 and after 2038. A time OpenSSL cannot
+ *     parse sets bad_time and leaves the value 0; x509_valid_at() then
+ *     answers 0 like it does for malformed certificates.
+ *   - key_type: EVP_PKEY_get_base_id(). When the key does not decode (d2i
+ *     still accepts the certificate), the type comes from the algorithm OID
+ *     with key_bits 0, self_signed 0 and x509_issued_by() "unknown"; an OID
+ *     OpenSSL does not know is XK_OTHER. key_curve is the group name, or
+ *     "explicit" for explicit curve parameters.
+ *   - sig_alg: OBJ_nid2ln(X509_get_signature_nid()); an OID OpenSSL does not
+ *     know is written in dotted form.
+ *
+ * Limits: a string longer than its field is cut at a character boundary
+ * with no marker (subject / issuer / CN: compare chains with
+ * x509_issued_by(), not with these strings) or at an entry boundary ending
+ * in "..." (SANs); a serial longer than 39 octets keeps its first 37
+ * (negative) or 38 octets and ends in "...". A DER longer than 2^32-1
+ * bytes is treated as malformed.
+ *
+ * Sources: RFC 5280 (certificate profile), RFC 2253 (string form of names),
+ * OpenSSL 3.0 manual pages d2i_X509(3), X509_NAME_print_ex(3),
+ * X509_verify(3), ASN1_TIME_to_tm(3), EVP_PKEY_get_bits(3),
+ * EVP_PKEY_get_utf8_string_param(3), X509_get_ext_d2i(3).
+ */
+#include "dissect/x509.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#define X509_CACHE_DEFAULT_MAX 4096
+#define X509_MIN_BUCKETS 64
+
+/* A cache entry; `f` is first so a facts pointer converts back to it. */
+struct x509_entry {
+	struct x509_facts f;
+	struct x509_entry *hnext;              /* bucket chain */
+	struct x509_entry *lru_prev, *lru_next; /* idle list, only while refs == 0 */
+	uint8_t in_table;
+	uint8_t memo_valid;                    /* last x509_issued_by() answer */
+	uint8_t memo_result;
+	uint8_t memo_parent[32];
+};
+
+static struct {
+	struct x509_entry **bucket;
+	size_t nbuckets;                       /* power of two, or 0 before first use */
+	size_t count;                          /* entries in the table */
+	size_t max;
+	struct x509_entry *lru_head, *lru_tail; /* idle entries, oldest first */
+	uint64_t hits, misses, evictions, uncached;
+	uint64_t key0, key1;
+	int keyed;
+} cache = { NULL, 0, 0, X509_CACHE_DEFAULT_MAX, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 };
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* A bounded string builder: appends never overflow, `full` is sticky. */
+struct sbuf {
+	char *p;
+	size_t cap;   /* bytes available, including the NUL */
+	size_t len;
+	int full;
+};
+
+static void sb_init(struct sbuf *s, char *p, size_t cap)
+{
+	s->p = p;
+	s->cap = cap;
+	s->len = 0;
+	s->full = 0;
+	if (cap)
+		p[0] = '\0';
+}
+
+/* Appends all n bytes or none of them, keeping `reserve` bytes spare. */
+static int sb_add_all(struct sbuf *s, const char *b, size_t n, size_t reserve)
+{
+	if (s->full || s->cap == 0 || n + reserve >= s->cap - s->len) {
+		s->full = 1;
+		return 0;
+	}
+	memcpy(s->p + s->len, b, n);
+	s->len += n;
+	s->p[s->len] = '\0';
+	return 1;
+}
+
+static int sb_puts(struct sbuf *s, const char *str, size_t reserve)
+{
+	return sb_add_all(s, str, strlen(str), reserve);
+}
+
+/* Copies n wire bytes, an embedded NUL as "\00", into dst (cap bytes), cut
+ * where it no longer fits. Returns the length written. */
+static size_t copy_wire(char *dst, size_t cap, const unsigned char *b, size_t n)
+{
+	size_t o = 0;
+
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '\0') {
+			if (cap - o <= 3)
+				break;
+			memcpy(dst + o, "\\00", 3);
+			o += 3;
+		} else {
+			if (cap - o <= 1)
+				break;
+			dst[o++] = (char)b[i];
+		}
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* Shortens a NUL-terminated string of length len so it does not end in the
+ * middle of a UTF-8 sequence (only matters once it has been cut). */
+static void cut_utf8(char *s, size_t len)
+{
+	size_t i = len, back = 0;
+
+	while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0xC0) {
+		unsigned char lead = (unsigned char)s[i - 1];
+		size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+		if (back < need)
+			s[i - 1] = '\0';
+	}
+}
+
+/* Copies the contents of a memory BIO into dst as a string. Returns 1 when
+ * everything fitted, 0 when it was cut. */
+static int bio_to_str(BIO *b, char *dst, size_t cap)
+{
+	char *data = NULL;
+	long n = BIO_get_mem_data(b, &data);
+	size_t len, i;
+
+	if (cap == 0)
+		return 0;
+	if (n <= 0 || data == NULL) {
+		dst[0] = '\0';
+		return 1;
+	}
+	len = (size_t)n;
+	int fits = len < cap;
+	if (!fits)
+		len = cap - 1;
+	memcpy(dst, data, len);
+	dst[len] = '\0';
+	for (i = 0; i < len; i++)   /* the escaping flags make this unlikely */
+		if (dst[i] == '\0')
+			dst[i] = '?';
+	if (!fits)
+		cut_utf8(dst, len);
+	return fits;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+/* Prints one attribute as RFC 2253 into b; a value OpenSSL refuses to
+ * convert is dumped as '#' + hex of its DER. */
+static int print_entry(BIO *b, const X509_NAME_ENTRY *ne)
+{
+	X509_NAME *one = X509_NAME_new();
+	int ok = 0;
+
+	if (one == NULL)
+		return 0;
+	if (X509_NAME_add_entry(one, ne, -1, 0)) {
+		BIO *tmp = BIO_new(BIO_s_mem());
+		if (tmp != NULL) {
+			if (X509_NAME_print_ex(tmp, one, 0, XN_FLAG_RFC2253) < 0) {
+				(void)BIO_reset(tmp);
+				if (X509_NAME_print_ex(tmp, one, 0,
+				                       XN_FLAG_RFC2253 | ASN1_STRFLGS_DUMP_ALL) < 0)
+					(void)BIO_reset(tmp);
+			}
+			char *data = NULL;
+			long n = BIO_get_mem_data(tmp, &data);
+			ok = n <= 0 || BIO_write(b, data, (int)n) == (int)n;
+			BIO_free(tmp);
+		}
+	}
+	X509_NAME_free(one);
+	return ok;
+}
+
+static void name_line(const X509_NAME *name, char *dst, size_t cap)
+{
+	BIO *b;
+
+	dst[0] = '\0';
+	if (name == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) < 0) {
+		/* Per attribute, most specific first, as XN_FLAG_DN_REV does. */
+		int n = X509_NAME_entry_count(name);
+		(void)BIO_reset(b);
+		for (int i = n - 1; i >= 0; i--) {
+			const X509_NAME_ENTRY *ne = X509_NAME_get_entry(name, i);
+			if (ne == NULL)
+				break;
+			if (i != n - 1) {
+				const X509_NAME_ENTRY *prev = X509_NAME_get_entry(name, i + 1);
+				int same = prev != NULL &&
+				           X509_NAME_ENTRY_set(prev) == X509_NAME_ENTRY_set(ne);
+				(void)BIO_write(b, same ? "+" : ",", 1);
+			}
+			if (!print_entry(b, ne))
+				break;
+		}
+	}
+	(void)bio_to_str(b, dst, cap);
+	BIO_free(b);
+}
+
+static void subject_cn(const X509_NAME *name, char *dst, size_t cap)
+{
+	int i = -1, last = -1;
+
+	dst[0] = '\0';
+	while ((i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0)
+		last = i;
+	if (last < 0)
+		return;
+	const X509_NAME_ENTRY *ne = X509_NAME_get_entry(name, last);
+	const ASN1_STRING *s = ne ? X509_NAME_ENTRY_get_data(ne) : NULL;
+	if (s == NULL)
+		return;
+	unsigned char *u = NULL;
+	int n = ASN1_STRING_to_UTF8(&u, s);
+	size_t len;
+	if (n >= 0 && u != NULL) {
+		len = copy_wire(dst, cap, u, (size_t)n);
+		if ((size_t)n >= cap)
+			cut_utf8(dst, len);
+		OPENSSL_free(u);
+	} else {
+		int raw = ASN1_STRING_length(s);
+		const unsigned char *d = ASN1_STRING_get0_data(s);
+		if (raw > 0 && d != NULL)
+			(void)copy_wire(dst, cap, d, (size_t)raw);
+	}
+}
+
+/* ---- extensions -------------------------------------------------------- */
+
+static void san_facts(const X509 *x, struct x509_facts *f)
+{
+	static const char more[] = "...";
+	const size_t reserve = sizeof more - 1;
+	int crit = -1;
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
+	struct sbuf sb;
+	unsigned dns = 0;
+
+	sb_init(&sb, f->san, sizeof f->san);
+	if (gens == NULL)
+		return;
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		char item[X509_SAN_BYTES];
+		size_t n = 0;
+
+		if (g == NULL)
+			continue;
+		if (g->type == GEN_DNS) {
+			const ASN1_IA5STRING *s = g->d.dNSName;
+			if (dns < UINT16_MAX)
+				dns++;
+			memcpy(item, "DNS:", 4);
+			n = 4;
+			if (s != NULL && s->length > 0 && s->data != NULL)
+				n += copy_wire(item + 4, sizeof item - 4, s->data, (size_t)s->length);
+		} else if (g->type == GEN_IPADD) {
+			const ASN1_OCTET_STRING *s = g->d.iPAddress;
+			int len = s ? s->length : 0;
+			memcpy(item, "IP:", 3);
+			n = 3;
+			item[3] = '\0';
+			if (len == 4 || len == 16) {
+				if (inet_ntop(len == 4 ? AF_INET : AF_INET6, s->data,
+				              item + 3, (socklen_t)(sizeof item - 3)) == NULL)
+					item[3] = '\0';
+				n += strlen(item + 3);
+			} else if (len > 0 && s->data != NULL) {
+				item[n++] = '#';
+				for (int k = 0; k < len && n + 3 < sizeof item; k++)
+					n += (size_t)snprintf(item + n, sizeof item - n, "%02x", s->data[k]);
+			}
+		} else {
+			continue;
+		}
+		if (sb.full)
+			continue;   /* keep counting DNS names */
+		if (sb.len > 0 && !sb_puts(&sb, ", ", reserve))
+			continue;
+		(void)sb_add_all(&sb, item, n, reserve);
+	}
+	if (sb.full) {
+		/* Drop a dangling separator, then mark the cut. */
+		if (sb.len >= 2 && memcmp(sb.p + sb.len - 2, ", ", 2) == 0) {
+			sb.len -= 2;
+			sb.p[sb.len] = '\0';
+		}
+		sb.full = 0;
+		(void)sb_add_all(&sb, more, reserve, 0);
+	}
+	f->n_san_dns = (uint16_t)dns;
+	GENERAL_NAMES_free(gens);
+}
+
+static int8_t ca_flag(const X509 *x)
+{
+	int crit = -1;
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
+	int8_t r = -1;
+
+	if (bc != NULL) {
+		r = bc->ca ? 1 : 0;
+		BASIC_CONSTRAINTS_free(bc);
+	}
+	return r;
+}
+
+/* ---- serial, times, key, signature ------------------------------------- */
+
+static void serial_hex(const X509 *x, char *dst, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	const ASN1_INTEGER *s = X509_get0_serialNumber(x);
+	const unsigned char *d;
+	int n, i = 0;
+	size_t o = 0, octets, room;
+
+	dst[0] = '\0';
+	if (s == NULL || cap < 8)
+		return;
+	d = ASN1_STRING_get0_data(s);
+	n = ASN1_STRING_length(s);
+	if (d == NULL || n < 0)
+		n = 0;
+	while (i < n && d[i] == 0)
+		i++;
+	if (i == n) {
+		memcpy(dst, "00", 3);
+		return;
+	}
+	if (ASN1_STRING_type(s) == V_ASN1_NEG_INTEGER)
+		dst[o++] = '-';
+	octets = (size_t)(n - i);
+	if (o + 2 * octets + 1 > cap) {   /* cut, leaving room for "..." + NUL */
+		room = (cap - o - 4) / 2;
+		if (octets > room)
+			octets = room;
+	} else {
+		room = 0;
+	}
+	for (size_t k = 0; k < octets; k++, i++) {
+		dst[o++] = hex[d[i] >> 4];
+		dst[o++] = hex[d[i] & 15];
+	}
+	if (room) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+/* Returns 1 and sets *out when t parses. */
+static int unix_time(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	*out = 0;
+	if (t == NULL)
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	*out = (int64_t)timegm(&tm);
+	return 1;
+}
+
+static void key_facts(const X509 *x, struct x509_facts *f)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+
+	if (pk == NULL) {
+		/* The key did not decode, or OpenSSL does not know its algorithm:
+		 * name the type from the algorithm OID, with no size. */
+		ASN1_OBJECT *oid = NULL;
+		const X509_PUBKEY *spki = X509_get_X509_PUBKEY(x);
+		int nid = NID_undef;
+		if (spki != NULL && X509_PUBKEY_get0_param(&oid, NULL, NULL, NULL, spki) &&
+		    oid != NULL)
+			nid = OBJ_obj2nid(oid);
+		switch (nid) {
+		case NID_rsaEncryption:       f->key_type = XK_RSA; break;
+		case NID_rsassaPss:           f->key_type = XK_RSA_PSS; break;
+		case NID_X9_62_id_ecPublicKey: f->key_type = XK_EC; break;
+		case NID_ED25519:             f->key_type = XK_ED25519; break;
+		case NID_ED448:               f->key_type = XK_ED448; break;
+		case NID_dsa:                 f->key_type = XK_DSA; break;
+		default:                      f->key_type = XK_OTHER; break;
+		}
+		return;
+	}
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:     f->key_type = XK_RSA; break;
+	case EVP_PKEY_RSA_PSS: f->key_type = XK_RSA_PSS; break;
+	case EVP_PKEY_EC:      f->key_type = XK_EC; break;
+	case EVP_PKEY_ED25519: f->key_type = XK_ED25519; break;
+	case EVP_PKEY_ED448:   f->key_type = XK_ED448; break;
+	case EVP_PKEY_DSA:     f->key_type = XK_DSA; break;
+	default:
+		/* Provider-only keys have base id -1; ask by name. */
+		if (EVP_PKEY_is_a(pk, "RSA"))
+			f->key_type = XK_RSA;
+		else if (EVP_PKEY_is_a(pk, "RSA-PSS"))
+			f->key_type = XK_RSA_PSS;
+		else if (EVP_PKEY_is_a(pk, "EC"))
+			f->key_type = XK_EC;
+		else if (EVP_PKEY_is_a(pk, "ED25519"))
+			f->key_type = XK_ED25519;
+		else if (EVP_PKEY_is_a(pk, "ED448"))
+			f->key_type = XK_ED448;
+		else if (EVP_PKEY_is_a(pk, "DSA"))
+			f->key_type = XK_DSA;
+		else
+			f->key_type = XK_OTHER;
+		break;
+	}
+	int bits = EVP_PKEY_get_bits(pk);
+	f->key_bits = bits > 0 ? bits : 0;
+	if (f->key_type == XK_EC) {
+		size_t len = 0;
+		char enc[32];
+		if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+		                                    f->key_curve, sizeof f->key_curve, &len)) {
+			f->key_curve[0] = '\0';
+			if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_EC_ENCODING,
+			                                   enc, sizeof enc, &len) &&
+			    strcmp(enc, OSSL_PKEY_EC_ENCODING_EXPLICIT) == 0)
+				memcpy(f->key_curve, "explicit", sizeof "explicit");
+		}
+	}
+}
+
+static void sig_facts(const X509 *x, struct x509_facts *f)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	const X509_ALGOR *alg = NULL;
+	int nid = X509_get_signature_nid(x);
+	const char *ln = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+
+	f->sig_nid = nid;
+	if (ln != NULL) {
+		size_t n = strlen(ln);
+		if (n >= sizeof f->sig_alg)
+			n = sizeof f->sig_alg - 1;
+		memcpy(f->sig_alg, ln, n);
+		f->sig_alg[n] = '\0';
+		return;
+	}
+	X509_get0_signature(&sig, &alg, x);
+	if (alg != NULL) {
+		const ASN1_OBJECT *obj = NULL;
+		X509_ALGOR_get0(&obj, NULL, NULL, alg);
+		if (obj == NULL || OBJ_obj2txt(f->sig_alg, (int)sizeof f->sig_alg, obj, 1) <= 0)
+			f->sig_alg[0] = '\0';
+	}
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* d2i_X509 that also rejects trailing bytes. NULL when malformed. */
+static X509 *decode(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x;
+
+	if (der == NULL || len == 0 || len > (size_t)LONG_MAX)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p != der + len) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+static void fill_facts(struct x509_facts *f, const uint8_t *der, size_t len)
+{
+	X509 *x = len > UINT32_MAX ? NULL : decode(der, len);
+
+	if (x == NULL) {
+		f->malformed = 1;
+		ERR_clear_error();
+		return;
+	}
+	long v = X509_get_version(x);
+	f->version = v >= 0 && v < INT_MAX ? (int)v + 1 : 0;
+	const X509_NAME *subj = X509_get_subject_name(x);
+	const X509_NAME *iss = X509_get_issuer_name(x);
+	name_line(subj, f->subject, sizeof f->subject);
+	name_line(iss, f->issuer, sizeof f->issuer);
+	if (subj != NULL)
+		subject_cn(subj, f->subject_cn, sizeof f->subject_cn);
+	san_facts(x, f);
+	serial_hex(x, f->serial_hex, sizeof f->serial_hex);
+	int ok = unix_time(X509_get0_notBefore(x), &f->not_before);
+	ok &= unix_time(X509_get0_notAfter(x), &f->not_after);
+	if (!ok) {
+		f->bad_time = 1;
+		f->not_before = f->not_after = 0;
+	}
+	f->self_issued = subj != NULL && iss != NULL && X509_NAME_cmp(subj, iss) == 0;
+	if (f->self_issued) {
+		EVP_PKEY *pk = X509_get0_pubkey(x);
+		f->self_signed = pk != NULL && X509_verify(x, pk) == 1;
+	}
+	f->is_ca = ca_flag(x);
+	key_facts(x, f);
+	sig_facts(x, f);
+	X509_free(x);
+	ERR_clear_error();
+}
+
+/* ---- the cache --------------------------------------------------------- */
+
+static void digest(const uint8_t *der, size_t len, uint8_t out[32])
+{
+	static const uint8_t empty[1];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(der ? der : empty, der ? len : 0, out, &n, EVP_sha256(), NULL) || n != 32)
+		memset(out, 0, 32);   /* practically unreachable; the entry still works */
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static size_t bucket_of(const uint8_t sha[32], size_t nbuckets)
+{
+	uint64_t h = (load64(sha) ^ cache.key0) * (cache.key1 | 1);
+	h ^= h >> 29;
+	h = (h ^ load64(sha + 8)) * 0x9E3779B97F4A7C15ull;
+	h ^= h >> 32;
+	return (size_t)h & (nbuckets - 1);
+}
+
+static void lru_unlink(struct x509_entry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else if (cache.lru_head == e)
+		cache.lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else if (cache.lru_tail == e)
+		cache.lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_append(struct x509_entry *e)
+{
+	e->lru_next = NULL;
+	e->lru_prev = cache.lru_tail;
+	if (cache.lru_tail)
+		cache.lru_tail->lru_next = e;
+	else
+		cache.lru_head = e;
+	cache.lru_tail = e;
+}
+
+static struct x509_entry *find(const uint8_t sha[32])
+{
+	if (cache.nbuckets == 0)
+		return NULL;
+	for (struct x509_entry *e = cache.bucket[bucket_of(sha, cache.nbuckets)]; e; e = e->hnext)
+		if (memcmp(e->f.sha256, sha, 32) == 0)
+			return e;
+	return NULL;
+}
+
+static void table_remove(struct x509_entry *e)
+{
+	struct x509_entry **pp = &cache.bucket[bucket_of(e->f.sha256, cache.nbuckets)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	e->hnext = NULL;
+	e->in_table = 0;
+	cache.count--;
+}
+
+/* Frees the least recently released idle entry. Returns 0 when none. */
+static int evict_one(void)
+{
+	struct x509_entry *e = cache.lru_head;
+
+	if (e == NULL)
+		return 0;
+	lru_unlink(e);
+	table_remove(e);
+	cache.evictions++;
+	free(e);
+	return 1;
+}
+
+/* Makes room for one more entry; returns 0 when the table must not grow. */
+static int table_room(void)
+{
+	if (cache.max == 0)
+		return 0;
+	while (cache.count >= cache.max)
+		if (!evict_one())
+			return 0;
+	if (cache.nbuckets == 0 || cache.count + 1 > cache.nbuckets) {
+		size_t nb = cache.nbuckets ? cache.nbuckets * 2 : X509_MIN_BUCKETS;
+		struct x509_entry **nbk;
+		if (nb < cache.nbuckets || nb > SIZE_MAX / sizeof *nbk)
+			return cache.nbuckets != 0;
+		nbk = calloc(nb, sizeof *nbk);
+		if (nbk == NULL)
+			return cache.nbuckets != 0;   /* keep the old, longer chains */
+		for (size_t i = 0; i < cache.nbuckets; i++) {
+			struct x509_entry *e = cache.bucket[i], *next;
+			for (; e; e = next) {
+				next = e->hnext;
+				size_t b = bucket_of(e->f.sha256, nb);
+				e->hnext = nbk[b];
+				nbk[b] = e;
+			}
+		}
+		free(cache.bucket);
+		cache.bucket = nbk;
+		cache.nbuckets = nb;
+	}
+	return 1;
+}
+
+static void ensure_key(void)
+{
+	unsigned char k[16];
+
+	if (cache.keyed)
+		return;
+	if (RAND_bytes(k, sizeof k) == 1) {
+		cache.key0 = load64(k);
+		cache.key1 = load64(k + 8);
+	} else {
+		cache.key0 = 0x243F6A8885A308D3ull ^ (uint64_t)(uintptr_t)&cache;
+		cache.key1 = 0x13198A2E03707344ull ^ (uint64_t)time(NULL);
+	}
+	ERR_clear_error();
+	cache.keyed = 1;
+}
+
+const struct x509_facts *x509_get(const uint8_t *der, size_t len)
+{
+	uint8_t sha[32];
+	struct x509_entry *e;
+
+	if (der == NULL)
+		len = 0;
+	ensure_key();
+	digest(der, len, sha);
+	e = find(sha);
+	if (e != NULL) {
+		cache.hits++;
+		if (e->f.refs == 0)
+			lru_unlink(e);
+		if (e->f.refs < UINT32_MAX)
+			e->f.refs++;
+		return &e->f;
+	}
+	cache.misses++;
+	e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return NULL;
+	memcpy(e->f.sha256, sha, 32);
+	e->f.der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	fill_facts(&e->f, der, len);
+	e->f.refs = 1;
+	if (table_room()) {
+		size_t b = bucket_of(sha, cache.nbuckets);
+		e->hnext = cache.bucket[b];
+		cache.bucket[b] = e;
+		e->in_table = 1;
+		cache.count++;
+	} else {
+		cache.uncached++;
+	}
+	return &e->f;
+}
+
+const struct x509_facts *x509_ref(const struct x509_facts *f)
+{
+	struct x509_entry *e;
+
+	if (f == NULL)
+		return NULL;
+	e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
+	if (e->f.refs == 0)
+		lru_unlink(e);   /* idle in the cache: in use again */
+	if (e->f.refs < UINT32_MAX)
+		e->f.refs++;
+	return f;
+}
+
+void x509_put(const struct x509_facts *f)
+{
+	struct x509_entry *e;
+
+	if (f == NULL)
+		return;
+	e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
+	if (e->f.refs == 0)
+		return;   /* a double put; ignore rather than corrupt the list */
+	if (--e->f.refs > 0)
+		return;
+	if (!e->in_table) {
+		free(e);
+		return;
+	}
+	if (cache.count > cache.max) {   /* the maximum was lowered meanwhile */
+		table_remove(e);
+		cache.evictions++;
+		free(e);
+		return;
+	}
+	lru_append(e);
+}
+
+int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen)
+{
+	uint8_t csha[32], psha[32];
+	struct x509_entry *ce;
+	X509 *c, *p;
+	int r;
+
+	ensure_key();
+	digest(child_der, child_der ? clen : 0, csha);
+	digest(parent_der, parent_der ? plen : 0, psha);
+	ce = find(csha);
+	if (ce != NULL && ce->memo_valid && memcmp(ce->memo_parent, psha, 32) == 0)
+		return ce->memo_result;
+
+	c = decode(child_der, clen);
+	p = decode(parent_der, plen);
+	if (c == NULL || p == NULL) {
+		r = 2;
+	} else if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(p)) != 0) {
+		r = 0;
+	} else {
+		EVP_PKEY *pk = X509_get0_pubkey(p);
+		int v = pk != NULL ? X509_verify(c, pk) : -1;
+		if (v == 1) {
+			r = 1;
+		} else if (v == 0) {
+			r = 0;
+		} else {
+			/* An error: a key of the wrong type is a plain "no"; an
+			 * algorithm OpenSSL cannot check is "unknown". */
+			unsigned long e = ERR_peek_last_error();
+			r = pk != NULL && ERR_GET_LIB(e) == ERR_LIB_ASN1 &&
+			    ERR_GET_REASON(e) == ASN1_R_WRONG_PUBLIC_KEY_TYPE ? 0 : 2;
+		}
+	}
+	X509_free(c);
+	X509_free(p);
+	ERR_clear_error();
+	if (ce != NULL) {
+		memcpy(ce->memo_parent, psha, 32);
+		ce->memo_result = (uint8_t)r;
+		ce->memo_valid = 1;
+	}
+	return r;
+}
+
+int x509_valid_at(const struct x509_facts *f, int64_t t)
+{
+	if (f == NULL || f->malformed || f->bad_time)
+		return 0;
+	if (t < f->not_before)
+		return -1;
+	if (t > f->not_after)
+		return 1;
+	return 0;
+}
+
+const char *x509_key_name(enum x509_key k)
+{
+	switch (k) {
+	case XK_UNKNOWN: return "unknown";
+	case XK_RSA:     return "RSA";
+	case XK_EC:      return "EC";
+	case XK_ED25519: return "Ed25519";
+	case XK_ED448:   return "Ed448";
+	case XK_DSA:     return "DSA";
+	case XK_RSA_PSS: return "RSA-PSS";
+	case XK_OTHER:   return "other";
+	}
+	return "unknown";
+}
+
+void x509_cache_stats(uint64_t *hits, uint64_t *misses, uint64_t *entries)
+{
+	if (hits)
+		*hits = cache.hits;
+	if (misses)
+		*misses = cache.misses;
+	if (entries)
+		*entries = cache.count;
+}
+
+void x509_cache_limits(uint64_t *evictions, uint64_t *uncached)
+{
+	if (evictions)
+		*evictions = cache.evictions;
+	if (uncached)
+		*uncached = cache.uncached;
+}
+
+void x509_cache_clear(void)
+{
+	while (cache.lru_head != NULL) {
+		struct x509_entry *e = cache.lru_head;
+		lru_unlink(e);
+		table_remove(e);
+		free(e);
+	}
+	if (cache.count == 0) {
+		free(cache.bucket);
+		cache.bucket = NULL;
+		cache.nbuckets = 0;
+	}
+}
+
+void x509_set_cache_max(size_t n)
+{
+	cache.max = n;
+	while (cache.count > cache.max)
+		if (!evict_one())
+			break;
+}

@@ -1,0 +1,499 @@
+/*
+ * json.c - the handshake record as JSON (documented field by field in
+ * docs/json.md; names are stable, later work adds fields, never renames).
+ *
+ * Code points are integers, with a parallel *_names array where a name
+ * exists ("GREASE" for RFC 8701 values, "0x%04x" for unknown ones). Wire
+ * strings go through the JSON writer's escaping; raw bytes are hex.
+ */
+#include "report/report.h"
+#include "dissect/names.h"
+#include "dissect/x509.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a)
+{
+	if (!inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf, (socklen_t)n))
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a)
+{
+	char ip[64];
+	rpt_ip(ip, sizeof(ip), a);
+	if (a->family == 6)
+		snprintf(buf, n, "[%s]:%u", ip, a->port);
+	else
+		snprintf(buf, n, "%s:%u", ip, a->port);
+	return buf;
+}
+
+const char *rpt_dir_name(uint8_t dir)
+{
+	return dir == DIR_C2S ? "client" : dir == DIR_S2C ? "server" : "none";
+}
+
+static void code_name(struct jw *w, const char *(*fn)(uint16_t), uint16_t v)
+{
+	char b[16];
+	const char *s;
+	if (names_is_grease(v)) {
+		jw_str(w, "GREASE");
+		return;
+	}
+	s = fn(v);
+	if (!s) {
+		snprintf(b, sizeof(b), "0x%04x", v);
+		s = b;
+	}
+	jw_str(w, s);
+}
+
+static void u16_array(struct jw *w, const char *key, const char *names_key, const uint16_t *v,
+		      size_t n, const char *(*fn)(uint16_t))
+{
+	size_t i;
+	jw_arr_open(w, key);
+	for (i = 0; i < n; i++)
+		jw_uint(w, v[i]);
+	jw_arr_close(w);
+	if (names_key && fn) {
+		jw_arr_open(w, names_key);
+		for (i = 0; i < n; i++)
+			code_name(w, fn, v[i]);
+		jw_arr_close(w);
+	}
+}
+
+static void u8_array(struct jw *w, const char *key, const uint8_t *v, size_t n)
+{
+	size_t i;
+	jw_arr_open(w, key);
+	for (i = 0; i < n; i++)
+		jw_uint(w, v[i]);
+	jw_arr_close(w);
+}
+
+static const char *version_name16(uint16_t v)
+{
+	return names_version(v);
+}
+
+static void version_field(struct jw *w, const char *key, uint16_t v)
+{
+	char b[24];
+	jw_key_uint(w, key, v);
+	snprintf(b, sizeof(b), "%s_name", key);
+	jw_key(w, b);
+	code_name(w, version_name16, v);
+}
+
+static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
+{
+	uint16_t i, maxv = 0;
+	if (!c) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_uint(w, "frame", c->frame);
+	jw_key_time_us(w, "time", c->ts_us);
+	jw_key_bool(w, "sslv2", c->sslv2);
+	version_field(w, "record_version", c->record_version);
+	version_field(w, "legacy_version", c->legacy_version);
+	/* the highest version offered, GREASE aside */
+	if (c->has_supported_versions) {
+		for (i = 0; i < c->n_versions; i++)
+			if (!names_is_grease(c->versions[i]) && c->versions[i] > maxv && c->versions[i] < 0x7f00)
+				maxv = c->versions[i];
+	} else {
+		maxv = c->legacy_version;
+	}
+	version_field(w, "max_offered_version", maxv);
+	jw_key_hex(w, "random", c->random, 32);
+	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
+	jw_key_uint(w, "length", c->msg_len);
+	u16_array(w, "cipher_suites", "cipher_suite_names", c->suites, c->n_suites, names_suite_name);
+	jw_key_uint(w, "cipher_suites_total", c->total_suites);
+	u8_array(w, "compression_methods", c->comp, c->n_comp);
+	jw_key_bool(w, "extensions_present", c->has_extensions);
+	u16_array(w, "extensions", "extension_names", c->ext_type, c->n_exts, names_extension);
+	u16_array(w, "extension_lengths", NULL, c->ext_len, c->n_exts, NULL);
+	jw_key_uint(w, "extensions_total", c->total_exts);
+	if (c->has_sni)
+		jw_key_strn(w, "sni", c->sni, c->sni_len);
+	else
+		jw_key_null(w, "sni");
+	jw_arr_open(w, "alpn");
+	for (i = 0; i < c->n_alpn; i++) {
+		uint16_t o = c->alpn_off[i];
+		jw_strn(w, c->alpn + o + 1, c->alpn[o]);
+	}
+	jw_arr_close(w);
+	if (c->has_supported_versions)
+		u16_array(w, "supported_versions", "supported_version_names", c->versions, c->n_versions,
+			  version_name16);
+	else
+		jw_key_null(w, "supported_versions");
+	u16_array(w, "supported_groups", "supported_group_names", c->groups, c->n_groups, names_group);
+	if (c->has_key_share)
+		u16_array(w, "key_share_groups", "key_share_group_names", c->key_share, c->n_key_share,
+			  names_group);
+	else
+		jw_key_null(w, "key_share_groups");
+	u16_array(w, "signature_algorithms", "signature_algorithm_names", c->sigalgs, c->n_sigalgs,
+		  names_sigalg);
+	u16_array(w, "signature_algorithms_cert", NULL, c->sigalgs_cert, c->n_sigalgs_cert, NULL);
+	u8_array(w, "ec_point_formats", c->ecpf, c->n_ecpf);
+	u8_array(w, "psk_key_exchange_modes", c->psk_modes, c->n_psk_modes);
+	jw_key_bool(w, "pre_shared_key", c->has_psk);
+	jw_key_uint(w, "psk_identities", c->psk_identities);
+	jw_key_bool(w, "session_ticket", c->has_session_ticket);
+	jw_key_uint(w, "session_ticket_length", c->session_ticket_len);
+	if (c->has_ech) {
+		jw_obj_open(w, "encrypted_client_hello");
+		jw_key_str(w, "type", c->ech_type == 0 ? "outer" : c->ech_type == 1 ? "inner" : "unknown");
+		jw_key_uint(w, "kdf", c->ech_kdf);
+		jw_key_uint(w, "aead", c->ech_aead);
+		jw_key_uint(w, "config_id", c->ech_config_id);
+		jw_key_uint(w, "enc_length", c->ech_enc_len);
+		jw_key_uint(w, "payload_length", c->ech_payload_len);
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "encrypted_client_hello");
+	}
+	jw_key_bool(w, "renegotiation_info", c->has_renegotiation_info);
+	jw_key_bool(w, "extended_master_secret", c->has_extended_master_secret);
+	jw_key_bool(w, "encrypt_then_mac", c->has_encrypt_then_mac);
+	jw_key_bool(w, "status_request", c->has_status_request);
+	jw_key_bool(w, "early_data", c->has_early_data);
+	jw_key_uint(w, "record_size_limit", c->record_size_limit);
+	jw_key_bool(w, "malformed", c->malformed);
+	jw_obj_close(w);
+}
+
+static void server_hello(struct jw *w, const char *key, const struct hs_server_hello *s)
+{
+	if (!s) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_uint(w, "frame", s->frame);
+	jw_key_time_us(w, "time", s->ts_us);
+	jw_key_bool(w, "hello_retry_request", s->is_hrr);
+	version_field(w, "record_version", s->record_version);
+	version_field(w, "legacy_version", s->legacy_version);
+	version_field(w, "version", s->version);
+	jw_key_hex(w, "random", s->random, 32);
+	jw_key_hex(w, "session_id", s->session_id, s->session_id_len);
+	jw_key_uint(w, "cipher_suite", s->cipher);
+	jw_key(w, "cipher_suite_name");
+	code_name(w, names_suite_name, s->cipher);
+	jw_key_uint(w, "compression_method", s->compression);
+	jw_key_bool(w, "extensions_present", s->has_extensions);
+	u16_array(w, "extensions", "extension_names", s->ext_type, s->n_exts, names_extension);
+	u16_array(w, "extension_lengths", NULL, s->ext_len, s->n_exts, NULL);
+	if (s->has_supported_version)
+		jw_key_uint(w, "supported_version", s->supported_version);
+	else
+		jw_key_null(w, "supported_version");
+	if (s->has_key_share) {
+		jw_key_uint(w, "key_share_group", s->key_share_group);
+		jw_key(w, "key_share_group_name");
+		code_name(w, names_group, s->key_share_group);
+	} else {
+		jw_key_null(w, "key_share_group");
+		jw_key_null(w, "key_share_group_name");
+	}
+	if (s->alpn_len)
+		jw_key_strn(w, "alpn", s->alpn, s->alpn_len);
+	else
+		jw_key_null(w, "alpn");
+	jw_key_bool(w, "renegotiation_info", s->has_renegotiation_info);
+	jw_key_bool(w, "extended_master_secret", s->has_extended_master_secret);
+	jw_key_bool(w, "encrypt_then_mac", s->has_encrypt_then_mac);
+	jw_key_bool(w, "session_ticket", s->has_session_ticket);
+	jw_key_bool(w, "malformed", s->malformed);
+	jw_obj_close(w);
+}
+
+static void time_s(struct jw *w, const char *key, int64_t secs)
+{
+	jw_key_time_us(w, key, secs * 1000000);
+}
+
+static void chain(struct jw *w, const char *key, const struct hs_chain *c)
+{
+	uint16_t i;
+	if (!c->present) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_uint(w, "frame", c->frame);
+	jw_key_time_us(w, "time", c->ts_us);
+	jw_key_uint(w, "count", c->total);
+	jw_key_bool(w, "malformed", c->malformed);
+	jw_arr_open(w, "certificates");
+	for (i = 0; i < c->n; i++) {
+		const struct hs_cert *hc = &c->c[i];
+		const struct x509_facts *x = hc->x;
+		jw_obj_open(w, NULL);
+		jw_key_uint(w, "index", i);
+		jw_key_uint(w, "der_length", hc->der_len);
+		jw_key_hex(w, "sha256", hc->sha256, 32);
+		jw_key_bool(w, "malformed", !x || x->malformed);
+		if (x && !x->malformed) {
+			jw_key_int(w, "version", x->version);
+			jw_key_str(w, "subject", x->subject);
+			jw_key_str(w, "issuer", x->issuer);
+			jw_key_str(w, "subject_cn", x->subject_cn);
+			jw_key_str(w, "san", x->san);
+			jw_key_str(w, "serial", x->serial_hex);
+			time_s(w, "not_before", x->not_before);
+			time_s(w, "not_after", x->not_after);
+			jw_key_bool(w, "expired_at_capture", hc->expired);
+			jw_key_bool(w, "not_yet_valid_at_capture", hc->not_yet_valid);
+			jw_key_bool(w, "self_signed", x->self_signed);
+			jw_key_bool(w, "self_issued", x->self_issued);
+			if (x->is_ca < 0)
+				jw_key_null(w, "is_ca");
+			else
+				jw_key_bool(w, "is_ca", x->is_ca);
+			jw_key_str(w, "key_type", x509_key_name((enum x509_key)x->key_type));
+			jw_key_int(w, "key_bits", x->key_bits);
+			if (x->key_curve[0])
+				jw_key_str(w, "key_curve", x->key_curve);
+			else
+				jw_key_null(w, "key_curve");
+			jw_key_str(w, "signature_algorithm", x->sig_alg);
+		}
+		if (hc->issued_by_next == 2)
+			jw_key_null(w, "issued_by_next");
+		else
+			jw_key_bool(w, "issued_by_next", hc->issued_by_next);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_obj_close(w);
+}
+
+static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s)
+{
+	jw_obj_open(w, key);
+	jw_key_uint(w, "packets", s->packets);
+	jw_key_uint(w, "payload_bytes", s->payload_bytes);
+	jw_key_uint(w, "stream_bytes", s->stream_bytes);
+	jw_key_uint(w, "records", s->records);
+	jw_key_uint(w, "retransmissions", s->retransmissions);
+	jw_key_uint(w, "out_of_order", s->out_of_order);
+	jw_key_uint(w, "overlap_conflicts", s->overlap_conflicts);
+	jw_key_uint(w, "gaps", s->gaps);
+	jw_key_uint(w, "gap_bytes", s->gap_bytes);
+	jw_key_uint(w, "truncated_packets", s->truncated_packets);
+#define FRAME_TIME(name, fr, ts)                         \
+	if (fr) {                                        \
+		jw_key_uint(w, name "_frame", fr);       \
+		jw_key_time_us(w, name "_time", ts);     \
+	} else {                                         \
+		jw_key_null(w, name "_frame");           \
+		jw_key_null(w, name "_time");            \
+	}
+	FRAME_TIME("syn", s->syn_frame, s->syn_ts_us)
+	FRAME_TIME("fin", s->fin_frame, s->fin_ts_us)
+	FRAME_TIME("rst", s->rst_frame, s->rst_ts_us)
+	FRAME_TIME("first_payload", s->first_payload_frame, s->first_payload_ts_us)
+#undef FRAME_TIME
+	jw_key_bool(w, "tls", s->tls);
+	jw_obj_close(w);
+}
+
+static void ladder(struct jw *w, const struct hs_record *r)
+{
+	uint16_t i;
+	jw_arr_open(w, "ladder");
+	for (i = 0; i < r->n_events; i++) {
+		const struct hs_event *e = &r->ev[i];
+		jw_obj_open(w, NULL);
+		jw_key_uint(w, "frame", e->frame);
+		jw_key_int(w, "offset_us", e->ts_us - r->first_ts_us);
+		jw_key_str(w, "from", rpt_dir_name(e->dir));
+		jw_key_str(w, "kind", hs_ev_kind_name((enum hs_ev_kind)e->kind));
+		if (e->kind == EV_HANDSHAKE) {
+			const char *n = names_hs_type(e->hs_type);
+			char b[16];
+			if (!n) {
+				snprintf(b, sizeof(b), "0x%02x", e->hs_type);
+				n = b;
+			}
+			jw_key_str(w, "message", n);
+		} else if (e->kind == EV_ALERT && e->aux < r->n_alerts) {
+			const struct hs_alert *a = &r->alerts[e->aux];
+			if (a->encrypted) {
+				jw_key_str(w, "message", "encrypted alert");
+			} else {
+				const char *n = names_alert(a->description);
+				char b[16];
+				if (!n) {
+					snprintf(b, sizeof(b), "%u", a->description);
+					n = b;
+				}
+				jw_key_str(w, "message", n);
+			}
+		}
+		jw_key_uint(w, "length", e->len);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_key_uint(w, "ladder_total", r->total_events);
+}
+
+static void alerts(struct jw *w, const struct hs_record *r)
+{
+	uint16_t i;
+	jw_arr_open(w, "alerts");
+	for (i = 0; i < r->n_alerts; i++) {
+		const struct hs_alert *a = &r->alerts[i];
+		jw_obj_open(w, NULL);
+		jw_key_uint(w, "frame", a->frame);
+		jw_key_time_us(w, "time", a->ts_us);
+		jw_key_str(w, "sender", rpt_dir_name(a->dir));
+		jw_key_bool(w, "encrypted", a->encrypted);
+		if (a->encrypted) {
+			jw_key_null(w, "level");
+			jw_key_null(w, "level_name");
+			jw_key_null(w, "description");
+			jw_key_null(w, "description_name");
+		} else {
+			const char *ln = names_alert_level(a->level), *dn = names_alert(a->description);
+			jw_key_uint(w, "level", a->level);
+			jw_key_str(w, "level_name", ln ? ln : "unknown");
+			jw_key_uint(w, "description", a->description);
+			if (dn)
+				jw_key_str(w, "description_name", dn);
+			else
+				jw_key_null(w, "description_name");
+		}
+		if (a->after_hs_type != 255 && names_hs_type(a->after_hs_type))
+			jw_key_str(w, "after_peer_message", names_hs_type(a->after_hs_type));
+		else
+			jw_key_null(w, "after_peer_message");
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_key_uint(w, "alerts_total", r->total_alerts);
+}
+
+static void endpoint(struct jw *w, const char *key, const struct hs_addr *a)
+{
+	char ip[64];
+	jw_obj_open(w, key);
+	jw_key_str(w, "ip", rpt_ip(ip, sizeof(ip), a));
+	jw_key_uint(w, "port", a->port);
+	jw_obj_close(w);
+}
+
+void rpt_json_record(struct jw *w, const struct hs_record *r)
+{
+	int b;
+	jw_key_uint(w, "id", r->id);
+	endpoint(w, "client", &r->cli);
+	endpoint(w, "server", &r->srv);
+	jw_key_str(w, "client_determined_by", hs_role_by_name((enum hs_role_by)r->role_by));
+	jw_key_str(w, "stage", hs_stage_name((enum hs_stage)r->stage));
+	jw_key_bool(w, "tls", r->is_tls);
+	jw_key_bool(w, "complete", r->complete);
+	jw_key_bool(w, "resumed", r->abbreviated);
+	jw_key_uint(w, "first_frame", r->first_frame);
+	jw_key_uint(w, "last_frame", r->last_frame);
+	jw_key_time_us(w, "start_time", r->first_ts_us);
+	jw_key_time_us(w, "end_time", r->last_ts_us);
+	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
+	if (r->closed_by != 255) {
+		jw_obj_open(w, "closed");
+		jw_key_str(w, "by", rpt_dir_name(r->closed_by));
+		jw_key_str(w, "with", r->closed_with == EV_RST ? "rst" : "fin");
+		jw_key_str(w, "after", hs_ev_kind_name((enum hs_ev_kind)r->closed_after_kind));
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "closed");
+	}
+	jw_arr_open(w, "anomalies");
+	for (b = 0; b < 32; b++)
+		if (r->anomalies & (1u << b))
+			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
+	jw_arr_close(w);
+	jw_obj_open(w, "tcp");
+	dirstats(w, "client", &r->d[DIR_C2S]);
+	dirstats(w, "server", &r->d[DIR_S2C]);
+	jw_obj_close(w);
+	client_hello(w, "client_hello", r->ch);
+	server_hello(w, "hello_retry_request", r->hrr);
+	client_hello(w, "client_hello_2", r->ch2);
+	server_hello(w, "server_hello", r->sh);
+	chain(w, "server_certificates", &r->server_chain);
+	chain(w, "client_certificates", &r->client_chain);
+	if (r->cert_request) {
+		jw_obj_open(w, "certificate_request");
+		jw_key_uint(w, "frame", r->cert_request_frame);
+		jw_key_uint(w, "ca_names", r->n_ca_names);
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "certificate_request");
+	}
+	if (r->ske) {
+		jw_obj_open(w, "server_key_exchange");
+		if (r->ske_group) {
+			jw_key_uint(w, "group", r->ske_group);
+			jw_key(w, "group_name");
+			code_name(w, names_group, r->ske_group);
+		} else {
+			jw_key_null(w, "group");
+			jw_key_null(w, "group_name");
+		}
+		if (r->ske_dh_bits)
+			jw_key_uint(w, "dh_bits", r->ske_dh_bits);
+		else
+			jw_key_null(w, "dh_bits");
+		if (r->ske_sigalg) {
+			jw_key_uint(w, "signature_algorithm", r->ske_sigalg);
+			jw_key(w, "signature_algorithm_name");
+			code_name(w, names_sigalg, r->ske_sigalg);
+		} else {
+			jw_key_null(w, "signature_algorithm");
+			jw_key_null(w, "signature_algorithm_name");
+		}
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "server_key_exchange");
+	}
+	jw_key_bool(w, "server_hello_done", r->server_hello_done);
+	jw_key_bool(w, "client_key_exchange", r->client_key_exchange);
+	jw_key_bool(w, "new_session_ticket", r->new_session_ticket);
+	jw_obj_open(w, "encrypted_handshake_records");
+	jw_key_uint(w, "client", r->encrypted_hs[DIR_C2S]);
+	jw_key_uint(w, "server", r->encrypted_hs[DIR_S2C]);
+	jw_obj_close(w);
+	jw_obj_open(w, "application_data_records");
+	jw_key_uint(w, "client", r->appdata_records[DIR_C2S]);
+	jw_key_uint(w, "server", r->appdata_records[DIR_S2C]);
+	jw_obj_close(w);
+	alerts(w, r);
+	if (r->nontls_dir != 255) {
+		jw_obj_open(w, "non_tls");
+		jw_key_str(w, "sender", rpt_dir_name(r->nontls_dir));
+		jw_key_uint(w, "frame", r->nontls_frame);
+		jw_key_time_us(w, "time", r->nontls_ts_us);
+		jw_key_hex(w, "bytes_hex", r->nontls, r->nontls_len);
+		jw_key_strn(w, "text", r->nontls, r->nontls_len);
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "non_tls");
+	}
+	ladder(w, r);
+}

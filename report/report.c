@@ -1,0 +1,330 @@
+/*
+ * report.c - text and JSON rendering of retired records (see report.h).
+ *
+ * Text: one compact block per reported connection, then a summary line.
+ * Every wire string goes through esc_text(), so no control byte reaches the
+ * terminal. JSON: one document; connections are streamed into its
+ * "connections" array as they are retired, and the inputs, counters and
+ * summary follow.
+ */
+#include "report/report.h"
+#include "report/esc.h"
+#include "dissect/names.h"
+#include "dissect/x509.h"
+#include "rules/rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define TLSWHY_VERSION "0.1.0"
+#define JSON_SCHEMA_VERSION 1
+
+static const char *C_RED = "\033[31m", *C_GREEN = "\033[32m", *C_BOLD = "\033[1m",
+		  *C_DIM = "\033[2m", *C_OFF = "\033[0m";
+
+static const char *col(const struct rpt *r, const char *c)
+{
+	return r->color ? c : "";
+}
+
+int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
+{
+	if (r->all || rec->is_tls)
+		return 1;
+	switch (rec->stage) {
+	case STAGE_NO_SYNACK:
+	case STAGE_REFUSED:
+		return 1;
+	case STAGE_NO_CLIENT_HELLO:
+		/* a connection that opened and carried nothing: the client never spoke */
+		return rec->d[DIR_C2S].payload_bytes == 0 && rec->d[DIR_S2C].payload_bytes == 0 &&
+		       rec->d[DIR_S2C].syn_frame != 0;
+	default:
+		return 0;
+	}
+}
+
+void rpt_begin(struct rpt *r)
+{
+	memset(&r->n, 0, sizeof(r->n));
+	if (r->fmt == RPT_JSON) {
+		jw_init(&r->jw, r->out, 1);
+		jw_obj_open(&r->jw, NULL);
+		jw_obj_open(&r->jw, "tlswhy");
+		jw_key_str(&r->jw, "version", TLSWHY_VERSION);
+		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
+		jw_obj_close(&r->jw);
+		jw_arr_open(&r->jw, "connections");
+	}
+}
+
+static double ms(int64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+static const char *vname(char *b, size_t n, uint16_t v)
+{
+	const char *s = names_version(v);
+	if (s)
+		return s;
+	snprintf(b, n, "0x%04x", v);
+	return b;
+}
+
+static uint16_t max_offered(const struct hs_client_hello *c)
+{
+	uint16_t i, m = 0;
+	if (!c->has_supported_versions)
+		return c->legacy_version;
+	for (i = 0; i < c->n_versions; i++)
+		if (!names_is_grease(c->versions[i]) && c->versions[i] < 0x7f00 && c->versions[i] > m)
+			m = c->versions[i];
+	return m;
+}
+
+static void text_alert(struct rpt *r, const struct hs_record *rec, const struct hs_alert *a)
+{
+	const char *dn = names_alert(a->description);
+	const char *after = a->after_hs_type != 255 ? names_hs_type(a->after_hs_type) : NULL;
+	fprintf(r->out, "    alert     frame %" PRIu64 " +%.1f ms  %s%s%s sent ", a->frame,
+		ms(a->ts_us - rec->first_ts_us), col(r, C_BOLD), rpt_dir_name(a->dir), col(r, C_OFF));
+	if (a->encrypted)
+		fprintf(r->out, "an encrypted alert");
+	else if (dn)
+		fprintf(r->out, "%s %s (%u)", a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level-?",
+			dn, a->description);
+	else
+		fprintf(r->out, "%s alert %u", a->level == 2 ? "fatal" : "warning", a->description);
+	if (after)
+		fprintf(r->out, " after %s", after);
+	fputc('\n', r->out);
+}
+
+static void text_chain(struct rpt *r, const char *label, const struct hs_chain *c)
+{
+	uint16_t i;
+	char esc[600];
+	if (!c->present)
+		return;
+	fprintf(r->out, "    %-9s frame %" PRIu64 ", %u certificate%s%s\n", label, c->frame, c->total,
+		c->total == 1 ? "" : "s", c->malformed ? " (malformed message)" : "");
+	for (i = 0; i < c->n; i++) {
+		const struct hs_cert *hc = &c->c[i];
+		const struct x509_facts *x = hc->x;
+		if (!x || x->malformed) {
+			fprintf(r->out, "      [%u] undecodable DER, %u bytes\n", i, hc->der_len);
+			continue;
+		}
+		esc_text(esc, sizeof(esc), (const uint8_t *)x->subject, strlen(x->subject));
+		fprintf(r->out, "      [%u] %s\n", i, esc);
+		{
+			char nb[32];
+			time_t na = (time_t)x->not_after;
+			struct tm tm;
+			if (gmtime_r(&na, &tm))
+				strftime(nb, sizeof(nb), "%Y-%m-%d", &tm);
+			else
+				snprintf(nb, sizeof(nb), "?");
+			fprintf(r->out, "          %s %d%s%s, expires %s%s%s%s%s\n",
+				x509_key_name((enum x509_key)x->key_type), x->key_bits,
+				x->key_curve[0] ? " " : "", x->key_curve, nb,
+				hc->expired ? ", EXPIRED at capture time" : "",
+				hc->not_yet_valid ? ", NOT YET VALID at capture time" : "",
+				x->self_signed ? ", self-signed" : "",
+				hc->issued_by_next == 0 ? ", not issued by the next certificate" : "");
+		}
+	}
+}
+
+static void text_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+{
+	char a[80], b[80], vb[16], esc[600];
+	const char *stage = hs_stage_name((enum hs_stage)rec->stage);
+	int good = rec->stage == STAGE_COMPLETE || rec->stage == STAGE_COMPLETE_CLOSED;
+	uint16_t i;
+	fprintf(r->out, "%s#%" PRIu64 "%s %s -> %s  %s%s%s  frames %" PRIu64 "-%" PRIu64 ", %.1f ms\n",
+		col(r, C_BOLD), rec->id, col(r, C_OFF), rpt_endpoint(a, sizeof(a), &rec->cli),
+		rpt_endpoint(b, sizeof(b), &rec->srv), col(r, good ? C_GREEN : C_RED), stage, col(r, C_OFF),
+		rec->first_frame, rec->last_frame, ms(rec->last_ts_us - rec->first_ts_us));
+	if (rec->ch) {
+		const struct hs_client_hello *c = rec->ch;
+		fprintf(r->out, "    client    ClientHello frame %" PRIu64 ", up to %s, %u suites, SNI %s", c->frame,
+			vname(vb, sizeof(vb), max_offered(c)), c->total_suites,
+			c->has_sni ? esc_text(esc, sizeof(esc), c->sni, c->sni_len) : "(none)");
+		if (c->n_alpn) {
+			fputs(", ALPN ", r->out);
+			for (i = 0; i < c->n_alpn; i++) {
+				uint16_t o = c->alpn_off[i];
+				fprintf(r->out, "%s%s", i ? "," : "", esc_text(esc, sizeof(esc), c->alpn + o + 1, c->alpn[o]));
+			}
+		}
+		if (c->sslv2)
+			fputs(", SSLv2 format", r->out);
+		if (c->malformed)
+			fputs(", MALFORMED", r->out);
+		fputc('\n', r->out);
+	}
+	if (rec->hrr) {
+		const char *g = names_group(rec->hrr->key_share_group);
+		fprintf(r->out, "    server    HelloRetryRequest frame %" PRIu64 ", asks for group %s\n", rec->hrr->frame,
+			g ? g : "?");
+	}
+	if (rec->sh) {
+		const struct hs_server_hello *s = rec->sh;
+		const char *cn = names_suite_name(s->cipher);
+		fprintf(r->out, "    server    ServerHello frame %" PRIu64 ", %s, %s", s->frame,
+			vname(vb, sizeof(vb), s->version), cn ? cn : "unknown suite");
+		if (!cn)
+			fprintf(r->out, " 0x%04x", s->cipher);
+		if (rec->abbreviated)
+			fputs(", resumed session", r->out);
+		fputc('\n', r->out);
+	}
+	text_chain(r, "certs", &rec->server_chain);
+	text_chain(r, "client", &rec->client_chain);
+	if (rec->cert_request)
+		fprintf(r->out, "    server    CertificateRequest frame %" PRIu64 " (asks the client for a certificate)\n",
+			rec->cert_request_frame);
+	for (i = 0; i < rec->n_alerts; i++)
+		text_alert(r, rec, &rec->alerts[i]);
+	if (rec->nontls_dir != 255)
+		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", rec->nontls_frame,
+			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
+	if (rec->closed_by != 255 && !good)
+		fprintf(r->out, "    closed    by the %s with %s\n", rpt_dir_name(rec->closed_by),
+			rec->closed_with == EV_RST ? "RST" : "FIN");
+	if (rec->stage == STAGE_CH_UNANSWERED && rec->ch) {
+		int64_t quiet = rec->last_ts_us - rec->ch->ts_us;
+		fprintf(r->out, "    silence   no server byte for %.3f s after the ClientHello\n", (double)quiet / 1e6);
+	}
+	if (rec->anomalies) {
+		int bit, first = 1;
+		fputs("    capture   ", r->out);
+		for (bit = 0; bit < 32; bit++)
+			if (rec->anomalies & (1u << bit)) {
+				fprintf(r->out, "%s%s", first ? "" : ", ", hs_anomaly_name((enum hs_anomaly)(1u << bit)));
+				first = 0;
+			}
+		fputc('\n', r->out);
+	}
+	if (f)
+		rule_report_text(r->out, rec, f, r->color);
+	fputc('\n', r->out);
+}
+
+void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+{
+	r->n.connections++;
+	if (rec->is_tls)
+		r->n.tls++;
+	if (rec->complete)
+		r->n.complete++;
+	if (f && rule_findings_failed(f))
+		r->n.failed++;
+	r->n.by_stage[rec->stage]++;
+	if (r->fmt == RPT_JSON) {
+		jw_obj_open(&r->jw, NULL);
+		rpt_json_record(&r->jw, rec);
+		if (f)
+			rule_report_json(&r->jw, rec, f);
+		jw_obj_close(&r->jw);
+	} else {
+		text_conn(r, rec, f);
+	}
+}
+
+void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+	     const struct flow_stats *fs, const char *filter)
+{
+	int i;
+	if (r->fmt == RPT_JSON) {
+		struct jw *w = &r->jw;
+		jw_arr_close(w);
+		jw_arr_open(w, "inputs");
+		for (i = 0; i < nin; i++) {
+			jw_obj_open(w, NULL);
+			jw_key_str(w, "file", in[i].path);
+			jw_key_str(w, "link_type", in[i].link_name ? in[i].link_name : "unknown");
+			jw_key_bool(w, "link_type_supported", in[i].link_supported);
+			jw_key_uint(w, "packets", in[i].packets);
+			jw_key_uint(w, "bytes", in[i].bytes);
+			jw_key_uint(w, "first_frame", in[i].first_frame);
+			jw_key_bool(w, "truncated", in[i].truncated);
+			if (in[i].warning[0])
+				jw_key_str(w, "warning", in[i].warning);
+			else
+				jw_key_null(w, "warning");
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+		if (filter && *filter)
+			jw_key_str(w, "filter", filter);
+		else
+			jw_key_null(w, "filter");
+		jw_obj_open(w, "stats");
+		jw_key_uint(w, "packets", run->ps.packets);
+		jw_key_uint(w, "bytes", run->ps.bytes);
+		jw_key_uint(w, "tcp_segments", run->ps.by_result[PKT_OK]);
+		jw_key_uint(w, "ipv4", run->ps.ipv4);
+		jw_key_uint(w, "ipv6", run->ps.ipv6);
+		jw_key_uint(w, "vlan_tagged", run->ps.vlan);
+		jw_key_uint(w, "truncated_segments", run->ps.truncated_payload);
+		for (i = 1; i < PKT__COUNT; i++)
+			jw_key_uint(w, pkt_result_name((enum pkt_result)i), run->ps.by_result[i]);
+		jw_key_uint(w, "flows", fs->flows_created);
+		jw_key_uint(w, "flows_evicted", fs->flows_evicted);
+		jw_key_uint(w, "flows_active_max", fs->flows_active_max);
+		jw_key_uint(w, "untracked_segments", fs->untracked_segments);
+		jw_key_uint(w, "cap_segments_hit", fs->cap_segments_hit);
+		jw_key_uint(w, "cap_bytes_hit", fs->cap_bytes_hit);
+		jw_key_uint(w, "ooo_bytes_max", fs->ooo_bytes_max);
+		if (run->ps.packets) {
+			jw_key_time_us(w, "first_time", run->first_ts_us);
+			jw_key_time_us(w, "last_time", run->last_ts_us);
+		} else {
+			jw_key_null(w, "first_time");
+			jw_key_null(w, "last_time");
+		}
+		jw_obj_close(w);
+		jw_obj_open(w, "summary");
+		jw_key_uint(w, "connections", r->n.connections);
+		jw_key_uint(w, "tls_connections", r->n.tls);
+		jw_key_uint(w, "complete", r->n.complete);
+		jw_key_uint(w, "failed", r->n.failed);
+		jw_obj_open(w, "by_stage");
+		for (i = 0; i < STAGE__COUNT; i++)
+			if (r->n.by_stage[i])
+				jw_key_uint(w, hs_stage_name((enum hs_stage)i), r->n.by_stage[i]);
+		jw_obj_close(w);
+		jw_obj_close(w);
+		jw_obj_close(w);
+		jw_end(w);
+		return;
+	}
+	fprintf(r->out, "%s%" PRIu64 " packets, %" PRIu64 " connections reported, %" PRIu64
+		" with TLS: %" PRIu64 " complete, %" PRIu64 " failed%s", col(r, C_BOLD), run->ps.packets,
+		r->n.connections, r->n.tls, r->n.complete, r->n.failed, col(r, C_OFF));
+	{
+		int first = 1;
+		for (i = 0; i < STAGE__COUNT; i++) {
+			if (!r->n.by_stage[i] || i == STAGE_COMPLETE || i == STAGE_COMPLETE_CLOSED)
+				continue;
+			fprintf(r->out, "%s%s %" PRIu64, first ? " (" : ", ", hs_stage_name((enum hs_stage)i),
+				r->n.by_stage[i]);
+			first = 0;
+		}
+		if (!first)
+			fputc(')', r->out);
+	}
+	fputc('\n', r->out);
+	for (i = 0; i < nin; i++)
+		if (in[i].truncated)
+			fprintf(r->out, "%swarning: %s ends mid-packet (%s); analyzed up to there%s\n",
+				col(r, C_DIM), in[i].path, in[i].warning, col(r, C_OFF));
+	if (fs->flows_evicted || fs->cap_segments_hit || fs->cap_bytes_hit)
+		fprintf(r->out, "caps hit: %" PRIu64 " flows evicted, %" PRIu64 " queue-segment caps, %" PRIu64
+			" queue-byte caps\n", fs->flows_evicted, fs->cap_segments_hit, fs->cap_bytes_hit);
+}

@@ -1,0 +1,54 @@
+/*
+ * report.h - rendering handshake records (and their findings) for people
+ * and machines. report/ decides nothing: it prints what dissect/ found and
+ * what rules/ concluded, escaping every wire-derived string for its format.
+ *
+ * Records are rendered as they are retired (streaming), so memory does not
+ * grow with the number of connections; the summary comes at the end.
+ */
+#ifndef TLSWHY_REPORT_H
+#define TLSWHY_REPORT_H
+
+#include <stdio.h>
+
+#include "capture/cap.h"
+#include "dissect/record.h"
+#include "report/jw.h"
+
+enum rpt_format { RPT_TEXT = 0, RPT_JSON };
+
+struct rule_findings;
+
+struct rpt_counts {
+	uint64_t connections;      /* TCP connections reported */
+	uint64_t tls;              /* of which carried TLS */
+	uint64_t complete;
+	uint64_t failed;           /* a diagnosed failure */
+	uint64_t by_stage[STAGE__COUNT];
+	uint64_t untracked;        /* flows not reported (no TLS, not failed) */
+};
+
+struct rpt {
+	FILE *out;
+	enum rpt_format fmt;
+	int color;
+	int all;                   /* report every connection, not only TLS/failed */
+	struct jw jw;
+	struct rpt_counts n;
+};
+
+void rpt_begin(struct rpt *r);
+/* 1 when the record belongs in the report (TLS, or a failure before TLS). */
+int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
+void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f);
+void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+	     const struct flow_stats *fs, const char *filter);
+
+/* The JSON object of one record (without findings), for reuse. */
+void rpt_json_record(struct jw *w, const struct hs_record *rec);
+/* Formats an address as "1.2.3.4" or "2001:db8::1". */
+const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a);
+const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a);
+const char *rpt_dir_name(uint8_t dir);   /* "client" / "server" */
+
+#endif
