@@ -21,8 +21,44 @@ const char *cap_strerror(enum cap_err e)
 	case CAP_ERR_OPEN: return "cannot read capture";
 	case CAP_ERR_FILTER: return "bad filter expression";
 	case CAP_ERR_LINKTYPE: return "unsupported link type";
+	case CAP_ERR_LIVE: return "cannot capture on the interface";
+	case CAP_ERR_PRIVS: return "cannot drop privileges";
 	}
 	return "unknown error";
+}
+
+void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts, const uint8_t *data,
+		uint32_t caplen, uint32_t wirelen)
+{
+	struct pkt p;
+	enum pkt_result r;
+	run->frame++;
+	in->packets++;
+	in->bytes += caplen;
+	run->ps.packets++;
+	run->ps.bytes += caplen;
+	if (in->packets == 1)
+		in->first_ts_us = ts;
+	in->last_ts_us = ts;
+	if (run->ps.packets == 1)
+		run->first_ts_us = ts;
+	if (ts > run->last_ts_us)
+		run->last_ts_us = ts;
+	p.frame = run->frame;
+	p.ts_us = ts;
+	r = pkt_decode(in->dlt, data, caplen, wirelen, &p);
+	run->ps.by_result[r]++;
+	if (r != PKT_OK)
+		return;
+	if (p.src.family == 4)
+		run->ps.ipv4++;
+	else
+		run->ps.ipv6++;
+	if (p.vlan_depth)
+		run->ps.vlan++;
+	if (p.truncated)
+		run->ps.truncated_payload++;
+	flow_packet(run->ft, &p);
 }
 
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
@@ -61,37 +97,9 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 		pcap_freecode(&prog);
 	}
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-		struct pkt p;
-		enum pkt_result r;
 		/* libpcap scales every file to the microsecond precision we asked for */
 		int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-		run->frame++;
-		in->packets++;
-		in->bytes += h->caplen;
-		run->ps.packets++;
-		run->ps.bytes += h->caplen;
-		if (in->packets == 1)
-			in->first_ts_us = ts;
-		in->last_ts_us = ts;
-		if (run->ps.packets == 1)
-			run->first_ts_us = ts;
-		if (ts > run->last_ts_us)
-			run->last_ts_us = ts;
-		p.frame = run->frame;
-		p.ts_us = ts;
-		r = pkt_decode(in->dlt, data, h->caplen, h->len, &p);
-		run->ps.by_result[r]++;
-		if (r != PKT_OK)
-			continue;
-		if (p.src.family == 4)
-			run->ps.ipv4++;
-		else
-			run->ps.ipv6++;
-		if (p.vlan_depth)
-			run->ps.vlan++;
-		if (p.truncated)
-			run->ps.truncated_payload++;
-		flow_packet(run->ft, &p);
+		cap_packet(run, in, ts, data, h->caplen, h->len);
 	}
 	if (rc == -1) {
 		const char *why = pcap_geterr(pc);

@@ -1,10 +1,12 @@
 /*
  * cap.h - capture sources and the packet loop.
  *
- * Offline for now: one or more files (pcap or pcapng, through libpcap),
- * "-" for standard input, read in order, with one BPF filter applied to
- * each. Every packet, whatever it is, gets the next frame number; the
- * decoded TCP segments go to the flow table. Time is packet time.
+ * Offline: one or more files (pcap or pcapng, through libpcap), "-" for
+ * standard input, read in order, with one BPF filter applied to each.
+ * Live: one interface (capture/live.c). Both feed cap_packet(), the one
+ * per-packet path: every packet, whatever it is, gets the next frame
+ * number; the decoded TCP segments go to the flow table. Time is packet
+ * time.
  *
  * Errors that stop the run (a missing, unreadable or unrecognised file, a
  * filter that does not compile) return CAP_ERR_* with a message; a file
@@ -13,7 +15,9 @@
 #ifndef TLSWHY_CAP_H
 #define TLSWHY_CAP_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dissect/decode.h"
 #include "dissect/flow.h"
@@ -23,10 +27,13 @@ enum cap_err {
 	CAP_ERR_OPEN,        /* missing, unreadable, or not a capture file */
 	CAP_ERR_FILTER,      /* the BPF expression does not compile */
 	CAP_ERR_LINKTYPE,    /* (reserved) */
+	CAP_ERR_LIVE,        /* the interface cannot be opened or read */
+	CAP_ERR_PRIVS,       /* -Z: the user is unknown or the switch failed */
 };
 
 struct cap_input {
-	const char *path;
+	const char *path;        /* file, "-", or the interface name when live */
+	int live;                /* 1: `path` is an interface */
 	char *link_name;         /* owned */
 	int dlt;
 	uint64_t packets;
@@ -43,11 +50,58 @@ struct cap_run {
 	int64_t first_ts_us, last_ts_us;
 	struct pkt_stats ps;
 	struct flow_table *ft;
+	int live;                /* packets came from an interface */
+	int have_kstats;         /* pcap_stats() answered */
+	uint64_t kernel_drops;   /* ps_drop: no room in the kernel buffer */
+	uint64_t if_drops;       /* ps_ifdrop: dropped by the interface or driver */
 };
 
 const char *cap_strerror(enum cap_err e);
 /* Reads one input through to its end. `err` gets one line on failure. */
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
 			   char *err, size_t errlen);
+/* ---- live capture (live.c) ---- */
+
+#define CAP_DEFAULT_SNAPLEN 262144
+#define CAP_TICK_US         (100LL * 1000)   /* time moves at least this often without packets */
+
+struct cap_live;
+
+struct cap_live_opts {
+	const char *iface;       /* "any" for all */
+	int snaplen;             /* -s; 0 = CAP_DEFAULT_SNAPLEN */
+	int buffer_kib;          /* -B; 0 = libpcap's default */
+	int promisc;             /* 1 unless -p */
+	int immediate;           /* 1: packets are handed over as they arrive */
+	uint64_t count;          /* -c; 0 = no limit */
+	int64_t duration_us;     /* --duration; 0 = no limit */
+	int64_t tick_us;
+	int64_t status_us;       /* 0 = no status calls */
+	void (*status)(void *arg, const struct cap_run *run);   /* kernel drops fresh in run */
+	void *arg;
+};
+
+void cap_live_opts_default(struct cap_live_opts *o);
+/* -D: one interface a line, tcpdump style. -1 with `err` when none. */
+int cap_list_interfaces(FILE *out, char *err, size_t errlen);
+/* pcap_create, options, pcap_activate, filter. A warning from pcap_activate
+ * lands in in->warning; `in` becomes the interface's input. */
+enum cap_err cap_live_open(struct cap_live **lv, struct cap_input *in, const struct cap_live_opts *o,
+			   const char *filter, char *err, size_t errlen);
+/* -Z: initgroups, setgid, setuid to `user`, then checks root cannot come
+ * back. "root" (uid 0) keeps the privileges. */
+enum cap_err cap_drop_privs(const char *user, char *err, size_t errlen);
+/* The loop: until SIGINT/SIGTERM, -c or --duration. `end_us` gets the
+ * capture time it stopped at. Installs the signal handlers. */
+enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_input *in,
+			  const struct cap_live_opts *o, int64_t *end_us, char *err, size_t errlen);
+/* Refreshes run->kernel_drops / if_drops from pcap_stats(). */
+void cap_live_stats(struct cap_live *lv, struct cap_run *run);
+void cap_live_close(struct cap_live *lv);
+
+/* The per-packet path, shared by files and interfaces: counts the frame,
+ * decodes it and hands a TCP segment to the flow table. Never fails. */
+void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts_us, const uint8_t *data,
+		uint32_t caplen, uint32_t wirelen);
 
 #endif

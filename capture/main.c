@@ -2,7 +2,14 @@
  * main.c - the tlswhy command line.
  *
  *   tlswhy -r FILE [-r FILE ...] [options] [BPF expression]
+ *   tlswhy -i IFACE [-Z USER] [options] [BPF expression]
+ *   tlswhy -D
  *   tlswhy rules list | rules check FILE | rules show ID
+ *
+ * Live capture reports each handshake as soon as its outcome is known
+ * (early reporting in dissect/flow.c) and flushes the report after each
+ * connection; offline reading reports a connection when it is retired,
+ * unless --handshake-timeout asks for the live behaviour.
  *
  * Start-up code only: this is the one place that may exit. Exit status is
  * 0 when no failed handshake was diagnosed, 1 when at least one was, 2 for
@@ -18,6 +25,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +39,32 @@
 static void usage(FILE *f)
 {
 	fputs("usage: tlswhy -r FILE [-r FILE ...] [options] [BPF expression]\n"
+	      "       tlswhy -i IFACE [-Z USER] [options] [BPF expression]\n"
+	      "       tlswhy -D\n"
 	      "       tlswhy rules list | rules check FILE | rules show ID\n"
 	      "\n"
-	      "Reads packet captures (pcap or pcapng; '-' is standard input) and tells, for every\n"
-	      "TLS handshake, what each side offered and answered, where it broke, who broke it,\n"
-	      "and why, with the evidence and the fixes.\n"
+	      "Reads packet captures (pcap or pcapng; '-' is standard input), or captures live,\n"
+	      "and tells, for every TLS handshake, what each side offered and answered, where it\n"
+	      "broke, who broke it, and why, with the evidence and the fixes.\n"
 	      "\n"
 	      "  -r FILE               read a capture (repeatable, read in order)\n"
+	      "  -i IFACE              capture live on IFACE ('any' for all); each handshake is\n"
+	      "                        reported as soon as its outcome is known; ^C (SIGINT) or\n"
+	      "                        SIGTERM ends the capture and completes the report\n"
+	      "  -D, --list-interfaces list the interfaces -i accepts\n"
+	      "  -s SNAPLEN            bytes kept per packet (default 262144)\n"
+	      "  -B KIB                kernel capture buffer in KiB (default: libpcap's)\n"
+	      "  -p                    do not put the interface in promiscuous mode\n"
+	      "  -c COUNT              stop after COUNT packets\n"
+	      "      --duration S      stop after S seconds\n"
+	      "  -Z USER               after opening the interface, switch to USER (groups, gid,\n"
+	      "                        uid). Started as root without -Z, tlswhy switches to\n"
+	      "                        'nobody'; -Z root keeps root\n"
+	      "      --handshake-timeout S\n"
+	      "                        a handshake silent for S seconds is diagnosed (default 10,\n"
+	      "                        like the ALB's); given with -r, offline reports early too\n"
+	      "      --status WHEN     a status line on stderr every 2 s: auto (when stderr is a\n"
+	      "                        terminal), always or never\n"
 	      "  -F, --format FMT      text (default) or json\n"
 	      "  -o FILE               write the report to FILE instead of standard output\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
@@ -66,6 +93,8 @@ struct app {
 	struct rpt rpt;
 	struct cap_run run;
 	int failed;
+	int live;                 /* flush after each connection */
+	int status_shown;         /* a status line is on stderr, unterminated */
 	struct hint hints[HINTS];
 };
 
@@ -114,6 +143,10 @@ static void on_record(struct hs_record *r, void *arg)
 {
 	struct app *app = arg;
 	struct rule_findings *f = NULL;
+	if (app->status_shown) {
+		fputs("\r\033[K", stderr);   /* the connection's text takes the line */
+		app->status_shown = 0;
+	}
 	if (rpt_wanted(&app->rpt, r)) {
 		struct rule_ctx ctx;
 		memset(&ctx, 0, sizeof(ctx));
@@ -124,11 +157,25 @@ static void on_record(struct hs_record *r, void *arg)
 			app->failed = 1;
 		rpt_conn(&app->rpt, r, f);
 		rule_findings_free(f);
+		if (app->live)
+			fflush(app->rpt.out);
 	} else {
 		app->rpt.n.untracked++;
 	}
 	release_certs(r);
 	record_free(r);
+}
+
+/* The live status line (stderr is a terminal): overwritten in place. */
+static void on_status(void *arg, const struct cap_run *run)
+{
+	struct app *app = arg;
+	fprintf(stderr, "\r\033[Ktlswhy: %" PRIu64 " packets, TLS handshakes %" PRIu64 " ok / %" PRIu64
+		" failed, %" PRIu64 " flows tracked, %" PRIu64 " kernel drops",
+		run->ps.packets, app->rpt.n.complete, app->rpt.n.failed, flow_table_active(run->ft),
+		run->kernel_drops + run->if_drops);
+	fflush(stderr);
+	app->status_shown = 1;
 }
 
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out)
@@ -145,7 +192,11 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 	return 0;
 }
 
-enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE };
+enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
+       O_HSTIMEOUT, O_STATUS };
+
+#define STATUS_US (2LL * 1000000)
+#define DEFAULT_USER "nobody"   /* -Z when started as root without one */
 
 int main(int argc, char **argv)
 {
@@ -158,6 +209,11 @@ int main(int argc, char **argv)
 	char err[1024];
 	struct flow_limits lim;
 	FILE *out = stdout;
+	struct cap_live_opts lo;
+	struct cap_live *lv = NULL;
+	const char *user = NULL;
+	int list_ifaces = 0, status = -1;
+	int64_t hs_timeout_us = -1, end_us = 0;
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
 		{ "rules", required_argument, NULL, O_RULES },
@@ -168,6 +224,10 @@ int main(int argc, char **argv)
 		{ "max-buffer", required_argument, NULL, O_MAXBUF },
 		{ "max-handshake", required_argument, NULL, O_MAXHS },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "list-interfaces", no_argument, NULL, 'D' },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
+		{ "status", required_argument, NULL, O_STATUS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -177,10 +237,64 @@ int main(int argc, char **argv)
 		return rule_cli(argc - 1, argv + 1);
 
 	flow_limits_default(&lim);
+	cap_live_opts_default(&lo);
 	app.rpt.fmt = RPT_TEXT;
-	while ((c = getopt_long(argc, argv, "+r:F:o:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:hV", longopts, NULL)) != -1) {
 		uint32_t v;
 		switch (c) {
+		case 'i':
+			lo.iface = optarg;
+			break;
+		case 'D':
+			list_ifaces = 1;
+			break;
+		case 's':
+			if (parse_u32("-s", optarg, 0, &v))
+				return 2;
+			lo.snaplen = v == 0 || v > CAP_DEFAULT_SNAPLEN ? CAP_DEFAULT_SNAPLEN : (int)v;
+			break;
+		case 'B':
+			if (parse_u32("-B", optarg, 1, &v))
+				return 2;
+			if (v > 4u * 1024 * 1024) {
+				fprintf(stderr, "tlswhy: -B is at most 4194304 KiB\n");
+				return 2;
+			}
+			lo.buffer_kib = (int)v;
+			break;
+		case 'p':
+			lo.promisc = 0;
+			break;
+		case 'c':
+			if (parse_u32("-c", optarg, 1, &v))
+				return 2;
+			lo.count = v;
+			break;
+		case 'Z':
+			user = optarg;
+			break;
+		case O_DURATION:
+			if (parse_u32("--duration", optarg, 1, &v))
+				return 2;
+			lo.duration_us = (int64_t)v * 1000000;
+			break;
+		case O_HSTIMEOUT:
+			if (parse_u32("--handshake-timeout", optarg, 1, &v))
+				return 2;
+			hs_timeout_us = (int64_t)v * 1000000;
+			break;
+		case O_STATUS:
+			if (strcmp(optarg, "auto") == 0)
+				status = -1;
+			else if (strcmp(optarg, "always") == 0)
+				status = 1;
+			else if (strcmp(optarg, "never") == 0)
+				status = 0;
+			else {
+				fprintf(stderr, "tlswhy: --status takes auto, always or never\n");
+				return 2;
+			}
+			break;
 		case 'r':
 			if (nin >= MAX_INPUTS) {
 				fprintf(stderr, "tlswhy: at most %d -r files\n", MAX_INPUTS);
@@ -259,10 +373,39 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nin == 0) {
-		fprintf(stderr, "tlswhy: no capture given (-r FILE); live capture is not built yet\n");
+	if (list_ifaces) {
+		if (cap_list_interfaces(stdout, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return 2;
+		}
+		return 0;
+	}
+	if (nin == 0 && !lo.iface) {
+		fprintf(stderr, "tlswhy: no capture given (-r FILE or -i IFACE)\n");
 		usage(stderr);
 		return 2;
+	}
+	if (nin && lo.iface) {
+		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
+		return 2;
+	}
+	if (!lo.iface && (user || lo.count || lo.duration_us || lo.buffer_kib || !lo.promisc ||
+			  lo.snaplen != CAP_DEFAULT_SNAPLEN))
+		fprintf(stderr, "tlswhy: warning: -Z, -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
+	if (lo.iface) {
+		lim.hs_timeout_us = hs_timeout_us > 0 ? hs_timeout_us : FLOW_DEFAULT_HS_TIMEOUT_US;
+		if (!user && geteuid() == 0)
+			user = DEFAULT_USER;
+		if (status < 0)
+			status = isatty(STDERR_FILENO);
+		if (status) {
+			lo.status_us = STATUS_US;
+			lo.status = on_status;
+			lo.arg = &app;
+		}
+		app.live = 1;
+	} else if (hs_timeout_us > 0) {
+		lim.hs_timeout_us = hs_timeout_us;
 	}
 	/* the rest of the line is the BPF filter, as with tcpdump */
 	if (optind < argc) {
@@ -308,8 +451,43 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlswhy: out of memory\n");
 		return 2;
 	}
+	if (lo.iface) {
+		/* open, then drop privileges before a single packet is parsed */
+		enum cap_err rc = cap_live_open(&lv, &inputs[0], &lo, filter, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return 2;
+		}
+		nin = 1;
+		if (inputs[0].warning[0])
+			fprintf(stderr, "tlswhy: warning: %s: %s\n", lo.iface, inputs[0].warning);
+		if (!inputs[0].link_supported)
+			fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
+				lo.iface, inputs[0].link_name);
+		if (user && cap_drop_privs(user, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+			cap_live_close(lv);
+			return 2;
+		}
+	}
 	rpt_begin(&app.rpt);
-	for (i = 0; i < nin; i++) {
+	if (lv) {
+		enum cap_err rc;
+		if (status)
+			fprintf(stderr, "tlswhy: capturing on %s (%s)%s%s, ^C to stop\n", lo.iface,
+				inputs[0].link_name, filter ? ", filter: " : "", filter ? filter : "");
+		rc = cap_live_run(lv, &app.run, &inputs[0], &lo, &end_us, err, sizeof(err));
+		if (app.status_shown) {
+			fputc('\n', stderr);
+			app.status_shown = 0;
+		}
+		if (rc)
+			fprintf(stderr, "tlswhy: %s; the report covers what was captured\n", err);
+		/* what timed out is reported as such, then the rest as cut */
+		flow_tick(app.run.ft, end_us);
+		app.run.last_ts_us = app.run.last_ts_us > end_us ? app.run.last_ts_us : end_us;
+	}
+	for (i = 0; i < nin && !lv; i++) {
 		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "tlswhy: %s\n", err);
@@ -327,6 +505,13 @@ int main(int argc, char **argv)
 		/* retiring the rest reports them; the creation counters stay as read */
 		flow_table_free(app.run.ft, app.run.last_ts_us);
 		rpt_end(&app.rpt, inputs, nin, &app.run, &fs, filter);
+	}
+	if (lv) {
+		if (app.run.kernel_drops || app.run.if_drops)
+			fprintf(stderr, "tlswhy: warning: %" PRIu64 " packets dropped by the kernel, %" PRIu64
+				" by the interface: some handshakes may be incomplete (-B raises the buffer)\n",
+				app.run.kernel_drops, app.run.if_drops);
+		cap_live_close(lv);
 	}
 	for (i = 0; i < HINTS; i++)
 		if (app.hints[i].leaf)

@@ -27,6 +27,8 @@
 #define ETH_VLAN 0x8100
 #define ETH_QINQ 0x88a8
 #define ETH_QINQ_OLD 0x9100
+#define ETH_CISCO_MD 0x8909       /* Cisco MetaData: TrustSec SGT tag */
+#define ETH_PPPOE_SESSION 0x8864
 
 static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
 {
@@ -162,14 +164,36 @@ static enum pkt_result ip_by_version(struct cur *c, struct pkt *o)
 
 static enum pkt_result by_ethertype(struct cur *c, uint16_t type, struct pkt *o)
 {
-	while (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) {
+	while (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD || type == ETH_CISCO_MD) {
 		if (o->vlan_depth >= PKT_MAX_VLAN_DEPTH)
 			return PKT_MALFORMED;
 		o->vlan_depth++;
-		cur_skip(c, 2);   /* TCI */
+		/* 802.1Q: TCI(2). Cisco MetaData (SGT): version(1) length(1)
+		 * option type(2) SGT(2), as Wireshark's packet-cmd.c reads it. */
+		cur_skip(c, type == ETH_CISCO_MD ? 6 : 2);
 		type = cur_u16(c);
 		if (c->err)
 			return PKT_TRUNCATED;
+	}
+	if (type == ETH_PPPOE_SESSION) {
+		/* RFC 2516: ver/type(1) code(1) session(2) length(2), then PPP protocol(2) */
+		uint16_t ppp, plen;
+		const uint8_t *pstart;
+		cur_skip(c, 4);
+		plen = cur_u16(c);
+		pstart = c->p;
+		ppp = cur_u16(c);
+		if (c->err)
+			return PKT_TRUNCATED;
+		/* the PPPoE length (PPP protocol included) bounds the packet:
+		 * what follows is Ethernet padding, not IP */
+		if (plen >= 2 && (size_t)(c->end - pstart) > plen)
+			c->end = pstart + plen;
+		switch (ppp) {
+		case 0x0021: return ipv4_decode(c, o);
+		case 0x0057: return ipv6_decode(c, o);
+		default: return PKT_NOT_IP;
+		}
 	}
 	switch (type) {
 	case ETH_IPV4: return ipv4_decode(c, o);
@@ -187,8 +211,8 @@ int pkt_dlt_supported(int dlt)
 	return 0;
 }
 
-enum pkt_result pkt_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-			   struct pkt *o)
+static enum pkt_result decode_link(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+				   struct pkt *o)
 {
 	struct cur c = cur_make(data, caplen);
 	uint32_t af;
@@ -237,6 +261,20 @@ enum pkt_result pkt_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32
 		return ipv6_decode(&c, o);
 	}
 	return PKT_LINK_UNSUPPORTED;
+}
+
+enum pkt_result pkt_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+			   struct pkt *o)
+{
+	enum pkt_result r = decode_link(dlt, data, caplen, wirelen, o);
+	/* Captured whole (no snaplen cut), yet the IP length claims more than
+	 * the frame holds: the header lies. Those bytes never existed, so they
+	 * are not a gap in the stream; keep what is there. */
+	if (r == PKT_OK && o->truncated && caplen >= wirelen) {
+		o->wirelen = o->paylen;
+		o->truncated = 0;
+	}
+	return r;
 }
 
 const char *pkt_result_name(enum pkt_result r)

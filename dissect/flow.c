@@ -28,6 +28,14 @@
  * `active`, and `closing` (a FIN from both sides or an RST). Closing flows
  * retire after linger_us of packet time without activity, active ones
  * after idle_us. Time is packet time only.
+ *
+ * Early reporting (hs_timeout_us > 0, see flow.h) adds two lists: `settling`
+ * (outcome known, in the order it became known, reported settle_us later)
+ * and `done` (tombstones of reported, still open connections, by last
+ * activity, freed after idle_us). `active` then holds only flows whose
+ * outcome is pending, so the handshake-timeout sweep stops at the first
+ * flow that is not due. A reported closing flow lingers as before and is
+ * freed without a second report.
  */
 #include "dissect/flow.h"
 #include "dissect/tls.h"
@@ -67,8 +75,15 @@ struct flow {
 	int64_t last_ts;
 	struct half h[2];
 	struct tls_conn tls;
-	struct hs_record *r;
+	struct hs_record *r;    /* NULL once reported (a tombstone) */
+	uint8_t reported;
+	uint8_t cut;            /* the capture ended while the outcome was pending */
+	uint8_t fin_raw;        /* FIN seen, bit per raw direction */
+	uint8_t rst;
+	int64_t settle_ts;      /* when the outcome became known */
 };
+
+enum { FL_ACTIVE = 0, FL_CLOSING, FL_SETTLING, FL_DONE, FL__N };
 
 struct flist {
 	struct flow *head, *tail;
@@ -83,7 +98,7 @@ struct flow_table {
 	uint64_t count;
 	uint64_t next_id;
 	uint64_t ooo_bytes;
-	struct flist lists[2];
+	struct flist lists[FL__N];
 	struct flow_stats st;
 };
 
@@ -94,6 +109,8 @@ void flow_limits_default(struct flow_limits *lim)
 	lim->max_bytes = FLOW_DEFAULT_MAX_BYTES;
 	lim->idle_us = FLOW_DEFAULT_IDLE_US;
 	lim->linger_us = FLOW_DEFAULT_LINGER_US;
+	lim->hs_timeout_us = 0;
+	lim->settle_us = FLOW_DEFAULT_SETTLE_US;
 }
 
 /* ---- lists ---------------------------------------------------------- */
@@ -219,6 +236,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
 		    uint32_t wlen, uint64_t frame, int64_t ts);
 static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
+static void expire(struct flow_table *ft, int64_t now);
 
 /* Declares the bytes up to the first queued segment missing. */
 static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
@@ -238,16 +256,12 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 	drain(ft, f, d, frame, ts);
 }
 
-static void flow_retire(struct flow_table *ft, struct flow *f, int64_t end_us)
+/* Finishes the record and hands it over; the flow is a tombstone after. */
+static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 {
-	struct flow **pp = &ft->bucket[f->hash & (ft->nbuckets - 1)];
 	int d;
-	while (*pp && *pp != f)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = f->hnext;
-	list_del(ft, f);
-	ft->count--;
+	if (f->reported)
+		return;
 	for (d = 0; d < 2; d++)
 		while (f->h[d].ooo && !f->h[d].done)
 			gap_to_queue(ft, f, d, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
@@ -259,13 +273,31 @@ static void flow_retire(struct flow_table *ft, struct flow *f, int64_t end_us)
 			record_swap_dirs(f->r);
 	}
 	record_finish(f->r, end_us);
-	for (d = 0; d < 2; d++)
+	if (f->cut && (f->r->stage == STAGE_NO_CLIENT_HELLO || f->r->stage == STAGE_CH_UNANSWERED))
+		f->r->stage = STAGE_CAPTURE_ENDED;
+	for (d = 0; d < 2; d++) {
 		half_release(ft, &f->h[d]);
+		f->h[d].done = 1;
+	}
 	tls_conn_free(&f->tls);
 	if (ft->done)
 		ft->done(f->r, ft->arg);
 	else
 		record_free(f->r);
+	f->r = NULL;
+	f->reported = 1;
+}
+
+static void flow_retire(struct flow_table *ft, struct flow *f, int64_t end_us)
+{
+	struct flow **pp = &ft->bucket[f->hash & (ft->nbuckets - 1)];
+	while (*pp && *pp != f)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = f->hnext;
+	list_del(ft, f);
+	ft->count--;
+	flow_report(ft, f, end_us);
 	free(f);
 }
 
@@ -282,8 +314,21 @@ void flow_table_free(struct flow_table *ft, int64_t capture_end_us)
 	int l;
 	if (!ft)
 		return;
+	if (ft->lim.hs_timeout_us)
+		expire(ft, capture_end_us);   /* what is due is reported as usual */
+	/* tombstones first: they have nothing left to report */
+	for (l = 0; l < FL__N; l++) {
+		struct flow *f, *nx;
+		for (f = ft->lists[l].head; f; f = nx) {
+			nx = f->next;
+			if (f->reported)
+				flow_retire(ft, f, capture_end_us);
+			else if (l == FL_ACTIVE && ft->lim.hs_timeout_us)
+				f->cut = 1;
+		}
+	}
 	all = ft->count ? malloc(ft->count * sizeof(*all)) : NULL;
-	for (l = 0; l < 2; l++) {
+	for (l = 0; l < FL__N; l++) {
 		struct flow *f;
 		for (f = ft->lists[l].head; f; f = f->next)
 			if (all)
@@ -296,10 +341,9 @@ void flow_table_free(struct flow_table *ft, int64_t capture_end_us)
 		free(all);
 	}
 	/* allocation failure above: retire in list order */
-	while (ft->lists[0].head)
-		flow_retire(ft, ft->lists[0].head, capture_end_us);
-	while (ft->lists[1].head)
-		flow_retire(ft, ft->lists[1].head, capture_end_us);
+	for (l = 0; l < FL__N; l++)
+		while (ft->lists[l].head)
+			flow_retire(ft, ft->lists[l].head, capture_end_us);
 	free(ft->bucket);
 	free(ft);
 }
@@ -314,13 +358,36 @@ uint64_t flow_table_active(const struct flow_table *ft)
 	return ft->count;
 }
 
+/* Early reporting: report now, keep a tombstone (closing ones stay closing). */
+static void report_early(struct flow_table *ft, struct flow *f, int64_t now)
+{
+	flow_report(ft, f, now);
+	if (f->list != FL_CLOSING) {
+		list_del(ft, f);
+		list_add_tail(ft, f, FL_DONE);
+	}
+}
+
 static void expire(struct flow_table *ft, int64_t now)
 {
 	struct flow *f;
+	if (ft->lim.hs_timeout_us) {
+		while ((f = ft->lists[FL_SETTLING].head) && f->settle_ts + ft->lim.settle_us <= now)
+			report_early(ft, f, now);
+		while ((f = ft->lists[FL_ACTIVE].head) && f->last_ts + ft->lim.hs_timeout_us <= now)
+			report_early(ft, f, now);
+		while ((f = ft->lists[FL_DONE].head) && f->last_ts + ft->lim.idle_us < now)
+			flow_retire(ft, f, now);
+	}
 	while ((f = ft->lists[1].head) && f->last_ts + ft->lim.linger_us < now)
 		flow_retire(ft, f, now);
 	while ((f = ft->lists[0].head) && f->last_ts + ft->lim.idle_us < now)
 		flow_retire(ft, f, now);
+}
+
+void flow_tick(struct flow_table *ft, int64_t now_us)
+{
+	expire(ft, now_us);
 }
 
 static struct flow *flow_find(struct flow_table *ft, const struct pkt *p, uint32_t hash, int *raw_dir)
@@ -345,9 +412,15 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 {
 	struct flow *f;
 	if (ft->count >= ft->lim.max_flows) {
-		struct flow *victim = ft->lists[1].head ? ft->lists[1].head : ft->lists[0].head;
+		/* cheapest first: closed, reported, outcome known, pending */
+		static const uint8_t order[FL__N] = { FL_CLOSING, FL_DONE, FL_SETTLING, FL_ACTIVE };
+		struct flow *victim = NULL;
+		int i;
+		for (i = 0; i < FL__N && !victim; i++)
+			victim = ft->lists[order[i]].head;
 		if (victim) {
-			victim->r->anomalies |= AN_EVICTED;
+			if (victim->r)
+				victim->r->anomalies |= AN_EVICTED;
 			ft->st.flows_evicted++;
 			flow_retire(ft, victim, p->ts_us);
 		}
@@ -595,6 +668,54 @@ static void segment(struct flow_table *ft, struct flow *f, int d, const struct p
 	}
 }
 
+/*
+ * Early reporting: is the handshake's outcome known? Complete; an alert
+ * that ends a handshake (record.c's test: fatal, encrypted, or a warning
+ * other than close_notify, user_canceled, no_renegotiation); a FIN or RST;
+ * a non-TLS answer; a client done scanning without ever speaking TLS.
+ */
+static int outcome_known(const struct flow *f)
+{
+	const struct hs_record *r = f->r;
+	uint16_t i;
+	if (r->complete || f->fin_raw || f->rst || r->nontls_dir != 255)
+		return 1;
+	if (f->h[DIR_C2S].done && !r->d[DIR_C2S].tls)
+		return 1;
+	for (i = 0; i < r->n_alerts; i++) {
+		const struct hs_alert *a = &r->alerts[i];
+		if (a->encrypted || a->level != 1 ||
+		    (a->description != 0 && a->description != 90 && a->description != 100))
+			return 1;
+	}
+	return 0;
+}
+
+static void early_check(struct flow_table *ft, struct flow *f, int64_t now)
+{
+	if (f->reported)
+		return;
+	if (f->list == FL_CLOSING) {
+		report_early(ft, f, now);
+	} else if (f->list == FL_ACTIVE && outcome_known(f)) {
+		list_del(ft, f);
+		f->settle_ts = now;
+		list_add_tail(ft, f, FL_SETTLING);
+	}
+}
+
+/* A packet of a reported connection: keep time, notice the close. */
+static void tomb_packet(struct flow_table *ft, struct flow *f, int raw, const struct pkt *p)
+{
+	f->last_ts = p->ts_us;
+	if (p->flags & TCP_FIN)
+		f->fin_raw |= (uint8_t)(1u << raw);
+	if (p->flags & TCP_RST)
+		f->rst = 1;
+	list_del(ft, f);
+	list_add_tail(ft, f, (f->fin_raw == 3 || f->rst) ? FL_CLOSING : f->list);
+}
+
 static void mark_closing(struct flow_table *ft, struct flow *f)
 {
 	if (f->list == 1)
@@ -613,6 +734,14 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 
 	expire(ft, p->ts_us);
 	f = flow_find(ft, p, hash, &raw);
+	if (f && f->reported) {
+		if ((p->flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
+			tomb_packet(ft, f, raw, p);
+			return;
+		}
+		flow_retire(ft, f, p->ts_us);   /* a new connection on the same ports */
+		f = NULL;
+	}
 	if (!f) {
 		if (!(p->flags & TCP_SYN) && p->paylen == 0) {
 			ft->st.untracked_segments++;
@@ -631,8 +760,14 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 	}
 	r = f->r;
 	f->last_ts = p->ts_us;
-	list_del(ft, f);
-	list_add_tail(ft, f, f->list);
+	if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
+		list_del(ft, f);
+		list_add_tail(ft, f, f->list);
+	}
+	if (p->flags & TCP_FIN)
+		f->fin_raw |= (uint8_t)(1u << raw);
+	if (p->flags & TCP_RST)
+		f->rst = 1;
 
 	/* a first payload that is a hello tells the roles */
 	if (r->role_by == ROLE_UNKNOWN && p->paylen >= 6) {
@@ -722,4 +857,6 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 	}
 	if ((r->d[0].fin_frame && r->d[1].fin_frame) || r->d[0].rst_frame || r->d[1].rst_frame)
 		mark_closing(ft, f);
+	if (ft->lim.hs_timeout_us)
+		early_check(ft, f, p->ts_us);
 }

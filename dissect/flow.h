@@ -14,6 +14,22 @@
  *   max_segments  out-of-order segments queued per direction
  *   max_bytes     out-of-order bytes queued per direction
  * A direction stops being buffered once its TLS handshake is over.
+ *
+ * Early reporting (live capture; on when hs_timeout_us > 0): a record is
+ * handed to `done` as soon as the handshake's outcome is known, instead of
+ * when the flow is retired:
+ *   - the connection closed (FIN both ways, or an RST): at once;
+ *   - complete, an alert, a FIN from one side, a non-TLS answer, or a
+ *     client that never spoke TLS: after settle_us, unless it closes first
+ *     (so the close that follows an alert is part of the record);
+ *   - nothing of that, and silent for hs_timeout_us: on the silence.
+ * The flow then stays as a small "tombstone" (no record, no buffers) that
+ * absorbs the connection's later packets until it closes or goes idle, so
+ * they do not start a new flow. Time still only moves with packets, or
+ * with flow_tick() when the caller knows time passed without any. When
+ * the table is freed, flows still waiting for their outcome are cut: a
+ * stage of no_client_hello or client_hello_unanswered becomes
+ * capture_ended (the timeout had not run out).
  */
 #ifndef TLSWHY_FLOW_H
 #define TLSWHY_FLOW_H
@@ -28,6 +44,8 @@
 #define FLOW_DEFAULT_MAX_BYTES     (1024u * 1024)
 #define FLOW_DEFAULT_IDLE_US       (300LL * 1000000)   /* retire a silent flow */
 #define FLOW_DEFAULT_LINGER_US     (2LL * 1000000)     /* keep a closed flow for late packets */
+#define FLOW_DEFAULT_HS_TIMEOUT_US (10LL * 1000000)    /* early reporting: silence that ends a handshake (the ALB's) */
+#define FLOW_DEFAULT_SETTLE_US     (300LL * 1000)      /* early reporting: wait for the close after an outcome */
 
 struct flow_limits {
 	uint32_t max_flows;
@@ -35,6 +53,8 @@ struct flow_limits {
 	uint32_t max_bytes;
 	int64_t idle_us;
 	int64_t linger_us;
+	int64_t hs_timeout_us;   /* 0 (default): report at retirement; > 0: early reporting */
+	int64_t settle_us;
 };
 
 struct flow_stats {
@@ -55,8 +75,11 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *d
 /* Retires every remaining flow (in order of first packet) and frees the table. */
 void flow_table_free(struct flow_table *ft, int64_t capture_end_us);
 void flow_packet(struct flow_table *ft, const struct pkt *p);
+/* Time passed without packets (live capture): expire and report what is due
+ * at `now_us` (capture time). */
+void flow_tick(struct flow_table *ft, int64_t now_us);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
-uint64_t flow_table_active(const struct flow_table *ft);
+uint64_t flow_table_active(const struct flow_table *ft);   /* flows held, tombstones included */
 void flow_limits_default(struct flow_limits *lim);
 
 /* Wrap-safe TCP sequence comparisons (RFC 1982 serial arithmetic). */

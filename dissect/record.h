@@ -209,6 +209,8 @@ struct hs_client_hello {
 	uint8_t has_early_data;
 	uint8_t malformed;          /* fields after the fault were not read */
 	uint16_t segments;          /* TCP segments that carried the message, 0 = not counted (rules: ch.segments) */
+	uint16_t total_ecpf;        /* ec_point_formats on the wire (n_ecpf kept); for fingerprints' clip check */
+	uint16_t total_versions;    /* supported_versions on the wire (n_versions kept) */
 };
 
 struct hs_server_hello {
@@ -270,6 +272,7 @@ struct hs_alert {
 	uint8_t description;
 	uint8_t after_hs_type;       /* last plaintext handshake type the *other* side sent, 255 none */
 	uint8_t after_kind;          /* kind of the last event before it (enum hs_ev_kind), 255 none */
+	uint8_t inferred;            /* TLS 1.3: a protected (type 23) record of an alert's size */
 };
 
 struct hs_record {
@@ -333,6 +336,11 @@ struct hs_record {
 	 * a request racing a keep-alive close (rules: client.data_after_server_fin). */
 	uint64_t data_after_peer_fin_frame[2];
 	int64_t data_after_peer_fin_ts_us[2];
+
+	/* The frame that completed the handshake (0 = not complete, or only
+	 * settled at the end of the flow). Records after it are not read. */
+	uint64_t complete_frame;
+	int64_t complete_ts_us;
 };
 
 /* Names for the enums above, for every output (stable: JSON uses them). */

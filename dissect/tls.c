@@ -197,6 +197,8 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		uint8_t i;
 		for (i = 0; b && i < k && ch->n_ecpf < HS_MAX_SMALL; i++)
 			ch->ecpf[ch->n_ecpf++] = b[i];
+		if (b)
+			ch->total_ecpf = (uint16_t)(ch->total_ecpf + k);
 		break;
 	}
 	case 13:    /* signature_algorithms */
@@ -233,7 +235,7 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		uint8_t k = cur_u8(e);
 		l = cur_sub(e, k);
 		ch->has_supported_versions = 1;
-		u16_list(&l, ch->versions, &ch->n_versions, &dummy, HS_MAX_VERSIONS, NULL);
+		u16_list(&l, ch->versions, &ch->n_versions, &ch->total_versions, HS_MAX_VERSIONS, NULL);
 		if (l.err)
 			e->err = l.err;
 		break;
@@ -422,13 +424,17 @@ int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hel
 	struct cur c = cur_make(body, len);
 	const uint8_t *b;
 	uint8_t k;
+	int draft;
 	sh->legacy_version = cur_u16(&c);
 	b = cur_bytes(&c, 32);
 	if (b) {
 		memcpy(sh->random, b, 32);
 		sh->is_hrr = memcmp(b, hrr_random, 32) == 0;
 	}
-	k = cur_u8(&c);
+	/* TLS 1.3 drafts before -22 (version 0x7f00 | draft): no session id and
+	 * no compression method in the ServerHello. */
+	draft = (sh->legacy_version >> 8) == 0x7f && (sh->legacy_version & 0xff) < 22;
+	k = draft ? 0 : cur_u8(&c);
 	if (k > 32)
 		cur_fail(&c, CUR_MALFORMED);
 	b = cur_bytes(&c, k);
@@ -437,7 +443,7 @@ int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hel
 		sh->session_id_len = k;
 	}
 	sh->cipher = cur_u16(&c);
-	sh->compression = cur_u8(&c);
+	sh->compression = draft ? 0 : cur_u8(&c);
 	sh->version = sh->legacy_version;
 	if (!c.err && cur_left(&c) >= 2) {
 		struct cur x = cur_sub(&c, cur_u16(&c));
@@ -630,8 +636,8 @@ static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	t->client_hello_seen = 1;
 	if (!r->ch)
 		r->ch = ch;
-	else if (!r->ch2 && r->hrr)
-		r->ch2 = ch;
+	else if (!r->ch2 && (r->hrr || !r->sh))
+		r->ch2 = ch;   /* after a HelloRetryRequest (captured or not) */
 	else
 		free(ch);   /* renegotiation: the first hello is the one that matters */
 }
@@ -811,13 +817,20 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 
 /* ---- record layer ------------------------------------------------------ */
 
-static void note_complete(struct tls_conn *t)
+static void set_complete(struct hs_record *r, uint64_t frame, int64_t ts)
+{
+	r->complete = 1;
+	r->complete_frame = frame;
+	r->complete_ts_us = ts;
+}
+
+static void note_complete(struct tls_conn *t, uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
 	if (r->complete || t->tls13)
 		return;
 	if (t->d[0].finished && t->d[1].finished)
-		r->complete = 1;
+		set_complete(r, frame, ts);
 }
 
 /*
@@ -837,6 +850,16 @@ static int alert_sized(uint32_t len)
 	return len == 19 || len == 11;
 }
 
+/* An alert known only by the size of a protected record. */
+static void add_inferred_alert(struct tls_conn *t, int dir, uint64_t frame, int64_t ts, uint32_t len)
+{
+	struct hs_record *r = t->r;
+	uint16_t n = r->n_alerts;
+	add_alert(t, dir, 1, 0, 0, frame, ts, len);
+	if (r->n_alerts > n)
+		r->alerts[n].inferred = 1;
+}
+
 static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
@@ -845,7 +868,7 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 	if (dir == DIR_C2S) {
 		if (!d->finished) {
 			if (alert_sized(d->rec_len)) {
-				add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+				add_inferred_alert(t, dir, frame, ts, d->rec_len);
 				return;
 			}
 			record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
@@ -854,23 +877,23 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 			return;
 		}
 		if (alert_sized(d->rec_len) && t->d[DIR_S2C].recs_after_peer_fin == 0) {
-			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+			add_inferred_alert(t, dir, frame, ts, d->rec_len);
 			d->recs_after_peer_fin = 1;   /* marks "client closed first" */
 			return;
 		}
 	} else if (c->finished) {
 		if (d->recs_after_peer_fin++ == 0 && alert_sized(d->rec_len) && !c->recs_after_peer_fin) {
-			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+			add_inferred_alert(t, dir, frame, ts, d->rec_len);
 			d->rejected = 1;
 			return;
 		}
 		if (!d->rejected) {
-			r->complete = 1;
+			set_complete(r, frame, ts);
 			t->d[0].mode = t->d[1].mode = M_DONE;
 		}
 	} else {
 		if (alert_sized(d->rec_len) && r->encrypted_hs[dir]) {
-			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
+			add_inferred_alert(t, dir, frame, ts, d->rec_len);
 			return;
 		}
 		record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
@@ -921,7 +944,7 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 			r->encrypted_hs[dir]++;
 			if (!t->tls13) {
 				d->finished = 1;
-				note_complete(t);
+				note_complete(t, frame, ts);
 			}
 		}
 		break;
@@ -937,12 +960,50 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 	d->last_ts = ts;
 }
 
+/*
+ * A client's ChangeCipherSpec before any ServerHello is TLS 1.3's
+ * middlebox-compatibility CCS after a HelloRetryRequest we did not see
+ * (RFC 8446 D.4): in TLS <= 1.2 the client's CCS follows the ServerHello.
+ * Only trusted when nothing of the server's stream was lost.
+ */
+static int compat_ccs(const struct tls_conn *t, int dir)
+{
+	const struct hs_record *r = t->r;
+	return dir == DIR_C2S && !r->sh && !r->d[DIR_S2C].gaps && t->client_hello_seen;
+}
+
+/* The first bytes of a client handshake record after such a CCS: a
+ * plaintext ClientHello filling the record, or else (a ServerHello lost
+ * from the capture) the encrypted Finished of TLS <= 1.2. */
+static int compat_not_client_hello(const struct tls_dir *d, const uint8_t *p, size_t n)
+{
+	if (p[0] != HT_CLIENT_HELLO)
+		return 1;
+	return n >= 4 && ((uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) + 4 != d->rec_len;
+}
+
+static int sent_ccs(const struct hs_record *r, int dir)
+{
+	uint16_t i;
+	for (i = 0; i < r->n_events; i++)
+		if (r->ev[i].kind == EV_CCS && r->ev[i].dir == dir)
+			return 1;
+	return 0;
+}
+
 /* Body bytes of the current record. */
 static void record_body(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
 	switch (d->ctype) {
 	case CT_HANDSHAKE:
+		if (!d->encrypted && n && d->body_left == d->rec_len && compat_ccs(t, dir) &&
+		    sent_ccs(t->r, dir) && compat_not_client_hello(d, p, n)) {
+			d->encrypted = 1;
+			record_event(t->r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
+			t->r->encrypted_hs[dir]++;
+			d->finished = 1;
+		}
 		if (!d->encrypted)
 			hs_bytes(t, dir, p, n, frame, ts);
 		break;
@@ -968,7 +1029,7 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 		record_event(r, (uint8_t)dir, EV_CCS, frame, ts, 0, d->rec_len);
 		/* In TLS <= 1.2 what follows is protected. In TLS 1.3 (a ServerHello
 		 * choosing it, or a HelloRetryRequest) CCS is only for middleboxes. */
-		if (!t->tls13 && !r->hrr)
+		if (!t->tls13 && !r->hrr && !compat_ccs(t, dir))
 			d->encrypted = 1;
 		break;
 	case CT_ALERT:
@@ -1067,6 +1128,18 @@ static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 		r->is_tls = 1;
 		record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 4, (uint32_t)n);
 		d->mode = M_DONE;
+		/* The server chose SSL 2.0: len(2) type(1)=4 session_id_hit(1)
+		 * certificate_type(1) version(2) ... */
+		if (!r->sh && (r->sh = calloc(1, sizeof(*r->sh))) != NULL) {
+			struct hs_server_hello *sh = r->sh;
+			sh->sslv2 = 1;
+			sh->frame = frame;
+			sh->ts_us = ts;
+			sh->record_version = 0x0002;
+			sh->version = 0x0002;
+			/* have <= 5: a sixth byte is never carried */
+			sh->legacy_version = have + n >= 7 ? (uint16_t)(p[5 - have] << 8 | p[6 - have]) : 0x0002;
+		}
 		return;
 	}
 	/* Not TLS. Plaintext from the server before any ClientHello is a
@@ -1079,11 +1152,17 @@ static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 			buf[k++] = d->carry[i];
 		for (i = 0; i < n && k < sizeof(buf); i++)
 			buf[k++] = p[i];
+		/* A short go-ahead sent before the ClientHello and only decided
+		 * now (PostgreSQL's 'S', a STARTTLS "220 ready"), followed by the
+		 * ServerHello: scan for it rather than call the answer non-TLS. */
+		if (scan_for(buf, k, HT_SERVER_HELLO) >= 0)
+			goto scan;
 		d->carry_len = 0;
 		set_nontls(t, dir, buf, k, frame, ts);
 		r->nontls_len = (uint16_t)k;
 		return;
 	}
+scan:
 	d->mode = M_SCAN;
 	{
 		uint8_t c[6];

@@ -9,6 +9,7 @@
 #include "report/report.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
+#include "dissect/fp.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -186,6 +187,7 @@ static void server_hello(struct jw *w, const char *key, const struct hs_server_h
 	jw_key_uint(w, "frame", s->frame);
 	jw_key_time_us(w, "time", s->ts_us);
 	jw_key_bool(w, "hello_retry_request", s->is_hrr);
+	jw_key_bool(w, "sslv2", s->sslv2);
 	version_field(w, "record_version", s->record_version);
 	version_field(w, "legacy_version", s->legacy_version);
 	version_field(w, "version", s->version);
@@ -332,6 +334,7 @@ static void ladder(struct jw *w, const struct hs_record *r)
 				n = b;
 			}
 			jw_key_str(w, "message", n);
+			jw_key_uint(w, "message_type", e->hs_type);
 		} else if (e->kind == EV_ALERT && e->aux < r->n_alerts) {
 			const struct hs_alert *a = &r->alerts[e->aux];
 			if (a->encrypted) {
@@ -364,6 +367,7 @@ static void alerts(struct jw *w, const struct hs_record *r)
 		jw_key_time_us(w, "time", a->ts_us);
 		jw_key_str(w, "sender", rpt_dir_name(a->dir));
 		jw_key_bool(w, "encrypted", a->encrypted);
+		jw_key_bool(w, "inferred_from_size", a->inferred);
 		if (a->encrypted) {
 			jw_key_null(w, "level");
 			jw_key_null(w, "level_name");
@@ -389,6 +393,71 @@ static void alerts(struct jw *w, const struct hs_record *r)
 	jw_key_uint(w, "alerts_total", r->total_alerts);
 }
 
+/* JA3/JA4 of one ClientHello: strings, or null when not applicable. */
+static int fp_client(struct jw *w, const struct hs_client_hello *c)
+{
+	char full[FP_FULL_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
+	enum fp_rc rc = fp_ja3(c, full, sizeof(full), md5);
+	int clipped = rc == FP_CLIPPED;
+	if (rc == FP_OK || rc == FP_CLIPPED) {
+		jw_key_str(w, "ja3", md5);
+		jw_key_str(w, "ja3_full", full);
+	} else {
+		jw_key_null(w, "ja3");
+		jw_key_null(w, "ja3_full");
+	}
+	rc = fp_ja4(c, ja4, full, sizeof(full));
+	clipped |= rc == FP_CLIPPED;
+	if (rc == FP_OK || rc == FP_CLIPPED) {
+		jw_key_str(w, "ja4", ja4);
+		jw_key_str(w, "ja4_r", full);
+	} else {
+		jw_key_null(w, "ja4");
+		jw_key_null(w, "ja4_r");
+	}
+	return clipped;
+}
+
+static int fp_server(struct jw *w, const struct hs_server_hello *s)
+{
+	char full[FP_FULL_MAX], md5[FP_MD5_HEX];
+	enum fp_rc rc = fp_ja3s(s, full, sizeof(full), md5);
+	if (rc == FP_OK || rc == FP_CLIPPED) {
+		jw_key_str(w, "ja3s", md5);
+		jw_key_str(w, "ja3s_full", full);
+	} else {
+		jw_key_null(w, "ja3s");
+		jw_key_null(w, "ja3s_full");
+	}
+	return rc == FP_CLIPPED;
+}
+
+/* "fingerprints": the first ClientHello and the ServerHello at the top,
+ * the HelloRetryRequest and the second ClientHello nested (docs/json.md). */
+static void fingerprints(struct jw *w, const struct hs_record *r)
+{
+	int clipped;
+	jw_obj_open(w, "fingerprints");
+	clipped = fp_client(w, r->ch);
+	clipped |= fp_server(w, r->sh);
+	if (r->hrr) {
+		jw_obj_open(w, "hello_retry_request");
+		clipped |= fp_server(w, r->hrr);
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "hello_retry_request");
+	}
+	if (r->ch2) {
+		jw_obj_open(w, "client_hello_2");
+		clipped |= fp_client(w, r->ch2);
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "client_hello_2");
+	}
+	jw_key_bool(w, "clipped", clipped);
+	jw_obj_close(w);
+}
+
 static void endpoint(struct jw *w, const char *key, const struct hs_addr *a)
 {
 	char ip[64];
@@ -408,6 +477,10 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	jw_key_str(w, "stage", hs_stage_name((enum hs_stage)r->stage));
 	jw_key_bool(w, "tls", r->is_tls);
 	jw_key_bool(w, "complete", r->complete);
+	if (r->complete_frame)
+		jw_key_uint(w, "complete_frame", r->complete_frame);
+	else
+		jw_key_null(w, "complete_frame");
 	jw_key_bool(w, "resumed", r->abbreviated);
 	jw_key_uint(w, "first_frame", r->first_frame);
 	jw_key_uint(w, "last_frame", r->last_frame);
@@ -433,9 +506,11 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	dirstats(w, "server", &r->d[DIR_S2C]);
 	jw_obj_close(w);
 	client_hello(w, "client_hello", r->ch);
+	jw_key_uint(w, "client_hello_count", r->client_hellos);
 	server_hello(w, "hello_retry_request", r->hrr);
 	client_hello(w, "client_hello_2", r->ch2);
 	server_hello(w, "server_hello", r->sh);
+	fingerprints(w, r);
 	chain(w, "server_certificates", &r->server_chain);
 	chain(w, "client_certificates", &r->client_chain);
 	if (r->cert_request) {

@@ -246,7 +246,12 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 		jw_arr_open(w, "inputs");
 		for (i = 0; i < nin; i++) {
 			jw_obj_open(w, NULL);
-			jw_key_str(w, "file", in[i].path);
+			if (in[i].live) {
+				jw_key_null(w, "file");
+				jw_key_str(w, "interface", in[i].path);
+			} else {
+				jw_key_str(w, "file", in[i].path);
+			}
 			jw_key_str(w, "link_type", in[i].link_name ? in[i].link_name : "unknown");
 			jw_key_bool(w, "link_type_supported", in[i].link_supported);
 			jw_key_uint(w, "packets", in[i].packets);
@@ -281,6 +286,13 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 		jw_key_uint(w, "cap_segments_hit", fs->cap_segments_hit);
 		jw_key_uint(w, "cap_bytes_hit", fs->cap_bytes_hit);
 		jw_key_uint(w, "ooo_bytes_max", fs->ooo_bytes_max);
+		if (run->live && run->have_kstats) {   /* pcap_stats(): live capture only */
+			jw_key_uint(w, "kernel_drops", run->kernel_drops);
+			jw_key_uint(w, "interface_drops", run->if_drops);
+		} else {
+			jw_key_null(w, "kernel_drops");
+			jw_key_null(w, "interface_drops");
+		}
 		if (run->ps.packets) {
 			jw_key_time_us(w, "first_time", run->first_ts_us);
 			jw_key_time_us(w, "last_time", run->last_ts_us);
@@ -324,6 +336,9 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 		if (in[i].truncated)
 			fprintf(r->out, "%swarning: %s ends mid-packet (%s); analyzed up to there%s\n",
 				col(r, C_DIM), in[i].path, in[i].warning, col(r, C_OFF));
+	if (run->live && run->have_kstats)
+		fprintf(r->out, "capture: %" PRIu64 " packets dropped by the kernel, %" PRIu64 " by the interface\n",
+			run->kernel_drops, run->if_drops);
 	if (fs->flows_evicted || fs->cap_segments_hit || fs->cap_bytes_hit)
 		fprintf(r->out, "caps hit: %" PRIu64 " flows evicted, %" PRIu64 " queue-segment caps, %" PRIu64
 			" queue-byte caps\n", fs->flows_evicted, fs->cap_segments_hit, fs->cap_bytes_hit);

@@ -1,0 +1,320 @@
+/*
+ * fp.c - JA3, JA3S, JA4 and JA4_r from the handshake record.
+ *
+ * Specifications implemented (read from their public texts, not from any
+ * implementation):
+ *   JA3/JA3S  salesforce/ja3 README: decimal values, ',' between fields,
+ *             '-' between values, GREASE ignored, MD5 of the string.
+ *               JA3  = SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats
+ *               JA3S = SSLVersion,Cipher,Extensions
+ *             SSLVersion is the hello's legacy_version (client_version /
+ *             server_version), never supported_versions.
+ *   JA4       FoxIO-LLC/ja4 technical_details/JA4.md (BSD-3-Clause part of
+ *             JA4+; JA4S and JA4X are under FoxIO License 1.1 and are NOT
+ *             implemented here).
+ *
+ *     t 13 d 15 16 h2 _ 8daaf6152771 _ e5627efa2ab1
+ *     | |  | |  |  |    |              `- sha256(sorted exts minus SNI/ALPN
+ *     | |  | |  |  |    |                 "_" sigalgs in wire order)[:12]
+ *     | |  | |  |  |    `- sha256(sorted ciphers)[:12]
+ *     | |  | |  |  `- first/last char of the first ALPN value ("00" none;
+ *     | |  | |  |     hex of it when either end is not [0-9A-Za-z])
+ *     | |  | |  `- extension count (GREASE excluded, SNI/ALPN included, max 99)
+ *     | |  | `- cipher count (GREASE excluded, max 99)
+ *     | |  `- 'd' SNI extension present, 'i' absent
+ *     | `- highest non-GREASE supported_versions value, else legacy_version
+ *     `- 't': TLS over TCP (this tool sees no QUIC or DTLS)
+ *
+ *   Lists are 4-digit lower-case hex, comma separated. An empty cipher list
+ *   or an empty (SNI/ALPN-less) extension list hashes to "000000000000";
+ *   with no signature algorithms the extension string has no '_'. JA4_r
+ *   prints the same strings that are hashed.
+ *
+ * Choices where the texts are silent (documented in docs/json.md):
+ *  - supported_versions present but holding only GREASE: legacy_version.
+ *  - SSLv2-format ClientHello: no JA3 (FP_NA; JA3 is defined on the TLS
+ *    handshake record, and tshark agrees); JA4 from its version field
+ *    ("s2" for 0x0002), the cipher specs that map to TLS suites (first byte
+ *    0), no extensions: e.g. "t10i050000_..._000000000000".
+ *
+ * Limits: computed from struct hs_client_hello, whose lists have fixed
+ * capacities. When one was clipped (n < total) the result is computed over
+ * what was kept and FP_CLIPPED says so; the report marks it.
+ */
+#include "dissect/fp.h"
+#include "dissect/names.h"
+
+#include <openssl/evp.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *fp_strerror(enum fp_rc rc)
+{
+	switch (rc) {
+	case FP_OK: return "ok";
+	case FP_CLIPPED: return "computed over clipped lists";
+	case FP_NA: return "not applicable";
+	case FP_ERR: return "digest unavailable";
+	}
+	return "?";
+}
+
+/* A bounded string builder: never writes past cap, remembers overflow. */
+struct sb {
+	char *p;
+	size_t cap, len;
+	int over;
+};
+
+static void sb_init(struct sb *b, char *p, size_t cap)
+{
+	b->p = p;
+	b->cap = cap;
+	b->len = 0;
+	b->over = cap == 0;
+	if (cap)
+		p[0] = '\0';
+}
+
+static void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (b->over)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->over = 1;
+		b->p[b->len] = '\0';   /* drop the partial value */
+		return;
+	}
+	b->len += (size_t)n;
+}
+
+static int digest_hex(const EVP_MD *md, const char *s, size_t n, char *out, size_t nhex)
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0, i;
+	if (!md || !EVP_Digest(s, n, d, &dl, md, NULL) || nhex > 2 * (size_t)dl)
+		return -1;
+	for (i = 0; i < nhex; i++)
+		out[i] = hx[(d[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+	out[nhex] = '\0';
+	return 0;
+}
+
+/* Appends the non-GREASE values of v[0..n) in decimal, '-' separated. */
+static void dec_list(struct sb *b, const uint16_t *v, size_t n)
+{
+	size_t i;
+	int first = 1;
+	for (i = 0; i < n; i++) {
+		if (names_is_grease(v[i]))
+			continue;
+		sb_printf(b, "%s%u", first ? "" : "-", v[i]);
+		first = 0;
+	}
+}
+
+enum fp_rc fp_ja3(const struct hs_client_hello *ch, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
+{
+	struct sb b;
+	uint8_t i;
+	md5hex[0] = '\0';
+	sb_init(&b, full, fullsz);
+	if (!ch || ch->sslv2)
+		return FP_NA;
+	sb_printf(&b, "%u,", ch->legacy_version);
+	dec_list(&b, ch->suites, ch->n_suites);
+	sb_printf(&b, ",");
+	dec_list(&b, ch->ext_type, ch->n_exts);
+	sb_printf(&b, ",");
+	dec_list(&b, ch->groups, ch->n_groups);
+	sb_printf(&b, ",");
+	for (i = 0; i < ch->n_ecpf; i++)
+		sb_printf(&b, "%s%u", i ? "-" : "", ch->ecpf[i]);
+	if (digest_hex(EVP_md5(), full, b.len, md5hex, 32)) {
+		md5hex[0] = '\0';
+		full[0] = '\0';
+		return FP_ERR;
+	}
+	if (b.over || ch->n_suites < ch->total_suites || ch->n_exts < ch->total_exts ||
+	    ch->n_groups < ch->total_groups || ch->n_ecpf < ch->total_ecpf)
+		return FP_CLIPPED;
+	return FP_OK;
+}
+
+enum fp_rc fp_ja3s(const struct hs_server_hello *sh, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
+{
+	struct sb b;
+	md5hex[0] = '\0';
+	sb_init(&b, full, fullsz);
+	if (!sh || sh->sslv2)
+		return FP_NA;
+	sb_printf(&b, "%u,%u,", sh->legacy_version, sh->cipher);
+	dec_list(&b, sh->ext_type, sh->n_exts);
+	if (digest_hex(EVP_md5(), full, b.len, md5hex, 32)) {
+		md5hex[0] = '\0';
+		full[0] = '\0';
+		return FP_ERR;
+	}
+	return b.over || sh->n_exts < sh->total_exts ? FP_CLIPPED : FP_OK;
+}
+
+const char *fp_ja4_version(uint16_t v)
+{
+	switch (v) {
+	case 0x0304: return "13";
+	case 0x0303: return "12";
+	case 0x0302: return "11";
+	case 0x0301: return "10";
+	case 0x0300: return "s3";
+	case 0x0002: return "s2";
+	case 0xfeff: return "d1";
+	case 0xfefd: return "d2";
+	case 0xfefc: return "d3";
+	default: return "00";
+	}
+}
+
+static int alnum(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Appends the values in 4-digit hex, ',' separated. */
+static void hex_list(struct sb *b, const uint16_t *v, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		sb_printf(b, "%s%04x", i ? "," : "", v[i]);
+}
+
+/* Copies the non-GREASE values of src (minus SNI and ALPN when skip_sni_alpn)
+ * to dst; returns how many. */
+static size_t keep(uint16_t *dst, const uint16_t *src, size_t n, int skip_sni_alpn)
+{
+	size_t i, k = 0;
+	for (i = 0; i < n; i++) {
+		if (names_is_grease(src[i]))
+			continue;
+		if (skip_sni_alpn && (src[i] == 0x0000 || src[i] == 0x0010))
+			continue;
+		dst[k++] = src[i];
+	}
+	return k;
+}
+
+enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *ja4_r, size_t rsz)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint16_t suites[HS_MAX_SUITES], exts[HS_MAX_EXTS], sigs[HS_MAX_SIGALGS];
+	size_t ns, ne, nsig, n_ext_all = 0, i;
+	uint16_t ver;
+	int sni = 0, clipped;
+	char a[11], alpn[3] = "00", hb[13], hc[13];
+	char tmp[FP_FULL_MAX];
+	struct sb b, r;
+
+	ja4[0] = '\0';
+	sb_init(&r, ja4_r, rsz);
+	if (!ch)
+		return FP_NA;
+
+	/* a: version */
+	ver = ch->legacy_version;
+	if (ch->has_supported_versions) {
+		int found = 0;
+		uint16_t best = 0;
+		for (i = 0; i < ch->n_versions; i++)
+			if (!names_is_grease(ch->versions[i]) && (!found || ch->versions[i] > best)) {
+				best = ch->versions[i];
+				found = 1;
+			}
+		if (found)
+			ver = best;
+	}
+	/* a: SNI flag and extension count (SNI and ALPN count here) */
+	for (i = 0; i < ch->n_exts; i++) {
+		if (names_is_grease(ch->ext_type[i]))
+			continue;
+		n_ext_all++;
+		if (ch->ext_type[i] == 0x0000)
+			sni = 1;
+	}
+	if (ch->has_sni)
+		sni = 1;
+	/* a: ALPN first value */
+	if (ch->n_alpn) {
+		uint16_t o = ch->alpn_off[0];
+		uint8_t len = ch->alpn[o];
+		if (len && (size_t)o + 1 + len <= sizeof(ch->alpn)) {
+			uint8_t f = ch->alpn[o + 1], l = ch->alpn[o + len];
+			if (alnum(f) && alnum(l)) {
+				alpn[0] = (char)f;
+				alpn[1] = (char)l;
+			} else {
+				alpn[0] = hx[f >> 4];
+				alpn[1] = hx[l & 0xf];
+			}
+		}
+	}
+	ns = keep(suites, ch->suites, ch->n_suites, 0);
+	ne = keep(exts, ch->ext_type, ch->n_exts, 1);
+	nsig = keep(sigs, ch->sigalgs, ch->n_sigalgs, 0);
+	snprintf(a, sizeof(a), "t%s%c%02u%02u%c%c", fp_ja4_version(ver), sni ? 'd' : 'i',
+		 (unsigned)(ns > 99 ? 99 : ns), (unsigned)(n_ext_all > 99 ? 99 : n_ext_all), alpn[0], alpn[1]);
+
+	/* b: sorted ciphers */
+	qsort(suites, ns, sizeof(suites[0]), cmp_u16);
+	sb_init(&b, tmp, sizeof(tmp));
+	hex_list(&b, suites, ns);
+	sb_printf(&r, "%s_%s_", a, tmp);
+	if (!ns)
+		memcpy(hb, "000000000000", 13);
+	else if (digest_hex(EVP_sha256(), tmp, b.len, hb, 12))
+		goto err;
+	clipped = b.over;
+
+	/* c: sorted extensions (no SNI, no ALPN), then sigalgs in wire order */
+	qsort(exts, ne, sizeof(exts[0]), cmp_u16);
+	sb_init(&b, tmp, sizeof(tmp));
+	hex_list(&b, exts, ne);
+	if (nsig) {
+		sb_printf(&b, "_");
+		hex_list(&b, sigs, nsig);
+	}
+	sb_printf(&r, "%s", tmp);
+	if (!ne)
+		memcpy(hc, "000000000000", 13);
+	else if (digest_hex(EVP_sha256(), tmp, b.len, hc, 12))
+		goto err;
+	clipped |= b.over || r.over;
+
+	snprintf(ja4, FP_JA4_LEN, "%s_%s_%s", a, hb, hc);
+	if (ch->sslv2)
+		clipped |= ch->n_suites >= HS_MAX_SUITES && ch->total_suites > ch->n_suites;
+	else
+		clipped |= ch->n_suites < ch->total_suites;
+	clipped |= ch->n_exts < ch->total_exts || ch->n_sigalgs < ch->total_sigalgs ||
+		   ch->n_versions < ch->total_versions;
+	return clipped ? FP_CLIPPED : FP_OK;
+err:
+	ja4[0] = '\0';
+	if (rsz)
+		ja4_r[0] = '\0';
+	return FP_ERR;
+}

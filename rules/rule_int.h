@@ -1,0 +1,287 @@
+/*
+ * rule_int.h - what the files of rules/ share: the compiled form of rules,
+ * lists and knowledge-base entries, and the fact vocabulary.
+ *
+ * Everything here is built once by the loader (load.c) and then only read:
+ * conditions hold fact ids and resolved values, templates hold pre-split
+ * segments, so evaluating a record parses no text.
+ */
+#ifndef TLSWHY_RULE_INT_H
+#define TLSWHY_RULE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules/rules.h"
+
+struct hs_record;
+
+/* ---- value kinds: what a scalar or list element means ---- */
+enum rk_kind {
+	VK_NONE = 0,
+	VK_NUM,       /* plain number */
+	VK_STAGE,     /* enum hs_stage */
+	VK_SIDE,      /* 0 client, 1 server, 255 none */
+	VK_MSG,       /* handshake type 0..255, or 256 + enum hs_ev_kind */
+	VK_KEY,       /* enum x509_key */
+	VK_CLOSE,     /* EV_FIN, EV_RST, 255 none */
+	VK_LEVEL,     /* 1 warning, 2 fatal, 0 unknown */
+	VK_ANOMALY,   /* bit index of enum hs_anomaly */
+	VK_SUITE,
+	VK_GROUP,
+	VK_SIGALG,
+	VK_VERSION,
+	VK_ALERT,
+	VK_EXT,       /* extension type */
+	VK_LINK,      /* issued_by_next: 0 no, 1 yes, 2 unknown */
+	VK_LISTNAME,  /* index of a named list */
+	VK__COUNT
+};
+
+/* ---- fact types ---- */
+enum rk_type {
+	T_BOOL = 0,
+	T_INT,        /* number, compared with < <= > >= is */
+	T_DUR,        /* microseconds; written 10s, 500ms, 2m, 150us */
+	T_TIME,       /* capture time in microseconds (evidence) */
+	T_FRAME,      /* frame number (evidence) */
+	T_CODE,       /* one value of a kind: is / is not / in / not in (and < > for versions) */
+	T_LIST,       /* list of values of a kind, in wire order */
+	T_SET,        /* membership predicate over values of a kind (not enumerable) */
+	T_STR,        /* wire string */
+	T_BYTES,      /* wire bytes */
+};
+
+struct rk_fact {
+	const char *name;
+	uint8_t type;
+	uint8_t kind;
+	const char *doc;
+};
+
+extern const struct rk_fact rk_facts[];
+extern const size_t rk_facts_n;
+int rk_fact_by_name(const char *name);          /* -1 unknown */
+const char *rk_type_name(int type);
+const char *rk_kind_name(int kind);
+
+/* ---- named lists ---- */
+struct rk_list {
+	char *name;              /* NULL for anonymous (inline) lists */
+	uint8_t kind;
+	uint16_t n;
+	uint16_t *v;             /* in declared order */
+	uint16_t *sorted;        /* for membership */
+	char *identity;          /* client identity text, or NULL */
+	char *vendor;            /* e.g. "aws" */
+	uint16_t max_version;    /* versions the identity offers (0 = not stated) */
+	uint16_t min_version;
+	char *source;
+	const char *file;
+	uint32_t line;
+};
+
+/* ---- conditions ---- */
+enum rk_op {
+	OP_IS = 0, OP_ISNOT, OP_LT, OP_LE, OP_GT, OP_GE,
+	OP_IN, OP_NOTIN,
+	OP_HAS, OP_LACKS, OP_EMPTY, OP_NOTEMPTY,
+	OP_EQUALS, OP_SAMESET, OP_SUBSET, OP_SUPERSET, OP_INTERSECTS, OP_DISJOINT,
+	OP_COUNT,               /* count <cmp> n */
+	OP_STARTS, OP_ENDS, OP_CONTAINS,
+	OP__COUNT
+};
+
+struct rk_cond {
+	uint16_t fact;
+	uint8_t op;
+	uint8_t cmp;             /* for OP_COUNT: OP_IS..OP_GE */
+	uint8_t negate;          /* `unless` */
+	int64_t num;             /* scalar right-hand side */
+	const struct rk_list *list;   /* list right-hand side (named or inline) */
+	int rhs_fact;            /* list fact on the right, or -1 */
+	uint8_t *bytes;          /* string / bytes right-hand side */
+	size_t blen;
+	uint32_t line;
+};
+
+/* A template: literal text and fact references, split at load. */
+struct rk_seg {
+	char *lit;               /* NULL for a fact reference */
+	int fact;
+};
+struct rk_tmpl {
+	uint16_t n;
+	struct rk_seg *seg;
+};
+
+/* ---- knowledge base ---- */
+struct rk_cmd {
+	char *stack;             /* nginx, apache, haproxy, envoy, tomcat, java, go, node, aws, shell ... */
+	char *text;
+};
+struct rk_dispute {
+	char *text;
+	char *source;
+};
+struct rk_workaround {
+	char *id;
+	char *title;
+	int rate;                /* success %, as the KB states it */
+	char *detail;
+	struct rk_cmd *cmd;
+	uint16_t n_cmd;
+	struct rk_dispute *disp;
+	uint16_t n_disp;
+};
+struct rk_deadend {
+	char *title;
+	int rate;                /* fail % */
+	char *reason;
+	struct rk_dispute *disp;
+	uint16_t n_disp;
+};
+struct rk_version {
+	char *what, *status, *introduced, *deprecated;
+};
+struct rk_ref {
+	char *url;
+	char *title;
+};
+
+struct rk_kb {
+	char *id;
+	char *title;
+	char *domain, *category, *error_code, *verification;
+	int fix_rate;            /* -1 unknown */
+	char *root_cause;
+	struct rk_dispute *rc_disp;
+	uint16_t n_rc_disp;
+	uint8_t side;            /* VK_SIDE plus 2 network, 3 capture, 4 client-and-server; 255 unset */
+	uint8_t confidence;      /* 1 low, 2 medium, 3 high; 0 unset */
+	uint8_t basis;           /* 1 aws-doc, 2 vendor, 3 users, 4 inference; 0 unset */
+	uint8_t blames_validity; /* a claim that a certificate was invalid */
+	struct rk_tmpl *evid;
+	uint16_t n_evid;
+	struct rk_workaround *wa;
+	uint16_t n_wa;
+	struct rk_deadend *de;
+	uint16_t n_de;
+	struct rk_version *ver;
+	uint16_t n_ver;
+	struct rk_ref *ref;
+	uint16_t n_ref;
+	char **see;
+	uint16_t n_see;
+	const char *file;
+	uint32_t line;
+};
+
+/* ---- rules ---- */
+enum rk_sev { SEV_NOTE = 0, SEV_INFO, SEV_WARNING, SEV_ERROR };
+
+struct rk_adjust {
+	char *wa_id;             /* workaround id in the rule's KB entry */
+	int rate;
+	char *why;
+	uint32_t line;
+};
+
+struct rk_rule {
+	char *id;
+	char *title;
+	uint8_t severity;
+	int priority;
+	char *kb_id;
+	const struct rk_kb *kb;  /* resolved after the file is read */
+	uint8_t side, confidence, basis;   /* overrides; 255/0/0 = from the KB */
+	struct rk_cond *cond;
+	uint16_t n_cond;
+	struct rk_tmpl *evid;
+	uint16_t n_evid;
+	struct rk_adjust *adj;
+	uint16_t n_adj;
+	uint8_t disabled;
+	uint32_t order;          /* load order, for the last tie-break */
+	const char *file;
+	uint32_t line;
+	uint32_t kb_line;
+};
+
+struct rule_set {
+	struct rk_rule *rule;
+	size_t n_rule, cap_rule;
+	struct rk_kb *kb;
+	size_t n_kb, cap_kb;
+	struct rk_list **list;   /* named and inline lists (stable addresses) */
+	size_t n_list, cap_list;
+	char **files;            /* file names, owned (rules point at them) */
+	size_t n_files;
+};
+
+/* ---- evaluation ---- */
+struct rk_eval {
+	const struct rule_set *rs;
+	const struct hs_record *r;
+	struct rule_ctx ctx;
+	const struct x509_facts *leaf;   /* this connection's leaf, else the hint */
+	int identity;                    /* index into rs->list, -1 none, -2 not computed */
+};
+
+struct rk_val {
+	int64_t i;
+	const uint16_t *l;
+	uint16_t n;
+	uint8_t filter;          /* skip GREASE and signalling values when iterating */
+	const uint8_t *s;
+	size_t sn;
+	uint16_t buf[24];
+};
+
+void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_record *r,
+		  const struct rule_ctx *ctx);
+int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v);   /* 0 absent */
+int rk_set_member(struct rk_eval *e, int fact, uint16_t x);        /* for T_SET facts */
+int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c);
+/* Value names: parse (load time) and print (report time). */
+int rk_parse_value(int kind, const char *s, const struct rule_set *rs, int64_t *out);
+const char *rk_value_name(int kind, int64_t v, const struct rule_set *rs, char *buf, size_t n);
+/* Renders a template into buf (wire strings escaped for a terminal); frames
+ * referenced are appended to frames[] (up to nf). Returns the count of frames. */
+size_t rk_render(struct rk_eval *e, const struct rk_tmpl *t, char *buf, size_t n,
+		 uint64_t *frames, size_t nf);
+int rk_ignored_value(int kind, uint16_t v);   /* GREASE and signalling suites */
+
+/* The rule files compiled into the binary (generated by rules/embed.sh). */
+struct rk_blob {
+	const char *name;
+	const char *text;
+	size_t len;
+};
+extern const struct rk_blob rk_builtin[];
+extern const size_t rk_builtin_n;
+
+/* Names shared by the loader and the reports. */
+const char *rk_sev_name(int s);
+const char *rk_side_name(int s);
+const char *rk_conf_name(int c);
+const char *rk_basis_name(int b);
+const char *rk_op_name(int op);
+
+/* The findings of one record. */
+#define RK_MAX_NOTES 8
+struct rule_findings {
+	const struct rule_set *rs;
+	struct rule_ctx ctx;
+	const struct rk_rule *diag;      /* the diagnosis, or NULL */
+	const struct rk_rule *also[4];   /* other finding rules that matched, less specific */
+	uint8_t n_also;
+	const struct rk_rule *note[RK_MAX_NOTES];
+	uint8_t n_note;
+};
+
+int rk_specificity(const struct rk_rule *r);
+/* 1 when rule a beats rule b. */
+int rk_beats(const struct rk_rule *a, const struct rk_rule *b);
+
+#endif

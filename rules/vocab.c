@@ -1,0 +1,1219 @@
+/*
+ * vocab.c - the fact vocabulary of rule files: every fact name, its type,
+ * how it is read from a handshake record, and how conditions on it are
+ * evaluated.
+ *
+ * Invariants
+ *  - rk_facts[] is indexed by enum fact_id; docs/rules.md lists the same
+ *    names (a unit test checks that every name here appears there).
+ *  - A fact that the capture does not hold (no ServerHello, no alert, no
+ *    certificate) is *absent*: rk_fact_get() returns 0 and every `when`
+ *    condition on it is false (and every `unless` true). Rules test
+ *    presence explicitly with the *.present facts.
+ *  - List facts skip GREASE values (RFC 8701) and, for cipher suites, the
+ *    signalling values TLS_EMPTY_RENEGOTIATION_INFO_SCSV (0x00FF) and
+ *    TLS_FALLBACK_SCSV (0x5600): they are not offers.
+ *  - Nothing here allocates; lists built on the fly live in struct rk_val.
+ */
+#include "rules/rule_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "dissect/names.h"
+#include "dissect/record.h"
+#include "dissect/x509.h"
+#include "report/esc.h"
+
+enum fact_id {
+	F_STAGE, F_TLS, F_COMPLETE, F_CLIENT_PORT, F_SERVER_PORT,
+	F_CLIENT_SYN, F_CLIENT_SYN_FRAME, F_CLIENT_SYN_TIME,
+	F_SERVER_SYNACK, F_SERVER_SYNACK_FRAME,
+	F_CLIENT_FIN, F_CLIENT_FIN_FRAME, F_CLIENT_RST, F_CLIENT_RST_FRAME,
+	F_SERVER_FIN, F_SERVER_FIN_FRAME, F_SERVER_RST, F_SERVER_RST_FRAME,
+	F_CLIENT_BYTES, F_SERVER_BYTES, F_CLIENT_PACKETS, F_SERVER_PACKETS,
+	F_CLOSED_BY, F_CLOSED_WITH, F_CLOSED_AFTER, F_CLOSED_FRAME, F_CLOSED_TIME,
+	F_T_CONNECT, F_T_SYN_UNANSWERED, F_T_CAPTURE_AFTER_SYN,
+	F_T_CH_TO_SERVER_BYTE, F_T_CH_UNANSWERED, F_T_CH_TO_CLOSE, F_T_CH_TO_ALERT,
+	F_T_CAPTURE_AFTER_CH, F_T_IDLE_BEFORE_CLOSE,
+	F_CH_PRESENT, F_CH_FRAME, F_CH_TIME, F_CH_LEGACY, F_CH_MAXV, F_CH_MINV, F_CH_VERSIONS,
+	F_CH_SUITES, F_CH_GROUPS, F_CH_KEYSHARES, F_CH_SIGALGS, F_CH_EXTS,
+	F_CH_SNI_PRESENT, F_CH_SNI, F_CH_ALPN_PRESENT, F_CH_LENGTH, F_CH_SEGMENTS, F_CH_SSLV2,
+	F_CH_COUNT,
+	F_CLIENT_IDENTITY, F_CLIENT_AWS, F_CLIENT_DESCRIPTION,
+	F_SH_PRESENT, F_SH_FRAME, F_SH_TIME, F_SH_VERSION, F_SH_SUITE, F_SH_GROUP,
+	F_HRR_PRESENT, F_HRR_GROUP,
+	F_CERT_PRESENT, F_CERT_KNOWN, F_CERT_FRAME, F_CERT_COUNT, F_CERT_EXPIRED,
+	F_CERT_NOT_YET_VALID, F_CERT_CHAIN_EXPIRED, F_CERT_SELF_SIGNED, F_CERT_KEY, F_CERT_BITS,
+	F_CERT_SUBJECT, F_CERT_ISSUER, F_CERT_SAN, F_CERT_NOT_AFTER, F_CERT_LINKED,
+	F_CERT_LEAF_LINK, F_CERT_COMPLETE, F_CERT_MALFORMED, F_CERT_KEY_SUITES, F_CERT_KEY_SIGALGS,
+	F_CERT_REQUEST, F_CERT_REQUEST_FRAME, F_CCERT_PRESENT, F_CCERT_COUNT,
+	F_ALERT_PRESENT, F_ALERT_SENDER, F_ALERT_LEVEL, F_ALERT_DESC, F_ALERT_ENC, F_ALERT_AFTER,
+	F_ALERT_FRAME, F_ALERT_TIME, F_ALERTS_CLIENT, F_ALERTS_SERVER, F_ALERTS_COUNT,
+	F_NONTLS_PRESENT, F_NONTLS_SENDER, F_NONTLS_BYTES, F_NONTLS_FRAME, F_NONTLS_TIME,
+	F_ENCHS_CLIENT, F_ENCHS_SERVER, F_APPDATA_CLIENT, F_APPDATA_SERVER, F_RESUMED,
+	F_SKE_DH_BITS,
+	F_DATA_AFTER_FIN, F_DATA_AFTER_FIN_FRAME,
+	F_ANOMALIES, F_LOSSY, F_ONE_SIDED, F_GAPS, F_RETRANS, F_MIDSTREAM,
+	F_SUITES_RSA, F_SUITES_ECDSA, F_SUITES_TLS13, F_SUITES_STATIC_RSA,
+	F__COUNT
+};
+
+const struct rk_fact rk_facts[F__COUNT] = {
+	[F_STAGE] = { "stage", T_CODE, VK_STAGE, "how far the connection got" },
+	[F_TLS] = { "tls", T_BOOL, 0, "some TLS was seen in either direction" },
+	[F_COMPLETE] = { "complete", T_BOOL, 0, "both sides finished the handshake" },
+	[F_CLIENT_PORT] = { "client.port", T_INT, 0, "client TCP port" },
+	[F_SERVER_PORT] = { "server.port", T_INT, 0, "server TCP port" },
+	[F_CLIENT_SYN] = { "client.syn", T_BOOL, 0, "the client's SYN was captured" },
+	[F_CLIENT_SYN_FRAME] = { "client.syn.frame", T_FRAME, 0, "frame of the SYN" },
+	[F_CLIENT_SYN_TIME] = { "client.syn.time", T_TIME, 0, "capture time of the SYN" },
+	[F_SERVER_SYNACK] = { "server.synack", T_BOOL, 0, "the server's SYN-ACK was captured" },
+	[F_SERVER_SYNACK_FRAME] = { "server.synack.frame", T_FRAME, 0, "frame of the SYN-ACK" },
+	[F_CLIENT_FIN] = { "client.fin", T_BOOL, 0, "the client sent a FIN" },
+	[F_CLIENT_FIN_FRAME] = { "client.fin.frame", T_FRAME, 0, "frame of the client's first FIN" },
+	[F_CLIENT_RST] = { "client.rst", T_BOOL, 0, "the client sent a RST" },
+	[F_CLIENT_RST_FRAME] = { "client.rst.frame", T_FRAME, 0, "frame of the client's first RST" },
+	[F_SERVER_FIN] = { "server.fin", T_BOOL, 0, "the server sent a FIN" },
+	[F_SERVER_FIN_FRAME] = { "server.fin.frame", T_FRAME, 0, "frame of the server's first FIN" },
+	[F_SERVER_RST] = { "server.rst", T_BOOL, 0, "the server sent a RST" },
+	[F_SERVER_RST_FRAME] = { "server.rst.frame", T_FRAME, 0, "frame of the server's first RST" },
+	[F_CLIENT_BYTES] = { "client.bytes", T_INT, 0, "TCP payload bytes the client sent" },
+	[F_SERVER_BYTES] = { "server.bytes", T_INT, 0, "TCP payload bytes the server sent" },
+	[F_CLIENT_PACKETS] = { "client.packets", T_INT, 0, "packets the client sent" },
+	[F_SERVER_PACKETS] = { "server.packets", T_INT, 0, "packets the server sent" },
+	[F_CLOSED_BY] = { "closed.by", T_CODE, VK_SIDE, "who closed first (FIN or RST): client, server, none" },
+	[F_CLOSED_WITH] = { "closed.with", T_CODE, VK_CLOSE, "how the first close was made: fin, rst, none" },
+	[F_CLOSED_AFTER] = { "closed.after", T_CODE, VK_MSG, "the last message or event before the close" },
+	[F_CLOSED_FRAME] = { "closed.frame", T_FRAME, 0, "frame of the first FIN or RST" },
+	[F_CLOSED_TIME] = { "closed.time", T_TIME, 0, "capture time of the first FIN or RST" },
+	[F_T_CONNECT] = { "time.connect", T_DUR, 0, "SYN to SYN-ACK" },
+	[F_T_SYN_UNANSWERED] = { "time.syn_unanswered", T_DUR, 0,
+		"no SYN-ACK: first SYN to the flow's last packet" },
+	[F_T_CAPTURE_AFTER_SYN] = { "time.capture_after_syn", T_DUR, 0,
+		"first SYN to the end of the capture (how long the capture could watch)" },
+	[F_T_CH_TO_SERVER_BYTE] = { "time.ch_to_server_byte", T_DUR, 0,
+		"ClientHello to the server's first payload byte" },
+	[F_T_CH_UNANSWERED] = { "time.ch_unanswered", T_DUR, 0,
+		"the server sent no byte: ClientHello to the first close, else to the end of the capture" },
+	[F_T_CH_TO_CLOSE] = { "time.ch_to_close", T_DUR, 0, "ClientHello to the first FIN or RST" },
+	[F_T_CH_TO_ALERT] = { "time.ch_to_alert", T_DUR, 0, "ClientHello to the deciding alert" },
+	[F_T_CAPTURE_AFTER_CH] = { "time.capture_after_ch", T_DUR, 0,
+		"ClientHello to the end of the capture" },
+	[F_T_IDLE_BEFORE_CLOSE] = { "time.idle_before_close", T_DUR, 0,
+		"the quiet time between the last event before the close and the close" },
+	[F_CH_PRESENT] = { "ch.present", T_BOOL, 0, "a ClientHello was seen" },
+	[F_CH_FRAME] = { "ch.frame", T_FRAME, 0, "frame that completed the ClientHello" },
+	[F_CH_TIME] = { "ch.time", T_TIME, 0, "capture time of the ClientHello" },
+	[F_CH_LEGACY] = { "ch.legacy_version", T_CODE, VK_VERSION, "ClientHello legacy_version" },
+	[F_CH_MAXV] = { "ch.max_version", T_CODE, VK_VERSION,
+		"highest version offered (supported_versions, else legacy_version)" },
+	[F_CH_MINV] = { "ch.min_version", T_CODE, VK_VERSION,
+		"lowest version offered in supported_versions (absent without that extension)" },
+	[F_CH_VERSIONS] = { "ch.versions", T_LIST, VK_VERSION, "supported_versions, in order" },
+	[F_CH_SUITES] = { "ch.suites", T_LIST, VK_SUITE, "cipher suites offered, in order" },
+	[F_CH_GROUPS] = { "ch.groups", T_LIST, VK_GROUP, "supported_groups, in order" },
+	[F_CH_KEYSHARES] = { "ch.key_shares", T_LIST, VK_GROUP, "groups with a key share" },
+	[F_CH_SIGALGS] = { "ch.sigalgs", T_LIST, VK_SIGALG, "signature_algorithms, in order" },
+	[F_CH_EXTS] = { "ch.extensions", T_LIST, VK_EXT, "extension types, in order" },
+	[F_CH_SNI_PRESENT] = { "ch.sni.present", T_BOOL, 0, "the ClientHello carried server_name" },
+	[F_CH_SNI] = { "ch.sni", T_STR, 0, "the host name in server_name" },
+	[F_CH_ALPN_PRESENT] = { "ch.alpn.present", T_BOOL, 0, "the ClientHello carried ALPN" },
+	[F_CH_LENGTH] = { "ch.length", T_INT, 0, "ClientHello message length in bytes" },
+	[F_CH_SEGMENTS] = { "ch.segments", T_INT, 0, "TCP segments that carried the ClientHello" },
+	[F_CH_SSLV2] = { "ch.sslv2", T_BOOL, 0, "SSLv2-compatible ClientHello" },
+	[F_CH_COUNT] = { "ch.count", T_INT, 0, "ClientHellos seen (2 after a HelloRetryRequest)" },
+	[F_CLIENT_IDENTITY] = { "client.identity", T_CODE, VK_LISTNAME,
+		"the identity list the offer matches (`list ... identity`), else absent" },
+	[F_CLIENT_AWS] = { "client.aws_lb", T_BOOL, 0,
+		"the offer matches an identity list of vendor aws (an AWS load balancer)" },
+	[F_CLIENT_DESCRIPTION] = { "client.description", T_STR, 0, "the matched identity's text" },
+	[F_SH_PRESENT] = { "sh.present", T_BOOL, 0, "a ServerHello (not a HelloRetryRequest) was seen" },
+	[F_SH_FRAME] = { "sh.frame", T_FRAME, 0, "frame of the ServerHello" },
+	[F_SH_TIME] = { "sh.time", T_TIME, 0, "capture time of the ServerHello" },
+	[F_SH_VERSION] = { "sh.version", T_CODE, VK_VERSION, "version the server selected" },
+	[F_SH_SUITE] = { "sh.suite", T_CODE, VK_SUITE, "cipher suite the server selected" },
+	[F_SH_GROUP] = { "sh.group", T_CODE, VK_GROUP,
+		"key exchange group (TLS 1.3 key_share, else ServerKeyExchange)" },
+	[F_HRR_PRESENT] = { "hrr.present", T_BOOL, 0, "a HelloRetryRequest was seen" },
+	[F_HRR_GROUP] = { "hrr.group", T_CODE, VK_GROUP, "group the HelloRetryRequest asked for" },
+	[F_CERT_PRESENT] = { "cert.present", T_BOOL, 0,
+		"the server's Certificate message was seen in this connection" },
+	[F_CERT_KNOWN] = { "cert.known", T_BOOL, 0,
+		"the server's leaf certificate is known (here, or from another connection to it)" },
+	[F_CERT_FRAME] = { "cert.frame", T_FRAME, 0, "frame of the server's Certificate" },
+	[F_CERT_COUNT] = { "cert.count", T_INT, 0, "certificates in the server's chain" },
+	[F_CERT_EXPIRED] = { "cert.expired", T_BOOL, 0, "the leaf had expired at capture time" },
+	[F_CERT_NOT_YET_VALID] = { "cert.not_yet_valid", T_BOOL, 0,
+		"the leaf was not yet valid at capture time" },
+	[F_CERT_CHAIN_EXPIRED] = { "cert.chain_expired", T_BOOL, 0,
+		"some certificate of the chain had expired at capture time" },
+	[F_CERT_SELF_SIGNED] = { "cert.self_signed", T_BOOL, 0, "the leaf is self-signed" },
+	[F_CERT_KEY] = { "cert.key_type", T_CODE, VK_KEY, "leaf key: rsa, ec, ed25519, ed448, dsa, rsa_pss" },
+	[F_CERT_BITS] = { "cert.key_bits", T_INT, 0, "leaf key size in bits" },
+	[F_CERT_SUBJECT] = { "cert.subject", T_STR, 0, "leaf subject" },
+	[F_CERT_ISSUER] = { "cert.issuer", T_STR, 0, "leaf issuer" },
+	[F_CERT_SAN] = { "cert.san", T_STR, 0, "leaf subjectAltName (DNS and IP)" },
+	[F_CERT_NOT_AFTER] = { "cert.not_after", T_TIME, 0, "leaf notAfter" },
+	[F_CERT_LINKED] = { "cert.chain_linked", T_BOOL, 0,
+		"every certificate is issued by the next one in the message" },
+	[F_CERT_LEAF_LINK] = { "cert.issued_by_next", T_CODE, VK_LINK,
+		"whether the leaf is issued by the next certificate: yes, no, unknown" },
+	[F_CERT_COMPLETE] = { "cert.chain_complete", T_BOOL, 0,
+		"linked, and ends in a self-issued certificate or holds at least one intermediate" },
+	[F_CERT_MALFORMED] = { "cert.malformed", T_BOOL, 0, "a certificate did not parse" },
+	[F_CERT_KEY_SUITES] = { "cert.key_suites", T_SET, VK_SUITE,
+		"the cipher suites the leaf's key type can authenticate (TLS 1.3 suites: any key)" },
+	[F_CERT_KEY_SIGALGS] = { "cert.key_sigalgs", T_SET, VK_SIGALG,
+		"the signature schemes the leaf's key type can produce" },
+	[F_CERT_REQUEST] = { "cert_request", T_BOOL, 0, "the server sent a CertificateRequest (plaintext)" },
+	[F_CERT_REQUEST_FRAME] = { "cert_request.frame", T_FRAME, 0, "frame of the CertificateRequest" },
+	[F_CCERT_PRESENT] = { "client_cert.present", T_BOOL, 0, "the client sent a Certificate message" },
+	[F_CCERT_COUNT] = { "client_cert.count", T_INT, 0, "certificates in it (0 = an empty message)" },
+	[F_ALERT_PRESENT] = { "alert.present", T_BOOL, 0, "an alert was seen" },
+	[F_ALERT_SENDER] = { "alert.sender", T_CODE, VK_SIDE,
+		"who sent the deciding alert (the first fatal or encrypted one, else the first)" },
+	[F_ALERT_LEVEL] = { "alert.level", T_CODE, VK_LEVEL, "warning, fatal, unknown (encrypted)" },
+	[F_ALERT_DESC] = { "alert.description", T_CODE, VK_ALERT, "alert description (absent when encrypted)" },
+	[F_ALERT_ENC] = { "alert.encrypted", T_BOOL, 0, "the alert was encrypted" },
+	[F_ALERT_AFTER] = { "alert.after", T_CODE, VK_MSG,
+		"the last handshake message the other side sent before the alert" },
+	[F_ALERT_FRAME] = { "alert.frame", T_FRAME, 0, "frame of the deciding alert" },
+	[F_ALERT_TIME] = { "alert.time", T_TIME, 0, "capture time of the deciding alert" },
+	[F_ALERTS_CLIENT] = { "alerts.client", T_LIST, VK_ALERT, "descriptions of every plaintext alert the client sent" },
+	[F_ALERTS_SERVER] = { "alerts.server", T_LIST, VK_ALERT, "descriptions of every plaintext alert the server sent" },
+	[F_ALERTS_COUNT] = { "alerts.count", T_INT, 0, "alerts seen, both directions" },
+	[F_NONTLS_PRESENT] = { "nontls.present", T_BOOL, 0, "one side answered with bytes that are not TLS" },
+	[F_NONTLS_SENDER] = { "nontls.sender", T_CODE, VK_SIDE, "who sent them" },
+	[F_NONTLS_BYTES] = { "nontls.bytes", T_BYTES, 0, "their first bytes (up to 64)" },
+	[F_NONTLS_FRAME] = { "nontls.frame", T_FRAME, 0, "frame of the first non-TLS bytes" },
+	[F_NONTLS_TIME] = { "nontls.time", T_TIME, 0, "capture time of the first non-TLS bytes" },
+	[F_ENCHS_CLIENT] = { "client.encrypted_handshake", T_INT, 0, "encrypted handshake records from the client" },
+	[F_ENCHS_SERVER] = { "server.encrypted_handshake", T_INT, 0, "encrypted handshake records from the server" },
+	[F_APPDATA_CLIENT] = { "client.appdata", T_INT, 0, "application_data records from the client" },
+	[F_APPDATA_SERVER] = { "server.appdata", T_INT, 0, "application_data records from the server" },
+	[F_RESUMED] = { "resumed", T_BOOL, 0, "TLS 1.2 abbreviated handshake (session resumption)" },
+	[F_SKE_DH_BITS] = { "ske.dh_bits", T_INT, 0, "DHE prime size in the ServerKeyExchange" },
+	[F_DATA_AFTER_FIN] = { "client.data_after_server_fin", T_BOOL, 0,
+		"the client sent payload after the server's FIN (a request raced the close)" },
+	[F_DATA_AFTER_FIN_FRAME] = { "client.data_after_server_fin.frame", T_FRAME, 0,
+		"frame of that payload" },
+	[F_ANOMALIES] = { "capture.anomalies", T_LIST, VK_ANOMALY, "capture and parse anomalies (names below)" },
+	[F_LOSSY] = { "capture.lossy", T_BOOL, 0,
+		"bytes or a whole direction are missing: gap, truncation, a cap hit, eviction, one-sided" },
+	[F_ONE_SIDED] = { "capture.one_sided", T_BOOL, 0, "only one direction of the connection was captured" },
+	[F_GAPS] = { "capture.gaps", T_INT, 0, "stream gaps, both directions" },
+	[F_RETRANS] = { "capture.retransmissions", T_INT, 0, "retransmissions, both directions" },
+	[F_MIDSTREAM] = { "capture.midstream", T_BOOL, 0, "the capture started after the SYN" },
+	[F_SUITES_RSA] = { "suites.rsa_auth", T_SET, VK_SUITE,
+		"every TLS 1.0-1.2 suite that needs an RSA certificate (IANA table)" },
+	[F_SUITES_ECDSA] = { "suites.ecdsa_auth", T_SET, VK_SUITE,
+		"every TLS 1.0-1.2 suite that needs an ECDSA (or EdDSA) certificate" },
+	[F_SUITES_TLS13] = { "suites.tls13", T_SET, VK_SUITE, "every TLS 1.3 suite (any certificate key)" },
+	[F_SUITES_STATIC_RSA] = { "suites.static_rsa", T_SET, VK_SUITE,
+		"suites with RSA key transport (no forward secrecy)" },
+};
+const size_t rk_facts_n = F__COUNT;
+
+int rk_fact_by_name(const char *name)
+{
+	size_t i;
+	for (i = 0; i < F__COUNT; i++)
+		if (strcmp(rk_facts[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *rk_type_name(int type)
+{
+	switch (type) {
+	case T_BOOL: return "bool";
+	case T_INT: return "number";
+	case T_DUR: return "duration";
+	case T_TIME: return "time";
+	case T_FRAME: return "frame";
+	case T_CODE: return "value";
+	case T_LIST: return "list";
+	case T_SET: return "set";
+	case T_STR: return "string";
+	case T_BYTES: return "bytes";
+	}
+	return "?";
+}
+
+const char *rk_kind_name(int kind)
+{
+	switch (kind) {
+	case VK_NONE: return "";
+	case VK_NUM: return "number";
+	case VK_STAGE: return "stage";
+	case VK_SIDE: return "side";
+	case VK_MSG: return "message";
+	case VK_KEY: return "key";
+	case VK_CLOSE: return "close";
+	case VK_LEVEL: return "level";
+	case VK_ANOMALY: return "anomaly";
+	case VK_SUITE: return "suite";
+	case VK_GROUP: return "group";
+	case VK_SIGALG: return "sigalg";
+	case VK_VERSION: return "version";
+	case VK_ALERT: return "alert";
+	case VK_EXT: return "extension";
+	case VK_LINK: return "link";
+	case VK_LISTNAME: return "list";
+	}
+	return "?";
+}
+
+/* ---- value names ------------------------------------------------------ */
+
+static const struct tok16 msg_names[] = {
+	{ 0, "hello_request" }, { 1, "client_hello" }, { 2, "server_hello" },
+	{ 4, "new_session_ticket" }, { 5, "end_of_early_data" }, { 8, "encrypted_extensions" },
+	{ 11, "certificate" }, { 12, "server_key_exchange" }, { 13, "certificate_request" },
+	{ 14, "server_hello_done" }, { 15, "certificate_verify" }, { 16, "client_key_exchange" },
+	{ 20, "finished" }, { 22, "certificate_status" }, { 24, "key_update" },
+	{ 256 + EV_SYN, "syn" }, { 256 + EV_SYNACK, "synack" }, { 256 + EV_FIN, "fin" },
+	{ 256 + EV_RST, "rst" }, { 256 + EV_ENC_HANDSHAKE, "encrypted_handshake" },
+	{ 256 + EV_CCS, "change_cipher_spec" }, { 256 + EV_ALERT, "alert" },
+	{ 256 + EV_APPDATA, "application_data" }, { 256 + EV_HEARTBEAT, "heartbeat" },
+	{ 256 + EV_SSLV2, "sslv2" }, { 256 + EV_NON_TLS, "non_tls" }, { 256 + EV_GAP, "gap" },
+	{ 511, "none" },
+};
+#define MSG_NONE 511
+
+static const struct tok16 key_names[] = {
+	{ XK_UNKNOWN, "unknown" }, { XK_RSA, "rsa" }, { XK_EC, "ec" }, { XK_ED25519, "ed25519" },
+	{ XK_ED448, "ed448" }, { XK_DSA, "dsa" }, { XK_RSA_PSS, "rsa_pss" }, { XK_OTHER, "other" },
+};
+static const struct tok16 side_names[] = { { 0, "client" }, { 1, "server" }, { 255, "none" } };
+static const struct tok16 close_names[] = { { EV_FIN, "fin" }, { EV_RST, "rst" }, { 255, "none" } };
+static const struct tok16 level_names[] = { { 1, "warning" }, { 2, "fatal" }, { 0, "unknown" } };
+static const struct tok16 link_names[] = { { 0, "no" }, { 1, "yes" }, { 2, "unknown" } };
+
+#define NTOK(a) (sizeof(a) / sizeof((a)[0]))
+
+static int tok_find(const struct tok16 *t, size_t n, const char *s)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(t[i].name, s) == 0)
+			return t[i].v;
+	return -1;
+}
+
+static const char *tok_name(const struct tok16 *t, size_t n, int v)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (t[i].v == v)
+			return t[i].name;
+	return NULL;
+}
+
+/* Numbers: decimal, or hex with 0x, or bare 4-digit hex for 16-bit codes. */
+static int parse_num(const char *s, int hex4, int64_t *out)
+{
+	char *end;
+	long long v;
+	if (!*s)
+		return -1;
+	if (hex4 && strlen(s) == 4 && strspn(s, "0123456789abcdefABCDEF") == 4) {
+		*out = strtoll(s, NULL, 16);
+		return 0;
+	}
+	v = strtoll(s, &end, 0);
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int rk_parse_value(int kind, const char *s, const struct rule_set *rs, int64_t *out)
+{
+	int v = -1;
+	int64_t n;
+	size_t i;
+	switch (kind) {
+	case VK_NONE:
+	case VK_NUM:
+		return parse_num(s, 0, out);
+	case VK_STAGE: v = hs_stage_from_name(s); break;
+	case VK_SIDE: v = tok_find(side_names, NTOK(side_names), s); break;
+	case VK_MSG: v = tok_find(msg_names, NTOK(msg_names), s); break;
+	case VK_KEY: v = tok_find(key_names, NTOK(key_names), s); break;
+	case VK_CLOSE: v = tok_find(close_names, NTOK(close_names), s); break;
+	case VK_LEVEL: v = tok_find(level_names, NTOK(level_names), s); break;
+	case VK_LINK: v = tok_find(link_names, NTOK(link_names), s); break;
+	case VK_ANOMALY:
+		for (i = 0; i < 32; i++)
+			if (strcmp(hs_anomaly_name((enum hs_anomaly)(1u << i)), s) == 0) {
+				v = (int)i;
+				break;
+			}
+		break;
+	case VK_SUITE:
+		if (parse_num(s, 1, &n) == 0 && n >= 0 && n <= 0xffff)
+			v = (int)n;
+		else
+			v = names_suite_by_name(s);
+		break;
+	case VK_GROUP:
+		if (parse_num(s, 1, &n) == 0 && n >= 0 && n <= 0xffff)
+			v = (int)n;
+		else
+			v = names_group_by_name(s);
+		break;
+	case VK_SIGALG:
+		if (parse_num(s, 1, &n) == 0 && n >= 0 && n <= 0xffff)
+			v = (int)n;
+		else
+			v = names_sigalg_by_name(s);
+		break;
+	case VK_VERSION:
+		if (parse_num(s, 1, &n) == 0 && n >= 0 && n <= 0xffff)
+			v = (int)n;
+		else
+			v = names_version_by_name(s);
+		break;
+	case VK_EXT:
+		if (parse_num(s, 1, &n) == 0 && n >= 0 && n <= 0xffff)
+			v = (int)n;
+		else
+			for (i = 0; i < names_extensions_n; i++)
+				if (strcasecmp(names_extensions[i].name, s) == 0) {
+					v = names_extensions[i].v;
+					break;
+				}
+		break;
+	case VK_ALERT:
+		if (parse_num(s, 0, &n) == 0 && n >= 0 && n <= 255)
+			v = (int)n;
+		else
+			v = names_alert_by_name(s);
+		break;
+	case VK_LISTNAME:
+		if (rs)
+			for (i = 0; i < rs->n_list; i++)
+				if (rs->list[i]->name && strcmp(rs->list[i]->name, s) == 0) {
+					v = (int)i;
+					break;
+				}
+		break;
+	}
+	if (v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *rk_value_name(int kind, int64_t v, const struct rule_set *rs, char *buf, size_t n)
+{
+	const char *s = NULL;
+	uint16_t u = (uint16_t)v;
+	switch (kind) {
+	case VK_STAGE: s = hs_stage_name((enum hs_stage)v); break;
+	case VK_SIDE: s = tok_name(side_names, NTOK(side_names), (int)v); break;
+	case VK_MSG: s = tok_name(msg_names, NTOK(msg_names), (int)v); break;
+	case VK_KEY: s = tok_name(key_names, NTOK(key_names), (int)v); break;
+	case VK_CLOSE: s = tok_name(close_names, NTOK(close_names), (int)v); break;
+	case VK_LEVEL: s = tok_name(level_names, NTOK(level_names), (int)v); break;
+	case VK_LINK: s = tok_name(link_names, NTOK(link_names), (int)v); break;
+	case VK_ANOMALY: s = v >= 0 && v < 32 ? hs_anomaly_name((enum hs_anomaly)(1u << v)) : NULL; break;
+	case VK_SUITE: s = names_suite_name(u); break;
+	case VK_GROUP: s = names_group(u); break;
+	case VK_SIGALG: s = names_sigalg(u); break;
+	case VK_VERSION: s = names_version(u); break;
+	case VK_EXT: s = names_extension(u); break;
+	case VK_ALERT: s = names_alert((uint8_t)v); break;
+	case VK_LISTNAME: s = rs && v >= 0 && (size_t)v < rs->n_list ? rs->list[v]->name : NULL; break;
+	default: break;
+	}
+	if (s)
+		return s;
+	if (kind == VK_SUITE || kind == VK_GROUP || kind == VK_SIGALG || kind == VK_VERSION ||
+	    kind == VK_EXT)
+		snprintf(buf, n, "0x%04x", u);
+	else
+		snprintf(buf, n, "%lld", (long long)v);
+	return buf;
+}
+
+int rk_ignored_value(int kind, uint16_t v)
+{
+	switch (kind) {
+	case VK_SUITE:
+		return names_is_grease(v) || v == 0x00ff || v == 0x5600;
+	case VK_GROUP:
+	case VK_SIGALG:
+	case VK_VERSION:
+	case VK_EXT:
+		return names_is_grease(v);
+	default:
+		return 0;
+	}
+}
+
+/* ---- reading facts ----------------------------------------------------- */
+
+void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_record *r,
+		  const struct rule_ctx *ctx)
+{
+	memset(e, 0, sizeof(*e));
+	e->rs = rs;
+	e->r = r;
+	if (ctx)
+		e->ctx = *ctx;
+	if (r->server_chain.present && r->server_chain.n > 0 && r->server_chain.c[0].x &&
+	    !r->server_chain.c[0].x->malformed)
+		e->leaf = r->server_chain.c[0].x;
+	else
+		e->leaf = e->ctx.server_leaf_hint;
+	e->identity = -2;
+}
+
+/* The alert that decided the outcome: the first fatal, encrypted or
+ * non-benign one; else the first. NULL when none. */
+static const struct hs_alert *deciding_alert(const struct hs_record *r)
+{
+	uint16_t i;
+	for (i = 0; i < r->n_alerts; i++) {
+		const struct hs_alert *a = &r->alerts[i];
+		if (a->encrypted || a->level != 1 ||
+		    (a->description != 0 && a->description != 90 && a->description != 100))
+			return a;
+	}
+	return r->n_alerts ? &r->alerts[0] : NULL;
+}
+
+/* The first close (FIN or RST) in either direction: frame and time. */
+static int first_close(const struct hs_record *r, uint64_t *frame, int64_t *ts)
+{
+	uint64_t f = 0;
+	int64_t t = 0;
+	int d;
+	for (d = 0; d < 2; d++) {
+		const struct hs_dirstats *s = &r->d[d];
+		if (s->fin_frame && (!f || s->fin_frame < f)) {
+			f = s->fin_frame;
+			t = s->fin_ts_us;
+		}
+		if (s->rst_frame && (!f || s->rst_frame < f)) {
+			f = s->rst_frame;
+			t = s->rst_ts_us;
+		}
+	}
+	*frame = f;
+	*ts = t;
+	return f != 0;
+}
+
+static uint16_t max_version(const struct hs_client_hello *ch, int *has)
+{
+	uint16_t best = 0, i;
+	*has = 0;
+	if (ch->has_supported_versions) {
+		for (i = 0; i < ch->n_versions; i++)
+			if (!names_is_grease(ch->versions[i]) && ch->versions[i] > best)
+				best = ch->versions[i];
+		*has = best != 0;
+		if (best)
+			return best;
+	}
+	*has = 1;
+	return ch->legacy_version;
+}
+
+static int list_has(const uint16_t *l, uint16_t n, uint16_t x)
+{
+	uint16_t i;
+	for (i = 0; i < n; i++)
+		if (l[i] == x)
+			return 1;
+	return 0;
+}
+
+static int sorted_has(const struct rk_list *l, uint16_t x)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (l->sorted[mid] == x)
+			return 1;
+		if (l->sorted[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* ch.suites equals the identity list (ignoring GREASE/SCSV), and the
+ * version range agrees when the list states one. */
+static int identity_match(const struct hs_client_hello *ch, const struct rk_list *l)
+{
+	uint16_t i, j = 0;
+	int has;
+	for (i = 0; i < ch->n_suites; i++) {
+		if (rk_ignored_value(VK_SUITE, ch->suites[i]))
+			continue;
+		if (j >= l->n || ch->suites[i] != l->v[j])
+			return 0;
+		j++;
+	}
+	if (j != l->n)
+		return 0;
+	if (l->max_version && max_version(ch, &has) != l->max_version)
+		return 0;
+	return 1;
+}
+
+static int identity(struct rk_eval *e)
+{
+	size_t i;
+	if (e->identity != -2)
+		return e->identity;
+	e->identity = -1;
+	if (e->r->ch)
+		for (i = 0; i < e->rs->n_list; i++) {
+			const struct rk_list *l = e->rs->list[i];
+			if (l->identity && l->kind == VK_SUITE && identity_match(e->r->ch, l)) {
+				e->identity = (int)i;
+				break;
+			}
+		}
+	return e->identity;
+}
+
+static const struct hs_chain *schain(const struct hs_record *r)
+{
+	return r->server_chain.present && r->server_chain.n ? &r->server_chain : NULL;
+}
+
+/* Can a key of this type authenticate this suite? */
+static int key_suite(int key, uint16_t s)
+{
+	const struct suite_info *si = names_suite(s);
+	if (!si)
+		return 0;
+	if (si->au == AU_ANY)
+		return 1;
+	switch (key) {
+	case XK_RSA: return si->au == AU_RSA;
+	case XK_RSA_PSS: return si->au == AU_RSA && si->kx != KX_RSA;
+	case XK_EC:
+	case XK_ED25519:
+	case XK_ED448: return si->au == AU_ECDSA;
+	case XK_DSA: return si->au == AU_DSS;
+	default: return 0;
+	}
+}
+
+static int key_sigalg(int key, uint16_t s)
+{
+	switch (key) {
+	case XK_RSA:
+		return s == 0x0201 || s == 0x0401 || s == 0x0501 || s == 0x0601 ||
+		       (s >= 0x0804 && s <= 0x0806);
+	case XK_RSA_PSS: return s >= 0x0809 && s <= 0x080b;
+	case XK_EC: return s == 0x0203 || s == 0x0403 || s == 0x0503 || s == 0x0603;
+	case XK_ED25519: return s == 0x0807;
+	case XK_ED448: return s == 0x0808;
+	case XK_DSA: return s == 0x0202 || s == 0x0402 || s == 0x0502 || s == 0x0602;
+	default: return 0;
+	}
+}
+
+static int suite_is(uint16_t s, int au, int kx)
+{
+	const struct suite_info *si = names_suite(s);
+	if (!si)
+		return 0;
+	return (au < 0 || si->au == au) && (kx < 0 || si->kx == kx);
+}
+
+int rk_set_member(struct rk_eval *e, int fact, uint16_t x)
+{
+	switch (fact) {
+	case F_SUITES_RSA: return suite_is(x, AU_RSA, -1);
+	case F_SUITES_ECDSA: return suite_is(x, AU_ECDSA, -1);
+	case F_SUITES_TLS13: return suite_is(x, AU_ANY, -1);
+	case F_SUITES_STATIC_RSA: return suite_is(x, -1, KX_RSA);
+	default: break;
+	}
+	if (!e->leaf)
+		return 0;
+	switch (fact) {
+	case F_CERT_KEY_SUITES: return key_suite(e->leaf->key_type, x);
+	case F_CERT_KEY_SIGALGS: return key_sigalg(e->leaf->key_type, x);
+	default: return 0;
+	}
+}
+
+static int leaf_expired(struct rk_eval *e, int which)
+{
+	const struct hs_chain *c = schain(e->r);
+	int64_t at;
+	if (c && e->leaf == c->c[0].x)
+		return which ? c->c[0].not_yet_valid : c->c[0].expired;
+	at = e->r->ch ? e->r->ch->ts_us : e->r->first_ts_us;
+	at /= 1000000;
+	return which ? e->leaf->not_before > at : e->leaf->not_after < at;
+}
+
+#define SETI(x) do { v->i = (int64_t)(x); return 1; } while (0)
+#define NEED(c) do { if (!(c)) return 0; } while (0)
+
+int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
+{
+	const struct hs_record *r = e->r;
+	const struct hs_dirstats *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
+	const struct hs_client_hello *ch = r->ch;
+	const struct hs_server_hello *sh = r->sh;
+	const struct hs_chain *chain = schain(r);
+	const struct hs_alert *al = deciding_alert(r);
+	uint64_t cf;
+	int64_t ct;
+	uint16_t i;
+	int has;
+
+	v->i = 0;
+	v->l = NULL;
+	v->n = 0;
+	v->filter = 0;
+	v->s = NULL;
+	v->sn = 0;
+	switch (fact) {
+	case F_STAGE: SETI(r->stage);
+	case F_TLS: SETI(r->is_tls);
+	case F_COMPLETE: SETI(r->complete);
+	case F_CLIENT_PORT: SETI(r->cli.port);
+	case F_SERVER_PORT: SETI(r->srv.port);
+	case F_CLIENT_SYN: SETI(c->syn_frame != 0);
+	case F_CLIENT_SYN_FRAME: NEED(c->syn_frame); SETI(c->syn_frame);
+	case F_CLIENT_SYN_TIME: NEED(c->syn_frame); SETI(c->syn_ts_us);
+	case F_SERVER_SYNACK: SETI(s->syn_frame != 0);
+	case F_SERVER_SYNACK_FRAME: NEED(s->syn_frame); SETI(s->syn_frame);
+	case F_CLIENT_FIN: SETI(c->fin_frame != 0);
+	case F_CLIENT_FIN_FRAME: NEED(c->fin_frame); SETI(c->fin_frame);
+	case F_CLIENT_RST: SETI(c->rst_frame != 0);
+	case F_CLIENT_RST_FRAME: NEED(c->rst_frame); SETI(c->rst_frame);
+	case F_SERVER_FIN: SETI(s->fin_frame != 0);
+	case F_SERVER_FIN_FRAME: NEED(s->fin_frame); SETI(s->fin_frame);
+	case F_SERVER_RST: SETI(s->rst_frame != 0);
+	case F_SERVER_RST_FRAME: NEED(s->rst_frame); SETI(s->rst_frame);
+	case F_CLIENT_BYTES: SETI(c->payload_bytes);
+	case F_SERVER_BYTES: SETI(s->payload_bytes);
+	case F_CLIENT_PACKETS: SETI(c->packets);
+	case F_SERVER_PACKETS: SETI(s->packets);
+	case F_CLOSED_BY: SETI(r->closed_by <= 1 ? r->closed_by : 255);
+	case F_CLOSED_WITH: SETI(r->closed_by <= 1 ? r->closed_with : 255);
+	case F_CLOSED_AFTER:
+		NEED(r->closed_by <= 1);
+		if (r->closed_after_kind == EV_HANDSHAKE)
+			SETI(r->closed_after_hs_type);
+		SETI(r->closed_after_kind < EV__COUNT ? 256 + r->closed_after_kind : MSG_NONE);
+	case F_CLOSED_FRAME: NEED(first_close(r, &cf, &ct)); SETI(cf);
+	case F_CLOSED_TIME: NEED(first_close(r, &cf, &ct)); SETI(ct);
+	case F_T_CONNECT: NEED(c->syn_frame && s->syn_frame); SETI(s->syn_ts_us - c->syn_ts_us);
+	case F_T_SYN_UNANSWERED: NEED(c->syn_frame && !s->syn_frame); SETI(r->last_ts_us - c->syn_ts_us);
+	case F_T_CAPTURE_AFTER_SYN:
+		NEED(c->syn_frame && e->ctx.capture_end_us);
+		SETI(e->ctx.capture_end_us - c->syn_ts_us);
+	case F_T_CH_TO_SERVER_BYTE:
+		NEED(ch && s->first_payload_frame && s->first_payload_ts_us >= ch->ts_us);
+		SETI(s->first_payload_ts_us - ch->ts_us);
+	case F_T_CH_UNANSWERED:
+		NEED(ch && !s->payload_bytes);
+		if (first_close(r, &cf, &ct) && ct >= ch->ts_us)
+			SETI(ct - ch->ts_us);
+		NEED(e->ctx.capture_end_us >= ch->ts_us);
+		SETI(e->ctx.capture_end_us - ch->ts_us);
+	case F_T_CH_TO_CLOSE:
+		NEED(ch && first_close(r, &cf, &ct) && ct >= ch->ts_us);
+		SETI(ct - ch->ts_us);
+	case F_T_CH_TO_ALERT: NEED(ch && al && al->ts_us >= ch->ts_us); SETI(al->ts_us - ch->ts_us);
+	case F_T_CAPTURE_AFTER_CH:
+		NEED(ch && e->ctx.capture_end_us >= ch->ts_us);
+		SETI(e->ctx.capture_end_us - ch->ts_us);
+	case F_T_IDLE_BEFORE_CLOSE:
+		NEED(first_close(r, &cf, &ct));
+		for (i = r->n_events; i > 0; i--)
+			if (r->ev[i - 1].frame < cf)
+				SETI(ct - r->ev[i - 1].ts_us);
+		return 0;
+	case F_CH_PRESENT: SETI(ch != NULL);
+	case F_CH_FRAME: NEED(ch); SETI(ch->frame);
+	case F_CH_TIME: NEED(ch); SETI(ch->ts_us);
+	case F_CH_LEGACY: NEED(ch); SETI(ch->legacy_version);
+	case F_CH_MAXV: NEED(ch); SETI(max_version(ch, &has));
+	case F_CH_MINV:
+		NEED(ch && ch->has_supported_versions);
+		{
+			uint16_t lo = 0xffff;
+			for (i = 0; i < ch->n_versions; i++)
+				if (!names_is_grease(ch->versions[i]) && ch->versions[i] < lo)
+					lo = ch->versions[i];
+			NEED(lo != 0xffff);
+			SETI(lo);
+		}
+	case F_CH_VERSIONS: NEED(ch); v->l = ch->versions; v->n = ch->n_versions; v->filter = 1; return 1;
+	case F_CH_SUITES: NEED(ch); v->l = ch->suites; v->n = ch->n_suites; v->filter = 1; return 1;
+	case F_CH_GROUPS: NEED(ch); v->l = ch->groups; v->n = ch->n_groups; v->filter = 1; return 1;
+	case F_CH_KEYSHARES: NEED(ch); v->l = ch->key_share; v->n = ch->n_key_share; v->filter = 1; return 1;
+	case F_CH_SIGALGS: NEED(ch); v->l = ch->sigalgs; v->n = ch->n_sigalgs; v->filter = 1; return 1;
+	case F_CH_EXTS: NEED(ch); v->l = ch->ext_type; v->n = ch->n_exts; v->filter = 1; return 1;
+	case F_CH_SNI_PRESENT: NEED(ch); SETI(ch->has_sni);
+	case F_CH_SNI: NEED(ch && ch->has_sni); v->s = ch->sni; v->sn = ch->sni_len; return 1;
+	case F_CH_ALPN_PRESENT: NEED(ch); SETI(ch->n_alpn > 0);
+	case F_CH_LENGTH: NEED(ch); SETI(ch->msg_len);
+	case F_CH_SEGMENTS: NEED(ch && ch->segments); SETI(ch->segments);
+	case F_CH_SSLV2: NEED(ch); SETI(ch->sslv2);
+	case F_CH_COUNT: SETI(r->client_hellos);
+	case F_CLIENT_IDENTITY: NEED(identity(e) >= 0); SETI(identity(e));
+	case F_CLIENT_AWS:
+		NEED(ch);
+		SETI(identity(e) >= 0 && e->rs->list[identity(e)]->vendor &&
+		     strcmp(e->rs->list[identity(e)]->vendor, "aws") == 0);
+	case F_CLIENT_DESCRIPTION:
+		NEED(identity(e) >= 0);
+		v->s = (const uint8_t *)e->rs->list[identity(e)]->identity;
+		v->sn = strlen(e->rs->list[identity(e)]->identity);
+		return 1;
+	case F_SH_PRESENT: SETI(sh != NULL);
+	case F_SH_FRAME: NEED(sh); SETI(sh->frame);
+	case F_SH_TIME: NEED(sh); SETI(sh->ts_us);
+	case F_SH_VERSION: NEED(sh); SETI(sh->version);
+	case F_SH_SUITE: NEED(sh); SETI(sh->cipher);
+	case F_SH_GROUP:
+		if (sh && sh->has_key_share)
+			SETI(sh->key_share_group);
+		NEED(r->ske && r->ske_group);
+		SETI(r->ske_group);
+	case F_HRR_PRESENT: SETI(r->hrr != NULL);
+	case F_HRR_GROUP: NEED(r->hrr && r->hrr->has_key_share); SETI(r->hrr->key_share_group);
+	case F_CERT_PRESENT: SETI(r->server_chain.present);
+	case F_CERT_KNOWN: SETI(e->leaf != NULL);
+	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(r->server_chain.frame);
+	case F_CERT_COUNT: NEED(r->server_chain.present); SETI(r->server_chain.total);
+	case F_CERT_EXPIRED: NEED(e->leaf); SETI(leaf_expired(e, 0));
+	case F_CERT_NOT_YET_VALID: NEED(e->leaf); SETI(leaf_expired(e, 1));
+	case F_CERT_CHAIN_EXPIRED:
+		NEED(chain);
+		for (i = 0; i < chain->n; i++)
+			if (chain->c[i].expired)
+				SETI(1);
+		SETI(0);
+	case F_CERT_SELF_SIGNED: NEED(e->leaf); SETI(e->leaf->self_signed);
+	case F_CERT_KEY: NEED(e->leaf); SETI(e->leaf->key_type);
+	case F_CERT_BITS: NEED(e->leaf && e->leaf->key_bits > 0); SETI(e->leaf->key_bits);
+	case F_CERT_SUBJECT:
+		NEED(e->leaf);
+		v->s = (const uint8_t *)e->leaf->subject;
+		v->sn = strnlen(e->leaf->subject, sizeof(e->leaf->subject));
+		return 1;
+	case F_CERT_ISSUER:
+		NEED(e->leaf);
+		v->s = (const uint8_t *)e->leaf->issuer;
+		v->sn = strnlen(e->leaf->issuer, sizeof(e->leaf->issuer));
+		return 1;
+	case F_CERT_SAN:
+		NEED(e->leaf);
+		v->s = (const uint8_t *)e->leaf->san;
+		v->sn = strnlen(e->leaf->san, sizeof(e->leaf->san));
+		return 1;
+	case F_CERT_NOT_AFTER: NEED(e->leaf); SETI(e->leaf->not_after * 1000000);
+	case F_CERT_LINKED:
+		NEED(chain);
+		for (i = 0; i + 1 < chain->n; i++)
+			if (chain->c[i].issued_by_next != 1)
+				SETI(0);
+		SETI(1);
+	case F_CERT_LEAF_LINK: NEED(chain); SETI(chain->n > 1 ? chain->c[0].issued_by_next : 2);
+	case F_CERT_COMPLETE:
+		NEED(chain && chain->c[0].x);
+		for (i = 0; i + 1 < chain->n; i++)
+			if (chain->c[i].issued_by_next != 1)
+				SETI(0);
+		SETI(chain->n >= 2 || chain->c[0].x->self_issued);
+	case F_CERT_MALFORMED: NEED(r->server_chain.present); SETI(r->server_chain.malformed);
+	case F_CERT_KEY_SUITES:
+	case F_CERT_KEY_SIGALGS: NEED(e->leaf); return 1;
+	case F_CERT_REQUEST: SETI(r->cert_request);
+	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(r->cert_request_frame);
+	case F_CCERT_PRESENT: SETI(r->client_chain.present);
+	case F_CCERT_COUNT: NEED(r->client_chain.present); SETI(r->client_chain.total);
+	case F_ALERT_PRESENT: SETI(al != NULL);
+	case F_ALERT_SENDER: NEED(al); SETI(al->dir);
+	case F_ALERT_LEVEL: NEED(al); SETI(al->encrypted ? 0 : al->level);
+	case F_ALERT_DESC: NEED(al && !al->encrypted); SETI(al->description);
+	case F_ALERT_ENC: NEED(al); SETI(al->encrypted);
+	case F_ALERT_AFTER:
+		NEED(al);
+		if (al->after_hs_type != 255)
+			SETI(al->after_hs_type);
+		SETI(al->after_kind < EV__COUNT ? 256 + al->after_kind : MSG_NONE);
+	case F_ALERT_FRAME: NEED(al); SETI(al->frame);
+	case F_ALERT_TIME: NEED(al); SETI(al->ts_us);
+	case F_ALERTS_CLIENT:
+	case F_ALERTS_SERVER:
+		for (i = 0; i < r->n_alerts && v->n < 24; i++)
+			if (!r->alerts[i].encrypted &&
+			    r->alerts[i].dir == (fact == F_ALERTS_CLIENT ? DIR_C2S : DIR_S2C))
+				v->buf[v->n++] = r->alerts[i].description;
+		v->l = v->buf;
+		return 1;
+	case F_ALERTS_COUNT: SETI(r->total_alerts);
+	case F_NONTLS_PRESENT: SETI(r->nontls_dir <= 1);
+	case F_NONTLS_SENDER: NEED(r->nontls_dir <= 1); SETI(r->nontls_dir);
+	case F_NONTLS_BYTES:
+		NEED(r->nontls_dir <= 1);
+		v->s = r->nontls;
+		v->sn = r->nontls_len < HS_NONTLS_BYTES ? r->nontls_len : HS_NONTLS_BYTES;
+		return 1;
+	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(r->nontls_frame);
+	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(r->nontls_ts_us);
+	case F_ENCHS_CLIENT: SETI(r->encrypted_hs[DIR_C2S]);
+	case F_ENCHS_SERVER: SETI(r->encrypted_hs[DIR_S2C]);
+	case F_APPDATA_CLIENT: SETI(r->appdata_records[DIR_C2S]);
+	case F_APPDATA_SERVER: SETI(r->appdata_records[DIR_S2C]);
+	case F_RESUMED: SETI(r->abbreviated);
+	case F_SKE_DH_BITS: NEED(r->ske && r->ske_dh_bits); SETI(r->ske_dh_bits);
+	case F_DATA_AFTER_FIN: SETI(r->data_after_peer_fin_frame[DIR_C2S] != 0);
+	case F_DATA_AFTER_FIN_FRAME:
+		NEED(r->data_after_peer_fin_frame[DIR_C2S]);
+		SETI(r->data_after_peer_fin_frame[DIR_C2S]);
+	case F_ANOMALIES:
+		for (i = 0; i < 32 && v->n < 24; i++)
+			if (r->anomalies & (1u << i))
+				v->buf[v->n++] = i;
+		v->l = v->buf;
+		return 1;
+	case F_LOSSY:
+		{
+			struct rk_val one;
+			rk_fact_get(e, F_ONE_SIDED, &one);
+			SETI(one.i || (r->anomalies & (AN_GAP | AN_TRUNCATED_PACKET | AN_CAP_SEGMENTS |
+							AN_CAP_BYTES | AN_EVICTED | AN_TLS_TRUNCATED)) ||
+			     c->gaps || s->gaps);
+		}
+	case F_ONE_SIDED:
+		/* a client that sends data after its SYN got a SYN-ACK the capture
+		 * did not see; a server heard without any client packet */
+		SETI((c->packets && !s->packets && c->syn_frame && c->payload_bytes) ||
+		     (s->packets && !c->packets));
+	case F_GAPS: SETI((int64_t)c->gaps + s->gaps);
+	case F_RETRANS: SETI((int64_t)c->retransmissions + s->retransmissions);
+	case F_MIDSTREAM: SETI((r->anomalies & AN_MIDSTREAM) != 0);
+	case F_SUITES_RSA:
+	case F_SUITES_ECDSA:
+	case F_SUITES_TLS13:
+	case F_SUITES_STATIC_RSA: return 1;
+	}
+	return 0;
+}
+
+/* ---- conditions ------------------------------------------------------- */
+
+static int cmp(int op, int64_t a, int64_t b)
+{
+	switch (op) {
+	case OP_IS: return a == b;
+	case OP_ISNOT: return a != b;
+	case OP_LT: return a < b;
+	case OP_LE: return a <= b;
+	case OP_GT: return a > b;
+	case OP_GE: return a >= b;
+	default: return 0;
+	}
+}
+
+/* Membership in the right-hand side of a set operation. */
+static int rhs_has(struct rk_eval *e, const struct rk_cond *c, const struct rk_val *rv, uint16_t x)
+{
+	if (c->list)
+		return sorted_has(c->list, x);
+	if (rk_facts[c->rhs_fact].type == T_SET)
+		return rk_set_member(e, c->rhs_fact, x);
+	return list_has(rv->l, rv->n, x);
+}
+
+static uint16_t count_list(const struct rk_val *v, int kind)
+{
+	uint16_t i, n = 0;
+	for (i = 0; i < v->n; i++)
+		if (!v->filter || !rk_ignored_value(kind, v->l[i]))
+			n++;
+	return n;
+}
+
+static int eval_list(struct rk_eval *e, const struct rk_cond *c, const struct rk_val *lv)
+{
+	int kind = rk_facts[c->fact].kind;
+	struct rk_val rv;
+	uint16_t i, j, n = count_list(lv, kind), m = 0;
+	const uint16_t *rl = NULL;
+	int all = 1, any = 0;
+
+	if (c->rhs_fact >= 0) {
+		if (!rk_fact_get(e, c->rhs_fact, &rv))
+			return 0;
+		if (rk_facts[c->rhs_fact].type == T_LIST) {
+			rl = rv.l;
+			m = rv.n;
+		}
+	} else {
+		rv.n = 0;
+		rv.l = NULL;
+		rv.filter = 0;
+		if (c->list) {
+			rl = c->list->v;
+			m = c->list->n;
+		}
+	}
+	switch (c->op) {
+	case OP_HAS:
+	case OP_LACKS:
+		for (i = 0; i < lv->n; i++)
+			if (lv->l[i] == (uint16_t)c->num)
+				return c->op == OP_HAS;
+		return c->op == OP_LACKS;
+	case OP_EMPTY: return n == 0;
+	case OP_NOTEMPTY: return n != 0;
+	case OP_COUNT: return cmp(c->cmp, n, c->num);
+	case OP_EQUALS:
+		/* same values, same order */
+		j = 0;
+		for (i = 0; i < lv->n; i++) {
+			if (lv->filter && rk_ignored_value(kind, lv->l[i]))
+				continue;
+			while (j < m && rv.filter && rk_ignored_value(kind, rl[j]))
+				j++;
+			if (j >= m || rl[j] != lv->l[i])
+				return 0;
+			j++;
+		}
+		while (j < m && rv.filter && rk_ignored_value(kind, rl[j]))
+			j++;
+		return j == m;
+	case OP_SUPERSET:
+		for (j = 0; j < m; j++)
+			if (!(rv.filter && rk_ignored_value(kind, rl[j])) && !list_has(lv->l, lv->n, rl[j]))
+				return 0;
+		return 1;
+	case OP_SAMESET:
+		for (j = 0; j < m; j++)
+			if (!(rv.filter && rk_ignored_value(kind, rl[j])) && !list_has(lv->l, lv->n, rl[j]))
+				return 0;
+		/* fall through: and every left value is on the right */
+		/* FALLTHROUGH */
+	case OP_SUBSET:
+	case OP_INTERSECTS:
+	case OP_DISJOINT:
+		for (i = 0; i < lv->n; i++) {
+			int in;
+			if (lv->filter && rk_ignored_value(kind, lv->l[i]))
+				continue;
+			in = rhs_has(e, c, &rv, lv->l[i]);
+			if (in)
+				any = 1;
+			else
+				all = 0;
+		}
+		if (c->op == OP_INTERSECTS)
+			return any;
+		if (c->op == OP_DISJOINT)
+			return !any;
+		return all;
+	default:
+		return 0;
+	}
+}
+
+static int mem_find(const uint8_t *h, size_t hn, const uint8_t *n, size_t nn)
+{
+	size_t i;
+	if (nn == 0)
+		return 1;
+	for (i = 0; i + nn <= hn; i++)
+		if (memcmp(h + i, n, nn) == 0)
+			return 1;
+	return 0;
+}
+
+static int eval_pos(struct rk_eval *e, const struct rk_cond *c)
+{
+	const struct rk_fact *f = &rk_facts[c->fact];
+	struct rk_val v;
+	if (!rk_fact_get(e, c->fact, &v))
+		return 0;
+	switch (f->type) {
+	case T_BOOL:
+	case T_INT:
+	case T_DUR:
+	case T_TIME:
+	case T_FRAME:
+		return cmp(c->op, v.i, c->num);
+	case T_CODE:
+		if (c->op == OP_IN || c->op == OP_NOTIN) {
+			int in = c->list ? sorted_has(c->list, (uint16_t)v.i) : 0;
+			return c->op == OP_IN ? in : !in;
+		}
+		return cmp(c->op, v.i, c->num);
+	case T_LIST:
+		return eval_list(e, c, &v);
+	case T_SET:
+		if (c->op == OP_HAS)
+			return rk_set_member(e, c->fact, (uint16_t)c->num);
+		if (c->op == OP_LACKS)
+			return !rk_set_member(e, c->fact, (uint16_t)c->num);
+		return 0;
+	case T_STR:
+	case T_BYTES:
+		switch (c->op) {
+		case OP_IS: return v.sn == c->blen && memcmp(v.s, c->bytes, c->blen) == 0;
+		case OP_ISNOT: return !(v.sn == c->blen && memcmp(v.s, c->bytes, c->blen) == 0);
+		case OP_STARTS: return v.sn >= c->blen && memcmp(v.s, c->bytes, c->blen) == 0;
+		case OP_ENDS: return v.sn >= c->blen && memcmp(v.s + v.sn - c->blen, c->bytes, c->blen) == 0;
+		case OP_CONTAINS: return mem_find(v.s, v.sn, c->bytes, c->blen);
+		case OP_EMPTY: return v.sn == 0;
+		case OP_NOTEMPTY: return v.sn != 0;
+		default: return 0;
+		}
+	}
+	return 0;
+}
+
+int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c)
+{
+	int m = eval_pos(e, c);
+	return c->negate ? !m : m;
+}
+
+/* ---- rendering --------------------------------------------------------- */
+
+static void fmt_dur(char *b, size_t n, int64_t us)
+{
+	if (us < 0)
+		snprintf(b, n, "-%lld us", (long long)-us);
+	else if (us < 1000)
+		snprintf(b, n, "%lld us", (long long)us);
+	else if (us < 1000000)
+		snprintf(b, n, "%.1f ms", (double)us / 1000.0);
+	else
+		snprintf(b, n, "%.3f s", (double)us / 1e6);
+}
+
+static void fmt_time(char *b, size_t n, int64_t us, int64_t base)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	char hms[32] = "?";
+	if (gmtime_r(&t, &tm))
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	snprintf(b, n, "%s.%06lld UTC (+%.6f s)", hms, (long long)(us % 1000000),
+		 (double)(us - base) / 1e6);
+}
+
+static void fmt_date(char *b, size_t n, int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(b, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		snprintf(b, n, "%lld", (long long)t);
+}
+
+static size_t fmt_fact(struct rk_eval *e, int fact, char *b, size_t n, uint64_t *frame)
+{
+	const struct rk_fact *f = &rk_facts[fact];
+	struct rk_val v;
+	char nb[32];
+	size_t o = 0;
+	uint16_t i, shown = 0, total;
+	*frame = 0;
+	if (!rk_fact_get(e, fact, &v)) {
+		snprintf(b, n, "(none)");
+		return strlen(b);
+	}
+	switch (f->type) {
+	case T_BOOL: snprintf(b, n, "%s", v.i ? "yes" : "no"); break;
+	case T_INT: snprintf(b, n, "%lld", (long long)v.i); break;
+	case T_DUR: fmt_dur(b, n, v.i); break;
+	case T_TIME:
+		if (fact == F_CERT_NOT_AFTER)
+			fmt_date(b, n, v.i);
+		else
+			fmt_time(b, n, v.i, e->r->first_ts_us);
+		break;
+	case T_FRAME: snprintf(b, n, "%llu", (unsigned long long)v.i); *frame = (uint64_t)v.i; break;
+	case T_CODE: snprintf(b, n, "%s", rk_value_name(f->kind, v.i, e->rs, nb, sizeof(nb))); break;
+	case T_LIST:
+		total = count_list(&v, f->kind);
+		b[0] = 0;
+		if (total == 0) {
+			snprintf(b, n, "(empty)");
+			break;
+		}
+		for (i = 0; i < v.n && shown < 6; i++) {
+			if (v.filter && rk_ignored_value(f->kind, v.l[i]))
+				continue;
+			o += (size_t)snprintf(b + o, o < n ? n - o : 0, "%s%s", shown ? ", " : "",
+					      rk_value_name(f->kind, v.l[i], e->rs, nb, sizeof(nb)));
+			if (o >= n)
+				break;
+			shown++;
+		}
+		if (shown < total && o < n)
+			snprintf(b + o, n - o, ", ... (%u in all)", total);
+		break;
+	case T_SET: snprintf(b, n, "(set)"); break;
+	case T_STR:
+	case T_BYTES:
+		{
+			char q[400];
+			esc_text(q, sizeof(q), v.s, v.sn);
+			snprintf(b, n, "\"%s\"", q);
+		}
+		break;
+	}
+	return strlen(b);
+}
+
+size_t rk_render(struct rk_eval *e, const struct rk_tmpl *t, char *buf, size_t n,
+		 uint64_t *frames, size_t nf)
+{
+	size_t o = 0, k = 0, i, j;
+	char tmp[512];
+	uint64_t fr;
+	if (n == 0)
+		return 0;
+	buf[0] = 0;
+	for (i = 0; i < t->n; i++) {
+		const char *piece = t->seg[i].lit;
+		if (!piece) {
+			fmt_fact(e, t->seg[i].fact, tmp, sizeof(tmp), &fr);
+			piece = tmp;
+			if (fr && frames) {
+				for (j = 0; j < k; j++)
+					if (frames[j] == fr)
+						break;
+				if (j == k && k < nf)
+					frames[k++] = fr;
+			}
+		}
+		if (o < n - 1) {
+			size_t l = strlen(piece);
+			if (l > n - 1 - o)
+				l = n - 1 - o;
+			memcpy(buf + o, piece, l);
+			o += l;
+			buf[o] = 0;
+		}
+	}
+	return k;
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# cli.sh - the command line: inputs, filters, formats, exit statuses and
+# error lines, on the recorded captures in pcaps/.
+set -u
+T=${1:-./tlswhy}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+no() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
+# expect NAME STATUS CMD... : runs CMD, checks its exit status
+expect() {
+	local name=$1 want=$2 got
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then ok "$name"; else no "$name" "exit $got, wanted $want; stderr: $(head -c 300 "$tmp/err")"; fi
+}
+json() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); print($1)"; }
+
+expect "help exits 0" 0 "$T" --help
+grep -q "Exit status" "$tmp/out" && ok "help documents exit status" || no "help documents exit status"
+expect "version exits 0" 0 "$T" --version
+grep -q '^tlswhy [0-9]' "$tmp/out" && ok "version line" || no "version line"
+expect "no input is a usage error" 2 "$T"
+expect "unknown option is a usage error" 2 "$T" --no-such-option -r pcaps/tls12-ok.pcap
+expect "bad format is a usage error" 2 "$T" -r pcaps/tls12-ok.pcap --format yaml
+
+expect "missing file exits 2" 2 "$T" -r "$tmp/nope.pcap"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "nope.pcap" "$tmp/err" && ok "missing file: one line naming it" \
+	|| no "missing file: one line naming it" "$(cat "$tmp/err")"
+printf 'this is not a capture file at all, just text\n' >"$tmp/bad.pcap"
+expect "wrong magic exits 2" 2 "$T" -r "$tmp/bad.pcap"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && ok "wrong magic: one line" || no "wrong magic: one line" "$(cat "$tmp/err")"
+: >"$tmp/empty.pcap"
+expect "empty file exits 2" 2 "$T" -r "$tmp/empty.pcap"
+chmod 000 "$tmp/bad.pcap"
+if [ "$(id -u)" -ne 0 ]; then expect "unreadable file exits 2" 2 "$T" -r "$tmp/bad.pcap"; fi
+
+# a file that ends mid-packet: processed up to the break, reported
+size=$(stat -c %s pcaps/tls12-ok.pcap)
+head -c $((size - 40)) pcaps/tls12-ok.pcap >"$tmp/trunc.pcap"
+"$T" -r "$tmp/trunc.pcap" --format json >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -ne 2 ] && ok "truncated file is not an input error" || no "truncated file is not an input error" "exit $rc"
+grep -q "mid-packet" "$tmp/err" && ok "truncated file warned on stderr" || no "truncated file warned on stderr"
+[ "$(json 'd["inputs"][0]["truncated"]')" = "True" ] && ok "truncated file flagged in JSON" || no "truncated file flagged in JSON"
+[ "$(json 'len(d["connections"])')" = "1" ] && ok "truncated file still analyzed" || no "truncated file still analyzed"
+
+# standard input, and several files in order
+"$T" -r - --format json <pcaps/tls12-ok.pcap >"$tmp/out" 2>"$tmp/err" && \
+	[ "$(json 'd["connections"][0]["stage"]')" = "complete_closed" ] && ok "-r - reads stdin" || no "-r - reads stdin"
+"$T" -r pcaps/tls12-ok.pcap -r pcaps/tls13-ok.pcap --format json >"$tmp/out" 2>/dev/null
+[ "$(json 'len(d["connections"])')" = "2" ] && [ "$(json 'd["inputs"][1]["first_frame"]')" = "$(( $(json 'd["inputs"][0]["packets"]') + 1 ))" ] \
+	&& ok "two -r files, frames counted across" || no "two -r files, frames counted across"
+v=$(json '[c["server_hello"]["version_name"] for c in d["connections"]]')
+[ "$v" = "['TLS 1.2', 'TLS 1.3']" ] && ok "two -r files in order" || no "two -r files in order" "$v"
+
+# a BPF filter as trailing arguments
+port=$(python3 -c "import json,subprocess; d=json.loads(subprocess.run(['$T','-r','pcaps/demo-alb-502.pcap','--format','json'],capture_output=True).stdout); print(d['connections'][1]['server']['port'])")
+"$T" -r pcaps/demo-alb-502.pcap --format json tcp port "$port" >"$tmp/out" 2>/dev/null
+[ "$(json 'len(d["connections"])')" = "1" ] && [ "$(json 'd["filter"]')" = "tcp port $port" ] \
+	&& ok "BPF filter selects" || no "BPF filter selects"
+expect "bad filter exits 2" 2 "$T" -r pcaps/tls12-ok.pcap "tcp portt 443"
+grep -q "filter" "$tmp/err" && ok "bad filter is named" || no "bad filter is named"
+
+# -o writes the report to a file
+"$T" -r pcaps/tls12-ok.pcap --format json -o "$tmp/r.json" >/dev/null 2>&1
+python3 -c "import json; json.load(open('$tmp/r.json'))" && ok "-o FILE" || no "-o FILE"
+expect "-o into a missing directory exits 2" 2 "$T" -r pcaps/tls12-ok.pcap -o "$tmp/no/such/dir/r.json"
+
+# exit status: 0 for healthy captures, 1 when a failure is diagnosed
+expect "healthy capture exits 0" 0 "$T" -r pcaps/tls12-ok.pcap
+expect "failing capture exits 1" 1 "$T" -r pcaps/alb-vs-tls13-only.pcap
+expect "caps are checked" 2 "$T" -r pcaps/tls12-ok.pcap --max-flows 0
+expect "caps accept numbers" 0 "$T" -r pcaps/tls12-ok.pcap --max-flows 1 --max-segments 0 --max-buffer 0 --idle-timeout 5
+
+# no colour when piped, colour on request; never raw control bytes otherwise
+"$T" -r pcaps/alb-vs-tls13-only.pcap >"$tmp/out" 2>/dev/null
+grep -q $'\033' "$tmp/out" && no "no colour when piped" || ok "no colour when piped"
+"$T" -r pcaps/alb-vs-tls13-only.pcap --color always >"$tmp/out" 2>/dev/null
+grep -q $'\033\[' "$tmp/out" && ok "--color always" || no "--color always"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

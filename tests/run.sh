@@ -1,0 +1,53 @@
+#!/bin/bash
+# run.sh - every test of tlswhy, in one go (called by `make check`).
+#
+# Each suite prints its own closing line "N passed, N failed"; this script
+# runs them all (a failing suite does not stop the others), adds the
+# counts up and ends with the total on a line of its own. Exit 1 when
+# anything failed.
+#
+#   TLSWHY=./tlswhy UNIT="build/tests/test_x ..." tests/run.sh
+set -u
+cd "$(dirname "$0")/.."
+TLSWHY=${TLSWHY:-./tlswhy}
+B=${B:-build}
+total_p=0 total_f=0 bad_suites=""
+
+suite() {   # suite NAME CMD...
+	local name=$1 out rc line p f
+	shift
+	echo "=== $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -v '^ok ' | tail -n 40
+	line=$(printf '%s\n' "$out" | grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(printf '%s' "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/')
+		f=$(printf '%s' "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/')
+	else
+		p=0 f=0
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1   # a suite that failed without saying how many
+	fi
+	total_p=$((total_p + p))
+	total_f=$((total_f + f))
+	[ "$rc" -eq 0 ] || bad_suites="$bad_suites $name"
+}
+
+for t in ${UNIT:-}; do
+	suite "unit $(basename "$t")" "$t"
+done
+suite "recorded captures" python3 tests/pcap_cases.py "$TLSWHY" pcaps
+suite "cli" bash tests/cli.sh "$TLSWHY"
+[ -f tests/rules.sh ] && suite "rules" bash tests/rules.sh "$TLSWHY"
+[ -f tests/corpus.py ] && suite "corpus" python3 tests/corpus.py "$TLSWHY"
+[ -f tests/fingerprints.py ] && suite "fingerprints" python3 tests/fingerprints.py "$TLSWHY"
+[ -f tests/hostile.sh ] && suite "hostile input" bash tests/hostile.sh "$TLSWHY"
+[ -f tests/metamorphic.sh ] && suite "metamorphic" bash tests/metamorphic.sh "$TLSWHY"
+[ -f tests/live.sh ] && suite "live capture" bash tests/live.sh "$TLSWHY"
+
+echo "==="
+[ -n "$bad_suites" ] && echo "failing suites:$bad_suites"
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ] && [ -z "$bad_suites" ]

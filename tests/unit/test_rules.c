@@ -1,0 +1,740 @@
+/*
+ * test_rules.c - the rules engine: parser, every loader error, specificity
+ * and its tie-break, set operations, the certificate guard, client
+ * identity, and the built-in rules on hand-built handshake records (for
+ * the causes no recorded capture shows yet: a 10 s silence, a post-quantum
+ * key share, a keep-alive race, a lossy capture, an Ed25519 target).
+ *
+ * Run from the top of the tree (it reads tests/rules/ and docs/rules.md).
+ * The last line printed is "N passed, N failed"; exit status 1 on failure.
+ */
+#include "rules/rules.h"
+#include "rules/rule_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/record.h"
+#include "dissect/x509.h"
+#include "report/jw.h"
+
+static int passed, failed;
+
+#define CHECK(c) check((c), #c, __LINE__)
+static void check(int ok, const char *what, int line)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL line %d: %s\n", line, what);
+}
+
+static void check_str(const char *got, const char *want, const char *what, int line)
+{
+	if (got && want && strcmp(got, want) == 0) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL line %d: %s\n   got:  %s\n   want: %s\n", line, what, got ? got : "(null)",
+	       want ? want : "(null)");
+}
+#define CHECK_STR(g, w) check_str((g), (w), #g, __LINE__)
+
+/* ---- building records by hand ------------------------------------------- */
+
+static const uint16_t elb_2016_08[] = { 0xc02b, 0xc02f, 0xc023, 0xc027, 0xc009, 0xc013, 0xc02c, 0xc030,
+					0xc024, 0xc028, 0xc014, 0xc00a, 0x009c, 0x003c, 0x002f, 0x009d,
+					0x003d, 0x0035 };
+
+static struct hs_record *rec_tcp(void)
+{
+	struct hs_record *r = record_new(1);
+	r->role_by = ROLE_SYN;
+	r->first_ts_us = 1700000000000000;
+	r->first_frame = 1;
+	r->d[0].syn_frame = 1;
+	r->d[0].syn_ts_us = r->first_ts_us;
+	r->d[0].packets = 3;
+	r->d[1].syn_frame = 2;
+	r->d[1].syn_ts_us = r->first_ts_us + 100;
+	r->d[1].packets = 2;
+	r->last_ts_us = r->first_ts_us + 200;
+	return r;
+}
+
+/* A ClientHello as an AWS ALB on ELBSecurityPolicy-2016-08 sends it
+ * (GREASE and the renegotiation SCSV added to check they are ignored). */
+static struct hs_client_hello *add_ch(struct hs_record *r, int alb)
+{
+	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+	size_t i;
+	ch->frame = 4;
+	ch->ts_us = r->first_ts_us + 300;
+	ch->legacy_version = 0x0303;
+	ch->msg_len = 170;
+	if (alb) {
+		ch->suites[ch->n_suites++] = 0x0a0a;
+		for (i = 0; i < sizeof(elb_2016_08) / 2; i++)
+			ch->suites[ch->n_suites++] = elb_2016_08[i];
+		ch->suites[ch->n_suites++] = 0x00ff;
+	} else {
+		ch->suites[ch->n_suites++] = 0x1301;
+		ch->suites[ch->n_suites++] = 0xc02f;
+		ch->has_sni = 1;
+		memcpy(ch->sni, "target.example", 14);
+		ch->sni_len = 14;
+		ch->has_supported_versions = 1;
+		ch->versions[ch->n_versions++] = 0x3a3a;
+		ch->versions[ch->n_versions++] = 0x0304;
+		ch->versions[ch->n_versions++] = 0x0303;
+	}
+	ch->total_suites = ch->n_suites;
+	ch->groups[ch->n_groups++] = 0x001d;
+	ch->groups[ch->n_groups++] = 0x0017;
+	ch->sigalgs[ch->n_sigalgs++] = 0x0403;
+	ch->sigalgs[ch->n_sigalgs++] = 0x0804;
+	ch->sigalgs[ch->n_sigalgs++] = 0x0401;
+	r->ch = ch;
+	r->client_hellos = 1;
+	r->is_tls = 1;
+	r->d[0].payload_bytes = 200;
+	r->d[0].tls = 1;
+	record_event(r, DIR_C2S, EV_HANDSHAKE, 4, ch->ts_us, 1, 170);
+	return ch;
+}
+
+static void add_alert(struct hs_record *r, int dir, int desc, uint64_t frame)
+{
+	struct hs_alert *a = &r->alerts[r->n_alerts++];
+	r->total_alerts++;
+	a->frame = frame;
+	a->ts_us = r->first_ts_us + 400;
+	a->dir = (uint8_t)dir;
+	a->level = 2;
+	a->description = (uint8_t)desc;
+	a->after_hs_type = dir == DIR_S2C ? 1 : 14;
+	a->after_kind = EV_HANDSHAKE;
+	if (dir == DIR_S2C)
+		r->d[1].payload_bytes += 7;
+	r->stage = STAGE_ALERT;
+}
+
+static void add_server_hello(struct hs_record *r, uint16_t version, uint16_t suite)
+{
+	struct hs_server_hello *sh = calloc(1, sizeof(*sh));
+	sh->frame = 6;
+	sh->ts_us = r->first_ts_us + 350;
+	sh->version = version;
+	sh->cipher = suite;
+	r->sh = sh;
+	r->d[1].payload_bytes += 2000;
+}
+
+static struct x509_facts leaf_facts;
+
+static void add_cert(struct hs_record *r, int key, int bits, int expired, int self_signed)
+{
+	memset(&leaf_facts, 0, sizeof(leaf_facts));
+	leaf_facts.key_type = (uint8_t)key;
+	leaf_facts.key_bits = bits;
+	leaf_facts.self_signed = (uint8_t)self_signed;
+	leaf_facts.self_issued = (uint8_t)self_signed;
+	leaf_facts.not_after = expired ? 1600000000 : 1900000000;
+	snprintf(leaf_facts.subject, sizeof(leaf_facts.subject), "CN=target.example");
+	snprintf(leaf_facts.issuer, sizeof(leaf_facts.issuer), "CN=Test CA");
+	r->server_chain.present = 1;
+	r->server_chain.frame = 8;
+	r->server_chain.n = r->server_chain.total = 1;
+	r->server_chain.c[0].x = &leaf_facts;
+	r->server_chain.c[0].expired = (uint8_t)expired;
+	r->server_chain.c[0].issued_by_next = 2;
+}
+
+static struct rule_set *builtin(void)
+{
+	char err[512];
+	struct rule_set *rs = rule_set_new();
+	if (rule_load_builtin(rs, err, sizeof(err)) < 0) {
+		printf("FAIL: built-in rules do not load: %s\n", err);
+		failed++;
+	}
+	return rs;
+}
+
+static const char *diag(const struct rule_set *rs, const struct hs_record *r, int64_t end_us,
+			const struct x509_facts *hint)
+{
+	static char id[128];
+	struct rule_ctx ctx;
+	struct rule_findings *f;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.capture_end_us = end_us ? end_us : r->last_ts_us;
+	ctx.server_leaf_hint = hint;
+	f = rule_eval(rs, r, &ctx);
+	snprintf(id, sizeof(id), "%s", rule_finding_id(f, 0) ? rule_finding_id(f, 0) : "(none)");
+	rule_findings_free(f);
+	return id;
+}
+
+static int has_note(const struct rule_set *rs, const struct hs_record *r, const char *note)
+{
+	struct rule_ctx ctx;
+	struct rule_findings *f;
+	size_t i;
+	int found = 0;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.capture_end_us = r->last_ts_us;
+	f = rule_eval(rs, r, &ctx);
+	for (i = 0; i < rule_notes_count(f); i++)
+		if (!strcmp(rule_note_id(f, i), note))
+			found = 1;
+	rule_findings_free(f);
+	return found;
+}
+
+/* ---- 1. the parser ------------------------------------------------------ */
+
+static const char mini_kb[] = "kb t/x\n  title T\n  root_cause R\n  workaround w1 50% W1\n"
+			      "  workaround w2 60% W2\nend\n";
+
+/* Loads the mini kb plus one rule holding `conds`; returns 1 when it fires on r. */
+static int fires(const char *conds, const struct hs_record *r)
+{
+	char text[4096], err[512];
+	struct rule_set *rs = builtin();
+	struct rule_ctx ctx;
+	struct rule_findings *f;
+	size_t i;
+	int hit;
+	for (i = 0; i < rs->n_rule; i++)   /* only the test rule may fire */
+		rs->rule[i].disabled = 1;
+	snprintf(text, sizeof(text), "list pq of group\n  values 11EC 11ED\nend\n%s"
+		 "rule t\n  title T\n  kb t/x\n%s\nend\n", mini_kb, conds);
+	if (rule_load_buffer(rs, "t.rules", text, strlen(text), err, sizeof(err)) < 0) {
+		printf("FAIL: test rule does not load: %s\n", err);
+		failed++;
+		rule_set_free(rs);
+		return -1;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.capture_end_us = r->last_ts_us;
+	f = rule_eval(rs, r, &ctx);
+	hit = rule_findings_count(f) == 1;
+	rule_findings_free(f);
+	rule_set_free(rs);
+	return hit;
+}
+
+static void test_parser(void)
+{
+	char err[512];
+	struct rule_set *rs = rule_set_new();
+	size_t kb, lists, n;
+	static const char good[] =
+		"# comment\n"
+		"   # indented comment\n"
+		"\n"
+		"list a of suite\n  values C02B, 0xc02f TLS_AES_128_GCM_SHA256\n  values [009C]\nend\n"
+		"list b of suite\n  values @a 0035\nend\n"
+		"kb k/1\n  title T\n  root_cause line one\n  | line two\n"
+		"  workaround w 10% W\n  cmd nginx a;\n  | b;\n  deadend 5% D | why\n  disputed no | https://x.example\n"
+		"  version ALB | active | - | -\n  ref https://a.example title\n  see k/2\nend\n"
+		"rule r1\n  title R\n  kb k/1\n  when ch.suites subset-of @b\n  unless complete is true\n"
+		"  evidence {ch.frame} and {alert.description}\nend\n"
+		"disable r1\n";
+	CHECK(rule_load_buffer(rs, "good.rules", good, sizeof(good) - 1, err, sizeof(err)) == 0);
+	n = rule_set_count(rs, &kb, &lists);
+	CHECK(n == 1 && kb == 1 && lists == 2);
+	CHECK(rs->list[1]->n == 5);          /* @a (4 values) + 0035 */
+	CHECK(rs->list[0]->v[2] == 0x1301);
+	CHECK_STR(rs->kb[0].root_cause, "line one\nline two");
+	CHECK_STR(rs->kb[0].wa[0].cmd[0].text, "a;\nb;");
+	CHECK(rs->kb[0].de[0].n_disp == 1);
+	CHECK(rs->rule[0].disabled == 1);
+	CHECK(rs->rule[0].n_cond == 2 && rs->rule[0].cond[1].negate == 1);
+	CHECK(rs->rule[0].n_evid == 1 && rs->rule[0].evid[0].n == 3);
+	/* a failing file leaves the set as it was */
+	CHECK(rule_load_buffer(rs, "bad.rules", "rule x\n  title X\n", 17, err, sizeof(err)) < 0);
+	CHECK(rule_set_count(rs, NULL, NULL) == 1);
+	CHECK_STR(err, "bad.rules:1: rule 'x' is not closed (missing 'end')");
+	rule_set_free(rs);
+
+	/* a file that does not exist */
+	rs = rule_set_new();
+	CHECK(rule_load_file(rs, "tests/rules/no-such-file.rules", err, sizeof(err)) < 0);
+	CHECK_STR(err, "tests/rules/no-such-file.rules:0: cannot open: No such file or directory");
+	/* the good example in tests/rules/ */
+	CHECK(rule_load_builtin(rs, err, sizeof(err)) == 0);
+	CHECK(rule_load_file(rs, "tests/rules/good.rules", err, sizeof(err)) == 0);
+	rule_set_free(rs);
+}
+
+/* ---- 2. every error message ---------------------------------------------- */
+
+static void test_errors(void)
+{
+	FILE *f = fopen("tests/rules/errors.tsv", "r");
+	char line[1024], err[512];
+	int n = 0;
+	if (!f) {
+		printf("FAIL: tests/rules/errors.tsv missing (run from the top of the tree)\n");
+		failed++;
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *tab = strchr(line, '\t'), *nl;
+		struct rule_set *rs;
+		if (line[0] == '#' || !tab)
+			continue;
+		*tab = 0;
+		nl = strchr(tab + 1, '\n');
+		if (nl)
+			*nl = 0;
+		rs = builtin();
+		err[0] = 0;
+		if (rule_load_file(rs, line, err, sizeof(err)) == 0)
+			snprintf(err, sizeof(err), "(loaded without error)");
+		check_str(err, tab + 1, line, __LINE__);
+		rule_set_free(rs);
+		n++;
+	}
+	fclose(f);
+	CHECK(n >= 40);
+}
+
+/* ---- 3. specificity ------------------------------------------------------ */
+
+static void test_specificity(void)
+{
+	char err[512];
+	struct rule_set *rs = rule_set_new();
+	struct hs_record *r = rec_tcp();
+	struct rule_findings *f;
+	struct rule_ctx ctx;
+	static const char text[] =
+		"kb t/x\n  title T\n  root_cause R\nend\n"
+		"rule generic\n  title G\n  kb t/x\n  when tls is true\nend\n"
+		"rule specific\n  title S\n  kb t/x\n  when tls is true\n  when ch.present is true\nend\n"
+		"rule tie-low\n  title L\n  kb t/x\n  when tls is true\n  when ch.sni.present is false\nend\n"
+		"rule tie-high\n  title H\n  kb t/x\n  priority 5\n  when tls is true\n  when client.syn is true\nend\n"
+		"rule tie-order\n  title O\n  kb t/x\n  priority 5\n  when tls is true\n  when server.synack is true\nend\n"
+		"rule a-note\n  title N\n  kb t/x\n  severity note\n  when tls is true\nend\n";
+	add_ch(r, 1);
+	CHECK(rule_load_buffer(rs, "spec.rules", text, sizeof(text) - 1, err, sizeof(err)) == 0);
+	memset(&ctx, 0, sizeof(ctx));
+	f = rule_eval(rs, r, &ctx);
+	/* 2 conditions beat 1; among the 2-condition rules priority 5 beats 0;
+	 * between the two priority-5 rules the one loaded first wins */
+	CHECK_STR(rule_finding_id(f, 0), "tie-high");
+	CHECK_STR(rule_finding_id(f, 1), "tie-order");
+	CHECK_STR(rule_finding_id(f, 2), "specific");
+	CHECK_STR(rule_finding_id(f, 3), "tie-low");
+	CHECK_STR(rule_finding_id(f, 4), "generic");
+	CHECK(rule_notes_count(f) == 1);
+	CHECK(rule_findings_failed(f) == 1);
+	rule_findings_free(f);
+	rule_set_free(rs);
+	record_free(r);
+	CHECK(rule_findings_failed(NULL) == 0);
+}
+
+/* ---- 4. conditions and set operations ------------------------------------ */
+
+static void test_conditions(void)
+{
+	struct hs_record *r = rec_tcp();
+	struct hs_client_hello *ch = add_ch(r, 1);
+
+	/* lists against named and inline lists; GREASE and SCSV are not offers */
+	CHECK(fires("  when ch.suites equals @ELBSecurityPolicy-2016-08", r) == 1);
+	CHECK(fires("  when ch.suites same-set @ELBSecurityPolicy-TLS13-1-0-2021-06", r) == 0);
+	CHECK(fires("  when ch.suites subset-of @ELBSecurityPolicy-TLS13-1-0-2021-06", r) == 1);
+	CHECK(fires("  when ch.suites count = 18", r) == 1);
+	CHECK(fires("  when ch.suites has C02F", r) == 1);
+	CHECK(fires("  when ch.suites lacks 1301", r) == 1);
+	CHECK(fires("  when ch.suites intersects [1301, C02F]", r) == 1);
+	CHECK(fires("  when ch.suites disjoint-from [1301 1302]", r) == 1);
+	CHECK(fires("  when ch.suites subset-of suites.rsa_auth", r) == 0);
+	CHECK(fires("  when ch.suites intersects suites.ecdsa_auth", r) == 1);
+	CHECK(fires("  when ch.suites disjoint-from suites.tls13", r) == 1);
+	CHECK(fires("  when ch.suites superset-of [C02B 0035]", r) == 1);
+	CHECK(fires("  when ch.suites superset-of [C02B 1301]", r) == 0);
+	CHECK(fires("  when ch.suites same-set [C02B]", r) == 0);
+	CHECK(fires("  when ch.key_shares is empty", r) == 1);
+	CHECK(fires("  when ch.key_shares intersects @pq", r) == 0);
+	CHECK(fires("  when ch.groups equals [x25519, secp256r1]", r) == 1);
+	CHECK(fires("  when ch.groups equals [secp256r1, x25519]", r) == 0);
+	CHECK(fires("  when ch.groups same-set [secp256r1, x25519]", r) == 1);
+	CHECK(fires("  when ch.sigalgs has ecdsa_secp256r1_sha256", r) == 1);
+	/* scalars */
+	CHECK(fires("  when ch.max_version is TLS1.2", r) == 1);
+	CHECK(fires("  when ch.max_version < TLS1.3", r) == 1);
+	CHECK(fires("  when ch.min_version >= TLS1.0", r) == 0);   /* absent without supported_versions */
+	CHECK(fires("  unless ch.min_version >= TLS1.0", r) == 1);
+	CHECK(fires("  when stage in alert, closed_by_peer", r) == 0);
+	CHECK(fires("  when stage not in alert, closed_by_peer", r) == 1);
+	CHECK(fires("  when ch.length > 100\n  when ch.length <= 170", r) == 1);
+	CHECK(fires("  when client.aws_lb is true", r) == 1);
+	CHECK(fires("  when client.identity is ELBSecurityPolicy-2016-08", r) == 1);
+	CHECK(fires("  when client.identity in ELBSecurityPolicy-TLS13-1-0-2021-06", r) == 0);
+	CHECK(fires("  when time.connect is 100us", r) == 1);
+	CHECK(fires("  when time.connect < 1ms", r) == 1);
+	/* strings and bytes */
+	CHECK(fires("  when ch.sni.present is false", r) == 1);
+	CHECK(fires("  when ch.sni is \"x\"", r) == 0);
+	ch->has_sni = 1;
+	memcpy(ch->sni, "api.example.com", 15);
+	ch->sni_len = 15;
+	CHECK(fires("  when ch.sni ends-with \".example.com\"", r) == 1);
+	CHECK(fires("  when ch.sni starts-with \"api.\"\n  when ch.sni contains \"example\"", r) == 1);
+	CHECK(fires("  when ch.sni is not \"api.example.com\"", r) == 0);
+	r->nontls_dir = DIR_S2C;
+	memcpy(r->nontls, "HTTP/1.1 400 Bad Request\r\n", 26);
+	r->nontls_len = 26;
+	CHECK(fires("  when nontls.bytes starts-with \"HTTP/1.\"", r) == 1);
+	CHECK(fires("  when nontls.bytes contains \"\\r\\n\"", r) == 1);
+	CHECK(fires("  when nontls.bytes starts-with \"\\x16\\x03\"", r) == 0);
+	/* alerts */
+	add_alert(r, DIR_S2C, 40, 6);
+	add_alert(r, DIR_C2S, 48, 7);
+	CHECK(fires("  when alert.sender is server\n  when alert.description is handshake_failure", r) == 1);
+	CHECK(fires("  when alert.after is client_hello", r) == 1);
+	CHECK(fires("  when alerts.client has unknown_ca\n  when alerts.server lacks unknown_ca", r) == 1);
+	CHECK(fires("  when alerts.client intersects [42 45 48]", r) == 1);
+	CHECK(fires("  when alert.encrypted is true", r) == 0);
+	/* certificate sets */
+	CHECK(fires("  when ch.suites disjoint-from cert.key_suites", r) == 0);   /* no certificate known */
+	add_cert(r, XK_EC, 256, 0, 0);
+	CHECK(fires("  when cert.key_type is ec\n  when ch.suites intersects cert.key_suites", r) == 1);
+	ch->n_suites = 0;
+	ch->suites[ch->n_suites++] = 0xc02f;
+	ch->suites[ch->n_suites++] = 0x009c;
+	CHECK(fires("  when ch.suites disjoint-from cert.key_suites", r) == 1);
+	CHECK(fires("  when ch.sigalgs intersects cert.key_sigalgs", r) == 1);
+	CHECK(fires("  when cert.key_sigalgs has ed25519", r) == 0);
+	record_free(r);
+}
+
+/* ---- 5. the built-in rules on hand-built records ------------------------- */
+
+static void test_builtin(void)
+{
+	struct rule_set *rs = builtin();
+	struct hs_record *r;
+	struct hs_client_hello *ch;
+	struct x509_facts ed;
+	size_t i;
+
+	/* every rule's kb resolved, every kb has a title and root cause */
+	for (i = 0; i < rs->n_rule; i++)
+		CHECK(rs->rule[i].kb != NULL);
+	CHECK(rule_set_count(rs, NULL, NULL) >= 30);
+
+	/* the imported entry, fully encoded, with its disputes */
+	for (i = 0; i < rs->n_kb; i++)
+		if (!strcmp(rs->kb[i].id, "api/http-502-bad-gateway-aws-alb-ssl-handshake"))
+			break;
+	CHECK(i < rs->n_kb);
+	if (i < rs->n_kb) {
+		const struct rk_kb *k = &rs->kb[i];
+		CHECK(k->fix_rate == 82 && k->n_wa == 2 && k->n_de == 2 && k->n_ver == 5);
+		CHECK(k->wa[0].rate == 90 && k->wa[1].rate == 80);
+		CHECK(k->de[0].rate == 90 && k->de[1].rate == 70);
+		CHECK(k->n_rc_disp == 1 && k->wa[0].n_disp == 1 && k->de[1].n_disp == 1);
+		CHECK_STR(k->verification, "ai_generated");
+		CHECK_STR(k->category, "network_error");
+		CHECK_STR(k->error_code, "502");
+		CHECK(strstr(k->wa[0].title, "custom trust store") != NULL);
+	}
+
+	/* ALB offer, target alert 40 before ServerHello, expired certificate
+	 * known from another connection: a cipher finding, never the cert */
+	r = rec_tcp();
+	add_ch(r, 1);
+	add_alert(r, DIR_S2C, 40, 6);
+	CHECK_STR(diag(rs, r, 0, NULL), "alb-target-no-shared-cipher");
+	CHECK(has_note(rs, r, "note-aws-lb-client"));
+	CHECK(has_note(rs, r, "note-no-sni-from-alb"));
+	add_cert(r, XK_RSA, 2048, 1, 1);
+	r->server_chain.present = 0;   /* not in this connection: only the hint knows it */
+	CHECK_STR(diag(rs, r, 0, &leaf_facts), "alb-target-no-shared-cipher");
+	record_free(r);
+
+	/* complete handshake with an expired, self-signed certificate: no
+	 * finding, two notes that say why it does not matter */
+	r = rec_tcp();
+	add_ch(r, 1);
+	add_server_hello(r, 0x0303, 0xc02f);
+	add_cert(r, XK_RSA, 2048, 1, 1);
+	r->complete = 1;
+	r->stage = STAGE_COMPLETE;
+	CHECK_STR(diag(rs, r, 0, NULL), "(none)");
+	CHECK(has_note(rs, r, "note-expired-cert-not-validated"));
+	CHECK(has_note(rs, r, "note-self-signed-cert-not-validated"));
+	CHECK(!has_note(rs, r, "note-obsolete-version"));
+	r->sh->version = 0x0301;
+	CHECK(has_note(rs, r, "note-obsolete-version"));
+	/* the same certificate rejected by a validating client: now it is the cause */
+	r->complete = 0;
+	add_alert(r, DIR_C2S, 45, 9);
+	CHECK_STR(diag(rs, r, 0, NULL), "client-rejects-expired-certificate");
+	CHECK(!has_note(rs, r, "note-expired-cert-not-validated"));
+	record_free(r);
+
+	/* the certificate guard holds for user rules too */
+	{
+		char err[512];
+		static const char text[] = "kb u/cert\n  title C\n  root_cause expired\n  blames cert-validity\nend\n"
+					   "rule u-cert\n  title C\n  kb u/cert\n  priority 100\n"
+					   "  when cert.expired is true\n  when stage is alert\n"
+					   "  when alert.sender is server\n  when sh.present is true\n"
+					   "  when cert.present is true\n  when tls is true\n  when complete is false\nend\n";
+		CHECK(rule_load_buffer(rs, "guard.rules", text, sizeof(text) - 1, err, sizeof(err)) == 0);
+		r = rec_tcp();
+		add_ch(r, 1);
+		add_server_hello(r, 0x0303, 0xc02f);
+		add_cert(r, XK_RSA, 2048, 1, 0);
+		add_alert(r, DIR_S2C, 80, 10);
+		CHECK(strcmp(diag(rs, r, 0, NULL), "u-cert") != 0);
+		add_alert(r, DIR_C2S, 42, 11);
+		r->alerts[1].ts_us = r->alerts[0].ts_us + 1;
+		CHECK_STR(diag(rs, r, 0, NULL), "u-cert");
+		record_free(r);
+	}
+
+	/* silent target: short (client gave up at 3 s) vs past the ALB's 10 s timer */
+	r = rec_tcp();
+	add_ch(r, 1);
+	r->stage = STAGE_CH_UNANSWERED;
+	r->d[0].fin_frame = 9;
+	r->d[0].fin_ts_us = r->ch->ts_us + 3000000;
+	r->closed_by = DIR_C2S;
+	r->closed_with = EV_FIN;
+	CHECK_STR(diag(rs, r, 0, NULL), "target-silent-after-client-hello");
+	r->d[0].fin_ts_us = r->ch->ts_us + 10000500;
+	CHECK_STR(diag(rs, r, 0, NULL), "target-silent-past-alb-timeout");
+	/* the same with a lossy capture: not enough evidence */
+	r->anomalies |= AN_GAP;
+	r->d[1].gaps = 1;
+	CHECK_STR(diag(rs, r, 0, NULL), "capture-incomplete");
+	record_free(r);
+
+	/* a post-quantum key share, then a reset from the target */
+	r = rec_tcp();
+	ch = add_ch(r, 0);
+	ch->has_key_share = 1;
+	ch->key_share[ch->n_key_share++] = 0x11ec;
+	ch->key_share[ch->n_key_share++] = 0x001d;
+	ch->msg_len = 1500;
+	ch->segments = 2;
+	r->d[1].rst_frame = 6;
+	r->d[1].rst_ts_us = ch->ts_us + 100;
+	r->closed_by = DIR_S2C;
+	r->closed_with = EV_RST;
+	r->closed_after_kind = EV_HANDSHAKE;
+	r->closed_after_hs_type = 1;
+	r->stage = STAGE_CLOSED_BY_PEER;
+	CHECK_STR(diag(rs, r, 0, NULL), "pq-key-share-then-reset");
+	ch->n_key_share = 1;
+	ch->key_share[0] = 0x001d;
+	CHECK_STR(diag(rs, r, 0, NULL), "multi-segment-client-hello-then-reset");
+	ch->segments = 1;
+	CHECK_STR(diag(rs, r, 0, NULL), "target-closed-after-client-hello");
+	record_free(r);
+
+	/* keep-alive race: complete, server FIN, client data after it, server RST */
+	r = rec_tcp();
+	add_ch(r, 1);
+	add_server_hello(r, 0x0303, 0xc02f);
+	r->complete = 1;
+	r->stage = STAGE_COMPLETE_CLOSED;
+	r->appdata_records[0] = 2;
+	r->d[1].fin_frame = 17;
+	r->d[1].fin_ts_us = r->first_ts_us + 1000000;
+	r->d[1].rst_frame = 20;
+	r->closed_by = DIR_S2C;
+	r->closed_with = EV_FIN;
+	CHECK_STR(diag(rs, r, 0, NULL), "(none)");
+	r->data_after_peer_fin_frame[DIR_C2S] = 19;
+	CHECK_STR(diag(rs, r, 0, NULL), "keepalive-race");
+	record_free(r);
+
+	/* an Ed25519 target known from another connection, a client without 0x0807 */
+	r = rec_tcp();
+	add_ch(r, 0);
+	add_alert(r, DIR_S2C, 40, 6);
+	memset(&ed, 0, sizeof(ed));
+	ed.key_type = XK_ED25519;
+	ed.key_bits = 253;
+	ed.not_after = 1900000000;
+	CHECK_STR(diag(rs, r, 0, &ed), "cert-ed25519-without-sigalg");
+	CHECK_STR(diag(rs, r, 0, NULL), "no-shared-cipher");   /* key type unknown: the generic story */
+	record_free(r);
+
+	/* ECDSA certificate known, RSA-only offer */
+	r = rec_tcp();
+	ch = add_ch(r, 0);
+	ch->n_suites = 0;
+	ch->suites[ch->n_suites++] = 0xc02f;
+	ch->suites[ch->n_suites++] = 0x1301;
+	add_alert(r, DIR_S2C, 40, 6);
+	add_cert(r, XK_EC, 256, 0, 0);
+	r->server_chain.present = 0;
+	CHECK_STR(diag(rs, r, 0, &leaf_facts), "no-shared-cipher");   /* 1301 works with any key */
+	ch->n_suites = 1;
+	CHECK_STR(diag(rs, r, 0, &leaf_facts), "cert-key-type-unusable");
+	record_free(r);
+
+	/* client refuses a small RSA key */
+	r = rec_tcp();
+	add_ch(r, 0);
+	add_server_hello(r, 0x0303, 0xc02f);
+	add_cert(r, XK_RSA, 1024, 0, 0);
+	add_alert(r, DIR_C2S, 40, 9);
+	CHECK_STR(diag(rs, r, 0, NULL), "cert-rsa-key-too-small");
+	record_free(r);
+
+	/* refused (502) and no SYN-ACK (504) */
+	r = rec_tcp();
+	r->d[1].syn_frame = 0;
+	r->d[1].rst_frame = 2;
+	r->stage = STAGE_REFUSED;
+	CHECK_STR(diag(rs, r, 0, NULL), "connection-refused");
+	r->d[1].rst_frame = 0;
+	r->d[1].packets = 0;
+	r->stage = STAGE_NO_SYNACK;
+	CHECK_STR(diag(rs, r, 0, NULL), "no-synack");
+	record_free(r);
+
+	/* a one-sided capture: the client sent data, no server packet at all */
+	r = rec_tcp();
+	add_ch(r, 1);
+	r->d[1].syn_frame = 0;
+	r->d[1].packets = 0;
+	r->stage = STAGE_CH_UNANSWERED;
+	CHECK_STR(diag(rs, r, r->first_ts_us + 20000000, NULL), "capture-incomplete");
+	record_free(r);
+
+	rule_set_free(rs);
+}
+
+/* ---- 6. reports ----------------------------------------------------------- */
+
+static void test_reports(void)
+{
+	struct rule_set *rs = builtin();
+	struct hs_record *r = rec_tcp();
+	struct rule_findings *f;
+	struct rule_ctx ctx;
+	struct jw w;
+	FILE *tmp = tmpfile();
+	char buf[65536];
+	size_t n;
+
+	add_ch(r, 1);
+	r->d[1].rst_frame = 6;
+	r->d[1].rst_ts_us = r->ch->ts_us + 50;
+	r->closed_by = DIR_S2C;
+	r->closed_with = EV_RST;
+	r->closed_after_kind = EV_HANDSHAKE;
+	r->closed_after_hs_type = 1;
+	r->stage = STAGE_CLOSED_BY_PEER;
+	/* hostile bytes in a wire string end up escaped */
+	r->ch->has_sni = 1;
+	memcpy(r->ch->sni, "a\033[2Jb", 6);
+	r->ch->sni_len = 6;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.capture_end_us = r->last_ts_us;
+	f = rule_eval(rs, r, &ctx);
+	CHECK_STR(rule_finding_id(f, 0), "target-closed-after-client-hello");
+	rule_report_text(tmp, r, f, 0);
+	jw_init(&w, tmp, 0);
+	jw_obj_open(&w, NULL);
+	rule_report_json(&w, r, f);
+	jw_obj_close(&w);
+	jw_end(&w);
+	CHECK(w.errors == 0 && w.depth == 0);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = 0;
+	CHECK(strchr(buf, 033) == NULL);
+	CHECK(strstr(buf, "\"findings\":[{\"rule\":\"target-closed-after-client-hello\"") != NULL);
+	CHECK(strstr(buf, "\"frames\":[4]") != NULL && strstr(buf, "\"frames\":[6]") != NULL);
+	CHECK(strstr(buf, "also matched (less specific): alb-target-handshake-failed") != NULL);
+	CHECK(strstr(buf, "\"notes\":[{\"rule\":\"note-aws-lb-client\"") != NULL);
+	rule_findings_free(f);
+	fclose(tmp);
+
+	/* the legacy entry shows its disputes */
+	tmp = tmpfile();
+	r->closed_after_kind = EV_ALERT;   /* nothing specific matches any more */
+	f = rule_eval(rs, r, &ctx);
+	CHECK_STR(rule_finding_id(f, 0), "alb-target-handshake-failed");
+	rule_report_text(tmp, r, f, 0);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = 0;
+	CHECK(strstr(buf, "DISPUTED: There is no target-group trust store") != NULL);
+	CHECK(strstr(buf, "1.  80%  Update the target's cipher suite") != NULL);   /* cipher first */
+	CHECK(strstr(buf, "2.   5%  Install a trusted certificate") != NULL);
+	rule_findings_free(f);
+	fclose(tmp);
+
+	/* empty findings still write both keys */
+	tmp = tmpfile();
+	jw_init(&w, tmp, 0);
+	jw_obj_open(&w, NULL);
+	rule_report_json(&w, r, NULL);
+	jw_obj_close(&w);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = 0;
+	CHECK_STR(buf, "{\"findings\":[],\"notes\":[]}");
+	fclose(tmp);
+	record_free(r);
+	rule_set_free(rs);
+}
+
+/* ---- 7. the vocabulary is documented ------------------------------------- */
+
+static void test_docs(void)
+{
+	FILE *f = fopen("docs/rules.md", "r");
+	static char doc[262144];
+	size_t n, i;
+	if (!f) {
+		printf("FAIL: docs/rules.md missing\n");
+		failed++;
+		return;
+	}
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	doc[n] = 0;
+	fclose(f);
+	for (i = 0; i < rk_facts_n; i++) {
+		char pat[80];
+		snprintf(pat, sizeof(pat), "`%s`", rk_facts[i].name);
+		if (!strstr(doc, pat)) {
+			printf("FAIL: fact %s is not documented in docs/rules.md\n", rk_facts[i].name);
+			failed++;
+		} else {
+			passed++;
+		}
+	}
+}
+
+int main(void)
+{
+	test_parser();
+	test_errors();
+	test_specificity();
+	test_conditions();
+	test_builtin();
+	test_reports();
+	test_docs();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
