@@ -27,6 +27,7 @@ enum cap_err {
 	CAP_ERR_OPEN,        /* missing, unreadable, or not a capture file */
 	CAP_ERR_FILTER,      /* the BPF expression does not compile */
 	CAP_ERR_LINKTYPE,    /* (reserved) */
+	CAP_ERR_CORRUPT,     /* the file broke off mid-way; what came before was processed */
 	CAP_ERR_LIVE,        /* the interface cannot be opened or read */
 	CAP_ERR_PRIVS,       /* -Z: the user is unknown or the switch failed */
 };
@@ -41,8 +42,11 @@ struct cap_input {
 	uint64_t first_frame;
 	int64_t first_ts_us, last_ts_us;
 	int truncated;           /* the file ended mid-packet */
+	char error[256];         /* why the input could not be read (to its end) */
 	char warning[256];
 	int link_supported;
+	FILE *fp;                /* when set: read this stream instead of opening path
+	                          * (report/source.c hashes what libpcap reads); pcap_close closes it */
 };
 
 struct cap_run {
@@ -50,13 +54,25 @@ struct cap_run {
 	int64_t first_ts_us, last_ts_us;
 	struct pkt_stats ps;
 	struct flow_table *ft;
+	struct frag_table *frag; /* IPv4 reassembly: made on demand, freed by cap_frag_release() */
 	int live;                /* packets came from an interface */
 	int have_kstats;         /* pcap_stats() answered */
 	uint64_t kernel_drops;   /* ps_drop: no room in the kernel buffer */
 	uint64_t if_drops;       /* ps_ifdrop: dropped by the interface or driver */
+	/* Optional: sees every packet first, as captured (report/evidence.c
+	 * spools live packets for -w). Never fails. */
+	void (*tap)(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data,
+		    uint32_t caplen, uint32_t wirelen);
+	void *tap_arg;
 };
 
 const char *cap_strerror(enum cap_err e);
+/* Ends IPv4 reassembly for an input (fragments do not span inputs); counts
+ * datagrams still incomplete as dropped. */
+void cap_frag_release(struct cap_run *run);
+/* Opens a file input (not "-") and compiles the filter on it, then closes
+ * it: lets start-up refuse a bad input before any report is written. */
+enum cap_err cap_check_file(const char *path, const char *filter, char *err, size_t errlen);
 /* Reads one input through to its end. `err` gets one line on failure. */
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
 			   char *err, size_t errlen);

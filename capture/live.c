@@ -348,6 +348,7 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 	/* the handler stays: a second ^C while the report is written is ignored,
 	 * so the report is never cut short */
 	live_pc = NULL;
+	cap_frag_release(run);
 	cap_live_stats(lv, run);
 	*end_us = base_ts + (mono_us() - base_mono);
 	if (*end_us < run->last_ts_us)

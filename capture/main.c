@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	static struct app app;
 	static struct cap_input inputs[MAX_INPUTS];
 	const char *rule_files[MAX_RULE_FILES];
-	int nin = 0, nrules = 0, i, c, color = -1;
+	int nin = 0, nrules = 0, i, c, color = -1, input_error = 0;
 	const char *outpath = NULL;
 	char *filter = NULL;
 	char err[1024];
@@ -470,6 +470,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* refuse a missing, unreadable or unrecognised file, or a filter that
+	 * does not compile, before a report is begun */
+	for (i = 0; i < nin && !lv; i++) {
+		if (strcmp(inputs[i].path, "-") == 0)
+			continue;
+		if (cap_check_file(inputs[i].path, filter, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return 2;
+		}
+	}
 	rpt_begin(&app.rpt);
 	if (lv) {
 		enum cap_err rc;
@@ -490,8 +500,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < nin && !lv; i++) {
 		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
 		if (rc) {
-			fprintf(stderr, "tlswhy: %s\n", err);
-			return 2;
+			/* standard input that is not a capture, or a file damaged
+			 * mid-way: finish the report for what was read, then exit 2 */
+			fprintf(stderr, "tlswhy: %s%s\n", err,
+				rc == CAP_ERR_CORRUPT ? "; the report covers the packets before it" : "");
+			input_error = 1;
+			nin = i + 1;
+			break;
 		}
 		if (inputs[i].truncated)
 			fprintf(stderr, "tlswhy: warning: %s ends mid-packet (%s); analyzed up to there\n",
@@ -526,6 +541,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (out == stdout && fflush(stdout) != 0)
+		return 2;
+	if (input_error)
 		return 2;
 	return app.failed ? 1 : 0;
 }

@@ -2,23 +2,40 @@
  * decode.c - from captured bytes to a TCP segment (see decode.h).
  *
  * Link layers (pcap LINKTYPE values):
- *   1   EN10MB      dst(6) src(6) type(2), then 802.1Q/802.1ad tags (4 each)
+ *   1   EN10MB      dst(6) src(6) type(2), then 802.1Q/802.1ad tags (4 each),
+ *                   Cisco MetaData / SGT (0x8909, 8 bytes), PPPoE session
+ *                   (0x8864, RFC 2516: its length bounds the PPP packet)
  *   113 LINUX_SLL   pkttype(2) hatype(2) halen(2) addr(8) protocol(2)
  *   276 LINUX_SLL2  protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8)
  *   0   NULL / 108 LOOP: 4-byte address family (host order for NULL, network for LOOP)
  *   12/14/101 RAW, 228 IPV4, 229 IPV6
  *
  * IPv4 (RFC 791): IHL >= 5, options skipped; total length bounds the
- * payload (Ethernet padding is cut off); fragments are counted and skipped.
+ * payload (Ethernet padding is cut off); fragments go to the reassembly
+ * table when there is one (dissect/frag.c), else are counted and skipped.
  * IPv6 (RFC 8200): hop-by-hop, routing, destination options and fragment
  * headers walked (at most 8); payload length bounds the payload.
  * TCP (RFC 9293): data offset >= 5, options skipped.
+ * UDP (RFC 768) only to find tunnels, by destination port:
+ *   VXLAN (RFC 7348), 4789:  flags(8, I = 0x08) reserved(24) VNI(24) reserved(8)
+ *                            then an Ethernet frame
+ *   GENEVE (RFC 8926), 6081: ver(2) optlen(6, 4-byte words) O C rsvd(6)
+ *                            protocol type(16) VNI(24) reserved(8) options
+ *                            then by protocol type: 0x0800 IPv4, 0x86dd
+ *                            IPv6, 0x6558 Ethernet
+ * A tunnel nested deeper than PKT_MAX_ENCAP_DEPTH is malformed. Inside a
+ * tunnel, an inner IP length beyond the bytes present is a cut (VPC
+ * Traffic Mirroring truncates to its PacketLength), even when the outer
+ * frame was captured whole.
  *
  * Invariant: `payload` + `paylen` lies inside the captured bytes; `wirelen`
  * is what the headers claim, so `truncated` tells a snaplen cut from a lie.
+ * A frame captured whole (caplen >= its wire length) whose IP length claims
+ * more is a lie, not a cut: wirelen is clipped to what is there.
  */
 #include "dissect/decode.h"
 #include "dissect/cursor.h"
+#include "dissect/frag.h"
 
 #include <string.h>
 
@@ -29,6 +46,7 @@
 #define ETH_QINQ_OLD 0x9100
 #define ETH_CISCO_MD 0x8909       /* Cisco MetaData: TrustSec SGT tag */
 #define ETH_PPPOE_SESSION 0x8864
+#define ETH_TEB 0x6558            /* transparent Ethernet bridging (GENEVE) */
 
 static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
 {
@@ -58,17 +76,96 @@ static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct
 	return PKT_OK;
 }
 
+static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o);
+static enum pkt_result ipv6_decode(struct cur *c, struct pkt *o);
+static enum pkt_result by_ethertype(struct cur *c, uint16_t type, struct pkt *o);
+
+/* UDP: only a tunnel to open is of interest. */
+static enum pkt_result udp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
+{
+	uint16_t sport, dport, ulen, type;
+	uint32_t vni;
+	uint8_t b0;
+	sport = cur_u16(c);
+	dport = cur_u16(c);
+	ulen = cur_u16(c);
+	cur_skip(c, 2);
+	if (c->err || (dport != PKT_VXLAN_PORT && dport != PKT_GENEVE_PORT))
+		return PKT_NOT_TCP;
+	if (ulen < 8 || ulen > ip_payload_len || o->encap.depth >= PKT_MAX_ENCAP_DEPTH)
+		return PKT_MALFORMED;
+	if ((size_t)(c->end - c->p) > (size_t)(ulen - 8))
+		c->end = c->p + (ulen - 8);
+	if (o->encap.depth++ == 0) {
+		/* the outermost tunnel is the one the capture point saw */
+		o->encap.kind = dport == PKT_VXLAN_PORT ? ENCAP_VXLAN : ENCAP_GENEVE;
+		o->encap.src = o->src;
+		o->encap.dst = o->dst;
+		o->encap.src.port = sport;
+		o->encap.dst.port = dport;
+	}
+	if (dport == PKT_VXLAN_PORT) {
+		b0 = cur_u8(c);
+		cur_skip(c, 3);
+		vni = cur_u24(c);
+		cur_skip(c, 1);
+		if (c->err)
+			return PKT_TRUNCATED;
+		if (!(b0 & 0x08))
+			return PKT_MALFORMED;   /* no valid VNI: not VXLAN */
+		if (o->encap.depth == 1)
+			o->encap.vni = vni;
+		cur_skip(c, 12);
+		type = cur_u16(c);
+		if (c->err)
+			return PKT_TRUNCATED;
+		return by_ethertype(c, type, o);
+	}
+	b0 = cur_u8(c);
+	cur_skip(c, 1);
+	type = cur_u16(c);
+	vni = cur_u24(c);
+	cur_skip(c, 1);
+	cur_skip(c, (size_t)(b0 & 0x3f) * 4);   /* options, e.g. AWS class 0x0108 */
+	if (c->err)
+		return PKT_TRUNCATED;
+	if (b0 >> 6)
+		return PKT_MALFORMED;   /* GENEVE version 0 only */
+	if (o->encap.depth == 1)
+		o->encap.vni = vni;
+	switch (type) {
+	case ETH_IPV4: return ipv4_decode(c, o);
+	case ETH_IPV6: return ipv6_decode(c, o);
+	case ETH_TEB:
+		cur_skip(c, 12);
+		type = cur_u16(c);
+		if (c->err)
+			return PKT_TRUNCATED;
+		return by_ethertype(c, type, o);
+	default: return PKT_NOT_IP;
+	}
+}
+
+static enum pkt_result ip_payload(struct cur *c, uint8_t proto, uint32_t len, struct pkt *o)
+{
+	switch (proto) {
+	case 6: return tcp_decode(c, len, o);
+	case 17: return udp_decode(c, len, o);
+	default: return PKT_NOT_TCP;
+	}
+}
+
 static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o)
 {
 	const uint8_t *start = c->p;
 	uint8_t vihl, proto;
-	uint16_t total, frag;
+	uint16_t total, frag, id;
 	size_t ihl;
 	struct cur t;
 	vihl = cur_u8(c);
 	cur_skip(c, 1);
 	total = cur_u16(c);
-	cur_skip(c, 2);
+	id = cur_u16(c);
 	frag = cur_u16(c);
 	cur_skip(c, 1);
 	proto = cur_u8(c);
@@ -89,15 +186,35 @@ static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o)
 	memcpy(o->dst.addr, c->p + 4, 4);
 	if (ihl > (size_t)(c->end - start))
 		return PKT_TRUNCATED;
-	if (frag & 0x3fff)   /* MF set or offset non-zero */
-		return PKT_FRAGMENT;
-	if (proto != 6)
-		return PKT_NOT_TCP;
 	/* The IP total length bounds the segment; capture padding is dropped. */
 	t.p = start + ihl;
 	t.end = (size_t)(c->end - start) > total ? start + total : c->end;
 	t.err = CUR_OK;
-	return tcp_decode(&t, (uint32_t)(total - ihl), o);
+	if (frag & 0x3fff) {   /* MF set or offset non-zero */
+		struct frag_in fi;
+		const uint8_t *whole;
+		uint32_t wlen = 0;
+		if (!o->frag || (proto != 6 && proto != 17))
+			return PKT_FRAGMENT;
+		memcpy(fi.src, o->src.addr, 4);
+		memcpy(fi.dst, o->dst.addr, 4);
+		fi.id = id;
+		fi.proto = proto;
+		fi.offset = (uint16_t)((frag & 0x1fff) * 8);
+		fi.more = (frag & 0x2000) != 0;
+		fi.data = t.p;
+		fi.len = (uint32_t)(total - ihl);
+		fi.have = (uint32_t)(t.end - t.p);
+		fi.ts_us = o->ts_us;
+		whole = frag_add(o->frag, &fi, &wlen);
+		if (!whole)
+			return PKT_FRAGMENT;
+		o->reassembled = 1;
+		t.p = whole;
+		t.end = whole + wlen;
+		return ip_payload(&t, proto, wlen, o);
+	}
+	return ip_payload(&t, proto, (uint32_t)(total - ihl), o);
 }
 
 static enum pkt_result ipv6_decode(struct cur *c, struct pkt *o)
@@ -138,11 +255,12 @@ static enum pkt_result ipv6_decode(struct cur *c, struct pkt *o)
 			continue;
 		case 44:   /* fragment */
 			return PKT_FRAGMENT;
-		case 6: {
+		case 6:
+		case 17: {
 			size_t used = (size_t)(t.p - pstart);
 			if (used > plen)
 				return PKT_MALFORMED;
-			return tcp_decode(&t, (uint32_t)(plen - used), o);
+			return ip_payload(&t, nh, (uint32_t)(plen - used), o);
 		}
 		default:
 			return PKT_NOT_TCP;
@@ -266,11 +384,31 @@ static enum pkt_result decode_link(int dlt, const uint8_t *data, uint32_t caplen
 enum pkt_result pkt_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 			   struct pkt *o)
 {
-	enum pkt_result r = decode_link(dlt, data, caplen, wirelen, o);
+	return pkt_decode_frag(NULL, dlt, data, caplen, wirelen, o);
+}
+
+const char *pkt_encap_name(enum pkt_encap e)
+{
+	switch (e) {
+	case ENCAP_NONE: return "none";
+	case ENCAP_VXLAN: return "vxlan";
+	case ENCAP_GENEVE: return "geneve";
+	}
+	return "unknown";
+}
+
+enum pkt_result pkt_decode_frag(struct frag_table *frag, int dlt, const uint8_t *data, uint32_t caplen,
+				uint32_t wirelen, struct pkt *o)
+{
+	enum pkt_result r;
+	o->frag = frag;
+	o->reassembled = 0;
+	memset(&o->encap, 0, sizeof(o->encap));
+	r = decode_link(dlt, data, caplen, wirelen, o);
 	/* Captured whole (no snaplen cut), yet the IP length claims more than
 	 * the frame holds: the header lies. Those bytes never existed, so they
 	 * are not a gap in the stream; keep what is there. */
-	if (r == PKT_OK && o->truncated && caplen >= wirelen) {
+	if (r == PKT_OK && o->truncated && caplen >= wirelen && !o->encap.depth) {
 		o->wirelen = o->paylen;
 		o->truncated = 0;
 	}

@@ -7,6 +7,18 @@
  * the TCP header, and points `payload` into the packet bytes: nothing is
  * copied. Anything it does not handle is counted in struct pkt_stats and
  * skipped; nothing here is fatal.
+ *
+ * Tunnels: UDP to port 4789 is VXLAN (RFC 7348; AWS VPC Traffic Mirroring)
+ * and carries an Ethernet frame; UDP to port 6081 is GENEVE (RFC 8926; AWS
+ * Gateway Load Balancer) and carries what its protocol type says (IPv4 or
+ * IPv6 without Ethernet, or Ethernet). Both are opened up to
+ * PKT_MAX_ENCAP_DEPTH levels; the outermost tunnel's addresses, kind and
+ * VNI stay in struct pkt (`encap`), the inner packet is decoded as usual.
+ *
+ * IPv4 fragments: pkt_decode_frag() with a struct frag_table reassembles
+ * them (dissect/frag.h); when a fragment completes its datagram, `payload`
+ * points into the table's buffer, valid until the next call. pkt_decode()
+ * without a table reports fragments as PKT_FRAGMENT.
  */
 #ifndef TLSWHY_DECODE_H
 #define TLSWHY_DECODE_H
@@ -23,6 +35,25 @@
 #define TCP_ACK 0x10
 
 #define PKT_MAX_VLAN_DEPTH 8
+#define PKT_MAX_ENCAP_DEPTH 4     /* tunnels inside tunnels opened, at most */
+#define PKT_VXLAN_PORT 4789
+#define PKT_GENEVE_PORT 6081
+
+enum pkt_encap {
+	ENCAP_NONE = 0,
+	ENCAP_VXLAN,
+	ENCAP_GENEVE,
+};
+
+/* The outermost tunnel a packet came through. */
+struct pkt_encap_info {
+	uint8_t kind;           /* enum pkt_encap */
+	uint8_t depth;          /* tunnels opened */
+	uint32_t vni;           /* VXLAN/GENEVE virtual network identifier */
+	struct hs_addr src, dst;/* outer IP addresses and UDP ports */
+};
+
+struct frag_table;
 
 struct pkt {
 	uint64_t frame;
@@ -36,6 +67,9 @@ struct pkt {
 	uint32_t wirelen;       /* bytes the IP header says the segment carried */
 	uint8_t truncated;      /* paylen < wirelen: cut by snaplen */
 	uint8_t vlan_depth;
+	uint8_t reassembled;    /* carried by IPv4 fragments put back together */
+	struct pkt_encap_info encap;
+	struct frag_table *frag;/* set by pkt_decode_frag() for the decoders; not output */
 };
 
 enum pkt_result {
@@ -43,7 +77,7 @@ enum pkt_result {
 	PKT_NOT_IP,             /* ARP, LLDP, ... */
 	PKT_NOT_TCP,            /* UDP, ICMP, ... */
 	PKT_LINK_UNSUPPORTED,   /* a link type we do not decode */
-	PKT_FRAGMENT,           /* an IPv4/IPv6 fragment (not reassembled yet) */
+	PKT_FRAGMENT,           /* an IPv4/IPv6 fragment (held for reassembly, or not reassembled) */
 	PKT_TRUNCATED,          /* headers cut short by the capture */
 	PKT_MALFORMED,          /* headers that contradict themselves */
 	PKT__COUNT
@@ -54,11 +88,19 @@ struct pkt_stats {
 	uint64_t bytes;
 	uint64_t by_result[PKT__COUNT];
 	uint64_t ipv4, ipv6, vlan, truncated_payload;
+	uint64_t vxlan, geneve;           /* TCP segments that came out of a tunnel */
+	uint64_t reassembled;             /* TCP segments rebuilt from IPv4 fragments */
+	uint64_t frag_dropped;            /* IPv4 datagrams given up (dissect/frag.h) */
 };
 
 /* `dlt` is the pcap link type (DLT_* / LINKTYPE_*). */
 enum pkt_result pkt_decode(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 			   struct pkt *out);
+/* The same, reassembling IPv4 fragments in `frag` (NULL: as pkt_decode).
+ * out->ts_us must hold the packet time (fragment timeouts). */
+enum pkt_result pkt_decode_frag(struct frag_table *frag, int dlt, const uint8_t *data, uint32_t caplen,
+				uint32_t wirelen, struct pkt *out);
+const char *pkt_encap_name(enum pkt_encap e);
 const char *pkt_result_name(enum pkt_result r);
 int pkt_dlt_supported(int dlt);
 

@@ -17,8 +17,10 @@
  *   - Bytes seen again are compared with the last WIN_BYTES delivered (the
  *     first copy wins; a difference is an overlap_conflict anomaly).
  *   - A gap is declared when the peer acknowledges bytes the capture never
- *     showed (the receiver had them, we did not), when a cap is hit, and
- *     when the flow is retired with segments still queued.
+ *     showed (the receiver had them, we did not; queued or not), when a cap
+ *     is hit, when the flow is retired with segments still queued, and
+ *     when it is retired short of its FIN's sequence number. A FIN the
+ *     capture lost but the peer acknowledged counts as one missing byte.
  *   - Segments cut by snaplen deliver what was captured, then a gap for
  *     the rest.
  * Once the TLS parser needs nothing more from a direction, its queue and
@@ -57,6 +59,7 @@ struct half {
 	uint8_t have_seq;
 	uint8_t done;
 	uint8_t fin;
+	uint32_t fin_seq;   /* the FIN's sequence number, when fin */
 	uint32_t next_seq;
 	struct seg *ooo;
 	uint32_t nseg;
@@ -256,15 +259,22 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 	drain(ft, f, d, frame, ts);
 }
 
+static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto, uint64_t frame,
+		     int64_t ts);
+
 /* Finishes the record and hands it over; the flow is a tombstone after. */
 static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 {
 	int d;
 	if (f->reported)
 		return;
-	for (d = 0; d < 2; d++)
+	for (d = 0; d < 2; d++) {
 		while (f->h[d].ooo && !f->h[d].done)
 			gap_to_queue(ft, f, d, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+		/* everything before the FIN was sent: what we lack is lost */
+		if (f->h[d].fin)
+			gap_upto(ft, f, d, f->h[d].fin_seq, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+	}
 	tls_finish(&f->tls);
 	if (f->r->role_by == ROLE_UNKNOWN) {
 		/* nothing told the roles apart: the lower port is the server */
@@ -628,6 +638,29 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 	f->r->anomalies |= AN_OUT_OF_ORDER;
 }
 
+/*
+ * Declares the bytes before `upto` missing when the capture never showed
+ * them (what the peer acknowledged, what came before a FIN), draining the
+ * queued segments on the way.
+ */
+static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto, uint64_t frame,
+		     int64_t ts)
+{
+	struct half *h = &f->h[d];
+	uint32_t len;
+	while (!h->done && h->ooo && seq_le(h->ooo->seq, upto))
+		gap_to_queue(ft, f, d, frame, ts);
+	if (h->done || !h->have_seq || !seq_gt(upto, h->next_seq))
+		return;
+	len = upto - h->next_seq;
+	f->r->anomalies |= AN_GAP;
+	f->r->d[d].gaps++;
+	f->r->d[d].gap_bytes += len;
+	tls_gap(&f->tls, d, len, frame, ts);
+	h->next_seq = upto;
+	half_check_done(ft, f, d);
+}
+
 static void segment(struct flow_table *ft, struct flow *f, int d, const struct pkt *p)
 {
 	struct half *h = &f->h[d];
@@ -785,6 +818,19 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 	d = raw ^ f->swapped;
 	s = &r->d[d];
 
+	if (p->encap.kind) {
+		/* the first tunnelled packet of a direction names its tunnel */
+		struct hs_encap *e = &r->encap[d];
+		if (!e->packets) {
+			e->kind = p->encap.kind;
+			e->vni = p->encap.vni;
+			e->src = p->encap.src;
+			e->dst = p->encap.dst;
+		}
+		e->packets++;
+	}
+	if (p->reassembled)
+		r->ip_reassembled++;
 	s->packets++;
 	s->payload_bytes += p->paylen;
 	if (!s->first_frame) {
@@ -828,10 +874,17 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 	if ((p->paylen || p->wirelen) && !f->h[d].done)
 		segment(ft, f, d, p);
 
-	/* the peer acknowledges bytes we never saw: they are lost to us */
-	if ((p->flags & TCP_ACK) && !f->h[1 - d].done && f->h[1 - d].ooo &&
-	    seq_ge(p->ack, f->h[1 - d].ooo->seq))
-		gap_to_queue(ft, f, 1 - d, p->frame, p->ts_us);
+	/* the peer acknowledges bytes we never saw: they are lost to us (the
+	 * FIN's sequence number, when we saw the FIN, is not a byte) */
+	if ((p->flags & TCP_ACK) && !f->h[1 - d].done && f->h[1 - d].have_seq) {
+		const struct half *o = &f->h[1 - d];
+		uint32_t upto = o->fin && seq_gt(p->ack, o->fin_seq) ? o->fin_seq : p->ack;
+		gap_upto(ft, f, 1 - d, upto, p->frame, p->ts_us);
+	}
+	if ((p->flags & TCP_FIN) && !f->h[d].fin) {
+		f->h[d].fin = 1;
+		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);
+	}
 
 	if ((p->flags & TCP_FIN) && !s->fin_frame) {
 		s->fin_frame = p->frame;

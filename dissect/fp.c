@@ -35,7 +35,7 @@
  *  - SSLv2-format ClientHello: no JA3 (FP_NA; JA3 is defined on the TLS
  *    handshake record, and tshark agrees); JA4 from its version field
  *    ("s2" for 0x0002), the cipher specs that map to TLS suites (first byte
- *    0), no extensions: e.g. "t10i050000_..._000000000000".
+ *    0), no extensions: e.g. "ts2i020000_<hash>_000000000000".
  *
  * Limits: computed from struct hs_client_hello, whose lists have fixed
  * capacities. When one was clipped (n < total) the result is computed over

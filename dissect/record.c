@@ -163,6 +163,11 @@ void record_swap_dirs(struct hs_record *r)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
+	{
+		struct hs_encap e = r->encap[0];
+		r->encap[0] = r->encap[1];
+		r->encap[1] = e;
+	}
 }
 
 /* Frame of the first alert that ends a handshake, 0 when none. */

@@ -50,6 +50,15 @@ struct hs_addr {
 	uint16_t port;
 };
 
+/* The tunnel one direction's packets came through (dissect/decode.h):
+ * kind and outer addresses of the first such packet, and a count. */
+struct hs_encap {
+	uint8_t kind;          /* enum pkt_encap: 0 none, 1 VXLAN, 2 GENEVE */
+	uint32_t vni;
+	struct hs_addr src, dst;   /* outer IP addresses and UDP ports */
+	uint32_t packets;      /* this direction's packets that came through a tunnel */
+};
+
 /* How the client/server roles were decided. */
 enum hs_role_by {
 	ROLE_UNKNOWN = 0,
@@ -332,10 +341,18 @@ struct hs_record {
 
 	void *user;                  /* rules/report may hang data here */
 
-	/* First payload a direction sent after the *other* side's FIN (0 none):
-	 * a request racing a keep-alive close (rules: client.data_after_server_fin). */
+	/* First application_data record a direction sent after the *other*
+	 * side's FIN (0 none): a request racing a keep-alive close (rules:
+	 * client.data_after_server_fin). Alerts do not count, encrypted ones
+	 * included: a close_notify answering the FIN is the normal close, and
+	 * is often met by a RST too. Retransmissions of bytes sent before the
+	 * FIN do not count either. */
 	uint64_t data_after_peer_fin_frame[2];
 	int64_t data_after_peer_fin_ts_us[2];
+
+	/* Encapsulation facts, per record direction (rules: capture.encapsulation). */
+	struct hs_encap encap[2];
+	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 
 	/* The frame that completed the handshake (0 = not complete, or only
 	 * settled at the end of the flow). Records after it are not read. */

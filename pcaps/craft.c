@@ -121,7 +121,10 @@ struct conn {
 	uint32_t newisn[2];
 	uint8_t client;              /* dir of the client (SYN sender, else ClientHello sender, else 0) */
 	uint32_t lost_from[2];       /* first stream offset lost, UINT32_MAX none */
-	uint32_t injected;           /* anomaly bits (A_*) injected */
+	uint32_t injected;           /* anomaly bits (A_*) tlswhy must report */
+	uint32_t maybe;              /* injected where tlswhy may have stopped looking */
+	uint32_t boundary[2];        /* first CCS, alert or application_data record: past it
+				      * tlswhy may stop buffering the direction */
 	uint8_t alive;               /* still has a packet in the output */
 	uint8_t encap;               /* 1 some packet was emitted encapsulated */
 };
@@ -725,9 +728,7 @@ static void overlaps(struct segv *sv)
 		if (tf & T_OVL_DIFF) {
 			o.flip = 1;
 			o.flipto = end;
-			conns[a.conn].injected |= A_CONFLICT;
 		}
-		conns[a.conn].injected |= A_RETRANS;
 		segv_push(&out, &o);
 	}
 	free(sv->v);
@@ -740,10 +741,8 @@ static void dups(struct segv *sv)
 	size_t i;
 	for (i = 0; i < sv->n; i++) {
 		segv_push(&out, &sv->v[i]);
-		if (is_payload(&sv->v[i])) {
+		if (is_payload(&sv->v[i]))
 			segv_push(&out, &sv->v[i]);
-			conns[sv->v[i].conn].injected |= A_RETRANS;
-		}
 	}
 	free(sv->v);
 	*sv = out;
@@ -817,18 +816,26 @@ static void permute(struct segv *sv)
 }
 
 /*
- * What a receiver that keeps the first copy sees, per (conn, dir): sets
- * out_of_order when a segment starts beyond the contiguous end, and
- * retransmission when it starts before it, or repeats a queued segment.
+ * What a receiver that keeps the first copy sees, per (conn, dir): a
+ * segment that starts beyond the contiguous end is out_of_order (unless it
+ * repeats a queued one: a retransmission); one that starts before it is a
+ * retransmission, and an overlap_conflict when its bytes there differ; one
+ * cut by the snaplen is truncated_packet and a gap. An anomaly injected
+ * while the contiguous end has not passed the direction's boundary must be
+ * reported; later, tlswhy may have stopped buffering that direction.
  */
+static uint32_t trunc_keep = UINT32_MAX;   /* IP + TCP bytes a frame keeps (snaplen, mirror) */
+
 static void simulate(const struct segv *sv)
 {
 	struct span { uint32_t s, e; } *q;
 	size_t i, ci;
-	q = malloc(sv->n * sizeof(*q));
+	q = malloc((sv->n + 1) * sizeof(*q));
 	if (!q)
 		die("out of memory");
 	for (ci = 0; ci < (size_t)nconns; ci++) {
+		struct conn *c = &conns[ci];
+		uint32_t iptcp = (c->family == 6 || (tf & T_IPV6)) ? 60 : 40;
 		int d;
 		for (d = 0; d < 2; d++) {
 			uint32_t next = 0;
@@ -836,25 +843,41 @@ static void simulate(const struct segv *sv)
 			int started = 0;
 			for (i = 0; i < sv->n; i++) {
 				const struct seg *s = &sv->v[i];
+				uint32_t got = 0;
 				int again;
 				if (s->conn != ci || s->dir != d || !is_payload(s))
 					continue;
 				if (!started) {
 					started = 1;
-					next = conns[ci].had_syn[d] && !(tf & T_NOSYN) ? 0 : s->off;
+					next = c->had_syn[d] && !(tf & T_NOSYN) ? 0 : s->off;
+				}
+				if (trunc_keep != UINT32_MAX && s->len + iptcp > trunc_keep) {
+					uint32_t keep = trunc_keep > iptcp ? trunc_keep - iptcp : 0;
+					got |= A_TRUNC | A_GAP;
+					if (s->off + keep < c->lost_from[d])
+						c->lost_from[d] = s->off + keep;
 				}
 				if (s->off < next) {
-					conns[ci].injected |= A_RETRANS;
+					got |= A_RETRANS;
+					if (s->flip)
+						got |= A_CONFLICT;
 				} else if (s->off > next) {
 					again = 0;
 					for (k = 0; k < nq; k++)
 						if (q[k].s == s->off && q[k].e >= s->off + s->len)
 							again = 1;
-					conns[ci].injected |= again ? A_RETRANS : A_OOO;
+					got |= again ? A_RETRANS : A_OOO;
 					if (!again)
 						q[nq++] = (struct span){ s->off, s->off + s->len };
-					continue;
 				}
+				if (next <= c->boundary[d])
+					c->injected |= got;
+				else
+					c->maybe |= got;
+				/* truncated_packet is counted before the reassembly looks */
+				c->injected |= got & A_TRUNC;
+				if (s->off > next)
+					continue;
 				if (s->off + s->len > next)
 					next = s->off + s->len;
 				for (;;) {
@@ -1185,7 +1208,7 @@ static void write_manifest(const char *path, const struct segv *sv)
 	size_t i;
 	if (!f)
 		die("cannot write the manifest");
-	fprintf(f, "conn\tclient_port\tserver_port\tpresent\tinjected\tintact\tencapsulation\n");
+	fprintf(f, "conn\tclient_port\tserver_port\tpresent\tinjected\tmaybe\tintact\tencapsulation\n");
 	for (ci = 0; ci < nconns; ci++) {
 		struct conn *c = &conns[ci];
 		int first = 1, b, cl = c->client;
@@ -1196,6 +1219,13 @@ static void write_manifest(const char *path, const struct segv *sv)
 		fprintf(f, "%d\t%u\t%u\t%s\t", ci + 1, c->port[cl], c->port[1 - cl], c->alive ? "yes" : "no");
 		for (b = 0; b < 6; b++)
 			if (c->injected & (1u << b)) {
+				fprintf(f, "%s%s", first ? "" : ",", anames[b]);
+				first = 0;
+			}
+		fprintf(f, "%s\t", first ? "-" : "");
+		first = 1;
+		for (b = 0; b < 6; b++)
+			if ((c->maybe & ~c->injected) & (1u << b)) {
 				fprintf(f, "%s%s", first ? "" : ",", anames[b]);
 				first = 0;
 			}
@@ -1226,7 +1256,7 @@ int main(int argc, char **argv)
 	struct out o;
 	char err[LIBNET_ERRBUF_SIZE];
 	size_t i;
-	int opt, ci;
+	int opt, ci, d;
 	while ((opt = getopt(argc, argv, "t:o:m:lh")) != -1) {
 		switch (opt) {
 		case 't': spec = optarg; break;
@@ -1247,6 +1277,16 @@ int main(int argc, char **argv)
 		struct conn *c = &conns[ci];
 		struct tmsg m[4];
 		c->lost_from[0] = c->lost_from[1] = UINT32_MAX;
+		for (d = 0; d < 2; d++) {
+			struct tmsg all[256];
+			size_t n = tls_messages(c, d, all, 256), k;
+			c->boundary[d] = n ? c->slen[d] : 0;
+			for (k = 0; k < n; k++)
+				if (all[k].is_record && all[k].ctype != 22) {
+					c->boundary[d] = all[k].start;
+					break;
+				}
+		}
 		c->newisn[0] = c->isn[0];
 		c->newisn[1] = c->isn[1];
 		if (c->had_syn[1] && !c->had_syn[0])
@@ -1280,6 +1320,16 @@ int main(int argc, char **argv)
 		dups(&sv);
 	if (tf & (T_REVERSE | T_RANDOM))
 		permute(&sv);
+	if (tf & (T_SNAPLEN | T_VXLAN_TRUNC)) {
+		/* IP and TCP bytes left in a frame cut by the snaplen or the mirror length */
+		uint32_t cut = (tf & T_SNAPLEN) ? SNAPLEN_SHORT : MIRROR_TRUNC;
+		uint32_t l2 = (tf & T_SLL) ? 16 : (tf & T_SLL2) ? 20 : (tf & T_QINQ) ? 22 : (tf & T_VLAN) ? 18 : 14;
+		if ((tf & T_SNAPLEN) && (tf & T_VXLAN))
+			l2 += 14 + 20 + 8 + 8;
+		if ((tf & T_SNAPLEN) && (tf & T_GENEVE))
+			l2 = 14 + 20 + 8 + 40;
+		trunc_keep = cut - l2;
+	}
 	simulate(&sv);
 	if (tf & T_WRAP) {
 		/* the client's sequence space wraps 100 bytes into its stream, the server's 1000 */
@@ -1333,25 +1383,6 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < sv.n; i++)
 		emit_seg(&o, &sv.v[i]);
-	for (ci = 0; ci < nconns; ci++) {
-		/* a payload segment cut by the snaplen or the mirror length */
-		uint32_t hdr = (tf & T_SNAPLEN) ? SNAPLEN_SHORT : MIRROR_TRUNC;
-		uint32_t l2 = (tf & T_SLL) ? 16 : (tf & T_SLL2) ? 20 : (tf & T_QINQ) ? 22 : (tf & T_VLAN) ? 18 : 14;
-		uint32_t ip = (conns[ci].family == 6 || (tf & T_IPV6)) ? 40 : 20;
-		if (!(tf & (T_SNAPLEN | T_VXLAN_TRUNC)))
-			continue;
-		if (tf & T_SNAPLEN && tf & T_VXLAN)
-			l2 += 14 + 20 + 8 + 8;
-		for (i = 0; i < sv.n; i++) {
-			const struct seg *s = &sv.v[i];
-			uint32_t keep = hdr > l2 + ip + 20 ? hdr - l2 - ip - 20 : 0;
-			if (s->conn == ci && is_payload(s) && s->len > keep) {
-				conns[ci].injected |= A_TRUNC | A_GAP;
-				if (s->off + keep < conns[ci].lost_from[s->dir])
-					conns[ci].lost_from[s->dir] = s->off + keep;
-			}
-		}
-	}
 	if (manp)
 		write_manifest(manp, &sv);
 	if (o.ng)

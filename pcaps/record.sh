@@ -803,7 +803,7 @@ minute) with
     bash pcaps/record.sh
 
 It runs inside a private network namespace (`unshare -n`) on loopback only (127.0.0.1, ::1) with MTU
-1500 and GSO limited to one segment, so segments look like a real network (MSS 1448 for IPv4). All
+1500 and GSO limited to one segment, so segments look like a real network (1448 payload bytes per full IPv4 segment, 1428 for IPv6). All
 certificates are made at run time in a temp dir: a root CA and an intermediate (RSA 2048) that sign the
 leaves for `target.example` (SAN also 127.0.0.1 and ::1), an expired leaf (2020-01-01 to 2021-01-01, by
 `openssl ca -startdate/-enddate`), a leaf for `wrong.example`, a self-signed leaf, a P-256 ECDSA leaf,

@@ -10,6 +10,7 @@
 #include "dissect/names.h"
 #include "dissect/x509.h"
 #include "dissect/fp.h"
+#include "dissect/decode.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -467,6 +468,38 @@ static void endpoint(struct jw *w, const char *key, const struct hs_addr *a)
 	jw_obj_close(w);
 }
 
+/* One direction's tunnel: outer addresses as the capture point saw them. */
+static void encap_dir(struct jw *w, const char *key, const struct hs_encap *e)
+{
+	if (!e->packets) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_str(w, "kind", pkt_encap_name((enum pkt_encap)e->kind));
+	jw_key_uint(w, "vni", e->vni);
+	endpoint(w, "outer_src", &e->src);
+	endpoint(w, "outer_dst", &e->dst);
+	jw_key_uint(w, "packets", e->packets);
+	jw_obj_close(w);
+}
+
+/* null when no packet of the connection came through a tunnel. */
+static void encapsulation(struct jw *w, const struct hs_record *r)
+{
+	const struct hs_encap *e = r->encap[0].packets ? &r->encap[0] : &r->encap[1];
+	if (!e->packets) {
+		jw_key_null(w, "encapsulation");
+		return;
+	}
+	jw_obj_open(w, "encapsulation");
+	jw_key_str(w, "kind", pkt_encap_name((enum pkt_encap)e->kind));
+	jw_key_uint(w, "vni", e->vni);
+	encap_dir(w, "client_to_server", &r->encap[DIR_C2S]);
+	encap_dir(w, "server_to_client", &r->encap[DIR_S2C]);
+	jw_obj_close(w);
+}
+
 void rpt_json_record(struct jw *w, const struct hs_record *r)
 {
 	int b;
@@ -501,6 +534,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 		if (r->anomalies & (1u << b))
 			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
 	jw_arr_close(w);
+	encapsulation(w, r);
+	jw_key_uint(w, "ip_reassembled_segments", r->ip_reassembled);
 	jw_obj_open(w, "tcp");
 	dirstats(w, "client", &r->d[DIR_C2S]);
 	dirstats(w, "server", &r->d[DIR_S2C]);

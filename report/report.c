@@ -11,6 +11,7 @@
 #include "report/esc.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
+#include "dissect/fp.h"
 #include "rules/rules.h"
 
 #include <inttypes.h>
@@ -139,6 +140,37 @@ static void text_chain(struct rpt *r, const char *label, const struct hs_chain *
 	}
 }
 
+/* One line: JA4, JA3 and JA3S of the first ClientHello and the ServerHello. */
+static void text_fp(struct rpt *r, const struct hs_record *rec)
+{
+	static char full[FP_FULL_MAX];
+	char ja4[FP_JA4_LEN], md5[FP_MD5_HEX];
+	const char *sep = " ";
+	int rc, clipped = 0;
+	if (!rec->ch && !rec->sh)
+		return;
+	fputs("    fp       ", r->out);
+	rc = fp_ja4(rec->ch, ja4, full, sizeof(full));
+	if (rc == FP_OK || rc == FP_CLIPPED) {
+		fprintf(r->out, "%sJA4 %s", sep, ja4);
+		sep = "  ";
+	}
+	clipped |= rc == FP_CLIPPED;
+	rc = fp_ja3(rec->ch, full, sizeof(full), md5);
+	if (rc == FP_OK || rc == FP_CLIPPED) {
+		fprintf(r->out, "%sJA3 %s", sep, md5);
+		sep = "  ";
+	}
+	clipped |= rc == FP_CLIPPED;
+	rc = fp_ja3s(rec->sh, full, sizeof(full), md5);
+	if (rc == FP_OK || rc == FP_CLIPPED)
+		fprintf(r->out, "%sJA3S %s", sep, md5);
+	clipped |= rc == FP_CLIPPED;
+	if (clipped)
+		fputs("  (over clipped lists)", r->out);
+	fputc('\n', r->out);
+}
+
 static void text_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
 {
 	char a[80], b[80], vb[16], esc[600];
@@ -183,6 +215,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			fputs(", resumed session", r->out);
 		fputc('\n', r->out);
 	}
+	text_fp(r, rec);
 	text_chain(r, "certs", &rec->server_chain);
 	text_chain(r, "client", &rec->client_chain);
 	if (rec->cert_request)
@@ -262,6 +295,10 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 				jw_key_str(w, "warning", in[i].warning);
 			else
 				jw_key_null(w, "warning");
+			if (in[i].error[0])
+				jw_key_str(w, "error", in[i].error);
+			else
+				jw_key_null(w, "error");
 			jw_obj_close(w);
 		}
 		jw_arr_close(w);

@@ -15,9 +15,20 @@
 #include "dissect/record.h"
 #include "report/jw.h"
 
-enum rpt_format { RPT_TEXT = 0, RPT_JSON };
+enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML };
+
+/* "text", "markdown" (or "md"), "json", "jsonl" (or "ndjson"), "html";
+ * -1 when unknown. */
+int rpt_format_parse(const char *name);
+/* The format an output file name implies: .txt .md .markdown .json .jsonl
+ * .ndjson .html .htm (case-insensitive); -1 when the extension says nothing. */
+int rpt_format_from_path(const char *path);
+const char *rpt_format_name(enum rpt_format f);
 
 struct rule_findings;
+struct rpt_ticket;   /* report/ticket.c: Markdown and HTML state */
+struct rpt_src;      /* report/source.c: per-input SHA-256, stdin spool, progress */
+struct rpt_evidence; /* report/evidence.c: -w */
 
 struct rpt_counts {
 	uint64_t connections;      /* TCP connections reported */
@@ -35,6 +46,11 @@ struct rpt {
 	int all;                   /* report every connection, not only TLS/failed */
 	struct jw jw;
 	struct rpt_counts n;
+	/* Set by main before rpt_begin(), all optional (NULL): */
+	struct rpt_src *src;            /* one per input, same order as cap_input[] */
+	struct rpt_evidence *ev;        /* -w FILE */
+	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
+	const char *outpath;            /* -o FILE, for the report's own header */
 };
 
 void rpt_begin(struct rpt *r);
@@ -43,6 +59,9 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f);
 void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
 	     const struct flow_stats *fs, const char *filter);
+
+/* Frees what rpt_begin() allocated (after rpt_end()). */
+void rpt_free(struct rpt *r);
 
 /* The JSON object of one record (without findings), for reuse. */
 void rpt_json_record(struct jw *w, const struct hs_record *rec);

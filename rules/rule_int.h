@@ -225,6 +225,7 @@ struct rk_eval {
 	const struct hs_record *r;
 	struct rule_ctx ctx;
 	const struct x509_facts *leaf;   /* this connection's leaf, else the hint */
+	const struct hs_alert *alert;    /* the deciding alert, or NULL */
 	int identity;                    /* index into rs->list, -1 none, -2 not computed */
 };
 

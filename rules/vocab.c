@@ -198,13 +198,13 @@ const struct rk_fact rk_facts[F__COUNT] = {
 	[F_RESUMED] = { "resumed", T_BOOL, 0, "TLS 1.2 abbreviated handshake (session resumption)" },
 	[F_SKE_DH_BITS] = { "ske.dh_bits", T_INT, 0, "DHE prime size in the ServerKeyExchange" },
 	[F_DATA_AFTER_FIN] = { "client.data_after_server_fin", T_BOOL, 0,
-		"the client sent payload after the server's FIN (a request raced the close)" },
+		"the client sent application data (not an alert) after the server's FIN: a request raced the close" },
 	[F_DATA_AFTER_FIN_FRAME] = { "client.data_after_server_fin.frame", T_FRAME, 0,
 		"frame of that payload" },
 	[F_ANOMALIES] = { "capture.anomalies", T_LIST, VK_ANOMALY, "capture and parse anomalies (names below)" },
 	[F_LOSSY] = { "capture.lossy", T_BOOL, 0,
 		"bytes or a whole direction are missing: gap, truncation, a cap hit, eviction, one-sided" },
-	[F_ONE_SIDED] = { "capture.one_sided", T_BOOL, 0, "only one direction of the connection was captured" },
+	[F_ONE_SIDED] = { "capture.one_sided", T_BOOL, 0, "only one direction was captured: no server packet although the client sent data or the capture began mid-stream, or no client packet" },
 	[F_GAPS] = { "capture.gaps", T_INT, 0, "stream gaps, both directions" },
 	[F_RETRANS] = { "capture.retransmissions", T_INT, 0, "retransmissions, both directions" },
 	[F_MIDSTREAM] = { "capture.midstream", T_BOOL, 0, "the capture started after the SYN" },
@@ -459,6 +459,20 @@ int rk_ignored_value(int kind, uint16_t v)
 
 /* ---- reading facts ----------------------------------------------------- */
 
+/* The alert that decided the outcome: the first fatal, encrypted or
+ * non-benign one; else the first. NULL when none. */
+static const struct hs_alert *deciding_alert(const struct hs_record *r)
+{
+	uint16_t i;
+	for (i = 0; i < r->n_alerts; i++) {
+		const struct hs_alert *a = &r->alerts[i];
+		if (a->encrypted || a->level != 1 ||
+		    (a->description != 0 && a->description != 90 && a->description != 100))
+			return a;
+	}
+	return r->n_alerts ? &r->alerts[0] : NULL;
+}
+
 void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_record *r,
 		  const struct rule_ctx *ctx)
 {
@@ -473,20 +487,7 @@ void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_
 	else
 		e->leaf = e->ctx.server_leaf_hint;
 	e->identity = -2;
-}
-
-/* The alert that decided the outcome: the first fatal, encrypted or
- * non-benign one; else the first. NULL when none. */
-static const struct hs_alert *deciding_alert(const struct hs_record *r)
-{
-	uint16_t i;
-	for (i = 0; i < r->n_alerts; i++) {
-		const struct hs_alert *a = &r->alerts[i];
-		if (a->encrypted || a->level != 1 ||
-		    (a->description != 0 && a->description != 90 && a->description != 100))
-			return a;
-	}
-	return r->n_alerts ? &r->alerts[0] : NULL;
+	e->alert = deciding_alert(r);
 }
 
 /* The first close (FIN or RST) in either direction: frame and time. */
@@ -674,7 +675,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	const struct hs_client_hello *ch = r->ch;
 	const struct hs_server_hello *sh = r->sh;
 	const struct hs_chain *chain = schain(r);
-	const struct hs_alert *al = deciding_alert(r);
+	const struct hs_alert *al = e->alert;
 	uint64_t cf;
 	int64_t ct;
 	uint16_t i;
@@ -901,9 +902,11 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 			     c->gaps || s->gaps);
 		}
 	case F_ONE_SIDED:
-		/* a client that sends data after its SYN got a SYN-ACK the capture
-		 * did not see; a server heard without any client packet */
-		SETI((c->packets && !s->packets && c->syn_frame && c->payload_bytes) ||
+		/* no packet at all from the server, although the client sent data
+		 * (which needs a SYN-ACK the capture did not see) or the capture
+		 * started after the SYN (so silence cannot be told from a missing
+		 * direction); or a server heard without any client packet */
+		SETI((c->packets && !s->packets && (c->payload_bytes || !c->syn_frame)) ||
 		     (s->packets && !c->packets));
 	case F_GAPS: SETI((int64_t)c->gaps + s->gaps);
 	case F_RETRANS: SETI((int64_t)c->retransmissions + s->retransmissions);

@@ -296,12 +296,11 @@ static void test_ja4_example(void)
 	/* no supported_versions: the ClientHello's version */
 	s = ja4_spec();
 	s.n_versions = 0;
-	s.exts = j_exts;
 	{
 		static const uint16_t ext_nosv[] = { 0x001b, 0x0000, 0x0033, 0x0010, 0x000d, 0x000a };
 		s.exts = ext_nosv;
 		s.n_exts = N(ext_nosv);
-		STR(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t12d1506h2_8daaf6152771_", "")[0] ? (void)0 : (void)0;
+		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
 		INT(strncmp(ja4, "t12d1506h2_8daaf6152771_", 24), 0, "JA4 version from legacy_version");
 		s.legacy = 0x0301;
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
@@ -365,7 +364,7 @@ static void test_ja4_alpn(void)
 		s.exts = ext_noalpn;
 		s.n_exts = N(ext_noalpn);
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-		INT(strncmp(ja4, "t13d151500_", 11), 0, "JA4 without an ALPN extension");
+		INT(strncmp(ja4, "t12d150300_", 11), 0, "JA4 without an ALPN extension");
 	}
 }
 
@@ -393,7 +392,7 @@ static void test_ja4_counts(void)
 	s.exts = ext;
 	s.n_exts = 70;
 	ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-	INT(strncmp(ja4, "t00d1564", 8), 0, "JA4 over 64 kept extensions");
+	INT(strncmp(ja4, "t12d156400_", 11), 0, "JA4 over 64 kept extensions");
 	INT(rc, FP_CLIPPED, "JA4 over a clipped extension list is flagged");
 }
 
@@ -417,7 +416,7 @@ static void test_sslv2(void)
 	/* SSLv2-compatible ClientHello (RFC 5246 E.2), SSL 2.0 version, two TLS
 	 * suites and one SSLv2 kind */
 	static const uint8_t rec[] = {
-		0x80, 0x1f, 0x01, 0x00, 0x02, 0x00, 0x09, 0x00, 0x00, 0x00, 0x10,
+		0x80, 0x22, 0x01, 0x00, 0x02, 0x00, 0x09, 0x00, 0x00, 0x00, 0x10,
 		0x00, 0x00, 0x35, 0x00, 0x00, 0x2f, 0x07, 0x00, 0xc0,
 		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
 	};
@@ -429,7 +428,7 @@ static void test_sslv2(void)
 	INT(fp_ja3(&ch, full, sizeof(full), md5), FP_NA, "no JA3 for SSLv2");
 	INT(fp_ja4(&ch, ja4, raw, sizeof(raw)), FP_OK, "JA4 for SSLv2");
 	INT(strncmp(ja4, "ts2i020000_", 11), 0, "JA4 SSLv2: s2, no SNI, 2 TLS suites, no extensions, no ALPN");
-	INT(strcmp(ja4 + 23, "000000000000"), 0, "JA4 SSLv2: no extensions hash");
+	INT(strcmp(ja4 + 24, "000000000000"), 0, "JA4 SSLv2: no extensions hash");
 	STR(raw, "ts2i020000_002f,0035_", "JA4_r SSLv2");
 }
 

@@ -1,0 +1,263 @@
+/*
+ * frag.c - bounded IPv4 fragment reassembly (see frag.h).
+ *
+ *   IPv4 header:  ... | Identification (16) | flags (3) | fragment offset (13, x 8 bytes) | ...
+ *                                            0 DF MF
+ *   datagram key: source, destination, identification, protocol (RFC 791)
+ *
+ * Each datagram in reassembly has a buffer that grows to the highest byte
+ * any fragment reaches (never past 65535 - 20) and a short list of the
+ * byte ranges received. It is complete when the fragment without MF has
+ * set the total length and the ranges cover [0, total). Overlaps are
+ * allowed when the bytes agree (a retransmitted fragment); a difference
+ * drops the datagram (RFC 5722 takes the same line for IPv6).
+ *
+ * Datagrams sit in a list ordered by arrival of their first fragment;
+ * timeouts are measured in packet time, checked on every call, oldest
+ * first. Lookups walk the list: FRAG_MAX_DATAGRAMS is small, and captures
+ * with many fragments in flight are rare.
+ */
+#include "dissect/frag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FRAG_MAX_PAYLOAD (65535u - 20u)
+
+struct range {
+	uint32_t from, to;
+};
+
+struct dgram {
+	struct dgram *next;
+	uint8_t src[4], dst[4];
+	uint16_t id;
+	uint8_t proto;
+	int64_t first_ts;
+	uint32_t total;              /* 0 until the last fragment is seen */
+	uint8_t *buf;                /* owned; cap bytes */
+	uint32_t cap;
+	uint32_t nr;
+	struct range r[FRAG_MAX_PIECES];
+};
+
+struct frag_table {
+	struct dgram *head, *tail;
+	uint32_t count;
+	uint64_t bytes;
+	uint8_t *done;               /* the last reassembled payload; owned */
+	struct frag_stats st;
+};
+
+struct frag_table *frag_table_new(void)
+{
+	return calloc(1, sizeof(struct frag_table));
+}
+
+static void dgram_free(struct frag_table *t, struct dgram *g)
+{
+	t->bytes -= g->cap;
+	t->count--;
+	free(g->buf);
+	free(g);
+}
+
+/* Unlinks g (prev is its predecessor or NULL). */
+static void unlink_dgram(struct frag_table *t, struct dgram *prev, struct dgram *g)
+{
+	if (prev)
+		prev->next = g->next;
+	else
+		t->head = g->next;
+	if (t->tail == g)
+		t->tail = prev;
+}
+
+static void drop_oldest(struct frag_table *t)
+{
+	struct dgram *g = t->head;
+	if (!g)
+		return;
+	unlink_dgram(t, NULL, g);
+	t->st.dropped++;
+	dgram_free(t, g);
+}
+
+void frag_flush(struct frag_table *t)
+{
+	while (t->head)
+		drop_oldest(t);
+}
+
+void frag_table_free(struct frag_table *t)
+{
+	if (!t)
+		return;
+	frag_flush(t);
+	free(t->done);
+	free(t);
+}
+
+const struct frag_stats *frag_table_stats(const struct frag_table *t)
+{
+	return &t->st;
+}
+
+static void expire(struct frag_table *t, int64_t now)
+{
+	while (t->head && t->head->first_ts + FRAG_TIMEOUT_US < now) {
+		t->st.timeouts++;
+		drop_oldest(t);
+	}
+}
+
+static struct dgram *find(struct frag_table *t, const struct frag_in *f, struct dgram **prev)
+{
+	struct dgram *g, *p = NULL;
+	for (g = t->head; g; p = g, g = g->next)
+		if (g->id == f->id && g->proto == f->proto && !memcmp(g->src, f->src, 4) &&
+		    !memcmp(g->dst, f->dst, 4)) {
+			*prev = p;
+			return g;
+		}
+	*prev = NULL;
+	return NULL;
+}
+
+/* 1 when the ranges cover [0, total). Ranges are kept sorted and merged. */
+static int covered(const struct dgram *g)
+{
+	return g->total && g->nr == 1 && g->r[0].from == 0 && g->r[0].to >= g->total;
+}
+
+/* Adds [from, to) to the sorted, merged range list; -1 when the list is full. */
+static int add_range(struct dgram *g, uint32_t from, uint32_t to)
+{
+	uint32_t i = 0, j;
+	while (i < g->nr && g->r[i].to < from)
+		i++;
+	j = i;
+	while (j < g->nr && g->r[j].from <= to) {
+		if (g->r[j].from < from)
+			from = g->r[j].from;
+		if (g->r[j].to > to)
+			to = g->r[j].to;
+		j++;
+	}
+	if (j == i) {
+		/* no merge: insert at i */
+		if (g->nr >= FRAG_MAX_PIECES)
+			return -1;
+		memmove(&g->r[i + 1], &g->r[i], (g->nr - i) * sizeof(g->r[0]));
+		g->nr++;
+	} else if (j > i + 1) {
+		memmove(&g->r[i + 1], &g->r[j], (g->nr - j) * sizeof(g->r[0]));
+		g->nr -= j - i - 1;
+	}
+	g->r[i].from = from;
+	g->r[i].to = to;
+	return 0;
+}
+
+/* 1 when bytes already received inside [from, from + len) differ from p. */
+static int conflicts(const struct dgram *g, uint32_t from, const uint8_t *p, uint32_t len)
+{
+	uint32_t i, to = from + len;
+	for (i = 0; i < g->nr; i++) {
+		uint32_t a = g->r[i].from > from ? g->r[i].from : from;
+		uint32_t b = g->r[i].to < to ? g->r[i].to : to;
+		if (a < b && memcmp(g->buf + a, p + (a - from), b - a) != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void give_up(struct frag_table *t, struct dgram *prev, struct dgram *g)
+{
+	unlink_dgram(t, prev, g);
+	t->st.dropped++;
+	dgram_free(t, g);
+}
+
+const uint8_t *frag_add(struct frag_table *t, const struct frag_in *f, uint32_t *len)
+{
+	struct dgram *g, *prev;
+	uint32_t end = (uint32_t)f->offset + f->len;
+	t->st.fragments++;
+	expire(t, f->ts_us);
+	g = find(t, f, &prev);
+	if (!g) {
+		if (t->count >= FRAG_MAX_DATAGRAMS)
+			drop_oldest(t);
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return NULL;
+		memcpy(g->src, f->src, 4);
+		memcpy(g->dst, f->dst, 4);
+		g->id = f->id;
+		g->proto = f->proto;
+		g->first_ts = f->ts_us;
+		if (t->tail)
+			t->tail->next = g;
+		else
+			t->head = g;
+		prev = t->tail;
+		t->tail = g;
+		t->count++;
+	}
+	/* the snaplen cut this fragment, or it reaches past any IPv4 datagram */
+	if (f->have < f->len || end > FRAG_MAX_PAYLOAD ||
+	    (!f->more && g->total && g->total != end) || (g->total && end > g->total) ||
+	    (!f->more && end < (g->nr ? g->r[g->nr - 1].to : 0))) {
+		give_up(t, prev, g);
+		return NULL;
+	}
+	if (end > g->cap) {
+		uint32_t nc = g->cap ? g->cap : 2048;
+		uint8_t *nb;
+		while (nc < end)
+			nc *= 2;
+		if (nc > FRAG_MAX_PAYLOAD)
+			nc = FRAG_MAX_PAYLOAD;
+		if (t->bytes + (nc - g->cap) > FRAG_MAX_BYTES) {
+			give_up(t, prev, g);
+			return NULL;
+		}
+		nb = realloc(g->buf, nc);
+		if (!nb) {
+			give_up(t, prev, g);
+			return NULL;
+		}
+		t->bytes += nc - g->cap;
+		g->buf = nb;
+		g->cap = nc;
+	}
+	if (conflicts(g, f->offset, f->data, f->len)) {
+		t->st.conflicts++;
+		give_up(t, prev, g);
+		return NULL;
+	}
+	if (f->len) {
+		memcpy(g->buf + f->offset, f->data, f->len);
+		if (add_range(g, f->offset, end) < 0) {
+			give_up(t, prev, g);
+			return NULL;
+		}
+	}
+	if (!f->more)
+		g->total = end;
+	if (!covered(g))
+		return NULL;
+	/* complete: keep its bytes until the next call */
+	free(t->done);
+	t->done = g->buf;
+	*len = g->total;
+	g->buf = NULL;
+	t->bytes -= g->cap;
+	g->cap = 0;
+	unlink_dgram(t, prev, g);
+	t->count--;
+	free(g);
+	t->st.reassembled++;
+	return t->done;
+}

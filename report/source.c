@@ -1,0 +1,216 @@
+/*
+ * source.c - hashing and spooling capture inputs as libpcap reads them,
+ * and the progress line (see source.h).
+ *
+ *   file/stdin --read--> cookie stream --fread--> libpcap
+ *                          |  SHA-256 (OpenSSL EVP) of every byte
+ *                          |  copy to an unlinked tmpfile (stdin/pipes, -w only)
+ *                          `- progress on stderr (regular files > 4 MiB, stderr a tty)
+ *
+ * On close (pcap_close) the rest of the file is drained into the hash, so
+ * a capture that libpcap stopped reading early (truncated) still gets the
+ * hash of the whole file. fopencookie is glibc's; this is Debian-only code.
+ */
+#define _GNU_SOURCE
+#include "report/source.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rpt_src {
+	char *path;
+	FILE *raw;
+	FILE *spool;             /* copy of the bytes, or NULL */
+	EVP_MD_CTX *md;
+	char hex[65];
+	uint64_t size;           /* regular file: its size; else 0 */
+	uint64_t done;
+	int regular;
+	int closed;
+	int progress;
+	const uint64_t *packets;
+	struct timespec t0, last;
+	uint64_t last_packets;
+};
+
+static int progress_shown;
+
+void rpt_progress_clear(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		progress_shown = 0;
+	}
+}
+
+static double secs(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress(struct rpt_src *s)
+{
+	struct timespec now;
+	double el, pct, rate, eta;
+	const char *name;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (secs(&s->last, &now) < 0.5)
+		return;
+	s->last = now;
+	el = secs(&s->t0, &now);
+	if (el < 1.0 || !s->size)
+		return;
+	pct = 100.0 * (double)s->done / (double)s->size;
+	rate = s->packets ? (double)*s->packets / el : 0;
+	eta = s->done ? el * (double)(s->size - s->done) / (double)s->done : 0;
+	name = strrchr(s->path, '/');
+	name = name ? name + 1 : s->path;
+	/* the file name is the operator's, but a terminal is no place for its control bytes */
+	fputs("\r\033[Ktlswhy: ", stderr);
+	for (; *name; name++)
+		fputc((unsigned char)*name < 0x20 || *name == 0x7f ? '?' : *name, stderr);
+	fprintf(stderr, " %5.1f%%  %.0f packets/s  ETA %d:%02d", pct, rate, (int)eta / 60, (int)eta % 60);
+	fflush(stderr);
+	progress_shown = 1;
+}
+
+static ssize_t src_read(void *cookie, char *buf, size_t n)
+{
+	struct rpt_src *s = cookie;
+	size_t got = fread(buf, 1, n, s->raw);
+	if (got) {
+		EVP_DigestUpdate(s->md, buf, got);
+		if (s->spool && fwrite(buf, 1, got, s->spool) != got) {
+			fclose(s->spool);   /* disk full: no evidence from this input, said at write time */
+			s->spool = NULL;
+		}
+		s->done += got;
+		if (s->progress)
+			progress(s);
+	}
+	if (!got && ferror(s->raw))
+		return -1;
+	return (ssize_t)got;
+}
+
+static int src_close(void *cookie)
+{
+	struct rpt_src *s = cookie;
+	char buf[65536];
+	size_t got;
+	unsigned char d[32];
+	unsigned int dl = 0, i;
+	/* drain: hash the whole file even if libpcap stopped early */
+	while ((got = fread(buf, 1, sizeof(buf), s->raw)) > 0) {
+		EVP_DigestUpdate(s->md, buf, got);
+		if (s->spool)
+			fwrite(buf, 1, got, s->spool);
+		s->done += got;
+	}
+	EVP_DigestFinal_ex(s->md, d, &dl);
+	for (i = 0; i < dl && i < 32; i++)
+		snprintf(s->hex + 2 * i, 3, "%02x", d[i]);
+	if (s->raw != stdin)
+		fclose(s->raw);
+	s->raw = NULL;
+	s->closed = 1;
+	if (s->progress)
+		rpt_progress_clear();
+	return 0;
+}
+
+FILE *rpt_src_open(struct rpt_src **srcp, const char *path, int spool, int prog,
+		   const uint64_t *packets)
+{
+	struct rpt_src *s;
+	struct stat st;
+	cookie_io_functions_t io = { src_read, NULL, NULL, src_close };
+	FILE *f;
+	*srcp = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->path = strdup(path);
+	s->md = EVP_MD_CTX_new();
+	if (!s->path || !s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL))
+		goto fail;
+	s->raw = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!s->raw)
+		goto fail;
+	if (fstat(fileno(s->raw), &st) == 0 && S_ISREG(st.st_mode)) {
+		s->regular = s->raw != stdin;
+		s->size = (uint64_t)st.st_size;
+	}
+	if (spool && !s->regular)
+		s->spool = tmpfile();
+	s->progress = prog && s->regular && s->size > RPT_PROGRESS_MIN && isatty(STDERR_FILENO);
+	s->packets = packets;
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->last = s->t0;
+	f = fopencookie(s, "rb", io);
+	if (!f)
+		goto fail;
+	*srcp = s;
+	return f;
+fail:
+	if (s->raw && s->raw != stdin)
+		fclose(s->raw);
+	EVP_MD_CTX_free(s->md);
+	free(s->path);
+	free(s);
+	return NULL;
+}
+
+const char *rpt_src_sha256(const struct rpt_src *s)
+{
+	return s && s->closed ? s->hex : "";
+}
+
+uint64_t rpt_src_bytes(const struct rpt_src *s)
+{
+	return s ? s->done : 0;
+}
+
+FILE *rpt_src_reopen(const struct rpt_src *s)
+{
+	if (!s)
+		return NULL;
+	if (s->spool) {
+		int fd;
+		FILE *f;
+		if (fflush(s->spool) != 0)
+			return NULL;
+		fd = dup(fileno(s->spool));
+		if (fd < 0)
+			return NULL;
+		f = fdopen(fd, "rb");
+		if (!f) {
+			close(fd);
+			return NULL;
+		}
+		rewind(f);   /* the duplicate shares the offset: it moves the spool's too, which is done */
+		return f;
+	}
+	if (s->regular)
+		return fopen(s->path, "rb");
+	return NULL;
+}
+
+void rpt_src_free(struct rpt_src *s)
+{
+	if (!s)
+		return;
+	if (s->raw && s->raw != stdin)
+		fclose(s->raw);
+	if (s->spool)
+		fclose(s->spool);
+	EVP_MD_CTX_free(s->md);
+	free(s->path);
+	free(s);
+}

@@ -1,0 +1,38 @@
+/*
+ * source.h - what the report needs to know about its inputs besides the
+ * packets: the SHA-256 of each capture file, a copy of standard input for
+ * a second pass (-w), and the progress line.
+ *
+ * rpt_src_open() hands libpcap a stdio stream (fopencookie) that reads the
+ * real file and feeds every byte through SHA-256 on the way, so the hash
+ * is of exactly the bytes analyzed, stdin included, with no extra read.
+ * When the input cannot be read twice (stdin, a pipe) and a second pass is
+ * wanted, the bytes are also copied to an unlinked temporary file.
+ */
+#ifndef TLSWHY_SOURCE_H
+#define TLSWHY_SOURCE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct rpt_src;
+
+/* Opens `path` ("-" = stdin). Returns the stream for libpcap (it closes it
+ * with pcap_close), or NULL with *srcp NULL when the file cannot be opened
+ * (libpcap then reports the error as usual). `spool`: keep a copy when the
+ * input is not a regular file. `progress`: a progress line on stderr for
+ * regular files over RPT_PROGRESS_MIN bytes; `packets` is read for it. */
+#define RPT_PROGRESS_MIN (4u * 1024 * 1024)
+FILE *rpt_src_open(struct rpt_src **srcp, const char *path, int spool, int progress,
+		   const uint64_t *packets);
+/* "" until the stream was closed; then 64 hex digits. */
+const char *rpt_src_sha256(const struct rpt_src *s);
+uint64_t rpt_src_bytes(const struct rpt_src *s);
+/* A fresh stream positioned at the start, for a second pass: the spool
+ * copy, or the file reopened. NULL when neither is possible. */
+FILE *rpt_src_reopen(const struct rpt_src *s);
+void rpt_src_free(struct rpt_src *s);
+/* Erases the progress line if one is showing (before other terminal output). */
+void rpt_progress_clear(void);
+
+#endif

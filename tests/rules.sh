@@ -1,0 +1,156 @@
+#!/bin/bash
+# rules.sh - the rules engine end to end, with the real binary:
+#   1. every case of tests/rules-cases.tsv: the diagnosis and the notes of
+#      each connection of a recorded capture (or of a capture derived from
+#      one with tcpdump/editcap/mergecap, see the file's head);
+#   2. coverage: every rule matches on some case, or is listed as uncovered
+#      with the capture it needs;
+#   3. `tlswhy rules list|check|show|kb|facts` and `--rules` exit statuses and
+#      the exact error line for a bad file.
+#
+#   bash tests/rules.sh [./tlswhy]
+# The last line is "N passed, N failed"; exit 1 when anything failed.
+set -u
+cd "$(dirname "$0")/.."
+TLSWHY=${1:-${TLSWHY:-./tlswhy}}
+P=pcaps
+pass=0 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); echo "ok $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+if [ ! -x "$TLSWHY" ]; then
+	echo "FAIL: $TLSWHY is not built"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# Derives a capture described in the case file; prints its path.
+derive() {
+	local spec=$1 kind args f out
+	kind=${spec%%(*}
+	args=${spec#*(}
+	args=${args%)}
+	f=$P/${args%%,*}
+	out=$tmp/$(printf '%s' "$spec" | tr -c 'A-Za-z0-9.-' '_').pcap
+	case "$kind" in
+	one-sided)
+		local port
+		port=$(tshark -r "$f" -c 1 -T fields -e tcp.dstport 2>/dev/null)
+		tcpdump -r "$f" -w "$out" "tcp dst port $port" 2>/dev/null ;;
+	snaplen)
+		editcap -s "${args#*,}" "$f" "$out" >/dev/null 2>&1 ;;
+	frames)
+		editcap -r "$f" "$out" "${args#*,}" >/dev/null 2>&1 ;;
+	delay)
+		local rest=${args#*,} from secs
+		from=${rest%%,*}
+		secs=${rest#*,}
+		editcap -r "$f" "$tmp/a.pcap" "1-$((from - 1))" >/dev/null 2>&1 &&
+		editcap -r "$f" "$tmp/b.pcap" "$from-1000000" >/dev/null 2>&1 &&
+		editcap -t "$secs" "$tmp/b.pcap" "$tmp/b2.pcap" >/dev/null 2>&1 &&
+		mergecap -a -w "$out" "$tmp/a.pcap" "$tmp/b2.pcap" 2>/dev/null ;;
+	*)
+		return 1 ;;
+	esac
+	[ -s "$out" ] && printf '%s' "$out"
+}
+
+# --- 1. cases -------------------------------------------------------------
+declare -A got_cache
+: > "$tmp/matched"
+while IFS=$'\t' read -r cap conn want_diag want_notes status; do
+	case "$cap" in ''|'#'*|uncovered) continue ;; esac
+	if [ -z "${got_cache[$cap]+x}" ]; then
+		if [ -f "$P/$cap" ]; then
+			file=$P/$cap
+		else
+			file=$(derive "$cap") || file=""
+		fi
+		if [ -z "$file" ]; then
+			got_cache[$cap]="ERROR cannot read or derive $cap"
+		else
+			# one line per connection: id, diagnosis, notes, also-matched
+			got_cache[$cap]=$("$TLSWHY" -r "$file" --format json 2>"$tmp/err" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for c in d["connections"]:
+    fs = c.get("findings", []); ns = c.get("notes", [])
+    diag = fs[0]["rule"] if fs else "-"
+    notes = ",".join(n["rule"] for n in ns) or "-"
+    also = ",".join(fs[0].get("also_matched") or []) if fs else ""
+    print("%s\t%s\t%s\t%s" % (c["id"], diag, notes, also))
+' 2>&1) || got_cache[$cap]="ERROR $(head -c 300 "$tmp/err")"
+		fi
+		printf '%s\n' "${got_cache[$cap]}" | awk -F'\t' '{print $2; n=split($3,a,","); for(i=1;i<=n;i++) print a[i]; m=split($4,b,","); for(i=1;i<=m;i++) print b[i]}' >> "$tmp/matched"
+	fi
+	line=$(printf '%s\n' "${got_cache[$cap]}" | awk -F'\t' -v c="$conn" '$1 == c')
+	got_diag=$(printf '%s' "$line" | cut -f2)
+	got_notes=$(printf '%s' "$line" | cut -f3)
+	what="$cap #$conn: diagnosis $want_diag, notes $want_notes"
+	if [ "$got_diag" = "$want_diag" ] && [ "$got_notes" = "$want_notes" ]; then
+		case "$status" in
+		xfail:*) bad "$what (passes now: remove the xfail)" ;;
+		*) ok "$what" ;;
+		esac
+	else
+		case "$status" in
+		xfail:*) ok "$what (expected failure: ${status#xfail:}; got ${got_diag:-nothing})" ;;
+		*) bad "$what; got diagnosis ${got_diag:-nothing}, notes ${got_notes:-nothing}${line:+}$( [ -z "$line" ] && printf ' (%s)' "$(printf '%s' "${got_cache[$cap]}" | head -c 200)")" ;;
+		esac
+	fi
+done < tests/rules-cases.tsv
+
+# --- 2. coverage ------------------------------------------------------------
+"$TLSWHY" rules list > "$tmp/list" 2>&1 || bad "tlswhy rules list exits non-zero"
+awk 'NR > 1 { print $1 }' "$tmp/list" > "$tmp/ids"
+awk -F'\t' '$1 == "uncovered" { print $2 }' tests/rules-cases.tsv > "$tmp/uncovered"
+while read -r id; do
+	if grep -qxF -- "$id" "$tmp/matched"; then
+		if grep -qxF -- "$id" "$tmp/uncovered"; then
+			bad "rule $id matches a capture now: remove it from the uncovered list"
+		else
+			ok "rule $id matches a capture"
+		fi
+	elif grep -qxF -- "$id" "$tmp/uncovered"; then
+		ok "rule $id has no capture yet (listed: $(awk -F'\t' -v i="$id" '$1=="uncovered" && $2==i {print $3}' tests/rules-cases.tsv))"
+	else
+		bad "rule $id matches no capture and is not listed as uncovered"
+	fi
+done < "$tmp/ids"
+while read -r id; do
+	grep -qxF -- "$id" "$tmp/ids" || bad "uncovered list names $id, which is not a rule"
+done < "$tmp/uncovered"
+
+# --- 3. the command line ----------------------------------------------------
+expect() {   # expect STATUS DESCRIPTION CMD...
+	local want=$1 what=$2 rc
+	shift 2
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$what (exit $rc)"; else bad "$what: exit $rc, want $want"; fi
+}
+expect 0 "rules list" "$TLSWHY" rules list
+expect 0 "rules facts" "$TLSWHY" rules facts
+expect 0 "rules kb" "$TLSWHY" rules kb
+expect 0 "rules kb api/http-502-bad-gateway-aws-alb-ssl-handshake" "$TLSWHY" rules kb api/http-502-bad-gateway-aws-alb-ssl-handshake
+grep -q "DISPUTED" "$tmp/out" && ok "the imported kb entry shows its disputes" || bad "no DISPUTED line in rules kb output"
+expect 0 "rules show alb-target-needs-tls13" "$TLSWHY" rules show alb-target-needs-tls13
+expect 2 "rules show of an unknown rule" "$TLSWHY" rules show no-such-rule
+expect 0 "rules check tests/rules/good.rules" "$TLSWHY" rules check tests/rules/good.rules
+grep -q "tests/rules/good.rules: ok (1 rules, 1 kb entries, 1 lists)" "$tmp/out" && ok "rules check prints the counts" || bad "rules check output: $(cat "$tmp/out")"
+expect 0 "rules list --rules tests/rules/good.rules" "$TLSWHY" rules list --rules tests/rules/good.rules
+grep -q "^local-legacy-client " "$tmp/out" && ok "a --rules file's rule is listed" || bad "local-legacy-client not listed"
+expect 2 "rules check of a bad file" "$TLSWHY" rules check tests/rules/unknown-fact.rules
+want=$(awk -F'\t' '$1 == "tests/rules/unknown-fact.rules" { print $2 }' tests/rules/errors.tsv)
+[ "$(cat "$tmp/err")" = "$want" ] && ok "bad file: exact error line on stderr" || bad "bad file: stderr '$(cat "$tmp/err")', want '$want'"
+expect 2 "rules check of a missing file" "$TLSWHY" rules check tests/rules/no-such.rules
+expect 2 "-r with --rules of a bad file" "$TLSWHY" -r $P/tls12-ok.pcap --rules tests/rules/bad-operator.rules
+expect 2 "rules with an unknown subcommand" "$TLSWHY" rules frobnicate
+expect 1 "a user rule file applied to a capture (a failure diagnosed)" \
+	"$TLSWHY" -r $P/tls11-only-vs-tls12-client.pcap --rules tests/rules/good.rules
+
+echo "rules: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
