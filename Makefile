@@ -163,6 +163,31 @@ fuzz-replay: $(FUZZ_REPLAY)
 		$(B)/fuzz/replay_$$t fuzz/corpus/$$t $$([ $$t = pipeline ] && echo pcaps/*.pcap); \
 	done
 
+# ---- crafted captures (pcaps/craft.c, pcaps/crafted.sh, tests/metamorphic.py) ----
+#   make pcaps    rewrites pcaps/crafted/ from the recordings (byte-identical run after run)
+CRAFT := $(B)/craft
+all: $(CRAFT)
+
+$(CRAFT): pcaps/craft.c dissect/flow.h | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lnet -lpcap
+
+pcaps: $(CRAFT)
+	sh pcaps/crafted.sh $(CRAFT) pcaps pcaps/crafted
+
+# ---- benchmark (bench/, results in bench/RESULTS.md) --------------------------
+#   make bench [BENCH_SCALE=1] [BENCH_SCALING=1] [BENCH_TOOLS="ssldump ndpi tshark"]
+# Generates build/bench/bench.pcap (BENCH_SCALE 1: ~1.8 GB, 150,000 connections),
+# checks tlswhy finds what went in, prints one timing table. Never part of check.
+BENCH_SCALE ?= 1
+BENCH_BIN := $(B)/bench/gen $(B)/bench/bareloop $(B)/bench/jtally
+$(B)/bench/%: bench/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+bench: all $(BENCH_BIN)
+	@TLSWHY=./$(BIN) B=$(B) BENCH_SCALE=$(BENCH_SCALE) bash bench/bench.sh
+
 clean:
 	rm -rf build build-san tlswhy
 

@@ -6,14 +6,25 @@
  * read is a file that ends mid-packet ("truncated dump file"): processing
  * stops there for that file and the truncation is reported, not fatal.
  * Timestamps are normalised to microseconds whatever the file's precision.
+ *
+ * Files are read on a second thread: it runs pcap_next_ex (and with it the
+ * input hashing and spooling of report/source.c) and copies packets into a
+ * ring of RB_NBATCH batches of RB_BATCH bytes; this thread takes them in
+ * the same order and does everything else, so the output is the same as
+ * single-threaded (TLSWHY_READER_THREAD=0 forces that, for comparisons;
+ * so does a failure to start the thread). bench/RESULTS.md has the numbers.
  */
 #include "capture/cap.h"
 #include "dissect/frag.h"
 
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define RB_BATCH  (1u << 20)   /* bytes of packets a batch holds (a packet bigger gets its own) */
+#define RB_NBATCH 8u           /* batches in flight between the reader and the analysis */
 
 const char *cap_strerror(enum cap_err e)
 {
@@ -48,6 +59,8 @@ void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts, const uin
 		run->first_ts_us = ts;
 	if (ts > run->last_ts_us)
 		run->last_ts_us = ts;
+	if (ts > run->now_us)
+		run->now_us = ts;
 	p.frame = run->frame;
 	p.ts_us = ts;
 	if (!run->frag)
@@ -107,6 +120,142 @@ enum cap_err cap_check_file(const char *path, const char *filter, char *err, siz
 	return CAP_OK;
 }
 
+/* ---- the reader thread ---------------------------------------------------- */
+
+struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
+	int64_t ts;
+	uint32_t caplen, wirelen;
+};
+
+struct rb_batch {
+	uint8_t *buf;
+	size_t cap, used;
+	int last;                /* the reader's final pcap_next_ex code is in rc */
+	int rc;
+};
+
+struct rb {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct rb_batch b[RB_NBATCH];
+	unsigned head, count;    /* filled batches: b[head .. head+count) */
+	pcap_t *pc;
+};
+
+static struct rb_batch *rb_get_empty(struct rb *q)
+{
+	struct rb_batch *b;
+	pthread_mutex_lock(&q->mu);
+	while (q->count == RB_NBATCH)
+		pthread_cond_wait(&q->cv, &q->mu);
+	b = &q->b[(q->head + q->count) % RB_NBATCH];
+	pthread_mutex_unlock(&q->mu);
+	b->used = 0;
+	b->last = 0;
+	return b;
+}
+
+static void rb_push(struct rb *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->count++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void *rb_reader(void *arg)
+{
+	struct rb *q = arg;
+	struct rb_batch *b = rb_get_empty(q);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+	while ((rc = pcap_next_ex(q->pc, &h, &data)) == 1) {
+		size_t need = (sizeof(struct rb_pkt) + h->caplen + 7) & ~(size_t)7;
+		struct rb_pkt *p;
+		if (b->used + need > b->cap) {
+			if (b->used) {
+				rb_push(q);
+				b = rb_get_empty(q);
+			}
+			if (need > b->cap) {
+				uint8_t *nb = realloc(b->buf, need);
+				if (!nb) {
+					rc = -2;   /* out of memory: end the input as if it ended here */
+					break;
+				}
+				b->buf = nb;
+				b->cap = need;
+			}
+		}
+		p = (struct rb_pkt *)(void *)(b->buf + b->used);
+		/* libpcap scales every file to the microsecond precision we asked for */
+		p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		p->caplen = h->caplen;
+		p->wirelen = h->len;
+		memcpy(p + 1, data, h->caplen);
+		b->used += need;
+	}
+	b->last = 1;
+	b->rc = rc;
+	rb_push(q);
+	return NULL;
+}
+
+/* pcap_next_ex to the end through the reader thread; its last code, or 2
+ * when the thread could not be started (nothing was read). */
+static int read_threaded(pcap_t *pc, struct cap_run *run, struct cap_input *in)
+{
+	static struct rb q;   /* one input at a time */
+	pthread_t tid;
+	unsigned i;
+	int rc = 2, done = 0;
+	const char *env = getenv("TLSWHY_READER_THREAD");
+	if (env && strcmp(env, "0") == 0)
+		return 2;
+	memset(&q, 0, sizeof(q));
+	for (i = 0; i < RB_NBATCH; i++) {
+		q.b[i].buf = malloc(RB_BATCH);
+		q.b[i].cap = q.b[i].buf ? RB_BATCH : 0;
+	}
+	q.pc = pc;
+	if (pthread_mutex_init(&q.mu, NULL) || pthread_cond_init(&q.cv, NULL) ||
+	    pthread_create(&tid, NULL, rb_reader, &q)) {
+		for (i = 0; i < RB_NBATCH; i++)
+			free(q.b[i].buf);
+		return 2;
+	}
+	while (!done) {
+		struct rb_batch *b;
+		size_t off = 0;
+		pthread_mutex_lock(&q.mu);
+		while (q.count == 0)
+			pthread_cond_wait(&q.cv, &q.mu);
+		b = &q.b[q.head];
+		pthread_mutex_unlock(&q.mu);
+		while (off < b->used) {
+			const struct rb_pkt *p = (const struct rb_pkt *)(const void *)(b->buf + off);
+			cap_packet(run, in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
+			off += (sizeof(*p) + p->caplen + 7) & ~(size_t)7;
+		}
+		if (b->last) {
+			done = 1;
+			rc = b->rc == -2 ? 0 : b->rc;
+		}
+		pthread_mutex_lock(&q.mu);
+		q.head = (q.head + 1) % RB_NBATCH;
+		q.count--;
+		pthread_cond_broadcast(&q.cv);
+		pthread_mutex_unlock(&q.mu);
+	}
+	pthread_join(tid, NULL);
+	pthread_mutex_destroy(&q.mu);
+	pthread_cond_destroy(&q.cv);
+	for (i = 0; i < RB_NBATCH; i++)
+		free(q.b[i].buf);
+	return rc;
+}
+
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
 			   char *err, size_t errlen)
 {
@@ -147,10 +296,13 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 		}
 		pcap_freecode(&prog);
 	}
-	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-		/* libpcap scales every file to the microsecond precision we asked for */
-		int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-		cap_packet(run, in, ts, data, h->caplen, h->len);
+	rc = read_threaded(pc, run, in);
+	if (rc == 2) {
+		while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+			/* libpcap scales every file to the microsecond precision we asked for */
+			int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+			cap_packet(run, in, ts, data, h->caplen, h->len);
+		}
 	}
 	if (rc == -1) {
 		const char *why = pcap_geterr(pc);

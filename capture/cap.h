@@ -52,6 +52,7 @@ struct cap_input {
 struct cap_run {
 	uint64_t frame;          /* frames read so far, all inputs */
 	int64_t first_ts_us, last_ts_us;
+	int64_t now_us;          /* capture time now: last_ts_us, or later when time passed without packets (live) */
 	struct pkt_stats ps;
 	struct flow_table *ft;
 	struct frag_table *frag; /* IPv4 reassembly: made on demand, freed by cap_frag_release() */
@@ -79,6 +80,7 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 /* ---- live capture (live.c) ---- */
 
 #define CAP_DEFAULT_SNAPLEN 262144
+#define CAP_DEFAULT_BUFFER_KIB 16384       /* -B: libpcap's 2 MiB drops bursts in immediate mode */
 #define CAP_TICK_US         (100LL * 1000)   /* time moves at least this often without packets */
 
 struct cap_live;
@@ -105,8 +107,10 @@ int cap_list_interfaces(FILE *out, char *err, size_t errlen);
 enum cap_err cap_live_open(struct cap_live **lv, struct cap_input *in, const struct cap_live_opts *o,
 			   const char *filter, char *err, size_t errlen);
 /* -Z: initgroups, setgid, setuid to `user`, then checks root cannot come
- * back. "root" (uid 0) keeps the privileges. */
-enum cap_err cap_drop_privs(const char *user, char *err, size_t errlen);
+ * back. "root" (uid 0) keeps the privileges. The `ngive` files in `give`
+ * (outputs opened only later, like the -w evidence capture) are created
+ * (truncated) first and given to the user, so it can write them. */
+enum cap_err cap_drop_privs(const char *user, const char *const *give, int ngive, char *err, size_t errlen);
 /* The loop: until SIGINT/SIGTERM, -c or --duration. `end_us` gets the
  * capture time it stopped at. Installs the signal handlers. */
 enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_input *in,

@@ -10,11 +10,13 @@
  * Then privileges go (cap_drop_privs: initgroups, setgid, setuid, and a
  * check that none of it can be undone) before a single packet is parsed.
  *
- * The loop: poll() on pcap_get_selectable_fd() for at most one tick,
+ * The loop: pselect() on pcap_get_selectable_fd() for at most one tick,
  * then pcap_dispatch() in non-blocking mode hands every waiting packet to
- * cap_packet(), the path offline files take too. After each round the flow
- * table is told the time (flow_tick) so that a handshake that went silent
- * is diagnosed even when no packet arrives at all.
+ * cap_packet(), the path offline files take too. After each round the
+ * flow table is told the time (flow_tick) so that a handshake that went
+ * silent is diagnosed even when no packet arrives at all. (A blocking
+ * pcap_dispatch() with a read timeout does not do: libpcap 1.10 on Linux
+ * keeps polling through its timeouts until a packet comes.)
  *
  * Time. Packet timestamps are the kernel's; between packets, "now" is the
  * last packet's timestamp plus the monotonic time elapsed since it was
@@ -23,22 +25,27 @@
  * read latency.
  *
  * Signals. SIGINT and SIGTERM only call pcap_breakloop() (async-signal
- * safe by libpcap's contract); pcap_dispatch() then returns
- * PCAP_ERROR_BREAK and the loop ends normally, so the caller reports the
- * pending handshakes and closes the report. poll() is interrupted by the
- * signal, or returns within a tick. The handler stays installed after
- * the loop, doing nothing, so a second signal cannot cut the report short.
+ * safe by libpcap's contract). They are blocked except inside pselect(),
+ * which unblocks them atomically: a signal that comes while packets are
+ * processed is delivered at the next pselect(), which then fails with
+ * EINTR - and only our two handlers can make it do that. So the loop
+ * learns of the signal at once, with or without traffic, even though a
+ * non-blocking pcap_dispatch() only notices pcap_breakloop() while it has
+ * packets. The loop then ends normally and the caller reports the pending
+ * handshakes and closes the report. The handler stays installed after the
+ * loop, doing nothing, so a second signal cannot cut the report short.
  *
  * Limits: one interface per run; -c counts every frame the filter passed.
  */
 #include "capture/cap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <pcap/pcap.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +88,7 @@ void cap_live_opts_default(struct cap_live_opts *o)
 	o->promisc = 1;
 	o->immediate = 1;
 	o->tick_us = CAP_TICK_US;
+	o->buffer_kib = CAP_DEFAULT_BUFFER_KIB;
 }
 
 int cap_list_interfaces(FILE *out, char *err, size_t errlen)
@@ -187,8 +195,10 @@ enum cap_err cap_live_open(struct cap_live **out, struct cap_input *in, const st
 		}
 		pcap_freecode(&prog);
 	}
-	if (pcap_setnonblock(pc, 1, ebuf) < 0) {
-		snprintf(err, errlen, "%s: %s", o->iface, ebuf);
+	if (pcap_get_selectable_fd(pc) < 0 || pcap_get_selectable_fd(pc) >= FD_SETSIZE ||
+	    pcap_setnonblock(pc, 1, ebuf) < 0) {
+		snprintf(err, errlen, "%s: no selectable descriptor for this capture%s%s", o->iface,
+			 *ebuf ? ": " : "", ebuf);
 		pcap_close(pc);
 		return CAP_ERR_LIVE;
 	}
@@ -209,11 +219,12 @@ enum cap_err cap_live_open(struct cap_live **out, struct cap_input *in, const st
 	return CAP_OK;
 }
 
-enum cap_err cap_drop_privs(const char *user, char *err, size_t errlen)
+enum cap_err cap_drop_privs(const char *user, const char *const *give, int ngive, char *err, size_t errlen)
 {
 	struct passwd *pw;
 	uid_t uid;
 	gid_t gid;
+	int i;
 
 	errno = 0;
 	pw = getpwnam(user);
@@ -230,6 +241,17 @@ enum cap_err cap_drop_privs(const char *user, char *err, size_t errlen)
 			return CAP_OK;   /* already that user */
 		snprintf(err, errlen, "-Z %s: only root can switch users", user);
 		return CAP_ERR_PRIVS;
+	}
+	for (i = 0; i < ngive; i++) {
+		/* written later, as the user: create it now and hand it over */
+		int fd = open(give[i], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 || fchown(fd, uid, gid) != 0) {
+			snprintf(err, errlen, "%s: cannot create it for user %s: %s", give[i], user, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return CAP_ERR_PRIVS;
+		}
+		close(fd);
 	}
 	if (initgroups(pw->pw_name, gid) != 0) {
 		snprintf(err, errlen, "-Z %s: initgroups: %s", user, strerror(errno));
@@ -282,9 +304,9 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 {
 	struct loop_ctx ctx = { run, in };
 	struct sigaction sa;
+	sigset_t block, waitmask;
 	int64_t start = mono_us(), base_ts = wall_us(), base_mono = start, next_status, now;
 	int fd = pcap_get_selectable_fd(lv->pc);
-	int tick_ms = (int)(o->tick_us / 1000) > 0 ? (int)(o->tick_us / 1000) : 1;
 	enum cap_err rc = CAP_OK;
 
 	run->live = 1;
@@ -294,26 +316,32 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;   /* no SA_RESTART: a signal cuts poll() short */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
 	live_pc = lv->pc;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
 	for (;;) {
 		int n, cnt = -1;
-		int64_t m;
-		if (fd >= 0) {
-			struct pollfd pfd = { fd, POLLIN, 0 };
-			int wait = tick_ms;
-			if (o->duration_us) {
-				int64_t left = start + o->duration_us - mono_us();
-				if (left < (int64_t)wait * 1000)
-					wait = left > 0 ? (int)(left / 1000) + 1 : 0;
-			}
-			(void)poll(&pfd, 1, wait);   /* EINTR: the signal is pcap's to report */
-		} else {
-			struct timespec ts = { 0, (long)tick_ms * 1000000L };
-			nanosleep(&ts, NULL);
+		int64_t m, wait = o->tick_us > 0 ? o->tick_us : CAP_TICK_US;
+		fd_set rd;
+		struct timespec ts;
+		if (o->duration_us) {
+			int64_t left = start + o->duration_us - mono_us();
+			if (left < wait)
+				wait = left > 0 ? left : 0;
 		}
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		ts.tv_sec = (time_t)(wait / 1000000);
+		ts.tv_nsec = (long)(wait % 1000000) * 1000;
+		if (pselect(fd + 1, &rd, NULL, NULL, &ts, &waitmask) < 0 && errno == EINTR)
+			break;   /* SIGINT or SIGTERM: pcap_breakloop() was called */
 		if (o->count) {
 			uint64_t left = o->count - in->packets;
 			cnt = left > 0x7fffffff ? 0x7fffffff : (int)left;
@@ -331,9 +359,12 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 			break;
 		if (n < 0) {
 			snprintf(err, errlen, "%s: %s", in->path, pcap_geterr(lv->pc));
+			snprintf(in->error, sizeof(in->error), "%s", pcap_geterr(lv->pc));
 			rc = CAP_ERR_LIVE;
 			break;
 		}
+		if (now > run->now_us)
+			run->now_us = now;
 		flow_tick(run->ft, now);
 		if (o->status && o->status_us && m >= next_status) {
 			cap_live_stats(lv, run);
@@ -348,11 +379,14 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 	/* the handler stays: a second ^C while the report is written is ignored,
 	 * so the report is never cut short */
 	live_pc = NULL;
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	cap_frag_release(run);
 	cap_live_stats(lv, run);
 	*end_us = base_ts + (mono_us() - base_mono);
 	if (*end_us < run->last_ts_us)
 		*end_us = run->last_ts_us;
+	if (*end_us > run->now_us)
+		run->now_us = *end_us;
 	return rc;
 }
 

@@ -21,6 +21,8 @@
 #include "dissect/tls.h"
 #include "dissect/x509.h"
 #include "report/report.h"
+#include "report/evidence.h"
+#include "report/source.h"
 #include "rules/rules.h"
 
 #include <errno.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TLSWHY_VERSION "0.1.0"
@@ -53,7 +56,7 @@ static void usage(FILE *f)
 	      "                        SIGTERM ends the capture and completes the report\n"
 	      "  -D, --list-interfaces list the interfaces -i accepts\n"
 	      "  -s SNAPLEN            bytes kept per packet (default 262144)\n"
-	      "  -B KIB                kernel capture buffer in KiB (default: libpcap's)\n"
+	      "  -B KIB                kernel capture buffer in KiB (default 16384)\n"
 	      "  -p                    do not put the interface in promiscuous mode\n"
 	      "  -c COUNT              stop after COUNT packets\n"
 	      "      --duration S      stop after S seconds\n"
@@ -64,9 +67,15 @@ static void usage(FILE *f)
 	      "                        a handshake silent for S seconds is diagnosed (default 10,\n"
 	      "                        like the ALB's); given with -r, offline reports early too\n"
 	      "      --status WHEN     a status line on stderr every 2 s: auto (when stderr is a\n"
-	      "                        terminal), always or never\n"
-	      "  -F, --format FMT      text (default) or json\n"
-	      "  -o FILE               write the report to FILE instead of standard output\n"
+	      "                        terminal), always or never; reading a file over 4 MB, a\n"
+	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
+	      "  -F, --format FMT      text (default), markdown, json, jsonl or html\n"
+	      "  -o FILE               write the report to FILE instead of standard output; without\n"
+	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
+	      "                        .ndjson .html .htm)\n"
+	      "  -w FILE               write an evidence capture: only the packets of connections\n"
+	      "                        with findings (all reported ones with --all), original link\n"
+	      "                        type; the report names it with its SHA-256\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
@@ -95,6 +104,7 @@ struct app {
 	int failed;
 	int live;                 /* flush after each connection */
 	int status_shown;         /* a status line is on stderr, unterminated */
+	int out_tty;              /* the report goes to a terminal: clear the progress line first */
 	struct hint hints[HINTS];
 };
 
@@ -147,15 +157,18 @@ static void on_record(struct hs_record *r, void *arg)
 		fputs("\r\033[K", stderr);   /* the connection's text takes the line */
 		app->status_shown = 0;
 	}
+	if (app->out_tty)
+		rpt_progress_clear();
 	if (rpt_wanted(&app->rpt, r)) {
 		struct rule_ctx ctx;
 		memset(&ctx, 0, sizeof(ctx));
-		ctx.capture_end_us = app->run.last_ts_us;
+		ctx.capture_end_us = app->run.now_us;   /* live: a silence is measured up to now */
 		ctx.server_leaf_hint = hint_for(app, r);
 		f = rule_eval(app->rules, r, &ctx);
 		if (f && rule_findings_failed(f))
 			app->failed = 1;
 		rpt_conn(&app->rpt, r, f);
+		ev_mark(app->rpt.ev, r, rule_findings_count(f) > 0);
 		rule_findings_free(f);
 		if (app->live)
 			fflush(app->rpt.out);
@@ -204,7 +217,9 @@ int main(int argc, char **argv)
 	static struct cap_input inputs[MAX_INPUTS];
 	const char *rule_files[MAX_RULE_FILES];
 	int nin = 0, nrules = 0, i, c, color = -1, input_error = 0;
-	const char *outpath = NULL;
+	const char *outpath = NULL, *evpath = NULL;
+	int fmt = -1;                          /* -F given */
+	static struct rpt_src *srcs[MAX_INPUTS];
 	char *filter = NULL;
 	char err[1024];
 	struct flow_limits lim;
@@ -239,7 +254,7 @@ int main(int argc, char **argv)
 	flow_limits_default(&lim);
 	cap_live_opts_default(&lo);
 	app.rpt.fmt = RPT_TEXT;
-	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:w:hV", longopts, NULL)) != -1) {
 		uint32_t v;
 		switch (c) {
 		case 'i':
@@ -303,14 +318,16 @@ int main(int argc, char **argv)
 			inputs[nin++].path = optarg;
 			break;
 		case 'F':
-			if (strcmp(optarg, "text") == 0)
-				app.rpt.fmt = RPT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				app.rpt.fmt = RPT_JSON;
-			else {
-				fprintf(stderr, "tlswhy: unknown format '%s' (text or json)\n", optarg);
+			fmt = rpt_format_parse(optarg);
+			if (fmt < 0) {
+				fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl or html)\n",
+					optarg);
 				return 2;
 			}
+			app.rpt.fmt = (enum rpt_format)fmt;
+			break;
+		case 'w':
+			evpath = optarg;
 			break;
 		case 'o':
 			outpath = optarg;
@@ -389,7 +406,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
 		return 2;
 	}
-	if (!lo.iface && (user || lo.count || lo.duration_us || lo.buffer_kib || !lo.promisc ||
+	if (!lo.iface && (user || lo.count || lo.duration_us || lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB || !lo.promisc ||
 			  lo.snaplen != CAP_DEFAULT_SNAPLEN))
 		fprintf(stderr, "tlswhy: warning: -Z, -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
 	if (lo.iface) {
@@ -434,6 +451,28 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (fmt < 0 && outpath && rpt_format_from_path(outpath) >= 0)
+		app.rpt.fmt = (enum rpt_format)rpt_format_from_path(outpath);
+	if (evpath) {
+		/* never overwrite a capture being read, or the report */
+		struct stat es, is;
+		int clash = outpath && strcmp(outpath, evpath) == 0;
+		if (stat(evpath, &es) == 0)
+			for (i = 0; i < nin && !clash; i++)
+				clash = strcmp(inputs[i].path, "-") && stat(inputs[i].path, &is) == 0 &&
+					is.st_dev == es.st_dev && is.st_ino == es.st_ino;
+		if (clash) {
+			fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", evpath);
+			return 2;
+		}
+		app.rpt.ev = ev_new(evpath, app.rpt.all);
+		if (!app.rpt.ev) {
+			fprintf(stderr, "tlswhy: out of memory\n");
+			return 2;
+		}
+	}
+	app.rpt.outpath = outpath;
+	app.rpt.rules = app.rules;
 	if (outpath && strcmp(outpath, "-") != 0) {
 		out = fopen(outpath, "w");
 		if (!out) {
@@ -445,6 +484,11 @@ int main(int argc, char **argv)
 		color = isatty(fileno(out)) && !getenv("NO_COLOR");
 	app.rpt.out = out;
 	app.rpt.color = color;
+	app.out_tty = isatty(fileno(out));
+	/* a report to a file or a pipe: fewer, larger writes (bench/RESULTS.md);
+	 * live capture still flushes after each connection */
+	if (!app.out_tty)
+		setvbuf(out, NULL, _IOFBF, 1u << 18);
 
 	app.run.ft = flow_table_new(&lim, on_record, &app);
 	if (!app.run.ft) {
@@ -464,7 +508,7 @@ int main(int argc, char **argv)
 		if (!inputs[0].link_supported)
 			fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
 				lo.iface, inputs[0].link_name);
-		if (user && cap_drop_privs(user, err, sizeof(err))) {
+		if (user && cap_drop_privs(user, &evpath, evpath ? 1 : 0, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
 			cap_live_close(lv);
 			return 2;
@@ -480,6 +524,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* inputs are read through report/source.c: SHA-256 of the bytes read,
+	 * a copy of stdin for -w, the progress line */
+	for (i = 0; i < nin && !lv; i++)
+		inputs[i].fp = rpt_src_open(&srcs[i], inputs[i].path, app.rpt.ev != NULL, status != 0,
+					    &app.run.ps.packets);
+	app.rpt.src = srcs;
+	if (lv && app.rpt.ev) {
+		if (ev_live_begin(app.rpt.ev, inputs[0].dlt, lo.snaplen, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return 2;
+		}
+		app.run.tap = ev_tap;
+		app.run.tap_arg = app.rpt.ev;
+	}
 	rpt_begin(&app.rpt);
 	if (lv) {
 		enum cap_err rc;
@@ -491,11 +549,13 @@ int main(int argc, char **argv)
 			fputc('\n', stderr);
 			app.status_shown = 0;
 		}
-		if (rc)
+		if (rc) {
+			/* the interface went away mid-capture: finish the report, exit 2 */
 			fprintf(stderr, "tlswhy: %s; the report covers what was captured\n", err);
+			input_error = 1;
+		}
 		/* what timed out is reported as such, then the rest as cut */
 		flow_tick(app.run.ft, end_us);
-		app.run.last_ts_us = app.run.last_ts_us > end_us ? app.run.last_ts_us : end_us;
 	}
 	for (i = 0; i < nin && !lv; i++) {
 		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
@@ -518,8 +578,17 @@ int main(int argc, char **argv)
 	{
 		struct flow_stats fs = *flow_table_stats(app.run.ft);
 		/* retiring the rest reports them; the creation counters stay as read */
-		flow_table_free(app.run.ft, app.run.last_ts_us);
+		flow_table_free(app.run.ft, app.run.now_us);
+		if (app.rpt.ev && ev_write(app.rpt.ev, inputs, nin, srcs, filter, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			input_error = 1;
+		}
 		rpt_end(&app.rpt, inputs, nin, &app.run, &fs, filter);
+		rpt_free(&app.rpt);
+		ev_free(app.rpt.ev);
+		app.rpt.ev = NULL;
+		for (i = 0; i < MAX_INPUTS; i++)
+			rpt_src_free(srcs[i]);
 	}
 	if (lv) {
 		if (app.run.kernel_drops || app.run.if_drops)

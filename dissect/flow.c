@@ -66,6 +66,9 @@ struct half {
 	uint32_t qbytes;
 	uint8_t *win;       /* last bytes delivered, ending at next_seq */
 	uint32_t win_len;
+	uint32_t win_cap;   /* bytes allocated at win: grows to WIN_BYTES as needed */
+	uint8_t have_end;
+	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
 };
 
 struct flow {
@@ -233,6 +236,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 	h->qbytes = 0;
 	free(h->win);
 	h->win = NULL;
+	h->win_cap = 0;
 	h->win_len = 0;
 }
 
@@ -255,6 +259,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 		f->r->d[d].gap_bytes += len;
 		tls_gap(&f->tls, d, len, frame, ts);
 		h->next_seq = h->ooo->seq;
+		h->win_len = 0;   /* the window must end at next_seq, with no hole */
 	}
 	drain(ft, f, d, frame, ts);
 }
@@ -276,6 +281,20 @@ static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 			gap_upto(ft, f, d, f->h[d].fin_seq, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
 	}
 	tls_finish(&f->tls);
+	if (f->r->role_by == ROLE_UNKNOWN) {
+		/* no segment began with a hello (one-byte segments, say), but the
+		 * TLS layer may have parsed one: its sender tells the roles */
+		uint16_t i;
+		for (i = 0; i < f->r->n_events; i++) {
+			const struct hs_event *e = &f->r->ev[i];
+			if (e->kind != EV_HANDSHAKE || (e->hs_type != 1 && e->hs_type != 2))
+				continue;
+			if ((e->dir == DIR_C2S) != (e->hs_type == 1))
+				record_swap_dirs(f->r);
+			f->r->role_by = e->hs_type == 1 ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
+			break;
+		}
+	}
 	if (f->r->role_by == ROLE_UNKNOWN) {
 		/* nothing told the roles apart: the lower port is the server */
 		f->r->role_by = ROLE_PORT_GUESS;
@@ -476,10 +495,25 @@ static void swap_roles(struct flow *f)
 
 static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
-	if (!h->win) {
-		h->win = malloc(WIN_BYTES);
-		if (!h->win)
+	uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
+	if (want > h->win_cap) {
+		/* grown on demand: a client's window rarely needs more than its
+		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md) */
+		uint32_t cap = h->win_cap ? h->win_cap : 512;
+		uint8_t *nw;
+		while (cap < want)
+			cap *= 2;
+		if (cap > WIN_BYTES)
+			cap = WIN_BYTES;
+		nw = realloc(h->win, cap);
+		if (!nw) {
+			free(h->win);   /* no window: retransmissions are not compared */
+			h->win = NULL;
+			h->win_len = h->win_cap = 0;
 			return;
+		}
+		h->win = nw;
+		h->win_cap = cap;
 	}
 	if (len >= WIN_BYTES) {
 		memcpy(h->win, p + len - WIN_BYTES, WIN_BYTES);
@@ -535,6 +569,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 	}
 	h->next_seq += wlen;
 	if (wlen > len) {
+		h->win_len = 0;   /* the window must end at next_seq, with no hole */
 		f->r->anomalies |= AN_GAP;
 		s->gaps++;
 		s->gap_bytes += wlen - len;
@@ -602,6 +637,7 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 			f->r->d[d].gap_bytes += g;
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
+			h->win_len = 0;
 			deliver(ft, f, d, p, len, wlen, frame, ts);
 			drain(ft, f, d, frame, ts);
 			return;
@@ -658,6 +694,7 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	f->r->d[d].gap_bytes += len;
 	tls_gap(&f->tls, d, len, frame, ts);
 	h->next_seq = upto;
+	h->win_len = 0;
 	half_check_done(ft, f, d);
 }
 
@@ -871,6 +908,27 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 		}
 	}
 
+	if (p->paylen) {
+		/* new application data after the peer's FIN: a request racing a
+		 * keep-alive close. Retransmissions are not new; alerts are not
+		 * data (a TLS 1.3 alert is a 24-byte type-23 record). */
+		struct half *h = &f->h[d];
+		uint32_t end = p->seq + p->paylen;
+		int fresh = !h->have_end || seq_gt(end, h->max_end);
+		if (fresh) {
+			h->max_end = end;
+			h->have_end = 1;
+		}
+		/* any new bytes count unless the segment plainly starts an alert
+		 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
+		 * a request split or reordered still shows as new bytes */
+		if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
+		    p->payload[0] != 21 && !(p->paylen == 24 && p->payload[0] == 23 && p->payload[3] == 0 &&
+					     p->payload[4] == 19)) {
+			r->data_after_peer_fin_frame[d] = p->frame;
+			r->data_after_peer_fin_ts_us[d] = p->ts_us;
+		}
+	}
 	if ((p->paylen || p->wirelen) && !f->h[d].done)
 		segment(ft, f, d, p);
 

@@ -97,6 +97,60 @@ static void sb_printf(struct sb *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/*
+ * Appends sep (none when 0) and v in decimal, or in 4-digit hex: what
+ * sb_printf(b, "%s%u") or "%s%04x" would write, without parsing a format.
+ * Fingerprints are built for every connection reported, and vsnprintf per
+ * list value was most of their cost (bench/RESULTS.md).
+ */
+static void sb_sep_num(struct sb *b, char sep, uint16_t v, int hex4)
+{
+	static const char hx[] = "0123456789abcdef";
+	char t[8];
+	size_t n = 0, i;
+	if (b->over)
+		return;
+	if (sep)
+		t[n++] = sep;
+	if (hex4) {
+		t[n++] = hx[(v >> 12) & 15];
+		t[n++] = hx[(v >> 8) & 15];
+		t[n++] = hx[(v >> 4) & 15];
+		t[n++] = hx[v & 15];
+	} else {
+		char r[5];
+		size_t k = 0;
+		unsigned u = v;
+		do {
+			r[k++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		while (k)
+			t[n++] = r[--k];
+	}
+	if (n >= b->cap - b->len) {
+		b->over = 1;
+		b->p[b->len] = '\0';   /* drop the partial value */
+		return;
+	}
+	for (i = 0; i < n; i++)
+		b->p[b->len + i] = t[i];
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* MD5 or SHA-256, fetched once: EVP_md5()/EVP_sha256() make OpenSSL 3 look
+ * the implementation up again on every EVP_Digest call. */
+static const EVP_MD *md_get(int sha256)
+{
+	static EVP_MD *md[2];
+	if (!md[sha256])
+		md[sha256] = EVP_MD_fetch(NULL, sha256 ? "SHA256" : "MD5", NULL);
+	if (md[sha256])
+		return md[sha256];
+	return sha256 ? EVP_sha256() : EVP_md5();
+}
+
 static int digest_hex(const EVP_MD *md, const char *s, size_t n, char *out, size_t nhex)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -118,7 +172,7 @@ static void dec_list(struct sb *b, const uint16_t *v, size_t n)
 	for (i = 0; i < n; i++) {
 		if (names_is_grease(v[i]))
 			continue;
-		sb_printf(b, "%s%u", first ? "" : "-", v[i]);
+		sb_sep_num(b, first ? 0 : '-', v[i], 0);
 		first = 0;
 	}
 }
@@ -139,8 +193,8 @@ enum fp_rc fp_ja3(const struct hs_client_hello *ch, char *full, size_t fullsz, c
 	dec_list(&b, ch->groups, ch->n_groups);
 	sb_printf(&b, ",");
 	for (i = 0; i < ch->n_ecpf; i++)
-		sb_printf(&b, "%s%u", i ? "-" : "", ch->ecpf[i]);
-	if (digest_hex(EVP_md5(), full, b.len, md5hex, 32)) {
+		sb_sep_num(&b, i ? '-' : 0, ch->ecpf[i], 0);
+	if (digest_hex(md_get(0), full, b.len, md5hex, 32)) {
 		md5hex[0] = '\0';
 		full[0] = '\0';
 		return FP_ERR;
@@ -160,7 +214,7 @@ enum fp_rc fp_ja3s(const struct hs_server_hello *sh, char *full, size_t fullsz, 
 		return FP_NA;
 	sb_printf(&b, "%u,%u,", sh->legacy_version, sh->cipher);
 	dec_list(&b, sh->ext_type, sh->n_exts);
-	if (digest_hex(EVP_md5(), full, b.len, md5hex, 32)) {
+	if (digest_hex(md_get(0), full, b.len, md5hex, 32)) {
 		md5hex[0] = '\0';
 		full[0] = '\0';
 		return FP_ERR;
@@ -200,7 +254,7 @@ static void hex_list(struct sb *b, const uint16_t *v, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
-		sb_printf(b, "%s%04x", i ? "," : "", v[i]);
+		sb_sep_num(b, i ? ',' : 0, v[i], 1);
 }
 
 /* Copies the non-GREASE values of src (minus SNI and ALPN when skip_sni_alpn)
@@ -285,7 +339,7 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
 	sb_printf(&r, "%s_%s_", a, tmp);
 	if (!ns)
 		memcpy(hb, "000000000000", 13);
-	else if (digest_hex(EVP_sha256(), tmp, b.len, hb, 12))
+	else if (digest_hex(md_get(1), tmp, b.len, hb, 12))
 		goto err;
 	clipped = b.over;
 
@@ -300,7 +354,7 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
 	sb_printf(&r, "%s", tmp);
 	if (!ne)
 		memcpy(hc, "000000000000", 13);
-	else if (digest_hex(EVP_sha256(), tmp, b.len, hc, 12))
+	else if (digest_hex(md_get(1), tmp, b.len, hc, 12))
 		goto err;
 	clipped |= b.over || r.over;
 

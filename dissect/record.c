@@ -168,6 +168,17 @@ void record_swap_dirs(struct hs_record *r)
 		r->encap[0] = r->encap[1];
 		r->encap[1] = e;
 	}
+	{
+		uint64_t fr = r->data_after_peer_fin_frame[0];
+		int64_t ft = r->data_after_peer_fin_ts_us[0];
+		uint32_t pb = r->plaintext_before_tls[0];
+		r->data_after_peer_fin_frame[0] = r->data_after_peer_fin_frame[1];
+		r->data_after_peer_fin_frame[1] = fr;
+		r->data_after_peer_fin_ts_us[0] = r->data_after_peer_fin_ts_us[1];
+		r->data_after_peer_fin_ts_us[1] = ft;
+		r->plaintext_before_tls[0] = r->plaintext_before_tls[1];
+		r->plaintext_before_tls[1] = pb;
+	}
 }
 
 /* Frame of the first alert that ends a handshake, 0 when none. */

@@ -358,6 +358,11 @@ struct hs_record {
 	 * settled at the end of the flow). Records after it are not read. */
 	uint64_t complete_frame;
 	int64_t complete_ts_us;
+
+	/* Plaintext bytes before the first TLS record, per direction: a
+	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
+	 * TLS began with the first byte (rules: starttls). */
+	uint32_t plaintext_before_tls[2];
 };
 
 /* Names for the enums above, for every output (stable: JSON uses them). */

@@ -85,7 +85,11 @@ void tls_swap(struct tls_conn *t)
 
 int tls_dir_done(const struct tls_conn *t, int dir)
 {
-	return t->d[dir].mode == M_DONE || t->d[dir].mode == M_NONTLS ||
+	/* a non-TLS answer is done once its first bytes are kept: in small
+	 * segments they come over several deliveries */
+	if (t->d[dir].mode == M_NONTLS)
+		return t->r->nontls_dir != (uint8_t)dir || t->r->nontls_len >= HS_NONTLS_BYTES;
+	return t->d[dir].mode == M_DONE ||
 	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= tls_limits.max_scan);
 }
 
@@ -633,6 +637,8 @@ static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	if (ch->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
 	r->client_hellos++;
+	if (!t->client_hello_seen)
+		ch->segments = t->ch_segments;
 	t->client_hello_seen = 1;
 	if (!r->ch)
 		r->ch = ch;
@@ -1195,6 +1201,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 			memcpy(c, b + off, cl);
 			d->carry_len = 0;
 			d->mode = M_TLS;
+			t->r->plaintext_before_tls[dir] = d->scanned - (uint32_t)cl;
 			feed_tls(t, dir, c, cl, frame, ts);
 			feed_tls(t, dir, p, n, frame, ts);
 			return;
@@ -1205,6 +1212,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	if (off >= 0) {
 		d->scanned += (uint32_t)off;
 		d->mode = M_TLS;
+		t->r->plaintext_before_tls[dir] = d->scanned;
 		feed_tls(t, dir, p + off, n - (size_t)off, frame, ts);
 		return;
 	}
@@ -1279,7 +1287,9 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				d->hs_len = d->hs_off = 0;
 			}
 			size_t k = n < d->body_left ? n : d->body_left;
-			if (d->hs_len + k > d->hs_cap) {
+			/* room for the 2 header bytes too (and a buffer at all: a
+			 * zero-length record has k == 0; fuzz/corpus/record) */
+			if (!d->hs || (size_t)(d->hs_len ? d->hs_len : 2) + k > d->hs_cap) {
 				uint8_t *nb = realloc(d->hs, d->rec_len + 2);
 				if (!nb)
 					return;
@@ -1309,6 +1319,8 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 					if (ch->malformed)
 						r->anomalies |= AN_TLS_MALFORMED;
 					r->client_hellos++;
+					if (!t->client_hello_seen)
+						ch->segments = t->ch_segments;
 					t->client_hello_seen = 1;
 					if (!r->ch)
 						r->ch = ch;
@@ -1367,6 +1379,13 @@ void tls_feed(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t 
 {
 	if (n == 0)
 		return;
+	/* count the segments that carry the ClientHello (a ClientHello over
+	 * several segments is a fact rules use: middlebox intolerance) */
+	if (dir == DIR_C2S && !t->client_hello_seen && frame != t->ch_last_frame &&
+	    t->d[DIR_C2S].mode != M_SCAN && t->ch_segments < UINT16_MAX) {
+		t->ch_segments++;
+		t->ch_last_frame = frame;
+	}
 	feed_tls(t, dir, p, n, frame, ts_us);
 }
 
@@ -1416,6 +1435,18 @@ void tls_finish(struct tls_conn *t)
 	if (s->mode == M_DETECT && s->carry_len && t->client_hello_seen)
 		set_nontls(t, DIR_S2C, s->carry, s->carry_len, r->d[DIR_S2C].last_frame,
 			   r->d[DIR_S2C].last_ts_us);
+	/* the stream ended inside a record, or inside a handshake message whose
+	 * length promised more bytes than came: the lengths lied or the capture
+	 * stopped (tests/hostile.sh, record-lies) */
+	{
+		int i;
+		for (i = 0; i < 2; i++) {
+			const struct tls_dir *x = &t->d[i];
+			if (x->mode == M_TLS && (x->body_left || x->hdr_have ||
+			    (!x->hs_broken && (x->hs_len != x->hs_off || x->skip_msg))))
+				r->anomalies |= AN_TLS_TRUNCATED;
+		}
+	}
 	if (!t->tls13 || r->complete)
 		return;
 	/* TLS 1.3: the client sent its Finished, after the server's flight, and

@@ -60,6 +60,8 @@ struct tls_conn {
 	struct tls_dir d[2];
 	uint8_t tls13;
 	uint8_t client_hello_seen;
+	uint16_t ch_segments;    /* client deliveries (TCP segments) until the ClientHello was whole */
+	uint64_t ch_last_frame;
 };
 
 void tls_conn_init(struct tls_conn *t, struct hs_record *r);

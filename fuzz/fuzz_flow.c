@@ -3,7 +3,9 @@
  * (dissect/flow.c) with the TLS dissector behind it, from synthetic
  * segments, with caps small enough that every one of them is hit.
  *
- * Input: byte 0 options (bit 0: --max-segments 0 and --max-buffer 0), then
+ * Input: byte 0 options (bit 0: --max-segments 0 and --max-buffer 0; bit 1:
+ * early reporting, as live capture runs it: hs_timeout 2 s, settle 0.3 s,
+ * with flow_tick() after packets whose reserved byte 12 is odd), then
  * packets, each a 14-byte header and its payload:
  *   0      TCP flags
  *   1      bit 0 direction (0 client port -> server port), bits 1-2 which
@@ -12,7 +14,8 @@
  *   2-5    sequence number relative to that direction's base
  *   6-9    acknowledgement number relative to the other direction's base
  *   10-11  payload length (clipped to what is left)
- *   12-13  reserved
+ *   12     bit 0: flow_tick() 1 s later after this packet (early reporting)
+ *   13     reserved
  * The bases sit just below 2^32 so streams wrap. Records are checked and
  * freed as the flow table retires them.
  * Seeds (fuzz/seeds.c): the first connection of each recorded capture.
@@ -51,6 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_bytes = (data[0] & 1) ? 0 : 4096;
 	lim.idle_us = 5000000;
 	lim.linger_us = 1000000;
+	if (data[0] & 2) {
+		lim.hs_timeout_us = 2000000;
+		lim.settle_us = 300000;
+	}
 	ft = flow_table_new(&lim, done, NULL);
 	if (!ft)
 		return 0;
@@ -80,6 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.wirelen = (uint32_t)len + ((h[1] & 8) ? 100 : 0);
 		p.truncated = p.wirelen > p.paylen;
 		flow_packet(ft, &p);
+		if ((data[0] & 2) && (h[12] & 1)) {
+			ts += 1000000;
+			flow_tick(ft, ts);
+		}
 		i += len;
 	}
 	FUZZ_CHECK(flow_table_active(ft) <= lim.max_flows);

@@ -1,13 +1,15 @@
 /*
  * fuzz_pipeline.c - libFuzzer target: the whole pipeline from the bytes of
  * a capture file, opened from memory (fmemopen + pcap_fopen_offline):
- * libpcap's pcap/pcapng reader, pkt_decode, the flow table, TLS, X.509,
- * the built-in rules, and both report formats (written to /dev/null).
+ * libpcap's pcap/pcapng reader, cap_packet (decoding, IPv4 reassembly,
+ * VXLAN/GENEVE), the flow table, TLS, X.509,
+ * the built-in rules, and every report format (written to /dev/null).
  *
- * The packet loop is capture/cap.c's, repeated here because cap_read_file()
- * takes a path. Inputs of odd length run with small caps (4 flows, 4
+ * The loop calls capture/cap.c's cap_packet() (cap_read_file() takes a
+ * path and reads on a second thread). Inputs of odd length run with small caps (4 flows, 4
  * queued segments, 2 KiB per direction, 1 KiB handshake messages), even
- * ones with the defaults.
+ * ones with the defaults; lengths 2 and 3 mod 4 with early reporting (as
+ * live capture runs it).
  * Seeds: the recorded captures in pcaps/ as they are.
  */
 #include "fuzz/fuzz.h"
@@ -25,8 +27,10 @@
 static struct rule_set *rules;
 static FILE *devnull;
 
+#define NFMT 5
+
 struct ctx {
-	struct rpt json, text;
+	struct rpt rp[NFMT];
 	struct cap_run run;
 };
 
@@ -57,9 +61,12 @@ static void on_record(struct hs_record *r, void *arg)
 		rc.server_leaf_hint = r->server_chain.n ? r->server_chain.c[0].x : NULL;
 		f = rule_eval(rules, r, &rc);
 	}
-	(void)rpt_wanted(&c->json, r);
-	rpt_conn(&c->json, r, f);
-	rpt_conn(&c->text, r, f);
+	{
+		int i;
+		for (i = 0; i < NFMT; i++)
+			if (rpt_wanted(&c->rp[i], r))
+				rpt_conn(&c->rp[i], r, f);
+	}
 	rule_findings_free(f);
 	fuzz_record_free(r);
 }
@@ -102,48 +109,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.max_bytes = 2048;
 		tls_limits.max_handshake = 1024;
 	}
-	c.json.out = c.text.out = devnull;
-	c.json.fmt = RPT_JSON;
-	c.text.fmt = RPT_TEXT;
-	c.text.all = 1;
-	c.text.color = 1;   /* the escapes for a terminal run too */
+	if (size & 2) {
+		lim.hs_timeout_us = 2000000;
+		lim.settle_us = 300000;
+	}
+	{
+		static const enum rpt_format fmts[NFMT] = { RPT_TEXT, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML };
+		int i;
+		for (i = 0; i < NFMT; i++) {
+			c.rp[i].out = devnull;
+			c.rp[i].fmt = fmts[i];
+			c.rp[i].all = 1;
+			c.rp[i].rules = rules;
+		}
+		c.rp[0].color = 1;   /* the escapes for a terminal run too */
+	}
 	c.run.ft = flow_table_new(&lim, on_record, &c);
 	if (!c.run.ft) {
 		pcap_close(pc);
 		tls_limits = saved;
 		return 0;
 	}
-	rpt_begin(&c.json);
-	rpt_begin(&c.text);
-	while ((rc = pcap_next_ex(pc, &h, &pd)) == 1) {
-		struct pkt p;
-		enum pkt_result r;
-		int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-		c.run.frame++;
-		in.packets++;
-		in.bytes += h->caplen;
-		c.run.ps.packets++;
-		c.run.ps.bytes += h->caplen;
-		if (c.run.ps.packets == 1)
-			c.run.first_ts_us = in.first_ts_us = ts;
-		in.last_ts_us = ts;
-		if (ts > c.run.last_ts_us)
-			c.run.last_ts_us = ts;
-		p.frame = c.run.frame;
-		p.ts_us = ts;
-		r = pkt_decode(in.dlt, pd, h->caplen, h->len, &p);
-		c.run.ps.by_result[r]++;
-		if (r != PKT_OK)
-			continue;
-		flow_packet(c.run.ft, &p);
+	{
+		int i;
+		for (i = 0; i < NFMT; i++)
+			rpt_begin(&c.rp[i]);
 	}
+	/* the per-packet path of files and interfaces alike (capture/cap.c) */
+	while ((rc = pcap_next_ex(pc, &h, &pd)) == 1)
+		cap_packet(&c.run, &in, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec, pd, h->caplen,
+			   h->len);
+	cap_frag_release(&c.run);
 	if (rc == -1)
 		in.truncated = 1;
 	{
 		struct flow_stats fs = *flow_table_stats(c.run.ft);
 		flow_table_free(c.run.ft, c.run.last_ts_us);
-		rpt_end(&c.json, &in, 1, &c.run, &fs, NULL);
-		rpt_end(&c.text, &in, 1, &c.run, &fs, NULL);
+		int i;
+		for (i = 0; i < NFMT; i++) {
+			rpt_end(&c.rp[i], &in, 1, &c.run, &fs, NULL);
+			rpt_free(&c.rp[i]);
+		}
 	}
 	pcap_close(pc);   /* closes fp */
 	tls_limits = saved;

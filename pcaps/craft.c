@@ -45,6 +45,8 @@
 #include <libnet.h>
 #include <pcap/pcap.h>
 
+#include "dissect/flow.h"   /* FLOW_DEFAULT_MAX_SEGMENTS: the queue cap tlswhy reports */
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +123,7 @@ struct conn {
 	uint32_t newisn[2];
 	uint8_t client;              /* dir of the client (SYN sender, else ClientHello sender, else 0) */
 	uint32_t lost_from[2];       /* first stream offset lost, UINT32_MAX none */
+	uint32_t drop_from[2], drop_to[2];   /* bytes a gap-* transformation removed (to > from) */
 	uint32_t injected;           /* anomaly bits (A_*) tlswhy must report */
 	uint32_t maybe;              /* injected where tlswhy may have stopped looking */
 	uint32_t boundary[2];        /* first CCS, alert or application_data record: past it
@@ -148,9 +151,12 @@ struct segv {
 };
 
 /* Anomalies as tlswhy names them (dissect/record.c). */
-enum { A_GAP = 1, A_RETRANS = 2, A_OOO = 4, A_CONFLICT = 8, A_MIDSTREAM = 16, A_TRUNC = 32 };
-static const char *const anames[] = { "gap", "retransmission", "out_of_order", "overlap_conflict",
-				      "midstream", "truncated_packet" };
+enum { A_GAP = 1, A_RETRANS = 2, A_OOO = 4, A_CONFLICT = 8, A_MIDSTREAM = 16, A_TRUNC = 32,
+       A_CAPSEG = 64, A_EVCLIP = 128 };
+#define A_COUNT 8
+static const char *const anames[A_COUNT] = { "gap", "retransmission", "out_of_order", "overlap_conflict",
+					     "midstream", "truncated_packet", "cap_segments",
+					     "events_clipped" };
 
 static struct conn conns[CRAFT_MAX_CONNS];
 static int nconns;
@@ -659,7 +665,29 @@ static void drop_bytes(struct segv *sv, int ci, int d, uint32_t from, uint32_t t
 	*sv = out;
 	if (from < conns[ci].lost_from[d])
 		conns[ci].lost_from[d] = from;
-	conns[ci].injected |= A_GAP;
+	conns[ci].drop_from[d] = from;
+	conns[ci].drop_to[d] = to;
+}
+
+/*
+ * A removed range is a gap tlswhy can know of only when something comes
+ * after it: a later segment or FIN of the same direction, or an ACK from
+ * the peer for bytes in it. Else the capture looks merely short.
+ */
+static int gap_visible(const struct segv *sv, int ci, int d)
+{
+	const struct conn *c = &conns[ci];
+	size_t i;
+	for (i = 0; i < sv->n; i++) {
+		const struct seg *s = &sv->v[i];
+		if (s->conn != ci)
+			continue;
+		if (s->dir == d && (is_payload(s) || (s->flags & TH_FIN)) && s->off >= c->drop_to[d])
+			return 1;
+		if (s->dir != d && (s->flags & TH_ACK) && (int32_t)(s->ackoff - c->drop_from[d]) > 0)
+			return 1;
+	}
+	return 0;
 }
 
 static void gaps(struct segv *sv)
@@ -839,13 +867,30 @@ static void simulate(const struct segv *sv)
 		int d;
 		for (d = 0; d < 2; d++) {
 			uint32_t next = 0;
-			size_t nq = 0, k;
-			int started = 0;
+			size_t nq = 0, k, active = 0;
+			int started = 0, capped = 0;
+			if (c->drop_to[d] > c->drop_from[d])
+				*(gap_visible(sv, (int)ci, d) ? &c->injected : &c->maybe) |= A_GAP;
 			for (i = 0; i < sv->n; i++) {
 				const struct seg *s = &sv->v[i];
 				uint32_t got = 0;
 				int again;
-				if (s->conn != ci || s->dir != d || !is_payload(s))
+				if (s->conn != ci)
+					continue;
+				if (s->dir != d && started && (s->flags & TH_ACK) && (int32_t)(s->ackoff - next) > 0) {
+					/* the peer acknowledged bytes not seen: tlswhy declares them
+					 * lost and takes what it queued up to there */
+					next = s->ackoff;
+					for (k = 0; k < nq; k++)
+						if (q[k].e > q[k].s && q[k].s <= next) {
+							if (q[k].e > next)
+								next = q[k].e;
+							q[k].e = q[k].s;
+							active--;
+						}
+					continue;
+				}
+				if (s->dir != d || !is_payload(s))
 					continue;
 				if (!started) {
 					started = 1;
@@ -867,13 +912,25 @@ static void simulate(const struct segv *sv)
 						if (q[k].s == s->off && q[k].e >= s->off + s->len)
 							again = 1;
 					got |= again ? A_RETRANS : A_OOO;
-					if (!again)
+					if (!again && active >= FLOW_DEFAULT_MAX_SEGMENTS && !capped) {
+						/* the queue cap: tlswhy gives up on the bytes before
+						 * the queue; from here on its view and ours part */
+						got |= A_CAPSEG | A_GAP;
+						capped = 1;
+						if (next < c->lost_from[d])
+							c->lost_from[d] = next;
+					}
+					if (!again) {
 						q[nq++] = (struct span){ s->off, s->off + s->len };
+						active++;
+					}
 				}
-				if (next <= c->boundary[d])
+				if (next <= c->boundary[d] && !(capped && !(got & A_CAPSEG)))
 					c->injected |= got;
 				else
 					c->maybe |= got;
+				if (capped)
+					c->maybe |= A_RETRANS | A_OOO | A_GAP | A_EVCLIP;
 				/* truncated_packet is counted before the reassembly looks */
 				c->injected |= got & A_TRUNC;
 				if (s->off > next)
@@ -887,6 +944,7 @@ static void simulate(const struct segv *sv)
 							if (q[k].e > next)
 								next = q[k].e;
 							q[k].e = q[k].s;   /* consumed */
+							active--;
 							moved = 1;
 						}
 					if (!moved)
@@ -1205,26 +1263,31 @@ static void write_manifest(const char *path, const struct segv *sv)
 						  [11] = "certificates", [12] = "server_key_exchange",
 						  [13] = "certificate_request", [14] = "server_hello_done",
 						  [16] = "client_key_exchange", [4] = "new_session_ticket" };
+	/* RFC 8446 4.1.3: a ServerHello with this random is a HelloRetryRequest */
+	static const uint8_t hrr_random[32] = {
+		0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+		0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+	};
 	size_t i;
 	if (!f)
 		die("cannot write the manifest");
 	fprintf(f, "conn\tclient_port\tserver_port\tpresent\tinjected\tmaybe\tintact\tencapsulation\n");
 	for (ci = 0; ci < nconns; ci++) {
 		struct conn *c = &conns[ci];
-		int first = 1, b, cl = c->client;
+		int first = 1, b, cl = c->client, seen_ch = 0;
 		c->alive = 0;
 		for (i = 0; i < sv->n; i++)
 			if (sv->v[i].conn == ci && (sv->v[i].len || (sv->v[i].flags & TH_SYN)))
 				c->alive = 1;
 		fprintf(f, "%d\t%u\t%u\t%s\t", ci + 1, c->port[cl], c->port[1 - cl], c->alive ? "yes" : "no");
-		for (b = 0; b < 6; b++)
+		for (b = 0; b < A_COUNT; b++)
 			if (c->injected & (1u << b)) {
 				fprintf(f, "%s%s", first ? "" : ",", anames[b]);
 				first = 0;
 			}
 		fprintf(f, "%s\t", first ? "-" : "");
 		first = 1;
-		for (b = 0; b < 6; b++)
+		for (b = 0; b < A_COUNT; b++)
 			if ((c->maybe & ~c->injected) & (1u << b)) {
 				fprintf(f, "%s%s", first ? "" : ",", anames[b]);
 				first = 0;
@@ -1239,6 +1302,11 @@ static void write_manifest(const char *path, const struct segv *sv)
 					continue;
 				if (m[k].type == 11)
 					nm = d == cl ? "client_certificates" : "server_certificates";
+				if (m[k].type == 2 && m[k].start + 38 <= c->slen[d] &&
+				    !memcmp(c->stream[d] + m[k].start + 6, hrr_random, 32))
+					nm = "hello_retry_request";
+				if (m[k].type == 1 && seen_ch++)
+					nm = "client_hello_2";
 				fprintf(f, "%s%s", first ? "" : ",", nm);
 				first = 0;
 			}

@@ -5,6 +5,9 @@
 #                                                every capture against pcaps/expected.tsv
 #   RECORD_UPDATE_EXPECTED=1 bash pcaps/record.sh   also rewrite pcaps/expected.tsv from tshark (review
 #                                                the diff before committing it)
+#   RECORD_ONLY_NEW=1 bash pcaps/record.sh       record and check everything, but install only the
+#                                                captures pcaps/ does not have yet (the README is
+#                                                rewritten from the installed files)
 #
 # What it does
 #   - Re-executes itself inside a private network namespace (unshare -n, needs root). Inside, lo is
@@ -167,11 +170,12 @@ authorityKeyIdentifier = keyid
 subjectAltName = \$ENV::SAN
 EOF
 
-# key NAME TYPE: rsa2048 | rsa4096 | p256
+# key NAME TYPE: rsa1024 | rsa2048 | rsa4096 | p256 | ed25519
 key() {
     case $2 in
         rsa*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2#rsa}" -out "$PKI/$1.key" 2>/dev/null ;;
         p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$1.key" 2>/dev/null ;;
+        ed25519) openssl genpkey -algorithm ED25519 -out "$PKI/$1.key" 2>/dev/null ;;
     esac
 }
 # root NAME TYPE CN: self-signed CA
@@ -203,6 +207,8 @@ sign leaf rsa2048 target.example ca-int v3_leaf "$GOODSAN"
 sign expired rsa2048 target.example ca-int v3_leaf "$GOODSAN" -startdate 20200101000000Z -enddate 20210101000000Z
 sign wrongname rsa2048 wrong.example ca-int v3_leaf "DNS:wrong.example"
 sign ecdsa p256 target.example ca-int v3_leaf "$GOODSAN"
+sign ed25519 ed25519 target.example ca-int v3_leaf "$GOODSAN"   # Ed25519 leaf, RSA-signed
+sign rsa1024 rsa1024 target.example ca-int v3_leaf "$GOODSAN"   # below OpenSSL 3's security level 2
 key selfsigned rsa2048
 openssl req -config "$PKI/ca.cnf" -new -x509 -key "$PKI/selfsigned.key" -subj "/O=tlswhy test/CN=target.example" \
     -days 825 -addext "subjectAltName=$GOODSAN" -addext "basicConstraints=critical,CA:false" \
@@ -307,6 +313,69 @@ elif mode == "idle-race":                      # client: TLS 1.2, one request, i
         c.sendall(req)                         # the server has closed; its kernel answers with RST
         c.recv(4096)
     except (OSError, ssl.SSLError):
+        pass
+    c.close()
+elif mode == "rst-full":                       # server: optional MSS argv[4] (TCP_MAXSEG on the
+    s = socket.socket(fam, socket.SOCK_STREAM)  # listener: its SYN-ACK announces it); per connection
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # read one whole TLS record (the
+    if len(sys.argv) > 4 and sys.argv[4] != "-":             # ClientHello, in however many
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, int(sys.argv[4]))  # segments), save it
+    s.bind((host, port))                                     # to argv[5] if given, close with RST
+    s.listen(8)
+    while True:
+        c, _ = s.accept()
+        buf = b""
+        while len(buf) < 5 or len(buf) < 5 + struct.unpack("!H", buf[3:5])[0]:
+            d = c.recv(65536)
+            if not d:
+                break
+            buf += d
+        if len(sys.argv) > 5:
+            with open(sys.argv[5], "wb") as f:
+                f.write(buf)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+elif mode == "pq-client":                      # client: a real ClientHello (argv[4], saved by rst-full)
+    import random                              # rewritten to offer X25519MLKEM768 (0x11EC) first in
+    ch = open(sys.argv[4], "rb").read()        # supported_groups, with a 1216-byte key share for it
+    assert ch[0] == 0x16 and ch[5] == 1, "not a ClientHello record"
+    body = ch[9:]
+    p = 2 + 32
+    p += 1 + body[p]                                        # session id
+    p += 2 + struct.unpack("!H", body[p:p + 2])[0]          # cipher suites
+    p += 1 + body[p]                                        # compression methods
+    head, exts, q, out = body[:p], body[p + 2:], 0, b""
+    rng = random.SystemRandom()
+    # the hybrid share (draft-ietf-tls-ecdhe-mlkem, ML-KEM part first): an ML-KEM-768 encapsulation
+    # key (768 coefficients < 3329 packed in 12 bits, then a 32-byte seed) and an X25519 value
+    coef = [rng.randrange(3329) for _ in range(768)]
+    ek = b"".join(bytes([a & 0xFF, (a >> 8) | ((b & 0xF) << 4), b >> 4]) for a, b in zip(coef[::2], coef[1::2]))
+    share = ek + os.urandom(32) + os.urandom(32)
+    assert len(share) == 1216
+    seen = set()
+    while q < len(exts):
+        typ, ln = struct.unpack("!HH", exts[q:q + 4])
+        data = exts[q + 4:q + 4 + ln]
+        q += 4 + ln
+        if typ == 10:                                       # supported_groups: 0x11EC first
+            data = struct.pack("!H", len(data)) + b"\x11\xec" + data[2:]
+            seen.add(typ)
+        elif typ == 51:                                     # key_share: the hybrid share first
+            entry = struct.pack("!HH", 0x11EC, len(share)) + share
+            data = struct.pack("!H", len(data) - 2 + len(entry)) + entry + data[2:]
+            seen.add(typ)
+        out += struct.pack("!HH", typ, len(data)) + data
+    assert seen == {10, 51}, "template ClientHello lacks supported_groups or key_share"
+    body = head + struct.pack("!H", len(out)) + out
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    rec = ch[:3] + struct.pack("!H", len(hs)) + hs
+    c = socket.create_connection((host, port))
+    c.sendall(rec)                                          # one write: the kernel cuts it at the MSS
+    c.settimeout(5)
+    try:
+        while c.recv(65536):
+            pass
+    except OSError:
         pass
     c.close()
 EOF
@@ -596,6 +665,68 @@ alb 127.0.0.1:44347
 alb 127.0.0.1:44347
 cap_stop; stop "$SPID"
 
+# -- certificate key types, certificates an ALB does not check, large ClientHellos -----------------
+# ELBSecurityPolicy-2016-08's ECDHE-ECDSA suites only, in AWS order: C02B C023 C009 C02C C024 C00A
+ALB_ECDSA_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA
+# signature_algorithms without ed25519 (0x0807) or ed448: OpenSSL's default list minus EdDSA
+NO_EDDSA_SIGALGS=ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:RSA-PSS+SHA256:RSA-PSS+SHA384:RSA-PSS+SHA512:rsa_pss_pss_sha256:rsa_pss_pss_sha384:rsa_pss_pss_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512:ECDSA+SHA224:RSA+SHA224
+LONG_SNI=payments-api-blue-green-canary-eu-west-1-tenant-0123456789.internal-services.platform-team.very-long-subdomain-for-a-large-client-hello.target.example
+
+describe ecdsa-suites-vs-rsa-only "s_server with only the RSA chain (leaf+intermediate); ALB-like client offering only the 6 ECDHE-ECDSA suites of ELBSecurityPolicy-2016-08 (C02B C023 C009 C02C C024 C00A), TLS 1.0-1.2, no SNI" \
+    "ClientHello whose every suite needs an ECDSA certificate, then a fatal alert handshake_failure (40) from the server, no ServerHello"
+simple ecdsa-suites-vs-rsa-only 44320 "" \
+    client 127.0.0.1:44320 -noservername -min_protocol TLSv1 -max_protocol TLSv1.2 -cipher "$ALB_ECDSA_CIPHERS:@SECLEVEL=0"
+
+describe ecdsa-target-ok-then-rsa-offer "s_server with only a P-256 ECDSA certificate (+RSA intermediate); connection 1: ALB-like client (all 18 suites); connection 2: ALB-like client with the 12 ECDHE-RSA/RSA suites of ELBSecurityPolicy-2016-08 only" \
+    "connection 1: complete TLS 1.2 handshake with ECDHE-ECDSA-AES128-GCM-SHA256 (C02B), the ECDSA leaf in the plaintext Certificate message; connection 2: ClientHello without any ECDSA suite, fatal alert handshake_failure (40) from the server, no ServerHello"
+server ecdsa-target-ok-then-rsa-offer 127.0.0.1:44328 -cert "$PKI/ecdsa.pem" -key "$PKI/ecdsa.key" -cert_chain "$PKI/ca-int.pem"
+SPID=$BG_PID
+cap_start ecdsa-target-ok-then-rsa-offer "tcp port 44328"
+alb 127.0.0.1:44328
+client 127.0.0.1:44328 -noservername -min_protocol TLSv1 -max_protocol TLSv1.2 -cipher "$ALB_RSA_CIPHERS:@SECLEVEL=0"
+cap_stop; stop "$SPID"
+
+describe ed25519-target-no-sigalg "s_server with an Ed25519 leaf (signed by the RSA intermediate, sent with it); connection 1: ALB-like client (OpenSSL's default signature_algorithms, ed25519 0x0807 included); connection 2: ALB-like client with -sigalgs '$NO_EDDSA_SIGALGS' (no ed25519, no ed448)" \
+    "connection 1: complete TLS 1.2 handshake with ECDHE-ECDSA-AES128-GCM-SHA256 (EdDSA certificates use the ECDSA suites), the Ed25519 leaf in the plaintext Certificate message, ServerKeyExchange signed with ed25519; connection 2: ClientHello without 0x0807 in signature_algorithms, fatal alert handshake_failure (40) from the server, no ServerHello"
+server ed25519-target-no-sigalg 127.0.0.1:44329 -cert "$PKI/ed25519.pem" -key "$PKI/ed25519.key" -cert_chain "$PKI/ca-int.pem"
+SPID=$BG_PID
+cap_start ed25519-target-no-sigalg "tcp port 44329"
+alb 127.0.0.1:44329
+alb 127.0.0.1:44329 -sigalgs "$NO_EDDSA_SIGALGS"
+cap_stop; stop "$SPID"
+
+describe client-rejects-rsa1024 "s_server -tls1_2 -cipher '$LEGACY' with an RSA-1024 leaf (+intermediate); s_client -tls1_2 -cipher DEFAULT:@SECLEVEL=2 -servername target.example -verify_return_error -CAfile root (OpenSSL 3's security level 2 needs 2048-bit RSA)" \
+    "full server flight (ServerHello, Certificate with the 1024-bit leaf, ServerKeyExchange, ServerHelloDone), then a fatal alert bad_certificate (42) from the client (verify error 66, EE certificate key too weak). OpenSSL applies the security level to the peer's key only while verifying: the same client without -verify_return_error completes the handshake"
+simple client-rejects-rsa1024 44323 "-tls1_2 -cipher $LEGACY -cert $PKI/rsa1024.pem -key $PKI/rsa1024.key -cert_chain $PKI/ca-int.pem" \
+    client 127.0.0.1:44323 -tls1_2 -cipher DEFAULT:@SECLEVEL=2 -servername target.example -verify_return_error -CAfile "$PKI/ca-root.pem"
+
+describe alb-expired-cert-not-validated "s_server -tls1_2 with the expired leaf (2020-01-01..2021-01-01, +intermediate); ALB-like client, which does not validate (no -verify_return_error)" \
+    "complete TLS 1.2 handshake with ECDHE-RSA-AES128-GCM-SHA256, the expired leaf in the plaintext Certificate message, HTTP status page: an expired target certificate does not stop a non-validating client such as an ALB"
+simple alb-expired-cert-not-validated 44324 "-tls1_2 -cert $PKI/expired.pem -key $PKI/expired.key -cert_chain $PKI/ca-int.pem" \
+    alb 127.0.0.1:44324
+
+describe alb-self-signed-cert-not-validated "s_server -tls1_2 with the self-signed leaf; ALB-like client, which does not validate" \
+    "complete TLS 1.2 handshake with ECDHE-RSA-AES128-GCM-SHA256, the self-signed leaf (issuer = subject) in the plaintext Certificate message, HTTP status page"
+simple alb-self-signed-cert-not-validated 44325 "-tls1_2 -cert $PKI/selfsigned.pem -key $PKI/selfsigned.key" \
+    alb 127.0.0.1:44325
+
+describe client-hello-two-segments-rst "python server announcing MSS 300 (TCP_MAXSEG on its listener): reads the whole ClientHello record, closes with SO_LINGER 0; s_client (TLS 1.3 defaults) with a ${#LONG_SNI}-byte -servername" \
+    "a ClientHello of about 450 bytes carried in two TCP segments (288 payload bytes at most each: MSS 300 minus 12 bytes of TCP timestamps), then RST from the server; no TLS bytes from the server"
+pypeer mss-rst-server rst-full 127.0.0.1 44326 300; SPID=$BG_PID; wait_listen 44326
+cap_start client-hello-two-segments-rst "tcp port 44326"
+client 127.0.0.1:44326 -servername "$LONG_SNI"
+cap_stop; stop "$SPID"
+
+describe pq-key-share-rst "SYNTHESIZED ClientHello bytes over a real TCP connection: a real s_client (TLS 1.3 defaults, -servername target.example) ClientHello, saved by a python server outside the capture, rewritten by python (X25519MLKEM768 0x11EC added first to supported_groups, a 1216-byte key share for it added before the X25519 one, every length fixed) and sent from a python socket; python server: reads the whole record, closes with SO_LINGER 0. OpenSSL 3.0 cannot offer ML-KEM" \
+    "a ClientHello of about 1.5 KB with key shares 0x11EC (1216 bytes) and x25519, in two TCP segments (1448 + the rest), then RST from the server; no TLS bytes from the server. Only the ClientHello bytes are crafted; SYN, segmentation, ACKs and the RST are the kernel's"
+pypeer pq-rst-server rst-full 127.0.0.1 44327 - "$T/ch-template.bin"; SPID=$BG_PID; wait_listen 44327
+client 127.0.0.1:44327 -servername target.example      # not captured: only saves a real ClientHello
+[[ -s $T/ch-template.bin ]] || die "no ClientHello template for pq-key-share-rst"
+cp "$T/ch-template.bin" "$T/ch-template.saved"
+cap_start pq-key-share-rst "tcp port 44327"
+timeout 8 python3 "$PY" pq-client 127.0.0.1 44327 "$T/ch-template.saved" >>"$LOG/last.log" 2>&1 || true
+cap_stop; stop "$SPID"
+
 stop "$NGX_PID"
 
 # -- analysis with tshark ------------------------------------------------------------------------
@@ -784,8 +915,11 @@ fi
 [[ $size_fail -eq 0 ]] || exit 1
 
 # -- install: captures, keylogs, README ------------------------------------------------------------
-# only this script's own files are replaced: other pcaps in the directory (crafted ones) stay
+# only this script's own files are replaced: other pcaps in the directory (crafted ones) stay.
+# RECORD_ONLY_NEW=1 installs only the captures that pcaps/ does not have yet (every case is still
+# recorded and checked against expected.tsv; existing captures, keylogs and derived files stay).
 for n in "${NAMES[@]}"; do
+    if [[ "${RECORD_ONLY_NEW:-}" == 1 && -f $OUT/$n.pcap ]]; then continue; fi
     mv "$STAGE/$n.pcap" "$OUT/$n.pcap"
     chmod 644 "$OUT/$n.pcap"
     rm -f "$OUT/$n.keylog"
@@ -807,7 +941,14 @@ It runs inside a private network namespace (`unshare -n`) on loopback only (127.
 certificates are made at run time in a temp dir: a root CA and an intermediate (RSA 2048) that sign the
 leaves for `target.example` (SAN also 127.0.0.1 and ::1), an expired leaf (2020-01-01 to 2021-01-01, by
 `openssl ca -startdate/-enddate`), a leaf for `wrong.example`, a self-signed leaf, a P-256 ECDSA leaf,
-and a long chain (4096-bit root, three 4096-bit intermediates, a 4096-bit leaf with 120 SANs).
+an Ed25519 leaf, an RSA-1024 leaf, and a long chain (4096-bit root, three 4096-bit intermediates, a
+4096-bit leaf with 120 SANs).
+
+One capture has synthesized TLS bytes: `pq-key-share-rst.pcap`. OpenSSL 3.0 (and every other client in
+Debian 12) cannot offer the post-quantum hybrid group X25519MLKEM768 (0x11EC), so its ClientHello is a
+real s_client ClientHello rewritten by python (0x11EC added to supported_groups, a 1216-byte key share
+for it, every length fixed) and sent from a python socket. The TCP connection (handshake,
+segmentation at the MSS, ACKs, the server's RST) is real; only the ClientHello bytes are crafted.
 
 The "ALB-like client" is `s_client -noservername -min_protocol TLSv1 -max_protocol TLSv1.2 -cipher
 <ELBSecurityPolicy-2016-08 suites in AWS order>:@SECLEVEL=0`: no SNI, no supported_versions, the 18
@@ -817,7 +958,8 @@ by the renegotiation SCSV 00FF that OpenSSL always appends. Unless said otherwis
 
 Each run differs in randoms, times and client ports; stages, alerts, versions and message sequences do
 not. `record.sh` checks them against `expected.tsv` and fails on a difference
-(`RECORD_UPDATE_EXPECTED=1` rewrites it).
+(`RECORD_UPDATE_EXPECTED=1` rewrites it; `RECORD_ONLY_NEW=1` records and checks everything but installs
+only the captures not yet in this directory).
 
 ## Files
 

@@ -11,6 +11,7 @@
 #include "dissect/x509.h"
 #include "dissect/fp.h"
 #include "dissect/decode.h"
+#include "rules/rules.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ static const char *version_name16(uint16_t v)
 
 static void version_field(struct jw *w, const char *key, uint16_t v)
 {
-	char b[24];
+	char b[48];   /* "max_offered_version_name" needs 25 */
 	jw_key_uint(w, key, v);
 	snprintf(b, sizeof(b), "%s_name", key);
 	jw_key(w, b);
@@ -500,6 +501,29 @@ static void encapsulation(struct jw *w, const struct hs_record *r)
 	jw_obj_close(w);
 }
 
+void rpt_json_identity(struct jw *w, const struct rule_set *rs, const struct hs_record *r)
+{
+	struct rule_identity id;
+	if (!rule_client_identity(rs, r, &id)) {
+		jw_key_null(w, "client_identity");
+		return;
+	}
+	jw_obj_open(w, "client_identity");
+	if (id.name) {
+		jw_key_str(w, "name", id.name);
+		jw_key_str(w, "description", id.description);
+	} else {
+		jw_key_null(w, "name");
+		jw_key_null(w, "description");
+	}
+	jw_key_str(w, "match", rule_match_name(id.match));
+	if (id.source)
+		jw_key_str(w, "source", id.source);
+	else
+		jw_key_null(w, "source");
+	jw_obj_close(w);
+}
+
 void rpt_json_record(struct jw *w, const struct hs_record *r)
 {
 	int b;
@@ -515,6 +539,10 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	else
 		jw_key_null(w, "complete_frame");
 	jw_key_bool(w, "resumed", r->abbreviated);
+	jw_obj_open(w, "plaintext_before_tls");
+	jw_key_uint(w, "client", r->plaintext_before_tls[DIR_C2S]);
+	jw_key_uint(w, "server", r->plaintext_before_tls[DIR_S2C]);
+	jw_obj_close(w);
 	jw_key_uint(w, "first_frame", r->first_frame);
 	jw_key_uint(w, "last_frame", r->last_frame);
 	jw_key_time_us(w, "start_time", r->first_ts_us);

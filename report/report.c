@@ -5,16 +5,24 @@
  * Every wire string goes through esc_text(), so no control byte reaches the
  * terminal. JSON: one document; connections are streamed into its
  * "connections" array as they are retired, and the inputs, counters and
- * summary follow.
+ * summary follow. JSON Lines: one compact object per connection as it is
+ * retired ("type": "connection"), then one "type": "summary" line with what
+ * the document's tail holds. Markdown and HTML are written at the end from
+ * what report/ticket.c kept (see ticket.h).
  */
 #include "report/report.h"
 #include "report/esc.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
 #include "dissect/fp.h"
+#include "report/evidence.h"
+#include "report/source.h"
+#include "report/ticket.h"
 #include "rules/rules.h"
 
+#include <ctype.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,9 +55,67 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 	}
 }
 
+static const struct {
+	const char *name;
+	enum rpt_format f;
+} fmt_names[] = {
+	{ "text", RPT_TEXT }, { "txt", RPT_TEXT }, { "json", RPT_JSON }, { "jsonl", RPT_JSONL },
+	{ "ndjson", RPT_JSONL }, { "markdown", RPT_MARKDOWN }, { "md", RPT_MARKDOWN }, { "html", RPT_HTML },
+	{ "htm", RPT_HTML },
+};
+
+int rpt_format_parse(const char *name)
+{
+	size_t i;
+	for (i = 0; i < sizeof(fmt_names) / sizeof(fmt_names[0]); i++)
+		if (strcmp(name, fmt_names[i].name) == 0)
+			return (int)fmt_names[i].f;
+	return -1;
+}
+
+int rpt_format_from_path(const char *path)
+{
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+	char ext[16];
+	size_t i;
+	if (!dot || (slash && dot < slash) || strlen(dot + 1) >= sizeof(ext))
+		return -1;
+	for (i = 0; dot[1 + i]; i++)
+		ext[i] = (char)tolower((unsigned char)dot[1 + i]);
+	ext[i] = 0;
+	if (!strcmp(ext, "markdown"))
+		return RPT_MARKDOWN;
+	return rpt_format_parse(ext);
+}
+
+const char *rpt_format_name(enum rpt_format f)
+{
+	switch (f) {
+	case RPT_TEXT: return "text";
+	case RPT_JSON: return "json";
+	case RPT_JSONL: return "jsonl";
+	case RPT_MARKDOWN: return "markdown";
+	case RPT_HTML: return "html";
+	}
+	return "text";
+}
+
+void rpt_free(struct rpt *r)
+{
+	tk_free(r->tk);
+	r->tk = NULL;
+}
+
 void rpt_begin(struct rpt *r)
 {
 	memset(&r->n, 0, sizeof(r->n));
+	if ((r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) && !r->tk) {
+		r->tk = tk_new();
+		if (!r->tk) {   /* start-up allocation; the report cannot be written without it */
+			fprintf(stderr, "tlswhy: out of memory\n");
+			exit(2);
+		}
+	}
 	if (r->fmt == RPT_JSON) {
 		jw_init(&r->jw, r->out, 1);
 		jw_obj_open(&r->jw, NULL);
@@ -215,6 +281,13 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			fputs(", resumed session", r->out);
 		fputc('\n', r->out);
 	}
+	if (rec->ch) {
+		struct rule_identity id;
+		char idt[400];
+		rule_client_identity(r->rules, rec, &id);
+		rule_identity_text(&id, idt, sizeof(idt));
+		fprintf(r->out, "    client    is %s\n", esc_text(esc, sizeof(esc), (const uint8_t *)idt, strlen(idt)));
+	}
 	text_fp(r, rec);
 	text_chain(r, "certs", &rec->server_chain);
 	text_chain(r, "client", &rec->client_chain);
@@ -261,12 +334,119 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_find
 	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
 		rpt_json_record(&r->jw, rec);
-		if (f)
-			rule_report_json(&r->jw, rec, f);
+		rpt_json_identity(&r->jw, r->rules, rec);
+		rule_report_json(&r->jw, rec, f);   /* empty arrays when nothing matched */
 		jw_obj_close(&r->jw);
+	} else if (r->fmt == RPT_JSONL) {
+		/* one line per connection; findings and notes always present */
+		jw_init(&r->jw, r->out, 0);
+		jw_obj_open(&r->jw, NULL);
+		jw_key_str(&r->jw, "type", "connection");
+		jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
+		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
+		rpt_json_record(&r->jw, rec);
+		rpt_json_identity(&r->jw, r->rules, rec);
+		rule_report_json(&r->jw, rec, f);
+		jw_obj_close(&r->jw);
+		jw_end(&r->jw);
+	} else if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) {
+		tk_add(r, rec, f);
 	} else {
 		text_conn(r, rec, f);
 	}
+}
+
+/* What follows the connections: inputs, filter, stats, summary, evidence
+ * (the document's tail, and the JSON Lines summary line). */
+static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, int nin, const struct cap_run *run,
+		      const struct flow_stats *fs, const char *filter)
+{
+	int i;
+	jw_arr_open(w, "inputs");
+	for (i = 0; i < nin; i++) {
+		jw_obj_open(w, NULL);
+		if (in[i].live) {
+			jw_key_null(w, "file");
+			jw_key_str(w, "interface", in[i].path);
+		} else {
+			jw_key_str(w, "file", in[i].path);
+		}
+		jw_key_str(w, "link_type", in[i].link_name ? in[i].link_name : "unknown");
+		jw_key_bool(w, "link_type_supported", in[i].link_supported);
+		jw_key_uint(w, "packets", in[i].packets);
+		jw_key_uint(w, "bytes", in[i].bytes);
+		jw_key_uint(w, "first_frame", in[i].first_frame);
+		jw_key_bool(w, "truncated", in[i].truncated);
+		{
+			const char *sha = r->src && r->src[i] ? rpt_src_sha256(r->src[i]) : "";
+			if (*sha)
+				jw_key_str(w, "sha256", sha);
+			else
+				jw_key_null(w, "sha256");
+		}
+		if (in[i].warning[0])
+			jw_key_str(w, "warning", in[i].warning);
+		else
+			jw_key_null(w, "warning");
+		if (in[i].error[0])
+			jw_key_str(w, "error", in[i].error);
+		else
+			jw_key_null(w, "error");
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	if (filter && *filter)
+		jw_key_str(w, "filter", filter);
+	else
+		jw_key_null(w, "filter");
+	jw_obj_open(w, "stats");
+	jw_key_uint(w, "packets", run->ps.packets);
+	jw_key_uint(w, "bytes", run->ps.bytes);
+	jw_key_uint(w, "tcp_segments", run->ps.by_result[PKT_OK]);
+	jw_key_uint(w, "ipv4", run->ps.ipv4);
+	jw_key_uint(w, "ipv6", run->ps.ipv6);
+	jw_key_uint(w, "vlan_tagged", run->ps.vlan);
+	jw_key_uint(w, "truncated_segments", run->ps.truncated_payload);
+	jw_key_uint(w, "vxlan_segments", run->ps.vxlan);
+	jw_key_uint(w, "geneve_segments", run->ps.geneve);
+	jw_key_uint(w, "ip_reassembled_segments", run->ps.reassembled);
+	jw_key_uint(w, "ip_fragments_dropped", run->ps.frag_dropped);
+	for (i = 1; i < PKT__COUNT; i++)
+		jw_key_uint(w, pkt_result_name((enum pkt_result)i), run->ps.by_result[i]);
+	jw_key_uint(w, "flows", fs->flows_created);
+	jw_key_uint(w, "flows_evicted", fs->flows_evicted);
+	jw_key_uint(w, "flows_active_max", fs->flows_active_max);
+	jw_key_uint(w, "untracked_segments", fs->untracked_segments);
+	jw_key_uint(w, "cap_segments_hit", fs->cap_segments_hit);
+	jw_key_uint(w, "cap_bytes_hit", fs->cap_bytes_hit);
+	jw_key_uint(w, "ooo_bytes_max", fs->ooo_bytes_max);
+	if (run->live && run->have_kstats) {   /* pcap_stats(): live capture only */
+		jw_key_uint(w, "kernel_drops", run->kernel_drops);
+		jw_key_uint(w, "interface_drops", run->if_drops);
+	} else {
+		jw_key_null(w, "kernel_drops");
+		jw_key_null(w, "interface_drops");
+	}
+	if (run->ps.packets) {
+		jw_key_time_us(w, "first_time", run->first_ts_us);
+		jw_key_time_us(w, "last_time", run->last_ts_us);
+	} else {
+		jw_key_null(w, "first_time");
+		jw_key_null(w, "last_time");
+	}
+	jw_obj_close(w);
+	jw_obj_open(w, "summary");
+	jw_key_uint(w, "connections", r->n.connections);
+	jw_key_uint(w, "tls_connections", r->n.tls);
+	jw_key_uint(w, "complete", r->n.complete);
+	jw_key_uint(w, "failed", r->n.failed);
+	jw_obj_open(w, "by_stage");
+	for (i = 0; i < STAGE__COUNT; i++)
+		if (r->n.by_stage[i])
+			jw_key_uint(w, hs_stage_name((enum hs_stage)i), r->n.by_stage[i]);
+	jw_obj_close(w);
+	jw_obj_close(w);
+	ev_json(w, r->ev);
 }
 
 void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
@@ -276,81 +456,31 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 	if (r->fmt == RPT_JSON) {
 		struct jw *w = &r->jw;
 		jw_arr_close(w);
-		jw_arr_open(w, "inputs");
-		for (i = 0; i < nin; i++) {
-			jw_obj_open(w, NULL);
-			if (in[i].live) {
-				jw_key_null(w, "file");
-				jw_key_str(w, "interface", in[i].path);
-			} else {
-				jw_key_str(w, "file", in[i].path);
-			}
-			jw_key_str(w, "link_type", in[i].link_name ? in[i].link_name : "unknown");
-			jw_key_bool(w, "link_type_supported", in[i].link_supported);
-			jw_key_uint(w, "packets", in[i].packets);
-			jw_key_uint(w, "bytes", in[i].bytes);
-			jw_key_uint(w, "first_frame", in[i].first_frame);
-			jw_key_bool(w, "truncated", in[i].truncated);
-			if (in[i].warning[0])
-				jw_key_str(w, "warning", in[i].warning);
-			else
-				jw_key_null(w, "warning");
-			if (in[i].error[0])
-				jw_key_str(w, "error", in[i].error);
-			else
-				jw_key_null(w, "error");
-			jw_obj_close(w);
-		}
-		jw_arr_close(w);
-		if (filter && *filter)
-			jw_key_str(w, "filter", filter);
-		else
-			jw_key_null(w, "filter");
-		jw_obj_open(w, "stats");
-		jw_key_uint(w, "packets", run->ps.packets);
-		jw_key_uint(w, "bytes", run->ps.bytes);
-		jw_key_uint(w, "tcp_segments", run->ps.by_result[PKT_OK]);
-		jw_key_uint(w, "ipv4", run->ps.ipv4);
-		jw_key_uint(w, "ipv6", run->ps.ipv6);
-		jw_key_uint(w, "vlan_tagged", run->ps.vlan);
-		jw_key_uint(w, "truncated_segments", run->ps.truncated_payload);
-		for (i = 1; i < PKT__COUNT; i++)
-			jw_key_uint(w, pkt_result_name((enum pkt_result)i), run->ps.by_result[i]);
-		jw_key_uint(w, "flows", fs->flows_created);
-		jw_key_uint(w, "flows_evicted", fs->flows_evicted);
-		jw_key_uint(w, "flows_active_max", fs->flows_active_max);
-		jw_key_uint(w, "untracked_segments", fs->untracked_segments);
-		jw_key_uint(w, "cap_segments_hit", fs->cap_segments_hit);
-		jw_key_uint(w, "cap_bytes_hit", fs->cap_bytes_hit);
-		jw_key_uint(w, "ooo_bytes_max", fs->ooo_bytes_max);
-		if (run->live && run->have_kstats) {   /* pcap_stats(): live capture only */
-			jw_key_uint(w, "kernel_drops", run->kernel_drops);
-			jw_key_uint(w, "interface_drops", run->if_drops);
-		} else {
-			jw_key_null(w, "kernel_drops");
-			jw_key_null(w, "interface_drops");
-		}
-		if (run->ps.packets) {
-			jw_key_time_us(w, "first_time", run->first_ts_us);
-			jw_key_time_us(w, "last_time", run->last_ts_us);
-		} else {
-			jw_key_null(w, "first_time");
-			jw_key_null(w, "last_time");
-		}
-		jw_obj_close(w);
-		jw_obj_open(w, "summary");
-		jw_key_uint(w, "connections", r->n.connections);
-		jw_key_uint(w, "tls_connections", r->n.tls);
-		jw_key_uint(w, "complete", r->n.complete);
-		jw_key_uint(w, "failed", r->n.failed);
-		jw_obj_open(w, "by_stage");
-		for (i = 0; i < STAGE__COUNT; i++)
-			if (r->n.by_stage[i])
-				jw_key_uint(w, hs_stage_name((enum hs_stage)i), r->n.by_stage[i]);
-		jw_obj_close(w);
-		jw_obj_close(w);
+		json_tail(r, w, in, nin, run, fs, filter);
 		jw_obj_close(w);
 		jw_end(w);
+		return;
+	}
+	if (r->fmt == RPT_JSONL) {
+		struct jw *w = &r->jw;
+		jw_init(w, r->out, 0);
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "type", "summary");
+		jw_obj_open(w, "tlswhy");
+		jw_key_str(w, "version", TLSWHY_VERSION);
+		jw_key_uint(w, "schema", JSON_SCHEMA_VERSION);
+		jw_obj_close(w);
+		json_tail(r, w, in, nin, run, fs, filter);
+		jw_obj_close(w);
+		jw_end(w);
+		return;
+	}
+	if (r->fmt == RPT_MARKDOWN) {
+		md_document(r, in, nin, run, fs, filter);
+		return;
+	}
+	if (r->fmt == RPT_HTML) {
+		html_document(r, in, nin, run, fs, filter);
 		return;
 	}
 	fprintf(r->out, "%s%" PRIu64 " packets, %" PRIu64 " connections reported, %" PRIu64
@@ -379,4 +509,11 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 	if (fs->flows_evicted || fs->cap_segments_hit || fs->cap_bytes_hit)
 		fprintf(r->out, "caps hit: %" PRIu64 " flows evicted, %" PRIu64 " queue-segment caps, %" PRIu64
 			" queue-byte caps\n", fs->flows_evicted, fs->cap_segments_hit, fs->cap_bytes_hit);
+	if (r->ev && ev_written(r->ev)) {
+		char esc[600];
+		const char *p = ev_path(r->ev);
+		fprintf(r->out, "evidence: %s, %" PRIu64 " packets of %" PRIu64 " connections, sha256 %s\n",
+			esc_text(esc, sizeof(esc), (const uint8_t *)p, strlen(p)), ev_packets(r->ev),
+			ev_connections(r->ev), ev_sha256(r->ev));
+	}
 }

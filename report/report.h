@@ -26,6 +26,7 @@ int rpt_format_from_path(const char *path);
 const char *rpt_format_name(enum rpt_format f);
 
 struct rule_findings;
+struct rule_set;
 struct rpt_ticket;   /* report/ticket.c: Markdown and HTML state */
 struct rpt_src;      /* report/source.c: per-input SHA-256, stdin spool, progress */
 struct rpt_evidence; /* report/evidence.c: -w */
@@ -47,10 +48,11 @@ struct rpt {
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
-	struct rpt_src *src;            /* one per input, same order as cap_input[] */
+	struct rpt_src **src;           /* one per input, same order as cap_input[] (entries may be NULL) */
 	struct rpt_evidence *ev;        /* -w FILE */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
+	const struct rule_set *rules;   /* for the client identity (rule_client_identity) */
 };
 
 void rpt_begin(struct rpt *r);
@@ -65,6 +67,9 @@ void rpt_free(struct rpt *r);
 
 /* The JSON object of one record (without findings), for reuse. */
 void rpt_json_record(struct jw *w, const struct hs_record *rec);
+/* "client_identity": {name, description, match, source}, or null without a
+ * ClientHello; rs may be NULL (match "unknown"). */
+void rpt_json_identity(struct jw *w, const struct rule_set *rs, const struct hs_record *rec);
 /* Formats an address as "1.2.3.4" or "2001:db8::1". */
 const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a);
 const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a);

@@ -5,7 +5,9 @@
  *   file/stdin --read--> cookie stream --fread--> libpcap
  *                          |  SHA-256 (OpenSSL EVP) of every byte
  *                          |  copy to an unlinked tmpfile (stdin/pipes, -w only)
- *                          `- progress on stderr (regular files > 4 MiB, stderr a tty)
+ *                          `- progress on stderr (regular files > 4 MiB, stderr a tty):
+ *                             percent of the file, packets/s, ETA, every 0.5 s
+ *                             (TLSWHY_PROGRESS_MS overrides the interval)
  *
  * On close (pcap_close) the rest of the file is drained into the hash, so
  * a capture that libpcap stopped reading early (truncated) still gets the
@@ -59,12 +61,17 @@ static void progress(struct rpt_src *s)
 	struct timespec now;
 	double el, pct, rate, eta;
 	const char *name;
+	static double every = -1;
+	if (every < 0) {   /* TLSWHY_PROGRESS_MS: the update interval (tests set 0) */
+		const char *e = getenv("TLSWHY_PROGRESS_MS");
+		every = e && *e ? atof(e) / 1000.0 : 0.5;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (secs(&s->last, &now) < 0.5)
+	if (secs(&s->last, &now) < every)
 		return;
 	s->last = now;
 	el = secs(&s->t0, &now);
-	if (el < 1.0 || !s->size)
+	if (el <= 0 || !s->size)
 		return;
 	pct = 100.0 * (double)s->done / (double)s->size;
 	rate = s->packets ? (double)*s->packets / el : 0;

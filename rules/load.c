@@ -7,7 +7,10 @@
  *   # a comment: a line whose first non-blank character is '#'
  *   list NAME of KIND              kind: suite group sigalg version alert extension ...
  *     values V V, V ...            repeatable; @OTHER includes another list
- *     identity TEXT                offers equal to this list identify the client
+ *     identity TEXT                a client identity (rules/identity.c matches it)
+ *     versions / groups / extensions V ...   what else that client offers
+ *     match exact|same-suites|close   the weakest match reported (default close)
+ *     vendor WORD / source TEXT
  *   end
  *   kb ID                          a knowledge-base entry
  *     title / root_cause / workaround ID RATE% TITLE / cmd STACK LINE / deadend ...
@@ -41,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "dissect/names.h"
 
 #define MAX_LINE 4096
 #define MAX_FILE (4u << 20)
@@ -213,6 +218,7 @@ static void free_list(struct rk_list *l)
 {
 	free(l->name); free(l->v); free(l->sorted); free(l->identity);
 	free(l->vendor); free(l->source);
+	free(l->id_versions); free(l->id_groups); free(l->id_exts);
 	free(l);
 }
 
@@ -1064,6 +1070,36 @@ static int rule_field(struct lp *p, struct rk_rule *r, const char *key, char *v)
 	return fail(p, p->line, "unknown field '%s' in rule", key);
 }
 
+/* An identity key of a list (`versions`, `groups`, `extensions`): values of
+ * one kind, repeatable (each line adds), no GREASE; `extensions` refuses the
+ * situational extensions that identification never compares. */
+static int id_key(struct lp *p, const char *key, char *v, int kind,
+		  uint16_t **out, uint16_t *n)
+{
+	char *t, *save = NULL;
+	uint16_t before = *n;
+	for (t = strtok_r(v, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+		int64_t x;
+		uint16_t *q;
+		if (rk_parse_value(kind, t, p->rs, &x) < 0 || x < 0 || x > 0xffff)
+			return fail(p, p->line, "unknown %s '%s'", rk_kind_name(kind), t);
+		if (names_is_grease((uint16_t)x))
+			return fail(p, p->line, "'%s' is a GREASE value: identification ignores GREASE, leave it out", t);
+		if (kind == VK_EXT && rk_situational_ext((uint16_t)x))
+			return fail(p, p->line, "extension '%s' depends on the connection, not the client: leave it out", t);
+		if (*n == UINT16_MAX)
+			return fail(p, p->line, "too many values in '%s'", key);
+		q = realloc(*out, ((size_t)*n + 1) * sizeof(**out));
+		if (!q)
+			exit(2);
+		*out = q;
+		(*out)[(*n)++] = (uint16_t)x;
+	}
+	if (*n == before)
+		return fail(p, p->line, "'%s' needs a value", key);
+	return 0;
+}
+
 static int list_field(struct lp *p, struct rk_list *l, const char *key, char *v)
 {
 	if (!strcmp(key, "values"))
@@ -1075,18 +1111,31 @@ static int list_field(struct lp *p, struct rk_list *l, const char *key, char *v)
 	if (!strcmp(key, "source"))
 		return set_text(p, &l->source, key, v);
 	if (!strcmp(key, "versions")) {
-		char *t, *save = NULL;
-		for (t = strtok_r(v, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
-			int64_t x;
-			if (rk_parse_value(VK_VERSION, t, p->rs, &x) < 0)
-				return fail(p, p->line, "unknown version '%s'", t);
+		uint16_t i;
+		if (id_key(p, key, v, VK_VERSION, &l->id_versions, &l->n_id_versions) < 0)
+			return -1;
+		for (i = 0; i < l->n_id_versions; i++) {
+			uint16_t x = l->id_versions[i];
 			if (!l->min_version || x < l->min_version)
-				l->min_version = (uint16_t)x;
+				l->min_version = x;
 			if (x > l->max_version)
-				l->max_version = (uint16_t)x;
+				l->max_version = x;
 		}
 		return 0;
 	}
+	if (!strcmp(key, "match")) {
+		int64_t m;
+		if (l->min_match)
+			return fail(p, p->line, "'match' given twice");
+		if (rk_parse_value(VK_MATCH, v, p->rs, &m) < 0 || m == RULE_MATCH_UNKNOWN)
+			return fail(p, p->line, "match must be exact, same-suites or close");
+		l->min_match = (uint8_t)m;
+		return 0;
+	}
+	if (!strcmp(key, "groups"))
+		return id_key(p, key, v, VK_GROUP, &l->id_groups, &l->n_id_groups);
+	if (!strcmp(key, "extensions"))
+		return id_key(p, key, v, VK_EXT, &l->id_exts, &l->n_id_exts);
 	return fail(p, p->line, "unknown field '%s' in list", key);
 }
 
@@ -1168,7 +1217,7 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		if (strcmp(of, "of") != 0 || !*kind)
 			return fail(p, p->line, "list needs: list NAME of KIND");
 		for (k = VK_NUM; k < VK__COUNT; k++)
-			if (k != VK_LISTNAME && !strcmp(rk_kind_name(k), kind))
+			if (k != VK_LISTNAME && k != VK_MATCH && !strcmp(rk_kind_name(k), kind))
 				break;
 		if (k == VK__COUNT)
 			return fail(p, p->line, "unknown list kind '%s'", kind);
@@ -1206,6 +1255,13 @@ static int close_block(struct lp *p)
 		struct rk_list *l = rs->list[p->cur];
 		if (!l->n)
 			return fail(p, p->blk_line, "list '%s' has no values", l->name);
+		if ((l->identity || l->vendor) && l->kind != VK_SUITE)
+			return fail(p, p->blk_line, "list '%s' has an identity but holds %s values: identities are lists of suite",
+				    l->name, rk_kind_name(l->kind));
+		if (!l->identity && (l->vendor || l->n_id_groups || l->n_id_exts || l->n_id_versions || l->min_match))
+			return fail(p, p->blk_line, "list '%s' has %s but no identity", l->name,
+				    l->vendor ? "vendor" : l->n_id_groups ? "groups" : l->n_id_exts ? "extensions" :
+				    l->min_match ? "match" : "versions");
 		list_finish(l);
 	}
 	p->blk = B_NONE;

@@ -123,7 +123,9 @@ static void text_evidence(FILE *o, struct rk_eval *e, const struct rk_tmpl *t, u
 	uint16_t i;
 	for (i = 0; i < n; i++) {
 		rk_render(e, &t[i], line, sizeof(line), NULL, 0);
-		fprintf(o, "%*s- %s\n", indent, "", line);
+		fprintf(o, "%*s- ", indent, "");
+		put_wrapped(o, line, indent + 2, indent + 2);
+		fputc('\n', o);
 	}
 }
 

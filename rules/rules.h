@@ -72,6 +72,44 @@ const char *rule_finding_id(const struct rule_findings *f, size_t i);
 const char *rule_note_id(const struct rule_findings *f, size_t i);
 const char *rule_finding_kb(const struct rule_findings *f, size_t i);
 
+/* ---- client identification ----
+ * Which client sent the ClientHello, from the identity lists (`list ...
+ * identity`, docs/rules.md "Client identity"), and how exact the match is:
+ *   exact        the same suites in the same order, and every other key the
+ *                list states (versions, groups, extensions) agrees;
+ *   same-suites  the same set of suites, but the order, a TLS_FALLBACK_SCSV
+ *                or another stated key differs;
+ *   close        Jaccard similarity of the suite sets >= 90% and the same
+ *                first three suites (in order);
+ *   unknown      none of these for any identity list.
+ * GREASE values and the renegotiation SCSV (0x00FF) are never compared.
+ * The reports call this; they do not match anything themselves. */
+enum rule_match {
+	RULE_MATCH_UNKNOWN = 0,
+	RULE_MATCH_CLOSE,
+	RULE_MATCH_SAME_SUITES,
+	RULE_MATCH_EXACT
+};
+
+struct rule_identity {
+	enum rule_match match;
+	const char *name;          /* the identity list's name; NULL when unknown */
+	const char *description;   /* its `identity` text; NULL when unknown */
+	const char *source;        /* its `source` text; NULL when unknown or not given */
+	int aws_lb;                /* vendor aws, matched exact or same-suites (rules: client.aws_lb) */
+};
+
+/* Fills *id for the record's (first) ClientHello. Returns 0 when there is
+ * no ClientHello (*id is then unknown with NULL strings), else 1. The
+ * strings point into the rule set. */
+int rule_client_identity(const struct rule_set *rs, const struct hs_record *r, struct rule_identity *id);
+/* "exact", "same-suites", "close", "unknown" (JSON and rule files). */
+const char *rule_match_name(enum rule_match m);
+/* One line for people: "AWS load balancer, ... (exact match)", or
+ * "unknown (no client profile matches)". Not escaped (the text comes from
+ * rule files). Returns buf. */
+char *rule_identity_text(const struct rule_identity *id, char *buf, size_t n);
+
 void rule_report_text(FILE *out, const struct hs_record *r, const struct rule_findings *f, int color);
 /* Writes "findings": [...] and "notes": [...] into the object the caller has open. */
 void rule_report_json(struct jw *w, const struct hs_record *r, const struct rule_findings *f);

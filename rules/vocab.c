@@ -43,7 +43,7 @@ enum fact_id {
 	F_CH_SUITES, F_CH_GROUPS, F_CH_KEYSHARES, F_CH_SIGALGS, F_CH_EXTS,
 	F_CH_SNI_PRESENT, F_CH_SNI, F_CH_ALPN_PRESENT, F_CH_LENGTH, F_CH_SEGMENTS, F_CH_SSLV2,
 	F_CH_COUNT,
-	F_CLIENT_IDENTITY, F_CLIENT_AWS, F_CLIENT_DESCRIPTION,
+	F_CLIENT_IDENTITY, F_CLIENT_AWS, F_CLIENT_DESCRIPTION, F_CLIENT_MATCH,
 	F_SH_PRESENT, F_SH_FRAME, F_SH_TIME, F_SH_VERSION, F_SH_SUITE, F_SH_GROUP,
 	F_HRR_PRESENT, F_HRR_GROUP,
 	F_CERT_PRESENT, F_CERT_KNOWN, F_CERT_FRAME, F_CERT_COUNT, F_CERT_EXPIRED,
@@ -56,7 +56,7 @@ enum fact_id {
 	F_NONTLS_PRESENT, F_NONTLS_SENDER, F_NONTLS_BYTES, F_NONTLS_FRAME, F_NONTLS_TIME,
 	F_ENCHS_CLIENT, F_ENCHS_SERVER, F_APPDATA_CLIENT, F_APPDATA_SERVER, F_RESUMED,
 	F_SKE_DH_BITS,
-	F_DATA_AFTER_FIN, F_DATA_AFTER_FIN_FRAME,
+	F_DATA_AFTER_FIN, F_DATA_AFTER_FIN_FRAME, F_STARTTLS,
 	F_ANOMALIES, F_LOSSY, F_ONE_SIDED, F_GAPS, F_RETRANS, F_MIDSTREAM,
 	F_SUITES_RSA, F_SUITES_ECDSA, F_SUITES_TLS13, F_SUITES_STATIC_RSA,
 	F__COUNT
@@ -127,10 +127,12 @@ const struct rk_fact rk_facts[F__COUNT] = {
 	[F_CH_SSLV2] = { "ch.sslv2", T_BOOL, 0, "SSLv2-compatible ClientHello" },
 	[F_CH_COUNT] = { "ch.count", T_INT, 0, "ClientHellos seen (2 after a HelloRetryRequest)" },
 	[F_CLIENT_IDENTITY] = { "client.identity", T_CODE, VK_LISTNAME,
-		"the identity list the offer matches (`list ... identity`), else absent" },
+		"the identity list the offer matches best (`list ... identity`; exact, same-suites or close), else absent" },
 	[F_CLIENT_AWS] = { "client.aws_lb", T_BOOL, 0,
-		"the offer matches an identity list of vendor aws (an AWS load balancer)" },
+		"the offer matches an identity list of vendor aws exactly or with the same suites (an AWS load balancer)" },
 	[F_CLIENT_DESCRIPTION] = { "client.description", T_STR, 0, "the matched identity's text" },
+	[F_CLIENT_MATCH] = { "client.match", T_CODE, VK_MATCH,
+		"how exact the identity match is: exact, same-suites, close, unknown (no identity)" },
 	[F_SH_PRESENT] = { "sh.present", T_BOOL, 0, "a ServerHello (not a HelloRetryRequest) was seen" },
 	[F_SH_FRAME] = { "sh.frame", T_FRAME, 0, "frame of the ServerHello" },
 	[F_SH_TIME] = { "sh.time", T_TIME, 0, "capture time of the ServerHello" },
@@ -201,6 +203,8 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"the client sent application data (not an alert) after the server's FIN: a request raced the close" },
 	[F_DATA_AFTER_FIN_FRAME] = { "client.data_after_server_fin.frame", T_FRAME, 0,
 		"frame of that payload" },
+	[F_STARTTLS] = { "starttls", T_BOOL, 0,
+		"the client spoke plaintext before TLS (SMTP/IMAP/POP3 STARTTLS and the like): not a load balancer connection" },
 	[F_ANOMALIES] = { "capture.anomalies", T_LIST, VK_ANOMALY, "capture and parse anomalies (names below)" },
 	[F_LOSSY] = { "capture.lossy", T_BOOL, 0,
 		"bytes or a whole direction are missing: gap, truncation, a cap hit, eviction, one-sided" },
@@ -264,6 +268,7 @@ const char *rk_kind_name(int kind)
 	case VK_EXT: return "extension";
 	case VK_LINK: return "link";
 	case VK_LISTNAME: return "list";
+	case VK_MATCH: return "match";
 	}
 	return "?";
 }
@@ -293,6 +298,10 @@ static const struct tok16 side_names[] = { { 0, "client" }, { 1, "server" }, { 2
 static const struct tok16 close_names[] = { { EV_FIN, "fin" }, { EV_RST, "rst" }, { 255, "none" } };
 static const struct tok16 level_names[] = { { 1, "warning" }, { 2, "fatal" }, { 0, "unknown" } };
 static const struct tok16 link_names[] = { { 0, "no" }, { 1, "yes" }, { 2, "unknown" } };
+static const struct tok16 match_names[] = {
+	{ RULE_MATCH_UNKNOWN, "unknown" }, { RULE_MATCH_CLOSE, "close" },
+	{ RULE_MATCH_SAME_SUITES, "same-suites" }, { RULE_MATCH_EXACT, "exact" },
+};
 
 #define NTOK(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -348,6 +357,7 @@ int rk_parse_value(int kind, const char *s, const struct rule_set *rs, int64_t *
 	case VK_CLOSE: v = tok_find(close_names, NTOK(close_names), s); break;
 	case VK_LEVEL: v = tok_find(level_names, NTOK(level_names), s); break;
 	case VK_LINK: v = tok_find(link_names, NTOK(link_names), s); break;
+	case VK_MATCH: v = tok_find(match_names, NTOK(match_names), s); break;
 	case VK_ANOMALY:
 		for (i = 0; i < 32; i++)
 			if (strcmp(hs_anomaly_name((enum hs_anomaly)(1u << i)), s) == 0) {
@@ -422,6 +432,7 @@ const char *rk_value_name(int kind, int64_t v, const struct rule_set *rs, char *
 	case VK_CLOSE: s = tok_name(close_names, NTOK(close_names), (int)v); break;
 	case VK_LEVEL: s = tok_name(level_names, NTOK(level_names), (int)v); break;
 	case VK_LINK: s = tok_name(link_names, NTOK(link_names), (int)v); break;
+	case VK_MATCH: s = tok_name(match_names, NTOK(match_names), (int)v); break;
 	case VK_ANOMALY: s = v >= 0 && v < 32 ? hs_anomaly_name((enum hs_anomaly)(1u << v)) : NULL; break;
 	case VK_SUITE: s = names_suite_name(u); break;
 	case VK_GROUP: s = names_group(u); break;
@@ -552,41 +563,24 @@ static int sorted_has(const struct rk_list *l, uint16_t x)
 	return 0;
 }
 
-/* ch.suites equals the identity list (ignoring GREASE/SCSV), and the
- * version range agrees when the list states one. */
-static int identity_match(const struct hs_client_hello *ch, const struct rk_list *l)
-{
-	uint16_t i, j = 0;
-	int has;
-	for (i = 0; i < ch->n_suites; i++) {
-		if (rk_ignored_value(VK_SUITE, ch->suites[i]))
-			continue;
-		if (j >= l->n || ch->suites[i] != l->v[j])
-			return 0;
-		j++;
-	}
-	if (j != l->n)
-		return 0;
-	if (l->max_version && max_version(ch, &has) != l->max_version)
-		return 0;
-	return 1;
-}
-
+/* The best identity list for the ClientHello and how exact the match is
+ * (rules/identity.c); computed once per record. */
 static int identity(struct rk_eval *e)
 {
-	size_t i;
 	if (e->identity != -2)
 		return e->identity;
-	e->identity = -1;
-	if (e->r->ch)
-		for (i = 0; i < e->rs->n_list; i++) {
-			const struct rk_list *l = e->rs->list[i];
-			if (l->identity && l->kind == VK_SUITE && identity_match(e->r->ch, l)) {
-				e->identity = (int)i;
-				break;
-			}
-		}
+	e->match = RULE_MATCH_UNKNOWN;
+	e->identity = rk_identify(e->rs, e->r->ch, &e->match);
 	return e->identity;
+}
+
+/* An AWS load balancer: an identity of vendor aws, matched exact or
+ * same-suites (a close match is a hint, not an identification). */
+static int aws_lb(struct rk_eval *e)
+{
+	int i = identity(e);
+	return i >= 0 && e->match >= RULE_MATCH_SAME_SUITES && e->rs->list[i]->vendor &&
+	       strcmp(e->rs->list[i]->vendor, "aws") == 0;
 }
 
 static const struct hs_chain *schain(const struct hs_record *r)
@@ -775,10 +769,8 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_CH_SSLV2: NEED(ch); SETI(ch->sslv2);
 	case F_CH_COUNT: SETI(r->client_hellos);
 	case F_CLIENT_IDENTITY: NEED(identity(e) >= 0); SETI(identity(e));
-	case F_CLIENT_AWS:
-		NEED(ch);
-		SETI(identity(e) >= 0 && e->rs->list[identity(e)]->vendor &&
-		     strcmp(e->rs->list[identity(e)]->vendor, "aws") == 0);
+	case F_CLIENT_AWS: NEED(ch); SETI(aws_lb(e));
+	case F_CLIENT_MATCH: NEED(ch); identity(e); SETI(e->match);
 	case F_CLIENT_DESCRIPTION:
 		NEED(identity(e) >= 0);
 		v->s = (const uint8_t *)e->rs->list[identity(e)]->identity;
@@ -887,6 +879,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_DATA_AFTER_FIN_FRAME:
 		NEED(r->data_after_peer_fin_frame[DIR_C2S]);
 		SETI(r->data_after_peer_fin_frame[DIR_C2S]);
+	case F_STARTTLS: SETI(r->plaintext_before_tls[DIR_C2S] != 0);
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
 			if (r->anomalies & (1u << i))
@@ -897,8 +890,11 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		{
 			struct rk_val one;
 			rk_fact_get(e, F_ONE_SIDED, &one);
+			/* tls_truncated alone is not loss: the stream simply ended
+			 * inside a record (a capture stopped early, which the
+			 * capture-ended rule tells better, or a lying length) */
 			SETI(one.i || (r->anomalies & (AN_GAP | AN_TRUNCATED_PACKET | AN_CAP_SEGMENTS |
-							AN_CAP_BYTES | AN_EVICTED | AN_TLS_TRUNCATED)) ||
+							AN_CAP_BYTES | AN_EVICTED)) ||
 			     c->gaps || s->gaps);
 		}
 	case F_ONE_SIDED:

@@ -699,6 +699,179 @@ static void test_reports(void)
 	rule_set_free(rs);
 }
 
+/* ---- 6b. client identification and how exact it is ------------------------ */
+
+static const char id_lists[] =
+	"list P of suite\n"
+	"  values 1301 1302 C02B C02F C02C C030 CCA9 CCA8 C013 C014\n"
+	"  values 009C 009D 002F 0035 C009 C00A 009E 009F 0033 0039\n"
+	"  versions TLS1.3 TLS1.2\n"
+	"  groups x25519 secp256r1\n"
+	"  extensions supported_groups signature_algorithms supported_versions key_share\n"
+	"  identity Profile P\n"
+	"  source test\n"
+	"end\n"
+	"list Q of suite\n"
+	"  values C02B C02F\n"
+	"  identity Profile Q\n"
+	"  match exact\n"
+	"end\n";
+static const uint16_t id_p[] = { 0x1301, 0x1302, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013,
+				 0xc014, 0x009c, 0x009d, 0x002f, 0x0035, 0xc009, 0xc00a, 0x009e, 0x009f,
+				 0x0033, 0x0039 };
+
+/* A ClientHello that offers profile P exactly (with GREASE sprinkled in). */
+static struct hs_record *id_rec(void)
+{
+	struct hs_record *r = rec_tcp();
+	struct hs_client_hello *ch = add_ch(r, 0);
+	size_t i;
+	ch->n_suites = 0;
+	ch->suites[ch->n_suites++] = 0x2a2a;
+	for (i = 0; i < sizeof(id_p) / 2; i++)
+		ch->suites[ch->n_suites++] = id_p[i];
+	ch->total_suites = ch->n_suites;
+	ch->n_groups = 0;
+	ch->groups[ch->n_groups++] = 0x4a4a;
+	ch->groups[ch->n_groups++] = 0x001d;
+	ch->groups[ch->n_groups++] = 0x0017;
+	ch->n_exts = 0;
+	ch->ext_type[ch->n_exts++] = 0x0000;    /* server_name: not compared */
+	ch->ext_type[ch->n_exts++] = 0x000a;
+	ch->ext_type[ch->n_exts++] = 0x6a6a;    /* GREASE */
+	ch->ext_type[ch->n_exts++] = 0x000d;
+	ch->ext_type[ch->n_exts++] = 0x002b;
+	ch->ext_type[ch->n_exts++] = 0x0033;
+	ch->ext_type[ch->n_exts++] = 0x0015;    /* padding: not compared */
+	ch->total_exts = ch->n_exts;
+	return r;
+}
+
+static const char *id_match(const struct rule_set *rs, const struct hs_record *r, const char **name)
+{
+	struct rule_identity id;
+	rule_client_identity(rs, r, &id);
+	*name = id.name ? id.name : "-";
+	return rule_match_name(id.match);
+}
+
+static void test_identity(void)
+{
+	char err[512], buf[400];
+	struct rule_set *rs = rule_set_new(), *b = builtin();
+	struct hs_record *r;
+	struct hs_client_hello *ch;
+	struct rule_identity id;
+	const char *name;
+	uint16_t t;
+
+	CHECK(rule_load_buffer(rs, "id.list", id_lists, sizeof(id_lists) - 1, err, sizeof(err)) == 0);
+	CHECK(rs->list[0]->n_id_versions == 2 && rs->list[0]->n_id_groups == 2 && rs->list[0]->n_id_exts == 4);
+	CHECK(rs->list[1]->min_match == RULE_MATCH_EXACT);
+
+	/* exact: same suites in order, versions/groups/extensions agree; GREASE,
+	 * server_name and padding are not compared */
+	r = id_rec();
+	CHECK_STR(id_match(rs, r, &name), "exact");
+	CHECK_STR(name, "P");
+	CHECK(rule_client_identity(rs, r, &id) == 1);
+	CHECK_STR(id.description, "Profile P");
+	CHECK_STR(id.source, "test");
+	CHECK(id.aws_lb == 0);
+	CHECK_STR(rule_identity_text(&id, buf, sizeof(buf)), "Profile P (exact match)");
+	ch = r->ch;
+	/* the renegotiation SCSV is not an offer: still exact */
+	ch->suites[ch->n_suites++] = 0x00ff;
+	CHECK_STR(id_match(rs, r, &name), "exact");
+	/* TLS_FALLBACK_SCSV: a retry, at best same-suites */
+	ch->suites[ch->n_suites - 1] = 0x5600;
+	CHECK_STR(id_match(rs, r, &name), "same-suites");
+	ch->n_suites--;
+	/* other order */
+	t = ch->suites[3]; ch->suites[3] = ch->suites[4]; ch->suites[4] = t;
+	CHECK_STR(id_match(rs, r, &name), "same-suites");
+	CHECK_STR(name, "P");
+	t = ch->suites[3]; ch->suites[3] = ch->suites[4]; ch->suites[4] = t;
+	CHECK_STR(id_match(rs, r, &name), "exact");
+	/* versions differ: TLS 1.1 added */
+	ch->versions[ch->n_versions++] = 0x0302;
+	CHECK_STR(id_match(rs, r, &name), "same-suites");
+	ch->n_versions--;
+	/* no supported_versions at all: legacy 0x0303 cannot offer TLS 1.3 */
+	ch->has_supported_versions = 0;
+	CHECK_STR(id_match(rs, r, &name), "same-suites");
+	ch->has_supported_versions = 1;
+	/* groups in another order */
+	ch->groups[1] = 0x0017; ch->groups[2] = 0x001d;
+	CHECK_STR(id_match(rs, r, &name), "same-suites");
+	ch->groups[1] = 0x001d; ch->groups[2] = 0x0017;
+	/* an extra extension (ALPN) */
+	ch->ext_type[ch->n_exts++] = 0x0010;
+	CHECK_STR(id_match(rs, r, &name), "same-suites");
+	ch->n_exts--;
+	CHECK_STR(id_match(rs, r, &name), "exact");
+	/* close: one suite of 20 missing (Jaccard 19/20 = 95%), first three the same */
+	ch->n_suites--;
+	CHECK_STR(id_match(rs, r, &name), "close");
+	CHECK_STR(rule_identity_text(rule_client_identity(rs, r, &id) ? &id : &id, buf, sizeof(buf)),
+		  "Profile P (close match: most suites the same, not identical)");
+	/* two missing and one foreign: 18/21 = 86% < 90%: unknown */
+	ch->n_suites--;
+	ch->suites[ch->n_suites++] = 0xc028;
+	CHECK_STR(id_match(rs, r, &name), "unknown");
+	CHECK_STR(name, "-");
+	CHECK(rule_client_identity(rs, r, &id) == 1 && id.description == NULL);
+	CHECK_STR(rule_identity_text(&id, buf, sizeof(buf)), "unknown (no client profile matches)");
+	/* close needs the same first suites: 19/20 but the first two swapped */
+	ch->n_suites -= 2;
+	ch->suites[ch->n_suites++] = 0x0033;
+	t = ch->suites[1]; ch->suites[1] = ch->suites[2]; ch->suites[2] = t;
+	CHECK_STR(id_match(rs, r, &name), "unknown");
+	record_free(r);
+
+	/* Q is reported only when exact */
+	r = id_rec();
+	ch = r->ch;
+	ch->n_suites = 0;
+	ch->suites[ch->n_suites++] = 0xc02b;
+	ch->suites[ch->n_suites++] = 0xc02f;
+	CHECK_STR(id_match(rs, r, &name), "exact");
+	CHECK_STR(name, "Q");
+	ch->suites[0] = 0xc02f;
+	ch->suites[1] = 0xc02b;
+	CHECK_STR(id_match(rs, r, &name), "unknown");
+	/* no ClientHello: 0, unknown */
+	free(r->ch);
+	r->ch = NULL;
+	CHECK(rule_client_identity(rs, r, &id) == 0 && id.match == RULE_MATCH_UNKNOWN && !id.name);
+	record_free(r);
+
+	/* the built-in AWS policies: exact only, and then client.aws_lb */
+	r = rec_tcp();
+	ch = add_ch(r, 1);
+	CHECK_STR(id_match(b, r, &name), "exact");
+	CHECK_STR(name, "ELBSecurityPolicy-2016-08");
+	CHECK(rule_client_identity(b, r, &id) == 1 && id.aws_lb == 1);
+	CHECK(fires("  when client.match is exact\n  when client.aws_lb is true", r) == 1);
+	CHECK(fires("  when client.match in same-suites, close", r) == 0);
+	/* the same 18 suites in another order (a real client in the corpus does
+	 * this): not a load balancer */
+	t = ch->suites[1]; ch->suites[1] = ch->suites[2]; ch->suites[2] = t;
+	CHECK_STR(id_match(b, r, &name), "unknown");
+	CHECK(fires("  when client.aws_lb is false\n  when client.match is unknown", r) == 1);
+	CHECK(fires("  when client.identity is ELBSecurityPolicy-2016-08", r) == 0);
+	t = ch->suites[1]; ch->suites[1] = ch->suites[2]; ch->suites[2] = t;
+	/* TLS 1.3 offered with the 2016-08 suites: versions disagree */
+	ch->has_supported_versions = 1;
+	ch->versions[ch->n_versions++] = 0x0304;
+	ch->versions[ch->n_versions++] = 0x0303;
+	CHECK_STR(id_match(b, r, &name), "unknown");
+	record_free(r);
+
+	rule_set_free(rs);
+	rule_set_free(b);
+}
+
 /* ---- 7. the vocabulary is documented ------------------------------------- */
 
 static void test_docs(void)
@@ -734,6 +907,7 @@ int main(void)
 	test_conditions();
 	test_builtin();
 	test_reports();
+	test_identity();
 	test_docs();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

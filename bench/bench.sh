@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: generate the benchmark capture, check tlswhy finds
+# exactly what went in, and time tlswhy against a bare libpcap loop and the
+# other tools, all in one run. See bench/RESULTS.md.
+#
+# Environment (make passes TLSWHY, B, BENCH_SCALE):
+#   BENCH_SCALE=1        1: 150,000 connections, ~3.7 M packets, ~1.5 GB
+#   BENCH_CONCURRENT=64  connections open at once
+#   BENCH_APP=4          application-data packets per completed handshake
+#   BENCH_TOOLS="ssldump ndpi tshark"   the other tools to time (if installed;
+#                        BENCH_INSTALL=1, the default when root, apt-installs them)
+#   BENCH_TSHARK_DIV=50  tshark reads 1/DIV of the capture; its row is scaled up
+#   BENCH_SCALING=1      also the scaling runs (10x/100x/1000x concurrency, 100x
+#                        packets per connection), tlswhy and the bare loop only
+#   BENCH_CHECK=0        skip the correctness check (timing only)
+# The capture goes to build/bench/ and is reused while its parameters match.
+set -euo pipefail
+
+TLSWHY=${TLSWHY:-./tlswhy}
+B=${B:-build}
+SCALE=${BENCH_SCALE:-1}
+CONC=${BENCH_CONCURRENT:-64}
+APP=${BENCH_APP:-4}
+TOOLS=${BENCH_TOOLS:-ssldump ndpi tshark}
+TDIV=${BENCH_TSHARK_DIV:-50}
+OUT=build/bench
+GEN=$B/bench/gen
+BARE=$B/bench/bareloop
+JTALLY=$B/bench/jtally
+mkdir -p "$OUT"
+
+N=$(awk -v s="$SCALE" 'BEGIN { n = int(150000 * s + 0.5); print n < 1 ? 1 : n }')
+
+# gen OUT_BASE N CONCURRENT APP: (re)generates OUT_BASE.pcap and .man
+gen() {
+	local base=$1 args="-n $2 -c $3 -a $4 -s 1"
+	if [ -f "$base.pcap" ] && [ -f "$base.man" ] && [ "$(cat "$base.args" 2>/dev/null)" = "$args" ]; then
+		return 0
+	fi
+	rm -f "$base.args"
+	"$GEN" -o "$base.pcap" -m "$base.man" -e pcaps/expected.tsv -d pcaps $args
+	echo "$args" > "$base.args"
+}
+
+man() { awk -v k="$2" '$1 == k { print $2 }' "$1.man"; }
+
+# timed NAME CMD...: runs CMD (stdout to /dev/null), leaves "wall user sys maxrss_kb" in $T
+timed() {
+	local name=$1 tf
+	shift
+	tf=$(mktemp)
+	/usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > /dev/null 2> "$OUT/$name.err" || true
+	T=$(tail -n 1 "$tf")
+	rm -f "$tf"
+}
+
+ROWS=()
+BARE_WALL=1
+# row TOOL NOTE PACKETS BYTES SCALE: formats $T into a table row (times scaled by SCALE)
+row() {
+	local tool=$1 note=$2 pk=$3 by=$4 sc=$5
+	ROWS+=("$(echo "$T" | awk -v tool="$tool" -v note="$note" -v pk="$pk" -v by="$by" -v sc="$sc" -v bw="$BARE_WALL" '{
+		w = $1 * sc; c = ($2 + $3) * sc
+		printf "| %s | %.2f | %.2f | %.0f k | %.0f | %.0f | %.1fx | %s |", tool, w, c, pk / (w > 0 ? w : 1e-9) / 1000, by / 1e6 / (w > 0 ? w : 1e-9), $4 / 1024, w / bw, note }')")
+}
+
+echo "== machine"
+MACHINE="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$MACHINE"
+
+echo "== generating $N connections (scale $SCALE, $CONC concurrent, $APP application packets each)"
+gen "$OUT/bench" "$N" "$CONC" "$APP"
+PK=$(man "$OUT/bench" packets)
+BY=$(man "$OUT/bench" bytes)
+echo "$OUT/bench.pcap: $PK packets, $BY bytes"
+
+if [ "${BENCH_CHECK:-1}" != 0 ]; then
+	echo "== checking what tlswhy finds"
+	"$TLSWHY" -r "$OUT/bench.pcap" -F json 2> "$OUT/check.err" | "$JTALLY" > "$OUT/bench.tally" || true
+	python3 bench/check.py "$OUT/bench.man" "$OUT/bench.tally" "$TLSWHY" pcaps pcaps/expected.tsv
+fi
+
+# the other tools: Debian 12 packages ssldump, libndpi-bin (ndpiReader), tshark
+want_tool() { case " $TOOLS " in *" $1 "*) return 0 ;; esac; return 1; }
+install_tool() {
+	local cmd=$1 pkg=$2
+	command -v "$cmd" > /dev/null && return 0
+	[ "${BENCH_INSTALL:-$([ "$(id -u)" = 0 ] && echo 1 || echo 0)}" = 1 ] || return 0
+	apt-cache policy "$pkg" 2> /dev/null | grep -q 'Candidate: [0-9]' || return 0
+	echo "installing $pkg"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" > "$OUT/apt-$pkg.log" 2>&1 || true
+}
+want_tool ssldump && install_tool ssldump ssldump
+want_tool ndpi && install_tool ndpiReader libndpi-bin
+want_tool tshark && install_tool tshark tshark
+
+echo "== timing (warm page cache; each tool once, in this order)"
+cat "$OUT/bench.pcap" > /dev/null
+timed cat cat "$OUT/bench.pcap"
+CAT_T=$T
+timed bare "$BARE" "$OUT/bench.pcap"
+BARE_WALL=$(echo "$T" | awk '{ print ($1 > 0 ? $1 : 0.001) }')
+T=$CAT_T
+row 'cat file > /dev/null' '' "$PK" "$BY" 1
+timed bare "$BARE" "$OUT/bench.pcap"
+BARE_WALL=$(echo "$T" | awk '{ print ($1 > 0 ? $1 : 0.001) }')
+row 'bare pcap_next_ex loop (bench/bareloop.c)' 'touches 64 bytes of every packet' "$PK" "$BY" 1
+timed tlswhy "$TLSWHY" -r "$OUT/bench.pcap"
+row 'tlswhy (text report)' 'reader thread + analysis thread' "$PK" "$BY" 1
+TLSWHY_READER_THREAD=0 timed tlswhy1 "$TLSWHY" -r "$OUT/bench.pcap"
+row 'tlswhy, one thread' 'TLSWHY_READER_THREAD=0' "$PK" "$BY" 1
+timed tlswhyjson "$TLSWHY" -r "$OUT/bench.pcap" -F json
+row 'tlswhy --format json' 'every connection, streamed' "$PK" "$BY" 1
+if want_tool ssldump && command -v ssldump > /dev/null; then
+	timed ssldump ssldump -r "$OUT/bench.pcap" -n
+	row 'ssldump -r -n' '' "$PK" "$BY" 1
+fi
+if want_tool ndpi && command -v ndpiReader > /dev/null; then
+	timed ndpi ndpiReader -i "$OUT/bench.pcap" -v 0
+	row 'ndpiReader -i -v 0' '' "$PK" "$BY" 1
+fi
+if want_tool tshark && command -v tshark > /dev/null && command -v editcap > /dev/null; then
+	SL=$(( PK / TDIV ))
+	editcap -r "$OUT/bench.pcap" "$OUT/slice.pcap" "1-$SL" > /dev/null 2>&1
+	timed tshark tshark -n -r "$OUT/slice.pcap" -Y tls.handshake -T fields -e frame.number \
+		-e tls.handshake.type -e tls.handshake.ja3 -e tls.handshake.ja3s -e tls.alert_message.desc
+	row 'tshark, TLS handshake fields' "first $SL packets, times x$TDIV" "$PK" "$BY" "$TDIV"
+fi
+
+if [ "${BENCH_SCALING:-0}" = 1 ]; then
+	echo "== scaling (same capture size; more connections open at once; more packets per connection)"
+	for mult in 10 100 1000; do
+		gen "$OUT/scale-c$mult" "$N" $(( CONC * mult )) "$APP"
+		spk=$(man "$OUT/scale-c$mult" packets); sby=$(man "$OUT/scale-c$mult" bytes)
+		timed bare "$BARE" "$OUT/scale-c$mult.pcap"
+		row "bare loop, $((CONC * mult)) concurrent" '' "$spk" "$sby" 1
+		timed tlswhy "$TLSWHY" -r "$OUT/scale-c$mult.pcap"
+		row "tlswhy, $((CONC * mult)) concurrent" "$(echo "$T" | awk -v p="$spk" '{ printf "%.0f ns CPU/packet", ($2 + $3) * 1e9 / p }')" "$spk" "$sby" 1
+		rm -f "$OUT/scale-c$mult.pcap" "$OUT/scale-c$mult.args"
+	done
+	gen "$OUT/scale-p100" $(( N / 100 > 0 ? N / 100 : 1 )) "$CONC" $(( APP * 100 * 6 ))
+	spk=$(man "$OUT/scale-p100" packets); sby=$(man "$OUT/scale-p100" bytes)
+	timed bare "$BARE" "$OUT/scale-p100.pcap"
+	row "bare loop, 1/100 the connections, ~100x packets each" '' "$spk" "$sby" 1
+	timed tlswhy "$TLSWHY" -r "$OUT/scale-p100.pcap"
+	row "tlswhy, 1/100 the connections, ~100x packets each" "$(echo "$T" | awk -v p="$spk" '{ printf "%.0f ns CPU/packet", ($2 + $3) * 1e9 / p }')" "$spk" "$sby" 1
+	rm -f "$OUT/scale-p100.pcap" "$OUT/scale-p100.args"
+	# the base case, for the per-packet cost
+	timed tlswhy "$TLSWHY" -r "$OUT/bench.pcap"
+	row "tlswhy, $CONC concurrent (base)" "$(echo "$T" | awk -v p="$PK" '{ printf "%.0f ns CPU/packet", ($2 + $3) * 1e9 / p }')" "$PK" "$BY" 1
+fi
+
+echo
+echo "$MACHINE"
+echo "capture: $PK packets, $(awk -v b="$BY" 'BEGIN { printf "%.2f GB", b / 1e9 }'), $N connections (BENCH_SCALE=$SCALE)"
+echo
+echo "| tool | wall s | CPU s | packets/s | MB/s | peak RSS MiB | vs bare loop | note |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# check.sh - the benchmark generator and tlswhy's analysis of its capture,
+# at a tiny scale, for `make check` (nothing timed): two small captures (few
+# and many connections open at once) must be analyzed exactly as their
+# manifests say. Needs TLSWHY (the binary) and B (the build directory).
+set -euo pipefail
+TLSWHY=${TLSWHY:-./tlswhy}
+B=${B:-build}
+CC=${CC:-cc}
+mkdir -p "$B/bench"
+for t in gen jtally; do
+	if [ ! -x "$B/bench/$t" ] || [ "bench/$t.c" -nt "$B/bench/$t" ]; then
+		$CC -O2 -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -o "$B/bench/$t" "bench/$t.c" -lpcap
+	fi
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rc=0 pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "bench/check.sh: $1"; fail=$((fail + 1)); rc=1; }
+for args in "-n 400 -c 16 -a 4 -s 7" "-n 300 -c 300 -a 40 -s 8"; do
+	# shellcheck disable=SC2086
+	"$B/bench/gen" -o "$tmp/b.pcap" -m "$tmp/b.man" -e pcaps/expected.tsv -d pcaps $args
+	"$TLSWHY" -r "$tmp/b.pcap" -F json 2> /dev/null | "$B/bench/jtally" > "$tmp/b.tally" || true
+	if BENCH_TSHARK_CERTS=0 python3 bench/check.py "$tmp/b.man" "$tmp/b.tally" "$TLSWHY" pcaps pcaps/expected.tsv; then
+		ok
+	else
+		bad "gen $args: tlswhy does not find what went in"
+	fi
+	# the same bytes from the same arguments
+	"$B/bench/gen" -o "$tmp/c.pcap" -m "$tmp/c.man" -e pcaps/expected.tsv -d pcaps $args
+	if cmp -s "$tmp/b.pcap" "$tmp/c.pcap"; then ok; else bad "gen $args is not deterministic"; fi
+	# the reader thread changes nothing
+	"$TLSWHY" -r "$tmp/b.pcap" > "$tmp/t1.txt" 2>&1 || true
+	TLSWHY_READER_THREAD=0 "$TLSWHY" -r "$tmp/b.pcap" > "$tmp/t0.txt" 2>&1 || true
+	if cmp -s "$tmp/t0.txt" "$tmp/t1.txt"; then
+		ok
+	else
+		bad "gen $args: the report differs with TLSWHY_READER_THREAD=0"
+	fi
+done
+echo "$pass passed, $fail failed"
+exit $rc

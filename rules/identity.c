@@ -1,0 +1,303 @@
+/*
+ * identity.c - which client sent a ClientHello, and how exact the match is.
+ *
+ * An identity is a named list of suites with an `identity` text (rule files,
+ * docs/rules.md "Client identity"), optionally with the versions, groups and
+ * extensions that client offers. Every identity list is compared with the
+ * (first) ClientHello and the best one wins:
+ *
+ *   offer   C02B C02F ... 0035 00FF        GREASE, 00FF: never compared
+ *   list    C02B C02F ... 0035             `values`
+ *           same sequence + stated keys agree + no 5600 -> exact
+ *           same set                                     -> same-suites
+ *           |A and B| / |A or B| >= 90%, same first 3    -> close
+ *           otherwise                                    -> unknown
+ *
+ * The "stated keys" are `versions` (a set: supported_versions without
+ * GREASE, or, without that extension, legacy_version must be the highest
+ * stated version and TLS 1.3 must not be stated), `groups` (supported_groups
+ * in order, GREASE aside) and `extensions` (the set of extension types,
+ * GREASE and the situational ones of rk_situational_ext() aside).
+ * TLS_FALLBACK_SCSV (0x5600) marks a retry at a lower version, so an offer
+ * carrying it is at best same-suites.
+ *
+ * A list's `match` key sets the weakest level at which it is reported at
+ * all (the AWS backend policies: exact only, since other clients offer the
+ * same 18 suites in another order).
+ *
+ * Ranking: the better match level, then the higher suite similarity, then
+ * more stated keys that agree, then the list loaded first.
+ *
+ * Invariants: reads the ClientHello only; allocates nothing; the cost is
+ * one pass over each identity list (a sort of at most HS_MAX_SUITES values
+ * per call).
+ */
+#include "rules/rule_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/names.h"
+#include "dissect/record.h"
+
+#define CLOSE_PERCENT 90   /* Jaccard similarity of the suite sets, percent */
+#define CLOSE_PREFIX 3     /* leading suites that must agree, in order */
+
+int rk_situational_ext(uint16_t ext)
+{
+	switch (ext) {
+	case 0:    /* server_name: only when the client was given a host name */
+	case 21:   /* padding: only for some ClientHello lengths */
+	case 41:   /* pre_shared_key: only when resuming (TLS 1.3) */
+	case 42:   /* early_data: only when resuming with 0-RTT */
+	case 44:   /* cookie: only after a HelloRetryRequest */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts and removes duplicates in place; returns the new count. */
+static size_t sort_unique(uint16_t *v, size_t n)
+{
+	size_t i, o = 0;
+	if (n <= 64) {
+		/* the usual size: insertion sort beats qsort's setup and calls
+		 * (this runs for every known client on every connection) */
+		for (i = 1; i < n; i++) {
+			uint16_t x = v[i];
+			size_t j = i;
+			for (; j && v[j - 1] > x; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+	} else {
+		qsort(v, n, sizeof(*v), cmp_u16);
+	}
+	for (i = 0; i < n; i++)
+		if (!o || v[o - 1] != v[i])
+			v[o++] = v[i];
+	return o;
+}
+
+/* Values of b[] that are in a[] (both sorted and unique). */
+static size_t common(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
+{
+	size_t i = 0, j = 0, c = 0;
+	while (i < na && j < nb) {
+		if (a[i] == b[j]) {
+			c++;
+			i++;
+			j++;
+		} else if (a[i] < b[j]) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+	return c;
+}
+
+/* Equal as sets: the values of a[] (skipping those `skip` rejects) and l[]. */
+static int same_set(const uint16_t *a, size_t na, int (*skip)(uint16_t), const uint16_t *l, size_t nl)
+{
+	uint16_t x[HS_MAX_EXTS > HS_MAX_VERSIONS ? HS_MAX_EXTS : HS_MAX_VERSIONS];
+	uint16_t y[HS_MAX_EXTS > HS_MAX_VERSIONS ? HS_MAX_EXTS : HS_MAX_VERSIONS];
+	size_t i, n = 0, m;
+	if (nl > sizeof(y) / sizeof(y[0]))
+		return 0;
+	for (i = 0; i < na && n < sizeof(x) / sizeof(x[0]); i++)
+		if (!skip(a[i]))
+			x[n++] = a[i];
+	memcpy(y, l, nl * sizeof(*l));
+	n = sort_unique(x, n);
+	m = sort_unique(y, nl);
+	return n == m && (n == 0 || memcmp(x, y, n * sizeof(*x)) == 0);
+}
+
+static int skip_grease(uint16_t v)
+{
+	return names_is_grease(v);
+}
+
+static int skip_ext(uint16_t v)
+{
+	return names_is_grease(v) || rk_situational_ext(v);
+}
+
+static int versions_agree(const struct hs_client_hello *ch, const struct rk_list *l)
+{
+	uint16_t i, hi = 0;
+	if (ch->has_supported_versions)
+		return same_set(ch->versions, ch->n_versions, skip_grease, l->id_versions, l->n_id_versions);
+	for (i = 0; i < l->n_id_versions; i++)
+		if (l->id_versions[i] > hi)
+			hi = l->id_versions[i];
+	return hi < 0x0304 && ch->legacy_version == hi;
+}
+
+static int groups_agree(const struct hs_client_hello *ch, const struct rk_list *l)
+{
+	uint16_t i, j = 0;
+	for (i = 0; i < ch->n_groups; i++) {
+		if (names_is_grease(ch->groups[i]))
+			continue;
+		if (j >= l->n_id_groups || ch->groups[i] != l->id_groups[j])
+			return 0;
+		j++;
+	}
+	return j == l->n_id_groups;
+}
+
+struct offer {
+	uint16_t seq[HS_MAX_SUITES];   /* in order, GREASE and 00FF removed */
+	size_t n;
+	uint16_t set[HS_MAX_SUITES];   /* the same, sorted and unique */
+	size_t nset;
+	int fallback;                  /* TLS_FALLBACK_SCSV present */
+};
+
+struct score {
+	int match;
+	unsigned permille;             /* suite similarity */
+	int agree;                     /* stated keys that agree */
+};
+
+static void score_list(const struct offer *o, const struct hs_client_hello *ch, const struct rk_list *l,
+		       struct score *sc)
+{
+	uint16_t lset[HS_MAX_SUITES];
+	size_t nl = l->n < HS_MAX_SUITES ? l->n : HS_MAX_SUITES, nlset, inter, uni, k;
+	int in_order, stated = 0;
+	memset(sc, 0, sizeof(*sc));
+	memcpy(lset, l->sorted, nl * sizeof(*lset));
+	nlset = sort_unique(lset, nl);
+	inter = common(o->set, o->nset, lset, nlset);
+	uni = o->nset + nlset - inter;
+	sc->permille = uni ? (unsigned)(inter * 1000 / uni) : 0;
+	in_order = o->n == l->n && memcmp(o->seq, l->v, o->n * sizeof(*o->seq)) == 0;
+	if (l->n_id_versions) {
+		stated++;
+		sc->agree += versions_agree(ch, l);
+	}
+	if (l->n_id_groups) {
+		stated++;
+		sc->agree += groups_agree(ch, l);
+	}
+	if (l->n_id_exts) {
+		stated++;
+		sc->agree += same_set(ch->ext_type, ch->n_exts, skip_ext, l->id_exts, l->n_id_exts);
+	}
+	k = nl < CLOSE_PREFIX ? nl : CLOSE_PREFIX;
+	if (in_order && sc->agree == stated && !o->fallback)
+		sc->match = RULE_MATCH_EXACT;
+	else if (inter == o->nset && inter == nlset)
+		sc->match = RULE_MATCH_SAME_SUITES;
+	else if (inter * 100 >= (size_t)CLOSE_PERCENT * uni && o->n >= k &&
+		 memcmp(o->seq, l->v, k * sizeof(*o->seq)) == 0)
+		sc->match = RULE_MATCH_CLOSE;
+	else
+		sc->match = RULE_MATCH_UNKNOWN;
+}
+
+static int better(const struct score *a, const struct score *b)
+{
+	if (a->match != b->match)
+		return a->match > b->match;
+	if (a->permille != b->permille)
+		return a->permille > b->permille;
+	return a->agree > b->agree;
+}
+
+int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int *match)
+{
+	struct offer o;                        /* about 2 KiB */
+	struct score best, sc;
+	size_t i;
+	int found = -1;
+	*match = RULE_MATCH_UNKNOWN;
+	if (!rs || !ch)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < ch->n_suites; i++) {
+		if (ch->suites[i] == 0x5600)
+			o.fallback = 1;
+		if (rk_ignored_value(VK_SUITE, ch->suites[i]))
+			continue;
+		o.seq[o.n] = ch->suites[i];
+		o.set[o.n] = ch->suites[i];
+		o.n++;
+	}
+	if (!o.n)
+		return -1;
+	o.nset = sort_unique(o.set, o.n);
+	memset(&best, 0, sizeof(best));
+	for (i = 0; i < rs->n_list; i++) {
+		const struct rk_list *l = rs->list[i];
+		if (!l->identity || l->kind != VK_SUITE || !l->n)
+			continue;
+		score_list(&o, ch, l, &sc);
+		if (sc.match < (l->min_match ? l->min_match : RULE_MATCH_CLOSE))
+			continue;
+		if (found < 0 || better(&sc, &best)) {
+			best = sc;
+			found = (int)i;
+		}
+	}
+	if (found >= 0)
+		*match = best.match;
+	return found;
+}
+
+const char *rule_match_name(enum rule_match m)
+{
+	switch (m) {
+	case RULE_MATCH_UNKNOWN: return "unknown";
+	case RULE_MATCH_CLOSE: return "close";
+	case RULE_MATCH_SAME_SUITES: return "same-suites";
+	case RULE_MATCH_EXACT: return "exact";
+	}
+	return "unknown";
+}
+
+int rule_client_identity(const struct rule_set *rs, const struct hs_record *r, struct rule_identity *id)
+{
+	int m, i;
+	memset(id, 0, sizeof(*id));
+	id->match = RULE_MATCH_UNKNOWN;
+	if (!r || !r->ch)
+		return 0;
+	i = rk_identify(rs, r->ch, &m);
+	if (i < 0)
+		return 1;
+	id->match = (enum rule_match)m;
+	id->name = rs->list[i]->name;
+	id->description = rs->list[i]->identity;
+	id->source = rs->list[i]->source;
+	id->aws_lb = rs->list[i]->vendor && strcmp(rs->list[i]->vendor, "aws") == 0 &&
+		     m >= RULE_MATCH_SAME_SUITES;
+	return 1;
+}
+
+char *rule_identity_text(const struct rule_identity *id, char *buf, size_t n)
+{
+	const char *how = "";
+	switch (id->match) {
+	case RULE_MATCH_EXACT: how = "exact match"; break;
+	case RULE_MATCH_SAME_SUITES: how = "same suites, but their order or the other offers differ"; break;
+	case RULE_MATCH_CLOSE: how = "close match: most suites the same, not identical"; break;
+	case RULE_MATCH_UNKNOWN: break;
+	}
+	if (id->match == RULE_MATCH_UNKNOWN || !id->description)
+		snprintf(buf, n, "unknown (no client profile matches)");
+	else
+		snprintf(buf, n, "%s (%s)", id->description, how);
+	return buf;
+}

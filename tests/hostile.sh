@@ -1,0 +1,221 @@
+#!/bin/bash
+# hostile.sh - tlswhy against captures built to hurt it (issues 2 and 9).
+#
+#   bash tests/hostile.sh [TLSWHY]        default ./tlswhy
+#   bash tests/hostile.sh build-san/tlswhy   the same under ASan + UBSan
+#
+# The captures come from tests/hostile_gen.c (deterministic; compiled and
+# run here, output in $HOSTILE_DIR, default build/hostile/, not
+# committed). Every case must: not crash (no signal, no sanitizer report,
+# no leak), finish within its time bound, stay under a peak RSS bound
+# (when /usr/bin/time is there), and give either one clear line on stderr
+# with exit status 2, or a report whose facts name what was wrong
+# (malformed / truncated / a cap that was hit).
+#
+# Exit status 0 when every case passed, 1 otherwise. The last line is
+# "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+TLSWHY=${1:-${TLSWHY:-./tlswhy}}
+OUT=${HOSTILE_DIR:-build/hostile}
+CC=${CC:-cc}
+TIME_LIMIT=${HOSTILE_TIMEOUT:-120}
+pass=0 fail=0
+
+# Sanitizer reports get their own exit status (99), so they can never pass
+# for exit 1 ("a failed handshake was diagnosed"); leaks are checked.
+# A small quarantine keeps ASan's own memory from hiding ours.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=99:quarantine_size_mb=16}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+
+# Peak RSS bound: the caps keep every case far below it. ASan's shadow
+# memory, quarantine and allocator caches need more.
+if grep -qa __asan_init "$TLSWHY" 2>/dev/null; then
+	RSS_LIMIT_KB=${RSS_LIMIT_KB:-262144}
+else
+	RSS_LIMIT_KB=${RSS_LIMIT_KB:-65536}
+fi
+TIMECMD=()
+[ -x /usr/bin/time ] && TIMECMD=(/usr/bin/time -o "$OUT/.rss" -f %M)
+
+if [ ! -x "$TLSWHY" ]; then
+	echo "hostile: $TLSWHY is not built"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+mkdir -p "$OUT"
+if [ ! -x "$OUT/hostile_gen" ] || [ tests/hostile_gen.c -nt "$OUT/hostile_gen" ]; then
+	if ! $CC -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -o "$OUT/hostile_gen" tests/hostile_gen.c -lpcap; then
+		echo "hostile: cannot build tests/hostile_gen.c"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	rm -f "$OUT"/*.pcap
+fi
+[ -f "$OUT/sni-hostile.pcap" ] || "$OUT/hostile_gen" "$OUT" || { echo "0 passed, 1 failed"; exit 1; }
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+
+# run NAME ARGS... : runs tlswhy, leaves $rc, $OUT/NAME.{out,err}, $rss (KB or empty).
+run() {
+	local name=$1
+	shift
+	rss=""
+	: > "$OUT/.rss"
+	timeout "$TIME_LIMIT" "${TIMECMD[@]}" "$TLSWHY" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err"
+	rc=$?
+	rss=$(tail -n 1 "$OUT/.rss" 2>/dev/null | grep -E '^[0-9]+$')
+	# /usr/bin/time adds a line to stderr when the command failed
+	sed -i '/^Command exited with non-zero status/d; /^Command terminated by signal/d' "$OUT/$name.err"
+}
+
+# sane NAME: the common checks. Returns 1 (and reports) on failure.
+sane() {
+	local name=$1
+	if [ "$rc" -eq 124 ]; then bad "$name" "took longer than ${TIME_LIMIT}s"; return 1; fi
+	if [ "$rc" -eq 99 ] || [ "$rc" -gt 128 ]; then
+		bad "$name" "crashed (exit $rc): $(grep -m1 -E 'ERROR|runtime error|SUMMARY' "$OUT/$name.err")"
+		return 1
+	fi
+	if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$OUT/$name.err"; then
+		bad "$name" "sanitizer: $(grep -m1 -E 'ERROR|runtime error' "$OUT/$name.err")"
+		return 1
+	fi
+	if [ -n "$rss" ] && [ "$rss" -gt "$RSS_LIMIT_KB" ]; then
+		bad "$name" "peak RSS ${rss} KB over ${RSS_LIMIT_KB} KB"
+		return 1
+	fi
+	return 0
+}
+
+# input_error NAME ARGS...: exit 2 with exactly one line on stderr.
+input_error() {
+	local name=$1
+	shift
+	run "$name" "$@"
+	sane "$name" || return
+	local lines
+	lines=$(wc -l < "$OUT/$name.err")
+	if [ "$rc" -ne 2 ]; then bad "$name" "exit $rc, want 2"; return; fi
+	if [ "$lines" -ne 1 ]; then bad "$name" "$lines lines on stderr, want 1"; return; fi
+	ok "$name (exit 2: $(cut -c1-90 "$OUT/$name.err"))"
+}
+
+# facts NAME PYTHON-EXPR TLSWHY-ARGS...: a JSON report (exit 0 or 1) for
+# which the expression holds; `d` is the document, `c` its connections,
+# `an(i)` the anomalies of connection i, `st` the stats.
+facts() {
+	local name=$1 expr=$2
+	shift 2
+	run "$name" -F json "$@"
+	sane "$name" || return
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		bad "$name" "exit $rc: $(head -n 1 "$OUT/$name.err")"
+		return
+	fi
+	local why
+	why=$(python3 - "$OUT/$name.out" "$expr" <<'EOF'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1], encoding="utf-8"))
+except Exception as e:
+    print("output is not JSON: %s" % e); sys.exit(1)
+c = d.get("connections", [])
+st = d.get("stats", {})
+def an(i): return c[i].get("anomalies", [])
+def certs(i): return (c[i].get("server_certificates") or {})
+try:
+    okv = eval(sys.argv[2])
+except Exception as e:
+    print("%s: %r" % (type(e).__name__, e)); sys.exit(1)
+if not okv:
+    print("does not hold: " + sys.argv[2]); sys.exit(1)
+EOF
+	)
+	if [ -n "$why" ]; then bad "$name" "$why"; return; fi
+	ok "$name${rss:+ (peak RSS $((rss / 1024)) MiB)}"
+}
+
+# text_safe NAME ARGS...: the text report holds no control byte but \n.
+text_safe() {
+	local name=$1
+	shift
+	run "$name" --color never "$@"
+	sane "$name" || return
+	if LC_ALL=C grep -qaP '[\x00-\x09\x0b-\x1f\x7f]' "$OUT/$name.out"; then
+		bad "$name" "raw control bytes in the text report"
+		return
+	fi
+	ok "$name"
+}
+
+H=$OUT
+
+# ---- files that are not (whole) captures --------------------------------
+input_error missing-file -r "$H/does-not-exist.pcap"
+input_error wrong-magic -r "$H/badmagic.pcap"
+input_error not-a-capture -r "$H/text.pcap"
+input_error empty-file -r "$H/empty.pcap"
+input_error bad-second-input -r "$H/ok.pcap" -r "$H/badmagic.pcap"
+input_error caplen-huge -r "$H/caplen-huge.pcap"
+facts header-only 'c == [] and st["packets"] == 0' -r "$H/header-only.pcap"
+
+run truncated-file -r "$H/truncated.pcap"
+if sane truncated-file; then
+	if [ "$rc" -gt 1 ]; then bad truncated-file "exit $rc, want 0 or 1"
+	elif ! grep -q 'mid-packet' "$OUT/truncated-file.err"; then bad truncated-file "no warning on stderr"
+	else ok "truncated-file (warning: $(cut -c1-70 "$OUT/truncated-file.err"))"; fi
+fi
+facts truncated-file-json 'd["inputs"][0]["truncated"] and len(c) == 1 and c[0]["stage"] == "capture_ended"' \
+	-r "$H/truncated.pcap"
+run truncated-stdin -r - < "$H/truncated.pcap"
+if sane truncated-stdin; then
+	if [ "$rc" -gt 1 ] || ! grep -q 'mid-packet' "$OUT/truncated-stdin.err"; then
+		bad truncated-stdin "exit $rc, stderr: $(head -n 1 "$OUT/truncated-stdin.err")"
+	else ok truncated-stdin; fi
+fi
+
+# ---- lengths that lie ---------------------------------------------------
+facts snaplen-96 '"truncated_packet" in an(0) and st["truncated_segments"] > 0' -r "$H/snaplen-96.pcap"
+facts caplen-over-snaplen 'len(c) == 1' -r "$H/caplen-over-snaplen.pcap"
+facts caplen-over-len 'st["packets"] >= 3' -r "$H/caplen-over-len.pcap"
+facts record-length-lies \
+	'len(c) == 4 and "tls_truncated" in an(0) and "tls_malformed" in an(1) and "tls_truncated" in an(2) and {"tls_malformed", "tls_truncated"} <= set(an(3))' \
+	--all -r "$H/record-lies.pcap"
+facts handshake-16mib '"handshake_too_long" in an(0) and c[0]["client_hello"] is None' -r "$H/hs-16m.pcap"
+facts handshake-16mib-small-cap '"handshake_too_long" in an(0)' --max-handshake 1024 -r "$H/hs-16m.pcap"
+facts zero-length-records '"tls_malformed" in an(0)' -r "$H/zero-records.pcap"
+
+# ---- certificates -------------------------------------------------------
+facts garbage-der \
+	'certs(0)["certificates"][0]["malformed"] is True and "cert_malformed" in an(0)' -r "$H/garbage-cert.pcap"
+facts thousands-of-certs \
+	'certs(0)["count"] == 5000 and len(certs(0)["certificates"]) == 16 and "lists_clipped" in an(0)' \
+	-r "$H/many-certs.pcap"
+
+# ---- encapsulation and floods -------------------------------------------
+facts tunnels-nested-past-limit 'st["packets"] == 2 and st["headers_malformed"] == 1 and st["tcp_segments"] == 1' \
+	--all -r "$H/tunnel-nest.pcap"
+facts vlan-nested-past-limit 'st["headers_malformed"] == 2 and c == []' -r "$H/vlan-nest.pcap"
+# (text, not JSON: every one of these SYN-only flows is a reported failure)
+run syn-flood-evictions --max-flows 2000 -o "$OUT/syn-flood-evictions.txt" -r "$H/syn-flood.pcap"
+if sane syn-flood-evictions; then
+	if [ "$rc" -gt 1 ]; then bad syn-flood-evictions "exit $rc"
+	elif ! grep -q 'caps hit: 48000 flows evicted' "$OUT/syn-flood-evictions.txt"; then
+		bad syn-flood-evictions "summary: $(grep 'caps hit' "$OUT/syn-flood-evictions.txt")"
+	else ok "syn-flood-evictions${rss:+ (peak RSS $((rss / 1024)) MiB)}"; fi
+fi
+rm -f "$OUT/syn-flood-evictions.txt"
+facts ooo-flood-segment-cap \
+	'st["cap_segments_hit"] >= 1 and st["ooo_bytes_max"] <= 1048576' --all -r "$H/ooo-flood.pcap"
+facts ooo-flood-byte-cap \
+	'st["cap_bytes_hit"] >= 1 and st["ooo_bytes_max"] <= 65536' --all --max-buffer 65536 -r "$H/ooo-flood.pcap"
+
+# ---- hostile strings reach no terminal ------------------------------------
+facts sni-json '"\u001b" in c[0]["client_hello"]["sni"]' -r "$H/sni-hostile.pcap"
+text_safe sni-text -r "$H/sni-hostile.pcap"
+text_safe garbage-der-text -r "$H/garbage-cert.pcap"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,658 @@
+/*
+ * hostile_gen.c - writes the hostile captures tests/hostile.sh runs
+ * tlswhy on. Deterministic: the same bytes on every run and machine.
+ *
+ *   hostile_gen OUTDIR
+ *
+ * Frames are Ethernet / IPv4 / TCP built by hand (checksums zero: tlswhy
+ * does not check them) and written with libpcap's pcap_dump(), which
+ * writes each record header as given, so lengths can lie on purpose. Files
+ * that are not captures at all (wrong magic, empty, cut short) are written
+ * or cut with stdio.
+ *
+ * The adversarial captures of issue 9 were meant to come from the libnet
+ * craft tool (pcaps/craft.c); until it exists they are made here.
+ *
+ * Every TCP connection is 10.0.0.1:40000+i -> 10.0.0.2:443 unless said.
+ */
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MSS 1460
+
+static const char *outdir;
+static pcap_t *dead;
+static pcap_dumper_t *dump;
+static int snaplen_cut;           /* 0 = none */
+static int64_t now_us = 1700000000000000LL;
+
+/* ---- files -------------------------------------------------------------- */
+
+static const char *path_of(const char *name)
+{
+	static char p[1024];
+	snprintf(p, sizeof(p), "%s/%s", outdir, name);
+	return p;
+}
+
+static void open_pcap(const char *name, int snaplen)
+{
+	dead = pcap_open_dead(DLT_EN10MB, snaplen);
+	if (!dead) {
+		fprintf(stderr, "hostile_gen: pcap_open_dead failed\n");
+		exit(1);
+	}
+	dump = pcap_dump_open(dead, path_of(name));
+	if (!dump) {
+		fprintf(stderr, "hostile_gen: %s: %s\n", name, pcap_geterr(dead));
+		exit(1);
+	}
+	snaplen_cut = 0;
+}
+
+static void close_pcap(void)
+{
+	pcap_dump_close(dump);
+	pcap_close(dead);
+	dump = NULL;
+	dead = NULL;
+}
+
+/* One record with the lengths given, whatever the data holds. */
+static void put_raw(const uint8_t *data, uint32_t caplen, uint32_t len)
+{
+	struct pcap_pkthdr h;
+	now_us += 100;
+	h.ts.tv_sec = (time_t)(now_us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(now_us % 1000000);
+	h.caplen = caplen;
+	h.len = len;
+	pcap_dump((u_char *)dump, &h, data);
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+struct conn {
+	uint8_t cip[4], sip[4];
+	uint16_t cport, sport;
+	uint32_t cseq, sseq;       /* next sequence number of each side */
+};
+
+static void conn_init(struct conn *c, unsigned i)
+{
+	memset(c, 0, sizeof(*c));
+	c->cip[0] = 10; c->cip[3] = 1;
+	c->sip[0] = 10; c->sip[3] = 2;
+	c->cip[1] = (uint8_t)(i >> 16);
+	c->cip[2] = (uint8_t)(i >> 8);
+	c->cport = (uint16_t)(40000 + (i & 0xff));
+	c->sport = 443;
+	c->cseq = 0x10000000u + i * 7919u;
+	c->sseq = 0x80000000u + i * 104729u;
+}
+
+/* One segment from `dir` (0 client, 1 server) at sequence `seq`. */
+static void segment_at(struct conn *c, int dir, uint8_t flags, uint32_t seq, const uint8_t *p, size_t n)
+{
+	static uint8_t f[14 + 20 + 20 + 65536];
+	size_t tot = 20 + 20 + n;
+	uint32_t ack = dir ? c->cseq : c->sseq;
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	const uint8_t *src = dir ? c->sip : c->cip, *dst = dir ? c->cip : c->sip;
+	uint16_t sp = dir ? c->sport : c->cport, dp = dir ? c->cport : c->sport;
+	memset(f, 0, 54);
+	f[0] = 2; f[5] = dir ? 1 : 2;
+	f[6] = 2; f[11] = dir ? 2 : 1;
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(tot >> 8); ip[3] = (uint8_t)tot;
+	ip[6] = 0x40;
+	ip[8] = 64; ip[9] = 6;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	tcp[0] = (uint8_t)(sp >> 8); tcp[1] = (uint8_t)sp;
+	tcp[2] = (uint8_t)(dp >> 8); tcp[3] = (uint8_t)dp;
+	tcp[4] = (uint8_t)(seq >> 24); tcp[5] = (uint8_t)(seq >> 16); tcp[6] = (uint8_t)(seq >> 8); tcp[7] = (uint8_t)seq;
+	if (flags & 0x10) {
+		tcp[8] = (uint8_t)(ack >> 24); tcp[9] = (uint8_t)(ack >> 16);
+		tcp[10] = (uint8_t)(ack >> 8); tcp[11] = (uint8_t)ack;
+	}
+	tcp[12] = 0x50;
+	tcp[13] = flags;
+	tcp[14] = 0xff; tcp[15] = 0xff;
+	if (n)
+		memcpy(tcp + 20, p, n);
+	{
+		uint32_t len = (uint32_t)(14 + tot);
+		uint32_t cap = snaplen_cut && len > (uint32_t)snaplen_cut ? (uint32_t)snaplen_cut : len;
+		put_raw(f, cap, len);
+	}
+}
+
+static void segment(struct conn *c, int dir, uint8_t flags, const uint8_t *p, size_t n)
+{
+	uint32_t *seq = dir ? &c->sseq : &c->cseq;
+	segment_at(c, dir, flags, *seq, p, n);
+	*seq += (uint32_t)n + ((flags & 0x03) ? 1 : 0);   /* SYN and FIN take one */
+}
+
+static void handshake_tcp(struct conn *c)
+{
+	segment(c, 0, 0x02, NULL, 0);
+	segment(c, 1, 0x12, NULL, 0);
+	segment(c, 0, 0x10, NULL, 0);
+}
+
+/* Payload cut into MSS-sized segments, each acknowledged by the peer. */
+static void send_data(struct conn *c, int dir, const uint8_t *p, size_t n)
+{
+	while (n) {
+		size_t k = n < MSS ? n : MSS;
+		segment(c, dir, 0x18, p, k);
+		segment(c, !dir, 0x10, NULL, 0);
+		p += k;
+		n -= k;
+	}
+}
+
+static void close_both(struct conn *c)
+{
+	segment(c, 0, 0x11, NULL, 0);
+	segment(c, 1, 0x11, NULL, 0);
+	segment(c, 0, 0x10, NULL, 0);
+}
+
+/* ---- TLS bytes -------------------------------------------------------------- */
+
+struct buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (!b->p)
+			exit(1);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void put8(struct buf *b, unsigned v) { uint8_t x = (uint8_t)v; put(b, &x, 1); }
+static void put16(struct buf *b, unsigned v) { put8(b, v >> 8); put8(b, v); }
+static void put24(struct buf *b, unsigned v) { put8(b, v >> 16); put8(b, v >> 8); put8(b, v); }
+
+static void record(struct buf *out, unsigned type, const uint8_t *p, size_t n)
+{
+	put8(out, type);
+	put16(out, 0x0303);
+	put16(out, (unsigned)n);
+	put(out, p, n);
+}
+
+/* Handshake messages in records of at most 16384 bytes. */
+static void hs_records(struct buf *out, const struct buf *msgs)
+{
+	size_t off = 0;
+	while (off < msgs->n) {
+		size_t k = msgs->n - off < 16384 ? msgs->n - off : 16384;
+		record(out, 22, msgs->p + off, k);
+		off += k;
+	}
+}
+
+static void msg(struct buf *m, unsigned type, const struct buf *body)
+{
+	put8(m, type);
+	put24(m, (unsigned)body->n);
+	put(m, body->p, body->n);
+}
+
+static void client_hello(struct buf *m, const char *sni)
+{
+	struct buf b = { 0 }, ext = { 0 };
+	unsigned i;
+	size_t sl = strlen(sni);
+	put16(&b, 0x0303);
+	for (i = 0; i < 32; i++)
+		put8(&b, i);
+	put8(&b, 0);
+	put16(&b, 6);
+	put16(&b, 0xc02f); put16(&b, 0xc030); put16(&b, 0x009c);
+	put8(&b, 1); put8(&b, 0);
+	put16(&ext, 0); put16(&ext, (unsigned)sl + 5); put16(&ext, (unsigned)sl + 3);
+	put8(&ext, 0); put16(&ext, (unsigned)sl); put(&ext, sni, sl);
+	put16(&ext, 10); put16(&ext, 4); put16(&ext, 2); put16(&ext, 23);
+	put16(&ext, 13); put16(&ext, 4); put16(&ext, 2); put16(&ext, 0x0401);
+	put16(&b, (unsigned)ext.n);
+	put(&b, ext.p, ext.n);
+	msg(m, 1, &b);
+	free(b.p);
+	free(ext.p);
+}
+
+static void server_hello(struct buf *m)
+{
+	struct buf b = { 0 };
+	unsigned i;
+	put16(&b, 0x0303);
+	for (i = 0; i < 32; i++)
+		put8(&b, 0x40 + i);
+	put8(&b, 0);
+	put16(&b, 0xc02f);
+	put8(&b, 0);
+	msg(m, 2, &b);
+	free(b.p);
+}
+
+/* A Certificate message holding `n` certificates of the given DER. */
+static void certificate(struct buf *m, const uint8_t *der, size_t dl, unsigned n)
+{
+	struct buf b = { 0 };
+	unsigned i;
+	put24(&b, (unsigned)((dl + 3) * n));
+	for (i = 0; i < n; i++) {
+		put24(&b, (unsigned)dl);
+		put(&b, der, dl);
+	}
+	msg(m, 11, &b);
+	free(b.p);
+}
+
+static void server_hello_done(struct buf *m)
+{
+	struct buf b = { 0 };
+	msg(m, 14, &b);
+}
+
+/* Deterministic pseudo-random bytes (xorshift). */
+static void garbage(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed ? seed : 1;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+/* A client hello flight as records. */
+static void ch_records(struct buf *out, const char *sni)
+{
+	struct buf m = { 0 };
+	client_hello(&m, sni);
+	hs_records(out, &m);
+	free(m.p);
+}
+
+/* ---- the cases ------------------------------------------------------------ */
+
+/* A TLS 1.2 handshake up to ServerHelloDone, then both close. */
+static void write_ok(const char *name, int snaplen)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 };
+	uint8_t der[600];
+	garbage(der, sizeof(der), 7);
+	der[0] = 0x30; der[1] = 0x82; der[2] = 0x02; der[3] = 0x54;
+	open_pcap(name, snaplen);
+	snaplen_cut = snaplen < 65535 ? snaplen : 0;
+	conn_init(&c, 0);
+	handshake_tcp(&c);
+	ch_records(&out, "ok.example");
+	send_data(&c, 0, out.p, out.n);
+	out.n = 0;
+	server_hello(&m);
+	certificate(&m, der, sizeof(der), 2);
+	server_hello_done(&m);
+	hs_records(&out, &m);
+	send_data(&c, 1, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+	free(m.p);
+}
+
+static void write_truncated(void)
+{
+	FILE *f;
+	long size;
+	write_ok("truncated.pcap", 65535);
+	f = fopen(path_of("truncated.pcap"), "r+b");
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 100) {
+		fprintf(stderr, "hostile_gen: truncated.pcap\n");
+		exit(1);
+	}
+	fclose(f);
+	/* cut in the middle of the last-but-two packet's data */
+	if (truncate(path_of("truncated.pcap"), size - 2 * 70 - 20) != 0) {
+		perror("hostile_gen: truncate");
+		exit(1);
+	}
+}
+
+static void write_bytes(const char *name, const void *p, size_t n)
+{
+	FILE *f = fopen(path_of(name), "wb");
+	if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0) {
+		fprintf(stderr, "hostile_gen: %s: write failed\n", name);
+		exit(1);
+	}
+}
+
+static void write_not_captures(void)
+{
+	static const char text[] = "GET / HTTP/1.1\r\nHost: not-a-capture\r\n\r\n";
+	/* a pcap header with the magic of no format libpcap knows */
+	static const uint8_t bad_magic[24] = { 0xde, 0xad, 0xbe, 0xef, 2, 0, 4, 0 };
+	write_bytes("badmagic.pcap", bad_magic, sizeof(bad_magic));
+	write_bytes("text.pcap", text, sizeof(text) - 1);
+	write_bytes("empty.pcap", "", 0);
+	open_pcap("header-only.pcap", 65535);
+	close_pcap();
+}
+
+/* Record lengths that say more (or less) than what follows. */
+static void write_record_lies(void)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 };
+	open_pcap("record-lies.pcap", 65535);
+	/* 1: a ClientHello record claiming 16000 bytes, then the client closes */
+	conn_init(&c, 1);
+	handshake_tcp(&c);
+	client_hello(&m, "lie1.example");
+	put8(&out, 22); put16(&out, 0x0301); put16(&out, 16000);
+	put(&out, m.p, m.n);
+	send_data(&c, 0, out.p, out.n);
+	close_both(&c);
+	/* 2: a record length over 2^14 + 2048 (0xffff) */
+	out.n = 0;
+	conn_init(&c, 2);
+	handshake_tcp(&c);
+	put8(&out, 22); put16(&out, 0x0301); put16(&out, 0xffff);
+	put(&out, m.p, m.n);
+	send_data(&c, 0, out.p, out.n);
+	close_both(&c);
+	/* 3: a handshake message longer than its record, and the stream ends */
+	out.n = 0;
+	conn_init(&c, 3);
+	handshake_tcp(&c);
+	m.p[1] = 0; m.p[2] = 0x40; m.p[3] = 0;   /* message length 16384 */
+	record(&out, 22, m.p, m.n);
+	send_data(&c, 0, out.p, out.n);
+	close_both(&c);
+	/* 4: a server answering with a ServerHello record of length 0 then 1 byte */
+	out.n = 0;
+	m.n = 0;
+	conn_init(&c, 4);
+	handshake_tcp(&c);
+	ch_records(&out, "lie4.example");
+	send_data(&c, 0, out.p, out.n);
+	out.n = 0;
+	put8(&out, 22); put16(&out, 0x0303); put16(&out, 0);
+	put8(&out, 22); put16(&out, 0x0303); put16(&out, 1); put8(&out, 2);
+	send_data(&c, 1, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+	free(m.p);
+}
+
+/* A ClientHello whose handshake header says 16 MiB - 1, followed by 2 MiB
+ * of handshake records. */
+static void write_hs_16m(void)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 };
+	size_t i;
+	open_pcap("hs-16m.pcap", 65535);
+	conn_init(&c, 5);
+	handshake_tcp(&c);
+	put8(&m, 1);
+	put24(&m, 0xffffff);
+	for (i = 0; m.n < (2u << 20); i++)
+		put8(&m, (unsigned)i);
+	hs_records(&out, &m);
+	send_data(&c, 0, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+	free(m.p);
+}
+
+/* Certificate messages: one of garbage DER, one with thousands of certificates. */
+static void write_certs(void)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 };
+	uint8_t der[512], tiny[8];
+	open_pcap("garbage-cert.pcap", 65535);
+	conn_init(&c, 6);
+	handshake_tcp(&c);
+	ch_records(&out, "garbage.example");
+	send_data(&c, 0, out.p, out.n);
+	out.n = 0;
+	garbage(der, sizeof(der), 42);
+	der[0] = 0x30; der[1] = 0x82; der[2] = 0x01; der[3] = 0xfc;   /* a SEQUENCE of the right length */
+	server_hello(&m);
+	certificate(&m, der, sizeof(der), 1);
+	server_hello_done(&m);
+	hs_records(&out, &m);
+	send_data(&c, 1, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+
+	open_pcap("many-certs.pcap", 65535);
+	conn_init(&c, 7);
+	handshake_tcp(&c);
+	out.n = m.n = 0;
+	ch_records(&out, "many.example");
+	send_data(&c, 0, out.p, out.n);
+	out.n = 0;
+	garbage(tiny, sizeof(tiny), 9);
+	server_hello(&m);
+	certificate(&m, tiny, sizeof(tiny), 5000);
+	server_hello_done(&m);
+	hs_records(&out, &m);
+	send_data(&c, 1, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+	free(m.p);
+}
+
+/* After the ClientHello, the server sends 200000 empty handshake records. */
+static void write_zero_records(void)
+{
+	struct conn c;
+	struct buf out = { 0 };
+	unsigned i;
+	open_pcap("zero-records.pcap", 65535);
+	conn_init(&c, 8);
+	handshake_tcp(&c);
+	ch_records(&out, "zero.example");
+	send_data(&c, 0, out.p, out.n);
+	out.n = 0;
+	for (i = 0; i < 200000; i++)
+		record(&out, i % 2 ? 23 : 22, NULL, 0);
+	send_data(&c, 1, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+}
+
+/* Packet records whose lengths lie. */
+static void write_length_lies(void)
+{
+	static uint8_t big[300000];
+	struct conn c;
+	struct buf out = { 0 };
+	/* caplen > snaplen: the file says snaplen 128, its packets are 1514 */
+	open_pcap("caplen-over-snaplen.pcap", 128);
+	conn_init(&c, 9);
+	handshake_tcp(&c);
+	ch_records(&out, "over-snaplen.example");
+	send_data(&c, 0, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	/* caplen > len: every packet says it was shorter on the wire than captured */
+	open_pcap("caplen-over-len.pcap", 65535);
+	garbage(big, 200, 3);
+	put_raw(big, 200, 60);
+	put_raw(big, 1000, 1);
+	put_raw(big, 64, 0);
+	conn_init(&c, 10);
+	handshake_tcp(&c);
+	send_data(&c, 0, out.p, out.n);
+	close_pcap();
+	/* caplen 300000, over anything libpcap accepts for Ethernet (262144) */
+	open_pcap("caplen-huge.pcap", 65535);
+	conn_init(&c, 11);
+	handshake_tcp(&c);
+	put_raw(big, sizeof(big), sizeof(big));
+	close_pcap();
+	free(out.p);
+}
+
+/* 802.1Q tags nested past PKT_MAX_VLAN_DEPTH (8): 9 and 64. */
+static void write_vlan_nest(void)
+{
+	uint8_t f[14 + 64 * 4 + 60];
+	unsigned depth, i;
+	open_pcap("vlan-nest.pcap", 65535);
+	for (depth = 9; depth <= 64; depth += 55) {
+		memset(f, 0, sizeof(f));
+		f[0] = 2; f[6] = 2;
+		f[12] = 0x81; f[13] = 0;
+		for (i = 0; i < depth; i++) {
+			uint8_t *t = f + 14 + i * 4;
+			t[0] = 0; t[1] = (uint8_t)(i + 1);
+			t[2] = i + 1 < depth ? 0x81 : 0x08;
+			t[3] = 0;
+		}
+		f[14 + depth * 4] = 0x45;
+		put_raw(f, 14 + depth * 4 + 40, 14 + depth * 4 + 40);
+	}
+	close_pcap();
+}
+
+/* A ClientHello whose SNI holds terminal escapes, JSON and HTML specials,
+ * a NUL and invalid UTF-8: every output must escape them. */
+static void write_sni_hostile(void)
+{
+	static const char sni[] = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\"quote\\back</script><b>\r\n\xff\xfe\xc3(|`*_";
+	struct conn c;
+	struct buf out = { 0 };
+	open_pcap("sni-hostile.pcap", 65535);
+	conn_init(&c, 13);
+	handshake_tcp(&c);
+	ch_records(&out, sni);
+	send_data(&c, 0, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+}
+
+/* A TCP SYN inside VXLAN inside VXLAN ... `depth` times (limit:
+ * PKT_MAX_ENCAP_DEPTH, 4). Each level: Ethernet, IPv4, UDP to 4789, VXLAN. */
+static void write_tunnel_nest(void)
+{
+	static uint8_t f[4096];
+	unsigned depths[2] = { 4, 40 }, k, i;
+	open_pcap("tunnel-nest.pcap", 65535);
+	for (k = 0; k < 2; k++) {
+		size_t n = 0, inner = 14 + 20 + 20, level = 14 + 20 + 8 + 8;
+		size_t total = depths[k] * level + inner;
+		memset(f, 0, sizeof(f));
+		for (i = 0; i < depths[k]; i++) {
+			uint8_t *e = f + n, *ip = e + 14, *udp = ip + 20, *vx = udp + 8;
+			size_t rest = total - n - 14;   /* IP datagram of this level */
+			e[0] = 2; e[6] = 2; e[12] = 0x08;
+			ip[0] = 0x45; ip[2] = (uint8_t)(rest >> 8); ip[3] = (uint8_t)rest;
+			ip[8] = 64; ip[9] = 17;
+			ip[12] = 192; ip[15] = (uint8_t)i; ip[16] = 192; ip[19] = (uint8_t)(i + 100);
+			udp[0] = 0x30; udp[2] = 0x12; udp[3] = 0xb5;   /* to 4789 */
+			udp[4] = (uint8_t)((rest - 20) >> 8); udp[5] = (uint8_t)(rest - 20);
+			vx[0] = 0x08; vx[6] = 1;                       /* flags I, VNI 256 */
+			n += level;
+		}
+		{
+			uint8_t *e = f + n, *ip = e + 14, *tcp = ip + 20;
+			e[0] = 2; e[6] = 2; e[12] = 0x08;
+			ip[0] = 0x45; ip[3] = 40; ip[8] = 64; ip[9] = 6;
+			ip[12] = 10; ip[15] = 1; ip[16] = 10; ip[19] = 2;
+			tcp[0] = 0x9c; tcp[1] = 0x40; tcp[2] = 0x01; tcp[3] = 0xbb;
+			tcp[12] = 0x50; tcp[13] = 0x02;
+		}
+		put_raw(f, (uint32_t)total, (uint32_t)total);
+	}
+	close_pcap();
+}
+
+/* `n` connections that only ever send a SYN. */
+static void write_syn_flood(unsigned n)
+{
+	struct conn c;
+	unsigned i;
+	open_pcap("syn-flood.pcap", 96);
+	for (i = 0; i < n; i++) {
+		conn_init(&c, i);
+		segment(&c, 0, 0x02, NULL, 0);
+	}
+	close_pcap();
+}
+
+/* One connection whose client never sends its first 100 bytes: `n`
+ * segments that stay out of order forever (nobody acknowledges). */
+static void write_ooo_flood(unsigned n)
+{
+	struct conn c;
+	uint8_t p[1000];
+	unsigned i;
+	uint32_t base;
+	open_pcap("ooo-flood.pcap", 65535);
+	conn_init(&c, 12);
+	handshake_tcp(&c);
+	base = c.cseq + 100;
+	garbage(p, sizeof(p), 5);
+	for (i = 0; i < n; i++)
+		segment_at(&c, 0, 0x08, base + i * (uint32_t)sizeof(p), p, sizeof(p));
+	close_pcap();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: hostile_gen OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	write_ok("ok.pcap", 65535);
+	write_truncated();
+	write_not_captures();
+	write_ok("snaplen-96.pcap", 96);
+	write_record_lies();
+	write_hs_16m();
+	write_certs();
+	write_zero_records();
+	write_length_lies();
+	write_vlan_nest();
+	write_sni_hostile();
+	write_tunnel_nest();
+	write_syn_flood(50000);
+	write_ooo_flood(5000);
+	return 0;
+}

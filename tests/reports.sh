@@ -1,0 +1,274 @@
+#!/bin/bash
+# reports.sh - the ticket-ready outputs: Markdown (rendered by cmark-gfm),
+# JSON and JSON Lines (validated against docs/schema/ by python3-jsonschema),
+# HTML (opened and screenshotted by headless Chromium), the evidence capture
+# (-w, re-read by tlswhy and by tshark), hostile wire strings in every format,
+# format inference from -o, exit statuses, the man page.
+#
+#   bash tests/reports.sh [./tlswhy]
+# Last line: "N passed, N failed"; exit 1 when anything failed.
+# The hostile captures are made by tests/gen_hostile.py into pcaps/hostile/.
+set -u
+cd "$(dirname "$0")/.."
+T=${1:-./tlswhy}
+case "$T" in /*) ;; *) T="$PWD/$T" ;; esac
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+no() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
+check() { local name=$1; shift; if "$@" >"$tmp/check.out" 2>&1; then ok "$name"; else no "$name" "$(head -c 400 "$tmp/check.out")"; fi; }
+
+DEMO=pcaps/demo-alb-502.pcap
+OK=pcaps/tls12-ok.pcap
+mkdir -p pcaps/hostile
+$PY tests/gen_hostile.py pcaps/tls12-ok.pcap pcaps/hostile/sni-ok.pcap &&
+	$PY tests/gen_hostile.py pcaps/client-rejects-wrong-name.pcap pcaps/hostile/sni-rejected.pcap &&
+	ok "hostile captures generated" || no "hostile captures generated"
+HOSTILE="-r pcaps/hostile/sni-rejected.pcap -r pcaps/hostile/sni-ok.pcap"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# ---- exit statuses and format selection -----------------------------------
+for f in text markdown json jsonl html; do
+	"$T" -r "$DEMO" --format $f >"$tmp/o" 2>"$tmp/e"; rc=$?
+	[ $rc -eq 1 ] && ok "$f: failure exits 1" || no "$f: failure exits 1" "exit $rc $(head -c 200 "$tmp/e")"
+	"$T" -r "$OK" --format $f >"$tmp/o" 2>"$tmp/e"; rc=$?
+	[ $rc -eq 0 ] && ok "$f: healthy exits 0" || no "$f: healthy exits 0" "exit $rc"
+done
+"$T" -r "$DEMO" --format yaml >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown format exits 2" || no "unknown format exits 2"
+infer() {   # infer EXT FIRST-BYTES-REGEX
+	"$T" -r "$DEMO" -o "$tmp/r.$1" 2>/dev/null
+	head -c 40 "$tmp/r.$1" | head -n 1 | grep -Eq "$2" && ok "-o .$1 picks the format" || no "-o .$1 picks the format" "$(head -c 60 "$tmp/r.$1")"
+}
+infer md '^# TLS handshakes'
+infer markdown '^# TLS handshakes'
+infer json '^\{$'
+infer jsonl '^\{"type":"connection"'
+infer ndjson '^\{"type":"connection"'
+infer html '^<!DOCTYPE html>'
+infer htm '^<!DOCTYPE html>'
+infer txt '^#1 '
+infer JSON '^\{$'
+"$T" -r "$DEMO" -o "$tmp/r.md" --format json 2>/dev/null
+head -c 1 "$tmp/r.md" | grep -q '{' && ok "--format wins over the extension" || no "--format wins over the extension"
+"$T" -r "$DEMO" -o "$tmp/r.unknown" 2>/dev/null
+head -n 1 "$tmp/r.unknown" | grep -q '^#1 ' && ok "unknown extension: text" || no "unknown extension: text"
+
+# ---- Markdown --------------------------------------------------------------
+"$T" -r "$DEMO" -F markdown -w "$tmp/ev.pcap" >"$tmp/demo.md" 2>/dev/null
+cmark-gfm -e table "$tmp/demo.md" >"$tmp/demo.html" && ok "markdown: cmark-gfm renders it" || no "markdown: cmark-gfm renders it"
+cat >"$tmp/tables.py" <<'PYEOF'
+import sys, html.parser
+class P(html.parser.HTMLParser):
+    def __init__(s):
+        super().__init__(); s.tables=[]; s.row=None; s.code=[]; s.incode=False; s.tags=set()
+    def handle_starttag(s, t, a):
+        s.tags.add(t)
+        if t == "table": s.tables.append([])
+        elif t == "tr": s.row = 0
+        elif t in ("td", "th"): s.row += 1
+        elif t == "code" and dict(a).get("class") == "language-text": s.incode=True; s.code.append("")
+    def handle_endtag(s, t):
+        if t == "tr": s.tables[-1].append(s.row)
+        if t == "code": s.incode=False
+    def handle_data(s, d):
+        if s.incode: s.code[-1] += d
+p = P(); p.feed(open(sys.argv[1]).read())
+bad = [i for i, t in enumerate(p.tables) if len(set(t)) != 1]
+print("tables", len(p.tables), "rows", [len(t) for t in p.tables], "ragged", bad, "ladders", len(p.code))
+# no element a wire string could have opened
+assert not (p.tags & {"script", "iframe", "img", "a", "style", "object"} - {"a"} ), p.tags
+assert not bad, "a table row has a different number of cells than its header"
+assert len(p.tables) >= int(sys.argv[2]) and len(p.code) >= int(sys.argv[3])
+for c in p.code:
+    assert "FAILED HERE" in c and "client" in c and "server" in c, c
+PYEOF
+check "markdown: tables are whole, one ladder with the failing step" $PY "$tmp/tables.py" "$tmp/demo.html" 3 1
+grep -q '^# TLS handshakes: FAILED — 3 of 4 failed' "$tmp/demo.md" && ok "markdown: headline verdict" || no "markdown: headline verdict" "$(head -n 1 "$tmp/demo.md")"
+grep -q "SHA-256 \`$(sha "$DEMO")\`" "$tmp/demo.md" && ok "markdown: source SHA-256" || no "markdown: source SHA-256"
+grep -q "SHA-256 \`$(sha "$tmp/ev.pcap")\`" "$tmp/demo.md" && ok "markdown: evidence file and SHA-256" || no "markdown: evidence file and SHA-256"
+grep -q '^\*\*3 connections like this\*\*' "$tmp/demo.md" && [ "$(grep -c '^## [0-9]\. ' "$tmp/demo.md")" -eq 1 ] \
+	&& ok "markdown: identical failures grouped in one section" || no "markdown: identical failures grouped in one section"
+for s in '### Workarounds' '### Dead ends' '### References' '**Evidence**' '**Root cause.**' 'Knowledge base: `' '| Capture span |' '| Failed by cause |'; do
+	grep -qF -- "$s" "$tmp/demo.md" && ok "markdown: has $s" || no "markdown: has $s"
+done
+grep -q '<pre><code class="language-nginx">' "$tmp/demo.html" && ok "markdown: commands in code blocks" || no "markdown: commands in code blocks"
+"$T" -r "$DEMO" -F markdown --all >"$tmp/all.md" 2>/dev/null
+grep -q '^## All connections (4)' "$tmp/all.md" && ok "markdown: --all lists every connection" || no "markdown: --all lists every connection"
+"$T" -r "$OK" -F markdown >"$tmp/ok.md" 2>/dev/null
+grep -q '^# TLS handshakes: OK' "$tmp/ok.md" && ! grep -q '^## 1\. ' "$tmp/ok.md" && ok "markdown: healthy capture, no failure section" || no "markdown: healthy capture, no failure section"
+cat "$DEMO" | "$T" -r - -F markdown >"$tmp/stdin.md" 2>/dev/null
+grep -q "standard input.*SHA-256 \`$(sha "$DEMO")\`" "$tmp/stdin.md" && ok "markdown: SHA-256 of standard input as read" || no "markdown: SHA-256 of standard input as read"
+# grouping at scale: the same failing connection many times stays one section
+$PY - "$DEMO" "$tmp/many.pcap" <<'PYEOF'
+import struct, sys
+raw = open(sys.argv[1], "rb").read(); head, body = raw[:24], raw[24:]
+pk, off = [], 0
+while off + 16 <= len(body):
+    ts, tu, incl, orig = struct.unpack("<IIII", body[off:off+16]); pk.append((ts, tu, body[off+16:off+16+incl], orig)); off += 16 + incl
+first = [p for p in pk][:10]   # connection 1 (frames 1-10): a failure
+out = bytearray(head)
+for i in range(200):
+    for ts, tu, data, orig in first:
+        d = bytearray(data); sport = 20000 + i   # a new client port per copy, Ethernet+IPv4+TCP
+        if struct.unpack("!H", d[34:36])[0] != 44347: struct.pack_into("!H", d, 34, sport)
+        else: struct.pack_into("!H", d, 36, sport)
+        out += struct.pack("<IIII", ts + 10 * i, tu, len(d), orig) + d
+open(sys.argv[2], "wb").write(out)
+PYEOF
+"$T" -r "$tmp/many.pcap" -F markdown >"$tmp/many.md" 2>/dev/null
+[ "$(grep -c '^## [0-9]*\. ' "$tmp/many.md")" -eq 1 ] && grep -q '^\*\*200 connections like this\*\*.*and 188 more' "$tmp/many.md" \
+	&& ok "markdown: 200 identical failures make one section" || no "markdown: 200 identical failures make one section" "$(grep -c '^## ' "$tmp/many.md") sections"
+
+# ---- JSON and JSON Lines against the schemas -------------------------------
+nj=0 bad=""
+for f in pcaps/*.pcap pcaps/hostile/*.pcap; do
+	"$T" -r "$f" --all -F json >"$tmp/v.json" 2>/dev/null
+	$PY tests/validate_json.py json "$tmp/v.json" >"$tmp/v.out" 2>&1 || bad="$bad $f:json($(head -c 200 "$tmp/v.out"))"
+	"$T" -r "$f" --all -F jsonl >"$tmp/v.jsonl" 2>/dev/null
+	$PY tests/validate_json.py jsonl "$tmp/v.jsonl" >"$tmp/v.out" 2>&1 || bad="$bad $f:jsonl($(head -c 200 "$tmp/v.out"))"
+	nj=$((nj + 1))
+done
+[ -z "$bad" ] && ok "json + jsonl: $nj captures valid against docs/schema/" || no "json + jsonl valid against the schemas" "$bad"
+"$T" -r "$DEMO" -F json -w "$tmp/ev.pcap" >"$tmp/d.json" 2>/dev/null
+check "json: with evidence, valid" $PY tests/validate_json.py json "$tmp/d.json"
+$PY -c "import json,sys; d=json.load(open('$tmp/d.json')); d['connections'][0]['stage']='exploded'; json.dump(d,open('$tmp/broken.json','w'))"
+! $PY tests/validate_json.py json "$tmp/broken.json" >/dev/null 2>&1 && ok "json: the schema rejects a wrong stage" || no "json: the schema rejects a wrong stage"
+$PY - "$tmp/d.json" "$(sha "$DEMO")" "$(sha "$tmp/ev.pcap")" >"$tmp/c.out" 2>&1 <<'PYEOF' && ok "json: input and evidence SHA-256, findings" || no "json: input and evidence SHA-256, findings" "$(cat "$tmp/c.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["inputs"][0]["sha256"] == sys.argv[2]
+assert d["evidence"]["sha256"] == sys.argv[3] and d["evidence"]["connections"] == 3
+assert sum(1 for c in d["connections"] if c["findings"]) == 3
+PYEOF
+"$T" -r "$DEMO" -F jsonl -w "$tmp/ev.pcap" >"$tmp/d.jsonl" 2>/dev/null
+[ "$(wc -l <"$tmp/d.jsonl")" -eq 5 ] && tail -n 1 "$tmp/d.jsonl" | grep -q '^{"type":"summary"' && ok "jsonl: one line per connection, then the summary" || no "jsonl: one line per connection, then the summary"
+check "jsonl: valid" $PY tests/validate_json.py jsonl "$tmp/d.jsonl"
+
+# ---- HTML ------------------------------------------------------------------
+"$T" -r "$DEMO" -F html -w "$tmp/ev.pcap" --all >"$tmp/demo.html5" 2>/dev/null
+! grep -Eiq '<script|<link|<iframe|<img|src=|@import|url\(http' "$tmp/demo.html5" && ok "html: self-contained, no scripts" || no "html: self-contained, no scripts"
+[ "$(grep -c '<svg class="ladder"' "$tmp/demo.html5")" -eq 1 ] && grep -q 'failed here' "$tmp/demo.html5" && ok "html: an SVG ladder per failure group, failing step marked" || no "html: an SVG ladder per failure group"
+$PY -c "import sys,xml.dom.minidom as m; import re; s=open('$tmp/demo.html5').read(); [m.parseString(x) for x in re.findall(r'<svg.*?</svg>', s, re.S)]" \
+	&& ok "html: the SVG is well-formed XML" || no "html: the SVG is well-formed XML"
+if command -v chromium >/dev/null 2>&1; then
+	for h in demo hostile; do
+		if [ $h = hostile ]; then "$T" $HOSTILE -F html --all -o "$tmp/$h.html" 2>/dev/null; else cp "$tmp/demo.html5" "$tmp/$h.html"; fi
+		# without the compositor flags a screenshot is sometimes taken before the first
+		# paint (blank); a second try covers a slow machine
+		for try in 1 2; do
+			rm -f "$tmp/$h.png"
+			timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+				--disable-background-networking --disable-component-update --disable-sync \
+				--run-all-compositor-stages-before-draw --virtual-time-budget=3000 --hide-scrollbars \
+				--user-data-dir="$(mktemp -d -p "$tmp")" --screenshot="$tmp/$h.png" --window-size=1200,1600 \
+				"file://$tmp/$h.html" >"$tmp/chr.out" 2>&1
+			$PY tests/png_check.py "$tmp/$h.png" >/dev/null 2>&1 && break
+		done
+		check "html: headless Chromium renders the $h report (non-blank screenshot)" $PY tests/png_check.py "$tmp/$h.png"
+	done
+	[ -n "${KEEP_SCREENSHOT:-}" ] && cp "$tmp/demo.png" "$KEEP_SCREENSHOT"
+else
+	no "html: chromium installed (scripts/deps.sh test)"
+fi
+
+# ---- evidence capture ------------------------------------------------------
+failed_set() {   # the failed connections of a capture, by their endpoints, from tlswhy's JSON
+	"$T" -r "$1" --all -F json 2>/dev/null | $PY -c "
+import json,sys; d=json.load(sys.stdin)
+print(' '.join(sorted('%s:%d-%s:%d' % (c['client']['ip'],c['client']['port'],c['server']['ip'],c['server']['port']) for c in d['connections'] if c['findings'])))
+print(len(d['connections']))"
+}
+"$T" -r "$DEMO" -w "$tmp/ev.pcap" >/dev/null 2>&1
+orig=$(failed_set "$DEMO"); orig=${orig%%$'\n'*}
+evs=$(failed_set "$tmp/ev.pcap")
+[ "$(echo "$evs" | head -n 1)" = "$orig" ] && [ "$(echo "$evs" | tail -n 1)" -eq 3 ] && ok "evidence: re-read by tlswhy, the same 3 failed connections and only those" \
+	|| no "evidence: re-read by tlswhy" "$evs vs $orig"
+ts=$(tshark -r "$tmp/ev.pcap" -T fields -e tcp.srcport -e tcp.dstport 2>/dev/null | awk '{print ($1<$2)?$1"-"$2:$2"-"$1}' | sort -u | tr '\n' ' ')
+want=$(echo "$orig" | tr ' ' '\n' | sed -E 's/.*:([0-9]+)-.*:([0-9]+)/\1 \2/' | awk '{print ($1<$2)?$1"-"$2:$2"-"$1}' | sort -u | tr '\n' ' ')
+[ "$ts" = "$want" ] && ok "evidence: tshark sees the same connections" || no "evidence: tshark sees the same connections" "$ts vs $want"
+n_ev=$(tshark -r "$tmp/ev.pcap" 2>/dev/null | wc -l)
+n_orig=$(tshark -r "$DEMO" -Y "$(echo "$want" | sed -E 's/([0-9]+)-([0-9]+)/(tcp.port==\1 \&\& tcp.port==\2)/g; s/\) \(/) || (/g')" 2>/dev/null | wc -l)
+[ "$n_ev" -eq "$n_orig" ] && [ "$n_ev" -gt 0 ] && ok "evidence: every packet of those connections ($n_ev), in order" || no "evidence: every packet of those connections" "$n_ev vs $n_orig"
+tshark -r "$tmp/ev.pcap" -T fields -e frame.time_epoch 2>/dev/null | sort -c -n && ok "evidence: capture order" || no "evidence: capture order"
+[ "$(od -An -tx1 -j20 -N4 "$tmp/ev.pcap" | tr -d ' ')" = "$(od -An -tx1 -j20 -N4 "$DEMO" | tr -d ' ')" ] && ok "evidence: original link type" || no "evidence: original link type"
+"$T" -r "$DEMO" -w "$tmp/all.pcap" --all >/dev/null 2>&1
+[ "$(tshark -r "$tmp/all.pcap" 2>/dev/null | wc -l)" -eq "$(tshark -r "$DEMO" 2>/dev/null | wc -l)" ] && ok "evidence: --all keeps every reported connection" || no "evidence: --all keeps every reported connection"
+cat "$DEMO" | "$T" -r - -w "$tmp/ev-stdin.pcap" >/dev/null 2>&1
+cmp -s "$tmp/ev-stdin.pcap" "$tmp/ev.pcap" && ok "evidence: from standard input (spooled), identical" || no "evidence: from standard input, identical"
+"$T" -r "$DEMO" -w "$tmp/ev-f.pcap" 'tcp port 44347' >/dev/null 2>&1
+fs=$(failed_set "$tmp/ev-f.pcap"); [ "${fs%%$'\n'*}" = "$orig" ] && ok "evidence: with a BPF filter, frames line up" || no "evidence: with a BPF filter"
+"$T" -r "$OK" -w "$tmp/none.pcap" >/dev/null 2>&1
+[ "$(capinfos -c -M "$tmp/none.pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')" = "0" ] && ok "evidence: nothing failed, an empty valid capture" || no "evidence: nothing failed, an empty valid capture"
+cp "$DEMO" "$tmp/in.pcap"
+"$T" -r "$tmp/in.pcap" -w "$tmp/in.pcap" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] && cmp -s "$tmp/in.pcap" "$DEMO" && ok "evidence: refuses to overwrite its input" || no "evidence: refuses to overwrite its input" "exit $rc"
+
+# ---- hostile strings, every format -----------------------------------------
+# text: no control byte but newline from the wire reaches the terminal
+"$T" $HOSTILE --all --color never >"$tmp/h.txt" 2>&1
+! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$tmp/h.txt" && grep -q 'x1b\[31mEVIL' "$tmp/h.txt" && ok "hostile text: no control bytes, escapes shown" || no "hostile text: no control bytes"
+"$T" $HOSTILE --all --color always >"$tmp/hc.txt" 2>&1
+! LC_ALL=C grep -a 'EVIL' "$tmp/hc.txt" | grep -q $'\x1b\]0;\|\x07\|\x1b\[31mEVIL' && ok "hostile text, colour on: only tlswhy's own escapes" || no "hostile text, colour on"
+# markdown: rendered, no element or raw HTML from the wire, tables intact
+"$T" $HOSTILE --all -F markdown >"$tmp/h.md" 2>/dev/null
+! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$tmp/h.md" && ok "hostile markdown: no control bytes" || no "hostile markdown: no control bytes"
+cmark-gfm -e table "$tmp/h.md" >"$tmp/h.md.html"
+check "hostile markdown: tables whole after rendering" $PY "$tmp/tables.py" "$tmp/h.md.html" 3 1
+! grep -qi '<script\|javascript:alert(1)"\|<a href="javascript' "$tmp/h.md.html" && grep -q '&lt;script&gt;alert(1)' "$tmp/h.md.html" \
+	&& ok "hostile markdown: <script> and links neutralised, text kept" || no "hostile markdown: <script> and links neutralised"
+grep -q '\\x1b\[31mEVIL' "$tmp/h.md.html" && ok "hostile markdown: escapes visible after rendering" || no "hostile markdown: escapes visible after rendering"
+# json / jsonl: valid UTF-8, invalid bytes replaced, control bytes escaped, round-trips
+for f in json jsonl; do
+	"$T" $HOSTILE --all -F $f >"$tmp/h.$f" 2>/dev/null
+	check "hostile $f: valid against the schema (strict UTF-8)" $PY tests/validate_json.py $f "$tmp/h.$f"
+done
+$PY - "$tmp/h.json" >"$tmp/c.out" 2>&1 <<'PYEOF' && ok "hostile json: SNI round-trips, invalid UTF-8 as U+FFFD" || no "hostile json: SNI round-trips" "$(cat "$tmp/c.out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+sni = [c["client_hello"]["sni"] for c in d["connections"] if c["client_hello"]]
+assert len(sni) == 2, sni
+for s in sni:
+    assert s.startswith("\x1b[31mEVIL\x1b[0m\x1b]0;pwned\x07\r\nline2|pipe|`tick`<script>alert(1)</script>"), repr(s)
+    assert "\ufffd" in s and s.endswith("end"), repr(s)
+PYEOF
+# html: nothing from the wire becomes markup
+"$T" $HOSTILE --all -F html >"$tmp/h.html" 2>/dev/null
+! grep -qi '<script' "$tmp/h.html" && grep -q '&#60;script&#62;alert(1)' "$tmp/h.html" && ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$tmp/h.html" \
+	&& ok "hostile html: <script> as text, no control bytes" || no "hostile html: <script> as text"
+$PY -c "open('$tmp/h.html','rb').read().decode('utf-8')" && ok "hostile html: valid UTF-8" || no "hostile html: valid UTF-8"
+
+# ---- progress line and colour on a terminal (script(1) gives a tty) --------
+if command -v script >/dev/null 2>&1; then
+	$PY - "$OK" "$tmp/big.pcap" <<'PYEOF'
+import sys
+raw = open(sys.argv[1], "rb").read(); body = raw[24:]
+with open(sys.argv[2], "wb") as f:
+    f.write(raw[:24])
+    for i in range(6 * 1024 * 1024 // len(body) + 1): f.write(body)
+PYEOF
+	# a 6 MB file reads in milliseconds: TLSWHY_PROGRESS_MS=0 shows every update
+	TLSWHY_PROGRESS_MS=0 script -qec "$T -r $tmp/big.pcap -F json -o /dev/null" /dev/null >"$tmp/tty.out" 2>&1
+	grep -aq '%.*packets/s.*ETA' "$tmp/tty.out" && ok "progress line on a terminal for a large file" || no "progress line on a terminal" "$(head -c 200 "$tmp/tty.out" | cat -v)"
+	TLSWHY_PROGRESS_MS=0 "$T" -r "$tmp/big.pcap" -F json -o /dev/null 2>"$tmp/notty.err"
+	[ ! -s "$tmp/notty.err" ] && ok "no progress line when stderr is not a terminal" || no "no progress line when stderr is not a terminal"
+	script -qec "$T -r $DEMO" /dev/null >"$tmp/tty.txt" 2>&1
+	grep -aq $'\x1b\[' "$tmp/tty.txt" && ok "colour on a terminal" || no "colour on a terminal"
+	NO_COLOR=1 script -qec "$T -r $DEMO" /dev/null >"$tmp/tty.txt" 2>&1
+	! grep -aq $'\x1b\[3' "$tmp/tty.txt" && ok "NO_COLOR turns colour off" || no "NO_COLOR turns colour off"
+fi
+
+# ---- man page, --help, --version --------------------------------------------
+if [ -f docs/tlswhy.1 ]; then
+	LC_ALL=C.UTF-8 MANWIDTH=80 man -l docs/tlswhy.1 >"$tmp/man.txt" 2>"$tmp/man.err"
+	grep -q 'EXIT STATUS' "$tmp/man.txt" && ! grep -q 'warning' "$tmp/man.err" && ok "man page renders" || no "man page renders" "$(head -c 300 "$tmp/man.err")"
+	for o in --format -o -w --all --rules; do grep -q -- "$o" "$tmp/man.txt" || { no "man page documents $o"; continue; }; ok "man page documents $o"; done
+else
+	no "docs/tlswhy.1 exists"
+fi
+"$T" --help | grep -q 'markdown, json, jsonl or html' && ok "--help lists the formats" || no "--help lists the formats"
+"$T" --help | grep -q -- '-w FILE' && ok "--help documents -w" || no "--help documents -w"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
