@@ -138,7 +138,7 @@ $(FB)/seeds: $(FB)/seeds-gen $(wildcard pcaps/*.pcap) $(RULE_DATA)
 	cp $(RULE_DATA) $@/rules/
 	cp $(wildcard pcaps/*.pcap) $@/pipeline/
 
-$(FB)/seeds-gen: fuzz/seeds.c $(FB)/dissect/decode.o
+$(FB)/seeds-gen: fuzz/seeds.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)

@@ -118,6 +118,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/$TW/status 2>/dev/null; }
 
 echo "soak: ${DUR}s at ${PPS} packets/s, ${NPKT} packets a loop ($COPIES copies), sampling every ${SAMPLE}s"
 printf '%6s %12s %10s %8s %8s %10s %9s\n' t_s packets pkt_per_s flows drops reported rss_kib | tee "$W/table"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
 prev_p=0 prev_t=0
 while kill -0 $TR 2>/dev/null; do
@@ -131,6 +132,7 @@ while kill -0 $TR 2>/dev/null; do
 	prev_p=$p prev_t=$t
 done
 wait $TR
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 sent=$(grep -E 'Actual: [0-9]+ packets' "$W/tcpreplay.log" | sed -E 's/.*Actual: ([0-9]+) packets.*/\1/' | tail -n 1)
 # the end: SIGINT, pending handshakes reported, the summary line written
 sleep 1
@@ -138,9 +140,9 @@ kill -INT $TW
 wait $TW
 twrc=$?
 wait $CNT
-python3 - "$W/final.json" "$W/table" "$RESULTS" "$DUR" "$PPS" "$NPKT" "${sent:-?}" "$twrc" "$(uname -r)" "$COPIES" "$ONE" <<'EOF'
+python3 - "$W/final.json" "$W/table" "$RESULTS" "$DUR" "$PPS" "$NPKT" "${sent:-?}" "$twrc" "$(uname -r)" "$COPIES" "$ONE" "$(nproc)" "$LOAD0" "$LOAD1" <<'EOF'
 import json, sys, re, datetime
-final, table, results, dur, pps, npkt, sent, rc, kernel, copies, one = sys.argv[1:]
+final, table, results, dur, pps, npkt, sent, rc, kernel, copies, one, ncpu, load0, load1 = sys.argv[1:]
 f = json.load(open(final))
 s = (f.get("summary") or {})
 stats = s.get("stats", {})
@@ -177,6 +179,8 @@ if rss:
     out.append("- RSS: first sample %d KiB, peak %d KiB, last %d KiB; second half of the run %d-%d KiB%s." %
                (rss[0], max(rss), rss[-1], min(half), max(half),
                 " (flat)" if max(half) - min(half) <= max(1024, max(half) // 20) else " (GROWING)"))
+out.append("- machine: %s CPUs; load average %s at the start, %s at the end (everything else running "
+           "on it counts: kernel drops rise when tlswhy is starved of CPU)." % (ncpu, load0, load1))
 out.append("")
 text = "\n".join(out) + "\n"
 try:

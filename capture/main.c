@@ -500,6 +500,7 @@ int main(int argc, char **argv)
 		enum cap_err rc = cap_live_open(&lv, &inputs[0], &lo, filter, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "tlswhy: %s\n", err);
+			free(filter);
 			return 2;
 		}
 		nin = 1;
@@ -511,6 +512,7 @@ int main(int argc, char **argv)
 		if (user && cap_drop_privs(user, &evpath, evpath ? 1 : 0, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
 			cap_live_close(lv);
+			free(filter);
 			return 2;
 		}
 	}

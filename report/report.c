@@ -237,6 +237,43 @@ static void text_fp(struct rpt *r, const struct hs_record *rec)
 	fputc('\n', r->out);
 }
 
+static int same_addr(const struct hs_addr *x, const struct hs_addr *y)
+{
+	return x->family == y->family && x->port == y->port && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+/* The diagnosis in full the first time a (rule, server) pair is seen; a
+ * reference to that connection afterwards, so a capture of 500 identical
+ * failures reads as one story. */
+static void text_findings(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+{
+	const char *id = rule_findings_count(f) ? rule_finding_id(f, 0) : NULL;
+	int i;
+	if (!id || !rule_findings_failed(f)) {
+		rule_report_text(r->out, rec, f, r->color);
+		return;
+	}
+	for (i = 0; i < r->ngroups; i++) {
+		struct rpt_group *g = &r->groups[i];
+		if (strcmp(g->rule, id) == 0 && same_addr(&g->srv, &rec->srv)) {
+			g->count++;
+			fprintf(r->out, "  %sthe same diagnosis as #%" PRIu64 " above%s [%s]\n", col(r, C_BOLD),
+				g->first_id, col(r, C_OFF), id);
+			return;
+		}
+	}
+	if (r->ngroups < RPT_TEXT_GROUPS) {
+		struct rpt_group *g = &r->groups[r->ngroups++];
+		snprintf(g->rule, sizeof(g->rule), "%s", id);
+		g->srv = rec->srv;
+		g->first_id = rec->id;
+		g->count = 1;
+	} else {
+		r->ungrouped++;
+	}
+	rule_report_text(r->out, rec, f, r->color);
+}
+
 static void text_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
 {
 	char a[80], b[80], vb[16], esc[600];
@@ -317,7 +354,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fputc('\n', r->out);
 	}
 	if (f)
-		rule_report_text(r->out, rec, f, r->color);
+		text_findings(r, rec, f);
 	fputc('\n', r->out);
 }
 
@@ -499,6 +536,26 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 			fputc(')', r->out);
 	}
 	fputc('\n', r->out);
+	/* the failures by cause and target, most frequent first */
+	{
+		int order[RPT_TEXT_GROUPS], k, j;
+		for (k = 0; k < r->ngroups; k++)
+			order[k] = k;
+		for (k = 1; k < r->ngroups; k++)
+			for (j = k; j > 0 && r->groups[order[j]].count > r->groups[order[j - 1]].count; j--) {
+				int t = order[j];
+				order[j] = order[j - 1];
+				order[j - 1] = t;
+			}
+		for (k = 0; k < r->ngroups; k++) {
+			const struct rpt_group *g = &r->groups[order[k]];
+			char ep[80];
+			fprintf(r->out, "  %5" PRIu64 " x %s  %s  (first: #%" PRIu64 ")\n", g->count, g->rule,
+				rpt_endpoint(ep, sizeof(ep), &g->srv), g->first_id);
+		}
+		if (r->ungrouped)
+			fprintf(r->out, "  %5" PRIu64 " more failures of other causes or targets\n", r->ungrouped);
+	}
 	for (i = 0; i < nin; i++)
 		if (in[i].truncated)
 			fprintf(r->out, "%swarning: %s ends mid-packet (%s); analyzed up to there%s\n",

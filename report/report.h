@@ -40,6 +40,16 @@ struct rpt_counts {
 	uint64_t untracked;        /* flows not reported (no TLS, not failed) */
 };
 
+/* Text output prints a diagnosis in full once per (rule, server); later
+ * connections with the same one refer back to it. */
+#define RPT_TEXT_GROUPS 256
+struct rpt_group {
+	char rule[64];
+	struct hs_addr srv;
+	uint64_t first_id;
+	uint64_t count;
+};
+
 struct rpt {
 	FILE *out;
 	enum rpt_format fmt;
@@ -53,6 +63,9 @@ struct rpt {
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	const struct rule_set *rules;   /* for the client identity (rule_client_identity) */
+	struct rpt_group groups[RPT_TEXT_GROUPS];
+	int ngroups;
+	uint64_t ungrouped;             /* failures past RPT_TEXT_GROUPS */
 };
 
 void rpt_begin(struct rpt *r);

@@ -46,6 +46,7 @@ suite "cli" bash tests/cli.sh "$TLSWHY"
 [ -f tests/hostile.sh ] && suite "hostile input" bash tests/hostile.sh "$TLSWHY"
 [ -f tests/metamorphic.sh ] && suite "metamorphic" bash tests/metamorphic.sh "$TLSWHY"
 [ -f tests/reports.sh ] && suite "reports" bash tests/reports.sh "$TLSWHY"
+[ -f tests/identity.sh ] && suite "client identity" bash tests/identity.sh "$TLSWHY"
 [ -f tests/live.sh ] && suite "live capture" bash tests/live.sh "$TLSWHY"
 
 echo "==="
