@@ -132,11 +132,13 @@ $(FB)/rules/builtin.o: $(FB)/rules/builtin.c
 $(FB)/fuzz_%: $(FB)/fuzz/fuzz_%.o $(FB)/fuzz/common.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-$(FB)/seeds: $(FB)/seeds-gen $(wildcard pcaps/*.pcap) $(RULE_DATA)
+FUZZ_PCAPS := $(wildcard pcaps/*.pcap pcaps/crafted/*.pcap pcaps/crafted/*.pcapng)
+
+$(FB)/seeds: $(FB)/seeds-gen $(FUZZ_PCAPS) $(RULE_DATA)
 	rm -rf $@ && mkdir -p $@/rules $@/pipeline
-	$(FB)/seeds-gen $@ $(wildcard pcaps/*.pcap)
+	$(FB)/seeds-gen $@ $(FUZZ_PCAPS)
 	cp $(RULE_DATA) $@/rules/
-	cp $(wildcard pcaps/*.pcap) $@/pipeline/
+	cp $(FUZZ_PCAPS) $@/pipeline/
 
 $(FB)/seeds-gen: fuzz/seeds.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -160,7 +162,7 @@ $(B)/fuzz/replay_%: fuzz/replay.c fuzz/fuzz_%.c fuzz/common.c $(LIB_OBJ)
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		$(B)/fuzz/replay_$$t fuzz/corpus/$$t $$([ $$t = pipeline ] && echo pcaps/*.pcap); \
+		$(B)/fuzz/replay_$$t fuzz/corpus/$$t $$([ $$t = pipeline ] && echo $(FUZZ_PCAPS)); \
 	done
 
 # ---- crafted captures (pcaps/craft.c, pcaps/crafted.sh, tests/metamorphic.py) ----

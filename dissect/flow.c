@@ -89,7 +89,10 @@ struct flow {
 	int64_t settle_ts;      /* when the outcome became known */
 };
 
-enum { FL_ACTIVE = 0, FL_CLOSING, FL_SETTLING, FL_DONE, FL__N };
+/* FL_OPEN (early reporting only): the handshake completed and the
+ * connection is still open. It is judged when it closes (a keep-alive race
+ * shows only then) or after idle_us, not at completion. */
+enum { FL_ACTIVE = 0, FL_CLOSING, FL_SETTLING, FL_DONE, FL_OPEN, FL__N };
 
 struct flist {
 	struct flow *head, *tail;
@@ -113,6 +116,7 @@ void flow_limits_default(struct flow_limits *lim)
 	lim->max_flows = FLOW_DEFAULT_MAX_FLOWS;
 	lim->max_segments = FLOW_DEFAULT_MAX_SEGMENTS;
 	lim->max_bytes = FLOW_DEFAULT_MAX_BYTES;
+	lim->max_total = FLOW_DEFAULT_MAX_TOTAL;
 	lim->idle_us = FLOW_DEFAULT_IDLE_US;
 	lim->linger_us = FLOW_DEFAULT_LINGER_US;
 	lim->hs_timeout_us = 0;
@@ -407,6 +411,8 @@ static void expire(struct flow_table *ft, int64_t now)
 			report_early(ft, f, now);
 		while ((f = ft->lists[FL_DONE].head) && f->last_ts + ft->lim.idle_us < now)
 			flow_retire(ft, f, now);
+		while ((f = ft->lists[FL_OPEN].head) && f->last_ts + ft->lim.idle_us < now)
+			flow_retire(ft, f, now);
 	}
 	while ((f = ft->lists[1].head) && f->last_ts + ft->lim.linger_us < now)
 		flow_retire(ft, f, now);
@@ -442,7 +448,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 	struct flow *f;
 	if (ft->count >= ft->lim.max_flows) {
 		/* cheapest first: closed, reported, outcome known, pending */
-		static const uint8_t order[FL__N] = { FL_CLOSING, FL_DONE, FL_SETTLING, FL_ACTIVE };
+		static const uint8_t order[FL__N] = { FL_CLOSING, FL_DONE, FL_OPEN, FL_SETTLING, FL_ACTIVE };
 		struct flow *victim = NULL;
 		int i;
 		for (i = 0; i < FL__N && !victim; i++)
@@ -600,12 +606,19 @@ static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, 
 	}
 }
 
+/* Queueing `len` more bytes in h would pass its byte cap or the table's. */
+static int over_bytes(const struct flow_table *ft, const struct half *h, uint32_t len)
+{
+	return h->qbytes + (uint64_t)len > ft->lim.max_bytes ||
+	       ft->ooo_bytes + (uint64_t)len > ft->lim.max_total;
+}
+
 static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, const uint8_t *p,
 		    uint32_t len, uint32_t wlen, uint64_t frame, int64_t ts)
 {
 	struct half *h = &f->h[d];
 	struct seg **pp, *s;
-	if (h->nseg >= ft->lim.max_segments || h->qbytes + (uint64_t)len > ft->lim.max_bytes) {
+	if (h->nseg >= ft->lim.max_segments || over_bytes(ft, h, len)) {
 		if (h->nseg >= ft->lim.max_segments) {
 			f->r->anomalies |= AN_CAP_SEGMENTS;
 			ft->st.cap_segments_hit++;
@@ -614,8 +627,7 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 			ft->st.cap_bytes_hit++;
 		}
 		/* make room by giving up on the missing bytes before the queue */
-		while (h->ooo && !h->done &&
-		       (h->nseg >= ft->lim.max_segments || h->qbytes + (uint64_t)len > ft->lim.max_bytes))
+		while (h->ooo && !h->done && (h->nseg >= ft->lim.max_segments || over_bytes(ft, h, len)))
 			gap_to_queue(ft, f, d, frame, ts);
 		if (h->done)
 			return;
@@ -629,8 +641,9 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 			}
 			return;
 		}
-		if (len > ft->lim.max_bytes) {
-			/* larger than the whole budget: declare the gap before it */
+		if (over_bytes(ft, h, len)) {
+			/* larger than the whole budget, or the other flows hold the
+			 * table's: declare the gap before it */
 			uint32_t g = seq - h->next_seq;
 			f->r->anomalies |= AN_GAP;
 			f->r->d[d].gaps++;
@@ -767,10 +780,21 @@ static void early_check(struct flow_table *ft, struct flow *f, int64_t now)
 		return;
 	if (f->list == FL_CLOSING) {
 		report_early(ft, f, now);
+	} else if (f->list == FL_OPEN) {
+		/* complete and open: the full close (both FINs, or a RST: the
+		 * flow is then closing, above) judges it; a lone FIN does not,
+		 * since a request racing a keep-alive close comes after it.
+		 * An alert settles it. */
+		if (f->r->n_alerts) {
+			list_del(ft, f);
+			f->settle_ts = now;
+			list_add_tail(ft, f, FL_SETTLING);
+		}
 	} else if (f->list == FL_ACTIVE && outcome_known(f)) {
+		int open = f->r->complete && !f->fin_raw && !f->rst;
 		list_del(ft, f);
 		f->settle_ts = now;
-		list_add_tail(ft, f, FL_SETTLING);
+		list_add_tail(ft, f, open ? FL_OPEN : FL_SETTLING);
 	}
 }
 

@@ -13,6 +13,9 @@
  *                 evicted (its record is flagged AN_EVICTED)
  *   max_segments  out-of-order segments queued per direction
  *   max_bytes     out-of-order bytes queued per direction
+ *   max_total     out-of-order bytes queued in all flows together (so memory
+ *                 does not grow with max_flows x max_bytes); counted as a
+ *                 max_bytes hit of the flow that asked
  * A direction stops being buffered once its TLS handshake is over.
  *
  * Early reporting (live capture; on when hs_timeout_us > 0): a record is
@@ -42,6 +45,7 @@
 #define FLOW_DEFAULT_MAX_FLOWS     262144u
 #define FLOW_DEFAULT_MAX_SEGMENTS  256u
 #define FLOW_DEFAULT_MAX_BYTES     (1024u * 1024)
+#define FLOW_DEFAULT_MAX_TOTAL     (256ull * 1024 * 1024)  /* out-of-order bytes, all flows together */
 #define FLOW_DEFAULT_IDLE_US       (300LL * 1000000)   /* retire a silent flow */
 #define FLOW_DEFAULT_LINGER_US     (2LL * 1000000)     /* keep a closed flow for late packets */
 #define FLOW_DEFAULT_HS_TIMEOUT_US (10LL * 1000000)    /* early reporting: silence that ends a handshake (the ALB's) */
@@ -51,6 +55,8 @@ struct flow_limits {
 	uint32_t max_flows;
 	uint32_t max_segments;
 	uint32_t max_bytes;
+	uint64_t max_total;      /* out-of-order bytes queued in all flows together; hitting it
+				  * is a cap_bytes hit for the flow that asked (docs/robustness.md) */
 	int64_t idle_us;
 	int64_t linger_us;
 	int64_t hs_timeout_us;   /* 0 (default): report at retirement; > 0: early reporting */

@@ -1,7 +1,8 @@
 /*
  * fuzz_flow.c - libFuzzer target: the flow table and TCP reassembly
  * (dissect/flow.c) with the TLS dissector behind it, from synthetic
- * segments, with caps small enough that every one of them is hit.
+ * segments, with caps small enough that every one of them is hit (the
+ * table-wide out-of-order budget too).
  *
  * Input: byte 0 options (bit 0: --max-segments 0 and --max-buffer 0; bit 1:
  * early reporting, as live capture runs it: hs_timeout 2 s, settle 0.3 s,
@@ -52,6 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.max_flows = 3;
 	lim.max_segments = (data[0] & 1) ? 0 : 8;
 	lim.max_bytes = (data[0] & 1) ? 0 : 4096;
+	lim.max_total = 6000;   /* less than 3 flows x 2 directions x 4096 */
 	lim.idle_us = 5000000;
 	lim.linger_us = 1000000;
 	if (data[0] & 2) {

@@ -75,6 +75,16 @@ expect "failing capture exits 1" 1 "$T" -r pcaps/alb-vs-tls13-only.pcap
 expect "caps are checked" 2 "$T" -r pcaps/tls12-ok.pcap --max-flows 0
 expect "caps accept numbers" 0 "$T" -r pcaps/tls12-ok.pcap --max-flows 1 --max-segments 0 --max-buffer 0 --idle-timeout 5
 
+# early reporting (what live capture does) must still judge a completed
+# handshake at its close: a keep-alive race only shows then
+"$T" -r pcaps/tls12-keepalive-idle-close.pcap --handshake-timeout 10 --format json >"$tmp/out" 2>/dev/null
+[ "$(json '[f["rule"] for f in d["connections"][0]["findings"]]')" = "['keepalive-race']" ] \
+	&& ok "early reporting waits for the close of a complete handshake" \
+	|| no "early reporting waits for the close of a complete handshake" "$(json '[f["rule"] for f in d["connections"][0]["findings"]]')"
+"$T" -r pcaps/demo-alb-502.pcap --handshake-timeout 10 --format json >"$tmp/out" 2>/dev/null
+[ "$(json '[c["stage"] for c in sorted(d["connections"], key=lambda c: c["id"])]')" = "['alert', 'complete_closed', 'alert', 'alert']" ] \
+	&& ok "early reporting gives the same stages" || no "early reporting gives the same stages"
+
 # no colour when piped, colour on request; never raw control bytes otherwise
 "$T" -r pcaps/alb-vs-tls13-only.pcap >"$tmp/out" 2>/dev/null
 grep -q $'\033' "$tmp/out" && no "no colour when piped" || ok "no colour when piped"
