@@ -207,7 +207,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 	const struct hs_dirstats *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
 	int closed = c->fin_frame || c->rst_frame || s->fin_frame || s->rst_frame;
 	uint64_t alert = ending_alert_frame(r);
-	(void)capture_end_us;
+	r->judged_us = capture_end_us > r->last_ts_us ? capture_end_us : r->last_ts_us;
 
 	if (r->complete) {
 		r->stage = closed ? STAGE_COMPLETE_CLOSED : STAGE_COMPLETE;

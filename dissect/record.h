@@ -363,6 +363,11 @@ struct hs_record {
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
 	uint32_t plaintext_before_tls[2];
+
+	/* Capture time at which the record was judged (record_finish): the
+	 * end of the capture, or the moment a live handshake timed out. A
+	 * silence lasts until then, not until the last packet. */
+	int64_t judged_us;
 };
 
 /* Names for the enums above, for every output (stable: JSON uses them). */

@@ -340,7 +340,10 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fprintf(r->out, "    closed    by the %s with %s\n", rpt_dir_name(rec->closed_by),
 			rec->closed_with == EV_RST ? "RST" : "FIN");
 	if (rec->stage == STAGE_CH_UNANSWERED && rec->ch) {
-		int64_t quiet = rec->last_ts_us - rec->ch->ts_us;
+		/* the silence lasted until the record was judged (the end of the
+		 * capture, or a live handshake timeout), or until the client closed */
+		int64_t until = rec->closed_by == DIR_C2S ? rec->last_ts_us : rec->judged_us;
+		int64_t quiet = until - rec->ch->ts_us;
 		fprintf(r->out, "    silence   no server byte for %.3f s after the ClientHello\n", (double)quiet / 1e6);
 	}
 	if (rec->anomalies) {
