@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 	const char *outpath = NULL, *evpath = NULL;
 	int fmt = -1;                          /* -F given */
 	static struct rpt_src *srcs[MAX_INPUTS];
-	char *filter = NULL;
+	static char *filter;   /* static: reachable at every exit, as are app's parts */
 	char err[1024];
 	struct flow_limits lim;
 	FILE *out = stdout;

@@ -44,6 +44,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define WIN_BYTES 4096u
 
@@ -109,6 +110,7 @@ struct flow_table {
 	uint64_t ooo_bytes;
 	struct flist lists[FL__N];
 	struct flow_stats st;
+	uint32_t seed;            /* hash key, random per table */
 };
 
 void flow_limits_default(struct flow_limits *lim)
@@ -162,20 +164,30 @@ static uint32_t mix(uint32_t h, const uint8_t *p, size_t n)
 	return h;
 }
 
-static uint32_t ep_hash(const struct hs_addr *e)
+static uint32_t ep_hash(const struct hs_addr *e, uint32_t seed)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = 2166136261u ^ seed;
 	h = mix(h, e->addr, e->family == 4 ? 4 : 16);
 	h = mix(h, (const uint8_t *)&e->port, 2);
 	return h;
 }
 
-/* Symmetric: both directions of a connection hash alike. */
-static uint32_t flow_hash(const struct hs_addr *s, const struct hs_addr *d)
+/* Symmetric: both directions of a connection hash alike. Keyed by the
+ * table's random seed, so addresses and ports chosen on the wire cannot be
+ * precomputed to share one bucket (a chain of max_flows flows would make
+ * every packet a linear search); the finalizer spreads every bit of the
+ * seed into the bucket bits. */
+static uint32_t flow_hash(const struct flow_table *ft, const struct hs_addr *s, const struct hs_addr *d)
 {
-	uint32_t a = ep_hash(s), b = ep_hash(d);
+	uint32_t a = ep_hash(s, ft->seed), b = ep_hash(d, ft->seed);
 	uint32_t x = a ^ b, y = a + b;
-	return (x * 0x9e3779b1u) ^ (y >> 7) ^ y;
+	uint32_t h = ((x * 0x9e3779b1u) ^ (y >> 7) ^ y) + ft->seed;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
 }
 
 static int ep_eq(const struct hs_addr *x, const struct hs_addr *y)
@@ -218,6 +230,8 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *d
 		ft->lim.max_flows = 1;
 	ft->done = done;
 	ft->arg = arg;
+	if (getrandom(&ft->seed, sizeof(ft->seed), GRND_NONBLOCK) != (ssize_t)sizeof(ft->seed))
+		ft->seed = (uint32_t)(uintptr_t)ft ^ 0x5bd1e995u;   /* no entropy yet: ASLR bits */
 	ft->nbuckets = 1024;
 	ft->bucket = calloc(ft->nbuckets, sizeof(*ft->bucket));
 	if (!ft->bucket) {
@@ -820,7 +834,7 @@ static void mark_closing(struct flow_table *ft, struct flow *f)
 
 void flow_packet(struct flow_table *ft, const struct pkt *p)
 {
-	uint32_t hash = flow_hash(&p->src, &p->dst);
+	uint32_t hash = flow_hash(ft, &p->src, &p->dst);
 	int raw = 0, d;
 	struct flow *f;
 	struct hs_record *r;

@@ -1163,7 +1163,8 @@ static void emit_seg(struct out *o, const struct seg *s)
 	uint16_t id = o->ipid[s->conn][d]++;
 	int geneve = (tf & T_GENEVE) != 0;
 	int encap = (tf & (T_VXLAN | T_GENEVE)) != 0;
-	memcpy(pay, c->stream[d] + s->off, s->len);
+	if (s->len)   /* a direction without bytes has no stream buffer */
+		memcpy(pay, c->stream[d] + s->off, s->len);
 	if (s->flip)
 		for (i = 0; i < s->len && s->off + i < s->flipto; i++)
 			pay[i] ^= 0xff;

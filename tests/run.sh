@@ -48,6 +48,7 @@ suite "cli" bash tests/cli.sh "$TLSWHY"
 [ -f tests/reports.sh ] && suite "reports" bash tests/reports.sh "$TLSWHY"
 [ -f tests/identity.sh ] && suite "client identity" bash tests/identity.sh "$TLSWHY"
 [ -f tests/live.sh ] && suite "live capture" bash tests/live.sh "$TLSWHY"
+[ -f bench/check.sh ] && suite "bench generator" env TLSWHY="$TLSWHY" B="$B" bash bench/check.sh
 
 echo "==="
 [ -n "$bad_suites" ] && echo "failing suites:$bad_suites"
