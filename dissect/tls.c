@@ -623,17 +623,13 @@ static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
 
 /* ---- handshake message dispatch ------------------------------------------ */
 
-static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
-			    uint64_t frame, int64_t ts)
+/* Files a parsed ClientHello (TLS or SSLv2 format) in the record; takes
+ * ownership of `ch`. */
+static void store_client_hello(struct tls_conn *t, struct hs_client_hello *ch, uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
-	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
-	if (!ch)
-		return;
-	tls_parse_client_hello(body, len, ch);
 	ch->frame = frame;
 	ch->ts_us = ts;
-	ch->record_version = t->d[dir].rec_version;
 	if (ch->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
 	r->client_hellos++;
@@ -642,10 +638,21 @@ static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	t->client_hello_seen = 1;
 	if (!r->ch)
 		r->ch = ch;
-	else if (!r->ch2 && (r->hrr || !r->sh))
+	else if (!ch->sslv2 && !r->ch2 && (r->hrr || !r->sh))
 		r->ch2 = ch;   /* after a HelloRetryRequest (captured or not) */
 	else
 		free(ch);   /* renegotiation: the first hello is the one that matters */
+}
+
+static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
+			    uint64_t frame, int64_t ts)
+{
+	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return;
+	tls_parse_client_hello(body, len, ch);
+	ch->record_version = t->d[dir].rec_version;
+	store_client_hello(t, ch, frame, ts);
 }
 
 static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
@@ -1314,18 +1321,7 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 1, d->rec_len);
 				if (ch) {
 					tls_parse_sslv2_client_hello(d->hs, d->hs_len, ch);
-					ch->frame = frame;
-					ch->ts_us = ts;
-					if (ch->malformed)
-						r->anomalies |= AN_TLS_MALFORMED;
-					r->client_hellos++;
-					if (!t->client_hello_seen)
-						ch->segments = t->ch_segments;
-					t->client_hello_seen = 1;
-					if (!r->ch)
-						r->ch = ch;
-					else
-						free(ch);
+					store_client_hello(t, ch, frame, ts);
 				}
 				d->last_hs_type = HT_CLIENT_HELLO;
 				d->hs_len = d->hs_off = 0;
