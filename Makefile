@@ -95,7 +95,10 @@ check: all test-deps $(UNIT_BIN)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tlswhy/rules $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlswhy
-	install -m 0644 rules/*.rules $(DESTDIR)$(PREFIX)/share/tlswhy/rules/ 2>/dev/null || true
+	# the built-in rules are compiled in; these copies are the reference for writing your own
+	install -d $(DESTDIR)$(PREFIX)/share/tlswhy/rules/kb
+	install -m 0644 rules/*.rules rules/*.list $(DESTDIR)$(PREFIX)/share/tlswhy/rules/
+	install -m 0644 rules/kb/*.kb $(DESTDIR)$(PREFIX)/share/tlswhy/rules/kb/
 	[ ! -f docs/tlswhy.1 ] || install -m 0644 docs/tlswhy.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
 
 uninstall:

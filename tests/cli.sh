@@ -91,5 +91,15 @@ grep -q $'\033' "$tmp/out" && no "no colour when piped" || ok "no colour when pi
 "$T" -r pcaps/alb-vs-tls13-only.pcap --color always >"$tmp/out" 2>/dev/null
 grep -q $'\033\[' "$tmp/out" && ok "--color always" || no "--color always"
 
+# make install honours PREFIX and DESTDIR, and the installed binary works
+if make -s install PREFIX=/opt/tlswhy DESTDIR="$tmp/inst" >"$tmp/out" 2>&1 &&
+   [ -x "$tmp/inst/opt/tlswhy/bin/tlswhy" ] && [ -f "$tmp/inst/opt/tlswhy/share/man/man1/tlswhy.1" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/tlswhy/rules/kb/10-alb-502-legacy.kb" ] &&
+   "$tmp/inst/opt/tlswhy/bin/tlswhy" -r pcaps/tls12-ok.pcap >/dev/null; then
+	ok "make install PREFIX= DESTDIR="
+else
+	no "make install PREFIX= DESTDIR=" "$(tail -3 "$tmp/out")"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
