@@ -90,7 +90,7 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
 check: all test-deps $(UNIT_BIN)
-	@TLSWHY=./$(BIN) B=$(B) UNIT="$(UNIT_BIN)" bash tests/run.sh
+	@TLSWHY=./$(BIN) B=$(B) SANITIZE=$(SANITIZE) UNIT="$(UNIT_BIN)" bash tests/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tlswhy/rules $(DESTDIR)$(PREFIX)/share/man/man1
@@ -194,7 +194,7 @@ bench: all $(BENCH_BIN)
 	@TLSWHY=./$(BIN) B=$(B) BENCH_SCALE=$(BENCH_SCALE) bash bench/bench.sh
 
 clean:
-	rm -rf build build-san tlswhy
+	rm -rf build build-san build-fuzz tlswhy
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
 -include $(wildcard $(FB)/*/*.d)

@@ -105,7 +105,11 @@ enum cap_err cap_check_file(const char *path, const char *filter, char *err, siz
 	struct bpf_program prog;
 	pcap_t *pc = pcap_open_offline(path, ebuf);
 	if (!pc) {
-		snprintf(err, errlen, "%s: %s", path, ebuf);
+		/* libpcap names the file in some messages and not in others */
+		if (strncmp(ebuf, path, strlen(path)) == 0)
+			snprintf(err, errlen, "%s", ebuf);
+		else
+			snprintf(err, errlen, "%s: %s", path, ebuf);
 		return CAP_ERR_OPEN;
 	}
 	if (filter && *filter) {

@@ -82,6 +82,7 @@ static void usage(FILE *f)
 	      "      --max-flows N     flows tracked at once (default 262144)\n"
 	      "      --max-segments N  out-of-order segments queued per direction (default 256)\n"
 	      "      --max-buffer N    out-of-order bytes queued per direction (default 1048576)\n"
+	      "      --max-buffer-total M  out-of-order MiB queued in all flows together (default 256)\n"
 	      "      --max-handshake N largest handshake message decoded, bytes (default 262144)\n"
 	      "      --idle-timeout S  retire a silent flow after S seconds of capture time (default 300)\n"
 	      "  -h, --help            this text\n"
@@ -206,7 +207,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 }
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -237,6 +238,7 @@ int main(int argc, char **argv)
 		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
 		{ "max-segments", required_argument, NULL, O_MAXSEG },
 		{ "max-buffer", required_argument, NULL, O_MAXBUF },
+		{ "max-buffer-total", required_argument, NULL, O_MAXTOTAL },
 		{ "max-handshake", required_argument, NULL, O_MAXHS },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "list-interfaces", no_argument, NULL, 'D' },
@@ -366,6 +368,13 @@ int main(int argc, char **argv)
 			if (parse_u32("--max-buffer", optarg, 0, &lim.max_bytes))
 				return 2;
 			break;
+		case O_MAXTOTAL: {
+			uint32_t mib;
+			if (parse_u32("--max-buffer-total", optarg, 1, &mib))
+				return 2;
+			lim.max_total = (uint64_t)mib * 1024 * 1024;
+			break;
+		}
 		case O_MAXHS:
 			if (parse_u32("--max-handshake", optarg, 64, &tls_limits.max_handshake))
 				return 2;

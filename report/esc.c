@@ -97,6 +97,10 @@ static char *esc(char *dst, size_t cap, const uint8_t *s, size_t n, enum mode m)
 					tmp[1] = (char)c;
 					put(&o, tmp, 2);
 				}
+			} else if (m == M_TEXT && c == '\\') {
+				/* doubled, so a literal "\x1b" from the wire cannot pass
+				 * for an escaped control byte */
+				put(&o, "\\\\", 2);
 			} else {
 				put(&o, (const char *)&c, 1);
 			}

@@ -28,9 +28,12 @@
  * Ranking: the better match level, then the higher suite similarity, then
  * more stated keys that agree, then the list loaded first.
  *
- * Invariants: reads the ClientHello only; allocates nothing; the cost is
- * one pass over each identity list (a sort of at most HS_MAX_SUITES values
- * per call).
+ * Invariants: reads the ClientHello only; allocates nothing. The lists'
+ * sets are sorted once at load (rk_identity_prepare); per call, the offer's
+ * suites are sorted once, and its versions and extensions at most once;
+ * a list whose suite set cannot reach "close" (sizes too far apart, or
+ * another first 3 suites with another set) is rejected on its sizes and
+ * prefix, without a merge.
  */
 #include "rules/rule_int.h"
 
@@ -69,8 +72,7 @@ static size_t sort_unique(uint16_t *v, size_t n)
 {
 	size_t i, o = 0;
 	if (n <= 64) {
-		/* the usual size: insertion sort beats qsort's setup and calls
-		 * (this runs for every known client on every connection) */
+		/* the usual size: insertion sort beats qsort's setup and calls */
 		for (i = 1; i < n; i++) {
 			uint16_t x = v[i];
 			size_t j = i;
@@ -105,21 +107,35 @@ static size_t common(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
 	return c;
 }
 
-/* Equal as sets: the values of a[] (skipping those `skip` rejects) and l[]. */
-static int same_set(const uint16_t *a, size_t na, int (*skip)(uint16_t), const uint16_t *l, size_t nl)
+/* At most this many of the offer's versions or extensions are compared; a
+ * list stating more never agrees. */
+#define SET_CAP (HS_MAX_EXTS > HS_MAX_VERSIONS ? HS_MAX_EXTS : HS_MAX_VERSIONS)
+
+/* A ClientHello's values as a set: the first SET_CAP that `skip` does not
+ * reject, sorted and unique. */
+struct vset {
+	uint16_t v[SET_CAP];
+	size_t n;
+	int done;
+};
+
+static void vset_make(struct vset *x, const uint16_t *a, size_t na, int (*skip)(uint16_t))
 {
-	uint16_t x[HS_MAX_EXTS > HS_MAX_VERSIONS ? HS_MAX_EXTS : HS_MAX_VERSIONS];
-	uint16_t y[HS_MAX_EXTS > HS_MAX_VERSIONS ? HS_MAX_EXTS : HS_MAX_VERSIONS];
-	size_t i, n = 0, m;
-	if (nl > sizeof(y) / sizeof(y[0]))
-		return 0;
-	for (i = 0; i < na && n < sizeof(x) / sizeof(x[0]); i++)
+	size_t i;
+	x->n = 0;
+	for (i = 0; i < na && x->n < SET_CAP; i++)
 		if (!skip(a[i]))
-			x[n++] = a[i];
-	memcpy(y, l, nl * sizeof(*l));
-	n = sort_unique(x, n);
-	m = sort_unique(y, nl);
-	return n == m && (n == 0 || memcmp(x, y, n * sizeof(*x)) == 0);
+			x->v[x->n++] = a[i];
+	x->n = sort_unique(x->v, x->n);
+	x->done = 1;
+}
+
+/* Equal as sets: x and a list key stated with nl values, prepared as l[nls]. */
+static int same_set(const struct vset *x, size_t nl, const uint16_t *l, size_t nls)
+{
+	if (nl > SET_CAP)
+		return 0;
+	return x->n == nls && (nls == 0 || memcmp(x->v, l, nls * sizeof(*l)) == 0);
 }
 
 static int skip_grease(uint16_t v)
@@ -132,14 +148,24 @@ static int skip_ext(uint16_t v)
 	return names_is_grease(v) || rk_situational_ext(v);
 }
 
-static int versions_agree(const struct hs_client_hello *ch, const struct rk_list *l)
+struct offer {
+	uint16_t seq[HS_MAX_SUITES];   /* in order, GREASE and 00FF removed */
+	size_t n;
+	uint16_t set[HS_MAX_SUITES];   /* the same, sorted and unique */
+	size_t nset;
+	int fallback;                  /* TLS_FALLBACK_SCSV present */
+	struct vset versions;          /* supported_versions, GREASE aside (on first use) */
+	struct vset exts;              /* extension types, GREASE and situational aside (on first use) */
+};
+
+static int versions_agree(struct offer *o, const struct hs_client_hello *ch, const struct rk_list *l)
 {
-	uint16_t i, hi = 0;
-	if (ch->has_supported_versions)
-		return same_set(ch->versions, ch->n_versions, skip_grease, l->id_versions, l->n_id_versions);
-	for (i = 0; i < l->n_id_versions; i++)
-		if (l->id_versions[i] > hi)
-			hi = l->id_versions[i];
+	uint16_t hi = l->id_max_version;
+	if (ch->has_supported_versions) {
+		if (!o->versions.done)
+			vset_make(&o->versions, ch->versions, ch->n_versions, skip_grease);
+		return same_set(&o->versions, l->n_id_versions, l->id_version_set, l->n_id_version_set);
+	}
 	return hi < 0x0304 && ch->legacy_version == hi;
 }
 
@@ -156,36 +182,76 @@ static int groups_agree(const struct hs_client_hello *ch, const struct rk_list *
 	return j == l->n_id_groups;
 }
 
-struct offer {
-	uint16_t seq[HS_MAX_SUITES];   /* in order, GREASE and 00FF removed */
-	size_t n;
-	uint16_t set[HS_MAX_SUITES];   /* the same, sorted and unique */
-	size_t nset;
-	int fallback;                  /* TLS_FALLBACK_SCSV present */
-};
-
 struct score {
 	int match;
 	unsigned permille;             /* suite similarity */
 	int agree;                     /* stated keys that agree */
 };
 
-static void score_list(const struct offer *o, const struct hs_client_hello *ch, const struct rk_list *l,
+void rk_identity_prepare(struct rk_list *l)
+{
+	size_t ns = l->n < HS_MAX_SUITES ? l->n : HS_MAX_SUITES;
+	uint16_t *p, i;
+	free(l->id_prep);
+	l->id_prep = NULL;
+	l->id_suite_set = l->id_version_set = l->id_ext_set = NULL;
+	l->n_id_suite_set = l->n_id_version_set = l->n_id_ext_set = 0;
+	l->id_max_version = 0;
+	for (i = 0; i < l->n_id_versions; i++)
+		if (l->id_versions[i] > l->id_max_version)
+			l->id_max_version = l->id_versions[i];
+	if (!l->identity || l->kind != VK_SUITE || !l->n || !l->sorted)
+		return;
+	p = malloc((ns + l->n_id_versions + l->n_id_exts + 1) * sizeof(*p));
+	if (!p)
+		exit(2);
+	l->id_prep = p;
+	memcpy(p, l->sorted, ns * sizeof(*p));
+	l->id_suite_set = p;
+	l->n_id_suite_set = (uint16_t)sort_unique(p, ns);
+	p += ns;
+	if (l->n_id_versions)
+		memcpy(p, l->id_versions, l->n_id_versions * sizeof(*p));
+	l->id_version_set = p;
+	l->n_id_version_set = (uint16_t)sort_unique(p, l->n_id_versions);
+	p += l->n_id_versions;
+	if (l->n_id_exts)
+		memcpy(p, l->id_exts, l->n_id_exts * sizeof(*p));
+	l->id_ext_set = p;
+	l->n_id_ext_set = (uint16_t)sort_unique(p, l->n_id_exts);
+}
+
+/* 0 when the list cannot reach "close" with this offer, judged on the set
+ * sizes and the first suites alone: exact and same-suites need equal sets
+ * (so equal set sizes); close needs |A and B| / |A or B| >= 90%, at most
+ * min/max of the sizes, and the same first CLOSE_PREFIX suites. */
+static int may_match(const struct offer *o, const struct rk_list *l)
+{
+	size_t nl = l->n < HS_MAX_SUITES ? l->n : HS_MAX_SUITES, ns = l->n_id_suite_set, lo, hi, k;
+	if (o->nset == ns)
+		return 1;
+	lo = o->nset < ns ? o->nset : ns;
+	hi = o->nset < ns ? ns : o->nset;
+	if (lo * 100 < (size_t)CLOSE_PERCENT * hi)
+		return 0;
+	k = nl < CLOSE_PREFIX ? nl : CLOSE_PREFIX;
+	return o->n >= k && memcmp(o->seq, l->v, k * sizeof(*o->seq)) == 0;
+}
+
+static void score_list(struct offer *o, const struct hs_client_hello *ch, const struct rk_list *l,
 		       struct score *sc)
 {
-	uint16_t lset[HS_MAX_SUITES];
-	size_t nl = l->n < HS_MAX_SUITES ? l->n : HS_MAX_SUITES, nlset, inter, uni, k;
+	const uint16_t *lset = l->id_suite_set;
+	size_t nl = l->n < HS_MAX_SUITES ? l->n : HS_MAX_SUITES, nlset = l->n_id_suite_set, inter, uni, k;
 	int in_order, stated = 0;
 	memset(sc, 0, sizeof(*sc));
-	memcpy(lset, l->sorted, nl * sizeof(*lset));
-	nlset = sort_unique(lset, nl);
 	inter = common(o->set, o->nset, lset, nlset);
 	uni = o->nset + nlset - inter;
 	sc->permille = uni ? (unsigned)(inter * 1000 / uni) : 0;
 	in_order = o->n == l->n && memcmp(o->seq, l->v, o->n * sizeof(*o->seq)) == 0;
 	if (l->n_id_versions) {
 		stated++;
-		sc->agree += versions_agree(ch, l);
+		sc->agree += versions_agree(o, ch, l);
 	}
 	if (l->n_id_groups) {
 		stated++;
@@ -193,7 +259,9 @@ static void score_list(const struct offer *o, const struct hs_client_hello *ch, 
 	}
 	if (l->n_id_exts) {
 		stated++;
-		sc->agree += same_set(ch->ext_type, ch->n_exts, skip_ext, l->id_exts, l->n_id_exts);
+		if (!o->exts.done)
+			vset_make(&o->exts, ch->ext_type, ch->n_exts, skip_ext);
+		sc->agree += same_set(&o->exts, l->n_id_exts, l->id_ext_set, l->n_id_ext_set);
 	}
 	k = nl < CLOSE_PREFIX ? nl : CLOSE_PREFIX;
 	if (in_order && sc->agree == stated && !o->fallback)
@@ -225,7 +293,9 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 	*match = RULE_MATCH_UNKNOWN;
 	if (!rs || !ch)
 		return -1;
-	memset(&o, 0, sizeof(o));
+	o.n = 0;
+	o.fallback = 0;
+	o.versions.done = o.exts.done = 0;
 	for (i = 0; i < ch->n_suites; i++) {
 		if (ch->suites[i] == 0x5600)
 			o.fallback = 1;
@@ -241,7 +311,7 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < rs->n_list; i++) {
 		const struct rk_list *l = rs->list[i];
-		if (!l->identity || l->kind != VK_SUITE || !l->n)
+		if (!l->identity || l->kind != VK_SUITE || !l->n || !l->id_prep || !may_match(&o, l))
 			continue;
 		score_list(&o, ch, l, &sc);
 		if (sc.match < (l->min_match ? l->min_match : RULE_MATCH_CLOSE))

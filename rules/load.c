@@ -218,7 +218,7 @@ static void free_list(struct rk_list *l)
 {
 	free(l->name); free(l->v); free(l->sorted); free(l->identity);
 	free(l->vendor); free(l->source);
-	free(l->id_versions); free(l->id_groups); free(l->id_exts);
+	free(l->id_versions); free(l->id_groups); free(l->id_exts); free(l->id_prep);
 	free(l);
 }
 
@@ -416,15 +416,26 @@ static void list_finish(struct rk_list *l)
 	if (l->n)
 		memcpy(l->sorted, l->v, l->n * sizeof(uint16_t));
 	qsort(l->sorted, l->n, sizeof(uint16_t), cmp_u16);
+	rk_identity_prepare(l);
 }
 
-static void list_add(struct rk_list *l, uint16_t x)
+/* Most values a list may hold: more than any registry has entries, and
+ * far below the 16-bit count. */
+#define RK_LIST_MAX 8192
+
+/* Appends, growing the array by doubling; -1 when the list is full. */
+static int list_add(struct rk_list *l, uint16_t x)
 {
-	uint16_t *q = realloc(l->v, ((size_t)l->n + 1) * sizeof(uint16_t));
-	if (!q)
-		exit(2);
-	l->v = q;
+	if (l->n >= RK_LIST_MAX)
+		return -1;
+	if ((l->n & (l->n - 1)) == 0) {   /* 0, 1, 2, 4, ...: full at a power of two */
+		uint16_t *q = realloc(l->v, (l->n ? (size_t)l->n * 2 : 8) * sizeof(uint16_t));
+		if (!q)
+			exit(2);   /* start-up only: loading rules may exit */
+		l->v = q;
+	}
 	l->v[l->n++] = x;
+	return 0;
 }
 
 /* Values separated by spaces and commas, optionally in [ ]; @NAME
@@ -444,16 +455,21 @@ static int parse_values(struct lp *p, struct rk_list *l, char *s)
 			uint16_t i;
 			if (!o)
 				return fail(p, p->line, "unknown list '%s'", t);
+			if (o == l)
+				return fail(p, p->line, "list '%s' includes itself", t + 1);
 			if (o->kind != l->kind)
 				return fail(p, p->line, "list '%s' holds %s values, not %s", t,
 					    rk_kind_name(o->kind), rk_kind_name(l->kind));
 			for (i = 0; i < o->n; i++)
-				list_add(l, o->v[i]);
+				if (list_add(l, o->v[i]))
+					return fail(p, p->line, "list '%s' has more than %d values", l->name,
+						    RK_LIST_MAX);
 			continue;
 		}
 		if (rk_parse_value(l->kind, t, p->rs, &v) < 0 || v < 0 || v > 0xffff)
 			return fail(p, p->line, "unknown %s '%s'", rk_kind_name(l->kind), t);
-		list_add(l, (uint16_t)v);
+		if (list_add(l, (uint16_t)v))
+			return fail(p, p->line, "list '%s' has more than %d values", l->name, RK_LIST_MAX);
 	}
 	return 0;
 }

@@ -86,6 +86,14 @@ struct rk_list {
 	uint16_t *id_exts;       /* `extensions`, a set (situational ones dropped) */
 	uint16_t n_id_exts;
 	uint8_t min_match;       /* `match`: weakest enum rule_match reported (0 = close) */
+	/* Prepared once at load by rk_identity_prepare() (rules/identity.c), so
+	 * identification sorts nothing per connection: the suites (the first
+	 * HS_MAX_SUITES of `sorted`), `versions` and `extensions` as sorted sets,
+	 * all in one allocation (id_prep). */
+	uint16_t *id_prep;
+	const uint16_t *id_suite_set, *id_version_set, *id_ext_set;
+	uint16_t n_id_suite_set, n_id_version_set, n_id_ext_set;
+	uint16_t id_max_version; /* highest of `versions` (0 = not stated) */
 	char *source;
 	const char *file;
 	uint32_t line;
@@ -267,6 +275,9 @@ int rk_ignored_value(int kind, uint16_t v);   /* GREASE and signalling suites */
 /* Client identification (rules/identity.c): the identity list that best
  * matches the ClientHello, or -1; *match gets its enum rule_match. */
 int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int *match);
+/* Builds the prepared sets of an identity list (called by the loader once a
+ * list is complete; any list may be passed). */
+void rk_identity_prepare(struct rk_list *l);
 /* Extensions an identity's `extensions` key never compares: their presence
  * depends on the connection (server_name, padding, pre_shared_key,
  * early_data, cookie), not on the client's code. */

@@ -73,7 +73,8 @@ expect "-o into a missing directory exits 2" 2 "$T" -r pcaps/tls12-ok.pcap -o "$
 expect "healthy capture exits 0" 0 "$T" -r pcaps/tls12-ok.pcap
 expect "failing capture exits 1" 1 "$T" -r pcaps/alb-vs-tls13-only.pcap
 expect "caps are checked" 2 "$T" -r pcaps/tls12-ok.pcap --max-flows 0
-expect "caps accept numbers" 0 "$T" -r pcaps/tls12-ok.pcap --max-flows 1 --max-segments 0 --max-buffer 0 --idle-timeout 5
+expect "caps accept numbers" 0 "$T" -r pcaps/tls12-ok.pcap --max-flows 1 --max-segments 0 --max-buffer 0 --max-buffer-total 1 --idle-timeout 5
+expect "--max-buffer-total needs at least 1 MiB" 2 "$T" -r pcaps/tls12-ok.pcap --max-buffer-total 0
 
 # early reporting (what live capture does) must still judge a completed
 # handshake at its close: a keep-alive race only shows then
