@@ -113,7 +113,17 @@ void record_free(struct hs_record *r)
 	free(r->ch2);
 	free(r->sh);
 	free(r->hrr);
+	free(r->ev);
+	free(r->server_chain.c);
+	free(r->client_chain.c);
 	free(r);
+}
+
+struct hs_cert *record_chain_certs(struct hs_chain *ch)
+{
+	if (!ch->c)
+		ch->c = calloc(HS_MAX_CERTS, sizeof(*ch->c));
+	return ch->c;
 }
 
 struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
@@ -124,6 +134,19 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 	if (r->n_events >= HS_MAX_EVENTS) {
 		r->anomalies |= AN_EVENTS_CLIPPED;
 		return NULL;
+	}
+	if (r->n_events == r->cap_events) {
+		uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : 8;
+		struct hs_event *nv;
+		if (cap > HS_MAX_EVENTS)
+			cap = HS_MAX_EVENTS;
+		nv = realloc(r->ev, cap * sizeof(*nv));
+		if (!nv) {
+			r->anomalies |= AN_EVENTS_CLIPPED;
+			return NULL;
+		}
+		r->ev = nv;
+		r->cap_events = cap;
 	}
 	e = &r->ev[r->n_events++];
 	e->frame = frame;

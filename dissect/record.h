@@ -268,7 +268,8 @@ struct hs_chain {
 	int64_t ts_us;
 	uint8_t present;             /* a Certificate message was seen */
 	uint16_t n, total;           /* certificates kept / in the message */
-	struct hs_cert c[HS_MAX_CERTS];
+	struct hs_cert *c;           /* HS_MAX_CERTS entries, allocated with the first
+	                                certificate (record_chain_certs); owned */
 	uint8_t malformed;
 };
 
@@ -336,8 +337,9 @@ struct hs_record {
 	int64_t nontls_ts_us;
 	uint8_t nontls[HS_NONTLS_BYTES];
 
-	uint16_t n_events, total_events;
-	struct hs_event ev[HS_MAX_EVENTS];
+	uint16_t n_events, total_events, cap_events;
+	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
+	                                Lazily, so an idle or SYN-only flow stays small */
 
 	void *user;                  /* rules/report may hang data here */
 
@@ -382,6 +384,9 @@ void record_free(struct hs_record *r);
 /* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */
 struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+/* The certificate array of a chain, allocated on first use; NULL when
+ * memory runs out (the certificates are then counted, not kept). */
+struct hs_cert *record_chain_certs(struct hs_chain *ch);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
 /* Decides the stage from the facts; called once the flow is over. */

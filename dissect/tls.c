@@ -526,7 +526,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		if (!d)
 			break;
 		ch->total++;
-		if (ch->n >= HS_MAX_CERTS) {
+		if (ch->n >= HS_MAX_CERTS || !record_chain_certs(ch)) {
 			r->anomalies |= AN_LISTS_CLIPPED;
 			continue;
 		}
@@ -550,7 +550,8 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	if (l.err || cur_left(&l))
 		ch->malformed = 1;
 	for (i = 0; i + 1 < ch->n; i++)
-		ch->c[i].issued_by_next = (uint8_t)x509_issued_by(der[i], derlen[i], der[i + 1], derlen[i + 1]);
+		ch->c[i].issued_by_next = (uint8_t)x509_issued_by_facts(ch->c[i].x, der[i], derlen[i],
+									 ch->c[i + 1].x, der[i + 1], derlen[i + 1]);
 	if (ch->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
 }

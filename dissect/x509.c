@@ -821,16 +821,13 @@ void x509_put(const struct x509_facts *f)
 	lru_append(e);
 }
 
-int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen)
+static int issued_by(const uint8_t csha[32], const uint8_t *child_der, size_t clen,
+		     const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
 {
-	uint8_t csha[32], psha[32];
 	struct x509_entry *ce;
 	X509 *c, *p;
 	int r;
 
-	ensure_key();
-	digest(child_der, child_der ? clen : 0, csha);
-	digest(parent_der, parent_der ? plen : 0, psha);
 	ce = find(csha);
 	if (ce != NULL && ce->memo_valid && memcmp(ce->memo_parent, psha, 32) == 0)
 		return ce->memo_result;
@@ -865,6 +862,33 @@ int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_
 		ce->memo_valid = 1;
 	}
 	return r;
+}
+
+int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen)
+{
+	uint8_t csha[32], psha[32];
+
+	ensure_key();
+	digest(child_der, child_der ? clen : 0, csha);
+	digest(parent_der, parent_der ? plen : 0, psha);
+	return issued_by(csha, child_der, clen, psha, parent_der, plen);
+}
+
+int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
+			 const struct x509_facts *pf, const uint8_t *parent_der, size_t plen)
+{
+	uint8_t csha[32], psha[32];
+
+	ensure_key();
+	if (cf != NULL)
+		memcpy(csha, cf->sha256, 32);
+	else
+		digest(child_der, child_der ? clen : 0, csha);
+	if (pf != NULL)
+		memcpy(psha, pf->sha256, 32);
+	else
+		digest(parent_der, parent_der ? plen : 0, psha);
+	return issued_by(csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_valid_at(const struct x509_facts *f, int64_t t)

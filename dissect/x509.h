@@ -53,6 +53,10 @@ void x509_put(const struct x509_facts *f);
 const struct x509_facts *x509_ref(const struct x509_facts *f);
 /* 1 when `child` names `parent` as issuer and parent's key verifies child's signature; 0 no; 2 unknown. */
 int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen);
+/* The same, with the facts x509_get() returned for these DER bytes (NULL:
+ * unknown), so their SHA-256 is not computed again. */
+int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
+			 const struct x509_facts *pf, const uint8_t *parent_der, size_t plen);
 /* -1 not yet valid, 0 valid, 1 expired, at Unix time t (both ends inclusive).
  * 0 as well when malformed or bad_time: the caller checks those. */
 int x509_valid_at(const struct x509_facts *f, int64_t t);
