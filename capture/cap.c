@@ -124,6 +124,25 @@ enum cap_err cap_check_file(const char *path, const char *filter, char *err, siz
 	return CAP_OK;
 }
 
+enum cap_err cap_set_filter(pcap_t *pc, const char *filter, uint32_t mask, char *err, size_t errlen, char *bad,
+			    size_t badlen)
+{
+	struct bpf_program prog;
+	if (pcap_compile(pc, &prog, filter, 1, mask) < 0) {
+		snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(pc));
+		if (bad)
+			snprintf(bad, badlen, "bad filter: %s", pcap_geterr(pc));
+		return CAP_ERR_FILTER;
+	}
+	if (pcap_setfilter(pc, &prog) < 0) {
+		snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(pc));
+		pcap_freecode(&prog);
+		return CAP_ERR_FILTER;
+	}
+	pcap_freecode(&prog);
+	return CAP_OK;
+}
+
 /* ---- the reader thread ---------------------------------------------------- */
 
 struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
@@ -265,7 +284,6 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *pc;
-	struct bpf_program prog;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
@@ -285,20 +303,10 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 	in->link_name = strdup(name ? name : "unknown");
 	in->link_supported = pkt_dlt_supported(in->dlt);
 	in->first_frame = run->frame + 1;
-	if (filter && *filter) {
-		if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(pc));
-			snprintf(in->error, sizeof(in->error), "bad filter: %s", pcap_geterr(pc));
-			pcap_close(pc);
-			return CAP_ERR_FILTER;
-		}
-		if (pcap_setfilter(pc, &prog) < 0) {
-			snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(pc));
-			pcap_freecode(&prog);
-			pcap_close(pc);
-			return CAP_ERR_FILTER;
-		}
-		pcap_freecode(&prog);
+	if (filter && *filter &&
+	    cap_set_filter(pc, filter, PCAP_NETMASK_UNKNOWN, err, errlen, in->error, sizeof(in->error)) != CAP_OK) {
+		pcap_close(pc);
+		return CAP_ERR_FILTER;
 	}
 	rc = read_threaded(pc, run, in);
 	if (rc == 2) {

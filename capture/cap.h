@@ -74,6 +74,13 @@ void cap_frag_release(struct cap_run *run);
 /* Opens a file input (not "-") and compiles the filter on it, then closes
  * it: lets start-up refuse a bad input before any report is written. */
 enum cap_err cap_check_file(const char *path, const char *filter, char *err, size_t errlen);
+/* Compiles a BPF filter and sets it on an open capture (cap.c and live.c;
+ * `mask`: the interface's netmask, or PCAP_NETMASK_UNKNOWN). On failure
+ * `err` gets "filter 'F': why", and `bad`, when not NULL, gets why a
+ * filter that does not compile is bad. The caller still closes pc. */
+struct pcap;
+enum cap_err cap_set_filter(struct pcap *pc, const char *filter, uint32_t mask, char *err, size_t errlen, char *bad,
+			    size_t badlen);
 /* Reads one input through to its end. `err` gets one line on failure. */
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
 			   char *err, size_t errlen);

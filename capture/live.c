@@ -178,22 +178,13 @@ enum cap_err cap_live_open(struct cap_live **out, struct cap_input *in, const st
 		snprintf(in->warning, sizeof(in->warning), "%s", why);
 	}
 	if (filter && *filter) {
-		struct bpf_program prog;
 		bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
 		if (pcap_lookupnet(o->iface, &net, &mask, ebuf) < 0)
 			mask = PCAP_NETMASK_UNKNOWN;
-		if (pcap_compile(pc, &prog, filter, 1, mask) < 0) {
-			snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(pc));
+		if (cap_set_filter(pc, filter, mask, err, errlen, NULL, 0) != CAP_OK) {
 			pcap_close(pc);
 			return CAP_ERR_FILTER;
 		}
-		if (pcap_setfilter(pc, &prog) < 0) {
-			snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(pc));
-			pcap_freecode(&prog);
-			pcap_close(pc);
-			return CAP_ERR_FILTER;
-		}
-		pcap_freecode(&prog);
 	}
 	if (pcap_get_selectable_fd(pc) < 0 || pcap_get_selectable_fd(pc) >= FD_SETSIZE ||
 	    pcap_setnonblock(pc, 1, ebuf) < 0) {

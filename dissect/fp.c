@@ -249,6 +249,23 @@ static int cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Ascending; insertion sort for the usual few dozen values (qsort's setup
+ * cost more than the sort), qsort beyond. */
+static void sort_u16(uint16_t *v, size_t n)
+{
+	size_t i, j;
+	if (n > 64) {
+		qsort(v, n, sizeof(*v), cmp_u16);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		uint16_t x = v[i];
+		for (j = i; j && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Appends the values in 4-digit hex, ',' separated. */
 static void hex_list(struct sb *b, const uint16_t *v, size_t n)
 {
@@ -333,7 +350,7 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
 		 (unsigned)(ns > 99 ? 99 : ns), (unsigned)(n_ext_all > 99 ? 99 : n_ext_all), alpn[0], alpn[1]);
 
 	/* b: sorted ciphers */
-	qsort(suites, ns, sizeof(suites[0]), cmp_u16);
+	sort_u16(suites, ns);
 	sb_init(&b, tmp, sizeof(tmp));
 	hex_list(&b, suites, ns);
 	sb_printf(&r, "%s_%s_", a, tmp);
@@ -344,7 +361,7 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
 	clipped = b.over;
 
 	/* c: sorted extensions (no SNI, no ALPN), then sigalgs in wire order */
-	qsort(exts, ne, sizeof(exts[0]), cmp_u16);
+	sort_u16(exts, ne);
 	sb_init(&b, tmp, sizeof(tmp));
 	hex_list(&b, exts, ne);
 	if (nsig) {

@@ -26,6 +26,11 @@ struct jw {
 	int errors;
 	uint8_t first[JW_MAX_DEPTH];   /* no member written yet at this depth */
 	uint8_t after_key;             /* a key was written, its value comes next */
+	uint8_t tcache_ok;             /* tcache holds tcache_s (jw_time_us) */
+	int64_t tcache_s;
+	char tcache[19];               /* "YYYY-MM-DDTHH:MM:SS" of tcache_s */
+	size_t n;                      /* bytes in buf: 0 between calls (jw.c) */
+	char buf[512];
 };
 
 void jw_init(struct jw *w, FILE *f, int pretty);

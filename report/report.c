@@ -132,16 +132,26 @@ static double ms(int64_t us)
 	return (double)us / 1000.0;
 }
 
-static const char *vname(char *b, size_t n, uint16_t v)
+/* A name from our tables, else the value as "0x0a0a" in b. */
+static const char *name_or_hex(const char *name, char *b, size_t n, uint16_t v)
 {
-	const char *s = names_version(v);
-	if (s)
-		return s;
+	if (name)
+		return name;
 	snprintf(b, n, "0x%04x", v);
 	return b;
 }
 
-static uint16_t max_offered(const struct hs_client_hello *c)
+const char *rpt_version(char *b, size_t n, uint16_t v)
+{
+	return name_or_hex(names_version(v), b, n, v);
+}
+
+const char *rpt_suite(char *b, size_t n, uint16_t s)
+{
+	return name_or_hex(names_suite_name(s), b, n, s);
+}
+
+uint16_t rpt_max_offered(const struct hs_client_hello *c)
 {
 	uint16_t i, m = 0;
 	if (!c->has_supported_versions)
@@ -216,21 +226,29 @@ static void text_fp(struct rpt *r, const struct hs_record *rec)
 	if (!rec->ch && !rec->sh)
 		return;
 	fputs("    fp       ", r->out);
+	/* fputs, not fprintf: this line is written for every TLS connection */
 	rc = fp_ja4(rec->ch, ja4, full, sizeof(full));
 	if (rc == FP_OK || rc == FP_CLIPPED) {
-		fprintf(r->out, "%sJA4 %s", sep, ja4);
+		fputs(sep, r->out);
+		fputs("JA4 ", r->out);
+		fputs(ja4, r->out);
 		sep = "  ";
 	}
 	clipped |= rc == FP_CLIPPED;
 	rc = fp_ja3(rec->ch, full, sizeof(full), md5);
 	if (rc == FP_OK || rc == FP_CLIPPED) {
-		fprintf(r->out, "%sJA3 %s", sep, md5);
+		fputs(sep, r->out);
+		fputs("JA3 ", r->out);
+		fputs(md5, r->out);
 		sep = "  ";
 	}
 	clipped |= rc == FP_CLIPPED;
 	rc = fp_ja3s(rec->sh, full, sizeof(full), md5);
-	if (rc == FP_OK || rc == FP_CLIPPED)
-		fprintf(r->out, "%sJA3S %s", sep, md5);
+	if (rc == FP_OK || rc == FP_CLIPPED) {
+		fputs(sep, r->out);
+		fputs("JA3S ", r->out);
+		fputs(md5, r->out);
+	}
 	clipped |= rc == FP_CLIPPED;
 	if (clipped)
 		fputs("  (over clipped lists)", r->out);
@@ -287,7 +305,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	if (rec->ch) {
 		const struct hs_client_hello *c = rec->ch;
 		fprintf(r->out, "    client    ClientHello frame %" PRIu64 ", up to %s, %u suites, SNI %s", c->frame,
-			vname(vb, sizeof(vb), max_offered(c)), c->total_suites,
+			rpt_version(vb, sizeof(vb), rpt_max_offered(c)), c->total_suites,
 			c->has_sni ? esc_text(esc, sizeof(esc), c->sni, c->sni_len) : "(none)");
 		if (c->n_alpn) {
 			fputs(", ALPN ", r->out);
@@ -311,7 +329,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		const struct hs_server_hello *s = rec->sh;
 		const char *cn = names_suite_name(s->cipher);
 		fprintf(r->out, "    server    ServerHello frame %" PRIu64 ", %s, %s", s->frame,
-			vname(vb, sizeof(vb), s->version), cn ? cn : "unknown suite");
+			rpt_version(vb, sizeof(vb), s->version), cn ? cn : "unknown suite");
 		if (!cn)
 			fprintf(r->out, " 0x%04x", s->cipher);
 		if (rec->abbreviated)
@@ -515,12 +533,8 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 		jw_end(w);
 		return;
 	}
-	if (r->fmt == RPT_MARKDOWN) {
-		md_document(r, in, nin, run, fs, filter);
-		return;
-	}
-	if (r->fmt == RPT_HTML) {
-		html_document(r, in, nin, run, fs, filter);
+	if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) {
+		tk_document(r, in, nin, run, fs, filter);
 		return;
 	}
 	fprintf(r->out, "%s%" PRIu64 " packets, %" PRIu64 " connections reported, %" PRIu64

@@ -1,6 +1,8 @@
 /*
- * ticket.c - grouping and bookkeeping for the Markdown and HTML reports,
- * and the ladder model both draw (see ticket.h for the bounds).
+ * ticket.c - the Markdown and HTML reports' content: grouping and
+ * bookkeeping (see ticket.h for the bounds), the ladder model both draw,
+ * and every section, table and finding, written once as lines of typed
+ * spans (ticket.h) that markdown.c and html.c give their syntax.
  *
  * The ladder: one step per recorded event, client on the left, server on
  * the right. The failing step is chosen from the stage the connection
@@ -10,31 +12,16 @@
  * says so and is the one marked.
  */
 #include "report/ticket.h"
-#include "report/esc.h"
+#include "report/evidence.h"
+#include "report/source.h"
 #include "dissect/names.h"
+#include "dissect/x509.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-const char *tk_version(char *b, size_t n, uint16_t v)
-{
-	const char *s = names_version(v);
-	if (s)
-		return s;
-	snprintf(b, n, "0x%04x", v);
-	return b;
-}
-
-const char *tk_suite(char *b, size_t n, uint16_t s)
-{
-	const char *x = names_suite_name(s);
-	if (x)
-		return x;
-	snprintf(b, n, "0x%04x", s);
-	return b;
-}
 
 const char *tk_time(char *b, size_t n, int64_t us)
 {
@@ -49,43 +36,6 @@ const char *tk_time(char *b, size_t n, int64_t us)
 	snprintf(b, n, "%s.%06dZ", d, (int)(us % 1000000));
 	return b;
 }
-
-uint16_t tk_max_offered(const struct hs_client_hello *c)
-{
-	uint16_t i, m = 0;
-	if (!c->has_supported_versions)
-		return c->legacy_version;
-	for (i = 0; i < c->n_versions; i++)
-		if (!names_is_grease(c->versions[i]) && c->versions[i] < 0x7f00 && c->versions[i] > m)
-			m = c->versions[i];
-	return m;
-}
-
-/* ---- ranking: the same order as rules/report.c's text and JSON ---------- */
-
-size_t tk_rank(const struct rk_rule *r, struct tk_ranked *out, size_t cap)
-{
-	const struct rk_kb *k = r->kb;
-	size_t n = 0, i, j;
-	uint16_t a;
-	for (i = 0; i < k->n_wa && n < cap; i++) {
-		struct tk_ranked x = { &k->wa[i], k->wa[i].rate, NULL };
-		for (a = 0; a < r->n_adj; a++)
-			if (!strcmp(r->adj[a].wa_id, k->wa[i].id)) {
-				x.rate = r->adj[a].rate;
-				x.why = r->adj[a].why;
-			}
-		for (j = n; j > 0 && out[j - 1].rate < x.rate; j--)
-			out[j] = out[j - 1];
-		out[j] = x;
-		n++;
-	}
-	return n;
-}
-
-uint8_t tk_side(const struct rk_rule *r) { return r->side != 255 ? r->side : r->kb->side; }
-uint8_t tk_conf(const struct rk_rule *r) { return r->confidence ? r->confidence : r->kb->confidence; }
-uint8_t tk_basis(const struct rk_rule *r) { return r->basis ? r->basis : r->kb->basis; }
 
 /* ---- the ladder --------------------------------------------------------- */
 
@@ -201,6 +151,501 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 		l->s[l->n - 1].fail = 1;   /* nothing better: the last thing seen */
 }
 
+/* ---- lines of spans (ticket.h) ------------------------------------------- */
+
+#define TLSWHY_VERSION "0.1.0"
+#define EVL 1024               /* an evidence line, as the text report renders it */
+
+/* Where a document goes: the format's syntax, the stream, the line being built. */
+struct doc {
+	const struct tk_syntax *y;
+	FILE *o;
+	struct tk_line *l;
+};
+
+static const struct tk_syntax *syntax(const struct rpt *r)
+{
+	return r->fmt == RPT_HTML ? &tk_html : &tk_markdown;
+}
+
+void tk_escaped(FILE *o, char *(*esc)(char *dst, size_t cap, const uint8_t *s, size_t n), const void *s, size_t n,
+		int prose)
+{
+	size_t cap = n * 12 + 16, i;
+	char *b = malloc(cap + n);
+	uint8_t *c = (uint8_t *)b + cap;
+	if (!b)
+		return;
+	memcpy(c, s, n);
+	for (i = 0; prose && i < n; i++)
+		if (c[i] == '\n' || c[i] == '\r' || c[i] == '\t')
+			c[i] = ' ';
+	fputs(esc(b, cap, c, n), o);
+	free(b);
+}
+
+/* Empties the line (l->only stays as set). */
+static void clear(struct tk_line *l)
+{
+	l->n = l->used = 0;
+}
+
+static void addn(struct tk_line *l, enum tk_kind k, const void *s, size_t n)
+{
+	struct tk_span *p;
+	if (l->n >= TK_SPANS)
+		return;
+	p = &l->sp[l->n++];
+	p->s = s;
+	p->n = n;
+	p->kind = (uint8_t)k;
+	p->only = l->only;
+	p->cell = 0;
+}
+
+static void add(struct tk_line *l, enum tk_kind k, const char *s)
+{
+	addn(l, k, s, strlen(s));
+}
+
+static void addf(struct tk_line *l, enum tk_kind k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void addf(struct tk_line *l, enum tk_kind k, const char *fmt, ...)
+{
+	size_t room = TK_ARENA - l->used;
+	va_list ap;
+	int w;
+	va_start(ap, fmt);
+	w = vsnprintf(l->arena + l->used, room, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= room)
+		return;
+	addn(l, k, l->arena + l->used, (size_t)w);
+	l->used += (size_t)w + 1;
+}
+
+/* An evidence template, rendered as the text report does (wire strings in
+ * it already \x-escaped), as prose. */
+static void add_evidence(struct tk_line *l, struct rk_eval *e, const struct rk_tmpl *t)
+{
+	size_t room = TK_ARENA - l->used, n;
+	char *p = l->arena + l->used;
+	if (room < 2)
+		return;
+	rk_render(e, t, p, room < EVL ? room : EVL, NULL, 0);
+	n = strlen(p);
+	addn(l, TK_PROSE, p, n);
+	l->used += n + 1;
+}
+
+static void cell(struct tk_line *l, uint8_t flags)
+{
+	size_t n = l->n;
+	addn(l, TK_CELL, "", 0);
+	if (l->n > n)
+		l->sp[n].cell = flags;
+}
+
+/* Starts a row of a label/value table: the label, then the value's cell. */
+static void kv(struct tk_line *l, const char *label, uint8_t flags)
+{
+	clear(l);
+	cell(l, TK_HEAD);
+	add(l, TK_TEXT, label);
+	cell(l, flags);
+}
+
+static void wire_or_none(struct tk_line *l, int has, const uint8_t *s, size_t n)
+{
+	if (has)
+		addn(l, TK_WIRE, s, n);
+	else
+		add(l, TK_NONE, "(none)");
+}
+
+static int for_us(const struct tk_syntax *y, const struct tk_span *s)
+{
+	return !s->only || s->only == y->me;
+}
+
+void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		if (for_us(y, &l->sp[i]))
+			y->span(o, &l->sp[i], 0);
+}
+
+/* Each writes the line, then empties it. A row whose first cell is for
+ * the other format only is left out. */
+static void row(struct doc *d, const struct tk_table *t)
+{
+	const struct tk_line *l = d->l;
+	uint8_t prev = 0;
+	int cells = 0;
+	size_t i;
+	if (l->n && for_us(d->y, &l->sp[0])) {
+		for (i = 0; i < l->n; i++) {
+			const struct tk_span *s = &l->sp[i];
+			if (!for_us(d->y, s))
+				continue;
+			if (s->kind == TK_CELL) {
+				d->y->cell(d->o, t, cells++, prev, s->cell);
+				prev = s->cell;
+			} else {
+				d->y->span(d->o, s, 1);
+			}
+		}
+		d->y->cell(d->o, t, cells, prev, TK_END);
+	}
+	clear(d->l);
+}
+
+static void para(struct doc *d, enum tk_para k)
+{
+	fputs(d->y->para_open[k], d->o);
+	tk_line_write(d->y, d->o, d->l);
+	fputs(d->y->para_close[k], d->o);
+	clear(d->l);
+}
+
+static void heading(struct doc *d, int level)
+{
+	d->y->heading(d->o, level, d->l);
+	clear(d->l);
+}
+
+static void li(struct doc *d)
+{
+	d->y->item(d->o, 0, 0, d->l);
+	d->y->item_end(d->o, 0);
+	clear(d->l);
+}
+
+static const char *const C_SECTION[] = { "Connection", "" };
+static const struct tk_table T_SECTION = { C_SECTION, "--", 2, 1 };
+static const char *const C_SUMMARY[] = { "Item", "Value" };
+static const struct tk_table T_SUMMARY = { C_SUMMARY, "--", 2, 1 };
+static const char *const C_FAILED[] = { "#", "Connections", "Cause", "Server", "Side at fault", "Rule" };
+static const struct tk_table T_FAILED = { C_FAILED, "rr----", 6, 0 };
+static const char *const C_OTHER[] = { "Connections", "Server", "SNI", "Stage", "Version", "Cipher suite", "Note",
+				       "First (#id at frame)" };
+static const struct tk_table T_OTHER = { C_OTHER, "r-------", 8, 0 };
+static const char *const C_ALL[] = { "#", "Client", "Server", "SNI", "Stage", "Version", "Cipher suite", "Frames",
+				     "Duration", "Diagnosis" };
+static const struct tk_table T_ALL = { C_ALL, "r-------r-", 10, 0 };
+
+/* ---- a finding ----------------------------------------------------------- */
+
+static void disputes(struct doc *d, const struct rk_dispute *x, uint16_t n, int in_item)
+{
+	struct tk_line *l = d->l;
+	uint16_t i;
+	for (i = 0; i < n; i++) {
+		add(l, TK_STRONG, "Disputed:");
+		add(l, TK_TEXT, " ");
+		add(l, TK_PROSE, x[i].text);
+		if (x[i].source) {
+			add(l, TK_TEXT, " (source: ");
+			add(l, TK_PROSE, x[i].source);
+			add(l, TK_TEXT, ")");
+		}
+		para(d, !in_item ? TK_P_DISPUTE : i ? TK_P_ITEM_DISPUTE : TK_P_ITEM_DISPUTE1);
+	}
+}
+
+static void workarounds(struct doc *d, const struct rk_rule *r)
+{
+	struct tk_line *l = d->l;
+	struct rk_ranked rk[64];
+	size_t n = rk_rank(r, rk, sizeof(rk) / sizeof(rk[0])), i;
+	uint16_t j;
+	if (!n)
+		return;
+	add(l, TK_TEXT, "Workarounds (most likely first)");
+	heading(d, 3);
+	d->y->list(d->o, 1, 1);
+	for (i = 0; i < n; i++) {
+		const struct rk_workaround *w = rk[i].w;
+		addf(l, TK_STRONG, "%d%%", rk[i].rate);
+		add(l, TK_TEXT, " ");
+		add(l, TK_PROSE, w->title);
+		if (rk[i].rate != w->rate) {
+			addf(l, TK_TEXT, " (knowledge base: %d%%", w->rate);
+			if (rk[i].why) {
+				add(l, TK_TEXT, "; ");
+				add(l, TK_PROSE, rk[i].why);
+			}
+			add(l, TK_TEXT, ")");
+		}
+		d->y->item(d->o, 1, i + 1, l);
+		clear(l);
+		if (w->detail) {
+			add(l, TK_PROSE, w->detail);
+			para(d, TK_P_ITEM);
+		}
+		for (j = 0; j < w->n_cmd; j++)
+			d->y->command(d->o, w->cmd[j].stack, w->cmd[j].text);
+		disputes(d, w->disp, w->n_disp, 1);
+		d->y->item_end(d->o, 1);
+	}
+	d->y->list(d->o, 1, 0);
+}
+
+static void finding(struct doc *d, struct rk_eval *e, const struct rk_rule *r, const struct rule_findings *f)
+{
+	const struct rk_kb *k = r->kb;
+	struct tk_line *l = d->l;
+	uint16_t j;
+	size_t i;
+
+	add(l, TK_TEXT, "Finding");
+	heading(d, 3);
+	add(l, TK_SEV, rk_sev_name(r->severity));
+	add(l, TK_TEXT, " ");
+	l->only = TK_MD;          /* the bold severity is enough */
+	add(l, TK_PROSE, r->title);
+	l->only = TK_HTML;
+	add(l, TK_STRONG, r->title);
+	l->only = 0;
+	add(l, TK_BREAK, "");
+	add(l, TK_TEXT, "Side at fault: ");
+	add(l, TK_STRONG, rk_side_name(rk_side_of(r)));
+	add(l, TK_TEXT, " · confidence: ");
+	add(l, TK_STRONG, rk_conf_name(rk_conf_of(r)));
+	addf(l, TK_TEXT, " (%s) · rule ", rk_basis_name(rk_basis_of(r)));
+	add(l, TK_CODE, r->id);
+	add(l, TK_TEXT, " · knowledge base ");
+	add(l, TK_CODE, k->id);
+	para(d, TK_P);
+
+	if (r->n_evid || k->n_evid) {
+		add(l, TK_STRONG, "Evidence");
+		para(d, TK_P);
+		d->y->list(d->o, 0, 1);
+		for (i = 0; i < (size_t)r->n_evid + k->n_evid; i++) {
+			add_evidence(l, e, i < r->n_evid ? &r->evid[i] : &k->evid[i - r->n_evid]);
+			li(d);
+		}
+		d->y->list(d->o, 0, 0);
+	}
+	add(l, TK_STRONG, "Root cause.");
+	add(l, TK_TEXT, " ");
+	add(l, TK_PROSE, k->root_cause);
+	para(d, TK_P);
+	disputes(d, k->rc_disp, k->n_rc_disp, 0);
+	workarounds(d, r);
+
+	if (k->n_de) {
+		add(l, TK_TEXT, "Dead ends (not worth trying)");
+		heading(d, 3);
+		d->y->list(d->o, 0, 1);
+		for (j = 0; j < k->n_de; j++) {
+			addf(l, TK_STRONG, "%d%% fail:", k->de[j].rate);
+			add(l, TK_TEXT, " ");
+			if (*k->de[j].title) {
+				add(l, TK_PROSE, k->de[j].title);
+				add(l, TK_TEXT, " — ");
+			}
+			add(l, TK_PROSE, k->de[j].reason);
+			li(d);
+		}
+		d->y->list(d->o, 0, 0);
+	}
+	if (k->n_ref) {
+		add(l, TK_TEXT, "References");
+		heading(d, 3);
+		d->y->list(d->o, 0, 1);
+		for (j = 0; j < k->n_ref; j++) {
+			add(l, TK_URL, k->ref[j].url);
+			if (k->ref[j].title) {
+				add(l, TK_TEXT, " — ");
+				add(l, TK_PROSE, k->ref[j].title);
+			}
+			li(d);
+		}
+		d->y->list(d->o, 0, 0);
+	}
+	add(l, TK_TEXT, "Knowledge base: ");
+	add(l, TK_CODE, k->id);
+	for (j = 0; j < k->n_see; j++) {
+		add(l, TK_TEXT, j ? ", " : " · see also ");
+		add(l, TK_CODE, k->see[j]);
+	}
+	if (f && f->n_also) {
+		add(l, TK_TEXT, " · also matched (less specific):");
+		for (i = 0; i < f->n_also; i++) {
+			add(l, TK_TEXT, " ");
+			add(l, TK_CODE, f->also[i]->id);
+		}
+	}
+	para(d, TK_P_KB);
+}
+
+static void notes(struct doc *d, struct rk_eval *e, const struct rule_findings *f)
+{
+	struct tk_line *l = d->l;
+	size_t i, t;
+	if (!f->n_note)
+		return;
+	add(l, TK_TEXT, "Notes");
+	heading(d, 3);
+	d->y->list(d->o, 0, 1);
+	for (i = 0; i < f->n_note; i++) {
+		const struct rk_rule *r = f->note[i];
+		add(l, TK_STRONG, r->title);
+		l->only = TK_MD;
+		add(l, TK_TEXT, " (");
+		add(l, TK_CODE, r->id);
+		add(l, TK_TEXT, ")");
+		l->only = 0;
+		for (t = 0; t < (size_t)r->n_evid + r->kb->n_evid; t++) {
+			add(l, TK_TEXT, t ? "; " : ": ");
+			add_evidence(l, e, t < r->n_evid ? &r->evid[t] : &r->kb->evid[t - r->n_evid]);
+		}
+		add(l, TK_TEXT, ". ");
+		add(l, TK_PROSE, r->kb->root_cause);
+		li(d);
+	}
+	d->y->list(d->o, 0, 0);
+}
+
+/* ---- a section: the first connection of a group of failures ------------- */
+
+static void sni(struct tk_line *l, const struct hs_record *rec)
+{
+	int has = rec->ch && rec->ch->has_sni;
+	wire_or_none(l, has, has ? rec->ch->sni : NULL, has ? rec->ch->sni_len : 0);
+}
+
+static void section(struct doc *d, const struct hs_record *rec, const struct rule_findings *f)
+{
+	struct tk_line *l = d->l;
+	char a[80], v[16], s[64], idt[400];
+	struct rk_eval e;
+	uint16_t i;
+	int bit;
+
+	d->y->table(d->o, &T_SECTION, 1);
+	kv(l, "Client", 0);
+	add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &rec->cli));
+	row(d, &T_SECTION);
+	kv(l, "Server", 0);
+	add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &rec->srv));
+	row(d, &T_SECTION);
+	kv(l, "SNI", TK_MONO);
+	sni(l, rec);
+	row(d, &T_SECTION);
+	if (rec->ch && rec->ch->n_alpn) {
+		kv(l, "ALPN", TK_MONO);
+		for (i = 0; i < rec->ch->n_alpn; i++) {
+			uint16_t off = rec->ch->alpn_off[i];
+			if (i)
+				add(l, TK_TEXT, ", ");
+			addn(l, TK_WIRE, rec->ch->alpn + off + 1, rec->ch->alpn[off]);
+		}
+		row(d, &T_SECTION);
+	}
+	kv(l, "Stage", 0);
+	add(l, TK_CODE, hs_stage_name((enum hs_stage)rec->stage));
+	row(d, &T_SECTION);
+	if (rec->ch) {
+		struct rule_identity id;
+		kv(l, "Client offered", 0);
+		addf(l, TK_TEXT, "up to %s, %u cipher suites", rpt_version(v, sizeof(v), rpt_max_offered(rec->ch)),
+		     rec->ch->total_suites);
+		row(d, &T_SECTION);
+		rule_client_identity(f ? f->rs : NULL, rec, &id);
+		kv(l, "Client is", 0);
+		add(l, TK_PROSE, rule_identity_text(&id, idt, sizeof(idt)));
+		row(d, &T_SECTION);
+	}
+	if (rec->sh) {
+		kv(l, "Server chose", 0);
+		addf(l, TK_TEXT, "%s, ", rpt_version(v, sizeof(v), rec->sh->version));
+		add(l, TK_PROSE, rpt_suite(s, sizeof(s), rec->sh->cipher));
+		row(d, &T_SECTION);
+	}
+	if (rec->server_chain.n && rec->server_chain.c[0].x && !rec->server_chain.c[0].x->malformed) {
+		kv(l, "Server certificate", TK_MONO);
+		add(l, TK_WIRE, rec->server_chain.c[0].x->subject);
+		if (rec->server_chain.c[0].expired)
+			add(l, TK_TEXT, " (expired at capture time)");
+		row(d, &T_SECTION);
+	}
+	if (rec->nontls_dir != 255) {
+		clear(l);
+		cell(l, TK_HEAD);
+		addf(l, TK_TEXT, "Non-TLS bytes from the %s", rpt_dir_name(rec->nontls_dir));
+		cell(l, TK_MONO);
+		addn(l, TK_WIRE, rec->nontls, rec->nontls_len);
+		row(d, &T_SECTION);
+	}
+	kv(l, "Frames", 0);
+	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64 " (connection #%" PRIu64 ", %.3f ms)", rec->first_frame,
+	     rec->last_frame, rec->id, (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
+	row(d, &T_SECTION);
+	kv(l, "Started", 0);
+	add(l, TK_TEXT, tk_time(a, sizeof(a), rec->first_ts_us));
+	row(d, &T_SECTION);
+	if (rec->anomalies) {
+		kv(l, "Capture problems", 0);
+		for (bit = 0, i = 0; bit < 32; bit++)
+			if (rec->anomalies & (1u << bit)) {
+				if (i++)
+					add(l, TK_TEXT, ", ");
+				add(l, TK_CODE, hs_anomaly_name((enum hs_anomaly)(1u << bit)));
+			}
+		row(d, &T_SECTION);
+	}
+	d->y->table(d->o, &T_SECTION, 0);
+
+	add(l, TK_STRONG, "Handshake ladder");
+	add(l, TK_TEXT, " (client left, server right; time from the first packet)");
+	l->only = TK_MD;          /* before a code block */
+	add(l, TK_TEXT, ":");
+	l->only = 0;
+	para(d, TK_P);
+	d->y->ladder(d->o, rec);
+	if (!f)
+		return;
+	rk_eval_init(&e, f->rs, rec, &f->ctx);
+	if (f->diag)
+		finding(d, &e, f->diag, f);
+	notes(d, &e, f);
+}
+
+/* One row of the --all table. */
+static void all_row(struct doc *d, const struct hs_record *rec, const struct rule_findings *f)
+{
+	struct tk_line *l = d->l;
+	char a[80], b[80], v[16], s[64];
+	clear(l);
+	cell(l, 0);
+	addf(l, TK_TEXT, "%" PRIu64, rec->id);
+	cell(l, 0);
+	add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &rec->cli));
+	cell(l, 0);
+	add(l, TK_CODE, rpt_endpoint(b, sizeof(b), &rec->srv));
+	cell(l, TK_MONO);
+	sni(l, rec);
+	cell(l, 0);
+	add(l, TK_CODE, hs_stage_name((enum hs_stage)rec->stage));
+	cell(l, 0);
+	if (rec->sh)
+		add(l, TK_TEXT, rpt_version(v, sizeof(v), rec->sh->version));
+	cell(l, 0);
+	if (rec->sh)
+		add(l, TK_PROSE, rpt_suite(s, sizeof(s), rec->sh->cipher));
+	cell(l, 0);
+	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64, rec->first_frame, rec->last_frame);
+	cell(l, 0);
+	addf(l, TK_TEXT, "%.3f ms", (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
+	cell(l, 0);
+	if (f && f->diag)
+		add(l, TK_CODE, f->diag->id);
+	row(d, &T_ALL);
+}
+
 /* ---- grouping ----------------------------------------------------------- */
 
 struct rpt_ticket *tk_new(void)
@@ -233,10 +678,11 @@ static char *render(struct rpt *r, const struct hs_record *rec, const struct rul
 	FILE *m = open_memstream(&buf, &n);
 	if (!m)
 		return NULL;
-	if (r->fmt == RPT_HTML)
-		html_section(m, rec, f);
-	else
-		md_section(m, rec, f);
+	{
+		struct doc d = { syntax(r), m, &r->tk->line };
+		clear(d.l);
+		section(&d, rec, f);
+	}
 	if (fclose(m) != 0) {
 		free(buf);
 		return NULL;
@@ -340,16 +786,16 @@ void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_findin
 		if (!t->all)
 			t->all = tmpfile();
 		if (t->all) {
-			if (r->fmt == RPT_HTML)
-				html_all_row(t->all, rec, f);
-			else
-				md_all_row(t->all, rec, f);
+			struct doc d = { syntax(r), t->all, &t->line };
+			all_row(&d, rec, f);
 			t->all_rows++;
 		}
 	}
 }
 
-void tk_copy_all(struct rpt_ticket *t, FILE *o)
+/* ---- the document ---------------------------------------------------------- */
+
+static void copy_all(struct rpt_ticket *t, FILE *o)
 {
 	char buf[65536];
 	size_t n;
@@ -358,4 +804,298 @@ void tk_copy_all(struct rpt_ticket *t, FILE *o)
 	rewind(t->all);
 	while ((n = fread(buf, 1, sizeof(buf), t->all)) > 0)
 		fwrite(buf, 1, n, o);
+}
+
+static void headline(struct doc *d, const struct rpt *r, const struct rpt_ticket *t)
+{
+	struct tk_line *l = d->l;
+	char title[128];
+	size_t i, j;
+	if (r->n.failed) {
+		snprintf(title, sizeof(title), "TLS handshakes: FAILED — %" PRIu64 " of %" PRIu64 " failed", r->n.failed,
+			 r->n.tls ? r->n.tls : r->n.connections);
+		if (t->nc == 1) {
+			add(l, TK_PROSE, t->c[0].rule->title);
+			addf(l, TK_TEXT, " (side at fault: %s, confidence: %s).", rk_side_name(rk_side_of(t->c[0].rule)),
+			     rk_conf_name(rk_conf_of(t->c[0].rule)));
+		} else {
+			addf(l, TK_TEXT, "%zu different causes; the most frequent: ", t->nc);
+			for (i = 1, j = 0; i < t->nc; i++)
+				if (t->c[i].count > t->c[j].count)
+					j = i;
+			add(l, TK_PROSE, t->c[j].rule->title);
+			addf(l, TK_TEXT, " (%" PRIu64 " connections).", t->c[j].count);
+		}
+	} else {
+		snprintf(title, sizeof(title), "TLS handshakes: OK — no failed handshake");
+		addf(l, TK_TEXT, "%" PRIu64 " TLS handshake%s, %" PRIu64 " complete, none failed.", r->n.tls,
+		     r->n.tls == 1 ? "" : "s", r->n.complete);
+	}
+	d->y->headline(d->o, r->n.failed != 0, title, l);
+	clear(l);
+}
+
+static void summary(struct doc *d, const struct rpt *r, const struct cap_input *in, int nin,
+		    const struct cap_run *run, const struct flow_stats *fs, const char *filter)
+{
+	const struct rpt_ticket *t = r->tk;
+	struct tk_line *l = d->l;
+	char tb[48], tb2[48];
+	size_t i;
+	int k;
+
+	add(l, TK_TEXT, "Summary");
+	heading(d, 2);
+	d->y->table(d->o, &T_SUMMARY, 1);
+	kv(l, "Connections reported", 0);
+	addf(l, TK_TEXT, "%" PRIu64, r->n.connections);
+	row(d, &T_SUMMARY);
+	kv(l, "TLS handshakes", 0);
+	addf(l, TK_TEXT, "%" PRIu64 ": %" PRIu64 " complete, %" PRIu64 " failed", r->n.tls, r->n.complete,
+	     r->n.failed);
+	row(d, &T_SUMMARY);
+	kv(l, "Failed by cause", 0);
+	if (!t->nc)
+		add(l, TK_TEXT, "none");
+	for (i = 0; i < t->nc; i++) {
+		if (i) {
+			l->only = TK_MD;   /* one line per cause in HTML */
+			add(l, TK_TEXT, "; ");
+			l->only = TK_HTML;
+			add(l, TK_BREAK, "");
+			l->only = 0;
+		}
+		addf(l, TK_TEXT, "%" PRIu64 " × ", t->c[i].count);
+		add(l, TK_PROSE, t->c[i].rule->title);
+		add(l, TK_TEXT, " (");
+		add(l, TK_CODE, t->c[i].rule->id);
+		add(l, TK_TEXT, ")");
+	}
+	row(d, &T_SUMMARY);
+	kv(l, "By stage", 0);
+	for (k = 0, i = 0; k < STAGE__COUNT; k++)
+		if (r->n.by_stage[k]) {
+			if (i++)
+				add(l, TK_TEXT, ", ");
+			add(l, TK_CODE, hs_stage_name((enum hs_stage)k));
+			addf(l, TK_TEXT, " %" PRIu64, r->n.by_stage[k]);
+		}
+	row(d, &T_SUMMARY);
+	if (run->ps.packets) {
+		int64_t us = run->last_ts_us - run->first_ts_us;
+		kv(l, "Capture span", 0);
+		addf(l, TK_TEXT, "%s → %s (", tk_time(tb, sizeof(tb), run->first_ts_us),
+		     tk_time(tb2, sizeof(tb2), run->last_ts_us));
+		l->only = TK_MD;           /* a short span in ms */
+		if (us < 1000000)
+			addf(l, TK_TEXT, "%.3f ms", (double)us / 1000.0);
+		else
+			addf(l, TK_TEXT, "%.3f s", (double)us / 1e6);
+		l->only = TK_HTML;
+		addf(l, TK_TEXT, "%.3f s", (double)us / 1e6);
+		l->only = 0;
+		addf(l, TK_TEXT, ", %" PRIu64 " packets)", run->ps.packets);
+		row(d, &T_SUMMARY);
+	} else {
+		l->only = TK_MD;           /* HTML leaves the row out */
+		kv(l, "Capture span", 0);
+		add(l, TK_TEXT, "no packets");
+		row(d, &T_SUMMARY);
+		l->only = 0;
+	}
+	for (k = 0; k < nin; k++) {
+		const char *sha = r->src && r->src[k] ? rpt_src_sha256(r->src[k]) : "";
+		kv(l, in[k].live ? "Interface" : "Source file", 0);
+		add(l, TK_PROSE, in[k].live || strcmp(in[k].path, "-") ? in[k].path : "standard input");
+		addf(l, TK_TEXT, " (%s, %" PRIu64 " packets%s)", in[k].link_name ? in[k].link_name : "?", in[k].packets,
+		     in[k].truncated ? ", ends mid-packet" : "");
+		if (*sha) {
+			add(l, TK_BREAK, "");
+			add(l, TK_TEXT, "SHA-256 ");
+			add(l, TK_CODE, sha);
+		}
+		row(d, &T_SUMMARY);
+	}
+	if (filter && *filter) {
+		kv(l, "Filter", 0);
+		l->only = TK_MD;           /* a code span would not escape it */
+		add(l, TK_PROSE, filter);
+		l->only = TK_HTML;
+		add(l, TK_CODE, filter);
+		l->only = 0;
+		row(d, &T_SUMMARY);
+	}
+	if (run->live && run->have_kstats) {
+		kv(l, "Kernel drops", 0);
+		addf(l, TK_TEXT, "%" PRIu64 " by the kernel, %" PRIu64 " by the interface", run->kernel_drops,
+		     run->if_drops);
+		row(d, &T_SUMMARY);
+	}
+	if (fs->flows_evicted || fs->cap_segments_hit || fs->cap_bytes_hit) {
+		kv(l, "Caps hit", 0);
+		addf(l, TK_TEXT, "%" PRIu64 " flows evicted, %" PRIu64 " queue-segment caps, %" PRIu64 " queue-byte caps",
+		     fs->flows_evicted, fs->cap_segments_hit, fs->cap_bytes_hit);
+		row(d, &T_SUMMARY);
+	}
+	if (r->ev && ev_written(r->ev)) {
+		kv(l, "Evidence capture", 0);
+		add(l, TK_PROSE, ev_path(r->ev));
+		addf(l, TK_TEXT, " (%" PRIu64 " packets of %" PRIu64 " connections, %" PRIu64 " bytes)",
+		     ev_packets(r->ev), ev_connections(r->ev), ev_bytes(r->ev));
+		add(l, TK_BREAK, "");
+		add(l, TK_TEXT, "SHA-256 ");
+		add(l, TK_CODE, ev_sha256(r->ev));
+		row(d, &T_SUMMARY);
+	}
+	kv(l, "Generated by", 0);
+	add(l, TK_TEXT, "tlswhy " TLSWHY_VERSION);
+	row(d, &T_SUMMARY);
+	d->y->table(d->o, &T_SUMMARY, 0);
+}
+
+static void failed(struct doc *d, const struct rpt_ticket *t)
+{
+	struct tk_line *l = d->l;
+	char a[80], tb[48], tb2[48];
+	size_t i, j;
+	if (t->ng) {
+		add(l, TK_TEXT, "Failed handshakes");
+		heading(d, 2);
+		d->y->table(d->o, &T_FAILED, 1);
+		for (i = 0; i < t->ng; i++) {
+			clear(l);
+			cell(l, 0);
+			addf(l, TK_TEXT, "%zu", i + 1);
+			cell(l, 0);
+			addf(l, TK_TEXT, "%" PRIu64, t->g[i].count);
+			cell(l, 0);
+			add(l, TK_PROSE, t->g[i].rule->title);
+			cell(l, 0);
+			add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &t->g[i].srv));
+			cell(l, 0);
+			add(l, TK_TEXT, rk_side_name(rk_side_of(t->g[i].rule)));
+			cell(l, 0);
+			add(l, TK_CODE, t->g[i].rule->id);
+			row(d, &T_FAILED);
+		}
+		d->y->table(d->o, &T_FAILED, 0);
+		if (t->failed_ungrouped) {
+			addf(l, TK_TEXT, "%" PRIu64 " more failed connections fall in further groups that are not shown "
+			     "(the JSON report has them all).", t->failed_ungrouped);
+			para(d, TK_P);
+		}
+	}
+	for (i = 0; i < t->ng; i++) {
+		const struct tk_group *g = &t->g[i];
+		d->y->section(d->o, 1);
+		addf(l, TK_TEXT, "%zu. ", i + 1);
+		add(l, TK_PROSE, g->rule->title);
+		heading(d, 2);
+		if (g->count > 1) {
+			addf(l, TK_STRONG, "%" PRIu64 " connections like this", g->count);
+			add(l, TK_TEXT, " (same cause, same server ");
+			add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &g->srv));
+			addf(l, TK_TEXT, "), first at %s, last ending %s. Connections (#id at frame):",
+			     tk_time(tb, sizeof(tb), g->first_ts), tk_time(tb2, sizeof(tb2), g->last_ts));
+			for (j = 0; j < g->count && j < TK_IDS; j++)
+				addf(l, TK_TEXT, "%s#%" PRIu64 " at %" PRIu64, j ? ", " : " ", g->ids[j], g->frames[j]);
+			if (g->count > TK_IDS)
+				addf(l, TK_TEXT, ", … and %" PRIu64 " more", g->count - TK_IDS);
+			add(l, TK_TEXT, ". The first is shown.");
+			para(d, TK_P);
+		}
+		if (g->body)
+			fwrite(g->body, 1, g->body_len, d->o);
+		d->y->section(d->o, 0);
+	}
+}
+
+static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *t)
+{
+	struct tk_line *l = d->l;
+	char a[80], v[16], s[64];
+	size_t i;
+	add(l, TK_TEXT, "Healthy and other connections");
+	heading(d, 2);
+	if (!t->no) {
+		add(l, TK_TEXT, "None.");
+		para(d, TK_P);
+		return;
+	}
+	addf(l, TK_TEXT, "%" PRIu64 " complete handshake%s. Grouped by server, stage and what was negotiated:",
+	     r->n.complete, r->n.complete == 1 ? "" : "s");
+	para(d, TK_P);
+	d->y->table(d->o, &T_OTHER, 1);
+	for (i = 0; i < t->no; i++) {
+		const struct tk_other *x = &t->o[i];
+		clear(l);
+		cell(l, 0);
+		addf(l, TK_TEXT, "%" PRIu64, x->count);
+		cell(l, 0);
+		add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &x->srv));
+		cell(l, TK_MONO);
+		wire_or_none(l, x->has_sni, x->sni, x->sni_len);
+		cell(l, 0);
+		add(l, TK_CODE, hs_stage_name((enum hs_stage)x->stage));
+		cell(l, 0);
+		if (x->version)
+			add(l, TK_TEXT, rpt_version(v, sizeof(v), x->version));
+		cell(l, 0);
+		if (x->version)
+			add(l, TK_PROSE, rpt_suite(s, sizeof(s), x->cipher));
+		cell(l, 0);
+		if (x->diag) {
+			add(l, TK_PROSE, x->diag->title);
+			l->only = TK_MD;
+			add(l, TK_TEXT, " (");
+			add(l, TK_CODE, x->diag->id);
+			add(l, TK_TEXT, ")");
+			l->only = 0;
+		}
+		cell(l, 0);
+		addf(l, TK_TEXT, "#%" PRIu64 " at %" PRIu64, x->first_id, x->first_frame);
+		row(d, &T_OTHER);
+	}
+	if (t->other_rest) {
+		clear(l);
+		cell(l, 0);
+		addf(l, TK_TEXT, "%" PRIu64, t->other_rest);
+		cell(l, TK_FILL);
+		add(l, TK_TEXT, "(other servers and outcomes)");
+		row(d, &T_OTHER);
+	}
+	d->y->table(d->o, &T_OTHER, 0);
+	if (!r->all) {
+		add(l, TK_TEXT, "Every connection is listed with ");
+		add(l, TK_CODE, "--all");
+		add(l, TK_TEXT, ".");
+		para(d, TK_P);
+	}
+}
+
+void tk_document(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+		 const struct flow_stats *fs, const char *filter)
+{
+	struct rpt_ticket *t = r->tk;
+	struct doc d = { syntax(r), r->out, &t->line };
+	struct tk_line *l = d.l;
+
+	clear(l);
+	d.y->begin(d.o, r->n.failed != 0);
+	headline(&d, r, t);
+	summary(&d, r, in, nin, run, fs, filter);
+	failed(&d, t);
+	others(&d, r, t);
+	if (r->all && t->all_rows) {
+		addf(l, TK_TEXT, "All connections (%" PRIu64 ")", t->all_rows);
+		heading(&d, 2);
+		d.y->table(d.o, &T_ALL, 1);
+		copy_all(t, d.o);
+		d.y->table(d.o, &T_ALL, 0);
+	}
+	add(l, TK_TEXT, "Generated by tlswhy " TLSWHY_VERSION "; every fact above is in the JSON report (");
+	add(l, TK_CODE, "--format json");
+	add(l, TK_TEXT, ").");
+	d.y->end(d.o, l);
+	clear(l);
 }

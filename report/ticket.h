@@ -51,22 +51,103 @@ struct tk_ladder {
 
 void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l);
 
-/* Workarounds ranked for this rule (same order as the text report). */
-struct tk_ranked {
-	const struct rk_workaround *w;
-	int rate;
-	const char *why;
-};
-size_t tk_rank(const struct rk_rule *r, struct tk_ranked *out, size_t cap);
-uint8_t tk_side(const struct rk_rule *r);
-uint8_t tk_conf(const struct rk_rule *r);
-uint8_t tk_basis(const struct rk_rule *r);
+/* A time in ISO 8601 UTC. */
+const char *tk_time(char *b, size_t n, int64_t us);
 
-/* Version and cipher suite names ("TLS 1.2", "0x0a0a"...). */
-const char *tk_version(char *b, size_t n, uint16_t v);
-const char *tk_suite(char *b, size_t n, uint16_t s);
-const char *tk_time(char *b, size_t n, int64_t us);     /* ISO 8601 UTC */
-uint16_t tk_max_offered(const struct hs_client_hello *c);
+/* ---- the model both formats are written from ---------------------------
+ *
+ * ticket.c decides what the document says, in which order, and what kind
+ * of text each piece is; markdown.c and html.c only give it syntax:
+ * escaping, table and list markup, code fences or <pre>, the ladder as
+ * text or as SVG. A line of inline text is a list of spans. */
+enum tk_kind {
+	TK_TEXT,      /* tlswhy's own text (numbers, names from its tables): as is */
+	TK_PROSE,     /* our or knowledge-base text: escaped, line breaks as spaces */
+	TK_WIRE,      /* bytes from the wire: escaped */
+	TK_CODE,      /* an identifier of ours (address, stage, rule id, digest) */
+	TK_STRONG,    /* prose, in bold */
+	TK_NONE,      /* an absent value: "(none)", in italics */
+	TK_SEV,       /* a severity name, as a label */
+	TK_URL,       /* a reference: a link where the format can make one safely */
+	TK_BREAK,     /* a line break (in a Markdown table cell: <br>) */
+	TK_CELL       /* starts a table cell (`cell` says which) */
+};
+/* Where the two formats said different things before they shared this
+ * code, a span (or a row, by its first cell) belongs to one of them only,
+ * so that neither output changed. */
+#define TK_MD   1
+#define TK_HTML 2
+/* TK_CELL flags */
+#define TK_HEAD 1     /* a row's label */
+#define TK_MONO 2     /* holds wire bytes (monospace in HTML) */
+#define TK_FILL 4     /* spans the rest of the row */
+#define TK_END  128   /* (to tk_syntax.cell) the row ends */
+
+struct tk_span {
+	const char *s;        /* not owned: the record's, the rules', a literal or the arena */
+	size_t n;
+	uint8_t kind, only, cell;
+};
+
+/* Bounded: a line holds the longest the document needs (the causes row:
+ * TK_MAX_CAUSES x 7 spans; a note's evidence lines, up to 1 KiB each, in the
+ * arena); what would not fit is left out. */
+#define TK_SPANS 1024
+#define TK_ARENA 65536
+struct tk_line {
+	struct tk_span sp[TK_SPANS];
+	size_t n, used;
+	uint8_t only;         /* given to the spans added now: 0, TK_MD or TK_HTML */
+	char arena[TK_ARENA]; /* text formatted for the spans */
+};
+
+struct tk_table {
+	const char *const *cols;   /* column titles */
+	const char *align;         /* per column: 'r' right-aligned, '-' not (Markdown) */
+	int ncols;
+	int kv;                    /* label and value: no title row in HTML */
+};
+
+enum tk_para {
+	TK_P,                /* a paragraph */
+	TK_P_KB,             /* the knowledge-base line closing a finding */
+	TK_P_DISPUTE,        /* "Disputed: ..." under a claim */
+	TK_P_ITEM,           /* a paragraph inside a list item */
+	TK_P_ITEM_DISPUTE,   /* a dispute inside a list item ... */
+	TK_P_ITEM_DISPUTE1,  /* ... the first of them (Markdown sets a blank line before) */
+	TK_P__COUNT
+};
+
+/* A format's syntax. Every function writes to `o`; `open` is 1 to open, 0
+ * to close. A tk_line passed is written with tk_line_write(). */
+struct tk_syntax {
+	uint8_t me;                                              /* TK_MD or TK_HTML */
+	void (*span)(FILE *o, const struct tk_span *s, int in_cell);
+	/* Between the cells of a row: before cell i (flags `next`), after the
+	 * one before it (flags `prev`, when i > 0); next is TK_END after the last. */
+	void (*cell)(FILE *o, const struct tk_table *t, int i, uint8_t prev, uint8_t next);
+	const char *para_open[TK_P__COUNT], *para_close[TK_P__COUNT];
+	void (*begin)(FILE *o, int failed);
+	void (*end)(FILE *o, const struct tk_line *footer);
+	void (*headline)(FILE *o, int failed, const char *title, const struct tk_line *verdict);
+	void (*heading)(FILE *o, int level, const struct tk_line *l);
+	void (*section)(FILE *o, int open);        /* around one group of failures */
+	void (*table)(FILE *o, const struct tk_table *t, int open);
+	void (*list)(FILE *o, int ordered, int open);
+	void (*item)(FILE *o, int ordered, size_t n, const struct tk_line *l);   /* opens it */
+	void (*item_end)(FILE *o, int ordered);
+	void (*command)(FILE *o, const char *stack, const char *text);          /* in an item */
+	void (*ladder)(FILE *o, const struct hs_record *rec);
+};
+extern const struct tk_syntax tk_markdown, tk_html;
+
+/* Writes the spans of a line that are for this format. */
+void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l);
+
+/* Writes n bytes escaped by `esc` (esc_md, esc_html); with `prose`, line
+ * breaks and tabs become spaces first. Writes nothing when out of memory. */
+void tk_escaped(FILE *o, char *(*esc)(char *dst, size_t cap, const uint8_t *s, size_t n), const void *s, size_t n,
+		int prose);
 
 /* The state, and the data a document is written from. */
 struct tk_group {
@@ -103,23 +184,15 @@ struct rpt_ticket {
 	uint64_t other_rest;              /* connections beyond the rows */
 	FILE *all;                        /* --all spool, rows */
 	uint64_t all_rows;
+	struct tk_line line;              /* the line being written */
 };
-
-/* The format's renderers (markdown.c, html.c). */
-void md_section(FILE *o, const struct hs_record *rec, const struct rule_findings *f);
-void md_all_row(FILE *o, const struct hs_record *rec, const struct rule_findings *f);
-void md_document(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
-		 const struct flow_stats *fs, const char *filter);
-void html_section(FILE *o, const struct hs_record *rec, const struct rule_findings *f);
-void html_all_row(FILE *o, const struct hs_record *rec, const struct rule_findings *f);
-void html_document(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
-		   const struct flow_stats *fs, const char *filter);
 
 /* ticket.c */
 struct rpt_ticket *tk_new(void);
 void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f);
 void tk_free(struct rpt_ticket *t);
-/* Copies the --all spool to `o`. */
-void tk_copy_all(struct rpt_ticket *t, FILE *o);
+/* Writes the document (at the end of the run). */
+void tk_document(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+		 const struct flow_stats *fs, const char *filter);
 
 #endif

@@ -85,7 +85,12 @@ struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_recor
 	rk_eval_init(&e, rs, r, ctx);
 	for (i = 0; i < rs->n_rule; i++) {
 		const struct rk_rule *ru = &rs->rule[i];
-		if (ru->disabled || !rule_matches(&e, ru))
+		if (ru->disabled)
+			continue;
+		/* a `stage` condition that cannot hold: the rule fails at it */
+		if (ru->has_stage_mask && r->stage < 32 && !(ru->stage_mask >> r->stage & 1))
+			continue;
+		if (!rule_matches(&e, ru))
 			continue;
 		if (ru->severity == SEV_NOTE) {
 			if (n_note < RK_MAX_NOTES)

@@ -30,7 +30,8 @@
  *
  * Invariants: reads the ClientHello only; allocates nothing. The lists'
  * sets are sorted once at load (rk_identity_prepare); per call, the offer's
- * suites are sorted once, and its versions and extensions at most once;
+ * suites go into a bit set (a thread-local one, left all zero on return),
+ * and its versions and extensions are sorted at most once;
  * a list whose suite set cannot reach "close" (sizes too far apart, or
  * another first 3 suites with another set) is rejected on its sizes and
  * prefix, without a merge.
@@ -89,21 +90,22 @@ static size_t sort_unique(uint16_t *v, size_t n)
 	return o;
 }
 
-/* Values of b[] that are in a[] (both sorted and unique). */
-static size_t common(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
+/* The offer's suites as a bit set over all 65536 values: set and cleared
+ * again by rk_identify() (only the words its suites touch), so it is all
+ * zero between calls and costs nothing to start from. */
+static _Thread_local uint64_t offer_bits[65536 / 64];
+
+static int offer_has(uint16_t x)
 {
-	size_t i = 0, j = 0, c = 0;
-	while (i < na && j < nb) {
-		if (a[i] == b[j]) {
-			c++;
-			i++;
-			j++;
-		} else if (a[i] < b[j]) {
-			i++;
-		} else {
-			j++;
-		}
-	}
+	return (int)(offer_bits[x >> 6] >> (x & 63) & 1);
+}
+
+/* Values of b[] (unique) that the offer holds. */
+static size_t common(const uint16_t *b, size_t nb)
+{
+	size_t j, c = 0;
+	for (j = 0; j < nb; j++)
+		c += (size_t)offer_has(b[j]);
 	return c;
 }
 
@@ -151,8 +153,7 @@ static int skip_ext(uint16_t v)
 struct offer {
 	uint16_t seq[HS_MAX_SUITES];   /* in order, GREASE and 00FF removed */
 	size_t n;
-	uint16_t set[HS_MAX_SUITES];   /* the same, sorted and unique */
-	size_t nset;
+	size_t nset;                   /* distinct values in seq (offer_bits holds them) */
 	int fallback;                  /* TLS_FALLBACK_SCSV present */
 	struct vset versions;          /* supported_versions, GREASE aside (on first use) */
 	struct vset exts;              /* extension types, GREASE and situational aside (on first use) */
@@ -245,7 +246,7 @@ static void score_list(struct offer *o, const struct hs_client_hello *ch, const 
 	size_t nl = l->n < HS_MAX_SUITES ? l->n : HS_MAX_SUITES, nlset = l->n_id_suite_set, inter, uni, k;
 	int in_order, stated = 0;
 	memset(sc, 0, sizeof(*sc));
-	inter = common(o->set, o->nset, lset, nlset);
+	inter = common(lset, nlset);
 	uni = o->nset + nlset - inter;
 	sc->permille = uni ? (unsigned)(inter * 1000 / uni) : 0;
 	in_order = o->n == l->n && memcmp(o->seq, l->v, o->n * sizeof(*o->seq)) == 0;
@@ -301,13 +302,18 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 			o.fallback = 1;
 		if (rk_ignored_value(VK_SUITE, ch->suites[i]))
 			continue;
-		o.seq[o.n] = ch->suites[i];
-		o.set[o.n] = ch->suites[i];
-		o.n++;
+		o.seq[o.n++] = ch->suites[i];
 	}
 	if (!o.n)
 		return -1;
-	o.nset = sort_unique(o.set, o.n);
+	o.nset = 0;
+	for (i = 0; i < o.n; i++) {
+		uint16_t x = o.seq[i];
+		if (!offer_has(x)) {
+			offer_bits[x >> 6] |= (uint64_t)1 << (x & 63);
+			o.nset++;
+		}
+	}
 	memset(&best, 0, sizeof(best));
 	for (i = 0; i < rs->n_list; i++) {
 		const struct rk_list *l = rs->list[i];
@@ -321,6 +327,8 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 			found = (int)i;
 		}
 	}
+	for (i = 0; i < o.n; i++)
+		offer_bits[o.seq[i] >> 6] = 0;
 	if (found >= 0)
 		*match = best.match;
 	return found;

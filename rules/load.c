@@ -1261,6 +1261,7 @@ static int close_block(struct lp *p)
 			return fail(p, p->blk_line, "rule '%s' has no kb entry", r->id);
 		if (!r->n_cond)
 			return fail(p, p->blk_line, "rule '%s' has no condition", r->id);
+		rk_rule_prepare(r);
 	} else if (p->blk == B_KB) {
 		struct rk_kb *k = &rs->kb[p->cur];
 		if (!k->title)

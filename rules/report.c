@@ -23,19 +23,15 @@
 #define EV_LINE 1024
 #define EV_FRAMES 16
 
-struct ranked {
-	const struct rk_workaround *w;
-	int rate;
-	const char *why;
-};
-
-static size_t rank_workarounds(const struct rk_rule *r, struct ranked *out, size_t cap)
+/* Ranked for this rule: the kb entry's rates, a rule's `adjust` lines
+ * replacing them; highest first, kb order on ties. */
+size_t rk_rank(const struct rk_rule *r, struct rk_ranked *out, size_t cap)
 {
 	const struct rk_kb *k = r->kb;
 	size_t n = 0, i, j;
 	uint16_t a;
 	for (i = 0; i < k->n_wa && n < cap; i++) {
-		struct ranked x = { &k->wa[i], k->wa[i].rate, NULL };
+		struct rk_ranked x = { &k->wa[i], k->wa[i].rate, NULL };
 		for (a = 0; a < r->n_adj; a++)
 			if (!strcmp(r->adj[a].wa_id, k->wa[i].id)) {
 				x.rate = r->adj[a].rate;
@@ -49,17 +45,17 @@ static size_t rank_workarounds(const struct rk_rule *r, struct ranked *out, size
 	return n;
 }
 
-static uint8_t side_of(const struct rk_rule *r)
+uint8_t rk_side_of(const struct rk_rule *r)
 {
 	return r->side != 255 ? r->side : r->kb->side;
 }
 
-static uint8_t conf_of(const struct rk_rule *r)
+uint8_t rk_conf_of(const struct rk_rule *r)
 {
 	return r->confidence ? r->confidence : r->kb->confidence;
 }
 
-static uint8_t basis_of(const struct rk_rule *r)
+uint8_t rk_basis_of(const struct rk_rule *r)
 {
 	return r->basis ? r->basis : r->kb->basis;
 }
@@ -145,7 +141,7 @@ static void text_finding(FILE *o, struct rk_eval *e, const struct rk_rule *r, co
 			 int color)
 {
 	const struct rk_kb *k = r->kb;
-	struct ranked rk[64];
+	struct rk_ranked rk[64];
 	size_t n, i;
 	uint16_t j;
 	int c;
@@ -154,8 +150,8 @@ static void text_finding(FILE *o, struct rk_eval *e, const struct rk_rule *r, co
 
 	fprintf(o, "  %s%s%s %s%s%s  [%s]\n", col(color, sc), rk_sev_name(r->severity), col(color, "\033[0m"),
 		col(color, "\033[1m"), r->title, col(color, "\033[0m"), r->id);
-	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", rk_side_name(side_of(r)),
-		rk_conf_name(conf_of(r)), rk_basis_name(basis_of(r)), k->id);
+	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", rk_side_name(rk_side_of(r)),
+		rk_conf_name(rk_conf_of(r)), rk_basis_name(rk_basis_of(r)), k->id);
 	if (r->n_evid || k->n_evid) {
 		fprintf(o, "    evidence:\n");
 		text_evidence(o, e, r->evid, r->n_evid, 6);
@@ -165,7 +161,7 @@ static void text_finding(FILE *o, struct rk_eval *e, const struct rk_rule *r, co
 	put_wrapped(o, k->root_cause, 16, 6);
 	fputc('\n', o);
 	text_disputes(o, k->rc_disp, k->n_rc_disp, 6, color);
-	n = rank_workarounds(r, rk, sizeof(rk) / sizeof(rk[0]));
+	n = rk_rank(r, rk, sizeof(rk) / sizeof(rk[0]));
 	if (n)
 		fprintf(o, "    workarounds (most likely first):\n");
 	for (i = 0; i < n; i++) {
@@ -287,7 +283,7 @@ static void json_evidence(struct jw *w, struct rk_eval *e, const struct rk_rule 
 static void json_finding(struct jw *w, struct rk_eval *e, const struct rk_rule *r, const struct rule_findings *f)
 {
 	const struct rk_kb *k = r->kb;
-	struct ranked rk[64];
+	struct rk_ranked rk[64];
 	size_t n, i;
 	uint16_t j;
 
@@ -295,15 +291,15 @@ static void json_finding(struct jw *w, struct rk_eval *e, const struct rk_rule *
 	jw_key_str(w, "rule", r->id);
 	jw_key_str(w, "title", r->title);
 	jw_key_str(w, "severity", rk_sev_name(r->severity));
-	jw_key_str(w, "confidence", rk_conf_name(conf_of(r)));
-	jw_key_str(w, "basis", rk_basis_name(basis_of(r)));
-	jw_key_str(w, "side", rk_side_name(side_of(r)));
+	jw_key_str(w, "confidence", rk_conf_name(rk_conf_of(r)));
+	jw_key_str(w, "basis", rk_basis_name(rk_basis_of(r)));
+	jw_key_str(w, "side", rk_side_name(rk_side_of(r)));
 	jw_key_str(w, "kb", k->id);
 	jw_key_str(w, "kb_title", k->title);
 	json_evidence(w, e, r);
 	jw_key_str(w, "root_cause", k->root_cause);
 	json_disputes(w, k->rc_disp, k->n_rc_disp);
-	n = rank_workarounds(r, rk, sizeof(rk) / sizeof(rk[0]));
+	n = rk_rank(r, rk, sizeof(rk) / sizeof(rk[0]));
 	jw_arr_open(w, "workarounds");
 	for (i = 0; i < n; i++) {
 		const struct rk_workaround *wa = rk[i].w;

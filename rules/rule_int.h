@@ -220,6 +220,9 @@ struct rk_rule {
 	struct rk_adjust *adj;
 	uint16_t n_adj;
 	uint8_t disabled;
+	uint8_t has_stage_mask;  /* stage_mask was computed (rk_rule_prepare) */
+	uint32_t stage_mask;     /* stages (bit per enum hs_stage) at which every `stage`
+				  * condition holds; the rule cannot match at the others */
 	uint32_t order;          /* load order, for the last tie-break */
 	const char *file;
 	uint32_t line;
@@ -263,6 +266,9 @@ void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_
 int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v);   /* 0 absent */
 int rk_set_member(struct rk_eval *e, int fact, uint16_t x);        /* for T_SET facts */
 int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c);
+/* Precomputes what lets rule_eval() skip a rule without evaluating it
+ * (the stage mask); called by the loader once a rule is complete. */
+void rk_rule_prepare(struct rk_rule *ru);
 /* Value names: parse (load time) and print (report time). */
 int rk_parse_value(int kind, const char *s, const struct rule_set *rs, int64_t *out);
 const char *rk_value_name(int kind, int64_t v, const struct rule_set *rs, char *buf, size_t n);
@@ -298,6 +304,19 @@ const char *rk_side_name(int s);
 const char *rk_conf_name(int c);
 const char *rk_basis_name(int b);
 const char *rk_op_name(int op);
+
+/* What every report says of a rule (rules/report.c): side, confidence and
+ * basis (the rule's own, else its kb entry's), and the workarounds ranked
+ * for it, highest rate first. */
+uint8_t rk_side_of(const struct rk_rule *r);
+uint8_t rk_conf_of(const struct rk_rule *r);
+uint8_t rk_basis_of(const struct rk_rule *r);
+struct rk_ranked {
+	const struct rk_workaround *w;
+	int rate;                /* for this rule */
+	const char *why;         /* the rule's reason for its rate, or NULL */
+};
+size_t rk_rank(const struct rk_rule *r, struct rk_ranked *out, size_t cap);
 
 /* The findings of one record. */
 #define RK_MAX_NOTES 8

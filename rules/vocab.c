@@ -1092,6 +1092,36 @@ int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c)
 	return c->negate ? !m : m;
 }
 
+/* `stage` is always present and a T_CODE: each of the rule's conditions on
+ * it is evaluated here, as eval_pos() would, for every stage value below 32.
+ * rule_eval() then skips the rule at a stage whose bit is clear. */
+void rk_rule_prepare(struct rk_rule *ru)
+{
+	uint32_t m = 0xffffffffu;
+	uint16_t i;
+	int v;
+	for (i = 0; i < ru->n_cond; i++) {
+		const struct rk_cond *c = &ru->cond[i];
+		uint32_t s = 0;
+		if (c->fact != F_STAGE)
+			continue;
+		for (v = 0; v < 32; v++) {
+			int in;
+			if (c->op == OP_IN || c->op == OP_NOTIN) {
+				in = c->list ? sorted_has(c->list, (uint16_t)v) : 0;
+				in = c->op == OP_IN ? in : !in;
+			} else {
+				in = cmp(c->op, v, c->num);
+			}
+			if (c->negate ? !in : in)
+				s |= 1u << v;
+		}
+		m &= s;
+	}
+	ru->stage_mask = m;
+	ru->has_stage_mask = 1;
+}
+
 /* ---- rendering --------------------------------------------------------- */
 
 static void fmt_dur(char *b, size_t n, int64_t us)
