@@ -165,6 +165,29 @@ static void u16_list(struct cur *c, uint16_t *dst, uint16_t *n, uint16_t *total,
 		cur_fail(c, CUR_MALFORMED);   /* odd length */
 }
 
+/* A vector of 16-bit values behind a length of `lenbytes` (1 or 2) bytes;
+ * a fault inside it is the extension's fault. */
+static void u16_vec(struct cur *e, int lenbytes, uint16_t *dst, uint16_t *n, uint16_t *total, uint16_t cap)
+{
+	struct cur l = cur_sub(e, lenbytes == 1 ? cur_u8(e) : cur_u16(e));
+	u16_list(&l, dst, n, total, cap, NULL);
+	if (l.err)
+		e->err = l.err;
+}
+
+/* A vector of bytes behind a 1-byte length; keeps up to HS_MAX_SMALL. */
+static void u8_vec(struct cur *e, uint8_t *dst, uint8_t *n, uint16_t *total)
+{
+	uint8_t k = cur_u8(e), i;
+	const uint8_t *b = cur_bytes(e, k);
+	if (!b)
+		return;
+	for (i = 0; i < k && *n < HS_MAX_SMALL; i++)
+		dst[(*n)++] = b[i];
+	if (total)
+		*total = (uint16_t)(*total + k);
+}
+
 static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *e)
 {
 	struct cur l;
@@ -190,32 +213,16 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		break;
 	}
 	case 10:    /* supported_groups */
-		l = cur_sub(e, cur_u16(e));
-		u16_list(&l, ch->groups, &ch->n_groups, &ch->total_groups, HS_MAX_GROUPS, NULL);
-		if (l.err)
-			e->err = l.err;
+		u16_vec(e, 2, ch->groups, &ch->n_groups, &ch->total_groups, HS_MAX_GROUPS);
 		break;
-	case 11: {  /* ec_point_formats */
-		uint8_t k = cur_u8(e);
-		const uint8_t *b = cur_bytes(e, k);
-		uint8_t i;
-		for (i = 0; b && i < k && ch->n_ecpf < HS_MAX_SMALL; i++)
-			ch->ecpf[ch->n_ecpf++] = b[i];
-		if (b)
-			ch->total_ecpf = (uint16_t)(ch->total_ecpf + k);
+	case 11:    /* ec_point_formats */
+		u8_vec(e, ch->ecpf, &ch->n_ecpf, &ch->total_ecpf);
 		break;
-	}
 	case 13:    /* signature_algorithms */
-		l = cur_sub(e, cur_u16(e));
-		u16_list(&l, ch->sigalgs, &ch->n_sigalgs, &ch->total_sigalgs, HS_MAX_SIGALGS, NULL);
-		if (l.err)
-			e->err = l.err;
+		u16_vec(e, 2, ch->sigalgs, &ch->n_sigalgs, &ch->total_sigalgs, HS_MAX_SIGALGS);
 		break;
 	case 50:    /* signature_algorithms_cert */
-		l = cur_sub(e, cur_u16(e));
-		u16_list(&l, ch->sigalgs_cert, &ch->n_sigalgs_cert, &dummy, HS_MAX_SIGALGS, NULL);
-		if (l.err)
-			e->err = l.err;
+		u16_vec(e, 2, ch->sigalgs_cert, &ch->n_sigalgs_cert, &dummy, HS_MAX_SIGALGS);
 		break;
 	case 16: {  /* ALPN, RFC 7301 */
 		l = cur_sub(e, cur_u16(e));
@@ -235,15 +242,10 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 			e->err = l.err;
 		break;
 	}
-	case 43: {  /* supported_versions (ClientHello form) */
-		uint8_t k = cur_u8(e);
-		l = cur_sub(e, k);
+	case 43:    /* supported_versions (ClientHello form) */
 		ch->has_supported_versions = 1;
-		u16_list(&l, ch->versions, &ch->n_versions, &ch->total_versions, HS_MAX_VERSIONS, NULL);
-		if (l.err)
-			e->err = l.err;
+		u16_vec(e, 1, ch->versions, &ch->n_versions, &ch->total_versions, HS_MAX_VERSIONS);
 		break;
-	}
 	case 51:    /* key_share (ClientHello form) */
 		l = cur_sub(e, cur_u16(e));
 		ch->has_key_share = 1;
@@ -260,14 +262,9 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		if (l.err)
 			e->err = l.err;
 		break;
-	case 45: {  /* psk_key_exchange_modes */
-		uint8_t k = cur_u8(e);
-		const uint8_t *b = cur_bytes(e, k);
-		uint8_t i;
-		for (i = 0; b && i < k && ch->n_psk_modes < HS_MAX_SMALL; i++)
-			ch->psk_modes[ch->n_psk_modes++] = b[i];
+	case 45:    /* psk_key_exchange_modes */
+		u8_vec(e, ch->psk_modes, &ch->n_psk_modes, NULL);
 		break;
-	}
 	case 41:    /* pre_shared_key: identities<7..2^16-1> */
 		l = cur_sub(e, cur_u16(e));
 		ch->has_psk = 1;
