@@ -26,7 +26,7 @@ for p in $want; do
 	fi
 done
 [ -z "$missing" ] && exit 0
-line="apt-get install -y --no-install-recommends$missing"
+line="apt-get update && apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "tlswhy: missing Debian packages:$missing" >&2
 	echo "tlswhy: run as root:  $line" >&2
