@@ -102,5 +102,24 @@ else
 	no "make install PREFIX= DESTDIR=" "$(tail -3 "$tmp/out")"
 fi
 
+# scripts/deps.sh, not root and a package missing: the exact apt-get line, exit 1
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -p "$tmp/fakebin"
+	cat >"$tmp/fakebin/dpkg-query" <<'FAKE'
+#!/bin/sh
+for a in "$@"; do last=$a; done
+[ "$last" = libnet1-dev ] && exit 1
+exec /usr/bin/dpkg-query "$@"
+FAKE
+	chmod -R a+rx "$tmp"
+	su nobody -s /bin/sh -c "PATH=$tmp/fakebin:\$PATH sh $PWD/scripts/deps.sh build" >"$tmp/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q 'run as root:  apt-get update && apt-get install -y --no-install-recommends libnet1-dev$' "$tmp/out"; then
+		ok "deps.sh prints the apt-get line when not root"
+	else
+		no "deps.sh prints the apt-get line when not root" "exit $rc: $(cat "$tmp/out")"
+	fi
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
