@@ -1185,7 +1185,11 @@ static size_t fmt_fact(struct rk_eval *e, int fact, char *b, size_t n, uint64_t 
 		total = count_list(&v, f->kind);
 		b[0] = 0;
 		if (total == 0) {
-			snprintf(b, n, "(empty)");
+			/* an empty list and a missing extension read differently */
+			if (fact == F_CH_VERSIONS && e->r->ch && !e->r->ch->has_supported_versions)
+				snprintf(b, n, "(no extension)");
+			else
+				snprintf(b, n, "(empty)");
 			break;
 		}
 		for (i = 0; i < v.n && shown < 6; i++) {
