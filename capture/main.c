@@ -79,7 +79,7 @@ static void usage(FILE *f)
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
-	      "      --max-flows N     flows tracked at once (default 262144)\n"
+	      "      --max-flows N     flows tracked at once (default 65536)\n"
 	      "      --max-segments N  out-of-order segments queued per direction (default 256)\n"
 	      "      --max-buffer N    out-of-order bytes queued per direction (default 1048576)\n"
 	      "      --max-buffer-total M  out-of-order MiB queued in all flows together (default 256)\n"

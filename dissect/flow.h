@@ -42,7 +42,7 @@
 #include "dissect/decode.h"
 #include "dissect/record.h"
 
-#define FLOW_DEFAULT_MAX_FLOWS     262144u
+#define FLOW_DEFAULT_MAX_FLOWS     65536u     /* about 1.9 KiB each while idle: ~120 MB at worst */
 #define FLOW_DEFAULT_MAX_SEGMENTS  256u
 #define FLOW_DEFAULT_MAX_BYTES     (1024u * 1024)
 #define FLOW_DEFAULT_MAX_TOTAL     (256ull * 1024 * 1024)  /* out-of-order bytes, all flows together */

@@ -602,12 +602,14 @@ static void write_tunnel_nest(void)
 	close_pcap();
 }
 
-/* `n` connections that only ever send a SYN. */
-static void write_syn_flood(unsigned n)
+/* `n` connections that only ever send a SYN, each from its own client
+ * address and port (conn_init spreads i over two address bytes and the
+ * port), written to `name`. */
+static void write_syn_flood(const char *name, unsigned n)
 {
 	struct conn c;
 	unsigned i;
-	open_pcap("syn-flood.pcap", 96);
+	open_pcap(name, 96);
 	for (i = 0; i < n; i++) {
 		conn_init(&c, i);
 		segment(&c, 0, 0x02, NULL, 0);
@@ -652,7 +654,8 @@ int main(int argc, char **argv)
 	write_vlan_nest();
 	write_sni_hostile();
 	write_tunnel_nest();
-	write_syn_flood(50000);
+	write_syn_flood("syn-flood.pcap", 50000);
+	write_syn_flood("syn-flood-million.pcap", 1000000);
 	write_ooo_flood(5000);
 	return 0;
 }
