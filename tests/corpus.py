@@ -47,11 +47,12 @@ Entries of the known-differences file that matched nothing are listed as
 
 Standard library only.
 """
-import fnmatch
 import json
 import os
 import subprocess
 import sys
+
+import known_differences
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -354,39 +355,6 @@ def match(streams, conns):
     return out, used
 
 
-def load_known(path):
-    known = []
-    if not os.path.exists(path):
-        return known
-    with open(path) as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) == 3:
-                cap, field, why = parts
-                stream = "*"
-            elif len(parts) == 4:
-                cap, stream, field, why = parts
-            else:
-                sys.exit("%s:%d: expected 'capture | [stream |] field | reason'" % (path, n))
-            if not why or not cap or any(ch in cap for ch in "*?["):
-                sys.exit("%s:%d: an entry names one capture and gives a reason" % (path, n))
-            known.append({"line": n, "capture": cap, "stream": stream, "field": field, "why": why, "hits": 0})
-    return known
-
-
-def is_known(known, capture, stream, field):
-    for k in known:
-        # '*' and '?' are wildcards; '[' is literal (fields look like certificates[0].serial)
-        if k["capture"] == capture and fnmatch.fnmatchcase(stream, k["stream"].replace("[", "[[]")) and \
-                fnmatch.fnmatchcase(field, k["field"].replace("[", "[[]")):
-            k["hits"] += 1
-            return True
-    return False
-
-
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: tests/corpus.py TLSWHY [CORPUS_DIR]")
@@ -396,7 +364,7 @@ def main():
     if not os.path.isdir(truth_dir):
         print("corpus: %s not found, skipped" % (sys.argv[2] if len(sys.argv) > 2 else "../shared/corpus"))
         return 0
-    known = load_known(KNOWN)
+    known = known_differences.load(KNOWN)
     passed = failed = 0
     for name in sorted(os.listdir(truth_dir)):
         if not name.endswith(".json") or name.startswith("_"):
@@ -440,7 +408,7 @@ def main():
                       "hello in frame %s" % (c.get("client_hello") or c.get("server_hello"))["frame"], None)
         bad = 0
         for stream, field, ours, theirs in D.items:
-            k = is_known(known, capture, stream, field)
+            k = known_differences.match(known, capture, stream, field)
             print("%s%s: %s: %s: ours %s, tshark %s" % ("" if not k else "known: ", capture, stream, field,
                                                          fmt(ours), fmt(theirs)))
             bad += not k

@@ -32,11 +32,12 @@ tests/corpus.py reports and judges: here it is printed as `missing:` and
 counted, not failed. Last line: `N passed, N failed`; exit 1 on any
 unlisted difference or a crash.
 """
-import fnmatch
 import json
 import os
 import subprocess
 import sys
+
+import known_differences
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -50,40 +51,6 @@ def ep(e):
 
 def ep2(ip, port):
     return "[%s]:%s" % (ip, port) if ":" in ip else "%s:%s" % (ip, port)
-
-
-def load_known(path):
-    known = []
-    if not os.path.exists(path):
-        return known
-    with open(path) as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) == 3:
-                cap, field, why = parts
-                stream = "*"
-            elif len(parts) == 4:
-                cap, stream, field, why = parts
-            else:
-                continue   # not ours to judge; tests/corpus.py checks the format
-            if not field.startswith("fingerprints."):
-                continue
-            if not why:
-                sys.exit("%s:%d: an entry gives a reason" % (path, n))
-            known.append({"line": n, "capture": cap, "stream": stream, "field": field, "hits": 0})
-    return known
-
-
-def is_known(known, capture, stream, field):
-    for k in known:
-        if k["capture"] == capture and fnmatch.fnmatchcase(stream, k["stream"]) and \
-                fnmatch.fnmatchcase(field, k["field"]):
-            k["hits"] += 1
-            return True
-    return False
 
 
 _cache = {}
@@ -140,7 +107,7 @@ class Tally:
             self.passed += 1
             return
         field = "fingerprints." + kind
-        k = is_known(self.known, capture, stream, field)
+        k = known_differences.match(self.known, capture, stream, field)
         for f, o, r in bad:
             print("%s%s: %s: %s: ours %s, reference %s" % ("known: " if k else "", capture, stream,
                                                            "fingerprints." + f, json.dumps(o), json.dumps(r)))
@@ -275,7 +242,7 @@ def main():
         print("fingerprints: corpus %s not found, skipped" % corpus)
         print("0 passed, 0 failed")
         return 0
-    known = load_known(KNOWN)
+    known = known_differences.load(KNOWN, "fingerprints.")
     tally = Tally(known)
     ja3_part(tlswhy, corpus, tally)
     ja4_part(tlswhy, corpus, tally)

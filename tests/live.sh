@@ -12,8 +12,8 @@
 # a summary line last, the counts right, and the evidence capture (-w)
 # readable with the connection in it.
 #
-# Cases: no shared cipher, plain HTTP on the TLS port (nginx, or a stub
-# that answers like it), a silent server (--handshake-timeout 1), a
+# Cases: no shared cipher, plain HTTP on the TLS port (nginx, or a small python3 HTTP responder
+# that answers the same way), a silent server (--handshake-timeout 1), a
 # healthy handshake, a handshake cut by SIGINT (capture_ended), -Z nobody
 # (and the default drop to nobody), -Z with an unknown user, -c and
 # --duration, and -D.
