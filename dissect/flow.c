@@ -74,11 +74,11 @@ struct half {
 
 struct flow {
 	struct flow *hnext;
+	uint32_t hash;      /* next to hnext: a chain walk rejects others on one cache line */
 	struct flow *prev, *next;
 	uint8_t list;       /* 0 active, 1 closing */
 	uint8_t swapped;
 	struct hs_addr a, b;
-	uint32_t hash;
 	int64_t last_ts;
 	struct half h[2];
 	struct tls_conn tls;
@@ -110,7 +110,7 @@ struct flow_table {
 	uint64_t ooo_bytes;
 	struct flist lists[FL__N];
 	struct flow_stats st;
-	uint32_t seed;            /* hash key, random per table */
+	uint64_t key[4];          /* hash key, random per table */
 };
 
 void flow_limits_default(struct flow_limits *lim)
@@ -156,44 +156,56 @@ static void list_add_tail(struct flow_table *ft, struct flow *f, uint8_t which)
 
 /* ---- hashing ---------------------------------------------------------- */
 
-static uint32_t mix(uint32_t h, const uint8_t *p, size_t n)
+/* 64 x 64 -> 128-bit multiply, folded (wyhash's mixing step). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-	size_t i;
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	unsigned __int128 r = (unsigned __int128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint32_t ep_hash(const struct hs_addr *e, uint32_t seed)
+static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 {
-	uint32_t h = 2166136261u ^ seed;
-	h = mix(h, e->addr, e->family == 4 ? 4 : 16);
-	h = mix(h, (const uint8_t *)&e->port, 2);
-	return h;
+	uint64_t w0, w1;
+	if (e->family == 4) {
+		uint32_t v;
+		memcpy(&v, e->addr, 4);
+		w0 = v;
+		w1 = 0;
+	} else {
+		memcpy(&w0, e->addr, 8);
+		memcpy(&w1, e->addr + 8, 8);
+	}
+	return mum(w0 ^ key[0], w1 ^ ((uint64_t)e->port << 8 | e->family) ^ key[1]);
 }
 
 /* Symmetric: both directions of a connection hash alike. Keyed by the
- * table's random seed, so addresses and ports chosen on the wire cannot be
+ * table's random key, so addresses and ports chosen on the wire cannot be
  * precomputed to share one bucket (a chain of max_flows flows would make
- * every packet a linear search); the finalizer spreads every bit of the
- * seed into the bucket bits. */
-static uint32_t flow_hash(const struct flow_table *ft, const struct hs_addr *s, const struct hs_addr *d)
+ * every packet a linear search): each endpoint is mixed with the key by a
+ * folded 128-bit multiply, and the symmetric combination once more. */
+static inline uint32_t flow_hash(const struct flow_table *ft, const struct hs_addr *s, const struct hs_addr *d)
 {
-	uint32_t a = ep_hash(s, ft->seed), b = ep_hash(d, ft->seed);
-	uint32_t x = a ^ b, y = a + b;
-	uint32_t h = ((x * 0x9e3779b1u) ^ (y >> 7) ^ y) + ft->seed;
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	uint64_t a = ep_hash(s, ft->key), b = ep_hash(d, ft->key);
+	uint64_t h = mum((a ^ b) ^ ft->key[2], (a + b) ^ ft->key[3]);
+	return (uint32_t)(h ^ h >> 32);
 }
 
-static int ep_eq(const struct hs_addr *x, const struct hs_addr *y)
+static inline int ep_eq(const struct hs_addr *x, const struct hs_addr *y)
 {
-	return x->family == y->family && x->port == y->port &&
-	       memcmp(x->addr, y->addr, x->family == 4 ? 4 : 16) == 0;
+	uint64_t x0, y0, x1, y1;
+	uint32_t x4, y4;
+	if (x->family != y->family || x->port != y->port)
+		return 0;
+	if (x->family == 4) {
+		memcpy(&x4, x->addr, 4);
+		memcpy(&y4, y->addr, 4);
+		return x4 == y4;
+	}
+	memcpy(&x0, x->addr, 8);
+	memcpy(&y0, y->addr, 8);
+	memcpy(&x1, x->addr + 8, 8);
+	memcpy(&y1, y->addr + 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
 }
 
 static void rehash(struct flow_table *ft, uint32_t n)
@@ -230,8 +242,17 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *d
 		ft->lim.max_flows = 1;
 	ft->done = done;
 	ft->arg = arg;
-	if (getrandom(&ft->seed, sizeof(ft->seed), GRND_NONBLOCK) != (ssize_t)sizeof(ft->seed))
-		ft->seed = (uint32_t)(uintptr_t)ft ^ 0x5bd1e995u;   /* no entropy yet: ASLR bits */
+	if (getrandom(ft->key, sizeof(ft->key), GRND_NONBLOCK) != (ssize_t)sizeof(ft->key)) {
+		/* no entropy yet: ASLR bits, spread by splitmix64 */
+		uint64_t x = (uint64_t)(uintptr_t)ft ^ 0x5bd1e995u;
+		int i;
+		for (i = 0; i < 4; i++) {
+			uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			ft->key[i] = z ^ (z >> 31);
+		}
+	}
 	ft->nbuckets = 1024;
 	ft->bucket = calloc(ft->nbuckets, sizeof(*ft->bucket));
 	if (!ft->bucket) {

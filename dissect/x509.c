@@ -2,12 +2,17 @@
  * x509.c - certificate facts through OpenSSL 3 (libcrypto), with a bounded,
  * refcounted cache keyed by the SHA-256 of the DER.
  *
- * What it does: x509_get() hashes the DER, looks the hash up, and on a miss
+ * What it does: x509_get() looks the DER up by a cheap keyed hash and a
+ * byte-exact comparison with a copy kept in the cache; failing that, it
+ * hashes the DER with SHA-256 and looks that up, and on a miss
  * decodes the bytes once with d2i_X509() and writes down plain facts
  * (names, SANs, serial, validity, key, signature algorithm, CA flag,
  * self-issued / self-signed). No X509 object outlives the call that decoded
- * it; the cache holds only struct x509_facts (about 2.5 KiB each), so its
- * memory is bounded by its entry count whatever size the certificates are.
+ * it; the cache holds struct x509_facts (about 2.5 KiB each) and copies of
+ * the DER, at most X509_DER_COPY_MAX bytes each and X509_DER_BYTES_MAX in
+ * all (beyond that, entries go without a copy and are found by SHA-256), so
+ * its memory is bounded whatever size the certificates are. The SHA-256 of
+ * a certificate is computed once while it stays cached, not per connection.
  * x509_issued_by() decodes the two certificates it is given and remembers
  * its last answer in the child's cache entry, so a chain seen on every
  * connection to one target is verified once.
@@ -100,11 +105,19 @@
 
 #define X509_CACHE_DEFAULT_MAX 4096
 #define X509_MIN_BUCKETS 64
+/* DER copies kept for the byte-exact lookup (see x509_get): at most this
+ * many bytes in all, and none of a certificate larger than the second. A
+ * certificate without a copy is still cached, found by its SHA-256. */
+#define X509_DER_BYTES_MAX (16u * 1024 * 1024)
+#define X509_DER_COPY_MAX  (64u * 1024)
 
 /* A cache entry; `f` is first so a facts pointer converts back to it. */
 struct x509_entry {
 	struct x509_facts f;
-	struct x509_entry *hnext;              /* bucket chain */
+	struct x509_entry *hnext;              /* bucket chain (by SHA-256) */
+	struct x509_entry *dnext;              /* DER chain, only while der != NULL */
+	uint64_t dhash;                        /* der_hash() of the DER, when der != NULL */
+	uint8_t *der;                          /* a copy of the DER (der_len bytes), or NULL */
 	struct x509_entry *lru_prev, *lru_next; /* idle list, only while refs == 0 */
 	uint8_t in_table;
 	uint8_t memo_valid;                    /* last x509_issued_by() answer */
@@ -114,14 +127,16 @@ struct x509_entry {
 
 static struct {
 	struct x509_entry **bucket;
-	size_t nbuckets;                       /* power of two, or 0 before first use */
+	struct x509_entry **dbucket;           /* entries with a DER copy, by der_hash() */
+	size_t nbuckets;                       /* power of two (both arrays), or 0 before first use */
+	size_t der_bytes;                      /* bytes of DER copies held, <= X509_DER_BYTES_MAX */
 	size_t count;                          /* entries in the table */
 	size_t max;
 	struct x509_entry *lru_head, *lru_tail; /* idle entries, oldest first */
 	uint64_t hits, misses, evictions, uncached;
 	uint64_t key0, key1;
 	int keyed;
-} cache = { NULL, 0, 0, X509_CACHE_DEFAULT_MAX, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 };
+} cache = { NULL, NULL, 0, 0, 0, X509_CACHE_DEFAULT_MAX, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 };
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -635,6 +650,47 @@ static size_t bucket_of(const uint8_t sha[32], size_t nbuckets)
 	return (size_t)h & (nbuckets - 1);
 }
 
+/* 64 x 64 -> 128-bit multiply, folded: the mixing step of wyhash. */
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static uint64_t load64le(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/*
+ * A cheap hash of the DER keyed by the cache's random key (a wyhash-style
+ * chain of 128-bit multiplies, ~0.5 instruction a byte against SHA-256's
+ * ~20): it only picks the DER chain and rejects most mismatches; a hit is
+ * the byte-exact comparison with the stored copy. Keyed so that crafted
+ * certificates cannot be made to share one chain.
+ */
+static uint64_t der_hash(const uint8_t *p, size_t len)
+{
+	uint64_t h = cache.key0 ^ mum(len ^ cache.key1, 0x9E3779B97F4A7C15ull);
+	size_t i = 0;
+
+	for (; i + 16 <= len; i += 16)
+		h = mum(load64le(p + i) ^ cache.key1, load64le(p + i + 8) ^ h);
+	if (i < len) {
+		uint8_t t[16] = { 0 };
+		memcpy(t, p + i, len - i);
+		h = mum(load64le(t) ^ cache.key1, load64le(t + 8) ^ h);
+	}
+	return mum(h ^ cache.key0, len ^ 0xE7037ED1A0B428DBull);
+}
+
+static size_t dbucket_of(uint64_t dh, size_t nbuckets)
+{
+	return (size_t)(dh ^ dh >> 32) & (nbuckets - 1);
+}
+
 static void lru_unlink(struct x509_entry *e)
 {
 	if (e->lru_prev)
@@ -669,6 +725,36 @@ static struct x509_entry *find(const uint8_t sha[32])
 	return NULL;
 }
 
+/* An entry in the table with these DER bytes and a copy of them, or NULL. */
+static struct x509_entry *find_der(const uint8_t *der, size_t len, uint64_t dh)
+{
+	if (cache.nbuckets == 0)
+		return NULL;
+	for (struct x509_entry *e = cache.dbucket[dbucket_of(dh, cache.nbuckets)]; e; e = e->dnext)
+		if (e->dhash == dh && e->f.der_len == len && memcmp(e->der, der, len) == 0)
+			return e;
+	return NULL;
+}
+
+/* Keeps a copy of the DER of e (in the table) when the byte budget allows. */
+static void der_attach(struct x509_entry *e, const uint8_t *der, size_t len, uint64_t dh)
+{
+	size_t b;
+
+	if (e->der != NULL || !e->in_table || der == NULL || len == 0 || len > X509_DER_COPY_MAX ||
+	    cache.der_bytes + len > X509_DER_BYTES_MAX)
+		return;
+	e->der = malloc(len);
+	if (e->der == NULL)
+		return;
+	memcpy(e->der, der, len);
+	e->dhash = dh;
+	cache.der_bytes += len;
+	b = dbucket_of(dh, cache.nbuckets);
+	e->dnext = cache.dbucket[b];
+	cache.dbucket[b] = e;
+}
+
 static void table_remove(struct x509_entry *e)
 {
 	struct x509_entry **pp = &cache.bucket[bucket_of(e->f.sha256, cache.nbuckets)];
@@ -678,6 +764,17 @@ static void table_remove(struct x509_entry *e)
 	if (*pp)
 		*pp = e->hnext;
 	e->hnext = NULL;
+	if (e->der != NULL) {
+		pp = &cache.dbucket[dbucket_of(e->dhash, cache.nbuckets)];
+		while (*pp && *pp != e)
+			pp = &(*pp)->dnext;
+		if (*pp)
+			*pp = e->dnext;
+		e->dnext = NULL;
+		cache.der_bytes -= e->f.der_len;
+		free(e->der);
+		e->der = NULL;
+	}
 	e->in_table = 0;
 	cache.count--;
 }
@@ -706,12 +803,16 @@ static int table_room(void)
 			return 0;
 	if (cache.nbuckets == 0 || cache.count + 1 > cache.nbuckets) {
 		size_t nb = cache.nbuckets ? cache.nbuckets * 2 : X509_MIN_BUCKETS;
-		struct x509_entry **nbk;
+		struct x509_entry **nbk, **ndb;
 		if (nb < cache.nbuckets || nb > SIZE_MAX / sizeof *nbk)
 			return cache.nbuckets != 0;
 		nbk = calloc(nb, sizeof *nbk);
-		if (nbk == NULL)
+		ndb = calloc(nb, sizeof *ndb);
+		if (nbk == NULL || ndb == NULL) {
+			free(nbk);
+			free(ndb);
 			return cache.nbuckets != 0;   /* keep the old, longer chains */
+		}
 		for (size_t i = 0; i < cache.nbuckets; i++) {
 			struct x509_entry *e = cache.bucket[i], *next;
 			for (; e; e = next) {
@@ -720,9 +821,17 @@ static int table_room(void)
 				e->hnext = nbk[b];
 				nbk[b] = e;
 			}
+			for (e = cache.dbucket[i]; e; e = next) {
+				next = e->dnext;
+				size_t b = dbucket_of(e->dhash, nb);
+				e->dnext = ndb[b];
+				ndb[b] = e;
+			}
 		}
 		free(cache.bucket);
+		free(cache.dbucket);
 		cache.bucket = nbk;
+		cache.dbucket = ndb;
 		cache.nbuckets = nb;
 	}
 	return 1;
@@ -749,12 +858,20 @@ const struct x509_facts *x509_get(const uint8_t *der, size_t len)
 {
 	uint8_t sha[32];
 	struct x509_entry *e;
+	uint64_t dh;
 
 	if (der == NULL)
 		len = 0;
 	ensure_key();
-	digest(der, len, sha);
-	e = find(sha);
+	/* the same bytes as a cached copy: no SHA-256 (it is in the facts) */
+	dh = der_hash(der, len);
+	e = len <= X509_DER_COPY_MAX ? find_der(der, len, dh) : NULL;
+	if (e == NULL) {
+		digest(der, len, sha);
+		e = find(sha);
+		if (e != NULL)
+			der_attach(e, der, len, dh);   /* cached when the budget was spent */
+	}
 	if (e != NULL) {
 		cache.hits++;
 		if (e->f.refs == 0)
@@ -777,6 +894,7 @@ const struct x509_facts *x509_get(const uint8_t *der, size_t len)
 		cache.bucket[b] = e;
 		e->in_table = 1;
 		cache.count++;
+		der_attach(e, der, len, dh);
 	} else {
 		cache.uncached++;
 	}
@@ -945,7 +1063,9 @@ void x509_cache_clear(void)
 	}
 	if (cache.count == 0) {
 		free(cache.bucket);
+		free(cache.dbucket);
 		cache.bucket = NULL;
+		cache.dbucket = NULL;
 		cache.nbuckets = 0;
 	}
 }
