@@ -79,6 +79,8 @@ static void usage(FILE *f)
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
+	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
+	      "                        standard input and files up to 256 MiB), always or never\n"
 	      "      --max-flows N     flows tracked at once (default 65536)\n"
 	      "      --max-segments N  out-of-order segments queued per direction (default 256)\n"
 	      "      --max-buffer N    out-of-order bytes queued per direction (default 1048576)\n"
@@ -207,7 +209,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 }
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -229,6 +231,7 @@ int main(int argc, char **argv)
 	struct cap_live *lv = NULL;
 	const char *user = NULL;
 	int list_ifaces = 0, status = -1;
+	enum rpt_hash hash = RPT_HASH_AUTO;
 	int64_t hs_timeout_us = -1, end_us = 0;
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
@@ -245,6 +248,7 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
 		{ "status", required_argument, NULL, O_STATUS },
+		{ "input-hash", required_argument, NULL, O_HASH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -309,6 +313,18 @@ int main(int argc, char **argv)
 				status = 0;
 			else {
 				fprintf(stderr, "tlswhy: --status takes auto, always or never\n");
+				return 2;
+			}
+			break;
+		case O_HASH:
+			if (strcmp(optarg, "auto") == 0)
+				hash = RPT_HASH_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				hash = RPT_HASH_ALWAYS;
+			else if (strcmp(optarg, "never") == 0)
+				hash = RPT_HASH_NEVER;
+			else {
+				fprintf(stderr, "tlswhy: --input-hash takes auto, always or never\n");
 				return 2;
 			}
 			break;
@@ -538,7 +554,7 @@ int main(int argc, char **argv)
 	/* inputs are read through report/source.c: SHA-256 of the bytes read,
 	 * a copy of stdin for -w, the progress line */
 	for (i = 0; i < nin && !lv; i++)
-		inputs[i].fp = rpt_src_open(&srcs[i], inputs[i].path, app.rpt.ev != NULL, status != 0,
+		inputs[i].fp = rpt_src_open(&srcs[i], inputs[i].path, hash, app.rpt.ev != NULL, status != 0,
 					    &app.run.ps.packets);
 	app.rpt.src = srcs;
 	if (lv && app.rpt.ev) {

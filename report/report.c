@@ -437,10 +437,15 @@ static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, i
 		jw_key_bool(w, "truncated", in[i].truncated);
 		{
 			const char *sha = r->src && r->src[i] ? rpt_src_sha256(r->src[i]) : "";
+			const char *note = r->src && r->src[i] ? rpt_src_hash_note(r->src[i]) : NULL;
 			if (*sha)
 				jw_key_str(w, "sha256", sha);
 			else
 				jw_key_null(w, "sha256");
+			if (note)
+				jw_key_str(w, "sha256_note", note);
+			else
+				jw_key_null(w, "sha256_note");
 		}
 		if (in[i].warning[0])
 			jw_key_str(w, "warning", in[i].warning);

@@ -28,8 +28,9 @@ struct rpt_src {
 	char *path;
 	FILE *raw;
 	FILE *spool;             /* copy of the bytes, or NULL */
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md;          /* NULL: the input is not hashed (see `note`) */
 	char hex[65];
+	char note[96];           /* why it is not hashed, else "" */
 	uint64_t size;           /* regular file: its size; else 0 */
 	uint64_t done;
 	int regular;
@@ -92,7 +93,8 @@ static ssize_t src_read(void *cookie, char *buf, size_t n)
 	struct rpt_src *s = cookie;
 	size_t got = fread(buf, 1, n, s->raw);
 	if (got) {
-		EVP_DigestUpdate(s->md, buf, got);
+		if (s->md)
+			EVP_DigestUpdate(s->md, buf, got);
 		if (s->spool && fwrite(buf, 1, got, s->spool) != got) {
 			fclose(s->spool);   /* disk full: no evidence from this input, said at write time */
 			s->spool = NULL;
@@ -113,16 +115,20 @@ static int src_close(void *cookie)
 	size_t got;
 	unsigned char d[32];
 	unsigned int dl = 0, i;
-	/* drain: hash the whole file even if libpcap stopped early */
-	while ((got = fread(buf, 1, sizeof(buf), s->raw)) > 0) {
-		EVP_DigestUpdate(s->md, buf, got);
+	/* drain: hash the whole file even if libpcap stopped early (a
+	 * regular file that is not hashed has nothing left to do) */
+	while ((s->md || s->spool) && (got = fread(buf, 1, sizeof(buf), s->raw)) > 0) {
+		if (s->md)
+			EVP_DigestUpdate(s->md, buf, got);
 		if (s->spool)
 			fwrite(buf, 1, got, s->spool);
 		s->done += got;
 	}
-	EVP_DigestFinal_ex(s->md, d, &dl);
-	for (i = 0; i < dl && i < 32; i++)
-		snprintf(s->hex + 2 * i, 3, "%02x", d[i]);
+	if (s->md) {
+		EVP_DigestFinal_ex(s->md, d, &dl);
+		for (i = 0; i < dl && i < 32; i++)
+			snprintf(s->hex + 2 * i, 3, "%02x", d[i]);
+	}
 	if (s->raw != stdin)
 		fclose(s->raw);
 	s->raw = NULL;
@@ -132,7 +138,7 @@ static int src_close(void *cookie)
 	return 0;
 }
 
-FILE *rpt_src_open(struct rpt_src **srcp, const char *path, int spool, int prog,
+FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, int spool, int prog,
 		   const uint64_t *packets)
 {
 	struct rpt_src *s;
@@ -144,8 +150,7 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, int spool, int prog,
 	if (!s)
 		return NULL;
 	s->path = strdup(path);
-	s->md = EVP_MD_CTX_new();
-	if (!s->path || !s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL))
+	if (!s->path)
 		goto fail;
 	s->raw = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!s->raw)
@@ -153,6 +158,16 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, int spool, int prog,
 	if (fstat(fileno(s->raw), &st) == 0 && S_ISREG(st.st_mode)) {
 		s->regular = s->raw != stdin;
 		s->size = (uint64_t)st.st_size;
+	}
+	if (hash == RPT_HASH_NEVER) {
+		snprintf(s->note, sizeof(s->note), "not computed (--input-hash never)");
+	} else if (hash == RPT_HASH_AUTO && s->regular && s->size > RPT_HASH_AUTO_MAX) {
+		snprintf(s->note, sizeof(s->note), "not computed: the file is over %u MiB (--input-hash always)",
+			 (unsigned)(RPT_HASH_AUTO_MAX >> 20));
+	} else {
+		s->md = EVP_MD_CTX_new();
+		if (!s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL))
+			goto fail;
 	}
 	if (spool && !s->regular)
 		s->spool = tmpfile();
@@ -177,6 +192,11 @@ fail:
 const char *rpt_src_sha256(const struct rpt_src *s)
 {
 	return s && s->closed ? s->hex : "";
+}
+
+const char *rpt_src_hash_note(const struct rpt_src *s)
+{
+	return s && s->note[0] ? s->note : NULL;
 }
 
 uint64_t rpt_src_bytes(const struct rpt_src *s)

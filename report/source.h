@@ -23,10 +23,18 @@ struct rpt_src;
  * input is not a regular file. `progress`: a progress line on stderr for
  * regular files over RPT_PROGRESS_MIN bytes; `packets` is read for it. */
 #define RPT_PROGRESS_MIN (4u * 1024 * 1024)
-FILE *rpt_src_open(struct rpt_src **srcp, const char *path, int spool, int progress,
+/* `hash` (--input-hash): AUTO hashes standard input and regular files up to
+ * RPT_HASH_AUTO_MAX bytes. SHA-256 runs at about 2 GB/s here, so above that
+ * it would cost more than the whole analysis (bench/RESULTS.md). */
+enum rpt_hash { RPT_HASH_AUTO = 0, RPT_HASH_ALWAYS, RPT_HASH_NEVER };
+#define RPT_HASH_AUTO_MAX ((uint64_t)256 << 20)
+FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, int spool, int progress,
 		   const uint64_t *packets);
-/* "" until the stream was closed; then 64 hex digits. */
+/* "" until the stream was closed, or when the input is not hashed; then
+ * 64 hex digits. */
 const char *rpt_src_sha256(const struct rpt_src *s);
+/* Why the input is not hashed ("not computed: ..."), or NULL. */
+const char *rpt_src_hash_note(const struct rpt_src *s);
 uint64_t rpt_src_bytes(const struct rpt_src *s);
 /* A fresh stream positioned at the start, for a second pass: the spool
  * copy, or the file reopened. NULL when neither is possible. */

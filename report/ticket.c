@@ -913,6 +913,9 @@ static void summary(struct doc *d, const struct rpt *r, const struct cap_input *
 			add(l, TK_BREAK, "");
 			add(l, TK_TEXT, "SHA-256 ");
 			add(l, TK_CODE, sha);
+		} else if (r->src && r->src[k] && rpt_src_hash_note(r->src[k])) {
+			add(l, TK_BREAK, "");
+			addf(l, TK_TEXT, "SHA-256 %s", rpt_src_hash_note(r->src[k]));
 		}
 		row(d, &T_SUMMARY);
 	}
