@@ -17,6 +17,7 @@
  * rule file).
  */
 #include "capture/cap.h"
+#include "capture/rq.h"
 #include "dissect/flow.h"
 #include "dissect/tls.h"
 #include "dissect/x509.h"
@@ -108,6 +109,7 @@ struct app {
 	int live;                 /* flush after each connection */
 	int status_shown;         /* a status line is on stderr, unterminated */
 	int out_tty;              /* the report goes to a terminal: clear the progress line first */
+	struct rq *rq;            /* offline: records go to the report thread (capture/rq.h) */
 	struct hint hints[HINTS];
 };
 
@@ -152,7 +154,17 @@ static void release_certs(struct hs_record *r)
 		x509_put(r->client_chain.c[i].x);
 }
 
-static void on_record(struct hs_record *r, void *arg)
+static void release_record(struct hs_record *r, void *arg)
+{
+	(void)arg;
+	release_certs(r);
+	record_free(r);
+}
+
+/* Rules and report for one finished record (freed here without a report
+ * thread): on the report thread when there is one. `now_us`: capture
+ * time at hand-over. */
+static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 {
 	struct app *app = arg;
 	struct rule_findings *f = NULL;
@@ -165,7 +177,7 @@ static void on_record(struct hs_record *r, void *arg)
 	if (rpt_wanted(&app->rpt, r)) {
 		struct rule_ctx ctx;
 		memset(&ctx, 0, sizeof(ctx));
-		ctx.capture_end_us = app->run.now_us;   /* live: a silence is measured up to now */
+		ctx.capture_end_us = now_us;   /* live: a silence is measured up to now */
 		ctx.server_leaf_hint = hint_for(app, r);
 		f = rule_eval(app->rules, r, &ctx);
 		if (f && rule_findings_failed(f))
@@ -178,8 +190,33 @@ static void on_record(struct hs_record *r, void *arg)
 	} else {
 		app->rpt.n.untracked++;
 	}
-	release_certs(r);
-	record_free(r);
+	if (!app->rq)
+		release_record(r, app);
+}
+
+static void on_record(struct hs_record *r, void *arg)
+{
+	struct app *app = arg;
+	if (app->rq)
+		rq_push(app->rq, r, app->run.now_us);
+	else
+		report_record(r, app->run.now_us, app);
+}
+
+/* Offline with two cores or more, the rules and the report run on their
+ * own thread (TLSWHY_REPORT_THREAD=0 keeps them on this one). */
+static void report_thread_start(struct app *app)
+{
+	const char *env = getenv("TLSWHY_REPORT_THREAD");
+	if (app->live || (env && strcmp(env, "0") == 0) || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	app->rq = rq_start(report_record, release_record, app);
+}
+
+static void report_thread_finish(struct app *app)
+{
+	rq_finish(app->rq);
+	app->rq = NULL;
 }
 
 /* The live status line (stderr is a terminal): overwritten in place. */
@@ -566,6 +603,7 @@ int main(int argc, char **argv)
 		app.run.tap_arg = app.rpt.ev;
 	}
 	rpt_begin(&app.rpt);
+	report_thread_start(&app);
 	if (lv) {
 		enum cap_err rc;
 		if (status)
@@ -586,6 +624,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nin && !lv; i++) {
 		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
+		rq_drain(app.rq);   /* what follows goes to stderr after this input's connections */
 		if (rc) {
 			/* standard input that is not a capture, or a file damaged
 			 * mid-way: finish the report for what was read, then exit 2 */
@@ -606,6 +645,7 @@ int main(int argc, char **argv)
 		struct flow_stats fs = *flow_table_stats(app.run.ft);
 		/* retiring the rest reports them; the creation counters stay as read */
 		flow_table_free(app.run.ft, app.run.now_us);
+		report_thread_finish(&app);
 		if (app.rpt.ev && ev_write(app.rpt.ev, inputs, nin, srcs, filter, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
 			input_error = 1;
@@ -631,6 +671,7 @@ int main(int argc, char **argv)
 		free(inputs[i].link_name);
 	free(filter);
 	rule_set_free(app.rules);
+	record_pools_free();
 	x509_cache_clear();
 	if (out != stdout && fclose(out) != 0) {
 		fprintf(stderr, "tlswhy: %s: %s\n", outpath, strerror(errno));

@@ -94,9 +94,91 @@ const char *hs_anomaly_name(enum hs_anomaly a)
 	return "unknown";
 }
 
+/* ---- per-thread free lists ---------------------------------------------
+ * A capture makes and frees the same few objects for every connection; the
+ * big ones (a record, a ClientHello) are past glibc's per-thread cache and
+ * cost a trip through the arena each time (bench/RESULTS.md). Each thread
+ * keeps up to POOL_MAX freed objects of each kind and hands them out
+ * zeroed. Memory is bounded (POOL_MAX objects per kind and thread); an
+ * object freed on another thread simply lands in that thread's lists. */
+enum { PK_RECORD, PK_CH, PK_SH, PK_CHAIN, PK_EV, PK__N };
+#define POOL_MAX 256u
+#define EV_FIRST 16u   /* a first event array holds this many (pooled) */
+
+static const size_t pool_size[PK__N] = {
+	sizeof(struct hs_record), sizeof(struct hs_client_hello), sizeof(struct hs_server_hello),
+	HS_MAX_CERTS * sizeof(struct hs_cert), EV_FIRST * sizeof(struct hs_event),
+};
+
+struct pool {
+	void *head;
+	unsigned n;
+};
+
+static _Thread_local struct pool pools[PK__N];
+
+static void *pool_get(int k)
+{
+	struct pool *p = &pools[k];
+	void *o = p->head;
+	if (!o)
+		return calloc(1, pool_size[k]);
+	memcpy(&p->head, o, sizeof(void *));
+	p->n--;
+	memset(o, 0, pool_size[k]);
+	return o;
+}
+
+static void pool_put(int k, void *o)
+{
+	struct pool *p = &pools[k];
+	if (!o)
+		return;
+	if (p->n >= POOL_MAX) {
+		free(o);
+		return;
+	}
+	memcpy(o, &p->head, sizeof(void *));
+	p->head = o;
+	p->n++;
+}
+
+void record_pools_free(void)
+{
+	int k;
+	for (k = 0; k < PK__N; k++) {
+		while (pools[k].head) {
+			void *o = pools[k].head;
+			memcpy(&pools[k].head, o, sizeof(void *));
+			free(o);
+		}
+		pools[k].n = 0;
+	}
+}
+
+struct hs_client_hello *record_new_client_hello(void)
+{
+	return pool_get(PK_CH);
+}
+
+struct hs_server_hello *record_new_server_hello(void)
+{
+	return pool_get(PK_SH);
+}
+
+void record_free_client_hello(struct hs_client_hello *ch)
+{
+	pool_put(PK_CH, ch);
+}
+
+void record_free_server_hello(struct hs_server_hello *sh)
+{
+	pool_put(PK_SH, sh);
+}
+
 struct hs_record *record_new(uint64_t id)
 {
-	struct hs_record *r = calloc(1, sizeof(*r));
+	struct hs_record *r = pool_get(PK_RECORD);
 	if (!r)
 		return NULL;
 	r->id = id;
@@ -109,20 +191,23 @@ void record_free(struct hs_record *r)
 {
 	if (!r)
 		return;
-	free(r->ch);
-	free(r->ch2);
-	free(r->sh);
-	free(r->hrr);
-	free(r->ev);
-	free(r->server_chain.c);
-	free(r->client_chain.c);
-	free(r);
+	pool_put(PK_CH, r->ch);
+	pool_put(PK_CH, r->ch2);
+	pool_put(PK_SH, r->sh);
+	pool_put(PK_SH, r->hrr);
+	if (r->cap_events == EV_FIRST)
+		pool_put(PK_EV, r->ev);
+	else
+		free(r->ev);
+	pool_put(PK_CHAIN, r->server_chain.c);
+	pool_put(PK_CHAIN, r->client_chain.c);
+	pool_put(PK_RECORD, r);
 }
 
 struct hs_cert *record_chain_certs(struct hs_chain *ch)
 {
 	if (!ch->c)
-		ch->c = calloc(HS_MAX_CERTS, sizeof(*ch->c));
+		ch->c = pool_get(PK_CHAIN);
 	return ch->c;
 }
 
@@ -136,11 +221,22 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 		return NULL;
 	}
 	if (r->n_events == r->cap_events) {
-		uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : 8;
+		uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : EV_FIRST;
 		struct hs_event *nv;
 		if (cap > HS_MAX_EVENTS)
 			cap = HS_MAX_EVENTS;
-		nv = realloc(r->ev, cap * sizeof(*nv));
+		if (!r->cap_events) {
+			nv = pool_get(PK_EV);
+		} else if (r->cap_events == EV_FIRST) {
+			/* out of the pool's size: a plain allocation from here on */
+			nv = malloc(cap * sizeof(*nv));
+			if (nv) {
+				memcpy(nv, r->ev, r->cap_events * sizeof(*nv));
+				pool_put(PK_EV, r->ev);
+			}
+		} else {
+			nv = realloc(r->ev, cap * sizeof(*nv));
+		}
 		if (!nv) {
 			r->anomalies |= AN_EVENTS_CLIPPED;
 			return NULL;

@@ -341,7 +341,8 @@ struct hs_record {
 	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
 	                                Lazily, so an idle or SYN-only flow stays small */
 
-	void *user;                  /* rules/report may hang data here */
+	void *user;                  /* rules/report may hang data here; once reported,
+	                                capture/rq.c links records awaiting release through it */
 
 	/* First application_data record a direction sent after the *other*
 	 * side's FIN (0 none): a request racing a keep-alive close (rules:
@@ -379,6 +380,15 @@ const char *hs_ev_kind_name(enum hs_ev_kind k);
 const char *hs_anomaly_name(enum hs_anomaly a);   /* one bit */
 int hs_stage_from_name(const char *s);             /* -1 when unknown */
 
+/* ClientHello / ServerHello (or HRR) structures, zeroed, for a record to
+ * own (record_free frees them); the free functions are for one not kept.
+ * They come from small per-thread free lists (record.c). */
+struct hs_client_hello *record_new_client_hello(void);
+struct hs_server_hello *record_new_server_hello(void);
+void record_free_client_hello(struct hs_client_hello *ch);
+void record_free_server_hello(struct hs_server_hello *sh);
+/* Frees what the calling thread's free lists hold (at exit, for leak checkers). */
+void record_pools_free(void);
 struct hs_record *record_new(uint64_t id);
 void record_free(struct hs_record *r);
 /* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */

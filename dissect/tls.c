@@ -639,13 +639,13 @@ static void store_client_hello(struct tls_conn *t, struct hs_client_hello *ch, u
 	else if (!ch->sslv2 && !r->ch2 && (r->hrr || !r->sh))
 		r->ch2 = ch;   /* after a HelloRetryRequest (captured or not) */
 	else
-		free(ch);   /* renegotiation: the first hello is the one that matters */
+		record_free_client_hello(ch);   /* renegotiation: the first hello is the one that matters */
 }
 
 static void on_client_hello(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
 			    uint64_t frame, int64_t ts)
 {
-	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+	struct hs_client_hello *ch = record_new_client_hello();
 	if (!ch)
 		return;
 	tls_parse_client_hello(body, len, ch);
@@ -657,7 +657,7 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 			    uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
-	struct hs_server_hello *sh = calloc(1, sizeof(*sh));
+	struct hs_server_hello *sh = record_new_server_hello();
 	if (!sh)
 		return;
 	tls_parse_server_hello(body, len, sh);
@@ -671,7 +671,7 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 		return;
 	}
 	if (r->sh) {
-		free(sh);
+		record_free_server_hello(sh);
 		return;
 	}
 	r->sh = sh;
@@ -1141,7 +1141,7 @@ static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 		d->mode = M_DONE;
 		/* The server chose SSL 2.0: len(2) type(1)=4 session_id_hit(1)
 		 * certificate_type(1) version(2) ... */
-		if (!r->sh && (r->sh = calloc(1, sizeof(*r->sh))) != NULL) {
+		if (!r->sh && (r->sh = record_new_server_hello()) != NULL) {
 			struct hs_server_hello *sh = r->sh;
 			sh->sslv2 = 1;
 			sh->frame = frame;
@@ -1312,7 +1312,7 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			p += k;
 			n -= k;
 			if (d->body_left == 0) {
-				struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+				struct hs_client_hello *ch = record_new_client_hello();
 				r->d[dir].tls = 1;
 				r->d[dir].records++;
 				r->is_tls = 1;

@@ -36,7 +36,10 @@
  *     one bucket).
  *   - The packet path never exits; OpenSSL's error queue is cleared after
  *     every decode so failures do not pile up.
- *   - Single-threaded: all state lives in the one static struct `cache`.
+ *   - All state lives in the one static struct `cache`, behind one mutex:
+ *     the analysis thread gets certificates while the report thread
+ *     (capture/main.c) refs and puts them. Facts never change once made,
+ *     so reading them needs no lock, only a reference.
  *
  * Decisions:
  *   - subject / issuer: X509_NAME_print_ex() with exactly XN_FLAG_RFC2253
@@ -90,6 +93,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -124,6 +128,8 @@ struct x509_entry {
 	uint8_t memo_result;
 	uint8_t memo_parent[32];
 };
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
 	struct x509_entry **bucket;
@@ -854,7 +860,7 @@ static void ensure_key(void)
 	cache.keyed = 1;
 }
 
-const struct x509_facts *x509_get(const uint8_t *der, size_t len)
+static const struct x509_facts *x509_get_locked(const uint8_t *der, size_t len)
 {
 	uint8_t sha[32];
 	struct x509_entry *e;
@@ -901,7 +907,7 @@ const struct x509_facts *x509_get(const uint8_t *der, size_t len)
 	return &e->f;
 }
 
-const struct x509_facts *x509_ref(const struct x509_facts *f)
+static const struct x509_facts *x509_ref_locked(const struct x509_facts *f)
 {
 	struct x509_entry *e;
 
@@ -915,7 +921,7 @@ const struct x509_facts *x509_ref(const struct x509_facts *f)
 	return f;
 }
 
-void x509_put(const struct x509_facts *f)
+static void x509_put_locked(const struct x509_facts *f)
 {
 	struct x509_entry *e;
 
@@ -982,6 +988,17 @@ static int issued_by(const uint8_t csha[32], const uint8_t *child_der, size_t cl
 	return r;
 }
 
+/* issued_by() reads the table and writes an entry's memo: under the lock */
+static int issued_by_locked(const uint8_t csha[32], const uint8_t *child_der, size_t clen,
+			    const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
+{
+	int r;
+	pthread_mutex_lock(&cache_mu);
+	r = issued_by(csha, child_der, clen, psha, parent_der, plen);
+	pthread_mutex_unlock(&cache_mu);
+	return r;
+}
+
 int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen)
 {
 	uint8_t csha[32], psha[32];
@@ -989,7 +1006,7 @@ int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_
 	ensure_key();
 	digest(child_der, child_der ? clen : 0, csha);
 	digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by(csha, child_der, clen, psha, parent_der, plen);
+	return issued_by_locked(csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
@@ -1006,7 +1023,7 @@ int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, 
 		memcpy(psha, pf->sha256, 32);
 	else
 		digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by(csha, child_der, clen, psha, parent_der, plen);
+	return issued_by_locked(csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_valid_at(const struct x509_facts *f, int64_t t)
@@ -1037,23 +1054,27 @@ const char *x509_key_name(enum x509_key k)
 
 void x509_cache_stats(uint64_t *hits, uint64_t *misses, uint64_t *entries)
 {
+	pthread_mutex_lock(&cache_mu);
 	if (hits)
 		*hits = cache.hits;
 	if (misses)
 		*misses = cache.misses;
 	if (entries)
 		*entries = cache.count;
+	pthread_mutex_unlock(&cache_mu);
 }
 
 void x509_cache_limits(uint64_t *evictions, uint64_t *uncached)
 {
+	pthread_mutex_lock(&cache_mu);
 	if (evictions)
 		*evictions = cache.evictions;
 	if (uncached)
 		*uncached = cache.uncached;
+	pthread_mutex_unlock(&cache_mu);
 }
 
-void x509_cache_clear(void)
+static void x509_cache_clear_locked(void)
 {
 	while (cache.lru_head != NULL) {
 		struct x509_entry *e = cache.lru_head;
@@ -1070,10 +1091,50 @@ void x509_cache_clear(void)
 	}
 }
 
-void x509_set_cache_max(size_t n)
+static void x509_set_cache_max_locked(size_t n)
 {
 	cache.max = n;
 	while (cache.count > cache.max)
 		if (!evict_one())
 			break;
+}
+
+/* ---- the locked entry points ------------------------------------------- */
+
+const struct x509_facts *x509_get(const uint8_t *der, size_t len)
+{
+	const struct x509_facts *f;
+	pthread_mutex_lock(&cache_mu);
+	f = x509_get_locked(der, len);
+	pthread_mutex_unlock(&cache_mu);
+	return f;
+}
+
+const struct x509_facts *x509_ref(const struct x509_facts *f)
+{
+	pthread_mutex_lock(&cache_mu);
+	f = x509_ref_locked(f);
+	pthread_mutex_unlock(&cache_mu);
+	return f;
+}
+
+void x509_put(const struct x509_facts *f)
+{
+	pthread_mutex_lock(&cache_mu);
+	x509_put_locked(f);
+	pthread_mutex_unlock(&cache_mu);
+}
+
+void x509_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_mu);
+	x509_cache_clear_locked();
+	pthread_mutex_unlock(&cache_mu);
+}
+
+void x509_set_cache_max(size_t n)
+{
+	pthread_mutex_lock(&cache_mu);
+	x509_set_cache_max_locked(n);
+	pthread_mutex_unlock(&cache_mu);
 }

@@ -1,0 +1,167 @@
+/*
+ * rq.c - the report thread (see rq.h).
+ *
+ * A ring of RQ_CAP slots under one mutex. Waking a thread costs a futex
+ * call, which per record would cost more than the handover saves, so the
+ * report thread sleeps until RQ_BATCH records wait (or the end), takes
+ * everything waiting at once, and handles it without the lock; the
+ * analysis thread sleeps only when the ring is full, and is woken when it
+ * is half empty.
+ *
+ * Records are freed where they were made: the report thread links the ones
+ * it is done with into a list the analysis thread takes (and frees) on its
+ * next rq_push. glibc's malloc gives each thread its own arena, and frees
+ * from the other thread contend for that arena's lock.
+ */
+#include "capture/rq.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct rq_item {
+	struct hs_record *r;
+	int64_t now_us;
+};
+
+struct rq {
+	pthread_mutex_t mu;
+	pthread_cond_t more;     /* to the report thread: a batch waits, or the end */
+	pthread_cond_t room;     /* to the analysis thread: the ring has room */
+	struct rq_item it[RQ_CAP];
+	unsigned head, count;
+	int closed;
+	int busy;                /* the report thread is handling records it took */
+	int draining;            /* rq_drain waits: take any count, not only a batch */
+	int cons_waiting, prod_waiting;
+	struct hs_record *done;  /* handled, waiting to be released; linked through ->user */
+	pthread_t tid;
+	void (*fn)(struct hs_record *r, int64_t now_us, void *arg);
+	void (*release)(struct hs_record *r, void *arg);
+	void *arg;
+};
+
+static void release_list(struct rq *q, struct hs_record *r)
+{
+	while (r) {
+		struct hs_record *next = r->user;
+		r->user = NULL;
+		q->release(r, q->arg);
+		r = next;
+	}
+}
+
+static void *rq_main(void *arg)
+{
+	struct rq *q = arg;
+	static struct rq_item take[RQ_CAP];   /* one report thread */
+	for (;;) {
+		unsigned n, i;
+		pthread_mutex_lock(&q->mu);
+		while (q->count < RQ_BATCH && !q->closed && !(q->draining && q->count)) {
+			q->cons_waiting = 1;
+			pthread_cond_wait(&q->more, &q->mu);
+			q->cons_waiting = 0;
+		}
+		n = q->count;
+		for (i = 0; i < n; i++)
+			take[i] = q->it[(q->head + i) % RQ_CAP];
+		q->head = (q->head + n) % RQ_CAP;
+		q->count = 0;
+		q->busy = n > 0;
+		if (q->prod_waiting)
+			pthread_cond_signal(&q->room);
+		if (n == 0 && q->closed) {
+			pthread_mutex_unlock(&q->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&q->mu);
+		for (i = 0; i < n; i++)
+			q->fn(take[i].r, take[i].now_us, q->arg);
+		for (i = 1; i < n; i++)
+			take[i - 1].r->user = take[i].r;
+		pthread_mutex_lock(&q->mu);
+		if (n) {
+			take[n - 1].r->user = q->done;
+			q->done = take[0].r;
+		}
+		q->busy = 0;
+		if (q->prod_waiting)
+			pthread_cond_signal(&q->room);
+		pthread_mutex_unlock(&q->mu);
+	}
+}
+
+struct rq *rq_start(void (*fn)(struct hs_record *r, int64_t now_us, void *arg),
+		    void (*release)(struct hs_record *r, void *arg), void *arg)
+{
+	struct rq *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->fn = fn;
+	q->release = release;
+	q->arg = arg;
+	if (pthread_mutex_init(&q->mu, NULL)) {
+		free(q);
+		return NULL;
+	}
+	if (pthread_cond_init(&q->more, NULL) || pthread_cond_init(&q->room, NULL) ||
+	    pthread_create(&q->tid, NULL, rq_main, q)) {
+		/* the conditions that were made are not destroyed: nothing waits on them */
+		pthread_mutex_destroy(&q->mu);
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+void rq_push(struct rq *q, struct hs_record *r, int64_t now_us)
+{
+	struct hs_record *done;
+	pthread_mutex_lock(&q->mu);
+	while (q->count == RQ_CAP) {
+		q->prod_waiting = 1;
+		pthread_cond_wait(&q->room, &q->mu);
+		q->prod_waiting = 0;
+	}
+	q->it[(q->head + q->count) % RQ_CAP] = (struct rq_item){ r, now_us };
+	q->count++;
+	if (q->cons_waiting && q->count >= RQ_BATCH)
+		pthread_cond_signal(&q->more);
+	done = q->done;
+	q->done = NULL;
+	pthread_mutex_unlock(&q->mu);
+	release_list(q, done);
+}
+
+void rq_drain(struct rq *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	while (q->count || q->busy) {
+		if (q->cons_waiting)
+			pthread_cond_signal(&q->more);
+		q->draining = 1;
+		q->prod_waiting = 1;
+		pthread_cond_wait(&q->room, &q->mu);
+		q->prod_waiting = 0;
+	}
+	q->draining = 0;
+	pthread_mutex_unlock(&q->mu);
+}
+
+void rq_finish(struct rq *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->closed = 1;
+	pthread_cond_signal(&q->more);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->tid, NULL);
+	release_list(q, q->done);
+	pthread_cond_destroy(&q->more);
+	pthread_cond_destroy(&q->room);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+}

@@ -1,0 +1,41 @@
+/*
+ * rq.h - the report thread: finished handshake records go from the
+ * analysis thread (decoding, flows, TCP, TLS, X.509) to a second thread
+ * that runs the rules and writes the report, in the order they finished.
+ *
+ * The analysis thread hands a record over; the report thread reads it
+ * and hands it back to be freed. Records carry everything the
+ * rules and reports read, and the certificates they point at are held by
+ * reference (dissect/x509.c takes a lock for that), so the two threads
+ * share nothing else. One consumer, first in first out: the report is
+ * byte for byte the one a single thread writes (tests/reader.sh checks).
+ *
+ * Memory stays bounded: at most RQ_CAP records wait; the analysis thread
+ * waits when the report thread is that far behind.
+ */
+#ifndef TLSWHY_RQ_H
+#define TLSWHY_RQ_H
+
+#include <stdint.h>
+
+#include "dissect/record.h"
+
+#define RQ_CAP   1024u    /* records waiting at most */
+#define RQ_BATCH 64u      /* the report thread is woken for this many (or the end) */
+
+struct rq;
+
+/* `fn` runs on the report thread for each record, with the capture time
+ * the analysis thread had when it handed the record over; then `release`
+ * (which frees it) runs on the analysis thread, in rq_push or rq_finish.
+ * NULL when the thread cannot be started: the caller then runs both itself. */
+struct rq *rq_start(void (*fn)(struct hs_record *r, int64_t now_us, void *arg),
+		    void (*release)(struct hs_record *r, void *arg), void *arg);
+void rq_push(struct rq *q, struct hs_record *r, int64_t now_us);
+/* Returns when every record pushed so far has been handled (before this
+ * thread writes to stderr, so messages land where a single thread puts them). */
+void rq_drain(struct rq *q);
+/* Every record pushed has been handled when this returns; frees q. */
+void rq_finish(struct rq *q);
+
+#endif
