@@ -121,5 +121,39 @@ FAKE
 	fi
 fi
 
+# --input-hash: the input's SHA-256 in the report, by default only up to 256 MiB
+want=$(sha256sum pcaps/tls12-ok.pcap | cut -c1-64)
+expect "--input-hash auto on a small file" 0 "$T" -r pcaps/tls12-ok.pcap -F json
+[ "$(json "d['inputs'][0]['sha256'], d['inputs'][0]['sha256_note']")" = "$want None" ] \
+	&& ok "small file: hashed (sha256sum agrees), no note" || no "small file: hashed" "$(json "d['inputs'][0]")"
+expect "--input-hash never" 0 "$T" -r pcaps/tls12-ok.pcap -F json --input-hash never
+[ "$(json "d['inputs'][0]['sha256'], d['inputs'][0]['sha256_note']")" = "None not computed (--input-hash never)" ] \
+	&& ok "--input-hash never: null, with the reason" || no "--input-hash never" "$(json "d['inputs'][0]")"
+expect "--input-hash with a bad value is a usage error" 2 "$T" -r pcaps/tls12-ok.pcap --input-hash sometimes
+# a 257 MiB capture (sparse: records of 256 KiB of zeros after one real handshake)
+python3 - "$tmp/big.pcap" <<'PY'
+import struct, sys
+src = open("pcaps/tls12-ok.pcap", "rb").read()
+hdr = bytearray(src[:24]); hdr[16:20] = struct.pack("<I", 262144)
+with open(sys.argv[1], "wb") as f:
+    f.write(hdr); f.write(src[24:])
+    pos = len(src); ts = struct.unpack_from("<I", src, 24)[0] + 100
+    while pos < 257 * 1024 * 1024:
+        f.seek(pos); f.write(struct.pack("<IIII", ts, 0, 262144, 262144)); pos += 16 + 262144
+    f.truncate(pos)
+PY
+expect "--input-hash auto on a 257 MiB file" 0 "$T" -r "$tmp/big.pcap" -F json
+[ "$(json "d['inputs'][0]['sha256'], d['inputs'][0]['sha256_note'], d['summary']['complete']")" = \
+	"None not computed: the file is over 256 MiB (--input-hash always) 1" ] \
+	&& ok "257 MiB file: not hashed by default, said why, still analyzed" || no "257 MiB file, auto" "$(json "d['inputs'][0], d['summary']")"
+"$T" -r "$tmp/big.pcap" -F markdown > "$tmp/out.md" 2>/dev/null
+grep -q 'SHA-256 not computed: the file is over 256 MiB' "$tmp/out.md" && ok "257 MiB file: the markdown report says the hash was not computed" \
+	|| no "257 MiB file: markdown says not computed"
+want=$(sha256sum "$tmp/big.pcap" | cut -c1-64)
+expect "--input-hash always on a 257 MiB file" 0 "$T" -r "$tmp/big.pcap" -F json --input-hash always
+[ "$(json "d['inputs'][0]['sha256']")" = "$want" ] && ok "--input-hash always: sha256sum agrees" \
+	|| no "--input-hash always" "$(json "d['inputs'][0]")"
+rm -f "$tmp/big.pcap"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
