@@ -1,0 +1,103 @@
+/*
+ * test_rq.c - the report thread's queue (capture/rq.c): records come out
+ * in the order they went in, each once, handled on the report thread and
+ * released on the pushing thread; rq_drain returns only when everything
+ * pushed was handled; more than RQ_CAP records make the pusher wait; the
+ * records of a run that ends with fewer than a batch are still handled.
+ */
+#include "capture/rq.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int pass, fail;
+
+static void check(const char *what, int ok)
+{
+	if (ok) {
+		pass++;
+	} else {
+		fail++;
+		printf("FAIL %s\n", what);
+	}
+}
+
+struct seen {
+	pthread_t pusher;
+	uint64_t next_handled;   /* the id the report thread expects next */
+	uint64_t next_released;
+	int out_of_order, wrong_thread_fn, wrong_thread_rel, bad_now, released_early;
+	uint64_t handled;        /* written by the report thread, read after drain */
+};
+
+static void fn(struct hs_record *r, int64_t now_us, void *arg)
+{
+	struct seen *s = arg;
+	if (pthread_equal(pthread_self(), s->pusher))
+		s->wrong_thread_fn = 1;
+	if (r->id != s->next_handled)
+		s->out_of_order = 1;
+	if (now_us != (int64_t)r->id * 10)
+		s->bad_now = 1;
+	s->next_handled = r->id + 1;
+	s->handled++;
+}
+
+static void rel(struct hs_record *r, void *arg)
+{
+	struct seen *s = arg;
+	if (!pthread_equal(pthread_self(), s->pusher))
+		s->wrong_thread_rel = 1;
+	if (r->id >= s->next_handled)
+		s->released_early = 1;
+	s->next_released++;
+	record_free(r);
+}
+
+static void run(const char *name, uint64_t n, int drain_every)
+{
+	struct seen s = { 0 };
+	struct rq *q;
+	uint64_t i;
+	char what[160];
+	s.pusher = pthread_self();
+	q = rq_start(fn, rel, &s);
+	check("rq_start", q != NULL);
+	if (!q)
+		return;
+	for (i = 0; i < n; i++) {
+		rq_push(q, record_new(i), (int64_t)i * 10);
+		if (drain_every && (i + 1) % (uint64_t)drain_every == 0) {
+			rq_drain(q);
+			snprintf(what, sizeof(what), "%s: after rq_drain at %llu every record was handled", name,
+				 (unsigned long long)i);
+			check(what, s.handled == i + 1);
+		}
+	}
+	rq_finish(q);
+	snprintf(what, sizeof(what), "%s: all %llu handled", name, (unsigned long long)n);
+	check(what, s.handled == n);
+	snprintf(what, sizeof(what), "%s: all released", name);
+	check(what, s.next_released == n);
+	snprintf(what, sizeof(what), "%s: in order, with their capture times", name);
+	check(what, !s.out_of_order && !s.bad_now);
+	snprintf(what, sizeof(what), "%s: handled on the report thread, released on the pusher's", name);
+	check(what, !s.wrong_thread_fn && !s.wrong_thread_rel);
+	snprintf(what, sizeof(what), "%s: never released before it was handled", name);
+	check(what, !s.released_early);
+}
+
+int main(void)
+{
+	run("no records", 0, 0);
+	run("fewer than a batch", RQ_BATCH - 1, 0);
+	run("ten times the ring", 10 * RQ_CAP + 7, 0);
+	run("drained every 5", 1000, 5);
+	run("drained every batch", 3 * RQ_BATCH, RQ_BATCH);
+	rq_drain(NULL);
+	rq_finish(NULL);
+	record_pools_free();
+	printf("rq: %d passed, %d failed\n", pass, fail);
+	return fail ? 1 : 0;
+}
