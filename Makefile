@@ -111,7 +111,7 @@ uninstall:
 # New inputs go to build-fuzz/corpus/<target>/, crashes to build-fuzz/crashes/.
 # A crash, once fixed, is copied to fuzz/corpus/<target>/ and replays forever.
 .PHONY: fuzz-build fuzz-seeds fuzz-replay
-FUZZ_TARGETS ?= record handshake x509 rules decode flow pipeline
+FUZZ_TARGETS ?= record handshake x509 rules decode flow pipeline reader
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FB := build-fuzz
@@ -138,10 +138,11 @@ $(FB)/fuzz_%: $(FB)/fuzz/fuzz_%.o $(FB)/fuzz/common.o $(FUZZ_LIB_OBJ)
 FUZZ_PCAPS := $(wildcard pcaps/*.pcap pcaps/crafted/*.pcap pcaps/crafted/*.pcapng)
 
 $(FB)/seeds: $(FB)/seeds-gen $(FUZZ_PCAPS) $(RULE_DATA)
-	rm -rf $@ && mkdir -p $@/rules $@/pipeline
+	rm -rf $@ && mkdir -p $@/rules $@/pipeline $@/reader
 	$(FB)/seeds-gen $@ $(FUZZ_PCAPS)
 	cp $(RULE_DATA) $@/rules/
 	cp $(FUZZ_PCAPS) $@/pipeline/
+	cp $(FUZZ_PCAPS) $@/reader/
 
 $(FB)/seeds-gen: fuzz/seeds.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -165,7 +166,7 @@ $(B)/fuzz/replay_%: fuzz/replay.c fuzz/fuzz_%.c fuzz/common.c $(LIB_OBJ)
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		$(B)/fuzz/replay_$$t fuzz/corpus/$$t $$([ $$t = pipeline ] && echo $(FUZZ_PCAPS)); \
+		$(B)/fuzz/replay_$$t fuzz/corpus/$$t $$([ $$t = pipeline ] || [ $$t = reader ] && echo $(FUZZ_PCAPS)); \
 	done
 
 # ---- crafted captures (pcaps/craft.c, pcaps/crafted.sh, tests/metamorphic.py) ----

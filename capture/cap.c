@@ -1,20 +1,43 @@
 /*
- * cap.c - offline capture reading through libpcap (see cap.h).
+ * cap.c - offline capture reading (see cap.h).
  *
- * pcap_open_offline handles pcap (all byte orders and nanosecond variants)
- * and pcapng; "-" is standard input. pcap_next_ex's -1 after packets were
- * read is a file that ends mid-packet ("truncated dump file"): processing
- * stops there for that file and the truncation is reported, not fatal.
- * Timestamps are normalised to microseconds whatever the file's precision.
+ * libpcap opens every file (pcap_fopen_offline on report/source.c's
+ * stream, or pcap_open_offline): pcap in all byte orders and nanosecond
+ * variants, and pcapng; "-" is standard input. It checks the file header
+ * and says the link type and snapshot length. Then the packets are read
+ * one of two ways, with the same result:
  *
- * Files are read on a second thread: it runs pcap_next_ex (and with it the
- * input hashing and spooling of report/source.c) and copies packets into a
- * ring of RB_NBATCH batches of RB_BATCH bytes; this thread takes them in
- * the same order and does everything else, so the output is the same as
- * single-threaded (TLSWHY_READER_THREAD=0 forces that, for comparisons;
- * so does a failure to start the thread). bench/RESULTS.md has the numbers.
+ *   blocks   the common case: a classic pcap file in host byte order
+ *            (microseconds or nanoseconds), version 2.4, no FCS bits in the
+ *            link type, a link type we decode, read through our stream.
+ *            capture/block.c reads the records from the stream libpcap
+ *            left at the first one, in blocks of CAP_BLK_BYTES (big freads,
+ *            so the stream's hashing and spooling still see every byte),
+ *            and they are walked in place: no copy per packet. With a
+ *            filter, pcap_offline_filter() drops what pcap_next_ex would.
+ *   libpcap  everything else: pcap_next_ex, each packet copied into a batch.
+ *
+ * TLSWHY_PCAP_READER=libpcap forces the second way for every file (tests
+ * compare the two); TLSWHY_PCAP_READER=show says on stderr which one read
+ * each file. A read that ends with -1 after packets were read is a file
+ * that ends mid-packet ("truncated dump file"): processing stops there for
+ * that file and the truncation is reported, not fatal; any other message
+ * (a record length libpcap refuses) is a corrupt file. block.c gives
+ * libpcap's messages word for word. Timestamps are normalised to
+ * microseconds whatever the file's precision.
+ *
+ * Files are read on a second thread: it runs the block reader or
+ * pcap_next_ex (and with either the input hashing and spooling of
+ * report/source.c) and fills a ring of RB_NBATCH batches of RB_BATCH
+ * bytes; this thread takes them in the same order and does everything
+ * else, so the output is the same as single-threaded
+ * (TLSWHY_READER_THREAD=0 forces that, for comparisons; so does a failure
+ * to start the thread). Memory: RB_NBATCH x RB_BATCH, plus, on the libpcap
+ * way only, a batch grown for a packet bigger than a batch.
+ * bench/RESULTS.md has the numbers.
  */
 #include "capture/cap.h"
+#include "capture/block.h"
 #include "dissect/frag.h"
 
 #include <pcap/pcap.h>
@@ -23,8 +46,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RB_BATCH  (1u << 20)   /* bytes of packets a batch holds (a packet bigger gets its own) */
-#define RB_NBATCH 8u           /* batches in flight between the reader and the analysis */
+#define RB_BATCH  CAP_BLK_BYTES  /* bytes a batch holds (libpcap: a packet bigger gets its own) */
+#define RB_NBATCH 8u             /* batches in flight between the reader and the analysis */
+
+_Static_assert(RB_BATCH >= CAP_BLK_REC_MAX, "a block holds the largest record");
+_Static_assert(RB_NBATCH >= 2, "the reader copies a cut record out of the batch it filled last");
 
 const char *cap_strerror(enum cap_err e)
 {
@@ -143,38 +169,79 @@ enum cap_err cap_set_filter(pcap_t *pc, const char *filter, uint32_t mask, char 
 	return CAP_OK;
 }
 
-/* ---- the reader thread ---------------------------------------------------- */
+/* ---- reading ----------------------------------------------------------------
+ *
+ * Two producers fill the same batches (struct cap_blk, block.h):
+ *   blocks   cap_blk_fill(): the file's own bytes, whole records, walked in
+ *            place by cap_blk_rec();
+ *   libpcap  pcap_next_ex(), each packet copied behind a struct rb_pkt
+ *            (end == used, rc the last pcap_next_ex code).
+ * Batches go through a ring of RB_NBATCH from the reader thread to this
+ * one, or, single-threaded, one batch is filled and walked in turn (blocks)
+ * or pcap_next_ex feeds cap_packet directly (libpcap). */
 
 struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
 	int64_t ts;
 	uint32_t caplen, wirelen;
 };
 
-struct rb_batch {
-	uint8_t *buf;
-	size_t cap, used;
-	int last;                /* the reader's final pcap_next_ex code is in rc */
-	int rc;
+struct rd {                  /* one input being read */
+	pcap_t *pc;
+	int blocks;              /* 1: the block reader; 0: pcap_next_ex */
+	struct cap_blk_src src;
+	struct bpf_program prog; /* blocks with a filter: libpcap applies it only in pcap_next_ex */
+	int filtered;
+	struct cap_run *run;
+	struct cap_input *in;
 };
 
 struct rb {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct rb_batch b[RB_NBATCH];
+	struct cap_blk b[RB_NBATCH];
 	unsigned head, count;    /* filled batches: b[head .. head+count) */
-	pcap_t *pc;
+	const struct rd *r;
 };
 
-static struct rb_batch *rb_get_empty(struct rb *q)
+/* Hands every packet of a filled batch to cap_packet. */
+static void walk(const struct rd *r, const struct cap_blk *b)
 {
-	struct rb_batch *b;
+	size_t off = 0;
+	if (r->blocks) {
+		struct cap_blk_rec rec;
+		struct pcap_pkthdr h;
+		memset(&h, 0, sizeof(h));
+		while (off < b->end) {
+			cap_blk_rec(&r->src, b, &off, &rec);
+			if (r->filtered) {
+				/* what pcap_next_ex would have passed to the filter */
+				h.caplen = rec.caplen;
+				h.len = rec.len;
+				if (!pcap_offline_filter(&r->prog, &h, rec.data))
+					continue;
+			}
+			cap_packet(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len);
+		}
+		return;
+	}
+	while (off < b->end) {
+		const struct rb_pkt *p = (const struct rb_pkt *)(const void *)(b->buf + off);
+		cap_packet(r->run, r->in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
+		off += (sizeof(*p) + p->caplen + 7) & ~(size_t)7;
+	}
+}
+
+static struct cap_blk *rb_get_empty(struct rb *q)
+{
+	struct cap_blk *b;
 	pthread_mutex_lock(&q->mu);
 	while (q->count == RB_NBATCH)
 		pthread_cond_wait(&q->cv, &q->mu);
 	b = &q->b[(q->head + q->count) % RB_NBATCH];
 	pthread_mutex_unlock(&q->mu);
-	b->used = 0;
+	b->used = b->end = 0;
 	b->last = 0;
+	b->rc = 0;
 	return b;
 }
 
@@ -189,15 +256,33 @@ static void rb_push(struct rb *q)
 static void *rb_reader(void *arg)
 {
 	struct rb *q = arg;
-	struct rb_batch *b = rb_get_empty(q);
+	const struct rd *r = q->r;
+	struct cap_blk *b = rb_get_empty(q);
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
-	while ((rc = pcap_next_ex(q->pc, &h, &data)) == 1) {
+	if (r->blocks) {
+		/* the cut record at the end of a block is copied out of it before
+		 * the block is handed over (cap_blk_fill of the next one): the
+		 * previous batch is never refilled first, RB_NBATCH >= 2 */
+		const struct cap_blk *prev = NULL;
+		for (;;) {
+			int last;
+			cap_blk_fill(&r->src, b, prev);
+			last = b->last;
+			prev = b;
+			rb_push(q);
+			if (last)
+				return NULL;
+			b = rb_get_empty(q);
+		}
+	}
+	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
 		size_t need = (sizeof(struct rb_pkt) + h->caplen + 7) & ~(size_t)7;
 		struct rb_pkt *p;
 		if (b->used + need > b->cap) {
 			if (b->used) {
+				b->end = b->used;
 				rb_push(q);
 				b = rb_get_empty(q);
 			}
@@ -219,15 +304,17 @@ static void *rb_reader(void *arg)
 		memcpy(p + 1, data, h->caplen);
 		b->used += need;
 	}
+	b->end = b->used;
 	b->last = 1;
-	b->rc = rc;
+	b->rc = rc == -1 ? -1 : 0;
 	rb_push(q);
 	return NULL;
 }
 
-/* pcap_next_ex to the end through the reader thread; its last code, or 2
- * when the thread could not be started (nothing was read). */
-static int read_threaded(pcap_t *pc, struct cap_run *run, struct cap_input *in)
+/* Reads the input to its end through the reader thread. Returns 0 at the
+ * end, -1 when it broke off (`why` says why, for blocks), 2 when the
+ * thread could not be started (nothing was read). */
+static int read_threaded(const struct rd *r, char *why, size_t whylen)
 {
 	static struct rb q;   /* one input at a time */
 	pthread_t tid;
@@ -240,30 +327,26 @@ static int read_threaded(pcap_t *pc, struct cap_run *run, struct cap_input *in)
 	for (i = 0; i < RB_NBATCH; i++) {
 		q.b[i].buf = malloc(RB_BATCH);
 		q.b[i].cap = q.b[i].buf ? RB_BATCH : 0;
+		if (!q.b[i].buf && r->blocks)
+			goto fail;   /* a block needs its whole size; pcap batches grow */
 	}
-	q.pc = pc;
+	q.r = r;
 	if (pthread_mutex_init(&q.mu, NULL) || pthread_cond_init(&q.cv, NULL) ||
-	    pthread_create(&tid, NULL, rb_reader, &q)) {
-		for (i = 0; i < RB_NBATCH; i++)
-			free(q.b[i].buf);
-		return 2;
-	}
+	    pthread_create(&tid, NULL, rb_reader, &q))
+		goto fail;
 	while (!done) {
-		struct rb_batch *b;
-		size_t off = 0;
+		struct cap_blk *b;
 		pthread_mutex_lock(&q.mu);
 		while (q.count == 0)
 			pthread_cond_wait(&q.cv, &q.mu);
 		b = &q.b[q.head];
 		pthread_mutex_unlock(&q.mu);
-		while (off < b->used) {
-			const struct rb_pkt *p = (const struct rb_pkt *)(const void *)(b->buf + off);
-			cap_packet(run, in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
-			off += (sizeof(*p) + p->caplen + 7) & ~(size_t)7;
-		}
+		walk(r, b);
 		if (b->last) {
 			done = 1;
-			rc = b->rc == -2 ? 0 : b->rc;
+			rc = b->rc;
+			if (rc)
+				snprintf(why, whylen, "%s", r->blocks ? b->why : pcap_geterr(r->pc));
 		}
 		pthread_mutex_lock(&q.mu);
 		q.head = (q.head + 1) % RB_NBATCH;
@@ -277,15 +360,85 @@ static int read_threaded(pcap_t *pc, struct cap_run *run, struct cap_input *in)
 	for (i = 0; i < RB_NBATCH; i++)
 		free(q.b[i].buf);
 	return rc;
+fail:
+	for (i = 0; i < RB_NBATCH; i++)
+		free(q.b[i].buf);
+	return 2;
+}
+
+/* The same on this thread alone. 0 at the end, -1 when it broke off. */
+static int read_here(const struct rd *r, char *why, size_t whylen)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+	if (r->blocks) {
+		struct cap_blk b;
+		memset(&b, 0, sizeof(b));
+		b.buf = malloc(RB_BATCH);
+		if (!b.buf)
+			return 2;
+		b.cap = RB_BATCH;
+		cap_blk_fill(&r->src, &b, NULL);
+		for (;;) {
+			walk(r, &b);
+			if (b.last)
+				break;
+			cap_blk_fill(&r->src, &b, &b);
+		}
+		rc = b.rc;
+		if (rc)
+			snprintf(why, whylen, "%s", b.why);
+		free(b.buf);
+		return rc;
+	}
+	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
+		/* libpcap scales every file to the microsecond precision we asked for */
+		int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		cap_packet(r->run, r->in, ts, data, h->caplen, h->len);
+	}
+	if (rc == -1) {
+		snprintf(why, whylen, "%s", pcap_geterr(r->pc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The block reader when the file is one it reads exactly as libpcap does
+ * (block.c) and TLSWHY_PCAP_READER does not ask for libpcap. */
+static int blocks_apply(struct rd *r, const char *filter)
+{
+	int snap = pcap_snapshot(r->pc);
+	if (!r->in->fp || pcap_file(r->pc) != r->in->fp || pcap_is_swapped(r->pc) ||
+	    !cap_blk_eligible(r->in->head, r->in->link_supported, snap))
+		return 0;
+	if (filter && *filter) {
+		/* compiled as cap_set_filter did, which succeeded */
+		if (pcap_compile(r->pc, &r->prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0)
+			return 0;
+		r->filtered = 1;
+	}
+	r->src.fp = r->in->fp;
+	r->src.snapshot = (uint32_t)snap;
+	r->src.nsec = cap_blk_nsec(r->in->head);
+	return 1;
+}
+
+static void choose_reader(struct rd *r, const char *filter)
+{
+	const char *env = getenv("TLSWHY_PCAP_READER");
+	r->blocks = !(env && strcmp(env, "libpcap") == 0) && blocks_apply(r, filter);
+	if (env && strcmp(env, "show") == 0)   /* tests/reader.sh: which one ran */
+		fprintf(stderr, "tlswhy: reader: %s: %s\n", r->blocks ? "blocks" : "libpcap", r->in->path);
 }
 
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
 			   char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	char why[CAP_BLK_WHY] = "";   /* how the read ended, from libpcap or block.c */
+	struct rd r;
 	pcap_t *pc;
-	struct pcap_pkthdr *h;
-	const u_char *data;
 	int rc;
 	const char *name;
 
@@ -308,16 +461,19 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 		pcap_close(pc);
 		return CAP_ERR_FILTER;
 	}
-	rc = read_threaded(pc, run, in);
-	if (rc == 2) {
-		while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
-			/* libpcap scales every file to the microsecond precision we asked for */
-			int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
-			cap_packet(run, in, ts, data, h->caplen, h->len);
-		}
-	}
+	memset(&r, 0, sizeof(r));
+	r.pc = pc;
+	r.run = run;
+	r.in = in;
+	choose_reader(&r, filter);
+	rc = read_threaded(&r, why, sizeof(why));
+	if (rc == 2)
+		rc = read_here(&r, why, sizeof(why));
+	if (rc == 2)
+		rc = 0;   /* no memory for a block: nothing was read, as when pcap batches run out */
+	if (r.filtered)
+		pcap_freecode(&r.prog);
 	if (rc == -1) {
-		const char *why = pcap_geterr(pc);
 		if (strstr(why, "truncated")) {
 			/* the file ends mid-packet: what came before counts */
 			in->truncated = 1;

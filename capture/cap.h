@@ -1,8 +1,10 @@
 /*
  * cap.h - capture sources and the packet loop.
  *
- * Offline: one or more files (pcap or pcapng, through libpcap), "-" for
- * standard input, read in order, with one BPF filter applied to each.
+ * Offline: one or more files (pcap or pcapng, opened by libpcap; classic
+ * pcap files in host byte order are then read by capture/block.c, the
+ * rest by pcap_next_ex, with the same result), "-" for standard input,
+ * read in order, with one BPF filter applied to each.
  * Live: one interface (capture/live.c). Both feed cap_packet(), the one
  * per-packet path: every packet, whatever it is, gets the next frame
  * number; the decoded TCP segments go to the flow table. Time is packet
@@ -46,7 +48,9 @@ struct cap_input {
 	char warning[256];
 	int link_supported;
 	FILE *fp;                /* when set: read this stream instead of opening path
-	                          * (report/source.c hashes what libpcap reads); pcap_close closes it */
+	                          * (report/source.c hashes what is read); pcap_close closes it */
+	const uint8_t *head;     /* with fp: the stream's first 24 bytes once read (zeros
+	                          * before), so the block reader knows the file's format */
 };
 
 struct cap_run {

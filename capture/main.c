@@ -590,9 +590,11 @@ int main(int argc, char **argv)
 	}
 	/* inputs are read through report/source.c: SHA-256 of the bytes read,
 	 * a copy of stdin for -w, the progress line */
-	for (i = 0; i < nin && !lv; i++)
+	for (i = 0; i < nin && !lv; i++) {
 		inputs[i].fp = rpt_src_open(&srcs[i], inputs[i].path, hash, app.rpt.ev != NULL, status != 0,
 					    &app.run.ps.packets);
+		inputs[i].head = rpt_src_head(srcs[i]);   /* capture/block.c reads the format in it */
+	}
 	app.rpt.src = srcs;
 	if (lv && app.rpt.ev) {
 		if (ev_live_begin(app.rpt.ev, inputs[0].dlt, lo.snaplen, err, sizeof(err))) {

@@ -1,8 +1,9 @@
 /*
- * source.c - hashing and spooling capture inputs as libpcap reads them,
- * and the progress line (see source.h).
+ * source.c - hashing and spooling capture inputs as libpcap (or
+ * capture/block.c) reads them, and the progress line (see source.h).
  *
- *   file/stdin --read--> cookie stream --fread--> libpcap
+ *   file/stdin --read--> cookie stream --fread--> libpcap, capture/block.c
+ *                          |  the first 24 bytes kept (rpt_src_head: the file header)
  *                          |  SHA-256 (OpenSSL EVP) of every byte
  *                          |  copy to an unlinked tmpfile (stdin/pipes, -w only)
  *                          `- progress on stderr (regular files > 4 MiB, stderr a tty):
@@ -39,6 +40,7 @@ struct rpt_src {
 	const uint64_t *packets;
 	struct timespec t0, last;
 	uint64_t last_packets;
+	uint8_t head[24];        /* the first bytes read, zeros until then */
 };
 
 static int progress_shown;
@@ -93,6 +95,10 @@ static ssize_t src_read(void *cookie, char *buf, size_t n)
 	struct rpt_src *s = cookie;
 	size_t got = fread(buf, 1, n, s->raw);
 	if (got) {
+		if (s->done < sizeof(s->head)) {
+			size_t k = sizeof(s->head) - (size_t)s->done;
+			memcpy(s->head + s->done, buf, got < k ? got : k);
+		}
 		if (s->md)
 			EVP_DigestUpdate(s->md, buf, got);
 		if (s->spool && fwrite(buf, 1, got, s->spool) != got) {
@@ -197,6 +203,11 @@ const char *rpt_src_sha256(const struct rpt_src *s)
 const char *rpt_src_hash_note(const struct rpt_src *s)
 {
 	return s && s->note[0] ? s->note : NULL;
+}
+
+const uint8_t *rpt_src_head(const struct rpt_src *s)
+{
+	return s ? s->head : NULL;
 }
 
 uint64_t rpt_src_bytes(const struct rpt_src *s)

@@ -36,6 +36,9 @@ const char *rpt_src_sha256(const struct rpt_src *s);
 /* Why the input is not hashed ("not computed: ..."), or NULL. */
 const char *rpt_src_hash_note(const struct rpt_src *s);
 uint64_t rpt_src_bytes(const struct rpt_src *s);
+/* The first 24 bytes that were read (a pcap file header), zeros until
+ * they were; lives as long as `s`. NULL when `s` is. */
+const uint8_t *rpt_src_head(const struct rpt_src *s);
 /* A fresh stream positioned at the start, for a second pass: the spool
  * copy, or the file reopened. NULL when neither is possible. */
 FILE *rpt_src_reopen(const struct rpt_src *s);

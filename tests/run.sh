@@ -44,6 +44,7 @@ suite "cli" bash tests/cli.sh "$TLSWHY"
 [ -f tests/corpus.py ] && suite "corpus" python3 tests/corpus.py "$TLSWHY"
 [ -f tests/fingerprints.py ] && suite "fingerprints" python3 tests/fingerprints.py "$TLSWHY"
 [ -f tests/hostile.sh ] && suite "hostile input" bash tests/hostile.sh "$TLSWHY"
+[ -f tests/reader.sh ] && suite "block reader vs libpcap" env B="$B" bash tests/reader.sh "$TLSWHY"
 suite "fuzz corpus replay" bash tests/fuzz-replay.sh
 [ -f tests/metamorphic.sh ] && suite "metamorphic" bash tests/metamorphic.sh "$TLSWHY"
 [ -f tests/reports.sh ] && suite "reports" bash tests/reports.sh "$TLSWHY"
