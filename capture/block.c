@@ -110,9 +110,13 @@ void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct c
 	want = b->cap - carry;
 	if (s->chunk && s->chunk < want)
 		want = s->chunk;
-	errno = 0;
-	got = fread(b->buf + carry, 1, want, s->fp);
-	err = errno;
+	if (s->read) {
+		got = s->read(s->read_arg, b->buf + carry, want, &err);
+	} else {
+		errno = 0;
+		got = fread(b->buf + carry, 1, want, s->fp);
+		err = ferror(s->fp) ? (errno ? errno : EIO) : 0;
+	}
 	b->used = carry + got;
 	b->last = 0;
 	b->rc = 0;
@@ -142,10 +146,10 @@ void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct c
 	if (got == want)
 		return;   /* more may follow */
 	b->last = 1;
-	if (ferror(s->fp)) {
+	if (err) {
 		/* libpcap's pcap_fmt_errmsg_for_errno() form */
 		b->rc = -1;
-		snprintf(b->why, sizeof(b->why), "error reading dump file: %s", strerror(err ? err : EIO));
+		snprintf(b->why, sizeof(b->why), "error reading dump file: %s", strerror(err));
 		return;
 	}
 	if (b->used > b->end)

@@ -27,6 +27,10 @@
 
 struct cap_blk_src {
 	FILE *fp;                /* positioned at the first record (libpcap read the file header) */
+	/* optional: reads from where fp stands, as fread would (fewer bytes: the
+	 * end, or an error in *err); used instead of fread on fp */
+	size_t (*read)(void *arg, uint8_t *buf, size_t n, int *err);
+	void *read_arg;
 	uint32_t snapshot;       /* pcap_snapshot(), > 0 (may be over CAP_BLK_MAXCAP) */
 	int nsec;                /* the file has nanoseconds: scaled down to microseconds */
 	size_t chunk;            /* bytes one fill reads at most; 0: as many as fit (the

@@ -66,10 +66,12 @@ const char *cap_strerror(enum cap_err e)
 	return "unknown error";
 }
 
-void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts, const uint8_t *data,
-		uint32_t caplen, uint32_t wirelen)
+/* Counts a frame and decodes it (everything cap_packet does before the
+ * flow table, but the capture clock): the reader thread runs this ahead of
+ * the analysis. PKT_OK: *p is a TCP segment for flow_packet. */
+static enum pkt_result count_decode(struct cap_run *run, struct cap_input *in, int64_t ts, const uint8_t *data,
+				    uint32_t caplen, uint32_t wirelen, struct pkt *p)
 {
-	struct pkt p;
 	enum pkt_result r;
 	if (run->tap)
 		run->tap(run->tap_arg, in, ts, data, caplen, wirelen);
@@ -85,31 +87,40 @@ void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts, const uin
 		run->first_ts_us = ts;
 	if (ts > run->last_ts_us)
 		run->last_ts_us = ts;
-	if (ts > run->now_us)
-		run->now_us = ts;
-	p.frame = run->frame;
-	p.ts_us = ts;
+	p->frame = run->frame;
+	p->ts_us = ts;
 	if (!run->frag)
 		run->frag = frag_table_new();   /* NULL: fragments are only counted */
-	r = pkt_decode_frag(run->frag, in->dlt, data, caplen, wirelen, &p);
+	r = pkt_decode_frag(run->frag, in->dlt, data, caplen, wirelen, p);
 	run->ps.by_result[r]++;
 	if (r != PKT_OK)
-		return;
-	if (p.encap.kind == ENCAP_VXLAN)
+		return r;
+	if (p->encap.kind == ENCAP_VXLAN)
 		run->ps.vxlan++;
-	else if (p.encap.kind == ENCAP_GENEVE)
+	else if (p->encap.kind == ENCAP_GENEVE)
 		run->ps.geneve++;
-	if (p.reassembled)
+	if (p->reassembled)
 		run->ps.reassembled++;
-	if (p.src.family == 4)
+	if (p->src.family == 4)
 		run->ps.ipv4++;
 	else
 		run->ps.ipv6++;
-	if (p.vlan_depth)
+	if (p->vlan_depth)
 		run->ps.vlan++;
-	if (p.truncated)
+	if (p->truncated)
 		run->ps.truncated_payload++;
-	flow_packet(run->ft, &p);
+	return PKT_OK;
+}
+
+void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts, const uint8_t *data,
+		uint32_t caplen, uint32_t wirelen)
+{
+	struct pkt p;
+	enum pkt_result r = count_decode(run, in, ts, data, caplen, wirelen, &p);
+	if (ts > run->now_us)
+		run->now_us = ts;
+	if (r == PKT_OK)
+		flow_packet(run->ft, &p);
 }
 
 void cap_frag_release(struct cap_run *run)
@@ -195,10 +206,32 @@ struct rd {                  /* one input being read */
 	struct cap_input *in;
 };
 
+/* Decoding ahead (blocks on the reader thread): each filled block comes
+ * with its TCP segments already decoded, so the analysis thread touches
+ * neither the record headers nor the link/IP/TCP headers, and can warm
+ * the flow table for the segments a few places ahead. */
+struct seg_desc {
+	struct pkt p;            /* p.payload: into the block, or into side (reassembled) */
+	int64_t now_us;          /* the capture clock after this frame (every frame counts) */
+	size_t side_off;         /* reassembled: where its payload is in side */
+	uint32_t hash;           /* flow_hash_pkt() */
+};
+
+struct decoded {
+	struct seg_desc *v;
+	size_t n, cap;
+	uint8_t *side;           /* payloads of reassembled datagrams (their buffers are the frag table's) */
+	size_t side_len, side_cap;
+	int64_t now_end;         /* the clock after the block's last frame */
+};
+
 struct rb {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct cap_blk b[RB_NBATCH];
+	struct decoded d[RB_NBATCH];
+	int ahead;               /* blocks are decoded on the reader thread */
+	int64_t now_us;          /* the reader's capture clock */
 	unsigned head, count;    /* filled batches: b[head .. head+count) */
 	const struct rd *r;
 };
@@ -229,6 +262,97 @@ static void walk(const struct rd *r, const struct cap_blk *b)
 		cap_packet(r->run, r->in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
 		off += (sizeof(*p) + p->caplen + 7) & ~(size_t)7;
 	}
+}
+
+static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint32_t hash)
+{
+	struct seg_desc *e;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+		struct seg_desc *nv = realloc(d->v, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		d->v = nv;
+		d->cap = cap;
+	}
+	e = &d->v[d->n];
+	e->p = *p;
+	e->now_us = now_us;
+	e->side_off = 0;
+	e->hash = hash;
+	if (p->reassembled && p->paylen) {
+		if (d->side_len + p->paylen > d->side_cap) {
+			size_t cap = d->side_cap ? d->side_cap : 65536;
+			uint8_t *ns;
+			while (cap < d->side_len + p->paylen)
+				cap *= 2;
+			ns = realloc(d->side, cap);
+			if (!ns)
+				return -1;
+			d->side = ns;
+			d->side_cap = cap;
+		}
+		memcpy(d->side + d->side_len, p->payload, p->paylen);
+		e->side_off = d->side_len;
+		d->side_len += p->paylen;
+	}
+	d->n++;
+	return 0;
+}
+
+/* Reader thread: counts and decodes every record of a filled block (the
+ * filter first, as pcap_next_ex would), keeping the TCP segments. */
+static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
+{
+	const struct rd *r = q->r;
+	struct cap_blk_rec rec;
+	struct pcap_pkthdr h;
+	struct pkt p;
+	size_t off = 0, i;
+	memset(&h, 0, sizeof(h));
+	d->n = 0;
+	d->side_len = 0;
+	while (off < b->end) {
+		cap_blk_rec(&r->src, b, &off, &rec);
+		if (r->filtered) {
+			h.caplen = rec.caplen;
+			h.len = rec.len;
+			if (!pcap_offline_filter(&r->prog, &h, rec.data))
+				continue;
+		}
+		if (rec.ts_us > q->now_us)
+			q->now_us = rec.ts_us;
+		if (count_decode(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
+		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p)) < 0) {
+			/* out of memory: the input ends here, said as an error */
+			b->last = 1;
+			b->rc = -1;
+			snprintf(b->why, sizeof(b->why), "out of memory after frame %llu",
+				 (unsigned long long)r->run->frame);
+			break;
+		}
+	}
+	d->now_end = q->now_us;
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].p.reassembled && d->v[i].p.paylen)
+			d->v[i].p.payload = d->side + d->v[i].side_off;
+}
+
+/* Analysis thread: the decoded segments of a block into the flow table. */
+static void walk_decoded(const struct rd *r, const struct decoded *d)
+{
+	struct cap_run *run = r->run;
+	size_t i;
+	for (i = 0; i < d->n; i++) {
+		if (i + FLOW_PREFETCH_SLOT < d->n)
+			flow_prefetch_slot(run->ft, d->v[i + FLOW_PREFETCH_SLOT].hash);
+		if (i + FLOW_PREFETCH_FLOW < d->n)
+			flow_prefetch_flow(run->ft, d->v[i + FLOW_PREFETCH_FLOW].hash);
+		run->now_us = d->v[i].now_us;
+		flow_packet_hashed(run->ft, &d->v[i].p, d->v[i].hash);
+	}
+	if (d->now_end > run->now_us)
+		run->now_us = d->now_end;
 }
 
 static struct cap_blk *rb_get_empty(struct rb *q)
@@ -269,6 +393,8 @@ static void *rb_reader(void *arg)
 		for (;;) {
 			int last;
 			cap_blk_fill(&r->src, b, prev);
+			if (q->ahead)
+				decode_block(q, b, &q->d[b - q->b]);
 			last = b->last;
 			prev = b;
 			rb_push(q);
@@ -331,6 +457,10 @@ static int read_threaded(const struct rd *r, char *why, size_t whylen)
 			goto fail;   /* a block needs its whole size; pcap batches grow */
 	}
 	q.r = r;
+	/* decoding ahead needs nothing from this thread but the clock it
+	 * starts from; a tap (live -w spooling) sees packets as they come */
+	q.ahead = r->blocks && !r->run->tap;
+	q.now_us = r->run->now_us;
 	if (pthread_mutex_init(&q.mu, NULL) || pthread_cond_init(&q.cv, NULL) ||
 	    pthread_create(&tid, NULL, rb_reader, &q))
 		goto fail;
@@ -341,7 +471,10 @@ static int read_threaded(const struct rd *r, char *why, size_t whylen)
 			pthread_cond_wait(&q.cv, &q.mu);
 		b = &q.b[q.head];
 		pthread_mutex_unlock(&q.mu);
-		walk(r, b);
+		if (q.ahead)
+			walk_decoded(r, &q.d[q.head]);
+		else
+			walk(r, b);
 		if (b->last) {
 			done = 1;
 			rc = b->rc;
@@ -357,8 +490,11 @@ static int read_threaded(const struct rd *r, char *why, size_t whylen)
 	pthread_join(tid, NULL);
 	pthread_mutex_destroy(&q.mu);
 	pthread_cond_destroy(&q.cv);
-	for (i = 0; i < RB_NBATCH; i++)
+	for (i = 0; i < RB_NBATCH; i++) {
 		free(q.b[i].buf);
+		free(q.d[i].v);
+		free(q.d[i].side);
+	}
 	return rc;
 fail:
 	for (i = 0; i < RB_NBATCH; i++)
@@ -419,6 +555,8 @@ static int blocks_apply(struct rd *r, const char *filter)
 		r->filtered = 1;
 	}
 	r->src.fp = r->in->fp;
+	r->src.read = r->in->read;
+	r->src.read_arg = r->in->read_arg;
 	r->src.snapshot = (uint32_t)snap;
 	r->src.nsec = cap_blk_nsec(r->in->head);
 	return 1;

@@ -51,6 +51,10 @@ struct cap_input {
 	                          * (report/source.c hashes what is read); pcap_close closes it */
 	const uint8_t *head;     /* with fp: the stream's first 24 bytes once read (zeros
 	                          * before), so the block reader knows the file's format */
+	/* with fp, optional: reads the bytes after what fp returned so far, without
+	 * fp's copy (report/source.c); the block reader uses it instead of fread */
+	size_t (*read)(void *arg, uint8_t *buf, size_t n, int *err);
+	void *read_arg;
 };
 
 struct cap_run {

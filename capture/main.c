@@ -594,6 +594,8 @@ int main(int argc, char **argv)
 		inputs[i].fp = rpt_src_open(&srcs[i], inputs[i].path, hash, app.rpt.ev != NULL, status != 0,
 					    &app.run.ps.packets);
 		inputs[i].head = rpt_src_head(srcs[i]);   /* capture/block.c reads the format in it */
+		inputs[i].read = rpt_src_read;            /* and the records through this, without a copy */
+		inputs[i].read_arg = srcs[i];
 	}
 	app.rpt.src = srcs;
 	if (lv && app.rpt.ev) {
@@ -658,6 +660,7 @@ int main(int argc, char **argv)
 		app.rpt.ev = NULL;
 		for (i = 0; i < MAX_INPUTS; i++)
 			rpt_src_free(srcs[i]);
+		rpt_src_release_buffer();
 	}
 	if (lv) {
 		if (app.run.kernel_drops || app.run.if_drops)

@@ -853,9 +853,30 @@ static void mark_closing(struct flow_table *ft, struct flow *f)
 	list_add_tail(ft, f, 1);
 }
 
+uint32_t flow_hash_pkt(const struct flow_table *ft, const struct pkt *p)
+{
+	return flow_hash(ft, &p->src, &p->dst);
+}
+
+void flow_prefetch_slot(const struct flow_table *ft, uint32_t hash)
+{
+	__builtin_prefetch(&ft->bucket[hash & (ft->nbuckets - 1)]);
+}
+
+void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
+{
+	const struct flow *f = ft->bucket[hash & (ft->nbuckets - 1)];
+	if (f)
+		__builtin_prefetch(f);
+}
+
 void flow_packet(struct flow_table *ft, const struct pkt *p)
 {
-	uint32_t hash = flow_hash(ft, &p->src, &p->dst);
+	flow_packet_hashed(ft, p, flow_hash(ft, &p->src, &p->dst));
+}
+
+void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+{
 	int raw = 0, d;
 	struct flow *f;
 	struct hs_record *r;

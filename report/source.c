@@ -17,6 +17,12 @@
 #define _GNU_SOURCE
 #include "report/source.h"
 
+/* Every input's stream shares one buffer: inputs are read one after the
+ * other, each to its end and closed before the next is begun (capture/
+ * cap.c), so no two of them are ever in use at once. */
+#define RPT_SRC_BUF (1u << 20)
+static char *src_buf;
+
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -41,6 +47,7 @@ struct rpt_src {
 	struct timespec t0, last;
 	uint64_t last_packets;
 	uint8_t head[24];        /* the first bytes read, zeros until then */
+	FILE *cookie;            /* the stream handed out */
 };
 
 static int progress_shown;
@@ -161,6 +168,8 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, 
 	s->raw = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (!s->raw)
 		goto fail;
+	/* no buffer under ours: each src_read is one read() straight into it */
+	setvbuf(s->raw, NULL, _IONBF, 0);
 	if (fstat(fileno(s->raw), &st) == 0 && S_ISREG(st.st_mode)) {
 		s->regular = s->raw != stdin;
 		s->size = (uint64_t)st.st_size;
@@ -184,6 +193,14 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, 
 	f = fopencookie(s, "rb", io);
 	if (!f)
 		goto fail;
+	/* A cookie stream reads through its buffer whatever the fread size
+	 * (glibc's _IO_default_xsgetn), in BUFSIZ pieces by default: a big one
+	 * makes the block reader's 1 MiB freads one read() each, not 128. */
+	if (!src_buf)
+		src_buf = malloc(RPT_SRC_BUF);
+	if (src_buf)
+		setvbuf(f, src_buf, _IOFBF, RPT_SRC_BUF);
+	s->cookie = f;
 	*srcp = s;
 	return f;
 fail:
@@ -203,6 +220,32 @@ const char *rpt_src_sha256(const struct rpt_src *s)
 const char *rpt_src_hash_note(const struct rpt_src *s)
 {
 	return s && s->note[0] ? s->note : NULL;
+}
+
+size_t rpt_src_read(void *arg, uint8_t *buf, size_t n, int *err)
+{
+	struct rpt_src *s = arg;
+	FILE *f = s->cookie;
+	size_t got = 0, avail;
+	*err = 0;
+	/* first what the stream has buffered (it was hashed on the way in);
+	 * glibc's FILE keeps it between these two pointers */
+	avail = (size_t)(f->_IO_read_end - f->_IO_read_ptr);
+	if (avail)
+		got = fread(buf, 1, avail < n ? avail : n, f);
+	while (got < n) {
+		ssize_t r;
+		errno = 0;
+		r = src_read(s, (char *)buf + got, n - got);
+		if (r < 0) {
+			*err = errno ? errno : EIO;
+			break;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
 }
 
 const uint8_t *rpt_src_head(const struct rpt_src *s)
@@ -251,4 +294,10 @@ void rpt_src_free(struct rpt_src *s)
 	EVP_MD_CTX_free(s->md);
 	free(s->path);
 	free(s);
+}
+
+void rpt_src_release_buffer(void)
+{
+	free(src_buf);
+	src_buf = NULL;
 }

@@ -39,10 +39,18 @@ uint64_t rpt_src_bytes(const struct rpt_src *s);
 /* The first 24 bytes that were read (a pcap file header), zeros until
  * they were; lives as long as `s`. NULL when `s` is. */
 const uint8_t *rpt_src_head(const struct rpt_src *s);
+/* Reads up to n bytes of the input past what the stream returned so far:
+ * what its buffer holds, then straight into buf (hashed, spooled and
+ * counted as the stream's own reads are), without the stream's copy.
+ * Fewer than n: the end, or an error (*err = errno). For capture/block.c,
+ * which reads nothing through the stream after this. `arg`: the rpt_src. */
+size_t rpt_src_read(void *arg, uint8_t *buf, size_t n, int *err);
 /* A fresh stream positioned at the start, for a second pass: the spool
  * copy, or the file reopened. NULL when neither is possible. */
 FILE *rpt_src_reopen(const struct rpt_src *s);
 void rpt_src_free(struct rpt_src *s);
+/* Frees the read buffer the inputs' streams share, once every stream is closed. */
+void rpt_src_release_buffer(void);
 /* Erases the progress line if one is showing (before other terminal output). */
 void rpt_progress_clear(void);
 
