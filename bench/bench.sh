@@ -98,7 +98,8 @@ install_tool() {
 	local cmd=$1 pkg=$2
 	command -v "$cmd" > /dev/null && return 0
 	[ "${BENCH_INSTALL:-$([ "$(id -u)" = 0 ] && echo 1 || echo 0)}" = 1 ] || return 0
-	apt-cache policy "$pkg" 2> /dev/null | grep -q 'Candidate: [0-9]' || return 0
+	# (grep reads it all: with pipefail, grep -q would fail the pipe by closing it early)
+	apt-cache policy "$pkg" 2> /dev/null | grep 'Candidate: [0-9]' > /dev/null || return 0
 	echo "installing $pkg"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" > "$OUT/apt-$pkg.log" 2>&1 || true
 }
@@ -147,13 +148,13 @@ if want_tool tshark && command -v tshark > /dev/null && command -v editcap > /de
 fi
 
 if [ "${BENCH_SCALING:-0}" = 1 ]; then
-	echo "== scaling (same capture size; more connections open at once; more packets per connection)"
+	echo "== scaling (same capture size; more connections open at once; more packets per connection; the markdown report)"
 	for mult in 10 100 1000; do
 		gen "$OUT/scale-c$mult" "$N" $(( CONC * mult )) "$APP"
 		spk=$(man "$OUT/scale-c$mult" packets); sby=$(man "$OUT/scale-c$mult" bytes)
 		timed bare "$BARE" "$OUT/scale-c$mult.pcap"
 		row "bare loop, $((CONC * mult)) concurrent" '' "$spk" "$sby" 1
-		timed tlswhy "$TLSWHY" -r "$OUT/scale-c$mult.pcap"
+		timed tlswhy "$TLSWHY" -r "$OUT/scale-c$mult.pcap" -F markdown
 		row "tlswhy, $((CONC * mult)) concurrent" "$(echo "$T" | awk -v p="$spk" '{ printf "%.0f ns CPU/packet", ($2 + $3) * 1e9 / p }')" "$spk" "$sby" 1
 		rm -f "$OUT/scale-c$mult.pcap" "$OUT/scale-c$mult.args"
 	done
@@ -161,11 +162,11 @@ if [ "${BENCH_SCALING:-0}" = 1 ]; then
 	spk=$(man "$OUT/scale-p100" packets); sby=$(man "$OUT/scale-p100" bytes)
 	timed bare "$BARE" "$OUT/scale-p100.pcap"
 	row "bare loop, 1/100 the connections, ~100x packets each" '' "$spk" "$sby" 1
-	timed tlswhy "$TLSWHY" -r "$OUT/scale-p100.pcap"
+	timed tlswhy "$TLSWHY" -r "$OUT/scale-p100.pcap" -F markdown
 	row "tlswhy, 1/100 the connections, ~100x packets each" "$(echo "$T" | awk -v p="$spk" '{ printf "%.0f ns CPU/packet", ($2 + $3) * 1e9 / p }')" "$spk" "$sby" 1
 	rm -f "$OUT/scale-p100.pcap" "$OUT/scale-p100.args"
 	# the base case, for the per-packet cost
-	timed tlswhy "$TLSWHY" -r "$OUT/bench.pcap"
+	timed tlswhy "$TLSWHY" -r "$OUT/bench.pcap" -F markdown
 	row "tlswhy, $CONC concurrent (base)" "$(echo "$T" | awk -v p="$PK" '{ printf "%.0f ns CPU/packet", ($2 + $3) * 1e9 / p }')" "$PK" "$BY" 1
 fi
 

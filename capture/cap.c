@@ -11,10 +11,11 @@
  *            (microseconds or nanoseconds), version 2.4, no FCS bits in the
  *            link type, a link type we decode, read through our stream.
  *            capture/block.c reads the records from the stream libpcap
- *            left at the first one, in blocks of CAP_BLK_BYTES (big freads,
- *            so the stream's hashing and spooling still see every byte),
- *            and they are walked in place: no copy per packet. With a
- *            filter, pcap_offline_filter() drops what pcap_next_ex would.
+ *            left at the first one, in blocks of CAP_BLK_BYTES (through
+ *            report/source.c's rpt_src_read: one read() straight into the
+ *            block, hashed and spooled there), and they are walked in
+ *            place: no copy per packet. With a filter,
+ *            pcap_offline_filter() drops what pcap_next_ex would.
  *   libpcap  everything else: pcap_next_ex, each packet copied into a batch.
  *
  * TLSWHY_PCAP_READER=libpcap forces the second way for every file (tests
@@ -32,9 +33,20 @@
  * bytes; this thread takes them in the same order and does everything
  * else, so the output is the same as single-threaded
  * (TLSWHY_READER_THREAD=0 forces that, for comparisons; so does a failure
- * to start the thread). Memory: RB_NBATCH x RB_BATCH, plus, on the libpcap
- * way only, a batch grown for a packet bigger than a batch.
- * bench/RESULTS.md has the numbers.
+ * to start the thread). With blocks, the reader thread also decodes
+ * ahead: it counts every frame and decodes it (count_decode: the frame
+ * numbers, the statistics, link/IP/TCP, IPv4 reassembly, all of which
+ * only it touches while it runs) and hands over, with each block, its TCP
+ * segments (struct seg_desc: the decoded packet, its flow hash, and the
+ * capture clock after it, which this thread sets before each segment so
+ * a connection reported there sees the time a single thread would).
+ * This thread then never touches a record or packet header, and warms
+ * the flow table a few segments ahead (flow_prefetch_*). The rules and the
+ * report run on a third thread (capture/rq.c, from capture/main.c).
+ * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
+ * of 1 MiB holds at most 18,725 TCP segments, SEGS_MAX, of 176 bytes each
+ * here), plus, on the libpcap way only, a batch grown for a packet bigger
+ * than a batch. bench/RESULTS.md has the numbers.
  */
 #include "capture/cap.h"
 #include "capture/block.h"
@@ -264,11 +276,19 @@ static void walk(const struct rd *r, const struct cap_blk *b)
 	}
 }
 
-static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint32_t hash)
+/* A TCP segment's record is at least 16 + 40 bytes (raw IPv4, no options),
+ * so a block of `bytes` holds at most this many. */
+#define SEGS_MAX(bytes) ((bytes) / (CAP_BLK_RECHDR + 40) + 1)
+
+static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint32_t hash, size_t max)
 {
 	struct seg_desc *e;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 1024;
+		if (cap > max)
+			cap = max;
+		if (cap <= d->n)
+			return -1;
 		struct seg_desc *nv = realloc(d->v, cap * sizeof(*nv));
 		if (!nv)
 			return -1;
@@ -323,7 +343,7 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 		if (rec.ts_us > q->now_us)
 			q->now_us = rec.ts_us;
 		if (count_decode(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
-		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p)) < 0) {
+		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p), SEGS_MAX(b->cap)) < 0) {
 			/* out of memory: the input ends here, said as an error */
 			b->last = 1;
 			b->rc = -1;
