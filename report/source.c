@@ -24,6 +24,7 @@
 static char *src_buf;
 
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +51,20 @@ struct rpt_src {
 	FILE *cookie;            /* the stream handed out */
 };
 
+/* The progress line is drawn on the reader thread and erased by whichever
+ * thread writes the report (capture/rq.c): one lock for both. */
 static int progress_shown;
+static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void rpt_progress_clear(void)
 {
+	pthread_mutex_lock(&progress_mu);
 	if (progress_shown) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
 		progress_shown = 0;
 	}
+	pthread_mutex_unlock(&progress_mu);
 }
 
 static double secs(const struct timespec *a, const struct timespec *b)
@@ -89,12 +95,14 @@ static void progress(struct rpt_src *s)
 	name = strrchr(s->path, '/');
 	name = name ? name + 1 : s->path;
 	/* the file name is the operator's, but a terminal is no place for its control bytes */
+	pthread_mutex_lock(&progress_mu);
 	fputs("\r\033[Ktlswhy: ", stderr);
 	for (; *name; name++)
 		fputc((unsigned char)*name < 0x20 || *name == 0x7f ? '?' : *name, stderr);
 	fprintf(stderr, " %5.1f%%  %.0f packets/s  ETA %d:%02d", pct, rate, (int)eta / 60, (int)eta % 60);
 	fflush(stderr);
 	progress_shown = 1;
+	pthread_mutex_unlock(&progress_mu);
 }
 
 static ssize_t src_read(void *cookie, char *buf, size_t n)
