@@ -65,9 +65,10 @@ struct half {
 	struct seg *ooo;
 	uint32_t nseg;
 	uint32_t qbytes;
-	uint8_t *win;       /* last bytes delivered, ending at next_seq */
+	uint8_t *win;       /* last bytes delivered, ending at next_seq: a ring once full */
 	uint32_t win_len;
 	uint32_t win_cap;   /* bytes allocated at win: grows to WIN_BYTES as needed */
+	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
 	uint8_t have_end;
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
 };
@@ -276,7 +277,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 	free(h->win);
 	h->win = NULL;
 	h->win_cap = 0;
-	h->win_len = 0;
+	h->win_len = h->win_head = 0;
 }
 
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
@@ -298,7 +299,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 		f->r->d[d].gap_bytes += len;
 		tls_gap(&f->tls, d, len, frame, ts);
 		h->next_seq = h->ooo->seq;
-		h->win_len = 0;   /* the window must end at next_seq, with no hole */
+		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 	}
 	drain(ft, f, d, frame, ts);
 }
@@ -536,10 +537,12 @@ static void swap_roles(struct flow *f)
 
 static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
-	uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
-	if (want > h->win_cap) {
+	uint32_t k;
+	if (h->win_cap < WIN_BYTES && h->win_len + len > h->win_cap) {
 		/* grown on demand: a client's window rarely needs more than its
-		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md) */
+		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md).
+		 * Below WIN_BYTES the bytes sit at [0, win_len), unwrapped. */
+		uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
 		uint32_t cap = h->win_cap ? h->win_cap : 512;
 		uint8_t *nw;
 		while (cap < want)
@@ -550,24 +553,31 @@ static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 		if (!nw) {
 			free(h->win);   /* no window: retransmissions are not compared */
 			h->win = NULL;
-			h->win_len = h->win_cap = 0;
+			h->win_len = h->win_cap = h->win_head = 0;
 			return;
 		}
 		h->win = nw;
 		h->win_cap = cap;
+		h->win_head = h->win_len;   /* a full copy left it at 0 */
 	}
-	if (len >= WIN_BYTES) {
-		memcpy(h->win, p + len - WIN_BYTES, WIN_BYTES);
-		h->win_len = WIN_BYTES;
+	if (!h->win_cap)
+		return;
+	if (len >= h->win_cap) {
+		memcpy(h->win, p + len - h->win_cap, h->win_cap);
+		h->win_len = h->win_cap;
+		h->win_head = 0;
 		return;
 	}
-	if (h->win_len + len > WIN_BYTES) {
-		uint32_t drop = h->win_len + len - WIN_BYTES;
-		memmove(h->win, h->win + drop, h->win_len - drop);
-		h->win_len -= drop;
-	}
-	memcpy(h->win + h->win_len, p, len);
-	h->win_len += len;
+	/* a ring: at most two copies, nothing moved */
+	if (h->win_head >= h->win_cap)
+		h->win_head = 0;
+	k = h->win_cap - h->win_head;
+	if (k > len)
+		k = len;
+	memcpy(h->win + h->win_head, p, k);
+	memcpy(h->win, p + k, len - k);
+	h->win_head = h->win_head + len - (len - k ? h->win_cap : 0);
+	h->win_len = h->win_len + len > h->win_cap ? h->win_cap : h->win_len + len;
 }
 
 /* Compares bytes at `seq` seen again with what was delivered; 1 = differ. */
@@ -583,9 +593,16 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 		to = h->next_seq;
 	if (!seq_lt(from, to))
 		return 0;
-	for (i = 0; i < to - from; i++)
-		if (h->win[from - win_start + i] != p[from - seq + i])
-			return 1;
+	{
+		/* window index 0 (win_start) sits win_len bytes before win_head */
+		uint32_t at = (h->win_head + h->win_cap - h->win_len + (from - win_start)) % h->win_cap;
+		for (i = 0; i < to - from; i++) {
+			if (h->win[at] != p[from - seq + i])
+				return 1;
+			if (++at == h->win_cap)
+				at = 0;
+		}
+	}
 	return 0;
 }
 
@@ -610,7 +627,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 	}
 	h->next_seq += wlen;
 	if (wlen > len) {
-		h->win_len = 0;   /* the window must end at next_seq, with no hole */
+		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 		f->r->anomalies |= AN_GAP;
 		s->gaps++;
 		s->gap_bytes += wlen - len;
@@ -685,7 +702,7 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 			f->r->d[d].gap_bytes += g;
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
-			h->win_len = 0;
+			h->win_len = h->win_head = 0;
 			deliver(ft, f, d, p, len, wlen, frame, ts);
 			drain(ft, f, d, frame, ts);
 			return;
@@ -742,7 +759,7 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	f->r->d[d].gap_bytes += len;
 	tls_gap(&f->tls, d, len, frame, ts);
 	h->next_seq = upto;
-	h->win_len = 0;
+	h->win_len = h->win_head = 0;
 	half_check_done(ft, f, d);
 }
 

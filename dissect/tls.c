@@ -152,15 +152,19 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 static void u16_list(struct cur *c, uint16_t *dst, uint16_t *n, uint16_t *total, uint16_t cap,
 		     struct hs_record *r)
 {
-	while (cur_left(c) >= 2) {
-		uint16_t v = cur_u16(c);
-		if (*n < cap)
-			dst[(*n)++] = v;
-		else if (r)
-			r->anomalies |= AN_LISTS_CLIPPED;
-		if (total)
-			(*total)++;
-	}
+	/* the whole list is inside the cursor: the values that fit are read in
+	 * one bounded loop, the rest only counted */
+	size_t count = cur_left(c) / 2, keep = *n < cap ? (size_t)(cap - *n) : 0, i;
+	const uint8_t *q = cur_bytes(c, count * 2);
+	if (keep > count)
+		keep = count;
+	for (i = 0; i < keep; i++)
+		dst[*n + i] = (uint16_t)(q[2 * i] << 8 | q[2 * i + 1]);
+	*n = (uint16_t)(*n + keep);
+	if (count > keep && r)
+		r->anomalies |= AN_LISTS_CLIPPED;
+	if (total)
+		*total = (uint16_t)(*total + count);
 	if (cur_left(c))
 		cur_fail(c, CUR_MALFORMED);   /* odd length */
 }
