@@ -248,25 +248,34 @@ struct rb {
 	const struct rd *r;
 };
 
+/* The next record of a block at *off that the filter keeps, as
+ * pcap_next_ex would give it; 0 at the block's end. */
+static int next_rec(const struct rd *r, const struct cap_blk *b, size_t *off, struct cap_blk_rec *rec)
+{
+	while (*off < b->end) {
+		cap_blk_rec(&r->src, b, off, rec);
+		if (r->filtered) {
+			/* what pcap_next_ex would have passed to the filter */
+			struct pcap_pkthdr h;
+			memset(&h, 0, sizeof(h));
+			h.caplen = rec->caplen;
+			h.len = rec->len;
+			if (!pcap_offline_filter(&r->prog, &h, rec->data))
+				continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 /* Hands every packet of a filled batch to cap_packet. */
 static void walk(const struct rd *r, const struct cap_blk *b)
 {
 	size_t off = 0;
 	if (r->blocks) {
 		struct cap_blk_rec rec;
-		struct pcap_pkthdr h;
-		memset(&h, 0, sizeof(h));
-		while (off < b->end) {
-			cap_blk_rec(&r->src, b, &off, &rec);
-			if (r->filtered) {
-				/* what pcap_next_ex would have passed to the filter */
-				h.caplen = rec.caplen;
-				h.len = rec.len;
-				if (!pcap_offline_filter(&r->prog, &h, rec.data))
-					continue;
-			}
+		while (next_rec(r, b, &off, &rec))
 			cap_packet(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len);
-		}
 		return;
 	}
 	while (off < b->end) {
@@ -326,20 +335,11 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 {
 	const struct rd *r = q->r;
 	struct cap_blk_rec rec;
-	struct pcap_pkthdr h;
 	struct pkt p;
 	size_t off = 0, i;
-	memset(&h, 0, sizeof(h));
 	d->n = 0;
 	d->side_len = 0;
-	while (off < b->end) {
-		cap_blk_rec(&r->src, b, &off, &rec);
-		if (r->filtered) {
-			h.caplen = rec.caplen;
-			h.len = rec.len;
-			if (!pcap_offline_filter(&r->prog, &h, rec.data))
-				continue;
-		}
+	while (next_rec(r, b, &off, &rec)) {
 		if (rec.ts_us > q->now_us)
 			q->now_us = rec.ts_us;
 		if (count_decode(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
