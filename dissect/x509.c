@@ -988,8 +988,9 @@ static int issued_by(const uint8_t csha[32], const uint8_t *child_der, size_t cl
 	return r;
 }
 
-/* issued_by() reads the table and writes an entry's memo: under the lock */
-static int issued_by_locked(const uint8_t csha[32], const uint8_t *child_der, size_t clen,
+/* issued_by() reads the table and writes an entry's memo: this takes the
+ * lock for it (the *_locked functions above expect it held) */
+static int issued_by_taking_lock(const uint8_t csha[32], const uint8_t *child_der, size_t clen,
 			    const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
 {
 	int r;
@@ -1006,7 +1007,7 @@ int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_
 	ensure_key();
 	digest(child_der, child_der ? clen : 0, csha);
 	digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by_locked(csha, child_der, clen, psha, parent_der, plen);
+	return issued_by_taking_lock(csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
@@ -1023,7 +1024,7 @@ int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, 
 		memcpy(psha, pf->sha256, 32);
 	else
 		digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by_locked(csha, child_der, clen, psha, parent_der, plen);
+	return issued_by_taking_lock(csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_valid_at(const struct x509_facts *f, int64_t t)

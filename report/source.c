@@ -17,20 +17,20 @@
 #define _GNU_SOURCE
 #include "report/source.h"
 
-/* Every input's stream shares one buffer: inputs are read one after the
- * other, each to its end and closed before the next is begun (capture/
- * cap.c), so no two of them are ever in use at once. */
-#define RPT_SRC_BUF (1u << 20)
-static char *src_buf;
-
 #include <errno.h>
-#include <pthread.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Every input's stream shares one buffer: inputs are read one after the
+ * other, each to its end and closed before the next is begun (capture/
+ * cap.c), so no two of them are ever in use at once. */
+#define RPT_SRC_BUF (1u << 20)
+static char *src_buf;
 
 struct rpt_src {
 	char *path;
@@ -203,7 +203,9 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, 
 		goto fail;
 	/* A cookie stream reads through its buffer whatever the fread size
 	 * (glibc's _IO_default_xsgetn), in BUFSIZ pieces by default: a big one
-	 * makes the block reader's 1 MiB freads one read() each, not 128. */
+	 * makes libpcap's reading (pcapng, and the files capture/block.c does
+	 * not take) one read() a MiB, not 128. The block reader takes what is
+	 * buffered here, then reads past it (rpt_src_read). */
 	if (!src_buf)
 		src_buf = malloc(RPT_SRC_BUF);
 	if (src_buf)
