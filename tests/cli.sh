@@ -111,8 +111,10 @@ for a in "$@"; do last=$a; done
 [ "$last" = libnet1-dev ] && exit 1
 exec /usr/bin/dpkg-query "$@"
 FAKE
+	# a copy: the checkout itself may be where nobody cannot read (a mktemp -d clone)
+	cp scripts/deps.sh "$tmp/deps.sh"
 	chmod -R a+rx "$tmp"
-	su nobody -s /bin/sh -c "PATH=$tmp/fakebin:\$PATH sh $PWD/scripts/deps.sh build" >"$tmp/out" 2>&1
+	su nobody -s /bin/sh -c "PATH=$tmp/fakebin:\$PATH sh $tmp/deps.sh build" >"$tmp/out" 2>&1
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -q 'run as root:  apt-get update && apt-get install -y --no-install-recommends libnet1-dev$' "$tmp/out"; then
 		ok "deps.sh prints the apt-get line when not root"
