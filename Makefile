@@ -60,7 +60,7 @@ $(B)/.deps: scripts/deps.sh
 	@sh scripts/deps.sh build
 	@mkdir -p $(B) && touch $@
 test-deps: $(B)/.test-deps
-$(B)/.test-deps: scripts/deps.sh
+$(B)/.test-deps: scripts/deps.sh | $(B)/.deps
 	@sh scripts/deps.sh test
 	@mkdir -p $(B) && touch $@
 
@@ -150,15 +150,11 @@ $(FB)/seeds-gen: fuzz/seeds.c $(FUZZ_LIB_OBJ)
 fuzz-build: $(FUZZ_BIN)
 fuzz-seeds: $(FB)/seeds
 
-# Each target runs FUZZ_SECONDS from its committed corpus and the seeds.
+# Each target runs FUZZ_SECONDS from its committed corpus and the seeds; a
+# crash is printed with its input in base64 and the commands that keep it
+# (fuzz/smoke.sh), and the other targets still run.
 fuzz: fuzz-build fuzz-seeds
-	@set -e; mkdir -p $(FB)/crashes; for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FB)/corpus/$$t fuzz/corpus/$$t $(FB)/seeds/$$t; \
-		echo "=== fuzz_$$t, $(FUZZ_SECONDS) s"; \
-		$(FB)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 -artifact_prefix=$(FB)/crashes/$$t- \
-			$(FB)/corpus/$$t fuzz/corpus/$$t $(FB)/seeds/$$t; \
-	done
+	@bash fuzz/smoke.sh $(FB) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 $(B)/fuzz/replay_%: fuzz/replay.c fuzz/fuzz_%.c fuzz/common.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -85,6 +85,8 @@ static enum pkt_result count_decode(struct cap_run *run, struct cap_input *in, i
 				    uint32_t caplen, uint32_t wirelen, struct pkt *p)
 {
 	enum pkt_result r;
+	if (ts <= PKT_TS_MIN_S * 1000000 || ts >= PKT_TS_MAX_S * 1000000 + 999999)
+		run->ps.ts_clamped++;   /* pkt_ts_us() held it to years 1..9999 */
 	if (run->tap)
 		run->tap(run->tap_arg, in, ts, data, caplen, wirelen);
 	run->frame++;
@@ -444,7 +446,7 @@ static void *rb_reader(void *arg)
 		}
 		p = (struct rb_pkt *)(void *)(b->buf + b->used);
 		/* libpcap scales every file to the microsecond precision we asked for */
-		p->ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		p->ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 		p->caplen = h->caplen;
 		p->wirelen = h->len;
 		memcpy(p + 1, data, h->caplen);
@@ -550,7 +552,7 @@ static int read_here(const struct rd *r, char *why, size_t whylen)
 	}
 	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
 		/* libpcap scales every file to the microsecond precision we asked for */
-		int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		int64_t ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 		cap_packet(r->run, r->in, ts, data, h->caplen, h->len);
 	}
 	if (rc == -1) {

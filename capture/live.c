@@ -276,7 +276,7 @@ struct loop_ctx {
 static void on_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct loop_ctx *c = (struct loop_ctx *)arg;
-	int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	int64_t ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 	cap_packet(c->run, c->in, ts, data, h->caplen, h->len);
 }
 

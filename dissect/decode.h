@@ -55,6 +55,36 @@ struct pkt_encap_info {
 
 struct frag_table;
 
+/* Packet time in microseconds since the epoch. A capture's timestamp can be
+ * anything a file says (pcapng: 64 bits at any resolution, plus an offset),
+ * so seconds are clamped to years 1 .. 9999 before the multiplication: every
+ * later sum or difference of two packet times stays far from INT64 limits,
+ * and every time prints as a four-digit year (unless a classic file's
+ * microsecond field is itself out of range, which libpcap passes on). `*clamped` (when not NULL) is
+ * set to 1 when the time was out of that range. */
+#define PKT_TS_MIN_S (-62135596800LL)   /* 0001-01-01T00:00:00Z */
+#define PKT_TS_MAX_S 253402300799LL     /* 9999-12-31T23:59:59Z */
+static inline int64_t pkt_ts_us(int64_t sec, int64_t usec, int *clamped)
+{
+	int out = 0;
+	/* libpcap passes a classic file's microsecond field as it is (up to
+	 * 2^32 - 1); only an absurd one is held, so sums cannot overflow */
+	if (usec < -1000000000000LL || usec > 1000000000000LL) {
+		usec = usec < 0 ? -1000000000000LL : 1000000000000LL;
+		out = 1;
+	}
+	if (sec < PKT_TS_MIN_S) {
+		sec = PKT_TS_MIN_S, usec = 0;
+		out = 1;
+	} else if (sec > PKT_TS_MAX_S) {
+		sec = PKT_TS_MAX_S, usec = 999999;
+		out = 1;
+	}
+	if (clamped)
+		*clamped = out;
+	return sec * 1000000 + usec;
+}
+
 struct pkt {
 	uint64_t frame;
 	int64_t ts_us;
@@ -91,6 +121,7 @@ struct pkt_stats {
 	uint64_t vxlan, geneve;           /* TCP segments that came out of a tunnel */
 	uint64_t reassembled;             /* TCP segments rebuilt from IPv4 fragments */
 	uint64_t frag_dropped;            /* IPv4 datagrams given up (dissect/frag.h) */
+	uint64_t ts_clamped;              /* packet times outside years 1..9999 (pkt_ts_us) */
 };
 
 /* `dlt` is the pcap link type (DLT_* / LINKTYPE_*). */

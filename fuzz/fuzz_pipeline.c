@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the per-packet path of files and interfaces alike (capture/cap.c) */
 	while ((rc = pcap_next_ex(pc, &h, &pd)) == 1)
-		cap_packet(&c.run, &in, (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec, pd, h->caplen,
+		cap_packet(&c.run, &in, pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL), pd, h->caplen,
 			   h->len);
 	cap_frag_release(&c.run);
 	if (rc == -1)

@@ -75,7 +75,7 @@ static void ref_add(struct ref *r, const struct pcap_pkthdr *h, const uint8_t *d
 		r->bytes = realloc(r->bytes, r->bcap);
 		FUZZ_CHECK(r->bytes != NULL);
 	}
-	r->p[r->n].ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	r->p[r->n].ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 	r->p[r->n].caplen = h->caplen;
 	r->p[r->n].len = h->len;
 	r->p[r->n].at = r->used;

@@ -225,7 +225,7 @@ static int pass(struct rpt_evidence *ev, pcap_t *pc, pcap_dumper_t **dump, pcap_
 			continue;
 		memset(&p, 0, sizeof(p));
 		p.frame = *frame;
-		p.ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+		p.ts_us = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 		r = pkt_decode_frag(frag, pcap_datalink(pc), data, h->caplen, h->len, &p);
 		if (r != PKT_OK || !wanted(ev, &p, *frame))
 			continue;

@@ -474,6 +474,8 @@ static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, i
 	jw_key_uint(w, "geneve_segments", run->ps.geneve);
 	jw_key_uint(w, "ip_reassembled_segments", run->ps.reassembled);
 	jw_key_uint(w, "ip_fragments_dropped", run->ps.frag_dropped);
+	if (run->ps.ts_clamped)
+		jw_key_uint(w, "timestamps_clamped", run->ps.ts_clamped);
 	for (i = 1; i < PKT__COUNT; i++)
 		jw_key_uint(w, pkt_result_name((enum pkt_result)i), run->ps.by_result[i]);
 	jw_key_uint(w, "flows", fs->flows_created);

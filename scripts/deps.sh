@@ -36,5 +36,5 @@ echo "tlswhy: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
-apt-get update -qq >&2 || true
-apt-get install -y -qq --no-install-recommends$missing >&2
+apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 || true
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends$missing >&2

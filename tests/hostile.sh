@@ -116,7 +116,7 @@ facts() {
 	fi
 	local why
 	why=$(python3 - "$OUT/$name.out" "$expr" <<'EOF'
-import json, sys
+import json, re, sys
 try:
     d = json.load(open(sys.argv[1], encoding="utf-8"))
 except Exception as e:
@@ -175,6 +175,18 @@ if sane truncated-stdin; then
 		bad truncated-stdin "exit $rc, stderr: $(head -n 1 "$OUT/truncated-stdin.err")"
 	else ok truncated-stdin; fi
 fi
+
+# ---- timestamps no clock can hold (issue 21: a CI fuzz run found the overflow)
+# pcapng at a resolution of seconds with 18,160,309,224,233 s and 2^64-1 s, and
+# at 2^-63 s with an offset of INT64_MAX: no overflow (UBSan in the sanitizer
+# run), every time printed with a four-digit year, the clamped ones counted.
+TSRE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$'
+facts timestamps-seconds-overflow \
+	'st["timestamps_clamped"] == 1 and all(re.match(r"'"$TSRE"'", x["start_time"]) for x in c)' \
+	-r fuzz/corpus/pipeline/e80dce4e792da2c69cbe63a7296804193bf7f5ff
+facts timestamps-offset-max \
+	'st["timestamps_clamped"] == 2 and all(re.match(r"'"$TSRE"'", x["start_time"]) for x in c)' \
+	-r fuzz/corpus/pipeline/162ede403a30997fb031f007339dc24ea4ef2aee
 
 # ---- lengths that lie ---------------------------------------------------
 facts snaplen-96 '"truncated_packet" in an(0) and st["truncated_segments"] > 0' -r "$H/snaplen-96.pcap"
