@@ -805,8 +805,7 @@ static void segment(struct flow_table *ft, struct flow *f, int d, const struct p
 
 /*
  * Early reporting: is the handshake's outcome known? Complete; an alert
- * that ends a handshake (record.c's test: fatal, encrypted, or a warning
- * other than close_notify, user_canceled, no_renegotiation); a FIN or RST;
+ * that ends a handshake (hs_alert_ends_handshake() in record.c); a FIN or RST;
  * a non-TLS answer; a client done scanning without ever speaking TLS.
  */
 static int outcome_known(const struct flow *f)
@@ -817,12 +816,9 @@ static int outcome_known(const struct flow *f)
 		return 1;
 	if (f->h[DIR_C2S].done && !r->d[DIR_C2S].tls)
 		return 1;
-	for (i = 0; i < r->n_alerts; i++) {
-		const struct hs_alert *a = &r->alerts[i];
-		if (a->encrypted || a->level != 1 ||
-		    (a->description != 0 && a->description != 90 && a->description != 100))
+	for (i = 0; i < r->n_alerts; i++)
+		if (hs_alert_ends_handshake(&r->alerts[i]))
 			return 1;
-	}
 	return 0;
 }
 

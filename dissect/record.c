@@ -7,6 +7,7 @@
  * further is described by how it got further.
  */
 #include "dissect/record.h"
+#include "dissect/names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -300,17 +301,42 @@ void record_swap_dirs(struct hs_record *r)
 	}
 }
 
-/* Frame of the first alert that ends a handshake, 0 when none. */
-static uint64_t ending_alert_frame(const struct hs_record *r)
+int hs_alert_ends_handshake(const struct hs_alert *a)
+{
+	return a->encrypted || a->level != HS_ALERT_WARNING ||
+	       (a->description != HS_ALERT_CLOSE_NOTIFY && a->description != HS_ALERT_USER_CANCELED &&
+		a->description != HS_ALERT_NO_RENEGOTIATION);
+}
+
+uint16_t hs_max_offered(const struct hs_client_hello *c)
+{
+	uint16_t i, v, m = 0;
+	if (c->has_supported_versions)
+		for (i = 0; i < c->n_versions; i++) {
+			v = c->versions[i];
+			if (names_is_grease(v))
+				continue;
+			if ((v >> 8) == 0x7f)    /* a TLS 1.3 draft */
+				v = HS_VERSION_TLS13;
+			if (v > m)
+				m = v;
+		}
+	return m ? m : c->legacy_version;
+}
+
+void record_derive(struct hs_record *r)
 {
 	uint16_t i;
-	for (i = 0; i < r->n_alerts; i++) {
-		const struct hs_alert *a = &r->alerts[i];
-		if (a->encrypted || a->level != 1 ||
-		    (a->description != 0 && a->description != 90 && a->description != 100))
-			return a->frame;
-	}
-	return 0;
+	if (r->ch)
+		r->ch->max_offered = hs_max_offered(r->ch);
+	if (r->ch2)
+		r->ch2->max_offered = hs_max_offered(r->ch2);
+	r->ending_alert = 255;
+	for (i = 0; i < r->n_alerts && i < 255; i++)
+		if (hs_alert_ends_handshake(&r->alerts[i])) {
+			r->ending_alert = (uint8_t)i;
+			break;
+		}
 }
 
 /*
@@ -325,7 +351,9 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 {
 	const struct hs_dirstats *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
 	int closed = c->fin_frame || c->rst_frame || s->fin_frame || s->rst_frame;
-	uint64_t alert = ending_alert_frame(r);
+	uint64_t alert;
+	record_derive(r);
+	alert = r->ending_alert != 255 ? r->alerts[r->ending_alert].frame : 0;
 	r->judged_us = capture_end_us > r->last_ts_us ? capture_end_us : r->last_ts_us;
 
 	if (r->complete) {

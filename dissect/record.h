@@ -220,6 +220,9 @@ struct hs_client_hello {
 	uint16_t segments;          /* TCP segments that carried the message, 0 = not counted (rules: ch.segments) */
 	uint16_t total_ecpf;        /* ec_point_formats on the wire (n_ecpf kept); for fingerprints' clip check */
 	uint16_t total_versions;    /* supported_versions on the wire (n_versions kept) */
+	/* Derived by record_finish() (record_derive()): the highest version
+	 * offered (hs_max_offered()), the one value every output and rule uses. */
+	uint16_t max_offered;
 };
 
 struct hs_server_hello {
@@ -371,6 +374,11 @@ struct hs_record {
 	 * end of the capture, or the moment a live handshake timed out. A
 	 * silence lasts until then, not until the last packet. */
 	int64_t judged_us;
+
+	/* Derived by record_finish() (record_derive()), from the facts above:
+	 * the alert that ended the handshake (hs_alert_ends_handshake()), as an
+	 * index into alerts[]; 255 when no alert did. */
+	uint8_t ending_alert;
 };
 
 /* Names for the enums above, for every output (stable: JSON uses them). */
@@ -399,7 +407,30 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 struct hs_cert *record_chain_certs(struct hs_chain *ch);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
-/* Decides the stage from the facts; called once the flow is over. */
+/* Decides the stage from the facts, after record_derive(); called once the
+ * flow is over. */
 void record_finish(struct hs_record *r, int64_t capture_end_us);
+/* Computes the derived facts (ch->max_offered, ch2->max_offered,
+ * ending_alert) from the others; idempotent. record_finish() calls it: a
+ * record built by hand (tests) calls it before the rules read it. */
+void record_derive(struct hs_record *r);
+
+/* The highest version a ClientHello offers: the highest non-GREASE entry
+ * of supported_versions, a TLS 1.3 draft (0x7fXX) counting as TLS 1.3
+ * (0x0304); without the extension, or with no such entry in it, the
+ * legacy_version. */
+uint16_t hs_max_offered(const struct hs_client_hello *c);
+
+/* Alert levels and the descriptions that do not end a handshake, as the
+ * name tables (dissect/names.c, RFC 8446 section 6) name them. */
+#define HS_ALERT_WARNING          1
+#define HS_ALERT_FATAL            2
+#define HS_ALERT_CLOSE_NOTIFY     0
+#define HS_ALERT_USER_CANCELED    90
+#define HS_ALERT_NO_RENEGOTIATION 100
+#define HS_VERSION_TLS13          0x0304
+/* 1 when this alert ends a handshake: encrypted (level unknown), fatal, or
+ * a warning other than close_notify, user_canceled and no_renegotiation. */
+int hs_alert_ends_handshake(const struct hs_alert *a);
 
 #endif

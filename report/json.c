@@ -97,7 +97,7 @@ static void version_field(struct jw *w, const char *key, uint16_t v)
 
 static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
 {
-	uint16_t i, maxv = 0;
+	uint16_t i;
 	if (!c) {
 		jw_key_null(w, key);
 		return;
@@ -108,15 +108,7 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 	jw_key_bool(w, "sslv2", c->sslv2);
 	version_field(w, "record_version", c->record_version);
 	version_field(w, "legacy_version", c->legacy_version);
-	/* the highest version offered, GREASE aside */
-	if (c->has_supported_versions) {
-		for (i = 0; i < c->n_versions; i++)
-			if (!names_is_grease(c->versions[i]) && c->versions[i] > maxv && c->versions[i] < 0x7f00)
-				maxv = c->versions[i];
-	} else {
-		maxv = c->legacy_version;
-	}
-	version_field(w, "max_offered_version", maxv);
+	version_field(w, "max_offered_version", c->max_offered);   /* record_derive() */
 	jw_key_hex(w, "random", c->random, 32);
 	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
 	jw_key_uint(w, "length", c->msg_len);

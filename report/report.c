@@ -151,17 +151,6 @@ const char *rpt_suite(char *b, size_t n, uint16_t s)
 	return name_or_hex(names_suite_name(s), b, n, s);
 }
 
-uint16_t rpt_max_offered(const struct hs_client_hello *c)
-{
-	uint16_t i, m = 0;
-	if (!c->has_supported_versions)
-		return c->legacy_version;
-	for (i = 0; i < c->n_versions; i++)
-		if (!names_is_grease(c->versions[i]) && c->versions[i] < 0x7f00 && c->versions[i] > m)
-			m = c->versions[i];
-	return m;
-}
-
 static void text_alert(struct rpt *r, const struct hs_record *rec, const struct hs_alert *a)
 {
 	const char *dn = names_alert(a->description);
@@ -305,7 +294,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	if (rec->ch) {
 		const struct hs_client_hello *c = rec->ch;
 		fprintf(r->out, "    client    ClientHello frame %" PRIu64 ", up to %s, %u suites, SNI %s", c->frame,
-			rpt_version(vb, sizeof(vb), rpt_max_offered(c)), c->total_suites,
+			rpt_version(vb, sizeof(vb), c->max_offered), c->total_suites,
 			c->has_sni ? esc_text(esc, sizeof(esc), c->sni, c->sni_len) : "(none)");
 		if (c->n_alpn) {
 			fputs(", ALPN ", r->out);

@@ -90,7 +90,5 @@ const char *rpt_dir_name(uint8_t dir);   /* "client" / "server" */
 /* A version's or cipher suite's name ("TLS 1.2"), else "0x0a0a" in b. */
 const char *rpt_version(char *b, size_t n, uint16_t v);
 const char *rpt_suite(char *b, size_t n, uint16_t s);
-/* The highest version a ClientHello offers (supported_versions, else legacy_version). */
-uint16_t rpt_max_offered(const struct hs_client_hello *c);
 
 #endif

@@ -551,7 +551,7 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	if (rec->ch) {
 		struct rule_identity id;
 		kv(l, "Client offered", 0);
-		addf(l, TK_TEXT, "up to %s, %u cipher suites", rpt_version(v, sizeof(v), rpt_max_offered(rec->ch)),
+		addf(l, TK_TEXT, "up to %s, %u cipher suites", rpt_version(v, sizeof(v), rec->ch->max_offered),
 		     rec->ch->total_suites);
 		row(d, &T_SECTION);
 		rule_client_identity(f ? f->rs : NULL, rec, &id);

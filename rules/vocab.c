@@ -110,7 +110,7 @@ const struct rk_fact rk_facts[F__COUNT] = {
 	[F_CH_TIME] = { "ch.time", T_TIME, 0, "capture time of the ClientHello" },
 	[F_CH_LEGACY] = { "ch.legacy_version", T_CODE, VK_VERSION, "ClientHello legacy_version" },
 	[F_CH_MAXV] = { "ch.max_version", T_CODE, VK_VERSION,
-		"highest version offered (supported_versions, else legacy_version)" },
+		"highest version offered (supported_versions, GREASE aside, a draft 0x7fXX as TLS 1.3; else legacy_version)" },
 	[F_CH_MINV] = { "ch.min_version", T_CODE, VK_VERSION,
 		"lowest version offered in supported_versions (absent without that extension)" },
 	[F_CH_VERSIONS] = { "ch.versions", T_LIST, VK_VERSION, "supported_versions, in order" },
@@ -470,17 +470,13 @@ int rk_ignored_value(int kind, uint16_t v)
 
 /* ---- reading facts ----------------------------------------------------- */
 
-/* The alert that decided the outcome: the first fatal, encrypted or
- * non-benign one; else the first. NULL when none. */
+/* The alert that decided the outcome: the one that ended the handshake
+ * (record_derive(): the first fatal, encrypted or non-benign one); else
+ * the first. NULL when none. */
 static const struct hs_alert *deciding_alert(const struct hs_record *r)
 {
-	uint16_t i;
-	for (i = 0; i < r->n_alerts; i++) {
-		const struct hs_alert *a = &r->alerts[i];
-		if (a->encrypted || a->level != 1 ||
-		    (a->description != 0 && a->description != 90 && a->description != 100))
-			return a;
-	}
+	if (r->ending_alert < r->n_alerts)
+		return &r->alerts[r->ending_alert];
 	return r->n_alerts ? &r->alerts[0] : NULL;
 }
 
@@ -521,22 +517,6 @@ static int first_close(const struct hs_record *r, uint64_t *frame, int64_t *ts)
 	*frame = f;
 	*ts = t;
 	return f != 0;
-}
-
-static uint16_t max_version(const struct hs_client_hello *ch, int *has)
-{
-	uint16_t best = 0, i;
-	*has = 0;
-	if (ch->has_supported_versions) {
-		for (i = 0; i < ch->n_versions; i++)
-			if (!names_is_grease(ch->versions[i]) && ch->versions[i] > best)
-				best = ch->versions[i];
-		*has = best != 0;
-		if (best)
-			return best;
-	}
-	*has = 1;
-	return ch->legacy_version;
 }
 
 static int list_has(const uint16_t *l, uint16_t n, uint16_t x)
@@ -673,7 +653,6 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	uint64_t cf;
 	int64_t ct;
 	uint16_t i;
-	int has;
 
 	v->i = 0;
 	v->l = NULL;
@@ -744,7 +723,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_CH_FRAME: NEED(ch); SETI(ch->frame);
 	case F_CH_TIME: NEED(ch); SETI(ch->ts_us);
 	case F_CH_LEGACY: NEED(ch); SETI(ch->legacy_version);
-	case F_CH_MAXV: NEED(ch); SETI(max_version(ch, &has));
+	case F_CH_MAXV: NEED(ch); SETI(ch->max_offered);
 	case F_CH_MINV:
 		NEED(ch && ch->has_supported_versions);
 		{

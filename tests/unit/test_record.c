@@ -1,0 +1,190 @@
+/*
+ * test_record.c - the facts record_finish() derives (dissect/record.c),
+ * and that every consumer reads the one value:
+ *  - the highest offered version: a ClientHello body written byte by byte
+ *    with supported_versions [0x7f1c (TLS 1.3 draft 28), 0x0303] is TLS 1.3
+ *    for the record, the rules (ch.max_version) and the JSON and text
+ *    reports alike; GREASE never counts; without the extension, or with
+ *    nothing usable in it, the legacy_version;
+ *  - the alert that ended the handshake (hs_alert_ends_handshake): named
+ *    constants that agree with the name tables.
+ *
+ * The last line printed is "N passed, N failed"; exit status 1 on failure.
+ */
+#include "dissect/record.h"
+#include "dissect/names.h"
+#include "dissect/tls.h"
+#include "report/report.h"
+#include "rules/rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(c) check((c), #c, __LINE__)
+static void check(int ok, const char *what, int line)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL line %d: %s\n", line, what);
+}
+
+/* A ClientHello body (after the 4-byte handshake header): legacy_version
+ * TLS 1.2, a zero random, no session id, two suites, null compression,
+ * and one extension, supported_versions, whose two entries are patched in
+ * at V1 and V2. */
+enum { V1 = 50, V2 = 52 };
+static const uint8_t ch_body[] = {
+	0x03, 0x03,                                       /* legacy_version */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* random */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0x00,                                             /* session id */
+	0x00, 0x04, 0x13, 0x01, 0xc0, 0x2f,               /* cipher suites */
+	0x01, 0x00,                                       /* compression */
+	0x00, 0x09,                                       /* extensions length */
+	0x00, 0x2b, 0x00, 0x05, 0x04,                     /* supported_versions, 2 entries */
+	0x7f, 0x1c, 0x03, 0x03,
+};
+
+static struct hs_record *record_with(uint16_t v1, uint16_t v2)
+{
+	uint8_t b[sizeof(ch_body)];
+	struct hs_record *r = record_new(1);
+	struct hs_client_hello *ch = record_new_client_hello();
+	memcpy(b, ch_body, sizeof(b));
+	b[V1] = (uint8_t)(v1 >> 8);
+	b[V1 + 1] = (uint8_t)v1;
+	b[V2] = (uint8_t)(v2 >> 8);
+	b[V2 + 1] = (uint8_t)v2;
+	CHECK(tls_parse_client_hello(b, sizeof(b), ch) == 0);
+	r->ch = ch;
+	r->client_hellos = 1;
+	r->is_tls = 1;
+	r->cli.family = r->srv.family = 4;
+	r->srv.port = 443;
+	r->first_ts_us = r->last_ts_us = ch->ts_us = 1700000000000000;
+	r->d[DIR_C2S].tls = 1;
+	r->stage = STAGE_CH_UNANSWERED;
+	record_derive(r);
+	return r;
+}
+
+/* The report of r in format fmt, into buf. */
+static void report(const struct hs_record *r, enum rpt_format fmt, char *buf, size_t n)
+{
+	struct rpt p;
+	size_t got;
+	memset(&p, 0, sizeof(p));
+	p.out = tmpfile();
+	p.fmt = fmt;
+	p.all = 1;
+	if (!p.out) {
+		buf[0] = 0;
+		return;
+	}
+	rpt_begin(&p);
+	rpt_conn(&p, r, NULL);
+	rewind(p.out);
+	got = fread(buf, 1, n - 1, p.out);
+	buf[got] = 0;
+	fclose(p.out);
+	rpt_free(&p);
+}
+
+static int rule_sees(const struct hs_record *r, const char *cond)
+{
+	char text[1024], err[256];
+	struct rule_set *rs = rule_set_new();
+	struct rule_ctx ctx;
+	struct rule_findings *f;
+	int hit;
+	snprintf(text, sizeof(text), "kb t/x\n  title T\n  root_cause R\nend\n"
+		 "rule t\n  title T\n  kb t/x\n  when %s\nend\n", cond);
+	if (!rs || rule_load_buffer(rs, "t.rules", text, strlen(text), err, sizeof(err)) < 0) {
+		printf("FAIL: test rule does not load: %s\n", rs ? err : "out of memory");
+		failed++;
+		rule_set_free(rs);
+		return -1;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	f = rule_eval(rs, r, &ctx);
+	hit = rule_findings_count(f) == 1;
+	rule_findings_free(f);
+	rule_set_free(rs);
+	return hit;
+}
+
+static void test_max_offered(void)
+{
+	static char buf[1 << 16];
+	struct hs_record *r = record_with(0x7f1c, 0x0303);
+	CHECK(r->ch->n_versions == 2 && r->ch->versions[0] == 0x7f1c);
+	CHECK(r->ch->max_offered == 0x0304);
+	CHECK(hs_max_offered(r->ch) == 0x0304);
+	CHECK(rule_sees(r, "ch.max_version is TLS 1.3") == 1);
+	CHECK(rule_sees(r, "ch.max_version < TLS 1.3") == 0);
+	report(r, RPT_JSONL, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"max_offered_version\":772,\"max_offered_version_name\":\"TLS 1.3\"") != NULL);
+	report(r, RPT_TEXT, buf, sizeof(buf));
+	CHECK(strstr(buf, "up to TLS 1.3,") != NULL);
+	record_free(r);
+
+	r = record_with(0x0a0a, 0x0303);              /* GREASE ignored */
+	CHECK(r->ch->max_offered == 0x0303);
+	record_free(r);
+	r = record_with(0x0304, 0x7f17);              /* the final version beside a draft */
+	CHECK(r->ch->max_offered == 0x0304);
+	record_free(r);
+	r = record_with(0x1a1a, 0x2a2a);              /* nothing but GREASE: legacy_version */
+	CHECK(r->ch->max_offered == 0x0303);
+	r->ch->has_supported_versions = 0;            /* no extension: legacy_version */
+	r->ch->legacy_version = 0x0301;
+	record_derive(r);
+	CHECK(r->ch->max_offered == 0x0301);
+	record_free(r);
+}
+
+static void test_ending_alert(void)
+{
+	struct hs_record *r = record_new(1);
+	struct hs_alert *a = &r->alerts[0];
+	CHECK(!strcmp(names_alert(HS_ALERT_CLOSE_NOTIFY), "close_notify"));
+	CHECK(!strcmp(names_alert(HS_ALERT_USER_CANCELED), "user_canceled"));
+	CHECK(!strcmp(names_alert(HS_ALERT_NO_RENEGOTIATION), "no_renegotiation"));
+	CHECK(!strcmp(names_alert_level(HS_ALERT_WARNING), "warning"));
+	CHECK(!strcmp(names_alert_level(HS_ALERT_FATAL), "fatal"));
+	a->level = HS_ALERT_WARNING;
+	a->description = HS_ALERT_USER_CANCELED;
+	CHECK(!hs_alert_ends_handshake(a));
+	a->description = 112;                         /* unrecognized_name, as a warning */
+	CHECK(hs_alert_ends_handshake(a));
+	a->description = HS_ALERT_CLOSE_NOTIFY;
+	CHECK(!hs_alert_ends_handshake(a));
+	a->encrypted = 1;
+	CHECK(hs_alert_ends_handshake(a));
+	/* the record keeps the first that ends it */
+	r->n_alerts = r->total_alerts = 2;
+	a->encrypted = 0;
+	r->alerts[1].level = HS_ALERT_FATAL;
+	r->alerts[1].description = 40;
+	record_derive(r);
+	CHECK(r->ending_alert == 1);
+	r->n_alerts = 1;
+	record_derive(r);
+	CHECK(r->ending_alert == 255);
+	record_free(r);
+}
+
+int main(void)
+{
+	test_max_offered();
+	test_ending_alert();
+	record_pools_free();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
