@@ -167,7 +167,7 @@ static void release_record(struct hs_record *r, void *arg)
 static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 {
 	struct app *app = arg;
-	struct rule_findings *f = NULL;
+	struct rule_verdict *v;
 	if (app->status_shown) {
 		fputs("\r\033[K", stderr);   /* the connection's text takes the line */
 		app->status_shown = 0;
@@ -179,12 +179,12 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.capture_end_us = now_us;   /* live: a silence is measured up to now */
 		ctx.server_leaf_hint = hint_for(app, r);
-		f = rule_eval(app->rules, r, &ctx);
-		if (f && rule_findings_failed(f))
+		v = rule_eval(app->rules, r, &ctx);
+		if (rule_verdict_failed(v))
 			app->failed = 1;
-		rpt_conn(&app->rpt, r, f);
-		ev_mark(app->rpt.ev, r, rule_findings_count(f) > 0);
-		rule_findings_free(f);
+		rpt_conn(&app->rpt, r, v);
+		ev_mark(app->rpt.ev, r, v && v->diag);
+		rule_verdict_free(v);
 		if (app->live)
 			fflush(app->rpt.out);
 	} else {
@@ -534,7 +534,6 @@ int main(int argc, char **argv)
 		}
 	}
 	app.rpt.outpath = outpath;
-	app.rpt.rules = app.rules;
 	if (outpath && strcmp(outpath, "-") != 0) {
 		out = fopen(outpath, "w");
 		if (!out) {

@@ -52,7 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void on_record(struct hs_record *r, void *arg)
 {
 	struct ctx *c = arg;
-	struct rule_findings *f = NULL;
+	struct rule_verdict *f = NULL;
 	fuzz_record_check(r);
 	if (rules) {
 		struct rule_ctx rc;
@@ -67,7 +67,7 @@ static void on_record(struct hs_record *r, void *arg)
 			if (rpt_wanted(&c->rp[i], r))
 				rpt_conn(&c->rp[i], r, f);
 	}
-	rule_findings_free(f);
+	rule_verdict_free(f);
 	fuzz_record_free(r);
 }
 
@@ -120,7 +120,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			c.rp[i].out = devnull;
 			c.rp[i].fmt = fmts[i];
 			c.rp[i].all = 1;
-			c.rp[i].rules = rules;
 		}
 		c.rp[0].color = 1;   /* the escapes for a terminal run too */
 	}

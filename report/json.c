@@ -493,24 +493,24 @@ static void encapsulation(struct jw *w, const struct hs_record *r)
 	jw_obj_close(w);
 }
 
-void rpt_json_identity(struct jw *w, const struct rule_set *rs, const struct hs_record *r)
+void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rule_verdict *v)
 {
-	struct rule_identity id;
-	if (!rule_client_identity(rs, r, &id)) {
+	const struct rule_identity *id = rpt_identity(r, v);
+	if (!id) {
 		jw_key_null(w, "client_identity");
 		return;
 	}
 	jw_obj_open(w, "client_identity");
-	if (id.name) {
-		jw_key_str(w, "name", id.name);
-		jw_key_str(w, "description", id.description);
+	if (id->name) {
+		jw_key_str(w, "name", id->name);
+		jw_key_str(w, "description", id->description);
 	} else {
 		jw_key_null(w, "name");
 		jw_key_null(w, "description");
 	}
-	jw_key_str(w, "match", rule_match_name(id.match));
-	if (id.source)
-		jw_key_str(w, "source", id.source);
+	jw_key_str(w, "match", rule_match_name(id->match));
+	if (id->source)
+		jw_key_str(w, "source", id->source);
 	else
 		jw_key_null(w, "source");
 	jw_obj_close(w);

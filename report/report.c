@@ -252,12 +252,12 @@ static int same_addr(const struct hs_addr *x, const struct hs_addr *y)
 /* The diagnosis in full the first time a (rule, server) pair is seen; a
  * reference to that connection afterwards, so a capture of 500 identical
  * failures reads as one story. */
-static void text_findings(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+static void text_findings(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
-	const char *id = rule_findings_count(f) ? rule_finding_id(f, 0) : NULL;
+	const char *id = v->diag ? v->diag->rule : NULL;
 	int i;
-	if (!id || !rule_findings_failed(f)) {
-		rule_report_text(r->out, rec, f, r->color);
+	if (!id || !v->failed) {
+		rpt_verdict_text(r->out, rec, v, r->color);
 		return;
 	}
 	for (i = 0; i < r->ngroups; i++) {
@@ -278,10 +278,10 @@ static void text_findings(struct rpt *r, const struct hs_record *rec, const stru
 	} else {
 		r->ungrouped++;
 	}
-	rule_report_text(r->out, rec, f, r->color);
+	rpt_verdict_text(r->out, rec, v, r->color);
 }
 
-static void text_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+static void text_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	char a[80], b[80], vb[16], esc[600];
 	const char *stage = hs_stage_name((enum hs_stage)rec->stage);
@@ -326,10 +326,8 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fputc('\n', r->out);
 	}
 	if (rec->ch) {
-		struct rule_identity id;
 		char idt[400];
-		rule_client_identity(r->rules, rec, &id);
-		rule_identity_text(&id, idt, sizeof(idt));
+		rule_identity_text(rpt_identity(rec, v), idt, sizeof(idt));
 		fprintf(r->out, "    client    is %s\n", esc_text(esc, sizeof(esc), (const uint8_t *)idt, strlen(idt)));
 	}
 	text_fp(r, rec);
@@ -363,26 +361,26 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			}
 		fputc('\n', r->out);
 	}
-	if (f)
-		text_findings(r, rec, f);
+	if (v)
+		text_findings(r, rec, v);
 	fputc('\n', r->out);
 }
 
-void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	r->n.connections++;
 	if (rec->is_tls)
 		r->n.tls++;
 	if (rec->complete)
 		r->n.complete++;
-	if (f && rule_findings_failed(f))
+	if (rule_verdict_failed(v))
 		r->n.failed++;
 	r->n.by_stage[rec->stage]++;
 	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
 		rpt_json_record(&r->jw, rec);
-		rpt_json_identity(&r->jw, r->rules, rec);
-		rule_report_json(&r->jw, rec, f);   /* empty arrays when nothing matched */
+		rpt_json_identity(&r->jw, rec, v);
+		rpt_verdict_json(&r->jw, rec, v);   /* empty arrays when nothing matched */
 		jw_obj_close(&r->jw);
 	} else if (r->fmt == RPT_JSONL) {
 		/* one line per connection; findings and notes always present */
@@ -392,14 +390,14 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_find
 		jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
 		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
 		rpt_json_record(&r->jw, rec);
-		rpt_json_identity(&r->jw, r->rules, rec);
-		rule_report_json(&r->jw, rec, f);
+		rpt_json_identity(&r->jw, rec, v);
+		rpt_verdict_json(&r->jw, rec, v);
 		jw_obj_close(&r->jw);
 		jw_end(&r->jw);
 	} else if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) {
-		tk_add(r, rec, f);
+		tk_add(r, rec, v);
 	} else {
-		text_conn(r, rec, f);
+		text_conn(r, rec, v);
 	}
 }
 

@@ -1,7 +1,8 @@
 /*
- * report.h - rendering handshake records (and their findings) for people
- * and machines. report/ decides nothing: it prints what dissect/ found and
- * what rules/ concluded, escaping every wire-derived string for its format.
+ * report.h - rendering handshake records and their verdicts for people and
+ * machines. report/ decides nothing: it prints what dissect/ found (the
+ * record) and what rules/ concluded (the verdict, rules.h), escaping every
+ * wire-derived string for its format at output.
  *
  * Records are rendered as they are retired (streaming), so memory does not
  * grow with the number of connections; the summary comes at the end.
@@ -25,8 +26,9 @@ int rpt_format_parse(const char *name);
 int rpt_format_from_path(const char *path);
 const char *rpt_format_name(enum rpt_format f);
 
-struct rule_findings;
-struct rule_set;
+struct rule_verdict;
+struct rule_identity;
+struct rule_evidence;
 struct rpt_ticket;   /* report/ticket.c: Markdown and HTML state */
 struct rpt_src;      /* report/source.c: per-input SHA-256, stdin spool, progress */
 struct rpt_evidence; /* report/evidence.c: -w */
@@ -62,7 +64,6 @@ struct rpt {
 	struct rpt_evidence *ev;        /* -w FILE */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
-	const struct rule_set *rules;   /* for the client identity (rule_client_identity) */
 	struct rpt_group groups[RPT_TEXT_GROUPS];
 	int ngroups;
 	uint64_t ungrouped;             /* failures past RPT_TEXT_GROUPS */
@@ -71,7 +72,8 @@ struct rpt {
 void rpt_begin(struct rpt *r);
 /* 1 when the record belongs in the report (TLS, or a failure before TLS). */
 int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
-void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f);
+/* One connection, with the verdict rule_eval() gave it (NULL: none). */
+void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
 void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
 	     const struct flow_stats *fs, const char *filter);
 
@@ -80,9 +82,9 @@ void rpt_free(struct rpt *r);
 
 /* The JSON object of one record (without findings), for reuse. */
 void rpt_json_record(struct jw *w, const struct hs_record *rec);
-/* "client_identity": {name, description, match, source}, or null without a
- * ClientHello; rs may be NULL (match "unknown"). */
-void rpt_json_identity(struct jw *w, const struct rule_set *rs, const struct hs_record *rec);
+/* "client_identity": {name, description, match, source} from the
+ * verdict, or null without a ClientHello; v may be NULL (match "unknown"). */
+void rpt_json_identity(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v);
 /* Formats an address as "1.2.3.4" or "2001:db8::1". */
 const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a);
 const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a);
@@ -90,5 +92,20 @@ const char *rpt_dir_name(uint8_t dir);   /* "client" / "server" */
 /* A version's or cipher suite's name ("TLS 1.2"), else "0x0a0a" in b. */
 const char *rpt_version(char *b, size_t n, uint16_t v);
 const char *rpt_suite(char *b, size_t n, uint16_t s);
+
+/* ---- the verdict (report/verdict.c; report/ only) ---- */
+/* The client's identity as the verdict states it; NULL without a
+ * ClientHello; "unknown" when there is no verdict. */
+const struct rule_identity *rpt_identity(const struct hs_record *rec, const struct rule_verdict *v);
+/* An evidence line as text into buf (n bytes, NUL-terminated), at most
+ * EV_LINE - 1 bytes; returns its length. Wire strings are quoted and
+ * esc_text()-escaped, or with `raw` copied as they are (for JSON, whose
+ * writer escapes them; the line may then hold any byte). */
+#define EV_LINE 1024
+size_t rpt_evidence_line(char *buf, size_t n, const struct hs_record *rec, const struct rule_evidence *ev, int raw);
+/* The diagnosis in full and the notes, as text. */
+void rpt_verdict_text(FILE *o, const struct hs_record *rec, const struct rule_verdict *v, int color);
+/* "findings": [...] and "notes": [...] into the object the caller has open. */
+void rpt_verdict_json(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v);
 
 #endif

@@ -154,7 +154,6 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 /* ---- lines of spans (ticket.h) ------------------------------------------- */
 
 #define TLSWHY_VERSION "0.1.0"
-#define EVL 1024               /* an evidence line, as the text report renders it */
 
 /* Where a document goes: the format's syntax, the stream, the line being built. */
 struct doc {
@@ -223,16 +222,16 @@ static void addf(struct tk_line *l, enum tk_kind k, const char *fmt, ...)
 	l->used += (size_t)w + 1;
 }
 
-/* An evidence template, rendered as the text report does (wire strings in
- * it already \x-escaped), as prose. */
-static void add_evidence(struct tk_line *l, struct rk_eval *e, const struct rk_tmpl *t)
+/* An evidence line, as the text report writes it (wire strings in it
+ * esc_text()-escaped, so control bytes read as \xNN), as prose: the
+ * format's writer escapes it again for its syntax. */
+static void add_evidence(struct tk_line *l, const struct hs_record *rec, const struct rule_evidence *ev)
 {
 	size_t room = TK_ARENA - l->used, n;
 	char *p = l->arena + l->used;
 	if (room < 2)
 		return;
-	rk_render(e, t, p, room < EVL ? room : EVL, NULL, 0);
-	n = strlen(p);
+	n = rpt_evidence_line(p, room < EV_LINE ? room : EV_LINE, rec, ev, 0);
 	addn(l, TK_PROSE, p, n);
 	l->used += n + 1;
 }
@@ -336,7 +335,7 @@ static const struct tk_table T_ALL = { C_ALL, "r-------r-", 10, 0 };
 
 /* ---- a finding ----------------------------------------------------------- */
 
-static void disputes(struct doc *d, const struct rk_dispute *x, uint16_t n, int in_item)
+static void disputes(struct doc *d, const struct rule_dispute *x, uint16_t n, int in_item)
 {
 	struct tk_line *l = d->l;
 	uint16_t i;
@@ -353,11 +352,11 @@ static void disputes(struct doc *d, const struct rk_dispute *x, uint16_t n, int 
 	}
 }
 
-static void workarounds(struct doc *d, const struct rk_rule *r)
+static void workarounds(struct doc *d, const struct rule_finding *f)
 {
 	struct tk_line *l = d->l;
-	struct rk_ranked rk[64];
-	size_t n = rk_rank(r, rk, sizeof(rk) / sizeof(rk[0])), i;
+	const struct rule_ranked *rk = f->wa;
+	size_t n = f->n_wa, i;
 	uint16_t j;
 	if (!n)
 		return;
@@ -365,7 +364,7 @@ static void workarounds(struct doc *d, const struct rk_rule *r)
 	heading(d, 3);
 	d->y->list(d->o, 1, 1);
 	for (i = 0; i < n; i++) {
-		const struct rk_workaround *w = rk[i].w;
+		const struct rule_workaround *w = rk[i].w;
 		addf(l, TK_STRONG, "%d%%", rk[i].rate);
 		add(l, TK_TEXT, " ");
 		add(l, TK_PROSE, w->title);
@@ -391,16 +390,17 @@ static void workarounds(struct doc *d, const struct rk_rule *r)
 	d->y->list(d->o, 1, 0);
 }
 
-static void finding(struct doc *d, struct rk_eval *e, const struct rk_rule *r, const struct rule_findings *f)
+static void finding(struct doc *d, const struct hs_record *rec, const struct rule_verdict *v)
 {
-	const struct rk_kb *k = r->kb;
+	const struct rule_finding *r = v->diag;
+	const struct rule_kb *k = r->kb;
 	struct tk_line *l = d->l;
 	uint16_t j;
 	size_t i;
 
 	add(l, TK_TEXT, "Finding");
 	heading(d, 3);
-	add(l, TK_SEV, rk_sev_name(r->severity));
+	add(l, TK_SEV, r->severity_name);
 	add(l, TK_TEXT, " ");
 	l->only = TK_MD;          /* the bold severity is enough */
 	add(l, TK_PROSE, r->title);
@@ -409,21 +409,21 @@ static void finding(struct doc *d, struct rk_eval *e, const struct rk_rule *r, c
 	l->only = 0;
 	add(l, TK_BREAK, "");
 	add(l, TK_TEXT, "Side at fault: ");
-	add(l, TK_STRONG, rk_side_name(rk_side_of(r)));
+	add(l, TK_STRONG, r->side);
 	add(l, TK_TEXT, " · confidence: ");
-	add(l, TK_STRONG, rk_conf_name(rk_conf_of(r)));
-	addf(l, TK_TEXT, " (%s) · rule ", rk_basis_name(rk_basis_of(r)));
-	add(l, TK_CODE, r->id);
+	add(l, TK_STRONG, r->confidence);
+	addf(l, TK_TEXT, " (%s) · rule ", r->basis);
+	add(l, TK_CODE, r->rule);
 	add(l, TK_TEXT, " · knowledge base ");
 	add(l, TK_CODE, k->id);
 	para(d, TK_P);
 
-	if (r->n_evid || k->n_evid) {
+	if (r->n_evid) {
 		add(l, TK_STRONG, "Evidence");
 		para(d, TK_P);
 		d->y->list(d->o, 0, 1);
-		for (i = 0; i < (size_t)r->n_evid + k->n_evid; i++) {
-			add_evidence(l, e, i < r->n_evid ? &r->evid[i] : &k->evid[i - r->n_evid]);
+		for (i = 0; i < r->n_evid; i++) {
+			add_evidence(l, rec, &r->evid[i]);
 			li(d);
 		}
 		d->y->list(d->o, 0, 0);
@@ -471,36 +471,36 @@ static void finding(struct doc *d, struct rk_eval *e, const struct rk_rule *r, c
 		add(l, TK_TEXT, j ? ", " : " · see also ");
 		add(l, TK_CODE, k->see[j]);
 	}
-	if (f && f->n_also) {
+	if (v->n_also) {
 		add(l, TK_TEXT, " · also matched (less specific):");
-		for (i = 0; i < f->n_also; i++) {
+		for (i = 0; i < v->n_also; i++) {
 			add(l, TK_TEXT, " ");
-			add(l, TK_CODE, f->also[i]->id);
+			add(l, TK_CODE, v->also[i]);
 		}
 	}
 	para(d, TK_P_KB);
 }
 
-static void notes(struct doc *d, struct rk_eval *e, const struct rule_findings *f)
+static void notes(struct doc *d, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	struct tk_line *l = d->l;
 	size_t i, t;
-	if (!f->n_note)
+	if (!v->n_note)
 		return;
 	add(l, TK_TEXT, "Notes");
 	heading(d, 3);
 	d->y->list(d->o, 0, 1);
-	for (i = 0; i < f->n_note; i++) {
-		const struct rk_rule *r = f->note[i];
+	for (i = 0; i < v->n_note; i++) {
+		const struct rule_finding *r = &v->note[i];
 		add(l, TK_STRONG, r->title);
 		l->only = TK_MD;
 		add(l, TK_TEXT, " (");
-		add(l, TK_CODE, r->id);
+		add(l, TK_CODE, r->rule);
 		add(l, TK_TEXT, ")");
 		l->only = 0;
-		for (t = 0; t < (size_t)r->n_evid + r->kb->n_evid; t++) {
+		for (t = 0; t < r->n_evid; t++) {
 			add(l, TK_TEXT, t ? "; " : ": ");
-			add_evidence(l, e, t < r->n_evid ? &r->evid[t] : &r->kb->evid[t - r->n_evid]);
+			add_evidence(l, rec, &r->evid[t]);
 		}
 		add(l, TK_TEXT, ". ");
 		add(l, TK_PROSE, r->kb->root_cause);
@@ -517,11 +517,10 @@ static void sni(struct tk_line *l, const struct hs_record *rec)
 	wire_or_none(l, has, has ? rec->ch->sni : NULL, has ? rec->ch->sni_len : 0);
 }
 
-static void section(struct doc *d, const struct hs_record *rec, const struct rule_findings *f)
+static void section(struct doc *d, const struct hs_record *rec, const struct rule_verdict *vd)
 {
 	struct tk_line *l = d->l;
 	char a[80], v[16], s[64], idt[400];
-	struct rk_eval e;
 	uint16_t i;
 	int bit;
 
@@ -549,14 +548,12 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	add(l, TK_CODE, hs_stage_name((enum hs_stage)rec->stage));
 	row(d, &T_SECTION);
 	if (rec->ch) {
-		struct rule_identity id;
 		kv(l, "Client offered", 0);
 		addf(l, TK_TEXT, "up to %s, %u cipher suites", rpt_version(v, sizeof(v), rec->ch->max_offered),
 		     rec->ch->total_suites);
 		row(d, &T_SECTION);
-		rule_client_identity(f ? f->rs : NULL, rec, &id);
 		kv(l, "Client is", 0);
-		add(l, TK_PROSE, rule_identity_text(&id, idt, sizeof(idt)));
+		add(l, TK_PROSE, rule_identity_text(rpt_identity(rec, vd), idt, sizeof(idt)));
 		row(d, &T_SECTION);
 	}
 	if (rec->sh) {
@@ -606,16 +603,15 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	l->only = 0;
 	para(d, TK_P);
 	d->y->ladder(d->o, rec);
-	if (!f)
+	if (!vd)
 		return;
-	rk_eval_init(&e, f->rs, rec, &f->ctx);
-	if (f->diag)
-		finding(d, &e, f->diag, f);
-	notes(d, &e, f);
+	if (vd->diag)
+		finding(d, rec, vd);
+	notes(d, rec, vd);
 }
 
 /* One row of the --all table. */
-static void all_row(struct doc *d, const struct hs_record *rec, const struct rule_findings *f)
+static void all_row(struct doc *d, const struct hs_record *rec, const struct rule_verdict *vd)
 {
 	struct tk_line *l = d->l;
 	char a[80], b[80], v[16], s[64];
@@ -641,8 +637,8 @@ static void all_row(struct doc *d, const struct hs_record *rec, const struct rul
 	cell(l, 0);
 	addf(l, TK_TEXT, "%.3f ms", (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
 	cell(l, 0);
-	if (f && f->diag)
-		add(l, TK_CODE, f->diag->id);
+	if (vd && vd->diag)
+		add(l, TK_CODE, vd->diag->rule);
 	row(d, &T_ALL);
 }
 
@@ -671,7 +667,7 @@ static int addr_eq(const struct hs_addr *x, const struct hs_addr *y)
 }
 
 /* Renders one section into memory, capped at TK_SECTION_MAX. */
-static char *render(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f, size_t *len)
+static char *render(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, size_t *len)
 {
 	char *buf = NULL;
 	size_t n = 0;
@@ -681,7 +677,7 @@ static char *render(struct rpt *r, const struct hs_record *rec, const struct rul
 	{
 		struct doc d = { syntax(r), m, &r->tk->line };
 		clear(d.l);
-		section(&d, rec, f);
+		section(&d, rec, v);
 	}
 	if (fclose(m) != 0) {
 		free(buf);
@@ -696,21 +692,34 @@ static char *render(struct rpt *r, const struct hs_record *rec, const struct rul
 	return buf;
 }
 
-static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_record *rec,
-		       const struct rule_findings *f)
+/* What the document says of a verdict's diagnosis (none: id NULL). */
+static struct tk_rule tk_rule_of(const struct rule_verdict *v)
 {
-	const struct rk_rule *rule = f->diag;
+	struct tk_rule x = { NULL, NULL, NULL, NULL };
+	if (v && v->diag) {
+		x.id = v->diag->rule;
+		x.title = v->diag->title;
+		x.side = v->diag->side;
+		x.confidence = v->diag->confidence;
+	}
+	return x;
+}
+
+static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_record *rec,
+		       const struct rule_verdict *v)
+{
+	const struct tk_rule rule = tk_rule_of(v);
 	struct tk_group *g = NULL;
 	size_t i;
 	for (i = 0; i < t->nc; i++)
-		if (t->c[i].rule == rule)
+		if (t->c[i].rule.id == rule.id)
 			break;
 	if (i < t->nc)
 		t->c[i].count++;
 	else if (t->nc < TK_MAX_CAUSES)
 		t->c[t->nc++] = (struct tk_cause){ rule, 1 };
 	for (i = 0; i < t->ng; i++)
-		if (t->g[i].rule == rule && addr_eq(&t->g[i].srv, &rec->srv)) {
+		if (t->g[i].rule.id == rule.id && addr_eq(&t->g[i].srv, &rec->srv)) {
 			g = &t->g[i];
 			break;
 		}
@@ -724,7 +733,7 @@ static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_reco
 		g->rule = rule;
 		g->srv = rec->srv;
 		g->first_ts = rec->first_ts_us;
-		g->body = render(r, rec, f, &g->body_len);
+		g->body = render(r, rec, v, &g->body_len);
 	}
 	if (g->count < TK_IDS) {
 		g->ids[g->count] = rec->id;
@@ -737,15 +746,15 @@ static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_reco
 		g->last_ts = rec->last_ts_us;
 }
 
-static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const struct rule_findings *f)
+static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	uint16_t ver = rec->sh ? rec->sh->version : 0, cs = rec->sh ? rec->sh->cipher : 0;
-	const struct rk_rule *d = f ? f->diag : NULL;
+	const struct tk_rule d = tk_rule_of(v);
 	size_t i;
 	for (i = 0; i < t->no; i++) {
 		struct tk_other *o = &t->o[i];
 		if (addr_eq(&o->srv, &rec->srv) && o->stage == rec->stage && o->version == ver && o->cipher == cs &&
-		    o->diag == d) {
+		    o->diag.id == d.id) {
 			o->count++;
 			return;
 		}
@@ -773,21 +782,21 @@ static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const s
 	}
 }
 
-void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f)
+void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	struct rpt_ticket *t = r->tk;
 	if (!t)
 		return;
-	if (rule_findings_failed(f))
-		add_failed(r, t, rec, f);
+	if (rule_verdict_failed(v))
+		add_failed(r, t, rec, v);
 	else
-		add_other(t, rec, f);
+		add_other(t, rec, v);
 	if (r->all) {
 		if (!t->all)
 			t->all = tmpfile();
 		if (t->all) {
 			struct doc d = { syntax(r), t->all, &t->line };
-			all_row(&d, rec, f);
+			all_row(&d, rec, v);
 			t->all_rows++;
 		}
 	}
@@ -815,15 +824,15 @@ static void headline(struct doc *d, const struct rpt *r, const struct rpt_ticket
 		snprintf(title, sizeof(title), "TLS handshakes: FAILED — %" PRIu64 " of %" PRIu64 " failed", r->n.failed,
 			 r->n.tls ? r->n.tls : r->n.connections);
 		if (t->nc == 1) {
-			add(l, TK_PROSE, t->c[0].rule->title);
-			addf(l, TK_TEXT, " (side at fault: %s, confidence: %s).", rk_side_name(rk_side_of(t->c[0].rule)),
-			     rk_conf_name(rk_conf_of(t->c[0].rule)));
+			add(l, TK_PROSE, t->c[0].rule.title);
+			addf(l, TK_TEXT, " (side at fault: %s, confidence: %s).", t->c[0].rule.side,
+			     t->c[0].rule.confidence);
 		} else {
 			addf(l, TK_TEXT, "%zu different causes; the most frequent: ", t->nc);
 			for (i = 1, j = 0; i < t->nc; i++)
 				if (t->c[i].count > t->c[j].count)
 					j = i;
-			add(l, TK_PROSE, t->c[j].rule->title);
+			add(l, TK_PROSE, t->c[j].rule.title);
 			addf(l, TK_TEXT, " (%" PRIu64 " connections).", t->c[j].count);
 		}
 	} else {
@@ -866,9 +875,9 @@ static void summary(struct doc *d, const struct rpt *r, const struct cap_input *
 			l->only = 0;
 		}
 		addf(l, TK_TEXT, "%" PRIu64 " × ", t->c[i].count);
-		add(l, TK_PROSE, t->c[i].rule->title);
+		add(l, TK_PROSE, t->c[i].rule.title);
 		add(l, TK_TEXT, " (");
-		add(l, TK_CODE, t->c[i].rule->id);
+		add(l, TK_CODE, t->c[i].rule.id);
 		add(l, TK_TEXT, ")");
 	}
 	row(d, &T_SUMMARY);
@@ -972,13 +981,13 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 			cell(l, 0);
 			addf(l, TK_TEXT, "%" PRIu64, t->g[i].count);
 			cell(l, 0);
-			add(l, TK_PROSE, t->g[i].rule->title);
+			add(l, TK_PROSE, t->g[i].rule.title);
 			cell(l, 0);
 			add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &t->g[i].srv));
 			cell(l, 0);
-			add(l, TK_TEXT, rk_side_name(rk_side_of(t->g[i].rule)));
+			add(l, TK_TEXT, t->g[i].rule.side);
 			cell(l, 0);
-			add(l, TK_CODE, t->g[i].rule->id);
+			add(l, TK_CODE, t->g[i].rule.id);
 			row(d, &T_FAILED);
 		}
 		d->y->table(d->o, &T_FAILED, 0);
@@ -992,7 +1001,7 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 		const struct tk_group *g = &t->g[i];
 		d->y->section(d->o, 1);
 		addf(l, TK_TEXT, "%zu. ", i + 1);
-		add(l, TK_PROSE, g->rule->title);
+		add(l, TK_PROSE, g->rule.title);
 		heading(d, 2);
 		if (g->count > 1) {
 			addf(l, TK_STRONG, "%" PRIu64 " connections like this", g->count);
@@ -1047,11 +1056,11 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		if (x->version)
 			add(l, TK_PROSE, rpt_suite(s, sizeof(s), x->cipher));
 		cell(l, 0);
-		if (x->diag) {
-			add(l, TK_PROSE, x->diag->title);
+		if (x->diag.id) {
+			add(l, TK_PROSE, x->diag.title);
 			l->only = TK_MD;
 			add(l, TK_TEXT, " (");
-			add(l, TK_CODE, x->diag->id);
+			add(l, TK_CODE, x->diag.id);
 			add(l, TK_TEXT, ")");
 			l->only = 0;
 		}

@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #include "report/report.h"
-#include "rules/rule_int.h"
+#include "rules/rules.h"
 
 #define TK_MAX_GROUPS  256
 #define TK_IDS         12
@@ -149,9 +149,14 @@ void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l);
 void tk_escaped(FILE *o, char *(*esc)(char *dst, size_t cap, const uint8_t *s, size_t n), const void *s, size_t n,
 		int prose);
 
-/* The state, and the data a document is written from. */
+/* The state, and the data a document is written from. A diagnosis is kept
+ * by what the document says of it: strings of the rule set, which outlives
+ * the report; one rule, one `id` pointer. */
+struct tk_rule {
+	const char *id, *title, *side, *confidence;   /* id NULL: none */
+};
 struct tk_group {
-	const struct rk_rule *rule;
+	struct tk_rule rule;
 	struct hs_addr srv;
 	char *body;
 	size_t body_len;
@@ -160,7 +165,7 @@ struct tk_group {
 	int64_t first_ts, last_ts;
 };
 struct tk_cause {
-	const struct rk_rule *rule;
+	struct tk_rule rule;
 	uint64_t count;
 };
 struct tk_other {
@@ -170,7 +175,7 @@ struct tk_other {
 	uint8_t sni[64];
 	uint16_t sni_len;
 	uint8_t has_sni;
-	const struct rk_rule *diag;   /* a non-error diagnosis (warning), or NULL */
+	struct tk_rule diag;          /* a non-error diagnosis (warning), or none */
 	uint64_t count, first_id, first_frame;
 };
 struct rpt_ticket {
@@ -189,7 +194,7 @@ struct rpt_ticket {
 
 /* ticket.c */
 struct rpt_ticket *tk_new(void);
-void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f);
+void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
 void tk_free(struct rpt_ticket *t);
 /* Writes the document (at the end of the run). */
 void tk_document(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,

@@ -10,7 +10,8 @@
  *      command-line order, each in file order).
  * The winner is the diagnosis; up to four other matching finding rules are
  * kept as "also matched". Notes (severity note) never compete: every
- * matching note is kept (up to RK_MAX_NOTES).
+ * matching note is kept (up to RULE_MAX_NOTES). rules/verdict.c turns them
+ * into the verdict.
  *
  * The certificate guard: a rule whose kb entry says `blames cert-validity`
  * fires only when the client sent a certificate alert (bad_certificate,
@@ -19,8 +20,8 @@
  * target's certificate, so without such an alert no rule, built-in or user,
  * may blame the certificate's validity.
  *
- * Cost: one pass over the rules, each condition a few comparisons; the only
- * allocation is the findings object, and only when something matched.
+ * Cost: one pass over the rules, each condition a few comparisons; then
+ * the verdict (rules/verdict.c: its evidence only when something matched).
  */
 #include "rules/rule_int.h"
 
@@ -72,13 +73,11 @@ static int rule_matches(struct rk_eval *e, const struct rk_rule *r)
 	return 1;
 }
 
-struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_record *r,
-				const struct rule_ctx *ctx)
+struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record *r, const struct rule_ctx *ctx)
 {
 	struct rk_eval e;
-	const struct rk_rule *diag = NULL, *also[5], *note[RK_MAX_NOTES];
+	const struct rk_rule *diag = NULL, *also[RULE_MAX_ALSO + 1], *note[RULE_MAX_NOTES];
 	size_t i, n_also = 0, n_note = 0, j;
-	struct rule_findings *f;
 
 	if (!rs || !r)
 		return NULL;
@@ -93,7 +92,7 @@ struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_recor
 		if (!rule_matches(&e, ru))
 			continue;
 		if (ru->severity == SEV_NOTE) {
-			if (n_note < RK_MAX_NOTES)
+			if (n_note < RULE_MAX_NOTES)
 				note[n_note++] = ru;
 			continue;
 		}
@@ -104,72 +103,14 @@ struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_recor
 			if (!ru)
 				continue;
 		}
-		/* insert ru into also[], best first, keep 4 */
+		/* insert ru into also[], best first, keep RULE_MAX_ALSO */
 		for (j = n_also; j > 0 && rk_beats(ru, also[j - 1]); j--)
 			also[j] = also[j - 1];
 		also[j] = ru;
-		if (n_also < 4)
+		if (n_also < RULE_MAX_ALSO)
 			n_also++;
 	}
-	if (!diag && !n_note)
-		return NULL;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->rs = rs;
-	if (ctx)
-		f->ctx = *ctx;
-	f->diag = diag;
-	for (i = 0; i < n_also; i++)
-		f->also[i] = also[i];
-	f->n_also = (uint8_t)n_also;
-	for (i = 0; i < n_note; i++)
-		f->note[i] = note[i];
-	f->n_note = (uint8_t)n_note;
-	return f;
-}
-
-void rule_findings_free(struct rule_findings *f)
-{
-	free(f);
-}
-
-int rule_findings_failed(const struct rule_findings *f)
-{
-	return f && f->diag && f->diag->severity == SEV_ERROR;
-}
-
-size_t rule_findings_count(const struct rule_findings *f)
-{
-	return f && f->diag ? 1 : 0;
-}
-
-size_t rule_notes_count(const struct rule_findings *f)
-{
-	return f ? f->n_note : 0;
-}
-
-const char *rule_finding_id(const struct rule_findings *f, size_t i)
-{
-	if (!f || !f->diag)
-		return NULL;
-	if (i == 0)
-		return f->diag->id;
-	return i - 1 < f->n_also ? f->also[i - 1]->id : NULL;
-}
-
-const char *rule_note_id(const struct rule_findings *f, size_t i)
-{
-	return f && i < f->n_note ? f->note[i]->id : NULL;
-}
-
-const char *rule_finding_kb(const struct rule_findings *f, size_t i)
-{
-	if (!f || !f->diag)
-		return NULL;
-	if (i == 0)
-		return f->diag->kb->id;
-	return i - 1 < f->n_also ? f->also[i - 1]->kb->id : NULL;
+	return rk_verdict_new(&e, diag, also, n_also, note, n_note);
 }
 
 /* ---- tlswhy rules ... ---------------------------------------------------- */
@@ -254,7 +195,7 @@ static void cmd_show(const struct rule_set *rs, const struct rk_rule *r)
 	printf("end\n");
 }
 
-static void cmd_kb(const struct rk_kb *k)
+static void cmd_kb(const struct rule_kb *k)
 {
 	uint16_t i, j;
 	printf("kb %s    (%s:%u)\n  %s\n", k->id, k->file, k->line, k->title);
@@ -272,7 +213,7 @@ static void cmd_kb(const struct rk_kb *k)
 		printf("  version: %s | %s | %s | %s\n", k->ver[i].what, k->ver[i].status,
 		       k->ver[i].introduced, k->ver[i].deprecated);
 	for (i = 0; i < k->n_wa; i++) {
-		const struct rk_workaround *w = &k->wa[i];
+		const struct rule_workaround *w = &k->wa[i];
 		printf("\n  workaround %s (%d%% success): %s\n", w->id, w->rate, w->title);
 		if (w->detail)
 			printf("    %s\n", w->detail);

@@ -353,15 +353,22 @@ int rule_client_identity(const struct rule_set *rs, const struct hs_record *r, s
 	if (!r || !r->ch)
 		return 0;
 	i = rk_identify(rs, r->ch, &m);
+	rk_identity_fill(rs, i, m, id);
+	return 1;
+}
+
+void rk_identity_fill(const struct rule_set *rs, int i, int m, struct rule_identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->match = RULE_MATCH_UNKNOWN;
 	if (i < 0)
-		return 1;
+		return;
 	id->match = (enum rule_match)m;
 	id->name = rs->list[i]->name;
 	id->description = rs->list[i]->identity;
 	id->source = rs->list[i]->source;
 	id->aws_lb = rs->list[i]->vendor && strcmp(rs->list[i]->vendor, "aws") == 0 &&
 		     m >= RULE_MATCH_SAME_SUITES;
-	return 1;
 }
 
 char *rule_identity_text(const struct rule_identity *id, char *buf, size_t n)

@@ -144,7 +144,7 @@ static void free_tmpl(struct rk_tmpl *t)
 	free(t->seg);
 }
 
-static void free_disp(struct rk_dispute *d, uint16_t n)
+static void free_disp(struct rule_dispute *d, uint16_t n)
 {
 	uint16_t i;
 	for (i = 0; i < n; i++) {
@@ -154,7 +154,7 @@ static void free_disp(struct rk_dispute *d, uint16_t n)
 	free(d);
 }
 
-static void free_kb(struct rk_kb *k)
+static void free_kb(struct rule_kb *k)
 {
 	uint16_t i, j;
 	free(k->id); free(k->title); free(k->domain); free(k->category);
@@ -164,7 +164,7 @@ static void free_kb(struct rk_kb *k)
 		free_tmpl(&k->evid[i]);
 	free(k->evid);
 	for (i = 0; i < k->n_wa; i++) {
-		struct rk_workaround *w = &k->wa[i];
+		struct rule_workaround *w = &k->wa[i];
 		free(w->id); free(w->title); free(w->detail);
 		for (j = 0; j < w->n_cmd; j++) {
 			free(w->cmd[j].stack);
@@ -881,10 +881,10 @@ static int split_bar(char *s, char **part, int n)
 	return k;
 }
 
-static int add_dispute(struct lp *p, struct rk_kb *k, char *v)
+static int add_dispute(struct lp *p, struct rule_kb *k, char *v)
 {
 	char *part[2] = { NULL, NULL };
-	struct rk_dispute *d;
+	struct rule_dispute *d;
 	int n = split_bar(v, part, 2);
 	if (!*part[0])
 		return fail(p, p->line, "'disputed' needs a text");
@@ -900,7 +900,7 @@ static int add_dispute(struct lp *p, struct rk_kb *k, char *v)
 	return 0;
 }
 
-static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
+static int kb_field(struct lp *p, struct rule_kb *k, const char *key, char *v)
 {
 	int x;
 	if (!strcmp(key, "title")) return set_text(p, &k->title, key, v);
@@ -935,7 +935,7 @@ static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
 	}
 	if (!strcmp(key, "version")) {
 		char *part[4] = { "", "", "", "" };
-		struct rk_version *ver;
+		struct rule_kb_version *ver;
 		if (split_bar(v, part, 4) != 4)
 			return fail(p, p->line, "version needs 4 parts: WHAT | STATUS | INTRODUCED | DEPRECATED");
 		ver = PUSH16(k->ver, k->n_ver);
@@ -948,7 +948,7 @@ static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
 	}
 	if (!strcmp(key, "workaround")) {
 		char *id, *rest, *rate, *title;
-		struct rk_workaround *w;
+		struct rule_workaround *w;
 		uint16_t i;
 		id = word(v, &rest);
 		rate = word(rest, &title);
@@ -976,8 +976,8 @@ static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
 	}
 	if (!strcmp(key, "cmd")) {
 		char *stack, *text;
-		struct rk_cmd *cm;
-		struct rk_workaround *w;
+		struct rule_cmd *cm;
+		struct rule_workaround *w;
 		if (!k->n_wa)
 			return fail(p, p->line, "'cmd' before any 'workaround'");
 		w = &k->wa[k->n_wa - 1];
@@ -992,7 +992,7 @@ static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
 	}
 	if (!strcmp(key, "deadend")) {
 		char *rate, *rest, *part[2] = { NULL, NULL };
-		struct rk_deadend *d;
+		struct rule_deadend *d;
 		rate = word(v, &rest);
 		if (parse_percent(rate, &x) < 0)
 			return fail(p, p->line, "deadend needs: RATE%% TITLE | REASON");
@@ -1008,7 +1008,7 @@ static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
 	}
 	if (!strcmp(key, "ref")) {
 		char *url, *title;
-		struct rk_ref *r;
+		struct rule_ref *r;
 		url = word(v, &title);
 		if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
 			return fail(p, p->line, "ref needs a URL first, not '%s'", url);
@@ -1166,7 +1166,7 @@ static int find_rule(const struct rule_set *rs, const char *id)
 	return -1;
 }
 
-static const struct rk_kb *find_kb(const struct rule_set *rs, const char *id)
+static const struct rule_kb *find_kb(const struct rule_set *rs, const char *id)
 {
 	size_t i;
 	for (i = 0; i < rs->n_kb; i++)
@@ -1206,8 +1206,8 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		p->cur = rs->n_rule++;
 		p->blk = B_RULE;
 	} else if (!strcmp(kw, "kb")) {
-		const struct rk_kb *o = find_kb(rs, id);
-		struct rk_kb *k;
+		const struct rule_kb *o = find_kb(rs, id);
+		struct rule_kb *k;
 		if (o)
 			return fail(p, p->line, "duplicate kb id '%s' (first at %s:%u)", id, o->file, o->line);
 		rs->kb = xgrow(rs->kb, &rs->cap_kb, rs->n_kb + 1, sizeof(*rs->kb));
@@ -1263,7 +1263,7 @@ static int close_block(struct lp *p)
 			return fail(p, p->blk_line, "rule '%s' has no condition", r->id);
 		rk_rule_prepare(r);
 	} else if (p->blk == B_KB) {
-		struct rk_kb *k = &rs->kb[p->cur];
+		struct rule_kb *k = &rs->kb[p->cur];
 		if (!k->title)
 			return fail(p, p->blk_line, "kb entry '%s' has no title", k->id);
 		if (!k->root_cause)

@@ -26,7 +26,6 @@
 #include "dissect/names.h"
 #include "dissect/record.h"
 #include "dissect/x509.h"
-#include "report/esc.h"
 
 enum fact_id {
 	F_STAGE, F_TLS, F_COMPLETE, F_CLIENT_PORT, F_SERVER_PORT,
@@ -1101,67 +1100,21 @@ void rk_rule_prepare(struct rk_rule *ru)
 	ru->has_stage_mask = 1;
 }
 
-/* ---- rendering --------------------------------------------------------- */
+/* ---- values for evidence ------------------------------------------------- */
 
-static void fmt_dur(char *b, size_t n, int64_t us)
-{
-	if (us < 0)
-		snprintf(b, n, "-%lld us", (long long)-us);
-	else if (us < 1000)
-		snprintf(b, n, "%lld us", (long long)us);
-	else if (us < 1000000)
-		snprintf(b, n, "%.1f ms", (double)us / 1000.0);
-	else
-		snprintf(b, n, "%.3f s", (double)us / 1e6);
-}
-
-static void fmt_time(char *b, size_t n, int64_t us, int64_t base)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	char hms[32] = "?";
-	if (gmtime_r(&t, &tm))
-		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-	snprintf(b, n, "%s.%06lld UTC (+%.6f s)", hms, (long long)(us % 1000000),
-		 (double)(us - base) / 1e6);
-}
-
-static void fmt_date(char *b, size_t n, int64_t us)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	if (gmtime_r(&t, &tm))
-		strftime(b, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
-	else
-		snprintf(b, n, "%lld", (long long)t);
-}
-
-static size_t fmt_fact(struct rk_eval *e, int fact, char *b, size_t n, uint64_t *frame)
+/* A fact of our own (names from the tables, numbers, lists) as text. */
+static void fact_text(struct rk_eval *e, int fact, const struct rk_val *v, char *b, size_t n)
 {
 	const struct rk_fact *f = &rk_facts[fact];
-	struct rk_val v;
 	char nb[32];
 	size_t o = 0;
 	uint16_t i, shown = 0, total;
-	*frame = 0;
-	if (!rk_fact_get(e, fact, &v)) {
-		snprintf(b, n, "(none)");
-		return strlen(b);
-	}
 	switch (f->type) {
-	case T_BOOL: snprintf(b, n, "%s", v.i ? "yes" : "no"); break;
-	case T_INT: snprintf(b, n, "%lld", (long long)v.i); break;
-	case T_DUR: fmt_dur(b, n, v.i); break;
-	case T_TIME:
-		if (fact == F_CERT_NOT_AFTER)
-			fmt_date(b, n, v.i);
-		else
-			fmt_time(b, n, v.i, e->r->first_ts_us);
-		break;
-	case T_FRAME: snprintf(b, n, "%llu", (unsigned long long)v.i); *frame = (uint64_t)v.i; break;
-	case T_CODE: snprintf(b, n, "%s", rk_value_name(f->kind, v.i, e->rs, nb, sizeof(nb))); break;
+	case T_BOOL: snprintf(b, n, "%s", v->i ? "yes" : "no"); break;
+	case T_INT: snprintf(b, n, "%lld", (long long)v->i); break;
+	case T_CODE: snprintf(b, n, "%s", rk_value_name(f->kind, v->i, e->rs, nb, sizeof(nb))); break;
 	case T_LIST:
-		total = count_list(&v, f->kind);
+		total = count_list(v, f->kind);
 		b[0] = 0;
 		if (total == 0) {
 			/* an empty list and a missing extension read differently */
@@ -1171,11 +1124,11 @@ static size_t fmt_fact(struct rk_eval *e, int fact, char *b, size_t n, uint64_t 
 				snprintf(b, n, "(empty)");
 			break;
 		}
-		for (i = 0; i < v.n && shown < 6; i++) {
-			if (v.filter && rk_ignored_value(f->kind, v.l[i]))
+		for (i = 0; i < v->n && shown < 6; i++) {
+			if (v->filter && rk_ignored_value(f->kind, v->l[i]))
 				continue;
 			o += (size_t)snprintf(b + o, o < n ? n - o : 0, "%s%s", shown ? ", " : "",
-					      rk_value_name(f->kind, v.l[i], e->rs, nb, sizeof(nb)));
+					      rk_value_name(f->kind, v->l[i], e->rs, nb, sizeof(nb)));
 			if (o >= n)
 				break;
 			shown++;
@@ -1183,49 +1136,36 @@ static size_t fmt_fact(struct rk_eval *e, int fact, char *b, size_t n, uint64_t 
 		if (shown < total && o < n)
 			snprintf(b + o, n - o, ", ... (%u in all)", total);
 		break;
-	case T_SET: snprintf(b, n, "(set)"); break;
-	case T_STR:
-	case T_BYTES:
-		{
-			char q[400];
-			esc_text(q, sizeof(q), v.s, v.sn);
-			snprintf(b, n, "\"%s\"", q);
-		}
-		break;
+	default: snprintf(b, n, "(set)"); break;
 	}
-	return strlen(b);
 }
 
-size_t rk_render(struct rk_eval *e, const struct rk_tmpl *t, char *buf, size_t n,
-		 uint64_t *frames, size_t nf)
+size_t rk_fact_value(struct rk_eval *e, int fact, struct rule_value *out, char *b, size_t n)
 {
-	size_t o = 0, k = 0, i, j;
-	char tmp[512];
-	uint64_t fr;
+	const struct rk_fact *f = &rk_facts[fact];
+	struct rk_val v;
+	memset(out, 0, sizeof(*out));
+	out->kind = RULE_V_TEXT;
+	out->s = b;
 	if (n == 0)
 		return 0;
-	buf[0] = 0;
-	for (i = 0; i < t->n; i++) {
-		const char *piece = t->seg[i].lit;
-		if (!piece) {
-			fmt_fact(e, t->seg[i].fact, tmp, sizeof(tmp), &fr);
-			piece = tmp;
-			if (fr && frames) {
-				for (j = 0; j < k; j++)
-					if (frames[j] == fr)
-						break;
-				if (j == k && k < nf)
-					frames[k++] = fr;
-			}
-		}
-		if (o < n - 1) {
-			size_t l = strlen(piece);
-			if (l > n - 1 - o)
-				l = n - 1 - o;
-			memcpy(buf + o, piece, l);
-			o += l;
-			buf[o] = 0;
-		}
+	if (!rk_fact_get(e, fact, &v)) {
+		snprintf(b, n, "(none)");
+	} else if (f->type == T_DUR || f->type == T_TIME || f->type == T_FRAME) {
+		out->kind = f->type == T_DUR ? RULE_V_DURATION : f->type == T_FRAME ? RULE_V_FRAME
+			  : fact == F_CERT_NOT_AFTER ? RULE_V_DATE : RULE_V_TIME;
+		out->num = v.i;
+		out->s = NULL;
+		return 0;
+	} else if (f->type == T_STR || f->type == T_BYTES) {
+		out->kind = RULE_V_WIRE;
+		out->n = v.sn < n ? v.sn : n;
+		if (out->n)
+			memcpy(b, v.s, out->n);
+		return out->n;
+	} else {
+		fact_text(e, fact, &v, b, n);
 	}
-	return k;
+	out->n = strlen(b);
+	return out->n + 1;
 }

@@ -101,7 +101,7 @@ static int rule_sees(const struct hs_record *r, const char *cond)
 	char text[1024], err[256];
 	struct rule_set *rs = rule_set_new();
 	struct rule_ctx ctx;
-	struct rule_findings *f;
+	struct rule_verdict *f;
 	int hit;
 	snprintf(text, sizeof(text), "kb t/x\n  title T\n  root_cause R\nend\n"
 		 "rule t\n  title T\n  kb t/x\n  when %s\nend\n", cond);
@@ -113,8 +113,8 @@ static int rule_sees(const struct hs_record *r, const char *cond)
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	f = rule_eval(rs, r, &ctx);
-	hit = rule_findings_count(f) == 1;
-	rule_findings_free(f);
+	hit = f && f->diag;
+	rule_verdict_free(f);
 	rule_set_free(rs);
 	return hit;
 }

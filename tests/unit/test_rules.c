@@ -18,6 +18,7 @@
 #include "dissect/record.h"
 #include "dissect/x509.h"
 #include "report/jw.h"
+#include "report/report.h"
 
 static int passed, failed;
 
@@ -43,6 +44,31 @@ static void check_str(const char *got, const char *want, const char *what, int l
 	       want ? want : "(null)");
 }
 #define CHECK_STR(g, w) check_str((g), (w), #g, __LINE__)
+
+/* The verdict's findings by index: 0 the diagnosis, then "also matched". */
+static const char *finding_id(const struct rule_verdict *v, size_t i)
+{
+	if (!v || !v->diag)
+		return NULL;
+	if (i == 0)
+		return v->diag->rule;
+	return i - 1 < v->n_also ? v->also[i - 1] : NULL;
+}
+
+static size_t findings_count(const struct rule_verdict *v)
+{
+	return v && v->diag ? 1 : 0;
+}
+
+static size_t notes_count(const struct rule_verdict *v)
+{
+	return v ? v->n_note : 0;
+}
+
+static const char *note_id(const struct rule_verdict *v, size_t i)
+{
+	return v && i < v->n_note ? v->note[i].rule : NULL;
+}
 
 /* ---- building records by hand ------------------------------------------- */
 
@@ -172,31 +198,31 @@ static const char *diag(const struct rule_set *rs, const struct hs_record *r, in
 {
 	static char id[128];
 	struct rule_ctx ctx;
-	struct rule_findings *f;
+	struct rule_verdict *f;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.capture_end_us = end_us ? end_us : r->last_ts_us;
 	ctx.server_leaf_hint = hint;
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
-	snprintf(id, sizeof(id), "%s", rule_finding_id(f, 0) ? rule_finding_id(f, 0) : "(none)");
-	rule_findings_free(f);
+	snprintf(id, sizeof(id), "%s", finding_id(f, 0) ? finding_id(f, 0) : "(none)");
+	rule_verdict_free(f);
 	return id;
 }
 
 static int has_note(const struct rule_set *rs, const struct hs_record *r, const char *note)
 {
 	struct rule_ctx ctx;
-	struct rule_findings *f;
+	struct rule_verdict *f;
 	size_t i;
 	int found = 0;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.capture_end_us = r->last_ts_us;
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
-	for (i = 0; i < rule_notes_count(f); i++)
-		if (!strcmp(rule_note_id(f, i), note))
+	for (i = 0; i < notes_count(f); i++)
+		if (!strcmp(note_id(f, i), note))
 			found = 1;
-	rule_findings_free(f);
+	rule_verdict_free(f);
 	return found;
 }
 
@@ -211,7 +237,7 @@ static int fires(const char *conds, const struct hs_record *r)
 	char text[4096], err[512];
 	struct rule_set *rs = builtin();
 	struct rule_ctx ctx;
-	struct rule_findings *f;
+	struct rule_verdict *f;
 	size_t i;
 	int hit;
 	for (i = 0; i < rs->n_rule; i++)   /* only the test rule may fire */
@@ -228,8 +254,8 @@ static int fires(const char *conds, const struct hs_record *r)
 	ctx.capture_end_us = r->last_ts_us;
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
-	hit = rule_findings_count(f) == 1;
-	rule_findings_free(f);
+	hit = findings_count(f) == 1;
+	rule_verdict_free(f);
 	rule_set_free(rs);
 	return hit;
 }
@@ -318,7 +344,7 @@ static void test_specificity(void)
 	char err[512];
 	struct rule_set *rs = rule_set_new();
 	struct hs_record *r = rec_tcp();
-	struct rule_findings *f;
+	struct rule_verdict *f;
 	struct rule_ctx ctx;
 	static const char text[] =
 		"kb t/x\n  title T\n  root_cause R\nend\n"
@@ -335,17 +361,17 @@ static void test_specificity(void)
 	f = rule_eval(rs, r, &ctx);
 	/* 2 conditions beat 1; among the 2-condition rules priority 5 beats 0;
 	 * between the two priority-5 rules the one loaded first wins */
-	CHECK_STR(rule_finding_id(f, 0), "tie-high");
-	CHECK_STR(rule_finding_id(f, 1), "tie-order");
-	CHECK_STR(rule_finding_id(f, 2), "specific");
-	CHECK_STR(rule_finding_id(f, 3), "tie-low");
-	CHECK_STR(rule_finding_id(f, 4), "generic");
-	CHECK(rule_notes_count(f) == 1);
-	CHECK(rule_findings_failed(f) == 1);
-	rule_findings_free(f);
+	CHECK_STR(finding_id(f, 0), "tie-high");
+	CHECK_STR(finding_id(f, 1), "tie-order");
+	CHECK_STR(finding_id(f, 2), "specific");
+	CHECK_STR(finding_id(f, 3), "tie-low");
+	CHECK_STR(finding_id(f, 4), "generic");
+	CHECK(notes_count(f) == 1);
+	CHECK(rule_verdict_failed(f) == 1);
+	rule_verdict_free(f);
 	rule_set_free(rs);
 	record_free(r);
-	CHECK(rule_findings_failed(NULL) == 0);
+	CHECK(rule_verdict_failed(NULL) == 0);
 }
 
 /* ---- 4. conditions and set operations ------------------------------------ */
@@ -446,7 +472,7 @@ static void test_builtin(void)
 			break;
 	CHECK(i < rs->n_kb);
 	if (i < rs->n_kb) {
-		const struct rk_kb *k = &rs->kb[i];
+		const struct rule_kb *k = &rs->kb[i];
 		CHECK(k->fix_rate == 82 && k->n_wa == 2 && k->n_de == 2 && k->n_ver == 5);
 		CHECK(k->wa[0].rate == 90 && k->wa[1].rate == 80);
 		CHECK(k->de[0].rate == 90 && k->de[1].rate == 70);
@@ -634,7 +660,7 @@ static void test_reports(void)
 {
 	struct rule_set *rs = builtin();
 	struct hs_record *r = rec_tcp();
-	struct rule_findings *f;
+	struct rule_verdict *f;
 	struct rule_ctx ctx;
 	struct jw w;
 	FILE *tmp = tmpfile();
@@ -657,11 +683,11 @@ static void test_reports(void)
 	ctx.capture_end_us = r->last_ts_us;
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
-	CHECK_STR(rule_finding_id(f, 0), "target-closed-after-client-hello");
-	rule_report_text(tmp, r, f, 0);
+	CHECK_STR(finding_id(f, 0), "target-closed-after-client-hello");
+	rpt_verdict_text(tmp, r, f, 0);
 	jw_init(&w, tmp, 0);
 	jw_obj_open(&w, NULL);
-	rule_report_json(&w, r, f);
+	rpt_verdict_json(&w, r, f);
 	jw_obj_close(&w);
 	jw_end(&w);
 	CHECK(w.errors == 0 && w.depth == 0);
@@ -673,7 +699,7 @@ static void test_reports(void)
 	CHECK(strstr(buf, "\"frames\":[4]") != NULL && strstr(buf, "\"frames\":[6]") != NULL);
 	CHECK(strstr(buf, "also matched (less specific): alb-target-handshake-failed") != NULL);
 	CHECK(strstr(buf, "\"notes\":[{\"rule\":\"note-aws-lb-client\"") != NULL);
-	rule_findings_free(f);
+	rule_verdict_free(f);
 	fclose(tmp);
 
 	/* the legacy entry shows its disputes */
@@ -681,22 +707,22 @@ static void test_reports(void)
 	r->closed_after_kind = EV_ALERT;   /* nothing specific matches any more */
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
-	CHECK_STR(rule_finding_id(f, 0), "alb-target-handshake-failed");
-	rule_report_text(tmp, r, f, 0);
+	CHECK_STR(finding_id(f, 0), "alb-target-handshake-failed");
+	rpt_verdict_text(tmp, r, f, 0);
 	rewind(tmp);
 	n = fread(buf, 1, sizeof(buf) - 1, tmp);
 	buf[n] = 0;
 	CHECK(strstr(buf, "DISPUTED: There is no target-group trust store") != NULL);
 	CHECK(strstr(buf, "1.  80%  Update the target's cipher suite") != NULL);   /* cipher first */
 	CHECK(strstr(buf, "2.   5%  Install a trusted certificate") != NULL);
-	rule_findings_free(f);
+	rule_verdict_free(f);
 	fclose(tmp);
 
 	/* empty findings still write both keys */
 	tmp = tmpfile();
 	jw_init(&w, tmp, 0);
 	jw_obj_open(&w, NULL);
-	rule_report_json(&w, r, NULL);
+	rpt_verdict_json(&w, r, NULL);
 	jw_obj_close(&w);
 	rewind(tmp);
 	n = fread(buf, 1, sizeof(buf) - 1, tmp);
@@ -880,6 +906,54 @@ static void test_identity(void)
 	rule_set_free(b);
 }
 
+/* Wire strings in evidence are escaped at output, for the format: \xNN in
+ * the text report; in JSON the raw bytes, which the JSON writer escapes
+ * (\u001b), never the terminal escaping inside the JSON string. */
+static void test_evidence_escaping(void)
+{
+	static const char text[] = "kb t/x\n  title T\n  root_cause R\nend\n"
+				   "rule t\n  title T\n  kb t/x\n  when tls is true\n"
+				   "  evidence name {ch.sni} in frame {ch.frame}\nend\n";
+	struct rule_set *rs = rule_set_new();
+	struct hs_record *r = rec_tcp();
+	struct rule_verdict *v;
+	struct rule_ctx ctx;
+	char err[256], buf[8192];
+	FILE *tmp = tmpfile();
+	struct jw w;
+	size_t n;
+	CHECK(rs && tmp && rule_load_buffer(rs, "t.rules", text, sizeof(text) - 1, err, sizeof(err)) == 0);
+	add_ch(r, 0);
+	memcpy(r->ch->sni, "a\033[31mb\r\n", 9);
+	r->ch->sni_len = 9;
+	record_derive(r);
+	memset(&ctx, 0, sizeof(ctx));
+	v = rule_eval(rs, r, &ctx);
+	CHECK(v && v->diag && v->diag->n_evid == 1);
+	/* typed values: the wire string raw, the frame a number */
+	CHECK(v->diag->evid[0].n == 4 && v->diag->evid[0].v[1].kind == RULE_V_WIRE &&
+	      v->diag->evid[0].v[1].n == 9 && !memcmp(v->diag->evid[0].v[1].s, "a\033[31mb\r\n", 9));
+	CHECK(v->diag->evid[0].v[3].kind == RULE_V_FRAME && v->diag->evid[0].v[3].num == 4);
+	rpt_verdict_text(tmp, r, v, 0);
+	jw_init(&w, tmp, 0);
+	jw_obj_open(&w, NULL);
+	rpt_verdict_json(&w, r, v);
+	jw_obj_close(&w);
+	jw_end(&w);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = 0;
+	CHECK(strchr(buf, 033) == NULL);
+	CHECK(strstr(buf, "- name \"a\\x1b[31mb\\x0d\\x0a\" in frame 4") != NULL);
+	CHECK(strstr(buf, "\"text\":\"name \\\"a\\u001b[31mb\\r\\n\\\" in frame 4\",\"frames\":[4]") != NULL);
+	CHECK(strstr(buf, "\\\\x1b") == NULL);
+	rule_verdict_free(v);
+	record_free(r);
+	rule_set_free(rs);
+	if (tmp)
+		fclose(tmp);
+}
+
 /* ---- 7. the vocabulary is documented ------------------------------------- */
 
 static void test_docs(void)
@@ -915,6 +989,7 @@ int main(void)
 	test_conditions();
 	test_builtin();
 	test_reports();
+	test_evidence_escaping();
 	test_identity();
 	test_docs();
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,496 @@
+/*
+ * verdict.c - the verdict (rules.h) as text and as JSON, and its evidence
+ * lines for every format.
+ *
+ * Evidence arrives as typed values; this file gives them their text:
+ * frames as numbers, capture times as "HH:MM:SS.uuuuuu UTC (+s)" from the
+ * connection's first packet, durations in us/ms/s, a certificate date as a
+ * date. Wire strings are quoted and escaped here, at output, for the format
+ * written: esc_text() for the terminal (and for Markdown and HTML, whose
+ * writers escape the line again for their syntax, so control bytes read
+ * as \xNN there too); for JSON the raw bytes, which the JSON writer
+ * escapes. A line is at most EV_LINE - 1 bytes, a wire string at most
+ * EV_WIRE - 1 escaped characters.
+ *
+ * Knowledge-base text comes from rule files the operator chose to load.
+ */
+#include "report/report.h"
+#include "report/esc.h"
+#include "rules/rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define EV_WIRE 400
+#define EV_FRAMES 16
+
+const struct rule_identity *rpt_identity(const struct hs_record *rec, const struct rule_verdict *v)
+{
+	static const struct rule_identity unknown = { RULE_MATCH_UNKNOWN, NULL, NULL, NULL, 0 };
+	if (!rec->ch)
+		return NULL;
+	return v && v->has_identity ? &v->identity : &unknown;
+}
+
+/* ---- evidence values ------------------------------------------------------ */
+
+static void fmt_dur(char *b, size_t n, int64_t us)
+{
+	if (us < 0)
+		snprintf(b, n, "-%lld us", (long long)-us);
+	else if (us < 1000)
+		snprintf(b, n, "%lld us", (long long)us);
+	else if (us < 1000000)
+		snprintf(b, n, "%.1f ms", (double)us / 1000.0);
+	else
+		snprintf(b, n, "%.3f s", (double)us / 1e6);
+}
+
+static void fmt_time(char *b, size_t n, int64_t us, int64_t base)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	char hms[32] = "?";
+	if (gmtime_r(&t, &tm))
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+	snprintf(b, n, "%s.%06lld UTC (+%.6f s)", hms, (long long)(us % 1000000), (double)(us - base) / 1e6);
+}
+
+static void fmt_date(char *b, size_t n, int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(b, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	else
+		snprintf(b, n, "%lld", (long long)t);
+}
+
+/* One value's text into b (n bytes, NUL-terminated); its length. A wire
+ * string is quoted, escaped unless `raw` (and then may hold any byte). */
+static size_t value_text(char *b, size_t n, const struct hs_record *rec, const struct rule_value *x, int raw)
+{
+	char q[EV_WIRE];
+	size_t k;
+	switch ((enum rule_value_kind)x->kind) {
+	case RULE_V_TEXT: snprintf(b, n, "%.*s", (int)x->n, x->s); break;
+	case RULE_V_FRAME: snprintf(b, n, "%" PRIu64, (uint64_t)x->num); break;
+	case RULE_V_TIME: fmt_time(b, n, x->num, rec->first_ts_us); break;
+	case RULE_V_DATE: fmt_date(b, n, x->num); break;
+	case RULE_V_DURATION: fmt_dur(b, n, x->num); break;
+	case RULE_V_WIRE:
+		if (!raw) {
+			esc_text(q, sizeof(q), (const uint8_t *)x->s, x->n);
+			snprintf(b, n, "\"%s\"", q);
+			break;
+		}
+		k = x->n + 2 < n ? x->n : n > 2 ? n - 3 : 0;
+		if (n < 3) {
+			b[0] = 0;
+			return 0;
+		}
+		b[0] = '"';
+		memcpy(b + 1, x->s, k);
+		b[k + 1] = '"';
+		b[k + 2] = 0;
+		return k + 2;
+	}
+	return strlen(b);
+}
+
+size_t rpt_evidence_line(char *buf, size_t n, const struct hs_record *rec, const struct rule_evidence *ev, int raw)
+{
+	char piece[EV_LINE];
+	size_t o = 0, i, l;
+	if (n == 0)
+		return 0;
+	buf[0] = 0;
+	for (i = 0; i < ev->n && o < n - 1; i++) {
+		l = value_text(piece, sizeof(piece), rec, &ev->v[i], raw);
+		if (l > n - 1 - o)
+			l = n - 1 - o;
+		memcpy(buf + o, piece, l);
+		o += l;
+		buf[o] = 0;
+	}
+	return o;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+static const char *col(int color, const char *c)
+{
+	return color ? c : "";
+}
+
+/* Prints multi-line text with each continuation line indented. */
+static void put_indented(FILE *o, const char *s, int indent)
+{
+	for (; *s; s++) {
+		fputc(*s, o);
+		if (*s == '\n')
+			fprintf(o, "%*s", indent, "");
+	}
+}
+
+/* Prose, word-wrapped at WRAP columns; `col` is where the cursor is now,
+ * continuation lines start at `indent`. Newlines in the text are kept.
+ * Returns the column after the text. */
+#define WRAP 100
+static int put_wrapped(FILE *o, const char *s, int col, int indent)
+{
+	int space = 0;
+	while (*s) {
+		size_t w = strcspn(s, " \n");
+		if (w) {
+			if (col > indent && col + space + (int)w > WRAP) {
+				fprintf(o, "\n%*s", indent, "");
+				col = indent;
+			} else if (space) {
+				fputc(' ', o);
+				col++;
+			}
+			fwrite(s, 1, w, o);
+			col += (int)w;
+			s += w;
+			space = 0;
+		}
+		if (*s == '\n') {
+			fprintf(o, "\n%*s", indent, "");
+			col = indent;
+			space = 0;
+			s++;
+		} else if (*s == ' ') {
+			while (*s == ' ')
+				s++;
+			space = 1;
+		}
+	}
+	return col;
+}
+
+static void text_evidence(FILE *o, const struct hs_record *rec, const struct rule_finding *f, int indent)
+{
+	char line[EV_LINE];
+	uint16_t i;
+	for (i = 0; i < f->n_evid; i++) {
+		rpt_evidence_line(line, sizeof(line), rec, &f->evid[i], 0);
+		fprintf(o, "%*s- ", indent, "");
+		put_wrapped(o, line, indent + 2, indent + 2);
+		fputc('\n', o);
+	}
+}
+
+static void text_disputes(FILE *o, const struct rule_dispute *d, uint16_t n, int indent, int color)
+{
+	uint16_t i;
+	for (i = 0; i < n; i++) {
+		fprintf(o, "%*s%sDISPUTED:%s ", indent, "", col(color, "\033[1;35m"), col(color, "\033[0m"));
+		put_wrapped(o, d[i].text, indent + 10, indent + 2);
+		if (d[i].source)
+			fprintf(o, " [%s]", d[i].source);
+		fputc('\n', o);
+	}
+}
+
+static void text_workarounds(FILE *o, const struct rule_finding *f, int color)
+{
+	uint16_t i, j;
+	int c;
+	if (f->n_wa)
+		fprintf(o, "    workarounds (most likely first):\n");
+	for (i = 0; i < f->n_wa; i++) {
+		const struct rule_workaround *w = f->wa[i].w;
+		fprintf(o, "      %u. %3d%%  ", i + 1u, f->wa[i].rate);
+		c = put_wrapped(o, w->title, 14, 14);
+		if (f->wa[i].rate != w->rate) {
+			char note[256];
+			snprintf(note, sizeof(note), " (kb: %d%%%s%s)", w->rate, f->wa[i].why ? "; " : "",
+				 f->wa[i].why ? f->wa[i].why : "");
+			put_wrapped(o, note, c, 14);
+		}
+		fputc('\n', o);
+		if (w->detail) {
+			fprintf(o, "              ");
+			put_wrapped(o, w->detail, 14, 14);
+			fputc('\n', o);
+		}
+		for (j = 0; j < w->n_cmd; j++) {
+			fprintf(o, "              %s%s:%s\n                ", col(color, "\033[4m"), w->cmd[j].stack,
+				col(color, "\033[0m"));
+			put_indented(o, w->cmd[j].text, 16);
+			fputc('\n', o);
+		}
+		text_disputes(o, w->disp, w->n_disp, 14, color);
+	}
+}
+
+static void text_kb_tail(FILE *o, const struct rule_kb *k, int color)
+{
+	uint16_t j;
+	int c;
+	if (k->n_de)
+		fprintf(o, "    dead ends:\n");
+	for (j = 0; j < k->n_de; j++) {
+		c = fprintf(o, "      - %d%% fail: ", k->de[j].rate);
+		if (*k->de[j].title) {
+			c = put_wrapped(o, k->de[j].title, c, 8);
+			c = put_wrapped(o, " --", c, 8);
+			fputc(' ', o);
+			c++;
+		}
+		put_wrapped(o, k->de[j].reason, c, 8);
+		fputc('\n', o);
+		text_disputes(o, k->de[j].disp, k->de[j].n_disp, 8, color);
+	}
+	if (k->n_ref)
+		fprintf(o, "    references:\n");
+	for (j = 0; j < k->n_ref; j++)
+		fprintf(o, "      %s%s%s\n", k->ref[j].url, k->ref[j].title ? "  " : "",
+			k->ref[j].title ? k->ref[j].title : "");
+	for (j = 0; j < k->n_see; j++)
+		fprintf(o, "    see also: kb %s\n", k->see[j]);
+}
+
+static void text_finding(FILE *o, const struct hs_record *rec, const struct rule_verdict *v, int color)
+{
+	const struct rule_finding *f = v->diag;
+	const struct rule_kb *k = f->kb;
+	size_t i;
+	const char *sc = f->severity == RULE_SEV_ERROR ? "\033[1;31m" : f->severity == RULE_SEV_WARNING ? "\033[1;33m"
+												: "\033[1;36m";
+
+	fprintf(o, "  %s%s%s %s%s%s  [%s]\n", col(color, sc), f->severity_name, col(color, "\033[0m"),
+		col(color, "\033[1m"), f->title, col(color, "\033[0m"), f->rule);
+	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", f->side, f->confidence, f->basis, k->id);
+	if (f->n_evid) {
+		fprintf(o, "    evidence:\n");
+		text_evidence(o, rec, f, 6);
+	}
+	fprintf(o, "    root cause: ");
+	put_wrapped(o, k->root_cause, 16, 6);
+	fputc('\n', o);
+	text_disputes(o, k->rc_disp, k->n_rc_disp, 6, color);
+	text_workarounds(o, f, color);
+	text_kb_tail(o, k, color);
+	if (v->n_also) {
+		fprintf(o, "    also matched (less specific):");
+		for (i = 0; i < v->n_also; i++)
+			fprintf(o, " %s", v->also[i]);
+		fputc('\n', o);
+	}
+}
+
+void rpt_verdict_text(FILE *o, const struct hs_record *rec, const struct rule_verdict *v, int color)
+{
+	size_t i;
+	if (!v || !rec)
+		return;
+	if (v->diag)
+		text_finding(o, rec, v, color);
+	for (i = 0; i < v->n_note; i++) {
+		const struct rule_finding *f = &v->note[i];
+		fprintf(o, "  %snote%s %s  [%s]\n", col(color, "\033[36m"), col(color, "\033[0m"), f->title, f->rule);
+		text_evidence(o, rec, f, 6);
+		fprintf(o, "      why: ");
+		put_wrapped(o, f->kb->root_cause, 11, 11);
+		fputc('\n', o);
+	}
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static void json_disputes(struct jw *w, const struct rule_dispute *d, uint16_t n)
+{
+	uint16_t i;
+	if (!n)
+		return;
+	jw_arr_open(w, "disputed");
+	for (i = 0; i < n; i++) {
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "text", d[i].text);
+		if (d[i].source)
+			jw_key_str(w, "source", d[i].source);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+}
+
+/* The frames a line cites, in order, each once, at most EV_FRAMES. */
+static void json_frames(struct jw *w, const struct rule_evidence *ev)
+{
+	uint64_t fr[EV_FRAMES];
+	size_t k = 0, i, j;
+	for (i = 0; i < ev->n; i++) {
+		uint64_t f = (uint64_t)ev->v[i].num;
+		if (ev->v[i].kind != RULE_V_FRAME || !f)
+			continue;
+		for (j = 0; j < k && fr[j] != f; j++)
+			;
+		if (j == k && k < EV_FRAMES)
+			fr[k++] = f;
+	}
+	jw_arr_open(w, "frames");
+	for (i = 0; i < k; i++)
+		jw_uint(w, fr[i]);
+	jw_arr_close(w);
+}
+
+static void json_evidence(struct jw *w, const struct hs_record *rec, const struct rule_finding *f)
+{
+	char line[EV_LINE];
+	size_t n;
+	uint16_t t;
+	jw_arr_open(w, "evidence");
+	for (t = 0; t < f->n_evid; t++) {
+		n = rpt_evidence_line(line, sizeof(line), rec, &f->evid[t], 1);
+		jw_obj_open(w, NULL);
+		jw_key_strn(w, "text", (const uint8_t *)line, n);
+		json_frames(w, &f->evid[t]);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+}
+
+static void json_workarounds(struct jw *w, const struct rule_finding *f)
+{
+	uint16_t i, j;
+	jw_arr_open(w, "workarounds");
+	for (i = 0; i < f->n_wa; i++) {
+		const struct rule_workaround *wa = f->wa[i].w;
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "id", wa->id);
+		jw_key_str(w, "title", wa->title);
+		jw_key_int(w, "success_rate", f->wa[i].rate);
+		jw_key_int(w, "kb_success_rate", wa->rate);
+		if (f->wa[i].why)
+			jw_key_str(w, "adjusted_because", f->wa[i].why);
+		if (wa->detail)
+			jw_key_str(w, "detail", wa->detail);
+		jw_arr_open(w, "commands");
+		for (j = 0; j < wa->n_cmd; j++) {
+			jw_obj_open(w, NULL);
+			jw_key_str(w, "stack", wa->cmd[j].stack);
+			jw_key_str(w, "text", wa->cmd[j].text);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+		json_disputes(w, wa->disp, wa->n_disp);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+}
+
+static void json_kb_entry(struct jw *w, const struct rule_kb *k)
+{
+	uint16_t j;
+	if (!k->domain && !k->n_ver && k->fix_rate < 0)
+		return;
+	jw_obj_open(w, "kb_entry");
+	if (k->domain)
+		jw_key_str(w, "domain", k->domain);
+	if (k->category)
+		jw_key_str(w, "category", k->category);
+	if (k->error_code)
+		jw_key_str(w, "error_code", k->error_code);
+	if (k->verification)
+		jw_key_str(w, "verification", k->verification);
+	if (k->fix_rate >= 0)
+		jw_key_int(w, "fix_rate", k->fix_rate);
+	if (k->n_ver) {
+		jw_arr_open(w, "versions");
+		for (j = 0; j < k->n_ver; j++) {
+			jw_obj_open(w, NULL);
+			jw_key_str(w, "version", k->ver[j].what);
+			jw_key_str(w, "status", k->ver[j].status);
+			jw_key_str(w, "introduced", k->ver[j].introduced);
+			jw_key_str(w, "deprecated", k->ver[j].deprecated);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
+	jw_obj_close(w);
+}
+
+static void json_kb_tail(struct jw *w, const struct rule_kb *k)
+{
+	uint16_t j;
+	jw_arr_open(w, "dead_ends");
+	for (j = 0; j < k->n_de; j++) {
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "title", k->de[j].title);
+		jw_key_int(w, "fail_rate", k->de[j].rate);
+		jw_key_str(w, "reason", k->de[j].reason);
+		json_disputes(w, k->de[j].disp, k->de[j].n_disp);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_arr_open(w, "references");
+	for (j = 0; j < k->n_ref; j++) {
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "url", k->ref[j].url);
+		if (k->ref[j].title)
+			jw_key_str(w, "title", k->ref[j].title);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	if (k->n_see) {
+		jw_arr_open(w, "see_also");
+		for (j = 0; j < k->n_see; j++)
+			jw_str(w, k->see[j]);
+		jw_arr_close(w);
+	}
+}
+
+static void json_finding(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v)
+{
+	const struct rule_finding *f = v->diag;
+	const struct rule_kb *k = f->kb;
+	size_t i;
+
+	jw_obj_open(w, NULL);
+	jw_key_str(w, "rule", f->rule);
+	jw_key_str(w, "title", f->title);
+	jw_key_str(w, "severity", f->severity_name);
+	jw_key_str(w, "confidence", f->confidence);
+	jw_key_str(w, "basis", f->basis);
+	jw_key_str(w, "side", f->side);
+	jw_key_str(w, "kb", k->id);
+	jw_key_str(w, "kb_title", k->title);
+	json_evidence(w, rec, f);
+	jw_key_str(w, "root_cause", k->root_cause);
+	json_disputes(w, k->rc_disp, k->n_rc_disp);
+	json_workarounds(w, f);
+	json_kb_tail(w, k);
+	json_kb_entry(w, k);
+	if (v->n_also) {
+		jw_arr_open(w, "also_matched");
+		for (i = 0; i < v->n_also; i++)
+			jw_str(w, v->also[i]);
+		jw_arr_close(w);
+	}
+	jw_obj_close(w);
+}
+
+void rpt_verdict_json(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v)
+{
+	size_t i;
+	jw_arr_open(w, "findings");
+	if (v && rec && v->diag)
+		json_finding(w, rec, v);
+	jw_arr_close(w);
+	jw_arr_open(w, "notes");
+	for (i = 0; v && rec && i < v->n_note; i++) {
+		const struct rule_finding *f = &v->note[i];
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "rule", f->rule);
+		jw_key_str(w, "title", f->title);
+		jw_key_str(w, "kb", f->kb->id);
+		json_evidence(w, rec, f);
+		jw_key_str(w, "why", f->kb->root_cause);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+}

@@ -1,0 +1,221 @@
+/*
+ * verdict.c - the verdict on one connection (rules.h): the diagnosis and
+ * the notes that matched, each with its evidence as typed values and its
+ * workarounds ranked; the differential; the outcome; the client's
+ * identity. Built once, from the evaluation that chose the rules, so
+ * report/ never evaluates a fact again.
+ *
+ * Memory: the verdict is one allocation; the evidence and the ranked
+ * workarounds of its findings are a second, sized before it is filled
+ * (a value per template segment, RK_VALUE_MAX bytes of text per fact
+ * reference), and made only when something matched.
+ *
+ * Workarounds are ranked by their success rate for this finding: the kb
+ * entry's rate, replaced by the rule's `adjust` line when it has one (a
+ * cipher finding puts the cipher fix first), highest first, kb order on
+ * ties.
+ */
+#include "rules/rule_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/record.h"
+
+size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap)
+{
+	const struct rule_kb *k = r->kb;
+	size_t n = 0, i, j;
+	uint16_t a;
+	for (i = 0; i < k->n_wa && n < cap; i++) {
+		struct rule_ranked x = { &k->wa[i], k->wa[i].rate, NULL };
+		for (a = 0; a < r->n_adj; a++)
+			if (!strcmp(r->adj[a].wa_id, k->wa[i].id)) {
+				x.rate = r->adj[a].rate;
+				x.why = r->adj[a].why;
+			}
+		for (j = n; j > 0 && out[j - 1].rate < x.rate; j--)
+			out[j] = out[j - 1];
+		out[j] = x;
+		n++;
+	}
+	return n;
+}
+
+uint8_t rk_side_of(const struct rk_rule *r)
+{
+	return r->side != 255 ? r->side : r->kb->side;
+}
+
+uint8_t rk_conf_of(const struct rk_rule *r)
+{
+	return r->confidence ? r->confidence : r->kb->confidence;
+}
+
+uint8_t rk_basis_of(const struct rk_rule *r)
+{
+	return r->basis ? r->basis : r->kb->basis;
+}
+
+/* ---- sizing and filling the evidence ------------------------------------- */
+
+struct space {
+	size_t lines, values, facts, wa;
+};
+
+static void count_tmpl(struct space *s, const struct rk_tmpl *t, uint16_t n)
+{
+	uint16_t i, j;
+	s->lines += n;
+	for (i = 0; i < n; i++) {
+		s->values += t[i].n;
+		for (j = 0; j < t[i].n; j++)
+			s->facts += !t[i].seg[j].lit;
+	}
+}
+
+/* Where the evidence block is filled from. */
+struct fill {
+	struct rule_evidence *line;
+	struct rule_value *val;
+	struct rule_ranked *wa;
+	char *text;
+	size_t used;
+};
+
+static void fill_tmpl(struct fill *fl, struct rk_eval *e, const struct rk_tmpl *t)
+{
+	struct rule_evidence *ev = fl->line++;
+	uint16_t i;
+	ev->v = fl->val;
+	ev->n = t->n;
+	for (i = 0; i < t->n; i++) {
+		struct rule_value *x = fl->val++;
+		const struct rk_seg *sg = &t->seg[i];
+		memset(x, 0, sizeof(*x));
+		if (sg->lit) {
+			x->kind = RULE_V_TEXT;
+			x->s = sg->lit;
+			x->n = strlen(sg->lit);
+		} else {
+			fl->used += rk_fact_value(e, sg->fact, x, fl->text + fl->used, RK_VALUE_MAX);
+		}
+	}
+}
+
+static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rule *r, struct rule_finding *f,
+			 int ranked)
+{
+	uint16_t i;
+	memset(f, 0, sizeof(*f));
+	f->rule = r->id;
+	f->title = r->title;
+	f->severity = r->severity;
+	f->severity_name = rk_sev_name(r->severity);
+	f->side = rk_side_name(rk_side_of(r));
+	f->confidence = rk_conf_name(rk_conf_of(r));
+	f->basis = rk_basis_name(rk_basis_of(r));
+	f->kb = r->kb;
+	f->evid = fl->line;
+	f->n_evid = (uint16_t)(r->n_evid + r->kb->n_evid);
+	for (i = 0; i < r->n_evid; i++)
+		fill_tmpl(fl, e, &r->evid[i]);
+	for (i = 0; i < r->kb->n_evid; i++)
+		fill_tmpl(fl, e, &r->kb->evid[i]);
+	if (ranked) {
+		f->wa = fl->wa;
+		f->n_wa = (uint16_t)rk_rank(r, fl->wa, r->kb->n_wa);
+		fl->wa += f->n_wa;
+	}
+}
+
+/* The evidence block for these rules (the diagnosis first, ranked), laid
+ * out as lines, values, workarounds, text. 0 when out of memory. */
+static int findings(struct rule_verdict *v, struct rk_eval *e, const struct rk_rule *const *r, size_t n)
+{
+	struct space s = { 0, 0, 0, 0 };
+	struct fill fl;
+	size_t i, size;
+	char *m;
+	for (i = 0; i < n; i++) {
+		count_tmpl(&s, r[i]->evid, r[i]->n_evid);
+		count_tmpl(&s, r[i]->kb->evid, r[i]->kb->n_evid);
+		s.wa += r[i]->kb->n_wa;
+	}
+	size = s.lines * sizeof(struct rule_evidence) + s.values * sizeof(struct rule_value) +
+	       s.wa * sizeof(struct rule_ranked) + s.facts * RK_VALUE_MAX + 1;
+	m = malloc(size);
+	if (!m)
+		return 0;
+	v->mem = m;
+	fl.line = (struct rule_evidence *)m;
+	fl.val = (struct rule_value *)(fl.line + s.lines);
+	fl.wa = (struct rule_ranked *)(fl.val + s.values);
+	fl.text = (char *)(fl.wa + s.wa);
+	fl.used = 0;
+	for (i = 0; i < n; i++)
+		fill_finding(&fl, e, r[i], &v->f[i], i == 0 && v->diag);
+	return 1;
+}
+
+/* ---- the verdict ------------------------------------------------------------ */
+
+static void identity(struct rule_verdict *v, const struct rk_eval *e)
+{
+	if (!e->r->ch)
+		return;
+	v->has_identity = 1;
+	if (e->identity == -2)
+		rule_client_identity(e->rs, e->r, &v->identity);
+	else
+		rk_identity_fill(e->rs, e->identity, e->match, &v->identity);
+}
+
+struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *diag, const struct rk_rule *const *also,
+				    size_t n_also, const struct rk_rule *const *note, size_t n_note)
+{
+	struct rule_verdict *v = calloc(1, sizeof(*v));
+	const struct rk_rule *r[1 + RULE_MAX_NOTES];
+	size_t i, n = 0;
+	if (!v)
+		return NULL;
+	if (diag)
+		r[n++] = diag;
+	for (i = 0; i < n_note && i < RULE_MAX_NOTES; i++)
+		r[n++] = note[i];
+	v->diag = diag ? &v->f[0] : NULL;
+	if (n && !findings(v, e, r, n)) {
+		free(v);
+		return NULL;
+	}
+	v->note = &v->f[diag ? 1 : 0];
+	v->n_note = (uint8_t)(n - (diag ? 1 : 0));
+	for (i = 0; i < n_also && i < RULE_MAX_ALSO; i++)
+		v->also[v->n_also++] = also[i]->id;
+	if (diag) {
+		v->outcome = RULE_OUTCOME_DIAGNOSED;
+		v->failed = diag->severity == SEV_ERROR;
+		v->cand[0].cause = v->diag;
+		v->cand[0].supports = v->diag->evid;
+		v->cand[0].n_supports = v->diag->n_evid;
+		v->n_cand = 1;
+	} else if (e->r->stage < STAGE_COMPLETE) {
+		v->outcome = RULE_OUTCOME_INCONCLUSIVE;
+		v->missing = "no rule explains how this handshake ended: the facts above are all the capture holds";
+	}
+	identity(v, e);
+	return v;
+}
+
+void rule_verdict_free(struct rule_verdict *v)
+{
+	if (!v)
+		return;
+	free(v->mem);
+	free(v);
+}
+
+int rule_verdict_failed(const struct rule_verdict *v)
+{
+	return v && v->failed;
+}
