@@ -298,6 +298,18 @@ void record_swap_dirs(struct hs_record *r)
 		r->plaintext_before_tls[0] = r->plaintext_before_tls[1];
 		r->plaintext_before_tls[1] = pb;
 	}
+	{
+		uint8_t pre[HS_NONTLS_BYTES];
+		uint16_t pl = r->pre_len[0];
+		uint64_t pf = r->pre_frame[0];
+		int64_t pt = r->pre_ts_us[0];
+		memcpy(pre, r->pre[0], sizeof(pre));
+		memcpy(r->pre[0], r->pre[1], sizeof(pre));
+		memcpy(r->pre[1], pre, sizeof(pre));
+		r->pre_len[0] = r->pre_len[1], r->pre_len[1] = pl;
+		r->pre_frame[0] = r->pre_frame[1], r->pre_frame[1] = pf;
+		r->pre_ts_us[0] = r->pre_ts_us[1], r->pre_ts_us[1] = pt;
+	}
 }
 
 /* Frame of the first alert that ends a handshake, 0 when none. */

@@ -253,6 +253,7 @@ struct hs_server_hello {
 };
 
 struct x509_facts;  /* dissect/x509.h */
+struct srv_known;   /* dissect/servers.h */
 
 struct hs_cert {
 	const struct x509_facts *x;  /* shared, owned by the x509 cache (refcounted) */
@@ -341,6 +342,10 @@ struct hs_record {
 	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
 	                                Lazily, so an idle or SYN-only flow stays small */
 
+	/* What the run knew of this server from its other connections when the
+	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
+	struct srv_known *known;
+
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
 
@@ -366,6 +371,16 @@ struct hs_record {
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
 	uint32_t plaintext_before_tls[2];
+
+	/* The first bytes of a direction's stream when it did not begin with a
+	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
+	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
+	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
+	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...) */
+	uint8_t pre[2][HS_NONTLS_BYTES];
+	uint16_t pre_len[2];
+	uint64_t pre_frame[2];
+	int64_t pre_ts_us[2];
 
 	/* Capture time at which the record was judged (record_finish): the
 	 * end of the capture, or the moment a live handshake timed out. A

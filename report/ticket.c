@@ -409,14 +409,40 @@ static void finding(struct doc *d, struct rk_eval *e, const struct rk_rule *r, c
 	l->only = 0;
 	add(l, TK_BREAK, "");
 	add(l, TK_TEXT, "Side at fault: ");
-	add(l, TK_STRONG, rk_side_name(rk_side_of(r)));
+	add(l, TK_STRONG, rk_side_name(f && f->diag == r ? rule_findings_side(f) : rk_side_of(r)));
 	add(l, TK_TEXT, " · confidence: ");
-	add(l, TK_STRONG, rk_conf_name(rk_conf_of(r)));
+	add(l, TK_STRONG, rk_conf_name(f && f->diag == r ? rule_findings_confidence(f) : rk_conf_of(r)));
 	addf(l, TK_TEXT, " (%s) · rule ", rk_basis_name(rk_basis_of(r)));
 	add(l, TK_CODE, r->id);
 	add(l, TK_TEXT, " · knowledge base ");
 	add(l, TK_CODE, k->id);
 	para(d, TK_P);
+	if (f && f->diag == r && f->n_cand) {
+		add(l, TK_STRONG, "The capture cannot tell which; one of these (most likely first):");
+		para(d, TK_P);
+		d->y->list(d->o, 1, 1);
+		for (i = 0; i <= f->n_cand; i++) {
+			const struct rk_rule *c = i ? f->cand[i - 1] : r;
+			add(l, TK_PROSE, c->title);
+			add(l, TK_TEXT, " ");
+			add(l, TK_CODE, c->id);
+			for (j = 0; i && j < c->n_evid; j++) {
+				add(l, TK_TEXT, " — ");
+				add_evidence(l, e, &c->evid[j]);
+			}
+			if (c->kb->check) {
+				add(l, TK_TEXT, " — tells them apart: ");
+				add(l, TK_PROSE, c->kb->check);
+			}
+			li(d);
+		}
+		d->y->list(d->o, 1, 0);
+	} else if (k->check) {
+		add(l, TK_STRONG, "Check:");
+		add(l, TK_TEXT, " ");
+		add(l, TK_PROSE, k->check);
+		para(d, TK_P);
+	}
 
 	if (r->n_evid || k->n_evid) {
 		add(l, TK_STRONG, "Evidence");

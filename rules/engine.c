@@ -37,6 +37,8 @@ int rk_specificity(const struct rk_rule *r)
 
 int rk_beats(const struct rk_rule *a, const struct rk_rule *b)
 {
+	if (a->certainty != b->certainty)
+		return a->certainty > b->certainty;
 	if (rk_specificity(a) != rk_specificity(b))
 		return rk_specificity(a) > rk_specificity(b);
 	if (a->priority != b->priority)
@@ -72,16 +74,79 @@ static int rule_matches(struct rk_eval *e, const struct rk_rule *r)
 	return 1;
 }
 
+/* Inserts ru into v[0..*n) kept best first (rk_beats), at most cap. */
+static void rank_insert(const struct rk_rule **v, size_t *n, size_t cap, const struct rk_rule *ru)
+{
+	size_t j = *n < cap ? *n : cap - 1;
+	if (*n >= cap && !rk_beats(ru, v[cap - 1]))
+		return;
+	for (; j > 0 && rk_beats(ru, v[j - 1]); j--)
+		v[j] = v[j - 1];
+	v[j] = ru;
+	if (*n < cap)
+		(*n)++;
+}
+
+#define RK_MAX_MATCH 64
+
+/* The matching finding rules: each cause (kb entry) by its best rule, and
+ * the rules beaten within their cause. Fallback rules only when nothing
+ * else matched. */
+struct matched {
+	const struct rk_rule *cause[RK_MAX_MATCH];   /* best rule of each kb entry, best first */
+	size_t n_cause;
+	const struct rk_rule *other[RK_MAX_MATCH];   /* every other finding rule that matched */
+	size_t n_other;
+};
+
+static void add_match(struct matched *m, const struct rk_rule *ru)
+{
+	size_t i;
+	for (i = 0; i < m->n_cause; i++) {
+		if (m->cause[i]->kb != ru->kb)
+			continue;
+		if (rk_beats(ru, m->cause[i])) {
+			const struct rk_rule *t = m->cause[i];
+			memmove(&m->cause[i], &m->cause[i + 1], (m->n_cause - i - 1) * sizeof(m->cause[0]));
+			m->n_cause--;
+			rank_insert(m->cause, &m->n_cause, RK_MAX_MATCH, ru);
+			rank_insert(m->other, &m->n_other, RK_MAX_MATCH, t);
+		} else {
+			rank_insert(m->other, &m->n_other, RK_MAX_MATCH, ru);
+		}
+		return;
+	}
+	rank_insert(m->cause, &m->n_cause, RK_MAX_MATCH, ru);
+}
+
+/*
+ * How the diagnosis is chosen (docs/rules.md):
+ *  1. every rule whose conditions hold matches (the certificate guard
+ *     applies); notes are kept apart;
+ *  2. `fallback` rules (generic catch-alls) count only when no other
+ *     finding rule matched;
+ *  3. matching rules are grouped by cause (kb entry), each cause
+ *     represented by its best rule: higher certainty, then more
+ *     conditions, then higher priority, then load order;
+ *  4. the best cause is the diagnosis; when its certainty is `possible`
+ *     (the wire pattern alone), every other `possible` cause of the same
+ *     severity is a candidate of the differential ("one of these");
+ *  5. the rest are listed as "also matched".
+ */
 struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_record *r,
 				const struct rule_ctx *ctx)
 {
 	struct rk_eval e;
-	const struct rk_rule *diag = NULL, *also[5], *note[RK_MAX_NOTES];
-	size_t i, n_also = 0, n_note = 0, j;
+	struct matched m, fb;
+	const struct rk_rule *note[RK_MAX_NOTES];
+	const struct rk_rule *also[4];
+	size_t i, n_note = 0, n_also = 0;
 	struct rule_findings *f;
+	struct matched *use;
 
 	if (!rs || !r)
 		return NULL;
+	m.n_cause = m.n_other = fb.n_cause = fb.n_other = 0;
 	rk_eval_init(&e, rs, r, ctx);
 	for (i = 0; i < rs->n_rule; i++) {
 		const struct rk_rule *ru = &rs->rule[i];
@@ -97,21 +162,10 @@ struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_recor
 				note[n_note++] = ru;
 			continue;
 		}
-		if (!diag || rk_beats(ru, diag)) {
-			const struct rk_rule *t = diag;
-			diag = ru;
-			ru = t;
-			if (!ru)
-				continue;
-		}
-		/* insert ru into also[], best first, keep 4 */
-		for (j = n_also; j > 0 && rk_beats(ru, also[j - 1]); j--)
-			also[j] = also[j - 1];
-		also[j] = ru;
-		if (n_also < 4)
-			n_also++;
+		add_match(ru->fallback ? &fb : &m, ru);
 	}
-	if (!diag && !n_note)
+	use = m.n_cause ? &m : &fb;
+	if (!use->n_cause && !n_note)
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -119,7 +173,23 @@ struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_recor
 	f->rs = rs;
 	if (ctx)
 		f->ctx = *ctx;
-	f->diag = diag;
+	if (use->n_cause) {
+		const struct rk_rule *d = use->cause[0];
+		f->diag = d;
+		for (i = 1; i < use->n_cause; i++) {
+			const struct rk_rule *c = use->cause[i];
+			if (d->certainty == RK_POSSIBLE && c->certainty == RK_POSSIBLE &&
+			    c->severity == d->severity && f->n_cand < RK_MAX_CANDS)
+				f->cand[f->n_cand++] = c;
+			else
+				rank_insert(also, &n_also, 4, c);
+		}
+		for (i = 0; i < use->n_other; i++)
+			rank_insert(also, &n_also, 4, use->other[i]);
+		if (use == &m)   /* the generic rules that were set aside */
+			for (i = 0; i < fb.n_cause + fb.n_other; i++)
+				rank_insert(also, &n_also, 4, i < fb.n_cause ? fb.cause[i] : fb.other[i - fb.n_cause]);
+	}
 	for (i = 0; i < n_also; i++)
 		f->also[i] = also[i];
 	f->n_also = (uint8_t)n_also;
@@ -127,6 +197,20 @@ struct rule_findings *rule_eval(const struct rule_set *rs, const struct hs_recor
 		f->note[i] = note[i];
 	f->n_note = (uint8_t)n_note;
 	return f;
+}
+
+uint8_t rule_findings_confidence(const struct rule_findings *f)
+{
+	uint8_t c;
+	if (!f || !f->diag)
+		return 0;
+	c = rk_conf_of(f->diag);
+	/* "one of these": medium at best with one other candidate, low with more */
+	if (f->n_cand == 1 && c > 2)
+		c = 2;
+	else if (f->n_cand > 1)
+		c = 1;
+	return c;
 }
 
 void rule_findings_free(struct rule_findings *f)

@@ -60,6 +60,18 @@ uint8_t rk_basis_of(const struct rk_rule *r)
 	return r->basis ? r->basis : r->kb->basis;
 }
 
+uint8_t rule_findings_side(const struct rule_findings *f)
+{
+	uint8_t s, i;
+	if (!f || !f->diag)
+		return 255;
+	s = rk_side_of(f->diag);
+	for (i = 0; i < f->n_cand; i++)
+		if (rk_side_of(f->cand[i]) != s)
+			return RK_SIDE_UNDETERMINED;
+	return s;
+}
+
 /* ---- text ---------------------------------------------------------------- */
 
 static const char *col(int color, const char *c)
@@ -137,6 +149,31 @@ static void text_disputes(FILE *o, const struct rk_dispute *d, uint16_t n, int i
 	}
 }
 
+static void text_check(FILE *o, const char *check, int indent)
+{
+	fprintf(o, "%*stells them apart: ", indent, "");
+	put_wrapped(o, check, indent + 18, indent + 4);
+	fputc('\n', o);
+}
+
+/* "one of these": the diagnosis and its candidates, each with the evidence
+ * its rule cites and the check that confirms or rules it out. */
+static void text_differential(FILE *o, struct rk_eval *e, const struct rule_findings *f)
+{
+	uint8_t i;
+	fprintf(o, "    the capture cannot tell which; one of these (most likely first):\n");
+	for (i = 0; i <= f->n_cand; i++) {
+		const struct rk_rule *c = i ? f->cand[i - 1] : f->diag;
+		fprintf(o, "      %c. ", 'a' + i);
+		put_wrapped(o, c->title, 9, 9);
+		fprintf(o, "  [%s]\n", c->id);
+		if (i)   /* the diagnosis's own evidence follows below */
+			text_evidence(o, e, c->evid, c->n_evid, 9);
+		if (c->kb->check)
+			text_check(o, c->kb->check, 9);
+	}
+}
+
 static void text_finding(FILE *o, struct rk_eval *e, const struct rk_rule *r, const struct rule_findings *f,
 			 int color)
 {
@@ -150,8 +187,14 @@ static void text_finding(FILE *o, struct rk_eval *e, const struct rk_rule *r, co
 
 	fprintf(o, "  %s%s%s %s%s%s  [%s]\n", col(color, sc), rk_sev_name(r->severity), col(color, "\033[0m"),
 		col(color, "\033[1m"), r->title, col(color, "\033[0m"), r->id);
-	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", rk_side_name(rk_side_of(r)),
-		rk_conf_name(rk_conf_of(r)), rk_basis_name(rk_basis_of(r)), k->id);
+	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n",
+		rk_side_name(f && f->diag == r ? rule_findings_side(f) : rk_side_of(r)),
+		rk_conf_name(f && f->diag == r ? rule_findings_confidence(f) : rk_conf_of(r)),
+		rk_basis_name(rk_basis_of(r)), k->id);
+	if (f && f->diag == r && f->n_cand)
+		text_differential(o, e, f);
+	else if (k->check)
+		text_check(o, k->check, 4);
 	if (r->n_evid || k->n_evid) {
 		fprintf(o, "    evidence:\n");
 		text_evidence(o, e, r->evid, r->n_evid, 6);
@@ -291,12 +334,31 @@ static void json_finding(struct jw *w, struct rk_eval *e, const struct rk_rule *
 	jw_key_str(w, "rule", r->id);
 	jw_key_str(w, "title", r->title);
 	jw_key_str(w, "severity", rk_sev_name(r->severity));
-	jw_key_str(w, "confidence", rk_conf_name(rk_conf_of(r)));
+	jw_key_str(w, "confidence", rk_conf_name(f && f->diag == r ? rule_findings_confidence(f) : rk_conf_of(r)));
 	jw_key_str(w, "basis", rk_basis_name(rk_basis_of(r)));
-	jw_key_str(w, "side", rk_side_name(rk_side_of(r)));
+	jw_key_str(w, "side", rk_side_name(f && f->diag == r ? rule_findings_side(f) : rk_side_of(r)));
 	jw_key_str(w, "kb", k->id);
 	jw_key_str(w, "kb_title", k->title);
 	json_evidence(w, e, r);
+	if (k->check)
+		jw_key_str(w, "check", k->check);
+	if (f && f->diag == r && f->n_cand) {
+		jw_arr_open(w, "differential");
+		for (i = 0; i < f->n_cand; i++) {
+			const struct rk_rule *c = f->cand[i];
+			jw_obj_open(w, NULL);
+			jw_key_str(w, "rule", c->id);
+			jw_key_str(w, "title", c->title);
+			jw_key_str(w, "kb", c->kb->id);
+			jw_key_str(w, "side", rk_side_name(rk_side_of(c)));
+			json_evidence(w, e, c);
+			if (c->kb->check)
+				jw_key_str(w, "check", c->kb->check);
+			jw_key_str(w, "root_cause", c->kb->root_cause);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
 	jw_key_str(w, "root_cause", k->root_cause);
 	json_disputes(w, k->rc_disp, k->n_rc_disp);
 	n = rk_rank(r, rk, sizeof(rk) / sizeof(rk[0]));

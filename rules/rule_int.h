@@ -179,6 +179,7 @@ struct rk_kb {
 	uint8_t confidence;      /* 1 low, 2 medium, 3 high; 0 unset */
 	uint8_t basis;           /* 1 aws-doc, 2 vendor, 3 users, 4 inference; 0 unset */
 	uint8_t blames_validity; /* a claim that a certificate was invalid */
+	char *check;             /* `check`: how to tell this cause from its look-alikes (a command) */
 	struct rk_tmpl *evid;
 	uint16_t n_evid;
 	struct rk_workaround *wa;
@@ -197,6 +198,11 @@ struct rk_kb {
 
 /* ---- rules ---- */
 enum rk_sev { SEV_NOTE = 0, SEV_INFO, SEV_WARNING, SEV_ERROR };
+/* How directly a rule's conditions show its cause (docs/rules.md, "How the
+ * diagnosis is chosen"): `possible`, the wire pattern only, which other
+ * causes share; `likely`, the pattern plus a fact that points to this
+ * cause; `proven`, the capture shows the cause itself. */
+enum rk_certainty { RK_POSSIBLE = 1, RK_LIKELY = 2, RK_PROVEN = 3 };
 
 struct rk_adjust {
 	char *wa_id;             /* workaround id in the rule's KB entry */
@@ -220,6 +226,8 @@ struct rk_rule {
 	struct rk_adjust *adj;
 	uint16_t n_adj;
 	uint8_t disabled;
+	uint8_t fallback;        /* `fallback yes`: speaks only when no other finding rule matched */
+	uint8_t certainty;       /* `certainty`: RK_POSSIBLE, RK_LIKELY (default), RK_PROVEN */
 	uint8_t has_stage_mask;  /* stage_mask was computed (rk_rule_prepare) */
 	uint32_t stage_mask;     /* stages (bit per enum hs_stage) at which every `stage`
 				  * condition holds; the rule cannot match at the others */
@@ -320,10 +328,16 @@ size_t rk_rank(const struct rk_rule *r, struct rk_ranked *out, size_t cap);
 
 /* The findings of one record. */
 #define RK_MAX_NOTES 8
+#define RK_MAX_CANDS 6
 struct rule_findings {
 	const struct rule_set *rs;
 	struct rule_ctx ctx;
 	const struct rk_rule *diag;      /* the diagnosis, or NULL */
+	/* The differential: other causes (distinct kb entries) that explain the
+	 * same ending as well as the diagnosis does (both `certainty possible`),
+	 * best first. n_cand 0: the diagnosis stands alone. */
+	const struct rk_rule *cand[RK_MAX_CANDS];
+	uint8_t n_cand;
 	const struct rk_rule *also[4];   /* other finding rules that matched, less specific */
 	uint8_t n_also;
 	const struct rk_rule *note[RK_MAX_NOTES];
@@ -331,6 +345,12 @@ struct rule_findings {
 };
 
 int rk_specificity(const struct rk_rule *r);
+/* The verdict's confidence: the diagnosis rule's, lowered by a differential. */
+uint8_t rule_findings_confidence(const struct rule_findings *f);
+/* The verdict's side: the diagnosis's, or RK_SIDE_UNDETERMINED when the
+ * candidates of its differential blame different sides. */
+#define RK_SIDE_UNDETERMINED 6
+uint8_t rule_findings_side(const struct rule_findings *f);
 /* 1 when rule a beats rule b. */
 int rk_beats(const struct rk_rule *a, const struct rk_rule *b);
 

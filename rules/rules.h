@@ -35,6 +35,7 @@
 struct hs_record;
 struct jw;
 struct x509_facts;
+struct srv_known;
 struct rule_set;
 struct rule_findings;
 
@@ -45,6 +46,9 @@ struct rule_ctx {
 	 * another connection of the capture, or NULL. Lets a rule name the key
 	 * type of a server that refused before sending its certificate. */
 	const struct x509_facts *server_leaf_hint;
+	/* What the run knows of this server from its other connections
+	 * (dissect/servers.h), or NULL (rules: server.others.*). */
+	const struct srv_known *server;
 };
 
 struct rule_set *rule_set_new(void);
