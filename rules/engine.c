@@ -39,6 +39,10 @@ int rk_beats(const struct rk_rule *a, const struct rk_rule *b)
 {
 	if (a->certainty != b->certainty)
 		return a->certainty > b->certainty;
+	/* among causes the wire pattern alone suggests, `priority` says which
+	 * is more common: it orders the differential */
+	if (a->certainty == RK_POSSIBLE && a->priority != b->priority)
+		return a->priority > b->priority;
 	if (rk_specificity(a) != rk_specificity(b))
 		return rk_specificity(a) > rk_specificity(b);
 	if (a->priority != b->priority)

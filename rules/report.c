@@ -37,6 +37,8 @@ size_t rk_rank(const struct rk_rule *r, struct rk_ranked *out, size_t cap)
 				x.rate = r->adj[a].rate;
 				x.why = r->adj[a].why;
 			}
+		if (x.rate == 0 && x.rate != k->wa[i].rate)
+			continue;   /* `adjust ID 0%`: this fix does not apply to this finding */
 		for (j = n; j > 0 && out[j - 1].rate < x.rate; j--)
 			out[j] = out[j - 1];
 		out[j] = x;

@@ -65,7 +65,7 @@ enum fact_id {
 	F_SRV_SAME_OFFER_CONN,
 	F_CERT_KEY_GROUP, F_CH_EMS, F_CH_ALPN_H2, F_CH_ALPN_HTTP1, F_SH_ALPN,
 	F_CLIENT_FIRST, F_SERVER_FIRST, F_PROXY_PRESENT, F_PROXY_VERSION, F_SERVER_SPOKE_FIRST, F_CLIENT_TLS,
-	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL,
+	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL, F_CERT_GROUP_OFFERED, F_SERVER_TLS, F_CLIENT_HTTP,
 	F__COUNT
 };
 
@@ -267,6 +267,11 @@ const struct rk_fact rk_facts[F__COUNT] = {
 	[F_T_CH_TO_SH] = { "time.ch_to_sh", T_DUR, 0, "ClientHello to ServerHello" },
 	[F_T_HANDSHAKE] = { "time.handshake", T_DUR, 0,
 		"ClientHello to the end of the handshake: completion, else the deciding alert, else the first close, else the end of the capture" },
+	[F_CERT_GROUP_OFFERED] = { "cert.key_group_offered", T_BOOL, 0,
+		"the leaf's elliptic curve is in the ClientHello's supported_groups (absent for keys that are not EC)" },
+	[F_SERVER_TLS] = { "server.tls", T_BOOL, 0, "the server's stream was parsed as TLS" },
+	[F_CLIENT_HTTP] = { "client.http_request", T_BOOL, 0,
+		"the client's first bytes are a plain HTTP request line (GET / HTTP/1.1 ...)" },
 	[F_T_STALL] = { "time.handshake_stall", T_DUR, 0,
 		"the longest quiet time between two packets' events of the handshake, from the ClientHello to its end (as time.handshake)" },
 };
@@ -759,6 +764,29 @@ static int proxy_version(const struct hs_record *r)
 	return 0;
 }
 
+/* 1 when the bytes begin with an HTTP/1.x request line: a method token,
+ * a space, a target, then " HTTP/1." before the line ends. */
+static int http_request(const uint8_t *p, size_t n)
+{
+	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
+					       "PATCH ", "CONNECT ", "TRACE " };
+	size_t i, m;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		m = strlen(methods[i]);
+		if (n >= m && !memcmp(p, methods[i], m))
+			break;
+	}
+	if (i == sizeof(methods) / sizeof(methods[0]))
+		return 0;
+	for (; m + 8 <= n; m++) {
+		if (p[m] == '\r' || p[m] == '\n')
+			return 0;
+		if (!memcmp(p + m, " HTTP/1.", 8))
+			return 1;
+	}
+	return 0;
+}
+
 /* Capture time at which the handshake ended (time.handshake): completion,
  * the deciding alert, the first close, the end of the capture. */
 static int hs_end(struct rk_eval *e, int64_t *end)
@@ -811,6 +839,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	const struct srv_known *k = e->ctx.server;
 	int64_t end;
 	uint64_t id;
+	uint16_t i;
 	int g;
 	switch (fact) {
 	case F_SRV_OTHERS: SETI(k ? k->conns : 0);
@@ -862,6 +891,16 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		     (!r->d[DIR_C2S].first_payload_frame ||
 		      r->d[DIR_S2C].first_payload_frame < r->d[DIR_C2S].first_payload_frame));
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
+	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
+	case F_CLIENT_HTTP: SETI(http_request(r->pre[DIR_C2S], r->pre_len[DIR_C2S]));
+	case F_CERT_GROUP_OFFERED:
+		NEED(ch && e->leaf && e->leaf->key_type == XK_EC);
+		g = curve_group(e->leaf->key_curve);
+		NEED(g >= 0);
+		for (i = 0; i < ch->n_groups; i++)
+			if (ch->groups[i] == g)
+				SETI(1);
+		SETI(0);
 	case F_T_CH_TO_SH: NEED(ch && r->sh && r->sh->ts_us >= ch->ts_us); SETI(r->sh->ts_us - ch->ts_us);
 	case F_T_HANDSHAKE: NEED(ch && hs_end(e, &end) && end >= ch->ts_us); SETI(end - ch->ts_us);
 	case F_T_STALL: NEED(ch && hs_end(e, &end) && end >= ch->ts_us); SETI(hs_stall(r, ch->ts_us, end));
