@@ -373,3 +373,16 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 	}
 	r->stage = closed ? STAGE_CLOSED_BY_PEER : STAGE_CAPTURE_ENDED;
 }
+
+int record_proxy_header(const struct hs_record *r)
+{
+	/* HAProxy's proxy-protocol.txt: v1 is the text "PROXY ", v2 a 12-byte signature */
+	static const uint8_t v2[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	const uint8_t *p = r->pre[DIR_C2S];
+	uint16_t n = r->pre_len[DIR_C2S];
+	if (n >= 6 && !memcmp(p, "PROXY ", 6))
+		return 1;
+	if (n >= 12 && !memcmp(p, v2, 12))
+		return 2;
+	return 0;
+}

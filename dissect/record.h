@@ -414,6 +414,9 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 struct hs_cert *record_chain_certs(struct hs_chain *ch);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
+/* 1 or 2 when the client's stream began with a PROXY protocol header of
+ * that version (its first bytes, `pre`), else 0. */
+int record_proxy_header(const struct hs_record *r);
 /* Decides the stage from the facts; called once the flow is over. */
 void record_finish(struct hs_record *r, int64_t capture_end_us);
 

@@ -11,6 +11,8 @@
  * what report/ticket.c kept (see ticket.h).
  */
 #include "report/report.h"
+
+#include "dissect/servers.h"
 #include "report/esc.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
@@ -48,8 +50,16 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 		return 1;
 	case STAGE_NO_CLIENT_HELLO:
 		/* a connection that opened and carried nothing: the client never spoke */
-		return rec->d[DIR_C2S].payload_bytes == 0 && rec->d[DIR_S2C].payload_bytes == 0 &&
-		       rec->d[DIR_S2C].syn_frame != 0;
+		if (rec->d[DIR_C2S].payload_bytes == 0 && rec->d[DIR_S2C].payload_bytes == 0 &&
+		    rec->d[DIR_S2C].syn_frame != 0)
+			return 1;
+		/* non-TLS bytes where TLS was expected: a PROXY header or plain
+		 * HTTP to a port that speaks TLS (on another connection, or by
+		 * its answer), a server that spoke first */
+		return rec->pre_len[DIR_C2S] &&
+		       ((rec->known && rec->known->tls_conns) || rec->d[DIR_S2C].tls ||
+			record_proxy_header(rec) ||
+			(rec->pre_len[DIR_S2C] >= 12 && !memcmp(rec->pre[DIR_S2C], "HTTP/1.1 400", 12)));
 	default:
 		return 0;
 	}

@@ -750,20 +750,6 @@ static int ch_alpn_has(const struct hs_client_hello *ch, const char *name)
 	return 0;
 }
 
-/* 1 or 2 when the client's first bytes are a PROXY protocol header
- * (HAProxy's proxy-protocol.txt: v1 "PROXY ", v2 a 12-byte signature). */
-static int proxy_version(const struct hs_record *r)
-{
-	static const uint8_t v2[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
-	const uint8_t *p = r->pre[DIR_C2S];
-	uint16_t n = r->pre_len[DIR_C2S];
-	if (n >= 6 && !memcmp(p, "PROXY ", 6))
-		return 1;
-	if (n >= 12 && !memcmp(p, v2, 12))
-		return 2;
-	return 0;
-}
-
 /* 1 when the bytes begin with an HTTP/1.x request line: a method token,
  * a space, a target, then " HTTP/1." before the line ends. */
 static int http_request(const uint8_t *p, size_t n)
@@ -884,8 +870,8 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 			v->sn = r->pre_len[d] < HS_NONTLS_BYTES ? r->pre_len[d] : HS_NONTLS_BYTES;
 			return 1;
 		}
-	case F_PROXY_PRESENT: SETI(proxy_version(r) != 0);
-	case F_PROXY_VERSION: NEED(proxy_version(r)); SETI(proxy_version(r));
+	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
+	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
 	case F_SERVER_SPOKE_FIRST:
 		SETI(r->d[DIR_S2C].first_payload_frame &&
 		     (!r->d[DIR_C2S].first_payload_frame ||
@@ -1125,7 +1111,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_DATA_AFTER_FIN_FRAME:
 		NEED(r->data_after_peer_fin_frame[DIR_C2S]);
 		SETI(r->data_after_peer_fin_frame[DIR_C2S]);
-	case F_STARTTLS: SETI(r->plaintext_before_tls[DIR_C2S] != 0 && !proxy_version(r));
+	case F_STARTTLS: SETI(r->plaintext_before_tls[DIR_C2S] != 0 && !record_proxy_header(r));
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
 			if (r->anomalies & (1u << i))
