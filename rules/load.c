@@ -158,7 +158,7 @@ static void free_kb(struct rk_kb *k)
 {
 	uint16_t i, j;
 	free(k->id); free(k->title); free(k->domain); free(k->category);
-	free(k->error_code); free(k->verification); free(k->root_cause);
+	free(k->error_code); free(k->verification); free(k->root_cause); free(k->check);
 	free_disp(k->rc_disp, k->n_rc_disp);
 	for (i = 0; i < k->n_evid; i++)
 		free_tmpl(&k->evid[i]);
@@ -920,6 +920,10 @@ static int kb_field(struct lp *p, struct rk_kb *k, const char *key, char *v)
 	}
 	if ((x = side_conf_basis(p, key, v, &k->side, &k->confidence, &k->basis)) != 0)
 		return x < 0 ? -1 : 0;
+	if (!strcmp(key, "check")) {
+		p->last_kind = 0;
+		return set_text(p, &k->check, key, v);
+	}
 	if (!strcmp(key, "blames")) {
 		if (strcmp(v, "cert-validity") != 0)
 			return fail(p, p->line, "'blames' takes only cert-validity");

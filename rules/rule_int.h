@@ -179,6 +179,7 @@ struct rk_kb {
 	uint8_t confidence;      /* 1 low, 2 medium, 3 high; 0 unset */
 	uint8_t basis;           /* 1 aws-doc, 2 vendor, 3 users, 4 inference; 0 unset */
 	uint8_t blames_validity; /* a claim that a certificate was invalid */
+	char *check;             /* `check`: how to tell this cause from its look-alikes (a command) */
 	struct rk_tmpl *evid;
 	uint16_t n_evid;
 	struct rk_workaround *wa;
