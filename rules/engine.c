@@ -353,6 +353,8 @@ static void cmd_kb(const struct rk_kb *k)
 	printf("  side at fault: %s; confidence: %s (%s)\n", rk_side_name(k->side),
 	       rk_conf_name(k->confidence), rk_basis_name(k->basis));
 	printf("\n  root cause: %s\n", k->root_cause);
+	if (k->check)
+		printf("  check: %s\n", k->check);
 	for (i = 0; i < k->n_rc_disp; i++)
 		printf("    DISPUTED: %s%s%s\n", k->rc_disp[i].text, k->rc_disp[i].source ? " -- " : "",
 		       k->rc_disp[i].source ? k->rc_disp[i].source : "");
