@@ -39,6 +39,9 @@ struct srv_slot {
 	struct srv_val suites[SRV_MAX_SUITES];
 	struct srv_val versions[SRV_MAX_VERSIONS];
 	struct srv_val offers[SRV_MAX_OFFERS];
+	struct srv_val groups[SRV_MAX_GROUPS];
+	struct srv_val names[SRV_MAX_NAMES];
+	uint32_t completed_ems, completed_noems;
 	const struct x509_facts *leaf;
 	uint64_t leaf_id;            /* the connection that presented it */
 };
@@ -110,6 +113,30 @@ uint64_t srv_offer_hash(const struct hs_client_hello *ch)
 		h = (h ^ (s & 0xff)) * 1099511628211ull;
 	}
 	return h ? h : 1;
+}
+
+static uint64_t fnv64(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+uint64_t srv_name_hash(const struct hs_client_hello *ch)
+{
+	if (!ch || !ch->has_sni)
+		return 0;
+	return fnv64(ch->sni, ch->sni_len < HS_SNI_BYTES ? ch->sni_len : HS_SNI_BYTES);
+}
+
+/* The key-exchange group a record's server selected, 0 when none. */
+static uint16_t selected_group(const struct hs_record *r)
+{
+	if (r->sh && r->sh->has_key_share)
+		return r->sh->key_share_group;
+	return r->ske ? r->ske_group : 0;
 }
 
 static struct srv_slot *find(const struct srv_table *t, const struct hs_addr *a)
@@ -193,6 +220,8 @@ void srv_learn(struct srv_table *t, const struct hs_record *r)
 		add_val(s->suites, SRV_MAX_SUITES, r->sh->cipher, r->id, (uint8_t)sni_of(r));
 		add_val(s->versions, SRV_MAX_VERSIONS, r->sh->version, r->id, (uint8_t)sni_of(r));
 	}
+	if (selected_group(r))
+		add_val(s->groups, SRV_MAX_GROUPS, selected_group(r), r->id, (uint8_t)sni_of(r));
 	if (r->complete) {
 		unsigned k = s->completed < 2 ? s->completed : 2;
 		if (k < 2) {
@@ -208,8 +237,15 @@ void srv_learn(struct srv_table *t, const struct hs_record *r)
 		} else {
 			s->completed_nosni++;
 		}
-		if (r->ch)
+		if (r->ch) {
 			add_val(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), r->id, (uint8_t)sni_of(r));
+			if (r->ch->has_extended_master_secret)
+				s->completed_ems++;
+			else
+				s->completed_noems++;
+			if (r->ch->has_sni)
+				add_val(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch), r->id, 1);
+		}
 	} else if (r->ch && !r->ch->has_sni) {
 		s->failed_nosni++;
 	}
@@ -293,6 +329,18 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 					  k->versions, NULL, NULL, NULL, r->id);
 		k->n_offers = copy_vals(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), self && r->complete && r->ch,
 					NULL, k->offer_hash, k->offer_id, k->offer_sni, r->id);
+		k->n_groups = copy_vals(s->groups, SRV_MAX_GROUPS, selected_group(r), self && selected_group(r),
+					k->groups, NULL, NULL, NULL, r->id);
+		k->n_names = copy_vals(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch),
+				       self && r->complete && srv_name_hash(r->ch), NULL, k->name_hash, NULL, NULL, r->id);
+	}
+	k->completed_ems = s->completed_ems;
+	k->completed_noems = s->completed_noems;
+	if (self && r->complete && r->ch) {
+		if (r->ch->has_extended_master_secret)
+			k->completed_ems--;
+		else
+			k->completed_noems--;
 	}
 	if (s->leaf && s->leaf_id != r->id)
 		k->leaf = x509_ref(s->leaf);
@@ -320,5 +368,16 @@ int srv_offer_completed(const struct srv_known *k, uint64_t hash, uint64_t *id)
 			return 1;
 		}
 	}
+	return 0;
+}
+
+int srv_name_completed(const struct srv_known *k, uint64_t hash)
+{
+	uint16_t i;
+	if (!k || !hash)
+		return 0;
+	for (i = 0; i < k->n_names; i++)
+		if (k->name_hash[i] == hash)
+			return 1;
 	return 0;
 }

@@ -30,6 +30,8 @@
 #define SRV_MAX_SUITES   16
 #define SRV_MAX_OFFERS   8
 #define SRV_MAX_VERSIONS 6
+#define SRV_MAX_GROUPS   8
+#define SRV_MAX_NAMES    8
 
 /* One server's knowledge, as a connection sees it (a copy: stable while
  * the table changes). The leaf is a reference the snapshot holds. */
@@ -49,6 +51,12 @@ struct srv_known {
 	uint16_t suites[SRV_MAX_SUITES];
 	uint16_t n_versions;         /* versions it selected */
 	uint16_t versions[SRV_MAX_VERSIONS];
+	uint16_t n_groups;           /* key-exchange groups it selected (key_share, ServerKeyExchange) */
+	uint16_t groups[SRV_MAX_GROUPS];
+	uint32_t completed_ems;      /* completed with extended_master_secret offered */
+	uint32_t completed_noems;    /* completed without it */
+	uint16_t n_names;            /* server_name values of completed connections (hashed) */
+	uint64_t name_hash[SRV_MAX_NAMES];
 	/* Offers (the ClientHello's cipher suites, in order, hashed) that
 	 * completed, and one connection id each. */
 	uint16_t n_offers;
@@ -72,6 +80,10 @@ void srv_known_release(struct srv_known *k);
 /* The hash srv_known keeps of a ClientHello's cipher-suite offer (GREASE
  * left out, order kept). 0 for no ClientHello. */
 uint64_t srv_offer_hash(const struct hs_client_hello *ch);
+/* The hash srv_known keeps of a ClientHello's server_name (0: none). */
+uint64_t srv_name_hash(const struct hs_client_hello *ch);
+/* 1 when a connection with this server_name hash completed. */
+int srv_name_completed(const struct srv_known *k, uint64_t hash);
 /* 1 when the offer with this hash completed on another connection. Sets
  * *id (when not NULL) to that connection. */
 int srv_offer_completed(const struct srv_known *k, uint64_t hash, uint64_t *id);

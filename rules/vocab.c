@@ -66,6 +66,7 @@ enum fact_id {
 	F_CERT_KEY_GROUP, F_CH_EMS, F_CH_ALPN_H2, F_CH_ALPN_HTTP1, F_SH_ALPN,
 	F_CLIENT_FIRST, F_SERVER_FIRST, F_PROXY_PRESENT, F_PROXY_VERSION, F_SERVER_SPOKE_FIRST, F_CLIENT_TLS,
 	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL, F_CERT_GROUP_OFFERED, F_SERVER_TLS, F_CLIENT_HTTP,
+	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME,
 	F__COUNT
 };
 
@@ -248,6 +249,14 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"another connection with this very cipher-suite offer completed with this server" },
 	[F_SRV_SAME_OFFER_CONN] = { "server.others.same_offer_conn", T_INT, 0,
 		"the id of that connection (absent when unknown)" },
+	[F_SRV_GROUPS] = { "server.others.groups", T_LIST, VK_GROUP,
+		"key-exchange groups the server selected on other connections (key_share or ServerKeyExchange)" },
+	[F_SRV_COMPLETED_EMS] = { "server.others.completed_with_ems", T_INT, 0,
+		"completed ones whose ClientHello offered extended_master_secret" },
+	[F_SRV_COMPLETED_NOEMS] = { "server.others.completed_without_ems", T_INT, 0,
+		"completed ones whose ClientHello did not offer extended_master_secret" },
+	[F_SRV_SAME_NAME] = { "server.others.same_name_completed", T_BOOL, 0,
+		"another connection with this very server_name completed with this server" },
 	[F_CERT_KEY_GROUP] = { "cert.key_group", T_CODE, VK_GROUP,
 		"the leaf's elliptic curve as a TLS named group (secp256r1, secp521r1, brainpoolP256r1...); absent for other keys" },
 	[F_CH_EMS] = { "ch.extended_master_secret", T_BOOL, 0, "the ClientHello offered extended_master_secret (RFC 7627)" },
@@ -844,6 +853,14 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		v->l = k ? k->versions : NULL;
 		v->n = k ? k->n_versions : 0;
 		return 1;
+	case F_SRV_GROUPS:
+		v->l = k ? k->groups : NULL;
+		v->n = k ? k->n_groups : 0;
+		v->filter = 1;
+		return 1;
+	case F_SRV_COMPLETED_EMS: SETI(k ? k->completed_ems : 0);
+	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
+	case F_SRV_SAME_NAME: SETI(k && ch && srv_name_completed(k, srv_name_hash(ch)));
 	case F_SRV_SAME_OFFER: SETI(k && ch && srv_offer_completed(k, srv_offer_hash(ch), NULL));
 	case F_SRV_SAME_OFFER_CONN:
 		NEED(k && ch && srv_offer_completed(k, srv_offer_hash(ch), &id) && id);
