@@ -386,3 +386,25 @@ int record_proxy_header(const struct hs_record *r)
 		return 2;
 	return 0;
 }
+
+int record_http_request(const struct hs_record *r)
+{
+	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
+					       "PATCH ", "CONNECT ", "TRACE " };
+	const uint8_t *p = r->pre[DIR_C2S];
+	size_t n = r->pre_len[DIR_C2S], i, m = 0;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		m = strlen(methods[i]);
+		if (n >= m && !memcmp(p, methods[i], m))
+			break;
+	}
+	if (i == sizeof(methods) / sizeof(methods[0]))
+		return 0;
+	for (; m + 8 <= n; m++) {
+		if (p[m] == '\r' || p[m] == '\n')
+			return 0;
+		if (!memcmp(p + m, " HTTP/1.", 8))
+			return 1;
+	}
+	return 0;
+}

@@ -417,6 +417,9 @@ void record_swap_dirs(struct hs_record *r);
 /* 1 or 2 when the client's stream began with a PROXY protocol header of
  * that version (its first bytes, `pre`), else 0. */
 int record_proxy_header(const struct hs_record *r);
+/* 1 when the client's first bytes are an HTTP/1.x request line (a method,
+ * a target, " HTTP/1." before the line ends). */
+int record_http_request(const struct hs_record *r);
 /* Decides the stage from the facts; called once the flow is over. */
 void record_finish(struct hs_record *r, int64_t capture_end_us);
 

@@ -41,7 +41,7 @@ struct srv_slot {
 	struct srv_val offers[SRV_MAX_OFFERS];
 	struct srv_val groups[SRV_MAX_GROUPS];
 	struct srv_val names[SRV_MAX_NAMES];
-	uint32_t completed_ems, completed_noems;
+	uint32_t completed_ems, completed_noems, completed_proxy;
 	const struct x509_facts *leaf;
 	uint64_t leaf_id;            /* the connection that presented it */
 };
@@ -239,6 +239,8 @@ void srv_learn(struct srv_table *t, const struct hs_record *r)
 		}
 		if (r->ch) {
 			add_val(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), r->id, (uint8_t)sni_of(r));
+			if (record_proxy_header(r))
+				s->completed_proxy++;
 			if (r->ch->has_extended_master_secret)
 				s->completed_ems++;
 			else
@@ -334,6 +336,7 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 		k->n_names = copy_vals(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch),
 				       self && r->complete && srv_name_hash(r->ch), NULL, k->name_hash, NULL, NULL, r->id);
 	}
+	k->completed_proxy = s->completed_proxy - (self && r->complete && r->ch && record_proxy_header(r) ? 1 : 0);
 	k->completed_ems = s->completed_ems;
 	k->completed_noems = s->completed_noems;
 	if (self && r->complete && r->ch) {

@@ -53,6 +53,7 @@ struct srv_known {
 	uint16_t versions[SRV_MAX_VERSIONS];
 	uint16_t n_groups;           /* key-exchange groups it selected (key_share, ServerKeyExchange) */
 	uint16_t groups[SRV_MAX_GROUPS];
+	uint32_t completed_proxy;    /* completed after a PROXY protocol header from the client */
 	uint32_t completed_ems;      /* completed with extended_master_secret offered */
 	uint32_t completed_noems;    /* completed without it */
 	uint16_t n_names;            /* server_name values of completed connections (hashed) */

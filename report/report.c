@@ -59,7 +59,8 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 		return rec->pre_len[DIR_C2S] &&
 		       ((rec->known && rec->known->tls_conns) || rec->d[DIR_S2C].tls ||
 			record_proxy_header(rec) ||
-			(rec->pre_len[DIR_S2C] >= 12 && !memcmp(rec->pre[DIR_S2C], "HTTP/1.1 400", 12)));
+			(rec->pre_len[DIR_S2C] >= 12 && !memcmp(rec->pre[DIR_S2C], "HTTP/1.1 400", 12)) ||
+			(record_http_request(rec) && !rec->d[DIR_S2C].payload_bytes && rec->closed_by == DIR_S2C));
 	default:
 		return 0;
 	}

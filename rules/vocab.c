@@ -66,7 +66,8 @@ enum fact_id {
 	F_CERT_KEY_GROUP, F_CH_EMS, F_CH_ALPN_H2, F_CH_ALPN_HTTP1, F_SH_ALPN,
 	F_CLIENT_FIRST, F_SERVER_FIRST, F_PROXY_PRESENT, F_PROXY_VERSION, F_SERVER_SPOKE_FIRST, F_CLIENT_TLS,
 	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL, F_CERT_GROUP_OFFERED, F_SERVER_TLS, F_CLIENT_HTTP,
-	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME,
+	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME, F_SRV_COMPLETED_PROXY,
+	F_SERVER_RETRANS, F_CLIENT_RETRANS,
 	F__COUNT
 };
 
@@ -249,6 +250,10 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"another connection with this very cipher-suite offer completed with this server" },
 	[F_SRV_SAME_OFFER_CONN] = { "server.others.same_offer_conn", T_INT, 0,
 		"the id of that connection (absent when unknown)" },
+	[F_SRV_COMPLETED_PROXY] = { "server.others.completed_with_proxy", T_INT, 0,
+		"completed ones whose client sent a PROXY protocol header first" },
+	[F_SERVER_RETRANS] = { "server.retransmissions", T_INT, 0, "segments the server sent again (retransmissions)" },
+	[F_CLIENT_RETRANS] = { "client.retransmissions", T_INT, 0, "segments the client sent again (retransmissions)" },
 	[F_SRV_GROUPS] = { "server.others.groups", T_LIST, VK_GROUP,
 		"key-exchange groups the server selected on other connections (key_share or ServerKeyExchange)" },
 	[F_SRV_COMPLETED_EMS] = { "server.others.completed_with_ems", T_INT, 0,
@@ -759,29 +764,6 @@ static int ch_alpn_has(const struct hs_client_hello *ch, const char *name)
 	return 0;
 }
 
-/* 1 when the bytes begin with an HTTP/1.x request line: a method token,
- * a space, a target, then " HTTP/1." before the line ends. */
-static int http_request(const uint8_t *p, size_t n)
-{
-	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
-					       "PATCH ", "CONNECT ", "TRACE " };
-	size_t i, m;
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		m = strlen(methods[i]);
-		if (n >= m && !memcmp(p, methods[i], m))
-			break;
-	}
-	if (i == sizeof(methods) / sizeof(methods[0]))
-		return 0;
-	for (; m + 8 <= n; m++) {
-		if (p[m] == '\r' || p[m] == '\n')
-			return 0;
-		if (!memcmp(p + m, " HTTP/1.", 8))
-			return 1;
-	}
-	return 0;
-}
-
 /* Capture time at which the handshake ended (time.handshake): completion,
  * the deciding alert, the first close, the end of the capture. */
 static int hs_end(struct rk_eval *e, int64_t *end)
@@ -859,6 +841,9 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		v->filter = 1;
 		return 1;
 	case F_SRV_COMPLETED_EMS: SETI(k ? k->completed_ems : 0);
+	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
+	case F_SERVER_RETRANS: SETI(r->d[DIR_S2C].retransmissions);
+	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
 	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
 	case F_SRV_SAME_NAME: SETI(k && ch && srv_name_completed(k, srv_name_hash(ch)));
 	case F_SRV_SAME_OFFER: SETI(k && ch && srv_offer_completed(k, srv_offer_hash(ch), NULL));
@@ -895,7 +880,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		      r->d[DIR_S2C].first_payload_frame < r->d[DIR_C2S].first_payload_frame));
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
 	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
-	case F_CLIENT_HTTP: SETI(http_request(r->pre[DIR_C2S], r->pre_len[DIR_C2S]));
+	case F_CLIENT_HTTP: SETI(record_http_request(r));
 	case F_CERT_GROUP_OFFERED:
 		NEED(ch && e->leaf && e->leaf->key_type == XK_EC);
 		g = curve_group(e->leaf->key_curve);
