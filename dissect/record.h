@@ -136,6 +136,7 @@ struct hs_dirstats {
 	uint64_t packets;
 	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
+	uint64_t payload_after_handshake; /* payload bytes in packets after the one that completed the handshake */
 	uint32_t retransmissions;
 	uint32_t out_of_order;
 	uint32_t overlap_conflicts;

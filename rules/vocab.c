@@ -67,7 +67,7 @@ enum fact_id {
 	F_CLIENT_FIRST, F_SERVER_FIRST, F_PROXY_PRESENT, F_PROXY_VERSION, F_SERVER_SPOKE_FIRST, F_CLIENT_TLS,
 	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL, F_CERT_GROUP_OFFERED, F_SERVER_TLS, F_CLIENT_HTTP,
 	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME, F_SRV_COMPLETED_PROXY,
-	F_SERVER_RETRANS, F_CLIENT_RETRANS,
+	F_SERVER_RETRANS, F_CLIENT_RETRANS, F_SERVER_AFTER_HS, F_CLIENT_AFTER_HS,
 	F__COUNT
 };
 
@@ -254,6 +254,10 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"completed ones whose client sent a PROXY protocol header first" },
 	[F_SERVER_RETRANS] = { "server.retransmissions", T_INT, 0, "segments the server sent again (retransmissions)" },
 	[F_CLIENT_RETRANS] = { "client.retransmissions", T_INT, 0, "segments the client sent again (retransmissions)" },
+	[F_SERVER_AFTER_HS] = { "server.bytes_after_handshake", T_INT, 0,
+		"payload bytes the server sent in packets after the one that completed the handshake (absent: not complete)" },
+	[F_CLIENT_AFTER_HS] = { "client.bytes_after_handshake", T_INT, 0,
+		"payload bytes the client sent in packets after the one that completed the handshake (absent: not complete)" },
 	[F_SRV_GROUPS] = { "server.others.groups", T_LIST, VK_GROUP,
 		"key-exchange groups the server selected on other connections (key_share or ServerKeyExchange)" },
 	[F_SRV_COMPLETED_EMS] = { "server.others.completed_with_ems", T_INT, 0,
@@ -843,6 +847,8 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SRV_COMPLETED_EMS: SETI(k ? k->completed_ems : 0);
 	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
 	case F_SERVER_RETRANS: SETI(r->d[DIR_S2C].retransmissions);
+	case F_SERVER_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_S2C].payload_after_handshake);
+	case F_CLIENT_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_C2S].payload_after_handshake);
 	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
 	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
 	case F_SRV_SAME_NAME: SETI(k && ch && srv_name_completed(k, srv_name_hash(ch)));
