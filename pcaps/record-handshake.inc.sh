@@ -517,6 +517,12 @@ hsnode hs-client-cert-tls12-node 8472 "{\"cert\":\"$PKI/hsrsa-fullchain.pem\",\"
 hscap hs-client-cert-tls12-node "tcp port 8472" alb 127.0.0.1:8472
 stop "$SPID"
 
+describe hs-client-cert-optional-200-node "Node 20 tls server requestCert true, rejectUnauthorized false, maxVersion TLSv1.2: answers HTTP 200 and ends the socket; $ALB_DESC, no client certificate" \
+    "CertificateRequest, empty client Certificate, handshake completes, HTTP 200, the server closes first (close_notify, FIN): healthy"
+hsnode hs-client-cert-optional-200-node 8474 "{\"cert\":\"$PKI/hsrsa-fullchain.pem\",\"key\":\"$PKI/hsrsa.key\",\"ca\":\"$PKI/ca-root.pem\",\"requestCert\":true,\"rejectUnauthorized\":false,\"maxVersion\":\"TLSv1.2\"}"; SPID=$BG_PID
+hscap hs-client-cert-optional-200-node "tcp port 8474" alb 127.0.0.1:8474
+stop "$SPID"
+
 describe hs-client-cert-tls13-openssl "s_server -Verify 1 -CAfile root (TLS 1.3); $ALB13_DESC, no client certificate" \
     "TLS 1.3: ServerHello, encrypted flight with CertificateRequest, the client's empty Certificate and Finished, then the server's encrypted alert certificate_required (116)"
 server hs-client-cert-tls13-openssl 127.0.0.1:8473 -Verify 1 -CAfile "$PKI/ca-root.pem" "${OSRV[@]}"; SPID=$BG_PID
