@@ -727,6 +727,9 @@ cap_start pq-key-share-rst "tcp port 44327"
 timeout 8 python3 "$PY" pq-client 127.0.0.1 44327 "$T/ch-template.saved" >>"$LOG/last.log" 2>&1 || true
 cap_stop; stop "$SPID"
 
+# handshake-level look-alikes (issue 14): pcaps/record-handshake.inc.sh
+source "$HERE/record-handshake.inc.sh"
+
 stop "$NGX_PID"
 
 # -- analysis with tshark ------------------------------------------------------------------------
