@@ -94,12 +94,22 @@ elif mode == "relay":         # relay LPORT DPORT HOW [ARGS]: one connection at 
     while True:
         c, _ = ls.accept()
         s = socket.create_connection(("127.0.0.1", dport))
+        if how == "proxy-v1-first":
+            # HAProxy's send-proxy order without inspect-delay: the header as soon as the target
+            # connection is up, the client's bytes when they come (here: 0.3 s later, always after
+            # the target's answer to the header)
+            (cip, cport), (lip, lport2) = c.getpeername(), c.getsockname()
+            s.sendall(("PROXY TCP4 %s %s %d %d\r\n" % (cip, lip, cport, lport2)).encode())
+            time.sleep(0.3)
+        elif how == "hold-client":           # the target speaks first: its banner always comes
+            time.sleep(args[0])              # before the client's bytes (no race with the ClientHello)
         q = []                 # server->client chunks: [release time, bytes]
         sent = 0               # server bytes seen so far
         first = stall_until = None
         sbuf = cbuf = b""
         c_eof = s_eof = c_shut = s_shut = False
         done = False
+        sent_hdr = False
         while not done:
             now = time.time()
             while q and q[0][0] <= now:
@@ -137,6 +147,13 @@ elif mode == "relay":         # relay LPORT DPORT HOW [ARGS]: one connection at 
                     if fwd:
                         s.sendall(fwd)
                         cbuf = cbuf[len(fwd):]
+                elif how == "prepend-v2" and not sent_hdr:
+                    # an NLB-like PROXY v2 sender: the header and the client's first bytes in one write
+                    (cip, cport), (lip, lport2) = c.getpeername(), c.getsockname()
+                    hdr = (b"\r\n\r\n\x00\r\nQUIT\n" + b"\x21\x11" + struct.pack("!H", 12)
+                           + socket.inet_aton(cip) + socket.inet_aton(lip) + struct.pack("!HH", cport, lport2))
+                    s.sendall(hdr + d)
+                    sent_hdr = True
                 else:
                     s.sendall(d)
             if s in r:
@@ -263,6 +280,12 @@ bg txnginx nginx -p "$TXN/" -e "$TXN/logs/error.log" -c "$TXN/nginx.conf"
 TXNGX_PID=$BG_PID
 wait_listen $P_TX_NGX; wait_listen $P_TX_NGX_PP
 
+# HAProxy is the PROXY sender only for the healthy case (the target waits for the ClientHello after
+# the header, so timing does not matter); it waits for the whole ClientHello (inspect-delay) before it
+# connects. Toward targets that do NOT expect PROXY, HAProxy's header and ClientHello are two sends
+# microseconds apart and whether the target's 400/FIN comes before or after the ClientHello was a race
+# between runs, so those cases use the python sender with a fixed order (header first, or header and
+# ClientHello in one segment).
 cat "$PKI/leaf.pem" "$PKI/ca-int.pem" "$PKI/leaf.key" >"$PKI/haproxy.pem"
 cat >"$T/haproxy.cfg" <<EOF
 global
@@ -272,18 +295,11 @@ defaults
     timeout connect 5s
     timeout client 15s
     timeout server 15s
-listen send-v1-to-nginx-tls
-    bind 127.0.0.1:8501
-    server t 127.0.0.1:$P_TX_NGX send-proxy
-listen send-v2-to-nginx-tls
-    bind 127.0.0.1:8502
-    server t 127.0.0.1:$P_TX_NGX send-proxy-v2
 listen send-v2-to-nginx-pp
+    tcp-request inspect-delay 5s
+    tcp-request content accept if { req.ssl_hello_type 1 }
     bind 127.0.0.1:8503
     server t 127.0.0.1:$P_TX_NGX_PP send-proxy-v2
-listen send-v1-to-s_server
-    bind 127.0.0.1:8504
-    server t 127.0.0.1:$P_TX_SSRV send-proxy
 frontend expects-proxy
     mode http
     bind 127.0.0.1:8513 accept-proxy ssl crt $PKI/haproxy.pem ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2
@@ -292,28 +308,40 @@ EOF
 haproxy -c -q -f "$T/haproxy.cfg" >"$LOG/haproxy-c.log" 2>&1 || die "haproxy -c: $(cat "$LOG/haproxy-c.log")"
 bg haproxy haproxy -db -f "$T/haproxy.cfg"
 HAP_PID=$BG_PID
-for p in 8501 8502 8503 8504 8513; do wait_listen $p; done
+for p in 8503 8513; do wait_listen $p; done
 
 # -- 1. PROXY protocol both ways -----------------------------------------------------------------
-describe tx-proxy-v1-to-nginx-tls "ALB-like s_client -> HAProxy 2.6 (mode tcp, server ... send-proxy) -> nginx 1.22 'listen ssl' WITHOUT proxy_protocol; captured on the nginx port only (HAProxy -> nginx)" \
-    "HAProxy's PROXY v1 line ('PROXY TCP4 127.0.0.1 127.0.0.1 ... 8501\r\n') first, then the ALB-like ClientHello in the same stream; nginx's OpenSSL reads 'PROXY' as a TLS record header and fails (no ServerHello); how it closes is the fact recorded here"
+describe tx-proxy-v1-to-nginx-tls "ALB-like s_client -> python PROXY v1 sender (HAProxy send-proxy order: the header as soon as the target connection is up, the ClientHello 0.3 s later) -> nginx 'listen ssl' WITHOUT proxy_protocol; captured on the nginx port" \
+    "client bytes 'PROXY TCP4 127.0.0.1 127.0.0.1 <port> 8507\r\n'; nginx's first byte is not a TLS record, it parses the line as plain HTTP and answers 'HTTP/1.1 400 Bad Request' then FIN; the ClientHello arrives after that"
+txpeer relay-pp1 relay 8507 $P_TX_NGX proxy-v1-first; RPID=$BG_PID; wait_listen 8507
 cap_start tx-proxy-v1-to-nginx-tls "tcp port $P_TX_NGX"
-alb 127.0.0.1:8501
-cap_stop
+alb 127.0.0.1:8507
+cap_stop; stop "$RPID"
 
-describe tx-proxy-v2-to-nginx-tls "ALB-like s_client -> HAProxy (send-proxy-v2) -> nginx 'listen ssl' WITHOUT proxy_protocol; captured on the nginx port" \
-    "the binary PROXY v2 header (signature 0D0A0D0A000D0A515549540A, TCP4, 12 address bytes) then the ClientHello; nginx's OpenSSL sees record type 0x0D and fails"
-cap_start tx-proxy-v2-to-nginx-tls "tcp port $P_TX_NGX"
-alb 127.0.0.1:8502
-cap_stop
-
-describe tx-proxy-v1-to-s_server "ALB-like s_client -> HAProxy (send-proxy) -> openssl s_server -tls1_2 -www; captured on the s_server port" \
-    "PROXY v1 line then the ClientHello; OpenSSL s_server fails on the first bytes ('PROXY' is not a TLS record)"
+describe tx-proxy-v1-to-s_server "ALB-like s_client -> python PROXY v1 sender (header first, ClientHello 0.3 s later) -> openssl s_server -tls1_2 -www; captured on the s_server port" \
+    "client bytes 'PROXY TCP4 ...\r\n'; OpenSSL fails on the first record header and s_server closes (FIN) without a byte; the ClientHello then meets a closed socket"
 server tx-proxy-v1-to-s_server "127.0.0.1:$P_TX_SSRV" -tls1_2
 SPID=$BG_PID
+txpeer relay-pp1s relay 8508 $P_TX_SSRV proxy-v1-first; RPID=$BG_PID; wait_listen 8508
 cap_start tx-proxy-v1-to-s_server "tcp port $P_TX_SSRV"
-alb 127.0.0.1:8504
-cap_stop; stop "$SPID"
+alb 127.0.0.1:8508
+cap_stop; stop "$RPID"; stop "$SPID"
+
+describe tx-proxy-v2-one-segment-to-nginx-tls "ALB-like s_client -> python relay acting as an NLB-like PROXY v2 sender (the 28-byte v2 header and the ClientHello in ONE write) -> nginx 'listen ssl' WITHOUT proxy_protocol; captured on the nginx port" \
+    "one client segment: PROXY v2 header + ClientHello; nginx does not see a TLS record (first byte 0x0D) and answers as to plain HTTP"
+txpeer relay-pp2 relay 8505 $P_TX_NGX prepend-v2; RPID=$BG_PID; wait_listen 8505
+cap_start tx-proxy-v2-one-segment-to-nginx-tls "tcp port $P_TX_NGX"
+alb 127.0.0.1:8505
+cap_stop; stop "$RPID"
+
+describe tx-proxy-v2-one-segment-to-s_server "ALB-like s_client -> python NLB-like PROXY v2 sender (header + ClientHello in one write) -> openssl s_server -tls1_2 -www; captured on the s_server port" \
+    "one client segment: PROXY v2 header + ClientHello; OpenSSL sees record type 0x0D and fails"
+server tx-proxy-v2-one-segment-to-s_server "127.0.0.1:$P_TX_SSRV" -tls1_2
+SPID=$BG_PID
+txpeer relay-pp2s relay 8506 $P_TX_SSRV prepend-v2; RPID=$BG_PID; wait_listen 8506
+cap_start tx-proxy-v2-one-segment-to-s_server "tcp port $P_TX_SSRV"
+alb 127.0.0.1:8506
+cap_stop; stop "$RPID"; stop "$SPID"
 
 describe tx-nginx-expects-proxy-bare-hello "nginx 'listen ssl proxy_protocol' (expects a PROXY header); ALB-like s_client connects directly (an ALB never sends PROXY)" \
     "a bare ClientHello; nginx logs 'broken header' and closes without any TLS byte"
@@ -334,26 +362,31 @@ alb 127.0.0.1:8503
 cap_stop
 
 # -- 2. server-first banners ---------------------------------------------------------------------
-describe tx-ssh-banner "python server imitating sshd: writes 'SSH-2.0-OpenSSH_9.2\r\n' on accept, reads, answers 'Invalid SSH identification string.\r\n', closes; ALB-like client" \
-    "server bytes 'SSH-2.0-...' cross the ClientHello (the server speaks first, not a TLS record); the client fails on them"
+# The banner cases go through the relay (hold-client 0.3): the target's banner always comes before the
+# ClientHello (sent 0.3 s after the connection is up); captured on the target's port (relay <-> target).
+describe tx-ssh-banner "python server imitating sshd: writes 'SSH-2.0-OpenSSH_9.2\r\n' on accept, reads, answers 'Invalid SSH identification string.\r\n', closes; ALB-like client through the relay (ClientHello 0.3 s after the connection is up); captured relay <-> target" \
+    "server bytes SSH-2.0-... right after the connection is up, 0.3 s before the ClientHello (the server speaks first, not a TLS record); then the sshd-like answer and closes"
 txpeer ssh-server banner 8520 'SSH-2.0-OpenSSH_9.2\r\n' 'Invalid SSH identification string.\r\n'; SPID=$BG_PID; wait_listen 8520
+txpeer relay-ssh relay 8523 8520 hold-client 0.3; RPID=$BG_PID; wait_listen 8523
 cap_start tx-ssh-banner "tcp port 8520"
-alb 127.0.0.1:8520
-cap_stop; stop "$SPID"
+alb 127.0.0.1:8523
+cap_stop; stop "$RPID"; stop "$SPID"
 
-describe tx-smtp-banner "python server imitating an SMTP server: writes '220 mail.target.example ESMTP Postfix\r\n' on accept, reads, no answer (a ClientHello has no command line), closes after 2 s; ALB-like client" \
+describe tx-smtp-banner "python server imitating an SMTP server: writes '220 mail.target.example ESMTP Postfix\r\n' on accept, reads, no answer (a ClientHello has no command line), closes after 2 s; ALB-like client through the relay (ClientHello 0.3 s after the connection is up); captured relay <-> target" \
     "server bytes '220 ...' before or across the ClientHello; the client fails on them"
 txpeer smtp-server banner 8521 '220 mail.target.example ESMTP Postfix\r\n' ''; SPID=$BG_PID; wait_listen 8521
+txpeer relay-smtp relay 8524 8521 hold-client 0.3; RPID=$BG_PID; wait_listen 8524
 cap_start tx-smtp-banner "tcp port 8521"
-alb 127.0.0.1:8521
-cap_stop 2.5; stop "$SPID"
+alb 127.0.0.1:8524
+cap_stop 2.5; stop "$RPID"; stop "$SPID"
 
-describe tx-http400-before-hello "python server writing 'HTTP/1.1 400 Bad Request' (Connection: close) on accept, before reading anything; ALB-like client" \
+describe tx-http400-before-hello "python server writing 'HTTP/1.1 400 Bad Request' (Connection: close) on accept, before reading anything; ALB-like client through the relay (ClientHello 0.3 s after the connection is up); captured relay <-> target" \
     "server bytes 'HTTP/1.1 400' sent at accept, crossing the ClientHello (compare alb-to-plain-http, where nginx answers 400 after reading the ClientHello)"
 txpeer http400-server banner 8522 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 12\r\nConnection: close\r\n\r\nBad Request\n' ''; SPID=$BG_PID; wait_listen 8522
+txpeer relay-h400 relay 8525 8522 hold-client 0.3; RPID=$BG_PID; wait_listen 8525
 cap_start tx-http400-before-hello "tcp port 8522"
-alb 127.0.0.1:8522
-cap_stop 2.5; stop "$SPID"
+alb 127.0.0.1:8525
+cap_stop 2.5; stop "$RPID"; stop "$SPID"
 
 # -- 3. plain HTTP to a TLS port -----------------------------------------------------------------
 describe tx-http-to-nginx-tls-port "curl --http1.1 http://127.0.0.1:$P_TX_NGX/ (an HTTP target group pointed at the TLS port) to nginx 'listen ssl'" \
