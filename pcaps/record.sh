@@ -937,8 +937,9 @@ cat <<'EOF'
 # Recorded TLS handshakes
 
 Real handshakes between OpenSSL 3.0 (`openssl s_server` / `s_client`), nginx 1.22.1, curl 7.88 and
-small python3 peers, recorded with tcpdump by `record.sh`. Regenerate everything (as root, about a
-minute) with
+small python3 peers, recorded with tcpdump by `record.sh`. Regenerate everything (as root, about five
+minutes; the `tx-*` transport cases from `record-transport.inc.sh` also need HAProxy 2.6 and nftables)
+with
 
     bash pcaps/record.sh
 
