@@ -294,6 +294,12 @@ server hs-noshared-dhe-openssl 127.0.0.1:8400 -tls1_2 -cipher DHE-RSA-AES128-GCM
 hscap hs-noshared-dhe-openssl "tcp port 8400" alb 127.0.0.1:8400
 stop "$SPID"
 
+describe hs-alb13-noshared-chacha-openssl "s_server -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305 (RSA leaf+intermediate); $ALB13_DESC" \
+    "ClientHello offering TLS 1.0-1.3, then alert handshake_failure (40) from the server before any ServerHello: the TLS 1.3 listener policy is already in place"
+server hs-alb13-noshared-chacha-openssl 127.0.0.1:8490 -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305 "${OSRV[@]}"; SPID=$BG_PID
+hscap hs-alb13-noshared-chacha-openssl "tcp port 8490" alb13 127.0.0.1:8490
+stop "$SPID"
+
 describe hs-noshared-dhe-java "Java 17 JSSE server, -Djdk.tls.server.cipherSuites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (RSA leaf+intermediate); $ALB_DESC" \
     "ClientHello, then an alert from the Java server before any ServerHello"
 hsjava hs-noshared-dhe-java 8401 "-Djdk.tls.server.cipherSuites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" "$PKI/hsrsa.p12"; SPID=$BG_PID

@@ -361,6 +361,13 @@ cap_start tx-proxy-v2-healthy "tcp port $P_TX_NGX_PP"
 alb 127.0.0.1:8503
 cap_stop
 
+describe tx-proxy-expected-then-bare "nginx 'listen ssl proxy_protocol'; connection 1: ALB-like s_client through HAProxy send-proxy-v2 (a PROXY v2 header, then TLS); connection 2: the same client straight to nginx, no PROXY header" \
+    "connection 1 completes after the PROXY v2 header; connection 2 is a bare ClientHello that nginx drops ('broken header'): the capture itself shows the target expects PROXY"
+cap_start tx-proxy-expected-then-bare "tcp port $P_TX_NGX_PP"
+alb 127.0.0.1:8503
+alb "127.0.0.1:$P_TX_NGX_PP"
+cap_stop
+
 # -- 2. server-first banners ---------------------------------------------------------------------
 # The banner cases go through the relay (hold-client 0.3): the target's banner always comes before the
 # ClientHello (sent 0.3 s after the connection is up); captured on the target's port (relay <-> target).
@@ -401,6 +408,15 @@ server tx-http-to-s_server "127.0.0.1:$P_TX_SSRV" -tls1_2
 SPID=$BG_PID
 cap_start tx-http-to-s_server "tcp port $P_TX_SSRV"
 http_client "http://127.0.0.1:$P_TX_SSRV/"
+cap_stop; stop "$SPID"
+
+describe tx-http-after-tls-same-port "openssl s_server -tls1_2 -www; connection 1: ALB-like s_client (TLS, healthy); connection 2: curl --http1.1 http:// to the same port" \
+    "connection 1 completes; connection 2 sends 'GET / HTTP/1.1' to the port that just spoke TLS, and OpenSSL closes"
+server tx-http-after-tls-same-port 127.0.0.1:8590 -tls1_2
+SPID=$BG_PID
+cap_start tx-http-after-tls-same-port "tcp port 8590"
+alb 127.0.0.1:8590
+http_client "http://127.0.0.1:8590/"
 cap_stop; stop "$SPID"
 
 # -- 4. the ALB's 10 s handshake timer (python relay in front of a real s_server) ------------------
