@@ -19,6 +19,7 @@
 #include "capture/cap.h"
 #include "capture/rq.h"
 #include "dissect/flow.h"
+#include "dissect/servers.h"
 #include "dissect/tls.h"
 #include "dissect/x509.h"
 #include "report/report.h"
@@ -101,8 +102,17 @@ struct hint {
 	const struct x509_facts *leaf;
 };
 
+/* Offline, a record waits until SRV_WINDOW later records have finished
+ * before the rules judge it, so what those taught about its server counts
+ * too (dissect/servers.h); live, every record is judged at once, knowing
+ * the connections before it. Memory: SRV_WINDOW finished records at most. */
+#define SRV_WINDOW 1024
+
 struct app {
 	struct rule_set *rules;
+	struct srv_table *servers;     /* per-server knowledge (NULL: none) */
+	struct hs_record *win[SRV_WINDOW];
+	size_t win_head, win_n, win_cap;   /* ring of records waiting; win_cap 0 live */
 	struct rpt rpt;
 	struct cap_run run;
 	int failed;
@@ -158,6 +168,11 @@ static void release_record(struct hs_record *r, void *arg)
 {
 	(void)arg;
 	release_certs(r);
+	if (r->known) {
+		srv_known_release(r->known);
+		free(r->known);
+		r->known = NULL;
+	}
 	record_free(r);
 }
 
@@ -179,6 +194,7 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		memset(&ctx, 0, sizeof(ctx));
 		ctx.capture_end_us = now_us;   /* live: a silence is measured up to now */
 		ctx.server_leaf_hint = hint_for(app, r);
+		ctx.server = r->known;
 		v = rule_eval(app->rules, r, &ctx);
 		if (rule_verdict_failed(v))
 			app->failed = 1;
@@ -194,13 +210,50 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		release_record(r, app);
 }
 
-static void on_record(struct hs_record *r, void *arg)
+static void dispatch(struct app *app, struct hs_record *r)
 {
-	struct app *app = arg;
+	struct srv_known k;
+	if (srv_snapshot(app->servers, r, &k)) {
+		r->known = malloc(sizeof(*r->known));
+		if (r->known)
+			*r->known = k;
+		else
+			srv_known_release(&k);
+	}
 	if (app->rq)
 		rq_push(app->rq, r, app->run.now_us);
 	else
 		report_record(r, app->run.now_us, app);
+}
+
+/* Judges the records still waiting for later connections (the end of an
+ * input, or of the run). */
+static void window_flush(struct app *app)
+{
+	while (app->win_n) {
+		struct hs_record *r = app->win[app->win_head];
+		app->win_head = (app->win_head + 1) % SRV_WINDOW;
+		app->win_n--;
+		dispatch(app, r);
+	}
+}
+
+static void on_record(struct hs_record *r, void *arg)
+{
+	struct app *app = arg;
+	srv_learn(app->servers, r);
+	if (!app->win_cap) {
+		dispatch(app, r);
+		return;
+	}
+	if (app->win_n == app->win_cap) {
+		struct hs_record *o = app->win[app->win_head];
+		app->win_head = (app->win_head + 1) % SRV_WINDOW;
+		app->win_n--;
+		dispatch(app, o);
+	}
+	app->win[(app->win_head + app->win_n) % SRV_WINDOW] = r;
+	app->win_n++;
 }
 
 /* Offline with two cores or more, the rules and the report run on their
@@ -606,6 +659,8 @@ int main(int argc, char **argv)
 		app.run.tap_arg = app.rpt.ev;
 	}
 	rpt_begin(&app.rpt);
+	app.servers = srv_table_new();   /* NULL: judged without other connections */
+	app.win_cap = app.live ? 0 : SRV_WINDOW;
 	report_thread_start(&app);
 	if (lv) {
 		enum cap_err rc;
@@ -627,6 +682,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nin && !lv; i++) {
 		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
+		window_flush(&app);
 		rq_drain(app.rq);   /* what follows goes to stderr after this input's connections */
 		if (rc) {
 			/* standard input that is not a capture, or a file damaged
@@ -648,6 +704,7 @@ int main(int argc, char **argv)
 		struct flow_stats fs = *flow_table_stats(app.run.ft);
 		/* retiring the rest reports them; the creation counters stay as read */
 		flow_table_free(app.run.ft, app.run.now_us);
+		window_flush(&app);
 		report_thread_finish(&app);
 		if (app.rpt.ev && ev_write(app.rpt.ev, inputs, nin, srcs, filter, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
@@ -675,6 +732,7 @@ int main(int argc, char **argv)
 		free(inputs[i].link_name);
 	free(filter);
 	rule_set_free(app.rules);
+	srv_table_free(app.servers);
 	record_pools_free();
 	x509_cache_clear();
 	if (out != stdout && fclose(out) != 0) {

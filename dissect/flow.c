@@ -963,6 +963,8 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		r->ip_reassembled++;
 	s->packets++;
 	s->payload_bytes += p->paylen;
+	if (r->complete_frame && p->frame > r->complete_frame)
+		s->payload_after_handshake += p->paylen;
 	if (!s->first_frame) {
 		s->first_frame = p->frame;
 		s->first_ts_us = p->ts_us;

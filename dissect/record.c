@@ -299,6 +299,18 @@ void record_swap_dirs(struct hs_record *r)
 		r->plaintext_before_tls[0] = r->plaintext_before_tls[1];
 		r->plaintext_before_tls[1] = pb;
 	}
+	{
+		uint8_t pre[HS_NONTLS_BYTES];
+		uint16_t pl = r->pre_len[0];
+		uint64_t pf = r->pre_frame[0];
+		int64_t pt = r->pre_ts_us[0];
+		memcpy(pre, r->pre[0], sizeof(pre));
+		memcpy(r->pre[0], r->pre[1], sizeof(pre));
+		memcpy(r->pre[1], pre, sizeof(pre));
+		r->pre_len[0] = r->pre_len[1], r->pre_len[1] = pl;
+		r->pre_frame[0] = r->pre_frame[1], r->pre_frame[1] = pf;
+		r->pre_ts_us[0] = r->pre_ts_us[1], r->pre_ts_us[1] = pt;
+	}
 }
 
 int hs_alert_ends_handshake(const struct hs_alert *a)
@@ -388,4 +400,39 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 		return;
 	}
 	r->stage = closed ? STAGE_CLOSED_BY_PEER : STAGE_CAPTURE_ENDED;
+}
+
+int record_proxy_header(const struct hs_record *r)
+{
+	/* HAProxy's proxy-protocol.txt: v1 is the text "PROXY ", v2 a 12-byte signature */
+	static const uint8_t v2[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	const uint8_t *p = r->pre[DIR_C2S];
+	uint16_t n = r->pre_len[DIR_C2S];
+	if (n >= 6 && !memcmp(p, "PROXY ", 6))
+		return 1;
+	if (n >= 12 && !memcmp(p, v2, 12))
+		return 2;
+	return 0;
+}
+
+int record_http_request(const struct hs_record *r)
+{
+	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
+					       "PATCH ", "CONNECT ", "TRACE " };
+	const uint8_t *p = r->pre[DIR_C2S];
+	size_t n = r->pre_len[DIR_C2S], i, m = 0;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		m = strlen(methods[i]);
+		if (n >= m && !memcmp(p, methods[i], m))
+			break;
+	}
+	if (i == sizeof(methods) / sizeof(methods[0]))
+		return 0;
+	for (; m + 8 <= n; m++) {
+		if (p[m] == '\r' || p[m] == '\n')
+			return 0;
+		if (!memcmp(p + m, " HTTP/1.", 8))
+			return 1;
+	}
+	return 0;
 }

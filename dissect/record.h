@@ -136,6 +136,7 @@ struct hs_dirstats {
 	uint64_t packets;
 	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
+	uint64_t payload_after_handshake; /* payload bytes in packets after the one that completed the handshake */
 	uint32_t retransmissions;
 	uint32_t out_of_order;
 	uint32_t overlap_conflicts;
@@ -256,6 +257,7 @@ struct hs_server_hello {
 };
 
 struct x509_facts;  /* dissect/x509.h */
+struct srv_known;   /* dissect/servers.h */
 
 struct hs_cert {
 	const struct x509_facts *x;  /* shared, owned by the x509 cache (refcounted) */
@@ -344,6 +346,10 @@ struct hs_record {
 	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
 	                                Lazily, so an idle or SYN-only flow stays small */
 
+	/* What the run knew of this server from its other connections when the
+	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
+	struct srv_known *known;
+
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
 
@@ -369,6 +375,16 @@ struct hs_record {
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
 	uint32_t plaintext_before_tls[2];
+
+	/* The first bytes of a direction's stream when it did not begin with a
+	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
+	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
+	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
+	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...) */
+	uint8_t pre[2][HS_NONTLS_BYTES];
+	uint16_t pre_len[2];
+	uint64_t pre_frame[2];
+	int64_t pre_ts_us[2];
 
 	/* Capture time at which the record was judged (record_finish): the
 	 * end of the capture, or the moment a live handshake timed out. A
@@ -407,6 +423,12 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 struct hs_cert *record_chain_certs(struct hs_chain *ch);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
+/* 1 or 2 when the client's stream began with a PROXY protocol header of
+ * that version (its first bytes, `pre`), else 0. */
+int record_proxy_header(const struct hs_record *r);
+/* 1 when the client's first bytes are an HTTP/1.x request line (a method,
+ * a target, " HTTP/1." before the line ends). */
+int record_http_request(const struct hs_record *r);
 /* Decides the stage from the facts, after record_derive(); called once the
  * flow is over. */
 void record_finish(struct hs_record *r, int64_t capture_end_us);

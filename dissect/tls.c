@@ -1061,6 +1061,29 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 		d->mode = M_DONE;
 }
 
+/* Keeps the first plaintext bytes of a direction (record.h `pre`). */
+static void keep_pre(struct hs_record *r, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	size_t room = HS_NONTLS_BYTES - r->pre_len[dir];
+	if (!n || !room)
+		return;
+	if (!r->pre_len[dir]) {
+		r->pre_frame[dir] = frame;
+		r->pre_ts_us[dir] = ts;
+	}
+	if (n > room)
+		n = room;
+	memcpy(r->pre[dir] + r->pre_len[dir], p, n);
+	r->pre_len[dir] = (uint16_t)(r->pre_len[dir] + n);
+}
+
+/* TLS began `tls_at` bytes into the stream: the kept plaintext ends there. */
+static void end_pre(struct hs_record *r, int dir, uint32_t tls_at)
+{
+	if (r->pre_len[dir] > tls_at)
+		r->pre_len[dir] = (uint16_t)tls_at;
+}
+
 static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
@@ -1076,6 +1099,8 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 		r->nontls_len = (uint16_t)k;
 		record_event(r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
 	}
+	if (!r->pre_len[dir])
+		keep_pre(r, dir, p, n, frame, ts);
 }
 
 /*
@@ -1197,6 +1222,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	long off;
 	if (d->scanned >= tls_limits.max_scan)
 		return;
+	keep_pre(t->r, dir, p, n, frame, ts);
 	if (d->carry_len) {
 		/* a header may straddle the previous delivery and this one */
 		uint8_t b[12];
@@ -1211,6 +1237,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 			d->carry_len = 0;
 			d->mode = M_TLS;
 			t->r->plaintext_before_tls[dir] = d->scanned - (uint32_t)cl;
+			end_pre(t->r, dir, t->r->plaintext_before_tls[dir]);
 			feed_tls(t, dir, c, cl, frame, ts);
 			feed_tls(t, dir, p, n, frame, ts);
 			return;
@@ -1222,6 +1249,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 		d->scanned += (uint32_t)off;
 		d->mode = M_TLS;
 		t->r->plaintext_before_tls[dir] = d->scanned;
+		end_pre(t->r, dir, d->scanned);
 		feed_tls(t, dir, p + off, n - (size_t)off, frame, ts);
 		return;
 	}
@@ -1257,6 +1285,7 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				memcpy(r->nontls + r->nontls_len, p, k);
 				r->nontls_len = (uint16_t)(r->nontls_len + k);
 			}
+			keep_pre(r, dir, p, n, frame, ts);
 			return;
 		case M_DONE:
 			return;

@@ -36,7 +36,7 @@ if [[ "${TLSWHY_RECORD_IN_NS:-}" != 1 ]]; then
         echo "record.sh: needs root (network namespace, tcpdump)" >&2
         exit 2
     fi
-    for tool in unshare ip ss tcpdump tshark openssl nginx curl python3 timeout; do
+    for tool in unshare ip ss tcpdump tshark openssl nginx curl python3 timeout haproxy nft; do
         command -v "$tool" >/dev/null || { echo "record.sh: missing tool: $tool" >&2; exit 2; }
     done
     exec env TLSWHY_RECORD_IN_NS=1 unshare -n bash "$HERE/record.sh" "$@"
@@ -727,6 +727,11 @@ cap_start pq-key-share-rst "tcp port 44327"
 timeout 8 python3 "$PY" pq-client 127.0.0.1 44327 "$T/ch-template.saved" >>"$LOG/last.log" 2>&1 || true
 cap_stop; stop "$SPID"
 
+# handshake-level look-alikes (issue 14): pcaps/record-handshake.inc.sh
+source "$HERE/record-handshake.inc.sh"
+# transport, timing and non-TLS look-alikes (ports 8500-8599)
+source "$HERE/record-transport.inc.sh"
+
 stop "$NGX_PID"
 
 # -- analysis with tshark ------------------------------------------------------------------------
@@ -760,7 +765,10 @@ def run(pcap, keylog):
         cmd += ["-o", "tls.keylog_file:" + keylog]
     for f in F:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0 and not (r.returncode == 2 and "cut short in the middle of a packet" in r.stderr):
+        raise subprocess.CalledProcessError(r.returncode, cmd, r.stdout, r.stderr)   # a cut file: its rows
+    out = r.stdout                                                                   # up to the cut
     rows = {}
     for line in out.splitlines():
         v = line.split("\t", len(F) - 1)
@@ -931,8 +939,9 @@ cat <<'EOF'
 # Recorded TLS handshakes
 
 Real handshakes between OpenSSL 3.0 (`openssl s_server` / `s_client`), nginx 1.22.1, curl 7.88 and
-small python3 peers, recorded with tcpdump by `record.sh`. Regenerate everything (as root, about a
-minute) with
+small python3 peers, recorded with tcpdump by `record.sh`. Regenerate everything (as root, about five
+minutes; the `tx-*` transport cases from `record-transport.inc.sh` also need HAProxy 2.6 and nftables)
+with
 
     bash pcaps/record.sh
 

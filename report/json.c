@@ -309,6 +309,29 @@ static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s)
 	jw_obj_close(w);
 }
 
+/* The first bytes of each direction when it did not begin with TLS (a
+ * PROXY header, a banner, a plain HTTP request or answer). */
+static void first_bytes(struct jw *w, const struct hs_record *r)
+{
+	int d;
+	jw_obj_open(w, "first_bytes");
+	for (d = 0; d < 2; d++) {
+		const char *who = d == DIR_C2S ? "client" : "server";
+		if (!r->pre_len[d]) {
+			jw_key_null(w, who);
+			continue;
+		}
+		jw_obj_open(w, who);
+		jw_key_uint(w, "frame", r->pre_frame[d]);
+		jw_key_time_us(w, "time", r->pre_ts_us[d]);
+		jw_key_hex(w, "bytes_hex", r->pre[d], r->pre_len[d]);
+		jw_key_strn(w, "text", r->pre[d], r->pre_len[d]);
+		jw_key_bool(w, "proxy_header", d == DIR_C2S && record_proxy_header(r));
+		jw_obj_close(w);
+	}
+	jw_obj_close(w);
+}
+
 static void ladder(struct jw *w, const struct hs_record *r)
 {
 	uint16_t i;
@@ -625,5 +648,6 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	} else {
 		jw_key_null(w, "non_tls");
 	}
+	first_bytes(w, r);
 	ladder(w, r);
 }

@@ -417,6 +417,32 @@ static void finding(struct doc *d, const struct hs_record *rec, const struct rul
 	add(l, TK_TEXT, " · knowledge base ");
 	add(l, TK_CODE, k->id);
 	para(d, TK_P);
+	if (v->n_cand > 1) {
+		add(l, TK_STRONG, "The capture cannot tell which; one of these (most likely first):");
+		para(d, TK_P);
+		d->y->list(d->o, 1, 1);
+		for (i = 0; i < v->n_cand; i++) {
+			const struct rule_candidate *c = &v->cand[i];
+			add(l, TK_PROSE, c->cause->title);
+			add(l, TK_TEXT, " ");
+			add(l, TK_CODE, c->cause->rule);
+			for (j = 0; i && j < c->n_supports; j++) {
+				add(l, TK_TEXT, " — ");
+				add_evidence(l, rec, &c->supports[j]);
+			}
+			if (c->check) {
+				add(l, TK_TEXT, " — tells them apart: ");
+				add(l, TK_PROSE, c->check);
+			}
+			li(d);
+		}
+		d->y->list(d->o, 1, 0);
+	} else if (k->check) {
+		add(l, TK_STRONG, "Check:");
+		add(l, TK_TEXT, " ");
+		add(l, TK_PROSE, k->check);
+		para(d, TK_P);
+	}
 
 	if (r->n_evid) {
 		add(l, TK_STRONG, "Evidence");
@@ -575,6 +601,16 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 		addf(l, TK_TEXT, "Non-TLS bytes from the %s", rpt_dir_name(rec->nontls_dir));
 		cell(l, TK_MONO);
 		addn(l, TK_WIRE, rec->nontls, rec->nontls_len);
+		row(d, &T_SECTION);
+	}
+	for (i = 0; i < 2; i++) {
+		if (!rec->pre_len[i] || rec->nontls_dir == i)
+			continue;
+		clear(l);
+		cell(l, TK_HEAD);
+		addf(l, TK_TEXT, "Plain-text bytes from the %s before TLS", rpt_dir_name((uint8_t)i));
+		cell(l, TK_MONO);
+		addn(l, TK_WIRE, rec->pre[i], rec->pre_len[i]);
 		row(d, &T_SECTION);
 	}
 	kv(l, "Frames", 0);

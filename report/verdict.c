@@ -171,6 +171,42 @@ static int put_wrapped(FILE *o, const char *s, int col, int indent)
 	return col;
 }
 
+static void text_lines(FILE *o, const struct hs_record *rec, const struct rule_evidence *ev, uint16_t n, int indent)
+{
+	char line[EV_LINE];
+	uint16_t i;
+	for (i = 0; i < n; i++) {
+		rpt_evidence_line(line, sizeof(line), rec, &ev[i], 0);
+		fprintf(o, "%*s- ", indent, "");
+		put_wrapped(o, line, indent + 2, indent + 2);
+		fputc('\n', o);
+	}
+}
+
+static void text_check(FILE *o, const char *check, int indent)
+{
+	fprintf(o, "%*stells them apart: ", indent, "");
+	put_wrapped(o, check, indent + 18, indent + 4);
+	fputc('\n', o);
+}
+
+/* "one of these": each candidate with what supports it and its check. */
+static void text_differential(FILE *o, const struct hs_record *rec, const struct rule_verdict *v)
+{
+	uint8_t i;
+	fprintf(o, "    the capture cannot tell which; one of these (most likely first):\n");
+	for (i = 0; i < v->n_cand; i++) {
+		const struct rule_candidate *c = &v->cand[i];
+		fprintf(o, "      %c. ", 'a' + i);
+		put_wrapped(o, c->cause->title, 9, 9);
+		fprintf(o, "  [%s]\n", c->cause->rule);
+		if (i)   /* the diagnosis's own evidence follows below */
+			text_lines(o, rec, c->supports, c->n_supports, 9);
+		if (c->check)
+			text_check(o, c->check, 9);
+	}
+}
+
 static void text_evidence(FILE *o, const struct hs_record *rec, const struct rule_finding *f, int indent)
 {
 	char line[EV_LINE];
@@ -265,6 +301,10 @@ static void text_finding(FILE *o, const struct hs_record *rec, const struct rule
 	fprintf(o, "  %s%s%s %s%s%s  [%s]\n", col(color, sc), f->severity_name, col(color, "\033[0m"),
 		col(color, "\033[1m"), f->title, col(color, "\033[0m"), f->rule);
 	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", f->side, f->confidence, f->basis, k->id);
+	if (v->n_cand > 1)
+		text_differential(o, rec, v);
+	else if (k->check)
+		text_check(o, k->check, 4);
 	if (f->n_evid) {
 		fprintf(o, "    evidence:\n");
 		text_evidence(o, rec, f, 6);
@@ -460,6 +500,27 @@ static void json_finding(struct jw *w, const struct hs_record *rec, const struct
 	jw_key_str(w, "kb", k->id);
 	jw_key_str(w, "kb_title", k->title);
 	json_evidence(w, rec, f);
+	if (k->check)
+		jw_key_str(w, "check", k->check);
+	if (v->n_cand > 1) {
+		jw_arr_open(w, "differential");
+		for (i = 1; i < v->n_cand; i++) {
+			const struct rule_candidate *c = &v->cand[i];
+			struct rule_finding own = *c->cause;
+			own.n_evid = c->n_supports;   /* what supports it: its rule's own lines */
+			jw_obj_open(w, NULL);
+			jw_key_str(w, "rule", c->cause->rule);
+			jw_key_str(w, "title", c->cause->title);
+			jw_key_str(w, "kb", c->cause->kb->id);
+			jw_key_str(w, "side", c->cause->side);
+			json_evidence(w, rec, &own);
+			if (c->check)
+				jw_key_str(w, "check", c->check);
+			jw_key_str(w, "root_cause", c->cause->kb->root_cause);
+			jw_obj_close(w);
+		}
+		jw_arr_close(w);
+	}
 	jw_key_str(w, "root_cause", k->root_cause);
 	json_disputes(w, k->rc_disp, k->n_rc_disp);
 	json_workarounds(w, f);

@@ -2,16 +2,14 @@
  * engine.c - evaluating the rule set against one handshake record, and the
  * `tlswhy rules` subcommands.
  *
- * Which rule wins (the tie-break, also in docs/rules.md):
- *   1. the rule with more conditions (`when` and `unless` lines): a more
- *      specific rule beats a generic one;
- *   2. then the higher `priority` (default 0);
- *   3. then the rule loaded first (built-in rules, then --rules files in
- *      command-line order, each in file order).
- * The winner is the diagnosis; up to four other matching finding rules are
- * kept as "also matched". Notes (severity note) never compete: every
- * matching note is kept (up to RULE_MAX_NOTES). rules/verdict.c turns them
- * into the verdict.
+ * How the diagnosis is chosen (docs/rules.md "How the diagnosis is
+ * chosen", and the comment above rule_eval below): fallback rules last,
+ * each cause (kb entry) by its best rule (certainty, then, among possible
+ * causes, priority, then conditions, priority, load order); a `possible`
+ * diagnosis gets the other possible causes as its differential; the rest
+ * is "also matched" (up to RULE_MAX_ALSO). Notes (severity note) never
+ * compete: every matching note is kept (up to RULE_MAX_NOTES).
+ * rules/verdict.c turns them into the verdict.
  *
  * The certificate guard: a rule whose kb entry says `blames cert-validity`
  * fires only when the client sent a certificate alert (bad_certificate,
@@ -38,6 +36,12 @@ int rk_specificity(const struct rk_rule *r)
 
 int rk_beats(const struct rk_rule *a, const struct rk_rule *b)
 {
+	if (a->certainty != b->certainty)
+		return a->certainty > b->certainty;
+	/* among causes the wire pattern alone suggests, `priority` says which
+	 * is more common: it orders the differential */
+	if (a->certainty == RK_POSSIBLE && a->priority != b->priority)
+		return a->priority > b->priority;
 	if (rk_specificity(a) != rk_specificity(b))
 		return rk_specificity(a) > rk_specificity(b);
 	if (a->priority != b->priority)
@@ -73,14 +77,77 @@ static int rule_matches(struct rk_eval *e, const struct rk_rule *r)
 	return 1;
 }
 
+/* Inserts ru into v[0..*n) kept best first (rk_beats), at most cap. */
+static void rank_insert(const struct rk_rule **v, size_t *n, size_t cap, const struct rk_rule *ru)
+{
+	size_t j = *n < cap ? *n : cap - 1;
+	if (*n >= cap && !rk_beats(ru, v[cap - 1]))
+		return;
+	for (; j > 0 && rk_beats(ru, v[j - 1]); j--)
+		v[j] = v[j - 1];
+	v[j] = ru;
+	if (*n < cap)
+		(*n)++;
+}
+
+#define RK_MAX_MATCH 64
+
+/* The matching finding rules: each cause (kb entry) by its best rule, and
+ * the rules beaten within their cause. Fallback rules only when nothing
+ * else matched. */
+struct matched {
+	const struct rk_rule *cause[RK_MAX_MATCH];   /* best rule of each kb entry, best first */
+	size_t n_cause;
+	const struct rk_rule *other[RK_MAX_MATCH];   /* every other finding rule that matched */
+	size_t n_other;
+};
+
+static void add_match(struct matched *m, const struct rk_rule *ru)
+{
+	size_t i;
+	for (i = 0; i < m->n_cause; i++) {
+		if (m->cause[i]->kb != ru->kb)
+			continue;
+		if (rk_beats(ru, m->cause[i])) {
+			const struct rk_rule *t = m->cause[i];
+			memmove(&m->cause[i], &m->cause[i + 1], (m->n_cause - i - 1) * sizeof(m->cause[0]));
+			m->n_cause--;
+			rank_insert(m->cause, &m->n_cause, RK_MAX_MATCH, ru);
+			rank_insert(m->other, &m->n_other, RK_MAX_MATCH, t);
+		} else {
+			rank_insert(m->other, &m->n_other, RK_MAX_MATCH, ru);
+		}
+		return;
+	}
+	rank_insert(m->cause, &m->n_cause, RK_MAX_MATCH, ru);
+}
+
+/*
+ * How the diagnosis is chosen (docs/rules.md):
+ *  1. every rule whose conditions hold matches (the certificate guard
+ *     applies); notes are kept apart;
+ *  2. `fallback` rules (generic catch-alls) count only when no other
+ *     finding rule matched;
+ *  3. matching rules are grouped by cause (kb entry), each cause
+ *     represented by its best rule: higher certainty, then more
+ *     conditions, then higher priority, then load order;
+ *  4. the best cause is the diagnosis; when its certainty is `possible`
+ *     (the wire pattern alone), every other `possible` cause of the same
+ *     severity is a candidate of the differential ("one of these");
+ *  5. the rest are listed as "also matched".
+ */
 struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record *r, const struct rule_ctx *ctx)
 {
 	struct rk_eval e;
-	const struct rk_rule *diag = NULL, *also[RULE_MAX_ALSO + 1], *note[RULE_MAX_NOTES];
-	size_t i, n_also = 0, n_note = 0, j;
+	struct matched m, fb;
+	const struct rk_rule *note[RULE_MAX_NOTES], *also[RULE_MAX_ALSO], *cand[RULE_MAX_CANDIDATES];
+	const struct rk_rule *diag = NULL;
+	size_t i, n_note = 0, n_also = 0, n_cand = 0;
+	struct matched *use;
 
 	if (!rs || !r)
 		return NULL;
+	m.n_cause = m.n_other = fb.n_cause = fb.n_other = 0;
 	rk_eval_init(&e, rs, r, ctx);
 	for (i = 0; i < rs->n_rule; i++) {
 		const struct rk_rule *ru = &rs->rule[i];
@@ -96,21 +163,28 @@ struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record
 				note[n_note++] = ru;
 			continue;
 		}
-		if (!diag || rk_beats(ru, diag)) {
-			const struct rk_rule *t = diag;
-			diag = ru;
-			ru = t;
-			if (!ru)
-				continue;
-		}
-		/* insert ru into also[], best first, keep RULE_MAX_ALSO */
-		for (j = n_also; j > 0 && rk_beats(ru, also[j - 1]); j--)
-			also[j] = also[j - 1];
-		also[j] = ru;
-		if (n_also < RULE_MAX_ALSO)
-			n_also++;
+		add_match(ru->fallback ? &fb : &m, ru);
 	}
-	return rk_verdict_new(&e, diag, also, n_also, note, n_note);
+	use = m.n_cause ? &m : &fb;
+	if (use->n_cause) {
+		diag = use->cause[0];
+		for (i = 1; i < use->n_cause; i++) {
+			const struct rk_rule *c = use->cause[i];
+			/* RULE_MAX_CANDIDATES counts the diagnosis too */
+			if (diag->certainty == RK_POSSIBLE && c->certainty == RK_POSSIBLE &&
+			    c->severity == diag->severity && n_cand + 1 < RULE_MAX_CANDIDATES)
+				cand[n_cand++] = c;
+			else
+				rank_insert(also, &n_also, RULE_MAX_ALSO, c);
+		}
+		for (i = 0; i < use->n_other; i++)
+			rank_insert(also, &n_also, RULE_MAX_ALSO, use->other[i]);
+		if (use == &m)   /* the generic rules that were set aside */
+			for (i = 0; i < fb.n_cause + fb.n_other; i++)
+				rank_insert(also, &n_also, RULE_MAX_ALSO,
+					    i < fb.n_cause ? fb.cause[i] : fb.other[i - fb.n_cause]);
+	}
+	return rk_verdict_new(&e, diag, cand, n_cand, also, n_also, note, n_note);
 }
 
 /* ---- tlswhy rules ... ---------------------------------------------------- */
@@ -206,6 +280,8 @@ static void cmd_kb(const struct rule_kb *k)
 	printf("  side at fault: %s; confidence: %s (%s)\n", rk_side_name(k->side),
 	       rk_conf_name(k->confidence), rk_basis_name(k->basis));
 	printf("\n  root cause: %s\n", k->root_cause);
+	if (k->check)
+		printf("  check: %s\n", k->check);
 	for (i = 0; i < k->n_rc_disp; i++)
 		printf("    DISPUTED: %s%s%s\n", k->rc_disp[i].text, k->rc_disp[i].source ? " -- " : "",
 		       k->rc_disp[i].source ? k->rc_disp[i].source : "");

@@ -158,7 +158,7 @@ static void free_kb(struct rule_kb *k)
 {
 	uint16_t i, j;
 	free(k->id); free(k->title); free(k->domain); free(k->category);
-	free(k->error_code); free(k->verification); free(k->root_cause);
+	free(k->error_code); free(k->verification); free(k->root_cause); free(k->check);
 	free_disp(k->rc_disp, k->n_rc_disp);
 	for (i = 0; i < k->n_evid; i++)
 		free_tmpl(&k->evid[i]);
@@ -767,6 +767,7 @@ const char *rk_side_name(int s)
 	case 3: return "capture";
 	case 4: return "both";
 	case 5: return "none";
+	case RK_SIDE_UNDETERMINED: return "undetermined";
 	}
 	return "unknown";
 }
@@ -920,6 +921,10 @@ static int kb_field(struct lp *p, struct rule_kb *k, const char *key, char *v)
 	}
 	if ((x = side_conf_basis(p, key, v, &k->side, &k->confidence, &k->basis)) != 0)
 		return x < 0 ? -1 : 0;
+	if (!strcmp(key, "check")) {
+		p->last_kind = 0;
+		return set_text(p, &k->check, key, v);
+	}
 	if (!strcmp(key, "blames")) {
 		if (strcmp(v, "cert-validity") != 0)
 			return fail(p, p->line, "'blames' takes only cert-validity");
@@ -1058,6 +1063,23 @@ static int rule_field(struct lp *p, struct rk_rule *r, const char *key, char *v)
 	}
 	if ((x = side_conf_basis(p, key, v, &r->side, &r->confidence, &r->basis)) != 0)
 		return x < 0 ? -1 : 0;
+	if (!strcmp(key, "fallback")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return fail(p, p->line, "fallback must be yes or no");
+		r->fallback = v[0] == 'y';
+		return 0;
+	}
+	if (!strcmp(key, "certainty")) {
+		if (!strcmp(v, "proven"))
+			r->certainty = RK_PROVEN;
+		else if (!strcmp(v, "likely"))
+			r->certainty = RK_LIKELY;
+		else if (!strcmp(v, "possible"))
+			r->certainty = RK_POSSIBLE;
+		else
+			return fail(p, p->line, "certainty must be proven, likely or possible");
+		return 0;
+	}
 	if (!strcmp(key, "when") || !strcmp(key, "unless")) {
 		struct rk_cond *c = PUSH16(r->cond, r->n_cond);
 		p->last_text = NULL;
@@ -1202,6 +1224,7 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		r->line = p->line;
 		r->severity = SEV_ERROR;
 		r->side = 255;
+		r->certainty = RK_LIKELY;
 		r->order = (uint32_t)rs->n_rule;
 		p->cur = rs->n_rule++;
 		p->blk = B_RULE;

@@ -34,6 +34,7 @@
 
 struct hs_record;
 struct x509_facts;
+struct srv_known;
 struct rule_set;
 
 /* What the engine needs besides the record. Zero it, then fill in. */
@@ -43,6 +44,9 @@ struct rule_ctx {
 	 * another connection of the capture, or NULL. Lets a rule name the key
 	 * type of a server that refused before sending its certificate. */
 	const struct x509_facts *server_leaf_hint;
+	/* What the run knows of this server from its other connections
+	 * (dissect/servers.h), or NULL (rules: server.others.*). */
+	const struct srv_known *server;
 };
 
 struct rule_set *rule_set_new(void);
@@ -143,6 +147,7 @@ struct rule_kb {
 	uint8_t confidence;      /* 1 low, 2 medium, 3 high; 0 unset */
 	uint8_t basis;           /* 1 aws-doc, 2 vendor, 3 users, 4 inference; 0 unset */
 	uint8_t blames_validity; /* a claim that a certificate was invalid */
+	char *check;             /* `check`: how to tell this cause from its look-alikes (a command), or NULL */
 	struct rk_tmpl *evid;    /* (rules/ only) */
 	uint16_t n_evid;
 	struct rule_workaround *wa;
@@ -209,13 +214,18 @@ struct rule_finding {
 	const struct rule_kb *kb;
 	const struct rule_evidence *evid;   /* the rule's lines, then the kb entry's */
 	uint16_t n_evid;
+	uint16_t n_own;                     /* of which the rule's own (the first n_own) */
 	const struct rule_ranked *wa;       /* ranked (diagnosis only; 0 for notes) */
 	uint16_t n_wa;
 };
 
 /* The differential: a cause the capture supports, what supports it, and
- * the check that tells it from the others. Issue 14 fills several; today
- * a diagnosis is the one candidate, supported by its own evidence. */
+ * the check that tells it from the others. cand[0] is the diagnosis; more
+ * than one candidate means the capture cannot decide between them ("one
+ * of these", most likely first: docs/rules.md "How the diagnosis is
+ * chosen"), and the diagnosis's side and confidence are then the
+ * verdict's (lowered; "undetermined" when the candidates blame different
+ * sides). */
 struct rule_candidate {
 	const struct rule_finding *cause;
 	const struct rule_evidence *supports;
@@ -233,7 +243,7 @@ enum rule_outcome {
 
 #define RULE_MAX_ALSO       4
 #define RULE_MAX_NOTES      8
-#define RULE_MAX_CANDIDATES 4
+#define RULE_MAX_CANDIDATES 7
 struct rule_verdict {
 	enum rule_outcome outcome;
 	int failed;                          /* the diagnosis is an error: exit status 1 */
@@ -247,8 +257,8 @@ struct rule_verdict {
 	uint8_t n_cand;
 	int has_identity;                    /* a ClientHello was seen */
 	struct rule_identity identity;       /* which client sent it */
-	/* storage (rules/verdict.c) */
-	struct rule_finding f[1 + RULE_MAX_NOTES];
+	/* storage (rules/verdict.c): the diagnosis, the other candidates, the notes */
+	struct rule_finding f[RULE_MAX_CANDIDATES + RULE_MAX_NOTES];
 	void *mem;
 };
 

@@ -34,6 +34,8 @@ size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap)
 				x.rate = r->adj[a].rate;
 				x.why = r->adj[a].why;
 			}
+		if (x.rate == 0 && x.rate != k->wa[i].rate)
+			continue;   /* `adjust ID 0%`: this fix does not apply to this finding */
 		for (j = n; j > 0 && out[j - 1].rate < x.rate; j--)
 			out[j] = out[j - 1];
 		out[j] = x;
@@ -118,6 +120,7 @@ static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rul
 	f->kb = r->kb;
 	f->evid = fl->line;
 	f->n_evid = (uint16_t)(r->n_evid + r->kb->n_evid);
+	f->n_own = r->n_evid;
 	for (i = 0; i < r->n_evid; i++)
 		fill_tmpl(fl, e, &r->evid[i]);
 	for (i = 0; i < r->kb->n_evid; i++)
@@ -129,9 +132,10 @@ static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rul
 	}
 }
 
-/* The evidence block for these rules (the diagnosis first, ranked), laid
- * out as lines, values, workarounds, text. 0 when out of memory. */
-static int findings(struct rule_verdict *v, struct rk_eval *e, const struct rk_rule *const *r, size_t n)
+/* The evidence block for these rules (the diagnosis and its candidates
+ * first, r[0..nc), with ranked workarounds; then the notes), laid out as
+ * lines, values, workarounds, text. 0 when out of memory. */
+static int findings(struct rule_verdict *v, struct rk_eval *e, const struct rk_rule *const *r, size_t n, size_t nc)
 {
 	struct space s = { 0, 0, 0, 0 };
 	struct fill fl;
@@ -154,7 +158,7 @@ static int findings(struct rule_verdict *v, struct rk_eval *e, const struct rk_r
 	fl.text = (char *)(fl.wa + s.wa);
 	fl.used = 0;
 	for (i = 0; i < n; i++)
-		fill_finding(&fl, e, r[i], &v->f[i], i == 0 && v->diag);
+		fill_finding(&fl, e, r[i], &v->f[i], i < nc);
 	return 1;
 }
 
@@ -171,34 +175,70 @@ static void identity(struct rule_verdict *v, const struct rk_eval *e)
 		rk_identity_fill(e->rs, e->identity, e->match, &v->identity);
 }
 
-struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *diag, const struct rk_rule *const *also,
-				    size_t n_also, const struct rk_rule *const *note, size_t n_note)
+/* The verdict's confidence: the diagnosis rule's, lowered by a
+ * differential (medium with one other candidate, low with more). */
+static uint8_t verdict_confidence(const struct rk_rule *diag, size_t n_other)
+{
+	uint8_t c = rk_conf_of(diag);
+	if (n_other == 1 && c > 2)
+		c = 2;
+	else if (n_other > 1)
+		c = 1;
+	return c;
+}
+
+/* The verdict's side: the diagnosis's, or undetermined when the
+ * candidates blame different sides. */
+static uint8_t verdict_side(const struct rk_rule *diag, const struct rk_rule *const *cand, size_t n)
+{
+	uint8_t s = rk_side_of(diag);
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (rk_side_of(cand[i]) != s)
+			return RK_SIDE_UNDETERMINED;
+	return s;
+}
+
+struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *diag, const struct rk_rule *const *cand,
+				    size_t n_cand, const struct rk_rule *const *also, size_t n_also,
+				    const struct rk_rule *const *note, size_t n_note)
 {
 	struct rule_verdict *v = calloc(1, sizeof(*v));
-	const struct rk_rule *r[1 + RULE_MAX_NOTES];
-	size_t i, n = 0;
+	const struct rk_rule *r[RULE_MAX_CANDIDATES + RULE_MAX_NOTES];
+	size_t i, n = 0, nc = 0;
 	if (!v)
 		return NULL;
-	if (diag)
+	if (diag) {
 		r[n++] = diag;
+		for (i = 0; i < n_cand && n < RULE_MAX_CANDIDATES; i++)
+			r[n++] = cand[i];
+		nc = n;
+	}
 	for (i = 0; i < n_note && i < RULE_MAX_NOTES; i++)
 		r[n++] = note[i];
 	v->diag = diag ? &v->f[0] : NULL;
-	if (n && !findings(v, e, r, n)) {
+	if (n && !findings(v, e, r, n, nc)) {
 		free(v);
 		return NULL;
 	}
-	v->note = &v->f[diag ? 1 : 0];
-	v->n_note = (uint8_t)(n - (diag ? 1 : 0));
+	v->note = &v->f[nc];
+	v->n_note = (uint8_t)(n - nc);
 	for (i = 0; i < n_also && i < RULE_MAX_ALSO; i++)
 		v->also[v->n_also++] = also[i]->id;
 	if (diag) {
 		v->outcome = RULE_OUTCOME_DIAGNOSED;
 		v->failed = diag->severity == SEV_ERROR;
-		v->cand[0].cause = v->diag;
-		v->cand[0].supports = v->diag->evid;
-		v->cand[0].n_supports = v->diag->n_evid;
-		v->n_cand = 1;
+		for (i = 0; i < nc; i++) {
+			v->cand[i].cause = &v->f[i];
+			v->cand[i].supports = v->f[i].evid;
+			/* what supports a candidate: its rule's own lines (the kb
+			 * entry's are the same for every connection it explains) */
+			v->cand[i].n_supports = i ? v->f[i].n_own : v->f[i].n_evid;
+			v->cand[i].check = r[i]->kb->check;
+		}
+		v->n_cand = (uint8_t)nc;
+		v->f[0].confidence = rk_conf_name(verdict_confidence(diag, nc - 1));
+		v->f[0].side = rk_side_name(verdict_side(diag, r + 1, nc - 1));
 	} else if (e->r->stage < STAGE_COMPLETE) {
 		v->outcome = RULE_OUTCOME_INCONCLUSIVE;
 		v->missing = "no rule explains how this handshake ended: the facts above are all the capture holds";

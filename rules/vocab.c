@@ -25,6 +25,7 @@
 
 #include "dissect/names.h"
 #include "dissect/record.h"
+#include "dissect/servers.h"
 #include "dissect/x509.h"
 
 enum fact_id {
@@ -58,6 +59,14 @@ enum fact_id {
 	F_DATA_AFTER_FIN, F_DATA_AFTER_FIN_FRAME, F_STARTTLS,
 	F_ANOMALIES, F_LOSSY, F_ONE_SIDED, F_GAPS, F_RETRANS, F_MIDSTREAM,
 	F_SUITES_RSA, F_SUITES_ECDSA, F_SUITES_TLS13, F_SUITES_STATIC_RSA,
+	F_SRV_OTHERS, F_SRV_TLS, F_SRV_COMPLETED, F_SRV_COMPLETED_SNI, F_SRV_COMPLETED_NOSNI,
+	F_SRV_COMPLETED_CONN, F_SRV_COMPLETED_SUITE, F_SRV_SUITES, F_SRV_VERSIONS, F_SRV_SAME_OFFER,
+	F_SRV_SAME_OFFER_CONN,
+	F_CERT_KEY_GROUP, F_CH_EMS, F_CH_ALPN_H2, F_CH_ALPN_HTTP1, F_SH_ALPN,
+	F_CLIENT_FIRST, F_SERVER_FIRST, F_PROXY_PRESENT, F_PROXY_VERSION, F_SERVER_SPOKE_FIRST, F_CLIENT_TLS,
+	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL, F_CERT_GROUP_OFFERED, F_SERVER_TLS, F_CLIENT_HTTP,
+	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME, F_SRV_COMPLETED_PROXY,
+	F_SERVER_RETRANS, F_CLIENT_RETRANS, F_SERVER_AFTER_HS, F_CLIENT_AFTER_HS,
 	F__COUNT
 };
 
@@ -218,6 +227,70 @@ const struct rk_fact rk_facts[F__COUNT] = {
 	[F_SUITES_TLS13] = { "suites.tls13", T_SET, VK_SUITE, "every TLS 1.3 suite (any certificate key)" },
 	[F_SUITES_STATIC_RSA] = { "suites.static_rsa", T_SET, VK_SUITE,
 		"suites with RSA key transport (no forward secrecy)" },
+	[F_SRV_OTHERS] = { "server.others", T_INT, 0,
+		"other connections to this server (address and port) in the run (per-server knowledge)" },
+	[F_SRV_TLS] = { "server.others.tls", T_INT, 0,
+		"of those, the ones where the server answered in TLS (a ServerHello or a TLS alert)" },
+	[F_SRV_COMPLETED] = { "server.others.completed", T_INT, 0,
+		"of those, the ones whose handshake completed" },
+	[F_SRV_COMPLETED_SNI] = { "server.others.completed_with_sni", T_INT, 0,
+		"completed ones whose ClientHello carried server_name" },
+	[F_SRV_COMPLETED_NOSNI] = { "server.others.completed_without_sni", T_INT, 0,
+		"completed ones whose ClientHello had no server_name" },
+	[F_SRV_COMPLETED_CONN] = { "server.others.completed_conn", T_INT, 0,
+		"the id of the first other connection that completed (absent: none)" },
+	[F_SRV_COMPLETED_SUITE] = { "server.others.completed_suite", T_CODE, VK_SUITE,
+		"the suite the server selected on that connection" },
+	[F_SRV_SUITES] = { "server.others.suites", T_LIST, VK_SUITE,
+		"cipher suites the server selected on other connections" },
+	[F_SRV_VERSIONS] = { "server.others.versions", T_LIST, VK_VERSION,
+		"versions the server selected on other connections" },
+	[F_SRV_SAME_OFFER] = { "server.others.same_offer_completed", T_BOOL, 0,
+		"another connection with this very cipher-suite offer completed with this server" },
+	[F_SRV_SAME_OFFER_CONN] = { "server.others.same_offer_conn", T_INT, 0,
+		"the id of that connection (absent when unknown)" },
+	[F_SRV_COMPLETED_PROXY] = { "server.others.completed_with_proxy", T_INT, 0,
+		"completed ones whose client sent a PROXY protocol header first" },
+	[F_SERVER_RETRANS] = { "server.retransmissions", T_INT, 0, "segments the server sent again (retransmissions)" },
+	[F_CLIENT_RETRANS] = { "client.retransmissions", T_INT, 0, "segments the client sent again (retransmissions)" },
+	[F_SERVER_AFTER_HS] = { "server.bytes_after_handshake", T_INT, 0,
+		"payload bytes the server sent in packets after the one that completed the handshake (absent: not complete)" },
+	[F_CLIENT_AFTER_HS] = { "client.bytes_after_handshake", T_INT, 0,
+		"payload bytes the client sent in packets after the one that completed the handshake (absent: not complete)" },
+	[F_SRV_GROUPS] = { "server.others.groups", T_LIST, VK_GROUP,
+		"key-exchange groups the server selected on other connections (key_share or ServerKeyExchange)" },
+	[F_SRV_COMPLETED_EMS] = { "server.others.completed_with_ems", T_INT, 0,
+		"completed ones whose ClientHello offered extended_master_secret" },
+	[F_SRV_COMPLETED_NOEMS] = { "server.others.completed_without_ems", T_INT, 0,
+		"completed ones whose ClientHello did not offer extended_master_secret" },
+	[F_SRV_SAME_NAME] = { "server.others.same_name_completed", T_BOOL, 0,
+		"another connection with this very server_name completed with this server" },
+	[F_CERT_KEY_GROUP] = { "cert.key_group", T_CODE, VK_GROUP,
+		"the leaf's elliptic curve as a TLS named group (secp256r1, secp521r1, brainpoolP256r1...); absent for other keys" },
+	[F_CH_EMS] = { "ch.extended_master_secret", T_BOOL, 0, "the ClientHello offered extended_master_secret (RFC 7627)" },
+	[F_CH_ALPN_H2] = { "ch.alpn.h2", T_BOOL, 0, "the ClientHello's ALPN offered h2" },
+	[F_CH_ALPN_HTTP1] = { "ch.alpn.http1", T_BOOL, 0, "the ClientHello's ALPN offered http/1.1" },
+	[F_SH_ALPN] = { "sh.alpn", T_STR, 0, "the protocol the ServerHello (TLS 1.2) selected by ALPN" },
+	[F_CLIENT_FIRST] = { "client.first_bytes", T_BYTES, 0,
+		"the client's first bytes when its stream did not begin with TLS (a PROXY header, an HTTP request...), up to 64" },
+	[F_SERVER_FIRST] = { "server.first_bytes", T_BYTES, 0,
+		"the server's first bytes when its stream did not begin with TLS (a banner, an HTTP answer...), up to 64" },
+	[F_PROXY_PRESENT] = { "proxy.present", T_BOOL, 0,
+		"the client's stream began with a PROXY protocol header (v1 text or v2 binary)" },
+	[F_PROXY_VERSION] = { "proxy.version", T_INT, 0, "1 or 2: the PROXY protocol version of that header" },
+	[F_SERVER_SPOKE_FIRST] = { "server.spoke_first", T_BOOL, 0,
+		"the server sent payload before the client's first payload (a banner)" },
+	[F_CLIENT_TLS] = { "client.tls", T_BOOL, 0, "the client's stream was parsed as TLS" },
+	[F_T_CH_TO_SH] = { "time.ch_to_sh", T_DUR, 0, "ClientHello to ServerHello" },
+	[F_T_HANDSHAKE] = { "time.handshake", T_DUR, 0,
+		"ClientHello to the end of the handshake: completion, else the deciding alert, else the first close, else the end of the capture" },
+	[F_CERT_GROUP_OFFERED] = { "cert.key_group_offered", T_BOOL, 0,
+		"the leaf's elliptic curve is in the ClientHello's supported_groups (absent for keys that are not EC)" },
+	[F_SERVER_TLS] = { "server.tls", T_BOOL, 0, "the server's stream was parsed as TLS" },
+	[F_CLIENT_HTTP] = { "client.http_request", T_BOOL, 0,
+		"the client's first bytes are a plain HTTP request line (GET / HTTP/1.1 ...)" },
+	[F_T_STALL] = { "time.handshake_stall", T_DUR, 0,
+		"the longest quiet time between two packets' events of the handshake, from the ClientHello to its end (as time.handshake)" },
 };
 const size_t rk_facts_n = F__COUNT;
 
@@ -490,8 +563,10 @@ void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_
 	if (r->server_chain.present && r->server_chain.n > 0 && r->server_chain.c[0].x &&
 	    !r->server_chain.c[0].x->malformed)
 		e->leaf = r->server_chain.c[0].x;
-	else
+	else if (e->ctx.server_leaf_hint)
 		e->leaf = e->ctx.server_leaf_hint;
+	else if (e->ctx.server && e->ctx.server->leaf && !e->ctx.server->leaf->malformed)
+		e->leaf = e->ctx.server->leaf;
 	e->identity = -2;
 	e->alert = deciding_alert(r);
 }
@@ -640,6 +715,171 @@ static int leaf_expired(struct rk_eval *e, int which)
 
 #define SETI(x) do { v->i = (int64_t)(x); return 1; } while (0)
 #define NEED(c) do { if (!(c)) return 0; } while (0)
+
+/* The curve of an EC key (OpenSSL's short name) as a TLS named group. */
+static int curve_group(const char *sn)
+{
+	static const struct { const char *sn; uint16_t g; } map[] = {
+		{ "prime256v1", 0x0017 }, { "secp256r1", 0x0017 }, { "secp384r1", 0x0018 },
+		{ "secp521r1", 0x0019 }, { "brainpoolP256r1", 0x001a }, { "brainpoolP384r1", 0x001b },
+		{ "brainpoolP512r1", 0x001c }, { "secp256k1", 0x0016 }, { "secp224r1", 0x0015 },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(sn, map[i].sn))
+			return map[i].g;
+	return -1;
+}
+
+/* 1 when the ALPN list of the ClientHello holds `name`. */
+static int ch_alpn_has(const struct hs_client_hello *ch, const char *name)
+{
+	size_t nl = strlen(name);
+	uint8_t i;
+	for (i = 0; i < ch->n_alpn; i++) {
+		uint16_t off = ch->alpn_off[i];
+		if (off >= ch->alpn_bytes || off >= HS_ALPN_BYTES)
+			continue;
+		if (ch->alpn[off] == nl && (size_t)off + 1 + nl <= ch->alpn_bytes &&
+		    (size_t)off + 1 + nl <= HS_ALPN_BYTES && !memcmp(ch->alpn + off + 1, name, nl))
+			return 1;
+	}
+	return 0;
+}
+
+/* Capture time at which the handshake ended (time.handshake): completion,
+ * the deciding alert, the first close, the end of the capture. */
+static int hs_end(struct rk_eval *e, int64_t *end)
+{
+	const struct hs_record *r = e->r;
+	uint64_t cf;
+	int64_t ct;
+	if (r->complete && r->complete_ts_us)
+		*end = r->complete_ts_us;
+	else if (e->alert)
+		*end = e->alert->ts_us;
+	else if (first_close(r, &cf, &ct))
+		*end = ct;
+	else if (e->ctx.capture_end_us)
+		*end = e->ctx.capture_end_us;
+	else
+		return 0;
+	return 1;
+}
+
+/* The longest gap between consecutive ladder events from the ClientHello to
+ * the end of the handshake. */
+static int64_t hs_stall(const struct hs_record *r, int64_t from, int64_t to)
+{
+	int64_t prev = from, gap = 0;
+	uint16_t i;
+	for (i = 0; i < r->n_events; i++) {
+		int64_t t = r->ev[i].ts_us;
+		if (t <= from)
+			continue;
+		if (t > to)
+			t = to;
+		if (t - prev > gap)
+			gap = t - prev;
+		prev = t;
+		if (t >= to)
+			break;
+	}
+	if (to - prev > gap)
+		gap = to - prev;
+	return gap;
+}
+
+/* Per-server knowledge (rule_ctx.server) and the facts added for the
+ * differential diagnosis; 0 when absent. */
+static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
+{
+	const struct hs_record *r = e->r;
+	const struct hs_client_hello *ch = r->ch;
+	const struct srv_known *k = e->ctx.server;
+	int64_t end;
+	uint64_t id;
+	uint16_t i;
+	int g;
+	switch (fact) {
+	case F_SRV_OTHERS: SETI(k ? k->conns : 0);
+	case F_SRV_TLS: SETI(k ? k->tls_conns : 0);
+	case F_SRV_COMPLETED: SETI(k ? k->completed : 0);
+	case F_SRV_COMPLETED_SNI: SETI(k ? k->completed_sni : 0);
+	case F_SRV_COMPLETED_NOSNI: SETI(k ? k->completed_nosni : 0);
+	case F_SRV_COMPLETED_CONN: NEED(k && k->completed_id); SETI(k->completed_id);
+	case F_SRV_COMPLETED_SUITE: NEED(k && k->completed_id); SETI(k->completed_suite);
+	case F_SRV_SUITES:
+		v->l = k ? k->suites : NULL;
+		v->n = k ? k->n_suites : 0;
+		v->filter = 1;
+		return 1;
+	case F_SRV_VERSIONS:
+		v->l = k ? k->versions : NULL;
+		v->n = k ? k->n_versions : 0;
+		return 1;
+	case F_SRV_GROUPS:
+		v->l = k ? k->groups : NULL;
+		v->n = k ? k->n_groups : 0;
+		v->filter = 1;
+		return 1;
+	case F_SRV_COMPLETED_EMS: SETI(k ? k->completed_ems : 0);
+	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
+	case F_SERVER_RETRANS: SETI(r->d[DIR_S2C].retransmissions);
+	case F_SERVER_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_S2C].payload_after_handshake);
+	case F_CLIENT_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_C2S].payload_after_handshake);
+	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
+	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
+	case F_SRV_SAME_NAME: SETI(k && ch && srv_name_completed(k, srv_name_hash(ch)));
+	case F_SRV_SAME_OFFER: SETI(k && ch && srv_offer_completed(k, srv_offer_hash(ch), NULL));
+	case F_SRV_SAME_OFFER_CONN:
+		NEED(k && ch && srv_offer_completed(k, srv_offer_hash(ch), &id) && id);
+		SETI(id);
+	case F_CERT_KEY_GROUP:
+		NEED(e->leaf && e->leaf->key_type == XK_EC);
+		g = curve_group(e->leaf->key_curve);
+		NEED(g >= 0);
+		SETI(g);
+	case F_CH_EMS: NEED(ch); SETI(ch->has_extended_master_secret);
+	case F_CH_ALPN_H2: NEED(ch); SETI(ch_alpn_has(ch, "h2"));
+	case F_CH_ALPN_HTTP1: NEED(ch); SETI(ch_alpn_has(ch, "http/1.1"));
+	case F_SH_ALPN:
+		NEED(r->sh && r->sh->alpn_len);
+		v->s = r->sh->alpn;
+		v->sn = r->sh->alpn_len < sizeof(r->sh->alpn) ? r->sh->alpn_len : sizeof(r->sh->alpn);
+		return 1;
+	case F_CLIENT_FIRST:
+	case F_SERVER_FIRST:
+		{
+			int d = fact == F_CLIENT_FIRST ? DIR_C2S : DIR_S2C;
+			NEED(r->pre_len[d]);
+			v->s = r->pre[d];
+			v->sn = r->pre_len[d] < HS_NONTLS_BYTES ? r->pre_len[d] : HS_NONTLS_BYTES;
+			return 1;
+		}
+	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
+	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
+	case F_SERVER_SPOKE_FIRST:
+		SETI(r->d[DIR_S2C].first_payload_frame &&
+		     (!r->d[DIR_C2S].first_payload_frame ||
+		      r->d[DIR_S2C].first_payload_frame < r->d[DIR_C2S].first_payload_frame));
+	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
+	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
+	case F_CLIENT_HTTP: SETI(record_http_request(r));
+	case F_CERT_GROUP_OFFERED:
+		NEED(ch && e->leaf && e->leaf->key_type == XK_EC);
+		g = curve_group(e->leaf->key_curve);
+		NEED(g >= 0);
+		for (i = 0; i < ch->n_groups; i++)
+			if (ch->groups[i] == g)
+				SETI(1);
+		SETI(0);
+	case F_T_CH_TO_SH: NEED(ch && r->sh && r->sh->ts_us >= ch->ts_us); SETI(r->sh->ts_us - ch->ts_us);
+	case F_T_HANDSHAKE: NEED(ch && hs_end(e, &end) && end >= ch->ts_us); SETI(end - ch->ts_us);
+	case F_T_STALL: NEED(ch && hs_end(e, &end) && end >= ch->ts_us); SETI(hs_stall(r, ch->ts_us, end));
+	}
+	return 0;
+}
 
 int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 {
@@ -857,7 +1097,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_DATA_AFTER_FIN_FRAME:
 		NEED(r->data_after_peer_fin_frame[DIR_C2S]);
 		SETI(r->data_after_peer_fin_frame[DIR_C2S]);
-	case F_STARTTLS: SETI(r->plaintext_before_tls[DIR_C2S] != 0);
+	case F_STARTTLS: SETI(r->plaintext_before_tls[DIR_C2S] != 0 && !record_proxy_header(r));
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
 			if (r->anomalies & (1u << i))
@@ -889,6 +1129,8 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SUITES_ECDSA:
 	case F_SUITES_TLS13:
 	case F_SUITES_STATIC_RSA: return 1;
+	default:
+		return server_fact(e, fact, v);
 	}
 	return 0;
 }

@@ -79,12 +79,15 @@ d = json.load(sys.stdin)
 for c in d["connections"]:
     fs = c.get("findings", []); ns = c.get("notes", [])
     diag = fs[0]["rule"] if fs else "-"
+    # a differential: the diagnosis then its candidates, "|"-separated
+    cands = [x["rule"] for x in fs[0].get("differential", [])] if fs else []
+    diag = "|".join([diag] + cands)
     notes = ",".join(n["rule"] for n in ns) or "-"
-    also = ",".join(fs[0].get("also_matched") or []) if fs else ""
+    also = ",".join((fs[0].get("also_matched") or []) + cands) if fs else ""
     print("%s\t%s\t%s\t%s" % (c["id"], diag, notes, also))
 ' 2>&1) || got_cache[$cap]="ERROR $(head -c 300 "$tmp/err")"
 		fi
-		printf '%s\n' "${got_cache[$cap]}" | awk -F'\t' '{print $2; n=split($3,a,","); for(i=1;i<=n;i++) print a[i]; m=split($4,b,","); for(i=1;i<=m;i++) print b[i]}' >> "$tmp/matched"
+		printf '%s\n' "${got_cache[$cap]}" | awk -F'\t' '{split($2,dd,"|"); print dd[1]; n=split($3,a,","); for(i=1;i<=n;i++) print a[i]; m=split($4,b,","); for(i=1;i<=m;i++) print b[i]}' >> "$tmp/matched"
 	fi
 	line=$(printf '%s\n' "${got_cache[$cap]}" | awk -F'\t' -v c="$conn" '$1 == c')
 	got_diag=$(printf '%s' "$line" | cut -f2)

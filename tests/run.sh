@@ -42,6 +42,7 @@ suite "recorded captures" python3 tests/pcap_cases.py "$TLSWHY" pcaps
 suite "cli" bash tests/cli.sh "$TLSWHY"
 [ -f tests/rules.sh ] && suite "rules" bash tests/rules.sh "$TLSWHY"
 [ -f tests/corpus.py ] && suite "corpus" python3 tests/corpus.py "$TLSWHY"
+suite "diagnosis premises" python3 tests/premises.py "$TLSWHY"
 [ -f tests/fingerprints.py ] && suite "fingerprints" python3 tests/fingerprints.py "$TLSWHY"
 [ -f tests/hostile.sh ] && suite "hostile input" bash tests/hostile.sh "$TLSWHY"
 [ -f tests/reader.sh ] && suite "block reader vs libpcap" env B="$B" bash tests/reader.sh "$TLSWHY"

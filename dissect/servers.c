@@ -1,0 +1,386 @@
+/*
+ * servers.c - per-server knowledge across the connections of a run
+ * (servers.h).
+ *
+ * Table: SRV_MAX_SERVERS slots, open addressing over SRV_PROBES slots from
+ * the address's hash; when all of them hold other servers, the one learned
+ * least recently is forgotten (counted). Every list keeps a count per
+ * value, so a snapshot can leave out the asking connection's own
+ * contribution exactly (the caller may have learned it already).
+ *
+ * Invariants: a slot's counts equal the sums over the records learned into
+ * it; nothing here allocates after srv_table_new() but the x509 references.
+ */
+#include "dissect/servers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/names.h"
+#include "dissect/x509.h"
+
+#define SRV_PROBES 8
+
+struct srv_val {
+	uint64_t v;                  /* suite, version, or offer hash */
+	uint32_t count;
+	uint64_t id;                 /* first connection that gave it */
+	uint8_t sni;
+};
+
+struct srv_slot {
+	uint8_t used;
+	struct hs_addr srv;
+	uint64_t last_learned;       /* table clock at the last srv_learn */
+	uint32_t conns, completed, completed_sni, completed_nosni, failed_nosni, tls_conns;
+	uint64_t completed_id[2];    /* the first two completed connections */
+	uint16_t completed_suite[2], completed_version[2];
+	uint64_t completed_sni_id[2];
+	struct srv_val suites[SRV_MAX_SUITES];
+	struct srv_val versions[SRV_MAX_VERSIONS];
+	struct srv_val offers[SRV_MAX_OFFERS];
+	struct srv_val groups[SRV_MAX_GROUPS];
+	struct srv_val names[SRV_MAX_NAMES];
+	uint32_t completed_ems, completed_noems, completed_proxy;
+	const struct x509_facts *leaf;
+	uint64_t leaf_id;            /* the connection that presented it */
+};
+
+struct srv_table {
+	struct srv_slot *slot;
+	uint64_t clock;
+	uint64_t forgotten;
+};
+
+static int addr_eq(const struct hs_addr *a, const struct hs_addr *b)
+{
+	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/* FNV-1a over the address and port: where a server's probe sequence starts. */
+static uint32_t addr_hash(const struct hs_addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+	for (i = 0; i < 16; i++)
+		h = (h ^ a->addr[i]) * 16777619u;
+	h = (h ^ a->family) * 16777619u;
+	h = (h ^ (a->port & 0xff)) * 16777619u;
+	return (h ^ (uint32_t)(a->port >> 8)) * 16777619u;
+}
+
+struct srv_table *srv_table_new(void)
+{
+	struct srv_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->slot = calloc(SRV_MAX_SERVERS, sizeof(*t->slot));
+	if (!t->slot) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void srv_table_free(struct srv_table *t)
+{
+	size_t i;
+	if (!t)
+		return;
+	for (i = 0; i < SRV_MAX_SERVERS; i++)
+		if (t->slot[i].leaf)
+			x509_put(t->slot[i].leaf);
+	free(t->slot);
+	free(t);
+}
+
+uint64_t srv_table_forgotten(const struct srv_table *t)
+{
+	return t ? t->forgotten : 0;
+}
+
+uint64_t srv_offer_hash(const struct hs_client_hello *ch)
+{
+	uint64_t h = 1469598103934665603ull;
+	uint16_t i;
+	if (!ch)
+		return 0;
+	for (i = 0; i < ch->n_suites; i++) {
+		uint16_t s = ch->suites[i];
+		if (names_is_grease(s))
+			continue;
+		h = (h ^ (s >> 8)) * 1099511628211ull;
+		h = (h ^ (s & 0xff)) * 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+static uint64_t fnv64(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+uint64_t srv_name_hash(const struct hs_client_hello *ch)
+{
+	if (!ch || !ch->has_sni)
+		return 0;
+	return fnv64(ch->sni, ch->sni_len < HS_SNI_BYTES ? ch->sni_len : HS_SNI_BYTES);
+}
+
+/* The key-exchange group a record's server selected, 0 when none. */
+static uint16_t selected_group(const struct hs_record *r)
+{
+	if (r->sh && r->sh->has_key_share)
+		return r->sh->key_share_group;
+	return r->ske ? r->ske_group : 0;
+}
+
+static struct srv_slot *find(const struct srv_table *t, const struct hs_addr *a)
+{
+	uint32_t h = addr_hash(a);
+	unsigned i;
+	for (i = 0; i < SRV_PROBES; i++) {
+		struct srv_slot *s = &t->slot[(h + i) % SRV_MAX_SERVERS];
+		if (s->used && addr_eq(&s->srv, a))
+			return s;
+	}
+	return NULL;
+}
+
+/* The server's slot, made (or taken from the stalest server) when absent. */
+static struct srv_slot *claim(struct srv_table *t, const struct hs_addr *a)
+{
+	uint32_t h = addr_hash(a);
+	struct srv_slot *free_s = NULL, *old = NULL;
+	unsigned i;
+	for (i = 0; i < SRV_PROBES; i++) {
+		struct srv_slot *s = &t->slot[(h + i) % SRV_MAX_SERVERS];
+		if (s->used && addr_eq(&s->srv, a))
+			return s;
+		if (!s->used && !free_s)
+			free_s = s;
+		if (s->used && (!old || s->last_learned < old->last_learned))
+			old = s;
+	}
+	if (!free_s) {
+		t->forgotten++;
+		if (old->leaf)
+			x509_put(old->leaf);
+		free_s = old;
+	}
+	memset(free_s, 0, sizeof(*free_s));
+	free_s->used = 1;
+	free_s->srv = *a;
+	return free_s;
+}
+
+static void add_val(struct srv_val *v, size_t cap, uint64_t x, uint64_t id, uint8_t sni)
+{
+	size_t i;
+	for (i = 0; i < cap && v[i].count; i++) {
+		if (v[i].v == x) {
+			v[i].count++;
+			return;
+		}
+	}
+	if (i < cap) {
+		v[i].v = x;
+		v[i].count = 1;
+		v[i].id = id;
+		v[i].sni = sni;
+	}
+}
+
+static int sni_of(const struct hs_record *r)
+{
+	return r->ch && r->ch->has_sni;
+}
+
+/* The server answered in TLS: a ServerHello, or a plaintext TLS alert. */
+static int spoke_tls(const struct hs_record *r)
+{
+	return r->sh || r->hrr || r->d[DIR_S2C].tls;
+}
+
+void srv_learn(struct srv_table *t, const struct hs_record *r)
+{
+	struct srv_slot *s;
+	if (!t || !r || r->role_by == ROLE_UNKNOWN)
+		return;
+	s = claim(t, &r->srv);
+	s->last_learned = ++t->clock;
+	s->conns++;
+	if (spoke_tls(r))
+		s->tls_conns++;
+	if (r->sh && !r->sh->is_hrr) {
+		add_val(s->suites, SRV_MAX_SUITES, r->sh->cipher, r->id, (uint8_t)sni_of(r));
+		add_val(s->versions, SRV_MAX_VERSIONS, r->sh->version, r->id, (uint8_t)sni_of(r));
+	}
+	if (selected_group(r))
+		add_val(s->groups, SRV_MAX_GROUPS, selected_group(r), r->id, (uint8_t)sni_of(r));
+	if (r->complete) {
+		unsigned k = s->completed < 2 ? s->completed : 2;
+		if (k < 2) {
+			s->completed_id[k] = r->id;
+			s->completed_suite[k] = r->sh ? r->sh->cipher : 0;
+			s->completed_version[k] = r->sh ? r->sh->version : 0;
+		}
+		s->completed++;
+		if (sni_of(r)) {
+			if (s->completed_sni < 2)
+				s->completed_sni_id[s->completed_sni] = r->id;
+			s->completed_sni++;
+		} else {
+			s->completed_nosni++;
+		}
+		if (r->ch) {
+			add_val(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), r->id, (uint8_t)sni_of(r));
+			if (record_proxy_header(r))
+				s->completed_proxy++;
+			if (r->ch->has_extended_master_secret)
+				s->completed_ems++;
+			else
+				s->completed_noems++;
+			if (r->ch->has_sni)
+				add_val(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch), r->id, 1);
+		}
+	} else if (r->ch && !r->ch->has_sni) {
+		s->failed_nosni++;
+	}
+	if (!s->leaf && r->server_chain.n && r->server_chain.c && r->server_chain.c[0].x &&
+	    !r->server_chain.c[0].x->malformed) {
+		s->leaf = x509_ref(r->server_chain.c[0].x);
+		s->leaf_id = r->id;
+	}
+}
+
+/* Copies the values of v into out[], less one count of `mine` (r's own). */
+static uint16_t copy_vals(const struct srv_val *v, size_t cap, uint64_t mine, int has_mine,
+			  uint16_t *out16, uint64_t *out64, uint64_t *ids, uint8_t *sni, uint64_t self_id)
+{
+	uint16_t n = 0;
+	size_t i;
+	for (i = 0; i < cap && v[i].count; i++) {
+		uint32_t c = v[i].count;
+		if (has_mine && v[i].v == mine)
+			c--;
+		if (!c)
+			continue;
+		if (out16)
+			out16[n] = (uint16_t)v[i].v;
+		if (out64)
+			out64[n] = v[i].v;
+		if (ids)
+			ids[n] = v[i].id == self_id ? 0 : v[i].id;   /* 0: "another connection" */
+		if (sni)
+			sni[n] = v[i].sni;
+		n++;
+	}
+	return n;
+}
+
+int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct srv_known *k)
+{
+	const struct srv_slot *s;
+	int self;
+	memset(k, 0, sizeof(*k));
+	if (!t || !r)
+		return 0;
+	s = find(t, &r->srv);
+	if (!s)
+		return 0;
+	/* r's own facts are in the slot: the caller learns every record
+	 * before it asks (servers.h), so they are taken out again here */
+	self = 1;
+	k->conns = s->conns - (self ? 1 : 0);
+	k->completed = s->completed;
+	k->completed_sni = s->completed_sni;
+	k->completed_nosni = s->completed_nosni;
+	k->failed_nosni = s->failed_nosni;
+	k->tls_conns = s->tls_conns;
+	if (self) {
+		if (spoke_tls(r) && k->tls_conns)
+			k->tls_conns--;
+		if (r->complete) {
+			k->completed--;
+			if (sni_of(r))
+				k->completed_sni--;
+			else
+				k->completed_nosni--;
+		} else if (r->ch && !r->ch->has_sni && k->failed_nosni) {
+			k->failed_nosni--;
+		}
+	}
+	k->completed_id = s->completed_id[0] == r->id ? s->completed_id[1] : s->completed_id[0];
+	k->completed_suite = s->completed_id[0] == r->id ? s->completed_suite[1] : s->completed_suite[0];
+	k->completed_version = s->completed_id[0] == r->id ? s->completed_version[1] : s->completed_version[0];
+	k->completed_sni_id = s->completed_sni_id[0] == r->id ? s->completed_sni_id[1] : s->completed_sni_id[0];
+	if (!k->completed)
+		k->completed_id = 0, k->completed_suite = 0, k->completed_version = 0;
+	if (!k->completed_sni)
+		k->completed_sni_id = 0;
+	{
+		int mine_sh = self && r->sh && !r->sh->is_hrr;
+		k->n_suites = copy_vals(s->suites, SRV_MAX_SUITES, mine_sh ? r->sh->cipher : 0, mine_sh, k->suites,
+					NULL, NULL, NULL, r->id);
+		k->n_versions = copy_vals(s->versions, SRV_MAX_VERSIONS, mine_sh ? r->sh->version : 0, mine_sh,
+					  k->versions, NULL, NULL, NULL, r->id);
+		k->n_offers = copy_vals(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), self && r->complete && r->ch,
+					NULL, k->offer_hash, k->offer_id, k->offer_sni, r->id);
+		k->n_groups = copy_vals(s->groups, SRV_MAX_GROUPS, selected_group(r), self && selected_group(r),
+					k->groups, NULL, NULL, NULL, r->id);
+		k->n_names = copy_vals(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch),
+				       self && r->complete && srv_name_hash(r->ch), NULL, k->name_hash, NULL, NULL, r->id);
+	}
+	k->completed_proxy = s->completed_proxy - (self && r->complete && r->ch && record_proxy_header(r) ? 1 : 0);
+	k->completed_ems = s->completed_ems;
+	k->completed_noems = s->completed_noems;
+	if (self && r->complete && r->ch) {
+		if (r->ch->has_extended_master_secret)
+			k->completed_ems--;
+		else
+			k->completed_noems--;
+	}
+	if (s->leaf && s->leaf_id != r->id)
+		k->leaf = x509_ref(s->leaf);
+	k->valid = k->conns > 0;
+	return k->valid;
+}
+
+void srv_known_release(struct srv_known *k)
+{
+	if (k && k->leaf) {
+		x509_put(k->leaf);
+		k->leaf = NULL;
+	}
+}
+
+int srv_offer_completed(const struct srv_known *k, uint64_t hash, uint64_t *id)
+{
+	uint16_t i;
+	if (!k || !hash)
+		return 0;
+	for (i = 0; i < k->n_offers; i++) {
+		if (k->offer_hash[i] == hash) {
+			if (id)
+				*id = k->offer_id[i];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int srv_name_completed(const struct srv_known *k, uint64_t hash)
+{
+	uint16_t i;
+	if (!k || !hash)
+		return 0;
+	for (i = 0; i < k->n_names; i++)
+		if (k->name_hash[i] == hash)
+			return 1;
+	return 0;
+}
