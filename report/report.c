@@ -381,16 +381,37 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	fputc('\n', r->out);
 }
 
+/* The one place that counts a reported connection (struct rpt_counts). */
+static void rpt_count(struct rpt_counts *n, const struct hs_record *rec, const struct rule_verdict *v)
+{
+	n->connections++;
+	if (rec->is_tls)
+		n->tls++;
+	if (rec->complete)
+		n->complete++;
+	if (rule_verdict_failed(v)) {
+		n->failed++;
+		if (rec->is_tls)
+			n->failed_tls++;
+		else
+			n->failed_tcp++;
+	} else if (v && v->outcome == RULE_OUTCOME_INCONCLUSIVE) {
+		n->inconclusive++;
+	} else {
+		n->healthy++;
+	}
+	n->by_stage[rec->stage]++;
+}
+
+/* "1 connection", "2 connections" */
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
-	r->n.connections++;
-	if (rec->is_tls)
-		r->n.tls++;
-	if (rec->complete)
-		r->n.complete++;
-	if (rule_verdict_failed(v))
-		r->n.failed++;
-	r->n.by_stage[rec->stage]++;
+	rpt_count(&r->n, rec, v);
 	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
 		rpt_json_record(&r->jw, rec);
@@ -507,6 +528,10 @@ static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, i
 	jw_key_uint(w, "tls_connections", r->n.tls);
 	jw_key_uint(w, "complete", r->n.complete);
 	jw_key_uint(w, "failed", r->n.failed);
+	jw_key_uint(w, "failed_tls", r->n.failed_tls);
+	jw_key_uint(w, "failed_tcp", r->n.failed_tcp);
+	jw_key_uint(w, "inconclusive", r->n.inconclusive);
+	jw_key_uint(w, "healthy", r->n.healthy);
 	jw_obj_open(w, "by_stage");
 	for (i = 0; i < STAGE__COUNT; i++)
 		if (r->n.by_stage[i])
@@ -546,9 +571,12 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 		tk_document(r, in, nin, run, fs, filter);
 		return;
 	}
-	fprintf(r->out, "%s%" PRIu64 " packets, %" PRIu64 " connections reported, %" PRIu64
-		" with TLS: %" PRIu64 " complete, %" PRIu64 " failed%s", col(r, C_BOLD), run->ps.packets,
-		r->n.connections, r->n.tls, r->n.complete, r->n.failed, col(r, C_OFF));
+	fprintf(r->out, "%s%" PRIu64 " %s, %" PRIu64 " %s reported (%" PRIu64 " with TLS, %" PRIu64
+		" %s complete): %" PRIu64 " failed, %" PRIu64 " inconclusive, %" PRIu64 " healthy%s",
+		col(r, C_BOLD), run->ps.packets, plural(run->ps.packets, "packet", "packets"), r->n.connections,
+		plural(r->n.connections, "connection", "connections"), r->n.tls, r->n.complete,
+		plural(r->n.complete, "handshake", "handshakes"), r->n.failed, r->n.inconclusive, r->n.healthy,
+		col(r, C_OFF));
 	{
 		int first = 1;
 		for (i = 0; i < STAGE__COUNT; i++) {

@@ -33,11 +33,17 @@ struct rpt_ticket;   /* report/ticket.c: Markdown and HTML state */
 struct rpt_src;      /* report/source.c: per-input SHA-256, stdin spool, progress */
 struct rpt_evidence; /* report/evidence.c: -w */
 
+/* What every format counts, computed in one place (rpt_count): each
+ * reported connection is exactly one of failed, inconclusive, healthy. */
 struct rpt_counts {
 	uint64_t connections;      /* TCP connections reported */
 	uint64_t tls;              /* of which carried TLS */
-	uint64_t complete;
-	uint64_t failed;           /* a diagnosed failure */
+	uint64_t complete;         /* TLS handshakes that completed */
+	uint64_t failed;           /* a failure proven (a diagnosis of severity error): */
+	uint64_t failed_tls;       /*   of a connection that carried TLS (during or after the handshake) */
+	uint64_t failed_tcp;       /*   of one that never carried TLS (refused, no SYN-ACK, not TLS) */
+	uint64_t inconclusive;     /* the capture cannot decide (cut short, bytes missing, nothing explains it) */
+	uint64_t healthy;          /* neither */
 	uint64_t by_stage[STAGE__COUNT];
 	uint64_t untracked;        /* flows not reported (no TLS, not failed) */
 };

@@ -857,8 +857,8 @@ static void headline(struct doc *d, const struct rpt *r, const struct rpt_ticket
 	char title[128];
 	size_t i, j;
 	if (r->n.failed) {
-		snprintf(title, sizeof(title), "TLS handshakes: FAILED — %" PRIu64 " of %" PRIu64 " failed", r->n.failed,
-			 r->n.tls ? r->n.tls : r->n.connections);
+		snprintf(title, sizeof(title), "TLS handshakes: FAILED — %" PRIu64 " of %" PRIu64 " connection%s failed",
+			 r->n.failed, r->n.connections, r->n.connections == 1 ? "" : "s");
 		if (t->nc == 1) {
 			add(l, TK_PROSE, t->c[0].rule.title);
 			addf(l, TK_TEXT, " (side at fault: %s, confidence: %s).", t->c[0].rule.side,
@@ -871,6 +871,15 @@ static void headline(struct doc *d, const struct rpt *r, const struct rpt_ticket
 			add(l, TK_PROSE, t->c[j].rule.title);
 			addf(l, TK_TEXT, " (%" PRIu64 " connections).", t->c[j].count);
 		}
+	} else if (!r->n.connections) {
+		snprintf(title, sizeof(title), "TLS handshakes: no data — no connection in the capture");
+		add(l, TK_TEXT, "The capture holds no connection to report.");
+	} else if (r->n.inconclusive) {
+		snprintf(title, sizeof(title), "TLS handshakes: INCONCLUSIVE — no failure proven, %" PRIu64 " of %" PRIu64
+			 " connection%s undecided", r->n.inconclusive, r->n.connections, r->n.connections == 1 ? "" : "s");
+		addf(l, TK_TEXT, "%" PRIu64 " connection%s, %" PRIu64 " TLS handshake%s complete; the capture cannot decide %"
+		     PRIu64 " (cut short or missing bytes: see below).", r->n.connections, r->n.connections == 1 ? "" : "s",
+		     r->n.complete, r->n.complete == 1 ? "" : "s", r->n.inconclusive);
 	} else {
 		snprintf(title, sizeof(title), "TLS handshakes: OK — no failed handshake");
 		addf(l, TK_TEXT, "%" PRIu64 " TLS handshake%s, %" PRIu64 " complete, none failed.", r->n.tls,
@@ -896,8 +905,12 @@ static void summary(struct doc *d, const struct rpt *r, const struct cap_input *
 	addf(l, TK_TEXT, "%" PRIu64, r->n.connections);
 	row(d, &T_SUMMARY);
 	kv(l, "TLS handshakes", 0);
-	addf(l, TK_TEXT, "%" PRIu64 ": %" PRIu64 " complete, %" PRIu64 " failed", r->n.tls, r->n.complete,
-	     r->n.failed);
+	addf(l, TK_TEXT, "%" PRIu64 ", %" PRIu64 " complete", r->n.tls, r->n.complete);
+	row(d, &T_SUMMARY);
+	kv(l, "Outcome", 0);
+	addf(l, TK_TEXT, "%" PRIu64 " failed (%" PRIu64 " with TLS, %" PRIu64 " before TLS), %" PRIu64
+	     " inconclusive, %" PRIu64 " healthy", r->n.failed, r->n.failed_tls, r->n.failed_tcp, r->n.inconclusive,
+	     r->n.healthy);
 	row(d, &T_SUMMARY);
 	kv(l, "Failed by cause", 0);
 	if (!t->nc)

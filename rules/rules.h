@@ -238,7 +238,9 @@ struct rule_candidate {
 enum rule_outcome {
 	RULE_OUTCOME_NONE = 0,      /* nothing to say: a complete handshake and no diagnosis */
 	RULE_OUTCOME_DIAGNOSED,     /* `diag` holds the diagnosis */
-	RULE_OUTCOME_INCONCLUSIVE   /* the handshake did not complete and no rule decided why: `missing` */
+	RULE_OUTCOME_INCONCLUSIVE   /* the capture cannot decide: no rule explains how an incomplete
+	                             * handshake ended (`missing` says so), or the diagnosis is the
+	                             * capture's own (side capture: cut short, bytes missing) */
 };
 
 #define RULE_MAX_ALSO       4

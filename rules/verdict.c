@@ -226,7 +226,11 @@ struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *dia
 	for (i = 0; i < n_also && i < RULE_MAX_ALSO; i++)
 		v->also[v->n_also++] = also[i]->id;
 	if (diag) {
-		v->outcome = RULE_OUTCOME_DIAGNOSED;
+		/* side capture: the capture was cut or lost bytes, so it cannot say */
+		v->outcome = rk_side_of(diag) == 3 && diag->severity != SEV_ERROR ? RULE_OUTCOME_INCONCLUSIVE
+									 : RULE_OUTCOME_DIAGNOSED;
+		if (v->outcome == RULE_OUTCOME_INCONCLUSIVE)
+			v->missing = diag->kb->title;
 		v->failed = diag->severity == SEV_ERROR;
 		for (i = 0; i < nc; i++) {
 			v->cand[i].cause = &v->f[i];

@@ -85,7 +85,7 @@ for c in p.code:
     assert "FAILED HERE" in c and "client" in c and "server" in c, c
 PYEOF
 check "markdown: tables are whole, one ladder with the failing step" $PY "$tmp/tables.py" "$tmp/demo.html" 3 1
-grep -q '^# TLS handshakes: FAILED — 3 of 4 failed' "$tmp/demo.md" && ok "markdown: headline verdict" || no "markdown: headline verdict" "$(head -n 1 "$tmp/demo.md")"
+grep -q '^# TLS handshakes: FAILED — 3 of 4 connections failed' "$tmp/demo.md" && ok "markdown: headline verdict" || no "markdown: headline verdict" "$(head -n 1 "$tmp/demo.md")"
 grep -q "SHA-256 \`$(sha "$DEMO")\`" "$tmp/demo.md" && ok "markdown: source SHA-256" || no "markdown: source SHA-256"
 grep -q "SHA-256 \`$(sha "$tmp/ev.pcap")\`" "$tmp/demo.md" && ok "markdown: evidence file and SHA-256" || no "markdown: evidence file and SHA-256"
 grep -q '^\*\*3 connections like this\*\*' "$tmp/demo.md" && [ "$(grep -c '^## [0-9]\. ' "$tmp/demo.md")" -eq 1 ] \
