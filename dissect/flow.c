@@ -40,6 +40,7 @@
  * freed without a second report.
  */
 #include "dissect/flow.h"
+#include "dissect/dbuf.h"
 #include "dissect/tls.h"
 
 #include <stdlib.h>
@@ -65,9 +66,9 @@ struct half {
 	struct seg *ooo;
 	uint32_t nseg;
 	uint32_t qbytes;
-	uint8_t *win;       /* last bytes delivered, ending at next_seq: a ring once full */
-	uint32_t win_len;
-	uint32_t win_cap;   /* bytes allocated at win: grows to WIN_BYTES as needed */
+	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
+			     * storage only (win.cap grows to WIN_BYTES as needed) */
+	uint32_t win_len;   /* bytes of the ring in use */
 	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
 	uint8_t have_end;
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
@@ -274,9 +275,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 	h->ooo = NULL;
 	h->nseg = 0;
 	h->qbytes = 0;
-	free(h->win);
-	h->win = NULL;
-	h->win_cap = 0;
+	dbuf_free(&h->win);
 	h->win_len = h->win_head = 0;
 }
 
@@ -510,6 +509,8 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 	f->r->cli = p->src;
 	f->r->srv = p->dst;
 	tls_conn_init(&f->tls, f->r);
+	dbuf_init(&f->h[0].win, 512, WIN_BYTES);
+	dbuf_init(&f->h[1].win, 512, WIN_BYTES);
 	f->hnext = ft->bucket[hash & (ft->nbuckets - 1)];
 	ft->bucket[hash & (ft->nbuckets - 1)] = f;
 	list_add_tail(ft, f, 0);
@@ -537,55 +538,47 @@ static void swap_roles(struct flow *f)
 
 static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
-	uint32_t k;
-	if (h->win_cap < WIN_BYTES && h->win_len + len > h->win_cap) {
+	uint32_t k, wcap;
+	if (h->win.cap < WIN_BYTES && h->win_len + len > h->win.cap) {
 		/* grown on demand: a client's window rarely needs more than its
 		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md).
 		 * Below WIN_BYTES the bytes sit at [0, win_len), unwrapped. */
 		uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
-		uint32_t cap = h->win_cap ? h->win_cap : 512;
-		uint8_t *nw;
-		while (cap < want)
-			cap *= 2;
-		if (cap > WIN_BYTES)
-			cap = WIN_BYTES;
-		nw = realloc(h->win, cap);
-		if (!nw) {
-			free(h->win);   /* no window: retransmissions are not compared */
-			h->win = NULL;
-			h->win_len = h->win_cap = h->win_head = 0;
+		if (dbuf_grow(&h->win, want)) {
+			dbuf_free(&h->win);   /* no window: retransmissions are not compared */
+			h->win_len = h->win_head = 0;
 			return;
 		}
-		h->win = nw;
-		h->win_cap = cap;
 		h->win_head = h->win_len;   /* a full copy left it at 0 */
 	}
-	if (!h->win_cap)
+	wcap = (uint32_t)h->win.cap;
+	if (!wcap)
 		return;
-	if (len >= h->win_cap) {
-		memcpy(h->win, p + len - h->win_cap, h->win_cap);
-		h->win_len = h->win_cap;
+	if (len >= wcap) {
+		memcpy(h->win.p, p + len - wcap, wcap);
+		h->win_len = wcap;
 		h->win_head = 0;
 		return;
 	}
 	/* a ring: at most two copies, nothing moved */
-	if (h->win_head >= h->win_cap)
+	if (h->win_head >= wcap)
 		h->win_head = 0;
-	k = h->win_cap - h->win_head;
+	k = wcap - h->win_head;
 	if (k > len)
 		k = len;
-	memcpy(h->win + h->win_head, p, k);
-	memcpy(h->win, p + k, len - k);
-	h->win_head = h->win_head + len - (len - k ? h->win_cap : 0);
-	h->win_len = h->win_len + len > h->win_cap ? h->win_cap : h->win_len + len;
+	memcpy(h->win.p + h->win_head, p, k);
+	memcpy(h->win.p, p + k, len - k);
+	h->win_head = h->win_head + len - (len - k ? wcap : 0);
+	h->win_len = h->win_len + len > wcap ? wcap : h->win_len + len;
 }
 
 /* Compares bytes at `seq` seen again with what was delivered; 1 = differ. */
 static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	uint32_t win_start = h->next_seq - h->win_len;
+	uint32_t wcap = (uint32_t)h->win.cap;
 	uint32_t from, to, i;
-	if (!h->win || !h->win_len)
+	if (!h->win.p || !h->win_len)
 		return 0;
 	from = seq_lt(seq, win_start) ? win_start : seq;
 	to = seq + len;
@@ -595,11 +588,11 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 		return 0;
 	{
 		/* window index 0 (win_start) sits win_len bytes before win_head */
-		uint32_t at = (h->win_head + h->win_cap - h->win_len + (from - win_start)) % h->win_cap;
+		uint32_t at = (h->win_head + wcap - h->win_len + (from - win_start)) % wcap;
 		for (i = 0; i < to - from; i++) {
-			if (h->win[at] != p[from - seq + i])
+			if (h->win.p[at] != p[from - seq + i])
 				return 1;
-			if (++at == h->win_cap)
+			if (++at == wcap)
 				at = 0;
 		}
 	}

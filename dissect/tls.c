@@ -25,7 +25,7 @@
  *   DONE    the handshake is over for this direction; nothing more needed.
  *
  * Facts, never verdicts: stage and meaning are decided elsewhere.
- * Invariants: every read goes through struct cur; hs_len <= hs_cap;
+ * Invariants: every read goes through struct cur; hs_off <= hs.len;
  * nothing is trusted about a length until it is checked against what the
  * container holds.
  */
@@ -60,20 +60,28 @@ static const uint8_t hrr_random[32] = {
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
+/* The handshake buffer of a direction: one message at most (plus its
+ * header and slack). */
+static void hs_buf_init(struct tls_dir *d)
+{
+	dbuf_init(&d->hs, 1024, (size_t)tls_limits.max_handshake + 8);
+}
+
 void tls_conn_init(struct tls_conn *t, struct hs_record *r)
 {
 	int i;
 	memset(t, 0, sizeof(*t));
 	t->r = r;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		t->d[i].last_hs_type = 255;
+		hs_buf_init(&t->d[i]);
+	}
 }
 
 void tls_conn_free(struct tls_conn *t)
 {
-	free(t->d[0].hs);
-	free(t->d[1].hs);
-	t->d[0].hs = t->d[1].hs = NULL;
+	dbuf_free(&t->d[0].hs);
+	dbuf_free(&t->d[1].hs);
 }
 
 void tls_swap(struct tls_conn *t)
@@ -751,7 +759,7 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			continue;
 		}
 		/* fast path: whole messages in this fragment and nothing buffered */
-		if (d->hs_len == d->hs_off && n >= 4) {
+		if (d->hs.len == d->hs_off && n >= 4) {
 			uint32_t ml = (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 			if ((size_t)ml + 4 <= n) {
 				on_message(t, dir, p[0], p + 4, ml, frame, ts);
@@ -761,70 +769,56 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			}
 		}
 		/* buffer: grow to what the pending message needs, within the cap */
-		size_t have = d->hs_len - d->hs_off;
+		size_t have = d->hs.len - d->hs_off;
 		size_t need = 4;
 		if (have >= 4) {
-			const uint8_t *h = d->hs + d->hs_off;
+			const uint8_t *h = d->hs.p + d->hs_off;
 			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
 		} else if (have + n >= 4) {
 			uint8_t h[4];
 			size_t i;
 			for (i = 0; i < 4; i++)
-				h[i] = i < have ? d->hs[d->hs_off + i] : p[i - have];
+				h[i] = i < have ? d->hs.p[d->hs_off + i] : p[i - have];
 			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
 		}
 		if (need > (size_t)tls_limits.max_handshake + 4) {
 			/* over the cap: note it and skip the whole message */
-			uint8_t type = have ? d->hs[d->hs_off] : p[0];
+			uint8_t type = have ? d->hs.p[d->hs_off] : p[0];
 			r->anomalies |= AN_HS_TOO_LONG;
 			record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)(need - 4));
 			d->last_hs_type = type;
 			d->skip_msg = (uint32_t)(need - have);
-			d->hs_len = d->hs_off = 0;
+			dbuf_reset(&d->hs);
+			d->hs_off = 0;
 			continue;
 		}
-		if (d->hs_off && d->hs_cap - d->hs_len < n) {
-			memmove(d->hs, d->hs + d->hs_off, d->hs_len - d->hs_off);
-			d->hs_len -= d->hs_off;
+		if (d->hs_off && d->hs.cap - d->hs.len < n) {
+			memmove(d->hs.p, d->hs.p + d->hs_off, d->hs.len - d->hs_off);
+			d->hs.len -= d->hs_off;
 			d->hs_off = 0;
 		}
 		size_t want = need > have ? need - have : 0;
 		size_t take = n < want ? n : want;
 		if (take == 0)
 			take = n < 4 ? n : 4;
-		if (d->hs_len + take > d->hs_cap) {
-			size_t cap = d->hs_cap ? d->hs_cap : 1024;
-			while (cap < d->hs_len + take)
-				cap *= 2;
-			if (cap > (size_t)tls_limits.max_handshake + 8)
-				cap = (size_t)tls_limits.max_handshake + 8;
-			if (cap < d->hs_len + take) {
-				d->hs_broken = 1;
-				r->anomalies |= AN_CAP_BYTES;
-				return;
-			}
-			uint8_t *nb = realloc(d->hs, cap);
-			if (!nb) {
-				d->hs_broken = 1;
-				r->anomalies |= AN_CAP_BYTES;
-				return;
-			}
-			d->hs = nb;
-			d->hs_cap = (uint32_t)cap;
+		if (dbuf_add(&d->hs, p, take)) {
+			d->hs_broken = 1;
+			r->anomalies |= AN_CAP_BYTES;
+			return;
 		}
-		memcpy(d->hs + d->hs_len, p, take);
-		d->hs_len += (uint32_t)take;
 		p += take;
 		n -= take;
-		have = d->hs_len - d->hs_off;
+		have = d->hs.len - d->hs_off;
 		if (have >= 4) {
-			const uint8_t *h = d->hs + d->hs_off;
+			const uint8_t *h = d->hs.p + d->hs_off;
 			size_t ml = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
 			if (have >= 4 + ml) {
 				on_message(t, dir, h[0], h + 4, ml, frame, ts);
 				d->hs_off += (uint32_t)(4 + ml);
-				if (d->hs_off == d->hs_len)
-					d->hs_off = d->hs_len = 0;
+				if (d->hs_off == d->hs.len) {
+					dbuf_reset(&d->hs);
+					d->hs_off = 0;
+				}
 			}
 		}
 	}
@@ -1293,25 +1287,17 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				d->rec_len = (uint32_t)((d->hdr[0] & 0x7f) << 8 | d->hdr[1]);
 				d->body_left = d->rec_len;
 				d->ctype = 0x82;
-				d->hs_len = d->hs_off = 0;
+				/* the whole record, its 2 header bytes first (a buffer
+				 * even for a zero-length record; fuzz/corpus/record) */
+				dbuf_free(&d->hs);
+				dbuf_init(&d->hs, (size_t)d->rec_len + 2, (size_t)d->rec_len + 2);
+				d->hs_off = 0;
+				if (dbuf_add(&d->hs, d->hdr, 2))
+					return;
 			}
 			size_t k = n < d->body_left ? n : d->body_left;
-			/* room for the 2 header bytes too (and a buffer at all: a
-			 * zero-length record has k == 0; fuzz/corpus/record) */
-			if (!d->hs || (size_t)(d->hs_len ? d->hs_len : 2) + k > d->hs_cap) {
-				uint8_t *nb = realloc(d->hs, d->rec_len + 2);
-				if (!nb)
-					return;
-				d->hs = nb;
-				d->hs_cap = d->rec_len + 2;
-			}
-			if (d->hs_len == 0) {
-				d->hs[0] = d->hdr[0];
-				d->hs[1] = d->hdr[1];
-				d->hs_len = 2;
-			}
-			memcpy(d->hs + d->hs_len, p, k);
-			d->hs_len += (uint32_t)k;
+			if (dbuf_add(&d->hs, p, k))
+				return;
 			d->body_left -= (uint32_t)k;
 			p += k;
 			n -= k;
@@ -1322,11 +1308,13 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				r->is_tls = 1;
 				record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 1, d->rec_len);
 				if (ch) {
-					tls_parse_sslv2_client_hello(d->hs, d->hs_len, ch);
+					tls_parse_sslv2_client_hello(d->hs.p, d->hs.len, ch);
 					store_client_hello(t, ch, frame, ts);
 				}
 				d->last_hs_type = HT_CLIENT_HELLO;
-				d->hs_len = d->hs_off = 0;
+				dbuf_free(&d->hs);
+				hs_buf_init(d);
+				d->hs_off = 0;
 				d->hdr_have = 0;
 				d->ctype = 0;
 			}
@@ -1394,7 +1382,7 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 	record_event(r, (uint8_t)dir, EV_GAP, frame, ts_us, 0, len);
 	switch (d->mode) {
 	case M_TLS:
-		if (d->ctype == CT_HANDSHAKE && !d->encrypted && (d->body_left || d->hs_len != d->hs_off))
+		if (d->ctype == CT_HANDSHAKE && !d->encrypted && (d->body_left || d->hs.len != d->hs_off))
 			d->hs_broken = 1;
 		if (d->body_left && len <= d->body_left && d->ctype < 0x80) {
 			d->body_left -= len;
@@ -1411,9 +1399,13 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 		d->mode = M_LOST;
 		d->hdr_have = 0;
 		d->body_left = 0;
-		if (d->ctype >= 0x80)
+		if (d->ctype >= 0x80) {
 			d->ctype = 0;
-		d->hs_len = d->hs_off = 0;
+			dbuf_free(&d->hs);   /* the SSLv2 record's buffer */
+			hs_buf_init(d);
+		}
+		dbuf_reset(&d->hs);
+		d->hs_off = 0;
 		d->hs_broken = 1;
 		return;
 	case M_DETECT:
@@ -1441,7 +1433,7 @@ void tls_finish(struct tls_conn *t)
 		for (i = 0; i < 2; i++) {
 			const struct tls_dir *x = &t->d[i];
 			if (x->mode == M_TLS && (x->body_left || x->hdr_have ||
-			    (!x->hs_broken && (x->hs_len != x->hs_off || x->skip_msg))))
+			    (!x->hs_broken && (x->hs.len != x->hs_off || x->skip_msg))))
 				r->anomalies |= AN_TLS_TRUNCATED;
 		}
 	}

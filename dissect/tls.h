@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissect/dbuf.h"
 #include "dissect/record.h"
 
 /* Caps (bytes); overridable from the command line through tls_limits. */
@@ -40,8 +41,8 @@ struct tls_dir {
 	uint8_t finished;        /* sent its (encrypted) Finished */
 	uint8_t small[8];        /* alert / CCS body */
 	uint8_t small_len;
-	uint8_t *hs;             /* handshake byte buffer; owned; capacity <= max_handshake + 4 */
-	uint32_t hs_len, hs_off, hs_cap;
+	struct dbuf hs;          /* handshake bytes; max max_handshake + 8 (an SSLv2 record: its length + 2) */
+	uint32_t hs_off;         /* bytes of hs already cut into messages */
 	uint32_t skip_msg;       /* bytes of an over-long message still to skip */
 	uint32_t scanned;        /* plaintext bytes scanned so far */
 	uint8_t carry[6];        /* pattern bytes split across deliveries */
