@@ -40,7 +40,9 @@
  * freed without a second report.
  */
 #include "dissect/flow.h"
+#include "dissect/cursor.h"
 #include "dissect/dbuf.h"
+#include "dissect/names.h"
 #include "dissect/tls.h"
 
 #include <stdlib.h>
@@ -577,7 +579,7 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 {
 	uint32_t win_start = h->next_seq - h->win_len;
 	uint32_t wcap = (uint32_t)h->win.cap;
-	uint32_t from, to, i;
+	uint32_t from, to;
 	if (!h->win.p || !h->win_len)
 		return 0;
 	from = seq_lt(seq, win_start) ? win_start : seq;
@@ -587,16 +589,25 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 	if (!seq_lt(from, to))
 		return 0;
 	{
-		/* window index 0 (win_start) sits win_len bytes before win_head */
+		/* window index 0 (win_start) sits win_len bytes before win_head;
+		 * the compared bytes are at most two runs of the ring */
 		uint32_t at = (h->win_head + wcap - h->win_len + (from - win_start)) % wcap;
-		for (i = 0; i < to - from; i++) {
-			if (h->win.p[at] != p[from - seq + i])
-				return 1;
-			if (++at == wcap)
-				at = 0;
-		}
+		uint32_t cnt = to - from, first = cnt < wcap - at ? cnt : wcap - at;
+		const uint8_t *q = p + (from - seq);
+		return memcmp(h->win.p + at, q, first) != 0 || memcmp(h->win.p, q + first, cnt - first) != 0;
 	}
-	return 0;
+}
+
+/* A segment that plainly starts an alert: a TLS <= 1.2 alert record, or a
+ * lone TLS 1.3 alert-sized protected record (5 + 19 bytes, type 23). */
+static int starts_alert(const uint8_t *q, size_t n)
+{
+	struct cur c = cur_make(q, n);
+	uint8_t type = cur_u8(&c);
+	uint16_t len;
+	cur_skip(&c, 2);
+	len = cur_u16(&c);
+	return type == CT_ALERT || (n == 24 && type == CT_APPDATA && len == 19);
 }
 
 static void half_check_done(struct flow_table *ft, struct flow *f, int d)
@@ -933,7 +944,7 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 	if (r->role_by == ROLE_UNKNOWN && p->paylen >= 6) {
 		const uint8_t *q = p->payload;
 		int is_ch = tls_client_hello_dir(q, p->paylen);
-		int is_sh = q[0] == 22 && q[1] == 3 && q[2] <= 4 && q[5] == 2;
+		int is_sh = tls_handshake_record(q, p->paylen, HT_SERVER_HELLO, NULL);
 		if (is_ch || is_sh) {
 			int sender_is_client = is_ch;
 			int sender_rec_dir = raw ^ f->swapped;
@@ -1013,8 +1024,7 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
 		 * a request split or reordered still shows as new bytes */
 		if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
-		    p->payload[0] != 21 && !(p->paylen == 24 && p->payload[0] == 23 && p->payload[3] == 0 &&
-					     p->payload[4] == 19)) {
+		    !starts_alert(p->payload, p->paylen)) {
 			r->data_after_peer_fin_frame[d] = p->frame;
 			r->data_after_peer_fin_ts_us[d] = p->ts_us;
 		}

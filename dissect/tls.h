@@ -77,6 +77,11 @@ void tls_finish(struct tls_conn *t);
 /* Which raw direction sent a ClientHello first? -1 not yet. Used for roles. */
 int tls_client_hello_dir(const uint8_t *p, size_t n);
 
+/* 1 when p starts a plaintext handshake record (content type 22, version
+ * 3.0 to 3.4) whose first message is of type `msg` (enum tls_hs_type); the
+ * record's length goes to *len when len is not NULL. */
+int tls_handshake_record(const uint8_t *p, size_t n, uint8_t msg, uint16_t *len);
+
 /* Message parsers, exposed for unit tests and fuzzing. Return 0 or a cur_err. */
 int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hello *ch);
 int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hello *sh);
