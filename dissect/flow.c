@@ -42,6 +42,7 @@
 #include "dissect/flow.h"
 #include "dissect/cursor.h"
 #include "dissect/dbuf.h"
+#include "dissect/hash.h"
 #include "dissect/names.h"
 #include "dissect/tls.h"
 
@@ -160,13 +161,6 @@ static void list_add_tail(struct flow_table *ft, struct flow *f, uint8_t which)
 
 /* ---- hashing ---------------------------------------------------------- */
 
-/* 64 x 64 -> 128-bit multiply, folded (wyhash's mixing step). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	unsigned __int128 r = (unsigned __int128)a * b;
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
 static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 {
 	uint64_t w0, w1;
@@ -179,7 +173,7 @@ static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 		memcpy(&w0, e->addr, 8);
 		memcpy(&w1, e->addr + 8, 8);
 	}
-	return mum(w0 ^ key[0], w1 ^ ((uint64_t)e->port << 8 | e->family) ^ key[1]);
+	return hash_mum(w0 ^ key[0], w1 ^ ((uint64_t)e->port << 8 | e->family) ^ key[1]);
 }
 
 /* Symmetric: both directions of a connection hash alike. Keyed by the
@@ -190,7 +184,7 @@ static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 static inline uint32_t flow_hash(const struct flow_table *ft, const struct hs_addr *s, const struct hs_addr *d)
 {
 	uint64_t a = ep_hash(s, ft->key), b = ep_hash(d, ft->key);
-	uint64_t h = mum((a ^ b) ^ ft->key[2], (a + b) ^ ft->key[3]);
+	uint64_t h = hash_mum((a ^ b) ^ ft->key[2], (a + b) ^ ft->key[3]);
 	return (uint32_t)(h ^ h >> 32);
 }
 
@@ -250,12 +244,8 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *d
 		/* no entropy yet: ASLR bits, spread by splitmix64 */
 		uint64_t x = (uint64_t)(uintptr_t)ft ^ 0x5bd1e995u;
 		int i;
-		for (i = 0; i < 4; i++) {
-			uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-			ft->key[i] = z ^ (z >> 31);
-		}
+		for (i = 0; i < 4; i++)
+			ft->key[i] = hash_splitmix64(&x);
 	}
 	ft->nbuckets = 1024;
 	ft->bucket = calloc(ft->nbuckets, sizeof(*ft->bucket));
@@ -896,19 +886,16 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 	flow_packet_hashed(ft, p, flow_hash(ft, &p->src, &p->dst));
 }
 
-void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+/* The flow a packet belongs to, created when it may start one; NULL when
+ * the packet is done with (a straggler of a reported flow, an untracked
+ * segment, no memory). *raw is the packet's direction in the flow's terms. */
+static struct flow *flow_for_packet(struct flow_table *ft, const struct pkt *p, uint32_t hash, int *raw)
 {
-	int raw = 0, d;
-	struct flow *f;
-	struct hs_record *r;
-	struct hs_dirstats *s;
-
-	expire(ft, p->ts_us);
-	f = flow_find(ft, p, hash, &raw);
+	struct flow *f = flow_find(ft, p, hash, raw);
 	if (f && f->reported) {
 		if ((p->flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
-			tomb_packet(ft, f, raw, p);
-			return;
+			tomb_packet(ft, f, *raw, p);
+			return NULL;
 		}
 		flow_retire(ft, f, p->ts_us);   /* a new connection on the same ports */
 		f = NULL;
@@ -916,12 +903,12 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 	if (!f) {
 		if (!(p->flags & TCP_SYN) && p->paylen == 0) {
 			ft->st.untracked_segments++;
-			return;
+			return NULL;
 		}
 		f = flow_create(ft, p, hash);
 		if (!f)
-			return;
-		raw = 0;
+			return NULL;
+		*raw = 0;
 		if ((p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
 			f->r->role_by = ROLE_SYN;
 		} else if ((p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
@@ -929,33 +916,31 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 			swap_roles(f);
 		}
 	}
-	r = f->r;
-	f->last_ts = p->ts_us;
-	if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
-		list_del(ft, f);
-		list_add_tail(ft, f, f->list);
-	}
-	if (p->flags & TCP_FIN)
-		f->fin_raw |= (uint8_t)(1u << raw);
-	if (p->flags & TCP_RST)
-		f->rst = 1;
+	return f;
+}
 
-	/* a first payload that is a hello tells the roles */
-	if (r->role_by == ROLE_UNKNOWN && p->paylen >= 6) {
-		const uint8_t *q = p->payload;
-		int is_ch = tls_client_hello_dir(q, p->paylen);
-		int is_sh = tls_handshake_record(q, p->paylen, HT_SERVER_HELLO, NULL);
-		if (is_ch || is_sh) {
-			int sender_is_client = is_ch;
-			int sender_rec_dir = raw ^ f->swapped;
-			if ((sender_rec_dir == DIR_C2S) != sender_is_client)
-				swap_roles(f);
-			r->role_by = is_ch ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
-		}
+/* A first payload that is a hello tells the roles. */
+static void roles_from_hello(struct flow *f, const struct pkt *p, int raw)
+{
+	struct hs_record *r = f->r;
+	int is_ch, is_sh;
+	if (r->role_by != ROLE_UNKNOWN || p->paylen < 6)
+		return;
+	is_ch = tls_client_hello_dir(p->payload, p->paylen);
+	is_sh = tls_handshake_record(p->payload, p->paylen, HT_SERVER_HELLO, NULL);
+	if (is_ch || is_sh) {
+		int sender_is_client = is_ch;
+		int sender_rec_dir = raw ^ f->swapped;
+		if ((sender_rec_dir == DIR_C2S) != sender_is_client)
+			swap_roles(f);
+		r->role_by = is_ch ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
 	}
-	d = raw ^ f->swapped;
-	s = &r->d[d];
+}
 
+/* Counts the packet in direction d: tunnel, sizes, first and last frames. */
+static void count_packet(struct hs_record *r, int d, const struct pkt *p)
+{
+	struct hs_dirstats *s = &r->d[d];
 	if (p->encap.kind) {
 		/* the first tunnelled packet of a direction names its tunnel */
 		struct hs_encap *e = &r->encap[d];
@@ -991,44 +976,95 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		s->first_payload_frame = p->frame;
 		s->first_payload_ts_us = p->ts_us;
 	}
+}
 
-	if (p->flags & TCP_SYN) {
-		struct half *h = &f->h[d];
-		if (!s->syn_frame) {
-			s->syn_frame = p->frame;
-			s->syn_ts_us = p->ts_us;
-			record_event(r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
-				     p->ts_us, 0, 0);
-			h->have_seq = 1;
-			h->next_seq = p->seq + 1;
-		} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
-			/* a new SYN with another ISN: the port was reused */
-			h->next_seq = p->seq + 1;
-		} else {
-			s->retransmissions++;
-		}
+static void on_syn(struct flow *f, int d, const struct pkt *p)
+{
+	struct hs_dirstats *s = &f->r->d[d];
+	struct half *h = &f->h[d];
+	if (!s->syn_frame) {
+		s->syn_frame = p->frame;
+		s->syn_ts_us = p->ts_us;
+		record_event(f->r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
+			     p->ts_us, 0, 0);
+		h->have_seq = 1;
+		h->next_seq = p->seq + 1;
+	} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
+		/* a new SYN with another ISN: the port was reused */
+		h->next_seq = p->seq + 1;
+	} else {
+		s->retransmissions++;
 	}
+}
 
-	if (p->paylen) {
-		/* new application data after the peer's FIN: a request racing a
-		 * keep-alive close. Retransmissions are not new; alerts are not
-		 * data (a TLS 1.3 alert is a 24-byte type-23 record). */
-		struct half *h = &f->h[d];
-		uint32_t end = p->seq + p->paylen;
-		int fresh = !h->have_end || seq_gt(end, h->max_end);
-		if (fresh) {
-			h->max_end = end;
-			h->have_end = 1;
-		}
-		/* any new bytes count unless the segment plainly starts an alert
-		 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
-		 * a request split or reordered still shows as new bytes */
-		if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
-		    !starts_alert(p->payload, p->paylen)) {
-			r->data_after_peer_fin_frame[d] = p->frame;
-			r->data_after_peer_fin_ts_us[d] = p->ts_us;
-		}
+/* New application data after the peer's FIN: a request racing a keep-alive
+ * close. Retransmissions are not new; alerts are not data (a TLS 1.3 alert
+ * is a 24-byte type-23 record). */
+static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
+{
+	struct hs_record *r = f->r;
+	struct half *h = &f->h[d];
+	uint32_t end = p->seq + p->paylen;
+	int fresh = !h->have_end || seq_gt(end, h->max_end);
+	if (fresh) {
+		h->max_end = end;
+		h->have_end = 1;
 	}
+	/* any new bytes count unless the segment plainly starts an alert
+	 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
+	 * a request split or reordered still shows as new bytes */
+	if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
+	    !starts_alert(p->payload, p->paylen)) {
+		r->data_after_peer_fin_frame[d] = p->frame;
+		r->data_after_peer_fin_ts_us[d] = p->ts_us;
+	}
+}
+
+/* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted in
+ * *frame and *ts, and as the close when it is the first of either side. */
+static void on_close(struct flow *f, int d, uint8_t kind, uint64_t *frame, int64_t *ts, const struct pkt *p)
+{
+	struct hs_record *r = f->r;
+	*frame = p->frame;
+	*ts = p->ts_us;
+	if (r->closed_by == 255) {
+		r->closed_by = (uint8_t)d;
+		r->closed_with = kind;
+		r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
+		r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
+	}
+	record_event(r, (uint8_t)d, kind, p->frame, p->ts_us, 0, 0);
+}
+
+void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+{
+	int raw = 0, d;
+	struct flow *f;
+	struct hs_record *r;
+	struct hs_dirstats *s;
+
+	expire(ft, p->ts_us);
+	f = flow_for_packet(ft, p, hash, &raw);
+	if (!f)
+		return;
+	r = f->r;
+	f->last_ts = p->ts_us;
+	if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
+		list_del(ft, f);
+		list_add_tail(ft, f, f->list);
+	}
+	if (p->flags & TCP_FIN)
+		f->fin_raw |= (uint8_t)(1u << raw);
+	if (p->flags & TCP_RST)
+		f->rst = 1;
+	roles_from_hello(f, p, raw);
+	d = raw ^ f->swapped;
+	s = &r->d[d];
+	count_packet(r, d, p);
+	if (p->flags & TCP_SYN)
+		on_syn(f, d, p);
+	if (p->paylen)
+		data_after_peer_fin(f, d, p);
 	if ((p->paylen || p->wirelen) && !f->h[d].done)
 		segment(ft, f, d, p);
 
@@ -1043,29 +1079,10 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		f->h[d].fin = 1;
 		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);
 	}
-
-	if ((p->flags & TCP_FIN) && !s->fin_frame) {
-		s->fin_frame = p->frame;
-		s->fin_ts_us = p->ts_us;
-		if (r->closed_by == 255) {
-			r->closed_by = (uint8_t)d;
-			r->closed_with = EV_FIN;
-			r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
-			r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
-		}
-		record_event(r, (uint8_t)d, EV_FIN, p->frame, p->ts_us, 0, 0);
-	}
-	if ((p->flags & TCP_RST) && !s->rst_frame) {
-		s->rst_frame = p->frame;
-		s->rst_ts_us = p->ts_us;
-		if (r->closed_by == 255) {
-			r->closed_by = (uint8_t)d;
-			r->closed_with = EV_RST;
-			r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
-			r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
-		}
-		record_event(r, (uint8_t)d, EV_RST, p->frame, p->ts_us, 0, 0);
-	}
+	if ((p->flags & TCP_FIN) && !s->fin_frame)
+		on_close(f, d, EV_FIN, &s->fin_frame, &s->fin_ts_us, p);
+	if ((p->flags & TCP_RST) && !s->rst_frame)
+		on_close(f, d, EV_RST, &s->rst_frame, &s->rst_ts_us, p);
 	if ((r->d[0].fin_frame && r->d[1].fin_frame) || r->d[0].rst_frame || r->d[1].rst_frame)
 		mark_closing(ft, f);
 	if (ft->lim.hs_timeout_us)
