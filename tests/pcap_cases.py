@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pcap_cases.py - every recorded capture in pcaps/ against its expected facts.
 
-pcaps/expected.tsv (written by pcaps/record.sh from tshark's view of each
+The "capture" cases of tests/TESTLIST (written by pcaps/record.sh from tshark's view of each
 capture, decrypted with its key log) gives, per TCP connection in order of
 first packet: the stage, the alerts as sender:description, and the
 negotiated version. tlswhy sees no keys, so an alert it reports as
@@ -12,6 +12,9 @@ Usage: pcap_cases.py TLSWHY PCAPDIR
 Prints one line per case and 'N passed, N failed'; exits 1 on any failure.
 """
 import json, subprocess, sys, os
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlist import cases  # noqa: E402
 
 VERSIONS = {0x0300: "SSL3.0", 0x0301: "TLS1.0", 0x0302: "TLS1.1", 0x0303: "TLS1.2", 0x0304: "TLS1.3"}
 
@@ -40,8 +43,7 @@ def alerts_ok(expected, conn):
 
 def main():
     tlswhy, pdir = sys.argv[1], sys.argv[2]
-    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(pdir, "expected.tsv")) if l.strip()]
-    rows = rows[1:]
+    rows = cases("capture")
     cache, passed, failed = {}, 0, 0
     for f, idx, stage, alerts, version in rows:
         name = "%s#%s" % (f, idx)

@@ -253,17 +253,19 @@ static void test_parser(void)
 
 static void test_errors(void)
 {
-	FILE *f = fopen("tests/rules/errors.tsv", "r");
+	FILE *f = fopen("tests/TESTLIST", "r");
 	char line[1024], err[512];
 	int n = 0;
 	if (!f) {
-		CHECKF(0, "tests/rules/errors.tsv missing (run from the top of the tree)");
+		CHECKF(0, "tests/TESTLIST missing (run from the top of the tree)");
 		return;
 	}
+	/* the "rule-error" cases: rule-error <TAB> file <TAB> expected error line */
 	while (fgets(line, sizeof(line), f)) {
-		char *tab = strchr(line, '\t'), *nl;
+		static const char kind[] = "rule-error\t";
+		char *file = line + sizeof(kind) - 1, *tab, *nl;
 		struct rule_set *rs;
-		if (line[0] == '#' || !tab)
+		if (strncmp(line, kind, sizeof(kind) - 1) != 0 || !(tab = strchr(file, '\t')))
 			continue;
 		*tab = 0;
 		nl = strchr(tab + 1, '\n');
@@ -271,9 +273,9 @@ static void test_errors(void)
 			*nl = 0;
 		rs = builtin();
 		err[0] = 0;
-		if (rule_load_file(rs, line, err, sizeof(err)) == 0)
+		if (rule_load_file(rs, file, err, sizeof(err)) == 0)
 			snprintf(err, sizeof(err), "(loaded without error)");
-		CHECK_STRF(err, tab + 1, "%s", line);
+		CHECK_STRF(err, tab + 1, "%s", file);
 		rule_set_free(rs);
 		n++;
 	}
