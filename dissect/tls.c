@@ -1132,13 +1132,77 @@ static long scan_for(const uint8_t *p, size_t n, uint8_t msg)
 
 static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts);
 
+/* The mode is decided: the carried bytes, then p, go to it. */
+static void replay_carry(struct tls_conn *t, int dir, uint8_t mode, const uint8_t *p, size_t n,
+			 uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	uint8_t c[6];
+	size_t cl = d->carry_len;
+	memcpy(c, d->carry, cl);
+	d->carry_len = 0;
+	d->mode = mode;
+	if (cl)
+		feed_tls(t, dir, c, cl, frame, ts);
+	feed_tls(t, dir, p, n, frame, ts);
+}
+
+/* An SSLv2 SERVER-HELLO: noted, not decoded further. The server chose
+ * SSL 2.0: len(2) type(1)=4 session_id_hit(1) certificate_type(1)
+ * version(2) ...; `have` bytes of it were carried (at most 5). */
+static void sslv2_server_hello(struct tls_conn *t, int dir, const uint8_t *p, size_t n, size_t have,
+			       uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	struct hs_server_hello *sh;
+	struct cur v = cur_make(p, n);
+	r->d[dir].tls = 1;
+	r->is_tls = 1;
+	record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, SSLV2_SERVER_HELLO, (uint32_t)n);
+	t->d[dir].mode = M_DONE;
+	if (r->sh || (r->sh = record_new_server_hello()) == NULL)
+		return;
+	sh = r->sh;
+	sh->sslv2 = 1;
+	sh->frame = frame;
+	sh->ts_us = ts;
+	sh->record_version = VER_SSL2;
+	sh->version = VER_SSL2;
+	cur_skip(&v, 5 - have);
+	sh->legacy_version = cur_u16(&v);
+	if (v.err)
+		sh->legacy_version = VER_SSL2;
+}
+
+/* A server's first bytes after a ClientHello that are not TLS: its answer
+ * (kept), unless a ServerHello follows a short go-ahead. 1 when kept. */
+static int server_answer(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	uint8_t buf[HS_NONTLS_BYTES];
+	size_t k = d->carry_len < sizeof(buf) ? d->carry_len : sizeof(buf), m;
+	struct cur cc = cur_make(d->carry, d->carry_len), pc = cur_make(p, n);
+	cur_copy(&cc, buf, k);
+	m = n < sizeof(buf) - k ? n : sizeof(buf) - k;
+	cur_copy(&pc, buf + k, m);
+	k += m;
+	/* A short go-ahead sent before the ClientHello and only decided
+	 * now (PostgreSQL's 'S', a STARTTLS "220 ready"), followed by the
+	 * ServerHello: scan for it rather than call the answer non-TLS. */
+	if (scan_for(buf, k, HT_SERVER_HELLO) >= 0)
+		return 0;
+	d->carry_len = 0;
+	set_nontls(t, dir, buf, k, frame, ts);
+	t->r->nontls_len = (uint16_t)k;
+	return 1;
+}
+
 static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
-	struct hs_record *r = t->r;
 	/* keep up to 5 bytes across deliveries to decide */
 	uint8_t h[6] = { 0 };
-	size_t have = d->carry_len, i;
+	size_t have = d->carry_len;
 	if (have + n < 6) {
 		memcpy(d->carry + have, p, n);
 		d->carry_len = (uint8_t)(have + n);
@@ -1154,85 +1218,25 @@ static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 	struct cur hc = cur_make(h, sizeof(h));
 	uint8_t h_type = cur_u8(&hc), h_major = cur_u8(&hc);
 	if (plausible_header(h, sizeof(h)) || (h_type == CT_HANDSHAKE && h_major == 3)) {
-		uint8_t c[6];
-		size_t cl = d->carry_len;
-		memcpy(c, d->carry, cl);
-		d->carry_len = 0;
-		d->mode = M_TLS;
-		if (cl)
-			feed_tls(t, dir, c, cl, frame, ts);
-		feed_tls(t, dir, p, n, frame, ts);
+		replay_carry(t, dir, M_TLS, p, n, frame, ts);
 		return;
 	}
 	if (dir == DIR_C2S && sslv2_hello(h, sizeof(h), SSLV2_CLIENT_HELLO)) {
 		/* SSLv2-compatible ClientHello: one record, parsed whole */
-		d->mode = M_TLS;
 		d->ctype = CT_SSLV2;   /* marks "SSLv2 record" for feed_tls */
-		uint8_t c[6];
-		size_t cl = d->carry_len;
-		memcpy(c, d->carry, cl);
-		d->carry_len = 0;
-		if (cl)
-			feed_tls(t, dir, c, cl, frame, ts);
-		feed_tls(t, dir, p, n, frame, ts);
+		replay_carry(t, dir, M_TLS, p, n, frame, ts);
 		return;
 	}
 	if (dir == DIR_S2C && sslv2_hello(h, sizeof(h), SSLV2_SERVER_HELLO)) {
-		/* SSLv2 SERVER-HELLO: note it; we do not decode SSLv2 further */
-		r->d[dir].tls = 1;
-		r->is_tls = 1;
-		record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, SSLV2_SERVER_HELLO, (uint32_t)n);
-		d->mode = M_DONE;
-		/* The server chose SSL 2.0: len(2) type(1)=4 session_id_hit(1)
-		 * certificate_type(1) version(2) ... */
-		if (!r->sh && (r->sh = record_new_server_hello()) != NULL) {
-			struct hs_server_hello *sh = r->sh;
-			sh->sslv2 = 1;
-			sh->frame = frame;
-			sh->ts_us = ts;
-			sh->record_version = VER_SSL2;
-			sh->version = VER_SSL2;
-			/* have <= 5: a sixth byte is never carried */
-			struct cur v = cur_make(p, n);
-			cur_skip(&v, 5 - have);
-			sh->legacy_version = cur_u16(&v);
-			if (v.err)
-				sh->legacy_version = VER_SSL2;
-		}
+		sslv2_server_hello(t, dir, p, n, have, frame, ts);
 		return;
 	}
 	/* Not TLS. Plaintext from the server before any ClientHello is a
 	 * banner (SMTP, IMAP...): look for TLS later. After a ClientHello it is
 	 * the answer. From the client it may be a STARTTLS preamble. */
-	if (dir == DIR_S2C && t->client_hello_seen) {
-		uint8_t buf[HS_NONTLS_BYTES];
-		size_t k = d->carry_len < sizeof(buf) ? d->carry_len : sizeof(buf);
-		struct cur cc = cur_make(d->carry, d->carry_len), pc = cur_make(p, n);
-		cur_copy(&cc, buf, k);
-		i = n < sizeof(buf) - k ? n : sizeof(buf) - k;
-		cur_copy(&pc, buf + k, i);
-		k += i;
-		/* A short go-ahead sent before the ClientHello and only decided
-		 * now (PostgreSQL's 'S', a STARTTLS "220 ready"), followed by the
-		 * ServerHello: scan for it rather than call the answer non-TLS. */
-		if (scan_for(buf, k, HT_SERVER_HELLO) >= 0)
-			goto scan;
-		d->carry_len = 0;
-		set_nontls(t, dir, buf, k, frame, ts);
-		r->nontls_len = (uint16_t)k;
+	if (dir == DIR_S2C && t->client_hello_seen && server_answer(t, dir, p, n, frame, ts))
 		return;
-	}
-scan:
-	d->mode = M_SCAN;
-	{
-		uint8_t c[6];
-		size_t cl = d->carry_len;
-		memcpy(c, d->carry, cl);
-		d->carry_len = 0;
-		if (cl)
-			feed_tls(t, dir, c, cl, frame, ts);
-		feed_tls(t, dir, p, n, frame, ts);
-	}
+	replay_carry(t, dir, M_SCAN, p, n, frame, ts);
 }
 
 static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
@@ -1282,10 +1286,123 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 		set_nontls(t, dir, p, n, frame, ts);
 }
 
-static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+/* M_NONTLS: the first HS_NONTLS_BYTES of the non-TLS answer are kept. */
+static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+	struct hs_record *r = t->r;
+	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
+		size_t k = HS_NONTLS_BYTES - r->nontls_len;
+		if (k > n)
+			k = n;
+		memcpy(r->nontls + r->nontls_len, p, k);
+		r->nontls_len = (uint16_t)(r->nontls_len + k);
+	}
+}
+
+/* M_LOST: skips to the next plausible record header; 0 when there is none
+ * in (*p, *n) (a header split across deliveries is missed; rare after a
+ * gap). */
+static int resync(struct tls_dir *d, const uint8_t **p, size_t *n)
+{
+	size_t i;
+	for (i = 0; i + 5 <= *n; i++)
+		if (plausible_header(*p + i, *n - i))
+			break;
+	if (i + 5 > *n)
+		return 0;
+	*p += i;
+	*n -= i;
+	d->mode = M_TLS;
+	d->hdr_have = 0;
+	d->body_left = 0;
+	return 1;
+}
+
+/* An SSLv2-format ClientHello record: its 2-byte header, then the whole
+ * record into the handshake buffer, parsed when complete. 0 when the bytes
+ * ran out (or no memory). */
+static int feed_sslv2(struct tls_conn *t, int dir, const uint8_t **p, size_t *n, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
 	struct hs_record *r = t->r;
+	size_t k;
+	if (d->ctype == CT_SSLV2_HDR) {
+		gather(d->hdr, &d->hdr_have, 2, p, n);
+		if (d->hdr_have < 2)
+			return 0;
+		struct cur h = cur_make(d->hdr, 2);
+		d->rec_len = cur_u16(&h) & 0x7fffu;   /* the top bit marks the format */
+		d->body_left = d->rec_len;
+		d->ctype = CT_SSLV2_BODY;
+		/* the whole record, its 2 header bytes first (a buffer
+		 * even for a zero-length record; fuzz/corpus/record) */
+		dbuf_free(&d->hs);
+		dbuf_init(&d->hs, (size_t)d->rec_len + 2, (size_t)d->rec_len + 2);
+		d->hs_off = 0;
+		if (dbuf_add(&d->hs, d->hdr, 2))
+			return 0;
+	}
+	k = *n < d->body_left ? *n : d->body_left;
+	if (dbuf_add(&d->hs, *p, k))
+		return 0;
+	d->body_left -= (uint32_t)k;
+	*p += k;
+	*n -= k;
+	if (d->body_left == 0) {
+		struct hs_client_hello *ch = record_new_client_hello();
+		r->d[dir].tls = 1;
+		r->d[dir].records++;
+		r->is_tls = 1;
+		record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, SSLV2_CLIENT_HELLO, d->rec_len);
+		if (ch) {
+			tls_parse_sslv2_client_hello(d->hs.p, d->hs.len, ch);
+			store_client_hello(t, ch, frame, ts);
+		}
+		d->last_hs_type = HT_CLIENT_HELLO;
+		dbuf_free(&d->hs);
+		hs_buf_init(d);
+		d->hs_off = 0;
+		d->hdr_have = 0;
+		d->ctype = 0;
+	}
+	return 1;
+}
+
+/* A record header, gathered across deliveries and checked. 0 when the bytes
+ * ran out or the direction turned out not to be TLS (the rest went there). */
+static int feed_header(struct tls_conn *t, int dir, const uint8_t **p, size_t *n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	gather(d->hdr, &d->hdr_have, 5, p, n);
+	if (d->hdr_have < 5)
+		return 0;
+	d->hdr_have = 0;
+	if (!plausible_header(d->hdr, 5)) {
+		struct cur h = cur_make(d->hdr, 5);
+		uint8_t type = cur_u8(&h);
+		if (type == CT_APPDATA || type == CT_ALERT || type == CT_HANDSHAKE || type == CT_CCS) {
+			/* a known type with a bad version or length */
+			r->anomalies |= AN_TLS_MALFORMED;
+		} else if (r->d[dir].records == 0 && dir == DIR_S2C) {
+			set_nontls(t, dir, d->hdr, 5, frame, ts);
+			feed_tls(t, dir, *p, *n, frame, ts);
+			return 0;
+		} else {
+			r->anomalies |= AN_TLS_MALFORMED;
+		}
+		d->mode = M_LOST;
+		return 1;
+	}
+	record_start(t, dir, frame, ts);
+	if (d->body_left == 0)
+		record_end(t, dir, frame, ts);
+	return 1;
+}
+
+static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
 	while (n) {
 		switch (d->mode) {
 		case M_DETECT:
@@ -1295,30 +1412,14 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			feed_scan(t, dir, p, n, frame, ts);
 			return;
 		case M_NONTLS:
-			if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
-				size_t k = HS_NONTLS_BYTES - r->nontls_len;
-				if (k > n)
-					k = n;
-				memcpy(r->nontls + r->nontls_len, p, k);
-				r->nontls_len = (uint16_t)(r->nontls_len + k);
-			}
+			keep_nontls(t, dir, p, n);
 			return;
 		case M_DONE:
 			return;
-		case M_LOST: {
-			size_t i;
-			for (i = 0; i + 5 <= n; i++)
-				if (plausible_header(p + i, n - i))
-					break;
-			if (i + 5 > n)
-				return;   /* (a header split across deliveries is missed; rare after a gap) */
-			p += i;
-			n -= i;
-			d->mode = M_TLS;
-			d->hdr_have = 0;
-			d->body_left = 0;
+		case M_LOST:
+			if (!resync(d, &p, &n))
+				return;
 			continue;
-		}
 		default:
 			break;
 		}
@@ -1328,72 +1429,13 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			d->ctype = CT_SSLV2_HDR;
 		}
 		if (d->ctype == CT_SSLV2_HDR || d->ctype == CT_SSLV2_BODY) {
-			if (d->ctype == CT_SSLV2_HDR) {
-				gather(d->hdr, &d->hdr_have, 2, &p, &n);
-				if (d->hdr_have < 2)
-					return;
-				struct cur h = cur_make(d->hdr, 2);
-				d->rec_len = cur_u16(&h) & 0x7fffu;   /* the top bit marks the format */
-				d->body_left = d->rec_len;
-				d->ctype = CT_SSLV2_BODY;
-				/* the whole record, its 2 header bytes first (a buffer
-				 * even for a zero-length record; fuzz/corpus/record) */
-				dbuf_free(&d->hs);
-				dbuf_init(&d->hs, (size_t)d->rec_len + 2, (size_t)d->rec_len + 2);
-				d->hs_off = 0;
-				if (dbuf_add(&d->hs, d->hdr, 2))
-					return;
-			}
-			size_t k = n < d->body_left ? n : d->body_left;
-			if (dbuf_add(&d->hs, p, k))
+			if (!feed_sslv2(t, dir, &p, &n, frame, ts))
 				return;
-			d->body_left -= (uint32_t)k;
-			p += k;
-			n -= k;
-			if (d->body_left == 0) {
-				struct hs_client_hello *ch = record_new_client_hello();
-				r->d[dir].tls = 1;
-				r->d[dir].records++;
-				r->is_tls = 1;
-				record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, SSLV2_CLIENT_HELLO, d->rec_len);
-				if (ch) {
-					tls_parse_sslv2_client_hello(d->hs.p, d->hs.len, ch);
-					store_client_hello(t, ch, frame, ts);
-				}
-				d->last_hs_type = HT_CLIENT_HELLO;
-				dbuf_free(&d->hs);
-				hs_buf_init(d);
-				d->hs_off = 0;
-				d->hdr_have = 0;
-				d->ctype = 0;
-			}
 			continue;
 		}
 		if (d->body_left == 0) {
-			/* header */
-			gather(d->hdr, &d->hdr_have, 5, &p, &n);
-			if (d->hdr_have < 5)
+			if (!feed_header(t, dir, &p, &n, frame, ts))
 				return;
-			d->hdr_have = 0;
-			if (!plausible_header(d->hdr, 5)) {
-				struct cur h = cur_make(d->hdr, 5);
-				uint8_t type = cur_u8(&h);
-				if (type == CT_APPDATA || type == CT_ALERT || type == CT_HANDSHAKE || type == CT_CCS) {
-					/* a known type with a bad version or length */
-					r->anomalies |= AN_TLS_MALFORMED;
-				} else if (r->d[dir].records == 0 && dir == DIR_S2C) {
-					set_nontls(t, dir, d->hdr, 5, frame, ts);
-					feed_tls(t, dir, p, n, frame, ts);
-					return;
-				} else {
-					r->anomalies |= AN_TLS_MALFORMED;
-				}
-				d->mode = M_LOST;
-				continue;
-			}
-			record_start(t, dir, frame, ts);
-			if (d->body_left == 0)
-				record_end(t, dir, frame, ts);
 			continue;
 		}
 		size_t k = n < d->body_left ? n : d->body_left;
