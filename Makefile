@@ -2,7 +2,8 @@
 #
 #   make            build ./tlswhy (installs missing -dev packages as root)
 #   make demo       build and analyze the bundled failing ALB capture
-#   make check      build and run every test (unit, pcap cases, corpus, rules)
+#   make check      build and run every test (unit, pcap cases, corpus, rules);
+#                   also builds the test-only pcaps/craft (libnet)
 #   make check SANITIZE=address,undefined   the same under ASan and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make bench | fuzz | pcaps | clean
@@ -45,6 +46,9 @@ LIB_OBJ += $(B)/rules/builtin.o
 MAIN_OBJ := $(B)/capture/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+# the test-only packet crafter (pcaps/craft.c, libnet); see `make pcaps`
+CRAFT := $(B)/craft
 
 BIN := tlswhy
 ifneq ($(SANITIZE),)
@@ -89,7 +93,7 @@ demo: all
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
-check: all test-deps $(UNIT_BIN)
+check: all test-deps $(UNIT_BIN) $(CRAFT)
 	@TLSWHY=./$(BIN) B=$(B) SANITIZE=$(SANITIZE) UNIT="$(UNIT_BIN)" bash tests/run.sh
 
 install: all
@@ -167,8 +171,8 @@ fuzz-replay: $(FUZZ_REPLAY)
 
 # ---- crafted captures (pcaps/craft.c, pcaps/crafted.sh, tests/metamorphic.py) ----
 #   make pcaps    rewrites pcaps/crafted/ from the recordings (byte-identical run after run)
-CRAFT := $(B)/craft
-all: $(CRAFT)
+# craft ($(CRAFT), set at the top) links libnet, which only the tests need:
+# built by `make check` and `make pcaps`, never by the default `make`.
 
 $(CRAFT): pcaps/craft.c dissect/flow.h | $(B)/.deps
 	@mkdir -p $(dir $@)

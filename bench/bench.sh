@@ -30,6 +30,8 @@ GEN=$B/bench/gen
 BARE=$B/bench/bareloop
 JTALLY=$B/bench/jtally
 mkdir -p "$OUT"
+. tests/testlist.sh
+capture_table > "$OUT/expected.tsv"   # the "capture" cases of tests/TESTLIST
 
 N=$(awk -v s="$SCALE" 'BEGIN { n = int(150000 * s + 0.5); print n < 1 ? 1 : n }')
 
@@ -38,12 +40,12 @@ N=$(awk -v s="$SCALE" 'BEGIN { n = int(150000 * s + 0.5); print n < 1 ? 1 : n }'
 # re-recorded template must not leave a stale capture behind)
 gen() {
 	local base=$1 args="-n $2 -c $3 -a $4 -s 1" key
-	key="$args $({ cat "$GEN" pcaps/expected.tsv pcaps/*.pcap pcaps/*.pcapng 2> /dev/null || true; } | md5sum | cut -c1-16)"
+	key="$args $({ cat "$GEN" tests/TESTLIST pcaps/*.pcap pcaps/*.pcapng 2> /dev/null || true; } | md5sum | cut -c1-16)"
 	if [ -f "$base.pcap" ] && [ -f "$base.man" ] && [ "$(cat "$base.args" 2>/dev/null)" = "$key" ]; then
 		return 0
 	fi
 	rm -f "$base.args"
-	"$GEN" -o "$base.pcap" -m "$base.man" -e pcaps/expected.tsv -d pcaps $args
+	"$GEN" -o "$base.pcap" -m "$base.man" -e "$OUT/expected.tsv" -d pcaps $args
 	echo "$key" > "$base.args"
 }
 
@@ -89,7 +91,7 @@ echo "$OUT/bench.pcap: $PK packets, $BY bytes"
 if [ "${BENCH_CHECK:-1}" != 0 ]; then
 	echo "== checking what tlswhy finds"
 	"$TLSWHY" -r "$OUT/bench.pcap" -F json 2> "$OUT/check.err" | "$JTALLY" > "$OUT/bench.tally" || true
-	python3 bench/check.py "$OUT/bench.man" "$OUT/bench.tally" "$TLSWHY" pcaps pcaps/expected.tsv
+	python3 bench/check.py "$OUT/bench.man" "$OUT/bench.tally" "$TLSWHY" pcaps "$OUT/expected.tsv"
 fi
 
 # the other tools: Debian 12 packages ssldump, libndpi-bin (ndpiReader), tshark

@@ -6,7 +6,7 @@
 MANIFEST is gen's, TALLY is `tlswhy -F json | jtally` of the generated
 capture. Every template connection is analyzed on its own (its recorded
 pcap): its stage (and, before completion, its alerts) must match
-pcaps/expected.tsv, and its certificate count what tshark decodes (when
+the expected table (the "capture" cases of tests/TESTLIST), and its certificate count what tshark decodes (when
 tshark is installed and BENCH_TSHARK_CERTS is not 0). The capture's tally must then equal the templates'
 signatures times their copy counts, and the report's counters must match
 the manifest (packets, flows, non-TCP packets). Exit 0 when all agree.

@@ -15,20 +15,22 @@ for t in gen jtally; do
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. tests/testlist.sh
+capture_table > "$tmp/expected.tsv"   # the "capture" cases of tests/TESTLIST
 rc=0 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "bench/check.sh: $1"; fail=$((fail + 1)); rc=1; }
 for args in "-n 400 -c 16 -a 4 -s 7" "-n 300 -c 300 -a 40 -s 8"; do
 	# shellcheck disable=SC2086
-	"$B/bench/gen" -o "$tmp/b.pcap" -m "$tmp/b.man" -e pcaps/expected.tsv -d pcaps $args
+	"$B/bench/gen" -o "$tmp/b.pcap" -m "$tmp/b.man" -e "$tmp/expected.tsv" -d pcaps $args
 	"$TLSWHY" -r "$tmp/b.pcap" -F json 2> /dev/null | "$B/bench/jtally" > "$tmp/b.tally" || true
-	if BENCH_TSHARK_CERTS=0 python3 bench/check.py "$tmp/b.man" "$tmp/b.tally" "$TLSWHY" pcaps pcaps/expected.tsv; then
+	if BENCH_TSHARK_CERTS=0 python3 bench/check.py "$tmp/b.man" "$tmp/b.tally" "$TLSWHY" pcaps "$tmp/expected.tsv"; then
 		ok
 	else
 		bad "gen $args: tlswhy does not find what went in"
 	fi
 	# the same bytes from the same arguments
-	"$B/bench/gen" -o "$tmp/c.pcap" -m "$tmp/c.man" -e pcaps/expected.tsv -d pcaps $args
+	"$B/bench/gen" -o "$tmp/c.pcap" -m "$tmp/c.man" -e "$tmp/expected.tsv" -d pcaps $args
 	if cmp -s "$tmp/b.pcap" "$tmp/c.pcap"; then ok; else bad "gen $args is not deterministic"; fi
 	# the reader thread changes nothing
 	"$TLSWHY" -r "$tmp/b.pcap" > "$tmp/t1.txt" 2>&1 || true

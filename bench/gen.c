@@ -2,9 +2,11 @@
  * gen.c - writes the benchmark capture: the recorded handshakes of pcaps/
  * replicated into many interleaved connections, deterministically.
  *
- *   gen -o OUT.pcap -m MANIFEST -e pcaps/expected.tsv -d pcaps
+ *   gen -o OUT.pcap -m MANIFEST -e expected.tsv -d pcaps
  *       [-n CONNECTIONS] [-c CONCURRENT] [-a APP_PACKETS] [-g GAP_US] [-s SEED]
  *
+ * expected.tsv: the "capture" cases of tests/TESTLIST as a table with a
+ * header row (capture_table in tests/testlist.sh).
  * Every TCP connection listed in expected.tsv is a template. Connection i
  * of the output is a copy of one template (chosen by a seeded generator
  * with fixed weights: mostly completed handshakes, about 9% plaintext

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum cur_err {
 	CUR_OK = 0,
@@ -110,6 +111,50 @@ static inline uint32_t cur_u32le(struct cur *c)
 	    (uint32_t)c->p[1] << 8 | c->p[0];
 	c->p += 4;
 	return v;
+}
+
+/*
+ * Peeks: the value `off` bytes past the cursor, without moving it (a
+ * header tested before it is consumed). Out of bounds: 0 and CUR_TRUNCATED,
+ * like the readers.
+ */
+static inline int cur_has_at(struct cur *c, size_t off, size_t n)
+{
+	if (c->err)
+		return 0;
+	if (n > (size_t)(c->end - c->p) || off > (size_t)(c->end - c->p) - n) {
+		c->err = CUR_TRUNCATED;
+		return 0;
+	}
+	return 1;
+}
+
+static inline uint8_t cur_peek_u8(struct cur *c, size_t off)
+{
+	if (!cur_has_at(c, off, 1))
+		return 0;
+	return c->p[off];
+}
+
+static inline uint32_t cur_peek_u24(struct cur *c, size_t off)
+{
+	const uint8_t *q;
+	if (!cur_has_at(c, off, 3))
+		return 0;
+	q = c->p + off;
+	return (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
+}
+
+/* Copies n bytes out and advances; 0 (nothing copied, err set) when they
+ * are not all there. */
+static inline int cur_copy(struct cur *c, void *dst, size_t n)
+{
+	if (!cur_has(c, n))
+		return 0;
+	if (n)
+		memcpy(dst, c->p, n);
+	c->p += n;
+	return 1;
 }
 
 /* Returns a pointer to n bytes and advances, or NULL (and sets err). */

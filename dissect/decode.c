@@ -273,7 +273,7 @@ static enum pkt_result ip_by_version(struct cur *c, struct pkt *o)
 {
 	if (!cur_has(c, 1))
 		return PKT_TRUNCATED;
-	switch (c->p[0] >> 4) {
+	switch (cur_peek_u8(c, 0) >> 4) {
 	case 4: return ipv4_decode(c, o);
 	case 6: return ipv6_decode(c, o);
 	default: return PKT_NOT_IP;

@@ -40,6 +40,10 @@
  * freed without a second report.
  */
 #include "dissect/flow.h"
+#include "dissect/cursor.h"
+#include "dissect/dbuf.h"
+#include "dissect/hash.h"
+#include "dissect/names.h"
 #include "dissect/tls.h"
 
 #include <stdlib.h>
@@ -65,9 +69,9 @@ struct half {
 	struct seg *ooo;
 	uint32_t nseg;
 	uint32_t qbytes;
-	uint8_t *win;       /* last bytes delivered, ending at next_seq: a ring once full */
-	uint32_t win_len;
-	uint32_t win_cap;   /* bytes allocated at win: grows to WIN_BYTES as needed */
+	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
+			     * storage only (win.cap grows to WIN_BYTES as needed) */
+	uint32_t win_len;   /* bytes of the ring in use */
 	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
 	uint8_t have_end;
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
@@ -157,13 +161,6 @@ static void list_add_tail(struct flow_table *ft, struct flow *f, uint8_t which)
 
 /* ---- hashing ---------------------------------------------------------- */
 
-/* 64 x 64 -> 128-bit multiply, folded (wyhash's mixing step). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	unsigned __int128 r = (unsigned __int128)a * b;
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
 static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 {
 	uint64_t w0, w1;
@@ -176,7 +173,7 @@ static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 		memcpy(&w0, e->addr, 8);
 		memcpy(&w1, e->addr + 8, 8);
 	}
-	return mum(w0 ^ key[0], w1 ^ ((uint64_t)e->port << 8 | e->family) ^ key[1]);
+	return hash_mum(w0 ^ key[0], w1 ^ ((uint64_t)e->port << 8 | e->family) ^ key[1]);
 }
 
 /* Symmetric: both directions of a connection hash alike. Keyed by the
@@ -187,7 +184,7 @@ static inline uint64_t ep_hash(const struct hs_addr *e, const uint64_t *key)
 static inline uint32_t flow_hash(const struct flow_table *ft, const struct hs_addr *s, const struct hs_addr *d)
 {
 	uint64_t a = ep_hash(s, ft->key), b = ep_hash(d, ft->key);
-	uint64_t h = mum((a ^ b) ^ ft->key[2], (a + b) ^ ft->key[3]);
+	uint64_t h = hash_mum((a ^ b) ^ ft->key[2], (a + b) ^ ft->key[3]);
 	return (uint32_t)(h ^ h >> 32);
 }
 
@@ -247,12 +244,8 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *d
 		/* no entropy yet: ASLR bits, spread by splitmix64 */
 		uint64_t x = (uint64_t)(uintptr_t)ft ^ 0x5bd1e995u;
 		int i;
-		for (i = 0; i < 4; i++) {
-			uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-			ft->key[i] = z ^ (z >> 31);
-		}
+		for (i = 0; i < 4; i++)
+			ft->key[i] = hash_splitmix64(&x);
 	}
 	ft->nbuckets = 1024;
 	ft->bucket = calloc(ft->nbuckets, sizeof(*ft->bucket));
@@ -274,9 +267,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 	h->ooo = NULL;
 	h->nseg = 0;
 	h->qbytes = 0;
-	free(h->win);
-	h->win = NULL;
-	h->win_cap = 0;
+	dbuf_free(&h->win);
 	h->win_len = h->win_head = 0;
 }
 
@@ -510,6 +501,8 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 	f->r->cli = p->src;
 	f->r->srv = p->dst;
 	tls_conn_init(&f->tls, f->r);
+	dbuf_init(&f->h[0].win, 512, WIN_BYTES);
+	dbuf_init(&f->h[1].win, 512, WIN_BYTES);
 	f->hnext = ft->bucket[hash & (ft->nbuckets - 1)];
 	ft->bucket[hash & (ft->nbuckets - 1)] = f;
 	list_add_tail(ft, f, 0);
@@ -537,55 +530,47 @@ static void swap_roles(struct flow *f)
 
 static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
-	uint32_t k;
-	if (h->win_cap < WIN_BYTES && h->win_len + len > h->win_cap) {
+	uint32_t k, wcap;
+	if (h->win.cap < WIN_BYTES && h->win_len + len > h->win.cap) {
 		/* grown on demand: a client's window rarely needs more than its
 		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md).
 		 * Below WIN_BYTES the bytes sit at [0, win_len), unwrapped. */
 		uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
-		uint32_t cap = h->win_cap ? h->win_cap : 512;
-		uint8_t *nw;
-		while (cap < want)
-			cap *= 2;
-		if (cap > WIN_BYTES)
-			cap = WIN_BYTES;
-		nw = realloc(h->win, cap);
-		if (!nw) {
-			free(h->win);   /* no window: retransmissions are not compared */
-			h->win = NULL;
-			h->win_len = h->win_cap = h->win_head = 0;
+		if (dbuf_grow(&h->win, want)) {
+			dbuf_free(&h->win);   /* no window: retransmissions are not compared */
+			h->win_len = h->win_head = 0;
 			return;
 		}
-		h->win = nw;
-		h->win_cap = cap;
 		h->win_head = h->win_len;   /* a full copy left it at 0 */
 	}
-	if (!h->win_cap)
+	wcap = (uint32_t)h->win.cap;
+	if (!wcap)
 		return;
-	if (len >= h->win_cap) {
-		memcpy(h->win, p + len - h->win_cap, h->win_cap);
-		h->win_len = h->win_cap;
+	if (len >= wcap) {
+		memcpy(h->win.p, p + len - wcap, wcap);
+		h->win_len = wcap;
 		h->win_head = 0;
 		return;
 	}
 	/* a ring: at most two copies, nothing moved */
-	if (h->win_head >= h->win_cap)
+	if (h->win_head >= wcap)
 		h->win_head = 0;
-	k = h->win_cap - h->win_head;
+	k = wcap - h->win_head;
 	if (k > len)
 		k = len;
-	memcpy(h->win + h->win_head, p, k);
-	memcpy(h->win, p + k, len - k);
-	h->win_head = h->win_head + len - (len - k ? h->win_cap : 0);
-	h->win_len = h->win_len + len > h->win_cap ? h->win_cap : h->win_len + len;
+	memcpy(h->win.p + h->win_head, p, k);
+	memcpy(h->win.p, p + k, len - k);
+	h->win_head = h->win_head + len - (len - k ? wcap : 0);
+	h->win_len = h->win_len + len > wcap ? wcap : h->win_len + len;
 }
 
 /* Compares bytes at `seq` seen again with what was delivered; 1 = differ. */
 static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	uint32_t win_start = h->next_seq - h->win_len;
-	uint32_t from, to, i;
-	if (!h->win || !h->win_len)
+	uint32_t wcap = (uint32_t)h->win.cap;
+	uint32_t from, to;
+	if (!h->win.p || !h->win_len)
 		return 0;
 	from = seq_lt(seq, win_start) ? win_start : seq;
 	to = seq + len;
@@ -594,16 +579,25 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 	if (!seq_lt(from, to))
 		return 0;
 	{
-		/* window index 0 (win_start) sits win_len bytes before win_head */
-		uint32_t at = (h->win_head + h->win_cap - h->win_len + (from - win_start)) % h->win_cap;
-		for (i = 0; i < to - from; i++) {
-			if (h->win[at] != p[from - seq + i])
-				return 1;
-			if (++at == h->win_cap)
-				at = 0;
-		}
+		/* window index 0 (win_start) sits win_len bytes before win_head;
+		 * the compared bytes are at most two runs of the ring */
+		uint32_t at = (h->win_head + wcap - h->win_len + (from - win_start)) % wcap;
+		uint32_t cnt = to - from, first = cnt < wcap - at ? cnt : wcap - at;
+		const uint8_t *q = p + (from - seq);
+		return memcmp(h->win.p + at, q, first) != 0 || memcmp(h->win.p, q + first, cnt - first) != 0;
 	}
-	return 0;
+}
+
+/* A segment that plainly starts an alert: a TLS <= 1.2 alert record, or a
+ * lone TLS 1.3 alert-sized protected record (5 + 19 bytes, type 23). */
+static int starts_alert(const uint8_t *q, size_t n)
+{
+	struct cur c = cur_make(q, n);
+	uint8_t type = cur_u8(&c);
+	uint16_t len;
+	cur_skip(&c, 2);
+	len = cur_u16(&c);
+	return type == CT_ALERT || (n == 24 && type == CT_APPDATA && len == 19);
 }
 
 static void half_check_done(struct flow_table *ft, struct flow *f, int d)
@@ -888,19 +882,16 @@ void flow_packet(struct flow_table *ft, const struct pkt *p)
 	flow_packet_hashed(ft, p, flow_hash(ft, &p->src, &p->dst));
 }
 
-void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+/* The flow a packet belongs to, created when it may start one; NULL when
+ * the packet is done with (a straggler of a reported flow, an untracked
+ * segment, no memory). *raw is the packet's direction in the flow's terms. */
+static struct flow *flow_for_packet(struct flow_table *ft, const struct pkt *p, uint32_t hash, int *raw)
 {
-	int raw = 0, d;
-	struct flow *f;
-	struct hs_record *r;
-	struct hs_dirstats *s;
-
-	expire(ft, p->ts_us);
-	f = flow_find(ft, p, hash, &raw);
+	struct flow *f = flow_find(ft, p, hash, raw);
 	if (f && f->reported) {
 		if ((p->flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
-			tomb_packet(ft, f, raw, p);
-			return;
+			tomb_packet(ft, f, *raw, p);
+			return NULL;
 		}
 		flow_retire(ft, f, p->ts_us);   /* a new connection on the same ports */
 		f = NULL;
@@ -908,12 +899,12 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 	if (!f) {
 		if (!(p->flags & TCP_SYN) && p->paylen == 0) {
 			ft->st.untracked_segments++;
-			return;
+			return NULL;
 		}
 		f = flow_create(ft, p, hash);
 		if (!f)
-			return;
-		raw = 0;
+			return NULL;
+		*raw = 0;
 		if ((p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
 			f->r->role_by = ROLE_SYN;
 		} else if ((p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
@@ -921,33 +912,31 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 			swap_roles(f);
 		}
 	}
-	r = f->r;
-	f->last_ts = p->ts_us;
-	if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
-		list_del(ft, f);
-		list_add_tail(ft, f, f->list);
-	}
-	if (p->flags & TCP_FIN)
-		f->fin_raw |= (uint8_t)(1u << raw);
-	if (p->flags & TCP_RST)
-		f->rst = 1;
+	return f;
+}
 
-	/* a first payload that is a hello tells the roles */
-	if (r->role_by == ROLE_UNKNOWN && p->paylen >= 6) {
-		const uint8_t *q = p->payload;
-		int is_ch = tls_client_hello_dir(q, p->paylen);
-		int is_sh = q[0] == 22 && q[1] == 3 && q[2] <= 4 && q[5] == 2;
-		if (is_ch || is_sh) {
-			int sender_is_client = is_ch;
-			int sender_rec_dir = raw ^ f->swapped;
-			if ((sender_rec_dir == DIR_C2S) != sender_is_client)
-				swap_roles(f);
-			r->role_by = is_ch ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
-		}
+/* A first payload that is a hello tells the roles. */
+static void roles_from_hello(struct flow *f, const struct pkt *p, int raw)
+{
+	struct hs_record *r = f->r;
+	int is_ch, is_sh;
+	if (r->role_by != ROLE_UNKNOWN || p->paylen < 6)
+		return;
+	is_ch = tls_client_hello_dir(p->payload, p->paylen);
+	is_sh = tls_handshake_record(p->payload, p->paylen, HT_SERVER_HELLO, NULL);
+	if (is_ch || is_sh) {
+		int sender_is_client = is_ch;
+		int sender_rec_dir = raw ^ f->swapped;
+		if ((sender_rec_dir == DIR_C2S) != sender_is_client)
+			swap_roles(f);
+		r->role_by = is_ch ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
 	}
-	d = raw ^ f->swapped;
-	s = &r->d[d];
+}
 
+/* Counts the packet in direction d: tunnel, sizes, first and last frames. */
+static void count_packet(struct hs_record *r, int d, const struct pkt *p)
+{
+	struct hs_dirstats *s = &r->d[d];
 	if (p->encap.kind) {
 		/* the first tunnelled packet of a direction names its tunnel */
 		struct hs_encap *e = &r->encap[d];
@@ -985,45 +974,95 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		s->first_payload_frame = p->frame;
 		s->first_payload_ts_us = p->ts_us;
 	}
+}
 
-	if (p->flags & TCP_SYN) {
-		struct half *h = &f->h[d];
-		if (!s->syn_frame) {
-			s->syn_frame = p->frame;
-			s->syn_ts_us = p->ts_us;
-			record_event(r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
-				     p->ts_us, 0, 0);
-			h->have_seq = 1;
-			h->next_seq = p->seq + 1;
-		} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
-			/* a new SYN with another ISN: the port was reused */
-			h->next_seq = p->seq + 1;
-		} else {
-			s->retransmissions++;
-		}
+static void on_syn(struct flow *f, int d, const struct pkt *p)
+{
+	struct hs_dirstats *s = &f->r->d[d];
+	struct half *h = &f->h[d];
+	if (!s->syn_frame) {
+		s->syn_frame = p->frame;
+		s->syn_ts_us = p->ts_us;
+		record_event(f->r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
+			     p->ts_us, 0, 0);
+		h->have_seq = 1;
+		h->next_seq = p->seq + 1;
+	} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
+		/* a new SYN with another ISN: the port was reused */
+		h->next_seq = p->seq + 1;
+	} else {
+		s->retransmissions++;
 	}
+}
 
-	if (p->paylen) {
-		/* new application data after the peer's FIN: a request racing a
-		 * keep-alive close. Retransmissions are not new; alerts are not
-		 * data (a TLS 1.3 alert is a 24-byte type-23 record). */
-		struct half *h = &f->h[d];
-		uint32_t end = p->seq + p->paylen;
-		int fresh = !h->have_end || seq_gt(end, h->max_end);
-		if (fresh) {
-			h->max_end = end;
-			h->have_end = 1;
-		}
-		/* any new bytes count unless the segment plainly starts an alert
-		 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
-		 * a request split or reordered still shows as new bytes */
-		if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
-		    p->payload[0] != 21 && !(p->paylen == 24 && p->payload[0] == 23 && p->payload[3] == 0 &&
-					     p->payload[4] == 19)) {
-			r->data_after_peer_fin_frame[d] = p->frame;
-			r->data_after_peer_fin_ts_us[d] = p->ts_us;
-		}
+/* New application data after the peer's FIN: a request racing a keep-alive
+ * close. Retransmissions are not new; alerts are not data (a TLS 1.3 alert
+ * is a 24-byte type-23 record). */
+static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
+{
+	struct hs_record *r = f->r;
+	struct half *h = &f->h[d];
+	uint32_t end = p->seq + p->paylen;
+	int fresh = !h->have_end || seq_gt(end, h->max_end);
+	if (fresh) {
+		h->max_end = end;
+		h->have_end = 1;
 	}
+	/* any new bytes count unless the segment plainly starts an alert
+	 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
+	 * a request split or reordered still shows as new bytes */
+	if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
+	    !starts_alert(p->payload, p->paylen)) {
+		r->data_after_peer_fin_frame[d] = p->frame;
+		r->data_after_peer_fin_ts_us[d] = p->ts_us;
+	}
+}
+
+/* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted in
+ * *frame and *ts, and as the close when it is the first of either side. */
+static void on_close(struct flow *f, int d, uint8_t kind, uint64_t *frame, int64_t *ts, const struct pkt *p)
+{
+	struct hs_record *r = f->r;
+	*frame = p->frame;
+	*ts = p->ts_us;
+	if (r->closed_by == 255) {
+		r->closed_by = (uint8_t)d;
+		r->closed_with = kind;
+		r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
+		r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
+	}
+	record_event(r, (uint8_t)d, kind, p->frame, p->ts_us, 0, 0);
+}
+
+void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+{
+	int raw = 0, d;
+	struct flow *f;
+	struct hs_record *r;
+	struct hs_dirstats *s;
+
+	expire(ft, p->ts_us);
+	f = flow_for_packet(ft, p, hash, &raw);
+	if (!f)
+		return;
+	r = f->r;
+	f->last_ts = p->ts_us;
+	if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
+		list_del(ft, f);
+		list_add_tail(ft, f, f->list);
+	}
+	if (p->flags & TCP_FIN)
+		f->fin_raw |= (uint8_t)(1u << raw);
+	if (p->flags & TCP_RST)
+		f->rst = 1;
+	roles_from_hello(f, p, raw);
+	d = raw ^ f->swapped;
+	s = &r->d[d];
+	count_packet(r, d, p);
+	if (p->flags & TCP_SYN)
+		on_syn(f, d, p);
+	if (p->paylen)
+		data_after_peer_fin(f, d, p);
 	if ((p->paylen || p->wirelen) && !f->h[d].done)
 		segment(ft, f, d, p);
 
@@ -1038,29 +1077,10 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		f->h[d].fin = 1;
 		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);
 	}
-
-	if ((p->flags & TCP_FIN) && !s->fin_frame) {
-		s->fin_frame = p->frame;
-		s->fin_ts_us = p->ts_us;
-		if (r->closed_by == 255) {
-			r->closed_by = (uint8_t)d;
-			r->closed_with = EV_FIN;
-			r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
-			r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
-		}
-		record_event(r, (uint8_t)d, EV_FIN, p->frame, p->ts_us, 0, 0);
-	}
-	if ((p->flags & TCP_RST) && !s->rst_frame) {
-		s->rst_frame = p->frame;
-		s->rst_ts_us = p->ts_us;
-		if (r->closed_by == 255) {
-			r->closed_by = (uint8_t)d;
-			r->closed_with = EV_RST;
-			r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
-			r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
-		}
-		record_event(r, (uint8_t)d, EV_RST, p->frame, p->ts_us, 0, 0);
-	}
+	if ((p->flags & TCP_FIN) && !s->fin_frame)
+		on_close(f, d, EV_FIN, &s->fin_frame, &s->fin_ts_us, p);
+	if ((p->flags & TCP_RST) && !s->rst_frame)
+		on_close(f, d, EV_RST, &s->rst_frame, &s->rst_ts_us, p);
 	if ((r->d[0].fin_frame && r->d[1].fin_frame) || r->d[0].rst_frame || r->d[1].rst_frame)
 		mark_closing(ft, f);
 	if (ft->lim.hs_timeout_us)

@@ -51,17 +51,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *fp_strerror(enum fp_rc rc)
-{
-	switch (rc) {
-	case FP_OK: return "ok";
-	case FP_CLIPPED: return "computed over clipped lists";
-	case FP_NA: return "not applicable";
-	case FP_ERR: return "digest unavailable";
-	}
-	return "?";
-}
-
 /* A bounded string builder: never writes past cap, remembers overflow. */
 struct sb {
 	char *p;

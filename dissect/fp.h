@@ -40,8 +40,6 @@ enum fp_rc {
 	FP_ERR,
 };
 
-const char *fp_strerror(enum fp_rc rc);
-
 /* JA3: "SSLVersion,Ciphers,Extensions,EllipticCurves,EcPointFormats", all
  * decimal, '-' within a field, GREASE (RFC 8701) removed, wire order; md5hex
  * is the lower-case MD5 of `full`. `full` should have FP_FULL_MAX bytes. */

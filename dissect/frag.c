@@ -18,6 +18,7 @@
  * with many fragments in flight are rare.
  */
 #include "dissect/frag.h"
+#include "dissect/dbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,7 @@ struct dgram {
 	uint8_t proto;
 	int64_t first_ts;
 	uint32_t total;              /* 0 until the last fragment is seen */
-	uint8_t *buf;                /* owned; cap bytes */
-	uint32_t cap;
+	struct dbuf buf;             /* the payload, written at fragment offsets; max FRAG_MAX_PAYLOAD */
 	uint32_t nr;
 	struct range r[FRAG_MAX_PIECES];
 };
@@ -56,9 +56,9 @@ struct frag_table *frag_table_new(void)
 
 static void dgram_free(struct frag_table *t, struct dgram *g)
 {
-	t->bytes -= g->cap;
+	t->bytes -= g->buf.cap;
 	t->count--;
-	free(g->buf);
+	dbuf_free(&g->buf);
 	free(g);
 }
 
@@ -166,7 +166,7 @@ static int conflicts(const struct dgram *g, uint32_t from, const uint8_t *p, uin
 	for (i = 0; i < g->nr; i++) {
 		uint32_t a = g->r[i].from > from ? g->r[i].from : from;
 		uint32_t b = g->r[i].to < to ? g->r[i].to : to;
-		if (a < b && memcmp(g->buf + a, p + (a - from), b - a) != 0)
+		if (a < b && memcmp(g->buf.p + a, p + (a - from), b - a) != 0)
 			return 1;
 	}
 	return 0;
@@ -197,6 +197,7 @@ const uint8_t *frag_add(struct frag_table *t, const struct frag_in *f, uint32_t 
 		g->id = f->id;
 		g->proto = f->proto;
 		g->first_ts = f->ts_us;
+		dbuf_init(&g->buf, 2048, FRAG_MAX_PAYLOAD);
 		if (t->tail)
 			t->tail->next = g;
 		else
@@ -212,25 +213,14 @@ const uint8_t *frag_add(struct frag_table *t, const struct frag_in *f, uint32_t 
 		give_up(t, prev, g);
 		return NULL;
 	}
-	if (end > g->cap) {
-		uint32_t nc = g->cap ? g->cap : 2048;
-		uint8_t *nb;
-		while (nc < end)
-			nc *= 2;
-		if (nc > FRAG_MAX_PAYLOAD)
-			nc = FRAG_MAX_PAYLOAD;
-		if (t->bytes + (nc - g->cap) > FRAG_MAX_BYTES) {
+	if (end > g->buf.cap) {
+		/* end <= FRAG_MAX_PAYLOAD (checked above), so the plan is not 0 */
+		size_t old = g->buf.cap, nc = dbuf_plan(&g->buf, end);
+		if (t->bytes + (nc - old) > FRAG_MAX_BYTES || dbuf_grow(&g->buf, end)) {
 			give_up(t, prev, g);
 			return NULL;
 		}
-		nb = realloc(g->buf, nc);
-		if (!nb) {
-			give_up(t, prev, g);
-			return NULL;
-		}
-		t->bytes += nc - g->cap;
-		g->buf = nb;
-		g->cap = nc;
+		t->bytes += nc - old;
 	}
 	if (conflicts(g, f->offset, f->data, f->len)) {
 		t->st.conflicts++;
@@ -238,7 +228,7 @@ const uint8_t *frag_add(struct frag_table *t, const struct frag_in *f, uint32_t 
 		return NULL;
 	}
 	if (f->len) {
-		memcpy(g->buf + f->offset, f->data, f->len);
+		memcpy(g->buf.p + f->offset, f->data, f->len);
 		if (add_range(g, f->offset, end) < 0) {
 			give_up(t, prev, g);
 			return NULL;
@@ -250,11 +240,9 @@ const uint8_t *frag_add(struct frag_table *t, const struct frag_in *f, uint32_t 
 		return NULL;
 	/* complete: keep its bytes until the next call */
 	free(t->done);
-	t->done = g->buf;
+	t->bytes -= g->buf.cap;
+	t->done = dbuf_take(&g->buf);
 	*len = g->total;
-	g->buf = NULL;
-	t->bytes -= g->cap;
-	g->cap = 0;
 	unlink_dgram(t, prev, g);
 	t->count--;
 	free(g);

@@ -14,6 +14,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Wire values, named once. The tables below give each its printed name;
+ * parsers compare against these constants, never against bare numbers.
+ */
+enum tls_content_type {   /* RFC 8446 5.1; heartbeat RFC 6520 */
+	CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24,
+};
+
+enum tls_hs_type {        /* RFC 8446 4 */
+	HT_HELLO_REQUEST = 0, HT_CLIENT_HELLO = 1, HT_SERVER_HELLO = 2, HT_NEW_SESSION_TICKET = 4,
+	HT_END_OF_EARLY_DATA = 5, HT_ENCRYPTED_EXTENSIONS = 8, HT_CERTIFICATE = 11,
+	HT_SERVER_KEY_EXCHANGE = 12, HT_CERTIFICATE_REQUEST = 13, HT_SERVER_HELLO_DONE = 14,
+	HT_CERTIFICATE_VERIFY = 15, HT_CLIENT_KEY_EXCHANGE = 16, HT_FINISHED = 20,
+};
+
+enum sslv2_msg {          /* SSL 2.0 message types in an SSLv2-format record */
+	SSLV2_CLIENT_HELLO = 1, SSLV2_SERVER_HELLO = 4,
+};
+
+enum tls_ext {            /* IANA TLS ExtensionType Values */
+	EXT_SERVER_NAME = 0, EXT_STATUS_REQUEST = 5, EXT_SUPPORTED_GROUPS = 10, EXT_EC_POINT_FORMATS = 11,
+	EXT_SIGNATURE_ALGORITHMS = 13, EXT_ALPN = 16, EXT_ENCRYPT_THEN_MAC = 22,
+	EXT_EXTENDED_MASTER_SECRET = 23, EXT_RECORD_SIZE_LIMIT = 28, EXT_SESSION_TICKET = 35,
+	EXT_PRE_SHARED_KEY = 41, EXT_EARLY_DATA = 42, EXT_SUPPORTED_VERSIONS = 43,
+	EXT_PSK_KEY_EXCHANGE_MODES = 45, EXT_SIGNATURE_ALGORITHMS_CERT = 50, EXT_KEY_SHARE = 51,
+	EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d, EXT_RENEGOTIATION_INFO = 0xff01,
+};
+
+enum tls_alert_level { ALERT_LEVEL_WARNING = 1, ALERT_LEVEL_FATAL = 2 };
+
+enum tls_alert {          /* the descriptions dissect/ tests for; names_alerts has them all */
+	ALERT_CLOSE_NOTIFY = 0, ALERT_USER_CANCELED = 90, ALERT_NO_RENEGOTIATION = 100,
+};
+
+enum tls_version {        /* protocol versions as on the wire */
+	VER_SSL2 = 0x0002, VER_SSL3 = 0x0300, VER_TLS10 = 0x0301, VER_TLS11 = 0x0302,
+	VER_TLS12 = 0x0303, VER_TLS13 = 0x0304,
+};
+
+enum { EC_CURVE_NAMED = 3 };   /* ECCurveType named_curve, RFC 8422 5.4 */
+
 struct tok16 {
 	uint16_t v;
 	const char *name;

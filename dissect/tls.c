@@ -25,7 +25,7 @@
  *   DONE    the handshake is over for this direction; nothing more needed.
  *
  * Facts, never verdicts: stage and meaning are decided elsewhere.
- * Invariants: every read goes through struct cur; hs_len <= hs_cap;
+ * Invariants: every read goes through struct cur; hs_off <= hs.len;
  * nothing is trusted about a length until it is checked against what the
  * container holds.
  */
@@ -39,16 +39,10 @@
 
 enum { M_DETECT = 0, M_TLS, M_SCAN, M_LOST, M_NONTLS, M_DONE };
 
-enum {
-	CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24,
-};
-
-enum {
-	HT_HELLO_REQUEST = 0, HT_CLIENT_HELLO = 1, HT_SERVER_HELLO = 2, HT_NEW_SESSION_TICKET = 4,
-	HT_END_OF_EARLY_DATA = 5, HT_ENCRYPTED_EXTENSIONS = 8, HT_CERTIFICATE = 11,
-	HT_SERVER_KEY_EXCHANGE = 12, HT_CERTIFICATE_REQUEST = 13, HT_SERVER_HELLO_DONE = 14,
-	HT_CERTIFICATE_VERIFY = 15, HT_CLIENT_KEY_EXCHANGE = 16, HT_FINISHED = 20,
-};
+/* Pseudo content types in tls_dir.ctype for an SSLv2-format ClientHello
+ * record (above every real content type): expected, gathering its 2-byte
+ * header, gathering its body. */
+enum { CT_SSLV2 = 0x80, CT_SSLV2_HDR = 0x81, CT_SSLV2_BODY = 0x82 };
 
 #define TLS_MAX_RECORD (16384u + 2048u)
 
@@ -60,20 +54,28 @@ static const uint8_t hrr_random[32] = {
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
+/* The handshake buffer of a direction: one message at most (plus its
+ * header and slack). */
+static void hs_buf_init(struct tls_dir *d)
+{
+	dbuf_init(&d->hs, 1024, (size_t)tls_limits.max_handshake + 8);
+}
+
 void tls_conn_init(struct tls_conn *t, struct hs_record *r)
 {
 	int i;
 	memset(t, 0, sizeof(*t));
 	t->r = r;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		t->d[i].last_hs_type = 255;
+		hs_buf_init(&t->d[i]);
+	}
 }
 
 void tls_conn_free(struct tls_conn *t)
 {
-	free(t->d[0].hs);
-	free(t->d[1].hs);
-	t->d[0].hs = t->d[1].hs = NULL;
+	dbuf_free(&t->d[0].hs);
+	dbuf_free(&t->d[1].hs);
 }
 
 void tls_swap(struct tls_conn *t)
@@ -95,27 +97,54 @@ int tls_dir_done(const struct tls_conn *t, int dir)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int plausible_header(const uint8_t *h)
+/* A record header (5 bytes at p) that could start a TLS record. */
+static int plausible_header(const uint8_t *p, size_t n)
 {
-	uint16_t len = (uint16_t)(h[3] << 8 | h[4]);
-	return h[0] >= CT_CCS && h[0] <= CT_HEARTBEAT && h[1] == 3 && h[2] <= 4 &&
+	struct cur c = cur_make(p, n);
+	uint8_t type = cur_u8(&c), major = cur_u8(&c), minor = cur_u8(&c);
+	uint16_t len = cur_u16(&c);
+	return !c.err && type >= CT_CCS && type <= CT_HEARTBEAT && major == 3 && minor <= 4 &&
 	       len <= TLS_MAX_RECORD;
 }
 
-/* SSLv2 record header with a CLIENT-HELLO (1) or SERVER-HELLO (4) inside. */
-static int sslv2_hello(const uint8_t *h, size_t n, uint8_t msg)
+/* SSLv2 record header (length with the top bit set) with an SSLv2
+ * CLIENT-HELLO or SERVER-HELLO inside. */
+static int sslv2_hello(const uint8_t *p, size_t n, uint8_t msg)
 {
-	return n >= 3 && (h[0] & 0x80) && h[2] == msg &&
-	       (((h[0] & 0x7f) << 8) | h[1]) >= 9;
+	struct cur c = cur_make(p, n);
+	uint16_t len = cur_u16(&c);
+	uint8_t type = cur_u8(&c);
+	return !c.err && (len & 0x8000) && type == msg && (len & 0x7fff) >= 9;
+}
+
+int tls_handshake_record(const uint8_t *p, size_t n, uint8_t msg, uint16_t *len)
+{
+	struct cur c = cur_make(p, n);
+	uint8_t type = cur_u8(&c), major = cur_u8(&c), minor = cur_u8(&c);
+	uint16_t rl = cur_u16(&c);
+	uint8_t first = cur_u8(&c);
+	if (len)
+		*len = rl;
+	return !c.err && type == CT_HANDSHAKE && major == 3 && minor <= 4 && first == msg;
 }
 
 int tls_client_hello_dir(const uint8_t *p, size_t n)
 {
-	if (n >= 6 && p[0] == CT_HANDSHAKE && p[1] == 3 && p[2] <= 4 && p[5] == HT_CLIENT_HELLO)
-		return 1;
-	if (sslv2_hello(p, n, 1))
-		return 1;
-	return 0;
+	return tls_handshake_record(p, n, HT_CLIENT_HELLO, NULL) || sslv2_hello(p, n, SSLV2_CLIENT_HELLO);
+}
+
+/* Moves up to `want - *have` bytes from (*p, *n) to dst + *have: a header
+ * gathered across deliveries. */
+static void gather(uint8_t *dst, uint8_t *have, size_t want, const uint8_t **p, size_t *n)
+{
+	struct cur c = cur_make(*p, *n);
+	size_t k = *have < want ? want - *have : 0;
+	if (k > *n)
+		k = *n;
+	cur_copy(&c, dst + *have, k);
+	*have = (uint8_t)(*have + k);
+	*p = c.p;
+	*n -= k;
 }
 
 static int64_t last_event_kind(const struct hs_record *r)
@@ -155,11 +184,11 @@ static void u16_list(struct cur *c, uint16_t *dst, uint16_t *n, uint16_t *total,
 	/* the whole list is inside the cursor: the values that fit are read in
 	 * one bounded loop, the rest only counted */
 	size_t count = cur_left(c) / 2, keep = *n < cap ? (size_t)(cap - *n) : 0, i;
-	const uint8_t *q = cur_bytes(c, count * 2);
 	if (keep > count)
 		keep = count;
 	for (i = 0; i < keep; i++)
-		dst[*n + i] = (uint16_t)(q[2 * i] << 8 | q[2 * i + 1]);
+		dst[*n + i] = cur_u16(c);
+	cur_skip(c, (count - keep) * 2);
 	*n = (uint16_t)(*n + keep);
 	if (count > keep && r)
 		r->anomalies |= AN_LISTS_CLIPPED;
@@ -183,11 +212,12 @@ static void u16_vec(struct cur *e, int lenbytes, uint16_t *dst, uint16_t *n, uin
 static void u8_vec(struct cur *e, uint8_t *dst, uint8_t *n, uint16_t *total)
 {
 	uint8_t k = cur_u8(e), i;
-	const uint8_t *b = cur_bytes(e, k);
-	if (!b)
+	struct cur v;
+	if (!cur_has(e, k))
 		return;
+	v = cur_sub(e, k);
 	for (i = 0; i < k && *n < HS_MAX_SMALL; i++)
-		dst[(*n)++] = b[i];
+		dst[(*n)++] = cur_u8(&v);
 	if (total)
 		*total = (uint16_t)(*total + k);
 }
@@ -197,7 +227,7 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 	struct cur l;
 	uint16_t dummy = 0;
 	switch (type) {
-	case 0: {   /* server_name, RFC 6066 */
+	case EXT_SERVER_NAME: {   /* RFC 6066 */
 		l = cur_sub(e, cur_u16(e));
 		ch->has_sni = 1;
 		while (cur_left(&l) >= 3) {
@@ -216,19 +246,19 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 			e->err = l.err;
 		break;
 	}
-	case 10:    /* supported_groups */
+	case EXT_SUPPORTED_GROUPS:
 		u16_vec(e, 2, ch->groups, &ch->n_groups, &ch->total_groups, HS_MAX_GROUPS);
 		break;
-	case 11:    /* ec_point_formats */
+	case EXT_EC_POINT_FORMATS:
 		u8_vec(e, ch->ecpf, &ch->n_ecpf, &ch->total_ecpf);
 		break;
-	case 13:    /* signature_algorithms */
+	case EXT_SIGNATURE_ALGORITHMS:
 		u16_vec(e, 2, ch->sigalgs, &ch->n_sigalgs, &ch->total_sigalgs, HS_MAX_SIGALGS);
 		break;
-	case 50:    /* signature_algorithms_cert */
+	case EXT_SIGNATURE_ALGORITHMS_CERT:
 		u16_vec(e, 2, ch->sigalgs_cert, &ch->n_sigalgs_cert, &dummy, HS_MAX_SIGALGS);
 		break;
-	case 16: {  /* ALPN, RFC 7301 */
+	case EXT_ALPN: {   /* RFC 7301 */
 		l = cur_sub(e, cur_u16(e));
 		while (cur_left(&l) >= 1) {
 			uint8_t pl = cur_u8(&l);
@@ -246,11 +276,11 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 			e->err = l.err;
 		break;
 	}
-	case 43:    /* supported_versions (ClientHello form) */
+	case EXT_SUPPORTED_VERSIONS:   /* the ClientHello form */
 		ch->has_supported_versions = 1;
 		u16_vec(e, 1, ch->versions, &ch->n_versions, &ch->total_versions, HS_MAX_VERSIONS);
 		break;
-	case 51:    /* key_share (ClientHello form) */
+	case EXT_KEY_SHARE:   /* the ClientHello form */
 		l = cur_sub(e, cur_u16(e));
 		ch->has_key_share = 1;
 		while (cur_left(&l) >= 4) {
@@ -266,10 +296,10 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		if (l.err)
 			e->err = l.err;
 		break;
-	case 45:    /* psk_key_exchange_modes */
+	case EXT_PSK_KEY_EXCHANGE_MODES:
 		u8_vec(e, ch->psk_modes, &ch->n_psk_modes, NULL);
 		break;
-	case 41:    /* pre_shared_key: identities<7..2^16-1> */
+	case EXT_PRE_SHARED_KEY:   /* identities<7..2^16-1> */
 		l = cur_sub(e, cur_u16(e));
 		ch->has_psk = 1;
 		while (cur_left(&l) >= 2) {
@@ -283,11 +313,11 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		if (l.err)
 			e->err = l.err;
 		break;
-	case 35:
+	case EXT_SESSION_TICKET:
 		ch->has_session_ticket = 1;
 		ch->session_ticket_len = (uint16_t)cur_left(e);
 		break;
-	case 0xfe0d: /* encrypted_client_hello (draft-ietf-tls-esni) */
+	case EXT_ENCRYPTED_CLIENT_HELLO:   /* draft-ietf-tls-esni */
 		ch->has_ech = 1;
 		ch->ech_type = cur_u8(e);
 		if (ch->ech_type == 0 && !e->err) {
@@ -300,12 +330,12 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 			cur_skip(e, ch->ech_payload_len);
 		}
 		break;
-	case 0xff01: ch->has_renegotiation_info = 1; break;
-	case 23: ch->has_extended_master_secret = 1; break;
-	case 22: ch->has_encrypt_then_mac = 1; break;
-	case 5: ch->has_status_request = 1; break;
-	case 28: ch->record_size_limit = cur_u16(e); break;
-	case 42: ch->has_early_data = 1; break;
+	case EXT_RENEGOTIATION_INFO: ch->has_renegotiation_info = 1; break;
+	case EXT_EXTENDED_MASTER_SECRET: ch->has_extended_master_secret = 1; break;
+	case EXT_ENCRYPT_THEN_MAC: ch->has_encrypt_then_mac = 1; break;
+	case EXT_STATUS_REQUEST: ch->has_status_request = 1; break;
+	case EXT_RECORD_SIZE_LIMIT: ch->record_size_limit = cur_u16(e); break;
+	case EXT_EARLY_DATA: ch->has_early_data = 1; break;
 	default: break;
 	}
 }
@@ -333,11 +363,14 @@ int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hel
 	if (l.err)
 		cur_fail(&c, l.err);
 	k = cur_u8(&c);
-	b = cur_bytes(&c, k);
-	for (i = 0; b && i < k; i++) {
-		if (ch->n_comp < HS_MAX_SMALL)
-			ch->comp[ch->n_comp++] = b[i];
-		ch->total_comp++;
+	if (cur_has(&c, k)) {
+		struct cur v = cur_sub(&c, k);
+		for (i = 0; i < k; i++) {
+			uint8_t m = cur_u8(&v);
+			if (ch->n_comp < HS_MAX_SMALL)
+				ch->comp[ch->n_comp++] = m;
+			ch->total_comp++;
+		}
 	}
 	if (!c.err && cur_left(&c) >= 2) {
 		struct cur x = cur_sub(&c, cur_u16(&c));
@@ -385,27 +418,29 @@ int tls_parse_sslv2_client_hello(const uint8_t *rec, size_t len, struct hs_clien
 {
 	struct cur c = cur_make(rec, len);
 	uint16_t csl, sidl, chl, i;
-	const uint8_t *cs, *sid, *chal;
+	const uint8_t *sid, *chal;
+	struct cur cs = { NULL, NULL, CUR_TRUNCATED };
 	cur_skip(&c, 2);
-	if (cur_u8(&c) != 1)
+	if (cur_u8(&c) != SSLV2_CLIENT_HELLO)
 		cur_fail(&c, CUR_MALFORMED);
 	ch->sslv2 = 1;
-	ch->record_version = 0x0002;
+	ch->record_version = VER_SSL2;
 	ch->legacy_version = cur_u16(&c);
 	csl = cur_u16(&c);
 	sidl = cur_u16(&c);
 	chl = cur_u16(&c);
 	if (csl % 3 || sidl > 32 || chl < 16 || chl > 32)
 		cur_fail(&c, CUR_MALFORMED);
-	cs = cur_bytes(&c, csl);
+	if (cur_has(&c, csl))
+		cs = cur_sub(&c, csl);
 	sid = cur_bytes(&c, sidl);
 	chal = cur_bytes(&c, chl);
-	if (cs) {
-		for (i = 0; i + 2 < csl; i += 3) {
-			ch->total_suites++;
-			if (cs[i] == 0 && ch->n_suites < HS_MAX_SUITES)
-				ch->suites[ch->n_suites++] = (uint16_t)(cs[i + 1] << 8 | cs[i + 2]);
-		}
+	for (i = 0; !cs.err && i + 2 < csl; i += 3) {
+		uint8_t kind = cur_u8(&cs);
+		uint16_t suite = cur_u16(&cs);
+		ch->total_suites++;
+		if (kind == 0 && ch->n_suites < HS_MAX_SUITES)
+			ch->suites[ch->n_suites++] = suite;
 	}
 	if (sid) {
 		memcpy(ch->session_id, sid, sidl);
@@ -465,15 +500,15 @@ int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hel
 			if (x.err)
 				break;
 			switch (t) {
-			case 43:
+			case EXT_SUPPORTED_VERSIONS:
 				sh->has_supported_version = 1;
 				sh->supported_version = cur_u16(&e);
 				break;
-			case 51:
+			case EXT_KEY_SHARE:
 				sh->has_key_share = 1;
 				sh->key_share_group = cur_u16(&e);
 				break;
-			case 16: {
+			case EXT_ALPN: {
 				struct cur l = cur_sub(&e, cur_u16(&e));
 				uint8_t pl = cur_u8(&l);
 				const uint8_t *p = cur_bytes(&l, pl);
@@ -483,10 +518,10 @@ int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hel
 				}
 				break;
 			}
-			case 0xff01: sh->has_renegotiation_info = 1; break;
-			case 23: sh->has_extended_master_secret = 1; break;
-			case 22: sh->has_encrypt_then_mac = 1; break;
-			case 35: sh->has_session_ticket = 1; break;
+			case EXT_RENEGOTIATION_INFO: sh->has_renegotiation_info = 1; break;
+			case EXT_EXTENDED_MASTER_SECRET: sh->has_extended_master_secret = 1; break;
+			case EXT_ENCRYPT_THEN_MAC: sh->has_encrypt_then_mac = 1; break;
+			case EXT_SESSION_TICKET: sh->has_session_ticket = 1; break;
 			default: break;
 			}
 			if (e.err)
@@ -561,11 +596,11 @@ static void parse_cert_request(struct hs_record *r, const uint8_t *body, size_t 
 {
 	struct cur c = cur_make(body, len), l;
 	uint8_t k;
-	if (version >= 0x0304)
+	if (version >= VER_TLS13)
 		return;   /* encrypted in TLS 1.3; never seen in plaintext */
 	k = cur_u8(&c);
 	cur_skip(&c, k);
-	if (version == 0x0303) {
+	if (version == VER_TLS12) {
 		l = cur_sub(&c, cur_u16(&c));
 		(void)l;
 	}
@@ -587,24 +622,22 @@ static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
 	uint16_t ver = r->sh ? r->sh->version : 0;
 	int kx = si ? si->kx : -1;
 	r->ske = 1;
-	if (kx == KX_ECDHE || kx == KX_ECDHE_PSK || (kx < 0 && len > 0 && body[0] == 3)) {
+	if (kx == KX_ECDHE || kx == KX_ECDHE_PSK || (kx < 0 && len > 0 && cur_peek_u8(&c, 0) == EC_CURVE_NAMED)) {
 		r->ske_curve_type = cur_u8(&c);
-		if (r->ske_curve_type == 3) {
+		if (r->ske_curve_type == EC_CURVE_NAMED) {
 			r->ske_group = cur_u16(&c);
 			cur_skip(&c, cur_u8(&c));
 		}
 	} else if (kx == KX_DHE || kx == KX_DHE_PSK) {
 		uint16_t pl = cur_u16(&c);
-		const uint8_t *p = cur_bytes(&c, pl);
-		if (p) {
+		if (cur_has(&c, pl)) {
+			/* the prime's size in bits: leading zero bytes and bits off */
+			struct cur p = cur_sub(&c, pl);
 			uint32_t bits = (uint32_t)pl * 8;
-			size_t i = 0;
-			while (i < pl && p[i] == 0) {
+			uint8_t top = 0;
+			while (cur_left(&p) && (top = cur_u8(&p)) == 0)
 				bits -= 8;
-				i++;
-			}
-			if (i < pl) {
-				uint8_t top = p[i];
+			if (top) {
 				while (!(top & 0x80)) {
 					bits--;
 					top = (uint8_t)(top << 1);
@@ -617,7 +650,7 @@ static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
 	} else {
 		return;   /* RSA export, PSK, SRP: not decoded */
 	}
-	if (ver == 0x0303 && cur_left(&c) >= 4)
+	if (ver == VER_TLS12 && cur_left(&c) >= 4)
 		r->ske_sigalg = cur_u16(&c);
 	if (c.err)
 		r->anomalies |= AN_TLS_MALFORMED;
@@ -679,12 +712,12 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 		return;
 	}
 	r->sh = sh;
-	if (sh->version == 0x0304 && !sh->malformed) {
+	if (sh->version == VER_TLS13 && !sh->malformed) {
 		t->tls13 = 1;
 		t->d[dir].encrypted = 1;   /* everything after it is protected */
 	}
 	/* TLS <= 1.2 resumption: the server echoes a non-empty session id it was offered */
-	if (sh->version < 0x0304 && r->ch && sh->session_id_len && sh->session_id_len == r->ch->session_id_len &&
+	if (sh->version < VER_TLS13 && r->ch && sh->session_id_len && sh->session_id_len == r->ch->session_id_len &&
 	    memcmp(sh->session_id, r->ch->session_id, sh->session_id_len) == 0) {
 		r->abbreviated = 1;
 		r->resumed_version = sh->version;
@@ -714,7 +747,7 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 		if (!r->cert_request) {
 			r->cert_request = 1;
 			r->cert_request_frame = frame;
-			parse_cert_request(r, body, len, r->sh ? r->sh->version : 0x0303);
+			parse_cert_request(r, body, len, r->sh ? r->sh->version : VER_TLS12);
 		}
 		break;
 	case HT_SERVER_KEY_EXCHANGE:
@@ -735,6 +768,25 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 	}
 }
 
+/* The type and length of the pending message: its 4-byte header from the
+ * buffered bytes first, then from (p, n). 0 while fewer than 4 are there. */
+static int pending_header(const struct tls_dir *d, const uint8_t *p, size_t n, uint8_t *type, uint32_t *len)
+{
+	uint8_t h[4];
+	size_t have = d->hs.len - d->hs_off, k = have < 4 ? have : 4;
+	struct cur b = cur_make(p, n), c;
+	if (k) {
+		struct cur a = cur_make(d->hs.p + d->hs_off, have);
+		cur_copy(&a, h, k);
+	}
+	if (!cur_copy(&b, h + k, 4 - k))
+		return 0;
+	c = cur_make(h, 4);
+	*type = cur_u8(&c);
+	*len = cur_u24(&c);
+	return 1;
+}
+
 /* Appends handshake-record bytes and cuts complete messages out. */
 static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
@@ -751,80 +803,62 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			continue;
 		}
 		/* fast path: whole messages in this fragment and nothing buffered */
-		if (d->hs_len == d->hs_off && n >= 4) {
-			uint32_t ml = (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-			if ((size_t)ml + 4 <= n) {
-				on_message(t, dir, p[0], p + 4, ml, frame, ts);
+		if (d->hs.len == d->hs_off) {
+			struct cur m = cur_make(p, n);
+			uint8_t type = cur_u8(&m);
+			uint32_t ml = cur_u24(&m);
+			if (cur_has(&m, ml)) {
+				on_message(t, dir, type, m.p, ml, frame, ts);
 				p += 4 + ml;
 				n -= 4 + ml;
 				continue;
 			}
 		}
 		/* buffer: grow to what the pending message needs, within the cap */
-		size_t have = d->hs_len - d->hs_off;
+		size_t have = d->hs.len - d->hs_off;
 		size_t need = 4;
-		if (have >= 4) {
-			const uint8_t *h = d->hs + d->hs_off;
-			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
-		} else if (have + n >= 4) {
-			uint8_t h[4];
-			size_t i;
-			for (i = 0; i < 4; i++)
-				h[i] = i < have ? d->hs[d->hs_off + i] : p[i - have];
-			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
-		}
+		uint8_t type = 0;
+		uint32_t ml;
+		if (pending_header(d, p, n, &type, &ml))
+			need = 4 + (size_t)ml;
 		if (need > (size_t)tls_limits.max_handshake + 4) {
 			/* over the cap: note it and skip the whole message */
-			uint8_t type = have ? d->hs[d->hs_off] : p[0];
 			r->anomalies |= AN_HS_TOO_LONG;
 			record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)(need - 4));
 			d->last_hs_type = type;
 			d->skip_msg = (uint32_t)(need - have);
-			d->hs_len = d->hs_off = 0;
+			dbuf_reset(&d->hs);
+			d->hs_off = 0;
 			continue;
 		}
-		if (d->hs_off && d->hs_cap - d->hs_len < n) {
-			memmove(d->hs, d->hs + d->hs_off, d->hs_len - d->hs_off);
-			d->hs_len -= d->hs_off;
+		if (d->hs_off && d->hs.cap - d->hs.len < n) {
+			memmove(d->hs.p, d->hs.p + d->hs_off, d->hs.len - d->hs_off);
+			d->hs.len -= d->hs_off;
 			d->hs_off = 0;
 		}
 		size_t want = need > have ? need - have : 0;
 		size_t take = n < want ? n : want;
 		if (take == 0)
 			take = n < 4 ? n : 4;
-		if (d->hs_len + take > d->hs_cap) {
-			size_t cap = d->hs_cap ? d->hs_cap : 1024;
-			while (cap < d->hs_len + take)
-				cap *= 2;
-			if (cap > (size_t)tls_limits.max_handshake + 8)
-				cap = (size_t)tls_limits.max_handshake + 8;
-			if (cap < d->hs_len + take) {
-				d->hs_broken = 1;
-				r->anomalies |= AN_CAP_BYTES;
-				return;
-			}
-			uint8_t *nb = realloc(d->hs, cap);
-			if (!nb) {
-				d->hs_broken = 1;
-				r->anomalies |= AN_CAP_BYTES;
-				return;
-			}
-			d->hs = nb;
-			d->hs_cap = (uint32_t)cap;
+		if (dbuf_add(&d->hs, p, take)) {
+			d->hs_broken = 1;
+			r->anomalies |= AN_CAP_BYTES;
+			return;
 		}
-		memcpy(d->hs + d->hs_len, p, take);
-		d->hs_len += (uint32_t)take;
 		p += take;
 		n -= take;
-		have = d->hs_len - d->hs_off;
+		have = d->hs.len - d->hs_off;
 		if (have >= 4) {
-			const uint8_t *h = d->hs + d->hs_off;
-			size_t ml = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
-			if (have >= 4 + ml) {
-				on_message(t, dir, h[0], h + 4, ml, frame, ts);
+			struct cur m = cur_make(d->hs.p + d->hs_off, have);
+			type = cur_u8(&m);
+			ml = cur_u24(&m);
+			if (cur_has(&m, ml)) {
+				on_message(t, dir, type, m.p, ml, frame, ts);
 				d->hs_off += (uint32_t)(4 + ml);
-				if (d->hs_off == d->hs_len)
-					d->hs_off = d->hs_len = 0;
+				if (d->hs_off == d->hs.len) {
+					dbuf_reset(&d->hs);
+					d->hs_off = 0;
+				}
 			}
 		}
 	}
@@ -929,9 +963,10 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 	struct tls_dir *d = &t->d[dir];
 	struct hs_record *r = t->r;
 	struct hs_dirstats *s = &r->d[dir];
-	d->ctype = d->hdr[0];
-	d->rec_version = (uint16_t)(d->hdr[1] << 8 | d->hdr[2]);
-	d->rec_len = (uint32_t)(d->hdr[3] << 8 | d->hdr[4]);
+	struct cur h = cur_make(d->hdr, sizeof(d->hdr));
+	d->ctype = cur_u8(&h);
+	d->rec_version = cur_u16(&h);
+	d->rec_len = cur_u16(&h);
 	d->body_left = d->rec_len;
 	d->small_len = 0;
 	s->records++;
@@ -992,9 +1027,12 @@ static int compat_ccs(const struct tls_conn *t, int dir)
  * from the capture) the encrypted Finished of TLS <= 1.2. */
 static int compat_not_client_hello(const struct tls_dir *d, const uint8_t *p, size_t n)
 {
-	if (p[0] != HT_CLIENT_HELLO)
+	struct cur c = cur_make(p, n);
+	uint32_t ml;
+	if (cur_u8(&c) != HT_CLIENT_HELLO)
 		return 1;
-	return n >= 4 && ((uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) + 4 != d->rec_len;
+	ml = cur_u24(&c);
+	return !c.err && ml + 4 != d->rec_len;
 }
 
 static int sent_ccs(const struct hs_record *r, int dir)
@@ -1024,10 +1062,7 @@ static void record_body(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 		break;
 	case CT_ALERT:
 	case CT_CCS:
-		while (n && d->small_len < sizeof(d->small)) {
-			d->small[d->small_len++] = *p++;
-			n--;
-		}
+		gather(d->small, &d->small_len, sizeof(d->small), &p, &n);
 		break;
 	default:
 		break;
@@ -1048,9 +1083,11 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 			d->encrypted = 1;
 		break;
 	case CT_ALERT:
-		if (d->rec_len == 2 && !(d->encrypted && !t->tls13))
-			add_alert(t, dir, 0, d->small[0], d->small[1], frame, ts, 2);
-		else
+		if (d->rec_len == 2 && !(d->encrypted && !t->tls13)) {
+			struct cur a = cur_make(d->small, d->small_len);
+			uint8_t level = cur_u8(&a), desc = cur_u8(&a);
+			add_alert(t, dir, 0, level, desc, frame, ts, 2);
+		} else
 			add_alert(t, dir, 1, 0, 0, frame, ts, d->rec_len);
 		break;
 	default:
@@ -1111,108 +1148,120 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 static long scan_for(const uint8_t *p, size_t n, uint8_t msg)
 {
 	size_t i;
-	for (i = 0; i + 6 <= n; i++) {
-		if (p[i] == CT_HANDSHAKE && p[i + 1] == 3 && p[i + 2] <= 4 && p[i + 5] == msg) {
-			uint16_t len = (uint16_t)(p[i + 3] << 8 | p[i + 4]);
-			if (len >= 4 && len <= TLS_MAX_RECORD)
-				return (long)i;
-		}
-	}
+	uint16_t len;
+	for (i = 0; i + 6 <= n; i++)
+		if (tls_handshake_record(p + i, n - i, msg, &len) && len >= 4 && len <= TLS_MAX_RECORD)
+			return (long)i;
 	return -1;
 }
 
 static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts);
 
+/* The mode is decided: the carried bytes, then p, go to it. */
+static void replay_carry(struct tls_conn *t, int dir, uint8_t mode, const uint8_t *p, size_t n,
+			 uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	uint8_t c[6];
+	size_t cl = d->carry_len;
+	memcpy(c, d->carry, cl);
+	d->carry_len = 0;
+	d->mode = mode;
+	if (cl)
+		feed_tls(t, dir, c, cl, frame, ts);
+	feed_tls(t, dir, p, n, frame, ts);
+}
+
+/* An SSLv2 SERVER-HELLO: noted, not decoded further. The server chose
+ * SSL 2.0: len(2) type(1)=4 session_id_hit(1) certificate_type(1)
+ * version(2) ...; `have` bytes of it were carried (at most 5). */
+static void sslv2_server_hello(struct tls_conn *t, int dir, const uint8_t *p, size_t n, size_t have,
+			       uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	struct hs_server_hello *sh;
+	struct cur v = cur_make(p, n);
+	r->d[dir].tls = 1;
+	r->is_tls = 1;
+	record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, SSLV2_SERVER_HELLO, (uint32_t)n);
+	t->d[dir].mode = M_DONE;
+	if (r->sh || (r->sh = record_new_server_hello()) == NULL)
+		return;
+	sh = r->sh;
+	sh->sslv2 = 1;
+	sh->frame = frame;
+	sh->ts_us = ts;
+	sh->record_version = VER_SSL2;
+	sh->version = VER_SSL2;
+	cur_skip(&v, 5 - have);
+	sh->legacy_version = cur_u16(&v);
+	if (v.err)
+		sh->legacy_version = VER_SSL2;
+}
+
+/* A server's first bytes after a ClientHello that are not TLS: its answer
+ * (kept), unless a ServerHello follows a short go-ahead. 1 when kept. */
+static int server_answer(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	uint8_t buf[HS_NONTLS_BYTES];
+	size_t k = d->carry_len < sizeof(buf) ? d->carry_len : sizeof(buf), m;
+	struct cur cc = cur_make(d->carry, d->carry_len), pc = cur_make(p, n);
+	cur_copy(&cc, buf, k);
+	m = n < sizeof(buf) - k ? n : sizeof(buf) - k;
+	cur_copy(&pc, buf + k, m);
+	k += m;
+	/* A short go-ahead sent before the ClientHello and only decided
+	 * now (PostgreSQL's 'S', a STARTTLS "220 ready"), followed by the
+	 * ServerHello: scan for it rather than call the answer non-TLS. */
+	if (scan_for(buf, k, HT_SERVER_HELLO) >= 0)
+		return 0;
+	d->carry_len = 0;
+	set_nontls(t, dir, buf, k, frame, ts);
+	t->r->nontls_len = (uint16_t)k;
+	return 1;
+}
+
 static void feed_detect(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
-	struct hs_record *r = t->r;
 	/* keep up to 5 bytes across deliveries to decide */
-	uint8_t h[6];
-	size_t have = d->carry_len, i;
-	for (i = 0; i < 6 && i < have + n; i++)
-		h[i] = i < have ? d->carry[i] : p[i - have];
+	uint8_t h[6] = { 0 };
+	size_t have = d->carry_len;
 	if (have + n < 6) {
 		memcpy(d->carry + have, p, n);
 		d->carry_len = (uint8_t)(have + n);
 		return;
 	}
+	{
+		/* the first 6 bytes of the direction: the carried ones, then p's */
+		struct cur cc = cur_make(d->carry, have), pc = cur_make(p, n);
+		cur_copy(&cc, h, have);
+		cur_copy(&pc, h + have, sizeof(h) - have);
+	}
 	/* the header decision */
-	if (plausible_header(h) || (h[0] == CT_HANDSHAKE && h[1] == 3)) {
-		uint8_t c[6];
-		size_t cl = d->carry_len;
-		memcpy(c, d->carry, cl);
-		d->carry_len = 0;
-		d->mode = M_TLS;
-		if (cl)
-			feed_tls(t, dir, c, cl, frame, ts);
-		feed_tls(t, dir, p, n, frame, ts);
+	struct cur hc = cur_make(h, sizeof(h));
+	uint8_t h_type = cur_u8(&hc), h_major = cur_u8(&hc);
+	if (plausible_header(h, sizeof(h)) || (h_type == CT_HANDSHAKE && h_major == 3)) {
+		replay_carry(t, dir, M_TLS, p, n, frame, ts);
 		return;
 	}
-	if (dir == DIR_C2S && sslv2_hello(h, have + n, 1)) {
+	if (dir == DIR_C2S && sslv2_hello(h, sizeof(h), SSLV2_CLIENT_HELLO)) {
 		/* SSLv2-compatible ClientHello: one record, parsed whole */
-		d->mode = M_TLS;
-		d->ctype = 0x80;   /* marks "SSLv2 record" for feed_tls */
-		uint8_t c[6];
-		size_t cl = d->carry_len;
-		memcpy(c, d->carry, cl);
-		d->carry_len = 0;
-		if (cl)
-			feed_tls(t, dir, c, cl, frame, ts);
-		feed_tls(t, dir, p, n, frame, ts);
+		d->ctype = CT_SSLV2;   /* marks "SSLv2 record" for feed_tls */
+		replay_carry(t, dir, M_TLS, p, n, frame, ts);
 		return;
 	}
-	if (dir == DIR_S2C && sslv2_hello(h, have + n, 4)) {
-		/* SSLv2 SERVER-HELLO: note it; we do not decode SSLv2 further */
-		r->d[dir].tls = 1;
-		r->is_tls = 1;
-		record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 4, (uint32_t)n);
-		d->mode = M_DONE;
-		/* The server chose SSL 2.0: len(2) type(1)=4 session_id_hit(1)
-		 * certificate_type(1) version(2) ... */
-		if (!r->sh && (r->sh = record_new_server_hello()) != NULL) {
-			struct hs_server_hello *sh = r->sh;
-			sh->sslv2 = 1;
-			sh->frame = frame;
-			sh->ts_us = ts;
-			sh->record_version = 0x0002;
-			sh->version = 0x0002;
-			/* have <= 5: a sixth byte is never carried */
-			sh->legacy_version = have + n >= 7 ? (uint16_t)(p[5 - have] << 8 | p[6 - have]) : 0x0002;
-		}
+	if (dir == DIR_S2C && sslv2_hello(h, sizeof(h), SSLV2_SERVER_HELLO)) {
+		sslv2_server_hello(t, dir, p, n, have, frame, ts);
 		return;
 	}
 	/* Not TLS. Plaintext from the server before any ClientHello is a
 	 * banner (SMTP, IMAP...): look for TLS later. After a ClientHello it is
 	 * the answer. From the client it may be a STARTTLS preamble. */
-	if (dir == DIR_S2C && t->client_hello_seen) {
-		uint8_t buf[HS_NONTLS_BYTES];
-		size_t k = 0;
-		for (i = 0; i < d->carry_len && k < sizeof(buf); i++)
-			buf[k++] = d->carry[i];
-		for (i = 0; i < n && k < sizeof(buf); i++)
-			buf[k++] = p[i];
-		/* A short go-ahead sent before the ClientHello and only decided
-		 * now (PostgreSQL's 'S', a STARTTLS "220 ready"), followed by the
-		 * ServerHello: scan for it rather than call the answer non-TLS. */
-		if (scan_for(buf, k, HT_SERVER_HELLO) >= 0)
-			goto scan;
-		d->carry_len = 0;
-		set_nontls(t, dir, buf, k, frame, ts);
-		r->nontls_len = (uint16_t)k;
+	if (dir == DIR_S2C && t->client_hello_seen && server_answer(t, dir, p, n, frame, ts))
 		return;
-	}
-scan:
-	d->mode = M_SCAN;
-	{
-		uint8_t c[6];
-		size_t cl = d->carry_len;
-		memcpy(c, d->carry, cl);
-		d->carry_len = 0;
-		if (cl)
-			feed_tls(t, dir, c, cl, frame, ts);
-		feed_tls(t, dir, p, n, frame, ts);
-	}
+	replay_carry(t, dir, M_SCAN, p, n, frame, ts);
 }
 
 static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
@@ -1265,10 +1314,123 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 		set_nontls(t, dir, p, n, frame, ts);
 }
 
-static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+/* M_NONTLS: the first HS_NONTLS_BYTES of the non-TLS answer are kept. */
+static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+	struct hs_record *r = t->r;
+	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
+		size_t k = HS_NONTLS_BYTES - r->nontls_len;
+		if (k > n)
+			k = n;
+		memcpy(r->nontls + r->nontls_len, p, k);
+		r->nontls_len = (uint16_t)(r->nontls_len + k);
+	}
+}
+
+/* M_LOST: skips to the next plausible record header; 0 when there is none
+ * in (*p, *n) (a header split across deliveries is missed; rare after a
+ * gap). */
+static int resync(struct tls_dir *d, const uint8_t **p, size_t *n)
+{
+	size_t i;
+	for (i = 0; i + 5 <= *n; i++)
+		if (plausible_header(*p + i, *n - i))
+			break;
+	if (i + 5 > *n)
+		return 0;
+	*p += i;
+	*n -= i;
+	d->mode = M_TLS;
+	d->hdr_have = 0;
+	d->body_left = 0;
+	return 1;
+}
+
+/* An SSLv2-format ClientHello record: its 2-byte header, then the whole
+ * record into the handshake buffer, parsed when complete. 0 when the bytes
+ * ran out (or no memory). */
+static int feed_sslv2(struct tls_conn *t, int dir, const uint8_t **p, size_t *n, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
 	struct hs_record *r = t->r;
+	size_t k;
+	if (d->ctype == CT_SSLV2_HDR) {
+		gather(d->hdr, &d->hdr_have, 2, p, n);
+		if (d->hdr_have < 2)
+			return 0;
+		struct cur h = cur_make(d->hdr, 2);
+		d->rec_len = cur_u16(&h) & 0x7fffu;   /* the top bit marks the format */
+		d->body_left = d->rec_len;
+		d->ctype = CT_SSLV2_BODY;
+		/* the whole record, its 2 header bytes first (a buffer
+		 * even for a zero-length record; fuzz/corpus/record) */
+		dbuf_free(&d->hs);
+		dbuf_init(&d->hs, (size_t)d->rec_len + 2, (size_t)d->rec_len + 2);
+		d->hs_off = 0;
+		if (dbuf_add(&d->hs, d->hdr, 2))
+			return 0;
+	}
+	k = *n < d->body_left ? *n : d->body_left;
+	if (dbuf_add(&d->hs, *p, k))
+		return 0;
+	d->body_left -= (uint32_t)k;
+	*p += k;
+	*n -= k;
+	if (d->body_left == 0) {
+		struct hs_client_hello *ch = record_new_client_hello();
+		r->d[dir].tls = 1;
+		r->d[dir].records++;
+		r->is_tls = 1;
+		record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, SSLV2_CLIENT_HELLO, d->rec_len);
+		if (ch) {
+			tls_parse_sslv2_client_hello(d->hs.p, d->hs.len, ch);
+			store_client_hello(t, ch, frame, ts);
+		}
+		d->last_hs_type = HT_CLIENT_HELLO;
+		dbuf_free(&d->hs);
+		hs_buf_init(d);
+		d->hs_off = 0;
+		d->hdr_have = 0;
+		d->ctype = 0;
+	}
+	return 1;
+}
+
+/* A record header, gathered across deliveries and checked. 0 when the bytes
+ * ran out or the direction turned out not to be TLS (the rest went there). */
+static int feed_header(struct tls_conn *t, int dir, const uint8_t **p, size_t *n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
+	struct hs_record *r = t->r;
+	gather(d->hdr, &d->hdr_have, 5, p, n);
+	if (d->hdr_have < 5)
+		return 0;
+	d->hdr_have = 0;
+	if (!plausible_header(d->hdr, 5)) {
+		struct cur h = cur_make(d->hdr, 5);
+		uint8_t type = cur_u8(&h);
+		if (type == CT_APPDATA || type == CT_ALERT || type == CT_HANDSHAKE || type == CT_CCS) {
+			/* a known type with a bad version or length */
+			r->anomalies |= AN_TLS_MALFORMED;
+		} else if (r->d[dir].records == 0 && dir == DIR_S2C) {
+			set_nontls(t, dir, d->hdr, 5, frame, ts);
+			feed_tls(t, dir, *p, *n, frame, ts);
+			return 0;
+		} else {
+			r->anomalies |= AN_TLS_MALFORMED;
+		}
+		d->mode = M_LOST;
+		return 1;
+	}
+	record_start(t, dir, frame, ts);
+	if (d->body_left == 0)
+		record_end(t, dir, frame, ts);
+	return 1;
+}
+
+static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
+{
+	struct tls_dir *d = &t->d[dir];
 	while (n) {
 		switch (d->mode) {
 		case M_DETECT:
@@ -1278,116 +1440,31 @@ static void feed_tls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			feed_scan(t, dir, p, n, frame, ts);
 			return;
 		case M_NONTLS:
-			if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
-				size_t k = HS_NONTLS_BYTES - r->nontls_len;
-				if (k > n)
-					k = n;
-				memcpy(r->nontls + r->nontls_len, p, k);
-				r->nontls_len = (uint16_t)(r->nontls_len + k);
-			}
-			keep_pre(r, dir, p, n, frame, ts);
+			keep_nontls(t, dir, p, n);
+			keep_pre(t->r, dir, p, n, frame, ts);
 			return;
 		case M_DONE:
 			return;
-		case M_LOST: {
-			size_t i;
-			for (i = 0; i + 5 <= n; i++)
-				if (plausible_header(p + i))
-					break;
-			if (i + 5 > n)
-				return;   /* (a header split across deliveries is missed; rare after a gap) */
-			p += i;
-			n -= i;
-			d->mode = M_TLS;
-			d->hdr_have = 0;
-			d->body_left = 0;
+		case M_LOST:
+			if (!resync(d, &p, &n))
+				return;
 			continue;
-		}
 		default:
 			break;
 		}
 		/* M_TLS */
-		if (d->ctype == 0x80 && d->hdr_have == 0 && d->body_left == 0) {
+		if (d->ctype == CT_SSLV2 && d->hdr_have == 0 && d->body_left == 0) {
 			/* SSLv2 ClientHello: gather the 2-byte header, then the record */
-			d->ctype = 0x81;
+			d->ctype = CT_SSLV2_HDR;
 		}
-		if (d->ctype == 0x81 || d->ctype == 0x82) {
-			if (d->ctype == 0x81) {
-				while (n && d->hdr_have < 2) {
-					d->hdr[d->hdr_have++] = *p++;
-					n--;
-				}
-				if (d->hdr_have < 2)
-					return;
-				d->rec_len = (uint32_t)((d->hdr[0] & 0x7f) << 8 | d->hdr[1]);
-				d->body_left = d->rec_len;
-				d->ctype = 0x82;
-				d->hs_len = d->hs_off = 0;
-			}
-			size_t k = n < d->body_left ? n : d->body_left;
-			/* room for the 2 header bytes too (and a buffer at all: a
-			 * zero-length record has k == 0; fuzz/corpus/record) */
-			if (!d->hs || (size_t)(d->hs_len ? d->hs_len : 2) + k > d->hs_cap) {
-				uint8_t *nb = realloc(d->hs, d->rec_len + 2);
-				if (!nb)
-					return;
-				d->hs = nb;
-				d->hs_cap = d->rec_len + 2;
-			}
-			if (d->hs_len == 0) {
-				d->hs[0] = d->hdr[0];
-				d->hs[1] = d->hdr[1];
-				d->hs_len = 2;
-			}
-			memcpy(d->hs + d->hs_len, p, k);
-			d->hs_len += (uint32_t)k;
-			d->body_left -= (uint32_t)k;
-			p += k;
-			n -= k;
-			if (d->body_left == 0) {
-				struct hs_client_hello *ch = record_new_client_hello();
-				r->d[dir].tls = 1;
-				r->d[dir].records++;
-				r->is_tls = 1;
-				record_event(r, (uint8_t)dir, EV_SSLV2, frame, ts, 1, d->rec_len);
-				if (ch) {
-					tls_parse_sslv2_client_hello(d->hs, d->hs_len, ch);
-					store_client_hello(t, ch, frame, ts);
-				}
-				d->last_hs_type = HT_CLIENT_HELLO;
-				d->hs_len = d->hs_off = 0;
-				d->hdr_have = 0;
-				d->ctype = 0;
-			}
+		if (d->ctype == CT_SSLV2_HDR || d->ctype == CT_SSLV2_BODY) {
+			if (!feed_sslv2(t, dir, &p, &n, frame, ts))
+				return;
 			continue;
 		}
 		if (d->body_left == 0) {
-			/* header */
-			while (n && d->hdr_have < 5) {
-				d->hdr[d->hdr_have++] = *p++;
-				n--;
-			}
-			if (d->hdr_have < 5)
+			if (!feed_header(t, dir, &p, &n, frame, ts))
 				return;
-			d->hdr_have = 0;
-			if (!plausible_header(d->hdr)) {
-				if (d->hdr[0] == CT_APPDATA || d->hdr[0] == CT_ALERT || d->hdr[0] == CT_HANDSHAKE ||
-				    d->hdr[0] == CT_CCS) {
-					/* a known type with a bad version or length */
-					r->anomalies |= AN_TLS_MALFORMED;
-				} else if (r->d[dir].records == 0 && dir == DIR_S2C) {
-					set_nontls(t, dir, d->hdr, 5, frame, ts);
-					feed_tls(t, dir, p, n, frame, ts);
-					return;
-				} else {
-					r->anomalies |= AN_TLS_MALFORMED;
-				}
-				d->mode = M_LOST;
-				continue;
-			}
-			record_start(t, dir, frame, ts);
-			if (d->body_left == 0)
-				record_end(t, dir, frame, ts);
 			continue;
 		}
 		size_t k = n < d->body_left ? n : d->body_left;
@@ -1423,9 +1500,9 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 	record_event(r, (uint8_t)dir, EV_GAP, frame, ts_us, 0, len);
 	switch (d->mode) {
 	case M_TLS:
-		if (d->ctype == CT_HANDSHAKE && !d->encrypted && (d->body_left || d->hs_len != d->hs_off))
+		if (d->ctype == CT_HANDSHAKE && !d->encrypted && (d->body_left || d->hs.len != d->hs_off))
 			d->hs_broken = 1;
-		if (d->body_left && len <= d->body_left && d->ctype < 0x80) {
+		if (d->body_left && len <= d->body_left && d->ctype < CT_SSLV2) {
 			d->body_left -= len;
 			if (d->ctype == CT_HANDSHAKE && !d->encrypted)
 				d->hs_broken = 1;
@@ -1440,9 +1517,13 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 		d->mode = M_LOST;
 		d->hdr_have = 0;
 		d->body_left = 0;
-		if (d->ctype >= 0x80)
+		if (d->ctype >= CT_SSLV2) {
 			d->ctype = 0;
-		d->hs_len = d->hs_off = 0;
+			dbuf_free(&d->hs);   /* the SSLv2 record's buffer */
+			hs_buf_init(d);
+		}
+		dbuf_reset(&d->hs);
+		d->hs_off = 0;
 		d->hs_broken = 1;
 		return;
 	case M_DETECT:
@@ -1470,7 +1551,7 @@ void tls_finish(struct tls_conn *t)
 		for (i = 0; i < 2; i++) {
 			const struct tls_dir *x = &t->d[i];
 			if (x->mode == M_TLS && (x->body_left || x->hdr_have ||
-			    (!x->hs_broken && (x->hs_len != x->hs_off || x->skip_msg))))
+			    (!x->hs_broken && (x->hs.len != x->hs_off || x->skip_msg))))
 				r->anomalies |= AN_TLS_TRUNCATED;
 		}
 	}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissect/dbuf.h"
 #include "dissect/record.h"
 
 /* Caps (bytes); overridable from the command line through tls_limits. */
@@ -40,8 +41,8 @@ struct tls_dir {
 	uint8_t finished;        /* sent its (encrypted) Finished */
 	uint8_t small[8];        /* alert / CCS body */
 	uint8_t small_len;
-	uint8_t *hs;             /* handshake byte buffer; owned; capacity <= max_handshake + 4 */
-	uint32_t hs_len, hs_off, hs_cap;
+	struct dbuf hs;          /* handshake bytes; max max_handshake + 8 (an SSLv2 record: its length + 2) */
+	uint32_t hs_off;         /* bytes of hs already cut into messages */
 	uint32_t skip_msg;       /* bytes of an over-long message still to skip */
 	uint32_t scanned;        /* plaintext bytes scanned so far */
 	uint8_t carry[6];        /* pattern bytes split across deliveries */
@@ -75,6 +76,11 @@ int tls_dir_done(const struct tls_conn *t, int dir);
 void tls_finish(struct tls_conn *t);
 /* Which raw direction sent a ClientHello first? -1 not yet. Used for roles. */
 int tls_client_hello_dir(const uint8_t *p, size_t n);
+
+/* 1 when p starts a plaintext handshake record (content type 22, version
+ * 3.0 to 3.4) whose first message is of type `msg` (enum tls_hs_type); the
+ * record's length goes to *len when len is not NULL. */
+int tls_handshake_record(const uint8_t *p, size_t n, uint8_t msg, uint16_t *len);
 
 /* Message parsers, exposed for unit tests and fuzzing. Return 0 or a cur_err. */
 int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hello *ch);

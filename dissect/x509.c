@@ -88,6 +88,8 @@
  * EVP_PKEY_get_utf8_string_param(3), X509_get_ext_d2i(3).
  */
 #include "dissect/x509.h"
+#include "dissect/cursor.h"
+#include "dissect/hash.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -641,26 +643,15 @@ static void digest(const uint8_t *der, size_t len, uint8_t out[32])
 
 static uint64_t load64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	struct cur c = cur_make(p, 8);
+	uint64_t hi = cur_u32(&c);
+	return hi << 32 | cur_u32(&c);
 }
 
 static size_t bucket_of(const uint8_t sha[32], size_t nbuckets)
 {
-	uint64_t h = (load64(sha) ^ cache.key0) * (cache.key1 | 1);
-	h ^= h >> 29;
-	h = (h ^ load64(sha + 8)) * 0x9E3779B97F4A7C15ull;
-	h ^= h >> 32;
-	return (size_t)h & (nbuckets - 1);
-}
-
-/* 64 x 64 -> 128-bit multiply, folded: the mixing step of wyhash. */
-static uint64_t mum(uint64_t a, uint64_t b)
-{
-	unsigned __int128 r = (unsigned __int128)a * b;
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
+	uint64_t h = hash_mum(load64(sha) ^ cache.key0, load64(sha + 8) ^ cache.key1);
+	return (size_t)(h ^ h >> 32) & (nbuckets - 1);
 }
 
 static uint64_t load64le(const uint8_t *p)
@@ -679,17 +670,17 @@ static uint64_t load64le(const uint8_t *p)
  */
 static uint64_t der_hash(const uint8_t *p, size_t len)
 {
-	uint64_t h = cache.key0 ^ mum(len ^ cache.key1, 0x9E3779B97F4A7C15ull);
+	uint64_t h = cache.key0 ^ hash_mum(len ^ cache.key1, 0x9E3779B97F4A7C15ull);
 	size_t i = 0;
 
 	for (; i + 16 <= len; i += 16)
-		h = mum(load64le(p + i) ^ cache.key1, load64le(p + i + 8) ^ h);
+		h = hash_mum(load64le(p + i) ^ cache.key1, load64le(p + i + 8) ^ h);
 	if (i < len) {
 		uint8_t t[16] = { 0 };
 		memcpy(t, p + i, len - i);
-		h = mum(load64le(t) ^ cache.key1, load64le(t + 8) ^ h);
+		h = hash_mum(load64le(t) ^ cache.key1, load64le(t + 8) ^ h);
 	}
-	return mum(h ^ cache.key0, len ^ 0xE7037ED1A0B428DBull);
+	return hash_mum(h ^ cache.key0, len ^ 0xE7037ED1A0B428DBull);
 }
 
 static size_t dbucket_of(uint64_t dh, size_t nbuckets)

@@ -2,8 +2,8 @@
 # pcaps/record.sh -- record real TLS handshakes (OpenSSL, nginx, curl, python) for tlswhy's tests.
 #
 #   bash pcaps/record.sh                         regenerate pcaps/*.pcap, *.keylog, README.md; check
-#                                                every capture against pcaps/expected.tsv
-#   RECORD_UPDATE_EXPECTED=1 bash pcaps/record.sh   also rewrite pcaps/expected.tsv from tshark (review
+#                                                every capture against the "capture" cases of tests/TESTLIST
+#   RECORD_UPDATE_EXPECTED=1 bash pcaps/record.sh   also rewrite those cases from tshark (review
 #                                                the diff before committing it)
 #   RECORD_ONLY_NEW=1 bash pcaps/record.sh       record and check everything, but install only the
 #                                                captures pcaps/ does not have yet (the README is
@@ -22,7 +22,7 @@
 #   - Client keys are logged (s_client -keylogfile, SSLKEYLOGFILE for curl, python keylog_filename) to
 #     pcaps/<name>.keylog, so tests can decrypt with `tshark -o tls.keylog_file:<name>.keylog`.
 #   - Derives, with tshark, each connection's stage / alerts / version and compares them with
-#     pcaps/expected.tsv (exit 1 on a difference), then writes pcaps/README.md.
+#     the "capture" cases of tests/TESTLIST (exit 1 on a difference), then writes pcaps/README.md.
 #
 # Limits: randoms, ports of the client side and times differ on every run; stages, alerts, versions
 # and handshake message sequences do not. Timing-based cases (silent server, idle close) use
@@ -912,11 +912,29 @@ for n in "${NAMES[@]}"; do
     [[ $sz -lt 102400 ]] || { echo "record.sh: $n.pcap is $sz bytes (>= 100 KB)" >&2; size_fail=1; }
 done
 
-if [[ "${RECORD_UPDATE_EXPECTED:-}" == 1 || ! -f $OUT/expected.tsv ]]; then
-    cp "$GOT" "$OUT/expected.tsv"
-    echo "record.sh: wrote pcaps/expected.tsv (review it)"
-elif ! diff -u "$OUT/expected.tsv" "$GOT" >"$LOG/expected.diff"; then
-    echo "record.sh: captures differ from pcaps/expected.tsv:" >&2
+# the "capture" cases of tests/TESTLIST, as the same table
+HAVE=$T/have.tsv
+(cd "$HERE/.." && . tests/testlist.sh && capture_table) >"$HAVE"
+if [[ "${RECORD_UPDATE_EXPECTED:-}" == 1 ]]; then
+    python3 - "$HERE/../tests/TESTLIST" "$GOT" <<'PYEOF'
+import sys
+path, got = sys.argv[1], sys.argv[2]
+rows = ["capture\t" + l for l in open(got).read().splitlines()[1:] if l.strip()]
+out, done = [], False
+for line in open(path).read().splitlines():
+    if line.startswith("capture\t"):
+        if not done:
+            out.extend(rows)
+            done = True
+        continue
+    out.append(line)
+if not done:
+    out.extend(rows)
+open(path, "w").write("\n".join(out) + "\n")
+PYEOF
+    echo "record.sh: wrote the capture cases of tests/TESTLIST (review them)"
+elif ! diff -u "$HAVE" "$GOT" >"$LOG/expected.diff"; then
+    echo "record.sh: captures differ from the capture cases of tests/TESTLIST:" >&2
     cat "$LOG/expected.diff" >&2
     exit 1
 fi
@@ -925,7 +943,7 @@ fi
 # -- install: captures, keylogs, README ------------------------------------------------------------
 # only this script's own files are replaced: other pcaps in the directory (crafted ones) stay.
 # RECORD_ONLY_NEW=1 installs only the captures that pcaps/ does not have yet (every case is still
-# recorded and checked against expected.tsv; existing captures, keylogs and derived files stay).
+# recorded and checked against tests/TESTLIST; existing captures, keylogs and derived files stay).
 for n in "${NAMES[@]}"; do
     if [[ "${RECORD_ONLY_NEW:-}" == 1 && -f $OUT/$n.pcap ]]; then continue; fi
     mv "$STAGE/$n.pcap" "$OUT/$n.pcap"
@@ -966,7 +984,7 @@ by the renegotiation SCSV 00FF that OpenSSL always appends. Unless said otherwis
 `GET / HTTP/1.0` and s_server runs with `-www` (answers with its status page and closes).
 
 Each run differs in randoms, times and client ports; stages, alerts, versions and message sequences do
-not. `record.sh` checks them against `expected.tsv` and fails on a difference
+not. `record.sh` checks them against the `capture` cases of `../tests/TESTLIST` and fails on a difference
 (`RECORD_UPDATE_EXPECTED=1` rewrites it; `RECORD_ONLY_NEW=1` records and checks everything but installs
 only the captures not yet in this directory).
 
@@ -975,8 +993,8 @@ only the captures not yet in this directory).
 - `<name>.pcap`: the capture (Ethernet link type, snaplen 262144, one to four TCP connections).
 - `<name>.keylog`: the client's TLS secrets (NSS key log format), for
   `tshark -o tls.keylog_file:<name>.keylog -r <name>.pcap`. Not there when no key was ever derived.
-- `expected.tsv`: one line per TCP connection: `file`, `conn_index` (1-based, order of the first
-  packet), `stage`, `alerts`, `version`.
+- `../tests/TESTLIST`, the `capture` cases: one line per TCP connection: `file`, `conn_index`
+  (1-based, order of the first packet), `stage`, `alerts`, `version`.
 
 ## How the expected values were derived (tshark 4.0.17)
 

@@ -33,7 +33,7 @@ handshake messages after that frame are not compared.
 
 Each difference is one line
     capture: client->server: field: ours X, tshark Y
-and is either listed in tests/corpus-known-differences (see the head of
+and is either listed in the "known" cases of tests/TESTLIST (see the head of
 that file for its format; every entry names one capture and gives the
 reason) or a failure. A connection we dissected as TLS (with a hello) that
 tshark has no TLS stream for is reported too, as field `extra_tls_stream`.
@@ -56,7 +56,7 @@ import known_differences
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-KNOWN = os.path.join(HERE, "corpus-known-differences")
+KNOWN = os.path.join(HERE, "TESTLIST")
 GREASE = {0x0a0a + 0x1010 * i for i in range(16)}
 NAME_KEPT = 511   # dissect/x509.h X509_NAME_BYTES - 1: longer names are clipped
 

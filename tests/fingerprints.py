@@ -18,7 +18,7 @@ Usage:  tests/fingerprints.py TLSWHY [CORPUS_DIR]    (default: ../shared/corpus 
 
 A difference is one line
     capture: client->server: field: ours X, reference Y
-and either matches an entry of tests/corpus-known-differences whose field
+and either matches an entry of the "known" cases of tests/TESTLIST whose field
 starts with "fingerprints." (same format as for tests/corpus.py:
 `capture | [stream |] field | reason`, stream and field may be globs), or is
 a failure. Entries of other fields belong to other suites and are ignored.
@@ -41,7 +41,7 @@ import known_differences
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-KNOWN = os.path.join(HERE, "corpus-known-differences")
+KNOWN = os.path.join(HERE, "TESTLIST")
 
 
 def ep(e):

@@ -3,6 +3,17 @@
  * tlswhy on. Deterministic: the same bytes on every run and machine.
  *
  *   hostile_gen OUTDIR
+ *   hostile_gen --sni IN.pcap OUT.pcap
+ *
+ * The second form (tests/reports.sh; it replaced tests/gen_hostile.py) takes
+ * the first ClientHello with a server_name in IN (classic pcap, Ethernet or
+ * raw IPv4, the ClientHello in one segment), replaces the host_name with
+ * SNI_HOSTILE below and fixes every length that covers it: server_name
+ * entry and list, extension, extensions block, handshake message, record,
+ * IPv4 total length and header checksum, TCP checksum. The client's later
+ * sequence numbers and the server's acknowledgements are shifted by the
+ * size change so the stream still reassembles; everything else is copied
+ * byte for byte, so the output depends only on the input.
  *
  * Frames are Ethernet / IPv4 / TCP built by hand (checksums zero: tlswhy
  * does not check them) and written with libpcap's pcap_dump(), which
@@ -635,10 +646,231 @@ static void write_ooo_flood(unsigned n)
 	close_pcap();
 }
 
+/* ---- --sni: a recorded capture with a hostile server_name ---------------- */
+
+/* What a report must never pass through raw: a terminal escape (colour and
+ * title-setting), CR/LF, Markdown table and code metacharacters, an HTML
+ * script, a Markdown link to javascript:, a bidi override, bytes that are
+ * not UTF-8. */
+static const char SNI_HOSTILE[] =
+	"\x1b[31mEVIL\x1b[0m\x1b]0;pwned\x07\r\nline2|pipe|`tick`<script>alert(1)</script>"
+	"*star*_u_[x](javascript:alert(1))#h &amp; \xe2\x80\xae\xff\xfe\xc0\xaf" "end";
+#define SNI_HOSTILE_LEN (sizeof(SNI_HOSTILE) - 1)
+
+static unsigned get16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static void set16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void set32(uint8_t *p, uint32_t v) { set16(p, v >> 16); set16(p + 2, v & 0xffff); }
+
+/* Record-header fields in the file's byte order. */
+static uint32_t file32(const uint8_t *p, int be)
+{
+	return be ? get32(p) : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static void put_file32(uint8_t *p, uint32_t v, int be)
+{
+	if (be) {
+		set32(p, v);
+	} else {
+		p[0] = (uint8_t)v;
+		p[1] = (uint8_t)(v >> 8);
+		p[2] = (uint8_t)(v >> 16);
+		p[3] = (uint8_t)(v >> 24);
+	}
+}
+
+static unsigned csum(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	uint32_t s = 0;
+	size_t i;
+	uint8_t t[2];
+	/* a is always even-length here (pseudo header or IP header) */
+	for (i = 0; i + 1 < an; i += 2)
+		s += get16(a + i);
+	for (i = 0; i + 1 < bn; i += 2)
+		s += get16(b + i);
+	if (bn % 2) {
+		t[0] = b[bn - 1];
+		t[1] = 0;
+		s += get16(t);
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return ~s & 0xffff;
+}
+
+/* Rewrites the ClientHello at p (len bytes of TCP payload; `avail` bytes to
+ * the end of the frame, with room for SNI_HOSTILE_LEN more) in place;
+ * returns the size change, or INT32_MIN when it is not a ClientHello with a
+ * server_name. */
+static long rewrite_sni(uint8_t *p, size_t len, size_t avail)
+{
+	size_t q, ext_block, ext_end, rec_len;
+	if (len < 9 || p[0] != 0x16 || p[5] != 0x01)
+		return INT32_MIN;
+	rec_len = get16(p + 3);
+	if (5 + rec_len > len)
+		return INT32_MIN;
+	q = 9 + 2 + 32;                  /* after record+handshake header, version, random */
+	q += 1 + (size_t)p[q];           /* session id */
+	q += 2 + (size_t)get16(p + q);   /* cipher suites */
+	q += 1 + (size_t)p[q];           /* compression */
+	ext_block = q;
+	ext_end = q + 2 + get16(p + q);
+	q += 2;
+	while (q + 4 <= ext_end) {
+		unsigned etype = get16(p + q), elen = get16(p + q + 2);
+		if (etype == 0) {
+			/* server_name: list_len(2) type(1) name_len(2) name */
+			size_t name_len = get16(p + q + 7);
+			long delta = (long)SNI_HOSTILE_LEN - (long)name_len;
+			size_t tail = q + 9 + name_len;
+			memmove(p + q + 9 + SNI_HOSTILE_LEN, p + tail, avail - tail);
+			memcpy(p + q + 9, SNI_HOSTILE, SNI_HOSTILE_LEN);
+			p[q] = 0;   /* the extension rebuilt: server_name, host_name */
+			p[q + 1] = 0;
+			p[q + 6] = 0;
+			set16(p + q + 2, (unsigned)((long)elen + delta));
+			set16(p + q + 4, (unsigned)((long)elen - 2 + delta));
+			set16(p + q + 7, (unsigned)SNI_HOSTILE_LEN);
+			set16(p + ext_block, (unsigned)((long)(ext_end - ext_block - 2) + delta));
+			{
+				uint32_t hs = ((uint32_t)p[6] << 16 | get16(p + 7)) + (uint32_t)delta;
+				p[6] = (uint8_t)(hs >> 16);
+				set16(p + 7, hs & 0xffff);
+			}
+			set16(p + 3, (unsigned)((long)rec_len + delta));
+			return delta;
+		}
+		q += 4 + elen;
+	}
+	return INT32_MIN;
+}
+
+struct rec {
+	uint8_t hdr[16];
+	uint8_t *frame;
+	uint32_t caplen;
+};
+
+static int sni_main(const char *in, const char *out)
+{
+	FILE *f = fopen(in, "rb");
+	uint8_t head[24];
+	struct rec *v = NULL;
+	size_t n = 0, cap = 0, i;
+	int be, have_flow = 0;
+	uint32_t linktype;
+	long delta = 0;
+	uint8_t key[12] = { 0 };
+	if (!f || fread(head, 1, 24, f) != 24) {
+		fprintf(stderr, "hostile_gen: %s: cannot read\n", in);
+		return 1;
+	}
+	if (get32(head) == 0xd4c3b2a1)
+		be = 0;
+	else if (get32(head) == 0xa1b2c3d4)
+		be = 1;
+	else {
+		fprintf(stderr, "hostile_gen: %s: only classic microsecond pcap is supported\n", in);
+		return 1;
+	}
+	linktype = file32(head + 20, be);
+	for (;;) {
+		struct rec r;
+		if (fread(r.hdr, 1, 16, f) != 16)
+			break;
+		r.caplen = file32(r.hdr + 8, be);
+		r.frame = malloc((size_t)r.caplen + SNI_HOSTILE_LEN + 1);
+		if (!r.frame || fread(r.frame, 1, r.caplen, f) != r.caplen) {
+			free(r.frame);
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = realloc(v, cap * sizeof(*v));   /* a test tool: out of memory ends it */
+			if (!v)
+				return 1;
+		}
+		v[n++] = r;
+	}
+	fclose(f);
+	for (i = 0; i < n; i++) {
+		uint8_t *fr = v[i].frame, k[12];
+		size_t ip, tcp, pay, end, ihl;
+		if (linktype == 1)
+			ip = v[i].caplen >= 14 && fr[12] == 0x08 && fr[13] == 0x00 ? 14 : SIZE_MAX;
+		else if (linktype == 101 || linktype == 12 || linktype == 228)
+			ip = 0;
+		else
+			ip = SIZE_MAX;
+		if (ip == SIZE_MAX || fr[ip] >> 4 != 4 || fr[ip + 9] != 6)
+			continue;
+		ihl = (size_t)(fr[ip] & 15) * 4;
+		tcp = ip + ihl;
+		pay = tcp + (size_t)(fr[tcp + 12] >> 4) * 4;
+		end = ip + get16(fr + ip + 2);
+		memcpy(k, fr + ip + 12, 4);
+		memcpy(k + 4, fr + tcp, 2);
+		memcpy(k + 6, fr + ip + 16, 4);
+		memcpy(k + 10, fr + tcp + 2, 2);
+		if (!have_flow) {
+			long d = rewrite_sni(fr + pay, end - pay, v[i].caplen - pay);
+			if (d == INT32_MIN)
+				continue;
+			/* the frame grows or shrinks by d; bytes after `end` move along */
+			delta = d;
+			set16(fr + ip + 2, (unsigned)((long)(end - ip) + delta));
+			v[i].caplen = (uint32_t)((long)v[i].caplen + delta);
+			put_file32(v[i].hdr + 8, v[i].caplen, be);
+			put_file32(v[i].hdr + 12, (uint32_t)((long)file32(v[i].hdr + 12, be) + delta), be);
+			memcpy(key, k, 12);
+			have_flow = 1;
+		} else if (memcmp(k, key, 12) == 0) {
+			set32(fr + tcp + 4, get32(fr + tcp + 4) + (uint32_t)delta);
+		} else if (memcmp(k, key + 6, 6) == 0 && memcmp(k + 6, key, 6) == 0 && (fr[tcp + 13] & 0x10)) {
+			set32(fr + tcp + 8, get32(fr + tcp + 8) + (uint32_t)delta);
+		} else {
+			continue;
+		}
+		if (file32(v[i].hdr + 12, be) == v[i].caplen) {
+			/* checksums only over whole packets */
+			size_t tot = get16(fr + ip + 2), seglen = ip + tot - tcp;
+			uint8_t pseudo[12];
+			set16(fr + ip + 10, 0);
+			set16(fr + ip + 10, csum(fr + ip, ihl, NULL, 0));
+			set16(fr + tcp + 16, 0);
+			memcpy(pseudo, fr + ip + 12, 8);
+			pseudo[8] = 0;
+			pseudo[9] = 6;
+			set16(pseudo + 10, (unsigned)seglen);
+			set16(fr + tcp + 16, csum(pseudo, 12, fr + tcp, seglen));
+		}
+	}
+	if (!have_flow) {
+		fprintf(stderr, "hostile_gen: no ClientHello with server_name in %s\n", in);
+		return 1;
+	}
+	f = fopen(out, "wb");
+	if (!f)
+		return 1;
+	fwrite(head, 1, 24, f);
+	for (i = 0; i < n; i++) {
+		fwrite(v[i].hdr, 1, 16, f);
+		fwrite(v[i].frame, 1, v[i].caplen, f);
+		free(v[i].frame);
+	}
+	free(v);
+	return fclose(f) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "--sni") == 0)
+		return sni_main(argv[2], argv[3]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: hostile_gen OUTDIR\n");
+		fprintf(stderr, "usage: hostile_gen OUTDIR | hostile_gen --sni IN.pcap OUT.pcap\n");
 		return 2;
 	}
 	outdir = argv[1];

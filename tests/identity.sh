@@ -1,7 +1,7 @@
 #!/bin/bash
 # identity.sh - client identification end to end (rules/identity.c, rules/*.list).
 #
-#   1. every capture in tests/identity-cases.tsv: each connection's JSON
+#   1. every capture in the "identity" cases of tests/TESTLIST: each connection's JSON
 #      "client_identity" {match, name} equals the table's (pcaps/ from pcaps/record.sh,
 #      tests/identity/ from tests/identity/record.sh);
 #   2. ../shared/corpus (skipped when absent): no connection is identified as an
@@ -10,6 +10,7 @@
 #   bash tests/identity.sh [./tlswhy]      last line: "N passed, N failed"
 set -u
 cd "$(dirname "$0")/.."
+. tests/testlist.sh
 TLSWHY=${1:-./tlswhy}
 CORPUS=${TLSWHY_CORPUS:-../shared/corpus}
 pass=0 fail=0
@@ -29,7 +30,6 @@ for c in d.get("connections", []):
 
 prev="" got=""
 while IFS=$'\t' read -r pcap idx match name; do
-	case "$pcap" in ''|'#'*) continue ;; esac
 	if [ "$pcap" != "$prev" ]; then
 		got=$(got_of "$pcap")
 		prev=$pcap
@@ -41,7 +41,7 @@ while IFS=$'\t' read -r pcap idx match name; do
 		fail=$((fail + 1))
 		echo "FAIL $pcap #$idx: want $match $name, got ${line:-(no such connection)}"
 	fi
-done < tests/identity-cases.tsv
+done < <(testlist identity)
 
 if [ -d "$CORPUS" ]; then
 	n=0

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pcap_cases.py - every recorded capture in pcaps/ against its expected facts.
 
-pcaps/expected.tsv (written by pcaps/record.sh from tshark's view of each
+The "capture" cases of tests/TESTLIST (written by pcaps/record.sh from tshark's view of each
 capture, decrypted with its key log) gives, per TCP connection in order of
 first packet: the stage, the alerts as sender:description, and the
 negotiated version. tlswhy sees no keys, so an alert it reports as
@@ -9,13 +9,16 @@ negotiated version. tlswhy sees no keys, so an alert it reports as
 after a completed handshake (close_notify) are not its business.
 
 Connections where tlswhy's view differs from tshark's for a stated reason
-are listed in tests/pcap-known-differences; such a case passes only when
-tlswhy shows exactly the stage listed there.
+are the "capture-known" cases of tests/TESTLIST; such a case passes only
+when tlswhy shows exactly the stage listed there.
 
 Usage: pcap_cases.py TLSWHY PCAPDIR
 Prints one line per case and 'N passed, N failed'; exits 1 on any failure.
 """
 import json, subprocess, sys, os
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from testlist import cases  # noqa: E402
 
 VERSIONS = {0x0300: "SSL3.0", 0x0301: "TLS1.0", 0x0302: "TLS1.1", 0x0303: "TLS1.2", 0x0304: "TLS1.3"}
 
@@ -44,14 +47,10 @@ def alerts_ok(expected, conn):
 
 def main():
     tlswhy, pdir = sys.argv[1], sys.argv[2]
-    rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(pdir, "expected.tsv")) if l.strip()]
-    rows = rows[1:]
+    rows = cases("capture")
     known = {}
-    kpath = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pcap-known-differences")
-    for line in open(kpath):
-        if line.strip() and not line.startswith("#"):
-            kf, ki, kstage, kalerts, kwhy = line.rstrip("\n").split("\t")
-            known[(kf, ki)] = (kstage, kalerts, kwhy)
+    for kf, ki, kstage, kalerts, kwhy in cases("capture-known"):
+        known[(kf, ki)] = (kstage, kalerts, kwhy)
     cache, passed, failed = {}, 0, 0
     for f, idx, stage, alerts, version in rows:
         name = "%s#%s" % (f, idx)
@@ -85,7 +84,7 @@ def main():
             print("ok   %s%s" % (name, " (known difference: %s)" % kn[2] if kn else ""))
     for (kf, ki) in known:
         failed += 1
-        print("FAIL %s#%s: listed in pcap-known-differences but not in expected.tsv" % (kf, ki))
+        print("FAIL %s#%s: a capture-known case without its capture case" % (kf, ki))
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
 

@@ -7,7 +7,9 @@
 #
 #   bash tests/reports.sh [./tlswhy]
 # Last line: "N passed, N failed"; exit 1 when anything failed.
-# The hostile captures are made by tests/gen_hostile.py into pcaps/hostile/.
+# The hostile captures in pcaps/hostile/ are made by `tests/hostile_gen.c
+# --sni`; this test makes them again under build/ (never in the tree) and
+# checks they equal the tracked ones.
 set -u
 cd "$(dirname "$0")/.."
 T=${1:-./tlswhy}
@@ -22,10 +24,15 @@ check() { local name=$1; shift; if "$@" >"$tmp/check.out" 2>&1; then ok "$name";
 
 DEMO=pcaps/demo-alb-502.pcap
 OK=pcaps/tls12-ok.pcap
-mkdir -p pcaps/hostile
-$PY tests/gen_hostile.py pcaps/tls12-ok.pcap pcaps/hostile/sni-ok.pcap &&
-	$PY tests/gen_hostile.py pcaps/client-rejects-wrong-name.pcap pcaps/hostile/sni-rejected.pcap &&
-	ok "hostile captures generated" || no "hostile captures generated"
+GEN=${B:-build}/reports
+mkdir -p "$GEN"
+${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -o "$GEN/hostile_gen" tests/hostile_gen.c -lpcap &&
+	"$GEN/hostile_gen" --sni pcaps/tls12-ok.pcap "$GEN/sni-ok.pcap" &&
+	"$GEN/hostile_gen" --sni pcaps/client-rejects-wrong-name.pcap "$GEN/sni-rejected.pcap" &&
+	cmp -s "$GEN/sni-ok.pcap" pcaps/hostile/sni-ok.pcap &&
+	cmp -s "$GEN/sni-rejected.pcap" pcaps/hostile/sni-rejected.pcap &&
+	ok "hostile captures generated (equal to pcaps/hostile/)" ||
+	no "hostile captures generated (equal to pcaps/hostile/)"
 HOSTILE="-r pcaps/hostile/sni-rejected.pcap -r pcaps/hostile/sni-ok.pcap"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 

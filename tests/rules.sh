@@ -1,6 +1,6 @@
 #!/bin/bash
 # rules.sh - the rules engine end to end, with the real binary:
-#   1. every case of tests/rules-cases.tsv: the diagnosis and the notes of
+#   1. every "rule" case of tests/TESTLIST: the diagnosis and the notes of
 #      each connection of a recorded capture (or of a capture derived from
 #      one with tcpdump/editcap/mergecap, see the file's head);
 #   2. coverage: every rule matches on some case, or is listed as uncovered
@@ -12,6 +12,7 @@
 # The last line is "N passed, N failed"; exit 1 when anything failed.
 set -u
 cd "$(dirname "$0")/.."
+. tests/testlist.sh
 TLSWHY=${1:-${TLSWHY:-./tlswhy}}
 P=pcaps
 pass=0 fail=0
@@ -62,7 +63,6 @@ derive() {
 declare -A got_cache
 : > "$tmp/matched"
 while IFS=$'\t' read -r cap conn want_diag want_notes status; do
-	case "$cap" in ''|'#'*|uncovered) continue ;; esac
 	if [ -z "${got_cache[$cap]+x}" ]; then
 		if [ -f "$P/$cap" ]; then
 			file=$P/$cap
@@ -104,12 +104,12 @@ for c in d["connections"]:
 		*) bad "$what; got diagnosis ${got_diag:-nothing}, notes ${got_notes:-nothing}${line:+}$( [ -z "$line" ] && printf ' (%s)' "$(printf '%s' "${got_cache[$cap]}" | head -c 200)")" ;;
 		esac
 	fi
-done < tests/rules-cases.tsv
+done < <(testlist rule)
 
 # --- 2. coverage ------------------------------------------------------------
 "$TLSWHY" rules list > "$tmp/list" 2>&1 || bad "tlswhy rules list exits non-zero"
 awk 'NR > 1 { print $1 }' "$tmp/list" > "$tmp/ids"
-awk -F'\t' '$1 == "uncovered" { print $2 }' tests/rules-cases.tsv > "$tmp/uncovered"
+testlist uncovered | cut -f1 > "$tmp/uncovered"
 while read -r id; do
 	if grep -qxF -- "$id" "$tmp/matched"; then
 		if grep -qxF -- "$id" "$tmp/uncovered"; then
@@ -118,7 +118,7 @@ while read -r id; do
 			ok "rule $id matches a capture"
 		fi
 	elif grep -qxF -- "$id" "$tmp/uncovered"; then
-		ok "rule $id has no capture yet (listed: $(awk -F'\t' -v i="$id" '$1=="uncovered" && $2==i {print $3}' tests/rules-cases.tsv))"
+		ok "rule $id has no capture yet (listed: $(testlist uncovered | awk -F'\t' -v i="$id" '$1==i {print $2}'))"
 	else
 		bad "rule $id matches no capture and is not listed as uncovered"
 	fi
@@ -147,7 +147,7 @@ grep -q "tests/rules/good.rules: ok (1 rules, 1 kb entries, 1 lists)" "$tmp/out"
 expect 0 "rules list --rules tests/rules/good.rules" "$TLSWHY" rules list --rules tests/rules/good.rules
 grep -q "^local-legacy-client " "$tmp/out" && ok "a --rules file's rule is listed" || bad "local-legacy-client not listed"
 expect 2 "rules check of a bad file" "$TLSWHY" rules check tests/rules/unknown-fact.rules
-want=$(awk -F'\t' '$1 == "tests/rules/unknown-fact.rules" { print $2 }' tests/rules/errors.tsv)
+want=$(testlist rule-error | awk -F'\t' '$1 == "tests/rules/unknown-fact.rules" { print $2 }')
 [ "$(cat "$tmp/err")" = "$want" ] && ok "bad file: exact error line on stderr" || bad "bad file: stderr '$(cat "$tmp/err")', want '$want'"
 expect 2 "rules check of a missing file" "$TLSWHY" rules check tests/rules/no-such.rules
 expect 2 "-r with --rules of a bad file" "$TLSWHY" -r $P/tls12-ok.pcap --rules tests/rules/bad-operator.rules

@@ -4,7 +4,9 @@
 # Each suite prints its own closing line "N passed, N failed"; this script
 # runs them all (a failing suite does not stop the others), adds the
 # counts up and ends with the total on a line of its own. Exit 1 when
-# anything failed.
+# anything failed. A test that leaves an untracked file behind or changes a
+# tracked one fails the run too ("clean tree"; build directories are in
+# .gitignore).
 #
 #   TLSWHY=./tlswhy UNIT="build/tests/test_x ..." tests/run.sh
 set -u
@@ -35,6 +37,16 @@ suite() {   # suite NAME CMD...
 	[ "$rc" -eq 0 ] || bad_suites="$bad_suites $name"
 }
 
+# What `git status` says, plus a digest of the changes and of the untracked
+# files' contents, so a change to an already modified file is seen too.
+tree_state() {
+	git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+	git status --porcelain --untracked-files=all
+	{ git diff HEAD --binary; git ls-files -z --others --exclude-standard |
+		xargs -0r sha256sum; } 2>/dev/null | sha256sum
+}
+tree_before=$(tree_state)
+
 for t in ${UNIT:-}; do
 	suite "unit $(basename "$t")" "$t"
 done
@@ -53,6 +65,17 @@ suite "fuzz corpus replay" bash tests/fuzz-replay.sh
 [ -f tests/live.sh ] && suite "live capture" bash tests/live.sh "$TLSWHY"
 [ -f tests/threads.sh ] && suite "threads" env B="$B" bash tests/threads.sh "$TLSWHY"
 [ -f bench/check.sh ] && suite "bench generator" env TLSWHY="$TLSWHY" B="$B" bash bench/check.sh
+
+echo "=== clean tree"
+tree_after=$(tree_state)
+if [ "$tree_before" = "$tree_after" ]; then
+	total_p=$((total_p + 1))
+else
+	echo "FAIL the tests left files behind or changed tracked files:"
+	diff <(printf '%s\n' "$tree_before") <(printf '%s\n' "$tree_after") | grep '^[<>]' | head -n 20
+	total_f=$((total_f + 1))
+	bad_suites="$bad_suites clean-tree"
+fi
 
 echo "==="
 [ -n "$bad_suites" ] && echo "failing suites:$bad_suites"

@@ -3,21 +3,10 @@
  * (report/esc.c) and UTF-8 validation, table-driven.
  */
 #include "report/esc.h"
+#include "tests/unit/check.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int pass, fail;
-
-static void check(const char *what, const char *got, const char *want)
-{
-	if (strcmp(got, want) == 0) {
-		pass++;
-	} else {
-		fail++;
-		printf("FAIL %s: got \"%s\", want \"%s\"\n", what, got, want);
-	}
-}
 
 struct tcase {
 	const char *in;
@@ -52,19 +41,19 @@ int main(void)
 		const struct tcase *c = &cases[i];
 		char what[64];
 		snprintf(what, sizeof(what), "text #%zu", i);
-		check(what, esc_text(buf, sizeof(buf), (const uint8_t *)c->in, c->len), c->text);
+		CHECK_STRF(esc_text(buf, sizeof(buf), (const uint8_t *)c->in, c->len), c->text, "%s", what);
 		snprintf(what, sizeof(what), "md #%zu", i);
-		check(what, esc_md(buf, sizeof(buf), (const uint8_t *)c->in, c->len), c->md);
+		CHECK_STRF(esc_md(buf, sizeof(buf), (const uint8_t *)c->in, c->len), c->md, "%s", what);
 		snprintf(what, sizeof(what), "html #%zu", i);
-		check(what, esc_html(buf, sizeof(buf), (const uint8_t *)c->in, c->len), c->html);
+		CHECK_STRF(esc_html(buf, sizeof(buf), (const uint8_t *)c->in, c->len), c->html, "%s", what);
 	}
 	/* never overflows, always terminated, says it was cut */
 	{
 		char small[8];
 		memset(small, 'Z', sizeof(small));
 		esc_text(small, sizeof(small), (const uint8_t *)"\x1b\x1b\x1b\x1b", 4);
-		check("cut at an escape boundary", small, "\\x1b...");
-		check("cap 1", esc_text(small, 1, (const uint8_t *)"abc", 3), "");
+		CHECK_STRF(small, "\\x1b...", "cut at an escape boundary");
+		CHECK_STRF(esc_text(small, 1, (const uint8_t *)"abc", 3), "", "cap 1");
 	}
 	/* utf8_seq_len: lengths of valid sequences, 0 for invalid ones */
 	{
@@ -74,14 +63,8 @@ int main(void)
 		};
 		for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
 			size_t got = utf8_seq_len((const uint8_t *)u[i].s, u[i].n);
-			if (got == u[i].want)
-				pass++;
-			else {
-				fail++;
-				printf("FAIL utf8_seq_len #%zu: %zu, want %zu\n", i, got, u[i].want);
-			}
+			CHECK_INTF(got, u[i].want, "utf8_seq_len #%zu", i);
 		}
 	}
-	printf("%d passed, %d failed\n", pass, fail);
-	return fail != 0;
+	return check_done();
 }

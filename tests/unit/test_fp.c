@@ -16,36 +16,12 @@
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
 #include "dissect/fp.h"
+#include "tests/unit/check.h"
 #include "dissect/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int passed, failed;
-
-static void check_str(const char *got, const char *want, const char *what, int line)
-{
-	if (got && want && strcmp(got, want) == 0) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s\n  got  %s\n  want %s\n", line, what, got ? got : "(null)", want ? want : "(null)");
-}
-
-static void check_int(long got, long want, const char *what, int line)
-{
-	if (got == want) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s: got %ld, want %ld\n", line, what, got, want);
-}
-
-#define STR(g, w, what) check_str((g), (w), (what), __LINE__)
-#define INT(g, w, what) check_int((long)(g), (long)(w), (what), __LINE__)
 
 /* ---- a tiny ClientHello / ServerHello builder ---------------------------- */
 
@@ -141,7 +117,7 @@ static void parse_ch(const struct ch_spec *s, struct hs_client_hello *ch)
 	static struct bb b;
 	size_t n = build_ch(&b, s);
 	memset(ch, 0, sizeof(*ch));
-	INT(tls_parse_client_hello(b.b, n, ch), 0, "ClientHello parses");
+	CHECK_INTF(tls_parse_client_hello(b.b, n, ch), 0, "ClientHello parses");
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -165,25 +141,25 @@ static void test_ja3(void)
 	struct ch_spec c = { .legacy = 769, .suites = s2, .n_suites = N(s2), .no_ext_block = 1 };
 
 	parse_ch(&a, &ch);
-	INT(fp_ja3(&ch, full, sizeof(full), md5), FP_OK, "ja3 example 1 rc");
-	STR(full, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0", "ja3 example 1 string");
-	STR(md5, "ada70206e40642a3e4461f35503241d5", "ja3 example 1 md5");
+	CHECK_INTF(fp_ja3(&ch, full, sizeof(full), md5), FP_OK, "ja3 example 1 rc");
+	CHECK_STRF(full, "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0", "ja3 example 1 string");
+	CHECK_STRF(md5, "ada70206e40642a3e4461f35503241d5", "ja3 example 1 md5");
 
 	parse_ch(&c, &ch);
-	INT(fp_ja3(&ch, full, sizeof(full), md5), FP_OK, "ja3 example 2 rc");
-	STR(full, "769,4-5-10-9-100-98-3-6-19-18-99,,,", "ja3 example 2 string");
-	STR(md5, "de350869b8c85de67a350c8d186f11e6", "ja3 example 2 md5");
+	CHECK_INTF(fp_ja3(&ch, full, sizeof(full), md5), FP_OK, "ja3 example 2 rc");
+	CHECK_STRF(full, "769,4-5-10-9-100-98-3-6-19-18-99,,,", "ja3 example 2 string");
+	CHECK_STRF(md5, "de350869b8c85de67a350c8d186f11e6", "ja3 example 2 md5");
 
 	/* SSLv2-format hello: JA3 is not defined */
 	ch.sslv2 = 1;
-	INT(fp_ja3(&ch, full, sizeof(full), md5), FP_NA, "ja3 of an SSLv2 hello");
-	STR(md5, "", "ja3 of an SSLv2 hello is empty");
-	INT(fp_ja3(NULL, full, sizeof(full), md5), FP_NA, "ja3 without a ClientHello");
+	CHECK_INTF(fp_ja3(&ch, full, sizeof(full), md5), FP_NA, "ja3 of an SSLv2 hello");
+	CHECK_STRF(md5, "", "ja3 of an SSLv2 hello is empty");
+	CHECK_INTF(fp_ja3(NULL, full, sizeof(full), md5), FP_NA, "ja3 without a ClientHello");
 
 	/* a clipped list is flagged */
 	parse_ch(&a, &ch);
 	ch.total_exts = (uint16_t)(ch.n_exts + 1);
-	INT(fp_ja3(&ch, full, sizeof(full), md5), FP_CLIPPED, "ja3 over a clipped extension list");
+	CHECK_INTF(fp_ja3(&ch, full, sizeof(full), md5), FP_CLIPPED, "ja3 over a clipped extension list");
 }
 
 /* ---- JA3S ---------------------------------------------------------------- */
@@ -223,11 +199,11 @@ static void test_ja3s(void)
 		}
 	}
 	put16_at(&b, xl, b.n - xl - 2);
-	INT(tls_parse_server_hello(b.b, b.n, &sh), 0, "ServerHello parses");
-	INT(fp_ja3s(&sh, full, sizeof(full), md5), FP_OK, "ja3s rc");
-	STR(full, "771,49195,0-65281-11-35-16", "ja3s string (tshark, arkime/badcurveball.pcap)");
-	STR(md5, "2d1eb5817ece335c24904f516ad5da12", "ja3s md5 (tshark, arkime/badcurveball.pcap)");
-	INT(fp_ja3s(NULL, full, sizeof(full), md5), FP_NA, "ja3s without a ServerHello");
+	CHECK_INTF(tls_parse_server_hello(b.b, b.n, &sh), 0, "ServerHello parses");
+	CHECK_INTF(fp_ja3s(&sh, full, sizeof(full), md5), FP_OK, "ja3s rc");
+	CHECK_STRF(full, "771,49195,0-65281-11-35-16", "ja3s string (tshark, arkime/badcurveball.pcap)");
+	CHECK_STRF(md5, "2d1eb5817ece335c24904f516ad5da12", "ja3s md5 (tshark, arkime/badcurveball.pcap)");
+	CHECK_INTF(fp_ja3s(NULL, full, sizeof(full), md5), FP_NA, "ja3s without a ServerHello");
 }
 
 /* ---- JA4 ----------------------------------------------------------------- */
@@ -269,29 +245,27 @@ static void test_ja4_example(void)
 	static const uint16_t ext_nosni[] = { 0x001b, 0x0033, 0x0010, 0x4469, 0x0017, 0x002d, 0x000d, 0x0005,
 					      0x0023, 0x0012, 0x002b, 0xff01, 0x000b, 0x000a, 0x0015 };
 
-	STR(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13d1516h2_8daaf6152771_e5627efa2ab1", "JA4.md example");
-	INT(rc, FP_OK, "JA4.md example rc");
-	STR(raw, "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_"
+	CHECK_STRF(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13d1516h2_8daaf6152771_e5627efa2ab1", "JA4.md example");
+	CHECK_INTF(rc, FP_OK, "JA4.md example rc");
+	CHECK_STRF(raw, "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_"
 		 "0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01_"
-		 "0403,0804,0401,0503,0805,0501,0806,0601",
-	    "JA4.md example JA4_r");
+		 "0403,0804,0401,0503,0805,0501,0806,0601", "JA4.md example JA4_r");
 
 	/* no signature algorithms: "the string ends without an underscore" */
 	s.n_sigalgs = 0;
-	STR(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13d1516h2_8daaf6152771_6d807ffa2a79", "JA4.md no sigalgs hash");
-	STR(strrchr(raw, '_'), "_0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01",
-	    "JA4_r without sigalgs has no trailing part");
+	CHECK_STRF(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13d1516h2_8daaf6152771_6d807ffa2a79", "JA4.md no sigalgs hash");
+	CHECK_STRF(strrchr(raw, '_'), "_0005,000a,000b,000d,0012,0015,0017,001b,0023,002b,002d,0033,4469,ff01", "JA4_r without sigalgs has no trailing part");
 
 	/* no SNI: 'i', one extension fewer, same c hash (SNI is not hashed) */
 	s = ja4_spec();
 	s.exts = ext_nosni;
 	s.n_exts = N(ext_nosni);
-	STR(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13i1515h2_8daaf6152771_e5627efa2ab1", "JA4 without SNI");
+	CHECK_STRF(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13i1515h2_8daaf6152771_e5627efa2ab1", "JA4 without SNI");
 
 	/* no ALPN value: "00" */
 	s = ja4_spec();
 	s.alpn1_len = 0;
-	STR(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13d151600_8daaf6152771_e5627efa2ab1", "JA4 empty first ALPN");
+	CHECK_STRF(ja4_of(&s, ja4, raw, sizeof(raw), &rc), "t13d151600_8daaf6152771_e5627efa2ab1", "JA4 empty first ALPN");
 
 	/* no supported_versions: the ClientHello's version */
 	s = ja4_spec();
@@ -301,10 +275,10 @@ static void test_ja4_example(void)
 		s.exts = ext_nosv;
 		s.n_exts = N(ext_nosv);
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-		INT(strncmp(ja4, "t12d1506h2_8daaf6152771_", 24), 0, "JA4 version from legacy_version");
+		CHECK_INTF(strncmp(ja4, "t12d1506h2_8daaf6152771_", 24), 0, "JA4 version from legacy_version");
 		s.legacy = 0x0301;
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-		INT(strncmp(ja4, "t10d1506h2_", 11), 0, "JA4 TLS 1.0");
+		CHECK_INTF(strncmp(ja4, "t10d1506h2_", 11), 0, "JA4 TLS 1.0");
 	}
 	/* supported_versions with GREASE only: fall back to legacy_version */
 	{
@@ -313,7 +287,7 @@ static void test_ja4_example(void)
 		s.versions = g_only;
 		s.n_versions = 1;
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-		INT(strncmp(ja4, "t12d1516h2_", 11), 0, "JA4 supported_versions with only GREASE");
+		CHECK_INTF(strncmp(ja4, "t12d1516h2_", 11), 0, "JA4 supported_versions with only GREASE");
 	}
 	/* no ciphers, no extensions: the zero hashes */
 	{
@@ -321,8 +295,8 @@ static void test_ja4_example(void)
 		memset(&ch, 0, sizeof(ch));
 		ch.legacy_version = 0x0303;
 		fp_ja4(&ch, ja4, raw, sizeof(raw));
-		STR(ja4, "t12i000000_000000000000_000000000000", "JA4 of an empty hello");
-		STR(raw, "t12i000000__", "JA4_r of an empty hello");
+		CHECK_STRF(ja4, "t12i000000_000000000000_000000000000", "JA4 of an empty hello");
+		CHECK_STRF(raw, "t12i000000__", "JA4_r of an empty hello");
 	}
 }
 
@@ -355,7 +329,7 @@ static void test_ja4_alpn(void)
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
 		snprintf(what, sizeof(what), "JA4 ALPN case %zu", i);
 		ja4[10] = '\0';
-		STR(ja4 + 8, t[i].want, what);
+		CHECK_STRF(ja4 + 8, t[i].want, "%s", what);
 	}
 	/* no ALPN extension at all */
 	{
@@ -364,7 +338,7 @@ static void test_ja4_alpn(void)
 		s.exts = ext_noalpn;
 		s.n_exts = N(ext_noalpn);
 		ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-		INT(strncmp(ja4, "t12d150300_", 11), 0, "JA4 without an ALPN extension");
+		CHECK_INTF(strncmp(ja4, "t12d150300_", 11), 0, "JA4 without an ALPN extension");
 	}
 }
 
@@ -381,8 +355,8 @@ static void test_ja4_counts(void)
 	s.suites = many;
 	s.n_suites = N(many);
 	ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-	INT(strncmp(ja4, "t13d9916h2_", 11), 0, "JA4 cipher count capped at 99");
-	INT(rc, FP_OK, "120 suites fit the record");
+	CHECK_INTF(strncmp(ja4, "t13d9916h2_", 11), 0, "JA4 cipher count capped at 99");
+	CHECK_INTF(rc, FP_OK, "120 suites fit the record");
 
 	/* 70 extensions: count capped, and the record's 64 are fewer than the wire's */
 	s = ja4_spec();
@@ -392,8 +366,8 @@ static void test_ja4_counts(void)
 	s.exts = ext;
 	s.n_exts = 70;
 	ja4_of(&s, ja4, raw, sizeof(raw), &rc);
-	INT(strncmp(ja4, "t12d156400_", 11), 0, "JA4 over 64 kept extensions");
-	INT(rc, FP_CLIPPED, "JA4 over a clipped extension list is flagged");
+	CHECK_INTF(strncmp(ja4, "t12d156400_", 11), 0, "JA4 over 64 kept extensions");
+	CHECK_INTF(rc, FP_CLIPPED, "JA4 over a clipped extension list is flagged");
 }
 
 static void test_ja4_versions(void)
@@ -408,7 +382,7 @@ static void test_ja4_versions(void)
 	};
 	size_t i;
 	for (i = 0; i < N(t); i++)
-		STR(fp_ja4_version(t[i].v), t[i].s, "JA4 version table");
+		CHECK_STRF(fp_ja4_version(t[i].v), t[i].s, "JA4 version table");
 }
 
 static void test_sslv2(void)
@@ -424,12 +398,12 @@ static void test_sslv2(void)
 	static char raw[FP_FULL_MAX], full[FP_FULL_MAX];
 	char ja4[FP_JA4_LEN], md5[FP_MD5_HEX];
 	memset(&ch, 0, sizeof(ch));
-	INT(tls_parse_sslv2_client_hello(rec, sizeof(rec), &ch), 0, "SSLv2 hello parses");
-	INT(fp_ja3(&ch, full, sizeof(full), md5), FP_NA, "no JA3 for SSLv2");
-	INT(fp_ja4(&ch, ja4, raw, sizeof(raw)), FP_OK, "JA4 for SSLv2");
-	INT(strncmp(ja4, "ts2i020000_", 11), 0, "JA4 SSLv2: s2, no SNI, 2 TLS suites, no extensions, no ALPN");
-	INT(strcmp(ja4 + 24, "000000000000"), 0, "JA4 SSLv2: no extensions hash");
-	STR(raw, "ts2i020000_002f,0035_", "JA4_r SSLv2");
+	CHECK_INTF(tls_parse_sslv2_client_hello(rec, sizeof(rec), &ch), 0, "SSLv2 hello parses");
+	CHECK_INTF(fp_ja3(&ch, full, sizeof(full), md5), FP_NA, "no JA3 for SSLv2");
+	CHECK_INTF(fp_ja4(&ch, ja4, raw, sizeof(raw)), FP_OK, "JA4 for SSLv2");
+	CHECK_INTF(strncmp(ja4, "ts2i020000_", 11), 0, "JA4 SSLv2: s2, no SNI, 2 TLS suites, no extensions, no ALPN");
+	CHECK_INTF(strcmp(ja4 + 24, "000000000000"), 0, "JA4 SSLv2: no extensions hash");
+	CHECK_STRF(raw, "ts2i020000_002f,0035_", "JA4_r SSLv2");
 }
 
 int main(void)
@@ -441,6 +415,5 @@ int main(void)
 	test_ja4_counts();
 	test_ja4_versions();
 	test_sslv2();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

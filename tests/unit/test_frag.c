@@ -8,23 +8,10 @@
  * limit. The last line printed is "N passed, N failed"; exit 1 on failure.
  */
 #include "dissect/frag.h"
+#include "tests/unit/check.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-static void check(int ok, const char *what, long a, long b, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s (%ld, %ld)\n", line, what, a, b);
-}
-
-#define CHECK(cond, what, a, b) check((cond), (what), (long)(a), (long)(b), __LINE__)
 
 struct piece {
 	uint16_t off, len;
@@ -95,14 +82,13 @@ int main(void)
 			const uint8_t *whole = feed(t, &c->p[k], 1, &len);
 			if (whole) {
 				done_at = k;
-				CHECK(len == 200 && memcmp(whole, datagram, 200) == 0, c->name, len, 200);
+				CHECKF(len == 200 && memcmp(whole, datagram, 200) == 0, "%s (%ld, %ld)", c->name, (long)(len), (long)(200));
 			}
 		}
 		if (done_at != c->complete_at)
 			printf("  case: %s\n", c->name);
-		CHECK(done_at == c->complete_at, "completed by fragment", done_at, c->complete_at);
-		CHECK(frag_table_stats(t)->conflicts == c->conflicts, "conflicts", frag_table_stats(t)->conflicts,
-		      c->conflicts);
+		CHECKF(done_at == c->complete_at, "completed by fragment (%ld, %ld)", (long)(done_at), (long)(c->complete_at));
+		CHECKF(frag_table_stats(t)->conflicts == c->conflicts, "conflicts (%ld, %ld)", (long)(frag_table_stats(t)->conflicts), (long)(c->conflicts));
 		frag_table_free(t);
 	}
 
@@ -113,12 +99,11 @@ int main(void)
 		uint32_t len = 0, n;
 		for (n = 0; n <= FRAG_MAX_DATAGRAMS; n++)
 			(void)feed(t, &first, (uint16_t)n, &len);
-		CHECK(frag_table_stats(t)->dropped == 1, "dropped at the cap", frag_table_stats(t)->dropped, 1);
-		CHECK(feed(t, &last, (uint16_t)FRAG_MAX_DATAGRAMS, &len) != NULL, "the newest is whole", 0, 0);
-		CHECK(feed(t, &last, 0, &len) == NULL, "the oldest is gone", 0, 0);
+		CHECKF(frag_table_stats(t)->dropped == 1, "dropped at the cap (%ld, %ld)", (long)(frag_table_stats(t)->dropped), (long)(1));
+		CHECKF(feed(t, &last, (uint16_t)FRAG_MAX_DATAGRAMS, &len) != NULL, "the newest is whole (%ld, %ld)", (long)(0), (long)(0));
+		CHECKF(feed(t, &last, 0, &len) == NULL, "the oldest is gone (%ld, %ld)", (long)(0), (long)(0));
 		frag_flush(t);
-		CHECK(frag_table_stats(t)->dropped == (uint64_t)FRAG_MAX_DATAGRAMS + 1, "flush drops the rest",
-		      frag_table_stats(t)->dropped, FRAG_MAX_DATAGRAMS + 1);
+		CHECKF(frag_table_stats(t)->dropped == (uint64_t)FRAG_MAX_DATAGRAMS + 1, "flush drops the rest (%ld, %ld)", (long)(frag_table_stats(t)->dropped), (long)(FRAG_MAX_DATAGRAMS + 1));
 		frag_table_free(t);
 	}
 
@@ -134,11 +119,9 @@ int main(void)
 		f.len = 100;
 		f.have = 100;
 		f.data = datagram;
-		CHECK(frag_add(t, &f, &len) == NULL && frag_table_stats(t)->dropped == 1, "over 64 KiB",
-		      frag_table_stats(t)->dropped, 1);
+		CHECKF(frag_add(t, &f, &len) == NULL && frag_table_stats(t)->dropped == 1, "over 64 KiB (%ld, %ld)", (long)(frag_table_stats(t)->dropped), (long)(1));
 		frag_table_free(t);
 	}
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

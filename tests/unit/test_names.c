@@ -18,23 +18,10 @@
  * anything failed.
  */
 #include "dissect/names.h"
+#include "tests/unit/check.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static int passed, failed;
-
-static void check(int ok, const char *what, long a, long b, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s (0x%04lx, 0x%04lx)\n", line, what, a, b);
-}
-
-#define CHECK(cond, what, a, b) check((cond), (what), (long)(a), (long)(b), __LINE__)
 
 static int streq(const char *a, const char *b)
 {
@@ -43,30 +30,17 @@ static int streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static void check_str(const char *got, const char *want, const char *what, long v, int line)
-{
-	if (streq(got, want)) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s 0x%04lx: got \"%s\", want \"%s\"\n", line, what, v,
-	       got ? got : "(null)", want ? want : "(null)");
-}
-
-#define CHECK_STR(got, want, what, v) check_str((got), (want), (what), (long)(v), __LINE__)
-
 /* ------------------------------------------------------------- 1. order */
 
 static void test_sorted_tok(const char *what, const struct tok16 *t, size_t n)
 {
 	size_t i;
 
-	CHECK(n > 0, what, n, 0);
+	CHECKF(n > 0, "%s (0x%04lx, 0x%04lx)", what, (long)(n), (long)(0));
 	for (i = 0; i < n; i++) {
-		CHECK(t[i].name && t[i].name[0], what, t[i].v, i);
+		CHECKF(t[i].name && t[i].name[0], "%s (0x%04lx, 0x%04lx)", what, (long)(t[i].v), (long)(i));
 		if (i > 0)
-			CHECK(t[i - 1].v < t[i].v, what, t[i - 1].v, t[i].v);
+			CHECKF(t[i - 1].v < t[i].v, "%s (0x%04lx, 0x%04lx)", what, (long)(t[i - 1].v), (long)(t[i].v));
 	}
 }
 
@@ -81,28 +55,25 @@ static void test_sorted(void)
 	test_sorted_tok("versions sorted", names_versions, names_versions_n);
 	test_sorted_tok("hs types sorted", names_hs_types, names_hs_types_n);
 
-	CHECK(names_suites_n == 352, "suite count", names_suites_n, 352);
+	CHECKF(names_suites_n == 352, "suite count (0x%04lx, 0x%04lx)", (long)(names_suites_n), (long)(352));
 	for (i = 0; i < names_suites_n; i++) {
 		const struct suite_info *s = &names_suites[i];
 
-		CHECK(s->name && strncmp(s->name, "TLS_", 4) == 0, "suite name", s->v, i);
-		CHECK(s->cipher && s->cipher[0] && s->mac && s->mac[0], "suite strings", s->v, i);
+		CHECKF(s->name && strncmp(s->name, "TLS_", 4) == 0, "suite name (0x%04lx, 0x%04lx)", (long)(s->v), (long)(i));
+		CHECKF(s->cipher && s->cipher[0] && s->mac && s->mac[0], "suite strings (0x%04lx, 0x%04lx)", (long)(s->v), (long)(i));
 		if (i > 0)
-			CHECK(names_suites[i - 1].v < s->v, "suites sorted", names_suites[i - 1].v, s->v);
+			CHECKF(names_suites[i - 1].v < s->v, "suites sorted (0x%04lx, 0x%04lx)", (long)(names_suites[i - 1].v), (long)(s->v));
 		/* every row is reachable through the lookup */
-		CHECK(names_suite(s->v) == s, "suite lookup", s->v, i);
+		CHECKF(names_suite(s->v) == s, "suite lookup (0x%04lx, 0x%04lx)", (long)(s->v), (long)(i));
 	}
 	/* names are unique too, so reverse lookups are unambiguous */
 	for (i = 0; i < names_suites_n; i++)
 		for (j = i + 1; j < names_suites_n; j++)
-			CHECK(strcmp(names_suites[i].name, names_suites[j].name) != 0,
-			      "suite names unique", names_suites[i].v, names_suites[j].v);
+			CHECKF(strcmp(names_suites[i].name, names_suites[j].name) != 0, "suite names unique (0x%04lx, 0x%04lx)", (long)(names_suites[i].v), (long)(names_suites[j].v));
 	for (i = 0; i < names_groups_n; i++)
-		CHECK(names_group(names_groups[i].v) == names_groups[i].name, "group lookup",
-		      names_groups[i].v, i);
+		CHECKF(names_group(names_groups[i].v) == names_groups[i].name, "group lookup (0x%04lx, 0x%04lx)", (long)(names_groups[i].v), (long)(i));
 	for (i = 0; i < names_extensions_n; i++)
-		CHECK(names_extension(names_extensions[i].v) == names_extensions[i].name,
-		      "extension lookup", names_extensions[i].v, i);
+		CHECKF(names_extension(names_extensions[i].v) == names_extensions[i].name, "extension lookup (0x%04lx, 0x%04lx)", (long)(names_extensions[i].v), (long)(i));
 }
 
 /* ------------------------------------------------- 2. suites vs. names */
@@ -164,27 +135,23 @@ static void test_suite_consistency(void)
 		const char *with = strstr(s->name, "_WITH_");
 		int tls13 = s->min_version == 0x0304;
 
-		CHECK(s->min_version >= 0x0300 && s->min_version <= s->max_version &&
-		      s->max_version <= 0x0304, "suite version range", s->v, s->min_version);
-		CHECK(strcmp(s->mac, "AEAD") == 0 ? is_aead(s->cipher) || has(s->cipher, "SM4")
-						   : !is_aead(s->cipher),
-		      "suite mac AEAD iff AEAD cipher", s->v, 0);
+		CHECKF(s->min_version >= 0x0300 && s->min_version <= s->max_version &&
+		      s->max_version <= 0x0304, "suite version range (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->min_version));
+		CHECKF(strcmp(s->mac, "AEAD") == 0 ? is_aead(s->cipher) || has(s->cipher, "SM4")
+						   : !is_aead(s->cipher), "suite mac AEAD iff AEAD cipher (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 		if (has(s->name, "_SCSV")) {
-			CHECK(s->kx == KX_OTHER && s->au == AU_OTHER && streq(s->cipher, "SCSV") &&
-			      s->min_version == 0x0300 && s->max_version == 0x0304,
-			      "SCSV row", s->v, 0);
+			CHECKF(s->kx == KX_OTHER && s->au == AU_OTHER && streq(s->cipher, "SCSV") &&
+			      s->min_version == 0x0300 && s->max_version == 0x0304, "SCSV row (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 			continue;
 		}
 		if (tls13) {
 			/* TLS 1.3: the suite says nothing about kx or au */
-			CHECK(s->kx == KX_ANY && s->au == AU_ANY && s->max_version == 0x0304,
-			      "TLS 1.3 suite", s->v, s->kx);
-			CHECK(streq(s->cipher, "NULL") || has(s->name, s->cipher), "TLS 1.3 cipher in name",
-			      s->v, 0);
+			CHECKF(s->kx == KX_ANY && s->au == AU_ANY && s->max_version == 0x0304, "TLS 1.3 suite (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->kx));
+			CHECKF(streq(s->cipher, "NULL") || has(s->name, s->cipher), "TLS 1.3 cipher in name (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 			continue;
 		}
-		CHECK(s->kx != KX_ANY && s->au != AU_ANY, "pre-1.3 suite kx/au", s->v, s->kx);
-		CHECK(with != NULL, "pre-1.3 suite has _WITH_", s->v, 0);
+		CHECKF(s->kx != KX_ANY && s->au != AU_ANY, "pre-1.3 suite kx/au (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->kx));
+		CHECKF(with != NULL, "pre-1.3 suite has _WITH_ (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 		if (!with)
 			continue;
 		/* key exchange and authentication from the words before _WITH_ */
@@ -195,23 +162,22 @@ static void test_suite_consistency(void)
 			    strncmp(s->name + 4, kx_words[k].word, len) == 0)
 				break;
 		}
-		CHECK(k < sizeof kx_words / sizeof kx_words[0], "kx word known", s->v, 0);
+		CHECKF(k < sizeof kx_words / sizeof kx_words[0], "kx word known (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 		if (k == sizeof kx_words / sizeof kx_words[0])
 			continue;
-		CHECK(s->kx == kx_words[k].kx, "suite kx", s->v, s->kx);
-		CHECK(s->au == kx_words[k].au, "suite au", s->v, s->au);
-		CHECK(kx_words[k].export ? s->max_version == 0x0301 :
+		CHECKF(s->kx == kx_words[k].kx, "suite kx (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->kx));
+		CHECKF(s->au == kx_words[k].au, "suite au (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->au));
+		CHECKF(kx_words[k].export ? s->max_version == 0x0301 :
 		      s->max_version == (s->kx == KX_OTHER && s->au == AU_OTHER &&
-					 has(s->name, "ECCPWD") ? 0x0304 : 0x0303),
-		      "suite max_version", s->v, s->max_version);
+					 has(s->name, "ECCPWD") ? 0x0304 : 0x0303), "suite max_version (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->max_version));
 		/* the cipher is the text right after _WITH_ */
-		CHECK(strncmp(with + 6, s->cipher, strlen(s->cipher)) == 0, "suite cipher", s->v, 0);
+		CHECKF(strncmp(with + 6, s->cipher, strlen(s->cipher)) == 0, "suite cipher (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 		/* the MAC is the last word, unless AEAD */
 		if (strcmp(s->mac, "AEAD") != 0) {
 			const char *last = strrchr(s->name, '_') + 1;
 			const char *want = strcmp(last, "SHA") == 0 ? "SHA1" : last;
 
-			CHECK(streq(s->mac, want), "suite mac", s->v, 0);
+			CHECKF(streq(s->mac, want), "suite mac (0x%04lx, 0x%04lx)", (long)(s->v), (long)(0));
 		}
 		/* min_version rules */
 		{
@@ -230,7 +196,7 @@ static void test_suite_consistency(void)
 				want = 0x0301;
 			else
 				want = 0x0300;
-			CHECK(s->min_version == want, "suite min_version", s->v, s->min_version);
+			CHECKF(s->min_version == want, "suite min_version (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->min_version));
 		}
 	}
 }
@@ -316,17 +282,17 @@ static void test_known_suites(void)
 	for (i = 0; i < sizeof known_suites / sizeof known_suites[0]; i++) {
 		const struct suite_info *s = names_suite(known_suites[i].v);
 
-		CHECK(s != NULL, "known suite present", known_suites[i].v, 0);
+		CHECKF(s != NULL, "known suite present (0x%04lx, 0x%04lx)", (long)(known_suites[i].v), (long)(0));
 		if (!s)
 			continue;
-		CHECK_STR(s->name, known_suites[i].name, "suite name", s->v);
-		CHECK_STR(names_suite_name(s->v), known_suites[i].name, "suite_name()", s->v);
-		CHECK(s->kx == known_suites[i].kx, "suite kx", s->v, s->kx);
-		CHECK(s->au == known_suites[i].au, "suite au", s->v, s->au);
-		CHECK_STR(s->cipher, known_suites[i].cipher, "suite cipher", s->v);
-		CHECK_STR(s->mac, known_suites[i].mac, "suite mac", s->v);
-		CHECK(s->min_version == known_suites[i].min, "suite min", s->v, s->min_version);
-		CHECK(s->max_version == known_suites[i].max, "suite max", s->v, s->max_version);
+		CHECK_STRF(s->name, known_suites[i].name, "suite name 0x%04lx", (long)(s->v));
+		CHECK_STRF(names_suite_name(s->v), known_suites[i].name, "suite_name() 0x%04lx", (long)(s->v));
+		CHECKF(s->kx == known_suites[i].kx, "suite kx (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->kx));
+		CHECKF(s->au == known_suites[i].au, "suite au (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->au));
+		CHECK_STRF(s->cipher, known_suites[i].cipher, "suite cipher 0x%04lx", (long)(s->v));
+		CHECK_STRF(s->mac, known_suites[i].mac, "suite mac 0x%04lx", (long)(s->v));
+		CHECKF(s->min_version == known_suites[i].min, "suite min (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->min_version));
+		CHECKF(s->max_version == known_suites[i].max, "suite max (0x%04lx, 0x%04lx)", (long)(s->v), (long)(s->max_version));
 	}
 }
 
@@ -340,7 +306,7 @@ static void run16(const char *what, const char *(*fn)(uint16_t), const struct ca
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		CHECK_STR(fn(c[i].v), c[i].name, what, c[i].v);
+		CHECK_STRF(fn(c[i].v), c[i].name, "%s 0x%04lx", what, (long)(c[i].v));
 }
 
 #define RUN16(what, fn, cases) run16((what), (fn), (cases), sizeof (cases) / sizeof (cases)[0])
@@ -578,21 +544,19 @@ static void test_known(void)
 	test_known_suites();
 	RUN16("suite", names_suite_name, suite_names);
 	for (i = 0; i < sizeof suite_names / sizeof suite_names[0]; i++)
-		CHECK(names_suite(suite_names[i].v) == NULL, "unknown suite info", suite_names[i].v, 0);
+		CHECKF(names_suite(suite_names[i].v) == NULL, "unknown suite info (0x%04lx, 0x%04lx)", (long)(suite_names[i].v), (long)(0));
 	RUN16("extension", names_extension, ext_cases);
 	RUN16("group", names_group, group_cases);
 	RUN16("sigalg", names_sigalg, sigalg_cases);
 	RUN16("version", names_version, version_cases);
 	for (i = 0; i < sizeof alert_cases / sizeof alert_cases[0]; i++)
-		CHECK_STR(names_alert(alert_cases[i].v), alert_cases[i].name, "alert", alert_cases[i].v);
+		CHECK_STRF(names_alert(alert_cases[i].v), alert_cases[i].name, "alert 0x%04lx", (long)(alert_cases[i].v));
 	for (i = 0; i < sizeof hs_cases / sizeof hs_cases[0]; i++)
-		CHECK_STR(names_hs_type(hs_cases[i].v), hs_cases[i].name, "hs type", hs_cases[i].v);
+		CHECK_STRF(names_hs_type(hs_cases[i].v), hs_cases[i].name, "hs type 0x%04lx", (long)(hs_cases[i].v));
 	for (i = 0; i < sizeof ct_cases / sizeof ct_cases[0]; i++)
-		CHECK_STR(names_content_type(ct_cases[i].v), ct_cases[i].name, "content type",
-			  ct_cases[i].v);
+		CHECK_STRF(names_content_type(ct_cases[i].v), ct_cases[i].name, "content type 0x%04lx", (long)(ct_cases[i].v));
 	for (i = 0; i < sizeof level_cases / sizeof level_cases[0]; i++)
-		CHECK_STR(names_alert_level(level_cases[i].v), level_cases[i].name, "alert level",
-			  level_cases[i].v);
+		CHECK_STRF(names_alert_level(level_cases[i].v), level_cases[i].name, "alert level 0x%04lx", (long)(level_cases[i].v));
 }
 
 /* ----------------------------------------------------------- 4. GREASE */
@@ -605,22 +569,21 @@ static void test_grease(void)
 	for (v = 0; v <= 0xffff; v++) {
 		int want = (v & 0xff) == (v >> 8) && (v & 0x0f) == 0x0a;
 
-		CHECK(names_is_grease((uint16_t)v) == want, "grease", v, want);
+		CHECKF(names_is_grease((uint16_t)v) == want, "grease (0x%04lx, 0x%04lx)", (long)(v), (long)(want));
 		count += (unsigned)want;
 	}
-	CHECK(count == 16, "16 GREASE values", count, 16);
-	CHECK(names_is_grease(0x0a0a) && names_is_grease(0x1a1a) && names_is_grease(0xfafa),
-	      "grease examples", 0, 0);
-	CHECK(!names_is_grease(0x0a1a) && !names_is_grease(0x0b0b) && !names_is_grease(0xaaab) &&
-	      !names_is_grease(0x0000) && !names_is_grease(0x1301), "not grease", 0, 0);
+	CHECKF(count == 16, "16 GREASE values (0x%04lx, 0x%04lx)", (long)(count), (long)(16));
+	CHECKF(names_is_grease(0x0a0a) && names_is_grease(0x1a1a) && names_is_grease(0xfafa), "grease examples (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(!names_is_grease(0x0a1a) && !names_is_grease(0x0b0b) && !names_is_grease(0xaaab) &&
+	      !names_is_grease(0x0000) && !names_is_grease(0x1301), "not grease (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
 	/* no GREASE value has a name in any table */
 	for (v = 0x0a0a; v <= 0xfafa; v += 0x1010) {
-		CHECK(!names_suite_name((uint16_t)v) && !names_extension((uint16_t)v) &&
+		CHECKF(!names_suite_name((uint16_t)v) && !names_extension((uint16_t)v) &&
 		      !names_group((uint16_t)v) && !names_sigalg((uint16_t)v) &&
-		      !names_version((uint16_t)v), "GREASE unnamed", v, 0);
+		      !names_version((uint16_t)v), "GREASE unnamed (0x%04lx, 0x%04lx)", (long)(v), (long)(0));
 	}
 	for (i = 0; i < names_suites_n; i++)
-		CHECK(!names_is_grease(names_suites[i].v), "suite not GREASE", names_suites[i].v, 0);
+		CHECKF(!names_is_grease(names_suites[i].v), "suite not GREASE (0x%04lx, 0x%04lx)", (long)(names_suites[i].v), (long)(0));
 }
 
 /* ---------------------------------------------------------- 5. reverse */
@@ -645,42 +608,37 @@ static void test_reverse(void)
 	size_t i;
 
 	for (i = 0; i < names_suites_n; i++)
-		CHECK(names_suite_by_name(names_suites[i].name) == names_suites[i].v,
-		      "suite round trip", names_suites[i].v, 0);
+		CHECKF(names_suite_by_name(names_suites[i].name) == names_suites[i].v, "suite round trip (0x%04lx, 0x%04lx)", (long)(names_suites[i].v), (long)(0));
 	for (i = 0; i < names_groups_n; i++)
-		CHECK(names_group_by_name(names_groups[i].name) == names_groups[i].v,
-		      "group round trip", names_groups[i].v, 0);
+		CHECKF(names_group_by_name(names_groups[i].name) == names_groups[i].v, "group round trip (0x%04lx, 0x%04lx)", (long)(names_groups[i].v), (long)(0));
 	for (i = 0; i < names_sigalgs_n; i++)
-		CHECK(names_sigalg_by_name(names_sigalgs[i].name) == names_sigalgs[i].v,
-		      "sigalg round trip", names_sigalgs[i].v, 0);
+		CHECKF(names_sigalg_by_name(names_sigalgs[i].name) == names_sigalgs[i].v, "sigalg round trip (0x%04lx, 0x%04lx)", (long)(names_sigalgs[i].v), (long)(0));
 	for (i = 0; i < names_alerts_n; i++)
-		CHECK(names_alert_by_name(names_alerts[i].name) == names_alerts[i].v,
-		      "alert round trip", names_alerts[i].v, 0);
+		CHECKF(names_alert_by_name(names_alerts[i].name) == names_alerts[i].v, "alert round trip (0x%04lx, 0x%04lx)", (long)(names_alerts[i].v), (long)(0));
 	for (i = 0; i < names_versions_n; i++)
-		CHECK(names_version_by_name(names_versions[i].name) == names_versions[i].v,
-		      "version round trip", names_versions[i].v, 0);
+		CHECKF(names_version_by_name(names_versions[i].name) == names_versions[i].v, "version round trip (0x%04lx, 0x%04lx)", (long)(names_versions[i].v), (long)(0));
 
-	CHECK(names_suite_by_name("tls_ecdhe_rsa_with_aes_128_gcm_sha256") == 0xc02f, "suite ci", 0, 0);
-	CHECK(names_suite_by_name("TLS_FALLBACK_SCSV") == 0x5600, "suite scsv", 0, 0);
-	CHECK(names_suite_by_name("ECDHE-RSA-AES128-GCM-SHA256") == -1, "openssl name", 0, 0);
-	CHECK(names_suite_by_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA25") == -1, "prefix", 0, 0);
-	CHECK(names_suite_by_name("") == -1 && names_suite_by_name(NULL) == -1, "empty", 0, 0);
-	CHECK(names_group_by_name("x25519mlkem768") == 0x11ec, "group ci", 0, 0);
-	CHECK(names_group_by_name("SECP256R1") == 0x0017, "group ci", 0, 0);
-	CHECK(names_group_by_name("P-256") == -1, "group alias", 0, 0);
-	CHECK(names_sigalg_by_name("ED25519") == 0x0807, "sigalg ci", 0, 0);
-	CHECK(names_sigalg_by_name("Rsa_Pss_Rsae_Sha256") == 0x0804, "sigalg ci", 0, 0);
-	CHECK(names_alert_by_name("Certificate_Required") == 116, "alert ci", 0, 0);
-	CHECK(names_alert_by_name("HANDSHAKE_FAILURE") == 40, "alert ci", 0, 0);
-	CHECK(names_alert_by_name("handshake failure") == -1, "alert space", 0, 0);
-	CHECK(names_group_by_name(NULL) == -1 && names_sigalg_by_name(NULL) == -1 &&
-	      names_alert_by_name(NULL) == -1 && names_version_by_name(NULL) == -1, "NULL", 0, 0);
+	CHECKF(names_suite_by_name("tls_ecdhe_rsa_with_aes_128_gcm_sha256") == 0xc02f, "suite ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_suite_by_name("TLS_FALLBACK_SCSV") == 0x5600, "suite scsv (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_suite_by_name("ECDHE-RSA-AES128-GCM-SHA256") == -1, "openssl name (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_suite_by_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA25") == -1, "prefix (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_suite_by_name("") == -1 && names_suite_by_name(NULL) == -1, "empty (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_group_by_name("x25519mlkem768") == 0x11ec, "group ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_group_by_name("SECP256R1") == 0x0017, "group ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_group_by_name("P-256") == -1, "group alias (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_sigalg_by_name("ED25519") == 0x0807, "sigalg ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_sigalg_by_name("Rsa_Pss_Rsae_Sha256") == 0x0804, "sigalg ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_alert_by_name("Certificate_Required") == 116, "alert ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_alert_by_name("HANDSHAKE_FAILURE") == 40, "alert ci (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_alert_by_name("handshake failure") == -1, "alert space (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECKF(names_group_by_name(NULL) == -1 && names_sigalg_by_name(NULL) == -1 &&
+	      names_alert_by_name(NULL) == -1 && names_version_by_name(NULL) == -1, "NULL (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
 	for (i = 0; i < sizeof version_names / sizeof version_names[0]; i++) {
 		int got = names_version_by_name(version_names[i].s);
 
 		if (got != version_names[i].v)
 			printf("  version \"%s\": got %d\n", version_names[i].s, got);
-		CHECK(got == version_names[i].v, "version by name", got, version_names[i].v);
+		CHECKF(got == version_names[i].v, "version by name (0x%04lx, 0x%04lx)", (long)(got), (long)(version_names[i].v));
 	}
 }
 
@@ -690,18 +648,17 @@ static void test_fmt(void)
 {
 	char buf[64], small[4];
 
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_suite_name, 0xc02f),
-		  "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "fmt known", 0xc02f);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_group, 0x11ec), "X25519MLKEM768", "fmt group", 0);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_group, 0x6398), "0x6398", "fmt unknown", 0);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_extension, 0x4469), "0x4469", "fmt unknown", 0);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_extension, 0x0001), "max_fragment_length", "fmt", 1);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_suite_name, 0x0a0a), "0x0a0a", "fmt grease", 0);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_sigalg, 0), "0x0000", "fmt zero", 0);
-	CHECK_STR(names_fmt16(buf, sizeof buf, names_version, 0xffff), "0xffff", "fmt ffff", 0);
-	CHECK(names_fmt16(buf, sizeof buf, names_version, 0x0303) == buf, "fmt returns buf", 0, 0);
-	CHECK_STR(names_fmt16(small, sizeof small, names_version, 0x1234), "0x1", "fmt truncates", 0);
-	CHECK_STR(names_fmt16(small, sizeof small, names_version, 0x0303), "TLS", "fmt truncates", 0);
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_suite_name, 0xc02f), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "fmt known 0x%04lx", (long)(0xc02f));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_group, 0x11ec), "X25519MLKEM768", "fmt group 0x%04lx", (long)(0));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_group, 0x6398), "0x6398", "fmt unknown 0x%04lx", (long)(0));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_extension, 0x4469), "0x4469", "fmt unknown 0x%04lx", (long)(0));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_extension, 0x0001), "max_fragment_length", "fmt 0x%04lx", (long)(1));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_suite_name, 0x0a0a), "0x0a0a", "fmt grease 0x%04lx", (long)(0));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_sigalg, 0), "0x0000", "fmt zero 0x%04lx", (long)(0));
+	CHECK_STRF(names_fmt16(buf, sizeof buf, names_version, 0xffff), "0xffff", "fmt ffff 0x%04lx", (long)(0));
+	CHECKF(names_fmt16(buf, sizeof buf, names_version, 0x0303) == buf, "fmt returns buf (0x%04lx, 0x%04lx)", (long)(0), (long)(0));
+	CHECK_STRF(names_fmt16(small, sizeof small, names_version, 0x1234), "0x1", "fmt truncates 0x%04lx", (long)(0));
+	CHECK_STRF(names_fmt16(small, sizeof small, names_version, 0x0303), "TLS", "fmt truncates 0x%04lx", (long)(0));
 }
 
 int main(void)
@@ -712,6 +669,5 @@ int main(void)
 	test_grease();
 	test_reverse();
 	test_fmt();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

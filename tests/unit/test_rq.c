@@ -6,22 +6,11 @@
  * records of a run that ends with fewer than a batch are still handled.
  */
 #include "capture/rq.h"
+#include "tests/unit/check.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static int pass, fail;
-
-static void check(const char *what, int ok)
-{
-	if (ok) {
-		pass++;
-	} else {
-		fail++;
-		printf("FAIL %s\n", what);
-	}
-}
 
 struct seen {
 	pthread_t pusher;
@@ -63,7 +52,7 @@ static void run(const char *name, uint64_t n, int drain_every)
 	char what[160];
 	s.pusher = pthread_self();
 	q = rq_start(fn, rel, &s);
-	check("rq_start", q != NULL);
+	CHECKF(q != NULL, "rq_start");
 	if (!q)
 		return;
 	for (i = 0; i < n; i++) {
@@ -72,20 +61,20 @@ static void run(const char *name, uint64_t n, int drain_every)
 			rq_drain(q);
 			snprintf(what, sizeof(what), "%s: after rq_drain at %llu every record was handled", name,
 				 (unsigned long long)i);
-			check(what, s.handled == i + 1);
+			CHECKF(s.handled == i + 1, "%s", what);
 		}
 	}
 	rq_finish(q);
 	snprintf(what, sizeof(what), "%s: all %llu handled", name, (unsigned long long)n);
-	check(what, s.handled == n);
+	CHECKF(s.handled == n, "%s", what);
 	snprintf(what, sizeof(what), "%s: all released", name);
-	check(what, s.next_released == n);
+	CHECKF(s.next_released == n, "%s", what);
 	snprintf(what, sizeof(what), "%s: in order, with their capture times", name);
-	check(what, !s.out_of_order && !s.bad_now);
+	CHECKF(!s.out_of_order && !s.bad_now, "%s", what);
 	snprintf(what, sizeof(what), "%s: handled on the report thread, released on the pusher's", name);
-	check(what, !s.wrong_thread_fn && !s.wrong_thread_rel);
+	CHECKF(!s.wrong_thread_fn && !s.wrong_thread_rel, "%s", what);
 	snprintf(what, sizeof(what), "%s: never released before it was handled", name);
-	check(what, !s.released_early);
+	CHECKF(!s.released_early, "%s", what);
 }
 
 int main(void)
@@ -98,6 +87,5 @@ int main(void)
 	rq_drain(NULL);
 	rq_finish(NULL);
 	record_pools_free();
-	printf("rq: %d passed, %d failed\n", pass, fail);
-	return fail ? 1 : 0;
+	return check_done();
 }

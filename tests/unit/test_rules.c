@@ -9,6 +9,7 @@
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
 #include "rules/rules.h"
+#include "tests/unit/check.h"
 #include "rules/rule_int.h"
 
 #include <stdio.h>
@@ -19,31 +20,6 @@
 #include "dissect/x509.h"
 #include "report/jw.h"
 #include "report/report.h"
-
-static int passed, failed;
-
-#define CHECK(c) check((c), #c, __LINE__)
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s\n", line, what);
-}
-
-static void check_str(const char *got, const char *want, const char *what, int line)
-{
-	if (got && want && strcmp(got, want) == 0) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s\n   got:  %s\n   want: %s\n", line, what, got ? got : "(null)",
-	       want ? want : "(null)");
-}
-#define CHECK_STR(g, w) check_str((g), (w), #g, __LINE__)
 
 /* The verdict's findings by index: 0 the diagnosis, then "also matched". */
 static const char *finding_id(const struct rule_verdict *v, size_t i)
@@ -187,8 +163,7 @@ static struct rule_set *builtin(void)
 	char err[512];
 	struct rule_set *rs = rule_set_new();
 	if (rule_load_builtin(rs, err, sizeof(err)) < 0) {
-		printf("FAIL: built-in rules do not load: %s\n", err);
-		failed++;
+		CHECKF(0, "built-in rules do not load: %s", err);
 	}
 	return rs;
 }
@@ -245,8 +220,7 @@ static int fires(const char *conds, const struct hs_record *r)
 	snprintf(text, sizeof(text), "list pq of group\n  values 11EC 11ED\nend\n%s"
 		 "rule t\n  title T\n  kb t/x\n%s\nend\n", mini_kb, conds);
 	if (rule_load_buffer(rs, "t.rules", text, strlen(text), err, sizeof(err)) < 0) {
-		printf("FAIL: test rule does not load: %s\n", err);
-		failed++;
+		CHECKF(0, "test rule does not load: %s", err);
 		rule_set_free(rs);
 		return -1;
 	}
@@ -308,18 +282,19 @@ static void test_parser(void)
 
 static void test_errors(void)
 {
-	FILE *f = fopen("tests/rules/errors.tsv", "r");
+	FILE *f = fopen("tests/TESTLIST", "r");
 	char line[1024], err[512];
 	int n = 0;
 	if (!f) {
-		printf("FAIL: tests/rules/errors.tsv missing (run from the top of the tree)\n");
-		failed++;
+		CHECKF(0, "tests/TESTLIST missing (run from the top of the tree)");
 		return;
 	}
+	/* the "rule-error" cases: rule-error <TAB> file <TAB> expected error line */
 	while (fgets(line, sizeof(line), f)) {
-		char *tab = strchr(line, '\t'), *nl;
+		static const char kind[] = "rule-error\t";
+		char *file = line + sizeof(kind) - 1, *tab, *nl;
 		struct rule_set *rs;
-		if (line[0] == '#' || !tab)
+		if (strncmp(line, kind, sizeof(kind) - 1) != 0 || !(tab = strchr(file, '\t')))
 			continue;
 		*tab = 0;
 		nl = strchr(tab + 1, '\n');
@@ -327,9 +302,9 @@ static void test_errors(void)
 			*nl = 0;
 		rs = builtin();
 		err[0] = 0;
-		if (rule_load_file(rs, line, err, sizeof(err)) == 0)
+		if (rule_load_file(rs, file, err, sizeof(err)) == 0)
 			snprintf(err, sizeof(err), "(loaded without error)");
-		check_str(err, tab + 1, line, __LINE__);
+		CHECK_STRF(err, tab + 1, "%s", file);
 		rule_set_free(rs);
 		n++;
 	}
@@ -967,8 +942,7 @@ static void test_docs(void)
 	static char doc[262144];
 	size_t n, i;
 	if (!f) {
-		printf("FAIL: docs/rules.md missing\n");
-		failed++;
+		CHECKF(0, "docs/rules.md missing");
 		return;
 	}
 	n = fread(doc, 1, sizeof(doc) - 1, f);
@@ -977,12 +951,7 @@ static void test_docs(void)
 	for (i = 0; i < rk_facts_n; i++) {
 		char pat[80];
 		snprintf(pat, sizeof(pat), "`%s`", rk_facts[i].name);
-		if (!strstr(doc, pat)) {
-			printf("FAIL: fact %s is not documented in docs/rules.md\n", rk_facts[i].name);
-			failed++;
-		} else {
-			passed++;
-		}
+		CHECKF(strstr(doc, pat) != NULL, "fact %s is not documented in docs/rules.md", rk_facts[i].name);
 	}
 }
 
@@ -997,6 +966,5 @@ int main(void)
 	test_evidence_escaping();
 	test_identity();
 	test_docs();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

@@ -19,6 +19,7 @@
  * non-zero on any failure.
  */
 #include "dissect/x509.h"
+#include "tests/unit/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,37 +31,6 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-static unsigned n_pass, n_fail;
-
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		n_pass++;
-		return;
-	}
-	n_fail++;
-	printf("FAIL line %d: %s\n", line, what);
-}
-
-static void check_str(const char *got, const char *want, const char *what, int line)
-{
-	int ok = got != NULL && want != NULL && strcmp(got, want) == 0;
-	if (!ok)
-		printf("  got  \"%s\"\n  want \"%s\"\n", got ? got : "(null)", want ? want : "(null)");
-	check(ok, what, line);
-}
-
-static void check_int(long long got, long long want, const char *what, int line)
-{
-	if (got != want)
-		printf("  got %lld want %lld\n", got, want);
-	check(got == want, what, line);
-}
-
-#define CHECK(c) check((c) ? 1 : 0, #c, __LINE__)
-#define CHECK_STR(a, b) check_str((a), (b), #a " == " #b, __LINE__)
-#define CHECK_INT(a, b) check_int((long long)(a), (long long)(b), #a " == " #b, __LINE__)
 
 /* ---- certificate factory ------------------------------------------------ */
 
@@ -874,7 +844,7 @@ static void test_hostile_der(void)
 			}
 			x509_put(f);
 		}
-		check(bad == 0, "every truncation is malformed", __LINE__);
+		CHECKF(bad == 0, "every truncation is malformed");
 	}
 
 	/* Trailing bytes: one zero, and a second certificate. */
@@ -1064,6 +1034,5 @@ int main(void)
 	EVP_PKEY_free(k_p384);
 	EVP_PKEY_free(k_ed25519);
 	EVP_PKEY_free(k_ed448);
-	printf("%u passed, %u failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return check_done();
 }

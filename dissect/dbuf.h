@@ -1,0 +1,64 @@
+/*
+ * dbuf.h - the one bounded growable byte buffer (after curl's dynbuf).
+ *
+ * Every buffer that grows with the traffic has its maximum set at
+ * dbuf_init(): growth doubles from a first size and never passes the
+ * maximum; asking for more fails with DBUF_TOO_BIG and leaves the buffer as
+ * it was, and so does a failed allocation (DBUF_NOMEM). dbuf_free() is the
+ * one way to release it. Sizes are size_t and every sum is checked for
+ * overflow before it is used.
+ *
+ * Two ways to use it: dbuf_add() appends at len (the handshake buffer);
+ * dbuf_grow() only makes room for `want` bytes and the owner keeps its own
+ * layout inside p[0..cap) (the TCP ring window, the fragment reassembly
+ * buffer written at offsets).
+ */
+#ifndef TLSWHY_DBUF_H
+#define TLSWHY_DBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dbuf_rc {
+	DBUF_OK = 0,
+	DBUF_TOO_BIG,   /* past the maximum set at init (or a size overflow) */
+	DBUF_NOMEM,     /* the allocator said no */
+};
+
+struct dbuf {
+	uint8_t *p;     /* owned; NULL until the first growth */
+	size_t len;     /* bytes in use, for dbuf_add() */
+	size_t cap;     /* bytes allocated at p */
+	size_t first;   /* the first allocation */
+	size_t max;     /* cap never passes it */
+};
+
+/* An empty buffer; nothing is allocated until it grows. first > max is
+ * clamped to max. */
+void dbuf_init(struct dbuf *b, size_t first, size_t max);
+
+/* Capacity at least `want`: doubling from `first` (or the current cap),
+ * clamped to max. */
+enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want);
+
+/* The capacity dbuf_grow(b, want) would leave, without allocating: the
+ * current cap when it holds `want` already, 0 when `want` is past max. For
+ * owners that budget memory across buffers before they grow one. */
+size_t dbuf_plan(const struct dbuf *b, size_t want);
+
+/* Appends n bytes at len. */
+enum dbuf_rc dbuf_add(struct dbuf *b, const void *src, size_t n);
+
+/* Drops the bytes (len = 0), keeps the memory. */
+void dbuf_reset(struct dbuf *b);
+
+/* Hands the bytes over: returns p (the caller now owns it and frees it with
+ * free()) and leaves the buffer empty, with the same limits. */
+uint8_t *dbuf_take(struct dbuf *b);
+
+/* Frees the memory; the limits stay, so the buffer can grow again. */
+void dbuf_free(struct dbuf *b);
+
+const char *dbuf_strerror(enum dbuf_rc rc);
+
+#endif

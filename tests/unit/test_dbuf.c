@@ -1,0 +1,120 @@
+/*
+ * test_dbuf.c - the bounded growable buffer (dissect/dbuf.c): growth from
+ * the first size by doubling, clamped to the maximum; appending up to the
+ * maximum exactly and failing one byte past it with the buffer unchanged;
+ * size arithmetic that would overflow; take, reset, free and grow again.
+ */
+#include "dissect/dbuf.h"
+#include "tests/unit/check.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void test_growth(void)
+{
+	struct dbuf b;
+	uint8_t x[3000];
+	memset(x, 'a', sizeof(x));
+	dbuf_init(&b, 512, 4000);
+	CHECK(b.p == NULL && b.cap == 0 && b.len == 0);
+	CHECK_INT(dbuf_grow(&b, 0), DBUF_OK);
+	CHECK(b.p == NULL);                       /* nothing asked, nothing allocated */
+	CHECK_INT(dbuf_add(&b, x, 1), DBUF_OK);
+	CHECK_INT(b.cap, 512);                    /* the first size */
+	CHECK_INT(dbuf_add(&b, x, 600), DBUF_OK);
+	CHECK_INT(b.cap, 1024);                   /* doubled */
+	CHECK_INT(dbuf_add(&b, x, 3000), DBUF_OK);
+	CHECK_INT(b.cap, 4000);                   /* doubling says 4096: clamped to max */
+	CHECK_INT(b.len, 3601);
+	CHECK(b.p[0] == 'a' && b.p[3600] == 'a');
+	dbuf_free(&b);
+	CHECK(b.p == NULL && b.cap == 0 && b.len == 0 && b.max == 4000);
+}
+
+static void test_cap(void)
+{
+	struct dbuf b;
+	uint8_t x[64];
+	size_t cap;
+	memset(x, 'b', sizeof(x));
+	dbuf_init(&b, 16, 100);
+	CHECK_INT(dbuf_add(&b, x, 64), DBUF_OK);
+	CHECK_INT(dbuf_add(&b, x, 36), DBUF_OK);  /* exactly the maximum */
+	CHECK_INT(b.len, 100);
+	CHECK_INT(b.cap, 100);
+	cap = b.cap;
+	CHECK_INT(dbuf_add(&b, x, 1), DBUF_TOO_BIG);   /* one byte past it */
+	CHECK_INT(b.len, 100);                          /* unchanged */
+	CHECK_INT(b.cap, cap);
+	CHECK_INT(dbuf_grow(&b, 101), DBUF_TOO_BIG);
+	CHECK_INT(dbuf_grow(&b, 100), DBUF_OK);
+	dbuf_reset(&b);
+	CHECK_INT(b.len, 0);
+	CHECK_INT(b.cap, 100);                          /* memory kept */
+	CHECK_INT(dbuf_add(&b, x, 0), DBUF_OK);
+	dbuf_free(&b);
+
+	dbuf_init(&b, 4096, 100);                       /* first > max: clamped */
+	CHECK_INT(dbuf_grow(&b, 1), DBUF_OK);
+	CHECK_INT(b.cap, 100);
+	dbuf_free(&b);
+
+	dbuf_init(&b, 16, 0);                           /* a maximum of nothing */
+	CHECK_INT(dbuf_add(&b, x, 1), DBUF_TOO_BIG);
+	CHECK_INT(dbuf_add(&b, x, 0), DBUF_OK);
+	CHECK(b.p == NULL);
+}
+
+static void test_overflow(void)
+{
+	struct dbuf b;
+	uint8_t x[8] = { 0 };
+	dbuf_init(&b, 8, SIZE_MAX);
+	CHECK_INT(dbuf_add(&b, x, 8), DBUF_OK);
+	/* len + n wraps: refused before any arithmetic is trusted */
+	CHECK_INT(dbuf_add(&b, x, SIZE_MAX - 3), DBUF_TOO_BIG);
+	CHECK_INT(dbuf_add(&b, x, SIZE_MAX), DBUF_TOO_BIG);
+	CHECK_INT(b.len, 8);
+	/* doubling would pass SIZE_MAX: it stops and the plan is the maximum
+	 * (planned only: no allocator is asked for that much) */
+	CHECK_INT(dbuf_plan(&b, SIZE_MAX / 2 + 2), SIZE_MAX);
+	CHECK_INT(dbuf_plan(&b, SIZE_MAX), SIZE_MAX);
+	CHECK_INT(dbuf_plan(&b, 9), 16);
+	CHECK_INT(dbuf_plan(&b, 8), 8);
+	b.max = 1000;
+	CHECK_INT(dbuf_plan(&b, 1001), 0);          /* past the maximum */
+	CHECK_INT(dbuf_plan(&b, 999), 1000);        /* 1024 clamped */
+	CHECK_INT(dbuf_grow(&b, SIZE_MAX), DBUF_TOO_BIG);
+	CHECK_INT(b.cap, 8);
+	CHECK_INT(b.len, 8);
+	dbuf_free(&b);
+}
+
+static void test_take(void)
+{
+	struct dbuf b;
+	uint8_t *p;
+	dbuf_init(&b, 4, 64);
+	CHECK_INT(dbuf_add(&b, "hello", 5), DBUF_OK);
+	p = dbuf_take(&b);
+	CHECK(p != NULL && memcmp(p, "hello", 5) == 0);
+	CHECK(b.p == NULL && b.len == 0 && b.cap == 0 && b.max == 64);
+	free(p);
+	CHECK_INT(dbuf_add(&b, "again", 5), DBUF_OK);   /* usable after take */
+	CHECK_INT(b.cap, 8);
+	dbuf_free(&b);
+	dbuf_free(&b);                                   /* twice is harmless */
+	CHECK_STR(dbuf_strerror(DBUF_TOO_BIG), "over the buffer's maximum");
+	CHECK_STR(dbuf_strerror(DBUF_OK), "ok");
+	CHECK_STR(dbuf_strerror(DBUF_NOMEM), "out of memory");
+}
+
+int main(void)
+{
+	test_growth();
+	test_cap();
+	test_overflow();
+	test_take();
+	return check_done();
+}
