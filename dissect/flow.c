@@ -434,8 +434,10 @@ static void expire(struct flow_table *ft, int64_t now)
 	if (ft->lim.hs_timeout_us) {
 		while ((f = ft->lists[FL_SETTLING].head) && f->settle_ts + ft->lim.settle_us <= now)
 			report_early(ft, f, now);
-		while ((f = ft->lists[FL_ACTIVE].head) && f->last_ts + ft->lim.hs_timeout_us <= now)
+		while ((f = ft->lists[FL_ACTIVE].head) && f->last_ts + ft->lim.hs_timeout_us <= now) {
+			f->r->timed_out = 1;   /* judged by the handshake timer, not the end of the capture */
 			report_early(ft, f, now);
+		}
 		while ((f = ft->lists[FL_DONE].head) && f->last_ts + ft->lim.idle_us < now)
 			flow_retire(ft, f, now);
 		while ((f = ft->lists[FL_OPEN].head) && f->last_ts + ft->lim.idle_us < now)
@@ -952,8 +954,6 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		r->ip_reassembled++;
 	s->packets++;
 	s->payload_bytes += p->paylen;
-	if (r->complete_frame && p->frame > r->complete_frame)
-		s->payload_after_handshake += p->paylen;
 	if (!s->first_frame) {
 		s->first_frame = p->frame;
 		s->first_ts_us = p->ts_us;
@@ -997,13 +997,17 @@ static void on_syn(struct flow *f, int d, const struct pkt *p)
 
 /* New application data after the peer's FIN: a request racing a keep-alive
  * close. Retransmissions are not new; alerts are not data (a TLS 1.3 alert
- * is a 24-byte type-23 record). */
+ * is a 24-byte type-23 record). Also counts the new bytes after the
+ * handshake completed (payload_after_handshake). */
 static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 {
 	struct hs_record *r = f->r;
 	struct half *h = &f->h[d];
 	uint32_t end = p->seq + p->paylen;
 	int fresh = !h->have_end || seq_gt(end, h->max_end);
+	if (fresh && r->complete_frame && p->frame > r->complete_frame)   /* new bytes, not a retransmission */
+		r->d[d].payload_after_handshake += h->have_end && seq_gt(p->seq, h->max_end) ? p->paylen
+						   : h->have_end ? end - h->max_end : p->paylen;
 	if (fresh) {
 		h->max_end = end;
 		h->have_end = 1;

@@ -390,6 +390,10 @@ struct hs_record {
 	 * end of the capture, or the moment a live handshake timed out. A
 	 * silence lasts until then, not until the last packet. */
 	int64_t judged_us;
+	/* Judged because the handshake timer (--handshake-timeout) ran out while
+	 * the capture went on, not because the capture ended (rules:
+	 * capture.timed_out). */
+	uint8_t timed_out;
 
 	/* Derived by record_finish() (record_derive()), from the facts above:
 	 * the alert that ended the handshake (hs_alert_ends_handshake()), as an

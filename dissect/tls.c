@@ -1272,6 +1272,9 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	if (d->scanned >= tls_limits.max_scan)
 		return;
 	keep_pre(t->r, dir, p, n, frame, ts);
+	uint8_t prev[6];
+	size_t prev_len = d->carry_len;
+	memcpy(prev, d->carry, prev_len);
 	if (d->carry_len) {
 		/* a header may straddle the previous delivery and this one */
 		uint8_t b[12];
@@ -1307,8 +1310,12 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 		memcpy(d->carry, p + n - 5, 5);
 		d->carry_len = 5;
 	} else {
-		memcpy(d->carry, p, n);
-		d->carry_len = (uint8_t)n;
+		/* the last 5 bytes of what came before and this delivery: a header
+		 * can arrive a byte at a time */
+		size_t keep = prev_len + n > 5 ? 5 - n : prev_len;
+		memmove(d->carry, prev + prev_len - keep, keep);
+		memcpy(d->carry + keep, p, n);
+		d->carry_len = (uint8_t)(keep + n);
 	}
 	if (dir == DIR_S2C && t->client_hello_seen && d->scanned >= 256 && !t->r->sh)
 		set_nontls(t, dir, p, n, frame, ts);
