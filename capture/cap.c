@@ -1,7 +1,7 @@
 /*
  * cap.c - offline capture reading (see cap.h).
  *
- * libpcap opens every file (pcap_fopen_offline on report/source.c's
+ * libpcap opens every file (pcap_fopen_offline on capture/source.c's
  * stream, or pcap_open_offline): pcap in all byte orders and nanosecond
  * variants, and pcapng; "-" is standard input. It checks the file header
  * and says the link type and snapshot length. Then the packets are read
@@ -12,7 +12,7 @@
  *            link type, a link type we decode, read through our stream.
  *            capture/block.c reads the records from the stream libpcap
  *            left at the first one, in blocks of CAP_BLK_BYTES (through
- *            report/source.c's rpt_src_read: one read() straight into the
+ *            capture/source.c's cap_src_read: one read() straight into the
  *            block, hashed and spooled there), and they are walked in
  *            place: no copy per packet. With a filter,
  *            pcap_offline_filter() drops what pcap_next_ex would.
@@ -29,7 +29,7 @@
  *
  * Files are read on a second thread: it runs the block reader or
  * pcap_next_ex (and with either the input hashing and spooling of
- * report/source.c) and fills a ring of RB_NBATCH batches of RB_BATCH
+ * capture/source.c) and fills a ring of RB_NBATCH batches of RB_BATCH
  * bytes; this thread takes them in the same order and does everything
  * else, so the output is the same as single-threaded
  * (TLSWHY_READER_THREAD=0 forces that, for comparisons; so does a failure

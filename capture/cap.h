@@ -48,11 +48,11 @@ struct cap_input {
 	char warning[256];
 	int link_supported;
 	FILE *fp;                /* when set: read this stream instead of opening path
-	                          * (report/source.c hashes what is read); pcap_close closes it */
+	                          * (capture/source.c hashes what is read); pcap_close closes it */
 	const uint8_t *head;     /* with fp: the stream's first 24 bytes once read (zeros
 	                          * before), so the block reader knows the file's format */
 	/* with fp, optional: reads the bytes after what fp returned so far, without
-	 * fp's copy (report/source.c); the block reader uses it instead of fread */
+	 * fp's copy (capture/source.c); the block reader uses it instead of fread */
 	size_t (*read)(void *arg, uint8_t *buf, size_t n, int *err);
 	void *read_arg;
 };
@@ -68,7 +68,7 @@ struct cap_run {
 	int have_kstats;         /* pcap_stats() answered */
 	uint64_t kernel_drops;   /* ps_drop: no room in the kernel buffer */
 	uint64_t if_drops;       /* ps_ifdrop: dropped by the interface or driver */
-	/* Optional: sees every packet first, as captured (report/evidence.c
+	/* Optional: sees every packet first, as captured (capture/evidence.c
 	 * spools live packets for -w). Never fails. */
 	void (*tap)(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen);

@@ -21,9 +21,9 @@
 #include "dissect/flow.h"
 #include "dissect/tls.h"
 #include "dissect/x509.h"
+#include "capture/evidence.h"
+#include "capture/source.h"
 #include "report/report.h"
-#include "report/evidence.h"
-#include "report/source.h"
 #include "rules/rules.h"
 
 #include <errno.h>
@@ -110,6 +110,7 @@ struct app {
 	int status_shown;         /* a status line is on stderr, unterminated */
 	int out_tty;              /* the report goes to a terminal: clear the progress line first */
 	struct rq *rq;            /* offline: records go to the report thread (capture/rq.h) */
+	struct cap_evidence *ev;  /* -w FILE */
 	struct hint hints[HINTS];
 };
 
@@ -173,7 +174,7 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		app->status_shown = 0;
 	}
 	if (app->out_tty)
-		rpt_progress_clear();
+		cap_progress_clear();
 	if (rpt_wanted(&app->rpt, r)) {
 		struct rule_ctx ctx;
 		memset(&ctx, 0, sizeof(ctx));
@@ -183,7 +184,7 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		if (f && rule_findings_failed(f))
 			app->failed = 1;
 		rpt_conn(&app->rpt, r, f);
-		ev_mark(app->rpt.ev, r, rule_findings_count(f) > 0);
+		cap_ev_mark(app->ev, r, rule_findings_count(f) > 0);
 		rule_findings_free(f);
 		if (app->live)
 			fflush(app->rpt.out);
@@ -231,6 +232,52 @@ static void on_status(void *arg, const struct cap_run *run)
 	app->status_shown = 1;
 }
 
+/* The report's tail from what capture/ measured: plain data (report/run.h). */
+static void report_end(struct app *app, const struct cap_input *inputs, struct cap_src *const *srcs, int nin,
+		       const struct flow_stats *fs, const char *filter)
+{
+	static struct rpt_input in[MAX_INPUTS];
+	struct rpt_run run;
+	struct rpt_evidence ev;
+	int i;
+	for (i = 0; i < nin; i++) {
+		const struct cap_input *c = &inputs[i];
+		in[i].path = c->path;
+		in[i].live = c->live;
+		in[i].link_name = c->link_name;
+		in[i].link_supported = c->link_supported;
+		in[i].packets = c->packets;
+		in[i].bytes = c->bytes;
+		in[i].first_frame = c->first_frame;
+		in[i].truncated = c->truncated;
+		in[i].warning = c->warning;
+		in[i].error = c->error;
+		in[i].sha256 = cap_src_sha256(srcs[i]);
+		in[i].hash_note = cap_src_hash_note(srcs[i]);
+	}
+	memset(&run, 0, sizeof(run));
+	run.ps = app->run.ps;
+	run.first_ts_us = app->run.first_ts_us;
+	run.last_ts_us = app->run.last_ts_us;
+	run.live = app->run.live;
+	run.have_kstats = app->run.have_kstats;
+	run.kernel_drops = app->run.kernel_drops;
+	run.if_drops = app->run.if_drops;
+	if (app->ev && cap_ev_written(app->ev)) {
+		ev.path = cap_ev_path(app->ev);
+		ev.sha256 = cap_ev_sha256(app->ev);
+		ev.bytes = cap_ev_bytes(app->ev);
+		ev.packets = cap_ev_packets(app->ev);
+		ev.connections = cap_ev_connections(app->ev);
+		ev.all = app->rpt.all;
+		ev.connections_not_kept = cap_ev_not_kept(app->ev);
+		ev.inputs_skipped = cap_ev_inputs_skipped(app->ev);
+		app->rpt.ev = &ev;
+	}
+	rpt_end(&app->rpt, in, nin, &run, fs, filter);
+	app->rpt.ev = NULL;
+}
+
 static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out)
 {
 	char *end;
@@ -259,7 +306,7 @@ int main(int argc, char **argv)
 	int nin = 0, nrules = 0, i, c, color = -1, input_error = 0;
 	const char *outpath = NULL, *evpath = NULL;
 	int fmt = -1;                          /* -F given */
-	static struct rpt_src *srcs[MAX_INPUTS];
+	static struct cap_src *srcs[MAX_INPUTS];
 	static char *filter;   /* static: reachable at every exit, as are app's parts */
 	char err[1024];
 	struct flow_limits lim;
@@ -268,7 +315,7 @@ int main(int argc, char **argv)
 	struct cap_live *lv = NULL;
 	const char *user = NULL;
 	int list_ifaces = 0, status = -1;
-	enum rpt_hash hash = RPT_HASH_AUTO;
+	enum cap_hash hash = CAP_HASH_AUTO;
 	int64_t hs_timeout_us = -1, end_us = 0;
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
@@ -355,11 +402,11 @@ int main(int argc, char **argv)
 			break;
 		case O_HASH:
 			if (strcmp(optarg, "auto") == 0)
-				hash = RPT_HASH_AUTO;
+				hash = CAP_HASH_AUTO;
 			else if (strcmp(optarg, "always") == 0)
-				hash = RPT_HASH_ALWAYS;
+				hash = CAP_HASH_ALWAYS;
 			else if (strcmp(optarg, "never") == 0)
-				hash = RPT_HASH_NEVER;
+				hash = CAP_HASH_NEVER;
 			else {
 				fprintf(stderr, "tlswhy: --input-hash takes auto, always or never\n");
 				return 2;
@@ -527,8 +574,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", evpath);
 			return 2;
 		}
-		app.rpt.ev = ev_new(evpath, app.rpt.all);
-		if (!app.rpt.ev) {
+		app.ev = cap_ev_new(evpath, app.rpt.all);
+		if (!app.ev) {
 			fprintf(stderr, "tlswhy: out of memory\n");
 			return 2;
 		}
@@ -588,23 +635,22 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	/* inputs are read through report/source.c: SHA-256 of the bytes read,
+	/* inputs are read through capture/source.c: SHA-256 of the bytes read,
 	 * a copy of stdin for -w, the progress line */
 	for (i = 0; i < nin && !lv; i++) {
-		inputs[i].fp = rpt_src_open(&srcs[i], inputs[i].path, hash, app.rpt.ev != NULL, status != 0,
+		inputs[i].fp = cap_src_open(&srcs[i], inputs[i].path, hash, app.ev != NULL, status != 0,
 					    &app.run.ps.packets);
-		inputs[i].head = rpt_src_head(srcs[i]);   /* capture/block.c reads the format in it */
-		inputs[i].read = rpt_src_read;            /* and the records through this, without a copy */
+		inputs[i].head = cap_src_head(srcs[i]);   /* capture/block.c reads the format in it */
+		inputs[i].read = cap_src_read;            /* and the records through this, without a copy */
 		inputs[i].read_arg = srcs[i];
 	}
-	app.rpt.src = srcs;
-	if (lv && app.rpt.ev) {
-		if (ev_live_begin(app.rpt.ev, inputs[0].dlt, lo.snaplen, err, sizeof(err))) {
+	if (lv && app.ev) {
+		if (cap_ev_live_begin(app.ev, inputs[0].dlt, lo.snaplen, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
 			return 2;
 		}
-		app.run.tap = ev_tap;
-		app.run.tap_arg = app.rpt.ev;
+		app.run.tap = cap_ev_tap;
+		app.run.tap_arg = app.ev;
 	}
 	rpt_begin(&app.rpt);
 	report_thread_start(&app);
@@ -650,17 +696,17 @@ int main(int argc, char **argv)
 		/* retiring the rest reports them; the creation counters stay as read */
 		flow_table_free(app.run.ft, app.run.now_us);
 		report_thread_finish(&app);
-		if (app.rpt.ev && ev_write(app.rpt.ev, inputs, nin, srcs, filter, err, sizeof(err))) {
+		if (app.ev && cap_ev_write(app.ev, inputs, nin, srcs, filter, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
 			input_error = 1;
 		}
-		rpt_end(&app.rpt, inputs, nin, &app.run, &fs, filter);
+		report_end(&app, inputs, srcs, nin, &fs, filter);
 		rpt_free(&app.rpt);
-		ev_free(app.rpt.ev);
-		app.rpt.ev = NULL;
+		cap_ev_free(app.ev);
+		app.ev = NULL;
 		for (i = 0; i < MAX_INPUTS; i++)
-			rpt_src_free(srcs[i]);
-		rpt_src_release_buffer();
+			cap_src_free(srcs[i]);
+		cap_src_release_buffer();
 	}
 	if (lv) {
 		if (app.run.kernel_drops || app.run.if_drops)

@@ -11,9 +11,10 @@
 
 #include <stdio.h>
 
-#include "capture/cap.h"
+#include "dissect/flow.h"
 #include "dissect/record.h"
 #include "report/jw.h"
+#include "report/run.h"
 
 enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML };
 
@@ -28,8 +29,6 @@ const char *rpt_format_name(enum rpt_format f);
 struct rule_findings;
 struct rule_set;
 struct rpt_ticket;   /* report/ticket.c: Markdown and HTML state */
-struct rpt_src;      /* report/source.c: per-input SHA-256, stdin spool, progress */
-struct rpt_evidence; /* report/evidence.c: -w */
 
 struct rpt_counts {
 	uint64_t connections;      /* TCP connections reported */
@@ -58,8 +57,7 @@ struct rpt {
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
-	struct rpt_src **src;           /* one per input, same order as cap_input[] (entries may be NULL) */
-	struct rpt_evidence *ev;        /* -w FILE */
+	const struct rpt_evidence *ev;  /* -w FILE, once written (set before rpt_end()) */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	const struct rule_set *rules;   /* for the client identity (rule_client_identity) */
@@ -72,7 +70,7 @@ void rpt_begin(struct rpt *r);
 /* 1 when the record belongs in the report (TLS, or a failure before TLS). */
 int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_findings *f);
-void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 	     const struct flow_stats *fs, const char *filter);
 
 /* Frees what rpt_begin() allocated (after rpt_end()). */

@@ -3,7 +3,7 @@
  * capture/block.c) reads them, and the progress line (see source.h).
  *
  *   file/stdin --read--> cookie stream --fread--> libpcap, capture/block.c
- *                          |  the first 24 bytes kept (rpt_src_head: the file header)
+ *                          |  the first 24 bytes kept (cap_src_head: the file header)
  *                          |  SHA-256 (OpenSSL EVP) of every byte
  *                          |  copy to an unlinked tmpfile (stdin/pipes, -w only)
  *                          `- progress on stderr (regular files > 4 MiB, stderr a tty):
@@ -15,7 +15,7 @@
  * hash of the whole file. fopencookie is glibc's; this is Debian-only code.
  */
 #define _GNU_SOURCE
-#include "report/source.h"
+#include "capture/source.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -29,10 +29,10 @@
 /* Every input's stream shares one buffer: inputs are read one after the
  * other, each to its end and closed before the next is begun (capture/
  * cap.c), so no two of them are ever in use at once. */
-#define RPT_SRC_BUF (1u << 20)
+#define CAP_SRC_BUF (1u << 20)
 static char *src_buf;
 
-struct rpt_src {
+struct cap_src {
 	char *path;
 	FILE *raw;
 	FILE *spool;             /* copy of the bytes, or NULL */
@@ -56,7 +56,7 @@ struct rpt_src {
 static int progress_shown;
 static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void rpt_progress_clear(void)
+void cap_progress_clear(void)
 {
 	pthread_mutex_lock(&progress_mu);
 	if (progress_shown) {
@@ -72,7 +72,7 @@ static double secs(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-static void progress(struct rpt_src *s)
+static void progress(struct cap_src *s)
 {
 	struct timespec now;
 	double el, pct, rate, eta;
@@ -107,7 +107,7 @@ static void progress(struct rpt_src *s)
 
 static ssize_t src_read(void *cookie, char *buf, size_t n)
 {
-	struct rpt_src *s = cookie;
+	struct cap_src *s = cookie;
 	size_t got = fread(buf, 1, n, s->raw);
 	if (got) {
 		if (s->done < sizeof(s->head)) {
@@ -131,7 +131,7 @@ static ssize_t src_read(void *cookie, char *buf, size_t n)
 
 static int src_close(void *cookie)
 {
-	struct rpt_src *s = cookie;
+	struct cap_src *s = cookie;
 	char buf[65536];
 	size_t got;
 	unsigned char d[32];
@@ -155,14 +155,14 @@ static int src_close(void *cookie)
 	s->raw = NULL;
 	s->closed = 1;
 	if (s->progress)
-		rpt_progress_clear();
+		cap_progress_clear();
 	return 0;
 }
 
-FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, int spool, int prog,
+FILE *cap_src_open(struct cap_src **srcp, const char *path, enum cap_hash hash, int spool, int prog,
 		   const uint64_t *packets)
 {
-	struct rpt_src *s;
+	struct cap_src *s;
 	struct stat st;
 	cookie_io_functions_t io = { src_read, NULL, NULL, src_close };
 	FILE *f;
@@ -182,11 +182,11 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, 
 		s->regular = s->raw != stdin;
 		s->size = (uint64_t)st.st_size;
 	}
-	if (hash == RPT_HASH_NEVER) {
+	if (hash == CAP_HASH_NEVER) {
 		snprintf(s->note, sizeof(s->note), "not computed (--input-hash never)");
-	} else if (hash == RPT_HASH_AUTO && s->regular && s->size > RPT_HASH_AUTO_MAX) {
+	} else if (hash == CAP_HASH_AUTO && s->regular && s->size > CAP_HASH_AUTO_MAX) {
 		snprintf(s->note, sizeof(s->note), "not computed: the file is over %u MiB (--input-hash always)",
-			 (unsigned)(RPT_HASH_AUTO_MAX >> 20));
+			 (unsigned)(CAP_HASH_AUTO_MAX >> 20));
 	} else {
 		s->md = EVP_MD_CTX_new();
 		if (!s->md || !EVP_DigestInit_ex(s->md, EVP_sha256(), NULL))
@@ -194,7 +194,7 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, 
 	}
 	if (spool && !s->regular)
 		s->spool = tmpfile();
-	s->progress = prog && s->regular && s->size > RPT_PROGRESS_MIN && isatty(STDERR_FILENO);
+	s->progress = prog && s->regular && s->size > CAP_PROGRESS_MIN && isatty(STDERR_FILENO);
 	s->packets = packets;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->last = s->t0;
@@ -205,11 +205,11 @@ FILE *rpt_src_open(struct rpt_src **srcp, const char *path, enum rpt_hash hash, 
 	 * (glibc's _IO_default_xsgetn), in BUFSIZ pieces by default: a big one
 	 * makes libpcap's reading (pcapng, and the files capture/block.c does
 	 * not take) one read() a MiB, not 128. The block reader takes what is
-	 * buffered here, then reads past it (rpt_src_read). */
+	 * buffered here, then reads past it (cap_src_read). */
 	if (!src_buf)
-		src_buf = malloc(RPT_SRC_BUF);
+		src_buf = malloc(CAP_SRC_BUF);
 	if (src_buf)
-		setvbuf(f, src_buf, _IOFBF, RPT_SRC_BUF);
+		setvbuf(f, src_buf, _IOFBF, CAP_SRC_BUF);
 	s->cookie = f;
 	*srcp = s;
 	return f;
@@ -222,19 +222,19 @@ fail:
 	return NULL;
 }
 
-const char *rpt_src_sha256(const struct rpt_src *s)
+const char *cap_src_sha256(const struct cap_src *s)
 {
 	return s && s->closed ? s->hex : "";
 }
 
-const char *rpt_src_hash_note(const struct rpt_src *s)
+const char *cap_src_hash_note(const struct cap_src *s)
 {
 	return s && s->note[0] ? s->note : NULL;
 }
 
-size_t rpt_src_read(void *arg, uint8_t *buf, size_t n, int *err)
+size_t cap_src_read(void *arg, uint8_t *buf, size_t n, int *err)
 {
-	struct rpt_src *s = arg;
+	struct cap_src *s = arg;
 	FILE *f = s->cookie;
 	size_t got = 0, avail;
 	*err = 0;
@@ -258,17 +258,17 @@ size_t rpt_src_read(void *arg, uint8_t *buf, size_t n, int *err)
 	return got;
 }
 
-const uint8_t *rpt_src_head(const struct rpt_src *s)
+const uint8_t *cap_src_head(const struct cap_src *s)
 {
 	return s ? s->head : NULL;
 }
 
-uint64_t rpt_src_bytes(const struct rpt_src *s)
+uint64_t cap_src_bytes(const struct cap_src *s)
 {
 	return s ? s->done : 0;
 }
 
-FILE *rpt_src_reopen(const struct rpt_src *s)
+FILE *cap_src_reopen(const struct cap_src *s)
 {
 	if (!s)
 		return NULL;
@@ -293,7 +293,7 @@ FILE *rpt_src_reopen(const struct rpt_src *s)
 	return NULL;
 }
 
-void rpt_src_free(struct rpt_src *s)
+void cap_src_free(struct cap_src *s)
 {
 	if (!s)
 		return;
@@ -306,7 +306,7 @@ void rpt_src_free(struct rpt_src *s)
 	free(s);
 }
 
-void rpt_src_release_buffer(void)
+void cap_src_release_buffer(void)
 {
 	free(src_buf);
 	src_buf = NULL;
