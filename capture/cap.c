@@ -42,7 +42,7 @@
  * a connection reported there sees the time a single thread would).
  * This thread then never touches a record or packet header, and warms
  * the flow table a few segments ahead (flow_prefetch_*). The rules and the
- * report run on a third thread (capture/rq.c, from capture/main.c).
+ * report run on a third thread (app/rq.c, from app/main.c).
  * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
  * of 1 MiB holds at most 18,725 TCP segments, SEGS_MAX, of 176 bytes each
  * here), plus, on the libpcap way only, a batch grown for a packet bigger

@@ -52,7 +52,7 @@ struct cap_src {
 };
 
 /* The progress line is drawn on the reader thread and erased by whichever
- * thread writes the report (capture/rq.c): one lock for both. */
+ * thread writes the report (app/rq.c): one lock for both. */
 static int progress_shown;
 static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
 

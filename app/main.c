@@ -17,7 +17,7 @@
  * rule file).
  */
 #include "capture/cap.h"
-#include "capture/rq.h"
+#include "app/rq.h"
 #include "dissect/flow.h"
 #include "dissect/tls.h"
 #include "dissect/x509.h"
@@ -109,7 +109,7 @@ struct app {
 	int live;                 /* flush after each connection */
 	int status_shown;         /* a status line is on stderr, unterminated */
 	int out_tty;              /* the report goes to a terminal: clear the progress line first */
-	struct rq *rq;            /* offline: records go to the report thread (capture/rq.h) */
+	struct rq *rq;            /* offline: records go to the report thread (app/rq.h) */
 	struct cap_evidence *ev;  /* -w FILE */
 	struct hint hints[HINTS];
 };

@@ -13,7 +13,7 @@
  * next rq_push. glibc's malloc gives each thread its own arena, and frees
  * from the other thread contend for that arena's lock.
  */
-#include "capture/rq.h"
+#include "app/rq.h"
 
 #include <pthread.h>
 #include <stdlib.h>
