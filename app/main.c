@@ -16,14 +16,8 @@
  * usage or input errors (unreadable or corrupt capture, bad filter, bad
  * rule file).
  */
-#include "capture/cap.h"
+#include "app/app.h"
 #include "app/rq.h"
-#include "dissect/flow.h"
-#include "dissect/tls.h"
-#include "dissect/x509.h"
-#include "capture/evidence.h"
-#include "capture/source.h"
-#include "report/report.h"
 #include "rules/rules.h"
 
 #include <errno.h>
@@ -36,9 +30,6 @@
 #include <unistd.h>
 
 #define TLSWHY_VERSION "0.1.0"
-#define MAX_INPUTS 256
-#define MAX_RULE_FILES 64
-#define HINTS 4096    /* servers remembered for the leaf-certificate hint */
 
 static void usage(FILE *f)
 {
@@ -95,24 +86,6 @@ static void usage(FILE *f)
 	      "2 usage or input error.\n",
 	      f);
 }
-
-struct hint {
-	struct hs_addr srv;
-	const struct x509_facts *leaf;
-};
-
-struct app {
-	struct rule_set *rules;
-	struct rpt rpt;
-	struct cap_run run;
-	int failed;
-	int live;                 /* flush after each connection */
-	int status_shown;         /* a status line is on stderr, unterminated */
-	int out_tty;              /* the report goes to a terminal: clear the progress line first */
-	struct rq *rq;            /* offline: records go to the report thread (app/rq.h) */
-	struct cap_evidence *ev;  /* -w FILE */
-	struct hint hints[HINTS];
-};
 
 static uint32_t hint_slot(const struct hs_addr *a)
 {
@@ -174,7 +147,7 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		app->status_shown = 0;
 	}
 	if (app->out_tty)
-		cap_progress_clear();
+		cap_progress_clear(&app->src_shared);
 	if (rpt_wanted(&app->rpt, r)) {
 		struct rule_ctx ctx;
 		memset(&ctx, 0, sizeof(ctx));
@@ -233,10 +206,12 @@ static void on_status(void *arg, const struct cap_run *run)
 }
 
 /* The report's tail from what capture/ measured: plain data (report/run.h). */
-static void report_end(struct app *app, const struct cap_input *inputs, struct cap_src *const *srcs, int nin,
-		       const struct flow_stats *fs, const char *filter)
+static void report_end(struct app *app, const struct flow_stats *fs)
 {
-	static struct rpt_input in[MAX_INPUTS];
+	const struct cap_input *inputs = app->inputs;
+	struct cap_src *const *srcs = app->srcs;
+	int nin = app->nin;
+	struct rpt_input *in = app->rpt_in;
 	struct rpt_run run;
 	struct rpt_evidence ev;
 	int i;
@@ -274,7 +249,7 @@ static void report_end(struct app *app, const struct cap_input *inputs, struct c
 		ev.inputs_skipped = cap_ev_inputs_skipped(app->ev);
 		app->rpt.ev = &ev;
 	}
-	rpt_end(&app->rpt, in, nin, &run, fs, filter);
+	rpt_end(&app->rpt, in, nin, &run, fs, app->o.filter);
 	app->rpt.ev = NULL;
 }
 
@@ -292,31 +267,184 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 	return 0;
 }
 
+
+/* ---- options --------------------------------------------------------- */
+
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
        O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
 
-int main(int argc, char **argv)
+/* auto, always or never: -1, 1, 0; -2 when none of them. */
+static int parse_when(const char *opt, const char *s)
 {
-	static struct app app;
-	static struct cap_input inputs[MAX_INPUTS];
-	const char *rule_files[MAX_RULE_FILES];
-	int nin = 0, nrules = 0, i, c, color = -1, input_error = 0;
-	const char *outpath = NULL, *evpath = NULL;
-	int fmt = -1;                          /* -F given */
-	static struct cap_src *srcs[MAX_INPUTS];
-	static char *filter;   /* static: reachable at every exit, as are app's parts */
-	char err[1024];
-	struct flow_limits lim;
-	FILE *out = stdout;
-	struct cap_live_opts lo;
-	struct cap_live *lv = NULL;
-	const char *user = NULL;
-	int list_ifaces = 0, status = -1;
-	enum cap_hash hash = CAP_HASH_AUTO;
-	int64_t hs_timeout_us = -1, end_us = 0;
+	if (strcmp(s, "auto") == 0)
+		return -1;
+	if (strcmp(s, "always") == 0)
+		return 1;
+	if (strcmp(s, "never") == 0)
+		return 0;
+	fprintf(stderr, "tlswhy: %s takes auto, always or never\n", opt);
+	return -2;
+}
+
+/* The live capture options. 1: handled, 0: not one of them, -1: bad. */
+static int opt_live(struct app_opts *o, int c, const char *arg)
+{
+	uint32_t v;
+	switch (c) {
+	case 'i':
+		o->lo.iface = arg;
+		return 1;
+	case 'D':
+		o->list_ifaces = 1;
+		return 1;
+	case 's':
+		if (parse_u32("-s", arg, 0, &v))
+			return -1;
+		o->lo.snaplen = v == 0 || v > CAP_DEFAULT_SNAPLEN ? CAP_DEFAULT_SNAPLEN : (int)v;
+		return 1;
+	case 'B':
+		if (parse_u32("-B", arg, 1, &v))
+			return -1;
+		if (v > 4u * 1024 * 1024) {
+			fprintf(stderr, "tlswhy: -B is at most 4194304 KiB\n");
+			return -1;
+		}
+		o->lo.buffer_kib = (int)v;
+		return 1;
+	case 'p':
+		o->lo.promisc = 0;
+		return 1;
+	case 'c':
+		if (parse_u32("-c", arg, 1, &v))
+			return -1;
+		o->lo.count = v;
+		return 1;
+	case 'Z':
+		o->user = arg;
+		return 1;
+	case O_DURATION:
+		if (parse_u32("--duration", arg, 1, &v))
+			return -1;
+		o->lo.duration_us = (int64_t)v * 1000000;
+		return 1;
+	}
+	return 0;
+}
+
+/* The caps and timeouts of the analysis. 1: handled, 0: not one of them, -1: bad. */
+static int opt_limits(struct app_opts *o, int c, const char *arg)
+{
+	struct flow_limits *lim = &o->lim;
+	uint32_t v;
+	switch (c) {
+	case O_MAXFLOWS:
+		return parse_u32("--max-flows", arg, 1, &lim->max_flows) ? -1 : 1;
+	case O_MAXSEG:
+		return parse_u32("--max-segments", arg, 0, &lim->max_segments) ? -1 : 1;
+	case O_MAXBUF:
+		return parse_u32("--max-buffer", arg, 0, &lim->max_bytes) ? -1 : 1;
+	case O_MAXTOTAL:
+		if (parse_u32("--max-buffer-total", arg, 1, &v))
+			return -1;
+		lim->max_total = (uint64_t)v * 1024 * 1024;
+		return 1;
+	case O_MAXHS:
+		if (parse_u32("--max-handshake", arg, 64, &lim->tls.max_handshake))
+			return -1;
+		if (lim->tls.max_handshake > (1u << 24)) {
+			fprintf(stderr, "tlswhy: --max-handshake is at most 16777216\n");
+			return -1;
+		}
+		return 1;
+	case O_IDLE:
+		if (parse_u32("--idle-timeout", arg, 1, &v))
+			return -1;
+		lim->idle_us = (int64_t)v * 1000000;
+		return 1;
+	case O_HSTIMEOUT:
+		if (parse_u32("--handshake-timeout", arg, 1, &v))
+			return -1;
+		o->hs_timeout_us = (int64_t)v * 1000000;
+		return 1;
+	}
+	return 0;
+}
+
+/* Inputs, outputs and the report. 1: handled, 0: not one of them, -1: bad. */
+static int opt_report(struct app_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'r':
+		if (o->nin >= MAX_INPUTS) {
+			fprintf(stderr, "tlswhy: at most %d -r files\n", MAX_INPUTS);
+			return -1;
+		}
+		o->inputs[o->nin++] = arg;
+		return 1;
+	case 'F':
+		o->fmt = rpt_format_parse(arg);
+		if (o->fmt < 0) {
+			fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl or html)\n", arg);
+			return -1;
+		}
+		return 1;
+	case 'w':
+		o->evpath = arg;
+		return 1;
+	case 'o':
+		o->outpath = arg;
+		return 1;
+	case O_RULES:
+		if (o->nrules >= MAX_RULE_FILES) {
+			fprintf(stderr, "tlswhy: at most %d --rules files\n", MAX_RULE_FILES);
+			return -1;
+		}
+		o->rule_files[o->nrules++] = arg;
+		return 1;
+	case O_ALL:
+		o->all = 1;
+		return 1;
+	case O_COLOR:
+		o->color = parse_when("--color", arg);
+		return o->color == -2 ? -1 : 1;
+	case O_STATUS:
+		o->status = parse_when("--status", arg);
+		return o->status == -2 ? -1 : 1;
+	case O_HASH: {
+		int w = parse_when("--input-hash", arg);
+		o->hash = w < 0 ? CAP_HASH_AUTO : w ? CAP_HASH_ALWAYS : CAP_HASH_NEVER;
+		return w == -2 ? -1 : 1;
+	}
+	}
+	return 0;
+}
+
+/* The rest of the line is the BPF filter, as with tcpdump. */
+static int join_filter(struct app_opts *o, int argc, char **argv, int first)
+{
+	size_t len = 1;
+	int i;
+	if (first >= argc)
+		return 0;
+	for (i = first; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	o->filter = calloc(1, len);
+	if (!o->filter)
+		return -1;
+	for (i = first; i < argc; i++) {
+		if (i > first)
+			strcat(o->filter, " ");
+		strcat(o->filter, argv[i]);
+	}
+	return 0;
+}
+
+/* Parses the command line into o. Returns -1 to go on, else the exit status. */
+static int parse_args(struct app_opts *o, int argc, char **argv)
+{
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
 		{ "rules", required_argument, NULL, O_RULES },
@@ -337,400 +465,373 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-
-	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
-		return rule_cli(argc - 1, argv + 1);
-
-	flow_limits_default(&lim);
-	cap_live_opts_default(&lo);
-	app.rpt.fmt = RPT_TEXT;
+	int c;
+	flow_limits_default(&o->lim);
+	cap_live_opts_default(&o->lo);
+	o->fmt = -1;
+	o->color = -1;
+	o->status = -1;
+	o->hash = CAP_HASH_AUTO;
+	o->hs_timeout_us = -1;
 	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:w:hV", longopts, NULL)) != -1) {
-		uint32_t v;
-		switch (c) {
-		case 'i':
-			lo.iface = optarg;
-			break;
-		case 'D':
-			list_ifaces = 1;
-			break;
-		case 's':
-			if (parse_u32("-s", optarg, 0, &v))
-				return 2;
-			lo.snaplen = v == 0 || v > CAP_DEFAULT_SNAPLEN ? CAP_DEFAULT_SNAPLEN : (int)v;
-			break;
-		case 'B':
-			if (parse_u32("-B", optarg, 1, &v))
-				return 2;
-			if (v > 4u * 1024 * 1024) {
-				fprintf(stderr, "tlswhy: -B is at most 4194304 KiB\n");
-				return 2;
-			}
-			lo.buffer_kib = (int)v;
-			break;
-		case 'p':
-			lo.promisc = 0;
-			break;
-		case 'c':
-			if (parse_u32("-c", optarg, 1, &v))
-				return 2;
-			lo.count = v;
-			break;
-		case 'Z':
-			user = optarg;
-			break;
-		case O_DURATION:
-			if (parse_u32("--duration", optarg, 1, &v))
-				return 2;
-			lo.duration_us = (int64_t)v * 1000000;
-			break;
-		case O_HSTIMEOUT:
-			if (parse_u32("--handshake-timeout", optarg, 1, &v))
-				return 2;
-			hs_timeout_us = (int64_t)v * 1000000;
-			break;
-		case O_STATUS:
-			if (strcmp(optarg, "auto") == 0)
-				status = -1;
-			else if (strcmp(optarg, "always") == 0)
-				status = 1;
-			else if (strcmp(optarg, "never") == 0)
-				status = 0;
-			else {
-				fprintf(stderr, "tlswhy: --status takes auto, always or never\n");
-				return 2;
-			}
-			break;
-		case O_HASH:
-			if (strcmp(optarg, "auto") == 0)
-				hash = CAP_HASH_AUTO;
-			else if (strcmp(optarg, "always") == 0)
-				hash = CAP_HASH_ALWAYS;
-			else if (strcmp(optarg, "never") == 0)
-				hash = CAP_HASH_NEVER;
-			else {
-				fprintf(stderr, "tlswhy: --input-hash takes auto, always or never\n");
-				return 2;
-			}
-			break;
-		case 'r':
-			if (nin >= MAX_INPUTS) {
-				fprintf(stderr, "tlswhy: at most %d -r files\n", MAX_INPUTS);
-				return 2;
-			}
-			inputs[nin++].path = optarg;
-			break;
-		case 'F':
-			fmt = rpt_format_parse(optarg);
-			if (fmt < 0) {
-				fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl or html)\n",
-					optarg);
-				return 2;
-			}
-			app.rpt.fmt = (enum rpt_format)fmt;
-			break;
-		case 'w':
-			evpath = optarg;
-			break;
-		case 'o':
-			outpath = optarg;
-			break;
-		case O_RULES:
-			if (nrules >= MAX_RULE_FILES) {
-				fprintf(stderr, "tlswhy: at most %d --rules files\n", MAX_RULE_FILES);
-				return 2;
-			}
-			rule_files[nrules++] = optarg;
-			break;
-		case O_ALL:
-			app.rpt.all = 1;
-			break;
-		case O_COLOR:
-			if (strcmp(optarg, "auto") == 0)
-				color = -1;
-			else if (strcmp(optarg, "always") == 0)
-				color = 1;
-			else if (strcmp(optarg, "never") == 0)
-				color = 0;
-			else {
-				fprintf(stderr, "tlswhy: --color takes auto, always or never\n");
-				return 2;
-			}
-			break;
-		case O_MAXFLOWS:
-			if (parse_u32("--max-flows", optarg, 1, &lim.max_flows))
-				return 2;
-			break;
-		case O_MAXSEG:
-			if (parse_u32("--max-segments", optarg, 0, &lim.max_segments))
-				return 2;
-			break;
-		case O_MAXBUF:
-			if (parse_u32("--max-buffer", optarg, 0, &lim.max_bytes))
-				return 2;
-			break;
-		case O_MAXTOTAL: {
-			uint32_t mib;
-			if (parse_u32("--max-buffer-total", optarg, 1, &mib))
-				return 2;
-			lim.max_total = (uint64_t)mib * 1024 * 1024;
-			break;
-		}
-		case O_MAXHS:
-			if (parse_u32("--max-handshake", optarg, 64, &tls_limits.max_handshake))
-				return 2;
-			if (tls_limits.max_handshake > (1u << 24)) {
-				fprintf(stderr, "tlswhy: --max-handshake is at most 16777216\n");
-				return 2;
-			}
-			break;
-		case O_IDLE:
-			if (parse_u32("--idle-timeout", optarg, 1, &v))
-				return 2;
-			lim.idle_us = (int64_t)v * 1000000;
-			break;
-		case 'h':
+		int rc = opt_live(o, c, optarg);
+		if (rc == 0)
+			rc = opt_limits(o, c, optarg);
+		if (rc == 0)
+			rc = opt_report(o, c, optarg);
+		if (rc < 0)
+			return 2;
+		if (rc > 0)
+			continue;
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("tlswhy %s\n", TLSWHY_VERSION);
 			return 0;
-		default:
-			usage(stderr);
-			return 2;
 		}
+		usage(stderr);
+		return 2;
 	}
-	if (list_ifaces) {
-		if (cap_list_interfaces(stdout, err, sizeof(err))) {
-			fprintf(stderr, "tlswhy: %s\n", err);
-			return 2;
-		}
-		return 0;
-	}
-	if (nin == 0 && !lo.iface) {
+	if (o->list_ifaces)
+		return -1;
+	if (o->nin == 0 && !o->lo.iface) {
 		fprintf(stderr, "tlswhy: no capture given (-r FILE or -i IFACE)\n");
 		usage(stderr);
 		return 2;
 	}
-	if (nin && lo.iface) {
+	if (o->nin && o->lo.iface) {
 		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
 		return 2;
 	}
-	if (!lo.iface && (user || lo.count || lo.duration_us || lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB || !lo.promisc ||
-			  lo.snaplen != CAP_DEFAULT_SNAPLEN))
+	if (!o->lo.iface && (o->user || o->lo.count || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
+			     !o->lo.promisc || o->lo.snaplen != CAP_DEFAULT_SNAPLEN))
 		fprintf(stderr, "tlswhy: warning: -Z, -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
-	if (lo.iface) {
-		lim.hs_timeout_us = hs_timeout_us > 0 ? hs_timeout_us : FLOW_DEFAULT_HS_TIMEOUT_US;
-		if (!user && geteuid() == 0)
-			user = DEFAULT_USER;
-		if (status < 0)
-			status = isatty(STDERR_FILENO);
-		if (status) {
-			lo.status_us = STATUS_US;
-			lo.status = on_status;
-			lo.arg = &app;
-		}
-		app.live = 1;
-	} else if (hs_timeout_us > 0) {
-		lim.hs_timeout_us = hs_timeout_us;
-	}
-	/* the rest of the line is the BPF filter, as with tcpdump */
-	if (optind < argc) {
-		size_t len = 1;
-		for (i = optind; i < argc; i++)
-			len += strlen(argv[i]) + 1;
-		filter = calloc(1, len);
-		if (!filter)
-			return 2;
-		for (i = optind; i < argc; i++) {
-			if (i > optind)
-				strcat(filter, " ");
-			strcat(filter, argv[i]);
-		}
-	}
+	return join_filter(o, argc, argv, optind) ? 2 : -1;
+}
 
-	app.rules = rule_set_new();
-	if (!app.rules || rule_load_builtin(app.rules, err, sizeof(err))) {
-		fprintf(stderr, "tlswhy: built-in rules: %s\n", app.rules ? err : "out of memory");
-		return 2;
+/* ---- start-up: rules, outputs, inputs -------------------------------- */
+
+/* What follows from the options once they are all known. */
+static void settle_options(struct app *app)
+{
+	struct app_opts *o = &app->o;
+	if (o->lo.iface) {
+		o->lim.hs_timeout_us = o->hs_timeout_us > 0 ? o->hs_timeout_us : FLOW_DEFAULT_HS_TIMEOUT_US;
+		if (!o->user && geteuid() == 0)
+			o->user = DEFAULT_USER;
+		if (o->status < 0)
+			o->status = isatty(STDERR_FILENO);
+		if (o->status) {
+			o->lo.status_us = STATUS_US;
+			o->lo.status = on_status;
+			o->lo.arg = app;
+		}
+		app->live = 1;
+	} else if (o->hs_timeout_us > 0) {
+		o->lim.hs_timeout_us = o->hs_timeout_us;
 	}
-	for (i = 0; i < nrules; i++) {
-		if (rule_load_file(app.rules, rule_files[i], err, sizeof(err))) {
+}
+
+static int load_rules(struct app *app)
+{
+	char err[1024];
+	int i;
+	app->rules = rule_set_new();
+	if (!app->rules || rule_load_builtin(app->rules, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: built-in rules: %s\n", app->rules ? err : "out of memory");
+		return -1;
+	}
+	for (i = 0; i < app->o.nrules; i++) {
+		if (rule_load_file(app->rules, app->o.rule_files[i], err, sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
-			return 2;
+			return -1;
 		}
 	}
+	return 0;
+}
 
-	if (fmt < 0 && outpath && rpt_format_from_path(outpath) >= 0)
-		app.rpt.fmt = (enum rpt_format)rpt_format_from_path(outpath);
-	if (evpath) {
-		/* never overwrite a capture being read, or the report */
-		struct stat es, is;
-		int clash = outpath && strcmp(outpath, evpath) == 0;
-		if (stat(evpath, &es) == 0)
-			for (i = 0; i < nin && !clash; i++)
-				clash = strcmp(inputs[i].path, "-") && stat(inputs[i].path, &is) == 0 &&
-					is.st_dev == es.st_dev && is.st_ino == es.st_ino;
-		if (clash) {
-			fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", evpath);
-			return 2;
-		}
-		app.ev = cap_ev_new(evpath, app.rpt.all);
-		if (!app.ev) {
-			fprintf(stderr, "tlswhy: out of memory\n");
-			return 2;
-		}
+/* -w: never overwrite a capture being read, or the report. */
+static int open_evidence(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	struct stat es, is;
+	int i, clash;
+	if (!o->evpath)
+		return 0;
+	clash = o->outpath && strcmp(o->outpath, o->evpath) == 0;
+	if (stat(o->evpath, &es) == 0)
+		for (i = 0; i < o->nin && !clash; i++)
+			clash = strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 &&
+				is.st_dev == es.st_dev && is.st_ino == es.st_ino;
+	if (clash) {
+		fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", o->evpath);
+		return -1;
 	}
-	app.rpt.outpath = outpath;
-	app.rpt.rules = app.rules;
-	if (outpath && strcmp(outpath, "-") != 0) {
-		out = fopen(outpath, "w");
-		if (!out) {
-			fprintf(stderr, "tlswhy: %s: %s\n", outpath, strerror(errno));
-			return 2;
+	app->ev = cap_ev_new(o->evpath, o->all);
+	if (!app->ev) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The report's stream and format (-o, -F, --color). */
+static int open_report(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	int color = o->color;
+	app->rpt.fmt = o->fmt >= 0 ? (enum rpt_format)o->fmt : RPT_TEXT;
+	if (o->fmt < 0 && o->outpath && rpt_format_from_path(o->outpath) >= 0)
+		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
+	app->rpt.all = o->all;
+	app->rpt.outpath = o->outpath;
+	app->rpt.rules = app->rules;
+	app->out = stdout;
+	if (o->outpath && strcmp(o->outpath, "-") != 0) {
+		app->out = fopen(o->outpath, "w");
+		if (!app->out) {
+			fprintf(stderr, "tlswhy: %s: %s\n", o->outpath, strerror(errno));
+			return -1;
 		}
 	}
 	if (color < 0)
-		color = isatty(fileno(out)) && !getenv("NO_COLOR");
-	app.rpt.out = out;
-	app.rpt.color = color;
-	app.out_tty = isatty(fileno(out));
+		color = isatty(fileno(app->out)) && !getenv("NO_COLOR");
+	app->rpt.out = app->out;
+	app->rpt.color = color;
+	app->out_tty = isatty(fileno(app->out));
 	/* a report to a file or a pipe: fewer, larger writes (bench/RESULTS.md);
 	 * live capture still flushes after each connection */
-	if (!app.out_tty)
-		setvbuf(out, NULL, _IOFBF, 1u << 18);
+	if (!app->out_tty)
+		setvbuf(app->out, NULL, _IOFBF, 1u << 18);
+	return 0;
+}
 
-	app.run.ft = flow_table_new(&lim, on_record, &app);
-	if (!app.run.ft) {
-		fprintf(stderr, "tlswhy: out of memory\n");
-		return 2;
+/* The interface: opened, then privileges dropped before a single packet is parsed. */
+static int open_live(struct app *app)
+{
+	struct app_opts *o = &app->o;
+	struct cap_input *in = &app->inputs[0];
+	char err[1024];
+	if (cap_live_open(&app->lv, in, &o->lo, o->filter, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: %s\n", err);
+		return -1;
 	}
-	if (lo.iface) {
-		/* open, then drop privileges before a single packet is parsed */
-		enum cap_err rc = cap_live_open(&lv, &inputs[0], &lo, filter, err, sizeof(err));
-		if (rc) {
+	app->nin = 1;
+	if (in->warning[0])
+		fprintf(stderr, "tlswhy: warning: %s: %s\n", o->lo.iface, in->warning);
+	if (!in->link_supported)
+		fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
+			o->lo.iface, in->link_name);
+	if (o->user && cap_drop_privs(o->user, &o->evpath, o->evpath ? 1 : 0, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+		return -1;
+	}
+	if (app->ev) {
+		if (cap_ev_live_begin(app->ev, in->dlt, o->lo.snaplen, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
-			free(filter);
-			return 2;
+			return -1;
 		}
-		nin = 1;
-		if (inputs[0].warning[0])
-			fprintf(stderr, "tlswhy: warning: %s: %s\n", lo.iface, inputs[0].warning);
-		if (!inputs[0].link_supported)
-			fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
-				lo.iface, inputs[0].link_name);
-		if (user && cap_drop_privs(user, &evpath, evpath ? 1 : 0, err, sizeof(err))) {
-			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
-			cap_live_close(lv);
-			free(filter);
-			return 2;
-		}
+		app->run.tap = cap_ev_tap;
+		app->run.tap_arg = app->ev;
 	}
-	/* refuse a missing, unreadable or unrecognised file, or a filter that
-	 * does not compile, before a report is begun */
-	for (i = 0; i < nin && !lv; i++) {
-		if (strcmp(inputs[i].path, "-") == 0)
+	return 0;
+}
+
+/* The files: a missing, unreadable or unrecognised one, or a filter that
+ * does not compile, is refused before a report is begun. Each is read
+ * through capture/source.c: SHA-256 of the bytes read, a copy of stdin
+ * for -w, the progress line. */
+static int open_files(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	char err[1024];
+	int i;
+	for (i = 0; i < o->nin; i++) {
+		struct cap_input *in = &app->inputs[i];
+		in->path = o->inputs[i];
+		if (strcmp(in->path, "-") == 0)
 			continue;
-		if (cap_check_file(inputs[i].path, filter, err, sizeof(err))) {
+		if (cap_check_file(in->path, o->filter, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
-			return 2;
+			return -1;
 		}
 	}
-	/* inputs are read through capture/source.c: SHA-256 of the bytes read,
-	 * a copy of stdin for -w, the progress line */
-	for (i = 0; i < nin && !lv; i++) {
-		inputs[i].fp = cap_src_open(&srcs[i], inputs[i].path, hash, app.ev != NULL, status != 0,
-					    &app.run.ps.packets);
-		inputs[i].head = cap_src_head(srcs[i]);   /* capture/block.c reads the format in it */
-		inputs[i].read = cap_src_read;            /* and the records through this, without a copy */
-		inputs[i].read_arg = srcs[i];
+	app->nin = o->nin;
+	for (i = 0; i < app->nin; i++) {
+		struct cap_input *in = &app->inputs[i];
+		in->fp = cap_src_open(&app->srcs[i], &app->src_shared, in->path, o->hash, app->ev != NULL,
+				      o->status != 0, &app->run.ps.packets);
+		in->head = cap_src_head(app->srcs[i]);   /* capture/block.c reads the format in it */
+		in->read = cap_src_read;                 /* and the records through this, without a copy */
+		in->read_arg = app->srcs[i];
 	}
-	if (lv && app.ev) {
-		if (cap_ev_live_begin(app.ev, inputs[0].dlt, lo.snaplen, err, sizeof(err))) {
-			fprintf(stderr, "tlswhy: %s\n", err);
-			return 2;
-		}
-		app.run.tap = cap_ev_tap;
-		app.run.tap_arg = app.ev;
+	return 0;
+}
+
+/* Everything before the first packet. 0, or -1 after saying why. */
+static int start(struct app *app)
+{
+	settle_options(app);
+	if (load_rules(app) || open_evidence(app) || open_report(app))
+		return -1;
+	app->certs = x509_cache_new();
+	app->src_shared_ok = cap_src_shared_init(&app->src_shared) == 0;
+	if (!app->certs || !app->src_shared_ok) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
 	}
-	rpt_begin(&app.rpt);
-	report_thread_start(&app);
-	if (lv) {
-		enum cap_err rc;
-		if (status)
-			fprintf(stderr, "tlswhy: capturing on %s (%s)%s%s, ^C to stop\n", lo.iface,
-				inputs[0].link_name, filter ? ", filter: " : "", filter ? filter : "");
-		rc = cap_live_run(lv, &app.run, &inputs[0], &lo, &end_us, err, sizeof(err));
-		if (app.status_shown) {
-			fputc('\n', stderr);
-			app.status_shown = 0;
-		}
-		if (rc) {
-			/* the interface went away mid-capture: finish the report, exit 2 */
-			fprintf(stderr, "tlswhy: %s; the report covers what was captured\n", err);
-			input_error = 1;
-		}
-		/* what timed out is reported as such, then the rest as cut */
-		flow_tick(app.run.ft, end_us);
+	app->o.lim.certs = app->certs;
+	app->run.ft = flow_table_new(&app->o.lim, on_record, app);
+	if (!app->run.ft) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
 	}
-	for (i = 0; i < nin && !lv; i++) {
-		enum cap_err rc = cap_read_file(&app.run, &inputs[i], filter, err, sizeof(err));
-		rq_drain(app.rq);   /* what follows goes to stderr after this input's connections */
+	return app->o.lo.iface ? open_live(app) : open_files(app);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static void read_live(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	struct cap_input *in = &app->inputs[0];
+	char err[1024];
+	int64_t end_us = 0;
+	enum cap_err rc;
+	if (o->status)
+		fprintf(stderr, "tlswhy: capturing on %s (%s)%s%s, ^C to stop\n", o->lo.iface, in->link_name,
+			o->filter ? ", filter: " : "", o->filter ? o->filter : "");
+	rc = cap_live_run(app->lv, &app->run, in, &o->lo, &end_us, err, sizeof(err));
+	if (app->status_shown) {
+		fputc('\n', stderr);
+		app->status_shown = 0;
+	}
+	if (rc) {
+		/* the interface went away mid-capture: finish the report, exit 2 */
+		fprintf(stderr, "tlswhy: %s; the report covers what was captured\n", err);
+		app->input_error = 1;
+	}
+	/* what timed out is reported as such, then the rest as cut */
+	flow_tick(app->run.ft, end_us);
+}
+
+static void read_files(struct app *app)
+{
+	char err[1024];
+	int i;
+	for (i = 0; i < app->nin; i++) {
+		struct cap_input *in = &app->inputs[i];
+		enum cap_err rc = cap_read_file(&app->run, in, app->o.filter, err, sizeof(err));
+		rq_drain(app->rq);   /* what follows goes to stderr after this input's connections */
 		if (rc) {
 			/* standard input that is not a capture, or a file damaged
 			 * mid-way: finish the report for what was read, then exit 2 */
 			fprintf(stderr, "tlswhy: %s%s\n", err,
 				rc == CAP_ERR_CORRUPT ? "; the report covers the packets before it" : "");
-			input_error = 1;
-			nin = i + 1;
+			app->input_error = 1;
+			app->nin = i + 1;
 			break;
 		}
-		if (inputs[i].truncated)
-			fprintf(stderr, "tlswhy: warning: %s ends mid-packet (%s); analyzed up to there\n",
-				inputs[i].path, inputs[i].warning);
-		if (!inputs[i].link_supported)
+		if (in->truncated)
+			fprintf(stderr, "tlswhy: warning: %s ends mid-packet (%s); analyzed up to there\n", in->path,
+				in->warning);
+		if (!in->link_supported)
 			fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
-				inputs[i].path, inputs[i].link_name);
+				in->path, in->link_name);
 	}
-	{
-		struct flow_stats fs = *flow_table_stats(app.run.ft);
-		/* retiring the rest reports them; the creation counters stay as read */
-		flow_table_free(app.run.ft, app.run.now_us);
-		report_thread_finish(&app);
-		if (app.ev && cap_ev_write(app.ev, inputs, nin, srcs, filter, err, sizeof(err))) {
-			fprintf(stderr, "tlswhy: %s\n", err);
-			input_error = 1;
-		}
-		report_end(&app, inputs, srcs, nin, &fs, filter);
-		rpt_free(&app.rpt);
-		cap_ev_free(app.ev);
-		app.ev = NULL;
-		for (i = 0; i < MAX_INPUTS; i++)
-			cap_src_free(srcs[i]);
-		cap_src_release_buffer();
+}
+
+/* Retires what is left (reporting it), writes -w and the report's tail. */
+static void finish(struct app *app)
+{
+	struct flow_stats fs = *flow_table_stats(app->run.ft);
+	char err[1024];
+	/* retiring the rest reports them; the creation counters stay as read */
+	flow_table_free(app->run.ft, app->run.now_us);
+	app->run.ft = NULL;
+	report_thread_finish(app);
+	if (app->ev && cap_ev_write(app->ev, app->inputs, app->nin, app->srcs, app->o.filter, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: %s\n", err);
+		app->input_error = 1;
 	}
-	if (lv) {
-		if (app.run.kernel_drops || app.run.if_drops)
-			fprintf(stderr, "tlswhy: warning: %" PRIu64 " packets dropped by the kernel, %" PRIu64
-				" by the interface: some handshakes may be incomplete (-B raises the buffer)\n",
-				app.run.kernel_drops, app.run.if_drops);
-		cap_live_close(lv);
-	}
+	report_end(app, &fs);
+	if (app->lv && (app->run.kernel_drops || app->run.if_drops))
+		fprintf(stderr, "tlswhy: warning: %" PRIu64 " packets dropped by the kernel, %" PRIu64
+			" by the interface: some handshakes may be incomplete (-B raises the buffer)\n",
+			app->run.kernel_drops, app->run.if_drops);
+}
+
+static int run(struct app *app)
+{
+	if (start(app))
+		return 2;
+	rpt_begin(&app->rpt);
+	report_thread_start(app);
+	if (app->lv)
+		read_live(app);
+	else
+		read_files(app);
+	finish(app);
+	return app->input_error ? 2 : app->failed ? 1 : 0;
+}
+
+/* Frees the run; the report's stream is closed last, and a failure to
+ * write it makes the exit status 2. */
+static int app_free(struct app *app, int status)
+{
+	int i;
+	if (app->run.ft)
+		flow_table_free(app->run.ft, app->run.now_us);   /* start-up failed: nothing to report */
+	rpt_free(&app->rpt);
+	cap_ev_free(app->ev);
+	for (i = 0; i < MAX_INPUTS; i++)
+		cap_src_free(app->srcs[i]);
+	if (app->src_shared_ok)
+		cap_src_shared_free(&app->src_shared);
+	if (app->lv)
+		cap_live_close(app->lv);
 	for (i = 0; i < HINTS; i++)
-		if (app.hints[i].leaf)
-			x509_put(app.hints[i].leaf);
-	for (i = 0; i < nin; i++)
-		free(inputs[i].link_name);
-	free(filter);
-	rule_set_free(app.rules);
+		if (app->hints[i].leaf)
+			x509_put(app->hints[i].leaf);
+	for (i = 0; i < app->nin; i++)
+		free(app->inputs[i].link_name);
+	free(app->o.filter);
+	rule_set_free(app->rules);
 	record_pools_free();
-	x509_cache_clear();
-	if (out != stdout && fclose(out) != 0) {
-		fprintf(stderr, "tlswhy: %s: %s\n", outpath, strerror(errno));
+	x509_cache_free(app->certs);
+	if (app->out && app->out != stdout && fclose(app->out) != 0) {
+		fprintf(stderr, "tlswhy: %s: %s\n", app->o.outpath, strerror(errno));
+		status = 2;
+	} else if (app->out == stdout && fflush(stdout) != 0) {
+		status = 2;
+	}
+	free(app);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct app *app;
+	int rc;
+	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
+		return rule_cli(argc - 1, argv + 1);
+	app = calloc(1, sizeof(*app));
+	if (!app) {
+		fputs("tlswhy: out of memory\n", stderr);
 		return 2;
 	}
-	if (out == stdout && fflush(stdout) != 0)
-		return 2;
-	if (input_error)
-		return 2;
-	return app.failed ? 1 : 0;
+	rc = parse_args(&app->o, argc, argv);
+	if (rc < 0 && app->o.list_ifaces) {
+		char err[1024];
+		rc = 0;
+		if (cap_list_interfaces(stdout, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			rc = 2;
+		}
+	}
+	if (rc < 0)
+		rc = run(app);
+	return app_free(app, rc);
 }

@@ -464,37 +464,39 @@ static void *rb_reader(void *arg)
  * thread could not be started (nothing was read). */
 static int read_threaded(const struct rd *r, char *why, size_t whylen)
 {
-	static struct rb q;   /* one input at a time */
+	struct rb *qp;
 	pthread_t tid;
 	unsigned i;
 	int rc = 2, done = 0;
 	const char *env = getenv("TLSWHY_READER_THREAD");
 	if (env && strcmp(env, "0") == 0)
 		return 2;
-	memset(&q, 0, sizeof(q));
+	qp = calloc(1, sizeof(*qp));   /* the ring of one input */
+	if (!qp)
+		return 2;
 	for (i = 0; i < RB_NBATCH; i++) {
-		q.b[i].buf = malloc(RB_BATCH);
-		q.b[i].cap = q.b[i].buf ? RB_BATCH : 0;
-		if (!q.b[i].buf && r->blocks)
+		qp->b[i].buf = malloc(RB_BATCH);
+		qp->b[i].cap = qp->b[i].buf ? RB_BATCH : 0;
+		if (!qp->b[i].buf && r->blocks)
 			goto fail;   /* a block needs its whole size; pcap batches grow */
 	}
-	q.r = r;
+	qp->r = r;
 	/* decoding ahead needs nothing from this thread but the clock it
 	 * starts from; a tap (live -w spooling) sees packets as they come */
-	q.ahead = r->blocks && !r->run->tap;
-	q.now_us = r->run->now_us;
-	if (pthread_mutex_init(&q.mu, NULL) || pthread_cond_init(&q.cv, NULL) ||
-	    pthread_create(&tid, NULL, rb_reader, &q))
+	qp->ahead = r->blocks && !r->run->tap;
+	qp->now_us = r->run->now_us;
+	if (pthread_mutex_init(&qp->mu, NULL) || pthread_cond_init(&qp->cv, NULL) ||
+	    pthread_create(&tid, NULL, rb_reader, qp))
 		goto fail;
 	while (!done) {
 		struct cap_blk *b;
-		pthread_mutex_lock(&q.mu);
-		while (q.count == 0)
-			pthread_cond_wait(&q.cv, &q.mu);
-		b = &q.b[q.head];
-		pthread_mutex_unlock(&q.mu);
-		if (q.ahead)
-			walk_decoded(r, &q.d[q.head]);
+		pthread_mutex_lock(&qp->mu);
+		while (qp->count == 0)
+			pthread_cond_wait(&qp->cv, &qp->mu);
+		b = &qp->b[qp->head];
+		pthread_mutex_unlock(&qp->mu);
+		if (qp->ahead)
+			walk_decoded(r, &qp->d[qp->head]);
 		else
 			walk(r, b);
 		if (b->last) {
@@ -503,24 +505,26 @@ static int read_threaded(const struct rd *r, char *why, size_t whylen)
 			if (rc)
 				snprintf(why, whylen, "%s", r->blocks ? b->why : pcap_geterr(r->pc));
 		}
-		pthread_mutex_lock(&q.mu);
-		q.head = (q.head + 1) % RB_NBATCH;
-		q.count--;
-		pthread_cond_broadcast(&q.cv);
-		pthread_mutex_unlock(&q.mu);
+		pthread_mutex_lock(&qp->mu);
+		qp->head = (qp->head + 1) % RB_NBATCH;
+		qp->count--;
+		pthread_cond_broadcast(&qp->cv);
+		pthread_mutex_unlock(&qp->mu);
 	}
 	pthread_join(tid, NULL);
-	pthread_mutex_destroy(&q.mu);
-	pthread_cond_destroy(&q.cv);
+	pthread_mutex_destroy(&qp->mu);
+	pthread_cond_destroy(&qp->cv);
 	for (i = 0; i < RB_NBATCH; i++) {
-		free(q.b[i].buf);
-		free(q.d[i].v);
-		free(q.d[i].side);
+		free(qp->b[i].buf);
+		free(qp->d[i].v);
+		free(qp->d[i].side);
 	}
+	free(qp);
 	return rc;
 fail:
 	for (i = 0; i < RB_NBATCH; i++)
-		free(q.b[i].buf);
+		free(qp->b[i].buf);
+	free(qp);
 	return 2;
 }
 

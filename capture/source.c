@@ -26,11 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Every input's stream shares one buffer: inputs are read one after the
- * other, each to its end and closed before the next is begun (capture/
- * cap.c), so no two of them are ever in use at once. */
+/* Every input's stream shares one buffer (struct cap_src_shared): inputs
+ * are read one after the other, each to its end and closed before the next
+ * is begun (capture/cap.c), so no two of them are ever in use at once. */
 #define CAP_SRC_BUF (1u << 20)
-static char *src_buf;
 
 struct cap_src {
 	char *path;
@@ -49,22 +48,35 @@ struct cap_src {
 	uint64_t last_packets;
 	uint8_t head[24];        /* the first bytes read, zeros until then */
 	FILE *cookie;            /* the stream handed out */
+	struct cap_src_shared *sh;
 };
+
+int cap_src_shared_init(struct cap_src_shared *sh)
+{
+	const char *e = getenv("TLSWHY_PROGRESS_MS");   /* the update interval (tests set 0) */
+	memset(sh, 0, sizeof(*sh));
+	sh->progress_every = e && *e ? atof(e) / 1000.0 : 0.5;
+	return pthread_mutex_init(&sh->mu, NULL) ? -1 : 0;
+}
+
+void cap_src_shared_free(struct cap_src_shared *sh)
+{
+	free(sh->buf);
+	sh->buf = NULL;
+	pthread_mutex_destroy(&sh->mu);
+}
 
 /* The progress line is drawn on the reader thread and erased by whichever
  * thread writes the report (app/rq.c): one lock for both. */
-static int progress_shown;
-static pthread_mutex_t progress_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void cap_progress_clear(void)
+void cap_progress_clear(struct cap_src_shared *sh)
 {
-	pthread_mutex_lock(&progress_mu);
-	if (progress_shown) {
+	pthread_mutex_lock(&sh->mu);
+	if (sh->progress_shown) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		progress_shown = 0;
+		sh->progress_shown = 0;
 	}
-	pthread_mutex_unlock(&progress_mu);
+	pthread_mutex_unlock(&sh->mu);
 }
 
 static double secs(const struct timespec *a, const struct timespec *b)
@@ -77,13 +89,8 @@ static void progress(struct cap_src *s)
 	struct timespec now;
 	double el, pct, rate, eta;
 	const char *name;
-	static double every = -1;
-	if (every < 0) {   /* TLSWHY_PROGRESS_MS: the update interval (tests set 0) */
-		const char *e = getenv("TLSWHY_PROGRESS_MS");
-		every = e && *e ? atof(e) / 1000.0 : 0.5;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (secs(&s->last, &now) < every)
+	if (secs(&s->last, &now) < s->sh->progress_every)
 		return;
 	s->last = now;
 	el = secs(&s->t0, &now);
@@ -95,14 +102,14 @@ static void progress(struct cap_src *s)
 	name = strrchr(s->path, '/');
 	name = name ? name + 1 : s->path;
 	/* the file name is the operator's, but a terminal is no place for its control bytes */
-	pthread_mutex_lock(&progress_mu);
+	pthread_mutex_lock(&s->sh->mu);
 	fputs("\r\033[Ktlswhy: ", stderr);
 	for (; *name; name++)
 		fputc((unsigned char)*name < 0x20 || *name == 0x7f ? '?' : *name, stderr);
 	fprintf(stderr, " %5.1f%%  %.0f packets/s  ETA %d:%02d", pct, rate, (int)eta / 60, (int)eta % 60);
 	fflush(stderr);
-	progress_shown = 1;
-	pthread_mutex_unlock(&progress_mu);
+	s->sh->progress_shown = 1;
+	pthread_mutex_unlock(&s->sh->mu);
 }
 
 static ssize_t src_read(void *cookie, char *buf, size_t n)
@@ -155,12 +162,12 @@ static int src_close(void *cookie)
 	s->raw = NULL;
 	s->closed = 1;
 	if (s->progress)
-		cap_progress_clear();
+		cap_progress_clear(s->sh);
 	return 0;
 }
 
-FILE *cap_src_open(struct cap_src **srcp, const char *path, enum cap_hash hash, int spool, int prog,
-		   const uint64_t *packets)
+FILE *cap_src_open(struct cap_src **srcp, struct cap_src_shared *sh, const char *path, enum cap_hash hash,
+		   int spool, int prog, const uint64_t *packets)
 {
 	struct cap_src *s;
 	struct stat st;
@@ -170,6 +177,7 @@ FILE *cap_src_open(struct cap_src **srcp, const char *path, enum cap_hash hash, 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	s->sh = sh;
 	s->path = strdup(path);
 	if (!s->path)
 		goto fail;
@@ -206,10 +214,10 @@ FILE *cap_src_open(struct cap_src **srcp, const char *path, enum cap_hash hash, 
 	 * makes libpcap's reading (pcapng, and the files capture/block.c does
 	 * not take) one read() a MiB, not 128. The block reader takes what is
 	 * buffered here, then reads past it (cap_src_read). */
-	if (!src_buf)
-		src_buf = malloc(CAP_SRC_BUF);
-	if (src_buf)
-		setvbuf(f, src_buf, _IOFBF, CAP_SRC_BUF);
+	if (!sh->buf)
+		sh->buf = malloc(CAP_SRC_BUF);
+	if (sh->buf)
+		setvbuf(f, sh->buf, _IOFBF, CAP_SRC_BUF);
 	s->cookie = f;
 	*srcp = s;
 	return f;
@@ -304,10 +312,4 @@ void cap_src_free(struct cap_src *s)
 	EVP_MD_CTX_free(s->md);
 	free(s->path);
 	free(s);
-}
-
-void cap_src_release_buffer(void)
-{
-	free(src_buf);
-	src_buf = NULL;
 }

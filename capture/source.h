@@ -12,10 +12,24 @@
 #ifndef TLSWHY_CAP_SOURCE_H
 #define TLSWHY_CAP_SOURCE_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
 struct cap_src;
+
+/* What the inputs of one run share (the run owns it): the one read buffer
+ * and the progress line, drawn on the reader thread and erased by the
+ * thread that writes the report. */
+struct cap_src_shared {
+	char *buf;                /* the streams' buffer, made by the first cap_src_open */
+	double progress_every;    /* seconds between progress updates (TLSWHY_PROGRESS_MS) */
+	pthread_mutex_t mu;       /* the progress line */
+	int progress_shown;
+};
+int cap_src_shared_init(struct cap_src_shared *sh);
+/* Once every stream is closed. */
+void cap_src_shared_free(struct cap_src_shared *sh);
 
 /* Opens `path` ("-" = stdin). Returns the stream for libpcap (it closes it
  * with pcap_close), or NULL with *srcp NULL when the file cannot be opened
@@ -28,8 +42,8 @@ struct cap_src;
  * it would cost more than the whole analysis (bench/RESULTS.md). */
 enum cap_hash { CAP_HASH_AUTO = 0, CAP_HASH_ALWAYS, CAP_HASH_NEVER };
 #define CAP_HASH_AUTO_MAX ((uint64_t)256 << 20)
-FILE *cap_src_open(struct cap_src **srcp, const char *path, enum cap_hash hash, int spool, int progress,
-		   const uint64_t *packets);
+FILE *cap_src_open(struct cap_src **srcp, struct cap_src_shared *sh, const char *path, enum cap_hash hash,
+		   int spool, int progress, const uint64_t *packets);
 /* "" until the stream was closed, or when the input is not hashed; then
  * 64 hex digits. */
 const char *cap_src_sha256(const struct cap_src *s);
@@ -49,9 +63,7 @@ size_t cap_src_read(void *arg, uint8_t *buf, size_t n, int *err);
  * copy, or the file reopened. NULL when neither is possible. */
 FILE *cap_src_reopen(const struct cap_src *s);
 void cap_src_free(struct cap_src *s);
-/* Frees the read buffer the inputs' streams share, once every stream is closed. */
-void cap_src_release_buffer(void);
 /* Erases the progress line if one is showing (before other terminal output). */
-void cap_progress_clear(void);
+void cap_progress_clear(struct cap_src_shared *sh);
 
 #endif

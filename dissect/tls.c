@@ -11,7 +11,7 @@
  *
  * Handshake message (RFC 8446 4): type(1) length(3) body. Messages may span
  * records, and records may span TCP segments: handshake fragments are
- * appended to a per-direction buffer (capped at tls_limits.max_handshake per
+ * appended to a per-direction buffer (capped at the run's tls_limits.max_handshake per
  * message) and cut into messages from there. Bodies of encrypted records
  * are never copied: the parser counts and skips them.
  *
@@ -52,7 +52,7 @@ enum {
 
 #define TLS_MAX_RECORD (16384u + 2048u)
 
-struct tls_limits tls_limits = { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN };
+static const struct tls_limits default_limits = TLS_LIMITS_DEFAULT;
 
 /* RFC 8446 4.1.3: the ServerHello.random of a HelloRetryRequest. */
 static const uint8_t hrr_random[32] = {
@@ -60,11 +60,13 @@ static const uint8_t hrr_random[32] = {
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
-void tls_conn_init(struct tls_conn *t, struct hs_record *r)
+void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim, struct x509_cache *certs)
 {
 	int i;
 	memset(t, 0, sizeof(*t));
 	t->r = r;
+	t->lim = lim ? lim : &default_limits;
+	t->certs = certs;
 	for (i = 0; i < 2; i++)
 		t->d[i].last_hs_type = 255;
 }
@@ -90,7 +92,7 @@ int tls_dir_done(const struct tls_conn *t, int dir)
 	if (t->d[dir].mode == M_NONTLS)
 		return t->r->nontls_dir != (uint8_t)dir || t->r->nontls_len >= HS_NONTLS_BYTES;
 	return t->d[dir].mode == M_DONE ||
-	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= tls_limits.max_scan);
+	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= t->lim->max_scan);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -535,7 +537,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		derlen[ch->n] = n;
 		struct hs_cert *hc = &ch->c[ch->n++];
 		hc->der_len = n;
-		hc->x = x509_get(d, n);
+		hc->x = x509_get(t->certs, d, n);
 		hc->issued_by_next = 2;
 		if (hc->x) {
 			memcpy(hc->sha256, hc->x->sha256, 32);
@@ -773,7 +775,7 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				h[i] = i < have ? d->hs[d->hs_off + i] : p[i - have];
 			need = 4 + ((size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
 		}
-		if (need > (size_t)tls_limits.max_handshake + 4) {
+		if (need > (size_t)t->lim->max_handshake + 4) {
 			/* over the cap: note it and skip the whole message */
 			uint8_t type = have ? d->hs[d->hs_off] : p[0];
 			r->anomalies |= AN_HS_TOO_LONG;
@@ -796,8 +798,8 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			size_t cap = d->hs_cap ? d->hs_cap : 1024;
 			while (cap < d->hs_len + take)
 				cap *= 2;
-			if (cap > (size_t)tls_limits.max_handshake + 8)
-				cap = (size_t)tls_limits.max_handshake + 8;
+			if (cap > (size_t)t->lim->max_handshake + 8)
+				cap = (size_t)t->lim->max_handshake + 8;
 			if (cap < d->hs_len + take) {
 				d->hs_broken = 1;
 				r->anomalies |= AN_CAP_BYTES;
@@ -1195,7 +1197,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	struct tls_dir *d = &t->d[dir];
 	uint8_t msg = dir == DIR_C2S ? HT_CLIENT_HELLO : HT_SERVER_HELLO;
 	long off;
-	if (d->scanned >= tls_limits.max_scan)
+	if (d->scanned >= t->lim->max_scan)
 		return;
 	if (d->carry_len) {
 		/* a header may straddle the previous delivery and this one */
