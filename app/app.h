@@ -62,6 +62,9 @@ struct app {
 	struct x509_cache *certs;            /* every connection's certificates */
 	struct cap_src_shared src_shared;    /* the inputs' read buffer and progress line */
 	int src_shared_ok;
+	struct cap_read_opts read_opts;      /* how files are read (the tests' switches) */
+	int one_report_thread;               /* no report thread (the tests' switch) */
+	double progress_every;               /* seconds between progress updates */
 	struct cap_input inputs[MAX_INPUTS];
 	struct cap_src *srcs[MAX_INPUTS];    /* one per file input; NULL live */
 	int nin;

@@ -178,11 +178,10 @@ static void on_record(struct hs_record *r, void *arg)
 }
 
 /* Offline with two cores or more, the rules and the report run on their
- * own thread (TLSWHY_REPORT_THREAD=0 keeps them on this one). */
+ * own thread (unless the tests ask for one thread: test_switches). */
 static void report_thread_start(struct app *app)
 {
-	const char *env = getenv("TLSWHY_REPORT_THREAD");
-	if (app->live || (env && strcmp(env, "0") == 0) || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+	if (app->live || app->one_report_thread || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return;
 	app->rq = rq_start(report_record, release_record, app);
 }
@@ -513,6 +512,28 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 
 /* ---- start-up: rules, outputs, inputs -------------------------------- */
 
+/* The environment switches, for the tests only (docs/robustness.md):
+ *   TLSWHY_PCAP_READER=libpcap  every file through the reference loop
+ *                               (pcap_next_ex), never capture/fast.c
+ *   TLSWHY_PCAP_READER=show     say on stderr which way read each file
+ *   TLSWHY_READER_THREAD=0      no reader thread
+ *   TLSWHY_REPORT_THREAD=0      no report thread
+ *   TLSWHY_PROGRESS_MS=N        the progress line every N ms (default 500)
+ * Whatever they say, the report is the same. */
+static void test_switches(struct app *app)
+{
+	const char *e;
+	e = getenv("TLSWHY_PCAP_READER");
+	app->read_opts.reference = e && strcmp(e, "libpcap") == 0;
+	app->read_opts.show = e && strcmp(e, "show") == 0;
+	e = getenv("TLSWHY_READER_THREAD");
+	app->read_opts.one_thread = e && strcmp(e, "0") == 0;
+	e = getenv("TLSWHY_REPORT_THREAD");
+	app->one_report_thread = e && strcmp(e, "0") == 0;
+	e = getenv("TLSWHY_PROGRESS_MS");
+	app->progress_every = e && *e ? atof(e) / 1000.0 : CAP_PROGRESS_EVERY;
+}
+
 /* What follows from the options once they are all known. */
 static void settle_options(struct app *app)
 {
@@ -651,33 +672,26 @@ static int open_files(struct app *app)
 	for (i = 0; i < o->nin; i++) {
 		struct cap_input *in = &app->inputs[i];
 		in->path = o->inputs[i];
-		if (strcmp(in->path, "-") == 0)
-			continue;
-		if (cap_check_file(in->path, o->filter, err, sizeof(err))) {
+		in->src = app->srcs[i] = cap_src_open(&app->src_shared, in->path, o->hash, app->ev != NULL,
+						      o->status != 0, &app->run.ps.packets, err, sizeof(err));
+		if (!in->src || cap_check_file(in, o->filter, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
 			return -1;
 		}
 	}
 	app->nin = o->nin;
-	for (i = 0; i < app->nin; i++) {
-		struct cap_input *in = &app->inputs[i];
-		in->fp = cap_src_open(&app->srcs[i], &app->src_shared, in->path, o->hash, app->ev != NULL,
-				      o->status != 0, &app->run.ps.packets);
-		in->head = cap_src_head(app->srcs[i]);   /* capture/block.c reads the format in it */
-		in->read = cap_src_read;                 /* and the records through this, without a copy */
-		in->read_arg = app->srcs[i];
-	}
 	return 0;
 }
 
 /* Everything before the first packet. 0, or -1 after saying why. */
 static int start(struct app *app)
 {
+	test_switches(app);
 	settle_options(app);
 	if (load_rules(app) || open_evidence(app) || open_report(app))
 		return -1;
 	app->certs = x509_cache_new();
-	app->src_shared_ok = cap_src_shared_init(&app->src_shared) == 0;
+	app->src_shared_ok = cap_src_shared_init(&app->src_shared, app->progress_every) == 0;
 	if (!app->certs || !app->src_shared_ok) {
 		fprintf(stderr, "tlswhy: out of memory\n");
 		return -1;
@@ -723,7 +737,7 @@ static void read_files(struct app *app)
 	int i;
 	for (i = 0; i < app->nin; i++) {
 		struct cap_input *in = &app->inputs[i];
-		enum cap_err rc = cap_read_file(&app->run, in, app->o.filter, err, sizeof(err));
+		enum cap_err rc = cap_read_file(&app->run, in, app->o.filter, &app->read_opts, err, sizeof(err));
 		rq_drain(app->rq);   /* what follows goes to stderr after this input's connections */
 		if (rc) {
 			/* standard input that is not a capture, or a file damaged
@@ -752,7 +766,7 @@ static void finish(struct app *app)
 	flow_table_free(app->run.ft, app->run.now_us);
 	app->run.ft = NULL;
 	report_thread_finish(app);
-	if (app->ev && cap_ev_write(app->ev, app->inputs, app->nin, app->srcs, app->o.filter, err, sizeof(err))) {
+	if (app->ev && cap_ev_write(app->ev, app->nin, app->srcs, app->o.filter, err, sizeof(err))) {
 		fprintf(stderr, "tlswhy: %s\n", err);
 		app->input_error = 1;
 	}

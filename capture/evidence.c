@@ -270,7 +270,7 @@ static int sha_file(const char *path, char hex[65], uint64_t *size)
 	return 0;
 }
 
-int cap_ev_write(struct cap_evidence *ev, const struct cap_input *in, int nin, struct cap_src *const *src,
+int cap_ev_write(struct cap_evidence *ev, int nin, struct cap_src *const *src,
 	     const char *filter, char *err, size_t errlen)
 {
 	pcap_dumper_t *dump = NULL;
@@ -299,11 +299,9 @@ int cap_ev_write(struct cap_evidence *ev, const struct cap_input *in, int nin, s
 		pcap_close(pc);
 	} else {
 		for (i = 0; i < nin && rc == 0; i++) {
-			FILE *f = src ? cap_src_reopen(src[i]) : NULL;
+			FILE *f = src ? cap_src_reopen(src[i]) : NULL;   /* the input opened once, again */
 			pcap_t *pc;
 			int write;
-			if (!f && strcmp(in[i].path, "-") != 0)
-				f = fopen(in[i].path, "rb");
 			if (!f) {
 				/* no second pass possible: frame numbers after it would not line up */
 				ev->skipped_inputs += (uint64_t)(nin - i);

@@ -40,7 +40,7 @@ int cap_ev_live_begin(struct cap_evidence *ev, int dlt, int snaplen, char *err, 
 void cap_ev_tap(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data, uint32_t caplen,
 	    uint32_t wirelen);
 /* The second pass: writes the file. 0, or -1 with `err`. */
-int cap_ev_write(struct cap_evidence *ev, const struct cap_input *in, int nin, struct cap_src *const *src,
+int cap_ev_write(struct cap_evidence *ev, int nin, struct cap_src *const *src,
 	     const char *filter, char *err, size_t errlen);
 /* After cap_ev_write: what was written. */
 const char *cap_ev_path(const struct cap_evidence *ev);

@@ -1,18 +1,28 @@
 /*
- * source.c - hashing and spooling capture inputs as libpcap (or
- * capture/block.c) reads them, and the progress line (see source.h).
+ * source.c - one capture input as a byte source: opened once, hashed and
+ * spooled as it is read, with the progress line (see source.h).
  *
- *   file/stdin --read--> cookie stream --fread--> libpcap, capture/block.c
- *                          |  the first 24 bytes kept (cap_src_head: the file header)
- *                          |  SHA-256 (OpenSSL EVP) of every byte
- *                          |  copy to an unlinked tmpfile (stdin/pipes, -w only)
- *                          `- progress on stderr (regular files > 4 MiB, stderr a tty):
- *                             percent of the file, packets/s, ETA, every 0.5 s
- *                             (TLSWHY_PROGRESS_MS overrides the interval)
+ *   file/stdin --take()--+--> its first 24 bytes (cap_src_head: the file header)
+ *                        +--> cookie stream (cap_src_stream) --fread--> libpcap
+ *                        `--> cap_src_read() --------------------------> capture/block.c
+ *   take() on the way:   SHA-256 (OpenSSL EVP) of every byte
+ *                        copy to an unlinked tmpfile (stdin/pipes, -w only)
+ *                        progress on stderr (regular files > 4 MiB, stderr a tty):
+ *                        percent of the file, packets/s, ETA
  *
- * On close (pcap_close) the rest of the file is drained into the hash, so
- * a capture that libpcap stopped reading early (truncated) still gets the
- * hash of the whole file. fopencookie is glibc's; this is Debian-only code.
+ * The head is read first, once: capture/cap.c lets libpcap read the file
+ * header from it, and when capture/block.c then reads the records they
+ * come straight from take(), past the head, with no stdio stream between.
+ * Otherwise libpcap reads the cookie stream, which gives the head again
+ * (not hashed twice) and then the rest. Either way each byte of the input
+ * is read from the file once and hashed once.
+ *
+ * On finishing (cap_src_finish, or libpcap closing the stream) the rest of
+ * the file is drained into the hash, so a capture read only in part
+ * (truncated) still gets the hash of the whole file. A regular file keeps
+ * its descriptor until cap_src_free: the second pass for -w reads it again
+ * through a duplicate, without opening the name again. fopencookie is
+ * glibc's; this is Debian-only code.
  */
 #define _GNU_SOURCE
 #include "capture/source.h"
@@ -46,16 +56,18 @@ struct cap_src {
 	const uint64_t *packets;
 	struct timespec t0, last;
 	uint64_t last_packets;
-	uint8_t head[24];        /* the first bytes read, zeros until then */
-	FILE *cookie;            /* the stream handed out */
+	uint8_t head[CAP_SRC_HEAD];   /* the first bytes of the input, zeros past head_len */
+	size_t head_len;         /* bytes in head */
+	int head_read;           /* head was read */
+	size_t head_given;       /* bytes of head the cookie stream gave out */
+	FILE *cookie;            /* the stream for libpcap, made on demand */
 	struct cap_src_shared *sh;
 };
 
-int cap_src_shared_init(struct cap_src_shared *sh)
+int cap_src_shared_init(struct cap_src_shared *sh, double progress_every)
 {
-	const char *e = getenv("TLSWHY_PROGRESS_MS");   /* the update interval (tests set 0) */
 	memset(sh, 0, sizeof(*sh));
-	sh->progress_every = e && *e ? atof(e) / 1000.0 : 0.5;
+	sh->progress_every = progress_every;
 	return pthread_mutex_init(&sh->mu, NULL) ? -1 : 0;
 }
 
@@ -112,15 +124,15 @@ static void progress(struct cap_src *s)
 	pthread_mutex_unlock(&s->sh->mu);
 }
 
-static ssize_t src_read(void *cookie, char *buf, size_t n)
+/* Reads from the input: hashed, spooled, counted. Fewer than n: the end,
+ * or an error (*err). */
+static size_t take(struct cap_src *s, void *buf, size_t n, int *err)
 {
-	struct cap_src *s = cookie;
-	size_t got = fread(buf, 1, n, s->raw);
+	size_t got;
+	errno = 0;
+	got = fread(buf, 1, n, s->raw);
+	*err = got < n && ferror(s->raw) ? (errno ? errno : EIO) : 0;
 	if (got) {
-		if (s->done < sizeof(s->head)) {
-			size_t k = sizeof(s->head) - (size_t)s->done;
-			memcpy(s->head + s->done, buf, got < k ? got : k);
-		}
 		if (s->md)
 			EVP_DigestUpdate(s->md, buf, got);
 		if (s->spool && fwrite(buf, 1, got, s->spool) != got) {
@@ -131,19 +143,52 @@ static ssize_t src_read(void *cookie, char *buf, size_t n)
 		if (s->progress)
 			progress(s);
 	}
-	if (!got && ferror(s->raw))
-		return -1;
-	return (ssize_t)got;
+	return got;
 }
 
-static int src_close(void *cookie)
+const uint8_t *cap_src_head(struct cap_src *s, size_t *len)
+{
+	if (!s->head_read) {
+		int err;
+		s->head_read = 1;
+		s->head_len = take(s, s->head, sizeof(s->head), &err);
+	}
+	*len = s->head_len;
+	return s->head;
+}
+
+size_t cap_src_read(struct cap_src *s, uint8_t *buf, size_t n, int *err)
+{
+	size_t len;
+	cap_src_head(s, &len);   /* the records come after it */
+	return take(s, buf, n, err);
+}
+
+static ssize_t cookie_read(void *cookie, char *buf, size_t n)
 {
 	struct cap_src *s = cookie;
+	size_t len, got = 0;
+	int err = 0;
+	cap_src_head(s, &len);
+	if (s->head_given < len) {   /* the head again, for libpcap */
+		got = len - s->head_given < n ? len - s->head_given : n;
+		memcpy(buf, s->head + s->head_given, got);
+		s->head_given += got;
+	}
+	if (got < n)
+		got += take(s, buf + got, n - got, &err);
+	return !got && err ? -1 : (ssize_t)got;
+}
+
+void cap_src_finish(struct cap_src *s)
+{
 	char buf[65536];
 	size_t got;
 	unsigned char d[32];
 	unsigned int dl = 0, i;
-	/* drain: hash the whole file even if libpcap stopped early (a
+	if (!s || s->closed)
+		return;
+	/* drain: hash the whole file even if the reader stopped early (a
 	 * regular file that is not hashed has nothing left to do) */
 	while ((s->md || s->spool) && (got = fread(buf, 1, sizeof(buf), s->raw)) > 0) {
 		if (s->md)
@@ -157,34 +202,85 @@ static int src_close(void *cookie)
 		for (i = 0; i < dl && i < 32; i++)
 			snprintf(s->hex + 2 * i, 3, "%02x", d[i]);
 	}
-	if (s->raw != stdin)
+	if (!s->regular && s->raw != stdin) {
 		fclose(s->raw);
-	s->raw = NULL;
+		s->raw = NULL;
+	}
 	s->closed = 1;
 	if (s->progress)
 		cap_progress_clear(s->sh);
+}
+
+static int cookie_close(void *cookie)
+{
+	struct cap_src *s = cookie;
+	s->cookie = NULL;   /* libpcap closed it */
+	cap_src_finish(s);
 	return 0;
 }
 
-FILE *cap_src_open(struct cap_src **srcp, struct cap_src_shared *sh, const char *path, enum cap_hash hash,
-		   int spool, int prog, const uint64_t *packets)
+FILE *cap_src_stream(struct cap_src *s)
+{
+	cookie_io_functions_t io = { cookie_read, NULL, NULL, cookie_close };
+	if (s->cookie)
+		return s->cookie;
+	s->cookie = fopencookie(s, "rb", io);
+	if (!s->cookie)
+		return NULL;
+	/* A cookie stream reads through its buffer whatever the fread size
+	 * (glibc's _IO_default_xsgetn), in BUFSIZ pieces by default: a big one
+	 * makes libpcap's reading (pcapng, and the files capture/block.c does
+	 * not take) one read() a MiB, not 128. */
+	if (!s->sh->buf)
+		s->sh->buf = malloc(CAP_SRC_BUF);
+	if (s->sh->buf)
+		setvbuf(s->cookie, s->sh->buf, _IOFBF, CAP_SRC_BUF);
+	return s->cookie;
+}
+
+FILE *cap_src_check_stream(struct cap_src *s)
+{
+	int fd;
+	FILE *f;
+	if (s->raw == stdin || s->head_read || lseek(fileno(s->raw), 0, SEEK_CUR) < 0)
+		return NULL;   /* a pipe or a terminal: what is read once is gone */
+	fd = dup(fileno(s->raw));
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "rb");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+int cap_src_check_done(struct cap_src *s)
+{
+	return fseek(s->raw, 0, SEEK_SET);   /* the duplicate moved the offset they share */
+}
+
+struct cap_src *cap_src_open(struct cap_src_shared *sh, const char *path, enum cap_hash hash, int spool,
+			     int prog, const uint64_t *packets, char *err, size_t errlen)
 {
 	struct cap_src *s;
 	struct stat st;
-	cookie_io_functions_t io = { src_read, NULL, NULL, src_close };
-	FILE *f;
-	*srcp = NULL;
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	s->sh = sh;
 	s->path = strdup(path);
 	if (!s->path)
 		goto fail;
 	s->raw = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!s->raw)
-		goto fail;
-	/* no buffer under ours: each src_read is one read() straight into it */
+	if (!s->raw) {
+		/* libpcap's words for the same failure */
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(s->path);
+		free(s);
+		return NULL;
+	}
+	/* no buffer under ours: each take() is one read() straight into the caller's buffer */
 	setvbuf(s->raw, NULL, _IONBF, 0);
 	if (fstat(fileno(s->raw), &st) == 0 && S_ISREG(st.st_mode)) {
 		s->regular = s->raw != stdin;
@@ -206,22 +302,9 @@ FILE *cap_src_open(struct cap_src **srcp, struct cap_src_shared *sh, const char 
 	s->packets = packets;
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->last = s->t0;
-	f = fopencookie(s, "rb", io);
-	if (!f)
-		goto fail;
-	/* A cookie stream reads through its buffer whatever the fread size
-	 * (glibc's _IO_default_xsgetn), in BUFSIZ pieces by default: a big one
-	 * makes libpcap's reading (pcapng, and the files capture/block.c does
-	 * not take) one read() a MiB, not 128. The block reader takes what is
-	 * buffered here, then reads past it (cap_src_read). */
-	if (!sh->buf)
-		sh->buf = malloc(CAP_SRC_BUF);
-	if (sh->buf)
-		setvbuf(f, sh->buf, _IOFBF, CAP_SRC_BUF);
-	s->cookie = f;
-	*srcp = s;
-	return f;
+	return s;
 fail:
+	snprintf(err, errlen, "%s: out of memory", path);
 	if (s->raw && s->raw != stdin)
 		fclose(s->raw);
 	EVP_MD_CTX_free(s->md);
@@ -238,42 +321,6 @@ const char *cap_src_sha256(const struct cap_src *s)
 const char *cap_src_hash_note(const struct cap_src *s)
 {
 	return s && s->note[0] ? s->note : NULL;
-}
-
-size_t cap_src_read(void *arg, uint8_t *buf, size_t n, int *err)
-{
-	struct cap_src *s = arg;
-	FILE *f = s->cookie;
-	size_t got = 0, avail;
-	*err = 0;
-	/* first what the stream has buffered (it was hashed on the way in);
-	 * glibc's FILE keeps it between these two pointers */
-	avail = (size_t)(f->_IO_read_end - f->_IO_read_ptr);
-	if (avail)
-		got = fread(buf, 1, avail < n ? avail : n, f);
-	while (got < n) {
-		ssize_t r;
-		errno = 0;
-		r = src_read(s, (char *)buf + got, n - got);
-		if (r < 0) {
-			*err = errno ? errno : EIO;
-			break;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return got;
-}
-
-const uint8_t *cap_src_head(const struct cap_src *s)
-{
-	return s ? s->head : NULL;
-}
-
-uint64_t cap_src_bytes(const struct cap_src *s)
-{
-	return s ? s->done : 0;
 }
 
 FILE *cap_src_reopen(const struct cap_src *s)
@@ -296,8 +343,20 @@ FILE *cap_src_reopen(const struct cap_src *s)
 		rewind(f);   /* the duplicate shares the offset: it moves the spool's too, which is done */
 		return f;
 	}
-	if (s->regular)
-		return fopen(s->path, "rb");
+	if (s->regular && s->raw) {
+		/* the same file, not the same name: a duplicate from its start */
+		int fd = dup(fileno(s->raw));
+		FILE *f;
+		if (fd < 0)
+			return NULL;
+		f = fdopen(fd, "rb");
+		if (!f) {
+			close(fd);
+			return NULL;
+		}
+		rewind(f);   /* moves the original's offset too: it is read to its end already */
+		return f;
+	}
 	return NULL;
 }
 
@@ -305,6 +364,8 @@ void cap_src_free(struct cap_src *s)
 {
 	if (!s)
 		return;
+	if (s->cookie)
+		fclose(s->cookie);   /* never handed over (libpcap could not open it) */
 	if (s->raw && s->raw != stdin)
 		fclose(s->raw);
 	if (s->spool)
