@@ -9,7 +9,8 @@
  * (about 64 bytes per connection, bounded by CAP_EV_MAX_CONNS). At the end the
  * inputs are read again with the same filter, so frame numbers line up,
  * and every packet whose 5-tuple and frame fall in a marked range is
- * written. Regular files are simply reopened; standard input and pipes
+ * written. Regular files are read through a duplicate of the descriptor
+ * their source keeps (never opened again by name); standard input and pipes
  * were copied to an unlinked temporary file as they were read
  * (capture/source.c); a live capture is spooled through the capture tap
  * (cap_ev_tap) to a temporary pcap. Memory does not grow with the capture.
