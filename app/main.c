@@ -798,6 +798,7 @@ static int app_free(struct app *app, int status)
 	int i;
 	if (app->run.ft)
 		flow_table_free(app->run.ft, app->run.now_us);   /* start-up failed: nothing to report */
+	cap_frag_release(&app->run);   /* an input that broke off left its fragments */
 	rpt_free(&app->rpt);
 	cap_ev_free(app->ev);
 	for (i = 0; i < MAX_INPUTS; i++)
