@@ -14,9 +14,9 @@
  *   | snaplen 4 | linktype 4 |        is a1b23c4d
  *   +------------------------+
  *
- * libpcap stays the authority: it opens the file, reads and checks the
- * file header (errors, link type, snapshot length) and leaves the stream
- * at the first record; from there this code reads. Invariant: for every
+ * libpcap stays the authority: it reads and checks the file header
+ * (errors, link type, snapshot length); from the first record on this code
+ * reads. Invariant: for every
  * file it accepts (cap_blk_eligible), the records, their order, and the
  * end (clean, or -1 with the message) are exactly those of libpcap
  * 1.10.3's pcap_next_ex (sf-pcap.c, pcap_next_packet), byte for byte:
@@ -39,6 +39,7 @@
  * spans is copied once (at most CAP_BLK_REC_MAX - 1 bytes).
  */
 #include "capture/block.h"
+#include "capture/source.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -85,7 +86,7 @@ static void cut_record(const struct cap_blk_src *s, struct cap_blk *b, size_t le
 {
 	uint32_t caplen;
 	size_t got;
-	b->rc = -1;
+	b->how = CAP_END_TRUNCATED;
 	if (left < CAP_BLK_RECHDR) {
 		snprintf(b->why, sizeof(b->why), "truncated dump file; tried to read %u header bytes, only got %zu",
 			 CAP_BLK_RECHDR, left);
@@ -110,8 +111,8 @@ void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct c
 	want = b->cap - carry;
 	if (s->chunk && s->chunk < want)
 		want = s->chunk;
-	if (s->read) {
-		got = s->read(s->read_arg, b->buf + carry, want, &err);
+	if (s->from) {
+		got = cap_src_read(s->from, b->buf + carry, want, &err);
 	} else {
 		errno = 0;
 		got = fread(b->buf + carry, 1, want, s->fp);
@@ -119,7 +120,7 @@ void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct c
 	}
 	b->used = carry + got;
 	b->last = 0;
-	b->rc = 0;
+	b->how = CAP_END_CLEAN;
 	b->why[0] = '\0';
 	/* find where the whole records end; refuse a length libpcap refuses */
 	while (b->used - off >= CAP_BLK_RECHDR) {
@@ -127,7 +128,7 @@ void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct c
 		if (caplen > CAP_BLK_MAXCAP) {
 			b->end = off;
 			b->last = 1;
-			b->rc = -1;
+			b->how = CAP_END_CORRUPT;
 			if (caplen > s->snapshot)
 				snprintf(b->why, sizeof(b->why),
 					 "invalid packet capture length %u, bigger than snaplen of %d", caplen,
@@ -148,7 +149,7 @@ void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct c
 	b->last = 1;
 	if (err) {
 		/* libpcap's pcap_fmt_errmsg_for_errno() form */
-		b->rc = -1;
+		b->how = CAP_END_CORRUPT;
 		snprintf(b->why, sizeof(b->why), "error reading dump file: %s", strerror(err));
 		return;
 	}

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture/cap.h"
+
 #define CAP_BLK_HDR     24u                        /* the file header */
 #define CAP_BLK_RECHDR  16u                        /* a record header */
 #define CAP_BLK_MAXCAP  262144u                    /* libpcap 1.10's max_snaplen_for_dlt for the link types we decode */
@@ -26,11 +28,8 @@
 #endif
 
 struct cap_blk_src {
-	FILE *fp;                /* positioned at the first record (libpcap read the file header) */
-	/* optional: reads from where fp stands, as fread would (fewer bytes: the
-	 * end, or an error in *err); used instead of fread on fp */
-	size_t (*read)(void *arg, uint8_t *buf, size_t n, int *err);
-	void *read_arg;
+	struct cap_src *from;    /* the input past its file header (capture/source.h), or NULL: */
+	FILE *fp;                /* a stream positioned at the first record (fuzz/fuzz_reader.c) */
 	uint32_t snapshot;       /* pcap_snapshot(), > 0 (may be over CAP_BLK_MAXCAP) */
 	int nsec;                /* the file has nanoseconds: scaled down to microseconds */
 	size_t chunk;            /* bytes one fill reads at most; 0: as many as fit (the
@@ -43,8 +42,8 @@ struct cap_blk {
 	size_t cap;              /* >= CAP_BLK_REC_MAX (+ chunk - 1) */
 	size_t used;             /* bytes in buf */
 	size_t end;              /* buf[0, end) holds whole records; what follows up to used is the next one, cut */
-	int last;                /* the file ends in this block: rc says how */
-	int rc;                  /* 0: a clean end (or not the last block); -1: why says what went wrong */
+	int last;                /* the file ends in this block: `how` says how */
+	enum cap_end how;        /* CLEAN (or not the last block); else `why` says what went wrong */
 	char why[CAP_BLK_WHY];   /* libpcap 1.10.3's message for the same file, word for word */
 };
 
@@ -65,7 +64,7 @@ int cap_blk_eligible(const uint8_t *head, int dlt_supported, int snapshot);
 int cap_blk_nsec(const uint8_t *head);
 /* Fills `b`: first the cut record that followed prev->end in `prev` (NULL
  * for the first block; `prev` may be `b`), then as much of the stream as
- * fits. Sets end, and last/rc/why when the stream ended or a record is
+ * fits. Sets end, and last/how/why when the stream ended or a record is
  * one libpcap refuses. Never fails otherwise. */
 void cap_blk_fill(const struct cap_blk_src *s, struct cap_blk *b, const struct cap_blk *prev);
 

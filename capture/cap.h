@@ -1,10 +1,12 @@
 /*
  * cap.h - capture sources and the packet loop.
  *
- * Offline: one or more files (pcap or pcapng, opened by libpcap; classic
- * pcap files in host byte order are then read by capture/block.c, the
- * rest by pcap_next_ex, with the same result), "-" for standard input,
- * read in order, with one BPF filter applied to each.
+ * Offline: one or more files (pcap or pcapng), "-" for standard input,
+ * each a byte source (capture/source.h) opened once, read in order, with
+ * one BPF filter applied to each. libpcap reads them with pcap_next_ex,
+ * one packet at a time: the reference way, in cap.c. capture/fast.c reads
+ * the same files faster, with the same result, when it can (classic pcap
+ * by blocks, a reader thread); that is its one entry point.
  * Live: one interface (capture/live.c). Both feed cap_packet(), the one
  * per-packet path: every packet, whatever it is, gets the next frame
  * number; the decoded TCP segments go to the flow table. Time is packet
@@ -24,11 +26,12 @@
 #include "dissect/decode.h"
 #include "dissect/flow.h"
 
+struct cap_src;
+
 enum cap_err {
 	CAP_OK = 0,
 	CAP_ERR_OPEN,        /* missing, unreadable, or not a capture file */
 	CAP_ERR_FILTER,      /* the BPF expression does not compile */
-	CAP_ERR_LINKTYPE,    /* (reserved) */
 	CAP_ERR_CORRUPT,     /* the file broke off mid-way; what came before was processed */
 	CAP_ERR_LIVE,        /* the interface cannot be opened or read */
 	CAP_ERR_PRIVS,       /* -Z: the user is unknown or the switch failed */
@@ -47,14 +50,23 @@ struct cap_input {
 	char error[256];         /* why the input could not be read (to its end) */
 	char warning[256];
 	int link_supported;
-	FILE *fp;                /* when set: read this stream instead of opening path
-	                          * (report/source.c hashes what is read); pcap_close closes it */
-	const uint8_t *head;     /* with fp: the stream's first 24 bytes once read (zeros
-	                          * before), so the block reader knows the file's format */
-	/* with fp, optional: reads the bytes after what fp returned so far, without
-	 * fp's copy (report/source.c); the block reader uses it instead of fread */
-	size_t (*read)(void *arg, uint8_t *buf, size_t n, int *err);
-	void *read_arg;
+	struct cap_src *src;     /* a file's bytes (capture/source.h); NULL live */
+};
+
+/* How reading an input ended. */
+enum cap_end {
+	CAP_END_CLEAN = 0,       /* at the end of the file */
+	CAP_END_TRUNCATED,       /* the file ends mid-packet: what came before counts */
+	CAP_END_CORRUPT,         /* a record libpcap refuses, or a read error */
+};
+
+/* How files are read. All 0: the fastest way that gives the reference's
+ * result. The tests compare the ways (app/main.c: TLSWHY_PCAP_READER,
+ * TLSWHY_READER_THREAD). */
+struct cap_read_opts {
+	int reference;           /* pcap_next_ex on this thread for every file */
+	int one_thread;          /* no reader thread */
+	int show;                /* say on stderr which way read each file */
 };
 
 struct cap_run {
@@ -68,20 +80,21 @@ struct cap_run {
 	int have_kstats;         /* pcap_stats() answered */
 	uint64_t kernel_drops;   /* ps_drop: no room in the kernel buffer */
 	uint64_t if_drops;       /* ps_ifdrop: dropped by the interface or driver */
-	/* Optional: sees every packet first, as captured (report/evidence.c
+	/* Optional: sees every packet first, as captured (capture/evidence.c
 	 * spools live packets for -w). Never fails. */
 	void (*tap)(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen);
 	void *tap_arg;
 };
 
-const char *cap_strerror(enum cap_err e);
 /* Ends IPv4 reassembly for an input (fragments do not span inputs); counts
  * datagrams still incomplete as dropped. */
 void cap_frag_release(struct cap_run *run);
-/* Opens a file input (not "-") and compiles the filter on it, then closes
- * it: lets start-up refuse a bad input before any report is written. */
-enum cap_err cap_check_file(const char *path, const char *filter, char *err, size_t errlen);
+/* Lets start-up refuse a bad input before any report is written: libpcap
+ * reads the file's headers from a duplicate of its source and the filter
+ * is compiled for its link type. Inputs that can be read only once
+ * (standard input, a pipe) are checked as they are read. */
+enum cap_err cap_check_file(struct cap_input *in, const char *filter, char *err, size_t errlen);
 /* Compiles a BPF filter and sets it on an open capture (cap.c and live.c;
  * `mask`: the interface's netmask, or PCAP_NETMASK_UNKNOWN). On failure
  * `err` gets "filter 'F': why", and `bad`, when not NULL, gets why a
@@ -89,9 +102,9 @@ enum cap_err cap_check_file(const char *path, const char *filter, char *err, siz
 struct pcap;
 enum cap_err cap_set_filter(struct pcap *pc, const char *filter, uint32_t mask, char *err, size_t errlen, char *bad,
 			    size_t badlen);
-/* Reads one input through to its end. `err` gets one line on failure. */
+/* Reads one input (in->src) through to its end. `err` gets one line on failure. */
 enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char *filter,
-			   char *err, size_t errlen);
+			   const struct cap_read_opts *ro, char *err, size_t errlen);
 /* ---- live capture (live.c) ---- */
 
 #define CAP_DEFAULT_SNAPLEN 262144

@@ -128,6 +128,8 @@ void flow_limits_default(struct flow_limits *lim)
 	lim->linger_us = FLOW_DEFAULT_LINGER_US;
 	lim->hs_timeout_us = 0;
 	lim->settle_us = FLOW_DEFAULT_SETTLE_US;
+	lim->tls = (struct tls_limits)TLS_LIMITS_DEFAULT;
+	lim->certs = NULL;
 }
 
 /* ---- lists ---------------------------------------------------------- */
@@ -502,7 +504,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 	f->hash = hash;
 	f->r->cli = p->src;
 	f->r->srv = p->dst;
-	tls_conn_init(&f->tls, f->r);
+	tls_conn_init(&f->tls, f->r, &ft->lim.tls, ft->lim.certs);
 	dbuf_init(&f->h[0].win, 512, WIN_BYTES);
 	dbuf_init(&f->h[1].win, 512, WIN_BYTES);
 	f->hnext = ft->bucket[hash & (ft->nbuckets - 1)];

@@ -41,6 +41,7 @@
 
 #include "dissect/decode.h"
 #include "dissect/record.h"
+#include "dissect/tls.h"
 
 #define FLOW_DEFAULT_MAX_FLOWS     65536u     /* about 1.9 KiB each while idle: ~120 MB at worst */
 #define FLOW_DEFAULT_MAX_SEGMENTS  256u
@@ -61,6 +62,8 @@ struct flow_limits {
 	int64_t linger_us;
 	int64_t hs_timeout_us;   /* 0 (default): report at retirement; > 0: early reporting */
 	int64_t settle_us;
+	struct tls_limits tls;   /* each connection's TLS decoder (--max-handshake) */
+	struct x509_cache *certs;   /* the run's certificate cache (not owned); NULL: none */
 };
 
 struct flow_stats {

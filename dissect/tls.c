@@ -11,7 +11,7 @@
  *
  * Handshake message (RFC 8446 4): type(1) length(3) body. Messages may span
  * records, and records may span TCP segments: handshake fragments are
- * appended to a per-direction buffer (capped at tls_limits.max_handshake per
+ * appended to a per-direction buffer (capped at the run's tls_limits.max_handshake per
  * message) and cut into messages from there. Bodies of encrypted records
  * are never copied: the parser counts and skips them.
  *
@@ -46,7 +46,7 @@ enum { CT_SSLV2 = 0x80, CT_SSLV2_HDR = 0x81, CT_SSLV2_BODY = 0x82 };
 
 #define TLS_MAX_RECORD (16384u + 2048u)
 
-struct tls_limits tls_limits = { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN };
+static const struct tls_limits default_limits = TLS_LIMITS_DEFAULT;
 
 /* RFC 8446 4.1.3: the ServerHello.random of a HelloRetryRequest. */
 static const uint8_t hrr_random[32] = {
@@ -56,19 +56,21 @@ static const uint8_t hrr_random[32] = {
 
 /* The handshake buffer of a direction: one message at most (plus its
  * header and slack). */
-static void hs_buf_init(struct tls_dir *d)
+static void hs_buf_init(struct tls_dir *d, const struct tls_limits *lim)
 {
-	dbuf_init(&d->hs, 1024, (size_t)tls_limits.max_handshake + 8);
+	dbuf_init(&d->hs, 1024, (size_t)lim->max_handshake + 8);
 }
 
-void tls_conn_init(struct tls_conn *t, struct hs_record *r)
+void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim, struct x509_cache *certs)
 {
 	int i;
 	memset(t, 0, sizeof(*t));
 	t->r = r;
+	t->lim = lim ? lim : &default_limits;
+	t->certs = certs;
 	for (i = 0; i < 2; i++) {
 		t->d[i].last_hs_type = 255;
-		hs_buf_init(&t->d[i]);
+		hs_buf_init(&t->d[i], t->lim);
 	}
 }
 
@@ -92,7 +94,7 @@ int tls_dir_done(const struct tls_conn *t, int dir)
 	if (t->d[dir].mode == M_NONTLS)
 		return t->r->nontls_dir != (uint8_t)dir || t->r->nontls_len >= HS_NONTLS_BYTES;
 	return t->d[dir].mode == M_DONE ||
-	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= tls_limits.max_scan);
+	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= t->lim->max_scan);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -570,7 +572,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		derlen[ch->n] = n;
 		struct hs_cert *hc = &ch->c[ch->n++];
 		hc->der_len = n;
-		hc->x = x509_get(d, n);
+		hc->x = x509_get(t->certs, d, n);
 		hc->issued_by_next = 2;
 		if (hc->x) {
 			memcpy(hc->sha256, hc->x->sha256, 32);
@@ -821,7 +823,7 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 		uint32_t ml;
 		if (pending_header(d, p, n, &type, &ml))
 			need = 4 + (size_t)ml;
-		if (need > (size_t)tls_limits.max_handshake + 4) {
+		if (need > (size_t)t->lim->max_handshake + 4) {
 			/* over the cap: note it and skip the whole message */
 			r->anomalies |= AN_HS_TOO_LONG;
 			record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)(need - 4));
@@ -1269,7 +1271,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	struct tls_dir *d = &t->d[dir];
 	uint8_t msg = dir == DIR_C2S ? HT_CLIENT_HELLO : HT_SERVER_HELLO;
 	long off;
-	if (d->scanned >= tls_limits.max_scan)
+	if (d->scanned >= t->lim->max_scan)
 		return;
 	keep_pre(t->r, dir, p, n, frame, ts);
 	uint8_t prev[6];
@@ -1395,7 +1397,7 @@ static int feed_sslv2(struct tls_conn *t, int dir, const uint8_t **p, size_t *n,
 		}
 		d->last_hs_type = HT_CLIENT_HELLO;
 		dbuf_free(&d->hs);
-		hs_buf_init(d);
+		hs_buf_init(d, t->lim);
 		d->hs_off = 0;
 		d->hdr_have = 0;
 		d->ctype = 0;
@@ -1527,7 +1529,7 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 		if (d->ctype >= CT_SSLV2) {
 			d->ctype = 0;
 			dbuf_free(&d->hs);   /* the SSLv2 record's buffer */
-			hs_buf_init(d);
+			hs_buf_init(d, t->lim);
 		}
 		dbuf_reset(&d->hs);
 		d->hs_off = 0;

@@ -18,7 +18,8 @@
 #include "dissect/dbuf.h"
 #include "dissect/record.h"
 
-/* Caps (bytes); overridable from the command line through tls_limits. */
+/* Caps (bytes); overridable from the command line through struct
+ * tls_limits, which travels with the flow limits (dissect/flow.h). */
 #define TLS_DEFAULT_MAX_HANDSHAKE (256u * 1024)  /* one handshake message */
 #define TLS_DEFAULT_MAX_SCAN      (64u * 1024)   /* plaintext scanned for STARTTLS */
 
@@ -26,7 +27,9 @@ struct tls_limits {
 	uint32_t max_handshake;
 	uint32_t max_scan;
 };
-extern struct tls_limits tls_limits;
+#define TLS_LIMITS_DEFAULT { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN }
+
+struct x509_cache;
 
 struct tls_dir {
 	uint8_t mode;            /* enum in tls.c */
@@ -58,6 +61,8 @@ struct tls_dir {
 
 struct tls_conn {
 	struct hs_record *r;
+	const struct tls_limits *lim;   /* the run's caps; not owned */
+	struct x509_cache *certs;       /* the run's certificate cache; not owned, NULL: uncached */
 	struct tls_dir d[2];
 	uint8_t tls13;
 	uint8_t client_hello_seen;
@@ -65,7 +70,8 @@ struct tls_conn {
 	uint64_t ch_last_frame;
 };
 
-void tls_conn_init(struct tls_conn *t, struct hs_record *r);
+/* `lim` NULL: the defaults. `lim` and `certs` must outlive the connection. */
+void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim, struct x509_cache *certs);
 void tls_conn_free(struct tls_conn *t);
 void tls_feed(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us);
 void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t ts_us);

@@ -36,9 +36,11 @@
  *     one bucket).
  *   - The packet path never exits; OpenSSL's error queue is cleared after
  *     every decode so failures do not pile up.
- *   - All state lives in the one static struct `cache`, behind one mutex:
+ *   - All state lives in a struct x509_cache, owned by the run (app/) and
+ *     passed down to each connection's TLS decoder, behind its own mutex:
  *     the analysis thread gets certificates while the report thread
- *     (capture/main.c) refs and puts them. Facts never change once made,
+ *     (app/main.c) refs and puts them; every entry knows its cache. Without
+ *     a cache (NULL), x509_get() decodes for the caller alone. Facts never change once made,
  *     so reading them needs no lock, only a reference.
  *
  * Decisions:
@@ -120,6 +122,7 @@
 /* A cache entry; `f` is first so a facts pointer converts back to it. */
 struct x509_entry {
 	struct x509_facts f;
+	struct x509_cache *c;                  /* the cache it came from; NULL: made without one */
 	struct x509_entry *hnext;              /* bucket chain (by SHA-256) */
 	struct x509_entry *dnext;              /* DER chain, only while der != NULL */
 	uint64_t dhash;                        /* der_hash() of the DER, when der != NULL */
@@ -131,9 +134,8 @@ struct x509_entry {
 	uint8_t memo_parent[32];
 };
 
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static struct {
+struct x509_cache {
+	pthread_mutex_t mu;
 	struct x509_entry **bucket;
 	struct x509_entry **dbucket;           /* entries with a DER copy, by der_hash() */
 	size_t nbuckets;                       /* power of two (both arrays), or 0 before first use */
@@ -144,7 +146,7 @@ static struct {
 	uint64_t hits, misses, evictions, uncached;
 	uint64_t key0, key1;
 	int keyed;
-} cache = { NULL, NULL, 0, 0, 0, X509_CACHE_DEFAULT_MAX, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 };
+};
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -648,9 +650,9 @@ static uint64_t load64(const uint8_t *p)
 	return hi << 32 | cur_u32(&c);
 }
 
-static size_t bucket_of(const uint8_t sha[32], size_t nbuckets)
+static size_t bucket_of(const struct x509_cache *c, const uint8_t sha[32], size_t nbuckets)
 {
-	uint64_t h = hash_mum(load64(sha) ^ cache.key0, load64(sha + 8) ^ cache.key1);
+	uint64_t h = hash_mum(load64(sha) ^ c->key0, load64(sha + 8) ^ c->key1);
 	return (size_t)(h ^ h >> 32) & (nbuckets - 1);
 }
 
@@ -668,19 +670,19 @@ static uint64_t load64le(const uint8_t *p)
  * the byte-exact comparison with the stored copy. Keyed so that crafted
  * certificates cannot be made to share one chain.
  */
-static uint64_t der_hash(const uint8_t *p, size_t len)
+static uint64_t der_hash(const struct x509_cache *c, const uint8_t *p, size_t len)
 {
-	uint64_t h = cache.key0 ^ hash_mum(len ^ cache.key1, 0x9E3779B97F4A7C15ull);
+	uint64_t h = c->key0 ^ hash_mum(len ^ c->key1, 0x9E3779B97F4A7C15ull);
 	size_t i = 0;
 
 	for (; i + 16 <= len; i += 16)
-		h = hash_mum(load64le(p + i) ^ cache.key1, load64le(p + i + 8) ^ h);
+		h = hash_mum(load64le(p + i) ^ c->key1, load64le(p + i + 8) ^ h);
 	if (i < len) {
 		uint8_t t[16] = { 0 };
 		memcpy(t, p + i, len - i);
-		h = hash_mum(load64le(t) ^ cache.key1, load64le(t + 8) ^ h);
+		h = hash_mum(load64le(t) ^ c->key1, load64le(t + 8) ^ h);
 	}
-	return hash_mum(h ^ cache.key0, len ^ 0xE7037ED1A0B428DBull);
+	return hash_mum(h ^ c->key0, len ^ 0xE7037ED1A0B428DBull);
 }
 
 static size_t dbucket_of(uint64_t dh, size_t nbuckets)
@@ -688,73 +690,73 @@ static size_t dbucket_of(uint64_t dh, size_t nbuckets)
 	return (size_t)(dh ^ dh >> 32) & (nbuckets - 1);
 }
 
-static void lru_unlink(struct x509_entry *e)
+static void lru_unlink(struct x509_cache *c, struct x509_entry *e)
 {
 	if (e->lru_prev)
 		e->lru_prev->lru_next = e->lru_next;
-	else if (cache.lru_head == e)
-		cache.lru_head = e->lru_next;
+	else if (c->lru_head == e)
+		c->lru_head = e->lru_next;
 	if (e->lru_next)
 		e->lru_next->lru_prev = e->lru_prev;
-	else if (cache.lru_tail == e)
-		cache.lru_tail = e->lru_prev;
+	else if (c->lru_tail == e)
+		c->lru_tail = e->lru_prev;
 	e->lru_prev = e->lru_next = NULL;
 }
 
-static void lru_append(struct x509_entry *e)
+static void lru_append(struct x509_cache *c, struct x509_entry *e)
 {
 	e->lru_next = NULL;
-	e->lru_prev = cache.lru_tail;
-	if (cache.lru_tail)
-		cache.lru_tail->lru_next = e;
+	e->lru_prev = c->lru_tail;
+	if (c->lru_tail)
+		c->lru_tail->lru_next = e;
 	else
-		cache.lru_head = e;
-	cache.lru_tail = e;
+		c->lru_head = e;
+	c->lru_tail = e;
 }
 
-static struct x509_entry *find(const uint8_t sha[32])
+static struct x509_entry *find(const struct x509_cache *c, const uint8_t sha[32])
 {
-	if (cache.nbuckets == 0)
+	if (c->nbuckets == 0)
 		return NULL;
-	for (struct x509_entry *e = cache.bucket[bucket_of(sha, cache.nbuckets)]; e; e = e->hnext)
+	for (struct x509_entry *e = c->bucket[bucket_of(c, sha, c->nbuckets)]; e; e = e->hnext)
 		if (memcmp(e->f.sha256, sha, 32) == 0)
 			return e;
 	return NULL;
 }
 
 /* An entry in the table with these DER bytes and a copy of them, or NULL. */
-static struct x509_entry *find_der(const uint8_t *der, size_t len, uint64_t dh)
+static struct x509_entry *find_der(const struct x509_cache *c, const uint8_t *der, size_t len, uint64_t dh)
 {
-	if (cache.nbuckets == 0)
+	if (c->nbuckets == 0)
 		return NULL;
-	for (struct x509_entry *e = cache.dbucket[dbucket_of(dh, cache.nbuckets)]; e; e = e->dnext)
+	for (struct x509_entry *e = c->dbucket[dbucket_of(dh, c->nbuckets)]; e; e = e->dnext)
 		if (e->dhash == dh && e->f.der_len == len && memcmp(e->der, der, len) == 0)
 			return e;
 	return NULL;
 }
 
 /* Keeps a copy of the DER of e (in the table) when the byte budget allows. */
-static void der_attach(struct x509_entry *e, const uint8_t *der, size_t len, uint64_t dh)
+static void der_attach(struct x509_cache *c, struct x509_entry *e, const uint8_t *der, size_t len, uint64_t dh)
 {
 	size_t b;
 
 	if (e->der != NULL || !e->in_table || der == NULL || len == 0 || len > X509_DER_COPY_MAX ||
-	    cache.der_bytes + len > X509_DER_BYTES_MAX)
+	    c->der_bytes + len > X509_DER_BYTES_MAX)
 		return;
 	e->der = malloc(len);
 	if (e->der == NULL)
 		return;
 	memcpy(e->der, der, len);
 	e->dhash = dh;
-	cache.der_bytes += len;
-	b = dbucket_of(dh, cache.nbuckets);
-	e->dnext = cache.dbucket[b];
-	cache.dbucket[b] = e;
+	c->der_bytes += len;
+	b = dbucket_of(dh, c->nbuckets);
+	e->dnext = c->dbucket[b];
+	c->dbucket[b] = e;
 }
 
-static void table_remove(struct x509_entry *e)
+static void table_remove(struct x509_cache *c, struct x509_entry *e)
 {
-	struct x509_entry **pp = &cache.bucket[bucket_of(e->f.sha256, cache.nbuckets)];
+	struct x509_entry **pp = &c->bucket[bucket_of(c, e->f.sha256, c->nbuckets)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -762,96 +764,96 @@ static void table_remove(struct x509_entry *e)
 		*pp = e->hnext;
 	e->hnext = NULL;
 	if (e->der != NULL) {
-		pp = &cache.dbucket[dbucket_of(e->dhash, cache.nbuckets)];
+		pp = &c->dbucket[dbucket_of(e->dhash, c->nbuckets)];
 		while (*pp && *pp != e)
 			pp = &(*pp)->dnext;
 		if (*pp)
 			*pp = e->dnext;
 		e->dnext = NULL;
-		cache.der_bytes -= e->f.der_len;
+		c->der_bytes -= e->f.der_len;
 		free(e->der);
 		e->der = NULL;
 	}
 	e->in_table = 0;
-	cache.count--;
+	c->count--;
 }
 
 /* Frees the least recently released idle entry. Returns 0 when none. */
-static int evict_one(void)
+static int evict_one(struct x509_cache *c)
 {
-	struct x509_entry *e = cache.lru_head;
+	struct x509_entry *e = c->lru_head;
 
 	if (e == NULL)
 		return 0;
-	lru_unlink(e);
-	table_remove(e);
-	cache.evictions++;
+	lru_unlink(c, e);
+	table_remove(c, e);
+	c->evictions++;
 	free(e);
 	return 1;
 }
 
 /* Makes room for one more entry; returns 0 when the table must not grow. */
-static int table_room(void)
+static int table_room(struct x509_cache *c)
 {
-	if (cache.max == 0)
+	if (c->max == 0)
 		return 0;
-	while (cache.count >= cache.max)
-		if (!evict_one())
+	while (c->count >= c->max)
+		if (!evict_one(c))
 			return 0;
-	if (cache.nbuckets == 0 || cache.count + 1 > cache.nbuckets) {
-		size_t nb = cache.nbuckets ? cache.nbuckets * 2 : X509_MIN_BUCKETS;
+	if (c->nbuckets == 0 || c->count + 1 > c->nbuckets) {
+		size_t nb = c->nbuckets ? c->nbuckets * 2 : X509_MIN_BUCKETS;
 		struct x509_entry **nbk, **ndb;
-		if (nb < cache.nbuckets || nb > SIZE_MAX / sizeof *nbk)
-			return cache.nbuckets != 0;
+		if (nb < c->nbuckets || nb > SIZE_MAX / sizeof *nbk)
+			return c->nbuckets != 0;
 		nbk = calloc(nb, sizeof *nbk);
 		ndb = calloc(nb, sizeof *ndb);
 		if (nbk == NULL || ndb == NULL) {
 			free(nbk);
 			free(ndb);
-			return cache.nbuckets != 0;   /* keep the old, longer chains */
+			return c->nbuckets != 0;   /* keep the old, longer chains */
 		}
-		for (size_t i = 0; i < cache.nbuckets; i++) {
-			struct x509_entry *e = cache.bucket[i], *next;
+		for (size_t i = 0; i < c->nbuckets; i++) {
+			struct x509_entry *e = c->bucket[i], *next;
 			for (; e; e = next) {
 				next = e->hnext;
-				size_t b = bucket_of(e->f.sha256, nb);
+				size_t b = bucket_of(c, e->f.sha256, nb);
 				e->hnext = nbk[b];
 				nbk[b] = e;
 			}
-			for (e = cache.dbucket[i]; e; e = next) {
+			for (e = c->dbucket[i]; e; e = next) {
 				next = e->dnext;
 				size_t b = dbucket_of(e->dhash, nb);
 				e->dnext = ndb[b];
 				ndb[b] = e;
 			}
 		}
-		free(cache.bucket);
-		free(cache.dbucket);
-		cache.bucket = nbk;
-		cache.dbucket = ndb;
-		cache.nbuckets = nb;
+		free(c->bucket);
+		free(c->dbucket);
+		c->bucket = nbk;
+		c->dbucket = ndb;
+		c->nbuckets = nb;
 	}
 	return 1;
 }
 
-static void ensure_key(void)
+static void ensure_key(struct x509_cache *c)
 {
 	unsigned char k[16];
 
-	if (cache.keyed)
+	if (c->keyed)
 		return;
 	if (RAND_bytes(k, sizeof k) == 1) {
-		cache.key0 = load64(k);
-		cache.key1 = load64(k + 8);
+		c->key0 = load64(k);
+		c->key1 = load64(k + 8);
 	} else {
-		cache.key0 = 0x243F6A8885A308D3ull ^ (uint64_t)(uintptr_t)&cache;
-		cache.key1 = 0x13198A2E03707344ull ^ (uint64_t)time(NULL);
+		c->key0 = 0x243F6A8885A308D3ull ^ (uint64_t)(uintptr_t)c;
+		c->key1 = 0x13198A2E03707344ull ^ (uint64_t)time(NULL);
 	}
 	ERR_clear_error();
-	cache.keyed = 1;
+	c->keyed = 1;
 }
 
-static const struct x509_facts *x509_get_locked(const uint8_t *der, size_t len)
+static const struct x509_facts *x509_get_locked(struct x509_cache *c, const uint8_t *der, size_t len)
 {
 	uint8_t sha[32];
 	struct x509_entry *e;
@@ -859,54 +861,52 @@ static const struct x509_facts *x509_get_locked(const uint8_t *der, size_t len)
 
 	if (der == NULL)
 		len = 0;
-	ensure_key();
+	ensure_key(c);
 	/* the same bytes as a cached copy: no SHA-256 (it is in the facts) */
-	dh = der_hash(der, len);
-	e = len <= X509_DER_COPY_MAX ? find_der(der, len, dh) : NULL;
+	dh = der_hash(c, der, len);
+	e = len <= X509_DER_COPY_MAX ? find_der(c, der, len, dh) : NULL;
 	if (e == NULL) {
 		digest(der, len, sha);
-		e = find(sha);
+		e = find(c, sha);
 		if (e != NULL)
-			der_attach(e, der, len, dh);   /* cached when the budget was spent */
+			der_attach(c, e, der, len, dh);   /* cached when the budget was spent */
 	}
 	if (e != NULL) {
-		cache.hits++;
+		c->hits++;
 		if (e->f.refs == 0)
-			lru_unlink(e);
+			lru_unlink(c, e);
 		if (e->f.refs < UINT32_MAX)
 			e->f.refs++;
 		return &e->f;
 	}
-	cache.misses++;
+	c->misses++;
 	e = calloc(1, sizeof *e);
 	if (e == NULL)
 		return NULL;
+	e->c = c;
 	memcpy(e->f.sha256, sha, 32);
 	e->f.der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	fill_facts(&e->f, der, len);
 	e->f.refs = 1;
-	if (table_room()) {
-		size_t b = bucket_of(sha, cache.nbuckets);
-		e->hnext = cache.bucket[b];
-		cache.bucket[b] = e;
+	if (table_room(c)) {
+		size_t b = bucket_of(c, sha, c->nbuckets);
+		e->hnext = c->bucket[b];
+		c->bucket[b] = e;
 		e->in_table = 1;
-		cache.count++;
-		der_attach(e, der, len, dh);
+		c->count++;
+		der_attach(c, e, der, len, dh);
 	} else {
-		cache.uncached++;
+		c->uncached++;
 	}
 	return &e->f;
 }
 
 static const struct x509_facts *x509_ref_locked(const struct x509_facts *f)
 {
-	struct x509_entry *e;
+	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
 
-	if (f == NULL)
-		return NULL;
-	e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
-	if (e->f.refs == 0)
-		lru_unlink(e);   /* idle in the cache: in use again */
+	if (e->f.refs == 0 && e->in_table)
+		lru_unlink(e->c, e);   /* idle in the cache: in use again */
 	if (e->f.refs < UINT32_MAX)
 		e->f.refs++;
 	return f;
@@ -914,11 +914,9 @@ static const struct x509_facts *x509_ref_locked(const struct x509_facts *f)
 
 static void x509_put_locked(const struct x509_facts *f)
 {
-	struct x509_entry *e;
+	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
+	struct x509_cache *c = e->c;
 
-	if (f == NULL)
-		return;
-	e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
 	if (e->f.refs == 0)
 		return;   /* a double put; ignore rather than corrupt the list */
 	if (--e->f.refs > 0)
@@ -927,23 +925,23 @@ static void x509_put_locked(const struct x509_facts *f)
 		free(e);
 		return;
 	}
-	if (cache.count > cache.max) {   /* the maximum was lowered meanwhile */
-		table_remove(e);
-		cache.evictions++;
+	if (c->count > c->max) {   /* the maximum was lowered meanwhile */
+		table_remove(c, e);
+		c->evictions++;
 		free(e);
 		return;
 	}
-	lru_append(e);
+	lru_append(c, e);
 }
 
-static int issued_by(const uint8_t csha[32], const uint8_t *child_der, size_t clen,
+static int issued_by(struct x509_cache *cc, const uint8_t csha[32], const uint8_t *child_der, size_t clen,
 		     const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
 {
 	struct x509_entry *ce;
 	X509 *c, *p;
 	int r;
 
-	ce = find(csha);
+	ce = cc != NULL ? find(cc, csha) : NULL;
 	if (ce != NULL && ce->memo_valid && memcmp(ce->memo_parent, psha, 32) == 0)
 		return ce->memo_result;
 
@@ -981,41 +979,45 @@ static int issued_by(const uint8_t csha[32], const uint8_t *child_der, size_t cl
 
 /* issued_by() reads the table and writes an entry's memo: this takes the
  * lock for it (the *_locked functions above expect it held) */
-static int issued_by_taking_lock(const uint8_t csha[32], const uint8_t *child_der, size_t clen,
-			    const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
+static int issued_by_taking_lock(struct x509_cache *c, const uint8_t csha[32], const uint8_t *child_der, size_t clen,
+				 const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
 {
 	int r;
-	pthread_mutex_lock(&cache_mu);
-	r = issued_by(csha, child_der, clen, psha, parent_der, plen);
-	pthread_mutex_unlock(&cache_mu);
+	if (c == NULL)
+		return issued_by(NULL, csha, child_der, clen, psha, parent_der, plen);
+	pthread_mutex_lock(&c->mu);
+	r = issued_by(c, csha, child_der, clen, psha, parent_der, plen);
+	pthread_mutex_unlock(&c->mu);
 	return r;
 }
 
-int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen)
+int x509_issued_by(struct x509_cache *c, const uint8_t *child_der, size_t clen, const uint8_t *parent_der,
+		   size_t plen)
 {
 	uint8_t csha[32], psha[32];
 
-	ensure_key();
 	digest(child_der, child_der ? clen : 0, csha);
 	digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by_taking_lock(csha, child_der, clen, psha, parent_der, plen);
+	return issued_by_taking_lock(c, csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
 			 const struct x509_facts *pf, const uint8_t *parent_der, size_t plen)
 {
 	uint8_t csha[32], psha[32];
+	struct x509_cache *c = NULL;
 
-	ensure_key();
-	if (cf != NULL)
+	if (cf != NULL) {
+		c = ((const struct x509_entry *)(const void *)cf)->c;   /* the child's memo is in its cache */
 		memcpy(csha, cf->sha256, 32);
-	else
+	} else {
 		digest(child_der, child_der ? clen : 0, csha);
+	}
 	if (pf != NULL)
 		memcpy(psha, pf->sha256, 32);
 	else
 		digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by_taking_lock(csha, child_der, clen, psha, parent_der, plen);
+	return issued_by_taking_lock(c, csha, child_der, clen, psha, parent_der, plen);
 }
 
 int x509_valid_at(const struct x509_facts *f, int64_t t)
@@ -1044,89 +1046,153 @@ const char *x509_key_name(enum x509_key k)
 	return "unknown";
 }
 
-void x509_cache_stats(uint64_t *hits, uint64_t *misses, uint64_t *entries)
+void x509_cache_stats(struct x509_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *entries)
 {
-	pthread_mutex_lock(&cache_mu);
+	pthread_mutex_lock(&c->mu);
 	if (hits)
-		*hits = cache.hits;
+		*hits = c->hits;
 	if (misses)
-		*misses = cache.misses;
+		*misses = c->misses;
 	if (entries)
-		*entries = cache.count;
-	pthread_mutex_unlock(&cache_mu);
+		*entries = c->count;
+	pthread_mutex_unlock(&c->mu);
 }
 
-void x509_cache_limits(uint64_t *evictions, uint64_t *uncached)
+void x509_cache_limits(struct x509_cache *c, uint64_t *evictions, uint64_t *uncached)
 {
-	pthread_mutex_lock(&cache_mu);
+	pthread_mutex_lock(&c->mu);
 	if (evictions)
-		*evictions = cache.evictions;
+		*evictions = c->evictions;
 	if (uncached)
-		*uncached = cache.uncached;
-	pthread_mutex_unlock(&cache_mu);
+		*uncached = c->uncached;
+	pthread_mutex_unlock(&c->mu);
 }
 
-static void x509_cache_clear_locked(void)
+static void x509_cache_clear_locked(struct x509_cache *c)
 {
-	while (cache.lru_head != NULL) {
-		struct x509_entry *e = cache.lru_head;
-		lru_unlink(e);
-		table_remove(e);
+	while (c->lru_head != NULL) {
+		struct x509_entry *e = c->lru_head;
+		lru_unlink(c, e);
+		table_remove(c, e);
 		free(e);
 	}
-	if (cache.count == 0) {
-		free(cache.bucket);
-		free(cache.dbucket);
-		cache.bucket = NULL;
-		cache.dbucket = NULL;
-		cache.nbuckets = 0;
+	if (c->count == 0) {
+		free(c->bucket);
+		free(c->dbucket);
+		c->bucket = NULL;
+		c->dbucket = NULL;
+		c->nbuckets = 0;
 	}
 }
 
-static void x509_set_cache_max_locked(size_t n)
+static void x509_set_cache_max_locked(struct x509_cache *c, size_t n)
 {
-	cache.max = n;
-	while (cache.count > cache.max)
-		if (!evict_one())
+	c->max = n;
+	while (c->count > c->max)
+		if (!evict_one(c))
 			break;
 }
 
 /* ---- the locked entry points ------------------------------------------- */
 
-const struct x509_facts *x509_get(const uint8_t *der, size_t len)
+struct x509_cache *x509_cache_new(void)
+{
+	struct x509_cache *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->max = X509_CACHE_DEFAULT_MAX;
+	ensure_key(c);
+	return c;
+}
+
+void x509_cache_free(struct x509_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	x509_cache_clear_locked(c);
+	pthread_mutex_unlock(&c->mu);
+	if (c->count != 0)
+		return;   /* still referenced: a leak of the caller's, not a use after free */
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+const struct x509_facts *x509_get(struct x509_cache *c, const uint8_t *der, size_t len)
 {
 	const struct x509_facts *f;
-	pthread_mutex_lock(&cache_mu);
-	f = x509_get_locked(der, len);
-	pthread_mutex_unlock(&cache_mu);
-	return f;
+	struct x509_entry *e;
+
+	if (c != NULL) {
+		pthread_mutex_lock(&c->mu);
+		f = x509_get_locked(c, der, len);
+		pthread_mutex_unlock(&c->mu);
+		return f;
+	}
+	/* no cache: decoded for this caller alone, freed by its last x509_put() */
+	if (der == NULL)
+		len = 0;
+	e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return NULL;
+	digest(der, len, e->f.sha256);
+	e->f.der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	fill_facts(&e->f, der, len);
+	e->f.refs = 1;
+	return &e->f;
+}
+
+/* Entries of a cache change under its lock; one made without a cache
+ * belongs to whoever holds it. */
+static struct x509_cache *lock_of(const struct x509_facts *f)
+{
+	return ((const struct x509_entry *)(const void *)f)->c;
 }
 
 const struct x509_facts *x509_ref(const struct x509_facts *f)
 {
-	pthread_mutex_lock(&cache_mu);
+	struct x509_cache *c;
+
+	if (f == NULL)
+		return NULL;
+	c = lock_of(f);
+	if (c)
+		pthread_mutex_lock(&c->mu);
 	f = x509_ref_locked(f);
-	pthread_mutex_unlock(&cache_mu);
+	if (c)
+		pthread_mutex_unlock(&c->mu);
 	return f;
 }
 
 void x509_put(const struct x509_facts *f)
 {
-	pthread_mutex_lock(&cache_mu);
+	struct x509_cache *c;
+
+	if (f == NULL)
+		return;
+	c = lock_of(f);
+	if (c)
+		pthread_mutex_lock(&c->mu);
 	x509_put_locked(f);
-	pthread_mutex_unlock(&cache_mu);
+	if (c)
+		pthread_mutex_unlock(&c->mu);
 }
 
-void x509_cache_clear(void)
+void x509_cache_clear(struct x509_cache *c)
 {
-	pthread_mutex_lock(&cache_mu);
-	x509_cache_clear_locked();
-	pthread_mutex_unlock(&cache_mu);
+	pthread_mutex_lock(&c->mu);
+	x509_cache_clear_locked(c);
+	pthread_mutex_unlock(&c->mu);
 }
 
-void x509_set_cache_max(size_t n)
+void x509_set_cache_max(struct x509_cache *c, size_t n)
 {
-	pthread_mutex_lock(&cache_mu);
-	x509_set_cache_max_locked(n);
-	pthread_mutex_unlock(&cache_mu);
+	pthread_mutex_lock(&c->mu);
+	x509_set_cache_max_locked(c, n);
+	pthread_mutex_unlock(&c->mu);
 }

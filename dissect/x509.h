@@ -46,13 +46,19 @@ struct x509_facts {
 	int sig_nid;
 };
 
-/* Returns facts for the DER, from the cache or freshly decoded. */
-const struct x509_facts *x509_get(const uint8_t *der, size_t len);
+/* A cache of decoded certificates, one per run (app/ owns it). */
+struct x509_cache;
+struct x509_cache *x509_cache_new(void);
+/* Frees the cache once nothing holds its facts any more (else it stays). */
+void x509_cache_free(struct x509_cache *c);
+/* Returns facts for the DER, from the cache or freshly decoded; `c` NULL:
+ * decoded for this caller alone (freed by its last x509_put). */
+const struct x509_facts *x509_get(struct x509_cache *c, const uint8_t *der, size_t len);
 void x509_put(const struct x509_facts *f);
 /* Another reference to facts already held; returns f. */
 const struct x509_facts *x509_ref(const struct x509_facts *f);
 /* 1 when `child` names `parent` as issuer and parent's key verifies child's signature; 0 no; 2 unknown. */
-int x509_issued_by(const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen);
+int x509_issued_by(struct x509_cache *c, const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen);
 /* The same, with the facts x509_get() returned for these DER bytes (NULL:
  * unknown), so their SHA-256 is not computed again. */
 int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
@@ -61,11 +67,11 @@ int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, 
  * 0 as well when malformed or bad_time: the caller checks those. */
 int x509_valid_at(const struct x509_facts *f, int64_t t);
 const char *x509_key_name(enum x509_key k);
-void x509_cache_stats(uint64_t *hits, uint64_t *misses, uint64_t *entries);
+void x509_cache_stats(struct x509_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *entries);
 /* Evicted idle entries, and certificates handed out uncached because the
  * table was full of referenced entries (freed by their last x509_put). */
-void x509_cache_limits(uint64_t *evictions, uint64_t *uncached);
-void x509_cache_clear(void);    /* frees entries with no references */
-void x509_set_cache_max(size_t n);
+void x509_cache_limits(struct x509_cache *c, uint64_t *evictions, uint64_t *uncached);
+void x509_cache_clear(struct x509_cache *c);    /* frees entries with no references */
+void x509_set_cache_max(struct x509_cache *c, size_t n);
 
 #endif

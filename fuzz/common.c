@@ -16,7 +16,7 @@ void fuzz_fail(const char *file, int line, const char *what)
 #include "dissect/x509.h"
 
 /* Drops the certificate references a record holds, then the record (what
- * capture/main.c does for every finished record). */
+ * app/main.c does for every finished record). */
 void fuzz_record_free(struct hs_record *r)
 {
 	uint16_t i;

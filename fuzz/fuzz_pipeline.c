@@ -25,6 +25,7 @@
 #include <string.h>
 
 static struct rule_set *rules;
+static struct x509_cache *certs;   /* one run's certificate cache, kept across inputs as a long run keeps it */
 static FILE *devnull;
 
 #define NFMT 5
@@ -40,6 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	devnull = fopen("/dev/null", "w");
+	certs = x509_cache_new();
 	rules = rule_set_new();
 	if (rules && rule_load_builtin(rules, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_pipeline: built-in rules do not load (%s); running without\n", err);
@@ -77,7 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct cap_input in;
 	struct flow_limits lim;
-	struct tls_limits saved = tls_limits;
 	struct pcap_pkthdr *h;
 	const u_char *pd;
 	FILE *fp;
@@ -103,11 +104,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.link_supported = pkt_dlt_supported(in.dlt);
 	in.first_frame = 1;
 	flow_limits_default(&lim);
+	lim.certs = certs;
 	if (size & 1) {
 		lim.max_flows = 4;
 		lim.max_segments = 4;
 		lim.max_bytes = 2048;
-		tls_limits.max_handshake = 1024;
+		lim.tls.max_handshake = 1024;
 	}
 	if (size & 2) {
 		lim.hs_timeout_us = 2000000;
@@ -126,7 +128,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.run.ft = flow_table_new(&lim, on_record, &c);
 	if (!c.run.ft) {
 		pcap_close(pc);
-		tls_limits = saved;
 		return 0;
 	}
 	{
@@ -143,14 +144,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in.truncated = 1;
 	{
 		struct flow_stats fs = *flow_table_stats(c.run.ft);
+		struct rpt_input ri = { in.path, 0, in.link_name, in.link_supported, in.packets, in.bytes,
+					in.first_frame, in.truncated, "", "", "", NULL };
+		struct rpt_run rr;
 		flow_table_free(c.run.ft, c.run.last_ts_us);
 		int i;
+		memset(&rr, 0, sizeof(rr));
+		rr.ps = c.run.ps;
+		rr.first_ts_us = c.run.first_ts_us;
+		rr.last_ts_us = c.run.last_ts_us;
 		for (i = 0; i < NFMT; i++) {
-			rpt_end(&c.rp[i], &in, 1, &c.run, &fs, NULL);
+			rpt_end(&c.rp[i], &ri, 1, &rr, &fs, NULL);
 			rpt_free(&c.rp[i]);
 		}
 	}
 	pcap_close(pc);   /* closes fp */
-	tls_limits = saved;
 	return 0;
 }

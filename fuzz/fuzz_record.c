@@ -26,20 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tls_conn t;
 	struct hs_record *r;
-	struct tls_limits saved = tls_limits;
+	struct tls_limits lim = TLS_LIMITS_DEFAULT;
 	size_t i = 1;
 	uint64_t frame = 0;
 	int64_t ts = 1700000000000000LL;
 	if (size < 1)
 		return 0;
 	if (data[0] & 1)
-		tls_limits.max_handshake = 1024;
+		lim.max_handshake = 1024;
 	if (data[0] & 2)
-		tls_limits.max_scan = 256;
+		lim.max_scan = 256;
 	r = record_new(1);
 	if (!r)
 		return 0;
-	tls_conn_init(&t, r);
+	tls_conn_init(&t, r, &lim, NULL);
 	while (i + 2 <= size) {
 		int dir = data[i] >> 7;
 		int gap = (data[i] >> 6) & 1;
@@ -67,6 +67,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_record_check(r);
 	tls_conn_free(&t);
 	fuzz_record_free(r);
-	tls_limits = saved;
 	return 0;
 }

@@ -16,12 +16,15 @@
 #include <string.h>
 
 static FILE *devnull;
+static struct x509_cache *xc;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	x509_set_cache_max(4);
+	xc = x509_cache_new();
+	if (xc)
+		x509_set_cache_max(xc, 4);
 	devnull = fopen("/dev/null", "w");
 	return 0;
 }
@@ -37,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t half = size / 2;
 	if (!devnull)
 		LLVMFuzzerInitialize(NULL, NULL);
-	f = x509_get(data, size);
+	f = x509_get(xc, data, size);
 	if (!f)
 		return 0;
 	FUZZ_CHECK(f->der_len == size);
@@ -69,11 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g = x509_ref(f);
 	FUZZ_CHECK(g == f);
 	x509_put(g);
-	(void)x509_issued_by(data, size, data, size);
+	(void)x509_issued_by(xc, data, size, data, size);
 	if (half)
-		(void)x509_issued_by(data, half, data + half, size - half);
+		(void)x509_issued_by(xc, data, half, data + half, size - half);
 	/* the same bytes again come from the cache (or a fresh decode) alike */
-	g = x509_get(data, size);
+	g = x509_get(xc, data, size);
 	if (g) {
 		FUZZ_CHECK(g->malformed == f->malformed && memcmp(g->sha256, f->sha256, 32) == 0);
 		x509_put(g);

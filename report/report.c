@@ -17,8 +17,6 @@
 #include "dissect/names.h"
 #include "dissect/x509.h"
 #include "dissect/fp.h"
-#include "report/evidence.h"
-#include "report/source.h"
 #include "report/ticket.h"
 #include "rules/rules.h"
 
@@ -437,9 +435,27 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 	}
 }
 
+static void evidence_json(struct jw *w, const struct rpt_evidence *ev)
+{
+	if (!ev) {
+		jw_key_null(w, "evidence");
+		return;
+	}
+	jw_obj_open(w, "evidence");
+	jw_key_str(w, "file", ev->path);
+	jw_key_str(w, "sha256", ev->sha256);
+	jw_key_uint(w, "bytes", ev->bytes);
+	jw_key_uint(w, "packets", ev->packets);
+	jw_key_uint(w, "connections", ev->connections);
+	jw_key_str(w, "selection", ev->all ? "all" : "findings");
+	jw_key_uint(w, "connections_not_kept", ev->connections_not_kept);
+	jw_key_uint(w, "inputs_skipped", ev->inputs_skipped);
+	jw_obj_close(w);
+}
+
 /* What follows the connections: inputs, filter, stats, summary, evidence
  * (the document's tail, and the JSON Lines summary line). */
-static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, int nin, const struct cap_run *run,
+static void json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		      const struct flow_stats *fs, const char *filter)
 {
 	int i;
@@ -459,8 +475,8 @@ static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, i
 		jw_key_uint(w, "first_frame", in[i].first_frame);
 		jw_key_bool(w, "truncated", in[i].truncated);
 		{
-			const char *sha = r->src && r->src[i] ? rpt_src_sha256(r->src[i]) : "";
-			const char *note = r->src && r->src[i] ? rpt_src_hash_note(r->src[i]) : NULL;
+			const char *sha = in[i].sha256;
+			const char *note = in[i].hash_note;
 			if (*sha)
 				jw_key_str(w, "sha256", sha);
 			else
@@ -538,10 +554,10 @@ static void json_tail(struct rpt *r, struct jw *w, const struct cap_input *in, i
 			jw_key_uint(w, hs_stage_name((enum hs_stage)i), r->n.by_stage[i]);
 	jw_obj_close(w);
 	jw_obj_close(w);
-	ev_json(w, r->ev);
+	evidence_json(w, r->ev);
 }
 
-void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 	     const struct flow_stats *fs, const char *filter)
 {
 	int i;
@@ -620,11 +636,11 @@ void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct ca
 	if (fs->flows_evicted || fs->cap_segments_hit || fs->cap_bytes_hit)
 		fprintf(r->out, "caps hit: %" PRIu64 " flows evicted, %" PRIu64 " queue-segment caps, %" PRIu64
 			" queue-byte caps\n", fs->flows_evicted, fs->cap_segments_hit, fs->cap_bytes_hit);
-	if (r->ev && ev_written(r->ev)) {
+	if (r->ev) {
 		char esc[600];
-		const char *p = ev_path(r->ev);
+		const char *p = r->ev->path;
 		fprintf(r->out, "evidence: %s, %" PRIu64 " packets of %" PRIu64 " connections, sha256 %s\n",
-			esc_text(esc, sizeof(esc), (const uint8_t *)p, strlen(p)), ev_packets(r->ev),
-			ev_connections(r->ev), ev_sha256(r->ev));
+			esc_text(esc, sizeof(esc), (const uint8_t *)p, strlen(p)), r->ev->packets,
+			r->ev->connections, r->ev->sha256);
 	}
 }

@@ -12,9 +12,10 @@
 
 #include <stdio.h>
 
-#include "capture/cap.h"
+#include "dissect/flow.h"
 #include "dissect/record.h"
 #include "report/jw.h"
+#include "report/run.h"
 
 enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML };
 
@@ -30,8 +31,6 @@ struct rule_verdict;
 struct rule_identity;
 struct rule_evidence;
 struct rpt_ticket;   /* report/ticket.c: Markdown and HTML state */
-struct rpt_src;      /* report/source.c: per-input SHA-256, stdin spool, progress */
-struct rpt_evidence; /* report/evidence.c: -w */
 
 /* What every format counts, computed in one place (rpt_count): each
  * reported connection is exactly one of failed, inconclusive, healthy. */
@@ -66,8 +65,7 @@ struct rpt {
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
-	struct rpt_src **src;           /* one per input, same order as cap_input[] (entries may be NULL) */
-	struct rpt_evidence *ev;        /* -w FILE */
+	const struct rpt_evidence *ev;  /* -w FILE, once written (set before rpt_end()) */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	struct rpt_group groups[RPT_TEXT_GROUPS];
@@ -80,7 +78,7 @@ void rpt_begin(struct rpt *r);
 int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
 /* One connection, with the verdict rule_eval() gave it (NULL: none). */
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
-void rpt_end(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 	     const struct flow_stats *fs, const char *filter);
 
 /* Frees what rpt_begin() allocated (after rpt_end()). */

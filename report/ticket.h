@@ -197,7 +197,7 @@ struct rpt_ticket *tk_new(void);
 void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
 void tk_free(struct rpt_ticket *t);
 /* Writes the document (at the end of the run). */
-void tk_document(struct rpt *r, const struct cap_input *in, int nin, const struct cap_run *run,
+void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		 const struct flow_stats *fs, const char *filter);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # threads.sh - offline, tlswhy reads on one thread, analyzes on a second and
 # runs the rules and writes the report on a third (capture/cap.c,
-# capture/rq.c). None of that may show: for every capture in the repository
+# app/rq.c). None of that may show: for every capture in the repository
 # (and the public corpus when it is there), every report format, stdout and
 # stderr together (warnings must land where one thread puts them), the exit
 # status and the -w evidence capture must be byte for byte what

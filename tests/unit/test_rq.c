@@ -1,11 +1,11 @@
 /*
- * test_rq.c - the report thread's queue (capture/rq.c): records come out
+ * test_rq.c - the report thread's queue (app/rq.c): records come out
  * in the order they went in, each once, handled on the report thread and
  * released on the pushing thread; rq_drain returns only when everything
  * pushed was handled; more than RQ_CAP records make the pusher wait; the
  * records of a run that ends with fewer than a batch are still handled.
  */
-#include "capture/rq.h"
+#include "app/rq.h"
 #include "tests/unit/check.h"
 
 #include <pthread.h>

@@ -210,6 +210,7 @@ enum { ROOT, INTER, LEAF, EXPIRED, FAR, ED448, FAKE_RSA, FAKE_EC, SELF_ISSUED, N
 
 static EVP_PKEY *k_rsa2048, *k_rsa1024, *k_p256, *k_p384, *k_ed25519, *k_ed448;
 static X509 *certs[NCERTS];
+static struct x509_cache *xc;   /* the cache under test */
 static struct blob der[NCERTS];
 
 static void make_chain(void)
@@ -351,7 +352,7 @@ static void test_facts(void)
 {
 	const struct x509_facts *f;
 
-	f = x509_get(der[ROOT].p, der[ROOT].n);
+	f = x509_get(xc, der[ROOT].p, der[ROOT].n);
 	CHECK(f != NULL);
 	CHECK(bounded(f));
 	CHECK_INT(f->malformed, 0);
@@ -382,7 +383,7 @@ static void test_facts(void)
 	CHECK_INT(x509_valid_at(f, 2208988801LL), 1);
 	x509_put(f);
 
-	f = x509_get(der[INTER].p, der[INTER].n);
+	f = x509_get(xc, der[INTER].p, der[INTER].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	CHECK_INT(f->version, 3);
@@ -399,7 +400,7 @@ static void test_facts(void)
 	CHECK_STR(f->sig_alg, "sha256WithRSAEncryption");
 	x509_put(f);
 
-	f = x509_get(der[LEAF].p, der[LEAF].n);
+	f = x509_get(xc, der[LEAF].p, der[LEAF].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	CHECK_STR(f->subject, "CN=www.example.com,O=Acme\\, Inc.");
@@ -419,7 +420,7 @@ static void test_facts(void)
 	CHECK_INT(f->self_signed, 0);
 	x509_put(f);
 
-	f = x509_get(der[EXPIRED].p, der[EXPIRED].n);
+	f = x509_get(xc, der[EXPIRED].p, der[EXPIRED].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	CHECK_INT(f->version, 1);
@@ -440,7 +441,7 @@ static void test_facts(void)
 	CHECK_INT(x509_valid_at(f, -157766401LL), -1);
 	x509_put(f);
 
-	f = x509_get(der[FAR].p, der[FAR].n);
+	f = x509_get(xc, der[FAR].p, der[FAR].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	CHECK_STR(f->serial_hex, "00");
@@ -458,7 +459,7 @@ static void test_facts(void)
 	CHECK_INT(x509_valid_at(f, 4102444799LL), 1);
 	x509_put(f);
 
-	f = x509_get(der[ED448].p, der[ED448].n);
+	f = x509_get(xc, der[ED448].p, der[ED448].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->key_type, XK_ED448);
 	CHECK_INT(f->key_bits, 456);
@@ -468,14 +469,14 @@ static void test_facts(void)
 	CHECK_INT(f->sig_nid, NID_ED448);
 	x509_put(f);
 
-	f = x509_get(der[SELF_ISSUED].p, der[SELF_ISSUED].n);
+	f = x509_get(xc, der[SELF_ISSUED].p, der[SELF_ISSUED].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->self_issued, 1);
 	CHECK_INT(f->self_signed, 0);
 	CHECK_STR(f->sig_alg, "ecdsa-with-SHA256");
 	x509_put(f);
 
-	f = x509_get(der[FAKE_RSA].p, der[FAKE_RSA].n);
+	f = x509_get(xc, der[FAKE_RSA].p, der[FAKE_RSA].n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_STR(f->issuer, "CN=Test Root CA,O=tlswhy");
 	CHECK_INT(f->self_issued, 0);
@@ -486,28 +487,28 @@ static void test_issued_by(void)
 {
 	static const uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 
-	CHECK_INT(x509_issued_by(der[INTER].p, der[INTER].n, der[ROOT].p, der[ROOT].n), 1);
-	CHECK_INT(x509_issued_by(der[LEAF].p, der[LEAF].n, der[INTER].p, der[INTER].n), 1);
-	CHECK_INT(x509_issued_by(der[ROOT].p, der[ROOT].n, der[ROOT].p, der[ROOT].n), 1);
-	CHECK_INT(x509_issued_by(der[ROOT].p, der[ROOT].n, der[INTER].p, der[INTER].n), 0);
-	CHECK_INT(x509_issued_by(der[INTER].p, der[INTER].n, der[LEAF].p, der[LEAF].n), 0);
-	CHECK_INT(x509_issued_by(der[LEAF].p, der[LEAF].n, der[ROOT].p, der[ROOT].n), 0);
-	CHECK_INT(x509_issued_by(der[FAKE_RSA].p, der[FAKE_RSA].n, der[ROOT].p, der[ROOT].n), 0);
-	CHECK_INT(x509_issued_by(der[FAKE_EC].p, der[FAKE_EC].n, der[ROOT].p, der[ROOT].n), 0);
-	CHECK_INT(x509_issued_by(der[SELF_ISSUED].p, der[SELF_ISSUED].n,
+	CHECK_INT(x509_issued_by(xc, der[INTER].p, der[INTER].n, der[ROOT].p, der[ROOT].n), 1);
+	CHECK_INT(x509_issued_by(xc, der[LEAF].p, der[LEAF].n, der[INTER].p, der[INTER].n), 1);
+	CHECK_INT(x509_issued_by(xc, der[ROOT].p, der[ROOT].n, der[ROOT].p, der[ROOT].n), 1);
+	CHECK_INT(x509_issued_by(xc, der[ROOT].p, der[ROOT].n, der[INTER].p, der[INTER].n), 0);
+	CHECK_INT(x509_issued_by(xc, der[INTER].p, der[INTER].n, der[LEAF].p, der[LEAF].n), 0);
+	CHECK_INT(x509_issued_by(xc, der[LEAF].p, der[LEAF].n, der[ROOT].p, der[ROOT].n), 0);
+	CHECK_INT(x509_issued_by(xc, der[FAKE_RSA].p, der[FAKE_RSA].n, der[ROOT].p, der[ROOT].n), 0);
+	CHECK_INT(x509_issued_by(xc, der[FAKE_EC].p, der[FAKE_EC].n, der[ROOT].p, der[ROOT].n), 0);
+	CHECK_INT(x509_issued_by(xc, der[SELF_ISSUED].p, der[SELF_ISSUED].n,
 	                         der[SELF_ISSUED].p, der[SELF_ISSUED].n), 0);
-	CHECK_INT(x509_issued_by(der[LEAF].p, der[LEAF].n, junk, sizeof junk), 2);
-	CHECK_INT(x509_issued_by(junk, sizeof junk, der[ROOT].p, der[ROOT].n), 2);
-	CHECK_INT(x509_issued_by(NULL, 0, NULL, 0), 2);
-	CHECK_INT(x509_issued_by(der[LEAF].p, der[LEAF].n - 1, der[INTER].p, der[INTER].n), 2);
+	CHECK_INT(x509_issued_by(xc, der[LEAF].p, der[LEAF].n, junk, sizeof junk), 2);
+	CHECK_INT(x509_issued_by(xc, junk, sizeof junk, der[ROOT].p, der[ROOT].n), 2);
+	CHECK_INT(x509_issued_by(xc, NULL, 0, NULL, 0), 2);
+	CHECK_INT(x509_issued_by(xc, der[LEAF].p, der[LEAF].n - 1, der[INTER].p, der[INTER].n), 2);
 
 	/* With the child cached, the answer is remembered and stays the same. */
-	const struct x509_facts *leaf = x509_get(der[LEAF].p, der[LEAF].n);
-	const struct x509_facts *fake = x509_get(der[FAKE_RSA].p, der[FAKE_RSA].n);
+	const struct x509_facts *leaf = x509_get(xc, der[LEAF].p, der[LEAF].n);
+	const struct x509_facts *fake = x509_get(xc, der[FAKE_RSA].p, der[FAKE_RSA].n);
 	for (int i = 0; i < 3; i++) {
-		CHECK_INT(x509_issued_by(der[LEAF].p, der[LEAF].n, der[INTER].p, der[INTER].n), 1);
-		CHECK_INT(x509_issued_by(der[LEAF].p, der[LEAF].n, der[ROOT].p, der[ROOT].n), 0);
-		CHECK_INT(x509_issued_by(der[FAKE_RSA].p, der[FAKE_RSA].n, der[ROOT].p, der[ROOT].n), 0);
+		CHECK_INT(x509_issued_by(xc, der[LEAF].p, der[LEAF].n, der[INTER].p, der[INTER].n), 1);
+		CHECK_INT(x509_issued_by(xc, der[LEAF].p, der[LEAF].n, der[ROOT].p, der[ROOT].n), 0);
+		CHECK_INT(x509_issued_by(xc, der[FAKE_RSA].p, der[FAKE_RSA].n, der[ROOT].p, der[ROOT].n), 0);
 	}
 	x509_put(leaf);
 	x509_put(fake);
@@ -562,7 +563,7 @@ static void test_hostile_names(void)
 	s.md = EVP_sha256();
 	X509 *x = make_cert(&s);
 	struct blob b = der_of(x);
-	const struct x509_facts *f = x509_get(b.p, b.n);
+	const struct x509_facts *f = x509_get(xc, b.p, b.n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	printf("hostile subject: %s\n", f->subject);
@@ -608,7 +609,7 @@ static void test_invalid_utf8_name(void)
 		}
 	}
 	CHECK_INT(patched, 2);   /* subject and issuer */
-	const struct x509_facts *f = x509_get(b.p, b.n);
+	const struct x509_facts *f = x509_get(xc, b.p, b.n);
 	CHECK(f != NULL && bounded(f));
 	if (f != NULL && !f->malformed) {
 		printf("invalid UTF-8 subject: %s\n", f->subject);
@@ -658,7 +659,7 @@ static void test_odd_keys(void)
 
 	CHECK(c.p != NULL);
 	if (c.p != NULL) {
-		f = x509_get(c.p, c.n);
+		f = x509_get(xc, c.p, c.n);
 		CHECK(f != NULL && bounded(f));
 		CHECK_INT(f->malformed, 0);
 		CHECK_INT(f->key_type, XK_RSA);
@@ -666,15 +667,15 @@ static void test_odd_keys(void)
 		CHECK_INT(f->self_issued, 1);
 		CHECK_INT(f->self_signed, 0);
 		CHECK_STR(f->subject, "CN=Old Times");
-		CHECK_INT(x509_issued_by(c.p, c.n, c.p, c.n), 2);
-		CHECK_INT(x509_issued_by(der[EXPIRED].p, der[EXPIRED].n, c.p, c.n), 2);
+		CHECK_INT(x509_issued_by(xc, c.p, c.n, c.p, c.n), 2);
+		CHECK_INT(x509_issued_by(xc, der[EXPIRED].p, der[EXPIRED].n, c.p, c.n), 2);
 		x509_put(f);
 		free(c.p);
 	}
 	c = patched_copy(der[EXPIRED], rsa_oid, sizeof rsa_oid, 10, 0x63);
 	CHECK(c.p != NULL);
 	if (c.p != NULL) {
-		f = x509_get(c.p, c.n);
+		f = x509_get(xc, c.p, c.n);
 		CHECK(f != NULL && bounded(f));
 		CHECK_INT(f->malformed, 0);
 		CHECK_INT(f->key_type, XK_OTHER);
@@ -688,7 +689,7 @@ static void test_odd_keys(void)
 	c = patched_copy(der[EXPIRED], na, sizeof na - 1, 10, '9');
 	CHECK(c.p != NULL);
 	if (c.p != NULL) {
-		f = x509_get(c.p, c.n);
+		f = x509_get(xc, c.p, c.n);
 		CHECK(f != NULL && bounded(f));
 		if (f != NULL && !f->malformed) {
 			CHECK_INT(f->bad_time, 1);
@@ -718,13 +719,13 @@ static void test_odd_keys(void)
 			n++;
 		}
 	CHECK_INT(n, 2);
-	f = x509_get(c.p, c.n);
+	f = x509_get(xc, c.p, c.n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	CHECK_STR(f->sig_alg, "1.2.840.113549.1.1.126");
 	CHECK_INT(f->sig_nid, NID_undef);
 	CHECK_INT(f->self_signed, 0);
-	CHECK_INT(x509_issued_by(c.p, c.n, c.p, c.n), 2);
+	CHECK_INT(x509_issued_by(xc, c.p, c.n, c.p, c.n), 2);
 	x509_put(f);
 	free(c.p);
 }
@@ -761,7 +762,7 @@ static void test_long_fields(void)
 	s.md = EVP_sha256();
 	X509 *x = make_cert(&s);
 	struct blob b = der_of(x);
-	const struct x509_facts *f = x509_get(b.p, b.n);
+	const struct x509_facts *f = x509_get(xc, b.p, b.n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(f->malformed, 0);
 	CHECK_INT(f->n_san_dns, 200);
@@ -781,7 +782,7 @@ static void test_long_fields(void)
 	s.serial = "0102030405060708090A0102030405060708090A0102030405060708090A0102030405060708090A0102030405";
 	x = make_cert(&s);
 	b = der_of(x);
-	f = x509_get(b.p, b.n);
+	f = x509_get(xc, b.p, b.n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(strlen(f->serial_hex), 38 * 2 + 3);
 	CHECK(strncmp(f->serial_hex, "0102030405", 10) == 0);
@@ -792,7 +793,7 @@ static void test_long_fields(void)
 	s.serial = "-0102030405060708090A0102030405060708090A0102030405060708090A0102030405060708090A0102030405";
 	x = make_cert(&s);
 	b = der_of(x);
-	f = x509_get(b.p, b.n);
+	f = x509_get(xc, b.p, b.n);
 	CHECK(f != NULL && bounded(f));
 	CHECK_INT(strlen(f->serial_hex), 1 + 37 * 2 + 3);
 	CHECK(strncmp(f->serial_hex, "-0102030405", 11) == 0);
@@ -809,27 +810,27 @@ static void test_hostile_der(void)
 	uint32_t r = 12345;
 	const struct x509_facts *f;
 
-	f = x509_get(NULL, 0);
+	f = x509_get(xc, NULL, 0);
 	CHECK(malformed_only(f, NULL, 0));
 	x509_put(f);
-	f = x509_get(one, 0);
+	f = x509_get(xc, one, 0);
 	CHECK(malformed_only(f, one, 0));
 	x509_put(f);
-	f = x509_get(one, 1);
+	f = x509_get(xc, one, 1);
 	CHECK(malformed_only(f, one, 1));
 	x509_put(f);
 	for (size_t i = 0; i < sizeof garbage; i++) {
 		r = r * 1103515245u + 12345u;
 		garbage[i] = (uint8_t)(r >> 16);
 	}
-	f = x509_get(garbage, sizeof garbage);
+	f = x509_get(xc, garbage, sizeof garbage);
 	CHECK(malformed_only(f, garbage, sizeof garbage));
 	x509_put(f);
 	garbage[0] = 0x30;   /* a SEQUENCE with a long length and junk inside */
 	garbage[1] = 0x82;
 	garbage[2] = 0x01;
 	garbage[3] = 0xfc;
-	f = x509_get(garbage, sizeof garbage);
+	f = x509_get(xc, garbage, sizeof garbage);
 	CHECK(malformed_only(f, garbage, sizeof garbage));
 	x509_put(f);
 
@@ -837,7 +838,7 @@ static void test_hostile_der(void)
 	for (int c = 0; c < NCERTS; c++) {
 		unsigned bad = 0;
 		for (size_t n = 0; n < der[c].n; n++) {
-			f = x509_get(der[c].p, n);
+			f = x509_get(xc, der[c].p, n);
 			if (!malformed_only(f, der[c].p, n)) {
 				if (bad++ < 3)
 					printf("  cert %d truncated to %zu not malformed\n", c, n);
@@ -856,14 +857,14 @@ static void test_hostile_der(void)
 		return;
 	memcpy(t.p, der[LEAF].p, der[LEAF].n);
 	t.p[der[LEAF].n] = 0;
-	f = x509_get(t.p, der[LEAF].n + 1);
+	f = x509_get(xc, t.p, der[LEAF].n + 1);
 	CHECK(malformed_only(f, t.p, der[LEAF].n + 1));
 	x509_put(f);
 	memcpy(t.p + der[LEAF].n, der[ROOT].p, der[ROOT].n);
-	f = x509_get(t.p, t.n);
+	f = x509_get(xc, t.p, t.n);
 	CHECK(malformed_only(f, t.p, t.n));
 	x509_put(f);
-	CHECK_INT(x509_issued_by(t.p, t.n, der[INTER].p, der[INTER].n), 2);
+	CHECK_INT(x509_issued_by(xc, t.p, t.n, der[INTER].p, der[INTER].n), 2);
 	free(t.p);
 
 	/* Flip every byte of the leaf: whatever parses, nothing crashes. */
@@ -875,14 +876,14 @@ static void test_hostile_der(void)
 	for (size_t i = 0; i < der[LEAF].n; i++) {
 		memcpy(m, der[LEAF].p, der[LEAF].n);
 		m[i] ^= 0xff;
-		f = x509_get(m, der[LEAF].n);
+		f = x509_get(xc, m, der[LEAF].n);
 		if (f == NULL || !bounded(f) || f->der_len != der[LEAF].n)
 			unbounded++;
 		else if (!f->malformed)
 			parsed++;
 		(void)x509_valid_at(f, 1700000000);
-		(void)x509_issued_by(m, der[LEAF].n, der[INTER].p, der[INTER].n);
-		(void)x509_issued_by(der[LEAF].p, der[LEAF].n, m, der[LEAF].n);
+		(void)x509_issued_by(xc, m, der[LEAF].n, der[INTER].p, der[INTER].n);
+		(void)x509_issued_by(xc, der[LEAF].p, der[LEAF].n, m, der[LEAF].n);
 		x509_put(f);
 	}
 	CHECK_INT(unbounded, 0);
@@ -895,71 +896,71 @@ static void test_cache(void)
 	uint64_t h0, m0, e0, h, m, e, ev0, ev, un0, un;
 	const struct x509_facts *a, *a2, *b, *c, *d, *g;
 
-	x509_cache_clear();
-	x509_cache_stats(&h0, &m0, &e0);
+	x509_cache_clear(xc);
+	x509_cache_stats(xc, &h0, &m0, &e0);
 	CHECK_INT(e0, 0);
-	x509_cache_limits(&ev0, &un0);
+	x509_cache_limits(xc, &ev0, &un0);
 
-	a = x509_get(der[ROOT].p, der[ROOT].n);
-	a2 = x509_get(der[ROOT].p, der[ROOT].n);
+	a = x509_get(xc, der[ROOT].p, der[ROOT].n);
+	a2 = x509_get(xc, der[ROOT].p, der[ROOT].n);
 	CHECK(a == a2);
 	CHECK_INT(a->refs, 2);
-	x509_cache_stats(&h, &m, &e);
+	x509_cache_stats(xc, &h, &m, &e);
 	CHECK_INT(h - h0, 1);
 	CHECK_INT(m - m0, 1);
 	CHECK_INT(e, 1);
 	x509_put(a2);
 	CHECK_INT(a->refs, 1);
-	x509_cache_clear();   /* a is referenced: it stays */
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_clear(xc);   /* a is referenced: it stays */
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 1);
 	CHECK_STR(a->subject_cn, "Test Root CA");
 	x509_put(a);
-	x509_cache_clear();
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_clear(xc);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 0);
 
 	/* LRU eviction under a maximum of 3. */
-	x509_set_cache_max(3);
-	a = x509_get(der[ROOT].p, der[ROOT].n);
-	b = x509_get(der[INTER].p, der[INTER].n);
-	c = x509_get(der[LEAF].p, der[LEAF].n);
+	x509_set_cache_max(xc, 3);
+	a = x509_get(xc, der[ROOT].p, der[ROOT].n);
+	b = x509_get(xc, der[INTER].p, der[INTER].n);
+	c = x509_get(xc, der[LEAF].p, der[LEAF].n);
 	x509_put(a);
 	x509_put(b);
 	x509_put(c);
-	x509_cache_stats(&h0, &m0, &e);
+	x509_cache_stats(xc, &h0, &m0, &e);
 	CHECK_INT(e, 3);
-	d = x509_get(der[FAR].p, der[FAR].n);   /* evicts ROOT, released first */
-	x509_cache_stats(&h, &m, &e);
-	x509_cache_limits(&ev, NULL);
+	d = x509_get(xc, der[FAR].p, der[FAR].n);   /* evicts ROOT, released first */
+	x509_cache_stats(xc, &h, &m, &e);
+	x509_cache_limits(xc, &ev, NULL);
 	CHECK_INT(e, 3);
 	CHECK_INT(m - m0, 1);
 	CHECK_INT(ev - ev0, 1);
-	g = x509_get(der[INTER].p, der[INTER].n);   /* still there: a hit */
-	x509_cache_stats(&h, &m, NULL);
+	g = x509_get(xc, der[INTER].p, der[INTER].n);   /* still there: a hit */
+	x509_cache_stats(xc, &h, &m, NULL);
 	CHECK_INT(h - h0, 1);
 	CHECK_INT(m - m0, 1);
 	CHECK_STR(g->subject_cn, "Test Intermediate");
 	x509_put(g);
-	a = x509_get(der[ROOT].p, der[ROOT].n);   /* was evicted: a miss, evicts LEAF */
-	x509_cache_stats(&h, &m, &e);
+	a = x509_get(xc, der[ROOT].p, der[ROOT].n);   /* was evicted: a miss, evicts LEAF */
+	x509_cache_stats(xc, &h, &m, &e);
 	CHECK_INT(m - m0, 2);
 	CHECK_INT(e, 3);
 	CHECK_STR(a->subject_cn, "Test Root CA");
-	c = x509_get(der[LEAF].p, der[LEAF].n);   /* LEAF was least recent: a miss */
-	x509_cache_stats(&h, &m, &e);
+	c = x509_get(xc, der[LEAF].p, der[LEAF].n);   /* LEAF was least recent: a miss */
+	x509_cache_stats(xc, &h, &m, &e);
 	CHECK_INT(m - m0, 3);
 	CHECK_INT(e, 3);
 
 	/* Now ROOT, FAR, LEAF are referenced and the table is full. */
-	b = x509_get(der[INTER].p, der[INTER].n);
-	x509_cache_stats(NULL, NULL, &e);
-	x509_cache_limits(NULL, &un);
+	b = x509_get(xc, der[INTER].p, der[INTER].n);
+	x509_cache_stats(xc, NULL, NULL, &e);
+	x509_cache_limits(xc, NULL, &un);
 	CHECK_INT(e, 3);
 	CHECK_INT(un - un0, 1);
 	CHECK_STR(b->subject_cn, "Test Intermediate");
 	CHECK_INT(b->refs, 1);
-	g = x509_get(der[INTER].p, der[INTER].n);   /* uncached again: a separate copy */
+	g = x509_get(xc, der[INTER].p, der[INTER].n);   /* uncached again: a separate copy */
 	CHECK(g != b);
 	CHECK_STR(g->subject_cn, "Test Intermediate");
 	x509_put(g);
@@ -969,49 +970,52 @@ static void test_cache(void)
 	CHECK_STR(d->subject_cn, "Far Future");
 
 	/* Lowering the maximum never frees a referenced entry ... */
-	x509_set_cache_max(1);
-	x509_cache_stats(NULL, NULL, &e);
+	x509_set_cache_max(xc, 1);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 3);
 	CHECK_STR(a->subject_cn, "Test Root CA");
 	/* ... but each release brings the table back down. */
 	x509_put(a);
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 2);
 	x509_put(c);
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 1);
 	x509_put(d);
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 1);
 	x509_put(NULL);   /* harmless */
 
 	/* A maximum of 0 caches nothing. */
-	x509_set_cache_max(0);
-	x509_cache_stats(NULL, NULL, &e);
+	x509_set_cache_max(xc, 0);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 0);
-	a = x509_get(der[ROOT].p, der[ROOT].n);
+	a = x509_get(xc, der[ROOT].p, der[ROOT].n);
 	CHECK(a != NULL && a->self_signed == 1);
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 0);
 	x509_put(a);
 
 	/* Many entries under the default maximum: O(1) lookups, all hits. */
-	x509_set_cache_max(4096);
-	x509_cache_stats(&h0, &m0, NULL);
+	x509_set_cache_max(xc, 4096);
+	x509_cache_stats(xc, &h0, &m0, NULL);
 	for (int round = 0; round < 2; round++)
 		for (size_t n = 0; n < der[ROOT].n; n++)
-			x509_put(x509_get(der[ROOT].p, n));
-	x509_cache_stats(&h, &m, &e);
+			x509_put(x509_get(xc, der[ROOT].p, n));
+	x509_cache_stats(xc, &h, &m, &e);
 	CHECK_INT(m - m0, der[ROOT].n);
 	CHECK_INT(h - h0, der[ROOT].n);
 	CHECK_INT(e, der[ROOT].n);
-	x509_cache_clear();
-	x509_cache_stats(NULL, NULL, &e);
+	x509_cache_clear(xc);
+	x509_cache_stats(xc, NULL, NULL, &e);
 	CHECK_INT(e, 0);
 }
 
 int main(void)
 {
+	xc = x509_cache_new();
+	if (!xc)
+		return 1;
 	make_chain();
 	test_key_names();
 	test_facts();
@@ -1023,7 +1027,7 @@ int main(void)
 	test_hostile_der();
 	test_cache();
 
-	x509_cache_clear();
+	x509_cache_free(xc);
 	for (int i = 0; i < NCERTS; i++) {
 		X509_free(certs[i]);
 		free(der[i].p);

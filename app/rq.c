@@ -13,7 +13,7 @@
  * next rq_push. glibc's malloc gives each thread its own arena, and frees
  * from the other thread contend for that arena's lock.
  */
-#include "capture/rq.h"
+#include "app/rq.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +28,7 @@ struct rq {
 	pthread_cond_t more;     /* to the report thread: a batch waits, or the end */
 	pthread_cond_t room;     /* to the analysis thread: the ring has room */
 	struct rq_item it[RQ_CAP];
+	struct rq_item take[RQ_CAP];   /* the report thread's copy of what it took */
 	unsigned head, count;
 	int closed;
 	int busy;                /* the report thread is handling records it took */
@@ -53,7 +54,7 @@ static void release_list(struct rq *q, struct hs_record *r)
 static void *rq_main(void *arg)
 {
 	struct rq *q = arg;
-	static struct rq_item take[RQ_CAP];   /* one report thread */
+	struct rq_item *take = q->take;
 	for (;;) {
 		unsigned n, i;
 		pthread_mutex_lock(&q->mu);

@@ -7,9 +7,8 @@
  * connection whichever way it travels; several connections may share a
  * 5-tuple over time (port reuse) and are told apart by frame range.
  */
-#include "report/evidence.h"
-#include "report/jw.h"
-#include "report/source.h"
+#include "capture/evidence.h"
+#include "capture/source.h"
 #include "dissect/decode.h"
 #include "dissect/frag.h"
 
@@ -27,14 +26,14 @@ struct ev_mark {
 	uint32_t next;                /* chain, 0 = end (indices are 1-based) */
 };
 
-struct rpt_evidence {
+struct cap_evidence {
 	char *path;
 	int all;
 	struct ev_mark *m;            /* m[0] unused */
 	uint32_t n, cap;
 	uint32_t *bucket;
 	uint32_t nbucket;             /* power of two */
-	uint64_t dropped_marks;       /* connections over EV_MAX_CONNS */
+	uint64_t dropped_marks;       /* connections over CAP_EV_MAX_CONNS */
 	uint64_t packets, bytes;
 	uint64_t skipped_inputs;      /* other link type, or no second pass possible */
 	int written;
@@ -85,9 +84,9 @@ static int same(const struct hs_addr *x, const struct hs_addr *y)
 	return x->family == y->family && x->port == y->port && memcmp(x->addr, y->addr, 16) == 0;
 }
 
-struct rpt_evidence *ev_new(const char *path, int all)
+struct cap_evidence *cap_ev_new(const char *path, int all)
 {
-	struct rpt_evidence *ev = calloc(1, sizeof(*ev));
+	struct cap_evidence *ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return NULL;
 	ev->path = strdup(path);
@@ -96,18 +95,18 @@ struct rpt_evidence *ev_new(const char *path, int all)
 	ev->bucket = calloc(ev->nbucket, sizeof(*ev->bucket));
 	ev->dlt = -1;
 	if (!ev->path || !ev->bucket) {
-		ev_free(ev);
+		cap_ev_free(ev);
 		return NULL;
 	}
 	return ev;
 }
 
-static int grow(struct rpt_evidence *ev)
+static int grow(struct cap_evidence *ev)
 {
 	uint32_t ncap = ev->cap ? ev->cap * 2 : 256, i;
 	struct ev_mark *m;
-	if (ncap > EV_MAX_CONNS + 1)
-		ncap = EV_MAX_CONNS + 1;
+	if (ncap > CAP_EV_MAX_CONNS + 1)
+		ncap = CAP_EV_MAX_CONNS + 1;
 	if (ncap <= ev->cap)
 		return -1;
 	m = realloc(ev->m, (size_t)ncap * sizeof(*m));
@@ -133,7 +132,7 @@ static int grow(struct rpt_evidence *ev)
 	return 0;
 }
 
-void ev_mark(struct rpt_evidence *ev, const struct hs_record *rec, int findings)
+void cap_ev_mark(struct cap_evidence *ev, const struct hs_record *rec, int findings)
 {
 	struct ev_mark *m;
 	uint32_t h;
@@ -152,7 +151,7 @@ void ev_mark(struct rpt_evidence *ev, const struct hs_record *rec, int findings)
 	ev->bucket[h] = ev->n++;
 }
 
-static int wanted(const struct rpt_evidence *ev, const struct pkt *p, uint64_t frame)
+static int wanted(const struct cap_evidence *ev, const struct pkt *p, uint64_t frame)
 {
 	struct hs_addr a, b;
 	uint32_t i;
@@ -165,7 +164,7 @@ static int wanted(const struct rpt_evidence *ev, const struct pkt *p, uint64_t f
 	return 0;
 }
 
-int ev_live_begin(struct rpt_evidence *ev, int dlt, int snaplen, char *err, size_t errlen)
+int cap_ev_live_begin(struct cap_evidence *ev, int dlt, int snaplen, char *err, size_t errlen)
 {
 	ev->spool_f = tmpfile();
 	ev->dead = pcap_open_dead(dlt, snaplen);
@@ -185,10 +184,10 @@ int ev_live_begin(struct rpt_evidence *ev, int dlt, int snaplen, char *err, size
 	return 0;
 }
 
-void ev_tap(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data, uint32_t caplen,
+void cap_ev_tap(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data, uint32_t caplen,
 	    uint32_t wirelen)
 {
-	struct rpt_evidence *ev = arg;
+	struct cap_evidence *ev = arg;
 	struct pcap_pkthdr h;
 	(void)in;
 	if (!ev->spool)
@@ -201,7 +200,7 @@ void ev_tap(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t 
 }
 
 /* Reads one input again, writing the marked packets. `frame` runs on. */
-static int pass(struct rpt_evidence *ev, pcap_t *pc, pcap_dumper_t **dump, pcap_t **dead_out,
+static int pass(struct cap_evidence *ev, pcap_t *pc, pcap_dumper_t **dump, pcap_t **dead_out,
 		const char *filter, uint64_t *frame, int write, char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
@@ -271,7 +270,7 @@ static int sha_file(const char *path, char hex[65], uint64_t *size)
 	return 0;
 }
 
-int ev_write(struct rpt_evidence *ev, const struct cap_input *in, int nin, struct rpt_src *const *src,
+int cap_ev_write(struct cap_evidence *ev, int nin, struct cap_src *const *src,
 	     const char *filter, char *err, size_t errlen)
 {
 	pcap_dumper_t *dump = NULL;
@@ -300,11 +299,9 @@ int ev_write(struct rpt_evidence *ev, const struct cap_input *in, int nin, struc
 		pcap_close(pc);
 	} else {
 		for (i = 0; i < nin && rc == 0; i++) {
-			FILE *f = src ? rpt_src_reopen(src[i]) : NULL;
+			FILE *f = src ? cap_src_reopen(src[i]) : NULL;   /* the input opened once, again */
 			pcap_t *pc;
 			int write;
-			if (!f && strcmp(in[i].path, "-") != 0)
-				f = fopen(in[i].path, "rb");
 			if (!f) {
 				/* no second pass possible: frame numbers after it would not line up */
 				ev->skipped_inputs += (uint64_t)(nin - i);
@@ -356,32 +353,16 @@ int ev_write(struct rpt_evidence *ev, const struct cap_input *in, int nin, struc
 	return rc;
 }
 
-const char *ev_path(const struct rpt_evidence *ev) { return ev->path; }
-const char *ev_sha256(const struct rpt_evidence *ev) { return ev->written ? ev->hex : ""; }
-uint64_t ev_packets(const struct rpt_evidence *ev) { return ev->packets; }
-uint64_t ev_connections(const struct rpt_evidence *ev) { return ev->n ? ev->n - 1 : 0; }
-uint64_t ev_bytes(const struct rpt_evidence *ev) { return ev->bytes; }
-int ev_written(const struct rpt_evidence *ev) { return ev->written; }
+const char *cap_ev_path(const struct cap_evidence *ev) { return ev->path; }
+const char *cap_ev_sha256(const struct cap_evidence *ev) { return ev->written ? ev->hex : ""; }
+uint64_t cap_ev_packets(const struct cap_evidence *ev) { return ev->packets; }
+uint64_t cap_ev_connections(const struct cap_evidence *ev) { return ev->n ? ev->n - 1 : 0; }
+uint64_t cap_ev_bytes(const struct cap_evidence *ev) { return ev->bytes; }
+int cap_ev_written(const struct cap_evidence *ev) { return ev->written; }
+uint64_t cap_ev_not_kept(const struct cap_evidence *ev) { return ev->dropped_marks; }
+uint64_t cap_ev_inputs_skipped(const struct cap_evidence *ev) { return ev->skipped_inputs; }
 
-void ev_json(struct jw *w, const struct rpt_evidence *ev)
-{
-	if (!ev || !ev->written) {
-		jw_key_null(w, "evidence");
-		return;
-	}
-	jw_obj_open(w, "evidence");
-	jw_key_str(w, "file", ev->path);
-	jw_key_str(w, "sha256", ev->hex);
-	jw_key_uint(w, "bytes", ev->bytes);
-	jw_key_uint(w, "packets", ev->packets);
-	jw_key_uint(w, "connections", ev_connections(ev));
-	jw_key_str(w, "selection", ev->all ? "all" : "findings");
-	jw_key_uint(w, "connections_not_kept", ev->dropped_marks);
-	jw_key_uint(w, "inputs_skipped", ev->skipped_inputs);
-	jw_obj_close(w);
-}
-
-void ev_free(struct rpt_evidence *ev)
+void cap_ev_free(struct cap_evidence *ev)
 {
 	if (!ev)
 		return;

@@ -13,8 +13,8 @@
  * Memory stays bounded: at most RQ_CAP records wait; the analysis thread
  * waits when the report thread is that far behind.
  */
-#ifndef TLSWHY_RQ_H
-#define TLSWHY_RQ_H
+#ifndef TLSWHY_APP_RQ_H
+#define TLSWHY_APP_RQ_H
 
 #include <stdint.h>
 

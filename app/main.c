@@ -1,0 +1,904 @@
+/*
+ * main.c - the tlswhy command line.
+ *
+ *   tlswhy -r FILE [-r FILE ...] [options] [BPF expression]
+ *   tlswhy -i IFACE [-Z USER] [options] [BPF expression]
+ *   tlswhy -D
+ *   tlswhy rules list | rules check FILE | rules show ID
+ *
+ * Live capture reports each handshake as soon as its outcome is known
+ * (early reporting in dissect/flow.c) and flushes the report after each
+ * connection; offline reading reports a connection when it is retired,
+ * unless --handshake-timeout asks for the live behaviour.
+ *
+ * Start-up code only: this is the one place that may exit. Exit status is
+ * 0 when no failed handshake was diagnosed, 1 when at least one was, 2 for
+ * usage or input errors (unreadable or corrupt capture, bad filter, bad
+ * rule file).
+ */
+#include "app/app.h"
+#include "app/rq.h"
+#include "dissect/servers.h"
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TLSWHY_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fputs("usage: tlswhy -r FILE [-r FILE ...] [options] [BPF expression]\n"
+	      "       tlswhy -i IFACE [-Z USER] [options] [BPF expression]\n"
+	      "       tlswhy -D\n"
+	      "       tlswhy rules list | rules check FILE | rules show ID\n"
+	      "\n"
+	      "Reads packet captures (pcap or pcapng; '-' is standard input), or captures live,\n"
+	      "and tells, for every TLS handshake, what each side offered and answered, where it\n"
+	      "broke, who broke it, and why, with the evidence and the fixes.\n"
+	      "\n"
+	      "  -r FILE               read a capture (repeatable, read in order)\n"
+	      "  -i IFACE              capture live on IFACE ('any' for all); each handshake is\n"
+	      "                        reported as soon as its outcome is known; ^C (SIGINT) or\n"
+	      "                        SIGTERM ends the capture and completes the report\n"
+	      "  -D, --list-interfaces list the interfaces -i accepts\n"
+	      "  -s SNAPLEN            bytes kept per packet (default 262144)\n"
+	      "  -B KIB                kernel capture buffer in KiB (default 16384)\n"
+	      "  -p                    do not put the interface in promiscuous mode\n"
+	      "  -c COUNT              stop after COUNT packets\n"
+	      "      --duration S      stop after S seconds\n"
+	      "  -Z USER               after opening the interface, switch to USER (groups, gid,\n"
+	      "                        uid). Started as root without -Z, tlswhy switches to\n"
+	      "                        'nobody'; -Z root keeps root\n"
+	      "      --handshake-timeout S\n"
+	      "                        a handshake silent for S seconds is diagnosed (default 10,\n"
+	      "                        like the ALB's); given with -r, offline reports early too\n"
+	      "      --status WHEN     a status line on stderr every 2 s: auto (when stderr is a\n"
+	      "                        terminal), always or never; reading a file over 4 MB, a\n"
+	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
+	      "  -F, --format FMT      text (default), markdown, json, jsonl or html\n"
+	      "  -o FILE               write the report to FILE instead of standard output; without\n"
+	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
+	      "                        .ndjson .html .htm)\n"
+	      "  -w FILE               write an evidence capture: only the packets of connections\n"
+	      "                        with findings (all reported ones with --all), original link\n"
+	      "                        type; the report names it with its SHA-256\n"
+	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
+	      "      --all             report every TCP connection, not only TLS ones and failures\n"
+	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
+	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
+	      "                        standard input and files up to 256 MiB), always or never\n"
+	      "      --max-flows N     flows tracked at once (default 65536)\n"
+	      "      --max-segments N  out-of-order segments queued per direction (default 256)\n"
+	      "      --max-buffer N    out-of-order bytes queued per direction (default 1048576)\n"
+	      "      --max-buffer-total M  out-of-order MiB queued in all flows together (default 256)\n"
+	      "      --max-handshake N largest handshake message decoded, bytes (default 262144)\n"
+	      "      --idle-timeout S  retire a silent flow after S seconds of capture time (default 300)\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         the version\n"
+	      "\n"
+	      "Exit status: 0 no failed handshake, 1 at least one failed handshake diagnosed,\n"
+	      "2 usage or input error.\n",
+	      f);
+}
+
+static uint32_t hint_slot(const struct hs_addr *a)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+	for (i = 0; i < 16; i++)
+		h = (h ^ a->addr[i]) * 16777619u;
+	h = (h ^ a->port) * 16777619u;
+	return h % HINTS;
+}
+
+static int addr_eq(const struct hs_addr *x, const struct hs_addr *y)
+{
+	return x->family == y->family && x->port == y->port && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+/* Remembers the leaf a server presented; returns one seen before, if any. */
+static const struct x509_facts *hint_for(struct app *app, const struct hs_record *r)
+{
+	struct hint *h = &app->hints[hint_slot(&r->srv)];
+	const struct x509_facts *leaf = r->server_chain.n ? r->server_chain.c[0].x : NULL;
+	if (leaf && !leaf->malformed) {
+		if (!h->leaf || !addr_eq(&h->srv, &r->srv) || h->leaf != leaf) {
+			if (h->leaf)
+				x509_put(h->leaf);
+			h->srv = r->srv;
+			h->leaf = x509_ref(leaf);
+		}
+		return leaf;
+	}
+	return (h->leaf && addr_eq(&h->srv, &r->srv)) ? h->leaf : NULL;
+}
+
+static void release_certs(struct hs_record *r)
+{
+	uint16_t i;
+	for (i = 0; i < r->server_chain.n; i++)
+		x509_put(r->server_chain.c[i].x);
+	for (i = 0; i < r->client_chain.n; i++)
+		x509_put(r->client_chain.c[i].x);
+}
+
+static void release_record(struct hs_record *r, void *arg)
+{
+	(void)arg;
+	release_certs(r);
+	if (r->known) {
+		srv_known_release(r->known);
+		free(r->known);
+		r->known = NULL;
+	}
+	record_free(r);
+}
+
+/* Rules and report for one finished record (freed here without a report
+ * thread): on the report thread when there is one. `now_us`: capture
+ * time at hand-over. */
+static void report_record(struct hs_record *r, int64_t now_us, void *arg)
+{
+	struct app *app = arg;
+	struct rule_verdict *v;
+	if (app->status_shown) {
+		fputs("\r\033[K", stderr);   /* the connection's text takes the line */
+		app->status_shown = 0;
+	}
+	if (app->out_tty)
+		cap_progress_clear(&app->src_shared);
+	if (rpt_wanted(&app->rpt, r)) {
+		struct rule_ctx ctx;
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.capture_end_us = now_us;   /* live: a silence is measured up to now */
+		ctx.server_leaf_hint = hint_for(app, r);
+		ctx.server = r->known;
+		v = rule_eval(app->rules, r, &ctx);
+		if (rule_verdict_failed(v))
+			app->failed = 1;
+		rpt_conn(&app->rpt, r, v);
+		cap_ev_mark(app->ev, r, v && v->diag);
+		rule_verdict_free(v);
+		if (app->live)
+			fflush(app->rpt.out);
+	} else {
+		app->rpt.n.untracked++;
+	}
+	if (!app->rq)
+		release_record(r, app);
+}
+
+/* Hands a record to the rules and the report, with what the run knows of
+ * its server from the other connections (dissect/servers.h). */
+static void dispatch(struct app *app, struct hs_record *r)
+{
+	struct srv_known k;
+	if (srv_snapshot(app->servers, r, &k)) {
+		r->known = malloc(sizeof(*r->known));
+		if (r->known)
+			*r->known = k;
+		else
+			srv_known_release(&k);
+	}
+	if (app->rq)
+		rq_push(app->rq, r, app->run.now_us);
+	else
+		report_record(r, app->run.now_us, app);
+}
+
+/* The oldest record waiting for later connections, out of the ring. */
+static struct hs_record *window_pop(struct app *app)
+{
+	struct hs_record *r = app->win[app->win_head];
+	app->win_head = (app->win_head + 1) % SRV_WINDOW;
+	app->win_n--;
+	return r;
+}
+
+/* Judges the records still waiting (the end of an input, or of the run). */
+static void window_flush(struct app *app)
+{
+	while (app->win_n)
+		dispatch(app, window_pop(app));
+}
+
+static void on_record(struct hs_record *r, void *arg)
+{
+	struct app *app = arg;
+	srv_learn(app->servers, r);
+	if (!app->win_cap) {
+		dispatch(app, r);
+		return;
+	}
+	if (app->win_n == app->win_cap)
+		dispatch(app, window_pop(app));
+	app->win[(app->win_head + app->win_n) % SRV_WINDOW] = r;
+	app->win_n++;
+}
+
+/* Offline with two cores or more, the rules and the report run on their
+ * own thread (unless the tests ask for one thread: test_switches). */
+static void report_thread_start(struct app *app)
+{
+	if (app->live || app->one_report_thread || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	app->rq = rq_start(report_record, release_record, app);
+}
+
+static void report_thread_finish(struct app *app)
+{
+	rq_finish(app->rq);
+	app->rq = NULL;
+}
+
+/* The live status line (stderr is a terminal): overwritten in place. */
+static void on_status(void *arg, const struct cap_run *run)
+{
+	struct app *app = arg;
+	fprintf(stderr, "\r\033[Ktlswhy: %" PRIu64 " packets, TLS handshakes %" PRIu64 " ok / %" PRIu64
+		" failed, %" PRIu64 " flows tracked, %" PRIu64 " kernel drops",
+		run->ps.packets, app->rpt.n.complete, app->rpt.n.failed, flow_table_active(run->ft),
+		run->kernel_drops + run->if_drops);
+	fflush(stderr);
+	app->status_shown = 1;
+}
+
+/* The report's tail from what capture/ measured: plain data (report/run.h). */
+static void report_end(struct app *app, const struct flow_stats *fs)
+{
+	const struct cap_input *inputs = app->inputs;
+	struct cap_src *const *srcs = app->srcs;
+	int nin = app->nin;
+	struct rpt_input *in = app->rpt_in;
+	struct rpt_run run;
+	struct rpt_evidence ev;
+	int i;
+	for (i = 0; i < nin; i++) {
+		const struct cap_input *c = &inputs[i];
+		in[i].path = c->path;
+		in[i].live = c->live;
+		in[i].link_name = c->link_name;
+		in[i].link_supported = c->link_supported;
+		in[i].packets = c->packets;
+		in[i].bytes = c->bytes;
+		in[i].first_frame = c->first_frame;
+		in[i].truncated = c->truncated;
+		in[i].warning = c->warning;
+		in[i].error = c->error;
+		in[i].sha256 = cap_src_sha256(srcs[i]);
+		in[i].hash_note = cap_src_hash_note(srcs[i]);
+	}
+	memset(&run, 0, sizeof(run));
+	run.ps = app->run.ps;
+	run.first_ts_us = app->run.first_ts_us;
+	run.last_ts_us = app->run.last_ts_us;
+	run.live = app->run.live;
+	run.have_kstats = app->run.have_kstats;
+	run.kernel_drops = app->run.kernel_drops;
+	run.if_drops = app->run.if_drops;
+	if (app->ev && cap_ev_written(app->ev)) {
+		ev.path = cap_ev_path(app->ev);
+		ev.sha256 = cap_ev_sha256(app->ev);
+		ev.bytes = cap_ev_bytes(app->ev);
+		ev.packets = cap_ev_packets(app->ev);
+		ev.connections = cap_ev_connections(app->ev);
+		ev.all = app->rpt.all;
+		ev.connections_not_kept = cap_ev_not_kept(app->ev);
+		ev.inputs_skipped = cap_ev_inputs_skipped(app->ev);
+		app->rpt.ev = &ev;
+	}
+	rpt_end(&app->rpt, in, nin, &run, fs, app->o.filter);
+	app->rpt.ev = NULL;
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > 0xffffffffull) {
+		fprintf(stderr, "tlswhy: %s needs a whole number >= %u, not '%s'\n", opt, min, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+
+/* ---- options --------------------------------------------------------- */
+
+enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH };
+
+#define STATUS_US (2LL * 1000000)
+#define DEFAULT_USER "nobody"   /* -Z when started as root without one */
+
+/* auto, always or never: -1, 1, 0; -2 when none of them. */
+static int parse_when(const char *opt, const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return -1;
+	if (strcmp(s, "always") == 0)
+		return 1;
+	if (strcmp(s, "never") == 0)
+		return 0;
+	fprintf(stderr, "tlswhy: %s takes auto, always or never\n", opt);
+	return -2;
+}
+
+/* The live capture options. 1: handled, 0: not one of them, -1: bad. */
+static int opt_live(struct app_opts *o, int c, const char *arg)
+{
+	uint32_t v;
+	switch (c) {
+	case 'i':
+		o->lo.iface = arg;
+		return 1;
+	case 'D':
+		o->list_ifaces = 1;
+		return 1;
+	case 's':
+		if (parse_u32("-s", arg, 0, &v))
+			return -1;
+		o->lo.snaplen = v == 0 || v > CAP_DEFAULT_SNAPLEN ? CAP_DEFAULT_SNAPLEN : (int)v;
+		return 1;
+	case 'B':
+		if (parse_u32("-B", arg, 1, &v))
+			return -1;
+		if (v > 4u * 1024 * 1024) {
+			fprintf(stderr, "tlswhy: -B is at most 4194304 KiB\n");
+			return -1;
+		}
+		o->lo.buffer_kib = (int)v;
+		return 1;
+	case 'p':
+		o->lo.promisc = 0;
+		return 1;
+	case 'c':
+		if (parse_u32("-c", arg, 1, &v))
+			return -1;
+		o->lo.count = v;
+		return 1;
+	case 'Z':
+		o->user = arg;
+		return 1;
+	case O_DURATION:
+		if (parse_u32("--duration", arg, 1, &v))
+			return -1;
+		o->lo.duration_us = (int64_t)v * 1000000;
+		return 1;
+	}
+	return 0;
+}
+
+/* The caps and timeouts of the analysis. 1: handled, 0: not one of them, -1: bad. */
+static int opt_limits(struct app_opts *o, int c, const char *arg)
+{
+	struct flow_limits *lim = &o->lim;
+	uint32_t v;
+	switch (c) {
+	case O_MAXFLOWS:
+		return parse_u32("--max-flows", arg, 1, &lim->max_flows) ? -1 : 1;
+	case O_MAXSEG:
+		return parse_u32("--max-segments", arg, 0, &lim->max_segments) ? -1 : 1;
+	case O_MAXBUF:
+		return parse_u32("--max-buffer", arg, 0, &lim->max_bytes) ? -1 : 1;
+	case O_MAXTOTAL:
+		if (parse_u32("--max-buffer-total", arg, 1, &v))
+			return -1;
+		lim->max_total = (uint64_t)v * 1024 * 1024;
+		return 1;
+	case O_MAXHS:
+		if (parse_u32("--max-handshake", arg, 64, &lim->tls.max_handshake))
+			return -1;
+		if (lim->tls.max_handshake > (1u << 24)) {
+			fprintf(stderr, "tlswhy: --max-handshake is at most 16777216\n");
+			return -1;
+		}
+		return 1;
+	case O_IDLE:
+		if (parse_u32("--idle-timeout", arg, 1, &v))
+			return -1;
+		lim->idle_us = (int64_t)v * 1000000;
+		return 1;
+	case O_HSTIMEOUT:
+		if (parse_u32("--handshake-timeout", arg, 1, &v))
+			return -1;
+		o->hs_timeout_us = (int64_t)v * 1000000;
+		return 1;
+	}
+	return 0;
+}
+
+/* Inputs, outputs and the report. 1: handled, 0: not one of them, -1: bad. */
+static int opt_report(struct app_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'r':
+		if (o->nin >= MAX_INPUTS) {
+			fprintf(stderr, "tlswhy: at most %d -r files\n", MAX_INPUTS);
+			return -1;
+		}
+		o->inputs[o->nin++] = arg;
+		return 1;
+	case 'F':
+		o->fmt = rpt_format_parse(arg);
+		if (o->fmt < 0) {
+			fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl or html)\n", arg);
+			return -1;
+		}
+		return 1;
+	case 'w':
+		o->evpath = arg;
+		return 1;
+	case 'o':
+		o->outpath = arg;
+		return 1;
+	case O_RULES:
+		if (o->nrules >= MAX_RULE_FILES) {
+			fprintf(stderr, "tlswhy: at most %d --rules files\n", MAX_RULE_FILES);
+			return -1;
+		}
+		o->rule_files[o->nrules++] = arg;
+		return 1;
+	case O_ALL:
+		o->all = 1;
+		return 1;
+	case O_COLOR:
+		o->color = parse_when("--color", arg);
+		return o->color == -2 ? -1 : 1;
+	case O_STATUS:
+		o->status = parse_when("--status", arg);
+		return o->status == -2 ? -1 : 1;
+	case O_HASH: {
+		int w = parse_when("--input-hash", arg);
+		o->hash = w < 0 ? CAP_HASH_AUTO : w ? CAP_HASH_ALWAYS : CAP_HASH_NEVER;
+		return w == -2 ? -1 : 1;
+	}
+	}
+	return 0;
+}
+
+/* The rest of the line is the BPF filter, as with tcpdump. */
+static int join_filter(struct app_opts *o, int argc, char **argv, int first)
+{
+	size_t len = 1;
+	int i;
+	if (first >= argc)
+		return 0;
+	for (i = first; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	o->filter = calloc(1, len);
+	if (!o->filter)
+		return -1;
+	for (i = first; i < argc; i++) {
+		if (i > first)
+			strcat(o->filter, " ");
+		strcat(o->filter, argv[i]);
+	}
+	return 0;
+}
+
+/* Parses the command line into o. Returns -1 to go on, else the exit status. */
+static int parse_args(struct app_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ "rules", required_argument, NULL, O_RULES },
+		{ "all", no_argument, NULL, O_ALL },
+		{ "color", required_argument, NULL, O_COLOR },
+		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
+		{ "max-segments", required_argument, NULL, O_MAXSEG },
+		{ "max-buffer", required_argument, NULL, O_MAXBUF },
+		{ "max-buffer-total", required_argument, NULL, O_MAXTOTAL },
+		{ "max-handshake", required_argument, NULL, O_MAXHS },
+		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "list-interfaces", no_argument, NULL, 'D' },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
+		{ "status", required_argument, NULL, O_STATUS },
+		{ "input-hash", required_argument, NULL, O_HASH },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	flow_limits_default(&o->lim);
+	cap_live_opts_default(&o->lo);
+	o->fmt = -1;
+	o->color = -1;
+	o->status = -1;
+	o->hash = CAP_HASH_AUTO;
+	o->hs_timeout_us = -1;
+	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:w:hV", longopts, NULL)) != -1) {
+		int rc = opt_live(o, c, optarg);
+		if (rc == 0)
+			rc = opt_limits(o, c, optarg);
+		if (rc == 0)
+			rc = opt_report(o, c, optarg);
+		if (rc < 0)
+			return 2;
+		if (rc > 0)
+			continue;
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == 'V') {
+			printf("tlswhy %s\n", TLSWHY_VERSION);
+			return 0;
+		}
+		usage(stderr);
+		return 2;
+	}
+	if (o->list_ifaces)
+		return -1;
+	if (o->nin == 0 && !o->lo.iface) {
+		fprintf(stderr, "tlswhy: no capture given (-r FILE or -i IFACE)\n");
+		usage(stderr);
+		return 2;
+	}
+	if (o->nin && o->lo.iface) {
+		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
+		return 2;
+	}
+	if (!o->lo.iface && (o->user || o->lo.count || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
+			     !o->lo.promisc || o->lo.snaplen != CAP_DEFAULT_SNAPLEN))
+		fprintf(stderr, "tlswhy: warning: -Z, -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
+	return join_filter(o, argc, argv, optind) ? 2 : -1;
+}
+
+/* ---- start-up: rules, outputs, inputs -------------------------------- */
+
+/* The environment switches, for the tests only (docs/robustness.md):
+ *   TLSWHY_PCAP_READER=libpcap  every file through the reference loop
+ *                               (pcap_next_ex), never capture/fast.c
+ *   TLSWHY_PCAP_READER=show     say on stderr which way read each file
+ *   TLSWHY_READER_THREAD=0      no reader thread
+ *   TLSWHY_REPORT_THREAD=0      no report thread
+ *   TLSWHY_PROGRESS_MS=N        the progress line every N ms (default 500)
+ * Whatever they say, the report is the same. */
+static void test_switches(struct app *app)
+{
+	const char *e;
+	e = getenv("TLSWHY_PCAP_READER");
+	app->read_opts.reference = e && strcmp(e, "libpcap") == 0;
+	app->read_opts.show = e && strcmp(e, "show") == 0;
+	e = getenv("TLSWHY_READER_THREAD");
+	app->read_opts.one_thread = e && strcmp(e, "0") == 0;
+	e = getenv("TLSWHY_REPORT_THREAD");
+	app->one_report_thread = e && strcmp(e, "0") == 0;
+	e = getenv("TLSWHY_PROGRESS_MS");
+	app->progress_every = e && *e ? atof(e) / 1000.0 : CAP_PROGRESS_EVERY;
+}
+
+/* What follows from the options once they are all known. */
+static void settle_options(struct app *app)
+{
+	struct app_opts *o = &app->o;
+	if (o->lo.iface) {
+		o->lim.hs_timeout_us = o->hs_timeout_us > 0 ? o->hs_timeout_us : FLOW_DEFAULT_HS_TIMEOUT_US;
+		if (!o->user && geteuid() == 0)
+			o->user = DEFAULT_USER;
+		if (o->status < 0)
+			o->status = isatty(STDERR_FILENO);
+		if (o->status) {
+			o->lo.status_us = STATUS_US;
+			o->lo.status = on_status;
+			o->lo.arg = app;
+		}
+		app->live = 1;
+	} else if (o->hs_timeout_us > 0) {
+		o->lim.hs_timeout_us = o->hs_timeout_us;
+	}
+}
+
+static int load_rules(struct app *app)
+{
+	char err[1024];
+	int i;
+	app->rules = rule_set_new();
+	if (!app->rules || rule_load_builtin(app->rules, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: built-in rules: %s\n", app->rules ? err : "out of memory");
+		return -1;
+	}
+	for (i = 0; i < app->o.nrules; i++) {
+		if (rule_load_file(app->rules, app->o.rule_files[i], err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* -w: never overwrite a capture being read, or the report. */
+static int open_evidence(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	struct stat es, is;
+	int i, clash;
+	if (!o->evpath)
+		return 0;
+	clash = o->outpath && strcmp(o->outpath, o->evpath) == 0;
+	if (stat(o->evpath, &es) == 0)
+		for (i = 0; i < o->nin && !clash; i++)
+			clash = strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 &&
+				is.st_dev == es.st_dev && is.st_ino == es.st_ino;
+	if (clash) {
+		fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", o->evpath);
+		return -1;
+	}
+	app->ev = cap_ev_new(o->evpath, o->all);
+	if (!app->ev) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The report's stream and format (-o, -F, --color). */
+static int open_report(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	int color = o->color;
+	app->rpt.fmt = o->fmt >= 0 ? (enum rpt_format)o->fmt : RPT_TEXT;
+	if (o->fmt < 0 && o->outpath && rpt_format_from_path(o->outpath) >= 0)
+		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
+	app->rpt.all = o->all;
+	app->rpt.outpath = o->outpath;
+	app->out = stdout;
+	if (o->outpath && strcmp(o->outpath, "-") != 0) {
+		app->out = fopen(o->outpath, "w");
+		if (!app->out) {
+			fprintf(stderr, "tlswhy: %s: %s\n", o->outpath, strerror(errno));
+			return -1;
+		}
+	}
+	if (color < 0)
+		color = isatty(fileno(app->out)) && !getenv("NO_COLOR");
+	app->rpt.out = app->out;
+	app->rpt.color = color;
+	app->out_tty = isatty(fileno(app->out));
+	/* a report to a file or a pipe: fewer, larger writes (bench/RESULTS.md);
+	 * live capture still flushes after each connection */
+	if (!app->out_tty)
+		setvbuf(app->out, NULL, _IOFBF, 1u << 18);
+	return 0;
+}
+
+/* The interface: opened, then privileges dropped before a single packet is parsed. */
+static int open_live(struct app *app)
+{
+	struct app_opts *o = &app->o;
+	struct cap_input *in = &app->inputs[0];
+	char err[1024];
+	if (cap_live_open(&app->lv, in, &o->lo, o->filter, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: %s\n", err);
+		return -1;
+	}
+	app->nin = 1;
+	if (in->warning[0])
+		fprintf(stderr, "tlswhy: warning: %s: %s\n", o->lo.iface, in->warning);
+	if (!in->link_supported)
+		fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
+			o->lo.iface, in->link_name);
+	if (o->user && cap_drop_privs(o->user, &o->evpath, o->evpath ? 1 : 0, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+		return -1;
+	}
+	if (app->ev) {
+		if (cap_ev_live_begin(app->ev, in->dlt, o->lo.snaplen, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return -1;
+		}
+		app->run.tap = cap_ev_tap;
+		app->run.tap_arg = app->ev;
+	}
+	return 0;
+}
+
+/* The files: a missing, unreadable or unrecognised one, or a filter that
+ * does not compile, is refused before a report is begun. Each is read
+ * through capture/source.c: SHA-256 of the bytes read, a copy of stdin
+ * for -w, the progress line. */
+static int open_files(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	char err[1024];
+	int i;
+	for (i = 0; i < o->nin; i++) {
+		struct cap_input *in = &app->inputs[i];
+		in->path = o->inputs[i];
+		in->src = app->srcs[i] = cap_src_open(&app->src_shared, in->path, o->hash, app->ev != NULL,
+						      o->status != 0, &app->run.ps.packets, err, sizeof(err));
+		if (!in->src || cap_check_file(in, o->filter, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return -1;
+		}
+	}
+	app->nin = o->nin;
+	return 0;
+}
+
+/* Everything before the first packet. 0, or -1 after saying why. */
+static int start(struct app *app)
+{
+	test_switches(app);
+	settle_options(app);
+	if (load_rules(app) || open_evidence(app) || open_report(app))
+		return -1;
+	app->certs = x509_cache_new();
+	app->src_shared_ok = cap_src_shared_init(&app->src_shared, app->progress_every) == 0;
+	if (!app->certs || !app->src_shared_ok) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	app->o.lim.certs = app->certs;
+	app->run.ft = flow_table_new(&app->o.lim, on_record, app);
+	if (!app->run.ft) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	return app->o.lo.iface ? open_live(app) : open_files(app);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static void read_live(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	struct cap_input *in = &app->inputs[0];
+	char err[1024];
+	int64_t end_us = 0;
+	enum cap_err rc;
+	if (o->status)
+		fprintf(stderr, "tlswhy: capturing on %s (%s)%s%s, ^C to stop\n", o->lo.iface, in->link_name,
+			o->filter ? ", filter: " : "", o->filter ? o->filter : "");
+	rc = cap_live_run(app->lv, &app->run, in, &o->lo, &end_us, err, sizeof(err));
+	if (app->status_shown) {
+		fputc('\n', stderr);
+		app->status_shown = 0;
+	}
+	if (rc) {
+		/* the interface went away mid-capture: finish the report, exit 2 */
+		fprintf(stderr, "tlswhy: %s; the report covers what was captured\n", err);
+		app->input_error = 1;
+	}
+	/* what timed out is reported as such, then the rest as cut */
+	flow_tick(app->run.ft, end_us);
+}
+
+static void read_files(struct app *app)
+{
+	char err[1024];
+	int i;
+	for (i = 0; i < app->nin; i++) {
+		struct cap_input *in = &app->inputs[i];
+		enum cap_err rc = cap_read_file(&app->run, in, app->o.filter, &app->read_opts, err, sizeof(err));
+		window_flush(app);
+		rq_drain(app->rq);   /* what follows goes to stderr after this input's connections */
+		if (rc) {
+			/* standard input that is not a capture, or a file damaged
+			 * mid-way: finish the report for what was read, then exit 2 */
+			fprintf(stderr, "tlswhy: %s%s\n", err,
+				rc == CAP_ERR_CORRUPT ? "; the report covers the packets before it" : "");
+			app->input_error = 1;
+			app->nin = i + 1;
+			break;
+		}
+		if (in->truncated)
+			fprintf(stderr, "tlswhy: warning: %s ends mid-packet (%s); analyzed up to there\n", in->path,
+				in->warning);
+		if (!in->link_supported)
+			fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
+				in->path, in->link_name);
+	}
+}
+
+/* Retires what is left (reporting it), writes -w and the report's tail. */
+static void finish(struct app *app)
+{
+	struct flow_stats fs = *flow_table_stats(app->run.ft);
+	char err[1024];
+	/* retiring the rest reports them; the creation counters stay as read */
+	flow_table_free(app->run.ft, app->run.now_us);
+	app->run.ft = NULL;
+	window_flush(app);
+	report_thread_finish(app);
+	if (app->ev && cap_ev_write(app->ev, app->nin, app->srcs, app->o.filter, err, sizeof(err))) {
+		fprintf(stderr, "tlswhy: %s\n", err);
+		app->input_error = 1;
+	}
+	report_end(app, &fs);
+	if (app->lv && (app->run.kernel_drops || app->run.if_drops))
+		fprintf(stderr, "tlswhy: warning: %" PRIu64 " packets dropped by the kernel, %" PRIu64
+			" by the interface: some handshakes may be incomplete (-B raises the buffer)\n",
+			app->run.kernel_drops, app->run.if_drops);
+}
+
+static int run(struct app *app)
+{
+	if (start(app))
+		return 2;
+	rpt_begin(&app->rpt);
+	app->servers = srv_table_new();   /* NULL: judged without other connections */
+	app->win_cap = app->live ? 0 : SRV_WINDOW;
+	report_thread_start(app);
+	if (app->lv)
+		read_live(app);
+	else
+		read_files(app);
+	finish(app);
+	return app->input_error ? 2 : app->failed ? 1 : 0;
+}
+
+/* Frees the run; the report's stream is closed last, and a failure to
+ * write it makes the exit status 2. */
+static int app_free(struct app *app, int status)
+{
+	int i;
+	if (app->run.ft)
+		flow_table_free(app->run.ft, app->run.now_us);   /* start-up failed: nothing to report */
+	while (app->win_n)
+		release_record(window_pop(app), app);
+	cap_frag_release(&app->run);   /* an input that broke off left its fragments */
+	rpt_free(&app->rpt);
+	cap_ev_free(app->ev);
+	for (i = 0; i < MAX_INPUTS; i++)
+		cap_src_free(app->srcs[i]);
+	if (app->src_shared_ok)
+		cap_src_shared_free(&app->src_shared);
+	if (app->lv)
+		cap_live_close(app->lv);
+	for (i = 0; i < HINTS; i++)
+		if (app->hints[i].leaf)
+			x509_put(app->hints[i].leaf);
+	for (i = 0; i < app->nin; i++)
+		free(app->inputs[i].link_name);
+	free(app->o.filter);
+	rule_set_free(app->rules);
+	srv_table_free(app->servers);
+	record_pools_free();
+	x509_cache_free(app->certs);
+	if (app->out && app->out != stdout && fclose(app->out) != 0) {
+		fprintf(stderr, "tlswhy: %s: %s\n", app->o.outpath, strerror(errno));
+		status = 2;
+	} else if (app->out == stdout && fflush(stdout) != 0) {
+		status = 2;
+	}
+	free(app);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct app *app;
+	int rc;
+	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
+		return rule_cli(argc - 1, argv + 1);
+	app = calloc(1, sizeof(*app));
+	if (!app) {
+		fputs("tlswhy: out of memory\n", stderr);
+		return 2;
+	}
+	rc = parse_args(&app->o, argc, argv);
+	if (rc < 0 && app->o.list_ifaces) {
+		char err[1024];
+		rc = 0;
+		if (cap_list_interfaces(stdout, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			rc = 2;
+		}
+	}
+	if (rc < 0)
+		rc = run(app);
+	return app_free(app, rc);
+}

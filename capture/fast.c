@@ -1,0 +1,395 @@
+/*
+ * fast.c - reading a file faster than pcap_next_ex one packet at a time,
+ * with the same result (see fast.h). capture/cap.c's reference loop is
+ * what this must equal; tests/reader.sh and tests/threads.sh compare.
+ *
+ * Two producers fill the same batches (struct cap_blk, block.h):
+ *   blocks   the common case: a classic pcap file in host byte order
+ *            (microseconds or nanoseconds), version 2.4, no FCS bits in the
+ *            link type, a link type we decode. capture/block.c reads the
+ *            records straight from the input's source (cap_src_read: one
+ *            read() a block, hashed and spooled there), in blocks of
+ *            CAP_BLK_BYTES, and they are walked in place: no copy per
+ *            packet. With a filter, pcap_offline_filter() drops what
+ *            pcap_next_ex would. block.c gives libpcap's end messages word
+ *            for word, and says how the file ended (enum cap_end).
+ *   libpcap  everything else: pcap_next_ex, each packet copied into a batch.
+ *
+ * A reader thread runs the block reader or pcap_next_ex (and with either
+ * the input hashing and spooling of capture/source.c) and fills a ring of
+ * RB_NBATCH batches of RB_BATCH bytes; the calling thread takes them in
+ * the same order and does everything else, so the output is the same as
+ * single-threaded. With blocks, the reader thread also decodes ahead: it
+ * counts every frame and decodes it (cap_count_decode: the frame numbers,
+ * the statistics, link/IP/TCP, IPv4 reassembly, all of which only it
+ * touches while it runs) and hands over, with each block, its TCP
+ * segments (struct seg_desc: the decoded packet, its flow hash, and the
+ * capture clock after it, which the calling thread sets before each
+ * segment so a connection reported there sees the time a single thread
+ * would). The calling thread then never touches a record or packet header,
+ * and warms the flow table a few segments ahead (flow_prefetch_*). Without
+ * a thread (cap_read_opts.one_thread, or it cannot start), blocks are
+ * filled and walked in turn; libpcap reading is then the reference loop.
+ * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
+ * of 1 MiB holds at most 18,725 TCP segments, SEGS_MAX, of 176 bytes each
+ * here), plus, on the libpcap way only, a batch grown for a packet bigger
+ * than a batch. bench/RESULTS.md has the numbers.
+ */
+#include "capture/fast.h"
+#include "dissect/frag.h"
+
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RB_BATCH  CAP_BLK_BYTES  /* bytes a batch holds (libpcap: a packet bigger gets its own) */
+#define RB_NBATCH 8u             /* batches in flight between the reader and the analysis */
+
+_Static_assert(RB_BATCH >= CAP_BLK_REC_MAX, "a block holds the largest record");
+_Static_assert(RB_NBATCH >= 2, "the reader copies a cut record out of the batch it filled last");
+
+struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
+	int64_t ts;
+	uint32_t caplen, wirelen;
+};
+
+
+/* Decoding ahead (blocks on the reader thread): each filled block comes
+ * with its TCP segments already decoded, so the analysis thread touches
+ * neither the record headers nor the link/IP/TCP headers, and can warm
+ * the flow table for the segments a few places ahead. */
+struct seg_desc {
+	struct pkt p;            /* p.payload: into the block, or into side (reassembled) */
+	int64_t now_us;          /* the capture clock after this frame (every frame counts) */
+	size_t side_off;         /* reassembled: where its payload is in side */
+	uint32_t hash;           /* flow_hash_pkt() */
+};
+
+struct decoded {
+	struct seg_desc *v;
+	size_t n, cap;
+	uint8_t *side;           /* payloads of reassembled datagrams (their buffers are the frag table's) */
+	size_t side_len, side_cap;
+	int64_t now_end;         /* the clock after the block's last frame */
+};
+
+struct rb {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct cap_blk b[RB_NBATCH];
+	struct decoded d[RB_NBATCH];
+	int ahead;               /* blocks are decoded on the reader thread */
+	int64_t now_us;          /* the reader's capture clock */
+	unsigned head, count;    /* filled batches: b[head .. head+count) */
+	const struct cap_rd *r;
+};
+
+/* The next record of a block at *off that the filter keeps, as
+ * pcap_next_ex would give it; 0 at the block's end. */
+static int next_rec(const struct cap_rd *r, const struct cap_blk *b, size_t *off, struct cap_blk_rec *rec)
+{
+	while (*off < b->end) {
+		cap_blk_rec(&r->src, b, off, rec);
+		if (r->filtered) {
+			/* what pcap_next_ex would have passed to the filter */
+			struct pcap_pkthdr h;
+			memset(&h, 0, sizeof(h));
+			h.caplen = rec->caplen;
+			h.len = rec->len;
+			if (!pcap_offline_filter(&r->prog, &h, rec->data))
+				continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Hands every packet of a filled batch to cap_packet. */
+static void walk(const struct cap_rd *r, const struct cap_blk *b)
+{
+	size_t off = 0;
+	if (r->blocks) {
+		struct cap_blk_rec rec;
+		while (next_rec(r, b, &off, &rec))
+			cap_packet(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len);
+		return;
+	}
+	while (off < b->end) {
+		const struct rb_pkt *p = (const struct rb_pkt *)(const void *)(b->buf + off);
+		cap_packet(r->run, r->in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
+		off += (sizeof(*p) + p->caplen + 7) & ~(size_t)7;
+	}
+}
+
+/* A TCP segment's record is at least 16 + 40 bytes (raw IPv4, no options),
+ * so a block of `bytes` holds at most this many. */
+#define SEGS_MAX(bytes) ((bytes) / (CAP_BLK_RECHDR + 40) + 1)
+
+static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint32_t hash, size_t max)
+{
+	struct seg_desc *e;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+		if (cap > max)
+			cap = max;
+		if (cap <= d->n)
+			return -1;
+		struct seg_desc *nv = realloc(d->v, cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		d->v = nv;
+		d->cap = cap;
+	}
+	e = &d->v[d->n];
+	e->p = *p;
+	e->now_us = now_us;
+	e->side_off = 0;
+	e->hash = hash;
+	if (p->reassembled && p->paylen) {
+		if (d->side_len + p->paylen > d->side_cap) {
+			size_t cap = d->side_cap ? d->side_cap : 65536;
+			uint8_t *ns;
+			while (cap < d->side_len + p->paylen)
+				cap *= 2;
+			ns = realloc(d->side, cap);
+			if (!ns)
+				return -1;
+			d->side = ns;
+			d->side_cap = cap;
+		}
+		memcpy(d->side + d->side_len, p->payload, p->paylen);
+		e->side_off = d->side_len;
+		d->side_len += p->paylen;
+	}
+	d->n++;
+	return 0;
+}
+
+/* Reader thread: counts and decodes every record of a filled block (the
+ * filter first, as pcap_next_ex would), keeping the TCP segments. */
+static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
+{
+	const struct cap_rd *r = q->r;
+	struct cap_blk_rec rec;
+	struct pkt p;
+	size_t off = 0, i;
+	d->n = 0;
+	d->side_len = 0;
+	while (next_rec(r, b, &off, &rec)) {
+		if (rec.ts_us > q->now_us)
+			q->now_us = rec.ts_us;
+		if (cap_count_decode(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
+		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p), SEGS_MAX(b->cap)) < 0) {
+			/* out of memory: the input ends here, said as an error */
+			b->last = 1;
+			b->how = CAP_END_CORRUPT;
+			snprintf(b->why, sizeof(b->why), "out of memory after frame %llu",
+				 (unsigned long long)r->run->frame);
+			break;
+		}
+	}
+	d->now_end = q->now_us;
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].p.reassembled && d->v[i].p.paylen)
+			d->v[i].p.payload = d->side + d->v[i].side_off;
+}
+
+/* Analysis thread: the decoded segments of a block into the flow table. */
+static void walk_decoded(const struct cap_rd *r, const struct decoded *d)
+{
+	struct cap_run *run = r->run;
+	size_t i;
+	for (i = 0; i < d->n; i++) {
+		if (i + FLOW_PREFETCH_SLOT < d->n)
+			flow_prefetch_slot(run->ft, d->v[i + FLOW_PREFETCH_SLOT].hash);
+		if (i + FLOW_PREFETCH_FLOW < d->n)
+			flow_prefetch_flow(run->ft, d->v[i + FLOW_PREFETCH_FLOW].hash);
+		run->now_us = d->v[i].now_us;
+		flow_packet_hashed(run->ft, &d->v[i].p, d->v[i].hash);
+	}
+	if (d->now_end > run->now_us)
+		run->now_us = d->now_end;
+}
+
+static struct cap_blk *rb_get_empty(struct rb *q)
+{
+	struct cap_blk *b;
+	pthread_mutex_lock(&q->mu);
+	while (q->count == RB_NBATCH)
+		pthread_cond_wait(&q->cv, &q->mu);
+	b = &q->b[(q->head + q->count) % RB_NBATCH];
+	pthread_mutex_unlock(&q->mu);
+	b->used = b->end = 0;
+	b->last = 0;
+	b->how = CAP_END_CLEAN;
+	return b;
+}
+
+static void rb_push(struct rb *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->count++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void *rb_reader(void *arg)
+{
+	struct rb *q = arg;
+	const struct cap_rd *r = q->r;
+	struct cap_blk *b = rb_get_empty(q);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc;
+	if (r->blocks) {
+		/* the cut record at the end of a block is copied out of it before
+		 * the block is handed over (cap_blk_fill of the next one): the
+		 * previous batch is never refilled first, RB_NBATCH >= 2 */
+		const struct cap_blk *prev = NULL;
+		for (;;) {
+			int last;
+			cap_blk_fill(&r->src, b, prev);
+			if (q->ahead)
+				decode_block(q, b, &q->d[b - q->b]);
+			last = b->last;
+			prev = b;
+			rb_push(q);
+			if (last)
+				return NULL;
+			b = rb_get_empty(q);
+		}
+	}
+	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
+		size_t need = (sizeof(struct rb_pkt) + h->caplen + 7) & ~(size_t)7;
+		struct rb_pkt *p;
+		if (b->used + need > b->cap) {
+			if (b->used) {
+				b->end = b->used;
+				rb_push(q);
+				b = rb_get_empty(q);
+			}
+			if (need > b->cap) {
+				uint8_t *nb = realloc(b->buf, need);
+				if (!nb) {
+					rc = -2;   /* out of memory: end the input as if it ended here */
+					break;
+				}
+				b->buf = nb;
+				b->cap = need;
+			}
+		}
+		p = (struct rb_pkt *)(void *)(b->buf + b->used);
+		/* libpcap scales every file to the microsecond precision we asked for */
+		p->ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
+		p->caplen = h->caplen;
+		p->wirelen = h->len;
+		memcpy(p + 1, data, h->caplen);
+		b->used += need;
+	}
+	b->end = b->used;
+	b->last = 1;
+	b->how = rc == -1 ? cap_pcap_end(r->pc) : CAP_END_CLEAN;
+	rb_push(q);
+	return NULL;
+}
+
+/* Reads the input to its end through the reader thread: 0 with *end (and
+ * `why` unless clean), or 1 when the thread could not be started (nothing
+ * was read). */
+static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, size_t whylen)
+{
+	struct rb *qp;
+	pthread_t tid;
+	unsigned i;
+	int done = 0;
+	qp = calloc(1, sizeof(*qp));   /* the ring of one input */
+	if (!qp)
+		return 1;
+	for (i = 0; i < RB_NBATCH; i++) {
+		qp->b[i].buf = malloc(RB_BATCH);
+		qp->b[i].cap = qp->b[i].buf ? RB_BATCH : 0;
+		if (!qp->b[i].buf && r->blocks)
+			goto fail;   /* a block needs its whole size; pcap batches grow */
+	}
+	qp->r = r;
+	/* decoding ahead needs nothing from this thread but the clock it
+	 * starts from; a tap (live -w spooling) sees packets as they come */
+	qp->ahead = r->blocks && !r->run->tap;
+	qp->now_us = r->run->now_us;
+	if (pthread_mutex_init(&qp->mu, NULL) || pthread_cond_init(&qp->cv, NULL) ||
+	    pthread_create(&tid, NULL, rb_reader, qp))
+		goto fail;
+	while (!done) {
+		struct cap_blk *b;
+		pthread_mutex_lock(&qp->mu);
+		while (qp->count == 0)
+			pthread_cond_wait(&qp->cv, &qp->mu);
+		b = &qp->b[qp->head];
+		pthread_mutex_unlock(&qp->mu);
+		if (qp->ahead)
+			walk_decoded(r, &qp->d[qp->head]);
+		else
+			walk(r, b);
+		if (b->last) {
+			done = 1;
+			*end = b->how;
+			if (b->how != CAP_END_CLEAN)
+				snprintf(why, whylen, "%s", r->blocks ? b->why : pcap_geterr(r->pc));
+		}
+		pthread_mutex_lock(&qp->mu);
+		qp->head = (qp->head + 1) % RB_NBATCH;
+		qp->count--;
+		pthread_cond_broadcast(&qp->cv);
+		pthread_mutex_unlock(&qp->mu);
+	}
+	pthread_join(tid, NULL);
+	pthread_mutex_destroy(&qp->mu);
+	pthread_cond_destroy(&qp->cv);
+	for (i = 0; i < RB_NBATCH; i++) {
+		free(qp->b[i].buf);
+		free(qp->d[i].v);
+		free(qp->d[i].side);
+	}
+	free(qp);
+	return 0;
+fail:
+	for (i = 0; i < RB_NBATCH; i++)
+		free(qp->b[i].buf);
+	free(qp);
+	return 1;
+}
+
+/* Blocks on this thread alone: 0 with *end, 1 without memory for a block
+ * (nothing was read). */
+static int read_blocks_here(const struct cap_rd *r, enum cap_end *end, char *why, size_t whylen)
+{
+	struct cap_blk b;
+	memset(&b, 0, sizeof(b));
+	b.buf = malloc(RB_BATCH);
+	if (!b.buf)
+		return 1;
+	b.cap = RB_BATCH;
+	cap_blk_fill(&r->src, &b, NULL);
+	for (;;) {
+		walk(r, &b);
+		if (b.last)
+			break;
+		cap_blk_fill(&r->src, &b, &b);
+	}
+	*end = b.how;
+	if (b.how != CAP_END_CLEAN)
+		snprintf(why, whylen, "%s", b.why);
+	free(b.buf);
+	return 0;
+}
+
+int cap_fast_read(const struct cap_rd *r, int threads, enum cap_end *end, char *why, size_t whylen)
+{
+	if (threads && read_threaded(r, end, why, whylen) == 0)
+		return 0;
+	if (r->blocks)
+		return read_blocks_here(r, end, why, whylen);
+	return 1;   /* pcap_next_ex on this thread: that is the reference loop */
+}
