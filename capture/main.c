@@ -18,7 +18,9 @@
  */
 #include "capture/cap.h"
 #include "capture/rq.h"
+#include "dissect/decrypt.h"
 #include "dissect/flow.h"
+#include "dissect/keylog.h"
 #include "dissect/tls.h"
 #include "dissect/x509.h"
 #include "report/report.h"
@@ -78,6 +80,8 @@ static void usage(FILE *f)
 	      "                        with findings (all reported ones with --all), original link\n"
 	      "                        type; the report names it with its SHA-256\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
+	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
+	      "                        what the encrypted records show joins the report\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
@@ -246,7 +250,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 }
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -256,6 +260,7 @@ int main(int argc, char **argv)
 	static struct app app;
 	static struct cap_input inputs[MAX_INPUTS];
 	const char *rule_files[MAX_RULE_FILES];
+	static struct keylog *keylog;   /* static: freed at the normal exit, reachable at others */
 	int nin = 0, nrules = 0, i, c, color = -1, input_error = 0;
 	const char *outpath = NULL, *evpath = NULL;
 	int fmt = -1;                          /* -F given */
@@ -273,6 +278,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
 		{ "rules", required_argument, NULL, O_RULES },
+		{ "keylog", required_argument, NULL, O_KEYLOG },
 		{ "all", no_argument, NULL, O_ALL },
 		{ "color", required_argument, NULL, O_COLOR },
 		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
@@ -387,6 +393,32 @@ int main(int argc, char **argv)
 		case 'o':
 			outpath = optarg;
 			break;
+		case O_KEYLOG: {
+			enum keylog_err ke;
+			uint64_t bad;
+			int k, k0;
+			if (!keylog && !(keylog = keylog_new(0))) {
+				fprintf(stderr, "tlswhy: out of memory\n");
+				return 2;
+			}
+			bad = keylog->st.bad_total;
+			k = k0 = keylog->n_notes;
+			ke = keylog_load_file(keylog, optarg);
+			if (ke == KEYLOG_ERR_OPEN || ke == KEYLOG_ERR_NOMEM) {
+				fprintf(stderr, "tlswhy: --keylog %s: %s\n", optarg, keylog_strerror(ke));
+				return 2;
+			}
+			if (ke)
+				fprintf(stderr, "tlswhy: --keylog %s: %s\n", optarg, keylog_strerror(ke));
+			/* file:line and why, never the line: it holds secrets */
+			for (; k < keylog->n_notes; k++)
+				fprintf(stderr, "tlswhy: warning: %s\n", keylog->notes[k]);
+			if (keylog->st.bad_total - bad > (uint64_t)(keylog->n_notes - k0))
+				fprintf(stderr, "tlswhy: warning: %s: %" PRIu64 " lines not used in all\n", optarg,
+					keylog->st.bad_total - bad);
+			tls_keylog = keylog;
+			break;
+		}
 		case O_RULES:
 			if (nrules >= MAX_RULE_FILES) {
 				fprintf(stderr, "tlswhy: at most %d --rules files\n", MAX_RULE_FILES);
@@ -676,6 +708,8 @@ int main(int argc, char **argv)
 		free(inputs[i].link_name);
 	free(filter);
 	rule_set_free(app.rules);
+	tls_keylog = NULL;
+	keylog_free(keylog);
 	record_pools_free();
 	x509_cache_clear();
 	if (out != stdout && fclose(out) != 0) {

@@ -201,6 +201,7 @@ void record_free(struct hs_record *r)
 		free(r->ev);
 	pool_put(PK_CHAIN, r->server_chain.c);
 	pool_put(PK_CHAIN, r->client_chain.c);
+	free(r->dec);
 	pool_put(PK_RECORD, r);
 }
 
@@ -282,6 +283,22 @@ void record_swap_dirs(struct hs_record *r)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
+	if (r->dec) {
+		struct hs_decrypted *x = r->dec, y = *x;
+		int k;
+		for (k = 0; k < 2; k++) {
+			x->keyed[k] = y.keyed[1 - k];
+			x->records_ok[k] = y.records_ok[1 - k];
+			x->records_failed[k] = y.records_failed[1 - k];
+			x->first_error[k] = y.first_error[1 - k];
+			x->n_hs[k] = y.n_hs[1 - k];
+			x->total_hs[k] = y.total_hs[1 - k];
+			memcpy(x->hs_types[k], y.hs_types[1 - k], HS_DEC_TYPES);
+			x->first_len[k] = y.first_len[1 - k];
+			memcpy(x->first[k], y.first[1 - k], HS_DEC_FIRST);
+			x->first_frame[k] = y.first_frame[1 - k];
+		}
+	}
 	{
 		struct hs_encap e = r->encap[0];
 		r->encap[0] = r->encap[1];

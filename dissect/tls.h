@@ -17,6 +17,8 @@
 
 #include "dissect/record.h"
 
+struct tls_dec;
+
 /* Caps (bytes); overridable from the command line through tls_limits. */
 #define TLS_DEFAULT_MAX_HANDSHAKE (256u * 1024)  /* one handshake message */
 #define TLS_DEFAULT_MAX_SCAN      (64u * 1024)   /* plaintext scanned for STARTTLS */
@@ -62,6 +64,8 @@ struct tls_conn {
 	uint8_t client_hello_seen;
 	uint16_t ch_segments;    /* client deliveries (TCP segments) until the ClientHello was whole */
 	uint64_t ch_last_frame;
+	struct tls_dec *dec;     /* --keylog: decryption state (dissect/decrypt.h), owned; NULL without keys */
+	uint8_t dec_msg;         /* the handshake bytes being parsed were decrypted */
 };
 
 void tls_conn_init(struct tls_conn *t, struct hs_record *r);
