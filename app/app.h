@@ -47,6 +47,7 @@ struct app_opts {
 	struct flow_limits lim;   /* --max-*, --idle-timeout; the TLS caps inside */
 	struct cap_live_opts lo;  /* -i and the live options */
 	char *filter;             /* the BPF expression (owned), or NULL */
+	struct keylog *keylog;    /* --keylog FILE...: the run's keys (owned), or NULL; lim.tls.keylog points at it */
 };
 
 /* A server's leaf certificate, remembered for the connections to it that

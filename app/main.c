@@ -18,6 +18,7 @@
  */
 #include "app/app.h"
 #include "app/rq.h"
+#include "dissect/keylog.h"
 #include "dissect/servers.h"
 #include "rules/rules.h"
 
@@ -70,6 +71,8 @@ static void usage(FILE *f)
 	      "                        with findings (all reported ones with --all), original link\n"
 	      "                        type; the report names it with its SHA-256\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
+	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
+	      "                        what the encrypted records show joins the report\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
@@ -316,7 +319,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -419,6 +422,35 @@ static int opt_limits(struct app_opts *o, int c, const char *arg)
 }
 
 /* Inputs, outputs and the report. 1: handled, 0: not one of them, -1: bad. */
+/* --keylog FILE: adds its keys to the run's key log. Problems are named by
+ * file:line and why, never the line: it holds secrets. */
+static int load_keylog(struct app_opts *o, const char *path)
+{
+	enum keylog_err ke;
+	uint64_t bad;
+	int k, k0;
+	if (!o->keylog && !(o->keylog = keylog_new(0))) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	bad = o->keylog->st.bad_total;
+	k = k0 = o->keylog->n_notes;
+	ke = keylog_load_file(o->keylog, path);
+	if (ke == KEYLOG_ERR_OPEN || ke == KEYLOG_ERR_NOMEM) {
+		fprintf(stderr, "tlswhy: --keylog %s: %s\n", path, keylog_strerror(ke));
+		return -1;
+	}
+	if (ke)
+		fprintf(stderr, "tlswhy: --keylog %s: %s\n", path, keylog_strerror(ke));
+	for (; k < o->keylog->n_notes; k++)
+		fprintf(stderr, "tlswhy: warning: %s\n", o->keylog->notes[k]);
+	if (o->keylog->st.bad_total - bad > (uint64_t)(o->keylog->n_notes - k0))
+		fprintf(stderr, "tlswhy: warning: %s: %" PRIu64 " lines not used in all\n", path,
+			o->keylog->st.bad_total - bad);
+	o->lim.tls.keylog = o->keylog;
+	return 1;
+}
+
 static int opt_report(struct app_opts *o, int c, const char *arg)
 {
 	switch (c) {
@@ -442,6 +474,8 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case 'o':
 		o->outpath = arg;
 		return 1;
+	case O_KEYLOG:
+		return load_keylog(o, arg);
 	case O_RULES:
 		if (o->nrules >= MAX_RULE_FILES) {
 			fprintf(stderr, "tlswhy: at most %d --rules files\n", MAX_RULE_FILES);
@@ -493,6 +527,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'F' },
 		{ "rules", required_argument, NULL, O_RULES },
+		{ "keylog", required_argument, NULL, O_KEYLOG },
 		{ "all", no_argument, NULL, O_ALL },
 		{ "color", required_argument, NULL, O_COLOR },
 		{ "max-flows", required_argument, NULL, O_MAXFLOWS },
@@ -865,6 +900,7 @@ static int app_free(struct app *app, int status)
 		free(app->inputs[i].link_name);
 	free(app->o.filter);
 	rule_set_free(app->rules);
+	keylog_free(app->o.keylog);
 	srv_table_free(app->servers);
 	record_pools_free();
 	x509_cache_free(app->certs);

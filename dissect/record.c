@@ -202,6 +202,7 @@ void record_free(struct hs_record *r)
 		free(r->ev);
 	pool_put(PK_CHAIN, r->server_chain.c);
 	pool_put(PK_CHAIN, r->client_chain.c);
+	free(r->dec);
 	pool_put(PK_RECORD, r);
 }
 
@@ -283,6 +284,22 @@ void record_swap_dirs(struct hs_record *r)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
+	if (r->dec) {
+		struct hs_decrypted *x = r->dec, y = *x;
+		int k;
+		for (k = 0; k < 2; k++) {
+			x->keyed[k] = y.keyed[1 - k];
+			x->records_ok[k] = y.records_ok[1 - k];
+			x->records_failed[k] = y.records_failed[1 - k];
+			x->first_error[k] = y.first_error[1 - k];
+			x->n_hs[k] = y.n_hs[1 - k];
+			x->total_hs[k] = y.total_hs[1 - k];
+			memcpy(x->hs_types[k], y.hs_types[1 - k], HS_DEC_TYPES);
+			x->first_len[k] = y.first_len[1 - k];
+			memcpy(x->first[k], y.first[1 - k], HS_DEC_FIRST);
+			x->first_frame[k] = y.first_frame[1 - k];
+		}
+	}
 	{
 		struct hs_encap e = r->encap[0];
 		r->encap[0] = r->encap[1];
@@ -435,4 +452,24 @@ int record_http_request(const struct hs_record *r)
 			return 1;
 	}
 	return 0;
+}
+
+int record_http_status(const struct hs_record *r)
+{
+	const uint8_t *p;
+	size_t n;
+	int st = 0, i;
+	if (!r->dec)
+		return 0;
+	p = r->dec->first[DIR_S2C];
+	n = r->dec->first_len[DIR_S2C] < HS_DEC_FIRST ? r->dec->first_len[DIR_S2C] : HS_DEC_FIRST;
+	/* "HTTP/1.x NNN" */
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ')
+		return 0;
+	for (i = 9; i < 12; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		st = st * 10 + (p[i] - '0');
+	}
+	return st >= 100 && st <= 599 ? st : 0;
 }

@@ -288,6 +288,32 @@ struct hs_alert {
 	uint8_t after_hs_type;       /* last plaintext handshake type the *other* side sent, 255 none */
 	uint8_t after_kind;          /* kind of the last event before it (enum hs_ev_kind), 255 none */
 	uint8_t inferred;            /* TLS 1.3: a protected (type 23) record of an alert's size */
+	uint8_t decrypted;           /* level and description read by decrypting it (--keylog) */
+};
+
+/* What decryption with a key log showed (dissect/decrypt.c); NULL in the
+ * record when no key log was given. Every fact here came from decrypted
+ * records. Directions are record directions. */
+#define HS_DEC_TYPES 24
+#define HS_DEC_FIRST 64
+struct hs_decrypted {
+	uint8_t keys;                /* the key log had secrets for this client random */
+	uint8_t keyed[2];            /* this direction could be keyed (suite and secrets) */
+	uint16_t suite;              /* the suite keyed, 0 none */
+	uint32_t records_ok[2];      /* records decrypted */
+	uint32_t records_failed[2];  /* records that failed; decryption stops at the first */
+	uint8_t first_error[2];      /* enum tlsdec_err of that failure, 0 none */
+	uint8_t n_hs[2];
+	uint16_t total_hs[2];
+	uint8_t hs_types[2][HS_DEC_TYPES];  /* decrypted handshake message types, in order */
+	uint8_t encrypted_extensions;
+	uint16_t alpn_len;           /* the protocol EncryptedExtensions selected (TLS 1.3) */
+	uint8_t alpn[255];
+	uint8_t cert_request;        /* CertificateRequest decrypted */
+	uint8_t client_cert;         /* 0 none seen, 1 an empty Certificate, 2 with certificates */
+	uint16_t first_len[2];       /* first application data bytes each way */
+	uint8_t first[2][HS_DEC_FIRST];
+	uint64_t first_frame[2];
 };
 
 struct hs_record {
@@ -349,6 +375,7 @@ struct hs_record {
 	/* What the run knew of this server from its other connections when the
 	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
 	struct srv_known *known;
+	struct hs_decrypted *dec;    /* --keylog only; owned (freed by record_free) */
 
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
@@ -433,6 +460,9 @@ int record_proxy_header(const struct hs_record *r);
 /* 1 when the client's first bytes are an HTTP/1.x request line (a method,
  * a target, " HTTP/1." before the line ends). */
 int record_http_request(const struct hs_record *r);
+/* The HTTP/1.x status code of the server's first decrypted application
+ * data (--keylog), else 0. */
+int record_http_status(const struct hs_record *r);
 /* Decides the stage from the facts, after record_derive(); called once the
  * flow is over. */
 void record_finish(struct hs_record *r, int64_t capture_end_us);

@@ -31,6 +31,7 @@
  */
 #include "dissect/tls.h"
 #include "dissect/cursor.h"
+#include "dissect/decrypt.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
 
@@ -78,6 +79,8 @@ void tls_conn_free(struct tls_conn *t)
 {
 	dbuf_free(&t->d[0].hs);
 	dbuf_free(&t->d[1].hs);
+	tls_dec_free(t->dec);
+	t->dec = NULL;
 }
 
 void tls_swap(struct tls_conn *t)
@@ -85,6 +88,7 @@ void tls_swap(struct tls_conn *t)
 	struct tls_dir tmp = t->d[0];
 	t->d[0] = t->d[1];
 	t->d[1] = tmp;
+	tls_dec_swap(t->dec);
 }
 
 int tls_dir_done(const struct tls_conn *t, int dir)
@@ -555,6 +559,8 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	ch->present = 1;
 	ch->frame = frame;
 	ch->ts_us = ts;
+	if (t->tls13)   /* decrypted (--keylog): certificate_request_context first */
+		cur_skip(&c, cur_u8(&c));
 	l = cur_sub(&c, cur_u24(&c));
 	if (c.err || cur_left(&c))
 		ch->malformed = 1;
@@ -563,6 +569,8 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		const uint8_t *d = cur_bytes(&l, n);
 		if (!d)
 			break;
+		if (t->tls13)   /* each CertificateEntry ends in its extensions */
+			cur_skip(&l, cur_u16(&l));
 		ch->total++;
 		if (ch->n >= HS_MAX_CERTS || !record_chain_certs(ch)) {
 			r->anomalies |= AN_LISTS_CLIPPED;
@@ -718,6 +726,8 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 		t->tls13 = 1;
 		t->d[dir].encrypted = 1;   /* everything after it is protected */
 	}
+	if (t->lim->keylog && !t->dec)
+		t->dec = tls_dec_new(t->lim->keylog, r);
 	/* TLS <= 1.2 resumption: the server echoes a non-empty session id it was offered */
 	if (sh->version < VER_TLS13 && r->ch && sh->session_id_len && sh->session_id_len == r->ch->session_id_len &&
 	    memcmp(sh->session_id, r->ch->session_id, sh->session_id_len) == 0) {
@@ -732,6 +742,8 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 	struct hs_record *r = t->r;
 	record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)len);
 	t->d[dir].last_hs_type = type;
+	if (t->dec_msg)
+		tls_dec_message(t->dec, r, dir, type, body, len);
 	switch (type) {
 	case HT_CLIENT_HELLO:
 		if (dir == DIR_C2S)
@@ -742,7 +754,7 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 			on_server_hello(t, dir, body, len, frame, ts);
 		break;
 	case HT_CERTIFICATE:
-		if (!t->tls13)
+		if (!t->tls13 || t->dec_msg)
 			parse_certificate(t, dir, body, len, frame, ts);
 		break;
 	case HT_CERTIFICATE_REQUEST:
@@ -868,6 +880,14 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 
 /* ---- record layer ------------------------------------------------------ */
 
+/* The handshake is over for this direction: stop reading it, unless a
+ * key log still has something to show in it (decrypt.h). */
+static void dir_done(struct tls_conn *t, int dir)
+{
+	if (!tls_dec_want(t->dec, dir))
+		t->d[dir].mode = M_DONE;
+}
+
 static void set_complete(struct hs_record *r, uint64_t frame, int64_t ts)
 {
 	r->complete = 1;
@@ -940,7 +960,8 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 		}
 		if (!d->rejected) {
 			set_complete(r, frame, ts);
-			t->d[0].mode = t->d[1].mode = M_DONE;
+			dir_done(t, 0);
+			dir_done(t, 1);
 		}
 	} else {
 		if (alert_sized(d->rec_len) && r->encrypted_hs[dir]) {
@@ -965,6 +986,7 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 	struct tls_dir *d = &t->d[dir];
 	struct hs_record *r = t->r;
 	struct hs_dirstats *s = &r->d[dir];
+	uint16_t alerts_before = r->n_alerts;
 	struct cur h = cur_make(d->hdr, sizeof(d->hdr));
 	d->ctype = cur_u8(&h);
 	d->rec_version = cur_u16(&h);
@@ -1010,6 +1032,9 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 	d->last_len = d->rec_len;
 	d->last_frame = frame;
 	d->last_ts = ts;
+	if (t->dec && (t->tls13 ? d->ctype == CT_APPDATA
+				: d->encrypted && d->ctype >= CT_ALERT && d->ctype <= CT_APPDATA))
+		tls_dec_begin(t->dec, dir, d->ctype, d->rec_version, d->rec_len, alerts_before);
 }
 
 /*
@@ -1050,6 +1075,8 @@ static int sent_ccs(const struct hs_record *r, int dir)
 static void record_body(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
+	if (tls_dec_active(t->dec, dir))
+		tls_dec_body(t->dec, dir, p, n);
 	switch (d->ctype) {
 	case CT_HANDSHAKE:
 		if (!d->encrypted && n && d->body_left == d->rec_len && compat_ccs(t, dir) &&
@@ -1071,11 +1098,55 @@ static void record_body(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 	}
 }
 
+/* An alert read by decrypting its record: it replaces the alert inferred
+ * from the same record's size, if there is one. */
+static void decrypted_alert(struct tls_conn *t, int dir, uint16_t slot, uint8_t level, uint8_t desc,
+			    uint64_t frame, int64_t ts)
+{
+	struct hs_record *r = t->r;
+	uint16_t n = r->n_alerts;
+	if (slot < n && r->alerts[slot].dir == (uint8_t)dir && r->alerts[slot].inferred) {
+		struct hs_alert *a = &r->alerts[slot];
+		a->encrypted = a->inferred = 0;
+		a->level = level;
+		a->description = desc;
+		a->decrypted = 1;
+		return;
+	}
+	add_alert(t, dir, 0, level, desc, frame, ts, 2);
+	if (r->n_alerts > n)
+		r->alerts[n].decrypted = 1;
+}
+
+/* Decrypts the record that just ended (key log); 1 when it did. The
+ * plaintext goes where a plaintext record's bytes would. */
+static int decrypt_record(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
+{
+	size_t len = 0;
+	uint8_t inner = 0;
+	uint16_t slot = 0;
+	const uint8_t *p = tls_dec_end(t->dec, t->r, dir, frame, &len, &inner, &slot);
+	if (!p)
+		return 0;
+	if (inner == CT_HANDSHAKE) {
+		t->dec_msg = 1;
+		hs_bytes(t, dir, p, len, frame, ts);
+		t->dec_msg = 0;
+	} else if (inner == CT_ALERT) {
+		struct cur a = cur_make(p, len);
+		uint8_t level = cur_u8(&a), desc = cur_u8(&a);
+		if (!a.err)
+			decrypted_alert(t, dir, slot, level, desc, frame, ts);
+	}
+	return 1;
+}
+
 /* The current record's body is complete. */
 static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 {
 	struct tls_dir *d = &t->d[dir];
 	struct hs_record *r = t->r;
+	int decrypted = tls_dec_active(t->dec, dir) && decrypt_record(t, dir, frame, ts);
 	switch (d->ctype) {
 	case CT_CCS:
 		record_event(r, (uint8_t)dir, EV_CCS, frame, ts, 0, d->rec_len);
@@ -1085,6 +1156,8 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 			d->encrypted = 1;
 		break;
 	case CT_ALERT:
+		if (decrypted)
+			break;
 		if (d->rec_len == 2 && !(d->encrypted && !t->tls13)) {
 			struct cur a = cur_make(d->small, d->small_len);
 			uint8_t level = cur_u8(&a), desc = cur_u8(&a);
@@ -1097,7 +1170,7 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 	}
 	/* Once both sides finished (<= 1.2), nothing more is needed. */
 	if (r->complete && d->finished)
-		d->mode = M_DONE;
+		dir_done(t, dir);
 }
 
 /* Keeps the first plaintext bytes of a direction (record.h `pre`). */

@@ -18,16 +18,23 @@
 #include "dissect/dbuf.h"
 #include "dissect/record.h"
 
+struct tls_dec;
+
 /* Caps (bytes); overridable from the command line through struct
  * tls_limits, which travels with the flow limits (dissect/flow.h). */
 #define TLS_DEFAULT_MAX_HANDSHAKE (256u * 1024)  /* one handshake message */
 #define TLS_DEFAULT_MAX_SCAN      (64u * 1024)   /* plaintext scanned for STARTTLS */
 
+struct keylog;
+
+/* What the run gives each TLS connection: its caps, and the key log
+ * (--keylog; NULL: no decryption), read-only once packets flow. */
 struct tls_limits {
 	uint32_t max_handshake;
 	uint32_t max_scan;
+	const struct keylog *keylog;
 };
-#define TLS_LIMITS_DEFAULT { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN }
+#define TLS_LIMITS_DEFAULT { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN, NULL }
 
 struct x509_cache;
 
@@ -68,6 +75,8 @@ struct tls_conn {
 	uint8_t client_hello_seen;
 	uint16_t ch_segments;    /* client deliveries (TCP segments) until the ClientHello was whole */
 	uint64_t ch_last_frame;
+	struct tls_dec *dec;     /* --keylog: decryption state (dissect/decrypt.h), owned; NULL without keys */
+	uint8_t dec_msg;         /* the handshake bytes being parsed were decrypted */
 };
 
 /* `lim` NULL: the defaults. `lim` and `certs` must outlive the connection. */

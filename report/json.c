@@ -11,6 +11,7 @@
 #include "dissect/x509.h"
 #include "dissect/fp.h"
 #include "dissect/decode.h"
+#include "dissect/tlsdec.h"
 #include "rules/rules.h"
 
 #include <arpa/inet.h>
@@ -385,6 +386,8 @@ static void alerts(struct jw *w, const struct hs_record *r)
 		jw_key_str(w, "sender", rpt_dir_name(a->dir));
 		jw_key_bool(w, "encrypted", a->encrypted);
 		jw_key_bool(w, "inferred_from_size", a->inferred);
+		if (r->dec)   /* only with --keylog, so reports without one keep their shape */
+			jw_key_bool(w, "decrypted", a->decrypted);
 		if (a->encrypted) {
 			jw_key_null(w, "level");
 			jw_key_null(w, "level_name");
@@ -408,6 +411,105 @@ static void alerts(struct jw *w, const struct hs_record *r)
 	}
 	jw_arr_close(w);
 	jw_key_uint(w, "alerts_total", r->total_alerts);
+}
+
+/* The first application data bytes of one direction, as they read:
+ * HTTP/1.x status or request line, the HTTP/2 preface and frame types. */
+static void decrypted_first_bytes(struct jw *w, const struct hs_decrypted *x, int d)
+{
+	static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	const uint8_t *p = x->first[d];
+	size_t n = x->first_len[d], i, off = 0;
+	int h2_frames = 0;
+	if (!n) {
+		jw_key_null(w, "first_application_data");
+		return;
+	}
+	jw_obj_open(w, "first_application_data");
+	jw_key_uint(w, "frame", x->first_frame[d]);
+	jw_key_hex(w, "bytes_hex", p, n);
+	for (i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
+		;
+	if (n >= sizeof(h2) - 1 && memcmp(p, h2, sizeof(h2) - 1) == 0) {
+		jw_key_str(w, "kind", "http2_preface");
+		off = sizeof(h2) - 1;
+		h2_frames = 1;
+	} else if (n >= 12 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ' && p[9] >= '1' && p[9] <= '5' &&
+		   p[10] >= '0' && p[10] <= '9' && p[11] >= '0' && p[11] <= '9') {
+		jw_key_str(w, "kind", "http1_status");
+		jw_key_uint(w, "http_status", (uint64_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0')));
+		jw_key_strn(w, "line", p, i);
+	} else if (i > 0 && i < n && memchr(p, ' ', i) && p[0] >= 'A' && p[0] <= 'Z' &&
+		   i >= 9 && memcmp(p + i - 9, " HTTP/1.", 8) == 0) {
+		jw_key_str(w, "kind", "http1_request");
+		jw_key_strn(w, "line", p, i);
+	} else if (x->alpn_len == 2 && memcmp(x->alpn, "h2", 2) == 0) {
+		jw_key_str(w, "kind", "http2_frames");
+		h2_frames = 1;
+	} else {
+		jw_key_str(w, "kind", "other");
+	}
+	if (h2_frames) {
+		/* frame header: length(3) type(1) flags(1) stream(4), RFC 9113 4.1 */
+		jw_arr_open(w, "http2_frame_types");
+		while (off + 9 <= n) {
+			size_t fl = (size_t)p[off] << 16 | (size_t)p[off + 1] << 8 | p[off + 2];
+			jw_uint(w, p[off + 3]);
+			off += 9 + fl;
+		}
+		jw_arr_close(w);
+	}
+	jw_obj_close(w);
+}
+
+/* What the key log let us read (--keylog only; absent without one). */
+static void decrypted(struct jw *w, const struct hs_record *r)
+{
+	const struct hs_decrypted *x = r->dec;
+	int d;
+	if (!x)
+		return;
+	jw_obj_open(w, "decrypted");
+	jw_key_bool(w, "keys", x->keys);
+	if (x->suite) {
+		jw_key_uint(w, "cipher_suite", x->suite);
+		jw_key(w, "cipher_suite_name");
+		code_name(w, names_suite_name, x->suite);
+	} else {
+		jw_key_null(w, "cipher_suite");
+		jw_key_null(w, "cipher_suite_name");
+	}
+	for (d = 0; d < 2; d++) {
+		uint8_t i;
+		jw_obj_open(w, d == DIR_C2S ? "client" : "server");
+		jw_key_bool(w, "keyed", x->keyed[d]);
+		jw_key_uint(w, "records_decrypted", x->records_ok[d]);
+		jw_key_uint(w, "records_failed", x->records_failed[d]);
+		if (x->first_error[d])
+			jw_key_str(w, "error", tlsdec_strerror((enum tlsdec_err)x->first_error[d]));
+		else
+			jw_key_null(w, "error");
+		jw_arr_open(w, "handshake_messages");
+		for (i = 0; i < x->n_hs[d]; i++) {
+			const char *hn = names_hs_type(x->hs_types[d][i]);
+			if (hn)
+				jw_str(w, hn);
+			else
+				jw_uint(w, x->hs_types[d][i]);
+		}
+		jw_arr_close(w);
+		jw_key_uint(w, "handshake_messages_total", x->total_hs[d]);
+		decrypted_first_bytes(w, x, d);
+		jw_obj_close(w);
+	}
+	jw_key_bool(w, "encrypted_extensions", x->encrypted_extensions);
+	if (x->alpn_len)
+		jw_key_strn(w, "alpn", x->alpn, x->alpn_len);
+	else
+		jw_key_null(w, "alpn");
+	jw_key_bool(w, "certificate_request", x->cert_request);
+	jw_key_str(w, "client_certificate", x->client_cert == 2 ? "present" : x->client_cert == 1 ? "empty" : "none");
+	jw_obj_close(w);
 }
 
 /* JA3/JA4 of one ClientHello: strings, or null when not applicable. */
@@ -637,6 +739,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	jw_key_uint(w, "server", r->appdata_records[DIR_S2C]);
 	jw_obj_close(w);
 	alerts(w, r);
+	decrypted(w, r);
 	if (r->nontls_dir != 255) {
 		jw_obj_open(w, "non_tls");
 		jw_key_str(w, "sender", rpt_dir_name(r->nontls_dir));

@@ -67,6 +67,7 @@ enum fact_id {
 	F_T_CH_TO_SH, F_T_HANDSHAKE, F_T_STALL, F_CERT_GROUP_OFFERED, F_SERVER_TLS, F_CLIENT_HTTP,
 	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME, F_SRV_COMPLETED_PROXY,
 	F_SERVER_RETRANS, F_CLIENT_RETRANS, F_SERVER_AFTER_HS, F_CLIENT_AFTER_HS, F_TIMED_OUT,
+	F_DECRYPTED, F_HTTP_STATUS,
 	F__COUNT
 };
 
@@ -257,6 +258,10 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"payload bytes the server sent in packets after the one that completed the handshake (absent: not complete)" },
 	[F_CLIENT_AFTER_HS] = { "client.bytes_after_handshake", T_INT, 0,
 		"payload bytes the client sent in packets after the one that completed the handshake (absent: not complete)" },
+	[F_DECRYPTED] = { "decrypted", T_BOOL, 0,
+		"--keylog: records of this connection were decrypted (the facts they showed are in the record)" },
+	[F_HTTP_STATUS] = { "server.http_status", T_INT, 0,
+		"the HTTP/1.x status code of the server's first decrypted application data (absent without keys or without an HTTP answer)" },
 	[F_TIMED_OUT] = { "capture.timed_out", T_BOOL, 0,
 		"the connection was judged when the handshake timer (--handshake-timeout) ran out while the capture went on, not at the end of the capture" },
 	[F_SRV_GROUPS] = { "server.others.groups", T_LIST, VK_GROUP,
@@ -829,6 +834,13 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
 	case F_SERVER_RETRANS: SETI(r->d[DIR_S2C].retransmissions);
 	case F_TIMED_OUT: SETI(r->timed_out);
+	case F_DECRYPTED: SETI(r->dec && r->dec->records_ok[0] + r->dec->records_ok[1] > 0);
+	case F_HTTP_STATUS:
+		{
+			int st = record_http_status(r);
+			NEED(st > 0);
+			SETI(st);
+		}
 	case F_SERVER_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_S2C].payload_after_handshake);
 	case F_CLIENT_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_C2S].payload_after_handshake);
 	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);

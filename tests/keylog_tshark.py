@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""keylog_tshark.py - tlswhy --keylog against tshark with the same key log.
+
+    python3 tests/keylog_tshark.py CAPTURE KEYLOG REPORT.json
+
+Per connection (tshark's tcp.stream = the report's connection order) and
+direction: the handshake message types tlswhy saw, plaintext and decrypted
+(its ladder's handshake events), must equal tshark's tls.handshake.type
+list; the alert descriptions it read must be the first ones tshark lists
+(tlswhy stops reading a direction after its first application data, so a
+closing close_notify may be missing, never different). Prints one line per
+difference; exit 1 on any.
+"""
+import json
+import subprocess
+import sys
+
+pcap, keylog, report = sys.argv[1:4]
+d = json.load(open(report))
+out = subprocess.run(["tshark", "-r", pcap, "-o", "tls.keylog_file:" + keylog, "-T", "fields",
+                      "-e", "tcp.stream", "-e", "tcp.srcport", "-e", "tls.handshake.type",
+                      "-e", "tls.alert_message.desc"], capture_output=True, text=True, check=True).stdout
+theirs = {}
+for line in out.splitlines():
+    f = line.split("\t")
+    if len(f) < 4 or not f[0]:
+        continue
+    hs, al = theirs.setdefault(int(f[0]), {}).setdefault(int(f[1]), ([], []))
+    hs += [int(x) for x in f[2].split(",") if x]
+    al += [int(x) for x in f[3].split(",") if x]
+bad = 0
+for i, c in enumerate(d["connections"]):
+    for who in ("client", "server"):
+        hs = [e["message_type"] for e in c["ladder"] if e["kind"] == "handshake" and e["from"] == who]
+        al = [a["description"] for a in c["alerts"] if a["sender"] == who and a["description"] is not None]
+        th, ta = theirs.get(i, {}).get(c[who]["port"], ([], []))
+        if hs != th or al != ta[:len(al)]:
+            print("DIFF %s conn %d %s: tlswhy %s %s, tshark %s %s" % (pcap, i + 1, who, hs, al, th, ta))
+            bad += 1
+sys.exit(1 if bad else 0)
