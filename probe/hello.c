@@ -20,6 +20,7 @@
  * length that does not fit its field is an error, never a wrap.
  */
 #include "probe/hello.h"
+#include "probe/tls13.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -186,8 +187,9 @@ static void put_u16_list(struct wr *w, const uint16_t *v, size_t n, size_t lenby
 	len_close(w, at, lenbytes);
 }
 
-/* A fresh public key for a named group, as key_share carries it. */
-static size_t key_share_pub(uint16_t group, uint8_t *out, size_t cap)
+/* A fresh public key for a named group, as key_share carries it; the
+ * private half goes to keys (when not NULL and not full). */
+static size_t key_share_pub(uint16_t group, uint8_t *out, size_t cap, struct probe_keys *keys)
 {
 	EVP_PKEY *k = NULL;
 	size_t len = 0;
@@ -203,12 +205,17 @@ static size_t key_share_pub(uint16_t group, uint8_t *out, size_t cap)
 		return 0;
 	if (!EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out, cap, &len))
 		len = 0;
-	EVP_PKEY_free(k);
+	if (len && keys && keys->n < PROBE_MAX_SHARES) {
+		keys->group[keys->n] = group;
+		keys->pkey[keys->n++] = k;
+	} else {
+		EVP_PKEY_free(k);
+	}
 	return len;
 }
 
-size_t probe_hello_build(const struct probe_hello_cfg *c, uint8_t *out, size_t cap, char *err,
-			 size_t errlen)
+size_t probe_hello_build(const struct probe_hello_cfg *c, uint8_t *out, size_t cap, struct probe_keys *keys,
+			 char *err, size_t errlen)
 {
 	struct wr w = { out, 0, cap, 0 };
 	uint8_t rnd[32], sid[32];
@@ -301,7 +308,7 @@ size_t probe_hello_build(const struct probe_hello_cfg *c, uint8_t *out, size_t c
 			size_t l = len_open(&w, 2);
 			for (i = 0; i < c->nshares; i++) {
 				uint8_t pub[160];
-				size_t n = key_share_pub(c->shares[i], pub, sizeof(pub));
+				size_t n = key_share_pub(c->shares[i], pub, sizeof(pub), keys);
 				if (!n) {
 					snprintf(err, errlen, "no key share for group 0x%04x (libcrypto)", c->shares[i]);
 					return 0;

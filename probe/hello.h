@@ -67,11 +67,14 @@ void probe_hello_default(struct probe_hello_cfg *c, enum probe_policy p);
 int probe_list_add(uint16_t *list, size_t *n, size_t cap, uint16_t v, int front);
 int probe_list_has(const uint16_t *list, size_t n, uint16_t v);
 
+struct probe_keys;   /* probe/tls13.h */
+
 /* Builds the TLS record carrying the ClientHello into out (cap bytes),
- * with a fresh random, session id and key shares (libcrypto; the private
- * keys are dropped: the probe never completes a handshake). Returns the
- * length, or 0 with `err` set. */
-size_t probe_hello_build(const struct probe_hello_cfg *c, uint8_t *out, size_t cap, char *err,
-			 size_t errlen);
+ * with a fresh random, session id and key shares (libcrypto). The private
+ * halves go to `keys` when not NULL (the caller frees them with
+ * probe_keys_free), else are dropped. Returns the length, or 0 with `err`
+ * set. */
+size_t probe_hello_build(const struct probe_hello_cfg *c, uint8_t *out, size_t cap, struct probe_keys *keys,
+			 char *err, size_t errlen);
 
 #endif

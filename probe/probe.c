@@ -27,6 +27,7 @@
  */
 #include "probe/probe.h"
 #include "probe/hello.h"
+#include "probe/tls13.h"
 #include "probe/wire.h"
 
 #include "capture/cap.h"
@@ -77,6 +78,7 @@ struct probe_res {
 	int alert_enc;
 	uint8_t alert_desc;
 	int cert_request;
+	struct probe_t13 t13;     /* TLS 1.3: the flight opened with our key share */
 	int nontls;
 	uint8_t nontls_bytes[64];
 	uint16_t nontls_len;
@@ -404,8 +406,8 @@ static int wait_fd(int fd, short ev, int ms)
 }
 
 /* Connects, sends [PROXY] + hello, reads the answer, feeds the pipeline. */
-static void run_conn(struct probe *p, int proxy, const uint8_t *hello, size_t hlen, struct probe_res *res,
-		     int report)
+static void run_conn(struct probe *p, int proxy, const uint8_t *hello, size_t hlen,
+		     const struct probe_keys *keys, struct probe_res *res, int report)
 {
 	static struct probe_conv cv;
 	static struct scan sc;
@@ -507,6 +509,8 @@ static void run_conn(struct probe *p, int proxy, const uint8_t *hello, size_t hl
 			break;
 		}
 	}
+	if (sc.tls13 && keys && keys->n && hlen > 5)
+		probe_t13_open(keys, hello + 5, hlen - 5, cv.bytes[1], cv.nbytes[1], &res->t13);
 	if (!res->closed_rst) {
 		/* anything unread would turn the close into a RST: drain first */
 		uint8_t junk[4096];
@@ -548,8 +552,10 @@ static void outcome_text(const struct probe_res *r, char *b, size_t n)
 		snprintf(b, n, "%salert %s (%u)", r->sh ? "ServerHello, then " : "", names_alert(r->alert_desc),
 			 r->alert_desc);
 	else if (r->sh)
-		snprintf(b, n, "ServerHello %s %s%s", names_version(r->version), names_suite_name(r->cipher),
-			 r->cert_request ? ", CertificateRequest" : "");
+		snprintf(b, n, "ServerHello %s %s%s%s", names_version(r->version), names_suite_name(r->cipher),
+			 r->cert_request ? ", CertificateRequest" : "",
+			 r->t13.cert_request ? ", CertificateRequest (decrypted with the probe's key share)" :
+			 r->t13.opened ? ", no CertificateRequest (decrypted)" : "");
 	else if (r->hrr)
 		snprintf(b, n, "HelloRetryRequest for %s", names_group(r->hrr_group));
 	else if (r->nontls) {
@@ -1264,14 +1270,16 @@ int probe_cli(int argc, char **argv)
 	if (p.replay_len) {
 		hlen = p.replay_len;
 		memcpy(hello, p.replay, hlen < sizeof(hello) ? hlen : sizeof(hello));
-		run_conn(&p, p.proxy, p.replay, p.replay_len, &res0, 1);
+		run_conn(&p, p.proxy, p.replay, p.replay_len, NULL, &res0, 1);
 	} else {
-		hlen = probe_hello_build(&base, hello, sizeof(hello), err, sizeof(err));
+		struct probe_keys keys = { 0 };
+		hlen = probe_hello_build(&base, hello, sizeof(hello), &keys, err, sizeof(err));
 		if (!hlen) {
 			fprintf(stderr, "tlswhy probe: %s\n", err);
 			return 2;
 		}
-		run_conn(&p, p.proxy, hello, hlen, &res0, 1);
+		run_conn(&p, p.proxy, hello, hlen, &keys, &res0, 1);
+		probe_keys_free(&keys);
 	}
 	outcome_text(&res0, line, sizeof(line));
 
@@ -1298,7 +1306,7 @@ int probe_cli(int argc, char **argv)
 			"protocol to HTTP\n", e);
 		status = 1;
 	} else if (accepted(&res0)) {
-		if (res0.cert_request) {
+		if (res0.cert_request || res0.t13.cert_request) {
 			fprintf(vo, "verdict: client-cert-requested  The target asks for a client certificate "
 				"(CertificateRequest); an AWS load balancer never presents one. If the target requires it, the "
 				"handshake fails (OpenSSL: alert 40 in TLS 1.2, 116 in TLS 1.3); nginx `ssl_verify_client on` "
@@ -1339,11 +1347,15 @@ int probe_cli(int argc, char **argv)
 							p.max_conns);
 						break;
 					}
-					hlen = probe_hello_build(&cfg, hello, sizeof(hello), err, sizeof(err));
-					if (!hlen)
+					struct probe_keys keys = { 0 };
+					hlen = probe_hello_build(&cfg, hello, sizeof(hello), &keys, err, sizeof(err));
+					if (!hlen) {
+						probe_keys_free(&keys);
 						continue;
+					}
 					sleep_ms(PROBE_SPACING_MS);
-					run_conn(&p, proxy, hello, hlen, r, 0);
+					run_conn(&p, proxy, hello, hlen, &keys, r, 0);
+					probe_keys_free(&keys);
 					vran[v] = round;
 					outcome_text(r, vl, sizeof(vl));
 					fprintf(vo, "  %2d  %s%-32s %s%s\n", p.nconns, round == 2 ? "+ " : "",
@@ -1392,6 +1404,10 @@ int probe_cli(int argc, char **argv)
 					fprintf(vo, "  fix on the target: %s\n", vi->fix);
 					fprintf(vo, "  listener side: %s\n", vi->listener ? vi->listener : "none: the backend offer "
 						"cannot be changed on an AWS load balancer");
+					if (vres[found].cert_request || vres[found].t13.cert_request)
+						fprintf(vo, "  and then: the target asks for a client certificate (CertificateRequest), "
+							"which an AWS load balancer never presents: once this is fixed, make client "
+							"certificates optional (ssl_verify_client optional;) on this port\n");
 				}
 			} else if (silent) {
 				fprintf(vo, "verdict: silent  The target accepted the TCP connection but never answered the "

@@ -136,6 +136,7 @@ ed25519-key|127.0.0.1:9006||needs-sigalg-ed25519|alb-target-no-shared-cipher
 x448-only|127.0.0.1:9007||needs-tls13+needs-group-x448|alb-target-needs-tls13
 client-cert-tls12|127.0.0.1:9008||client-cert-requested|client-stopped-after-first-flight
 client-cert-tls13|127.0.0.1:9009|--policy tls13|client-cert-requested|client-stopped-after-first-flight
+client-cert-tls13-default|127.0.0.1:9009||needs-tls13|alb-target-needs-tls13
 sni-required|127.0.0.1:9101|--sni target.example|needs-sni|target-requires-sni
 proxy-expected|127.0.0.1:9102||expects-proxy|target-closed-after-client-hello
 plain-http|127.0.0.1:9103||non-tls-answer|plain-http-on-tls-port
@@ -200,6 +201,16 @@ while IFS='|' read -r name target opts want rule; do
 	fi
 	ok "$name: verdict $got, diagnosis $rule (probe and -r agree)"
 done <<<"$CASES"
+
+# ---- TLS 1.3 client certificate behind the 2016-08 offer: two findings ----
+# the first handshake fails on the version; the TLS 1.3 variant is opened
+# with the probe's key share and shows the CertificateRequest as well
+if grep -q '^verdict: needs-tls13 ' "$T/client-cert-tls13-default.out" 2>/dev/null &&
+	grep -q '^  and then: the target asks for a client certificate' "$T/client-cert-tls13-default.out"; then
+	ok "client-cert-tls13 with the 2016-08 offer: needs-tls13, and then the client certificate"
+else
+	bad "client-cert-tls13 with the 2016-08 offer" "$(grep -E '^(verdict|  and then)' "$T/client-cert-tls13-default.out" 2>/dev/null | tr '\n' ' ')"
+fi
 
 # ---- the probe replays a ClientHello from a capture ----
 # connection 1 of the healthy case's pcap is the 2016-08 offer: replayed
