@@ -77,6 +77,12 @@ sserver 9006 -cert ed25519.crt -key ed25519.key                           # Ed25
 sserver 9007 -cert rsa.crt -key rsa.key -tls1_3 -groups X448              # X448 only, TLS 1.3 only
 sserver 9008 -cert rsa.crt -key rsa.key -tls1_2 -Verify 1 -CAfile rsa.crt # client cert, TLS 1.2
 sserver 9009 -cert rsa.crt -key rsa.key -tls1_3 -Verify 1 -CAfile rsa.crt # client cert, TLS 1.3
+V6=0
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+	V6=1
+	openssl s_server -accept "[::1]:9010" -quiet -cert rsa.crt -key rsa.key -tls1_3 </dev/null >/dev/null 2>&1 &
+	PIDS+=($!)                                                            # IPv6, TLS 1.3 only
+fi
 
 mkdir -p "$T/ngx/logs" "$T/ngx/tmp"
 cat >"$T/ngx/nginx.conf" <<EOF
@@ -144,6 +150,8 @@ silent|127.0.0.1:9104|--timeout 2|silent|target-silent-after-client-hello
 refused|127.0.0.1:9199||refused|connection-refused
 EOF
 )
+[ "$V6" = 1 ] && CASES="$CASES
+ipv6-tls13-only|[::1]:9010||needs-tls13|alb-target-needs-tls13"
 
 # the diagnosis `tlswhy -r` gives connection 1 of a pcap
 rule_of_conn1() {
@@ -201,6 +209,14 @@ while IFS='|' read -r name target opts want rule; do
 	fi
 	ok "$name: verdict $got, diagnosis $rule (probe and -r agree)"
 done <<<"$CASES"
+
+# ---- the built offer is the one the identity lists know, exactly ----
+if grep -q 'is AWS load balancer, backend policy ELBSecurityPolicy-2016-08 .*(exact match)' "$T/healthy.out" &&
+	grep -q 'is AWS load balancer, backend policy ELBSecurityPolicy-TLS13-1-0-2021-06 .*(exact match)' "$T/client-cert-tls13.out"; then
+	ok "the 2016-08 and TLS13-1-0 offers match their client identities exactly"
+else
+	bad "client identity" "$(grep -h ' is ' "$T/healthy.out" "$T/client-cert-tls13.out" | tr '\n' ' ')"
+fi
 
 # ---- TLS 1.3 client certificate behind the 2016-08 offer: two findings ----
 # the first handshake fails on the version; the TLS 1.3 variant is opened
