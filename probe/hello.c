@@ -22,6 +22,8 @@
 #include "probe/hello.h"
 #include "probe/tls13.h"
 
+#include "dissect/cursor.h"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -329,4 +331,136 @@ size_t probe_hello_build(const struct probe_hello_cfg *c, uint8_t *out, size_t c
 		return 0;
 	}
 	return w.len;
+}
+
+/* ---- reading one back (a replayed ClientHello) ---- */
+
+static void read_u16_list(struct cur *c, uint16_t *list, size_t *n, size_t cap)
+{
+	*n = 0;
+	while (!c->err && cur_left(c) >= 2) {
+		uint16_t v = cur_u16(c);
+		if (*n < cap)
+			list[(*n)++] = v;
+	}
+}
+
+static int can_share(uint16_t g)
+{
+	return g == 0x001d || g == 0x001e || g == 0x0017 || g == 0x0018 || g == 0x0019;
+}
+
+int probe_hello_parse(const uint8_t *rec, size_t len, struct probe_hello_cfg *c, size_t *dropped)
+{
+	static uint8_t hs[65536];
+	size_t hl = 0;
+	struct cur r = cur_make(rec, len), m, e;
+	uint32_t ml;
+	memset(c, 0, sizeof(*c));
+	*dropped = 0;
+	/* join the handshake bytes of the records */
+	while (cur_left(&r) >= 5) {
+		uint8_t type = cur_u8(&r);
+		const uint8_t *body;
+		uint16_t bl;
+		cur_skip(&r, 2);
+		bl = cur_u16(&r);
+		body = cur_bytes(&r, bl);
+		if (type != 22 || !body || bl > sizeof(hs) - hl)
+			return -1;
+		memcpy(hs + hl, body, bl);
+		hl += bl;
+	}
+	m = cur_make(hs, hl);
+	if (cur_u8(&m) != 1)
+		return -1;
+	ml = cur_u24(&m);
+	m = cur_sub(&m, ml);
+	c->legacy_version = cur_u16(&m);
+	cur_skip(&m, 32);
+	{
+		uint8_t sl = cur_u8(&m);
+		c->session_id = sl == 32;
+		cur_skip(&m, sl);
+	}
+	{
+		struct cur s = cur_sub(&m, cur_u16(&m));
+		read_u16_list(&s, c->suites, &c->nsuites, PROBE_MAX_SUITES);
+	}
+	cur_skip(&m, cur_u8(&m));
+	if (m.err)
+		return -1;
+	e = cur_sub(&m, cur_u16(&m));
+	while (!e.err && cur_left(&e) >= 4) {
+		uint16_t et = cur_u16(&e);
+		struct cur v = cur_sub(&e, cur_u16(&e)), l;
+		switch (et) {
+		case 0:
+			l = cur_sub(&v, cur_u16(&v));
+			if (cur_u8(&l) == 0) {
+				uint16_t n = cur_u16(&l);
+				const uint8_t *name = cur_bytes(&l, n);
+				if (name && n < sizeof(c->sni)) {
+					memcpy(c->sni, name, n);
+					c->sni[n] = 0;
+				}
+			}
+			break;
+		case 10:
+			l = cur_sub(&v, cur_u16(&v));
+			read_u16_list(&l, c->groups, &c->ngroups, PROBE_MAX_GROUPS);
+			break;
+		case 11:
+			break;   /* ec_point_formats: rebuilt whenever there are groups */
+		case 13:
+			l = cur_sub(&v, cur_u16(&v));
+			read_u16_list(&l, c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS);
+			break;
+		case 16: {
+			size_t k = 0;
+			l = cur_sub(&v, cur_u16(&v));
+			while (!l.err && cur_left(&l) >= 1) {
+				uint8_t n = cur_u8(&l);
+				const uint8_t *proto = cur_bytes(&l, n);
+				if (proto && k < 2 && n < sizeof(c->alpn[0])) {
+					memcpy(c->alpn[k], proto, n);
+					c->alpn[k++][n] = 0;
+				}
+			}
+			break;
+		}
+		case 23:
+			c->ems = 1;
+			break;
+		case 43:
+			l = cur_sub(&v, cur_u8(&v));
+			read_u16_list(&l, c->versions, &c->nversions, PROBE_MAX_VERSIONS);
+			break;
+		case 45:
+			break;   /* psk_key_exchange_modes: rebuilt with TLS 1.3 */
+		case 51:
+			l = cur_sub(&v, cur_u16(&v));
+			while (!l.err && cur_left(&l) >= 4) {
+				uint16_t g = cur_u16(&l);
+				cur_skip(&l, cur_u16(&l));
+				if (can_share(g) && c->nshares < PROBE_MAX_SHARES)
+					c->shares[c->nshares++] = g;
+			}
+			break;
+		default:
+			(*dropped)++;
+			break;
+		}
+	}
+	if (m.err || !c->nsuites)
+		return -1;
+	if (probe_list_has(c->versions, c->nversions, 0x0304) && !c->nshares) {
+		size_t i;
+		for (i = 0; i < c->ngroups && !c->nshares; i++)
+			if (can_share(c->groups[i]))
+				c->shares[c->nshares++] = c->groups[i];
+		if (!c->nshares)
+			c->shares[c->nshares++] = 0x001d;
+	}
+	return 0;
 }

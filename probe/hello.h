@@ -67,6 +67,14 @@ void probe_hello_default(struct probe_hello_cfg *c, enum probe_policy p);
 int probe_list_add(uint16_t *list, size_t *n, size_t cap, uint16_t v, int front);
 int probe_list_has(const uint16_t *list, size_t n, uint16_t v);
 
+/* Reads a ClientHello (whole TLS records, as built here or replayed from a
+ * capture) into c, so variants of a replayed offer can be built: versions,
+ * suites, groups, key share groups (those this file can make keys for),
+ * signature schemes, extended_master_secret, SNI, ALPN. Other extensions
+ * are not rebuilt: *dropped counts them. Lists longer than the cfg's are
+ * clipped. Returns 0, or -1 when the bytes are not a ClientHello. */
+int probe_hello_parse(const uint8_t *rec, size_t len, struct probe_hello_cfg *c, size_t *dropped);
+
 struct probe_keys;   /* probe/tls13.h */
 
 /* Builds the TLS record carrying the ClientHello into out (cap bytes),

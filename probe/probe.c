@@ -1245,8 +1245,17 @@ int probe_cli(int argc, char **argv)
 	if (p.alpn)
 		snprintf(base.alpn[0], sizeof(base.alpn[0]), "%s", p.alpn);
 	if (p.replay_len) {
-		fprintf(vo, "probe: offer: the exact ClientHello from %s; variants are built from the %s offer\n",
-			p.chfile, probe_policy_name(p.policy));
+		struct probe_hello_cfg rc;
+		size_t dropped = 0;
+		if (probe_hello_parse(p.replay, p.replay_len, &rc, &dropped) == 0) {
+			base = rc;
+			fprintf(vo, "probe: offer: the exact ClientHello from %s; variants rebuild it with one change "
+				"(%zu extension%s of it not rebuilt)\n", p.chfile, dropped, dropped == 1 ? "" : "s");
+		} else {
+			fprintf(vo, "probe: offer: the exact ClientHello from %s (not readable as a ClientHello); variants "
+				"are built from the %s offer\n", p.chfile, probe_policy_name(p.policy));
+		}
+		cfg_summary(vo, &base);
 	} else {
 		fprintf(vo, "probe: offer: %s as AWS documents it (versions, cipher suites in order, no SNI%s);\n"
 			"  AWS does not document the groups, signature schemes and extensions a load balancer\n"

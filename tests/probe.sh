@@ -14,6 +14,7 @@
 set -u
 TLSWHY=${TLSWHY:-./tlswhy}
 case "$TLSWHY" in /*) ;; *) TLSWHY="$PWD/$TLSWHY" ;; esac
+REPO=$PWD
 
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
 	echo "probe.sh: skipped (needs root and unshare for a network namespace)"
@@ -240,6 +241,20 @@ if [ "$rc" = 1 ] && [ -n "$a" ] && [ "$a" = "$b" ] && grep -q '^verdict: alb-tar
 	ok "client-hello-from: the same bytes sent again, same diagnosis"
 else
 	bad "client-hello-from" "exit $rc, bytes equal: $([ "$a" = "$b" ] && echo yes || echo no); $(grep '^verdict' "$T/replay.out")"
+fi
+
+# a recorded load balancer's ClientHello (pcaps/), replayed with the
+# differential: the variants rebuild that offer with one change each
+if [ -f "$REPO/pcaps/alb-vs-tls13-only.pcap" ]; then
+	"$TLSWHY" probe 127.0.0.1:9002 --client-hello-from "$REPO/pcaps/alb-vs-tls13-only.pcap" --color never \
+		>"$T/replay2.out" 2>"$T/replay2.err"
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q '^verdict: needs-tls13 ' "$T/replay2.out" &&
+		grep -q 'variants rebuild it with one change' "$T/replay2.out"; then
+		ok "client-hello-from pcaps/alb-vs-tls13-only.pcap with variants: needs-tls13"
+	else
+		bad "client-hello-from with variants" "exit $rc; $(grep -E '^(verdict|probe: offer)' "$T/replay2.out" | tr '\n' ' ') $(head -3 "$T/replay2.err")"
+	fi
 fi
 
 # ---- usage and input errors exit 2 ----
