@@ -10,9 +10,10 @@
 # diagnosis to the same connection. Every process started here is stopped
 # by its PID. The last line is "N passed, N failed".
 #
-# Needs root (for unshare -n); skipped otherwise. TLSWHY overrides ./tlswhy.
+# Needs root (for unshare -n); skipped otherwise. The binary: $1, else
+# $TLSWHY, else ./tlswhy.
 set -u
-TLSWHY=${TLSWHY:-./tlswhy}
+TLSWHY=${1:-${TLSWHY:-./tlswhy}}
 case "$TLSWHY" in /*) ;; *) TLSWHY="$PWD/$TLSWHY" ;; esac
 REPO=$PWD
 
