@@ -445,6 +445,28 @@ static void run_conn(struct probe *p, int proxy, const uint8_t *hello, size_t hl
 		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 			soerr = errno;
 	}
+	/* the local address may be chosen only once the SYN is out */
+	ll = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0) {
+		struct probe_ep e;
+		static const uint8_t zero[16];
+		ep_from(&e, &local);
+		if (memcmp(e.addr, zero, sizeof(zero)) != 0) {
+			cv.cli = e;
+		} else {
+			/* still unbound (no SYN-ACK): the source the kernel routes from */
+			int u = socket(p->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			struct sockaddr_storage us;
+			socklen_t ul = sizeof(us);
+			if (u >= 0 && connect(u, (struct sockaddr *)&p->sa, p->salen) == 0 &&
+			    getsockname(u, (struct sockaddr *)&us, &ul) == 0) {
+				ep_from(&e, &us);
+				memcpy(cv.cli.addr, e.addr, sizeof(e.addr));
+			}
+			if (u >= 0)
+				close(u);
+		}
+	}
 	if (soerr) {
 		res->err_no = soerr;
 		res->tcp = soerr == ECONNREFUSED ? PT_REFUSED : soerr == ETIMEDOUT ? PT_NO_SYNACK : PT_UNREACH;

@@ -27,6 +27,9 @@ if [ -z "${PROBE_SH_IN_NS:-}" ]; then
 fi
 
 ip link set lo up || { echo "probe.sh: cannot bring lo up"; echo "0 passed, 1 failed"; exit 1; }
+# a documentation prefix (RFC 5737) routed into lo, where nothing answers:
+# SYNs to it go unanswered, inside this namespace only
+ip route add 192.0.2.0/24 dev lo src 127.0.0.1 2>/dev/null
 T=$(mktemp -d /tmp/tlswhy-probe.XXXXXX)
 chmod 755 "$T"
 PIDS=()
@@ -150,6 +153,7 @@ proxy-expected|127.0.0.1:9102||expects-proxy|target-closed-after-client-hello
 plain-http|127.0.0.1:9103||non-tls-answer|plain-http-on-tls-port
 silent|127.0.0.1:9104|--timeout 2|silent|target-silent-after-client-hello
 refused|127.0.0.1:9199||refused|connection-refused
+no-synack|192.0.2.1:443|--timeout 2|no-synack|no-synack
 EOF
 )
 [ "$V6" = 1 ] && CASES="$CASES
