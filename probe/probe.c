@@ -104,6 +104,7 @@ struct probe {
 	int max_conns;
 	int timeout_ms;
 	const char *wpath;
+	int wpath_in_place;       /* privileges dropped: -w written in place, not renamed */
 	/* target */
 	struct sockaddr_storage sa;
 	socklen_t salen;
@@ -772,6 +773,8 @@ static int apply_var(const struct probe *p, enum var v, struct probe_hello_cfg *
 		c->session_id = 1;
 		return 0;
 	case V_TLS13_ONLY:
+		if (c->nversions == 1 && c->versions[0] == 0x0304)
+			return -1;
 		c->versions[0] = 0x0304;
 		c->nversions = 1;
 		memcpy(c->suites, t13, sizeof(t13));
@@ -781,7 +784,7 @@ static int apply_var(const struct probe *p, enum var v, struct probe_hello_cfg *
 		c->nshares = 1;
 		add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, pss_rsae, 3, 1);
 		c->session_id = 1;
-		return tls13 && c->nversions == 1 ? 0 : 0;
+		return 0;
 	case V__COUNT:
 		return -1;
 	}
@@ -995,6 +998,8 @@ static void usage(FILE *f)
 		"  --max-conns N          connections per run, at most %d (the default)\n"
 		"  --timeout S            handshake and connect timer in seconds (default 10, the ALB's)\n"
 		"  -w FILE                write the probe's packets as a pcap (raw IP)\n"
+		"  -Z USER                started as root, run as USER (default nobody; -Z root keeps\n"
+		"                         root): the probe needs no privilege\n"
 		"  -F, --format FMT       text (default), markdown, json, jsonl or html; -o FILE\n"
 		"      --color WHEN       auto, always or never\n"
 		"\n"
@@ -1076,6 +1081,8 @@ static void cfg_summary(FILE *o, const struct probe_hello_cfg *c)
 
 enum { O_POLICY = 256, O_SNI, O_SEND_SNI, O_ALPN, O_PV1, O_PV2, O_CHF, O_CONN, O_NODIFF, O_MAXC, O_TIMEOUT, O_COLOR };
 
+#define PROBE_DEFAULT_USER "nobody"   /* started as root without -Z */
+
 int probe_cli(int argc, char **argv)
 {
 	static struct probe p;
@@ -1096,7 +1103,7 @@ int probe_cli(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *outpath = NULL;
+	const char *outpath = NULL, *user = NULL;
 	FILE *out = stdout, *vo;
 	int c, fmt = -1, color = -1, status;
 	char err[512], line[512];
@@ -1111,7 +1118,7 @@ int probe_cli(int argc, char **argv)
 	p.max_conns = PROBE_MAX_CONNS;
 	p.timeout_ms = PROBE_TIMEOUT_MS;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "w:F:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:F:o:Z:h", longopts, NULL)) != -1) {
 		char *e;
 		long v;
 		switch (c) {
@@ -1168,6 +1175,7 @@ int probe_cli(int argc, char **argv)
 			p.timeout_ms = (int)v * 1000;
 			break;
 		case 'w': p.wpath = optarg; break;
+		case 'Z': user = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'F':
 			fmt = rpt_format_parse(optarg);
@@ -1221,27 +1229,46 @@ int probe_cli(int argc, char **argv)
 		fprintf(stderr, "tlswhy probe: built-in rules: %s\n", p.rules ? err : "out of memory");
 		return 2;
 	}
-	if (p.wpath) {
-		int fd;
-		snprintf(p.tmppath, sizeof(p.tmppath), "%s.tmpXXXXXX", p.wpath);
-		fd = mkstemp(p.tmppath);
-		p.dead = pcap_open_dead(DLT_RAW, 65535);
-		if (fd < 0 || !p.dead) {
-			fprintf(stderr, "tlswhy probe: -w %s: %s\n", p.wpath, strerror(errno));
-			return 2;
-		}
-		close(fd);
-		p.dump = pcap_dump_open(p.dead, p.tmppath);
-		if (!p.dump) {
-			fprintf(stderr, "tlswhy probe: -w %s: %s\n", p.wpath, pcap_geterr(p.dead));
-			unlink(p.tmppath);
-			return 2;
-		}
-	}
 	if (outpath && strcmp(outpath, "-")) {
 		out = fopen(outpath, "w");
 		if (!out) {
 			fprintf(stderr, "tlswhy probe: %s: %s\n", outpath, strerror(errno));
+			return 2;
+		}
+	}
+	/* Plain sockets need no privilege: started as root, the probe runs as
+	 * -Z USER (default nobody; -Z root keeps root), like live capture. The
+	 * -w file is then made before the switch and written in place. */
+	if (!user && geteuid() == 0)
+		user = PROBE_DEFAULT_USER;
+	if (user && geteuid() == 0 && strcmp(user, "root") != 0) {
+		const char *give[1] = { p.wpath };
+		if (cap_drop_privs(user, give, p.wpath ? 1 : 0, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy probe: %s (-Z root keeps root)\n", err);
+			return 2;
+		}
+		p.wpath_in_place = 1;
+	}
+	if (p.wpath) {
+		int fd = -1;
+		if (p.wpath_in_place) {
+			snprintf(p.tmppath, sizeof(p.tmppath), "%s", p.wpath);
+		} else {
+			snprintf(p.tmppath, sizeof(p.tmppath), "%s.tmpXXXXXX", p.wpath);
+			fd = mkstemp(p.tmppath);
+		}
+		p.dead = pcap_open_dead(DLT_RAW, 65535);
+		if ((!p.wpath_in_place && fd < 0) || !p.dead) {
+			fprintf(stderr, "tlswhy probe: -w %s: %s\n", p.wpath, strerror(errno));
+			return 2;
+		}
+		if (fd >= 0)
+			close(fd);
+		p.dump = pcap_dump_open(p.dead, p.tmppath);
+		if (!p.dump) {
+			fprintf(stderr, "tlswhy probe: -w %s: %s\n", p.wpath, pcap_geterr(p.dead));
+			if (!p.wpath_in_place)
+				unlink(p.tmppath);
 			return 2;
 		}
 	}
@@ -1256,7 +1283,8 @@ int probe_cli(int argc, char **argv)
 	if (resolve(&p)) {
 		if (p.dump) {
 			pcap_dump_close(p.dump);
-			unlink(p.tmppath);
+			if (!p.wpath_in_place)
+				unlink(p.tmppath);
 		}
 		return 2;
 	}
@@ -1461,7 +1489,7 @@ int probe_cli(int argc, char **argv)
 	if (p.dump) {
 		pcap_dump_close(p.dump);
 		pcap_close(p.dead);
-		if (rename(p.tmppath, p.wpath)) {
+		if (!p.wpath_in_place && rename(p.tmppath, p.wpath)) {
 			fprintf(stderr, "tlswhy probe: -w %s: %s\n", p.wpath, strerror(errno));
 			unlink(p.tmppath);
 			status = 2;

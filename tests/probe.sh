@@ -216,6 +216,14 @@ while IFS='|' read -r name target opts want rule; do
 	ok "$name: verdict $got, diagnosis $rule (probe and -r agree)"
 done <<<"$CASES"
 
+# ---- started as root, the probe runs as nobody (-Z root keeps root) ----
+"$TLSWHY" probe 127.0.0.1:9001 --no-diff -Z root -w "$T/asroot.pcap" >/dev/null 2>&1
+if [ "$(stat -c %U "$T/healthy.pcap")" = nobody ] && [ "$(stat -c %U "$T/asroot.pcap")" = root ]; then
+	ok "privileges: run as nobody by default when root, -Z root keeps root"
+else
+	bad "privileges" "-w owners $(stat -c %U "$T/healthy.pcap") and $(stat -c %U "$T/asroot.pcap" 2>/dev/null)"
+fi
+
 # ---- the built offer is the one the identity lists know, exactly ----
 if grep -q 'is AWS load balancer, backend policy ELBSecurityPolicy-2016-08 .*(exact match)' "$T/healthy.out" &&
 	grep -q 'is AWS load balancer, backend policy ELBSecurityPolicy-TLS13-1-0-2021-06 .*(exact match)' "$T/client-cert-tls13.out"; then
