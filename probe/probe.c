@@ -9,8 +9,11 @@
  *   complete (ServerHelloDone; a HelloRetryRequest; an alert; a TLS 1.3
  *   ServerHello then PROBE_QUIET_MS without bytes; a non-TLS answer then
  *   PROBE_QUIET_MS of silence), the server closes, or the handshake timer
- *   runs out -> close (FIN). The conversation becomes packets (wire.c) for
- *   the pipeline and -w.
+ *   runs out -> after a ServerHello, a warning user_canceled alert (the
+ *   probe stops on purpose; rules/probe.rules knows it) -> close (FIN).
+ *   A TLS 1.3 flight is opened with the probe's own key share (tls13.c)
+ *   to see a CertificateRequest. The conversation becomes packets
+ *   (wire.c) for the pipeline and -w.
  *
  * The server's bytes are read by a small bounds-checked record scanner
  * (dissect/cursor.h) only to know when to stop reading; what they mean is

@@ -11,8 +11,9 @@
  * Security: connects only to the one address the name resolves to (first
  * answer), never to ranges; at most PROBE_MAX_CONNS connections per run,
  * PROBE_SPACING_MS apart; sends a PROXY header (when asked or as a
- * variant) and ClientHellos, never application data; plain sockets, no
- * root needed.
+ * variant), ClientHellos and a user_canceled alert, never application
+ * data; plain sockets, no root needed (started as root, it runs as -Z
+ * USER, nobody by default).
  */
 #ifndef TLSWHY_PROBE_H
 #define TLSWHY_PROBE_H
