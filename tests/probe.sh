@@ -82,6 +82,7 @@ sserver 9006 -cert ed25519.crt -key ed25519.key                           # Ed25
 sserver 9007 -cert rsa.crt -key rsa.key -tls1_3 -groups X448              # X448 only, TLS 1.3 only
 sserver 9008 -cert rsa.crt -key rsa.key -tls1_2 -Verify 1 -CAfile rsa.crt # client cert, TLS 1.2
 sserver 9009 -cert rsa.crt -key rsa.key -tls1_3 -Verify 1 -CAfile rsa.crt # client cert, TLS 1.3
+sserver 9011 -cert rsa.crt -key rsa.key -tls1_3 -groups P-384            # HelloRetryRequest for P-384
 V6=0
 if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
 	V6=1
@@ -130,8 +131,8 @@ PIDS+=($!)
 
 # wait for every port to listen (at most 5 s)
 for i in $(seq 50); do
-	n=$(ss -ltn 2>/dev/null | grep -cE '127\.0\.0\.1:(900[1-9]|910[1-4])\b')
-	[ "$n" -ge 13 ] && break
+	n=$(ss -ltn 2>/dev/null | grep -cE '127\.0\.0\.1:(900[1-9]|9011|910[1-4])\b')
+	[ "$n" -ge 14 ] && break
 	sleep 0.1
 done
 
@@ -154,6 +155,7 @@ plain-http|127.0.0.1:9103||non-tls-answer|plain-http-on-tls-port
 silent|127.0.0.1:9104|--timeout 2|silent|target-silent-after-client-hello
 refused|127.0.0.1:9199||refused|connection-refused
 no-synack|192.0.2.1:443|--timeout 2|no-synack|no-synack
+hello-retry|127.0.0.1:9011|--policy tls13|healthy|client-stopped-after-hello-retry
 EOF
 )
 [ "$V6" = 1 ] && CASES="$CASES
