@@ -5,6 +5,7 @@
  *   tlswhy -i IFACE [-Z USER] [options] [BPF expression]
  *   tlswhy -D
  *   tlswhy rules list | rules check FILE | rules show ID
+ *   tlswhy probe HOST[:PORT] [options]     (probe/probe.c)
  *
  * Live capture reports each handshake as soon as its outcome is known
  * (early reporting in dissect/flow.c) and flushes the report after each
@@ -21,6 +22,7 @@
 #include "dissect/flow.h"
 #include "dissect/tls.h"
 #include "dissect/x509.h"
+#include "probe/probe.h"
 #include "report/report.h"
 #include "report/evidence.h"
 #include "report/source.h"
@@ -46,6 +48,7 @@ static void usage(FILE *f)
 	      "       tlswhy -i IFACE [-Z USER] [options] [BPF expression]\n"
 	      "       tlswhy -D\n"
 	      "       tlswhy rules list | rules check FILE | rules show ID\n"
+	      "       tlswhy probe HOST[:PORT] [options]   (tlswhy probe --help)\n"
 	      "\n"
 	      "Reads packet captures (pcap or pcapng; '-' is standard input), or captures live,\n"
 	      "and tells, for every TLS handshake, what each side offered and answered, where it\n"
@@ -293,6 +296,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
 		return rule_cli(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "probe") == 0)
+		return probe_cli(argc - 1, argv + 1);
 
 	flow_limits_default(&lim);
 	cap_live_opts_default(&lo);
