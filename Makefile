@@ -38,7 +38,7 @@ override CFLAGS += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 LDLIBS   += -lpcap -lcrypto
 
-LIB_SRC := $(sort $(wildcard dissect/*.c rules/*.c report/*.c capture/*.c) $(filter-out app/main.c,$(wildcard app/*.c)))
+LIB_SRC := $(sort $(wildcard dissect/*.c rules/*.c report/*.c capture/*.c probe/*.c) $(filter-out app/main.c,$(wildcard app/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 # Built-in rule files, embedded as a generated C file: lists, then kb, then rules.
 RULE_DATA := $(sort $(wildcard rules/*.list)) $(sort $(wildcard rules/kb/*.kb)) $(sort $(wildcard rules/*.rules))

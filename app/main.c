@@ -5,6 +5,7 @@
  *   tlswhy -i IFACE [-Z USER] [options] [BPF expression]
  *   tlswhy -D
  *   tlswhy rules list | rules check FILE | rules show ID
+ *   tlswhy probe HOST[:PORT] [options]     (probe/probe.c)
  *
  * Live capture reports each handshake as soon as its outcome is known
  * (early reporting in dissect/flow.c) and flushes the report after each
@@ -19,6 +20,7 @@
 #include "app/app.h"
 #include "app/rq.h"
 #include "dissect/keylog.h"
+#include "probe/probe.h"
 #include "dissect/servers.h"
 #include "rules/rules.h"
 
@@ -39,6 +41,7 @@ static void usage(FILE *f)
 	      "       tlswhy -i IFACE [-Z USER] [options] [BPF expression]\n"
 	      "       tlswhy -D\n"
 	      "       tlswhy rules list | rules check FILE | rules show ID\n"
+	      "       tlswhy probe HOST[:PORT] [options]   (tlswhy probe --help)\n"
 	      "\n"
 	      "Reads packet captures (pcap or pcapng; '-' is standard input), or captures live,\n"
 	      "and tells, for every TLS handshake, what each side offered and answered, where it\n"
@@ -920,6 +923,8 @@ int main(int argc, char **argv)
 	int rc;
 	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
 		return rule_cli(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "probe") == 0)
+		return probe_cli(argc - 1, argv + 1);
 	app = calloc(1, sizeof(*app));
 	if (!app) {
 		fputs("tlswhy: out of memory\n", stderr);

@@ -1,0 +1,327 @@
+#!/bin/bash
+# tests/probe.sh - `tlswhy probe` against real targets: OpenSSL s_server and
+# nginx, each configured for one cause, inside a network namespace this
+# script creates (unshare -n: loopback only, 127.0.0.1), so nothing leaves
+# the machine and no port of the host is used.
+#
+# For each case: the probe's verdict names the cause (its "verdict: ID"
+# line), the pipeline's diagnosis of the first handshake is the expected
+# rule, `-w`'s pcap opens in tshark, and `tlswhy -r` on it gives the same
+# diagnosis to the same connection. Every process started here is stopped
+# by its PID. The last line is "N passed, N failed".
+#
+# Needs root (for unshare -n); skipped otherwise. The binary: $1, else
+# $TLSWHY, else ./tlswhy.
+set -u
+TLSWHY=${1:-${TLSWHY:-./tlswhy}}
+case "$TLSWHY" in /*) ;; *) TLSWHY="$PWD/$TLSWHY" ;; esac
+REPO=$PWD
+
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+	echo "probe.sh: skipped (needs root and unshare for a network namespace)"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+if [ -z "${PROBE_SH_IN_NS:-}" ]; then
+	exec unshare -n env PROBE_SH_IN_NS=1 TLSWHY="$TLSWHY" bash "$0" "$@"
+fi
+
+ip link set lo up || { echo "probe.sh: cannot bring lo up"; echo "0 passed, 1 failed"; exit 1; }
+# a port on 127.0.0.1 whose SYNs are dropped (nftables, in this namespace
+# only): the target that never answers the SYN. Without nft that case is skipped.
+NOSYN=0
+if command -v nft >/dev/null 2>&1 &&
+	nft add table inet probe_test 2>/dev/null &&
+	nft add chain inet probe_test in '{ type filter hook input priority 0; }' 2>/dev/null &&
+	nft add rule inet probe_test in tcp dport 9198 drop 2>/dev/null; then
+	NOSYN=1
+fi
+T=$(mktemp -d /tmp/tlswhy-probe.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+pass=0
+fail=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1: $2"; }
+
+# ---- keys and certificates ----
+cd "$T" || exit 1
+mk() { # name, then openssl req -newkey arguments
+	local n=$1
+	shift
+	openssl req -x509 -nodes -days 30 -subj "/CN=target.example" -keyout "$n.key" -out "$n.crt" "$@" 2>/dev/null
+}
+mk rsa -newkey rsa:2048
+mk p521 -newkey ec -pkeyopt ec_paramgen_curve:P-521
+mk pss -newkey rsa-pss -pkeyopt rsa_keygen_bits:2048
+mk ed25519 -newkey ed25519
+for n in rsa p521 pss ed25519; do
+	[ -s "$n.crt" ] || { echo "probe.sh: could not make the $n certificate"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+# ---- targets ----
+sserver() { # port, then s_server arguments
+	local port=$1
+	shift
+	openssl s_server -accept "127.0.0.1:$port" -quiet "$@" </dev/null >/dev/null 2>"$T/s_server.$port.err" &
+	PIDS+=($!)
+}
+sserver 9001 -cert rsa.crt -key rsa.key                                   # healthy
+sserver 9002 -cert rsa.crt -key rsa.key -tls1_3                           # TLS 1.3 only
+sserver 9003 -cert rsa.crt -key rsa.key -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256   # DHE only
+sserver 9004 -cert p521.crt -key p521.key                                 # ECDSA P-521
+sserver 9005 -cert pss.crt -key pss.key                                   # RSA-PSS key
+sserver 9006 -cert ed25519.crt -key ed25519.key                           # Ed25519 key
+sserver 9007 -cert rsa.crt -key rsa.key -tls1_3 -groups X448              # X448 only, TLS 1.3 only
+sserver 9008 -cert rsa.crt -key rsa.key -tls1_2 -Verify 1 -CAfile rsa.crt # client cert, TLS 1.2
+sserver 9009 -cert rsa.crt -key rsa.key -tls1_3 -Verify 1 -CAfile rsa.crt # client cert, TLS 1.3
+sserver 9011 -cert rsa.crt -key rsa.key -tls1_3 -groups P-384            # HelloRetryRequest for P-384
+V6=0
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+	V6=1
+	openssl s_server -accept "[::1]:9010" -quiet -cert rsa.crt -key rsa.key -tls1_3 </dev/null >/dev/null 2>&1 &
+	PIDS+=($!)                                                            # IPv6, TLS 1.3 only
+fi
+
+mkdir -p "$T/ngx/logs" "$T/ngx/tmp"
+cat >"$T/ngx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+pid $T/ngx/nginx.pid;
+error_log $T/ngx/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $T/ngx/tmp/body;
+	proxy_temp_path $T/ngx/tmp/proxy;
+	fastcgi_temp_path $T/ngx/tmp/fastcgi;
+	uwsgi_temp_path $T/ngx/tmp/uwsgi;
+	scgi_temp_path $T/ngx/tmp/scgi;
+	ssl_certificate $T/rsa.crt;
+	ssl_certificate_key $T/rsa.key;
+	# SNI required: the default server refuses a ClientHello without a known name
+	server { listen 127.0.0.1:9101 ssl default_server; ssl_reject_handshake on; }
+	server { listen 127.0.0.1:9101 ssl; server_name target.example; return 200 "ok\n"; }
+	# PROXY protocol expected
+	server { listen 127.0.0.1:9102 ssl proxy_protocol; return 200 "ok\n"; }
+	# plain HTTP on the port an HTTPS target group uses
+	server { listen 127.0.0.1:9103; return 200 "plain\n"; }
+}
+EOF
+nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -e "$T/ngx/logs/error.log" 2>"$T/ngx/start.err" &
+PIDS+=($!)
+
+# silent past the timer: the kernel accepts, nobody ever reads or writes
+python3 -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9104))
+s.listen(16)
+time.sleep(120)
+' &
+PIDS+=($!)
+
+# wait for every port to listen (at most 5 s)
+for i in $(seq 50); do
+	n=$(ss -ltn 2>/dev/null | grep -cE '127\.0\.0\.1:(900[1-9]|9011|910[1-4])\b')
+	[ "$n" -ge 14 ] && break
+	sleep 0.1
+done
+
+# ---- the cases ----
+# name | target | probe options | expected verdict id | expected pipeline rule ("-" none)
+#   [| what tlswhy -r says of connection 1 of the -w pcap, when it differs: reading every
+#      connection of the probe, it knows the certificate a variant brought back, so it
+#      narrows "one of these" down to the cause]
+CASES=$(cat <<'EOF'
+healthy|127.0.0.1:9001||healthy|client-stopped-after-first-flight
+tls13-only|127.0.0.1:9002||needs-tls13|alb-target-needs-tls13
+dhe-only|127.0.0.1:9003||needs-dhe|alb-target-no-shared-cipher
+ecdsa-p521|127.0.0.1:9004||needs-group-p521|alb-target-no-shared-cipher|cert-curve-not-offered
+rsa-pss-key|127.0.0.1:9005||needs-sigalg-rsa-pss-pss|alb-target-no-shared-cipher|cert-rsa-pss-key-unusable
+ed25519-key|127.0.0.1:9006||needs-sigalg-ed25519|alb-target-no-shared-cipher|cert-ed25519-without-sigalg
+x448-only|127.0.0.1:9007||needs-tls13+needs-group-x448|alb-target-needs-tls13
+client-cert-tls12|127.0.0.1:9008||client-cert-requested|client-stopped-after-first-flight
+client-cert-tls13|127.0.0.1:9009|--policy tls13|client-cert-requested|client-stopped-after-first-flight
+client-cert-tls13-default|127.0.0.1:9009||needs-tls13|alb-target-needs-tls13
+sni-required|127.0.0.1:9101|--sni target.example|needs-sni|target-requires-sni
+proxy-expected|127.0.0.1:9102||expects-proxy|target-no-cert-without-sni
+plain-http|127.0.0.1:9103||non-tls-answer|plain-http-on-tls-port
+silent|127.0.0.1:9104|--timeout 2|silent|target-silent-after-client-hello
+refused|127.0.0.1:9199||refused|connection-refused
+hello-retry|127.0.0.1:9011|--policy tls13|healthy|client-stopped-after-hello-retry
+EOF
+)
+if [ "$NOSYN" = 1 ]; then
+	CASES="$CASES
+no-synack|127.0.0.1:9198|--timeout 2|no-synack|no-synack"
+else
+	echo "skip: no-synack (nft not available to drop SYNs in the namespace)"
+fi
+[ "$V6" = 1 ] && CASES="$CASES
+ipv6-tls13-only|[::1]:9010||needs-tls13|alb-target-needs-tls13"
+
+# the diagnosis `tlswhy -r` gives connection 1 of a pcap
+rule_of_conn1() {
+	"$TLSWHY" -r "$1" -F json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for c in d["connections"]:
+    if c["id"] == 1:
+        print(c["findings"][0]["rule"] if c["findings"] else "-")
+        break
+else:
+    print("?")
+'
+}
+
+while IFS='|' read -r name target opts want rule rrule_want; do
+	[ -n "$name" ] || continue
+	out="$T/$name.out"
+	# shellcheck disable=SC2086
+	"$TLSWHY" probe "$target" $opts -w "$T/$name.pcap" --color never >"$out" 2>"$T/$name.err"
+	rc=$?
+	got=$(sed -n 's/^verdict: \([^ ]*\) .*/\1/p' "$out" | head -1)
+	if [ "$got" != "$want" ]; then
+		bad "$name" "verdict '$got', want '$want' (exit $rc); $(grep -E '^(verdict|probe: connection 1)' "$out" | head -2 | tr '\n' ' ')"
+		continue
+	fi
+	case "$want" in
+	healthy|client-cert-requested) wrc=0 ;;
+	*) wrc=1 ;;
+	esac
+	if [ "$rc" != "$wrc" ]; then
+		bad "$name" "exit status $rc, want $wrc"
+		continue
+	fi
+	prule=$(sed -n 's/^probe: connection 1 .*\[\([^]]*\)\]$/\1/p' "$out")
+	[ -n "$prule" ] || prule=-
+	if [ "$prule" != "$rule" ]; then
+		bad "$name" "pipeline diagnosis '$prule', want '$rule'"
+		continue
+	fi
+	if ! tshark -r "$T/$name.pcap" -c 1 >/dev/null 2>&1; then
+		bad "$name" "tshark cannot read the -w pcap"
+		continue
+	fi
+	bad_ck=$(tshark -r "$T/$name.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+		-Y 'tcp.checksum.status == 0 || ip.checksum.status == 0' 2>/dev/null | wc -l)
+	if [ "$bad_ck" != 0 ]; then
+		bad "$name" "$bad_ck packets with a bad checksum in the -w pcap"
+		continue
+	fi
+	rrule=$(rule_of_conn1 "$T/$name.pcap")
+	if [ "$rrule" != "${rrule_want:-$rule}" ]; then
+		bad "$name" "tlswhy -r on the -w pcap says '$rrule', the probe's pipeline '$prule'"
+		continue
+	fi
+	ok "$name: verdict $got, diagnosis $rule (probe and -r agree)"
+done <<<"$CASES"
+
+# ---- started as root, the probe runs as nobody (-Z root keeps root) ----
+"$TLSWHY" probe 127.0.0.1:9001 --no-diff -Z root -w "$T/asroot.pcap" >/dev/null 2>&1
+if [ "$(stat -c %U "$T/healthy.pcap")" = nobody ] && [ "$(stat -c %U "$T/asroot.pcap")" = root ]; then
+	ok "privileges: run as nobody by default when root, -Z root keeps root"
+else
+	bad "privileges" "-w owners $(stat -c %U "$T/healthy.pcap") and $(stat -c %U "$T/asroot.pcap" 2>/dev/null)"
+fi
+
+# ---- the built offer is the one the identity lists know, exactly ----
+if grep -q 'is AWS load balancer, backend policy ELBSecurityPolicy-2016-08 .*(exact match)' "$T/healthy.out" &&
+	grep -q 'is AWS load balancer, backend policy ELBSecurityPolicy-TLS13-1-0-2021-06 .*(exact match)' "$T/client-cert-tls13.out"; then
+	ok "the 2016-08 and TLS13-1-0 offers match their client identities exactly"
+else
+	bad "client identity" "$(grep -h ' is ' "$T/healthy.out" "$T/client-cert-tls13.out" | tr '\n' ' ')"
+fi
+
+# ---- TLS 1.3 client certificate behind the 2016-08 offer: two findings ----
+# the first handshake fails on the version; the TLS 1.3 variant is opened
+# with the probe's key share and shows the CertificateRequest as well
+if grep -q '^verdict: needs-tls13 ' "$T/client-cert-tls13-default.out" 2>/dev/null &&
+	grep -q '^  and then: the target asks for a client certificate' "$T/client-cert-tls13-default.out"; then
+	ok "client-cert-tls13 with the 2016-08 offer: needs-tls13, and then the client certificate"
+else
+	bad "client-cert-tls13 with the 2016-08 offer" "$(grep -E '^(verdict|  and then)' "$T/client-cert-tls13-default.out" 2>/dev/null | tr '\n' ' ')"
+fi
+
+# ---- the probe replays a ClientHello from a capture ----
+# connection 1 of the healthy case's pcap is the 2016-08 offer: replayed
+# byte for byte to the TLS 1.3-only target, it must fail the same way
+"$TLSWHY" probe 127.0.0.1:9002 --client-hello-from "$T/healthy.pcap" --no-diff -w "$T/replay.pcap" \
+	--color never >"$T/replay.out" 2>"$T/replay.err"
+rc=$?
+a=$(tshark -r "$T/healthy.pcap" -Y 'tls.handshake.type == 1' -T fields -e tcp.payload 2>/dev/null | head -1)
+b=$(tshark -r "$T/replay.pcap" -Y 'tls.handshake.type == 1' -T fields -e tcp.payload 2>/dev/null | head -1)
+if [ "$rc" = 1 ] && [ -n "$a" ] && [ "$a" = "$b" ] && grep -q '^verdict: alb-target-needs-tls13 ' "$T/replay.out"; then
+	ok "client-hello-from: the same bytes sent again, same diagnosis"
+else
+	bad "client-hello-from" "exit $rc, bytes equal: $([ "$a" = "$b" ] && echo yes || echo no); $(grep '^verdict' "$T/replay.out")"
+fi
+
+# a recorded load balancer's ClientHello (pcaps/), replayed with the
+# differential: the variants rebuild that offer with one change each
+if [ -f "$REPO/pcaps/alb-vs-tls13-only.pcap" ]; then
+	"$TLSWHY" probe 127.0.0.1:9002 --client-hello-from "$REPO/pcaps/alb-vs-tls13-only.pcap" --color never \
+		>"$T/replay2.out" 2>"$T/replay2.err"
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q '^verdict: needs-tls13 ' "$T/replay2.out" &&
+		grep -q 'variants rebuild it with one change' "$T/replay2.out"; then
+		ok "client-hello-from pcaps/alb-vs-tls13-only.pcap with variants: needs-tls13"
+	else
+		bad "client-hello-from with variants" "exit $rc; $(grep -E '^(verdict|probe: offer)' "$T/replay2.out" | tr '\n' ' ') $(head -3 "$T/replay2.err")"
+	fi
+fi
+
+# ---- usage and input errors exit 2 ----
+for args in "" "a b" "127.0.0.1:0" "127.0.0.1:9001 --policy fips" "127.0.0.1:9001 --alpn spdy" \
+	"127.0.0.1:9001 --max-conns 25" "no-such-host.invalid:443" "127.0.0.1:9001 --client-hello-from $T/none.pcap"; do
+	# shellcheck disable=SC2086
+	"$TLSWHY" probe $args >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" = 2 ]; then ok "usage: 'probe $args' exits 2"; else bad "usage" "'probe $args' exited $rc"; fi
+done
+
+# ---- a hostile answer: random bytes, a huge record length, a flood ----
+python3 -c '
+import socket, os
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9105))
+s.listen(16)
+answers = [b"\x16\x03\x03\xff\xff" + os.urandom(300), b"\x15\x03\x03\x00\x02\x02", os.urandom(4000),
+           b"\x16\x03\x03\x00\x05\x02\xff\xff\xff\xff", b"\x16\x03\x03\x40\x00" + b"\x0b" * 400000]
+i = 0
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(65536)
+        c.sendall(answers[i % len(answers)])
+    except OSError:
+        pass
+    c.close()
+    i += 1
+' &
+PIDS+=($!)
+sleep 0.3
+for i in 1 2 3 4 5; do
+	"$TLSWHY" probe 127.0.0.1:9105 --no-diff --timeout 2 --color never >"$T/hostile$i.out" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then ok "hostile answer $i: exit $rc, no crash"; else bad "hostile answer $i" "exit $rc"; fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
