@@ -9,6 +9,7 @@
 #include "report/report.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
+#include "dissect/communityid.h"
 #include "dissect/fp.h"
 #include "dissect/decode.h"
 #include "dissect/tlsdec.h"
@@ -647,6 +648,13 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	jw_key_uint(w, "id", r->id);
 	endpoint(w, "client", &r->cli);
 	endpoint(w, "server", &r->srv);
+	{
+		char cid[FP_CID_LEN];
+		if (fp_community_id(&r->cli, &r->srv, 6, 0, cid, sizeof(cid)))
+			jw_key_str(w, "community_id", cid);
+		else
+			jw_key_null(w, "community_id");
+	}
 	jw_key_str(w, "client_determined_by", hs_role_by_name((enum hs_role_by)r->role_by));
 	jw_key_str(w, "stage", hs_stage_name((enum hs_stage)r->stage));
 	jw_key_bool(w, "tls", r->is_tls);

@@ -1,0 +1,61 @@
+/*
+ * communityid.c - Community ID v1 (communityid.h).
+ *
+ * One SHA-1 through libcrypto per call, over at most 2 + 16 + 16 + 2 + 4
+ * bytes built on the stack; base64 by EVP_EncodeBlock. Nothing allocated.
+ */
+#include "dissect/communityid.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+
+/* -1, 0, 1: endpoint a before, equal to, after b (address bytes, then port) */
+static int ep_cmp(const struct hs_addr *a, const struct hs_addr *b, size_t alen)
+{
+	int c = memcmp(a->addr, b->addr, alen);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+static int has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132;
+}
+
+char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t proto, uint16_t seed,
+		      char *out, size_t n)
+{
+	uint8_t buf[2 + 16 + 16 + 2 + 4], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t alen, k = 0;
+	const struct hs_addr *lo = a, *hi = b;
+	if (n)
+		out[0] = 0;
+	if (n < FP_CID_LEN || a->family != b->family || (a->family != 4 && a->family != 6))
+		return NULL;
+	alen = a->family == 4 ? 4 : 16;
+	if (ep_cmp(a, b, alen) > 0)
+		lo = b, hi = a;
+	buf[k++] = (uint8_t)(seed >> 8);
+	buf[k++] = (uint8_t)seed;
+	memcpy(buf + k, lo->addr, alen);
+	k += alen;
+	memcpy(buf + k, hi->addr, alen);
+	k += alen;
+	buf[k++] = proto;
+	buf[k++] = 0;
+	if (has_ports(proto)) {
+		buf[k++] = (uint8_t)(lo->port >> 8);
+		buf[k++] = (uint8_t)lo->port;
+		buf[k++] = (uint8_t)(hi->port >> 8);
+		buf[k++] = (uint8_t)hi->port;
+	}
+	if (!EVP_Digest(buf, k, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+		return NULL;
+	out[0] = '1';
+	out[1] = ':';
+	EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen);   /* 28 characters and a NUL */
+	return out;
+}

@@ -1,0 +1,69 @@
+/*
+ * test_communityid.c - Community ID v1 against the specification's own
+ * baseline (corelight/community-id-spec, baseline/baseline_deflt.json and
+ * baseline_seed1.json: TCP, UDP and SCTP over IPv4 and IPv6, both
+ * directions) and Zeek's test of community_id_v1.
+ */
+#include "tests/unit/check.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/communityid.h"
+
+static struct hs_addr ep(const char *ip, uint16_t port)
+{
+	struct hs_addr e;
+	memset(&e, 0, sizeof(e));
+	if (strchr(ip, ':')) {
+		e.family = 6;
+		inet_pton(AF_INET6, ip, e.addr);
+	} else {
+		e.family = 4;
+		inet_pton(AF_INET, ip, e.addr);
+	}
+	e.port = port;
+	return e;
+}
+
+static const struct {
+	const char *s, *d;
+	uint16_t sp, dp;
+	uint8_t proto;
+	uint16_t seed;
+	const char *want;
+} vec[] = {
+	{ "128.232.110.120", "66.35.250.204", 34855, 80, 6, 0, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=" },
+	{ "66.35.250.204", "128.232.110.120", 80, 34855, 6, 0, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=" },
+	{ "128.232.110.120", "66.35.250.204", 34855, 80, 6, 1, "1:3V71V58M3Ksw/yuFALMcW0LAHvc=" },
+	{ "2001:470:e5bf:dead:4957:2174:e82c:4887", "2607:f8b0:400c:c03::1a", 63943, 25, 6, 0,
+	  "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=" },
+	{ "2607:f8b0:400c:c03::1a", "2001:470:e5bf:dead:4957:2174:e82c:4887", 25, 63943, 6, 1,
+	  "1:eJYTW6AOzFLlSUoESovMjnu7rMw=" },
+	{ "192.168.1.52", "8.8.8.8", 54585, 53, 17, 0, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=" },
+	{ "8.8.8.8", "192.168.1.52", 53, 54585, 17, 1, "1:Q9We8WO3piVF8yEQBNJF4uiSVrI=" },
+	{ "192.168.170.8", "192.168.170.56", 7, 7, 132, 0, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=" },
+	{ "10.1.12.1", "10.1.12.2", 0, 0, 46, 0, "1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=" },
+	{ "10.1.12.2", "10.1.12.1", 0, 0, 46, 1, "1:rYir8gphR31noO9iDRQmF/BteEI=" },
+	/* Zeek's testing/btest for community_id_v1 */
+	{ "1.2.3.4", "5.6.7.8", 1122, 3344, 6, 0, "1:wCb3OG7yAFWelaUydu0D+125CLM=" },
+};
+
+int main(void)
+{
+	char out[FP_CID_LEN];
+	size_t i;
+	for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		struct hs_addr a = ep(vec[i].s, vec[i].sp), b = ep(vec[i].d, vec[i].dp);
+		CHECK_STRF(fp_community_id(&a, &b, vec[i].proto, vec[i].seed, out, sizeof(out)), vec[i].want,
+			   "vector %zu: %s:%u -> %s:%u proto %u seed %u", i, vec[i].s, vec[i].sp, vec[i].d, vec[i].dp,
+			   vec[i].proto, vec[i].seed);
+	}
+	{
+		struct hs_addr a = ep("1.2.3.4", 1), b = ep("::1", 2);
+		CHECK(fp_community_id(&a, &b, 6, 0, out, sizeof(out)) == NULL && out[0] == 0);
+		CHECK(fp_community_id(&a, &a, 6, 0, out, 8) == NULL);
+	}
+	return check_done();
+}
