@@ -274,7 +274,13 @@ const char *rk_op_name(int op);
 uint8_t rk_side_of(const struct rk_rule *r);
 uint8_t rk_conf_of(const struct rk_rule *r);
 uint8_t rk_basis_of(const struct rk_rule *r);
-size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap);
+/* Ranks the rule's workarounds (rules/verdict.c); `not_lb`: the client is
+ * identified as something other than a load balancer, so fixes made only on
+ * the load balancer (every command of stack `aws`) are left out. */
+size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap, int not_lb);
+/* 1 when the ClientHello matches (exact or same suites) an identity that is
+ * not an AWS load balancer (curl, a browser, Java...). */
+int rk_client_not_lb(struct rk_eval *e);
 
 int rk_specificity(const struct rk_rule *r);
 /* A side no single rule names: the candidates of a differential blame

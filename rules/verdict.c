@@ -22,7 +22,19 @@
 
 #include "dissect/record.h"
 
-size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap)
+/* 1 when every command of the workaround is for the load balancer (aws). */
+static int lb_only(const struct rule_workaround *w)
+{
+	uint16_t i;
+	if (!w->n_cmd)
+		return 0;
+	for (i = 0; i < w->n_cmd; i++)
+		if (strcmp(w->cmd[i].stack, "aws") != 0)
+			return 0;
+	return 1;
+}
+
+size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap, int not_lb)
 {
 	const struct rule_kb *k = r->kb;
 	size_t n = 0, i, j;
@@ -36,6 +48,8 @@ size_t rk_rank(const struct rk_rule *r, struct rule_ranked *out, size_t cap)
 			}
 		if (x.rate == 0 && x.rate != k->wa[i].rate)
 			continue;   /* `adjust ID 0%`: this fix does not apply to this finding */
+		if (not_lb && lb_only(&k->wa[i]))
+			continue;   /* a load-balancer setting, and the client is not one */
 		for (j = n; j > 0 && out[j - 1].rate < x.rate; j--)
 			out[j] = out[j - 1];
 		out[j] = x;
@@ -127,7 +141,7 @@ static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rul
 		fill_tmpl(fl, e, &r->kb->evid[i]);
 	if (ranked) {
 		f->wa = fl->wa;
-		f->n_wa = (uint16_t)rk_rank(r, fl->wa, r->kb->n_wa);
+		f->n_wa = (uint16_t)rk_rank(r, fl->wa, r->kb->n_wa, rk_client_not_lb(e));
 		fl->wa += f->n_wa;
 	}
 }

@@ -644,6 +644,12 @@ static int aws_lb(struct rk_eval *e)
 	       strcmp(e->rs->list[i]->vendor, "aws") == 0;
 }
 
+int rk_client_not_lb(struct rk_eval *e)
+{
+	int i = identity(e);
+	return i >= 0 && e->match >= RULE_MATCH_SAME_SUITES && !aws_lb(e);
+}
+
 static const struct hs_chain *schain(const struct hs_record *r)
 {
 	return r->server_chain.present && r->server_chain.n ? &r->server_chain : NULL;

@@ -19,7 +19,8 @@ For every connection of every capture (JSON report, --all):
      capture over within 10 s of the ClientHello) gets no finding that
      blames a side or counts as a failure;
   4. the certificate guard: no finding blames certificate validity without a
-     certificate alert from the client;
+     certificate alert from the client; no load-balancer fix (every command
+     for `aws`) for a client identified as something else (curl, Java...);
   5. the exit status is 1 exactly when some finding has severity error, and
      the summary counts what the connections say.
 Closing line: "premises: N passed, N failed".
@@ -143,6 +144,12 @@ def check(tlswhy, path, res):
             if f["severity"] == "error" or f["side"] in ("client", "server", "network", "both"):
                 res.append((where, "cut short by the capture, yet %s blames %s [%s]" %
                             (f["severity"], f["side"], f["rule"])))
+        ident = c.get("client_identity") or {}
+        if ident.get("match") in ("exact", "same-suites") and not (ident.get("name") or "").startswith("ELBSecurityPolicy"):
+            for w in f.get("workarounds", []):
+                cmds = w.get("commands") or []
+                if cmds and all(x["stack"] == "aws" for x in cmds):
+                    res.append((where, "a load-balancer fix (%s) for a client identified as %s" % (w["id"], ident.get("name"))))
         if f["rule"] in BLAMES_VALIDITY:
             sent = {a.get("description_name") for a in c.get("alerts", []) if a.get("sender") == "client"}
             if not sent & CERT_ALERTS:
