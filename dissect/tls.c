@@ -1346,6 +1346,8 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	long off;
 	if (d->scanned >= t->lim->max_scan)
 		return;
+	if (!t->r->pre_len[dir] && n)   /* plaintext before TLS (a PROXY header, a banner): on the ladder */
+		record_event(t->r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
 	keep_pre(t->r, dir, p, n, frame, ts);
 	uint8_t prev[6];
 	size_t prev_len = d->carry_len;

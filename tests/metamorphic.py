@@ -55,7 +55,8 @@ TRANSFORMS = ALONE + COMBINED
 # Keys that name frames, times and counters: they change with the packets.
 IGNORED = {"id", "client", "server", "first_frame", "last_frame", "start_time", "end_time",
            "duration_us", "anomalies", "encapsulation", "ip_reassembled_segments", "tcp",
-           "frame", "time", "offset_us", "ladder_total", "complete_frame", "findings", "notes"}
+           "frame", "time", "offset_us", "ladder_total", "complete_frame", "findings", "notes",
+           "community_id"}   # a hash of the addresses, which some transformations change
 
 # manifest "intact" name -> JSON key
 INTACT_KEYS = {
