@@ -41,6 +41,7 @@
 #include "dissect/tls.h"
 #include "dissect/tlsdec.h"
 
+#include <fnmatch.h>
 #include <glob.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -763,6 +764,13 @@ static void test_captures(void)
 			continue;
 		memcpy(pcap, g.gl_pathv[i], n - 7);
 		strcpy(pcap + n - 7, ".pcap");
+		/* this test's own reassembly reads each stream from its first byte
+		 * as TLS: the look-alike recordings with plaintext before TLS (a PROXY
+		 * header), plain HTTP beside TLS, or cut on purpose are for the
+		 * pipeline's test (tests/keylog.sh) */
+		if (!fnmatch("pcaps/tx-cut-*", pcap, 0) || !fnmatch("pcaps/tx-snaplen*", pcap, 0) ||
+		    !fnmatch("pcaps/tx-proxy-*", pcap, 0) || !fnmatch("pcaps/tx-http-*", pcap, 0))
+			continue;
 		test_capture(pcap, g.gl_pathv[i], tshark);
 	}
 	globfree(&g);
