@@ -186,7 +186,9 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 static void dispatch(struct app *app, struct hs_record *r)
 {
 	struct srv_known k;
-	if (srv_snapshot(app->servers, r, &k)) {
+	/* what other connections taught speaks to how a handshake failed: a
+	 * completed one is judged on its own facts (and costs no snapshot) */
+	if (!r->complete && srv_snapshot(app->servers, r, &k)) {
 		r->known = malloc(sizeof(*r->known));
 		if (r->known)
 			*r->known = k;

@@ -287,12 +287,15 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 {
 	const struct srv_slot *s;
 	int self;
+	uint64_t oh, nh;
 	memset(k, 0, sizeof(*k));
 	if (!t || !r)
 		return 0;
 	s = find(t, &r->srv);
 	if (!s)
 		return 0;
+	oh = srv_offer_hash(r->ch);   /* once: the hashes this connection is compared by */
+	nh = srv_name_hash(r->ch);
 	/* r's own facts are in the slot: the caller learns every record
 	 * before it asks (servers.h), so they are taken out again here */
 	self = 1;
@@ -329,12 +332,12 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 					NULL, NULL, NULL, r->id);
 		k->n_versions = copy_vals(s->versions, SRV_MAX_VERSIONS, mine_sh ? r->sh->version : 0, mine_sh,
 					  k->versions, NULL, NULL, NULL, r->id);
-		k->n_offers = copy_vals(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), self && r->complete && r->ch,
+		k->n_offers = copy_vals(s->offers, SRV_MAX_OFFERS, oh, self && r->complete && r->ch,
 					NULL, k->offer_hash, k->offer_id, k->offer_sni, r->id);
 		k->n_groups = copy_vals(s->groups, SRV_MAX_GROUPS, selected_group(r), self && selected_group(r),
 					k->groups, NULL, NULL, NULL, r->id);
-		k->n_names = copy_vals(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch),
-				       self && r->complete && srv_name_hash(r->ch), NULL, k->name_hash, NULL, NULL, r->id);
+		k->n_names = copy_vals(s->names, SRV_MAX_NAMES, nh, self && r->complete && nh, NULL, k->name_hash,
+				       NULL, NULL, r->id);
 	}
 	k->completed_proxy = s->completed_proxy - (self && r->complete && r->ch && record_proxy_header(r) ? 1 : 0);
 	k->completed_ems = s->completed_ems;
@@ -345,6 +348,8 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 		else
 			k->completed_noems--;
 	}
+	k->same_offer = (uint8_t)srv_offer_completed(k, oh, &k->same_offer_id);
+	k->same_name = (uint8_t)srv_name_completed(k, nh);
 	if (s->leaf && s->leaf_id != r->id)
 		k->leaf = x509_ref(s->leaf);
 	k->valid = k->conns > 0;

@@ -65,6 +65,10 @@ struct srv_known {
 	uint64_t offer_id[SRV_MAX_OFFERS];
 	uint8_t offer_sni[SRV_MAX_OFFERS];   /* that connection sent server_name */
 	const struct x509_facts *leaf;       /* a leaf it presented (a reference), or NULL */
+	/* About the asking connection itself, worked out once by srv_snapshot: */
+	uint8_t same_offer;          /* its cipher-suite offer completed on another connection */
+	uint64_t same_offer_id;      /* that connection (0: not known which) */
+	uint8_t same_name;           /* its server_name completed on another connection */
 };
 
 struct srv_table;

@@ -851,10 +851,11 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_CLIENT_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_C2S].payload_after_handshake);
 	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
 	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
-	case F_SRV_SAME_NAME: SETI(k && ch && srv_name_completed(k, srv_name_hash(ch)));
-	case F_SRV_SAME_OFFER: SETI(k && ch && srv_offer_completed(k, srv_offer_hash(ch), NULL));
+	case F_SRV_SAME_NAME: SETI(k && ch && k->same_name);
+	case F_SRV_SAME_OFFER: SETI(k && ch && k->same_offer);
 	case F_SRV_SAME_OFFER_CONN:
-		NEED(k && ch && srv_offer_completed(k, srv_offer_hash(ch), &id) && id);
+		NEED(k && ch && k->same_offer && k->same_offer_id);
+		id = k->same_offer_id;
 		SETI(id);
 	case F_CERT_KEY_GROUP:
 		NEED(e->leaf && e->leaf->key_type == XK_EC);
