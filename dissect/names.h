@@ -34,7 +34,7 @@ enum sslv2_msg {          /* SSL 2.0 message types in an SSLv2-format record */
 };
 
 enum tls_ext {            /* IANA TLS ExtensionType Values */
-	EXT_SERVER_NAME = 0, EXT_STATUS_REQUEST = 5, EXT_SUPPORTED_GROUPS = 10, EXT_EC_POINT_FORMATS = 11,
+	EXT_SERVER_NAME = 0, EXT_STATUS_REQUEST = 5, EXT_PADDING = 21, EXT_COOKIE = 44, EXT_SUPPORTED_GROUPS = 10, EXT_EC_POINT_FORMATS = 11,
 	EXT_SIGNATURE_ALGORITHMS = 13, EXT_ALPN = 16, EXT_ENCRYPT_THEN_MAC = 22,
 	EXT_EXTENDED_MASTER_SECRET = 23, EXT_RECORD_SIZE_LIMIT = 28, EXT_SESSION_TICKET = 35,
 	EXT_PRE_SHARED_KEY = 41, EXT_EARLY_DATA = 42, EXT_SUPPORTED_VERSIONS = 43,
@@ -44,8 +44,10 @@ enum tls_ext {            /* IANA TLS ExtensionType Values */
 
 enum tls_alert_level { ALERT_LEVEL_WARNING = 1, ALERT_LEVEL_FATAL = 2 };
 
-enum tls_alert {          /* the descriptions dissect/ tests for; names_alerts has them all */
-	ALERT_CLOSE_NOTIFY = 0, ALERT_USER_CANCELED = 90, ALERT_NO_RENEGOTIATION = 100,
+enum tls_alert {          /* the descriptions tested for by name; names_alerts has them all */
+	ALERT_CLOSE_NOTIFY = 0, ALERT_BAD_CERTIFICATE = 42, ALERT_UNSUPPORTED_CERTIFICATE = 43,
+	ALERT_CERTIFICATE_REVOKED = 44, ALERT_CERTIFICATE_EXPIRED = 45, ALERT_CERTIFICATE_UNKNOWN = 46,
+	ALERT_UNKNOWN_CA = 48, ALERT_USER_CANCELED = 90, ALERT_NO_RENEGOTIATION = 100,
 };
 
 enum tls_version {        /* protocol versions as on the wire */
@@ -53,7 +55,19 @@ enum tls_version {        /* protocol versions as on the wire */
 	VER_TLS12 = 0x0303, VER_TLS13 = 0x0304,
 };
 
+enum tls_sigscheme {      /* signature schemes tested for by name (RFC 8446 4.2.3; TLS 1.2 hash/sig pairs) */
+	SCHEME_RSA_PKCS1_SHA1 = 0x0201, SCHEME_DSA_SHA1 = 0x0202, SCHEME_ECDSA_SHA1 = 0x0203,
+	SCHEME_RSA_PKCS1_SHA256 = 0x0401, SCHEME_DSA_SHA256 = 0x0402, SCHEME_ECDSA_SECP256R1_SHA256 = 0x0403,
+	SCHEME_RSA_PKCS1_SHA384 = 0x0501, SCHEME_DSA_SHA384 = 0x0502, SCHEME_ECDSA_SECP384R1_SHA384 = 0x0503,
+	SCHEME_RSA_PKCS1_SHA512 = 0x0601, SCHEME_DSA_SHA512 = 0x0602, SCHEME_ECDSA_SECP521R1_SHA512 = 0x0603,
+	SCHEME_RSA_PSS_RSAE_SHA256 = 0x0804, SCHEME_RSA_PSS_RSAE_SHA512 = 0x0806, SCHEME_ED25519 = 0x0807,
+	SCHEME_ED448 = 0x0808, SCHEME_RSA_PSS_PSS_SHA256 = 0x0809, SCHEME_RSA_PSS_PSS_SHA512 = 0x080b,
+};
+
 enum { EC_CURVE_NAMED = 3 };   /* ECCurveType named_curve, RFC 8422 5.4 */
+#define SUITE_FALLBACK_SCSV 0x5600   /* TLS_FALLBACK_SCSV, RFC 7507: a retry at a lower version */
+#define VER_TLS13_DRAFT_MASK 0xff00  /* 0x7fXX: a TLS 1.3 draft (draft-ietf-tls-tls13-XX) */
+#define VER_TLS13_DRAFT 0x7f00
 
 struct tok16 {
 	uint16_t v;

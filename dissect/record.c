@@ -332,9 +332,9 @@ void record_swap_dirs(struct hs_record *r)
 
 int hs_alert_ends_handshake(const struct hs_alert *a)
 {
-	return a->encrypted || a->level != HS_ALERT_WARNING ||
-	       (a->description != HS_ALERT_CLOSE_NOTIFY && a->description != HS_ALERT_USER_CANCELED &&
-		a->description != HS_ALERT_NO_RENEGOTIATION);
+	return a->encrypted || a->level != ALERT_LEVEL_WARNING ||
+	       (a->description != ALERT_CLOSE_NOTIFY && a->description != ALERT_USER_CANCELED &&
+		a->description != ALERT_NO_RENEGOTIATION);
 }
 
 uint16_t hs_max_offered(const struct hs_client_hello *c)
@@ -345,8 +345,8 @@ uint16_t hs_max_offered(const struct hs_client_hello *c)
 			v = c->versions[i];
 			if (names_is_grease(v))
 				continue;
-			if ((v >> 8) == 0x7f)    /* a TLS 1.3 draft */
-				v = HS_VERSION_TLS13;
+			if ((v & VER_TLS13_DRAFT_MASK) == VER_TLS13_DRAFT)    /* a TLS 1.3 draft */
+				v = VER_TLS13;
 			if (v > m)
 				m = v;
 		}

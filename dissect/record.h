@@ -477,16 +477,9 @@ void record_derive(struct hs_record *r);
  * legacy_version. */
 uint16_t hs_max_offered(const struct hs_client_hello *c);
 
-/* Alert levels and the descriptions that do not end a handshake, as the
- * name tables (dissect/names.c, RFC 8446 section 6) name them. */
-#define HS_ALERT_WARNING          1
-#define HS_ALERT_FATAL            2
-#define HS_ALERT_CLOSE_NOTIFY     0
-#define HS_ALERT_USER_CANCELED    90
-#define HS_ALERT_NO_RENEGOTIATION 100
-#define HS_VERSION_TLS13          0x0304
 /* 1 when this alert ends a handshake: encrypted (level unknown), fatal, or
- * a warning other than close_notify, user_canceled and no_renegotiation. */
+ * a warning other than close_notify, user_canceled and no_renegotiation
+ * (named in dissect/names.h: ALERT_LEVEL_WARNING, ALERT_CLOSE_NOTIFY...). */
 int hs_alert_ends_handshake(const struct hs_alert *a);
 
 #endif

@@ -169,10 +169,10 @@ static void text_alert(struct rpt *r, const struct hs_record *rec, const struct 
 	if (a->encrypted)
 		fprintf(r->out, "an encrypted alert");
 	else if (dn)
-		fprintf(r->out, "%s %s (%u)", a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level-?",
+		fprintf(r->out, "%s %s (%u)", a->level == ALERT_LEVEL_FATAL ? "fatal" : a->level == ALERT_LEVEL_WARNING ? "warning" : "level-?",
 			dn, a->description);
 	else
-		fprintf(r->out, "%s alert %u", a->level == 2 ? "fatal" : "warning", a->description);
+		fprintf(r->out, "%s alert %u", a->level == ALERT_LEVEL_FATAL ? "fatal" : "warning", a->description);
 	if (after)
 		fprintf(r->out, " after %s", after);
 	fputc('\n', r->out);

@@ -60,10 +60,10 @@ static void label(const struct hs_record *r, const struct hs_event *e, char *b, 
 			if (a->encrypted)
 				snprintf(b, n, "Alert (encrypted%s)", a->inferred ? ", by size" : "");
 			else if ((s = names_alert(a->description)))
-				snprintf(b, n, "Alert %s %s", a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level ?",
+				snprintf(b, n, "Alert %s %s", a->level == ALERT_LEVEL_FATAL ? "fatal" : a->level == ALERT_LEVEL_WARNING ? "warning" : "level ?",
 					 s);
 			else
-				snprintf(b, n, "Alert %s %u", a->level == 2 ? "fatal" : "warning", a->description);
+				snprintf(b, n, "Alert %s %u", a->level == ALERT_LEVEL_FATAL ? "fatal" : "warning", a->description);
 		} else {
 			snprintf(b, n, "Alert");
 		}
@@ -83,7 +83,7 @@ static int fatal_alert(const struct hs_record *r, const struct hs_event *e)
 	if (e->kind != EV_ALERT || e->aux >= r->n_alerts)
 		return 0;
 	a = &r->alerts[e->aux];
-	return a->encrypted || a->level == 2;
+	return a->encrypted || a->level == ALERT_LEVEL_FATAL;
 }
 
 void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissect/names.h"
 #include "dissect/record.h"
 
 int rk_specificity(const struct rk_rule *r)
@@ -57,7 +58,8 @@ static int client_cert_alert(const struct hs_record *r)
 		if (a->dir != DIR_C2S || a->encrypted)
 			continue;
 		switch (a->description) {
-		case 42: case 43: case 44: case 45: case 46: case 48:
+		case ALERT_BAD_CERTIFICATE: case ALERT_UNSUPPORTED_CERTIFICATE: case ALERT_CERTIFICATE_REVOKED:
+		case ALERT_CERTIFICATE_EXPIRED: case ALERT_CERTIFICATE_UNKNOWN: case ALERT_UNKNOWN_CA:
 			return 1;
 		default:
 			break;

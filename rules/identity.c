@@ -51,11 +51,11 @@
 int rk_situational_ext(uint16_t ext)
 {
 	switch (ext) {
-	case 0:    /* server_name: only when the client was given a host name */
-	case 21:   /* padding: only for some ClientHello lengths */
-	case 41:   /* pre_shared_key: only when resuming (TLS 1.3) */
-	case 42:   /* early_data: only when resuming with 0-RTT */
-	case 44:   /* cookie: only after a HelloRetryRequest */
+	case EXT_SERVER_NAME:      /* only when the client was given a host name */
+	case EXT_PADDING:          /* only for some ClientHello lengths */
+	case EXT_PRE_SHARED_KEY:   /* only when resuming (TLS 1.3) */
+	case EXT_EARLY_DATA:       /* only when resuming with 0-RTT */
+	case EXT_COOKIE:           /* only after a HelloRetryRequest */
 		return 1;
 	default:
 		return 0;
@@ -167,7 +167,7 @@ static int versions_agree(struct offer *o, const struct hs_client_hello *ch, con
 			vset_make(&o->versions, ch->versions, ch->n_versions, skip_grease);
 		return same_set(&o->versions, l->n_id_versions, l->id_version_set, l->n_id_version_set);
 	}
-	return hi < 0x0304 && ch->legacy_version == hi;
+	return hi < VER_TLS13 && ch->legacy_version == hi;
 }
 
 static int groups_agree(const struct hs_client_hello *ch, const struct rk_list *l)
@@ -298,7 +298,7 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 	o.fallback = 0;
 	o.versions.done = o.exts.done = 0;
 	for (i = 0; i < ch->n_suites; i++) {
-		if (ch->suites[i] == 0x5600)
+		if (ch->suites[i] == SUITE_FALLBACK_SCSV)
 			o.fallback = 1;
 		if (rk_ignored_value(VK_SUITE, ch->suites[i]))
 			continue;

@@ -678,13 +678,15 @@ static int key_sigalg(int key, uint16_t s)
 {
 	switch (key) {
 	case XK_RSA:
-		return s == 0x0201 || s == 0x0401 || s == 0x0501 || s == 0x0601 ||
-		       (s >= 0x0804 && s <= 0x0806);
-	case XK_RSA_PSS: return s >= 0x0809 && s <= 0x080b;
-	case XK_EC: return s == 0x0203 || s == 0x0403 || s == 0x0503 || s == 0x0603;
-	case XK_ED25519: return s == 0x0807;
-	case XK_ED448: return s == 0x0808;
-	case XK_DSA: return s == 0x0202 || s == 0x0402 || s == 0x0502 || s == 0x0602;
+		return s == SCHEME_RSA_PKCS1_SHA1 || s == SCHEME_RSA_PKCS1_SHA256 || s == SCHEME_RSA_PKCS1_SHA384 ||
+		       s == SCHEME_RSA_PKCS1_SHA512 || (s >= SCHEME_RSA_PSS_RSAE_SHA256 && s <= SCHEME_RSA_PSS_RSAE_SHA512);
+	case XK_RSA_PSS: return s >= SCHEME_RSA_PSS_PSS_SHA256 && s <= SCHEME_RSA_PSS_PSS_SHA512;
+	case XK_EC:
+		return s == SCHEME_ECDSA_SHA1 || s == SCHEME_ECDSA_SECP256R1_SHA256 || s == SCHEME_ECDSA_SECP384R1_SHA384 ||
+		       s == SCHEME_ECDSA_SECP521R1_SHA512;
+	case XK_ED25519: return s == SCHEME_ED25519;
+	case XK_ED448: return s == SCHEME_ED448;
+	case XK_DSA: return s == SCHEME_DSA_SHA1 || s == SCHEME_DSA_SHA256 || s == SCHEME_DSA_SHA384 || s == SCHEME_DSA_SHA512;
 	default: return 0;
 	}
 }

@@ -9,22 +9,12 @@
  *
  * The last line printed is "N passed, N failed"; exit 1 if anything failed.
  */
+#include "tests/unit/check.h"
 #include "dissect/keylog.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond) \
-	do { \
-		if (cond) { \
-			passed++; \
-		} else { \
-			failed++; \
-			printf("FAIL line %d: %s\n", __LINE__, #cond); \
-		} \
-	} while (0)
 
 #define CR1 "0102030405060708091011121314151617181920212223242526272829303132"
 #define CR2 "AABBCCDDEEFF00112233445566778899aabbccddeeff00112233445566778899"
@@ -192,6 +182,5 @@ int main(void)
 	test_text();
 	test_limits();
 	test_files();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

@@ -6,6 +6,7 @@
  * (probe/wire.c) decode with dissect/decode.c and carry valid IPv4 and TCP
  * checksums, over IPv4 and IPv6, with the bytes in order.
  */
+#include "tests/unit/check.h"
 #include "dissect/decode.h"
 #include "probe/hello.h"
 #include "probe/tls13.h"
@@ -15,16 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int pass, fail;
-
 static void check(const char *what, int ok)
 {
-	if (ok) {
-		pass++;
-	} else {
-		fail++;
-		printf("FAIL %s\n", what);
-	}
+	check_that(ok, __LINE__, "%s", what);
 }
 
 static int same_list(const uint16_t *a, size_t na, const uint16_t *b, size_t nb)
@@ -260,6 +254,5 @@ int main(void)
 	test_tls13();
 	test_wire(0);
 	test_wire(1);
-	printf("test_probe: %d passed, %d failed\n", pass, fail);
-	return fail != 0;
+	return check_done();
 }

@@ -11,6 +11,7 @@
  *
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
+#include "tests/unit/check.h"
 #include "dissect/record.h"
 #include "dissect/names.h"
 #include "dissect/tls.h"
@@ -21,18 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(c) check((c), #c, __LINE__)
-static void check(int ok, const char *what, int line)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL line %d: %s\n", line, what);
-}
 
 /* A ClientHello body (after the 4-byte handshake header): legacy_version
  * TLS 1.2, a zero random, no session id, two suites, null compression,
@@ -107,7 +96,7 @@ static int rule_sees(const struct hs_record *r, const char *cond)
 		 "rule t\n  title T\n  kb t/x\n  when %s\nend\n", cond);
 	if (!rs || rule_load_buffer(rs, "t.rules", text, strlen(text), err, sizeof(err)) < 0) {
 		printf("FAIL: test rule does not load: %s\n", rs ? err : "out of memory");
-		failed++;
+		check_failed++;
 		rule_set_free(rs);
 		return -1;
 	}
@@ -153,24 +142,24 @@ static void test_ending_alert(void)
 {
 	struct hs_record *r = record_new(1);
 	struct hs_alert *a = &r->alerts[0];
-	CHECK(!strcmp(names_alert(HS_ALERT_CLOSE_NOTIFY), "close_notify"));
-	CHECK(!strcmp(names_alert(HS_ALERT_USER_CANCELED), "user_canceled"));
-	CHECK(!strcmp(names_alert(HS_ALERT_NO_RENEGOTIATION), "no_renegotiation"));
-	CHECK(!strcmp(names_alert_level(HS_ALERT_WARNING), "warning"));
-	CHECK(!strcmp(names_alert_level(HS_ALERT_FATAL), "fatal"));
-	a->level = HS_ALERT_WARNING;
-	a->description = HS_ALERT_USER_CANCELED;
+	CHECK(!strcmp(names_alert(ALERT_CLOSE_NOTIFY), "close_notify"));
+	CHECK(!strcmp(names_alert(ALERT_USER_CANCELED), "user_canceled"));
+	CHECK(!strcmp(names_alert(ALERT_NO_RENEGOTIATION), "no_renegotiation"));
+	CHECK(!strcmp(names_alert_level(ALERT_LEVEL_WARNING), "warning"));
+	CHECK(!strcmp(names_alert_level(ALERT_LEVEL_FATAL), "fatal"));
+	a->level = ALERT_LEVEL_WARNING;
+	a->description = ALERT_USER_CANCELED;
 	CHECK(!hs_alert_ends_handshake(a));
 	a->description = 112;                         /* unrecognized_name, as a warning */
 	CHECK(hs_alert_ends_handshake(a));
-	a->description = HS_ALERT_CLOSE_NOTIFY;
+	a->description = ALERT_CLOSE_NOTIFY;
 	CHECK(!hs_alert_ends_handshake(a));
 	a->encrypted = 1;
 	CHECK(hs_alert_ends_handshake(a));
 	/* the record keeps the first that ends it */
 	r->n_alerts = r->total_alerts = 2;
 	a->encrypted = 0;
-	r->alerts[1].level = HS_ALERT_FATAL;
+	r->alerts[1].level = ALERT_LEVEL_FATAL;
 	r->alerts[1].description = 40;
 	record_derive(r);
 	CHECK(r->ending_alert == 1);
@@ -185,6 +174,5 @@ int main(void)
 	test_max_offered();
 	test_ending_alert();
 	record_pools_free();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

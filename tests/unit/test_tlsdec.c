@@ -35,6 +35,7 @@
  * Runs from the repository root (make check does). The last line printed
  * is "N passed, N failed"; exit 1 if anything failed.
  */
+#include "tests/unit/check.h"
 #include "dissect/decode.h"
 #include "dissect/keylog.h"
 #include "dissect/record.h"
@@ -49,17 +50,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond) \
-	do { \
-		if (cond) { \
-			passed++; \
-		} else { \
-			failed++; \
-			printf("FAIL line %d: %s\n", __LINE__, #cond); \
-		} \
-	} while (0)
 
 /* hex with any separators (the RFC's layout) into out; returns bytes */
 static size_t hex(const char *s, uint8_t *out, size_t cap)
@@ -679,7 +669,7 @@ static void test_capture(const char *pcap, const char *keylog, int tshark)
 	int i, dir;
 	uint32_t total_ok = 0, good[MAXCONN] = { 0 };
 	if (!cap || !kl || read_capture(pcap, cap) != 0 || keylog_load_file(kl, keylog) != KEYLOG_OK) {
-		failed++;
+		check_failed++;
 		printf("FAIL %s: cannot read\n", pcap);
 		goto out;
 	}
@@ -698,7 +688,7 @@ static void test_capture(const char *pcap, const char *keylog, int tshark)
 	}
 	CHECK(total_ok > 0);
 	if (tshark && run_tshark(pcap, keylog, cap) != 0) {
-		failed++;
+		check_failed++;
 		printf("FAIL %s: tshark failed\n", pcap);
 	}
 	for (i = 0; tshark && i < cap->n; i++) {
@@ -754,7 +744,7 @@ static void test_captures(void)
 	if (glob("pcaps/*.keylog", 0, NULL, &g) != 0 ||
 	    glob("tests/unit/tlsdec/*.keylog", GLOB_APPEND, NULL, &g) != 0) {
 		printf("FAIL no pcaps/*.keylog or tests/unit/tlsdec/*.keylog (run from the repository root)\n");
-		failed++;
+		check_failed++;
 		return;
 	}
 	for (i = 0; i < g.gl_pathc; i++) {
@@ -780,6 +770,5 @@ int main(void)
 {
 	test_rfc8448();
 	test_captures();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }
