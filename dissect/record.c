@@ -217,7 +217,8 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
 {
 	struct hs_event *e;
-	r->total_events++;
+	if (r->total_events < UINT32_MAX)
+		r->total_events++;
 	if (r->n_events >= HS_MAX_EVENTS) {
 		r->anomalies |= AN_EVENTS_CLIPPED;
 		return NULL;

@@ -272,7 +272,8 @@ struct hs_chain {
 	uint64_t frame;
 	int64_t ts_us;
 	uint8_t present;             /* a Certificate message was seen */
-	uint16_t n, total;           /* certificates kept / in the message */
+	uint16_t n;                  /* certificates kept */
+	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
 	struct hs_cert *c;           /* HS_MAX_CERTS entries, allocated with the first
 	                                certificate (record_chain_certs); owned */
 	uint8_t malformed;
@@ -359,7 +360,8 @@ struct hs_record {
 	uint8_t abbreviated;         /* TLS <= 1.2 session resumption */
 	uint16_t resumed_version;
 
-	uint16_t n_alerts, total_alerts;
+	uint16_t n_alerts;
+	uint32_t total_alerts;       /* alerts seen (saturates, never wraps) */
 	struct hs_alert alerts[HS_MAX_ALERTS];
 
 	uint8_t nontls_dir;          /* 255 none */
@@ -368,7 +370,8 @@ struct hs_record {
 	int64_t nontls_ts_us;
 	uint8_t nontls[HS_NONTLS_BYTES];
 
-	uint16_t n_events, total_events, cap_events;
+	uint16_t n_events, cap_events;
+	uint32_t total_events;       /* events seen (saturates, never wraps) */
 	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
 	                                Lazily, so an idle or SYN-only flow stays small */
 

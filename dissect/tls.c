@@ -165,7 +165,8 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 	struct hs_alert *a;
 	struct hs_event *e;
 	uint8_t after = (uint8_t)last_event_kind(r);
-	r->total_alerts++;
+	if (r->total_alerts < UINT32_MAX)
+		r->total_alerts++;
 	if (r->n_alerts < HS_MAX_ALERTS) {
 		a = &r->alerts[r->n_alerts++];
 		a->frame = frame;
@@ -571,7 +572,8 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 			break;
 		if (t->tls13)   /* each CertificateEntry ends in its extensions */
 			cur_skip(&l, cur_u16(&l));
-		ch->total++;
+		if (ch->total < UINT32_MAX)
+			ch->total++;
 		if (ch->n >= HS_MAX_CERTS || !record_chain_certs(ch)) {
 			r->anomalies |= AN_LISTS_CLIPPED;
 			continue;

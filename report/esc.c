@@ -75,6 +75,18 @@ static int is_unsafe_cp(uint32_t cp)
 	       cp == 0x061c || cp == 0xfeff;
 }
 
+/* GitHub-flavoured Markdown turns "scheme://..." and "www." in plain text
+ * into links: the ':' before "//" and the '.' after "www" are escaped so a
+ * wire string renders as text. */
+static int md_autolink_at(const uint8_t *s, size_t n, size_t i)
+{
+	if (s[i] == ':')
+		return i + 2 < n && s[i + 1] == '/' && s[i + 2] == '/';
+	if (s[i] == '.')
+		return i >= 3 && (s[i - 1] | 0x20) == 'w' && (s[i - 2] | 0x20) == 'w' && (s[i - 3] | 0x20) == 'w';
+	return 0;
+}
+
 static char *esc(char *dst, size_t cap, const uint8_t *s, size_t n, enum mode m)
 {
 	struct out o = { dst, cap, 0, 0 };
@@ -88,7 +100,7 @@ static char *esc(char *dst, size_t cap, const uint8_t *s, size_t n, enum mode m)
 			if (m == M_HTML && strchr("&<>\"'", c)) {
 				snprintf(tmp, sizeof(tmp), "&#%d;", c);
 				put(&o, tmp, strlen(tmp));
-			} else if (m == M_MD && strchr("\\`*_[]<>#|~&!{}", c)) {
+			} else if (m == M_MD && (strchr("\\`*_[]<>#|~&!{}@", c) || md_autolink_at(s, n, i))) {
 				if (c == '<' || c == '>' || c == '&') {
 					snprintf(tmp, sizeof(tmp), "&#%d;", c);
 					put(&o, tmp, strlen(tmp));

@@ -7,8 +7,9 @@
  *    UTF-8 passes unless it encodes a C1 control or a bidi override; every
  *    other byte, and every control byte (ESC, CR, LF, DEL...), becomes \xNN.
  *  - esc_md: esc_text, then Markdown metacharacters (| ` * _ [ ] < > # \ ~
- *    & and leading -+) backslash-escaped or entity-encoded, so a value can
- *    sit in a table cell or inline text.
+ *    & @ and leading -+) backslash-escaped or entity-encoded, so a value can
+ *    sit in a table cell or inline text; the ':' of "://" and the '.' of
+ *    "www." are escaped too, so GitHub does not turn a wire string into a link.
  *  - esc_html: esc_text's decoding, with & < > " ' as entities.
  * JSON has its own writer (jw.h).
  * All write into a caller buffer, always NUL-terminated, truncated with

@@ -31,6 +31,11 @@ static const struct tcase cases[] = {
 	{ S("\xc2\x9b"), "\\u{009b}", "\\u{009b}", "\\u{009b}" },                      /* C1 CSI */
 	{ S("nul\0x"), "nul\\x00x", "nul\\\\x00x", "nul\\x00x" },
 	{ S("del\x7f"), "del\\x7f", "del\\\\x7f", "del\\x7f" },
+	/* Markdown never turns a wire string into a link (GitHub's autolinks) */
+	{ S("https://evil.example/x"), "https://evil.example/x", "https\\://evil.example/x", "https://evil.example/x" },
+	{ S("go www.evil.example"), "go www.evil.example", "go www\\.evil.example", "go www.evil.example" },
+	{ S("a@b.example"), "a@b.example", "a\\@b.example", "a@b.example" },
+	{ S("fe80::1 and 1.2.3.4:443"), "fe80::1 and 1.2.3.4:443", "fe80::1 and 1.2.3.4:443", "fe80::1 and 1.2.3.4:443" },
 };
 
 int main(void)
