@@ -3,6 +3,7 @@
  */
 #include "fuzz/fuzz.h"
 #include "dissect/record.h"
+#include "dissect/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,4 +51,43 @@ void fuzz_record_check(const struct hs_record *r)
 		FUZZ_CHECK(r->sh->session_id_len <= 32 && r->sh->n_exts <= HS_MAX_EXTS);
 	for (d = 0; d < 2; d++)
 		FUZZ_CHECK(r->d[d].stream_bytes <= r->d[d].payload_bytes || r->d[d].payload_bytes == 0);
+}
+
+struct hs_record *fuzz_tls_run(const uint8_t *data, size_t size, const struct tls_limits *lim)
+{
+	struct tls_conn t;
+	struct hs_record *r = record_new(1);
+	size_t i = 1;
+	uint64_t frame = 0;
+	int64_t ts = 1700000000000000LL;
+	if (!r)
+		return NULL;
+	tls_conn_init(&t, r, lim, NULL);
+	while (i + 2 <= size) {
+		int dir = data[i] >> 7;
+		int gap = (data[i] >> 6) & 1;
+		size_t len = (size_t)(data[i] & 0x3f) << 8 | data[i + 1];
+		i += 2;
+		frame++;
+		ts += 1000;
+		if (gap) {
+			if (len == 0) {
+				tls_swap(&t);
+				record_swap_dirs(r);
+			} else {
+				tls_gap(&t, dir, (uint32_t)len, frame, ts);
+			}
+			continue;
+		}
+		if (len > size - i)
+			len = size - i;
+		if (!tls_dir_done(&t, dir))
+			tls_feed(&t, dir, data + i, len, frame, ts);
+		i += len;
+	}
+	tls_finish(&t);
+	record_finish(r, ts);
+	fuzz_record_check(r);
+	tls_conn_free(&t);
+	return r;
 }

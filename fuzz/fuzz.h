@@ -33,5 +33,13 @@ struct hs_record;
 void fuzz_record_free(struct hs_record *r);
 /* Aborts when a record breaks an invariant of record.h. */
 void fuzz_record_check(const struct hs_record *r);
+/* The record-layer targets' input (fuzz_record, fuzz_decrypt): after the
+ * first byte, chunks of a 2-byte header (bit 15: direction, bit 14: a gap of
+ * the 14-bit length, or a role swap when that length is 0) and the bytes.
+ * Runs them through a TLS connection with these limits, finishes the
+ * record and checks it; returns the record (the caller frees it with
+ * fuzz_record_free after its own checks). NULL when out of memory. */
+struct tls_limits;
+struct hs_record *fuzz_tls_run(const uint8_t *data, size_t size, const struct tls_limits *lim);
 
 #endif

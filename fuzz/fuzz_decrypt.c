@@ -56,12 +56,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tls_conn t;
-	struct hs_record *r;
 	struct tls_limits lim = TLS_LIMITS_DEFAULT;
-	size_t i = 1;
-	uint64_t frame = 0;
-	int64_t ts = 1700000000000000LL;
+	struct hs_record *r;
 	int d;
 	if (size < 1)
 		return 0;
@@ -70,35 +66,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.max_handshake = 1024;
 	if (data[0] & 2)
 		lim.max_scan = 256;
-	r = record_new(1);
+	r = fuzz_tls_run(data, size, &lim);
 	if (!r)
 		return 0;
-	tls_conn_init(&t, r, &lim, NULL);
-	while (i + 2 <= size) {
-		int dir = data[i] >> 7;
-		int gap = (data[i] >> 6) & 1;
-		size_t len = (size_t)(data[i] & 0x3f) << 8 | data[i + 1];
-		i += 2;
-		frame++;
-		ts += 1000;
-		if (gap) {
-			if (len == 0) {
-				tls_swap(&t);
-				record_swap_dirs(r);
-			} else {
-				tls_gap(&t, dir, (uint32_t)len, frame, ts);
-			}
-			continue;
-		}
-		if (len > size - i)
-			len = size - i;
-		if (!tls_dir_done(&t, dir))
-			tls_feed(&t, dir, data + i, len, frame, ts);
-		i += len;
-	}
-	tls_finish(&t);
-	record_finish(r, ts);
-	fuzz_record_check(r);
 	if (r->dec)
 		for (d = 0; d < 2; d++) {
 			FUZZ_CHECK(r->dec->n_hs[d] <= HS_DEC_TYPES && r->dec->n_hs[d] <= r->dec->total_hs[d]);
@@ -106,7 +76,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(r->dec->alpn_len <= sizeof(r->dec->alpn));
 			FUZZ_CHECK(r->dec->client_cert <= 2);
 		}
-	tls_conn_free(&t);
 	fuzz_record_free(r);
 	return 0;
 }
