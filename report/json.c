@@ -313,6 +313,16 @@ static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s)
 
 /* The first bytes of each direction when it did not begin with TLS (a
  * PROXY header, a banner, a plain HTTP request or answer). */
+/* The fields every quote of raw wire bytes has: where, when, and the bytes
+ * (hex, and as text the JSON writer escapes). */
+static void wire_quote(struct jw *w, uint64_t frame, int64_t ts, const uint8_t *p, size_t n)
+{
+	jw_key_uint(w, "frame", frame);
+	jw_key_time_us(w, "time", ts);
+	jw_key_hex(w, "bytes_hex", p, n);
+	jw_key_strn(w, "text", p, n);
+}
+
 static void first_bytes(struct jw *w, const struct hs_record *r)
 {
 	int d;
@@ -324,10 +334,7 @@ static void first_bytes(struct jw *w, const struct hs_record *r)
 			continue;
 		}
 		jw_obj_open(w, who);
-		jw_key_uint(w, "frame", r->pre_frame[d]);
-		jw_key_time_us(w, "time", r->pre_ts_us[d]);
-		jw_key_hex(w, "bytes_hex", r->pre[d], r->pre_len[d]);
-		jw_key_strn(w, "text", r->pre[d], r->pre_len[d]);
+		wire_quote(w, r->pre_frame[d], r->pre_ts_us[d], r->pre[d], r->pre_len[d]);
 		jw_key_bool(w, "proxy_header", d == DIR_C2S && record_proxy_header(r));
 		jw_obj_close(w);
 	}
@@ -751,10 +758,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	if (r->nontls_dir != 255) {
 		jw_obj_open(w, "non_tls");
 		jw_key_str(w, "sender", rpt_dir_name(r->nontls_dir));
-		jw_key_uint(w, "frame", r->nontls_frame);
-		jw_key_time_us(w, "time", r->nontls_ts_us);
-		jw_key_hex(w, "bytes_hex", r->nontls, r->nontls_len);
-		jw_key_strn(w, "text", r->nontls, r->nontls_len);
+		wire_quote(w, r->nontls_frame, r->nontls_ts_us, r->nontls, r->nontls_len);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "non_tls");
