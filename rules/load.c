@@ -45,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dissect/dbuf.h"
 #include "dissect/names.h"
 
 #define MAX_LINE 4096
@@ -63,6 +64,10 @@ struct lp {
 	size_t cur;              /* index of the open block's object */
 	uint32_t blk_line;
 	char **last_text;        /* where a '|' continuation goes */
+	struct dbuf cont;        /* the text being continued, grown by doubling
+				  * (linear in the file); its bytes belong to
+				  * *cont_of, never freed through it */
+	char **cont_of;
 	int last_kind;           /* 1 root cause, 2 workaround, 3 dead end: where `disputed` goes */
 	char **disable;
 	uint32_t *disable_line;
@@ -114,24 +119,38 @@ static void *xgrow(void *p, size_t *cap, size_t need, size_t elem)
 	return q;
 }
 
+/* Room for element n (0-based) of an array that grows one element at a
+ * time: the capacity is implicitly 8 or the next power of two, so the array
+ * is reallocated only when n reaches it (doubling: loading stays linear in
+ * the file). The new element is zeroed. */
+static void *grow1(void *p, size_t n, size_t elem)
+{
+	void *q;
+	if (n >= 8 && (n & (n - 1)))
+		return memset((char *)p + n * elem, 0, elem), p;
+	if (n && n < 8)
+		return memset((char *)p + n * elem, 0, elem), p;
+	q = realloc(p, (n ? n * 2 : 8) * elem);
+	if (!q) {
+		fprintf(stderr, "tlswhy: out of memory loading rules\n");
+		exit(2);
+	}
+	memset((char *)q + n * elem, 0, elem);
+	return q;
+}
+
 /* Appends one zeroed element to an array counted by a uint16_t. */
 #define PUSH16(arr, n) \
 	((arr) = xgrow16((arr), &(n), sizeof(*(arr))), &(arr)[(n) - 1])
 static void *xgrow16(void *p, uint16_t *n, size_t elem)
 {
-	void *q;
 	if (*n == UINT16_MAX) {
 		fprintf(stderr, "tlswhy: too many items in one rule\n");
 		exit(2);
 	}
-	q = realloc(p, ((size_t)*n + 1) * elem);
-	if (!q) {
-		fprintf(stderr, "tlswhy: out of memory loading rules\n");
-		exit(2);
-	}
-	memset((char *)q + (size_t)*n * elem, 0, elem);
+	p = grow1(p, *n, elem);
 	(*n)++;
-	return q;
+	return p;
 }
 
 /* ---- freeing ------------------------------------------------------------ */
@@ -1127,9 +1146,7 @@ static int id_key(struct lp *p, const char *key, char *v, int kind,
 			return fail(p, p->line, "extension '%s' depends on the connection, not the client: leave it out", t);
 		if (*n == UINT16_MAX)
 			return fail(p, p->line, "too many values in '%s'", key);
-		q = realloc(*out, ((size_t)*n + 1) * sizeof(**out));
-		if (!q)
-			exit(2);
+		q = grow1(*out, *n, sizeof(**out));
 		*out = q;
 		(*out)[(*n)++] = (uint16_t)x;
 	}
@@ -1309,27 +1326,39 @@ static int close_block(struct lp *p)
 	return 0;
 }
 
+/* Appends "\n" + add to *p->last_text. The text moves into p->cont on
+ * its first continuation, so a long run of '|' lines costs one copy each,
+ * not a strlen and a realloc of everything before it. */
+static int continue_text(struct lp *p, const char *add)
+{
+	char *t = *p->last_text;
+	if (p->cont_of != p->last_text || t != (char *)p->cont.p) {
+		(void)dbuf_take(&p->cont);   /* the bytes stay with their field */
+		dbuf_init(&p->cont, 256, 2 * (size_t)MAX_FILE);
+		if (dbuf_add(&p->cont, t, strlen(t) + 1) != DBUF_OK)
+			exit(2);
+		free(t);
+		p->cont_of = p->last_text;
+	}
+	p->cont.len--;   /* over the NUL */
+	if (dbuf_add(&p->cont, "\n", 1) != DBUF_OK || dbuf_add(&p->cont, add, strlen(add) + 1) != DBUF_OK)
+		exit(2);     /* start-up only: loading rules may exit */
+	*p->last_text = (char *)p->cont.p;
+	return 0;
+}
+
 static int do_line(struct lp *p, char *line)
 {
 	char *s = trim(line), *kw, *rest;
 	if (!*s || *s == '#')
 		return 0;
 	if (*s == '|') {
-		char *add = s + 1, *n;
-		size_t a, b;
+		char *add = s + 1;
 		if (*add == ' ')
 			add++;
 		if (!p->last_text || !*p->last_text)
 			return fail(p, p->line, "'|' continuation with nothing to continue");
-		a = strlen(*p->last_text);
-		b = strlen(add);
-		n = realloc(*p->last_text, a + b + 2);
-		if (!n)
-			exit(2);
-		n[a] = '\n';
-		memcpy(n + a + 1, add, b + 1);
-		*p->last_text = n;
-		return 0;
+		return continue_text(p, add);
 	}
 	kw = word(s, &rest);
 	if (!strcmp(kw, "end")) {
@@ -1351,11 +1380,9 @@ static int do_line(struct lp *p, char *line)
 		uint32_t *dl;
 		if (!valid_id(rest))
 			return fail(p, p->line, "disable needs a rule id");
-		d = realloc(p->disable, (p->n_disable + 1) * sizeof(*d));
-		dl = realloc(p->disable_line, (p->n_disable + 1) * sizeof(*dl));
-		if (!d || !dl)
-			exit(2);
+		d = grow1(p->disable, p->n_disable, sizeof(*d));
 		p->disable = d;
+		dl = grow1(p->disable_line, p->n_disable, sizeof(*dl));
 		p->disable_line = dl;
 		p->disable[p->n_disable] = xstrdup(rest);
 		p->disable_line[p->n_disable++] = p->line;
@@ -1407,9 +1434,7 @@ int rule_load_buffer(struct rule_set *rs, const char *name, const char *text, si
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
-	files = realloc(rs->files, (rs->n_files + 1) * sizeof(*files));
-	if (!files)
-		exit(2);
+	files = grow1(rs->files, rs->n_files, sizeof(*files));
 	rs->files = files;
 	rs->files[rs->n_files++] = xstrdup(name);
 	p.rs = rs;
@@ -1470,46 +1495,38 @@ int rule_load_buffer(struct rule_set *rs, const char *name, const char *text, si
 int rule_load_file(struct rule_set *rs, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n = 0, cap = 65536;
+	struct dbuf b;
 	int rc;
 	if (!f) {
 		snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	buf = malloc(cap);
-	if (!buf)
-		exit(2);
+	dbuf_init(&b, 65536, (size_t)MAX_FILE + 1);   /* one byte over says "too large" */
 	for (;;) {
 		size_t got;
-		if (n == cap) {
-			char *nb;
-			if (cap > MAX_FILE) {
-				fclose(f);
-				free(buf);
-				snprintf(err, errlen, "%s:0: file larger than %u bytes", path, MAX_FILE);
-				return -1;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				exit(2);
-			buf = nb;
-			cap *= 2;
+		enum dbuf_rc g = dbuf_grow(&b, b.len + 1);
+		if (g == DBUF_TOO_BIG) {
+			fclose(f);
+			dbuf_free(&b);
+			snprintf(err, errlen, "%s:0: file larger than %u bytes", path, MAX_FILE);
+			return -1;
 		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
+		if (g != DBUF_OK)
+			exit(2);   /* start-up only: loading rules may exit */
+		got = fread(b.p + b.len, 1, b.cap - b.len, f);
+		b.len += got;
 		if (got == 0)
 			break;
 	}
 	if (ferror(f)) {
 		fclose(f);
-		free(buf);
+		dbuf_free(&b);
 		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	fclose(f);
-	rc = rule_load_buffer(rs, path, buf, n, err, errlen);
-	free(buf);
+	rc = rule_load_buffer(rs, path, (const char *)b.p, b.len, err, errlen);
+	dbuf_free(&b);
 	return rc;
 }
 
