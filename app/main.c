@@ -19,6 +19,7 @@
  */
 #include "app/app.h"
 #include "app/rq.h"
+#include "dissect/hash.h"
 #include "dissect/keylog.h"
 #include "probe/probe.h"
 #include "dissect/servers.h"
@@ -94,14 +95,14 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* The leaf cache's slot: the one mixer (dissect/hash.h) with fixed keys,
+ * so which servers share a slot is the same in every run. */
 static uint32_t hint_slot(const struct hs_addr *a)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->addr[i]) * 16777619u;
-	h = (h ^ a->port) * 16777619u;
-	return h % HINTS;
+	uint64_t lo, hi;
+	memcpy(&lo, a->addr, 8);
+	memcpy(&hi, a->addr + 8, 8);
+	return (uint32_t)(hash_mum(lo ^ 0x9e3779b97f4a7c15ull, hi ^ ((uint64_t)a->port << 8 | a->family)) % HINTS);
 }
 
 static int addr_eq(const struct hs_addr *x, const struct hs_addr *y)
