@@ -36,6 +36,7 @@
  * than a batch. bench/RESULTS.md has the numbers.
  */
 #include "capture/fast.h"
+#include "dissect/flow_ahead.h"
 #include "dissect/frag.h"
 
 #include <pcap/pcap.h>

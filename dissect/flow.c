@@ -40,6 +40,7 @@
  * freed without a second report.
  */
 #include "dissect/flow.h"
+#include "dissect/flow_ahead.h"
 #include "dissect/cursor.h"
 #include "dissect/dbuf.h"
 #include "dissect/hash.h"
