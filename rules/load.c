@@ -100,27 +100,8 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-static void *xgrow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	size_t nc;
-	void *q;
-	if (need <= *cap)
-		return p;
-	nc = *cap ? *cap * 2 : 8;
-	while (nc < need)
-		nc *= 2;
-	q = realloc(p, nc * elem);
-	if (!q) {
-		fprintf(stderr, "tlswhy: out of memory loading rules\n");
-		exit(2);
-	}
-	memset((char *)q + *cap * elem, 0, (nc - *cap) * elem);
-	*cap = nc;
-	return q;
-}
-
 /* Room for element n (0-based) of an array that grows one element at a
- * time: the capacity is implicitly 8 or the next power of two, so the array
+ * time (every array of a rule set; the one growth function of this file): the capacity is implicitly 8 or the next power of two, so the array
  * is reallocated only when n reaches it (doubling: loading stays linear in
  * the file). The new element is zeroed. */
 static void *grow1(void *p, size_t n, size_t elem)
@@ -447,12 +428,7 @@ static int list_add(struct rk_list *l, uint16_t x)
 {
 	if (l->n >= RK_LIST_MAX)
 		return -1;
-	if ((l->n & (l->n - 1)) == 0) {   /* 0, 1, 2, 4, ...: full at a power of two */
-		uint16_t *q = realloc(l->v, (l->n ? (size_t)l->n * 2 : 8) * sizeof(uint16_t));
-		if (!q)
-			exit(2);   /* start-up only: loading rules may exit */
-		l->v = q;
-	}
+	l->v = grow1(l->v, l->n, sizeof(*l->v));
 	l->v[l->n++] = x;
 	return 0;
 }
@@ -503,7 +479,7 @@ static struct rk_list *new_list(struct lp *p, const char *name, int kind)
 	l->kind = (uint8_t)kind;
 	l->file = p->file;
 	l->line = p->line;
-	rs->list = xgrow(rs->list, &rs->cap_list, rs->n_list + 1, sizeof(*rs->list));
+	rs->list = grow1(rs->list, rs->n_list, sizeof(*rs->list));
 	rs->list[rs->n_list++] = l;
 	return l;
 }
@@ -1233,7 +1209,7 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		if (o >= 0)
 			return fail(p, p->line, "duplicate rule id '%s' (first at %s:%u)", id,
 				    rs->rule[o].file, rs->rule[o].line);
-		rs->rule = xgrow(rs->rule, &rs->cap_rule, rs->n_rule + 1, sizeof(*rs->rule));
+		rs->rule = grow1(rs->rule, rs->n_rule, sizeof(*rs->rule));
 		r = &rs->rule[rs->n_rule];
 		memset(r, 0, sizeof(*r));
 		r->id = xstrdup(id);
@@ -1250,7 +1226,7 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		struct rule_kb *k;
 		if (o)
 			return fail(p, p->line, "duplicate kb id '%s' (first at %s:%u)", id, o->file, o->line);
-		rs->kb = xgrow(rs->kb, &rs->cap_kb, rs->n_kb + 1, sizeof(*rs->kb));
+		rs->kb = grow1(rs->kb, rs->n_kb, sizeof(*rs->kb));
 		k = &rs->kb[rs->n_kb];
 		memset(k, 0, sizeof(*k));
 		k->id = xstrdup(id);
