@@ -116,6 +116,31 @@ static const char *in_name(const struct cap_input *in)
 	return strcmp(in->path, "-") ? in->path : "(stdin)";
 }
 
+/* Why an input is not a capture when its first bytes (as stored) say so
+ * better than libpcap's "unknown file format": a compression we do not
+ * read, with the command that does. 1 with `msg`. */
+static int format_hint(const uint8_t *m, size_t n, char *msg, size_t len)
+{
+	static const struct {
+		uint8_t magic[6];
+		size_t n;
+		const char *what, *tool;
+	} kinds[] = {
+		{ { 0x1f, 0x8b }, 2, "gzip-compressed, and this tlswhy was built without zlib", "zcat" },
+		{ { 0x28, 0xb5, 0x2f, 0xfd }, 4, "zstd-compressed, and this tlswhy was built without libzstd", "zstdcat" },
+		{ { 0xfd, '7', 'z', 'X', 'Z', 0 }, 6, "xz-compressed, which tlswhy does not read directly", "xzcat" },
+		{ { 'B', 'Z', 'h' }, 3, "bzip2-compressed, which tlswhy does not read directly", "bzcat" },
+		{ { 0x04, 0x22, 0x4d, 0x18 }, 4, "lz4-compressed, which tlswhy does not read directly", "lz4cat" },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (n >= kinds[i].n && memcmp(m, kinds[i].magic, kinds[i].n) == 0 && (i > 1 || !cap_src_can_decompress(m, n))) {
+			snprintf(msg, len, "%s: %s FILE | tlswhy -r - ...", kinds[i].what, kinds[i].tool);
+			return 1;
+		}
+	return 0;
+}
+
 enum cap_err cap_check_file(struct cap_input *in, const char *filter, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
@@ -123,8 +148,22 @@ enum cap_err cap_check_file(struct cap_input *in, const char *filter, char *err,
 	FILE *f = cap_src_check_stream(in->src);
 	enum cap_err rc = CAP_OK;
 	pcap_t *pc;
+	uint8_t m[6];
+	size_t mn;
+	int c;
 	if (!f)
 		return CAP_OK;   /* checked as it is read */
+	mn = cap_src_peek(in->src, m, sizeof(m));
+	c = getc(f);
+	if (c == EOF || format_hint(m, mn, ebuf, sizeof(ebuf))) {
+		fclose(f);
+		if (c == EOF)
+			snprintf(ebuf, sizeof(ebuf), mn ? "no data after decompression" : "empty file");
+		snprintf(err, errlen, "%s: %s", in->path, ebuf);
+		rc = CAP_ERR_OPEN;
+		goto done;
+	}
+	ungetc(c, f);
 	pc = pcap_fopen_offline(f, ebuf);
 	if (!pc) {
 		fclose(f);
@@ -145,6 +184,7 @@ enum cap_err cap_check_file(struct cap_input *in, const char *filter, char *err,
 		}
 		pcap_close(pc);   /* closes f */
 	}
+done:
 	if (cap_src_check_done(in->src) && rc == CAP_OK) {
 		snprintf(err, errlen, "%s: cannot go back to its start", in->path);
 		rc = CAP_ERR_OPEN;
@@ -536,10 +576,22 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 	memset(&r, 0, sizeof(r));
 	r.run = run;
 	r.in = in;
-	if (!ro->reference) {
-		size_t hlen;
+	{
+		size_t hlen, mn;
 		const uint8_t *head = cap_src_head(in->src, &hlen);
-		if (cap_ng_is(head, hlen))
+		const uint8_t *m = cap_src_magic(in->src, &mn);
+		if (!hlen || format_hint(m, mn, ebuf, sizeof(ebuf))) {
+			if (!hlen)
+				snprintf(ebuf, sizeof(ebuf), "%s",
+					 cap_src_zerror(in->src) ? cap_src_zerror(in->src)
+					 : cap_src_ztruncated(in->src) ? "the compressed data ends before any capture data"
+					 : cap_src_compression(in->src) ? "no data after decompression" : "empty file");
+			cap_src_finish(in->src);
+			snprintf(err, errlen, "%s: %s", in_name(in), ebuf);
+			snprintf(in->error, sizeof(in->error), "%s", ebuf);
+			return CAP_ERR_OPEN;
+		}
+		if (!ro->reference && cap_ng_is(head, hlen))
 			return read_ng(&r, filter, ro, err, errlen);
 	}
 	r.pc = open_input(&r, ro, ebuf);
@@ -568,6 +620,20 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 static enum cap_err cap_finish_end(struct cap_run *run, struct cap_input *in, enum cap_end end, const char *why,
 				   char *err, size_t errlen)
 {
+	char zwhy[CAP_BLK_WHY];
+	if (cap_src_zerror(in->src) && end != CAP_END_CORRUPT) {
+		/* the capture reader saw a short read; the decompressor knows why */
+		snprintf(zwhy, sizeof(zwhy), "%s", cap_src_zerror(in->src));
+		why = zwhy;
+		end = CAP_END_CORRUPT;
+	} else if (cap_src_zerror(in->src)) {
+		snprintf(zwhy, sizeof(zwhy), "%s", cap_src_zerror(in->src));
+		why = zwhy;
+	} else if (end == CAP_END_CLEAN && cap_src_ztruncated(in->src)) {
+		snprintf(zwhy, sizeof(zwhy), "the %s stream ends early", cap_src_compression(in->src));
+		why = zwhy;
+		end = CAP_END_TRUNCATED;
+	}
 	if (end == CAP_END_TRUNCATED) {
 		/* the file ends mid-packet: what came before counts */
 		in->truncated = 1;
