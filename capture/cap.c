@@ -1,6 +1,13 @@
 /*
  * cap.c - reading capture files, and the per-packet path (see cap.h).
  *
+ * pcapng is read by capture/pcapng.c (read_ng below; libpcap only for the
+ * reference, TLSWHY_PCAP_READER=libpcap): interfaces of different link
+ * types, each packet with its own (cap_packet_link), the filter compiled
+ * per link type, and Decryption Secrets Blocks handed to run->secrets in
+ * file order. Inputs are decompressed by capture/source.c before any of
+ * this; an empty one, or one in a compression not read, is named here.
+ *
  * libpcap reads every file: pcap in all byte orders and nanosecond
  * variants, and pcapng; "-" is standard input. It checks the file header
  * and says the link type and snapshot length. The reference way to read
