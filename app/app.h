@@ -92,6 +92,7 @@ struct app {
 	int input_error;                     /* an input broke off: exit 2 after the report */
 	int status_shown;                    /* a status line is on stderr, unterminated */
 	int out_tty;                         /* the report goes to a terminal: clear the progress line first */
+	unsigned n_dsb;                      /* pcapng Decryption Secrets Blocks met */
 	struct hint hints[HINTS];
 };
 

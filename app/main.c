@@ -48,7 +48,8 @@ static void usage(FILE *f)
 	      "and tells, for every TLS handshake, what each side offered and answered, where it\n"
 	      "broke, who broke it, and why, with the evidence and the fixes.\n"
 	      "\n"
-	      "  -r FILE               read a capture (repeatable, read in order)\n"
+	      "  -r FILE               read a capture (repeatable, read in order): pcap, pcapng,\n"
+	      "                        gzip or zstd; - or a pipe is read once, as it comes\n"
 	      "  -i IFACE              capture live on IFACE ('any' for all); each handshake is\n"
 	      "                        reported as soon as its outcome is known; ^C (SIGINT) or\n"
 	      "                        SIGTERM ends the capture and completes the report\n"
@@ -746,6 +747,38 @@ static int open_live(struct app *app)
 	return 0;
 }
 
+/* A pcapng Decryption Secrets Block (editcap --inject-secrets): its TLS
+ * key log joins --keylog's through the same parser, for the connections
+ * whose ServerHello comes after it. Problems are named by block and line,
+ * never quoted: the block holds secrets. */
+static void on_secrets(void *arg, const struct cap_input *in, uint32_t type, const uint8_t *data, uint32_t len)
+{
+	struct app *app = arg;
+	struct app_opts *o = &app->o;
+	char name[300];
+	enum keylog_err ke;
+	uint64_t secrets, bad;
+	int k;
+	snprintf(name, sizeof(name), "%s: secrets block %u", in->path, ++app->n_dsb);
+	if (!o->keylog && !(o->keylog = keylog_new(0))) {
+		fprintf(stderr, "tlswhy: warning: %s: out of memory, not used\n", name);
+		return;
+	}
+	secrets = o->keylog->st.secrets;
+	bad = o->keylog->st.bad_total;
+	k = o->keylog->n_notes;
+	ke = keylog_load_dsb(o->keylog, name, type, data, len);
+	if (ke)
+		fprintf(stderr, "tlswhy: warning: %s: %s\n", name, keylog_strerror(ke));
+	for (; k < o->keylog->n_notes; k++)
+		fprintf(stderr, "tlswhy: warning: %s\n", o->keylog->notes[k]);
+	if (ke != KEYLOG_ERR_DSB_TYPE && o->keylog->st.secrets == secrets)
+		fprintf(stderr, "tlswhy: warning: %s: no TLS secret in it could be used (%" PRIu64 " lines not used)\n",
+			name, o->keylog->st.bad_total - bad);
+	o->lim.tls.keylog = o->keylog;
+	flow_table_set_keylog(app->run.ft, o->keylog);
+}
+
 /* The files: a missing, unreadable or unrecognised one, or a filter that
  * does not compile, is refused before a report is begun. Each is read
  * through capture/source.c: SHA-256 of the bytes read, a copy of stdin
@@ -766,6 +799,8 @@ static int open_files(struct app *app)
 		}
 	}
 	app->nin = o->nin;
+	app->run.secrets = on_secrets;
+	app->run.secrets_arg = app;
 	return 0;
 }
 

@@ -85,6 +85,11 @@ struct cap_run {
 	void (*tap)(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen);
 	void *tap_arg;
+	/* Optional: a pcapng Decryption Secrets Block of an input (type and
+	 * data as written), in file order with the packets, on the thread
+	 * that analyses them. NULL: secrets blocks are skipped. */
+	void (*secrets)(void *arg, const struct cap_input *in, uint32_t type, const uint8_t *data, uint32_t len);
+	void *secrets_arg;
 };
 
 /* Ends IPv4 reassembly for an input (fragments do not span inputs); counts
@@ -151,5 +156,9 @@ void cap_live_close(struct cap_live *lv);
  * decodes it and hands a TCP segment to the flow table. Never fails. */
 void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		uint32_t caplen, uint32_t wirelen);
+/* The same for a packet of another link type than the input's first
+ * (pcapng: each interface has its own). */
+void cap_packet_link(struct cap_run *run, struct cap_input *in, int dlt, int64_t ts_us, const uint8_t *data,
+		     uint32_t caplen, uint32_t wirelen);
 
 #endif

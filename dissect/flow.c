@@ -416,6 +416,11 @@ const struct flow_stats *flow_table_stats(const struct flow_table *ft)
 	return &ft->st;
 }
 
+void flow_table_set_keylog(struct flow_table *ft, const struct keylog *kl)
+{
+	ft->lim.tls.keylog = kl;   /* each connection's decoder points at ft->lim.tls */
+}
+
 uint64_t flow_table_active(const struct flow_table *ft)
 {
 	return ft->count;

@@ -79,6 +79,7 @@ struct flow_stats {
 typedef void flow_done_fn(struct hs_record *r, void *arg);
 
 struct flow_table;
+struct keylog;
 
 struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *done, void *arg);
 /* Retires every remaining flow (in order of first packet) and frees the table. */
@@ -91,7 +92,10 @@ void flow_packet(struct flow_table *ft, const struct pkt *p);
  * at `now_us` (capture time). */
 void flow_tick(struct flow_table *ft, int64_t now_us);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
-uint64_t flow_table_active(const struct flow_table *ft);   /* flows held, tombstones included */
+uint64_t flow_table_active(const struct flow_table *ft);
+/* Keys that arrived with the packets (a pcapng Decryption Secrets Block):
+ * connections whose ServerHello comes later decrypt with `kl`. */
+void flow_table_set_keylog(struct flow_table *ft, const struct keylog *kl);   /* flows held, tombstones included */
 void flow_limits_default(struct flow_limits *lim);
 
 /* Wrap-safe TCP sequence comparisons (RFC 1982 serial arithmetic). */
