@@ -31,6 +31,7 @@
 #include "capture/fast.h"
 #include "capture/pcapng.h"
 #include "capture/source.h"
+#include "dissect/dbuf.h"
 #include "dissect/frag.h"
 
 #include <pcap/pcap.h>
@@ -265,6 +266,7 @@ struct cap_ngrd {
 	/* reading side */
 	struct ng_link link[NG_MAX_LINKS];
 	int nlink;
+	struct dbuf if_b;        /* if_link's bytes */
 	uint8_t *if_link;        /* per interface of the section: index into link */
 	uint32_t n_if;
 	int open_failed;         /* ended before the first interface: as libpcap failing to open */
@@ -332,13 +334,12 @@ int cap_ng_pull(const struct cap_rd *r, struct cap_item *it, enum cap_end *end, 
 			if (ev.iface->index == 0)
 				g->n_if = 0;   /* a new section */
 			if (ev.iface->index >= g->n_if) {
-				uint8_t *nv = realloc(g->if_link, (size_t)ev.iface->index + 1);
-				if (!nv) {
+				if (dbuf_grow(&g->if_b, (size_t)ev.iface->index + 1) != DBUF_OK) {
 					snprintf(why, whylen, "out of memory");
 					*end = CAP_END_CORRUPT;
 					return 0;
 				}
-				g->if_link = nv;
+				g->if_link = g->if_b.p;
 				g->n_if = ev.iface->index + 1;
 			}
 			g->if_link[ev.iface->index] = (uint8_t)li;
@@ -459,8 +460,10 @@ static enum cap_err read_ng(struct cap_rd *r, const char *filter, const struct c
 	size_t hlen;
 	const uint8_t *head = cap_src_head(in->src, &hlen);
 	int i;
-	if (g)
+	if (g) {
+		dbuf_init(&g->if_b, 16, CAP_NG_MAX_IFACES);
 		g->rd = cap_ng_new(head, hlen, ng_src_read, in->src);
+	}
 	if (!g || !g->rd) {
 		free(g);
 		snprintf(err, errlen, "%s: out of memory", in_name(in));
@@ -480,7 +483,7 @@ static enum cap_err read_ng(struct cap_rd *r, const char *filter, const struct c
 		if (g->link[i].compiled)
 			pcap_freecode(&g->link[i].prog);
 	cap_ng_free(g->rd);
-	free(g->if_link);
+	dbuf_free(&g->if_b);
 	cap_src_finish(in->src);
 	r->ng = NULL;
 	if (g->filter_failed || g->open_failed) {

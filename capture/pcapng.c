@@ -33,6 +33,7 @@
  * checked against what the block holds before it is read.
  */
 #include "capture/pcapng.h"
+#include "dissect/dbuf.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -55,13 +56,15 @@
 struct cap_ng {
 	cap_ng_read_fn *rd;
 	void *arg;
-	uint8_t *buf;
-	size_t cap, lo, hi;      /* buf[lo, hi): read, not yet consumed */
+	struct dbuf win;         /* the window of the input: CAP_NG_BUF, or the largest block */
+	uint8_t *buf;            /* win.p */
+	size_t cap, lo, hi;      /* win.cap; buf[lo, hi): read, not yet consumed */
 	int eof, err;            /* the source ended; errno of a failed read */
 	int started;             /* the first SHB was read */
 	int swapped;             /* this section's byte order is not the host's */
-	struct cap_ng_iface *ifs;
-	uint32_t n_if, cap_if;
+	struct dbuf ifs_b;       /* the section's interfaces */
+	struct cap_ng_iface *ifs;   /* ifs_b.p */
+	uint32_t n_if;
 	uint32_t seq;            /* interfaces in the whole file */
 	int done;
 	struct cap_ng_event end;
@@ -83,13 +86,15 @@ struct cap_ng *cap_ng_new(const uint8_t *head, size_t head_len, cap_ng_read_fn *
 	struct cap_ng *ng = calloc(1, sizeof(*ng));
 	if (!ng)
 		return NULL;
-	ng->cap = CAP_NG_BUF;
-	ng->buf = malloc(ng->cap);
-	if (!ng->buf || head_len > ng->cap) {
-		free(ng->buf);
+	dbuf_init(&ng->win, CAP_NG_BUF, (size_t)CAP_NG_MAX_BLOCK + CAP_NG_BUF);
+	dbuf_init(&ng->ifs_b, 8 * sizeof(struct cap_ng_iface),
+		  (size_t)CAP_NG_MAX_IFACES * sizeof(struct cap_ng_iface));
+	if (head_len > CAP_NG_BUF || dbuf_grow(&ng->win, CAP_NG_BUF) != DBUF_OK) {
 		free(ng);
 		return NULL;
 	}
+	ng->buf = ng->win.p;
+	ng->cap = ng->win.cap;
 	memcpy(ng->buf, head, head_len);
 	ng->hi = head_len;
 	ng->rd = rd;
@@ -102,8 +107,8 @@ void cap_ng_free(struct cap_ng *ng)
 {
 	if (!ng)
 		return;
-	free(ng->buf);
-	free(ng->ifs);
+	dbuf_free(&ng->win);
+	dbuf_free(&ng->ifs_b);
 	free(ng);
 }
 
@@ -121,11 +126,10 @@ static long long fill(struct cap_ng *ng, size_t need)
 				ng->lo = 0;
 			}
 			if (ng->cap < need) {
-				uint8_t *nb = realloc(ng->buf, need);
-				if (!nb)
+				if (dbuf_grow(&ng->win, need) != DBUF_OK)
 					return -1;
-				ng->buf = nb;
-				ng->cap = need;
+				ng->buf = ng->win.p;
+				ng->cap = ng->win.cap;
 			}
 		}
 		got = ng->rd(ng->arg, ng->buf + ng->hi, ng->cap - ng->hi, &err);
@@ -371,17 +375,12 @@ static int add_iface(struct cap_ng *ng, const uint8_t *body, size_t blen, struct
 		finish(ng, ev, CAP_END_CORRUPT, "more than %u interfaces in a section", CAP_NG_MAX_IFACES);
 		return -1;
 	}
-	if (ng->n_if == ng->cap_if) {
-		uint32_t nc = ng->cap_if ? ng->cap_if * 2 : 8;
-		struct cap_ng_iface *nv = realloc(ng->ifs, nc * sizeof(*nv));
-		if (!nv) {
-			finish(ng, ev, CAP_END_CORRUPT, "out of memory for per-interface information (%u interfaces)",
-			       ng->n_if + 1);
-			return -1;
-		}
-		ng->ifs = nv;
-		ng->cap_if = nc;
+	if (dbuf_grow(&ng->ifs_b, ((size_t)ng->n_if + 1) * sizeof(*ng->ifs)) != DBUF_OK) {
+		finish(ng, ev, CAP_END_CORRUPT, "out of memory for per-interface information (%u interfaces)",
+		       ng->n_if + 1);
+		return -1;
 	}
+	ng->ifs = (struct cap_ng_iface *)ng->ifs_b.p;
 	f = &ng->ifs[ng->n_if];
 	memset(f, 0, sizeof(*f));
 	f->linktype = u16(ng, body);
