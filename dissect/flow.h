@@ -100,6 +100,9 @@ void flow_packet(struct flow_table *ft, const struct pkt *p);
 void flow_tick(struct flow_table *ft, int64_t now_us);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
 uint64_t flow_table_active(const struct flow_table *ft);   /* flows held, tombstones included */
+/* 1 when the table holds a flow for p's endpoints that is not reported yet
+ * (the live evidence spool keeps such packets). */
+int flow_unreported(struct flow_table *ft, const struct pkt *p);
 void flow_limits_default(struct flow_limits *lim);
 
 /* Wrap-safe TCP sequence comparisons (RFC 1982 serial arithmetic). */
