@@ -676,20 +676,29 @@ static int load_rules(struct app *app)
 	return 0;
 }
 
+/* 1 when `path` names a file being read (-r). */
+static int is_input(const struct app_opts *o, const char *path)
+{
+	struct stat es, is;
+	int i;
+	if (stat(path, &es) != 0 || !S_ISREG(es.st_mode))
+		return 0;
+	for (i = 0; i < o->nin; i++)
+		if (strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 && is.st_dev == es.st_dev &&
+		    is.st_ino == es.st_ino)
+			return 1;
+	return 0;
+}
+
 /* -w: never overwrite a capture being read, or the report. */
 static int open_evidence(struct app *app)
 {
 	const struct app_opts *o = &app->o;
-	struct stat es, is;
-	int i, clash;
+	int clash;
 	char err[1024];
 	if (!o->evpath)
 		return 0;
-	clash = o->outpath && strcmp(o->outpath, o->evpath) == 0;
-	if (stat(o->evpath, &es) == 0)
-		for (i = 0; i < o->nin && !clash; i++)
-			clash = strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 &&
-				is.st_dev == es.st_dev && is.st_ino == es.st_ino;
+	clash = (o->outpath && strcmp(o->outpath, o->evpath) == 0) || is_input(o, o->evpath);
 	if (clash) {
 		fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", o->evpath);
 		return -1;
@@ -727,6 +736,10 @@ static int open_report(struct app *app)
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {
 		char err[1024];
 		int fd;
+		if (is_input(o, o->outpath)) {
+			fprintf(stderr, "tlswhy: -o %s would overwrite an input\n", o->outpath);
+			return -1;
+		}
 		app->out_file = cap_out_open(o->outpath, err, sizeof(err));
 		if (!app->out_file) {
 			fprintf(stderr, "tlswhy: %s\n", err);

@@ -190,6 +190,11 @@ expect "input error with -o and -w" 2 "$T" -r "$tmp/nonexistent.pcap" -o "$o/kee
 rc=$?
 [ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && grep -q "no/such/dir/ev.pcap" "$tmp/err" \
 	&& ok "-w into a missing directory fails before the analysis" || no "-w into a missing directory fails before the analysis" "exit $rc, $(wc -c <"$tmp/out") bytes of report"
+# -o never replaces a capture being read
+cp pcaps/tls12-ok.pcap "$o/in.pcap"
+expect "-o naming an input is refused" 2 "$T" -r "$o/in.pcap" -o "$o/in.pcap"
+cmp -s pcaps/tls12-ok.pcap "$o/in.pcap" && ok "-o naming an input: the capture is unchanged" || no "-o naming an input: the capture is unchanged"
+rm -f "$o/in.pcap"
 # write errors, as coreutils says them
 "$T" -r pcaps/tls12-ok.pcap >/dev/full 2>"$tmp/err"
 rc=$?
