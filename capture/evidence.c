@@ -271,7 +271,8 @@ static void ng_packet(FILE *f, int64_t sec, uint32_t nsec, uint32_t caplen, uint
 	static const uint8_t zero[4];
 	char c[48];
 	int cl = snprintf(c, sizeof(c), "original frame %" PRIu64, orig);
-	uint64_t ts = (uint64_t)sec * 1000000000u + nsec;
+	/* 64 bits of nanoseconds reach 2554: times outside 1970..2554 are held to its ends */
+	uint64_t ts = sec < 0 ? 0 : sec >= 18446744073LL ? UINT64_MAX : (uint64_t)sec * 1000000000u + nsec;
 	uint32_t len = 28 + pad4(caplen) + 4 + pad4((uint32_t)cl) + 4 + 4;
 	put32(f, 6);
 	put32(f, len);
