@@ -59,9 +59,10 @@ static void usage(FILE *f)
 	      "  -p                    do not put the interface in promiscuous mode\n"
 	      "  -c COUNT              stop after COUNT packets\n"
 	      "      --duration S      stop after S seconds\n"
-	      "  -Z USER               after opening the interface, switch to USER (groups, gid,\n"
-	      "                        uid). Started as root without -Z, tlswhy switches to\n"
-	      "                        'nobody'; -Z root keeps root\n"
+	      "  -Z USER               after opening the interface (or the -r files) and the\n"
+	      "                        outputs, switch to USER (groups, gid, uid). Live and\n"
+	      "                        started as root without -Z, tlswhy switches to 'nobody';\n"
+	      "                        -Z root keeps root\n"
 	      "      --handshake-timeout S\n"
 	      "                        a handshake silent for S seconds is diagnosed (default 10,\n"
 	      "                        like the ALB's); given with -r, offline reports early too\n"
@@ -69,12 +70,16 @@ static void usage(FILE *f)
 	      "                        terminal), always or never; reading a file over 4 MB, a\n"
 	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
 	      "  -F, --format FMT      text (default), markdown, json, jsonl or html\n"
-	      "  -o FILE               write the report to FILE instead of standard output; without\n"
-	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
-	      "                        .ndjson .html .htm)\n"
+	      "  -o FILE               write the report to FILE instead of standard output (a new\n"
+	      "                        file put in place when the run ends, never written through\n"
+	      "                        a symlink); without --format, the extension picks it (.txt\n"
+	      "                        .md .json .jsonl .ndjson .html .htm)\n"
 	      "  -w FILE               write an evidence capture: only the packets of connections\n"
 	      "                        with findings (all reported ones with --all), original link\n"
-	      "                        type; the report names it with its SHA-256\n"
+	      "                        type; the report names it with its SHA-256. FILE.pcapng:\n"
+	      "                        pcapng, each packet commented \"original frame N\"\n"
+	      "      --max-spool M     live -w: MiB of packets kept on disk until their connection\n"
+	      "                        is judged (default 128); the report counts any dropped\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
@@ -302,6 +307,11 @@ static void report_end(struct app *app, const struct flow_stats *fs)
 		ev.all = app->rpt.all;
 		ev.connections_not_kept = cap_ev_not_kept(app->ev);
 		ev.inputs_skipped = cap_ev_inputs_skipped(app->ev);
+		ev.pcapng = cap_ev_pcapng(app->ev);
+		ev.map = cap_ev_frame_map(app->ev, &ev.nmap, &ev.map_partial);
+		ev.live = app->live;
+		ev.spool_dropped = cap_ev_spool_dropped(app->ev);
+		ev.spool_max_mib = app->o.max_spool >> 20;
 		app->rpt.ev = &ev;
 	}
 	rpt_end(&app->rpt, in, nin, &run, fs, app->o.filter);
@@ -326,7 +336,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -413,6 +423,11 @@ static int opt_limits(struct app_opts *o, int c, const char *arg)
 			fprintf(stderr, "tlswhy: --max-handshake is at most 16777216\n");
 			return -1;
 		}
+		return 1;
+	case O_MAXSPOOL:
+		if (parse_u32("--max-spool", arg, 1, &v))
+			return -1;
+		o->max_spool = (uint64_t)v * 1024 * 1024;
 		return 1;
 	case O_IDLE:
 		if (parse_u32("--idle-timeout", arg, 1, &v))
@@ -542,6 +557,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "max-buffer", required_argument, NULL, O_MAXBUF },
 		{ "max-buffer-total", required_argument, NULL, O_MAXTOTAL },
 		{ "max-handshake", required_argument, NULL, O_MAXHS },
+		{ "max-spool", required_argument, NULL, O_MAXSPOOL },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "list-interfaces", no_argument, NULL, 'D' },
 		{ "duration", required_argument, NULL, O_DURATION },
@@ -560,6 +576,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 	o->status = -1;
 	o->hash = CAP_HASH_AUTO;
 	o->hs_timeout_us = -1;
+	o->max_spool = (uint64_t)CAP_EV_DEFAULT_SPOOL_MIB * 1024 * 1024;
 	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:w:hV", longopts, NULL)) != -1) {
 		int rc = opt_live(o, c, optarg);
 		if (rc == 0)
@@ -592,9 +609,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
 		return 2;
 	}
-	if (!o->lo.iface && (o->user || o->lo.count || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
+	if (!o->lo.iface && (o->lo.count || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
 			     !o->lo.promisc || o->lo.snaplen != CAP_DEFAULT_SNAPLEN))
-		fprintf(stderr, "tlswhy: warning: -Z, -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
+		fprintf(stderr, "tlswhy: warning: -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
 	return join_filter(o, argc, argv, optind) ? 2 : -1;
 }
 
@@ -661,19 +678,29 @@ static int load_rules(struct app *app)
 	return 0;
 }
 
+/* 1 when `path` names a file being read (-r). */
+static int is_input(const struct app_opts *o, const char *path)
+{
+	struct stat es, is;
+	int i;
+	if (stat(path, &es) != 0 || !S_ISREG(es.st_mode))
+		return 0;
+	for (i = 0; i < o->nin; i++)
+		if (strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 && is.st_dev == es.st_dev &&
+		    is.st_ino == es.st_ino)
+			return 1;
+	return 0;
+}
+
 /* -w: never overwrite a capture being read, or the report. */
 static int open_evidence(struct app *app)
 {
 	const struct app_opts *o = &app->o;
-	struct stat es, is;
-	int i, clash;
+	int clash;
+	char err[1024];
 	if (!o->evpath)
 		return 0;
-	clash = o->outpath && strcmp(o->outpath, o->evpath) == 0;
-	if (stat(o->evpath, &es) == 0)
-		for (i = 0; i < o->nin && !clash; i++)
-			clash = strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 &&
-				is.st_dev == es.st_dev && is.st_ino == es.st_ino;
+	clash = (o->outpath && strcmp(o->outpath, o->evpath) == 0) || is_input(o, o->evpath);
 	if (clash) {
 		fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", o->evpath);
 		return -1;
@@ -683,6 +710,17 @@ static int open_evidence(struct app *app)
 		fprintf(stderr, "tlswhy: out of memory\n");
 		return -1;
 	}
+	/* opened now, before a packet is read (and while still root) */
+	if (strcmp(o->evpath, "-") == 0) {
+		cap_ev_output(app->ev, STDOUT_FILENO);
+		return 0;
+	}
+	app->ev_file = cap_out_open(o->evpath, err, sizeof(err));
+	if (!app->ev_file) {
+		fprintf(stderr, "tlswhy: -w %s\n", err);
+		return -1;
+	}
+	cap_ev_output(app->ev, cap_out_fd(app->ev_file));
 	return 0;
 }
 
@@ -698,9 +736,23 @@ static int open_report(struct app *app)
 	app->rpt.outpath = o->outpath;
 	app->out = stdout;
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {
-		app->out = fopen(o->outpath, "w");
+		char err[1024];
+		int fd;
+		if (is_input(o, o->outpath)) {
+			fprintf(stderr, "tlswhy: -o %s would overwrite an input\n", o->outpath);
+			return -1;
+		}
+		app->out_file = cap_out_open(o->outpath, err, sizeof(err));
+		if (!app->out_file) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return -1;
+		}
+		fd = dup(cap_out_fd(app->out_file));
+		app->out = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!app->out) {
 			fprintf(stderr, "tlswhy: %s: %s\n", o->outpath, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
 	}
@@ -716,7 +768,7 @@ static int open_report(struct app *app)
 	return 0;
 }
 
-/* The interface: opened, then privileges dropped before a single packet is parsed. */
+/* The interface: opened (privileges are dropped next, before a single packet is parsed). */
 static int open_live(struct app *app)
 {
 	struct app_opts *o = &app->o;
@@ -732,12 +784,8 @@ static int open_live(struct app *app)
 	if (!in->link_supported)
 		fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
 			o->lo.iface, in->link_name);
-	if (o->user && cap_drop_privs(o->user, &o->evpath, o->evpath ? 1 : 0, err, sizeof(err))) {
-		fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
-		return -1;
-	}
 	if (app->ev) {
-		if (cap_ev_live_begin(app->ev, in->dlt, o->lo.snaplen, err, sizeof(err))) {
+		if (cap_ev_live_begin(app->ev, in->dlt, o->lo.snaplen, app->run.ft, o->max_spool, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
 			return -1;
 		}
@@ -804,6 +852,47 @@ static int open_files(struct app *app)
 	return 0;
 }
 
+/* Puts -o and -w in place: at the end of a run that finished its report,
+ * or before privileges go (the directory may be root's alone). 0 or -1. */
+static int commit_outputs(struct app *app)
+{
+	char err[1024];
+	if ((app->out_file && cap_out_commit(app->out_file, err, sizeof(err))) ||
+	    (app->ev_file && cap_out_commit(app->ev_file, err, sizeof(err)))) {
+		fprintf(stderr, "tlswhy: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Inputs, interface and outputs are open: privileges go, as tcpdump does
+ * it: -Z USER (live as root: nobody by default), offline too; or the file
+ * capabilities of a binary installed with setcap. */
+static int drop_privileges(struct app *app)
+{
+	const char *user = app->o.user;
+	char err[1024];
+	int rc;
+	if (user) {
+		rc = cap_privs_check(user, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+			return -1;
+		}
+		if (rc > 0 && commit_outputs(app))
+			return -1;
+		if (rc > 0 && cap_drop_privs(user, NULL, 0, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+			return -1;
+		}
+	}
+	if (geteuid() != 0 && cap_drop_caps(err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswhy: cannot drop capabilities: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything before the first packet. 0, or -1 after saying why. */
 static int start(struct app *app)
 {
@@ -823,7 +912,9 @@ static int start(struct app *app)
 		fprintf(stderr, "tlswhy: out of memory\n");
 		return -1;
 	}
-	return app->o.lo.iface ? open_live(app) : open_files(app);
+	if (app->o.lo.iface ? open_live(app) : open_files(app))
+		return -1;
+	return drop_privileges(app);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -892,6 +983,8 @@ static void finish(struct app *app)
 	if (app->ev && cap_ev_write(app->ev, app->nin, app->srcs, app->o.filter, err, sizeof(err))) {
 		fprintf(stderr, "tlswhy: %s\n", err);
 		app->input_error = 1;
+		cap_out_free(app->ev_file);   /* not put in place (unless it already was) */
+		app->ev_file = NULL;
 	}
 	report_end(app, &fs);
 	if (app->lv && (app->run.kernel_drops || app->run.if_drops))
@@ -913,6 +1006,7 @@ static int run(struct app *app)
 	else
 		read_files(app);
 	finish(app);
+	app->completed = 1;
 	return app->input_error ? 2 : app->failed ? 1 : 0;
 }
 
@@ -945,12 +1039,28 @@ static int app_free(struct app *app, int status)
 	srv_table_free(app->servers);
 	record_pools_free();
 	x509_cache_free(app->certs);
-	if (app->out && app->out != stdout && fclose(app->out) != 0) {
-		fprintf(stderr, "tlswhy: %s: %s\n", app->o.outpath, strerror(errno));
-		status = 2;
-	} else if (app->out == stdout && fflush(stdout) != 0) {
-		status = 2;
+	if (app->out && app->out != stdout) {
+		int bad = ferror(app->out);
+		errno = 0;
+		if (fclose(app->out) != 0 || bad) {
+			fprintf(stderr, "tlswhy: %s: write error%s%s\n", app->o.outpath, errno ? ": " : "",
+				errno ? strerror(errno) : "");
+			status = 2;
+			app->completed = 0;
+		}
+	} else if (app->out == stdout) {
+		int bad = ferror(stdout);
+		errno = 0;
+		if (fflush(stdout) != 0 || bad) {
+			fprintf(stderr, "tlswhy: write error%s%s\n", errno ? ": " : "", errno ? strerror(errno) : "");
+			status = 2;
+		}
 	}
+	/* a report not finished, or not written, leaves the old file where it was */
+	if (app->completed && commit_outputs(app))
+		status = 2;
+	cap_out_free(app->out_file);
+	cap_out_free(app->ev_file);
 	free(app);
 	return status;
 }

@@ -140,10 +140,20 @@ int cap_list_interfaces(FILE *out, char *err, size_t errlen);
 enum cap_err cap_live_open(struct cap_live **lv, struct cap_input *in, const struct cap_live_opts *o,
 			   const char *filter, char *err, size_t errlen);
 /* -Z: initgroups, setgid, setuid to `user`, then checks root cannot come
- * back. "root" (uid 0) keeps the privileges. The `ngive` files in `give`
- * (outputs opened only later, like the -w evidence capture) are created
- * (truncated) first and given to the user, so it can write them. */
+ * back, then PR_SET_NO_NEW_PRIVS. "root" (uid 0) keeps the privileges. The
+ * `ngive` files in `give` (outputs opened only later, like the probe's -w
+ * capture) are created (truncated) first and given to the user, so it can
+ * write them. */
 enum cap_err cap_drop_privs(const char *user, const char *const *give, int ngive, char *err, size_t errlen);
+/* Before cap_drop_privs: 1 when it would switch users (the caller puts its
+ * outputs in place first), 0 when it would not, -1 with `err` when it
+ * would fail (no such user, not root). */
+int cap_privs_check(const char *user, char *err, size_t errlen);
+/* Installed with file capabilities (setcap cap_net_raw,cap_net_admin+ep)
+ * rather than setuid: once the capture is open, every capability goes
+ * (permitted, effective, inheritable, ambient), then PR_SET_NO_NEW_PRIVS.
+ * 1 when some were held and dropped, 0 when none were, -1 with `err`. */
+int cap_drop_caps(char *err, size_t errlen);
 /* The loop: until SIGINT/SIGTERM, -c or --duration. `end_us` gets the
  * capture time it stopped at. Installs the signal handlers. */
 enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_input *in,

@@ -887,6 +887,13 @@ void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
 		__builtin_prefetch(f);
 }
 
+int flow_unreported(struct flow_table *ft, const struct pkt *p)
+{
+	int raw;
+	const struct flow *f = flow_find(ft, p, flow_hash(ft, &p->src, &p->dst), &raw);
+	return f && !f->reported;
+}
+
 void flow_packet(struct flow_table *ft, const struct pkt *p)
 {
 	flow_packet_hashed(ft, p, flow_hash(ft, &p->src, &p->dst));

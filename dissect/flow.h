@@ -92,10 +92,13 @@ void flow_packet(struct flow_table *ft, const struct pkt *p);
  * at `now_us` (capture time). */
 void flow_tick(struct flow_table *ft, int64_t now_us);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
-uint64_t flow_table_active(const struct flow_table *ft);
+uint64_t flow_table_active(const struct flow_table *ft);   /* flows held, tombstones included */
 /* Keys that arrived with the packets (a pcapng Decryption Secrets Block):
  * connections whose ServerHello comes later decrypt with `kl`. */
-void flow_table_set_keylog(struct flow_table *ft, const struct keylog *kl);   /* flows held, tombstones included */
+void flow_table_set_keylog(struct flow_table *ft, const struct keylog *kl);
+/* 1 when the table holds a flow for p's endpoints that is not reported yet
+ * (the live evidence spool keeps such packets). */
+int flow_unreported(struct flow_table *ft, const struct pkt *p);
 void flow_limits_default(struct flow_limits *lim);
 
 /* Wrap-safe TCP sequence comparisons (RFC 1982 serial arithmetic). */
