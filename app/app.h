@@ -27,6 +27,7 @@
 
 #define MAX_INPUTS 256
 #define MAX_RULE_FILES 64
+#define MAX_ALB_LOGS 256
 #define HINTS 4096    /* servers remembered for the leaf-certificate hint */
 
 struct app_opts {
@@ -47,6 +48,9 @@ struct app_opts {
 	struct flow_limits lim;   /* --max-*, --idle-timeout; the TLS caps inside */
 	struct cap_live_opts lo;  /* -i and the live options */
 	char *filter;             /* the BPF expression (owned), or NULL */
+	uint16_t cid_seed;        /* --community-id-seed */
+	const char *alb_logs[MAX_ALB_LOGS];   /* --alb-log, in order */
+	int nalb;
 	struct keylog *keylog;    /* --keylog FILE...: the run's keys (owned), or NULL; lim.tls.keylog points at it */
 };
 

@@ -66,7 +66,8 @@ static void usage(FILE *f)
 	      "      --status WHEN     a status line on stderr every 2 s: auto (when stderr is a\n"
 	      "                        terminal), always or never; reading a file over 4 MB, a\n"
 	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
-	      "  -F, --format FMT      text (default), markdown, json, jsonl or html\n"
+	      "  -F, --format FMT      text (default), markdown, json, jsonl, html or ecs (JSON\n"
+	      "                        Lines in Elastic Common Schema 8.11 field names)\n"
 	      "  -o FILE               write the report to FILE instead of standard output; without\n"
 	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
 	      "                        .ndjson .html .htm)\n"
@@ -76,6 +77,9 @@ static void usage(FILE *f)
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
+	      "      --community-id-seed N\n"
+	      "                        the seed (0-65535, default 0) of every connection's\n"
+	      "                        Community ID, as Zeek's or Suricata's is configured\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
@@ -324,7 +328,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_CIDSEED, O_ALBLOG };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -469,7 +473,7 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case 'F':
 		o->fmt = rpt_format_parse(arg);
 		if (o->fmt < 0) {
-			fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl or html)\n", arg);
+			fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl, html or ecs)\n", arg);
 			return -1;
 		}
 		return 1;
@@ -502,6 +506,32 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 		o->hash = w < 0 ? CAP_HASH_AUTO : w ? CAP_HASH_ALWAYS : CAP_HASH_NEVER;
 		return w == -2 ? -1 : 1;
 	}
+	}
+	return 0;
+}
+
+/* What joins the report to the SIEM's and the load balancer's evidence:
+ * --community-id-seed, --alb-log. */
+static int opt_siem(struct app_opts *o, int c, const char *arg)
+{
+	uint32_t v;
+	switch (c) {
+	case O_CIDSEED:
+		if (parse_u32("--community-id-seed", arg, 0, &v))
+			return -1;
+		if (v > 65535) {
+			fprintf(stderr, "tlswhy: --community-id-seed is 0 to 65535, not '%s'\n", arg);
+			return -1;
+		}
+		o->cid_seed = (uint16_t)v;
+		return 1;
+	case O_ALBLOG:
+		if (o->nalb >= MAX_ALB_LOGS) {
+			fprintf(stderr, "tlswhy: at most %d --alb-log files\n", MAX_ALB_LOGS);
+			return -1;
+		}
+		o->alb_logs[o->nalb++] = arg;
+		return 1;
 	}
 	return 0;
 }
@@ -546,6 +576,8 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
 		{ "status", required_argument, NULL, O_STATUS },
 		{ "input-hash", required_argument, NULL, O_HASH },
+		{ "community-id-seed", required_argument, NULL, O_CIDSEED },
+		{ "alb-log", required_argument, NULL, O_ALBLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -564,6 +596,8 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 			rc = opt_limits(o, c, optarg);
 		if (rc == 0)
 			rc = opt_report(o, c, optarg);
+		if (rc == 0)
+			rc = opt_siem(o, c, optarg);
 		if (rc < 0)
 			return 2;
 		if (rc > 0)
@@ -694,6 +728,7 @@ static int open_report(struct app *app)
 		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
 	app->rpt.all = o->all;
 	app->rpt.outpath = o->outpath;
+	app->rpt.cid_seed = o->cid_seed;
 	app->out = stdout;
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {
 		app->out = fopen(o->outpath, "w");
