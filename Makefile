@@ -26,7 +26,7 @@ SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 OPT ?= -O1 -g
 endif
 
-PKGS := libpcap libcrypto
+PKGS := libpcap libcrypto zlib
 WARN := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 ifeq ($(SANITIZE),)
@@ -36,7 +36,7 @@ CPPFLAGS += -I. -MMD -MP -D_DEFAULT_SOURCE
 CFLAGS   ?= $(OPT) -g
 override CFLAGS += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
-LDLIBS   += -lpcap -lcrypto
+LDLIBS   += -lpcap -lcrypto -lz
 
 LIB_SRC := $(sort $(wildcard dissect/*.c rules/*.c report/*.c capture/*.c probe/*.c) $(filter-out app/main.c,$(wildcard app/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)

@@ -24,6 +24,7 @@
 #include "dissect/flow.h"
 #include "dissect/x509.h"
 #include "report/report.h"
+#include "rules/alblog.h"
 
 #define MAX_INPUTS 256
 #define MAX_RULE_FILES 64
@@ -72,6 +73,7 @@ struct srv_table;
 struct app {
 	struct app_opts o;
 	struct rule_set *rules;
+	struct alb_log *alb;                 /* --alb-log entries, or NULL (rules/alblog.h) */
 	struct srv_table *servers;           /* per-server knowledge (NULL: none) */
 	struct hs_record *win[SRV_WINDOW];   /* records waiting for later connections, a ring */
 	size_t win_head, win_n, win_cap;     /* win_cap 0: judge at once (live) */

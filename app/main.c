@@ -80,6 +80,8 @@ static void usage(FILE *f)
 	      "      --community-id-seed N\n"
 	      "                        the seed (0-65535, default 0) of every connection's\n"
 	      "                        Community ID, as Zeek's or Suricata's is configured\n"
+	      "      --alb-log FILE    an ALB access log (plain or .gz; repeatable): its 502s and\n"
+	      "                        504s are matched with the capture's failed connections\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
@@ -174,6 +176,7 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		if (rule_verdict_failed(v))
 			app->failed = 1;
 		rpt_conn(&app->rpt, r, v);
+		alb_conn(app->alb, r, v);
 		cap_ev_mark(app->ev, r, v && v->diag);
 		rule_verdict_free(v);
 		if (app->live)
@@ -306,6 +309,7 @@ static void report_end(struct app *app, const struct flow_stats *fs)
 		ev.inputs_skipped = cap_ev_inputs_skipped(app->ev);
 		app->rpt.ev = &ev;
 	}
+	app->rpt.alb = alb_finish(app->alb, run.first_ts_us, run.last_ts_us, run.ps.packets != 0);
 	rpt_end(&app->rpt, in, nin, &run, fs, app->o.filter);
 	app->rpt.ev = NULL;
 }
@@ -693,6 +697,24 @@ static int load_rules(struct app *app)
 	return 0;
 }
 
+/* --alb-log FILE...: read before the capture, so a file that cannot be
+ * opened stops the run before it starts; malformed lines are only said. */
+static int load_alb_logs(struct app *app)
+{
+	int i;
+	if (!app->o.nalb)
+		return 0;
+	app->alb = alb_new();
+	if (!app->alb) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	for (i = 0; i < app->o.nalb; i++)
+		if (alb_load(app->alb, app->o.alb_logs[i], stderr))
+			return -1;
+	return 0;
+}
+
 /* -w: never overwrite a capture being read, or the report. */
 static int open_evidence(struct app *app)
 {
@@ -808,7 +830,7 @@ static int start(struct app *app)
 {
 	test_switches(app);
 	settle_options(app);
-	if (load_rules(app) || open_evidence(app) || open_report(app))
+	if (load_rules(app) || load_alb_logs(app) || open_evidence(app) || open_report(app))
 		return -1;
 	app->certs = x509_cache_new();
 	app->src_shared_ok = cap_src_shared_init(&app->src_shared, app->progress_every) == 0;
@@ -940,6 +962,7 @@ static int app_free(struct app *app, int status)
 		free(app->inputs[i].link_name);
 	free(app->o.filter);
 	rule_set_free(app->rules);
+	alb_free(app->alb);
 	keylog_free(app->o.keylog);
 	srv_table_free(app->servers);
 	record_pools_free();

@@ -558,6 +558,13 @@ void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int 
 	jw_obj_close(w);
 	jw_obj_close(w);
 	evidence_json(w, r->ev);
+	if (r->alb)   /* --alb-log only: without it the output is as before */
+		rpt_alb_json(w, r->alb);
+}
+
+static void text_sentence(void *arg, const char *s)
+{
+	fprintf(arg, "%s\n", s);
 }
 
 void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
@@ -633,6 +640,8 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 		if (r->ungrouped)
 			fprintf(r->out, "  %5" PRIu64 " more failures of other causes or targets\n", r->ungrouped);
 	}
+	if (r->alb)
+		rpt_alb_sentences(r->alb, text_sentence, r->out);
 	for (i = 0; i < nin; i++)
 		if (in[i].truncated)
 			fprintf(r->out, "%swarning: %s ends mid-packet (%s); analyzed up to there%s\n",

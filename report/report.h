@@ -69,6 +69,7 @@ struct rpt {
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	uint16_t cid_seed;              /* --community-id-seed (0 by default) */
+	const struct alb_result *alb;   /* --alb-log, once matched (set before rpt_end()); NULL none */
 	struct rpt_group groups[RPT_TEXT_GROUPS];
 	int ngroups;
 	uint64_t ungrouped;             /* failures past RPT_TEXT_GROUPS */
@@ -96,6 +97,11 @@ void rpt_json_identity(struct jw *w, const struct hs_record *rec, const struct r
  * the caller has open. */
 void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		   const struct flow_stats *fs, const char *filter);
+/* The ALB access-log correlation (report/alb.c): its sentences, the same
+ * in every format, one call of put each; and "alb_log": {...} as JSON. */
+struct alb_result;
+void rpt_alb_sentences(const struct alb_result *r, void (*put)(void *arg, const char *s), void *arg);
+void rpt_alb_json(struct jw *w, const struct alb_result *r);
 /* --format ecs (report/ecs.c): one connection, and the run's last line. */
 void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
 void rpt_ecs_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
