@@ -5,13 +5,16 @@
 #   make check      build and run every test (unit, pcap cases, corpus, rules);
 #                   also builds the test-only pcaps/craft (libnet)
 #   make check SANITIZE=address,undefined   the same under ASan and UBSan
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (also tlswhy@.service into
+#                   SYSTEMDDIR, and /etc/logrotate.d/tlswhy)
 #   make bench | fuzz | pcaps | clean
 #
 # Objects go to build/ (or build-san/ for sanitizer builds) so the two never mix.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSTEMDDIR   ?= $(PREFIX)/lib/systemd/system
+LOGROTATEDIR ?= /etc/logrotate.d
 CC       ?= cc
 SANITIZE ?=
 WERROR   ?= -Werror
@@ -104,10 +107,16 @@ install: all
 	install -m 0644 rules/*.rules rules/*.list $(DESTDIR)$(PREFIX)/share/tlswhy/rules/
 	install -m 0644 rules/kb/*.kb $(DESTDIR)$(PREFIX)/share/tlswhy/rules/kb/
 	[ ! -f docs/tlswhy.1 ] || install -m 0644 docs/tlswhy.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
+	# the service (README "Many targets"): tlswhy@IFACE.service and its log rotation
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(LOGROTATEDIR)
+	sed 's#@BINDIR@#$(PREFIX)/bin#g' dist/systemd/tlswhy@.service > $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service
+	install -m 0644 dist/logrotate/tlswhy $(DESTDIR)$(LOGROTATEDIR)/tlswhy
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlswhy $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/tlswhy
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service $(DESTDIR)$(LOGROTATEDIR)/tlswhy
 
 # ---- fuzzing (fuzz/, docs/robustness.md) ------------------------------------
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="record flow"]   clang + libFuzzer, build-fuzz/

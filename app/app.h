@@ -37,6 +37,7 @@ struct app_opts {
 	const char *rule_files[MAX_RULE_FILES];
 	int nrules;
 	const char *outpath;      /* -o */
+	int append;               /* --append: open -o FILE for appending */
 	const char *evpath;       /* -w */
 	const char *user;         /* -Z */
 	int fmt;                  /* -F; -1: from -o's extension, else text */

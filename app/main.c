@@ -71,6 +71,8 @@ static void usage(FILE *f)
 	      "  -o FILE               write the report to FILE instead of standard output; without\n"
 	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
 	      "                        .ndjson .html .htm)\n"
+	      "      --append          append to -o FILE instead of replacing it (a service's log);\n"
+	      "                        live, SIGHUP reopens -o FILE (after logrotate moved it)\n"
 	      "  -w FILE               write an evidence capture: only the packets of connections\n"
 	      "                        with findings (all reported ones with --all), original link\n"
 	      "                        type; the report names it with its SHA-256\n"
@@ -265,6 +267,28 @@ static void on_status(void *arg, const struct cap_run *run)
 	app->status_shown = 1;
 }
 
+/* SIGHUP during a live capture (capture/live.c calls this between
+ * packets, never from the handler): the report goes on in a new -o FILE,
+ * appended to, as after logrotate moved the old one away. If it cannot be
+ * opened, the old stream is kept and the failure said. */
+static void on_hup(void *arg)
+{
+	struct app *app = arg;
+	FILE *nf;
+	fflush(app->out);
+	if (!app->o.outpath || strcmp(app->o.outpath, "-") == 0)
+		return;
+	nf = fopen(app->o.outpath, "a");
+	if (!nf) {
+		fprintf(stderr, "tlswhy: SIGHUP: %s: %s; still writing to the old file\n", app->o.outpath,
+			strerror(errno));
+		return;
+	}
+	fclose(app->out);
+	app->out = app->rpt.out = nf;
+	app->rpt.jw.f = nf;   /* --format json: the document goes on in the new file */
+}
+
 /* The report's tail from what capture/ measured: plain data (report/run.h). */
 static void report_end(struct app *app, const struct flow_stats *fs)
 {
@@ -332,7 +356,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_CIDSEED, O_ALBLOG };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_CIDSEED, O_ALBLOG, O_APPEND };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -536,6 +560,9 @@ static int opt_siem(struct app_opts *o, int c, const char *arg)
 		}
 		o->alb_logs[o->nalb++] = arg;
 		return 1;
+	case O_APPEND:
+		o->append = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -582,6 +609,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "input-hash", required_argument, NULL, O_HASH },
 		{ "community-id-seed", required_argument, NULL, O_CIDSEED },
 		{ "alb-log", required_argument, NULL, O_ALBLOG },
+		{ "append", no_argument, NULL, O_APPEND },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -674,6 +702,8 @@ static void settle_options(struct app *app)
 			o->lo.arg = app;
 		}
 		app->live = 1;
+		o->lo.reopen = on_hup;   /* without -o FILE it does nothing: SIGHUP never kills a capture */
+		o->lo.reopen_arg = app;
 	} else if (o->hs_timeout_us > 0) {
 		o->lim.hs_timeout_us = o->hs_timeout_us;
 	}
@@ -753,7 +783,7 @@ static int open_report(struct app *app)
 	app->rpt.cid_seed = o->cid_seed;
 	app->out = stdout;
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {
-		app->out = fopen(o->outpath, "w");
+		app->out = fopen(o->outpath, o->append ? "a" : "w");
 		if (!app->out) {
 			fprintf(stderr, "tlswhy: %s: %s\n", o->outpath, strerror(errno));
 			return -1;
