@@ -124,7 +124,7 @@ uninstall:
 # New inputs go to build-fuzz/corpus/<target>/, crashes to build-fuzz/crashes/.
 # A crash, once fixed, is copied to fuzz/corpus/<target>/ and replays forever.
 .PHONY: fuzz-build fuzz-seeds fuzz-replay
-FUZZ_TARGETS ?= record handshake x509 rules decode flow pipeline reader keylog decrypt
+FUZZ_TARGETS ?= record handshake x509 rules decode flow pipeline reader keylog decrypt alblog
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FB := build-fuzz
