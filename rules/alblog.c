@@ -619,7 +619,11 @@ static int cmp_target(const void *x, const void *y)
 		return ea > eb ? -1 : 1;
 	if (a->failed_no_entry != b->failed_no_entry)
 		return a->failed_no_entry > b->failed_no_entry ? -1 : 1;
-	return memcmp(&a->addr, &b->addr, sizeof(a->addr));
+	if (a->addr.family != b->addr.family)
+		return a->addr.family < b->addr.family ? -1 : 1;
+	if (memcmp(a->addr.addr, b->addr.addr, sizeof(a->addr.addr)))
+		return memcmp(a->addr.addr, b->addr.addr, sizeof(a->addr.addr));
+	return a->addr.port < b->addr.port ? -1 : a->addr.port > b->addr.port;
 }
 
 /* The first failed connection of target t whose last packet is at or after lo. */
@@ -669,8 +673,10 @@ const struct alb_result *alb_finish(struct alb_log *a, int64_t cap_first_us, int
 		return r;
 	a->finished = 1;
 	skew = r->skew_us;
-	qsort(a->e, a->ne, sizeof(*a->e), cmp_entry);
-	qsort(a->f, a->nf, sizeof(*a->f), cmp_fconn);
+	if (a->ne)   /* qsort(NULL, 0) is undefined */
+		qsort(a->e, a->ne, sizeof(*a->e), cmp_entry);
+	if (a->nf)
+		qsort(a->f, a->nf, sizeof(*a->f), cmp_fconn);
 	/* Candidates: for each entry in the window, its ALB_CANDIDATES failed
 	 * connections nearest in time. Then one-to-one, nearest pairs first,
 	 * so an entry far from every failure cannot take the failure of an
