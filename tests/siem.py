@@ -8,7 +8,9 @@
    specification's own baseline vectors for seed 0 and seed 1, then compared
    with what tlswhy prints (jsonl "community_id", ecs "network.community_id")
    for every connection of the bundled captures, with --community-id-seed
-   0, 1, 4242 and 65535. Seeds out of range are refused (exit 2).
+   0, 1, 4242 and 65535; and with Wireshark's (tshark's communityid
+   post-dissector) on four captures, IPv6 included, seeds 0, 1 and 65535.
+   Seeds out of range are refused (exit 2).
 2. --format ecs: every field emitted outside "tlswhy" is in
    tests/ecs-fields.tsv (ECS 8.11.0) with the ECS type; categorization
    fields hold allowed values; "tlswhy" is exactly the jsonl record of the
@@ -103,6 +105,31 @@ def cid_tests(pcaps):
                         bad.append("%s %s: %s != %s" % (p, fmt, got, want))
         check(not bad, "community_id of every connection, seed %s (%s)" % (seed, bad[:2]))
     check(n > 100, "community_id compared on %d connections" % n)
+    # Wireshark's own Community ID (its communityid post-dissector), where tshark is installed
+    if shutil.which("tshark"):
+        bad, n = [], 0
+        for p in [os.path.join(PCAPS, f) for f in ("demo-alb-502.pcap", "tls12-ipv6.pcap",
+                                                   "hs-curve-p521-openssl.pcap", "connection-refused.pcap")]:
+            for seed in (0, 1, 65535):
+                t = subprocess.run(["tshark", "-r", p, "--enable-protocol", "communityid", "-o",
+                                    "communityid.seed:%d" % seed, "-T", "fields", "-e", "ip.src", "-e", "ipv6.src",
+                                    "-e", "tcp.srcport", "-e", "communityid", "-Y", "tcp"],
+                                   capture_output=True, text=True).stdout
+                ws = {}
+                for line in t.splitlines():
+                    f = line.split("\t")
+                    if len(f) == 4 and f[3]:
+                        ws[(f[0] or f[1], int(f[2]))] = f[3]
+                r = run(["-r", p, "--all", "-F", "jsonl", "--community-id-seed", str(seed)])
+                for d in jsonl_conns(r.stdout):
+                    want = ws.get((d["client"]["ip"], d["client"]["port"]))
+                    n += 1
+                    if want != d["community_id"]:
+                        bad.append("%s seed %d: %s vs tshark %s" % (p, seed, d["community_id"], want))
+        check(not bad and n >= 12, "community_id equals Wireshark's (tshark communityid) on %d connections %s"
+              % (n, bad[:2]))
+    else:
+        print("siem: tshark missing: the comparison with Wireshark's Community ID is skipped")
     for arg in ("65536", "-1", "x", ""):
         r = run(["-r", pcaps[0], "--community-id-seed", arg])
         check(r.returncode == 2 and "community-id-seed" in r.stderr, "--community-id-seed '%s' refused" % arg)
