@@ -5,13 +5,16 @@
 #   make check      build and run every test (unit, pcap cases, corpus, rules);
 #                   also builds the test-only pcaps/craft (libnet)
 #   make check SANITIZE=address,undefined   the same under ASan and UBSan
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (also tlswhy@.service into
+#                   SYSTEMDDIR, and /etc/logrotate.d/tlswhy)
 #   make bench | fuzz | pcaps | clean
 #
 # Objects go to build/ (or build-san/ for sanitizer builds) so the two never mix.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSTEMDDIR   ?= $(PREFIX)/lib/systemd/system
+LOGROTATEDIR ?= /etc/logrotate.d
 CC       ?= cc
 SANITIZE ?=
 WERROR   ?= -Werror
@@ -26,7 +29,7 @@ SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 OPT ?= -O1 -g
 endif
 
-PKGS := libpcap libcrypto
+PKGS := libpcap libcrypto zlib
 WARN := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 ifeq ($(SANITIZE),)
@@ -36,16 +39,11 @@ CPPFLAGS += -I. -MMD -MP -D_DEFAULT_SOURCE
 CFLAGS   ?= $(OPT) -g
 override CFLAGS += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
-LDLIBS   += -lpcap -lcrypto
-# Compressed captures (capture/source.c): gzip with zlib, zstd with libzstd,
-# each when pkg-config finds it (scripts/deps.sh installs both); NO_ZLIB=1
-# or NO_ZSTD=1 builds without.
-ifeq ($(NO_ZLIB),)
-ifeq ($(shell pkg-config --exists zlib && echo y),y)
-CPPFLAGS += -DTLSWHY_ZLIB $(shell pkg-config --cflags zlib)
-LDLIBS   += $(shell pkg-config --libs zlib)
-endif
-endif
+# zlib is required (gzip captures in capture/source.c, .gz ALB logs in
+# rules/alblog.c); zstd captures with libzstd when pkg-config finds it
+# (scripts/deps.sh installs it); NO_ZSTD=1 builds without.
+LDLIBS   += -lpcap -lcrypto -lz
+CPPFLAGS += -DTLSWHY_ZLIB
 ifeq ($(NO_ZSTD),)
 ifeq ($(shell pkg-config --exists libzstd && echo y),y)
 CPPFLAGS += -DTLSWHY_ZSTD $(shell pkg-config --cflags libzstd)
@@ -119,10 +117,16 @@ install: all
 	install -m 0644 rules/*.rules rules/*.list $(DESTDIR)$(PREFIX)/share/tlswhy/rules/
 	install -m 0644 rules/kb/*.kb $(DESTDIR)$(PREFIX)/share/tlswhy/rules/kb/
 	[ ! -f docs/tlswhy.1 ] || install -m 0644 docs/tlswhy.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
+	# the service (README "Many targets"): tlswhy@IFACE.service and its log rotation
+	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(LOGROTATEDIR)
+	sed 's#@BINDIR@#$(PREFIX)/bin#g' dist/systemd/tlswhy@.service > $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service
+	install -m 0644 dist/logrotate/tlswhy $(DESTDIR)$(LOGROTATEDIR)/tlswhy
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlswhy $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/tlswhy
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service $(DESTDIR)$(LOGROTATEDIR)/tlswhy
 
 # ---- fuzzing (fuzz/, docs/robustness.md) ------------------------------------
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="record flow"]   clang + libFuzzer, build-fuzz/
@@ -130,7 +134,7 @@ uninstall:
 # New inputs go to build-fuzz/corpus/<target>/, crashes to build-fuzz/crashes/.
 # A crash, once fixed, is copied to fuzz/corpus/<target>/ and replays forever.
 .PHONY: fuzz-build fuzz-seeds fuzz-replay
-FUZZ_TARGETS ?= record handshake x509 rules decode flow pipeline reader keylog decrypt
+FUZZ_TARGETS ?= record handshake x509 rules decode flow pipeline reader keylog decrypt alblog
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FB := build-fuzz

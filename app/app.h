@@ -25,9 +25,11 @@
 #include "dissect/flow.h"
 #include "dissect/x509.h"
 #include "report/report.h"
+#include "rules/alblog.h"
 
 #define MAX_INPUTS 256
 #define MAX_RULE_FILES 64
+#define MAX_ALB_LOGS 256
 #define HINTS 4096    /* servers remembered for the leaf-certificate hint */
 
 struct app_opts {
@@ -36,6 +38,7 @@ struct app_opts {
 	const char *rule_files[MAX_RULE_FILES];
 	int nrules;
 	const char *outpath;      /* -o */
+	int append;               /* --append: open -o FILE for appending */
 	const char *evpath;       /* -w */
 	const char *user;         /* -Z */
 	int fmt;                  /* -F; -1: from -o's extension, else text */
@@ -49,6 +52,9 @@ struct app_opts {
 	uint64_t max_spool;       /* --max-spool, bytes: the live -w spool */
 	struct cap_live_opts lo;  /* -i and the live options */
 	char *filter;             /* the BPF expression (owned), or NULL */
+	uint16_t cid_seed;        /* --community-id-seed */
+	const char *alb_logs[MAX_ALB_LOGS];   /* --alb-log, in order */
+	int nalb;
 	struct keylog *keylog;    /* --keylog FILE...: the run's keys (owned), or NULL; lim.tls.keylog points at it */
 };
 
@@ -70,6 +76,7 @@ struct srv_table;
 struct app {
 	struct app_opts o;
 	struct rule_set *rules;
+	struct alb_log *alb;                 /* --alb-log entries, or NULL (rules/alblog.h) */
 	struct srv_table *servers;           /* per-server knowledge (NULL: none) */
 	struct hs_record *win[SRV_WINDOW];   /* records waiting for later connections, a ring */
 	size_t win_head, win_n, win_cap;     /* win_cap 0: judge at once (live) */

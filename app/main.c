@@ -26,6 +26,7 @@
 #include "rules/rules.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,11 +70,14 @@ static void usage(FILE *f)
 	      "      --status WHEN     a status line on stderr every 2 s: auto (when stderr is a\n"
 	      "                        terminal), always or never; reading a file over 4 MB, a\n"
 	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
-	      "  -F, --format FMT      text (default), markdown, json, jsonl or html\n"
+	      "  -F, --format FMT      text (default), markdown, json, jsonl, html or ecs (JSON\n"
+	      "                        Lines in Elastic Common Schema 8.11 field names)\n"
 	      "  -o FILE               write the report to FILE instead of standard output (a new\n"
 	      "                        file put in place when the run ends, never written through\n"
 	      "                        a symlink); without --format, the extension picks it (.txt\n"
 	      "                        .md .json .jsonl .ndjson .html .htm)\n"
+	      "      --append          append to -o FILE instead of replacing it (a service's log);\n"
+	      "                        live, SIGHUP reopens -o FILE (after logrotate moved it)\n"
 	      "  -w FILE               write an evidence capture: only the packets of connections\n"
 	      "                        with findings (all reported ones with --all), original link\n"
 	      "                        type; the report names it with its SHA-256. FILE.pcapng:\n"
@@ -83,6 +87,11 @@ static void usage(FILE *f)
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
+	      "      --community-id-seed N\n"
+	      "                        the seed (0-65535, default 0) of every connection's\n"
+	      "                        Community ID, as Zeek's or Suricata's is configured\n"
+	      "      --alb-log FILE    an ALB access log (plain or .gz; repeatable): its 502s and\n"
+	      "                        504s are matched with the capture's failed connections\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
 	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
@@ -177,6 +186,7 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 		if (rule_verdict_failed(v))
 			app->failed = 1;
 		rpt_conn(&app->rpt, r, v);
+		alb_conn(app->alb, r, v);
 		cap_ev_mark(app->ev, r, v && v->diag);
 		rule_verdict_free(v);
 		if (app->live)
@@ -265,6 +275,33 @@ static void on_status(void *arg, const struct cap_run *run)
 	app->status_shown = 1;
 }
 
+/* SIGHUP during a live capture (capture/live.c calls this between
+ * packets, never from the handler): the report goes on in a new -o FILE,
+ * appended to, as after logrotate moved the old one away. If it cannot be
+ * opened, the old stream is kept and the failure said. */
+static void on_hup(void *arg)
+{
+	struct app *app = arg;
+	FILE *nf;
+	fflush(app->out);
+	if (!app->o.append || !app->o.outpath || strcmp(app->o.outpath, "-") == 0)
+		return;   /* without --append, -o FILE is put in place when the run ends */
+	{
+		int fd = open(app->o.outpath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+		nf = fd >= 0 ? fdopen(fd, "a") : NULL;
+		if (!nf && fd >= 0)
+			close(fd);
+	}
+	if (!nf) {
+		fprintf(stderr, "tlswhy: SIGHUP: %s: %s; still writing to the old file\n", app->o.outpath,
+			strerror(errno));
+		return;
+	}
+	fclose(app->out);
+	app->out = app->rpt.out = nf;
+	app->rpt.jw.f = nf;   /* --format json: the document goes on in the new file */
+}
+
 /* The report's tail from what capture/ measured: plain data (report/run.h). */
 static void report_end(struct app *app, const struct flow_stats *fs)
 {
@@ -314,6 +351,7 @@ static void report_end(struct app *app, const struct flow_stats *fs)
 		ev.spool_max_mib = app->o.max_spool >> 20;
 		app->rpt.ev = &ev;
 	}
+	app->rpt.alb = alb_finish(app->alb, run.first_ts_us, run.last_ts_us, run.ps.packets != 0);
 	rpt_end(&app->rpt, in, nin, &run, fs, app->o.filter);
 	app->rpt.ev = NULL;
 }
@@ -336,7 +374,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL, O_CIDSEED, O_ALBLOG, O_APPEND };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -486,7 +524,7 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case 'F':
 		o->fmt = rpt_format_parse(arg);
 		if (o->fmt < 0) {
-			fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl or html)\n", arg);
+			fprintf(stderr, "tlswhy: unknown format '%s' (text, markdown, json, jsonl, html or ecs)\n", arg);
 			return -1;
 		}
 		return 1;
@@ -519,6 +557,35 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 		o->hash = w < 0 ? CAP_HASH_AUTO : w ? CAP_HASH_ALWAYS : CAP_HASH_NEVER;
 		return w == -2 ? -1 : 1;
 	}
+	}
+	return 0;
+}
+
+/* What joins the report to the SIEM's and the load balancer's evidence:
+ * --community-id-seed, --alb-log. */
+static int opt_siem(struct app_opts *o, int c, const char *arg)
+{
+	uint32_t v;
+	switch (c) {
+	case O_CIDSEED:
+		if (parse_u32("--community-id-seed", arg, 0, &v))
+			return -1;
+		if (v > 65535) {
+			fprintf(stderr, "tlswhy: --community-id-seed is 0 to 65535, not '%s'\n", arg);
+			return -1;
+		}
+		o->cid_seed = (uint16_t)v;
+		return 1;
+	case O_ALBLOG:
+		if (o->nalb >= MAX_ALB_LOGS) {
+			fprintf(stderr, "tlswhy: at most %d --alb-log files\n", MAX_ALB_LOGS);
+			return -1;
+		}
+		o->alb_logs[o->nalb++] = arg;
+		return 1;
+	case O_APPEND:
+		o->append = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -564,6 +631,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
 		{ "status", required_argument, NULL, O_STATUS },
 		{ "input-hash", required_argument, NULL, O_HASH },
+		{ "community-id-seed", required_argument, NULL, O_CIDSEED },
+		{ "alb-log", required_argument, NULL, O_ALBLOG },
+		{ "append", no_argument, NULL, O_APPEND },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -583,6 +653,8 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 			rc = opt_limits(o, c, optarg);
 		if (rc == 0)
 			rc = opt_report(o, c, optarg);
+		if (rc == 0)
+			rc = opt_siem(o, c, optarg);
 		if (rc < 0)
 			return 2;
 		if (rc > 0)
@@ -655,6 +727,8 @@ static void settle_options(struct app *app)
 			o->lo.arg = app;
 		}
 		app->live = 1;
+		o->lo.reopen = on_hup;   /* without -o FILE it does nothing: SIGHUP never kills a capture */
+		o->lo.reopen_arg = app;
 	} else if (o->hs_timeout_us > 0) {
 		o->lim.hs_timeout_us = o->hs_timeout_us;
 	}
@@ -689,6 +763,24 @@ static int is_input(const struct app_opts *o, const char *path)
 		if (strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 && is.st_dev == es.st_dev &&
 		    is.st_ino == es.st_ino)
 			return 1;
+	return 0;
+}
+
+/* --alb-log FILE...: read before the capture, so a file that cannot be
+ * opened stops the run before it starts; malformed lines are only said. */
+static int load_alb_logs(struct app *app)
+{
+	int i;
+	if (!app->o.nalb)
+		return 0;
+	app->alb = alb_new();
+	if (!app->alb) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	for (i = 0; i < app->o.nalb; i++)
+		if (alb_load(app->alb, app->o.alb_logs[i], stderr))
+			return -1;
 	return 0;
 }
 
@@ -734,21 +826,28 @@ static int open_report(struct app *app)
 		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
 	app->rpt.all = o->all;
 	app->rpt.outpath = o->outpath;
+	app->rpt.cid_seed = o->cid_seed;
 	app->out = stdout;
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {
 		char err[1024];
-		int fd;
+		int fd = -1;
 		if (is_input(o, o->outpath)) {
 			fprintf(stderr, "tlswhy: -o %s would overwrite an input\n", o->outpath);
 			return -1;
 		}
-		app->out_file = cap_out_open(o->outpath, err, sizeof(err));
-		if (!app->out_file) {
-			fprintf(stderr, "tlswhy: %s\n", err);
-			return -1;
+		if (o->append) {
+			/* a service's log: appended to in place, never through a link */
+			fd = open(o->outpath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+			app->out = fd >= 0 ? fdopen(fd, "a") : NULL;
+		} else {
+			app->out_file = cap_out_open(o->outpath, err, sizeof(err));
+			if (!app->out_file) {
+				fprintf(stderr, "tlswhy: %s\n", err);
+				return -1;
+			}
+			fd = dup(cap_out_fd(app->out_file));
+			app->out = fd >= 0 ? fdopen(fd, "w") : NULL;
 		}
-		fd = dup(cap_out_fd(app->out_file));
-		app->out = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!app->out) {
 			fprintf(stderr, "tlswhy: %s: %s\n", o->outpath, strerror(errno));
 			if (fd >= 0)
@@ -898,7 +997,7 @@ static int start(struct app *app)
 {
 	test_switches(app);
 	settle_options(app);
-	if (load_rules(app) || open_evidence(app) || open_report(app))
+	if (load_rules(app) || load_alb_logs(app) || open_evidence(app) || open_report(app))
 		return -1;
 	app->certs = x509_cache_new();
 	app->src_shared_ok = cap_src_shared_init(&app->src_shared, app->progress_every) == 0;
@@ -1035,6 +1134,7 @@ static int app_free(struct app *app, int status)
 		free(app->inputs[i].link_name);
 	free(app->o.filter);
 	rule_set_free(app->rules);
+	alb_free(app->alb);
 	keylog_free(app->o.keylog);
 	srv_table_free(app->servers);
 	record_pools_free();

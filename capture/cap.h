@@ -130,6 +130,10 @@ struct cap_live_opts {
 	int64_t status_us;       /* 0 = no status calls */
 	void (*status)(void *arg, const struct cap_run *run);   /* kernel drops fresh in run */
 	void *arg;
+	/* SIGHUP: called from the loop (not the handler) between packets, to
+	 * reopen the output after a log rotation; NULL: SIGHUP is ignored */
+	void (*reopen)(void *arg);
+	void *reopen_arg;
 };
 
 void cap_live_opts_default(struct cap_live_opts *o);
@@ -155,7 +159,8 @@ int cap_privs_check(const char *user, char *err, size_t errlen);
  * 1 when some were held and dropped, 0 when none were, -1 with `err`. */
 int cap_drop_caps(char *err, size_t errlen);
 /* The loop: until SIGINT/SIGTERM, -c or --duration. `end_us` gets the
- * capture time it stopped at. Installs the signal handlers. */
+ * capture time it stopped at. Installs the signal handlers; SIGHUP calls
+ * o->reopen between packets. */
 enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_input *in,
 			  const struct cap_live_opts *o, int64_t *end_us, char *err, size_t errlen);
 /* Refreshes run->kernel_drops / if_drops from pcap_stats(). */

@@ -39,6 +39,9 @@
  * packets. The loop then ends normally and the caller reports the pending
  * handshakes and closes the report. The handler stays installed after the
  * loop, doing nothing, so a second signal cannot cut the report short.
+ * SIGHUP (logrotate's "reopen your log") is blocked and waited for the
+ * same way; its handler only sets a flag, and the loop, seeing pselect()
+ * fail with EINTR, calls o->reopen and goes on capturing.
  *
  * Limits: one interface per run; -c counts every frame the filter passed.
  */
@@ -67,12 +70,20 @@ struct cap_live {
 
 /* The one pcap_t the signal handler may touch. */
 static pcap_t *volatile live_pc;
+static volatile sig_atomic_t live_hup, live_stop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
+	live_stop = 1;
 	if (live_pc)
 		pcap_breakloop(live_pc);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	live_hup = 1;
 }
 
 static int64_t mono_us(void)
@@ -371,12 +382,22 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	if (o->reopen)
+		sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGTERM);
 	live_pc = lv->pc;
+	live_stop = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (o->reopen) {
+		struct sigaction hup = sa;
+		hup.sa_handler = on_hup;
+		sigdelset(&waitmask, SIGHUP);
+		live_hup = 0;
+		sigaction(SIGHUP, &hup, NULL);
+	}
 
 	for (;;) {
 		int n, cnt = -1;
@@ -392,8 +413,14 @@ enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_i
 		FD_SET(fd, &rd);
 		ts.tv_sec = (time_t)(wait / 1000000);
 		ts.tv_nsec = (long)(wait % 1000000) * 1000;
-		if (pselect(fd + 1, &rd, NULL, NULL, &ts, &waitmask) < 0 && errno == EINTR)
-			break;   /* SIGINT or SIGTERM: pcap_breakloop() was called */
+		if (pselect(fd + 1, &rd, NULL, NULL, &ts, &waitmask) < 0 && errno == EINTR) {
+			if (live_hup) {   /* SIGHUP */
+				live_hup = 0;
+				o->reopen(o->reopen_arg);
+			}
+			if (live_stop)
+				break;   /* SIGINT or SIGTERM: pcap_breakloop() was called */
+		}
 		if (o->count) {
 			uint64_t left = o->count - in->packets;
 			cnt = left > 0x7fffffff ? 0x7fffffff : (int)left;

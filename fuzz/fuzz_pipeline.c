@@ -28,7 +28,7 @@ static struct rule_set *rules;
 static struct x509_cache *certs;   /* one run's certificate cache, kept across inputs as a long run keeps it */
 static FILE *devnull;
 
-#define NFMT 5
+#define NFMT 6
 
 struct ctx {
 	struct rpt rp[NFMT];
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.settle_us = 300000;
 	}
 	{
-		static const enum rpt_format fmts[NFMT] = { RPT_TEXT, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML };
+		static const enum rpt_format fmts[NFMT] = { RPT_TEXT, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML, RPT_ECS };
 		int i;
 		for (i = 0; i < NFMT; i++) {
 			c.rp[i].out = devnull;

@@ -649,7 +649,7 @@ void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rul
 	jw_obj_close(w);
 }
 
-void rpt_json_record(struct jw *w, const struct hs_record *r)
+void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 {
 	int b;
 	jw_key_uint(w, "id", r->id);
@@ -657,7 +657,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r)
 	endpoint(w, "server", &r->srv);
 	{
 		char cid[FP_CID_LEN];
-		if (fp_community_id(&r->cli, &r->srv, 6, 0, cid, sizeof(cid)))
+		if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid)))
 			jw_key_str(w, "community_id", cid);
 		else
 			jw_key_null(w, "community_id");

@@ -70,7 +70,7 @@ static const struct {
 } fmt_names[] = {
 	{ "text", RPT_TEXT }, { "txt", RPT_TEXT }, { "json", RPT_JSON }, { "jsonl", RPT_JSONL },
 	{ "ndjson", RPT_JSONL }, { "markdown", RPT_MARKDOWN }, { "md", RPT_MARKDOWN }, { "html", RPT_HTML },
-	{ "htm", RPT_HTML },
+	{ "htm", RPT_HTML }, { "ecs", RPT_ECS },
 };
 
 int rpt_format_parse(const char *name)
@@ -105,6 +105,7 @@ const char *rpt_format_name(enum rpt_format f)
 	case RPT_JSONL: return "jsonl";
 	case RPT_MARKDOWN: return "markdown";
 	case RPT_HTML: return "html";
+	case RPT_ECS: return "ecs";
 	}
 	return "text";
 }
@@ -412,7 +413,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 	rpt_count(&r->n, rec, v);
 	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
-		rpt_json_record(&r->jw, rec);
+		rpt_json_record(&r->jw, rec, r->cid_seed);
 		rpt_json_identity(&r->jw, rec, v);
 		rpt_verdict_json(&r->jw, rec, v);   /* empty arrays when nothing matched */
 		jw_obj_close(&r->jw);
@@ -423,11 +424,13 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 		jw_key_str(&r->jw, "type", "connection");
 		jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
 		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
-		rpt_json_record(&r->jw, rec);
+		rpt_json_record(&r->jw, rec, r->cid_seed);
 		rpt_json_identity(&r->jw, rec, v);
 		rpt_verdict_json(&r->jw, rec, v);
 		jw_obj_close(&r->jw);
 		jw_end(&r->jw);
+	} else if (r->fmt == RPT_ECS) {
+		rpt_ecs_conn(r, rec, v);
 	} else if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) {
 		tk_add(r, rec, v);
 	} else {
@@ -489,8 +492,8 @@ static void evidence_json(struct jw *w, const struct rpt_evidence *ev)
 
 /* What follows the connections: inputs, filter, stats, summary, evidence
  * (the document's tail, and the JSON Lines summary line). */
-static void json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int nin, const struct rpt_run *run,
-		      const struct flow_stats *fs, const char *filter)
+void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int nin, const struct rpt_run *run,
+		   const struct flow_stats *fs, const char *filter)
 {
 	int i;
 	jw_arr_open(w, "inputs");
@@ -589,6 +592,13 @@ static void json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, i
 	jw_obj_close(w);
 	jw_obj_close(w);
 	evidence_json(w, r->ev);
+	if (r->alb)   /* --alb-log only: without it the output is as before */
+		rpt_alb_json(w, r->alb);
+}
+
+static void text_sentence(void *arg, const char *s)
+{
+	fprintf(arg, "%s\n", s);
 }
 
 void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
@@ -598,7 +608,7 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 	if (r->fmt == RPT_JSON) {
 		struct jw *w = &r->jw;
 		jw_arr_close(w);
-		json_tail(r, w, in, nin, run, fs, filter);
+		rpt_json_tail(r, w, in, nin, run, fs, filter);
 		jw_obj_close(w);
 		jw_end(w);
 		return;
@@ -612,9 +622,13 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 		jw_key_str(w, "version", TLSWHY_VERSION);
 		jw_key_uint(w, "schema", JSON_SCHEMA_VERSION);
 		jw_obj_close(w);
-		json_tail(r, w, in, nin, run, fs, filter);
+		rpt_json_tail(r, w, in, nin, run, fs, filter);
 		jw_obj_close(w);
 		jw_end(w);
+		return;
+	}
+	if (r->fmt == RPT_ECS) {
+		rpt_ecs_end(r, in, nin, run, fs, filter);
 		return;
 	}
 	if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) {
@@ -660,6 +674,8 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 		if (r->ungrouped)
 			fprintf(r->out, "  %5" PRIu64 " more failures of other causes or targets\n", r->ungrouped);
 	}
+	if (r->alb)
+		rpt_alb_sentences(r->alb, text_sentence, r->out);
 	for (i = 0; i < nin; i++)
 		if (in[i].truncated)
 			fprintf(r->out, "%swarning: %s ends mid-packet (%s); analyzed up to there%s\n",

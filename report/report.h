@@ -17,9 +17,9 @@
 #include "report/jw.h"
 #include "report/run.h"
 
-enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML };
+enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_JSONL, RPT_MARKDOWN, RPT_HTML, RPT_ECS };
 
-/* "text", "markdown" (or "md"), "json", "jsonl" (or "ndjson"), "html";
+/* "text", "markdown" (or "md"), "json", "jsonl" (or "ndjson"), "html", "ecs";
  * -1 when unknown. */
 int rpt_format_parse(const char *name);
 /* The format an output file name implies: .txt .md .markdown .json .jsonl
@@ -68,6 +68,8 @@ struct rpt {
 	const struct rpt_evidence *ev;  /* -w FILE, once written (set before rpt_end()) */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
+	uint16_t cid_seed;              /* --community-id-seed (0 by default) */
+	const struct alb_result *alb;   /* --alb-log, once matched (set before rpt_end()); NULL none */
 	struct rpt_group groups[RPT_TEXT_GROUPS];
 	int ngroups;
 	uint64_t ungrouped;             /* failures past RPT_TEXT_GROUPS */
@@ -84,11 +86,26 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 /* Frees what rpt_begin() allocated (after rpt_end()). */
 void rpt_free(struct rpt *r);
 
-/* The JSON object of one record (without findings), for reuse. */
-void rpt_json_record(struct jw *w, const struct hs_record *rec);
+/* The JSON object of one record (without findings), for reuse; its
+ * community_id is computed with cid_seed (--community-id-seed). */
+void rpt_json_record(struct jw *w, const struct hs_record *rec, uint16_t cid_seed);
 /* "client_identity": {name, description, match, source} from the
  * verdict, or null without a ClientHello; v may be NULL (match "unknown"). */
 void rpt_json_identity(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v);
+/* What the JSON document and the JSON Lines summary hold after the
+ * connections (inputs, filter, stats, summary, evidence), into the object
+ * the caller has open. */
+void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int nin, const struct rpt_run *run,
+		   const struct flow_stats *fs, const char *filter);
+/* The ALB access-log correlation (report/alb.c): its sentences, the same
+ * in every format, one call of put each; and "alb_log": {...} as JSON. */
+struct alb_result;
+void rpt_alb_sentences(const struct alb_result *r, void (*put)(void *arg, const char *s), void *arg);
+void rpt_alb_json(struct jw *w, const struct alb_result *r);
+/* --format ecs (report/ecs.c): one connection, and the run's last line. */
+void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
+void rpt_ecs_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
+		 const struct flow_stats *fs, const char *filter);
 /* Formats an address as "1.2.3.4" or "2001:db8::1". */
 const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a);
 const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a);

@@ -1141,6 +1141,23 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 	}
 }
 
+/* --alb-log: the load balancer's log against the capture (report/alb.c). */
+static void alb_sentence(void *arg, const char *s)
+{
+	struct doc *d = arg;
+	add(d->l, TK_TEXT, s);
+	para(d, TK_P);
+}
+
+static void alb_section(struct doc *d, const struct rpt *r)
+{
+	if (!r->alb)
+		return;
+	add(d->l, TK_TEXT, "ALB access log");
+	heading(d, 2);
+	rpt_alb_sentences(r->alb, alb_sentence, d);
+}
+
 void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		 const struct flow_stats *fs, const char *filter)
 {
@@ -1153,6 +1170,7 @@ void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struc
 	headline(&d, r, t);
 	summary(&d, r, in, nin, run, fs, filter);
 	failed(&d, t);
+	alb_section(&d, r);
 	others(&d, r, t);
 	if (r->all && t->all_rows) {
 		addf(l, TK_TEXT, "All connections (%" PRIu64 ")", t->all_rows);

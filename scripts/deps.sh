@@ -11,7 +11,7 @@ set -eu
 want="libpcap-dev libssl-dev libnet1-dev zlib1g-dev libzstd-dev pkg-config"
 case "${1:-build}" in
 build) ;;
-test) want="$want openssl tcpdump tshark nginx-light curl iproute2 python3 python3-jsonschema cmark-gfm chromium clang libclang-rt-14-dev" ;;
+test) want="$want openssl tcpdump tshark nginx-light curl iproute2 python3 python3-jsonschema cmark-gfm chromium clang libclang-rt-14-dev logrotate python3-yaml" ;;
 *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 missing=""

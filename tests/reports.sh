@@ -274,7 +274,7 @@ if [ -f docs/tlswhy.1 ]; then
 else
 	no "docs/tlswhy.1 exists"
 fi
-"$T" --help | grep -q 'markdown, json, jsonl or html' && ok "--help lists the formats" || no "--help lists the formats"
+"$T" --help | grep -q 'markdown, json, jsonl, html or ecs' && ok "--help lists the formats" || no "--help lists the formats"
 "$T" --help | grep -q -- '-w FILE' && ok "--help documents -w" || no "--help documents -w"
 
 echo "$pass passed, $fail failed"

@@ -63,8 +63,10 @@ suite "diagnosis premises" python3 tests/premises.py "$TLSWHY"
 suite "fuzz corpus replay" bash tests/fuzz-replay.sh
 [ -f tests/metamorphic.sh ] && suite "metamorphic" bash tests/metamorphic.sh "$TLSWHY"
 [ -f tests/reports.sh ] && suite "reports" bash tests/reports.sh "$TLSWHY"
+[ -f tests/siem.py ] && suite "siem (community id, ecs, alb)" python3 tests/siem.py "$TLSWHY" pcaps
 [ -f tests/identity.sh ] && suite "client identity" bash tests/identity.sh "$TLSWHY"
 [ -f tests/live.sh ] && suite "live capture" bash tests/live.sh "$TLSWHY"
+[ -f tests/service.sh ] && suite "service" bash tests/service.sh "$TLSWHY"
 [ -f tests/probe.sh ] && suite "probe" bash tests/probe.sh "$TLSWHY"
 [ -f tests/threads.sh ] && suite "threads" env B="$B" bash tests/threads.sh "$TLSWHY"
 [ -f bench/check.sh ] && suite "bench generator" env TLSWHY="$TLSWHY" B="$B" bash bench/check.sh

@@ -46,6 +46,16 @@ static const struct {
 	{ "192.168.170.8", "192.168.170.56", 7, 7, 132, 0, "1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=" },
 	{ "10.1.12.1", "10.1.12.2", 0, 0, 46, 0, "1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=" },
 	{ "10.1.12.2", "10.1.12.1", 0, 0, 46, 1, "1:rYir8gphR31noO9iDRQmF/BteEI=" },
+	/* more of baseline_seed1.json (every TCP, UDP, SCTP and portless entry,
+	 * both directions; its ICMP/ICMPv6 entries need the type/code mapping,
+	 * which tlswhy does not use) */
+	{ "66.35.250.204", "128.232.110.120", 80, 34855, 6, 1, "1:3V71V58M3Ksw/yuFALMcW0LAHvc=" },
+	{ "2001:470:e5bf:dead:4957:2174:e82c:4887", "2607:f8b0:400c:c03::1a", 63943, 25, 6, 1,
+	  "1:eJYTW6AOzFLlSUoESovMjnu7rMw=" },
+	{ "192.168.1.52", "8.8.8.8", 54585, 53, 17, 1, "1:Q9We8WO3piVF8yEQBNJF4uiSVrI=" },
+	{ "192.168.170.8", "192.168.170.56", 7, 7, 132, 1, "1:5w3ZRjeKBzqT3zsaEECDGjUbYeg=" },
+	{ "192.168.170.56", "192.168.170.8", 7, 7, 132, 1, "1:5w3ZRjeKBzqT3zsaEECDGjUbYeg=" },
+	{ "10.1.12.1", "10.1.12.2", 0, 0, 46, 1, "1:rYir8gphR31noO9iDRQmF/BteEI=" },
 	/* Zeek's testing/btest for community_id_v1 */
 	{ "1.2.3.4", "5.6.7.8", 1122, 3344, 6, 0, "1:wCb3OG7yAFWelaUydu0D+125CLM=" },
 };

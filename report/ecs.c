@@ -1,0 +1,351 @@
+/*
+ * ecs.c - `--format ecs`: one JSON line per connection in Elastic Common
+ * Schema field names and types (ECS 8.11.0), so an Elastic (or any
+ * ECS-aware) pipeline indexes tlswhy's events next to Zeek's, Suricata's
+ * and Packetbeat's without a mapping of its own.
+ *
+ *   {"@timestamp", "message", "ecs", "event", "observer", "source",
+ *    "destination", "network", "related", "tls", "tlswhy": {...}}
+ *
+ * Only fields ECS defines are written outside "tlswhy", with the ECS type
+ * (tests/ecs-fields.tsv is the table, taken from ECS 8.11.0's
+ * generated/csv/fields.csv, and tests/siem.py checks every emitted name and
+ * value against it). "tlswhy" holds the connection exactly as the jsonl
+ * format has it (rpt_json_record, the identity and the verdict: one code
+ * path, docs/json.md), so nothing tlswhy knows is lost in the mapping.
+ * Fields with no value are left out, as ECS producers do (no nulls).
+ *
+ * The run's end is one more line, event.kind "metric", with the summary
+ * (and the ALB access-log correlation, when --alb-log was given) under
+ * "tlswhy". The mapping is documented in docs/json.md ("ECS").
+ */
+#include "report/report.h"
+#include "dissect/communityid.h"
+#include "dissect/fp.h"
+#include "dissect/names.h"
+#include "dissect/x509.h"
+#include "rules/rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ECS_VERSION "8.11.0"
+#define TLSWHY_VERSION "0.1.0"   /* as report/report.c says it */
+#define JSON_SCHEMA_VERSION 1
+
+/* ECS tls.version and tls.version_protocol: "1.2" and "tls", "3.0" and
+ * "ssl"; NULL when the version is not one of those. */
+static const char *ecs_tls_version(uint16_t v, const char **proto)
+{
+	*proto = "tls";
+	if ((v & 0xff00) == 0x7f00)   /* a TLS 1.3 draft */
+		return "1.3";
+	switch (v) {
+	case 0x0304: return "1.3";
+	case 0x0303: return "1.2";
+	case 0x0302: return "1.1";
+	case 0x0301: return "1.0";
+	case 0x0300: *proto = "ssl"; return "3.0";
+	case 0x0002: *proto = "ssl"; return "2.0";
+	}
+	return NULL;
+}
+
+static void endpoint(struct jw *w, const char *key, const struct hs_addr *a)
+{
+	char ip[64];
+	rpt_ip(ip, sizeof(ip), a);
+	jw_obj_open(w, key);
+	jw_key_str(w, "ip", ip);
+	jw_key_str(w, "address", ip);
+	jw_key_uint(w, "port", a->port);
+	jw_obj_close(w);
+}
+
+/* "DNS:a.example, IP:10.0.0.1" (dissect/x509.c) as ["a.example", "10.0.0.1"];
+ * an entry cut short ("...") is left out. The string may hold any byte the
+ * certificate had: the writer escapes it. */
+static void san_array(struct jw *w, const char *san)
+{
+	const char *p = san;
+	jw_arr_open(w, "alternative_names");
+	while (*p) {
+		const char *e = strstr(p, ", ");
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		const char *v = p;
+		if (n >= 4 && !strncmp(v, "DNS:", 4))
+			v += 4, n -= 4;
+		else if (n >= 3 && !strncmp(v, "IP:", 3))
+			v += 3, n -= 3;
+		if (n && !(n >= 3 && !strncmp(v + n - 3, "...", 3)))
+			jw_strn(w, (const uint8_t *)v, n);
+		p = e ? e + 2 : p + strlen(p);
+	}
+	jw_arr_close(w);
+}
+
+static void upper_hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t i;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* tls.server.*: the leaf the server sent (ECS describes the leaf only). */
+static void server_cert(struct jw *w, const struct hs_record *r)
+{
+	const struct hs_cert *hc = r->server_chain.n ? &r->server_chain.c[0] : NULL;
+	const struct x509_facts *x = hc ? hc->x : NULL;
+	char hex[65], serial[sizeof x->serial_hex];
+	size_t i;
+	if (!hc)
+		return;
+	upper_hex(hex, hc->sha256, 32);
+	jw_obj_open(w, "hash");
+	jw_key_str(w, "sha256", hex);
+	jw_obj_close(w);
+	if (!x || x->malformed)
+		return;
+	jw_key_str(w, "subject", x->subject);
+	jw_key_str(w, "issuer", x->issuer);
+	jw_key_time_us(w, "not_before", x->not_before * 1000000);
+	jw_key_time_us(w, "not_after", x->not_after * 1000000);
+	jw_obj_open(w, "x509");
+	jw_obj_open(w, "subject");
+	jw_key_str(w, "distinguished_name", x->subject);
+	if (x->subject_cn[0]) {
+		jw_arr_open(w, "common_name");
+		jw_str(w, x->subject_cn);
+		jw_arr_close(w);
+	}
+	jw_obj_close(w);
+	jw_obj_open(w, "issuer");
+	jw_key_str(w, "distinguished_name", x->issuer);
+	jw_obj_close(w);
+	jw_key_time_us(w, "not_before", x->not_before * 1000000);
+	jw_key_time_us(w, "not_after", x->not_after * 1000000);
+	san_array(w, x->san);
+	for (i = 0; x->serial_hex[i] && i + 1 < sizeof(serial); i++)
+		serial[i] = (char)(x->serial_hex[i] >= 'a' && x->serial_hex[i] <= 'f' ? x->serial_hex[i] - 32
+										      : x->serial_hex[i]);
+	serial[i] = 0;
+	if (serial[0])
+		jw_key_str(w, "serial_number", serial);
+	if (x->sig_alg[0])
+		jw_key_str(w, "signature_algorithm", x->sig_alg);
+	jw_key_str(w, "public_key_algorithm", x509_key_name((enum x509_key)x->key_type));
+	if (x->key_bits > 0)
+		jw_key_int(w, "public_key_size", x->key_bits);
+	jw_obj_close(w);
+}
+
+static void tls_fields(struct jw *w, const struct hs_record *r)
+{
+	const struct hs_client_hello *ch = r->ch;
+	const struct hs_server_hello *sh = r->sh;
+	char full[FP_FULL_MAX], md5[FP_MD5_HEX];
+	const char *ver = NULL, *proto = "tls";
+	if (!r->is_tls)
+		return;
+	jw_obj_open(w, "tls");
+	if (sh)
+		ver = ecs_tls_version(sh->version, &proto);
+	if (ver) {
+		jw_key_str(w, "version", ver);
+		jw_key_str(w, "version_protocol", proto);
+	}
+	if (sh) {
+		const char *s = names_suite_name(sh->cipher);
+		char b[16];
+		if (!s) {
+			snprintf(b, sizeof(b), "0x%04x", sh->cipher);
+			s = b;
+		}
+		jw_key_str(w, "cipher", s);
+		if (sh->key_share_group && names_group(sh->key_share_group))
+			jw_key_str(w, "curve", names_group(sh->key_share_group));
+		else if (r->ske_group && names_group(r->ske_group))
+			jw_key_str(w, "curve", names_group(r->ske_group));
+		if (sh->alpn_len)
+			jw_key_strn(w, "next_protocol", sh->alpn, sh->alpn_len);
+		else if (r->dec && r->dec->alpn_len)
+			jw_key_strn(w, "next_protocol", r->dec->alpn, r->dec->alpn_len);
+	}
+	jw_key_bool(w, "established", r->complete);
+	jw_key_bool(w, "resumed", r->abbreviated);
+	if (ch) {
+		uint16_t i;
+		jw_obj_open(w, "client");
+		if (ch->has_sni && ch->sni_len)
+			jw_key_strn(w, "server_name", ch->sni, ch->sni_len);
+		if (fp_ja3(ch, full, sizeof(full), md5) == FP_OK)
+			jw_key_str(w, "ja3", md5);
+		jw_arr_open(w, "supported_ciphers");
+		for (i = 0; i < ch->n_suites; i++) {
+			const char *s = names_suite_name(ch->suites[i]);
+			char b[16];
+			if (names_is_grease(ch->suites[i]))
+				continue;
+			if (!s) {
+				snprintf(b, sizeof(b), "0x%04x", ch->suites[i]);
+				s = b;
+			}
+			jw_str(w, s);
+		}
+		jw_arr_close(w);
+		jw_obj_close(w);
+	}
+	if (sh || r->server_chain.n) {
+		jw_obj_open(w, "server");
+		if (sh && fp_ja3s(sh, full, sizeof(full), md5) == FP_OK)
+			jw_key_str(w, "ja3s", md5);
+		server_cert(w, r);
+		jw_obj_close(w);
+	}
+	jw_obj_close(w);
+}
+
+/* "10.0.1.5:40000 -> 10.0.3.7:443: <diagnosis> [rule]", or what happened. */
+static void message(struct jw *w, const struct hs_record *r, const struct rule_verdict *v)
+{
+	char m[1024], c[80], s[80];
+	const char *what;
+	rpt_endpoint(c, sizeof(c), &r->cli);
+	rpt_endpoint(s, sizeof(s), &r->srv);
+	if (v && v->diag)
+		snprintf(m, sizeof(m), "%s -> %s: %s [%s]", c, s, v->diag->title, v->diag->rule);
+	else {
+		what = v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "inconclusive" : hs_stage_name((enum hs_stage)r->stage);
+		snprintf(m, sizeof(m), "%s -> %s: %s", c, s, what);
+	}
+	jw_key_str(w, "message", m);
+}
+
+static void ecs_head(struct jw *w, int64_t ts_us)
+{
+	jw_key_time_us(w, "@timestamp", ts_us);
+}
+
+static void observer(struct jw *w)
+{
+	jw_obj_open(w, "ecs");
+	jw_key_str(w, "version", ECS_VERSION);
+	jw_obj_close(w);
+	jw_obj_open(w, "observer");
+	jw_key_str(w, "vendor", "tlswhy");
+	jw_key_str(w, "product", "tlswhy");
+	jw_key_str(w, "type", "sensor");
+	jw_key_str(w, "version", TLSWHY_VERSION);
+	jw_obj_close(w);
+}
+
+void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
+{
+	struct jw *w = &r->jw;
+	char cid[FP_CID_LEN], ip[64];
+	const char *outcome = rule_verdict_failed(v) ? "failure"
+			      : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "unknown"
+			      : rec->complete ? "success" : "unknown";
+	jw_init(w, r->out, 0);
+	jw_obj_open(w, NULL);
+	ecs_head(w, rec->first_ts_us);
+	message(w, rec, v);
+	observer(w);
+	jw_obj_open(w, "event");
+	jw_key_str(w, "kind", "event");
+	jw_arr_open(w, "category");
+	jw_str(w, "network");
+	jw_arr_close(w);
+	jw_arr_open(w, "type");
+	jw_str(w, "connection");
+	if (rec->is_tls)
+		jw_str(w, "protocol");
+	jw_arr_close(w);
+	jw_key_str(w, "action", "tls-handshake");
+	jw_key_str(w, "module", "tlswhy");
+	jw_key_str(w, "dataset", "tlswhy.connection");
+	jw_key_str(w, "outcome", outcome);
+	if (v && v->diag)
+		jw_key_str(w, "reason", v->diag->title);
+	else if (v && v->outcome == RULE_OUTCOME_INCONCLUSIVE && v->missing)
+		jw_key_str(w, "reason", v->missing);
+	jw_key_time_us(w, "start", rec->first_ts_us);
+	jw_key_time_us(w, "end", rec->last_ts_us);
+	jw_key_int(w, "duration", (rec->last_ts_us - rec->first_ts_us) * 1000);   /* nanoseconds */
+	jw_obj_close(w);
+	endpoint(w, "source", &rec->cli);
+	endpoint(w, "destination", &rec->srv);
+	jw_obj_open(w, "network");
+	if (fp_community_id(&rec->cli, &rec->srv, 6, r->cid_seed, cid, sizeof(cid)))
+		jw_key_str(w, "community_id", cid);
+	jw_key_str(w, "transport", "tcp");
+	jw_key_str(w, "iana_number", "6");
+	jw_key_str(w, "type", rec->cli.family == 6 ? "ipv6" : "ipv4");
+	if (rec->is_tls)
+		jw_key_str(w, "protocol", "tls");
+	jw_obj_close(w);
+	jw_obj_open(w, "related");
+	jw_arr_open(w, "ip");
+	jw_str(w, rpt_ip(ip, sizeof(ip), &rec->cli));
+	if (memcmp(rec->cli.addr, rec->srv.addr, sizeof(rec->cli.addr)))
+		jw_str(w, rpt_ip(ip, sizeof(ip), &rec->srv));
+	jw_arr_close(w);
+	if (rec->ch && rec->ch->has_sni && rec->ch->sni_len) {
+		jw_arr_open(w, "hosts");
+		jw_strn(w, rec->ch->sni, rec->ch->sni_len);
+		jw_arr_close(w);
+	}
+	jw_obj_close(w);
+	tls_fields(w, rec);
+	jw_obj_open(w, "tlswhy");
+	jw_key_str(w, "type", "connection");
+	jw_key_uint(w, "schema", JSON_SCHEMA_VERSION);
+	rpt_json_record(w, rec, r->cid_seed);
+	rpt_json_identity(w, rec, v);
+	rpt_verdict_json(w, rec, v);
+	jw_obj_close(w);
+	jw_obj_close(w);
+	jw_end(w);
+}
+
+void rpt_ecs_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
+		 const struct flow_stats *fs, const char *filter)
+{
+	struct jw *w = &r->jw;
+	char m[256];
+	jw_init(w, r->out, 0);
+	jw_obj_open(w, NULL);
+	ecs_head(w, run->ps.packets ? run->last_ts_us : 0);
+	snprintf(m, sizeof(m), "%" PRIu64 " connections reported: %" PRIu64 " failed, %" PRIu64
+		 " inconclusive, %" PRIu64 " healthy", r->n.connections, r->n.failed, r->n.inconclusive,
+		 r->n.healthy);
+	jw_key_str(w, "message", m);
+	observer(w);
+	jw_obj_open(w, "event");
+	jw_key_str(w, "kind", "metric");
+	jw_arr_open(w, "category");
+	jw_str(w, "network");
+	jw_arr_close(w);
+	jw_arr_open(w, "type");
+	jw_str(w, "info");
+	jw_arr_close(w);
+	jw_key_str(w, "module", "tlswhy");
+	jw_key_str(w, "dataset", "tlswhy.summary");
+	if (run->ps.packets) {
+		jw_key_time_us(w, "start", run->first_ts_us);
+		jw_key_time_us(w, "end", run->last_ts_us);
+	}
+	jw_obj_close(w);
+	jw_obj_open(w, "tlswhy");
+	jw_key_str(w, "type", "summary");
+	jw_key_uint(w, "schema", JSON_SCHEMA_VERSION);
+	rpt_json_tail(r, w, in, nin, run, fs, filter);
+	jw_obj_close(w);
+	jw_obj_close(w);
+	jw_end(w);
+}
