@@ -646,6 +646,129 @@ static void write_ooo_flood(unsigned n)
 	close_pcap();
 }
 
+/* ---- issue 16: CPU and memory bounded per byte --------------------------- */
+
+/* Raw IPv4 (LINKTYPE_RAW): one record of an IPv4 header with `flags_off`
+ * (MF and offset in 8-byte units) and `n` bytes of payload. */
+static void ip4_raw(const uint8_t src[4], const uint8_t dst[4], uint16_t id, uint16_t flags_off,
+		    const uint8_t *p, size_t n)
+{
+	uint8_t f[20 + 1500];
+	size_t tot = 20 + n;
+	memset(f, 0, 20);
+	f[0] = 0x45;
+	f[2] = (uint8_t)(tot >> 8); f[3] = (uint8_t)tot;
+	f[4] = (uint8_t)(id >> 8); f[5] = (uint8_t)id;
+	f[6] = (uint8_t)(flags_off >> 8); f[7] = (uint8_t)flags_off;
+	f[8] = 64; f[9] = 6;
+	memcpy(f + 12, src, 4);
+	memcpy(f + 16, dst, 4);
+	if (n)
+		memcpy(f + 20, p, n);
+	put_raw(f, (uint32_t)tot, (uint32_t)tot);
+}
+
+static void open_raw(const char *name)
+{
+	open_pcap(name, 65535);
+	close_pcap();
+	dead = pcap_open_dead(DLT_RAW, 65535);
+	dump = dead ? pcap_dump_open(dead, path_of(name)) : NULL;
+	if (!dump) {
+		fprintf(stderr, "hostile_gen: %s: cannot write\n", name);
+		exit(1);
+	}
+}
+
+/* A TCP header (20 bytes) from 10.9.0.1:`sport` to 10.9.0.2:443, ACK, then `extra` zero bytes. */
+static size_t tcp_hdr(uint8_t *t, uint16_t sport, uint32_t seq, size_t extra)
+{
+	memset(t, 0, 20 + extra);
+	t[0] = (uint8_t)(sport >> 8); t[1] = (uint8_t)sport;
+	t[2] = 0x01; t[3] = 0xbb;
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+	t[12] = 0x50; t[13] = 0x10; t[14] = 0xff; t[15] = 0xff;
+	return 20 + extra;
+}
+
+static const uint8_t FRAG_SRC[4] = { 10, 9, 0, 1 }, FRAG_DST[4] = { 10, 9, 0, 2 };
+
+/* The block reader's per-block segment bound (capture/fast.c SEGS_MAX):
+ * block 0 (exactly CAP_BLK_BYTES = 1 MiB of records after the file
+ * header) ends with 1,024 first fragments; block 1 opens with their 1,024
+ * last fragments, 36 bytes each (a record header and an IPv4 header, no
+ * payload), each completing a datagram, then plain 56-byte TCP records:
+ * 19,090 segments in one block, more than 1 MiB / 56. Then as much again. */
+static void write_frag_blocks(void)
+{
+	uint8_t t[256];
+	unsigned blk, i;
+	uint32_t seq = 1;
+	open_raw("frag-blocks.pcap");
+	for (blk = 0; blk < 2; blk++) {
+		size_t used = 0, plain;
+		/* 1 MiB - 1024 first fragments (60 bytes each), in plain records
+		 * of 56 bytes and one of 56 + the rest */
+		size_t fill = (1u << 20) - 1024u * 60u;
+		plain = fill / 56;
+		for (i = 0; i + 1 < plain; i++) {
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, 0));
+			used += 56;
+		}
+		ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, fill - used - 56));
+		for (i = 0; i < 1024; i++)   /* MF, offset 0: a TCP header and 4 bytes */
+			ip4_raw(FRAG_SRC, FRAG_DST, (uint16_t)(blk * 1024 + i), 0x2000, t, tcp_hdr(t, 50001, seq, 4));
+		/* block 1: the last fragments (offset 3 = 24 bytes, no payload) */
+		for (i = 0; i < 1024; i++)
+			ip4_raw(FRAG_SRC, FRAG_DST, (uint16_t)(blk * 1024 + i), 3, NULL, 0);
+		plain = ((1u << 20) - 1024u * 36u) / 56;
+		for (i = 0; i < plain; i++)
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, 0));
+		/* to the next block boundary */
+		used = 1024u * 36u + plain * 56u;
+		if ((1u << 20) - used >= 56)
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, (1u << 20) - used - 56));
+	}
+	close_pcap();
+}
+
+/* `n` first fragments of `n` distinct datagrams (never completed: the
+ * table stays full, each new one drops the oldest), 60-byte records, and a
+ * benign capture of as many 60-byte records: TCP segments of one
+ * connection carrying 4 bytes each. */
+static void write_frag_flood(unsigned n)
+{
+	uint8_t t[256];
+	unsigned i;
+	open_raw("frag-flood.pcap");
+	for (i = 0; i < n; i++) {
+		uint8_t src[4] = { 10, 9, (uint8_t)(i >> 24), (uint8_t)(i >> 16) };
+		ip4_raw(src, FRAG_DST, (uint16_t)i, 0x2000, t, tcp_hdr(t, 50001, 1, 4));
+	}
+	close_pcap();
+	open_raw("frag-benign.pcap");
+	for (i = 0; i < n; i++)
+		ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, 1 + 4 * i, 4));
+	close_pcap();
+}
+
+/* `n` connections on one 5-tuple (port reuse), each a SYN answered by a
+ * RST: every one a reported failure, so -w marks them all. */
+static void write_port_reuse(unsigned n)
+{
+	struct conn c;
+	unsigned i;
+	open_pcap("port-reuse.pcap", 96);
+	for (i = 0; i < n; i++) {
+		conn_init(&c, 7);
+		c.cseq += i * 100000u;
+		segment(&c, 0, 0x02, NULL, 0);
+		segment(&c, 1, 0x14, NULL, 0);
+		now_us += 3000000;   /* past the closed flow's linger */
+	}
+	close_pcap();
+}
+
 /* ---- --sni: a recorded capture with a hostile server_name ---------------- */
 
 /* What a report must never pass through raw: a terminal escape (colour and
@@ -889,5 +1012,8 @@ int main(int argc, char **argv)
 	write_syn_flood("syn-flood.pcap", 50000);
 	write_syn_flood("syn-flood-million.pcap", 1000000);
 	write_ooo_flood(5000);
+	write_frag_blocks();
+	write_frag_flood(300000);
+	write_port_reuse(20000);
 	return 0;
 }
