@@ -69,6 +69,7 @@ void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_lim
 	t->r = r;
 	t->lim = lim ? lim : &default_limits;
 	t->certs = certs;
+	x509_vbudget_init(&t->vb);
 	for (i = 0; i < 2; i++) {
 		t->d[i].last_hs_type = 255;
 		hs_buf_init(&t->d[i], t->lim);
@@ -546,6 +547,37 @@ int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hel
 
 /* ---- Certificate and friends ---------------------------------------------- */
 
+/* Whether certificate i is signed by the next one's key. */
+static void check_link(struct tls_conn *t, struct hs_chain *ch, uint16_t i, const uint8_t *const *der,
+		       const uint32_t *derlen, int64_t ts)
+{
+	enum x509_skip why = X509_SKIP_NONE;
+	if (i + 1 >= ch->n)
+		return;
+	ch->c[i].issued_by_next = (uint8_t)x509_verify_link(&t->vb, ts, ch->c[i].x, der[i], derlen[i],
+							    ch->c[i + 1].x, der[i + 1], derlen[i + 1], &why);
+	if (why) {
+		ch->c[i].verify_skipped = (uint8_t)why;
+		t->r->anomalies |= AN_CERT_UNVERIFIED;
+	}
+}
+
+/* Whether certificate i is self-signed (self-issued, and its own key verifies it). */
+static void check_self(struct tls_conn *t, struct hs_chain *ch, uint16_t i, const uint8_t *const *der,
+		       const uint32_t *derlen, int64_t ts)
+{
+	enum x509_skip why = X509_SKIP_NONE;
+	if (!ch->c[i].x || !ch->c[i].x->self_issued || ch->c[i].x->malformed)
+		return;
+	ch->c[i].self_signed = x509_verify_link(&t->vb, ts, ch->c[i].x, der[i], derlen[i], ch->c[i].x, der[i],
+						derlen[i], &why) == 1;
+	if (why) {
+		if (!ch->c[i].verify_skipped)
+			ch->c[i].verify_skipped = (uint8_t)why;
+		t->r->anomalies |= AN_CERT_UNVERIFIED;
+	}
+}
+
 static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
 			      uint64_t frame, int64_t ts)
 {
@@ -597,9 +629,17 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	}
 	if (l.err || cur_left(&l))
 		ch->malformed = 1;
-	for (i = 0; i + 1 < ch->n; i++)
-		ch->c[i].issued_by_next = (uint8_t)x509_issued_by_facts(ch->c[i].x, der[i], derlen[i],
-									 ch->c[i + 1].x, der[i + 1], derlen[i + 1]);
+	/* Signature checks, within the connection's and the run's budgets
+	 * (dissect/x509.h): what the rules read first (the leaf's link, whether
+	 * the leaf is self-signed), then what only the report shows. */
+	if (ch->n) {
+		check_link(t, ch, 0, (const uint8_t *const *)der, derlen, ts);
+		check_self(t, ch, 0, (const uint8_t *const *)der, derlen, ts);
+	}
+	for (i = 1; i < ch->n; i++)
+		check_link(t, ch, i, (const uint8_t *const *)der, derlen, ts);
+	for (i = 1; i < ch->n; i++)
+		check_self(t, ch, i, (const uint8_t *const *)der, derlen, ts);
 	if (ch->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
 }

@@ -208,8 +208,11 @@ static void text_chain(struct rpt *r, const char *label, const struct hs_chain *
 				x->key_curve[0] ? " " : "", x->key_curve, nb,
 				hc->expired ? ", EXPIRED at capture time" : "",
 				hc->not_yet_valid ? ", NOT YET VALID at capture time" : "",
-				x->self_signed ? ", self-signed" : "",
+				hc->self_signed ? ", self-signed" : "",
 				hc->issued_by_next == 0 ? ", not issued by the next certificate" : "");
+			if (hc->verify_skipped)
+				fprintf(r->out, "          signature check skipped: %s\n",
+					x509_skip_name((enum x509_skip)hc->verify_skipped));
 		}
 	}
 }

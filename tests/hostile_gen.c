@@ -769,6 +769,166 @@ static void write_port_reuse(unsigned n)
 	close_pcap();
 }
 
+/* ---- certificates whose signature checks cost what the sender chose ------ */
+
+/* DER: a tag, its length (short or long form), the content. */
+static void der(struct buf *b, unsigned tag, const struct buf *content)
+{
+	size_t n = content->n;
+	put8(b, tag);
+	if (n < 128) {
+		put8(b, (unsigned)n);
+	} else if (n < 256) {
+		put8(b, 0x81); put8(b, (unsigned)n);
+	} else if (n < 65536) {
+		put8(b, 0x82); put16(b, (unsigned)n);
+	} else {
+		put8(b, 0x83); put24(b, (unsigned)n);
+	}
+	put(b, content->p, n);
+}
+
+static void der_raw(struct buf *b, unsigned tag, const void *p, size_t n)
+{
+	struct buf c = { 0 };
+	put(&c, p, n);
+	der(b, tag, &c);
+	free(c.p);
+}
+
+/* A positive INTEGER of `n` big-endian bytes. */
+static void der_uint(struct buf *b, const uint8_t *p, size_t n)
+{
+	struct buf c = { 0 };
+	if (p[0] & 0x80)
+		put8(&c, 0);
+	put(&c, p, n);
+	der(b, 0x02, &c);
+	free(c.p);
+}
+
+static void der_name(struct buf *b, const char *cn)
+{
+	struct buf atv = { 0 }, seq = { 0 }, set = { 0 };
+	static const uint8_t oid_cn[] = { 0x55, 0x04, 0x03 };
+	der_raw(&atv, 0x06, oid_cn, sizeof(oid_cn));
+	der_raw(&atv, 0x0c, cn, strlen(cn));
+	der(&seq, 0x30, &atv);
+	der(&set, 0x31, &seq);
+	der(b, 0x30, &set);
+	free(atv.p); free(seq.p); free(set.p);
+}
+
+/* An X.509 v3 certificate with an RSA key of an `nbytes`-byte modulus and
+ * the public exponent `e` (`ebytes` bytes), names `subject` and `issuer`,
+ * and an RSA signature of the modulus's length that verifies with nothing:
+ * what a check costs is the modular exponentiation, made whatever the
+ * answer. Nothing here is a real key; the bytes are pseudo-random from
+ * `seed` (the serial too, so every certificate is distinct). */
+static void rsa_cert(struct buf *out, uint32_t seed, const char *subject, const char *issuer, size_t nbytes,
+		     const uint8_t *e, size_t ebytes)
+{
+	static const uint8_t sha256rsa[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+					     0x05, 0x00 };
+	static const uint8_t rsaenc[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+					  0x05, 0x00 };
+	static const uint8_t v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
+	uint8_t n[1024], sig[1025], serial[8];
+	struct buf tbs = { 0 }, t = { 0 }, spki = { 0 }, rsapub = { 0 }, bits = { 0 }, cert = { 0 };
+	garbage(n, nbytes, seed);
+	n[0] |= 0xc0;
+	n[nbytes - 1] |= 1;
+	garbage(serial, sizeof(serial), seed ^ 0x5a5a5a5au);
+	serial[0] = (uint8_t)((serial[0] & 0x3f) | 0x10);
+	put(&tbs, v3, sizeof(v3));
+	der_uint(&tbs, serial, sizeof(serial));
+	der_raw(&tbs, 0x30, sha256rsa, sizeof(sha256rsa));
+	der_name(&tbs, issuer);
+	der_raw(&t, 0x17, "230101000000Z", 13);
+	der_raw(&t, 0x17, "330101000000Z", 13);
+	der(&tbs, 0x30, &t);
+	der_name(&tbs, subject);
+	der_uint(&rsapub, n, nbytes);
+	der_uint(&rsapub, e, ebytes);
+	t.n = 0;
+	der(&t, 0x30, &rsapub);
+	put8(&bits, 0);
+	put(&bits, t.p, t.n);
+	der_raw(&spki, 0x30, rsaenc, sizeof(rsaenc));
+	der(&spki, 0x03, &bits);
+	der(&tbs, 0x30, &spki);
+	t.n = 0;
+	der(&t, 0x30, &tbs);
+	der_raw(&t, 0x30, sha256rsa, sizeof(sha256rsa));
+	sig[0] = 0;
+	garbage(sig + 1, nbytes, seed ^ 0x1234567u);
+	sig[1] = 0x01;   /* below the modulus */
+	der_raw(&t, 0x03, sig, nbytes + 1);
+	der(&cert, 0x30, &t);
+	put(out, cert.p, cert.n);
+	free(tbs.p); free(t.p); free(spki.p); free(rsapub.p); free(bits.p); free(cert.p);
+}
+
+/* `conns` connections, each a ServerHello and a Certificate of 16
+ * distinct certificates (never seen before in the capture) with RSA keys
+ * of `nbytes` bytes and exponent `e`. hostile: every certificate is
+ * self-issued under one name, so each asks for a check of its own
+ * signature and of its link to the next (31 a connection); benign: the
+ * same sizes, names that link nothing (no check at all). */
+static void write_cert_cost(const char *name, int hostile, size_t nbytes, const uint8_t *e, size_t ebytes,
+			    unsigned conns)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 }, list = { 0 }, body = { 0 }, one = { 0 };
+	unsigned i, k;
+	open_pcap(name, 65535);
+	for (i = 0; i < conns; i++) {
+		conn_init(&c, 1000 + i);
+		handshake_tcp(&c);
+		out.n = m.n = list.n = body.n = 0;
+		ch_records(&out, "cost.example");
+		send_data(&c, 0, out.p, out.n);
+		out.n = 0;
+		server_hello(&m);
+		for (k = 0; k < 16; k++) {
+			one.n = 0;
+			rsa_cert(&one, i * 16 + k + 1, hostile ? "cost-same-name" : "cost-subject-a",
+				 hostile ? "cost-same-name" : "cost-issuer-bb", nbytes, e, ebytes);
+			put24(&list, (unsigned)one.n);
+			put(&list, one.p, one.n);
+		}
+		put24(&body, (unsigned)list.n);
+		put(&body, list.p, list.n);
+		msg(&m, 11, &body);
+		server_hello_done(&m);
+		hs_records(&out, &m);
+		send_data(&c, 1, out.p, out.n);
+		close_both(&c);
+	}
+	close_pcap();
+	free(out.p); free(m.p); free(list.p); free(body.p); free(one.p);
+}
+
+static void write_cert_costs(void)
+{
+	uint8_t e[384], e32[4] = { 0xff, 0xff, 0xff, 0xff }, f4[3] = { 0x01, 0x00, 0x01 };
+	/* the issue's reproducer: RSA-3072 with a 3071-bit exponent (odd,
+	 * below the modulus), which OpenSSL accepts: about 8 ms a check */
+	garbage(e, sizeof(e), 77);
+	e[0] = (uint8_t)((e[0] & 0x3f) | 0x40);
+	e[sizeof(e) - 1] |= 1;
+	write_cert_cost("cert-exponent.pcap", 1, 384, e, sizeof(e), 20);
+	write_cert_cost("cert-exponent-benign.pcap", 0, 384, e, sizeof(e), 20);
+	/* within the key limits but the dearest they allow: RSA-8192 with
+	 * e = 2^32 - 1 (54 units a check): the budgets bound it */
+	write_cert_cost("cert-budget.pcap", 1, 1024, e32, sizeof(e32), 120);
+	write_cert_cost("cert-budget-benign.pcap", 0, 1024, e32, sizeof(e32), 120);
+	/* an even exponent, and a 8200-bit modulus: refused outright */
+	e32[3] = 0xfe;
+	write_cert_cost("cert-even-exponent.pcap", 1, 384, e32, sizeof(e32), 1);
+	write_cert_cost("cert-big-modulus.pcap", 1, 1025, f4, sizeof(f4), 1);
+}
+
 /* ---- --sni: a recorded capture with a hostile server_name ---------------- */
 
 /* What a report must never pass through raw: a terminal escape (colour and
@@ -1013,7 +1173,8 @@ int main(int argc, char **argv)
 	write_syn_flood("syn-flood-million.pcap", 1000000);
 	write_ooo_flood(5000);
 	write_frag_blocks();
-	write_frag_flood(300000);
-	write_port_reuse(20000);
+	write_frag_flood(1000000);
+	write_port_reuse(80000);
+	write_cert_costs();
 	return 0;
 }
