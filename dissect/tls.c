@@ -640,6 +640,18 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		check_link(t, ch, i, (const uint8_t *const *)der, derlen, ts);
 	for (i = 1; i < ch->n; i++)
 		check_self(t, ch, i, (const uint8_t *const *)der, derlen, ts);
+	/* Memory held by open connections (dissect/x509.h, x509_keep): past
+	 * the run's budget of facts outside the cache, keep the server's leaf
+	 * (the rules read it) and what was judged above; give back the rest,
+	 * which only the report would have shown. */
+	for (i = 0; i < ch->n; i++) {
+		if ((dir == DIR_S2C && i == 0) || !ch->c[i].x || x509_keep(ch->c[i].x))
+			continue;
+		ch->c[i].facts_not_kept = !ch->c[i].x->malformed;
+		x509_put(ch->c[i].x);
+		ch->c[i].x = NULL;
+		r->anomalies |= AN_LISTS_CLIPPED;
+	}
 	if (ch->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
 }

@@ -162,6 +162,9 @@ struct x509_entry {
 	uint8_t memo_parent[32];               /* the issuing certificate's SHA-256: it fixes the key */
 };
 
+/* docs/robustness.md counts about 2.7 KiB an entry in its memory bounds */
+_Static_assert(sizeof(struct x509_entry) <= 2765, "an entry is at most 2.7 KiB");
+
 struct x509_cache {
 	pthread_mutex_t mu;
 	struct x509_entry **bucket;
@@ -179,6 +182,8 @@ struct x509_cache {
 	int64_t tokens_ts;                     /* the capture time they were counted at */
 	int tokens_set;
 	uint64_t verify_made, verify_skipped;
+	size_t detached;                       /* live entries outside the table (refs > 0) */
+	uint64_t not_kept;                     /* facts given back by x509_keep() */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -976,6 +981,7 @@ static const struct x509_facts *x509_get_locked(struct x509_cache *c, const uint
 		der_attach(c, e, der, len, dh);
 	} else {
 		c->uncached++;
+		c->detached++;
 	}
 	return &e->f;
 }
@@ -1001,6 +1007,8 @@ static void x509_put_locked(const struct x509_facts *f)
 	if (--e->f.refs > 0)
 		return;
 	if (!e->in_table) {
+		if (c != NULL && c->detached > 0)
+			c->detached--;
 		free(e);
 		return;
 	}
@@ -1193,6 +1201,21 @@ int x509_self_signed(const struct x509_facts *f)
 	return r;
 }
 
+int x509_keep(const struct x509_facts *f)
+{
+	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;
+	int keep = 1;
+	if (f == NULL || e->c == NULL || e->in_table)
+		return 1;
+	pthread_mutex_lock(&e->c->mu);
+	if (e->c->detached > X509_DETACHED_MAX) {
+		keep = 0;
+		e->c->not_kept++;
+	}
+	pthread_mutex_unlock(&e->c->mu);
+	return keep;
+}
+
 void x509_verify_counts(struct x509_cache *c, uint64_t *made, uint64_t *skipped)
 {
 	if (c == NULL) {
@@ -1302,7 +1325,7 @@ void x509_cache_free(struct x509_cache *c)
 	pthread_mutex_lock(&c->mu);
 	x509_cache_clear_locked(c);
 	pthread_mutex_unlock(&c->mu);
-	if (c->count != 0)
+	if (c->count != 0 || c->detached != 0)
 		return;   /* still referenced: a leak of the caller's, not a use after free */
 	pthread_mutex_destroy(&c->mu);
 	free(c);

@@ -245,7 +245,9 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 		jw_key_uint(w, "index", i);
 		jw_key_uint(w, "der_length", hc->der_len);
 		jw_key_hex(w, "sha256", hc->sha256, 32);
-		jw_key_bool(w, "malformed", !x || x->malformed);
+		jw_key_bool(w, "malformed", x ? x->malformed : !hc->facts_not_kept);
+		if (hc->facts_not_kept)   /* only then */
+			jw_key_bool(w, "facts_not_kept", 1);
 		if (x && !x->malformed) {
 			jw_key_int(w, "version", x->version);
 			jw_key_str(w, "subject", x->subject);

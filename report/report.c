@@ -189,6 +189,11 @@ static void text_chain(struct rpt *r, const char *label, const struct hs_chain *
 	for (i = 0; i < c->n; i++) {
 		const struct hs_cert *hc = &c->c[i];
 		const struct x509_facts *x = hc->x;
+		if (hc->facts_not_kept) {
+			fprintf(r->out, "      [%u] %u bytes, facts not kept (memory budget)%s\n", i, hc->der_len,
+				hc->issued_by_next == 0 ? ", not issued by the next certificate" : "");
+			continue;
+		}
 		if (!x || x->malformed) {
 			fprintf(r->out, "      [%u] undecodable DER, %u bytes\n", i, hc->der_len);
 			continue;

@@ -909,6 +909,46 @@ static void write_cert_cost(const char *name, int hostile, size_t nbytes, const 
 	free(out.p); free(m.p); free(list.p); free(body.p); free(one.p);
 }
 
+/* Memory held by open connections: `conns` connections that never close,
+ * each with a Certificate of 16 distinct small certificates (RSA-512,
+ * about 360 bytes each), all held until the end of the capture; and the
+ * benign twin, the same connections closed (FIN both ways, 3 s apart:
+ * each is judged and freed as the capture goes). */
+static void write_cert_memory(const char *name, unsigned conns, int closed)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 }, list = { 0 }, body = { 0 }, one = { 0 };
+	static const uint8_t f4[3] = { 0x01, 0x00, 0x01 };
+	unsigned i, k;
+	open_pcap(name, 65535);
+	for (i = 0; i < conns; i++) {
+		conn_init(&c, 5000 + i);
+		handshake_tcp(&c);
+		out.n = m.n = list.n = body.n = 0;
+		ch_records(&out, "memory.example");
+		send_data(&c, 0, out.p, out.n);
+		out.n = 0;
+		server_hello(&m);
+		for (k = 0; k < 16; k++) {
+			one.n = 0;
+			rsa_cert(&one, 0x10000u + i * 16 + k, "mem-subject-a", "mem-issuer-bb", 64, f4, sizeof(f4));
+			put24(&list, (unsigned)one.n);
+			put(&list, one.p, one.n);
+		}
+		put24(&body, (unsigned)list.n);
+		put(&body, list.p, list.n);
+		msg(&m, 11, &body);
+		hs_records(&out, &m);
+		send_data(&c, 1, out.p, out.n);
+		if (closed) {
+			close_both(&c);
+			now_us += 3000000;
+		}
+	}
+	close_pcap();
+	free(out.p); free(m.p); free(list.p); free(body.p); free(one.p);
+}
+
 static void write_cert_costs(void)
 {
 	uint8_t e[384], e32[4] = { 0xff, 0xff, 0xff, 0xff }, f4[3] = { 0x01, 0x00, 0x01 };
@@ -1176,5 +1216,6 @@ int main(int argc, char **argv)
 	write_frag_flood(1000000);
 	write_port_reuse(80000);
 	write_cert_costs();
+	write_cert_memory("cert-memory.pcap", 1200, 0);
 	return 0;
 }
