@@ -269,7 +269,8 @@ struct hs_cert {
 	uint8_t issued_by_next;      /* 1 yes, 0 no, 2 unknown (last, malformed, or its check skipped) */
 	uint8_t self_signed;         /* self-issued and its own key verifies it (0 when that check was skipped) */
 	uint8_t verify_skipped;      /* enum x509_skip: why a check of this certificate was not made, 0 none */
-	uint8_t facts_not_kept;      /* decoded, judged, then its facts given back (x509_keep); x is NULL */
+	uint8_t facts_not_kept;      /* decoded, judged, then its facts given back (x509_hold); x is NULL */
+	uint8_t held;                /* counted by x509_hold() until the connection is judged (tls_conn_free) */
 };
 
 struct hs_chain {

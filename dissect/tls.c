@@ -76,8 +76,24 @@ void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_lim
 	}
 }
 
+/* The connection is judged: its certificates no longer count as held by an
+ * open connection (x509_hold). */
+static void unhold_chain(struct hs_chain *ch)
+{
+	uint16_t i;
+	for (i = 0; i < ch->n; i++)
+		if (ch->c[i].held) {
+			x509_unhold(ch->c[i].x);
+			ch->c[i].held = 0;
+		}
+}
+
 void tls_conn_free(struct tls_conn *t)
 {
+	if (t->r) {
+		unhold_chain(&t->r->server_chain);
+		unhold_chain(&t->r->client_chain);
+	}
 	dbuf_free(&t->d[0].hs);
 	dbuf_free(&t->d[1].hs);
 	tls_dec_free(t->dec);
@@ -640,13 +656,17 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		check_link(t, ch, i, (const uint8_t *const *)der, derlen, ts);
 	for (i = 1; i < ch->n; i++)
 		check_self(t, ch, i, (const uint8_t *const *)der, derlen, ts);
-	/* Memory held by open connections (dissect/x509.h, x509_keep): past
-	 * the run's budget of facts outside the cache, keep the server's leaf
-	 * (the rules read it) and what was judged above; give back the rest,
-	 * which only the report would have shown. */
+	/* Memory held by open connections (dissect/x509.h, x509_hold): past
+	 * the run's budget, keep the server's leaf (the rules read it) and
+	 * what was judged above; give back the rest, which only the report
+	 * would have shown. */
 	for (i = 0; i < ch->n; i++) {
-		if ((dir == DIR_S2C && i == 0) || !ch->c[i].x || x509_keep(ch->c[i].x))
+		if (!ch->c[i].x)
 			continue;
+		if (x509_hold(ch->c[i].x, dir == DIR_S2C && i == 0)) {
+			ch->c[i].held = 1;
+			continue;
+		}
 		ch->c[i].facts_not_kept = !ch->c[i].x->malformed;
 		x509_put(ch->c[i].x);
 		ch->c[i].x = NULL;

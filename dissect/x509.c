@@ -160,6 +160,7 @@ struct x509_entry {
 	uint8_t self_valid;                    /* self-signed: checked (self_result) */
 	uint8_t self_result;
 	uint8_t memo_parent[32];               /* the issuing certificate's SHA-256: it fixes the key */
+	uint32_t open_refs;                    /* x509_hold()s by open connections */
 };
 
 /* docs/robustness.md counts about 2.7 KiB an entry in its memory bounds */
@@ -183,7 +184,8 @@ struct x509_cache {
 	int tokens_set;
 	uint64_t verify_made, verify_skipped;
 	size_t detached;                       /* live entries outside the table (refs > 0) */
-	uint64_t not_kept;                     /* facts given back by x509_keep() */
+	size_t open_facts;                     /* entries with open_refs > 0 */
+	uint64_t not_kept;                     /* facts refused by x509_hold() */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -1201,19 +1203,36 @@ int x509_self_signed(const struct x509_facts *f)
 	return r;
 }
 
-int x509_keep(const struct x509_facts *f)
+int x509_hold(const struct x509_facts *f, int must)
 {
 	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;
 	int keep = 1;
-	if (f == NULL || e->c == NULL || e->in_table)
+	if (f == NULL || e->c == NULL)
 		return 1;
 	pthread_mutex_lock(&e->c->mu);
-	if (e->c->detached > X509_DETACHED_MAX) {
-		keep = 0;
-		e->c->not_kept++;
+	if (e->open_refs == 0) {
+		if (!must && e->c->open_facts >= X509_OPEN_FACTS_MAX) {
+			keep = 0;
+			e->c->not_kept++;
+		} else {
+			e->c->open_facts++;
+		}
 	}
+	if (keep && e->open_refs < UINT32_MAX)
+		e->open_refs++;
 	pthread_mutex_unlock(&e->c->mu);
 	return keep;
+}
+
+void x509_unhold(const struct x509_facts *f)
+{
+	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;
+	if (f == NULL || e->c == NULL)
+		return;
+	pthread_mutex_lock(&e->c->mu);
+	if (e->open_refs > 0 && --e->open_refs == 0 && e->c->open_facts > 0)
+		e->c->open_facts--;
+	pthread_mutex_unlock(&e->c->mu);
 }
 
 void x509_verify_counts(struct x509_cache *c, uint64_t *made, uint64_t *skipped)

@@ -113,15 +113,19 @@ int x509_verify_link(struct x509_vbudget *b, int64_t ts_us, const struct x509_fa
  * connection: the answer is kept with the certificate); 0 no, or not
  * checked (not self-issued, or every check was skipped). */
 int x509_self_signed(const struct x509_facts *f);
-/* Facts held by open connections (issue 16): an entry the table had no
- * room for (every cached one in use) is "detached" and costs memory until
- * its last x509_put(). x509_keep() answers 0 when `f` is such an entry and
- * the run holds more than X509_DETACHED_MAX of them: the caller keeps what
- * its connection needs from it and puts it back (dissect/tls.c keeps the
- * server's leaf whatever this says). So live facts are at most the
- * table's maximum + X509_DETACHED_MAX + one leaf per open connection. */
-#define X509_DETACHED_MAX 1024u
-int x509_keep(const struct x509_facts *f);
+/* Facts held by open connections (issue 16). A connection holds the facts
+ * of up to 32 certificates until it is judged; x509_hold() counts the
+ * distinct ones held by open connections (the analysis thread's own count,
+ * so the answer never depends on when the report thread lets go of a
+ * record) and answers 0 when `f` is not held yet and X509_OPEN_FACTS_MAX
+ * are: the caller keeps what it judged from the certificate and puts the
+ * facts back. `must` (dissect/tls.c: the server's leaf, which the rules
+ * read) is never refused. x509_unhold() when the connection is judged.
+ * So open connections hold at most X509_OPEN_FACTS_MAX facts + one leaf
+ * each. */
+#define X509_OPEN_FACTS_MAX 4096u
+int x509_hold(const struct x509_facts *f, int must);
+void x509_unhold(const struct x509_facts *f);
 /* Checks made and skipped by the run, for the report's statistics. */
 void x509_verify_counts(struct x509_cache *c, uint64_t *made, uint64_t *skipped);
 /* -1 not yet valid, 0 valid, 1 expired, at Unix time t (both ends inclusive).

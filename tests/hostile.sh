@@ -325,9 +325,10 @@ facts cert-budget \
 cpu_ratio cert-budget-cpu 3 -r "$H/cert-budget-benign.pcap" -- -r "$H/cert-budget.pcap"
 # Certificates held by open connections: 1,200 connections that never
 # close, each with 16 distinct certificates (19,200 facts of about 2.7 KiB:
-# 90 MiB peak before). Past X509_DETACHED_MAX facts outside the cache, a
-# connection keeps its leaf and what was judged; the rest is given back and
-# said (facts_not_kept, lists_clipped). Bound: 72 MiB (x4 under ASan).
+# 90 MiB peak before). Past X509_OPEN_FACTS_MAX facts held by open
+# connections, a connection keeps its leaf and what was judged; the rest is
+# given back and said (facts_not_kept, lists_clipped). Bound: 72 MiB (x4
+# under ASan).
 rss_limit_saved=$RSS_LIMIT_KB
 RSS_LIMIT_KB=$((RSS_LIMIT_KB * 9 / 8))
 facts cert-memory-open-connections \
