@@ -1216,6 +1216,6 @@ int main(int argc, char **argv)
 	write_frag_flood(1000000);
 	write_port_reuse(80000);
 	write_cert_costs();
-	write_cert_memory("cert-memory.pcap", 1200, 0);
+	write_cert_memory("cert-memory.pcap", 400, 0);
 	return 0;
 }
