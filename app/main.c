@@ -374,7 +374,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL, O_CIDSEED, O_ALBLOG, O_APPEND };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL, O_CIDSEED, O_ALBLOG, O_APPENDLOG };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -583,7 +583,7 @@ static int opt_siem(struct app_opts *o, int c, const char *arg)
 		}
 		o->alb_logs[o->nalb++] = arg;
 		return 1;
-	case O_APPEND:
+	case O_APPENDLOG:
 		o->append = 1;
 		return 1;
 	}
@@ -633,7 +633,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "input-hash", required_argument, NULL, O_HASH },
 		{ "community-id-seed", required_argument, NULL, O_CIDSEED },
 		{ "alb-log", required_argument, NULL, O_ALBLOG },
-		{ "append", no_argument, NULL, O_APPEND },
+		{ "append", no_argument, NULL, O_APPENDLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },

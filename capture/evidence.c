@@ -2,17 +2,27 @@
  * evidence.c - the evidence capture, -w FILE (see evidence.h for the
  * design: marks during the run, a second pass at the end).
  *
- * Marks live in a chained hash table keyed by the connection's endpoints
- * in a canonical order (lower address:port first), so a packet finds its
+ * Marks live in a table of 5-tuples keyed by the connection's endpoints in
+ * a canonical order (lower address:port first), so a packet finds its
  * connection whichever way it travels; several connections may share a
- * 5-tuple over time (port reuse) and are told apart by frame range.
+ * 5-tuple over time (port reuse) and are told apart by frame range. The
+ * hash is keyed with a random key per run (dissect/hash.h's mixer), so
+ * endpoints chosen on the wire cannot all land in one bucket, and a
+ * 5-tuple's ranges are sorted and merged once, before the second pass:
+ * frames come in order there, so each 5-tuple keeps a cursor into its
+ * ranges and a packet costs O(1) however many connections reused its
+ * ports (issue 16: 80,000 reused connections were 25 s with a chain walk
+ * per packet). Both arrays are struct dbuf with their maximum set at
+ * creation (CAP_EV_MAX_CONNS).
  */
 #define _GNU_SOURCE   /* fopencookie */
 #include "capture/evidence.h"
 #include "capture/source.h"
+#include "dissect/dbuf.h"
 #include "dissect/decode.h"
 #include "dissect/flow.h"
 #include "dissect/frag.h"
+#include "dissect/hash.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,22 +31,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 struct ev_mark {
-	struct hs_addr a, b;          /* canonical order */
 	uint64_t first, last;         /* frame range */
-	uint32_t next;                /* chain, 0 = end (indices are 1-based) */
+	uint32_t tuple;               /* index into tuples */
+};
+
+struct ev_tuple {
+	struct hs_addr a, b;          /* canonical order */
+	uint32_t next;                /* bucket chain, 0 = end (indices are 1-based) */
+	uint32_t lo, hi, cur;         /* after ev_prepare: its merged ranges, marks[lo, hi), the next one */
 };
 
 struct cap_evidence {
 	char *path;
 	int all;
-	struct ev_mark *m;            /* m[0] unused */
-	uint32_t n, cap;
+	struct dbuf marks;            /* struct ev_mark, one per marked connection */
+	uint32_t n;                   /* marks (merged ranges once prepared) */
+	uint32_t nmarked;             /* connections marked */
+	uint32_t nmerged;             /* after ev_prepare: marks[0, nmerged) are the merged ranges */
+	struct dbuf tuples;           /* struct ev_tuple; [0] unused */
+	uint32_t nt;                  /* tuples, counting [0] */
 	uint32_t *bucket;
 	uint32_t nbucket;             /* power of two */
+	uint64_t key[4];              /* the hash key, random per run */
+	int prepared;                 /* marks sorted and merged; a new mark undoes it */
 	uint64_t dropped_marks;       /* connections over CAP_EV_MAX_CONNS */
 	uint64_t packets, bytes;
 	uint64_t skipped_inputs;      /* other link type, or no second pass possible */
@@ -81,22 +103,35 @@ static void canon(const struct hs_addr *x, const struct hs_addr *y, struct hs_ad
 	}
 }
 
-static uint32_t hash(const struct hs_addr *a, const struct hs_addr *b)
+static uint64_t word(const uint8_t *p)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->addr[i]) * 16777619u;
-	for (i = 0; i < 16; i++)
-		h = (h ^ b->addr[i]) * 16777619u;
-	h = (h ^ a->port) * 16777619u;
-	h = (h ^ b->port) * 16777619u;
-	return h;
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static uint32_t hash(const struct cap_evidence *ev, const struct hs_addr *a, const struct hs_addr *b)
+{
+	uint64_t h = hash_mum(word(a->addr) ^ ev->key[0], word(a->addr + 8) ^ ev->key[1]);
+	h = hash_mum(h ^ word(b->addr) ^ ev->key[2], word(b->addr + 8) ^ ev->key[3]);
+	h = hash_mum(h ^ ((uint64_t)a->port << 32 | (uint64_t)b->port << 16 | (uint64_t)a->family << 8 | b->family),
+		     ev->key[0] ^ ev->key[3]);
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static int same(const struct hs_addr *x, const struct hs_addr *y)
 {
 	return x->family == y->family && x->port == y->port && memcmp(x->addr, y->addr, 16) == 0;
+}
+
+static struct ev_tuple *tuple_at(const struct cap_evidence *ev, uint32_t i)
+{
+	return (struct ev_tuple *)(void *)ev->tuples.p + i;
+}
+
+static struct ev_mark *mark_at(const struct cap_evidence *ev, uint32_t i)
+{
+	return (struct ev_mark *)(void *)ev->marks.p + i;
 }
 
 struct cap_evidence *cap_ev_new(const char *path, int all)
@@ -109,10 +144,20 @@ struct cap_evidence *cap_ev_new(const char *path, int all)
 	ev->nbucket = 1024;
 	ev->bucket = calloc(ev->nbucket, sizeof(*ev->bucket));
 	ev->dlt = -1;
+	dbuf_init(&ev->marks, 256 * sizeof(struct ev_mark), (size_t)CAP_EV_MAX_CONNS * sizeof(struct ev_mark));
+	dbuf_init(&ev->tuples, 256 * sizeof(struct ev_tuple), ((size_t)CAP_EV_MAX_CONNS + 1) * sizeof(struct ev_tuple));
+	ev->nt = 1;   /* index 0 is "none" */
 	ev->fd = -1;
 	{
 		size_t n = strlen(path);
 		ev->pcapng = n >= 7 && strcasecmp(path + n - 7, ".pcapng") == 0;
+	}
+	if (getrandom(ev->key, sizeof(ev->key), GRND_NONBLOCK) != (ssize_t)sizeof(ev->key)) {
+		/* no entropy yet: ASLR bits, spread by splitmix64 */
+		uint64_t x = (uint64_t)(uintptr_t)ev ^ 0x2545f491u;
+		int i;
+		for (i = 0; i < 4; i++)
+			ev->key[i] = hash_splitmix64(&x);
 	}
 	if (!ev->path || !ev->bucket) {
 		cap_ev_free(ev);
@@ -121,67 +166,137 @@ struct cap_evidence *cap_ev_new(const char *path, int all)
 	return ev;
 }
 
-static int grow(struct cap_evidence *ev)
+/* Four times the buckets once there are two tuples a bucket; on failure
+ * the chains get longer, still correct. */
+static void rehash(struct cap_evidence *ev)
 {
-	uint32_t ncap = ev->cap ? ev->cap * 2 : 256, i;
-	struct ev_mark *m;
-	if (ncap > CAP_EV_MAX_CONNS + 1)
-		ncap = CAP_EV_MAX_CONNS + 1;
-	if (ncap <= ev->cap)
-		return -1;
-	m = realloc(ev->m, (size_t)ncap * sizeof(*m));
-	if (!m)
-		return -1;
-	ev->m = m;
-	if (ev->n == 0)
-		ev->n = 1;   /* index 0 is "none" */
-	ev->cap = ncap;
-	if (ncap > ev->nbucket * 2) {   /* rehash at load 2 */
-		uint32_t nb = ev->nbucket * 4, *b = calloc(nb, sizeof(*b));
-		if (!b)
-			return 0;   /* longer chains, still correct */
-		for (i = 1; i < ev->n; i++) {
-			uint32_t h = hash(&m[i].a, &m[i].b) & (nb - 1);
-			m[i].next = b[h];
-			b[h] = i;
-		}
-		free(ev->bucket);
-		ev->bucket = b;
-		ev->nbucket = nb;
+	uint32_t nb = ev->nbucket * 4, i, *b;
+	if (ev->nt <= ev->nbucket * 2 || nb < ev->nbucket || !(b = calloc(nb, sizeof(*b))))
+		return;
+	for (i = 1; i < ev->nt; i++) {
+		struct ev_tuple *t = tuple_at(ev, i);
+		uint32_t h = hash(ev, &t->a, &t->b) & (nb - 1);
+		t->next = b[h];
+		b[h] = i;
+	}
+	free(ev->bucket);
+	ev->bucket = b;
+	ev->nbucket = nb;
+}
+
+static uint32_t find_tuple(const struct cap_evidence *ev, const struct hs_addr *a, const struct hs_addr *b)
+{
+	uint32_t i;
+	for (i = ev->bucket[hash(ev, a, b) & (ev->nbucket - 1)]; i; i = tuple_at(ev, i)->next) {
+		const struct ev_tuple *t = tuple_at(ev, i);
+		if (same(&t->a, a) && same(&t->b, b))
+			return i;
 	}
 	return 0;
 }
 
 void cap_ev_mark(struct cap_evidence *ev, const struct hs_record *rec, int findings)
 {
+	struct hs_addr a, b;
 	struct ev_mark *m;
-	uint32_t h;
+	uint32_t t;
 	if (!ev || (!findings && !ev->all))
 		return;
-	if ((ev->n == 0 || ev->n >= ev->cap) && grow(ev)) {
+	if (ev->prepared) {   /* marks[0, nmerged) stay valid ranges; sorted again at the next pass */
+		ev->n = ev->nmerged;
+		ev->prepared = 0;
+	}
+	if (dbuf_grow(&ev->marks, ((size_t)ev->n + 1) * sizeof(*m))) {
 		ev->dropped_marks++;
 		return;
 	}
-	m = &ev->m[ev->n];
-	canon(&rec->cli, &rec->srv, &m->a, &m->b);
+	canon(&rec->cli, &rec->srv, &a, &b);
+	t = find_tuple(ev, &a, &b);
+	if (!t) {
+		struct ev_tuple *nt;
+		uint32_t h;
+		if (dbuf_grow(&ev->tuples, ((size_t)ev->nt + 1) * sizeof(*nt))) {
+			ev->dropped_marks++;
+			return;
+		}
+		t = ev->nt++;
+		nt = tuple_at(ev, t);
+		memset(nt, 0, sizeof(*nt));
+		nt->a = a;
+		nt->b = b;
+		h = hash(ev, &a, &b) & (ev->nbucket - 1);
+		nt->next = ev->bucket[h];
+		ev->bucket[h] = t;
+		rehash(ev);
+	}
+	m = mark_at(ev, ev->n++);
 	m->first = rec->first_frame;
 	m->last = rec->last_frame;
-	h = hash(&m->a, &m->b) & (ev->nbucket - 1);
-	m->next = ev->bucket[h];
-	ev->bucket[h] = ev->n++;
+	m->tuple = t;
+	ev->nmarked++;
 }
 
-static int wanted(const struct cap_evidence *ev, const struct pkt *p, uint64_t frame)
+static int mark_order(const void *x, const void *y)
+{
+	const struct ev_mark *a = x, *b = y;
+	if (a->tuple != b->tuple)
+		return a->tuple < b->tuple ? -1 : 1;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return (a->last > b->last) - (a->last < b->last);
+}
+
+/* Before a pass over packets in frame order (the second pass, and each
+ * compaction of the live spool): each tuple's ranges sorted by first frame
+ * and merged where they overlap or touch, so a cursor can walk them. */
+static void ev_prepare(struct cap_evidence *ev)
+{
+	uint32_t i, out = 0;
+	ev->prepared = 1;
+	if (!ev->n)
+		return;
+	qsort(ev->marks.p, ev->n, sizeof(struct ev_mark), mark_order);
+	for (i = 0; i < ev->n; i++) {
+		struct ev_mark *m = mark_at(ev, i), *o = out ? mark_at(ev, out - 1) : NULL;
+		if (o && o->tuple == m->tuple && (o->last == UINT64_MAX || m->first <= o->last + 1)) {
+			if (m->last > o->last)
+				o->last = m->last;
+			continue;
+		}
+		if (!o || o->tuple != m->tuple)
+			tuple_at(ev, m->tuple)->lo = tuple_at(ev, m->tuple)->cur = out;
+		tuple_at(ev, m->tuple)->hi = out + 1;
+		*mark_at(ev, out++) = *m;
+	}
+	ev->nmerged = out;
+}
+
+/* The start of a pass: ranges prepared, every cursor at its first range. */
+static void ev_pass_begin(struct cap_evidence *ev)
+{
+	uint32_t i;
+	if (!ev->prepared)
+		ev_prepare(ev);
+	for (i = 1; i < ev->nt; i++)
+		tuple_at(ev, i)->cur = tuple_at(ev, i)->lo;
+}
+
+/* Within a pass (ev_pass_begin), frames come in increasing order. */
+static int wanted(struct cap_evidence *ev, const struct pkt *p, uint64_t frame)
 {
 	struct hs_addr a, b;
+	struct ev_tuple *t;
 	uint32_t i;
+	if (!ev->prepared)
+		ev_prepare(ev);
 	canon(&p->src, &p->dst, &a, &b);
-	for (i = ev->bucket[hash(&a, &b) & (ev->nbucket - 1)]; i; i = ev->m[i].next) {
-		const struct ev_mark *m = &ev->m[i];
-		if (frame >= m->first && frame <= m->last && same(&m->a, &a) && same(&m->b, &b))
-			return 1;
-	}
-	return 0;
+	i = find_tuple(ev, &a, &b);
+	if (!i)
+		return 0;
+	t = tuple_at(ev, i);
+	while (t->cur < t->hi && mark_at(ev, t->cur)->last < frame)
+		t->cur++;
+	return t->cur < t->hi && mark_at(ev, t->cur)->first <= frame;
 }
 
 /* ---- the writer: pcap through libpcap, or pcapng written here ---------- */
@@ -420,6 +535,7 @@ static void spool_compact(struct cap_evidence *ev)
 	uint64_t kept = 0;
 	int ok = nf && buf && fflush(ev->spool_f) == 0;
 	if (ok) {
+		ev_pass_begin(ev);
 		rewind(ev->spool_f);
 		while (spool_next_rec(ev->spool_f, &h, buf)) {
 			struct pkt p;
@@ -602,6 +718,7 @@ int cap_ev_write(struct cap_evidence *ev, int nin, struct cap_src *const *src,
 
 	memset(&o, 0, sizeof(o));
 	ev->ft = NULL;   /* the flow table is gone by now */
+	ev_pass_begin(ev);   /* frames in order from here: inputs one after another, or the spool */
 	if (ev->fd < 0) {
 		snprintf(err, errlen, "-w %s: not opened", ev->path);
 		return -1;
@@ -651,7 +768,7 @@ int cap_ev_write(struct cap_evidence *ev, int nin, struct cap_src *const *src,
 const char *cap_ev_path(const struct cap_evidence *ev) { return ev->path; }
 const char *cap_ev_sha256(const struct cap_evidence *ev) { return ev->written ? ev->hex : ""; }
 uint64_t cap_ev_packets(const struct cap_evidence *ev) { return ev->packets; }
-uint64_t cap_ev_connections(const struct cap_evidence *ev) { return ev->n ? ev->n - 1 : 0; }
+uint64_t cap_ev_connections(const struct cap_evidence *ev) { return ev->nmarked; }
 uint64_t cap_ev_bytes(const struct cap_evidence *ev) { return ev->bytes; }
 int cap_ev_written(const struct cap_evidence *ev) { return ev->written; }
 void cap_ev_output(struct cap_evidence *ev, int fd) { ev->fd = fd; }
@@ -673,7 +790,8 @@ void cap_ev_free(struct cap_evidence *ev)
 	if (ev->spool_f)
 		fclose(ev->spool_f);
 	free(ev->map);
-	free(ev->m);
+	dbuf_free(&ev->marks);
+	dbuf_free(&ev->tuples);
 	free(ev->bucket);
 	free(ev->path);
 	free(ev);

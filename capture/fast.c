@@ -31,11 +31,12 @@
  * a thread (cap_read_opts.one_thread, or it cannot start), blocks are
  * filled and walked in turn; libpcap reading is then the reference loop.
  * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
- * of 1 MiB holds at most 18,725 TCP segments, SEGS_MAX, of 176 bytes each
- * here), plus, on the libpcap way only, a batch grown for a packet bigger
+ * of 1 MiB holds at most 29,128 TCP segments, SEGS_MAX, of 176 bytes each
+ * here; real traffic far fewer: the array grows by doubling), plus, on the libpcap way only, a batch grown for a packet bigger
  * than a batch. bench/RESULTS.md has the numbers.
  */
 #include "capture/fast.h"
+#include "dissect/dbuf.h"
 #include "dissect/flow_ahead.h"
 #include "dissect/frag.h"
 
@@ -70,10 +71,13 @@ struct seg_desc {
 };
 
 struct decoded {
-	struct seg_desc *v;
-	size_t n, cap;
-	uint8_t *side;           /* payloads of reassembled datagrams (their buffers are the frag table's) */
-	size_t side_len, side_cap;
+	struct seg_desc *v;      /* = vb.p */
+	size_t n;
+	struct dbuf vb;          /* the segments: at most SEGS_MAX(block) of them */
+	struct dbuf side;        /* payloads of reassembled datagrams (their buffers are the frag table's);
+	                          * at most FRAG_MAX_BYTES + the block: every byte of a datagram that
+	                          * completes in a block was in the fragment table when the block
+	                          * began, or came in one of the block's records */
 	int64_t now_end;         /* the clock after the block's last frame */
 };
 
@@ -130,45 +134,46 @@ static void walk(const struct cap_rd *r, const struct cap_blk *b)
 	}
 }
 
-/* A TCP segment's record is at least 16 + 40 bytes (raw IPv4, no options),
- * so a block of `bytes` holds at most this many. */
-#define SEGS_MAX(bytes) ((bytes) / (CAP_BLK_RECHDR + 40) + 1)
+/* A record gives at most one TCP segment, and a record that gives one holds
+ * at least an IPv4 header: 16 + 20 bytes (raw IPv4). Not 16 + 40: an IPv4
+ * datagram can complete on a last fragment with no payload, its TCP header
+ * having come in earlier fragments, up to FRAG_MAX_DATAGRAMS of them from
+ * earlier blocks (issue 16: 1,024 such completions and 18,066 plain
+ * segments in one 1 MiB block passed the old bound, and the input ended
+ * with a false "out of memory"). So a block of `bytes` holds at most this
+ * many. */
+#define SEGS_MAX(bytes) ((bytes) / (CAP_BLK_RECHDR + 20) + 1)
 
-static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint32_t hash, size_t max)
+/* The limits of a block's decoded segments (set once, before its first use). */
+static void dec_init(struct decoded *d, size_t block_bytes)
+{
+	dbuf_init(&d->vb, 1024 * sizeof(struct seg_desc), SEGS_MAX(block_bytes) * sizeof(struct seg_desc));
+	dbuf_init(&d->side, 65536, (size_t)FRAG_MAX_BYTES + block_bytes);
+}
+
+static void dec_free(struct decoded *d)
+{
+	dbuf_free(&d->vb);
+	dbuf_free(&d->side);
+	d->v = NULL;
+}
+
+/* -1: out of memory (the limits hold every block: see SEGS_MAX and struct decoded) */
+static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint32_t hash)
 {
 	struct seg_desc *e;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 1024;
-		if (cap > max)
-			cap = max;
-		if (cap <= d->n)
-			return -1;
-		struct seg_desc *nv = realloc(d->v, cap * sizeof(*nv));
-		if (!nv)
-			return -1;
-		d->v = nv;
-		d->cap = cap;
-	}
+	if (dbuf_grow(&d->vb, (d->n + 1) * sizeof(*e)))
+		return -1;
+	d->v = (struct seg_desc *)(void *)d->vb.p;
 	e = &d->v[d->n];
 	e->p = *p;
 	e->now_us = now_us;
 	e->side_off = 0;
 	e->hash = hash;
 	if (p->reassembled && p->paylen) {
-		if (d->side_len + p->paylen > d->side_cap) {
-			size_t cap = d->side_cap ? d->side_cap : 65536;
-			uint8_t *ns;
-			while (cap < d->side_len + p->paylen)
-				cap *= 2;
-			ns = realloc(d->side, cap);
-			if (!ns)
-				return -1;
-			d->side = ns;
-			d->side_cap = cap;
-		}
-		memcpy(d->side + d->side_len, p->payload, p->paylen);
-		e->side_off = d->side_len;
-		d->side_len += p->paylen;
+		e->side_off = d->side.len;
+		if (dbuf_add(&d->side, p->payload, p->paylen))
+			return -1;
 	}
 	d->n++;
 	return 0;
@@ -183,12 +188,12 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 	struct pkt p;
 	size_t off = 0, i;
 	d->n = 0;
-	d->side_len = 0;
+	dbuf_reset(&d->side);
 	while (next_rec(r, b, &off, &rec)) {
 		if (rec.ts_us > q->now_us)
 			q->now_us = rec.ts_us;
 		if (cap_count_decode(r->run, r->in, r->in->dlt, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
-		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p), SEGS_MAX(b->cap)) < 0) {
+		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p)) < 0) {
 			/* out of memory: the input ends here, said as an error */
 			b->last = 1;
 			b->how = CAP_END_CORRUPT;
@@ -200,7 +205,7 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 	d->now_end = q->now_us;
 	for (i = 0; i < d->n; i++)
 		if (d->v[i].p.reassembled && d->v[i].p.paylen)
-			d->v[i].p.payload = d->side + d->v[i].side_off;
+			d->v[i].p.payload = d->side.p + d->v[i].side_off;
 }
 
 /* Analysis thread: the decoded segments of a block into the flow table. */
@@ -335,6 +340,7 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 	for (i = 0; i < RB_NBATCH; i++) {
 		qp->b[i].buf = malloc(RB_BATCH);
 		qp->b[i].cap = qp->b[i].buf ? RB_BATCH : 0;
+		dec_init(&qp->d[i], RB_BATCH);
 		if (!qp->b[i].buf && r->blocks)
 			goto fail;   /* a block needs its whole size; pcap batches grow */
 	}
@@ -374,8 +380,7 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 	pthread_cond_destroy(&qp->cv);
 	for (i = 0; i < RB_NBATCH; i++) {
 		free(qp->b[i].buf);
-		free(qp->d[i].v);
-		free(qp->d[i].side);
+		dec_free(&qp->d[i]);
 	}
 	free(qp);
 	return 0;

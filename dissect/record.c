@@ -91,6 +91,7 @@ const char *hs_anomaly_name(enum hs_anomaly a)
 	case AN_HS_TOO_LONG: return "handshake_too_long";
 	case AN_EVENTS_CLIPPED: return "events_clipped";
 	case AN_EVICTED: return "evicted";
+	case AN_CERT_UNVERIFIED: return "cert_unverified";
 	}
 	return "unknown";
 }

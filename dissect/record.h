@@ -130,6 +130,7 @@ enum hs_anomaly {
 	AN_HS_TOO_LONG       = 1u << 12,  /* handshake message over the size cap */
 	AN_EVENTS_CLIPPED    = 1u << 13,
 	AN_EVICTED           = 1u << 14,  /* flow table cap: the flow was dropped early */
+	AN_CERT_UNVERIFIED   = 1u << 15,  /* a certificate signature check was skipped (dissect/x509.h) */
 };
 
 struct hs_dirstats {
@@ -265,7 +266,11 @@ struct hs_cert {
 	uint8_t sha256[32];          /* of the DER, even when it did not parse */
 	uint8_t expired;             /* notAfter < capture time of the message */
 	uint8_t not_yet_valid;       /* notBefore > capture time */
-	uint8_t issued_by_next;      /* 1 yes, 0 no, 2 unknown (last, or malformed) */
+	uint8_t issued_by_next;      /* 1 yes, 0 no, 2 unknown (last, malformed, or its check skipped) */
+	uint8_t self_signed;         /* self-issued and its own key verifies it (0 when that check was skipped) */
+	uint8_t verify_skipped;      /* enum x509_skip: why a check of this certificate was not made, 0 none */
+	uint8_t facts_not_kept;      /* decoded, judged, then its facts given back (x509_hold); x is NULL */
+	uint8_t held;                /* counted by x509_hold() until the connection is judged (tls_conn_free) */
 };
 
 struct hs_chain {

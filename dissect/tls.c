@@ -69,14 +69,31 @@ void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_lim
 	t->r = r;
 	t->lim = lim ? lim : &default_limits;
 	t->certs = certs;
+	x509_vbudget_init(&t->vb);
 	for (i = 0; i < 2; i++) {
 		t->d[i].last_hs_type = 255;
 		hs_buf_init(&t->d[i], t->lim);
 	}
 }
 
+/* The connection is judged: its certificates no longer count as held by an
+ * open connection (x509_hold). */
+static void unhold_chain(struct hs_chain *ch)
+{
+	uint16_t i;
+	for (i = 0; i < ch->n; i++)
+		if (ch->c[i].held) {
+			x509_unhold(ch->c[i].x);
+			ch->c[i].held = 0;
+		}
+}
+
 void tls_conn_free(struct tls_conn *t)
 {
+	if (t->r) {
+		unhold_chain(&t->r->server_chain);
+		unhold_chain(&t->r->client_chain);
+	}
 	dbuf_free(&t->d[0].hs);
 	dbuf_free(&t->d[1].hs);
 	tls_dec_free(t->dec);
@@ -546,6 +563,37 @@ int tls_parse_server_hello(const uint8_t *body, size_t len, struct hs_server_hel
 
 /* ---- Certificate and friends ---------------------------------------------- */
 
+/* Whether certificate i is signed by the next one's key. */
+static void check_link(struct tls_conn *t, struct hs_chain *ch, uint16_t i, const uint8_t *const *der,
+		       const uint32_t *derlen, int64_t ts)
+{
+	enum x509_skip why = X509_SKIP_NONE;
+	if (i + 1 >= ch->n)
+		return;
+	ch->c[i].issued_by_next = (uint8_t)x509_verify_link(&t->vb, ts, ch->c[i].x, der[i], derlen[i],
+							    ch->c[i + 1].x, der[i + 1], derlen[i + 1], &why);
+	if (why) {
+		ch->c[i].verify_skipped = (uint8_t)why;
+		t->r->anomalies |= AN_CERT_UNVERIFIED;
+	}
+}
+
+/* Whether certificate i is self-signed (self-issued, and its own key verifies it). */
+static void check_self(struct tls_conn *t, struct hs_chain *ch, uint16_t i, const uint8_t *const *der,
+		       const uint32_t *derlen, int64_t ts)
+{
+	enum x509_skip why = X509_SKIP_NONE;
+	if (!ch->c[i].x || !ch->c[i].x->self_issued || ch->c[i].x->malformed)
+		return;
+	ch->c[i].self_signed = x509_verify_link(&t->vb, ts, ch->c[i].x, der[i], derlen[i], ch->c[i].x, der[i],
+						derlen[i], &why) == 1;
+	if (why) {
+		if (!ch->c[i].verify_skipped)
+			ch->c[i].verify_skipped = (uint8_t)why;
+		t->r->anomalies |= AN_CERT_UNVERIFIED;
+	}
+}
+
 static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
 			      uint64_t frame, int64_t ts)
 {
@@ -597,9 +645,33 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	}
 	if (l.err || cur_left(&l))
 		ch->malformed = 1;
-	for (i = 0; i + 1 < ch->n; i++)
-		ch->c[i].issued_by_next = (uint8_t)x509_issued_by_facts(ch->c[i].x, der[i], derlen[i],
-									 ch->c[i + 1].x, der[i + 1], derlen[i + 1]);
+	/* Signature checks, within the connection's and the run's budgets
+	 * (dissect/x509.h): what the rules read first (the leaf's link, whether
+	 * the leaf is self-signed), then what only the report shows. */
+	if (ch->n) {
+		check_link(t, ch, 0, (const uint8_t *const *)der, derlen, ts);
+		check_self(t, ch, 0, (const uint8_t *const *)der, derlen, ts);
+	}
+	for (i = 1; i < ch->n; i++)
+		check_link(t, ch, i, (const uint8_t *const *)der, derlen, ts);
+	for (i = 1; i < ch->n; i++)
+		check_self(t, ch, i, (const uint8_t *const *)der, derlen, ts);
+	/* Memory held by open connections (dissect/x509.h, x509_hold): past
+	 * the run's budget, keep the server's leaf (the rules read it) and
+	 * what was judged above; give back the rest, which only the report
+	 * would have shown. */
+	for (i = 0; i < ch->n; i++) {
+		if (!ch->c[i].x)
+			continue;
+		if (x509_hold(ch->c[i].x, dir == DIR_S2C && i == 0)) {
+			ch->c[i].held = 1;
+			continue;
+		}
+		ch->c[i].facts_not_kept = !ch->c[i].x->malformed;
+		x509_put(ch->c[i].x);
+		ch->c[i].x = NULL;
+		r->anomalies |= AN_LISTS_CLIPPED;
+	}
 	if (ch->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
 }

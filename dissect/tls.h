@@ -17,6 +17,7 @@
 
 #include "dissect/dbuf.h"
 #include "dissect/record.h"
+#include "dissect/x509.h"
 
 struct tls_dec;
 
@@ -70,6 +71,7 @@ struct tls_conn {
 	struct hs_record *r;
 	const struct tls_limits *lim;   /* the run's caps; not owned */
 	struct x509_cache *certs;       /* the run's certificate cache; not owned, NULL: uncached */
+	struct x509_vbudget vb;         /* signature checks this connection may still make */
 	struct tls_dir d[2];
 	uint8_t tls13;
 	uint8_t client_hello_seen;

@@ -13,9 +13,34 @@
  * all (beyond that, entries go without a copy and are found by SHA-256), so
  * its memory is bounded whatever size the certificates are. The SHA-256 of
  * a certificate is computed once while it stays cached, not per connection.
- * x509_issued_by() decodes the two certificates it is given and remembers
- * its last answer in the child's cache entry, so a chain seen on every
- * connection to one target is verified once.
+ * x509_verify_link() decodes the two certificates it is given and remembers
+ * its last answer in the child's cache entry (and whether it is self-signed
+ * in another), so a chain seen on every connection to one target is
+ * verified once. Signature checks are bounded (issue 16; x509.h says how):
+ *   - Key limits, decided once when the certificate is decoded
+ *     (key_limits): an RSA or DSA modulus over 8192 bits is not used
+ *     (OpenSSL would take up to 16384; the Web PKI stops at 4096, and 8192
+ *     bits is about 15 times the cost of 2048 already). An RSA public
+ *     exponent over 32 bits is not used: the cost of a check grows with
+ *     the exponent's length (a 3071-bit exponent with a 3072-bit modulus,
+ *     which OpenSSL accepts, made a check about 8 ms, 500 times the usual),
+ *     every CA uses 65537 (the CA/Browser Forum asks for an odd exponent
+ *     from 2^16+1, and no CA issues past 32 bits), and common clients
+ *     refuse such keys anyway (Windows CryptoAPI holds the exponent in 32
+ *     bits, Go's crypto/rsa refuses one of 2^31 or more). An even exponent
+ *     is not an RSA key at all (e must be coprime to lambda(n), which is
+ *     even), so no signature can be checked with it.
+ *   - Units: a check costs about (modulus bits / 2048)^2 x (exponent bits +
+ *     set bits) / 19 RSA-2048 checks (19 for 65537); DSA as RSA with a
+ *     160-bit exponent; EC 4 up to 256 bits, 40 above (P-384 is ten times
+ *     P-256 in OpenSSL 3.0); Ed25519 4, Ed448 10; anything else 40.
+ *   - Order: dissect/tls.c asks what the rules read first (the leaf's
+ *     link, then whether the leaf is self-signed) and the rest after, so a
+ *     budget that runs out skips what only the report shows.
+ *   - A skipped check is not remembered: a later connection with budget
+ *     left makes it. Whether a check is made depends only on the order and
+ *     capture times of the certificates, never on the wall clock, so the
+ *     report is the same on every run.
  *
  * Invariants:
  *   - Facts are never NULL except on allocation failure. DER that d2i_X509()
@@ -103,6 +128,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -129,10 +155,16 @@ struct x509_entry {
 	uint8_t *der;                          /* a copy of the DER (der_len bytes), or NULL */
 	struct x509_entry *lru_prev, *lru_next; /* idle list, only while refs == 0 */
 	uint8_t in_table;
-	uint8_t memo_valid;                    /* last x509_issued_by() answer */
+	uint8_t memo_valid;                    /* last issued_by() answer, for the issuer memo_parent */
 	uint8_t memo_result;
-	uint8_t memo_parent[32];
+	uint8_t self_valid;                    /* self-signed: checked (self_result) */
+	uint8_t self_result;
+	uint8_t memo_parent[32];               /* the issuing certificate's SHA-256: it fixes the key */
+	uint32_t open_refs;                    /* x509_hold()s by open connections */
 };
+
+/* docs/robustness.md counts about 2.7 KiB an entry in its memory bounds */
+_Static_assert(sizeof(struct x509_entry) <= 2765, "an entry is at most 2.7 KiB");
 
 struct x509_cache {
 	pthread_mutex_t mu;
@@ -146,6 +178,14 @@ struct x509_cache {
 	uint64_t hits, misses, evictions, uncached;
 	uint64_t key0, key1;
 	int keyed;
+	/* signature checks: the run's budget per second of capture time */
+	uint64_t tokens;                       /* units, <= X509_VERIFY_BURST_UNITS */
+	int64_t tokens_ts;                     /* the capture time they were counted at */
+	int tokens_set;
+	uint64_t verify_made, verify_skipped;
+	size_t detached;                       /* live entries outside the table (refs > 0) */
+	size_t open_facts;                     /* entries with open_refs > 0 */
+	uint64_t not_kept;                     /* facts refused by x509_hold() */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -483,6 +523,55 @@ static int unix_time(const ASN1_TIME *t, int64_t *out)
 	return 1;
 }
 
+static uint32_t ceil_div(uint64_t a, uint64_t b)
+{
+	uint64_t q = (a + b - 1) / b;
+	return q > 0xffff ? 0xffff : q ? (uint32_t)q : 1;
+}
+
+/* key_skip and verify_units (see the file head). */
+static void key_limits(EVP_PKEY *pk, struct x509_facts *f)
+{
+	uint64_t nb = (uint64_t)f->key_bits;
+	switch (f->key_type) {
+	case XK_RSA:
+	case XK_RSA_PSS: {
+		BIGNUM *e = NULL;
+		int eb, pop = 0, i;
+		if (nb > X509_VERIFY_MAX_BITS) {
+			f->key_skip = X509_SKIP_KEY_SIZE;
+			return;
+		}
+		if (!EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e)) {
+			f->key_skip = X509_SKIP_KEY_EXPONENT;
+			return;
+		}
+		eb = BN_num_bits(e);
+		if (eb > 32 || !BN_is_odd(e)) {
+			f->key_skip = X509_SKIP_KEY_EXPONENT;
+			BN_free(e);
+			return;
+		}
+		for (i = 0; i < eb; i++)
+			pop += BN_is_bit_set(e, i);
+		BN_free(e);
+		f->verify_units = (uint16_t)ceil_div(nb * nb * (uint64_t)(eb + pop), 2048ull * 2048 * 19);
+		return;
+	}
+	case XK_DSA:
+		if (nb > X509_VERIFY_MAX_BITS) {
+			f->key_skip = X509_SKIP_KEY_SIZE;
+			return;
+		}
+		f->verify_units = (uint16_t)ceil_div(nb * nb * 160, 2048ull * 2048 * 19);
+		return;
+	case XK_EC:      f->verify_units = nb <= 256 ? 4 : 40; return;
+	case XK_ED25519: f->verify_units = 4; return;
+	case XK_ED448:   f->verify_units = 10; return;
+	default:         f->verify_units = 40; return;
+	}
+}
+
 static void key_facts(const X509 *x, struct x509_facts *f)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x);
@@ -534,6 +623,7 @@ static void key_facts(const X509 *x, struct x509_facts *f)
 	}
 	int bits = EVP_PKEY_get_bits(pk);
 	f->key_bits = bits > 0 ? bits : 0;
+	key_limits(pk, f);
 	if (f->key_type == XK_EC) {
 		size_t len = 0;
 		char enc[32];
@@ -617,10 +707,6 @@ static void fill_facts(struct x509_facts *f, const uint8_t *der, size_t len)
 		f->not_before = f->not_after = 0;
 	}
 	f->self_issued = subj != NULL && iss != NULL && X509_NAME_cmp(subj, iss) == 0;
-	if (f->self_issued) {
-		EVP_PKEY *pk = X509_get0_pubkey(x);
-		f->self_signed = pk != NULL && X509_verify(x, pk) == 1;
-	}
 	f->is_ca = ca_flag(x);
 	key_facts(x, f);
 	sig_facts(x, f);
@@ -897,6 +983,7 @@ static const struct x509_facts *x509_get_locked(struct x509_cache *c, const uint
 		der_attach(c, e, der, len, dh);
 	} else {
 		c->uncached++;
+		c->detached++;
 	}
 	return &e->f;
 }
@@ -922,6 +1009,8 @@ static void x509_put_locked(const struct x509_facts *f)
 	if (--e->f.refs > 0)
 		return;
 	if (!e->in_table) {
+		if (c != NULL && c->detached > 0)
+			c->detached--;
 		free(e);
 		return;
 	}
@@ -934,42 +1023,124 @@ static void x509_put_locked(const struct x509_facts *f)
 	lru_append(c, e);
 }
 
-static int issued_by(struct x509_cache *cc, const uint8_t csha[32], const uint8_t *child_der, size_t clen,
-		     const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
+void x509_vbudget_init(struct x509_vbudget *b)
 {
-	struct x509_entry *ce;
+	b->left = X509_VERIFY_CONN_UNITS;
+}
+
+const char *x509_skip_name(enum x509_skip s)
+{
+	switch (s) {
+	case X509_SKIP_NONE: return "none";
+	case X509_SKIP_KEY_SIZE: return "key_size";
+	case X509_SKIP_KEY_EXPONENT: return "key_exponent";
+	case X509_SKIP_CONN_BUDGET: return "connection_budget";
+	case X509_SKIP_CAPTURE_BUDGET: return "capture_budget";
+	}
+	return "unknown";
+}
+
+/* Takes `units` from the connection's budget and the run's (refilled for
+ * the capture time that passed); the reason when either has too few. */
+static enum x509_skip budget_take(struct x509_cache *cc, struct x509_vbudget *b, int64_t ts_us, uint32_t units)
+{
+	if (b != NULL && b->left < units)
+		return X509_SKIP_CONN_BUDGET;
+	if (cc != NULL) {
+		if (!cc->tokens_set) {
+			cc->tokens_set = 1;
+			cc->tokens = X509_VERIFY_BURST_UNITS;
+			cc->tokens_ts = ts_us;
+		} else if (ts_us > cc->tokens_ts) {
+			uint64_t dt = (uint64_t)ts_us - (uint64_t)cc->tokens_ts;
+			uint64_t add = dt >= 1000000ull * X509_VERIFY_BURST_UNITS ? X509_VERIFY_BURST_UNITS
+				       : dt * X509_VERIFY_RATE_UNITS / 1000000u;
+			if (add) {   /* else the time is kept, so short steps still add up */
+				cc->tokens = cc->tokens + add > X509_VERIFY_BURST_UNITS ? X509_VERIFY_BURST_UNITS
+											 : cc->tokens + add;
+				cc->tokens_ts = ts_us;
+			}
+		}
+		if (cc->tokens < units)
+			return X509_SKIP_CAPTURE_BUDGET;
+		cc->tokens -= units;
+	}
+	if (b != NULL)
+		b->left -= units;
+	return X509_SKIP_NONE;
+}
+
+static int verify_with(X509 *c, EVP_PKEY *pk)
+{
+	int v = pk != NULL ? X509_verify(c, pk) : -1;
+	if (v == 1)
+		return 1;
+	if (v == 0)
+		return 0;
+	/* An error: a key of the wrong type is a plain "no"; an algorithm
+	 * OpenSSL cannot check is "unknown". */
+	unsigned long e = ERR_peek_last_error();
+	return pk != NULL && ERR_GET_LIB(e) == ERR_LIB_ASN1 && ERR_GET_REASON(e) == ASN1_R_WRONG_PUBLIC_KEY_TYPE ? 0
+														   : 2;
+}
+
+/* The check itself; the caller holds the cache's lock (when there is one).
+ * `self`: child and parent are the same certificate. */
+static int issued_by(struct x509_cache *cc, struct x509_vbudget *b, int64_t ts_us, int use_budget,
+		     struct x509_entry *ce, const struct x509_facts *pf, const uint8_t psha[32], int self,
+		     const uint8_t *child_der, size_t clen, const uint8_t *parent_der, size_t plen,
+		     enum x509_skip *skip)
+{
 	X509 *c, *p;
 	int r;
 
-	ce = cc != NULL ? find(cc, csha) : NULL;
-	if (ce != NULL && ce->memo_valid && memcmp(ce->memo_parent, psha, 32) == 0)
+	*skip = X509_SKIP_NONE;
+	if (ce != NULL && self && ce->self_valid)
+		return ce->self_result;
+	if (ce != NULL && !self && ce->memo_valid && memcmp(ce->memo_parent, psha, 32) == 0)
 		return ce->memo_result;
-
+	if (self && ce != NULL && !ce->f.self_issued)
+		return 0;
 	c = decode(child_der, clen);
-	p = decode(parent_der, plen);
-	if (c == NULL || p == NULL) {
+	p = self ? NULL : decode(parent_der, plen);
+	if (c == NULL || (!self && p == NULL)) {
 		r = 2;
-	} else if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(p)) != 0) {
+	} else if (!self && X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(p)) != 0) {
+		r = 0;
+	} else if (self && X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(c)) != 0) {
 		r = 0;
 	} else {
-		EVP_PKEY *pk = X509_get0_pubkey(p);
-		int v = pk != NULL ? X509_verify(c, pk) : -1;
-		if (v == 1) {
-			r = 1;
-		} else if (v == 0) {
-			r = 0;
-		} else {
-			/* An error: a key of the wrong type is a plain "no"; an
-			 * algorithm OpenSSL cannot check is "unknown". */
-			unsigned long e = ERR_peek_last_error();
-			r = pk != NULL && ERR_GET_LIB(e) == ERR_LIB_ASN1 &&
-			    ERR_GET_REASON(e) == ASN1_R_WRONG_PUBLIC_KEY_TYPE ? 0 : 2;
+		/* the key's limits and cost: from its facts, else from the key */
+		struct x509_facts tmp;
+		const struct x509_facts *kf = pf;
+		if (kf == NULL) {
+			memset(&tmp, 0, sizeof(tmp));
+			key_facts(self ? c : p, &tmp);
+			kf = &tmp;
 		}
+		if (kf->key_skip)
+			*skip = (enum x509_skip)kf->key_skip;
+		else if (use_budget)
+			*skip = budget_take(cc, b, ts_us, kf->verify_units ? kf->verify_units : 1);
+		if (*skip) {
+			if (cc != NULL)
+				cc->verify_skipped++;
+			X509_free(c);
+			X509_free(p);
+			ERR_clear_error();
+			return 2;   /* not remembered: the next connection may have budget */
+		}
+		if (cc != NULL)
+			cc->verify_made++;
+		r = verify_with(c, X509_get0_pubkey(self ? c : p));
 	}
 	X509_free(c);
 	X509_free(p);
 	ERR_clear_error();
-	if (ce != NULL) {
+	if (ce != NULL && self) {
+		ce->self_result = (uint8_t)r;
+		ce->self_valid = 1;
+	} else if (ce != NULL) {
 		memcpy(ce->memo_parent, psha, 32);
 		ce->memo_result = (uint8_t)r;
 		ce->memo_valid = 1;
@@ -977,47 +1148,103 @@ static int issued_by(struct x509_cache *cc, const uint8_t csha[32], const uint8_
 	return r;
 }
 
-/* issued_by() reads the table and writes an entry's memo: this takes the
- * lock for it (the *_locked functions above expect it held) */
-static int issued_by_taking_lock(struct x509_cache *c, const uint8_t csha[32], const uint8_t *child_der, size_t clen,
-				 const uint8_t psha[32], const uint8_t *parent_der, size_t plen)
-{
-	int r;
-	if (c == NULL)
-		return issued_by(NULL, csha, child_der, clen, psha, parent_der, plen);
-	pthread_mutex_lock(&c->mu);
-	r = issued_by(c, csha, child_der, clen, psha, parent_der, plen);
-	pthread_mutex_unlock(&c->mu);
-	return r;
-}
-
 int x509_issued_by(struct x509_cache *c, const uint8_t *child_der, size_t clen, const uint8_t *parent_der,
 		   size_t plen)
 {
 	uint8_t csha[32], psha[32];
+	enum x509_skip skip;
+	int r;
 
 	digest(child_der, child_der ? clen : 0, csha);
 	digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by_taking_lock(c, csha, child_der, clen, psha, parent_der, plen);
+	if (c == NULL)
+		return issued_by(NULL, NULL, 0, 0, NULL, NULL, psha, 0, child_der, clen, parent_der, plen, &skip);
+	pthread_mutex_lock(&c->mu);
+	r = issued_by(c, NULL, 0, 0, find(c, csha), NULL, psha, 0, child_der, clen, parent_der, plen, &skip);
+	pthread_mutex_unlock(&c->mu);
+	return r;
 }
 
-int x509_issued_by_facts(const struct x509_facts *cf, const uint8_t *child_der, size_t clen,
-			 const struct x509_facts *pf, const uint8_t *parent_der, size_t plen)
+int x509_verify_link(struct x509_vbudget *b, int64_t ts_us, const struct x509_facts *cf, const uint8_t *child_der,
+		     size_t clen, const struct x509_facts *pf, const uint8_t *parent_der, size_t plen,
+		     enum x509_skip *skip)
 {
-	uint8_t csha[32], psha[32];
-	struct x509_cache *c = NULL;
+	struct x509_entry *ce;
+	struct x509_cache *c;
+	enum x509_skip dummy;
+	int r, self = cf == pf;
 
-	if (cf != NULL) {
-		c = ((const struct x509_entry *)(const void *)cf)->c;   /* the child's memo is in its cache */
-		memcpy(csha, cf->sha256, 32);
-	} else {
-		digest(child_der, child_der ? clen : 0, csha);
+	if (skip == NULL)
+		skip = &dummy;
+	*skip = X509_SKIP_NONE;
+	if (cf == NULL || pf == NULL || cf->malformed || pf->malformed)
+		return 2;
+	ce = (struct x509_entry *)(void *)(uintptr_t)cf;   /* facts are the first member of their entry */
+	c = ce->c;
+	if (c != NULL)
+		pthread_mutex_lock(&c->mu);
+	r = issued_by(c, b, ts_us, 1, ce, pf, pf->sha256, self, child_der, clen, parent_der, plen, skip);
+	if (c != NULL)
+		pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+int x509_self_signed(const struct x509_facts *f)
+{
+	const struct x509_entry *e = (const struct x509_entry *)(const void *)f;
+	int r;
+	if (f == NULL || !f->self_issued)
+		return 0;
+	if (e->c != NULL)
+		pthread_mutex_lock(&e->c->mu);
+	r = e->self_valid && e->self_result == 1;
+	if (e->c != NULL)
+		pthread_mutex_unlock(&e->c->mu);
+	return r;
+}
+
+int x509_hold(const struct x509_facts *f, int must)
+{
+	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;
+	int keep = 1;
+	if (f == NULL || e->c == NULL)
+		return 1;
+	pthread_mutex_lock(&e->c->mu);
+	if (e->open_refs == 0) {
+		if (!must && e->c->open_facts >= X509_OPEN_FACTS_MAX) {
+			keep = 0;
+			e->c->not_kept++;
+		} else {
+			e->c->open_facts++;
+		}
 	}
-	if (pf != NULL)
-		memcpy(psha, pf->sha256, 32);
-	else
-		digest(parent_der, parent_der ? plen : 0, psha);
-	return issued_by_taking_lock(c, csha, child_der, clen, psha, parent_der, plen);
+	if (keep && e->open_refs < UINT32_MAX)
+		e->open_refs++;
+	pthread_mutex_unlock(&e->c->mu);
+	return keep;
+}
+
+void x509_unhold(const struct x509_facts *f)
+{
+	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;
+	if (f == NULL || e->c == NULL)
+		return;
+	pthread_mutex_lock(&e->c->mu);
+	if (e->open_refs > 0 && --e->open_refs == 0 && e->c->open_facts > 0)
+		e->c->open_facts--;
+	pthread_mutex_unlock(&e->c->mu);
+}
+
+void x509_verify_counts(struct x509_cache *c, uint64_t *made, uint64_t *skipped)
+{
+	if (c == NULL) {
+		*made = *skipped = 0;
+		return;
+	}
+	pthread_mutex_lock(&c->mu);
+	*made = c->verify_made;
+	*skipped = c->verify_skipped;
+	pthread_mutex_unlock(&c->mu);
 }
 
 int x509_valid_at(const struct x509_facts *f, int64_t t)
@@ -1117,7 +1344,7 @@ void x509_cache_free(struct x509_cache *c)
 	pthread_mutex_lock(&c->mu);
 	x509_cache_clear_locked(c);
 	pthread_mutex_unlock(&c->mu);
-	if (c->count != 0)
+	if (c->count != 0 || c->detached != 0)
 		return;   /* still referenced: a leak of the caller's, not a use after free */
 	pthread_mutex_destroy(&c->mu);
 	free(c);

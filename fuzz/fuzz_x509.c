@@ -6,6 +6,11 @@
  * x509_issued_by() must answer for any bytes; the cache (made small here,
  * so eviction and the "uncached" path run) must stay consistent. Every
  * string is also written through the JSON writer, which must not choke.
+ * The verification budget (x509_verify_link) is modelled too: a budget
+ * taken from the first byte, the self-signed check and a link check to a
+ * second certificate made of the input's second half; a budget never grows,
+ * a skipped check always answers "unknown" with a named reason, a key past
+ * the limits is never checked, and an answer once given is given again.
  * Seeds (fuzz/seeds.c): every certificate of the recorded captures.
  */
 #include "fuzz/fuzz.h"
@@ -75,6 +80,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)x509_issued_by(xc, data, size, data, size);
 	if (half)
 		(void)x509_issued_by(xc, data, half, data + half, size - half);
+	if (size) {
+		struct x509_vbudget b;
+		enum x509_skip why;
+		uint32_t before;
+		int r, r2;
+		b.left = data[0] % 80u;
+		before = b.left;
+		r = x509_verify_link(&b, (int64_t)data[size - 1] * 1000000, f, data, size, f, data, size, &why);
+		FUZZ_CHECK(r >= 0 && r <= 2 && b.left <= before);
+		FUZZ_CHECK(why == X509_SKIP_NONE || r == 2);
+		FUZZ_CHECK(strcmp(x509_skip_name(why), "unknown") != 0);
+		FUZZ_CHECK(!f->key_skip || why == X509_SKIP_NONE || why == (enum x509_skip)f->key_skip ||
+			   !f->self_issued);
+		if (f->key_skip && f->self_issued && !f->malformed)
+			FUZZ_CHECK(b.left == before);   /* a key past the limits costs nothing */
+		if (why == X509_SKIP_NONE && r != 2) {
+			b.left = 0;   /* remembered: no budget needed for the same answer */
+			r2 = x509_verify_link(&b, 0, f, data, size, f, data, size, &why);
+			FUZZ_CHECK(r2 == r && why == X509_SKIP_NONE);
+		}
+		if (half) {
+			const struct x509_facts *h1 = x509_get(xc, data, half), *h2 = x509_get(xc, data + half, size - half);
+			b.left = data[0] % 80u;
+			before = b.left;
+			r = x509_verify_link(&b, 0, h1, data, half, h2, data + half, size - half, &why);
+			FUZZ_CHECK(r >= 0 && r <= 2 && b.left <= before && (why == X509_SKIP_NONE || r == 2));
+			x509_put(h1);
+			x509_put(h2);
+		}
+	}
 	/* the same bytes again come from the cache (or a fresh decode) alike */
 	g = x509_get(xc, data, size);
 	if (g) {

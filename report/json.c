@@ -245,7 +245,9 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 		jw_key_uint(w, "index", i);
 		jw_key_uint(w, "der_length", hc->der_len);
 		jw_key_hex(w, "sha256", hc->sha256, 32);
-		jw_key_bool(w, "malformed", !x || x->malformed);
+		jw_key_bool(w, "malformed", x ? x->malformed : !hc->facts_not_kept);
+		if (hc->facts_not_kept)   /* only then */
+			jw_key_bool(w, "facts_not_kept", 1);
 		if (x && !x->malformed) {
 			jw_key_int(w, "version", x->version);
 			jw_key_str(w, "subject", x->subject);
@@ -257,7 +259,7 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 			time_s(w, "not_after", x->not_after);
 			jw_key_bool(w, "expired_at_capture", hc->expired);
 			jw_key_bool(w, "not_yet_valid_at_capture", hc->not_yet_valid);
-			jw_key_bool(w, "self_signed", x->self_signed);
+			jw_key_bool(w, "self_signed", hc->self_signed);
 			jw_key_bool(w, "self_issued", x->self_issued);
 			if (x->is_ca < 0)
 				jw_key_null(w, "is_ca");
@@ -275,6 +277,8 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 			jw_key_null(w, "issued_by_next");
 		else
 			jw_key_bool(w, "issued_by_next", hc->issued_by_next);
+		if (hc->verify_skipped)   /* only then: the key is absent when every check was made */
+			jw_key_str(w, "verification_skipped", x509_skip_name((enum x509_skip)hc->verify_skipped));
 		jw_obj_close(w);
 	}
 	jw_arr_close(w);

@@ -190,6 +190,11 @@ static void text_chain(struct rpt *r, const char *label, const struct hs_chain *
 	for (i = 0; i < c->n; i++) {
 		const struct hs_cert *hc = &c->c[i];
 		const struct x509_facts *x = hc->x;
+		if (hc->facts_not_kept) {
+			fprintf(r->out, "      [%u] %u bytes, facts not kept (memory budget)%s\n", i, hc->der_len,
+				hc->issued_by_next == 0 ? ", not issued by the next certificate" : "");
+			continue;
+		}
 		if (!x || x->malformed) {
 			fprintf(r->out, "      [%u] undecodable DER, %u bytes\n", i, hc->der_len);
 			continue;
@@ -209,8 +214,11 @@ static void text_chain(struct rpt *r, const char *label, const struct hs_chain *
 				x->key_curve[0] ? " " : "", x->key_curve, nb,
 				hc->expired ? ", EXPIRED at capture time" : "",
 				hc->not_yet_valid ? ", NOT YET VALID at capture time" : "",
-				x->self_signed ? ", self-signed" : "",
+				hc->self_signed ? ", self-signed" : "",
 				hc->issued_by_next == 0 ? ", not issued by the next certificate" : "");
+			if (hc->verify_skipped)
+				fprintf(r->out, "          signature check skipped: %s\n",
+					x509_skip_name((enum x509_skip)hc->verify_skipped));
 		}
 	}
 }

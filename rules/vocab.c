@@ -1042,7 +1042,10 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 			if (chain->c[i].expired)
 				SETI(1);
 		SETI(0);
-	case F_CERT_SELF_SIGNED: NEED(e->leaf); SETI(e->leaf->self_signed);
+	case F_CERT_SELF_SIGNED:
+		/* this connection's check, else what a check on another one found */
+		NEED(e->leaf);
+		SETI(chain && chain->n && e->leaf == chain->c[0].x ? chain->c[0].self_signed : x509_self_signed(e->leaf));
 	case F_CERT_KEY: NEED(e->leaf); SETI(e->leaf->key_type);
 	case F_CERT_BITS: NEED(e->leaf && e->leaf->key_bits > 0); SETI(e->leaf->key_bits);
 	case F_CERT_SUBJECT:

@@ -646,6 +646,329 @@ static void write_ooo_flood(unsigned n)
 	close_pcap();
 }
 
+/* ---- issue 16: CPU and memory bounded per byte --------------------------- */
+
+/* Raw IPv4 (LINKTYPE_RAW): one record of an IPv4 header with `flags_off`
+ * (MF and offset in 8-byte units) and `n` bytes of payload. */
+static void ip4_raw(const uint8_t src[4], const uint8_t dst[4], uint16_t id, uint16_t flags_off,
+		    const uint8_t *p, size_t n)
+{
+	uint8_t f[20 + 1500];
+	size_t tot = 20 + n;
+	memset(f, 0, 20);
+	f[0] = 0x45;
+	f[2] = (uint8_t)(tot >> 8); f[3] = (uint8_t)tot;
+	f[4] = (uint8_t)(id >> 8); f[5] = (uint8_t)id;
+	f[6] = (uint8_t)(flags_off >> 8); f[7] = (uint8_t)flags_off;
+	f[8] = 64; f[9] = 6;
+	memcpy(f + 12, src, 4);
+	memcpy(f + 16, dst, 4);
+	if (n)
+		memcpy(f + 20, p, n);
+	put_raw(f, (uint32_t)tot, (uint32_t)tot);
+}
+
+static void open_raw(const char *name)
+{
+	open_pcap(name, 65535);
+	close_pcap();
+	dead = pcap_open_dead(DLT_RAW, 65535);
+	dump = dead ? pcap_dump_open(dead, path_of(name)) : NULL;
+	if (!dump) {
+		fprintf(stderr, "hostile_gen: %s: cannot write\n", name);
+		exit(1);
+	}
+}
+
+/* A TCP header (20 bytes) from 10.9.0.1:`sport` to 10.9.0.2:443, ACK, then `extra` zero bytes. */
+static size_t tcp_hdr(uint8_t *t, uint16_t sport, uint32_t seq, size_t extra)
+{
+	memset(t, 0, 20 + extra);
+	t[0] = (uint8_t)(sport >> 8); t[1] = (uint8_t)sport;
+	t[2] = 0x01; t[3] = 0xbb;
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+	t[12] = 0x50; t[13] = 0x10; t[14] = 0xff; t[15] = 0xff;
+	return 20 + extra;
+}
+
+static const uint8_t FRAG_SRC[4] = { 10, 9, 0, 1 }, FRAG_DST[4] = { 10, 9, 0, 2 };
+
+/* The block reader's per-block segment bound (capture/fast.c SEGS_MAX):
+ * block 0 (exactly CAP_BLK_BYTES = 1 MiB of records after the file
+ * header) ends with 1,024 first fragments; block 1 opens with their 1,024
+ * last fragments, 36 bytes each (a record header and an IPv4 header, no
+ * payload), each completing a datagram, then plain 56-byte TCP records:
+ * 19,090 segments in one block, more than 1 MiB / 56. Then as much again. */
+static void write_frag_blocks(void)
+{
+	uint8_t t[256];
+	unsigned blk, i;
+	uint32_t seq = 1;
+	open_raw("frag-blocks.pcap");
+	for (blk = 0; blk < 2; blk++) {
+		size_t used = 0, plain;
+		/* 1 MiB - 1024 first fragments (60 bytes each), in plain records
+		 * of 56 bytes and one of 56 + the rest */
+		size_t fill = (1u << 20) - 1024u * 60u;
+		plain = fill / 56;
+		for (i = 0; i + 1 < plain; i++) {
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, 0));
+			used += 56;
+		}
+		ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, fill - used - 56));
+		for (i = 0; i < 1024; i++)   /* MF, offset 0: a TCP header and 4 bytes */
+			ip4_raw(FRAG_SRC, FRAG_DST, (uint16_t)(blk * 1024 + i), 0x2000, t, tcp_hdr(t, 50001, seq, 4));
+		/* block 1: the last fragments (offset 3 = 24 bytes, no payload) */
+		for (i = 0; i < 1024; i++)
+			ip4_raw(FRAG_SRC, FRAG_DST, (uint16_t)(blk * 1024 + i), 3, NULL, 0);
+		plain = ((1u << 20) - 1024u * 36u) / 56;
+		for (i = 0; i < plain; i++)
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, 0));
+		/* to the next block boundary */
+		used = 1024u * 36u + plain * 56u;
+		if ((1u << 20) - used >= 56)
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, (1u << 20) - used - 56));
+	}
+	close_pcap();
+}
+
+/* `n` first fragments of `n` distinct datagrams (never completed: the
+ * table stays full, each new one drops the oldest), 60-byte records, and a
+ * benign capture of as many 60-byte records: TCP segments of one
+ * connection carrying 4 bytes each. */
+static void write_frag_flood(unsigned n)
+{
+	uint8_t t[256];
+	unsigned i;
+	open_raw("frag-flood.pcap");
+	for (i = 0; i < n; i++) {
+		uint8_t src[4] = { 10, 9, (uint8_t)(i >> 24), (uint8_t)(i >> 16) };
+		ip4_raw(src, FRAG_DST, (uint16_t)i, 0x2000, t, tcp_hdr(t, 50001, 1, 4));
+	}
+	close_pcap();
+	open_raw("frag-benign.pcap");
+	for (i = 0; i < n; i++)
+		ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, 1 + 4 * i, 4));
+	close_pcap();
+}
+
+/* `n` connections on one 5-tuple (port reuse), each a SYN answered by a
+ * RST: every one a reported failure, so -w marks them all. */
+static void write_port_reuse(unsigned n)
+{
+	struct conn c;
+	unsigned i;
+	open_pcap("port-reuse.pcap", 96);
+	for (i = 0; i < n; i++) {
+		conn_init(&c, 7);
+		c.cseq += i * 100000u;
+		segment(&c, 0, 0x02, NULL, 0);
+		segment(&c, 1, 0x14, NULL, 0);
+		now_us += 3000000;   /* past the closed flow's linger */
+	}
+	close_pcap();
+}
+
+/* ---- certificates whose signature checks cost what the sender chose ------ */
+
+/* DER: a tag, its length (short or long form), the content. */
+static void der(struct buf *b, unsigned tag, const struct buf *content)
+{
+	size_t n = content->n;
+	put8(b, tag);
+	if (n < 128) {
+		put8(b, (unsigned)n);
+	} else if (n < 256) {
+		put8(b, 0x81); put8(b, (unsigned)n);
+	} else if (n < 65536) {
+		put8(b, 0x82); put16(b, (unsigned)n);
+	} else {
+		put8(b, 0x83); put24(b, (unsigned)n);
+	}
+	put(b, content->p, n);
+}
+
+static void der_raw(struct buf *b, unsigned tag, const void *p, size_t n)
+{
+	struct buf c = { 0 };
+	put(&c, p, n);
+	der(b, tag, &c);
+	free(c.p);
+}
+
+/* A positive INTEGER of `n` big-endian bytes. */
+static void der_uint(struct buf *b, const uint8_t *p, size_t n)
+{
+	struct buf c = { 0 };
+	if (p[0] & 0x80)
+		put8(&c, 0);
+	put(&c, p, n);
+	der(b, 0x02, &c);
+	free(c.p);
+}
+
+static void der_name(struct buf *b, const char *cn)
+{
+	struct buf atv = { 0 }, seq = { 0 }, set = { 0 };
+	static const uint8_t oid_cn[] = { 0x55, 0x04, 0x03 };
+	der_raw(&atv, 0x06, oid_cn, sizeof(oid_cn));
+	der_raw(&atv, 0x0c, cn, strlen(cn));
+	der(&seq, 0x30, &atv);
+	der(&set, 0x31, &seq);
+	der(b, 0x30, &set);
+	free(atv.p); free(seq.p); free(set.p);
+}
+
+/* An X.509 v3 certificate with an RSA key of an `nbytes`-byte modulus and
+ * the public exponent `e` (`ebytes` bytes), names `subject` and `issuer`,
+ * and an RSA signature of the modulus's length that verifies with nothing:
+ * what a check costs is the modular exponentiation, made whatever the
+ * answer. Nothing here is a real key; the bytes are pseudo-random from
+ * `seed` (the serial too, so every certificate is distinct). */
+static void rsa_cert(struct buf *out, uint32_t seed, const char *subject, const char *issuer, size_t nbytes,
+		     const uint8_t *e, size_t ebytes)
+{
+	static const uint8_t sha256rsa[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+					     0x05, 0x00 };
+	static const uint8_t rsaenc[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+					  0x05, 0x00 };
+	static const uint8_t v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
+	uint8_t n[1024], sig[1025], serial[8];
+	struct buf tbs = { 0 }, t = { 0 }, spki = { 0 }, rsapub = { 0 }, bits = { 0 }, cert = { 0 };
+	garbage(n, nbytes, seed);
+	n[0] |= 0xc0;
+	n[nbytes - 1] |= 1;
+	garbage(serial, sizeof(serial), seed ^ 0x5a5a5a5au);
+	serial[0] = (uint8_t)((serial[0] & 0x3f) | 0x10);
+	put(&tbs, v3, sizeof(v3));
+	der_uint(&tbs, serial, sizeof(serial));
+	der_raw(&tbs, 0x30, sha256rsa, sizeof(sha256rsa));
+	der_name(&tbs, issuer);
+	der_raw(&t, 0x17, "230101000000Z", 13);
+	der_raw(&t, 0x17, "330101000000Z", 13);
+	der(&tbs, 0x30, &t);
+	der_name(&tbs, subject);
+	der_uint(&rsapub, n, nbytes);
+	der_uint(&rsapub, e, ebytes);
+	t.n = 0;
+	der(&t, 0x30, &rsapub);
+	put8(&bits, 0);
+	put(&bits, t.p, t.n);
+	der_raw(&spki, 0x30, rsaenc, sizeof(rsaenc));
+	der(&spki, 0x03, &bits);
+	der(&tbs, 0x30, &spki);
+	t.n = 0;
+	der(&t, 0x30, &tbs);
+	der_raw(&t, 0x30, sha256rsa, sizeof(sha256rsa));
+	sig[0] = 0;
+	garbage(sig + 1, nbytes, seed ^ 0x1234567u);
+	sig[1] = 0x01;   /* below the modulus */
+	der_raw(&t, 0x03, sig, nbytes + 1);
+	der(&cert, 0x30, &t);
+	put(out, cert.p, cert.n);
+	free(tbs.p); free(t.p); free(spki.p); free(rsapub.p); free(bits.p); free(cert.p);
+}
+
+/* `conns` connections, each a ServerHello and a Certificate of 16
+ * distinct certificates (never seen before in the capture) with RSA keys
+ * of `nbytes` bytes and exponent `e`. hostile: every certificate is
+ * self-issued under one name, so each asks for a check of its own
+ * signature and of its link to the next (31 a connection); benign: the
+ * same sizes, names that link nothing (no check at all). */
+static void write_cert_cost(const char *name, int hostile, size_t nbytes, const uint8_t *e, size_t ebytes,
+			    unsigned conns)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 }, list = { 0 }, body = { 0 }, one = { 0 };
+	unsigned i, k;
+	open_pcap(name, 65535);
+	for (i = 0; i < conns; i++) {
+		conn_init(&c, 1000 + i);
+		handshake_tcp(&c);
+		out.n = m.n = list.n = body.n = 0;
+		ch_records(&out, "cost.example");
+		send_data(&c, 0, out.p, out.n);
+		out.n = 0;
+		server_hello(&m);
+		for (k = 0; k < 16; k++) {
+			one.n = 0;
+			rsa_cert(&one, i * 16 + k + 1, hostile ? "cost-same-name" : "cost-subject-a",
+				 hostile ? "cost-same-name" : "cost-issuer-bb", nbytes, e, ebytes);
+			put24(&list, (unsigned)one.n);
+			put(&list, one.p, one.n);
+		}
+		put24(&body, (unsigned)list.n);
+		put(&body, list.p, list.n);
+		msg(&m, 11, &body);
+		server_hello_done(&m);
+		hs_records(&out, &m);
+		send_data(&c, 1, out.p, out.n);
+		close_both(&c);
+	}
+	close_pcap();
+	free(out.p); free(m.p); free(list.p); free(body.p); free(one.p);
+}
+
+/* Memory held by open connections: `conns` connections that never close,
+ * each with a Certificate of 16 distinct small certificates (RSA-512,
+ * about 360 bytes each), all held until the end of the capture; and the
+ * benign twin, the same connections closed (FIN both ways, 3 s apart:
+ * each is judged and freed as the capture goes). */
+static void write_cert_memory(const char *name, unsigned conns, int closed)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 }, list = { 0 }, body = { 0 }, one = { 0 };
+	static const uint8_t f4[3] = { 0x01, 0x00, 0x01 };
+	unsigned i, k;
+	open_pcap(name, 65535);
+	for (i = 0; i < conns; i++) {
+		conn_init(&c, 5000 + i);
+		handshake_tcp(&c);
+		out.n = m.n = list.n = body.n = 0;
+		ch_records(&out, "memory.example");
+		send_data(&c, 0, out.p, out.n);
+		out.n = 0;
+		server_hello(&m);
+		for (k = 0; k < 16; k++) {
+			one.n = 0;
+			rsa_cert(&one, 0x10000u + i * 16 + k, "mem-subject-a", "mem-issuer-bb", 64, f4, sizeof(f4));
+			put24(&list, (unsigned)one.n);
+			put(&list, one.p, one.n);
+		}
+		put24(&body, (unsigned)list.n);
+		put(&body, list.p, list.n);
+		msg(&m, 11, &body);
+		hs_records(&out, &m);
+		send_data(&c, 1, out.p, out.n);
+		if (closed) {
+			close_both(&c);
+			now_us += 3000000;
+		}
+	}
+	close_pcap();
+	free(out.p); free(m.p); free(list.p); free(body.p); free(one.p);
+}
+
+static void write_cert_costs(void)
+{
+	uint8_t e[384], e32[4] = { 0xff, 0xff, 0xff, 0xff }, f4[3] = { 0x01, 0x00, 0x01 };
+	/* the issue's reproducer: RSA-3072 with a 3071-bit exponent (odd,
+	 * below the modulus), which OpenSSL accepts: about 8 ms a check */
+	garbage(e, sizeof(e), 77);
+	e[0] = (uint8_t)((e[0] & 0x3f) | 0x40);
+	e[sizeof(e) - 1] |= 1;
+	write_cert_cost("cert-exponent.pcap", 1, 384, e, sizeof(e), 20);
+	write_cert_cost("cert-exponent-benign.pcap", 0, 384, e, sizeof(e), 20);
+	/* within the key limits but the dearest they allow: RSA-8192 with
+	 * e = 2^32 - 1 (54 units a check): the budgets bound it */
+	write_cert_cost("cert-budget.pcap", 1, 1024, e32, sizeof(e32), 120);
+	write_cert_cost("cert-budget-benign.pcap", 0, 1024, e32, sizeof(e32), 120);
+	/* an even exponent, and a 8200-bit modulus: refused outright */
+	e32[3] = 0xfe;
+	write_cert_cost("cert-even-exponent.pcap", 1, 384, e32, sizeof(e32), 1);
+	write_cert_cost("cert-big-modulus.pcap", 1, 1025, f4, sizeof(f4), 1);
+}
+
 /* ---- --sni: a recorded capture with a hostile server_name ---------------- */
 
 /* What a report must never pass through raw: a terminal escape (colour and
@@ -889,5 +1212,10 @@ int main(int argc, char **argv)
 	write_syn_flood("syn-flood.pcap", 50000);
 	write_syn_flood("syn-flood-million.pcap", 1000000);
 	write_ooo_flood(5000);
+	write_frag_blocks();
+	write_frag_flood(1000000);
+	write_port_reuse(80000);
+	write_cert_costs();
+	write_cert_memory("cert-memory.pcap", 400, 0);
 	return 0;
 }

@@ -143,7 +143,6 @@ static void add_cert(struct hs_record *r, int key, int bits, int expired, int se
 	memset(&leaf_facts, 0, sizeof(leaf_facts));
 	leaf_facts.key_type = (uint8_t)key;
 	leaf_facts.key_bits = bits;
-	leaf_facts.self_signed = (uint8_t)self_signed;
 	leaf_facts.self_issued = (uint8_t)self_signed;
 	leaf_facts.not_after = expired ? 1600000000 : 1900000000;
 	snprintf(leaf_facts.subject, sizeof(leaf_facts.subject), "CN=target.example");
@@ -156,6 +155,7 @@ static void add_cert(struct hs_record *r, int key, int bits, int expired, int se
 	r->server_chain.c[0].x = &leaf_facts;
 	r->server_chain.c[0].expired = (uint8_t)expired;
 	r->server_chain.c[0].issued_by_next = 2;
+	r->server_chain.c[0].self_signed = (uint8_t)self_signed;
 }
 
 static struct rule_set *builtin(void)
