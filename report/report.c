@@ -416,6 +416,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 		rpt_json_identity(&r->jw, rec, v);
 		rpt_verdict_json(&r->jw, rec, v);   /* empty arrays when nothing matched */
 		jw_obj_close(&r->jw);
+		jw_flush(&r->jw);   /* whole connections reach the FILE (a live report flushes it) */
 	} else if (r->fmt == RPT_JSONL) {
 		/* one line per connection; findings and notes always present */
 		jw_init(&r->jw, r->out, 0);
