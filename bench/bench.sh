@@ -90,7 +90,7 @@ echo "$OUT/bench.pcap: $PK packets, $BY bytes"
 
 if [ "${BENCH_CHECK:-1}" != 0 ]; then
 	echo "== checking what tlswhy finds"
-	"$TLSWHY" -r "$OUT/bench.pcap" -F json 2> "$OUT/check.err" | "$JTALLY" > "$OUT/bench.tally" || true
+	"$TLSWHY" -r "$OUT/bench.pcap" -F json --pretty 2> "$OUT/check.err" | "$JTALLY" > "$OUT/bench.tally" || true
 	python3 bench/check.py "$OUT/bench.man" "$OUT/bench.tally" "$TLSWHY" pcaps "$OUT/expected.tsv"
 fi
 

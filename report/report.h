@@ -62,6 +62,8 @@ struct rpt {
 	enum rpt_format fmt;
 	int color;
 	int all;                   /* report every connection, not only TLS/failed */
+	int lean;                  /* json, jsonl: healthy connections as a lean object (rpt_json_lean) */
+	int compact;               /* json: no indentation (jsonl lines always are) */
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
@@ -86,6 +88,11 @@ void rpt_free(struct rpt *r);
 
 /* The JSON object of one record (without findings), for reuse. */
 void rpt_json_record(struct jw *w, const struct hs_record *rec);
+/* The lean object of a healthy connection (--detail lean, docs/json.md
+ * "Lean connections"): its members, into the object the caller has open. */
+void rpt_json_lean(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v);
+/* "healthy", "failed" or "inconclusive", as struct rpt_counts counts it. */
+const char *rpt_outcome_name(const struct rule_verdict *v);
 /* "client_identity": {name, description, match, source} from the
  * verdict, or null without a ClientHello; v may be NULL (match "unknown"). */
 void rpt_json_identity(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v);
