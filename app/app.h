@@ -43,6 +43,8 @@ struct app_opts {
 	const char *user;         /* -Z */
 	int fmt;                  /* -F; -1: from -o's extension, else text */
 	int all;                  /* --all */
+	int detail;               /* --detail: 0 the format's default, 1 lean, 2 full */
+	int pretty;               /* --pretty */
 	int color;                /* --color: -1 auto */
 	int status;               /* --status: -1 auto */
 	int list_ifaces;          /* -D */

@@ -72,6 +72,10 @@ static void usage(FILE *f)
 	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
 	      "  -F, --format FMT      text (default), markdown, json, jsonl, html or ecs (JSON\n"
 	      "                        Lines in Elastic Common Schema 8.11 field names)\n"
+	      "      --detail LEVEL    json, jsonl: lean (a short object per healthy connection,\n"
+	      "                        everything for failed and inconclusive ones; the jsonl\n"
+	      "                        default) or full (every connection whole; the json default)\n"
+	      "      --pretty          json: indented (the default on a terminal), else compact\n"
 	      "  -o FILE               write the report to FILE instead of standard output (a new\n"
 	      "                        file put in place when the run ends, never written through\n"
 	      "                        a symlink); without --format, the extension picks it (.txt\n"
@@ -374,7 +378,8 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL, O_CIDSEED, O_ALBLOG, O_APPENDLOG };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL, O_CIDSEED, O_ALBLOG, O_APPENDLOG,
+       O_DETAIL, O_PRETTY };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -546,6 +551,16 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case O_ALL:
 		o->all = 1;
 		return 1;
+	case O_DETAIL:
+		if (strcmp(arg, "lean") && strcmp(arg, "full")) {
+			fprintf(stderr, "tlswhy: --detail %s: lean or full\n", arg);
+			return -1;
+		}
+		o->detail = arg[0] == 'l' ? 1 : 2;
+		return 1;
+	case O_PRETTY:
+		o->pretty = 1;
+		return 1;
 	case O_COLOR:
 		o->color = parse_when("--color", arg);
 		return o->color == -2 ? -1 : 1;
@@ -634,6 +649,8 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "community-id-seed", required_argument, NULL, O_CIDSEED },
 		{ "alb-log", required_argument, NULL, O_ALBLOG },
 		{ "append", no_argument, NULL, O_APPENDLOG },
+		{ "detail", required_argument, NULL, O_DETAIL },
+		{ "pretty", no_argument, NULL, O_PRETTY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -825,6 +842,9 @@ static int open_report(struct app *app)
 	if (o->fmt < 0 && o->outpath && rpt_format_from_path(o->outpath) >= 0)
 		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
 	app->rpt.all = o->all;
+	/* JSON Lines: lean lines for healthy connections unless --detail full;
+	 * the JSON document: full unless --detail lean */
+	app->rpt.lean = o->detail ? o->detail == 1 : app->rpt.fmt == RPT_JSONL;
 	app->rpt.outpath = o->outpath;
 	app->rpt.cid_seed = o->cid_seed;
 	app->out = stdout;
@@ -860,6 +880,7 @@ static int open_report(struct app *app)
 	app->rpt.out = app->out;
 	app->rpt.color = color;
 	app->out_tty = isatty(fileno(app->out));
+	app->rpt.compact = !o->pretty && !app->out_tty;   /* the JSON document */
 	/* a report to a file or a pipe: fewer, larger writes (bench/RESULTS.md);
 	 * live capture still flushes after each connection */
 	if (!app->out_tty)

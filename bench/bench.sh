@@ -90,7 +90,7 @@ echo "$OUT/bench.pcap: $PK packets, $BY bytes"
 
 if [ "${BENCH_CHECK:-1}" != 0 ]; then
 	echo "== checking what tlswhy finds"
-	"$TLSWHY" -r "$OUT/bench.pcap" -F json 2> "$OUT/check.err" | "$JTALLY" > "$OUT/bench.tally" || true
+	"$TLSWHY" -r "$OUT/bench.pcap" -F json --pretty 2> "$OUT/check.err" | "$JTALLY" > "$OUT/bench.tally" || true
 	python3 bench/check.py "$OUT/bench.man" "$OUT/bench.tally" "$TLSWHY" pcaps "$OUT/expected.tsv"
 fi
 
@@ -131,8 +131,12 @@ TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 timed tlswhymd1 "$TLSWHY" -r "$OUT
 row 'tlswhy --format markdown, one thread' 'TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0' "$PK" "$BY" 1
 timed tlswhy "$TLSWHY" -r "$OUT/bench.pcap"
 row 'tlswhy (text report)' 'a block per TLS connection' "$PK" "$BY" 1
+TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 timed tlswhy1 "$TLSWHY" -r "$OUT/bench.pcap"
+row 'tlswhy (text report), one thread' 'TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0' "$PK" "$BY" 1
+timed tlswhyjsonl "$TLSWHY" -r "$OUT/bench.pcap" -F jsonl
+row 'tlswhy --format jsonl' 'lean lines for healthy connections, failed ones whole' "$PK" "$BY" 1
 timed tlswhyjson "$TLSWHY" -r "$OUT/bench.pcap" -F json
-row 'tlswhy --format json' 'every connection, streamed' "$PK" "$BY" 1
+row 'tlswhy --format json' 'every connection whole, compact, streamed' "$PK" "$BY" 1
 if want_tool ssldump && command -v ssldump > /dev/null; then
 	timed ssldump ssldump -r "$OUT/bench.pcap" -n
 	row 'ssldump -r -n' '' "$PK" "$BY" 1

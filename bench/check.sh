@@ -23,7 +23,7 @@ bad() { echo "bench/check.sh: $1"; fail=$((fail + 1)); rc=1; }
 for args in "-n 400 -c 16 -a 4 -s 7" "-n 300 -c 300 -a 40 -s 8"; do
 	# shellcheck disable=SC2086
 	"$B/bench/gen" -o "$tmp/b.pcap" -m "$tmp/b.man" -e "$tmp/expected.tsv" -d pcaps $args
-	"$TLSWHY" -r "$tmp/b.pcap" -F json 2> /dev/null | "$B/bench/jtally" > "$tmp/b.tally" || true
+	"$TLSWHY" -r "$tmp/b.pcap" -F json --pretty 2> /dev/null | "$B/bench/jtally" > "$tmp/b.tally" || true
 	if BENCH_TSHARK_CERTS=0 python3 bench/check.py "$tmp/b.man" "$tmp/b.tally" "$TLSWHY" pcaps "$tmp/expected.tsv"; then
 		ok
 	else

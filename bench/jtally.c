@@ -3,9 +3,9 @@
  * memory, so the benchmark capture's multi-gigabyte report need not be
  * stored or parsed whole.
  *
- *   tlswhy -r bench.pcap -F json | jtally > tally
+ *   tlswhy -r bench.pcap -F json --pretty | jtally > tally
  *
- * Relies on the report's fixed pretty-printing (report/json.c, two spaces
+ * Relies on the report's fixed pretty-printing (--pretty; report/jw.c, two spaces
  * a level): a connection is an object at depth 2 of "connections"; its
  * "stage", "alerts" and "server_certificates"/"client_certificates"."count"
  * are read from their lines. Each connection becomes one signature

@@ -166,7 +166,7 @@ static void dec_list(struct sb *b, const uint16_t *v, size_t n)
 	}
 }
 
-enum fp_rc fp_ja3(const struct hs_client_hello *ch, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
+static enum fp_rc ja3_compute(const struct hs_client_hello *ch, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
 {
 	struct sb b;
 	uint8_t i;
@@ -278,7 +278,7 @@ static size_t keep(uint16_t *dst, const uint16_t *src, size_t n, int skip_sni_al
 	return k;
 }
 
-enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *ja4_r, size_t rsz)
+static enum fp_rc ja4_compute(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *ja4_r, size_t rsz)
 {
 	static const char hx[] = "0123456789abcdef";
 	uint16_t suites[HS_MAX_SUITES], exts[HS_MAX_EXTS], sigs[HS_MAX_SIGALGS];
@@ -377,4 +377,156 @@ err:
 	if (rsz)
 		ja4_r[0] = '\0';
 	return FP_ERR;
+}
+
+/* ---- memo -------------------------------------------------------------
+ * Connections from one client carry the same ClientHello but for its
+ * random and session id, and the reports fingerprint every connection: the
+ * last results are kept per thread, keyed by every field ja3_compute()
+ * and ja4_compute() read (the list below is all of them: a field added to
+ * either must be added here) and the caller's buffer size. A key that does
+ * not fit, or a string too long to keep, is computed every time. */
+#define MEMO_SLOTS 8
+#define MEMO_KEY   1024
+#define MEMO_FULL  1024
+struct memo {
+	uint64_t h;
+	uint16_t klen;          /* 0: empty slot */
+	uint16_t flen;          /* strlen(full) */
+	size_t bufsz;
+	enum fp_rc rc;
+	char small[FP_JA4_LEN]; /* the MD5 hex, or the JA4 */
+	uint8_t key[MEMO_KEY];
+	char full[MEMO_FULL];
+};
+static _Thread_local struct memo memo_ja3[MEMO_SLOTS], memo_ja4[MEMO_SLOTS];
+
+struct kb {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void kput(struct kb *k, const void *v, size_t n)
+{
+	if (n > k->cap - k->n) {
+		k->cap = 0;   /* does not fit: no memo */
+		k->n = 0;
+		return;
+	}
+	memcpy(k->p + k->n, v, n);
+	k->n += n;
+}
+#define KPUT(k, field) kput((k), &(field), sizeof(field))
+
+static size_t ch_key(const struct hs_client_hello *ch, size_t bufsz, uint8_t *out)
+{
+	struct kb k = { out, 0, MEMO_KEY };
+	KPUT(&k, bufsz);
+	KPUT(&k, ch->sslv2);
+	KPUT(&k, ch->legacy_version);
+	KPUT(&k, ch->n_suites);
+	KPUT(&k, ch->total_suites);
+	kput(&k, ch->suites, (size_t)ch->n_suites * 2);
+	KPUT(&k, ch->n_exts);
+	KPUT(&k, ch->total_exts);
+	kput(&k, ch->ext_type, (size_t)ch->n_exts * 2);
+	KPUT(&k, ch->n_groups);
+	KPUT(&k, ch->total_groups);
+	kput(&k, ch->groups, (size_t)ch->n_groups * 2);
+	KPUT(&k, ch->n_ecpf);
+	KPUT(&k, ch->total_ecpf);
+	kput(&k, ch->ecpf, ch->n_ecpf);
+	KPUT(&k, ch->n_sigalgs);
+	KPUT(&k, ch->total_sigalgs);
+	kput(&k, ch->sigalgs, (size_t)ch->n_sigalgs * 2);
+	KPUT(&k, ch->has_supported_versions);
+	KPUT(&k, ch->n_versions);
+	KPUT(&k, ch->total_versions);
+	kput(&k, ch->versions, (size_t)ch->n_versions * 2);
+	KPUT(&k, ch->has_sni);
+	KPUT(&k, ch->n_alpn);
+	if (ch->n_alpn) {   /* JA4 reads the first value only */
+		uint16_t o = ch->alpn_off[0];
+		KPUT(&k, o);
+		if (o < sizeof(ch->alpn)) {
+			size_t l = (size_t)ch->alpn[o] + 1;
+			kput(&k, ch->alpn + o, l <= sizeof(ch->alpn) - o ? l : sizeof(ch->alpn) - o);
+		}
+	}
+	return k.cap ? k.n : 0;
+}
+
+static uint64_t key_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The slot holding this key, or NULL (then *slot is where to keep it). */
+static struct memo *memo_find(struct memo *tab, const uint8_t *key, size_t klen, uint64_t h, struct memo **slot)
+{
+	struct memo *m = &tab[h % MEMO_SLOTS];
+	*slot = m;
+	if (m->klen == klen && m->h == h && memcmp(m->key, key, klen) == 0)
+		return m;
+	return NULL;
+}
+
+static void memo_keep(struct memo *m, const uint8_t *key, size_t klen, uint64_t h, size_t bufsz,
+		      enum fp_rc rc, const char *small, const char *full)
+{
+	size_t fl = strlen(full);
+	if (fl >= MEMO_FULL || strlen(small) >= sizeof(m->small))
+		return;
+	m->h = h;
+	m->klen = (uint16_t)klen;
+	m->flen = (uint16_t)fl;
+	m->bufsz = bufsz;
+	m->rc = rc;
+	memcpy(m->key, key, klen);
+	memcpy(m->full, full, fl + 1);
+	strcpy(m->small, small);
+}
+
+enum fp_rc fp_ja3(const struct hs_client_hello *ch, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
+{
+	uint8_t key[MEMO_KEY];
+	size_t klen;
+	uint64_t h;
+	struct memo *m, *slot;
+	enum fp_rc rc;
+	if (!ch || fullsz == 0 || !(klen = ch_key(ch, fullsz, key)))
+		return ja3_compute(ch, full, fullsz, md5hex);
+	h = key_hash(key, klen);
+	if ((m = memo_find(memo_ja3, key, klen, h, &slot))) {
+		memcpy(full, m->full, (size_t)m->flen + 1);
+		strcpy(md5hex, m->small);
+		return m->rc;
+	}
+	rc = ja3_compute(ch, full, fullsz, md5hex);
+	memo_keep(slot, key, klen, h, fullsz, rc, md5hex, full);
+	return rc;
+}
+
+enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *ja4_r, size_t rsz)
+{
+	uint8_t key[MEMO_KEY];
+	size_t klen;
+	uint64_t h;
+	struct memo *m, *slot;
+	enum fp_rc rc;
+	if (!ch || rsz == 0 || !(klen = ch_key(ch, rsz, key)))
+		return ja4_compute(ch, ja4, ja4_r, rsz);
+	h = key_hash(key, klen);
+	if ((m = memo_find(memo_ja4, key, klen, h, &slot))) {
+		memcpy(ja4_r, m->full, (size_t)m->flen + 1);
+		strcpy(ja4, m->small);
+		return m->rc;
+	}
+	rc = ja4_compute(ch, ja4, ja4_r, rsz);
+	memo_keep(slot, key, klen, h, rsz, rc, ja4, ja4_r);
+	return rc;
 }

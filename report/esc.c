@@ -8,6 +8,8 @@
  */
 #include "report/esc.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -87,15 +89,50 @@ static int md_autolink_at(const uint8_t *s, size_t n, size_t i)
 	return 0;
 }
 
+/* plain[m][c]: c is copied as it is in mode m (printable ASCII that the
+ * mode does not escape; Markdown's ':' and '.' go the slow way, for the
+ * autolink check). Filled once, from the same sets the slow path tests. */
+static uint8_t plain[3][256];
+static void plain_init(void)
+{
+	int m, c;
+	for (m = 0; m < 3; m++)
+		for (c = 0x20; c < 0x7f; c++)
+			plain[m][c] = !(m == M_HTML && strchr("&<>\"'", c)) &&
+				      !(m == M_MD && (strchr("\\`*_[]<>#|~&!{}@", c) || c == ':' || c == '.')) &&
+				      !(m == M_TEXT && c == '\\');
+}
+
 static char *esc(char *dst, size_t cap, const uint8_t *s, size_t n, enum mode m)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct out o = { dst, cap, 0, 0 };
 	char tmp[16];
 	size_t i = 0;
 	if (cap == 0)
 		return dst;
+	pthread_once(&once, plain_init);
 	while (i < n && !o.full) {
 		uint8_t c = s[i];
+		if (plain[m][c]) {
+			/* a run copied at once; where it does not fit, what fits and
+			 * then the byte that ends it, as byte by byte would */
+			size_t j = i + 1, room;
+			while (j < n && plain[m][s[j]])
+				j++;
+			room = o.cap >= o.len + 4 ? o.cap - 4 - o.len : 0;
+			if (j - i <= room) {
+				memcpy(o.d + o.len, s + i, j - i);
+				o.len += j - i;
+				i = j;
+				continue;
+			}
+			memcpy(o.d + o.len, s + i, room);
+			o.len += room;
+			i += room;
+			put(&o, (const char *)s + i, 1);   /* sets full, adds "..." */
+			break;
+		}
 		if (c >= 0x20 && c < 0x7f) {
 			if (m == M_HTML && strchr("&<>\"'", c)) {
 				snprintf(tmp, sizeof(tmp), "&#%d;", c);

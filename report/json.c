@@ -770,3 +770,116 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	first_bytes(w, r);
 	ladder(w, r);
 }
+
+/* --detail lean: what a log pipeline keeps of a healthy connection, in
+ * about 700 bytes (docs/json.md "Lean connections"): who, when, what was
+ * negotiated, the fingerprints, the leaf certificate, the verdict. A
+ * failed or inconclusive connection is written whole instead. */
+void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed)
+{
+	const struct hs_client_hello *c = r->ch;
+	const struct hs_server_hello *s = r->sh;
+	const struct x509_facts *leaf =
+		r->server_chain.present && r->server_chain.n ? r->server_chain.c[0].x : NULL;
+	const struct rule_finding *d = v ? v->diag : NULL;
+	char full[FP_FULL_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
+	enum fp_rc rc;
+	size_t i;
+	int b;
+	jw_key_str(w, "detail", "lean");
+	jw_key_str(w, "verdict", rpt_outcome_name(v));
+	jw_key_uint(w, "id", r->id);
+	endpoint(w, "client", &r->cli);
+	endpoint(w, "server", &r->srv);
+	{
+		char cid[FP_CID_LEN];
+		if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid)))
+			jw_key_str(w, "community_id", cid);
+		else
+			jw_key_null(w, "community_id");
+	}
+	jw_key_str(w, "stage", hs_stage_name((enum hs_stage)r->stage));
+	jw_key_bool(w, "complete", r->complete);
+	jw_key_bool(w, "resumed", r->abbreviated);
+	jw_key_time_us(w, "start_time", r->first_ts_us);   /* the end is start_time + duration_us */
+	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
+	if (r->complete && r->complete_frame)
+		jw_key_int(w, "handshake_us", r->complete_ts_us - r->first_ts_us);
+	else
+		jw_key_null(w, "handshake_us");
+	if (s) {   /* names only: "0x%04x" keeps an unnamed value exact */
+		jw_key(w, "version_name");
+		code_name(w, version_name16, s->version);
+		jw_key(w, "cipher_suite_name");
+		code_name(w, names_suite_name, s->cipher);
+	} else {
+		jw_key_null(w, "version_name");
+		jw_key_null(w, "cipher_suite_name");
+	}
+	if (c && c->has_sni)
+		jw_key_strn(w, "sni", c->sni, c->sni_len);
+	else
+		jw_key_null(w, "sni");
+	if (s && s->alpn_len)
+		jw_key_strn(w, "alpn", s->alpn, s->alpn_len);
+	else if (r->dec && r->dec->alpn_len)
+		jw_key_strn(w, "alpn", r->dec->alpn, r->dec->alpn_len);
+	else
+		jw_key_null(w, "alpn");
+	jw_arr_open(w, "alpn_offered");
+	for (i = 0; c && i < c->n_alpn; i++) {
+		uint16_t o = c->alpn_off[i];
+		jw_strn(w, c->alpn + o + 1, c->alpn[o]);
+	}
+	jw_arr_close(w);
+	rc = fp_ja3(c, full, sizeof(full), md5);
+	if (rc == FP_OK || rc == FP_CLIPPED)
+		jw_key_str(w, "ja3", md5);
+	else
+		jw_key_null(w, "ja3");
+	rc = fp_ja4(c, ja4, full, sizeof(full));
+	if (rc == FP_OK || rc == FP_CLIPPED)
+		jw_key_str(w, "ja4", ja4);
+	else
+		jw_key_null(w, "ja4");
+	rc = fp_ja3s(s, full, sizeof(full), md5);
+	if (rc == FP_OK || rc == FP_CLIPPED)
+		jw_key_str(w, "ja3s", md5);
+	else
+		jw_key_null(w, "ja3s");
+	if (leaf && !leaf->malformed) {
+		jw_obj_open(w, "certificate");
+		jw_key_str(w, "subject", leaf->subject);
+		jw_key_str(w, "issuer", leaf->issuer);
+		time_s(w, "not_after", leaf->not_after);
+		jw_key_bool(w, "expired_at_capture", r->server_chain.c[0].expired);
+		jw_obj_close(w);
+	} else {
+		jw_key_null(w, "certificate");
+	}
+	{
+		const struct rule_identity *id = rpt_identity(r, v);
+		if (id && id->name)
+			jw_key_str(w, "client_identity", id->name);
+		else
+			jw_key_null(w, "client_identity");
+	}
+	if (d) {
+		jw_key_str(w, "rule", d->rule);
+		jw_key_str(w, "side", d->side);
+		jw_key_str(w, "confidence", d->confidence);
+	} else {
+		jw_key_null(w, "rule");
+		jw_key_null(w, "side");
+		jw_key_null(w, "confidence");
+	}
+	jw_arr_open(w, "notes");
+	for (i = 0; v && i < v->n_note; i++)
+		jw_str(w, v->note[i].rule);
+	jw_arr_close(w);
+	jw_arr_open(w, "anomalies");
+	for (b = 0; b < 32; b++)
+		if (r->anomalies & (1u << b))
+			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
+	jw_arr_close(w);
+}

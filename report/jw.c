@@ -7,12 +7,15 @@
  * \u00XX; invalid UTF-8 (RFC 3629: overlongs, surrogates, > U+10FFFF,
  * truncated sequences) replaced by U+FFFD, one replacement per bad byte.
  *
- * Speed: the JSON report writes every connection (about 15 KB each), so
- * a public call assembles its bytes in w->buf and hands them to stdio with
- * one unlocked fwrite before it returns (the buffer is empty between calls,
- * so callers may write to the same FILE in between); numbers, hex and
- * times are formatted here rather than by printf, with the bytes printf
- * would give ("%" PRIu64, "\\u%04x", "%04d-%02d-...").
+ * Speed: the JSON report writes every connection (about 8 KB each in
+ * full), so bytes are assembled in w->buf and handed to stdio with one
+ * unlocked fwrite when it fills, when the outermost value closes, and at
+ * jw_flush() / jw_end(): a caller that writes to the same FILE itself
+ * calls jw_flush() first (jw_raw and jw_double do). Keys are the
+ * program's own names (never wire bytes) and are copied as they are;
+ * strings are scanned for bytes that need escaping 8 at a time. Numbers,
+ * hex and times are formatted here rather than by printf, with the bytes
+ * printf would give ("%" PRIu64, "\\u%04x", "%04d-%02d-...").
  */
 #include "report/jw.h"
 #include "report/esc.h"
@@ -54,6 +57,11 @@ static void put(struct jw *w, const void *p, size_t n)
 	w->n += n;
 }
 
+void jw_flush(struct jw *w)
+{
+	flush(w);
+}
+
 static void putch(struct jw *w, char c)
 {
 	if (w->n == sizeof(w->buf))
@@ -93,10 +101,17 @@ static void put_i64(struct jw *w, int64_t v)
 
 void jw_init(struct jw *w, FILE *f, int pretty)
 {
-	memset(w, 0, sizeof(*w));
+	/* not the buffer: 8 KiB cleared per JSON Lines line would show */
 	w->f = f;
+	w->depth = 0;
 	w->pretty = pretty;
+	w->errors = 0;
+	memset(w->first, 0, sizeof(w->first));
 	w->first[0] = 1;
+	w->after_key = 0;
+	w->tcache_ok = 0;
+	w->tcache_s = 0;
+	w->n = 0;
 }
 
 static void indent(struct jw *w)
@@ -123,6 +138,34 @@ static void sep(struct jw *w)
 		indent(w);
 }
 
+/* Nonzero when one of the 8 bytes of x needs more than a copy: below
+ * 0x20, '"', '\\', 0x7f, or 0x80 and above (exact for "any", which is all
+ * the scan asks; the byte loop then finds which). */
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+#define HASZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+static inline uint64_t special8(uint64_t x)
+{
+	return ((x - ONES * 0x20) & ~x & HIGHS) | HASZERO(x ^ (ONES * '"')) | HASZERO(x ^ (ONES * '\\')) |
+	       HASZERO(x ^ (ONES * 0x7f)) | (x & HIGHS);
+}
+
+/* The length of the run of plain bytes at s (at most n). */
+static size_t plain_run(const uint8_t *s, size_t n)
+{
+	size_t j = 0;
+	while (j + 8 <= n) {
+		uint64_t x;
+		memcpy(&x, s + j, 8);
+		if (special8(x))
+			break;
+		j += 8;
+	}
+	while (j < n && plain[s[j]])
+		j++;
+	return j;
+}
+
 static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 {
 	size_t i = 0, j;
@@ -130,8 +173,7 @@ static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 	while (i < n) {
 		uint8_t c;
 		/* a run of characters written as they are */
-		for (j = i; j < n && plain[s[j]]; j++)
-			;
+		j = i + plain_run(s + i, n - i);
 		if (j > i) {
 			put(w, s + i, j - i);
 			i = j;
@@ -167,10 +209,23 @@ static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 	putch(w, '"');
 }
 
+/* Keys are the program's own names: quoted, not escaped. */
 static void key_(struct jw *w, const char *key)
 {
+	size_t n = strlen(key);
 	sep(w);
-	put_escaped(w, (const uint8_t *)key, strlen(key));
+	if (n + 4 > sizeof(w->buf) - w->n)
+		flush(w);
+	if (n + 4 > sizeof(w->buf)) {   /* never for the names tlswhy uses */
+		put_escaped(w, (const uint8_t *)key, n);
+	} else {
+		char *o = w->buf + w->n;
+		*o++ = '"';
+		memcpy(o, key, n);
+		o += n;
+		*o++ = '"';
+		w->n += n + 2;
+	}
 	if (w->pretty)
 		PUT_S(w, ": ");
 	else
@@ -181,7 +236,6 @@ static void key_(struct jw *w, const char *key)
 void jw_key(struct jw *w, const char *key)
 {
 	key_(w, key);
-	flush(w);
 }
 
 static void open_(struct jw *w, const char *key, char c)
@@ -190,7 +244,6 @@ static void open_(struct jw *w, const char *key, char c)
 		key_(w, key);
 	sep(w);
 	putch(w, c);
-	flush(w);
 	if (w->depth + 1 >= JW_MAX_DEPTH) {
 		w->errors++;
 		return;
@@ -211,7 +264,8 @@ static void close_(struct jw *w, char c)
 	if (!empty)
 		indent(w);
 	putch(w, c);
-	flush(w);
+	if (w->depth == 0)   /* the outermost value is whole */
+		flush(w);
 }
 
 void jw_obj_open(struct jw *w, const char *key) { open_(w, key, '{'); }
@@ -219,7 +273,7 @@ void jw_obj_close(struct jw *w) { close_(w, '}'); }
 void jw_arr_open(struct jw *w, const char *key) { open_(w, key, '['); }
 void jw_arr_close(struct jw *w) { close_(w, ']'); }
 
-/* The values, without the flush: the public calls below flush once. */
+/* The values (the public calls below are the same with a key or not). */
 static void strn_(struct jw *w, const uint8_t *s, size_t n)
 {
 	sep(w);
@@ -335,14 +389,14 @@ static void time_us_(struct jw *w, int64_t us)
 	put(w, buf, 29);
 }
 
-void jw_strn(struct jw *w, const uint8_t *s, size_t n) { strn_(w, s, n); flush(w); }
-void jw_str(struct jw *w, const char *s) { str_(w, s); flush(w); }
-void jw_int(struct jw *w, int64_t v) { int_(w, v); flush(w); }
-void jw_uint(struct jw *w, uint64_t v) { uint_(w, v); flush(w); }
-void jw_bool(struct jw *w, int v) { bool_(w, v); flush(w); }
-void jw_null(struct jw *w) { null_(w); flush(w); }
-void jw_hex(struct jw *w, const uint8_t *b, size_t n) { hex_(w, b, n); flush(w); }
-void jw_time_us(struct jw *w, int64_t us) { time_us_(w, us); flush(w); }
+void jw_strn(struct jw *w, const uint8_t *s, size_t n) { strn_(w, s, n); }
+void jw_str(struct jw *w, const char *s) { str_(w, s); }
+void jw_int(struct jw *w, int64_t v) { int_(w, v); }
+void jw_uint(struct jw *w, uint64_t v) { uint_(w, v); }
+void jw_bool(struct jw *w, int v) { bool_(w, v); }
+void jw_null(struct jw *w) { null_(w); }
+void jw_hex(struct jw *w, const uint8_t *b, size_t n) { hex_(w, b, n); }
+void jw_time_us(struct jw *w, int64_t us) { time_us_(w, us); }
 
 void jw_raw(struct jw *w, const char *literal)
 {
@@ -361,16 +415,17 @@ void jw_double(struct jw *w, double v, int decimals)
 		fprintf(w->f, "%.*f", decimals, v);
 }
 
-void jw_key_str(struct jw *w, const char *k, const char *s) { key_(w, k); str_(w, s); flush(w); }
-void jw_key_strn(struct jw *w, const char *k, const uint8_t *s, size_t n) { key_(w, k); strn_(w, s, n); flush(w); }
-void jw_key_int(struct jw *w, const char *k, int64_t v) { key_(w, k); int_(w, v); flush(w); }
-void jw_key_uint(struct jw *w, const char *k, uint64_t v) { key_(w, k); uint_(w, v); flush(w); }
-void jw_key_bool(struct jw *w, const char *k, int v) { key_(w, k); bool_(w, v); flush(w); }
-void jw_key_hex(struct jw *w, const char *k, const uint8_t *b, size_t n) { key_(w, k); hex_(w, b, n); flush(w); }
-void jw_key_null(struct jw *w, const char *k) { key_(w, k); null_(w); flush(w); }
-void jw_key_time_us(struct jw *w, const char *k, int64_t us) { key_(w, k); time_us_(w, us); flush(w); }
+void jw_key_str(struct jw *w, const char *k, const char *s) { key_(w, k); str_(w, s); }
+void jw_key_strn(struct jw *w, const char *k, const uint8_t *s, size_t n) { key_(w, k); strn_(w, s, n); }
+void jw_key_int(struct jw *w, const char *k, int64_t v) { key_(w, k); int_(w, v); }
+void jw_key_uint(struct jw *w, const char *k, uint64_t v) { key_(w, k); uint_(w, v); }
+void jw_key_bool(struct jw *w, const char *k, int v) { key_(w, k); bool_(w, v); }
+void jw_key_hex(struct jw *w, const char *k, const uint8_t *b, size_t n) { key_(w, k); hex_(w, b, n); }
+void jw_key_null(struct jw *w, const char *k) { key_(w, k); null_(w); }
+void jw_key_time_us(struct jw *w, const char *k, int64_t us) { key_(w, k); time_us_(w, us); }
 
 void jw_end(struct jw *w)
 {
-	putc_unlocked('\n', w->f);
+	putch(w, '\n');
+	flush(w);
 }

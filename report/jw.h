@@ -29,8 +29,8 @@ struct jw {
 	uint8_t tcache_ok;             /* tcache holds tcache_s (jw_time_us) */
 	int64_t tcache_s;
 	char tcache[19];               /* "YYYY-MM-DDTHH:MM:SS" of tcache_s */
-	size_t n;                      /* bytes in buf: 0 between calls (jw.c) */
-	char buf[512];
+	size_t n;                      /* bytes in buf, not yet handed to f (jw.c) */
+	char buf[8192];
 };
 
 void jw_init(struct jw *w, FILE *f, int pretty);
@@ -59,6 +59,10 @@ void jw_key_bool(struct jw *w, const char *k, int v);
 void jw_key_hex(struct jw *w, const char *k, const uint8_t *b, size_t n);
 void jw_key_null(struct jw *w, const char *k);
 void jw_key_time_us(struct jw *w, const char *k, int64_t us);
-void jw_end(struct jw *w);   /* final newline */
+void jw_end(struct jw *w);   /* final newline, then jw_flush() */
+/* Hands what the writer holds to its FILE: before the caller writes to
+ * that FILE itself, and before it flushes the FILE (a live report). The
+ * outermost value's close flushes too. */
+void jw_flush(struct jw *w);
 
 #endif

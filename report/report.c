@@ -127,7 +127,7 @@ void rpt_begin(struct rpt *r)
 		}
 	}
 	if (r->fmt == RPT_JSON) {
-		jw_init(&r->jw, r->out, 1);
+		jw_init(&r->jw, r->out, !r->compact);
 		jw_obj_open(&r->jw, NULL);
 		jw_obj_open(&r->jw, "tlswhy");
 		jw_key_str(&r->jw, "version", TLSWHY_VERSION);
@@ -416,25 +416,49 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+const char *rpt_outcome_name(const struct rule_verdict *v)
+{
+	if (rule_verdict_failed(v))
+		return "failed";
+	if (v && v->outcome == RULE_OUTCOME_INCONCLUSIVE)
+		return "inconclusive";
+	return "healthy";
+}
+
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
+	/* --detail lean: only a healthy connection is cut short */
+	int lean = r->lean && (r->fmt == RPT_JSON || r->fmt == RPT_JSONL) && !rule_verdict_failed(v) &&
+		   !(v && v->outcome == RULE_OUTCOME_INCONCLUSIVE);
 	rpt_count(&r->n, rec, v);
 	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
-		rpt_json_record(&r->jw, rec, r->cid_seed);
-		rpt_json_identity(&r->jw, rec, v);
-		rpt_verdict_json(&r->jw, rec, v);   /* empty arrays when nothing matched */
+		if (lean) {
+			rpt_json_lean(&r->jw, rec, v, r->cid_seed);
+		} else {
+			rpt_json_record(&r->jw, rec, r->cid_seed);
+			rpt_json_identity(&r->jw, rec, v);
+			rpt_verdict_json(&r->jw, rec, v);   /* empty arrays when nothing matched */
+		}
 		jw_obj_close(&r->jw);
+		jw_flush(&r->jw);   /* whole connections reach the FILE (a live report flushes it) */
 	} else if (r->fmt == RPT_JSONL) {
 		/* one line per connection; findings and notes always present */
 		jw_init(&r->jw, r->out, 0);
 		jw_obj_open(&r->jw, NULL);
 		jw_key_str(&r->jw, "type", "connection");
-		jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
+		if (!lean)   /* the summary line names the version; a lean line saves the bytes */
+			jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
 		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
-		rpt_json_record(&r->jw, rec, r->cid_seed);
-		rpt_json_identity(&r->jw, rec, v);
-		rpt_verdict_json(&r->jw, rec, v);
+		if (lean) {
+			rpt_json_lean(&r->jw, rec, v, r->cid_seed);
+		} else {
+			jw_key_str(&r->jw, "detail", "full");
+			jw_key_str(&r->jw, "verdict", rpt_outcome_name(v));
+			rpt_json_record(&r->jw, rec, r->cid_seed);
+			rpt_json_identity(&r->jw, rec, v);
+			rpt_verdict_json(&r->jw, rec, v);
+		}
 		jw_obj_close(&r->jw);
 		jw_end(&r->jw);
 	} else if (r->fmt == RPT_ECS) {

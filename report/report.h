@@ -62,6 +62,8 @@ struct rpt {
 	enum rpt_format fmt;
 	int color;
 	int all;                   /* report every connection, not only TLS/failed */
+	int lean;                  /* json, jsonl: healthy connections as a lean object (rpt_json_lean) */
+	int compact;               /* json: no indentation (jsonl lines always are) */
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
@@ -89,6 +91,12 @@ void rpt_free(struct rpt *r);
 /* The JSON object of one record (without findings), for reuse; its
  * community_id is computed with cid_seed (--community-id-seed). */
 void rpt_json_record(struct jw *w, const struct hs_record *rec, uint16_t cid_seed);
+/* The lean object of a healthy connection (--detail lean, docs/json.md
+ * "Lean connections"): its members, into the object the caller has open;
+ * community_id with cid_seed. */
+void rpt_json_lean(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v, uint16_t cid_seed);
+/* "healthy", "failed" or "inconclusive", as struct rpt_counts counts it. */
+const char *rpt_outcome_name(const struct rule_verdict *v);
 /* "client_identity": {name, description, match, source} from the
  * verdict, or null without a ClientHello; v may be NULL (match "unknown"). */
 void rpt_json_identity(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v);

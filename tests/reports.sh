@@ -50,13 +50,13 @@ infer() {   # infer EXT FIRST-BYTES-REGEX
 }
 infer md '^# TLS handshakes'
 infer markdown '^# TLS handshakes'
-infer json '^\{$'
+infer json '^\{"tlswhy":\{"version"'   # compact unless --pretty or a terminal
 infer jsonl '^\{"type":"connection"'
 infer ndjson '^\{"type":"connection"'
 infer html '^<!DOCTYPE html>'
 infer htm '^<!DOCTYPE html>'
 infer txt '^#1 '
-infer JSON '^\{$'
+infer JSON '^\{"tlswhy":'
 "$T" -r "$DEMO" -o "$tmp/r.md" --format json 2>/dev/null
 head -c 1 "$tmp/r.md" | grep -q '{' && ok "--format wins over the extension" || no "--format wins over the extension"
 "$T" -r "$DEMO" -o "$tmp/r.unknown" 2>/dev/null
@@ -152,6 +152,89 @@ PYEOF
 "$T" -r "$DEMO" -F jsonl -w "$tmp/ev.pcap" >"$tmp/d.jsonl" 2>/dev/null
 [ "$(wc -l <"$tmp/d.jsonl")" -eq 5 ] && tail -n 1 "$tmp/d.jsonl" | grep -q '^{"type":"summary"' && ok "jsonl: one line per connection, then the summary" || no "jsonl: one line per connection, then the summary"
 check "jsonl: valid" $PY tests/validate_json.py jsonl "$tmp/d.jsonl"
+
+# ---- lean JSON Lines (--detail), compact JSON (--pretty) -------------------
+# every healthy connection of every bundled recording: a lean line of at most
+# 1 KiB (pcaps/hostile/ lengthens the SNI on purpose and is left out)
+bad= nlean=0
+for f in pcaps/*.pcap pcaps/*.pcapng; do
+	"$T" -r "$f" -F jsonl >"$tmp/l.jsonl" 2>/dev/null
+	out=$($PY - "$tmp/l.jsonl" <<'PYEOF'
+import json, sys
+n = 0
+for raw in open(sys.argv[1], "rb").read().split(b"\n"):
+    if not raw:
+        continue
+    d = json.loads(raw)
+    if d["type"] != "connection":
+        continue
+    want = "lean" if d["verdict"] == "healthy" else "full"
+    if d["detail"] != want:
+        print("BAD %s line is %s" % (d["verdict"], d["detail"]))
+    if want == "lean":
+        n += 1
+        if len(raw) + 1 > 1024:
+            print("BAD %d bytes" % (len(raw) + 1))
+print(n)
+PYEOF
+)
+	case "$out" in *BAD*) bad="$bad $f:$(echo $out | head -c 80)" ;; *) nlean=$((nlean + ${out:-0})) ;; esac
+	$PY tests/validate_json.py jsonl "$tmp/l.jsonl" >/dev/null 2>&1 || bad="$bad $f:invalid"
+done
+[ -z "$bad" ] && [ "$nlean" -ge 20 ] && ok "jsonl: $nlean healthy connections as lean lines of at most 1 KiB, the rest whole, all valid" \
+	|| no "jsonl: lean lines of at most 1 KiB" "$nlean lean;$bad"
+# a failed connection keeps everything: its line is the --detail full line
+"$T" -r "$DEMO" -F jsonl >"$tmp/lean.jsonl" 2>/dev/null
+"$T" -r "$DEMO" -F jsonl --detail full >"$tmp/full.jsonl" 2>/dev/null
+$PY - "$tmp/lean.jsonl" "$tmp/full.jsonl" >"$tmp/c.out" 2>&1 <<'PYEOF' && ok "jsonl: failed connections whole, the healthy one lean; --detail full: all whole" || no "jsonl: failed connections whole" "$(cat "$tmp/c.out")"
+import json, sys
+lean = open(sys.argv[1]).read().splitlines()
+full = open(sys.argv[2]).read().splitlines()
+assert len(lean) == len(full) == 5
+kinds = []
+for a, b in zip(lean[:-1], full[:-1]):
+    da, db = json.loads(a), json.loads(b)
+    assert db["detail"] == "full" and "ladder" in db and "client_hello" in db, db.keys()
+    if da["verdict"] == "failed":
+        assert a == b, "a failed connection's line differs from --detail full"
+        assert da["findings"] and da["findings"][0]["workarounds"] is not None
+    kinds.append((da["verdict"], da["detail"]))
+assert kinds.count(("failed", "full")) == 3 and kinds.count(("healthy", "lean")) == 1, kinds
+l = json.loads(lean[1]) if json.loads(lean[1])["detail"] == "lean" else [json.loads(x) for x in lean if '"lean"' in x][0]
+for k in ("community_id", "sni", "ja3", "ja4", "ja3s", "version_name", "cipher_suite_name", "certificate", "start_time"):
+    assert k in l, k
+PYEOF
+# --detail lean in the document too; --detail takes lean or full only
+"$T" -r "$DEMO" -F json --detail lean >"$tmp/lean.json" 2>/dev/null
+check "json --detail lean: valid" $PY tests/validate_json.py json "$tmp/lean.json"
+"$T" -r "$DEMO" --detail some >/dev/null 2>&1; [ $? -eq 2 ] && ok "--detail some: usage error" || no "--detail some: usage error"
+# --pretty is the compact document indented: the same bytes once the
+# whitespace outside strings is taken out, and the same values
+for f in "$DEMO" "$OK" pcaps/tls13-hello-retry.pcap pcaps/hostile/sni-ok.pcap; do
+	"$T" -r "$f" -F json >"$tmp/c.json" 2>/dev/null
+	"$T" -r "$f" -F json --pretty >"$tmp/p.json" 2>/dev/null
+	$PY - "$tmp/c.json" "$tmp/p.json" >"$tmp/c.out" 2>&1 <<'PYEOF' || bad="$bad $f"
+import json, sys
+c, p = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert c.count(b"\n") == 1 and c.endswith(b"}\n"), "compact: one line"
+assert p.count(b"\n") > 50, "pretty: indented"
+out, instr, esc = bytearray(), False, False
+for ch in p:
+    if instr:
+        out.append(ch)
+        if esc: esc = False
+        elif ch == 0x5c: esc = True
+        elif ch == 0x22: instr = False
+    elif ch == 0x22:
+        instr = True; out.append(ch)
+    elif ch not in b" \n":
+        out.append(ch)
+assert bytes(out) + b"\n" == c, "pretty minus whitespace differs from compact"
+assert json.loads(c) == json.loads(p)
+PYEOF
+done
+[ -z "$bad" ] && ok "json: compact by default, --pretty is the same document indented" || no "json --pretty == reformatted compact" "$bad $(head -c 300 "$tmp/c.out")"
+bad=
 
 # ---- HTML ------------------------------------------------------------------
 "$T" -r "$DEMO" -F html -w "$tmp/ev.pcap" --all >"$tmp/demo.html5" 2>/dev/null
@@ -258,6 +341,8 @@ PYEOF
 	# a 6 MB file reads in milliseconds: TLSWHY_PROGRESS_MS=0 shows every update
 	TLSWHY_PROGRESS_MS=0 script -qec "$T -r $tmp/big.pcap -F json -o /dev/null" /dev/null >"$tmp/tty.out" 2>&1
 	grep -aq '%.*packets/s.*ETA' "$tmp/tty.out" && ok "progress line on a terminal for a large file" || no "progress line on a terminal" "$(head -c 200 "$tmp/tty.out" | cat -v)"
+	script -qec "$T -r $OK -F json" /dev/null >"$tmp/tty.json" 2>&1
+	[ "$(grep -c '^      "id": 1,' "$tmp/tty.json")" = 1 ] && ok "json on a terminal: indented" || no "json on a terminal: indented" "$(head -c 100 "$tmp/tty.json" | cat -v)"
 	TLSWHY_PROGRESS_MS=0 "$T" -r "$tmp/big.pcap" -F json -o /dev/null 2>"$tmp/notty.err"
 	[ ! -s "$tmp/notty.err" ] && ok "no progress line when stderr is not a terminal" || no "no progress line when stderr is not a terminal"
 	script -qec "$T -r $DEMO" /dev/null >"$tmp/tty.txt" 2>&1

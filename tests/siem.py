@@ -120,7 +120,7 @@ def cid_tests(pcaps):
                     f = line.split("\t")
                     if len(f) == 4 and f[3]:
                         ws[(f[0] or f[1], int(f[2]))] = f[3]
-                r = run(["-r", p, "--all", "-F", "jsonl", "--community-id-seed", str(seed)])
+                r = run(["-r", p, "--all", "-F", "jsonl", "--detail", "full", "--community-id-seed", str(seed)])
                 for d in jsonl_conns(r.stdout):
                     want = ws.get((d["client"]["ip"], d["client"]["port"]))
                     n += 1
@@ -187,7 +187,7 @@ def ecs_tests(pcaps):
     problems, seen, events, sans = [], set(), 0, 0
     for p in pcaps:
         ecs = run(["-r", p, "--all", "-F", "ecs"]).stdout.splitlines()
-        jl = jsonl_conns(run(["-r", p, "--all", "-F", "jsonl"]).stdout)
+        jl = jsonl_conns(run(["-r", p, "--all", "-F", "jsonl", "--detail", "full"]).stdout)
         conns = []
         for line in ecs:
             d = json.loads(line)
@@ -221,7 +221,7 @@ def ecs_tests(pcaps):
         same = len(conns) == len(jl)
         for a, b in zip(conns, jl):
             a = {k: v for k, v in a.items() if k not in ("type", "schema")}
-            b = {k: v for k, v in b.items() if k not in ("type", "schema", "tlswhy_version")}
+            b = {k: v for k, v in b.items() if k not in ("type", "schema", "tlswhy_version", "detail", "verdict")}
             same = same and a == b
         if not same:
             problems.append("%s: tlswhy object differs from the jsonl record" % p)

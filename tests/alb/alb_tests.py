@@ -46,7 +46,7 @@ def entry(time_us, target, elb=502, tgt="-", tpt="-1", req_us=None, reason="-", 
 
 def alb_tests(tlswhy, pcaps, check):
     pcap = os.path.join(pcaps, "demo-alb-502.pcap")
-    out = subprocess.run([tlswhy, "-r", pcap, "-F", "jsonl"], capture_output=True, text=True).stdout
+    out = subprocess.run([tlswhy, "-r", pcap, "-F", "jsonl", "--detail", "full"], capture_output=True, text=True).stdout
     conns = [d for d in map(json.loads, out.splitlines()) if d.get("type") == "connection"]
     fails = [d for d in conns if d["server"]["port"] == 44347]
     ok = [d for d in conns if d["server"]["port"] == 44332]

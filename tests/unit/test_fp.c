@@ -406,8 +406,49 @@ static void test_sslv2(void)
 	CHECK_STRF(raw, "ts2i020000_002f,0035_", "JA4_r SSLv2");
 }
 
+/* The per-thread memo (fp.c) gives what computing again gives: a hello
+ * that differs in any one field the fingerprints read is never answered
+ * from another's entry. A different buffer size is another key, so
+ * asking with sizeof(raw) - 1 computes afresh. */
+static void test_memo(void)
+{
+	static struct hs_client_hello a, b;
+	struct ch_spec sp = ja4_spec();
+	char j3[FP_FULL_MAX], m3[FP_MD5_HEX], j4[FP_JA4_LEN], r4[FP_FULL_MAX];
+	char j3b[FP_FULL_MAX], m3b[FP_MD5_HEX], j4b[FP_JA4_LEN], r4b[FP_FULL_MAX];
+	int k;
+	parse_ch(&sp, &a);
+	for (k = 0; k < 10; k++) {
+		enum fp_rc x3, y3, x4, y4;
+		b = a;
+		switch (k) {
+		case 0: break;
+		case 1: b.suites[1] ^= 1; break;
+		case 2: b.ext_type[1] ^= 1; break;
+		case 3: b.groups[1] ^= 1; break;
+		case 4: b.n_ecpf = 0; break;
+		case 5: b.sigalgs[0] ^= 1; break;
+		case 6: b.versions[1] = 0x0303; break;
+		case 7: b.has_sni = !b.has_sni; break;
+		case 8: b.alpn[b.alpn_off[0] + 1] = 'x'; break;
+		case 9: b.legacy_version = 0x0301; break;
+		}
+		fp_ja3(&a, j3, sizeof(j3), m3);   /* a in the memo first */
+		fp_ja4(&a, j4, r4, sizeof(r4));
+		x3 = fp_ja3(&b, j3, sizeof(j3), m3);
+		x4 = fp_ja4(&b, j4, r4, sizeof(r4));
+		y3 = fp_ja3(&b, j3b, sizeof(j3b) - 1, m3b);
+		y4 = fp_ja4(&b, j4b, r4b, sizeof(r4b) - 1);
+		CHECKF(x3 == y3 && !strcmp(j3, j3b) && !strcmp(m3, m3b), "memo: JA3 after change %d", k);
+		CHECKF(x4 == y4 && !strcmp(j4, j4b) && !strcmp(r4, r4b), "memo: JA4 after change %d", k);
+		x3 = fp_ja3(&b, j3b, sizeof(j3b), m3b);   /* now from the memo */
+		CHECKF(x3 == y3 && !strcmp(j3, j3b) && !strcmp(m3, m3b), "memo: JA3 again after change %d", k);
+	}
+}
+
 int main(void)
 {
+	test_memo();
 	test_ja3();
 	test_ja3s();
 	test_ja4_example();
