@@ -699,7 +699,7 @@ static const struct var_info var_info[V__COUNT] = {
 		"The target's key is an RSA-PSS key (id-RSASSA-PSS), usable only with rsa_pss_pss_* schemes (0x0809-0x080b), which the load balancer does not offer",
 		"re-issue the key as a plain RSA key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048), "
 		"or add an ECDSA certificate beside it", NULL },
-	[V_SU_CHACHA] = { "needs-chacha20", "The target accepts only CHACHA20-POLY1305 suites, which no AWS backend offer has",
+	[V_SU_CHACHA] = { "needs-chacha20", "The target accepts only CHACHA20-POLY1305 suites, which this offer lacks (of the AWS backend offers only ELBSecurityPolicy-TLS13-1-0-2021-06 has one, TLS_CHACHA20_POLY1305_SHA256, in TLS 1.3)",
 		"nginx: ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;",
 		NULL },
 	[V_SU_DHE] = { "needs-dhe", "The target accepts only DHE suites; AWS backend offers have ECDHE and static RSA, no DHE",
@@ -776,7 +776,13 @@ static int apply_var(const struct probe *p, enum var v, struct probe_hello_cfg *
 	case V_S_ECDSA: return add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, ecdsa, 3, 0);
 	case V_S_ED25519: return add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, eddsa, 2, 0);
 	case V_S_PSS_PSS: return add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, pss_pss, 3, 0);
-	case V_SU_CHACHA: return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, chacha, 2, 0);
+	case V_SU_CHACHA:
+		/* an offer with TLS 1.3 gets TLS_CHACHA20_POLY1305_SHA256 too (the FIPS offer lacks it) */
+		if (tls13 && !probe_list_has(c->suites, c->nsuites, 0x1303)) {
+			add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, chacha, 2, 0);
+			return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, t13 + 2, 1, 0);
+		}
+		return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, chacha, 2, 0);
 	case V_SU_DHE: return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, dhe, 6, 0);
 	case V_EMS:
 		c->ems = !c->ems;
@@ -1024,9 +1030,9 @@ static void usage(FILE *f)
 		"variants that change one thing each to name the cause.\n"
 		"\n"
 		"  --policy P             the backend offer: 2016-08 (ELBSecurityPolicy-2016-08, the\n"
-		"                         default) or tls13 (ELBSecurityPolicy-TLS13-1-0-2021-06, when the\n"
-		"                         listener is on a TLS 1.3 policy). The FIPS backend policy is not\n"
-		"                         offered: its suites could not be confirmed from AWS's pages\n"
+		"                         default), tls13 (ELBSecurityPolicy-TLS13-1-0-2021-06, when the\n"
+		"                         listener is on a TLS 1.3 policy) or fips\n"
+		"                         (ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04, on a FIPS policy)\n"
 		"  --sni NAME             the name for the SNI variant (default: HOST when it is a name)\n"
 		"  --send-sni             send --sni NAME in the first hello too (an ALB sends no SNI)\n"
 		"  --alpn h2|http/1.1     offer ALPN, as a target group with protocol version HTTP2 / HTTP1\n"
@@ -1167,8 +1173,8 @@ int probe_cli(int argc, char **argv)
 		case O_POLICY:
 			v = probe_policy_parse(optarg);
 			if (v < 0) {
-				fprintf(stderr, "tlswhy probe: --policy takes 2016-08 or tls13 (ELBSecurityPolicy-2016-08, "
-					"ELBSecurityPolicy-TLS13-1-0-2021-06); the FIPS backend policy is not offered\n");
+				fprintf(stderr, "tlswhy probe: --policy takes 2016-08, tls13 or fips (ELBSecurityPolicy-2016-08, "
+					"ELBSecurityPolicy-TLS13-1-0-2021-06, ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04)\n");
 				return 2;
 			}
 			p.policy = (enum probe_policy)v;
