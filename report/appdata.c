@@ -42,7 +42,9 @@ int rpt_appdata(const struct hs_record *rec, int d, struct rpt_appdata *a)
 		   i >= 9 && memcmp(p + i - 9, " HTTP/1.", 8) == 0) {
 		a->kind = APPD_H1_REQUEST;
 		a->line_len = i;
-	} else if (x->alpn_len == 2 && memcmp(x->alpn, "h2", 2) == 0) {
+	} else if ((x->alpn_len == 2 && memcmp(x->alpn, "h2", 2) == 0) ||
+		   (rec->sh && rec->sh->alpn_len == 2 && memcmp(rec->sh->alpn, "h2", 2) == 0)) {
+		/* ALPN h2: from EncryptedExtensions (TLS 1.3) or the ServerHello (TLS 1.2) */
 		a->kind = APPD_H2_FRAMES;
 		h2 = 1;
 	} else {
