@@ -241,13 +241,34 @@ http {
         ssl_protocols TLSv1.2;
         location / { return 200 "ok\n"; }
     }
+    server {    # TLS 1.3 only, ssl_verify_client on: what nginx does when no certificate comes
+        listen 127.0.0.1:8491 ssl;
+        ssl_certificate $PKI/hsrsa-fullchain.pem; ssl_certificate_key $PKI/hsrsa.key;
+        ssl_protocols TLSv1.3;
+        ssl_verify_client on;
+        ssl_client_certificate $PKI/ca-root.pem;
+        location / { return 200 "ok\n"; }
+    }
+    server {    # the application itself answers 502 / 503 over a healthy TLS connection
+        listen 127.0.0.1:8492 ssl;
+        ssl_certificate $PKI/hsrsa-fullchain.pem; ssl_certificate_key $PKI/hsrsa.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location /502 { return 502; }
+        location / { return 503; }
+    }
+    server {    # HTTP/2 (ALPN h2) over TLS 1.2 and 1.3: the decrypted preface and first frames
+        listen 127.0.0.1:8493 ssl http2;
+        ssl_certificate $PKI/hsrsa-fullchain.pem; ssl_certificate_key $PKI/hsrsa.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { return 200 "ok\n"; }
+    }
 }
 EOF
 nginx -t -q -p "$HNGX/" -e "$HNGX/logs/error.log" -c "$HNGX/nginx.conf" 2>"$LOG/hs-nginx-t.log" \
     || die "hs nginx -t: $(cat "$LOG/hs-nginx-t.log")"
 bg hs-nginx nginx -p "$HNGX/" -e "$HNGX/logs/error.log" -c "$HNGX/nginx.conf"
 HNGX_PID=$BG_PID
-for p in 8450 8451 8452 8454 8455 8456 8457; do wait_listen "$p"; done
+for p in 8450 8451 8452 8454 8455 8456 8457 8491 8492 8493; do wait_listen "$p"; done
 
 HAPX=$T/hs-haproxy
 mkdir -p "$HAPX"
@@ -542,6 +563,23 @@ GET=$H11_CLOSE hscap hs-nginx-verify-optional-200 "tcp port 8454" alb 127.0.0.1:
 describe hs-nginx-verify-on-400 "nginx TLS 1.2 ssl_verify_client on; $ALB_DESC sending GET / HTTP/1.1 with Connection: close, no client certificate" \
     "CertificateRequest, empty client Certificate, handshake completes, HTTP 400 (No required SSL certificate was sent), nginx closes"
 GET=$H11_CLOSE hscap hs-nginx-verify-on-400 "tcp port 8455" alb 127.0.0.1:8455
+
+describe hs-client-cert-tls13-nginx "nginx TLS 1.3 only, ssl_verify_client on; $ALB13_DESC sending GET / HTTP/1.1 with Connection: close, no client certificate" \
+    "TLS 1.3: encrypted flight with CertificateRequest, the client's empty Certificate and Finished; nginx completes the handshake (no alert certificate_required) and answers HTTP 400 (No required SSL certificate was sent)"
+GET=$H11_CLOSE hscap hs-client-cert-tls13-nginx "tcp port 8491" alb13 127.0.0.1:8491
+
+# 11. the target's own answer: a 5xx from the application over a healthy TLS connection ------------
+describe hs-target-5xx-nginx "nginx 1.22 location /502 { return 502; } and location / { return 503; }; 1: $ALB_DESC sending GET /502 HTTP/1.1; 2: $ALB13_DESC sending GET / HTTP/1.1 (both with Connection: close)" \
+    "1: TLS 1.2 completes, HTTP 502 from nginx itself; 2: TLS 1.3 completes, HTTP 503 from nginx itself: the TLS side is healthy"
+hscap hs-target-5xx-nginx "tcp port 8492" eval 'GET=${H11_CLOSE/GET \//GET \/502} alb 127.0.0.1:8492; GET=$H11_CLOSE alb13 127.0.0.1:8492'
+
+# 12. HTTP/2 inside TLS: what the key log shows of it -------------------------------------------------
+describe hs-http2-200-nginx "nginx 1.22 listen ... ssl http2; 1: curl --http2 (TLS 1.3, ALPN h2 and http/1.1); 2: the same with --tls-max 1.2 (both with SSLKEYLOGFILE)" \
+    "1: TLS 1.3 completes with ALPN h2 (in EncryptedExtensions), the client's HTTP/2 preface and SETTINGS, HTTP 200; 2: the same over TLS 1.2 (ALPN in the ServerHello)"
+hscap hs-http2-200-nginx "tcp port 8493" eval 'SSLKEYLOGFILE=$KEYLOG timeout 8 curl -sS -o /dev/null --http2 --cacert "$PKI/ca-root.pem" \
+    --resolve target.example:8493:127.0.0.1 https://target.example:8493/ >>"$LOG/last.log" 2>&1 || true;
+    SSLKEYLOGFILE=$KEYLOG timeout 8 curl -sS -o /dev/null --http2 --tls-max 1.2 --cacert "$PKI/ca-root.pem" \
+    --resolve target.example:8493:127.0.0.1 https://target.example:8493/ >>"$LOG/last.log" 2>&1 || true'
 
 stop "$HNGX_PID"
 stop "$HAPX_PID"

@@ -38,6 +38,19 @@ static const uint16_t suites_2016_08[] = {
 	0xc028, 0xc014, 0xc00a, 0x009c, 0x003c, 0x002f, 0x009d, 0x003d, 0x0035,
 };
 static const uint16_t suites_tls13[] = { 0x1301, 0x1302, 0x1303 };
+/* ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04, in the order of AWS's FIPS
+ * "Ciphers by policy" table: no CHACHA20, and ECDHE-RSA-AES256-SHA (C014)
+ * before ECDHE-ECDSA-AES256-SHA (C00A) */
+static const uint16_t suites_fips[] = {
+	0x1301, 0x1302, 0xc02b, 0xc02f, 0xc023, 0xc027, 0xc009, 0xc013, 0xc02c, 0xc030,
+	0xc024, 0xc028, 0xc014, 0xc00a, 0x009c, 0x003c, 0x002f, 0x009d, 0x003d, 0x0035,
+};
+/* FIPS: the NIST curves only (an inference, see hello.h) */
+static const uint16_t groups_fips[] = { 0x0017, 0x0018 };
+/* FIPS: SHA-2 signature schemes only (an inference, see hello.h) */
+static const uint16_t sigalgs_fips[] = {
+	0x0804, 0x0805, 0x0806, 0x0403, 0x0503, 0x0603, 0x0401, 0x0501, 0x0601,
+};
 
 /* s2n-tls ecc_preferences_20140601 (used by its ELBSecurityPolicy-2016-08) */
 static const uint16_t groups_2016_08[] = { 0x0017, 0x0018 };
@@ -55,6 +68,7 @@ static const uint16_t sigalgs_tls13[] = {
 static const char *const policy_names[PROBE_POL__COUNT] = {
 	[PROBE_POL_2016_08] = "ELBSecurityPolicy-2016-08",
 	[PROBE_POL_TLS13_1_0] = "ELBSecurityPolicy-TLS13-1-0-2021-06",
+	[PROBE_POL_TLS13_1_0_FIPS] = "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04",
 };
 
 const char *probe_policy_name(enum probe_policy p)
@@ -69,6 +83,8 @@ int probe_policy_parse(const char *s)
 		return PROBE_POL_2016_08;
 	if (strcmp(s, "tls13") == 0 || strcmp(s, "TLS13-1-0-2021-06") == 0)
 		return PROBE_POL_TLS13_1_0;
+	if (strcmp(s, "fips") == 0 || strcmp(s, "TLS13-1-0-FIPS-2023-04") == 0)
+		return PROBE_POL_TLS13_1_0_FIPS;
 	for (i = 0; i < PROBE_POL__COUNT; i++)
 		if (strcmp(s, policy_names[i]) == 0)
 			return i;
@@ -119,6 +135,15 @@ void probe_hello_default(struct probe_hello_cfg *c, enum probe_policy p)
 		c->shares[0] = 0x001d;
 		c->nshares = 1;
 		COPY_LIST(c->sigalgs, &c->nsigalgs, sigalgs_tls13);
+		c->session_id = 1;
+	} else if (p == PROBE_POL_TLS13_1_0_FIPS) {
+		static const uint16_t v[] = { 0x0304, 0x0303, 0x0302, 0x0301 };
+		COPY_LIST(c->versions, &c->nversions, v);
+		COPY_LIST(c->suites, &c->nsuites, suites_fips);
+		COPY_LIST(c->groups, &c->ngroups, groups_fips);
+		c->shares[0] = 0x0017;
+		c->nshares = 1;
+		COPY_LIST(c->sigalgs, &c->nsigalgs, sigalgs_fips);
 		c->session_id = 1;
 	} else {
 		COPY_LIST(c->suites, &c->nsuites, suites_2016_08);

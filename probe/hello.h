@@ -13,8 +13,13 @@
  *    extension set and order an OpenSSL client uses. That the ALB's backend
  *    side behaves this way is an inference; --client-hello-from replays the
  *    real bytes when a capture has them.
- *  - The FIPS backend policy (ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04) is
- *    left out: its cipher suites could not be confirmed from AWS's pages.
+ *  - The FIPS backend policy (ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04, used
+ *    toward targets when a listener is on a FIPS policy): versions and
+ *    suites from AWS's FIPS policy tables (TLS 1.0-1.3; 1301 1302, then the
+ *    2016-08 suites with C014 before C00A, as the table lists them; no
+ *    CHACHA20). Groups P-256, P-384 (no X25519: not a FIPS 140 curve for
+ *    AWS-LC's 2023 module) and signature schemes RSA-PSS, ECDSA, RSA-PKCS1
+ *    with SHA-2 only are an inference, as for the other policies.
  *
  * Limits: at most PROBE_MAX_* entries per list; the record is one TLS
  * record (a ClientHello under 16 KiB).
@@ -35,6 +40,7 @@
 enum probe_policy {
 	PROBE_POL_2016_08 = 0,       /* ELBSecurityPolicy-2016-08 (default backend policy) */
 	PROBE_POL_TLS13_1_0,         /* ELBSecurityPolicy-TLS13-1-0-2021-06 (listener on TLS 1.3) */
+	PROBE_POL_TLS13_1_0_FIPS,    /* ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04 (listener on a FIPS policy) */
 	PROBE_POL__COUNT
 };
 
@@ -58,7 +64,7 @@ struct probe_hello_cfg {
 };
 
 const char *probe_policy_name(enum probe_policy p);
-/* "2016-08", "tls13" or a full policy name; -1 when unknown. */
+/* "2016-08", "tls13", "fips" or a full policy name; -1 when unknown. */
 int probe_policy_parse(const char *s);
 /* The offer of a backend policy (see the file head for what is inferred). */
 void probe_hello_default(struct probe_hello_cfg *c, enum probe_policy p);

@@ -52,6 +52,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,7 @@ struct probe {
 	struct rule_set *rules;
 	struct x509_cache *certs;   /* the run's certificate cache */
 	struct rpt rpt;
+	struct rpt_probe pr;       /* what the reports say of the probe */
 	struct cap_run run;
 	struct cap_input in;
 	struct flow_stats fs;
@@ -143,6 +145,40 @@ static int64_t mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One connection's result for the reports; its index in p->pr.t, -1 when full. */
+static int note_try(struct probe *p, int round, const char *variant, const char *outcome, const char *rule, int acc)
+{
+	struct rpt_probe_try *t;
+	if (p->pr.n >= RPT_PROBE_TRIES)
+		return -1;
+	t = &p->pr.t[p->pr.n];
+	t->conn = p->nconns;
+	t->round = round;
+	t->variant = variant;
+	t->accepted = acc;
+	snprintf(t->outcome, sizeof(t->outcome), "%s", outcome);
+	snprintf(t->rule, sizeof(t->rule), "%s", rule);
+	return p->pr.n++;
+}
+
+/* The verdict: printed as the "verdict:" line and kept for the reports. */
+static void verdict(struct probe *p, FILE *vo, const char *id, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void verdict(struct probe *p, FILE *vo, const char *id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->pr.text, sizeof(p->pr.text), fmt, ap);
+	va_end(ap);
+	snprintf(p->pr.verdict, sizeof(p->pr.verdict), "%s", id);
+	fprintf(vo, "verdict: %s  %s\n", id, p->pr.text);
+}
+
+static void evidence(struct probe *p, int idx)
+{
+	if (idx >= 0 && p->pr.n_evidence < (int)(sizeof(p->pr.evidence) / sizeof(p->pr.evidence[0])))
+		p->pr.evidence[p->pr.n_evidence++] = idx;
 }
 
 static void sleep_ms(int ms)
@@ -663,7 +699,7 @@ static const struct var_info var_info[V__COUNT] = {
 		"The target's key is an RSA-PSS key (id-RSASSA-PSS), usable only with rsa_pss_pss_* schemes (0x0809-0x080b), which the load balancer does not offer",
 		"re-issue the key as a plain RSA key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048), "
 		"or add an ECDSA certificate beside it", NULL },
-	[V_SU_CHACHA] = { "needs-chacha20", "The target accepts only CHACHA20-POLY1305 suites, which no AWS backend offer has",
+	[V_SU_CHACHA] = { "needs-chacha20", "The target accepts only CHACHA20-POLY1305 suites, which this offer lacks (of the AWS backend offers only ELBSecurityPolicy-TLS13-1-0-2021-06 has one, TLS_CHACHA20_POLY1305_SHA256, in TLS 1.3)",
 		"nginx: ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;",
 		NULL },
 	[V_SU_DHE] = { "needs-dhe", "The target accepts only DHE suites; AWS backend offers have ECDHE and static RSA, no DHE",
@@ -740,7 +776,13 @@ static int apply_var(const struct probe *p, enum var v, struct probe_hello_cfg *
 	case V_S_ECDSA: return add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, ecdsa, 3, 0);
 	case V_S_ED25519: return add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, eddsa, 2, 0);
 	case V_S_PSS_PSS: return add_all(c->sigalgs, &c->nsigalgs, PROBE_MAX_SIGALGS, pss_pss, 3, 0);
-	case V_SU_CHACHA: return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, chacha, 2, 0);
+	case V_SU_CHACHA:
+		/* an offer with TLS 1.3 gets TLS_CHACHA20_POLY1305_SHA256 too (the FIPS offer lacks it) */
+		if (tls13 && !probe_list_has(c->suites, c->nsuites, 0x1303)) {
+			add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, chacha, 2, 0);
+			return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, t13 + 2, 1, 0);
+		}
+		return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, chacha, 2, 0);
 	case V_SU_DHE: return add_all(c->suites, &c->nsuites, PROBE_MAX_SUITES, dhe, 6, 0);
 	case V_EMS:
 		c->ems = !c->ems;
@@ -988,9 +1030,9 @@ static void usage(FILE *f)
 		"variants that change one thing each to name the cause.\n"
 		"\n"
 		"  --policy P             the backend offer: 2016-08 (ELBSecurityPolicy-2016-08, the\n"
-		"                         default) or tls13 (ELBSecurityPolicy-TLS13-1-0-2021-06, when the\n"
-		"                         listener is on a TLS 1.3 policy). The FIPS backend policy is not\n"
-		"                         offered: its suites could not be confirmed from AWS's pages\n"
+		"                         default), tls13 (ELBSecurityPolicy-TLS13-1-0-2021-06, when the\n"
+		"                         listener is on a TLS 1.3 policy) or fips\n"
+		"                         (ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04, on a FIPS policy)\n"
 		"  --sni NAME             the name for the SNI variant (default: HOST when it is a name)\n"
 		"  --send-sni             send --sni NAME in the first hello too (an ALB sends no SNI)\n"
 		"  --alpn h2|http/1.1     offer ALPN, as a target group with protocol version HTTP2 / HTTP1\n"
@@ -1114,6 +1156,7 @@ int probe_cli(int argc, char **argv)
 	char err[512], line[512];
 	struct probe_hello_cfg base;
 	struct probe_res res0, vres[V__COUNT], res2;
+	int tidx[2][V__COUNT];   /* each variant's connection in p.pr.t, per round */
 	int vran[V__COUNT];
 	uint8_t hello[PROBE_HELLO_MAX];
 	size_t hlen;
@@ -1130,8 +1173,8 @@ int probe_cli(int argc, char **argv)
 		case O_POLICY:
 			v = probe_policy_parse(optarg);
 			if (v < 0) {
-				fprintf(stderr, "tlswhy probe: --policy takes 2016-08 or tls13 (ELBSecurityPolicy-2016-08, "
-					"ELBSecurityPolicy-TLS13-1-0-2021-06); the FIPS backend policy is not offered\n");
+				fprintf(stderr, "tlswhy probe: --policy takes 2016-08, tls13 or fips (ELBSecurityPolicy-2016-08, "
+					"ELBSecurityPolicy-TLS13-1-0-2021-06, ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04)\n");
 				return 2;
 			}
 			p.policy = (enum probe_policy)v;
@@ -1298,6 +1341,17 @@ int probe_cli(int argc, char **argv)
 		return 2;
 	}
 	fprintf(vo, "probe: target %s port %s, resolved once to %s\n", p.host, p.port, p.addrtxt);
+	p.pr.target = p.host;
+	p.pr.port = p.port;
+	p.pr.address = p.addrtxt;
+	if (p.replay_len)
+		snprintf(p.pr.offer, sizeof(p.pr.offer), "the exact ClientHello from %s", p.chfile);
+	else
+		snprintf(p.pr.offer, sizeof(p.pr.offer), "%s as AWS documents it%s%s%s", probe_policy_name(p.policy),
+			 p.send_sni ? ", with SNI" : "", p.alpn ? ", ALPN " : "", p.alpn ? p.alpn : "");
+	if (p.proxy)
+		snprintf(p.pr.offer + strlen(p.pr.offer), sizeof(p.pr.offer) - strlen(p.pr.offer),
+			 ", after a PROXY v%d header", p.proxy);
 	probe_hello_default(&base, p.policy);
 	if (p.send_sni)
 		snprintf(base.sni, sizeof(base.sni), "%s", p.sni);
@@ -1353,35 +1407,37 @@ int probe_cli(int argc, char **argv)
 
 	status = 0;
 	memset(vran, 0, sizeof(vran));
+	memset(tidx, 0xff, sizeof(tidx));
 	fprintf(vo, "\nprobe: connection 1 (the load balancer's handshake): %s%s%s%s\n", line,
 		res0.rule[0] ? "  [" : "", res0.rule, res0.rule[0] ? "]" : "");
+	evidence(&p, note_try(&p, 0, NULL, line, res0.rule, accepted(&res0)));
 	if (res0.tcp == PT_REFUSED) {
-		fprintf(vo, "verdict: refused  The target refused the TCP connection: an ALB returns 502 (nothing listens on %s port %s, "
-			"or a firewall rejects)\n", p.addrtxt, p.port);
+		verdict(&p, vo, "refused", "The target refused the TCP connection: an ALB returns 502 (nothing listens on %s port %s, "
+			"or a firewall rejects)", p.addrtxt, p.port);
 		status = 1;
 	} else if (res0.tcp == PT_NO_SYNACK) {
-		fprintf(vo, "verdict: no-synack  No SYN-ACK within %d s: an ALB returns 504 (security group, NACL or a dead target)\n",
+		verdict(&p, vo, "no-synack", "No SYN-ACK within %d s: an ALB returns 504 (security group, NACL or a dead target)",
 			p.timeout_ms / 1000);
 		status = 1;
 	} else if (res0.tcp == PT_UNREACH) {
-		fprintf(vo, "verdict: unreachable  %s: an ALB returns 502 or 504\n", strerror(res0.err_no));
+		verdict(&p, vo, "unreachable", "%s: an ALB returns 502 or 504", strerror(res0.err_no));
 		status = 1;
 	} else if (res0.nontls) {
 		char e[300];
 		esc_text(e, sizeof(e), res0.nontls_bytes, res0.nontls_len);
-		fprintf(vo, "verdict: non-tls-answer  The target answered the ClientHello with bytes that are not TLS: \"%s\" "
+		verdict(&p, vo, "non-tls-answer", "The target answered the ClientHello with bytes that are not TLS: \"%s\" "
 			"(an HTTPS target group on a plain-HTTP port?); fix: serve TLS on this port or set the target group "
-			"protocol to HTTP\n", e);
+			"protocol to HTTP", e);
 		status = 1;
 	} else if (accepted(&res0)) {
 		if (res0.cert_request || res0.t13.cert_request) {
-			fprintf(vo, "verdict: client-cert-requested  The target asks for a client certificate "
+			verdict(&p, vo, "client-cert-requested", "The target asks for a client certificate "
 				"(CertificateRequest); an AWS load balancer never presents one. If the target requires it, the "
 				"handshake fails (OpenSSL: alert 40 in TLS 1.2, 116 in TLS 1.3); nginx `ssl_verify_client on` "
 				"answers HTTP 400 instead. Fix: `ssl_verify_client optional;` or off on the port the load "
-				"balancer uses; listener side: authenticate clients at the ALB (mutual TLS with a trust store)\n");
+				"balancer uses; listener side: authenticate clients at the ALB (mutual TLS with a trust store)");
 		} else {
-			fprintf(vo, "verdict: healthy  The target accepts the load balancer's ClientHello (%s)%s\n", line,
+			verdict(&p, vo, "healthy", "The target accepts the load balancer's ClientHello (%s)%s", line,
 				res0.hrr ? " after a HelloRetryRequest" : "");
 		}
 	} else {
@@ -1391,8 +1447,8 @@ int probe_cli(int argc, char **argv)
 		int pivot_proxy = 0;
 		status = 1;
 		if (!p.diff || budget <= 0) {
-			fprintf(vo, "verdict: %s  The load balancer's handshake fails (%s); no variants tried (%s)\n",
-				res0.rule[0] ? res0.rule : "failed", line, p.diff ? "connection cap reached" : "--no-diff");
+			verdict(&p, vo, res0.rule[0] ? res0.rule : "failed", "The load balancer's handshake fails (%s); no variants tried (%s)",
+				line, p.diff ? "connection cap reached" : "--no-diff");
 		} else {
 			fprintf(vo, "probe: differential: one change at a time, each a fresh connection, %d ms apart, "
 				"at most %d connections in all%s\n", PROBE_SPACING_MS, p.max_conns,
@@ -1413,6 +1469,7 @@ int probe_cli(int argc, char **argv)
 					if (p.nconns >= p.max_conns) {
 						fprintf(vo, "  (connection cap of %d reached; the remaining variants were not tried)\n",
 							p.max_conns);
+						p.pr.cap_reached = 1;
 						break;
 					}
 					struct probe_keys keys = { 0 };
@@ -1426,6 +1483,7 @@ int probe_cli(int argc, char **argv)
 					probe_keys_free(&keys);
 					vran[v] = round;
 					outcome_text(r, vl, sizeof(vl));
+					tidx[round - 1][v] = note_try(&p, round, var_label[v], vl, r->rule, accepted(r));
 					fprintf(vo, "  %2d  %s%-32s %s%s\n", p.nconns, round == 2 ? "+ " : "",
 						var_label[v], vl, accepted(r) ? "   <- accepted" : "");
 					if (round == 2 && accepted(r)) {
@@ -1458,17 +1516,27 @@ int probe_cli(int argc, char **argv)
 				const struct var_info *vi = &var_info[found];
 				if (vran[found] == 2) {
 					const struct var_info *pi = &var_info[pivot];
-					fprintf(vo, "verdict: %s+%s  Two changes are needed: %s, and %s.\n", pi->id, vi->id,
-						pi->cause, vi->cause);
+					char id2[96];
+					snprintf(id2, sizeof(id2), "%s+%s", pi->id, vi->id);
+					verdict(&p, vo, id2, "Two changes are needed: %s, and %s.", pi->cause, vi->cause);
+					evidence(&p, tidx[0][pivot]);
+					evidence(&p, tidx[1][found]);
+					p.pr.fix = pi->fix;
+					p.pr.fix2 = vi->fix;
+					p.pr.listener = pi->listener;
 					fprintf(vo, "  fix on the target: %s\n  and: %s\n", pi->fix, vi->fix);
 					if (pi->listener)
 						fprintf(vo, "  listener side: %s\n", pi->listener);
 				} else {
 					char al[256];
 					outcome_text(&vres[found], al, sizeof(al));
-					fprintf(vo, "verdict: %s  %s (accepted with \"%s\": %s%s%s)\n", vi->id, vi->cause,
+					verdict(&p, vo, vi->id, "%s (accepted with \"%s\": %s%s%s)", vi->cause,
 						var_label[found], al, vres[found].leaf_key[0] ? "; certificate key " : "",
 						vres[found].leaf_key);
+					evidence(&p, tidx[0][found]);
+					p.pr.fix = vi->fix;
+					p.pr.listener = vi->listener ? vi->listener : "none: the backend offer cannot be changed on an "
+						"AWS load balancer";
 					fprintf(vo, "  fix on the target: %s\n", vi->fix);
 					fprintf(vo, "  listener side: %s\n", vi->listener ? vi->listener : "none: the backend offer "
 						"cannot be changed on an AWS load balancer");
@@ -1478,13 +1546,13 @@ int probe_cli(int argc, char **argv)
 							"certificates optional (ssl_verify_client optional;) on this port\n");
 				}
 			} else if (silent) {
-				fprintf(vo, "verdict: silent  The target accepted the TCP connection but never answered the "
+				verdict(&p, vo, "silent", "The target accepted the TCP connection but never answered the "
 					"ClientHello within %d s: an ALB gives up after 10 s (502). A PROXY header did not help either; "
-					"check the process behind the port (stalled, or not speaking TLS until it hears something)\n",
+					"check the process behind the port (stalled, or not speaking TLS until it hears something)",
 					p.timeout_ms / 1000);
 			} else {
-				fprintf(vo, "verdict: %s  No single change made the target accept (%d connections); the pipeline's "
-					"diagnosis of the first handshake stands%s%s\n", "nothing-worked", p.nconns,
+				verdict(&p, vo, "nothing-worked", "No single change made the target accept (%d connections); the pipeline's "
+					"diagnosis of the first handshake stands%s%s", p.nconns,
 					res0.rule[0] ? ": " : "", res0.rule);
 			}
 		}
@@ -1499,6 +1567,7 @@ int probe_cli(int argc, char **argv)
 		rr.ps = p.run.ps;
 		rr.first_ts_us = p.run.first_ts_us;
 		rr.last_ts_us = p.run.last_ts_us;
+		p.rpt.probe = &p.pr;
 		rpt_end(&p.rpt, &ri, 1, &rr, &p.fs, NULL);
 		rpt_free(&p.rpt);
 	}

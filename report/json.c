@@ -425,50 +425,29 @@ static void alerts(struct jw *w, const struct hs_record *r)
 	jw_key_uint(w, "alerts_total", r->total_alerts);
 }
 
-/* The first application data bytes of one direction, as they read:
- * HTTP/1.x status or request line, the HTTP/2 preface and frame types. */
-static void decrypted_first_bytes(struct jw *w, const struct hs_decrypted *x, int d)
+/* The first application data bytes of one direction, as they read
+ * (report/appdata.c): HTTP/1.x status or request line, the HTTP/2
+ * preface and frame types. */
+static void decrypted_first_bytes(struct jw *w, const struct hs_record *r, int d)
 {
-	static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-	const uint8_t *p = x->first[d];
-	size_t n = x->first_len[d], i, off = 0;
-	int h2_frames = 0;
-	if (!n) {
+	struct rpt_appdata a;
+	size_t i;
+	if (!rpt_appdata(r, d, &a)) {
 		jw_key_null(w, "first_application_data");
 		return;
 	}
 	jw_obj_open(w, "first_application_data");
-	jw_key_uint(w, "frame", x->first_frame[d]);
-	jw_key_hex(w, "bytes_hex", p, n);
-	for (i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
-		;
-	if (n >= sizeof(h2) - 1 && memcmp(p, h2, sizeof(h2) - 1) == 0) {
-		jw_key_str(w, "kind", "http2_preface");
-		off = sizeof(h2) - 1;
-		h2_frames = 1;
-	} else if (n >= 12 && memcmp(p, "HTTP/1.", 7) == 0 && p[8] == ' ' && p[9] >= '1' && p[9] <= '5' &&
-		   p[10] >= '0' && p[10] <= '9' && p[11] >= '0' && p[11] <= '9') {
-		jw_key_str(w, "kind", "http1_status");
-		jw_key_uint(w, "http_status", (uint64_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0')));
-		jw_key_strn(w, "line", p, i);
-	} else if (i > 0 && i < n && memchr(p, ' ', i) && p[0] >= 'A' && p[0] <= 'Z' &&
-		   i >= 9 && memcmp(p + i - 9, " HTTP/1.", 8) == 0) {
-		jw_key_str(w, "kind", "http1_request");
-		jw_key_strn(w, "line", p, i);
-	} else if (x->alpn_len == 2 && memcmp(x->alpn, "h2", 2) == 0) {
-		jw_key_str(w, "kind", "http2_frames");
-		h2_frames = 1;
-	} else {
-		jw_key_str(w, "kind", "other");
-	}
-	if (h2_frames) {
-		/* frame header: length(3) type(1) flags(1) stream(4), RFC 9113 4.1 */
+	jw_key_uint(w, "frame", a.frame);
+	jw_key_hex(w, "bytes_hex", a.bytes, a.len);
+	jw_key_str(w, "kind", rpt_appdata_kind_name(a.kind));
+	if (a.kind == APPD_H1_STATUS)
+		jw_key_uint(w, "http_status", a.status);
+	if (a.kind == APPD_H1_STATUS || a.kind == APPD_H1_REQUEST)
+		jw_key_strn(w, "line", a.bytes, a.line_len);
+	if (a.kind == APPD_H2_PREFACE || a.kind == APPD_H2_FRAMES) {
 		jw_arr_open(w, "http2_frame_types");
-		while (off + 9 <= n) {
-			size_t fl = (size_t)p[off] << 16 | (size_t)p[off + 1] << 8 | p[off + 2];
-			jw_uint(w, p[off + 3]);
-			off += 9 + fl;
-		}
+		for (i = 0; i < a.n_h2; i++)
+			jw_uint(w, a.h2_types[i]);
 		jw_arr_close(w);
 	}
 	jw_obj_close(w);
@@ -511,7 +490,7 @@ static void decrypted(struct jw *w, const struct hs_record *r)
 		}
 		jw_arr_close(w);
 		jw_key_uint(w, "handshake_messages_total", x->total_hs[d]);
-		decrypted_first_bytes(w, x, d);
+		decrypted_first_bytes(w, r, d);
 		jw_obj_close(w);
 	}
 	jw_key_bool(w, "encrypted_extensions", x->encrypted_extensions);

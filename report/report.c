@@ -179,6 +179,26 @@ static void text_alert(struct rpt *r, const struct hs_record *rec, const struct 
 	fputc('\n', r->out);
 }
 
+/* The first decrypted application data each way (--keylog): the HTTP line
+ * or the HTTP/2 frames, marked as decrypted. */
+static void text_appdata(struct rpt *r, const struct hs_record *rec)
+{
+	char esc[4 * HS_DEC_FIRST + 8], what[160];
+	struct rpt_appdata a;
+	int d;
+	for (d = 0; d < 2; d++) {
+		if (!rpt_appdata(rec, d, &a))
+			continue;
+		rpt_appdata_prose(what, sizeof(what), &a);
+		fprintf(r->out, "    data      frame %" PRIu64 " %s sent (decrypted): ", a.frame, rpt_dir_name((uint8_t)d));
+		if (a.kind == APPD_H1_STATUS || a.kind == APPD_H1_REQUEST || a.kind == APPD_OTHER)
+			fprintf(r->out, "\"%s\" (%s)\n",
+				esc_text(esc, sizeof(esc), a.bytes, a.kind == APPD_OTHER ? a.len : a.line_len), what);
+		else
+			fprintf(r->out, "%s\n", what);
+	}
+}
+
 static void text_chain(struct rpt *r, const char *label, const struct hs_chain *c)
 {
 	uint16_t i;
@@ -356,6 +376,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			rec->cert_request_frame);
 	for (i = 0; i < rec->n_alerts; i++)
 		text_alert(r, rec, &rec->alerts[i]);
+	text_appdata(r, rec);
 	if (rec->nontls_dir != 255)
 		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", rec->nontls_frame,
 			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
@@ -522,6 +543,55 @@ static void evidence_json(struct jw *w, const struct rpt_evidence *ev)
 	jw_obj_close(w);
 }
 
+static void probe_try_json(struct jw *w, const struct rpt_probe_try *t)
+{
+	jw_obj_open(w, NULL);
+	jw_key_uint(w, "connection", (uint64_t)t->conn);
+	jw_key_uint(w, "round", (uint64_t)t->round);
+	if (t->variant)
+		jw_key_str(w, "variant", t->variant);
+	else
+		jw_key_null(w, "variant");
+	jw_key_str(w, "outcome", t->outcome);
+	if (t->rule[0])
+		jw_key_str(w, "diagnosis", t->rule);
+	else
+		jw_key_null(w, "diagnosis");
+	jw_key_bool(w, "accepted", t->accepted);
+	jw_obj_close(w);
+}
+
+/* "probe": only from `tlswhy probe` */
+static void probe_json(struct jw *w, const struct rpt_probe *p)
+{
+	int i;
+	jw_obj_open(w, "probe");
+	jw_key_str(w, "target", p->target);
+	jw_key_str(w, "port", p->port);
+	jw_key_str(w, "address", p->address);
+	jw_key_str(w, "offer", p->offer);
+	jw_arr_open(w, "connections");
+	for (i = 0; i < p->n; i++)
+		probe_try_json(w, &p->t[i]);
+	jw_arr_close(w);
+	jw_key_bool(w, "connection_cap_reached", p->cap_reached);
+	jw_obj_open(w, "verdict");
+	jw_key_str(w, "id", p->verdict);
+	jw_key_str(w, "text", p->text);
+#define OPT(k, v) do { if (v) jw_key_str(w, k, v); else jw_key_null(w, k); } while (0)
+	OPT("fix_on_target", p->fix);
+	OPT("also_fix", p->fix2);
+	OPT("listener_side", p->listener);
+#undef OPT
+	jw_arr_open(w, "evidence");
+	for (i = 0; i < p->n_evidence; i++)
+		if (p->evidence[i] >= 0 && p->evidence[i] < p->n)
+			probe_try_json(w, &p->t[p->evidence[i]]);
+	jw_arr_close(w);
+	jw_obj_close(w);
+	jw_obj_close(w);
+}
+
 /* What follows the connections: inputs, filter, stats, summary, evidence
  * (the document's tail, and the JSON Lines summary line). */
 void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int nin, const struct rpt_run *run,
@@ -626,6 +696,8 @@ void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int 
 	evidence_json(w, r->ev);
 	if (r->alb)   /* --alb-log only: without it the output is as before */
 		rpt_alb_json(w, r->alb);
+	if (r->probe)
+		probe_json(w, r->probe);
 }
 
 static void text_sentence(void *arg, const char *s)

@@ -68,6 +68,7 @@ struct rpt {
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
 	const struct rpt_evidence *ev;  /* -w FILE, once written (set before rpt_end()) */
+	const struct rpt_probe *probe;  /* tlswhy probe's connections and verdict (set before rpt_end()) */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	uint16_t cid_seed;              /* --community-id-seed (0 by default) */
@@ -126,6 +127,28 @@ const char *rpt_suite(char *b, size_t n, uint16_t s);
  * which frame numbers the report uses, and the spool cap's note. */
 const char *rpt_ev_numbering(const struct rpt_evidence *ev);
 const char *rpt_ev_spool_note(char *buf, size_t n, const struct rpt_evidence *ev);
+/* ---- the first decrypted application data (report/appdata.c) ---- */
+enum rpt_appdata_kind { APPD_NONE = 0, APPD_H2_PREFACE, APPD_H1_STATUS, APPD_H1_REQUEST, APPD_H2_FRAMES, APPD_OTHER };
+struct rpt_appdata {
+	enum rpt_appdata_kind kind;
+	uint64_t frame;
+	const uint8_t *bytes;      /* wire bytes (the record's), escape before printing */
+	size_t len;
+	size_t line_len;           /* HTTP/1.x: the request or status line, bytes[0..line_len) */
+	unsigned status;           /* APPD_H1_STATUS */
+	uint8_t h2_types[HS_DEC_FIRST / 9 + 1];  /* HTTP/2 frame types after the preface */
+	size_t n_h2;
+};
+/* Direction d's first decrypted application data (d: DIR_C2S/DIR_S2C);
+ * 0 when there is none (no key log, nothing decrypted). */
+int rpt_appdata(const struct hs_record *rec, int d, struct rpt_appdata *a);
+/* "http2_preface", "http1_status", "http1_request", "http2_frames", "other" */
+const char *rpt_appdata_kind_name(enum rpt_appdata_kind k);
+/* "SETTINGS"... (RFC 9113), NULL when unknown */
+const char *rpt_h2_frame_name(uint8_t t);
+/* What it is, in words from our tables only (no wire bytes): "HTTP status
+ * 400", "HTTP/2 connection preface, frames SETTINGS, WINDOW_UPDATE". */
+size_t rpt_appdata_prose(char *b, size_t cap, const struct rpt_appdata *a);
 
 /* ---- the verdict (report/verdict.c; report/ only) ---- */
 /* The client's identity as the verdict states it; NULL without a

@@ -55,4 +55,28 @@ struct rpt_evidence {
 	uint64_t spool_max_mib;  /* --max-spool */
 };
 
+/* `tlswhy probe` (probe/): each connection it made, what came of it, and
+ * the verdict, which names the connections it rests on. */
+#define RPT_PROBE_TRIES 25
+struct rpt_probe_try {
+	int conn;                /* 1-based, the order the probe made them */
+	int round;               /* 0 the load balancer's handshake, 1 one change, 2 a change on top of another */
+	int accepted;            /* a ServerHello (or HelloRetryRequest) and no alert */
+	const char *variant;     /* what changed; NULL for the load balancer's handshake */
+	char outcome[512];
+	char rule[64];           /* the pipeline's diagnosis, "" none */
+};
+struct rpt_probe {
+	const char *target, *port, *address;
+	char offer[320];
+	struct rpt_probe_try t[RPT_PROBE_TRIES];
+	int n;
+	int cap_reached;         /* variants left untried at the connection cap */
+	char verdict[96];        /* healthy, refused, needs-sni, A+B, nothing-worked ... */
+	char text[1536];
+	const char *fix, *fix2, *listener;  /* NULL: none */
+	int evidence[3];         /* indexes into t the verdict rests on */
+	int n_evidence;
+};
+
 #endif

@@ -327,6 +327,8 @@ static const struct tk_table T_FAILED = { C_FAILED, "rr----", 6, 0 };
 static const char *const C_OTHER[] = { "Connections", "Server", "SNI", "Stage", "Version", "Cipher suite", "Note",
 				       "First (#id at frame)" };
 static const struct tk_table T_OTHER = { C_OTHER, "r-------", 8, 0 };
+static const char *const C_APPDATA[] = { "#", "From", "Frame", "First bytes (decrypted)", "What they are" };
+static const struct tk_table T_APPDATA = { C_APPDATA, "r-r--", 5, 0 };
 static const char *const C_ALL[] = { "#", "Client", "Server", "SNI", "Stage", "Version", "Cipher suite", "Frames",
 				     "Duration", "Diagnosis" };
 static const struct tk_table T_ALL = { C_ALL, "r-------r-", 10, 0 };
@@ -611,6 +613,20 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 		addn(l, TK_WIRE, rec->pre[i], rec->pre_len[i]);
 		row(d, &T_SECTION);
 	}
+	for (i = 0; i < 2; i++) {   /* --keylog: the first application data each way, decrypted */
+		struct rpt_appdata ad;
+		char ap[160];
+		if (!rpt_appdata(rec, (int)i, &ad))
+			continue;
+		kv(l, i == DIR_C2S ? "First data from the client (decrypted)" : "First data from the server (decrypted)",
+		   TK_MONO);
+		if (ad.kind == APPD_H1_STATUS || ad.kind == APPD_H1_REQUEST || ad.kind == APPD_OTHER)
+			addn(l, TK_WIRE, ad.bytes, ad.kind == APPD_OTHER ? ad.len : ad.line_len);
+		rpt_appdata_prose(ap, sizeof(ap), &ad);
+		addf(l, TK_TEXT, ad.kind == APPD_H2_PREFACE || ad.kind == APPD_H2_FRAMES ? "%s" : " (%s)", ap);
+		addf(l, TK_TEXT, ", frame %" PRIu64, ad.frame);
+		row(d, &T_SECTION);
+	}
 	kv(l, "Frames", 0);
 	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64 " (connection #%" PRIu64 ", %.3f ms)", rec->first_frame,
 	     rec->last_frame, rec->id, (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
@@ -816,11 +832,40 @@ static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const s
 	}
 }
 
+/* Keeps what the key log let us read of a connection's first application
+ * data, each way (copied: the record is freed before the document). */
+static void add_appdata(struct rpt_ticket *t, const struct hs_record *rec)
+{
+	struct rpt_appdata a;
+	int d;
+	for (d = 0; d < 2; d++) {
+		struct tk_appdata *x;
+		if (!rpt_appdata(rec, d, &a))
+			continue;
+		if (t->nad >= TK_MAX_APPDATA) {
+			t->ad_rest++;
+			continue;
+		}
+		x = &t->ad[t->nad++];
+		x->id = rec->id;
+		x->frame = a.frame;
+		x->dir = (uint8_t)d;
+		x->kind = (uint8_t)a.kind;
+		x->status = (uint16_t)a.status;
+		x->len = (uint16_t)a.len;
+		x->line_len = (uint16_t)a.line_len;
+		memcpy(x->bytes, a.bytes, a.len);
+		x->n_h2 = (uint8_t)a.n_h2;
+		memcpy(x->h2_types, a.h2_types, a.n_h2);
+	}
+}
+
 void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	struct rpt_ticket *t = r->tk;
 	if (!t)
 		return;
+	add_appdata(t, rec);
 	if (rule_verdict_failed(v))
 		add_failed(r, t, rec, v);
 	else
@@ -1078,6 +1123,145 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 	}
 }
 
+static const char *const C_PROBE[] = { "#", "What changed", "Result", "Diagnosis" };
+static const struct tk_table T_PROBE = { C_PROBE, "r---", 4, 0 };
+
+/* `tlswhy probe`: the connections it made, one change each, and the
+ * verdict with the connections it rests on. */
+static void probe(struct doc *d, const struct rpt_probe *p)
+{
+	struct tk_line *l = d->l;
+	int i;
+	if (!p)
+		return;
+	add(l, TK_TEXT, "Probe");
+	heading(d, 2);
+	add(l, TK_TEXT, "Target ");
+	add(l, TK_PROSE, p->target);
+	add(l, TK_TEXT, " port ");
+	add(l, TK_PROSE, p->port);
+	add(l, TK_TEXT, ", resolved once to ");
+	add(l, TK_CODE, p->address);
+	add(l, TK_TEXT, "; offer: ");
+	add(l, TK_PROSE, p->offer);
+	add(l, TK_TEXT, ".");
+	para(d, TK_P);
+	d->y->table(d->o, &T_PROBE, 1);
+	for (i = 0; i < p->n; i++) {
+		const struct rpt_probe_try *t = &p->t[i];
+		clear(l);
+		cell(l, 0);
+		addf(l, TK_TEXT, "%d", t->conn);
+		cell(l, 0);
+		if (t->variant) {
+			if (t->round == 2)
+				add(l, TK_TEXT, "+ ");
+			add(l, TK_PROSE, t->variant);
+		} else
+			add(l, TK_TEXT, "nothing (the load balancer's handshake)");
+		cell(l, 0);
+		add(l, TK_PROSE, t->outcome);
+		if (t->accepted) {
+			add(l, TK_TEXT, " ");
+			add(l, TK_STRONG, "accepted");
+		}
+		cell(l, 0);
+		if (t->rule[0])
+			add(l, TK_CODE, t->rule);
+		row(d, &T_PROBE);
+	}
+	d->y->table(d->o, &T_PROBE, 0);
+	if (p->cap_reached) {
+		add(l, TK_TEXT, "The connection cap was reached; the remaining variants were not tried.");
+		para(d, TK_P);
+	}
+	add(l, TK_STRONG, "Probe verdict:");
+	add(l, TK_TEXT, " ");
+	add(l, TK_CODE, p->verdict);
+	add(l, TK_TEXT, " — ");
+	add(l, TK_PROSE, p->text);
+	para(d, TK_P);
+	if (p->n_evidence) {
+		add(l, TK_STRONG, "Evidence:");
+		for (i = 0; i < p->n_evidence; i++) {
+			const struct rpt_probe_try *t;
+			if (p->evidence[i] < 0 || p->evidence[i] >= p->n)
+				continue;
+			t = &p->t[p->evidence[i]];
+			addf(l, TK_TEXT, "%s connection %d (", i ? ";" : "", t->conn);
+			add(l, TK_PROSE, t->variant ? t->variant : "the load balancer's handshake");
+			add(l, TK_TEXT, "): ");
+			add(l, TK_PROSE, t->outcome);
+		}
+		para(d, TK_P);
+	}
+	if (p->fix) {
+		add(l, TK_STRONG, "Fix on the target:");
+		add(l, TK_TEXT, " ");
+		add(l, TK_PROSE, p->fix);
+		if (p->fix2) {
+			add(l, TK_TEXT, "; and: ");
+			add(l, TK_PROSE, p->fix2);
+		}
+		para(d, TK_P);
+	}
+	if (p->listener) {
+		add(l, TK_STRONG, "Listener side:");
+		add(l, TK_TEXT, " ");
+		add(l, TK_PROSE, p->listener);
+		para(d, TK_P);
+	}
+}
+
+/* --keylog: the first application data each way, as decrypted (nothing
+ * without a key log or when no record decrypted). */
+static void appdata(struct doc *d, const struct rpt_ticket *t)
+{
+	struct tk_line *l = d->l;
+	char w[160];
+	size_t i;
+	if (!t->nad)
+		return;
+	add(l, TK_TEXT, "Decrypted application data");
+	heading(d, 2);
+	add(l, TK_TEXT, "What each side sent first after the handshake, read with the key log:");
+	para(d, TK_P);
+	d->y->table(d->o, &T_APPDATA, 1);
+	for (i = 0; i < t->nad; i++) {
+		const struct tk_appdata *x = &t->ad[i];
+		struct rpt_appdata a;
+		memset(&a, 0, sizeof(a));
+		a.kind = (enum rpt_appdata_kind)x->kind;
+		a.status = x->status;
+		a.len = x->len;
+		a.n_h2 = x->n_h2;
+		memcpy(a.h2_types, x->h2_types, x->n_h2);
+		clear(l);
+		cell(l, 0);
+		addf(l, TK_TEXT, "%" PRIu64, x->id);
+		cell(l, 0);
+		add(l, TK_TEXT, rpt_dir_name(x->dir));
+		cell(l, 0);
+		addf(l, TK_TEXT, "%" PRIu64, x->frame);
+		cell(l, TK_MONO);
+		if (a.kind == APPD_H1_STATUS || a.kind == APPD_H1_REQUEST || a.kind == APPD_OTHER)
+			addn(l, TK_WIRE, x->bytes, a.kind == APPD_OTHER ? x->len : x->line_len);
+		cell(l, 0);
+		rpt_appdata_prose(w, sizeof(w), &a);
+		addf(l, TK_TEXT, "%s", w);
+		row(d, &T_APPDATA);
+	}
+	if (t->ad_rest) {
+		clear(l);
+		cell(l, 0);
+		addf(l, TK_TEXT, "%" PRIu64, t->ad_rest);
+		cell(l, TK_FILL);
+		add(l, TK_TEXT, "(more; every one is in the JSON report)");
+		row(d, &T_APPDATA);
+	}
+	d->y->table(d->o, &T_APPDATA, 0);
+}
+
 static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *t)
 {
 	struct tk_line *l = d->l;
@@ -1169,9 +1353,11 @@ void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struc
 	d.y->begin(d.o, r->n.failed != 0);
 	headline(&d, r, t);
 	summary(&d, r, in, nin, run, fs, filter);
+	probe(&d, r->probe);
 	failed(&d, t);
 	alb_section(&d, r);
 	others(&d, r, t);
+	appdata(&d, t);
 	if (r->all && t->all_rows) {
 		addf(l, TK_TEXT, "All connections (%" PRIu64 ")", t->all_rows);
 		heading(&d, 2);

@@ -178,6 +178,17 @@ struct tk_other {
 	struct tk_rule diag;          /* a non-error diagnosis (warning), or none */
 	uint64_t count, first_id, first_frame;
 };
+/* The first decrypted application data of a direction (--keylog), kept
+ * for the "Decrypted application data" table: at most TK_MAX_APPDATA. */
+#define TK_MAX_APPDATA 64
+struct tk_appdata {
+	uint64_t id, frame;
+	uint8_t dir, kind, n_h2;
+	uint16_t status;
+	uint8_t bytes[HS_DEC_FIRST];
+	uint16_t len, line_len;
+	uint8_t h2_types[HS_DEC_FIRST / 9 + 1];
+};
 struct rpt_ticket {
 	struct tk_group g[TK_MAX_GROUPS];
 	size_t ng;
@@ -187,6 +198,9 @@ struct rpt_ticket {
 	struct tk_other o[TK_MAX_OTHER];
 	size_t no;
 	uint64_t other_rest;              /* connections beyond the rows */
+	struct tk_appdata ad[TK_MAX_APPDATA];
+	size_t nad;
+	uint64_t ad_rest;                 /* directions with decrypted data beyond the rows */
 	FILE *all;                        /* --all spool, rows */
 	uint64_t all_rows;
 	struct tk_line line;              /* the line being written */

@@ -5,8 +5,9 @@
 #
 # Per bundled capture with a key log (pcaps/ and tests/unit/tlsdec/): every
 # keyed direction decrypts with no failure, the report is valid against
-# docs/schema/, its handshake messages and alerts per connection and
-# direction are tshark's with the same key log (tests/keylog_tshark.py;
+# docs/schema/, its handshake messages, alerts and first HTTP status and
+# request line per connection and direction are tshark's with the same key
+# log (tests/keylog_tshark.py;
 # skipped without tshark), and the facts issue 17 asks for
 # are where docs/json.md says: the TLS 1.3 server's certificate_required
 # alert (decrypted, replacing the size guess), the empty client Certificate,
@@ -15,7 +16,9 @@
 # authentication failure, no plaintext), a truncated key log and a bad hex
 # length (warnings naming file:line), a missing file (exit 2), and no secret
 # from any key log in any output or warning. Without --keylog the report
-# has no "decrypted" key. Last line: "N passed, N failed".
+# has no "decrypted" key. The text, Markdown and HTML reports show the first
+# decrypted bytes each way (the HTTP line), marked as decrypted, only with a
+# key log. Last line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 T=${1:-./tlswhy}
@@ -88,6 +91,45 @@ check nginx-verify-client-http400 'c[0]["decrypted"]["server"]["first_applicatio
 check tls10-ok 'c[0]["decrypted"]["server"]["first_application_data"]["line"] == "HTTP/1.0 200 ok"'
 check tls13-client-rejects-expired 'not c[0]["decrypted"]["client"]["keyed"] and c[0]["decrypted"]["server"]["keyed"]'
 check tls12-chacha20 'c[0]["decrypted"]["cipher_suite_name"] == "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"'
+
+# recorded for issue 17: nginx with TLS 1.3 and ssl_verify_client on completes the
+# handshake (the client's empty Certificate, no alert 116) and answers 400; a
+# target's own 502 and 503 over healthy TLS 1.2 and 1.3 connections
+check hs-client-cert-tls13-nginx 'c[0]["decrypted"]["client_certificate"] == "empty" and c[0]["decrypted"]["certificate_request"] and c[0]["decrypted"]["cipher_suite_name"].startswith("TLS_AES_")'
+check hs-client-cert-tls13-nginx 'c[0]["decrypted"]["server"]["first_application_data"]["http_status"] == 400 and c[0]["findings"][0]["rule"] == "client-cert-missing-http400-seen"'
+check hs-client-cert-tls13-nginx 'not any(a["description_name"] == "certificate_required" for a in c[0]["alerts"])'
+check hs-target-5xx-nginx '[x["decrypted"]["server"]["first_application_data"]["http_status"] for x in c] == [502, 503]'
+check hs-target-5xx-nginx '[x["findings"][0]["rule"] for x in c] == ["target-answered-5xx", "target-answered-5xx"] and all(x["findings"][0]["severity"] == "info" for x in c)'
+check hs-target-5xx-nginx 'c[0]["decrypted"]["client"]["first_application_data"]["line"] == "GET /502 HTTP/1.1"'
+
+# HTTP/2 (curl --http2 to nginx), TLS 1.3 (ALPN in EncryptedExtensions) and TLS 1.2 (in the
+# ServerHello): the client's preface and SETTINGS, the server's frames read as HTTP/2 both times
+check hs-http2-200-nginx '[x["decrypted"]["client"]["first_application_data"]["kind"] for x in c] == ["http2_preface"] * 2 and all(x["decrypted"]["client"]["first_application_data"]["http2_frame_types"][0] == 4 for x in c)'
+check hs-http2-200-nginx '[x["decrypted"]["server"]["first_application_data"]["kind"] for x in c] == ["http2_frames"] * 2 and c[0]["decrypted"]["alpn"] == "h2"'
+"$T" -r pcaps/hs-http2-200-nginx.pcap --keylog pcaps/hs-http2-200-nginx.keylog >"$tmp/h2.txt" 2>/dev/null
+grep -q '^    data      frame [0-9]* client sent (decrypted): HTTP/2 connection preface, frames SETTINGS' "$tmp/h2.txt" &&
+	ok "text: the HTTP/2 preface and frame types" || bad "text: the HTTP/2 preface and frame types"
+
+# the first decrypted bytes in the text, Markdown and HTML reports, marked as decrypted
+"$T" -r pcaps/hs-target-5xx-nginx.pcap --keylog pcaps/hs-target-5xx-nginx.keylog >"$tmp/5xx.txt" 2>/dev/null
+grep -q '^    data      frame 13 server sent (decrypted): "HTTP/1.1 502 Bad Gateway" (HTTP status 502)$' "$tmp/5xx.txt" &&
+grep -q '^    data      frame 12 client sent (decrypted): "GET /502 HTTP/1.1" (HTTP/1.x request)$' "$tmp/5xx.txt" &&
+	ok "text: the first decrypted bytes each way" || bad "text: the first decrypted bytes each way"
+"$T" -r pcaps/hs-target-5xx-nginx.pcap --keylog pcaps/hs-target-5xx-nginx.keylog --format md >"$tmp/5xx.md" 2>/dev/null
+grep -q '^## Decrypted application data$' "$tmp/5xx.md" &&
+grep -q '^| 2 | server | 33 | HTTP/1.1 503 Service Temporarily Unavailable | HTTP status 503 |$' "$tmp/5xx.md" &&
+	ok "markdown: the decrypted application data table" || bad "markdown: the decrypted application data table"
+"$T" -r pcaps/hs-target-5xx-nginx.pcap --keylog pcaps/hs-target-5xx-nginx.keylog --format html >"$tmp/5xx.html" 2>/dev/null
+grep -q '<td class="wire">GET /502 HTTP/1.1</td><td>HTTP/1.x request</td>' "$tmp/5xx.html" &&
+	ok "html: the decrypted application data table" || bad "html: the decrypted application data table"
+# a failed handshake's section carries them too (here the Markdown of a failure with a keyed 400)
+"$T" -r pcaps/hs-client-cert-tls13-nginx.pcap --keylog pcaps/hs-client-cert-tls13-nginx.keylog --format md >"$tmp/400.md" 2>/dev/null
+grep -q 'HTTP/1.1 400 Bad Request' "$tmp/400.md" && ok "markdown: nginx's TLS 1.3 400 shown" || bad "markdown: nginx's TLS 1.3 400 shown"
+# without a key log none of it
+"$T" -r pcaps/hs-target-5xx-nginx.pcap >"$tmp/5xx-plain.txt" 2>/dev/null
+"$T" -r pcaps/hs-target-5xx-nginx.pcap --format md >"$tmp/5xx-plain.md" 2>/dev/null
+! grep -q 'decrypted' "$tmp/5xx-plain.txt" && ! grep -qi 'decrypted' "$tmp/5xx-plain.md" &&
+	ok "without --keylog: no decrypted bytes in text or Markdown" || bad "without --keylog: no decrypted bytes in text or Markdown"
 
 # without --keylog: the report keeps its shape
 "$T" -r pcaps/tls13-ok.pcap --format json >"$tmp/plain.json" 2>/dev/null

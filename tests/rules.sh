@@ -64,8 +64,14 @@ declare -A got_cache
 : > "$tmp/matched"
 while IFS=$'\t' read -r cap conn want_diag want_notes status; do
 	if [ -z "${got_cache[$cap]+x}" ]; then
+		kl=()
 		if [ -f "$P/$cap" ]; then
 			file=$P/$cap
+		elif [ "${cap%%(*}" = keylog ]; then
+			# keylog(FILE): the capture read with its key log, pcaps/FILE's .keylog
+			file=${cap#keylog(}
+			file=$P/${file%)}
+			kl=(--keylog "${file%.pcap}.keylog")
 		else
 			file=$(derive "$cap") || file=""
 		fi
@@ -73,7 +79,7 @@ while IFS=$'\t' read -r cap conn want_diag want_notes status; do
 			got_cache[$cap]="ERROR cannot read or derive $cap"
 		else
 			# one line per connection: id, diagnosis, notes, also-matched
-			got_cache[$cap]=$("$TLSWHY" -r "$file" --format json 2>"$tmp/err" | python3 -c '
+			got_cache[$cap]=$("$TLSWHY" -r "$file" "${kl[@]}" --format json 2>"$tmp/err" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 for c in d["connections"]:

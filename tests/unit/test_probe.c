@@ -96,7 +96,18 @@ static void test_hello(void)
 	round_trip("TLS13-1-0 + SNI, ALPN, P-521 share", &c);
 	check("policy names parse", probe_policy_parse("2016-08") == PROBE_POL_2016_08 &&
 					    probe_policy_parse("ELBSecurityPolicy-TLS13-1-0-2021-06") == PROBE_POL_TLS13_1_0 &&
-					    probe_policy_parse("tls13") == PROBE_POL_TLS13_1_0 && probe_policy_parse("fips") < 0);
+					    probe_policy_parse("tls13") == PROBE_POL_TLS13_1_0 &&
+					    probe_policy_parse("fips") == PROBE_POL_TLS13_1_0_FIPS &&
+					    probe_policy_parse("ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04") == PROBE_POL_TLS13_1_0_FIPS &&
+					    probe_policy_parse("fips-2019") < 0);
+	probe_hello_default(&c, PROBE_POL_TLS13_1_0_FIPS);
+	check("TLS13-1-0-FIPS: 20 suites, 1301 1302 then C02B, no CHACHA20, C014 before C00A, versions 1.3..1.0, P-256 share",
+	      c.nsuites == 20 && c.suites[0] == 0x1301 && c.suites[1] == 0x1302 && c.suites[2] == 0xc02b &&
+		      !probe_list_has(c.suites, c.nsuites, 0x1303) && !probe_list_has(c.suites, c.nsuites, 0xcca8) &&
+		      c.suites[12] == 0xc014 && c.suites[13] == 0xc00a && c.nversions == 4 && c.versions[0] == 0x0304 &&
+		      c.versions[3] == 0x0301 && c.nshares == 1 && c.shares[0] == 0x0017 &&
+		      !probe_list_has(c.groups, c.ngroups, 0x001d));
+	round_trip("TLS13-1-0-FIPS", &c);
 	/* random bytes, some made to look like a handshake record */
 	{
 		static uint8_t b[70000];
