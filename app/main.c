@@ -55,7 +55,8 @@ static void usage(FILE *f)
 	      "  -s SNAPLEN            bytes kept per packet (default 262144)\n"
 	      "  -B KIB                kernel capture buffer in KiB (default 16384)\n"
 	      "  -p                    do not put the interface in promiscuous mode\n"
-	      "  -c COUNT              stop after COUNT packets\n"
+	      "  -c COUNT              stop after COUNT packets (read from files, or captured)\n"
+	      "  -n                    accepted, as tcpdump's: tlswhy never resolves names\n"
 	      "      --duration S      stop after S seconds\n"
 	      "  -Z USER               after opening the interface, switch to USER (groups, gid,\n"
 	      "                        uid). Started as root without -Z, tlswhy switches to\n"
@@ -526,6 +527,22 @@ static int join_filter(struct app_opts *o, int argc, char **argv, int first)
 	return 0;
 }
 
+/* One line for an option getopt did not take (opterr is 0), as coreutils
+ * does: what was wrong, and where the options are listed. */
+static void bad_option(int c, const char *word)
+{
+	int lng = word && word[0] == '-' && word[1] == '-';
+	if (c == ':' && lng)
+		fprintf(stderr, "tlswhy: option '%s' needs an argument", word);
+	else if (c == ':')
+		fprintf(stderr, "tlswhy: option '-%c' needs an argument", optopt);
+	else if (lng || !optopt)
+		fprintf(stderr, "tlswhy: unknown option '%s'", word ? word : "?");
+	else
+		fprintf(stderr, "tlswhy: unknown option '-%c'", optopt);
+	fputs("; see 'tlswhy --help'\n", stderr);
+}
+
 /* Parses the command line into o. Returns -1 to go on, else the exit status. */
 static int parse_args(struct app_opts *o, int argc, char **argv)
 {
@@ -558,7 +575,10 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 	o->status = -1;
 	o->hash = CAP_HASH_AUTO;
 	o->hs_timeout_us = -1;
-	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:w:hV", longopts, NULL)) != -1) {
+	/* options anywhere, as tcpdump on glibc: the words left over, wherever
+	 * they were, are the BPF filter; "--" ends the options */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:i:Ds:B:pc:Z:F:o:w:hVn", longopts, NULL)) != -1) {
 		int rc = opt_live(o, c, optarg);
 		if (rc == 0)
 			rc = opt_limits(o, c, optarg);
@@ -576,7 +596,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 			printf("tlswhy %s\n", TLSWHY_VERSION);
 			return 0;
 		}
-		usage(stderr);
+		if (c == 'n')   /* tcpdump's "don't resolve": tlswhy never does */
+			continue;
+		bad_option(c, optind > 0 && optind <= argc ? argv[optind - 1] : NULL);
 		return 2;
 	}
 	if (o->list_ifaces)
@@ -590,9 +612,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
 		return 2;
 	}
-	if (!o->lo.iface && (o->user || o->lo.count || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
+	if (!o->lo.iface && (o->user || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
 			     !o->lo.promisc || o->lo.snaplen != CAP_DEFAULT_SNAPLEN))
-		fprintf(stderr, "tlswhy: warning: -Z, -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
+		fprintf(stderr, "tlswhy: warning: -Z, -s, -B, -p and --duration apply to live capture (-i) only\n");
 	return join_filter(o, argc, argv, optind) ? 2 : -1;
 }
 
@@ -616,6 +638,7 @@ static void test_switches(struct app *app)
 	app->read_opts.one_thread = e && strcmp(e, "0") == 0;
 	e = getenv("TLSWHY_REPORT_THREAD");
 	app->one_report_thread = e && strcmp(e, "0") == 0;
+	app->read_opts.count = app->o.lo.count;   /* -c with -r: not a test switch, but read the same way */
 	e = getenv("TLSWHY_PROGRESS_MS");
 	app->progress_every = e && *e ? atof(e) / 1000.0 : CAP_PROGRESS_EVERY;
 }
@@ -822,7 +845,12 @@ static void read_files(struct app *app)
 	int i;
 	for (i = 0; i < app->nin; i++) {
 		struct cap_input *in = &app->inputs[i];
-		enum cap_err rc = cap_read_file(&app->run, in, app->o.filter, &app->read_opts, err, sizeof(err));
+		enum cap_err rc;
+		if (app->o.lo.count && app->run.ps.packets >= app->o.lo.count) {
+			app->nin = i;   /* -c reached: the files after are not read */
+			break;
+		}
+		rc = cap_read_file(&app->run, in, app->o.filter, &app->read_opts, err, sizeof(err));
 		window_flush(app);
 		rq_drain(app->rq);   /* what follows goes to stderr after this input's connections */
 		if (rc) {

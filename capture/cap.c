@@ -173,17 +173,20 @@ enum cap_end cap_pcap_end(pcap_t *pc)
 	return feof(pcap_file(pc)) ? CAP_END_TRUNCATED : CAP_END_CORRUPT;
 }
 
-/* The reference: every packet through pcap_next_ex, on this thread. */
-static enum cap_end read_reference(const struct cap_rd *r, char *why, size_t whylen)
+/* The reference: every packet through pcap_next_ex, on this thread, up
+ * to `count` packets in the run (0: all). */
+static enum cap_end read_reference(const struct cap_rd *r, uint64_t count, char *why, size_t whylen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int rc;
-	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
+	int rc = 1;
+	while ((!count || r->run->ps.packets < count) && (rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
 		/* libpcap scales every file to the microsecond precision we asked for */
 		int64_t ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 		cap_packet(r->run, r->in, ts, data, h->caplen, h->len);
 	}
+	if (count && r->run->ps.packets >= count)
+		return CAP_END_CLEAN;
 	if (rc != -1)
 		return CAP_END_CLEAN;
 	snprintf(why, whylen, "%s", pcap_geterr(r->pc));
@@ -226,7 +229,7 @@ static pcap_t *open_for_blocks(struct cap_rd *r)
 static pcap_t *open_input(struct cap_rd *r, const struct cap_read_opts *ro, char *ebuf)
 {
 	FILE *f;
-	pcap_t *pc = ro->reference ? NULL : open_for_blocks(r);
+	pcap_t *pc = ro->reference || ro->count ? NULL : open_for_blocks(r);
 	if (pc)
 		return pc;
 	f = cap_src_stream(r->in->src);
@@ -284,8 +287,8 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 	if (rc == CAP_OK) {
 		if (ro->show)   /* tests/reader.sh: which way read it */
 			fprintf(stderr, "tlswhy: reader: %s: %s\n", r.blocks ? "blocks" : "libpcap", in->path);
-		if (cap_fast_read(&r, !ro->one_thread, &end, why, sizeof(why)))
-			end = read_reference(&r, why, sizeof(why));
+		if (ro->count || cap_fast_read(&r, !ro->one_thread, &end, why, sizeof(why)))
+			end = read_reference(&r, ro->count, why, sizeof(why));
 	}
 	if (r.filtered)
 		pcap_freecode(&r.prog);

@@ -67,6 +67,8 @@ struct cap_read_opts {
 	int reference;           /* pcap_next_ex on this thread for every file */
 	int one_thread;          /* no reader thread */
 	int show;                /* say on stderr which way read each file */
+	uint64_t count;          /* -c: stop once the run has this many packets (all inputs; 0: no limit),
+				  * read by the reference loop */
 };
 
 struct cap_run {

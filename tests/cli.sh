@@ -157,5 +157,33 @@ expect "--input-hash always on a 257 MiB file" 0 "$T" -r "$tmp/big.pcap" -F json
 	|| no "--input-hash always" "$(json "d['inputs'][0]")"
 rm -f "$tmp/big.pcap"
 
+# ---- tcpdump's habits (issue 15) ----------------------------------------------
+# options anywhere: the BPF filter is the words that are not options, wherever they are
+port=$(tshark -r pcaps/demo-alb-502.pcap -T fields -e tcp.srcport 2>/dev/null | head -1)
+[ -n "$port" ] || port=$("$T" -r pcaps/demo-alb-502.pcap -F json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"][0]["client"]["port"])')
+expect "options after the filter words" 1 "$T" -r pcaps/demo-alb-502.pcap tcp port "$port" -F json -c 1000
+[ "$(json 'd["filter"], len(d["connections"])')" = "tcp port $port 1" ] && ok "options after the filter: filter and format both taken" \
+	|| no "options after the filter: filter and format both taken" "$(head -c 200 "$tmp/out")"
+# -c applies to -r: stop after COUNT packets read, across the files
+expect "-c with -r" 0 "$T" -r pcaps/tls12-ok.pcap -c 5 -r pcaps/demo-alb-502.pcap -F json
+[ "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')" = "5 [5]" ] && ok "-c 5 with -r reads 5 packets" \
+	|| no "-c 5 with -r reads 5 packets" "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')"
+n1=$("$T" -r pcaps/tls12-ok.pcap -F json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["packets"])')
+expect "-c across two files" 0 "$T" -r pcaps/tls12-ok.pcap -r pcaps/demo-alb-502.pcap -c $((n1 + 4)) -F json
+[ "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')" = "$((n1 + 4)) [$n1, 4]" ] && ok "-c counts across the files" \
+	|| no "-c counts across the files" "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')"
+grep -q 'apply to live capture' "$tmp/err" && no "-c with -r: no live-only warning" "$(cat "$tmp/err")" || ok "-c with -r: no live-only warning"
+expect "-n is accepted" 0 "$T" -n -r pcaps/tls12-ok.pcap -F json
+# an unknown option: one line that points at --help, exit 2
+expect "unknown long option exits 2" 2 "$T" -r pcaps/tls12-ok.pcap --no-such-option
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^tlswhy: unknown option '--no-such-option'; see 'tlswhy --help'$" "$tmp/err" \
+	&& ok "unknown option: one line" || no "unknown option: one line" "$(head -c 300 "$tmp/err")"
+expect "unknown short option exits 2" 2 "$T" -x -r pcaps/tls12-ok.pcap
+[ "$(cat "$tmp/err")" = "tlswhy: unknown option '-x'; see 'tlswhy --help'" ] && ok "unknown short option: one line" \
+	|| no "unknown short option: one line" "$(head -c 300 "$tmp/err")"
+expect "missing argument exits 2" 2 "$T" -r
+[ "$(cat "$tmp/err")" = "tlswhy: option '-r' needs an argument; see 'tlswhy --help'" ] && ok "missing argument: one line" \
+	|| no "missing argument: one line" "$(head -c 300 "$tmp/err")"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
