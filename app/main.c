@@ -78,7 +78,8 @@ static void usage(FILE *f)
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
 	      "      --all             report every TCP connection, not only TLS ones and failures\n"
-	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
+	      "      --color WHEN      auto (default), always or never; a non-empty NO_COLOR turns\n"
+	      "                        auto off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
 	      "                        standard input and files up to 256 MiB), always or never\n"
 	      "      --max-flows N     flows tracked at once (default 65536)\n"
@@ -675,7 +676,7 @@ static int load_rules(struct app *app)
 	}
 	for (i = 0; i < app->o.nrules; i++) {
 		if (rule_load_file(app->rules, app->o.rule_files[i], err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "tlswhy: %s\n", err);
 			return -1;
 		}
 	}
@@ -725,8 +726,8 @@ static int open_report(struct app *app)
 			return -1;
 		}
 	}
-	if (color < 0)
-		color = isatty(fileno(app->out)) && !getenv("NO_COLOR");
+	if (color < 0)   /* no-color.org: NO_COLOR set and not empty */
+		color = isatty(fileno(app->out)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	app->rpt.out = app->out;
 	app->rpt.color = color;
 	app->out_tty = isatty(fileno(app->out));

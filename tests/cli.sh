@@ -92,10 +92,21 @@ grep -q $'\033' "$tmp/out" && no "no colour when piped" || ok "no colour when pi
 "$T" -r pcaps/alb-vs-tls13-only.pcap --color always >"$tmp/out" 2>/dev/null
 grep -q $'\033\[' "$tmp/out" && ok "--color always" || no "--color always"
 
+# NO_COLOR (no-color.org): set and not empty turns colour off on a terminal; empty is ignored
+if command -v script >/dev/null 2>&1; then
+	NO_COLOR= script -qec "$T -r pcaps/alb-vs-tls13-only.pcap" /dev/null >"$tmp/tty" 2>&1
+	grep -q $'\033\[' "$tmp/tty" && ok "an empty NO_COLOR leaves colour on a terminal" || no "an empty NO_COLOR leaves colour on a terminal"
+	NO_COLOR=1 script -qec "$T -r pcaps/alb-vs-tls13-only.pcap" /dev/null >"$tmp/tty" 2>&1
+	grep -q $'\033\[' "$tmp/tty" && no "NO_COLOR=1 turns colour off" || ok "NO_COLOR=1 turns colour off"
+fi
+
 # make install honours PREFIX and DESTDIR, and the installed binary works
 if make -s install PREFIX=/opt/tlswhy DESTDIR="$tmp/inst" >"$tmp/out" 2>&1 &&
    [ -x "$tmp/inst/opt/tlswhy/bin/tlswhy" ] && [ -f "$tmp/inst/opt/tlswhy/share/man/man1/tlswhy.1" ] &&
    [ -f "$tmp/inst/opt/tlswhy/share/tlswhy/rules/kb/10-alb-502-legacy.kb" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/json.md" ] && [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/rules.md" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/robustness.md" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/schema/tlswhy.schema.json" ] &&
    "$tmp/inst/opt/tlswhy/bin/tlswhy" -r pcaps/tls12-ok.pcap >/dev/null; then
 	ok "make install PREFIX= DESTDIR="
 else
@@ -156,6 +167,21 @@ expect "--input-hash always on a 257 MiB file" 0 "$T" -r "$tmp/big.pcap" -F json
 [ "$(json "d['inputs'][0]['sha256']")" = "$want" ] && ok "--input-hash always: sha256sum agrees" \
 	|| no "--input-hash always" "$(json "d['inputs'][0]")"
 rm -f "$tmp/big.pcap"
+
+# the man page documents every option --help lists (short and long), each in an entry of its own
+python3 - "$T" docs/tlswhy.1 >"$tmp/man" 2>&1 <<'PY'
+import re, subprocess, sys
+h = subprocess.run([sys.argv[1], "--help"], capture_output=True, text=True).stdout
+man = open(sys.argv[2]).read()
+opts = set(re.findall(r"(?:^|[\s,(])(--[a-z][a-z0-9-]*)", h)) | set(re.findall(r"^\s{2}(-[A-Za-z])\b", h, re.M)) \
+    | set(re.findall(r", (-[A-Za-z])\b", h))
+heads = [l for l in man.splitlines() if re.match(r"\.(B|BI|BR)\b", l)]
+miss = [o for o in sorted(opts)
+        if not any(re.search(re.escape(o.replace("-", "\\-")) + r"(?![a-z\\-])", l) for l in heads)]
+print(len(opts), "options;", "missing in the man page:", " ".join(miss) if miss else "none")
+sys.exit(1 if miss or len(opts) < 20 else 0)
+PY
+[ $? -eq 0 ] && ok "the man page documents every option of --help ($(cat "$tmp/man"))" || no "the man page documents every option of --help" "$(cat "$tmp/man")"
 
 # ---- tcpdump's habits (issue 15) ----------------------------------------------
 # options anywhere: the BPF filter is the words that are not options, wherever they are
