@@ -39,6 +39,8 @@ struct app_opts {
 	const char *user;         /* -Z */
 	int fmt;                  /* -F; -1: from -o's extension, else text */
 	int all;                  /* --all */
+	int verbose;              /* -v: text, each connection in full */
+	int quiet;                /* -q: text, the verdict and the counts */
 	int color;                /* --color: -1 auto */
 	int status;               /* --status: -1 auto */
 	int list_ifaces;          /* -D */

@@ -67,7 +67,9 @@ static void usage(FILE *f)
 	      "      --status WHEN     a status line on stderr every 2 s: auto (when stderr is a\n"
 	      "                        terminal), always or never; reading a file over 4 MB, a\n"
 	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
-	      "  -F, --format FMT      text (default), markdown, json, jsonl or html\n"
+	      "  -F, --format FMT      text (default), markdown, json, jsonl or html; text from files\n"
+	      "                        is a summary (failures grouped by cause, healthy ones\n"
+	      "                        counted, as the Markdown report), see -v and -q\n"
 	      "  -o FILE               write the report to FILE instead of standard output; without\n"
 	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
 	      "                        .ndjson .html .htm)\n"
@@ -77,7 +79,10 @@ static void usage(FILE *f)
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
-	      "      --all             report every TCP connection, not only TLS ones and failures\n"
+	      "  -v                    text: each connection in full, as it ends (the default live)\n"
+	      "  -q                    text: the verdict line and the counts only\n"
+	      "      --all             report every TCP connection, not only TLS ones and failures;\n"
+	      "                        text: each of them in full, as -v\n"
 	      "      --color WHEN      auto (default), always or never; a non-empty NO_COLOR turns\n"
 	      "                        auto off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
@@ -493,6 +498,12 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case O_ALL:
 		o->all = 1;
 		return 1;
+	case 'v':
+		o->verbose = 1;
+		return 1;
+	case 'q':
+		o->quiet = 1;
+		return 1;
 	case O_COLOR:
 		o->color = parse_when("--color", arg);
 		return o->color == -2 ? -1 : 1;
@@ -579,7 +590,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 	/* options anywhere, as tcpdump on glibc: the words left over, wherever
 	 * they were, are the BPF filter; "--" ends the options */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:i:Ds:B:pc:Z:F:o:w:hVn", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:i:Ds:B:pc:Z:F:o:w:hVnqv", longopts, NULL)) != -1) {
 		int rc = opt_live(o, c, optarg);
 		if (rc == 0)
 			rc = opt_limits(o, c, optarg);
@@ -717,6 +728,10 @@ static int open_report(struct app *app)
 	if (o->fmt < 0 && o->outpath && rpt_format_from_path(o->outpath) >= 0)
 		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
 	app->rpt.all = o->all;
+	/* text: a summary at the end from files; each connection as it ends
+	 * live (nothing would show until ^C), with -v or with --all */
+	app->rpt.text_mode = o->quiet ? RPT_TEXT_QUIET
+			     : o->verbose || o->all || o->lo.iface ? RPT_TEXT_EACH : RPT_TEXT_SUMMARY;
 	app->rpt.outpath = o->outpath;
 	app->out = stdout;
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {

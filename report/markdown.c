@@ -72,7 +72,7 @@ static void dashes(FILE *o, int n, char c)
 		fputc(c, o);
 }
 
-static void md_ladder_text(FILE *o, const struct hs_record *rec)
+void tk_ladder_text(FILE *o, const struct hs_record *rec)
 {
 	static struct tk_ladder l;
 	char cli[80], srv[80];
@@ -261,7 +261,7 @@ static void md_ladder(FILE *o, const struct hs_record *rec)
 	size_t n = 0;
 	FILE *m = open_memstream(&buf, &n);
 	if (m) {
-		md_ladder_text(m, rec);
+		tk_ladder_text(m, rec);
 		fclose(m);
 		md_code(o, buf, 0, "text");
 		free(buf);

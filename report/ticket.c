@@ -35,6 +35,18 @@ const char *tk_time(char *b, size_t n, int64_t us)
 	return b;
 }
 
+const char *tk_time_ms(char *b, size_t n, int64_t us)
+{
+	size_t len;
+	tk_time(b, n, us);
+	len = strlen(b);
+	if (len == 27 && n > 24) {   /* ...T00:00:00.123456Z: keep three digits */
+		b[23] = 'Z';
+		b[24] = '\0';
+	}
+	return b;
+}
+
 /* ---- the ladder --------------------------------------------------------- */
 
 static void label(const struct hs_record *r, const struct hs_event *e, char *b, size_t n)
@@ -153,15 +165,28 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 
 #define TLSWHY_VERSION "0.1.0"
 
-/* Where a document goes: the format's syntax, the stream, the line being built. */
+/* A table being laid out as a whole (tk_syntax.grid): its cells so far,
+ * row-major. Bounded by the tables the document writes (TK_MAX_GROUPS
+ * rows at most). */
+struct grid {
+	const struct tk_table *t;
+	char **cells;
+	size_t nrows, cap;       /* cap: rows allocated */
+};
+
+/* Where a document goes: the format's syntax, the stream, the line being
+ * built, the table being laid out (grid syntaxes only). */
 struct doc {
 	const struct tk_syntax *y;
 	FILE *o;
 	struct tk_line *l;
+	struct grid *g;
 };
 
 static const struct tk_syntax *syntax(const struct rpt *r)
 {
+	if (r->fmt == RPT_TEXT)
+		return r->color ? &tk_text_color : &tk_text;
 	return r->fmt == RPT_HTML ? &tk_html : &tk_markdown;
 }
 
@@ -261,7 +286,7 @@ static void wire_or_none(struct tk_line *l, int has, const uint8_t *s, size_t n)
 
 static int for_us(const struct tk_syntax *y, const struct tk_span *s)
 {
-	return !s->only || s->only == y->me;
+	return !s->only || (s->only & y->me);
 }
 
 void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l)
@@ -272,6 +297,79 @@ void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l)
 			y->span(o, &l->sp[i], 0);
 }
 
+static void grid_free(struct grid *g)
+{
+	size_t i;
+	if (!g)
+		return;
+	for (i = 0; g->cells && i < g->nrows * (size_t)g->t->ncols; i++)
+		free(g->cells[i]);
+	free(g->cells);
+	free(g);
+}
+
+/* Opens or closes a table: the format's markup, or (grid syntaxes) the
+ * buffer its rows go to, handed over whole at the close. */
+static void table(struct doc *d, const struct tk_table *t, int open)
+{
+	if (!d->y->grid) {
+		d->y->table(d->o, t, open);
+		return;
+	}
+	if (open) {
+		grid_free(d->g);
+		d->g = calloc(1, sizeof(*d->g));
+		if (d->g)
+			d->g->t = t;
+		return;
+	}
+	if (d->g && d->g->t == t)
+		d->y->grid(d->o, t, d->g->cells, d->g->nrows);
+	grid_free(d->g);
+	d->g = NULL;
+}
+
+/* A row into the grid: each cell's spans rendered to a string. A cell
+ * that cannot be stored is left empty. */
+static void grid_row(struct doc *d, const struct tk_line *l)
+{
+	struct grid *g = d->g;
+	size_t nc = (size_t)g->t->ncols, i;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = NULL;
+	int c = -1;
+	if (g->nrows == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		char **n = realloc(g->cells, cap * nc * sizeof(*n));
+		if (!n)
+			return;
+		g->cells = n;
+		g->cap = cap;
+	}
+	memset(g->cells + g->nrows * nc, 0, nc * sizeof(*g->cells));
+	for (i = 0; i <= l->n; i++) {
+		const struct tk_span *s = i < l->n ? &l->sp[i] : NULL;
+		if (s && !for_us(d->y, s))
+			continue;
+		if (!s || s->kind == TK_CELL) {
+			if (m && fclose(m) == 0 && c >= 0 && (size_t)c < nc)
+				g->cells[g->nrows * nc + (size_t)c] = buf;
+			else
+				free(buf);
+			m = NULL;
+			buf = NULL;
+			if (!s)
+				break;
+			c++;
+			m = open_memstream(&buf, &len);
+		} else if (m) {
+			d->y->span(m, s, 1);
+		}
+	}
+	g->nrows++;
+}
+
 /* Each writes the line, then empties it. A row whose first cell is for
  * the other format only is left out. */
 static void row(struct doc *d, const struct tk_table *t)
@@ -280,6 +378,12 @@ static void row(struct doc *d, const struct tk_table *t)
 	uint8_t prev = 0;
 	int cells = 0;
 	size_t i;
+	if (d->y->grid) {
+		if (l->n && for_us(d->y, &l->sp[0]) && d->g && d->g->t == t)
+			grid_row(d, l);
+		clear(d->l);
+		return;
+	}
 	if (l->n && for_us(d->y, &l->sp[0])) {
 		for (i = 0; i < l->n; i++) {
 			const struct tk_span *s = &l->sp[i];
@@ -400,7 +504,7 @@ static void finding(struct doc *d, const struct hs_record *rec, const struct rul
 	heading(d, 3);
 	add(l, TK_SEV, r->severity_name);
 	add(l, TK_TEXT, " ");
-	l->only = TK_MD;          /* the bold severity is enough */
+	l->only = TK_MDT;          /* the bold severity is enough */
 	add(l, TK_PROSE, r->title);
 	l->only = TK_HTML;
 	add(l, TK_STRONG, r->title);
@@ -517,7 +621,7 @@ static void notes(struct doc *d, const struct hs_record *rec, const struct rule_
 	for (i = 0; i < v->n_note; i++) {
 		const struct rule_finding *r = &v->note[i];
 		add(l, TK_STRONG, r->title);
-		l->only = TK_MD;
+		l->only = TK_MDT;
 		add(l, TK_TEXT, " (");
 		add(l, TK_CODE, r->rule);
 		add(l, TK_TEXT, ")");
@@ -544,11 +648,11 @@ static void sni(struct tk_line *l, const struct hs_record *rec)
 static void section(struct doc *d, const struct hs_record *rec, const struct rule_verdict *vd)
 {
 	struct tk_line *l = d->l;
-	char a[80], v[16], s[64], idt[400];
+	char a[80], b[80], v[16], s[64], idt[400];
 	uint16_t i;
 	int bit;
 
-	d->y->table(d->o, &T_SECTION, 1);
+	table(d, &T_SECTION, 1);
 	kv(l, "Client", 0);
 	add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &rec->cli));
 	row(d, &T_SECTION);
@@ -616,7 +720,11 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	     rec->last_frame, rec->id, (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
 	row(d, &T_SECTION);
 	kv(l, "Started", 0);
+	l->only = TK_MD | TK_HTML;
 	add(l, TK_TEXT, tk_time(a, sizeof(a), rec->first_ts_us));
+	l->only = TK_TXT;         /* to the ms, as ALB access logs line up */
+	add(l, TK_TEXT, tk_time_ms(b, sizeof(b), rec->first_ts_us));
+	l->only = 0;
 	row(d, &T_SECTION);
 	if (rec->anomalies) {
 		kv(l, "Capture problems", 0);
@@ -628,11 +736,11 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 			}
 		row(d, &T_SECTION);
 	}
-	d->y->table(d->o, &T_SECTION, 0);
+	table(d, &T_SECTION, 0);
 
 	add(l, TK_STRONG, "Handshake ladder");
 	add(l, TK_TEXT, " (client left, server right; time from the first packet)");
-	l->only = TK_MD;          /* before a code block */
+	l->only = TK_MDT;          /* before a code block */
 	add(l, TK_TEXT, ":");
 	l->only = 0;
 	para(d, TK_P);
@@ -709,7 +817,7 @@ static char *render(struct rpt *r, const struct hs_record *rec, const struct rul
 	if (!m)
 		return NULL;
 	{
-		struct doc d = { syntax(r), m, &r->tk->line };
+		struct doc d = { syntax(r), m, &r->tk->line, NULL };
 		clear(d.l);
 		section(&d, rec, v);
 	}
@@ -772,6 +880,7 @@ static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_reco
 	if (g->count < TK_IDS) {
 		g->ids[g->count] = rec->id;
 		g->frames[g->count] = rec->first_frame;
+		g->ts[g->count] = rec->first_ts_us;
 	}
 	g->count++;
 	if (rec->first_ts_us < g->first_ts)
@@ -808,6 +917,7 @@ static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const s
 		o->count = 1;
 		o->first_id = rec->id;
 		o->first_frame = rec->first_frame;
+		o->first_ts = rec->first_ts_us;
 		if (rec->ch && rec->ch->has_sni) {
 			o->has_sni = 1;
 			o->sni_len = rec->ch->sni_len < sizeof(o->sni) ? rec->ch->sni_len : sizeof(o->sni);
@@ -825,11 +935,11 @@ void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_verdic
 		add_failed(r, t, rec, v);
 	else
 		add_other(t, rec, v);
-	if (r->all) {
+	if (r->all && r->fmt != RPT_TEXT) {   /* text --all writes each connection instead */
 		if (!t->all)
 			t->all = tmpfile();
 		if (t->all) {
-			struct doc d = { syntax(r), t->all, &t->line };
+			struct doc d = { syntax(r), t->all, &t->line, NULL };
 			all_row(&d, rec, v);
 			t->all_rows++;
 		}
@@ -898,7 +1008,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 
 	add(l, TK_TEXT, "Summary");
 	heading(d, 2);
-	d->y->table(d->o, &T_SUMMARY, 1);
+	table(d, &T_SUMMARY, 1);
 	kv(l, "Connections reported", 0);
 	addf(l, TK_TEXT, "%" PRIu64, r->n.connections);
 	row(d, &T_SUMMARY);
@@ -915,7 +1025,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 		add(l, TK_TEXT, "none");
 	for (i = 0; i < t->nc; i++) {
 		if (i) {
-			l->only = TK_MD;   /* one line per cause in HTML */
+			l->only = TK_MDT;   /* one line per cause in HTML */
 			add(l, TK_TEXT, "; ");
 			l->only = TK_HTML;
 			add(l, TK_BREAK, "");
@@ -942,7 +1052,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 		kv(l, "Capture span", 0);
 		addf(l, TK_TEXT, "%s → %s (", tk_time(tb, sizeof(tb), run->first_ts_us),
 		     tk_time(tb2, sizeof(tb2), run->last_ts_us));
-		l->only = TK_MD;           /* a short span in ms */
+		l->only = TK_MDT;           /* a short span in ms */
 		if (us < 1000000)
 			addf(l, TK_TEXT, "%.3f ms", (double)us / 1000.0);
 		else
@@ -953,7 +1063,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 		addf(l, TK_TEXT, ", %" PRIu64 " packets)", run->ps.packets);
 		row(d, &T_SUMMARY);
 	} else {
-		l->only = TK_MD;           /* HTML leaves the row out */
+		l->only = TK_MDT;           /* HTML leaves the row out */
 		kv(l, "Capture span", 0);
 		add(l, TK_TEXT, "no packets");
 		row(d, &T_SUMMARY);
@@ -977,7 +1087,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 	}
 	if (filter && *filter) {
 		kv(l, "Filter", 0);
-		l->only = TK_MD;           /* a code span would not escape it */
+		l->only = TK_MDT;           /* a code span would not escape it */
 		add(l, TK_PROSE, filter);
 		l->only = TK_HTML;
 		add(l, TK_CODE, filter);
@@ -1009,7 +1119,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 	kv(l, "Generated by", 0);
 	add(l, TK_TEXT, "tlswhy " TLSWHY_VERSION);
 	row(d, &T_SUMMARY);
-	d->y->table(d->o, &T_SUMMARY, 0);
+	table(d, &T_SUMMARY, 0);
 }
 
 static void failed(struct doc *d, const struct rpt_ticket *t)
@@ -1020,7 +1130,7 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 	if (t->ng) {
 		add(l, TK_TEXT, "Failed handshakes");
 		heading(d, 2);
-		d->y->table(d->o, &T_FAILED, 1);
+		table(d, &T_FAILED, 1);
 		for (i = 0; i < t->ng; i++) {
 			clear(l);
 			cell(l, 0);
@@ -1037,7 +1147,7 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 			add(l, TK_CODE, t->g[i].rule.id);
 			row(d, &T_FAILED);
 		}
-		d->y->table(d->o, &T_FAILED, 0);
+		table(d, &T_FAILED, 0);
 		if (t->failed_ungrouped) {
 			addf(l, TK_TEXT, "%" PRIu64 " more failed connections fall in further groups that are not shown "
 			     "(the JSON report has them all).", t->failed_ungrouped);
@@ -1056,8 +1166,12 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 			add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &g->srv));
 			addf(l, TK_TEXT, "), first at %s, last ending %s. Connections (#id at frame):",
 			     tk_time(tb, sizeof(tb), g->first_ts), tk_time(tb2, sizeof(tb2), g->last_ts));
-			for (j = 0; j < g->count && j < TK_IDS; j++)
+			for (j = 0; j < g->count && j < TK_IDS; j++) {
 				addf(l, TK_TEXT, "%s#%" PRIu64 " at %" PRIu64, j ? ", " : " ", g->ids[j], g->frames[j]);
+				l->only = TK_TXT;   /* each start, to line up with access logs */
+				addf(l, TK_TEXT, " (%s)", tk_time_ms(tb, sizeof(tb), g->ts[j]));
+				l->only = 0;
+			}
 			if (g->count > TK_IDS)
 				addf(l, TK_TEXT, ", … and %" PRIu64 " more", g->count - TK_IDS);
 			add(l, TK_TEXT, ". The first is shown.");
@@ -1084,7 +1198,7 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 	addf(l, TK_TEXT, "%" PRIu64 " complete handshake%s. Grouped by server, stage and what was negotiated:",
 	     r->n.complete, r->n.complete == 1 ? "" : "s");
 	para(d, TK_P);
-	d->y->table(d->o, &T_OTHER, 1);
+	table(d, &T_OTHER, 1);
 	for (i = 0; i < t->no; i++) {
 		const struct tk_other *x = &t->o[i];
 		clear(l);
@@ -1105,7 +1219,7 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		cell(l, 0);
 		if (x->diag.id) {
 			add(l, TK_PROSE, x->diag.title);
-			l->only = TK_MD;
+			l->only = TK_MDT;
 			add(l, TK_TEXT, " (");
 			add(l, TK_CODE, x->diag.id);
 			add(l, TK_TEXT, ")");
@@ -1113,6 +1227,9 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		}
 		cell(l, 0);
 		addf(l, TK_TEXT, "#%" PRIu64 " at %" PRIu64, x->first_id, x->first_frame);
+		l->only = TK_TXT;
+		addf(l, TK_TEXT, ", %s", tk_time_ms(s, sizeof(s), x->first_ts));
+		l->only = 0;
 		row(d, &T_OTHER);
 	}
 	if (t->other_rest) {
@@ -1123,20 +1240,36 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		add(l, TK_TEXT, "(other servers and outcomes)");
 		row(d, &T_OTHER);
 	}
-	d->y->table(d->o, &T_OTHER, 0);
+	table(d, &T_OTHER, 0);
 	if (!r->all) {
+		l->only = TK_MD | TK_HTML;
 		add(l, TK_TEXT, "Every connection is listed with ");
 		add(l, TK_CODE, "--all");
 		add(l, TK_TEXT, ".");
+		l->only = TK_TXT;
+		add(l, TK_TEXT, "Each connection in full: ");
+		add(l, TK_CODE, "-v");
+		add(l, TK_TEXT, " (");
+		add(l, TK_CODE, "--all");
+		add(l, TK_TEXT, " adds the connections without TLS).");
+		l->only = 0;
 		para(d, TK_P);
 	}
+}
+
+void tk_headline(struct rpt *r)
+{
+	struct rpt_ticket *t = r->tk;
+	struct doc d = { syntax(r), r->out, &t->line, NULL };
+	clear(d.l);
+	headline(&d, r, t);
 }
 
 void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		 const struct flow_stats *fs, const char *filter)
 {
 	struct rpt_ticket *t = r->tk;
-	struct doc d = { syntax(r), r->out, &t->line };
+	struct doc d = { syntax(r), r->out, &t->line, NULL };
 	struct tk_line *l = d.l;
 
 	clear(l);
@@ -1145,12 +1278,12 @@ void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struc
 	summary(&d, r, in, nin, run, fs, filter);
 	failed(&d, t);
 	others(&d, r, t);
-	if (r->all && t->all_rows) {
+	if (r->all && t->all_rows && !d.y->grid) {
 		addf(l, TK_TEXT, "All connections (%" PRIu64 ")", t->all_rows);
 		heading(&d, 2);
-		d.y->table(d.o, &T_ALL, 1);
+		table(&d, &T_ALL, 1);
 		copy_all(t, d.o);
-		d.y->table(d.o, &T_ALL, 0);
+		table(&d, &T_ALL, 0);
 	}
 	add(l, TK_TEXT, "Generated by tlswhy " TLSWHY_VERSION "; every fact above is in the JSON report (");
 	add(l, TK_CODE, "--format json");

@@ -211,5 +211,73 @@ expect "missing argument exits 2" 2 "$T" -r
 [ "$(cat "$tmp/err")" = "tlswhy: option '-r' needs an argument; see 'tlswhy --help'" ] && ok "missing argument: one line" \
 	|| no "missing argument: one line" "$(head -c 300 "$tmp/err")"
 
+# ---- text: summary by default, -v / --all each connection, -q the verdict ------
+# -v and --all write today's per-connection text, byte for byte (goldens in
+# tests/golden/, written by the text report before the summary mode existed;
+# TLSWHY_UPDATE_GOLDEN=1 rewrites them, and the diff is reviewed)
+golden() {   # golden NAME ARGS...
+	local g=tests/golden/$1
+	shift
+	"$T" "$@" --color never >"$tmp/g" 2>/dev/null
+	[ "${TLSWHY_UPDATE_GOLDEN:-}" = 1 ] && cp "$tmp/g" "$g"
+	cmp -s "$tmp/g" "$g" && ok "golden $(basename "$g"): $*" || no "golden $(basename "$g"): $*" "$(diff "$g" "$tmp/g" | head -5)"
+}
+golden demo-alb-502.each.txt -r pcaps/demo-alb-502.pcap -v
+golden midstream-plain-http.all.txt -r pcaps/crafted/midstream-hdrsplit-reversed.pcap -r pcaps/alb-to-plain-http.pcap --all
+# the default, on a terminal or not: the summary, ending with the counts line
+"$T" -r pcaps/demo-alb-502.pcap >"$tmp/sum" 2>/dev/null
+head -n 1 "$tmp/sum" | grep -q '^TLS handshakes: FAILED — 3 of 4 connections failed$' && grep -q '^Failed handshakes$' "$tmp/sum" &&
+	tail -n 1 "$tmp/sum" | grep -q '^47 packets, 4 connections reported' && ok "text default: the summary, the counts line last" \
+	|| no "text default: the summary, the counts line last" "$(head -n 3 "$tmp/sum")"
+# -q: the headline, the verdict, the counts, one line per cause
+expect "-q exits as the report does" 1 "$T" -r pcaps/demo-alb-502.pcap -q
+printf '%s\n' "TLS handshakes: FAILED — 3 of 4 connections failed" \
+	"Verdict: TLS 1.3-only target behind an AWS load balancer whose backend policy stops at TLS 1.2 (side at fault: server, confidence: high)." \
+	"" "47 packets, 4 connections reported (4 with TLS, 1 handshake complete): 3 failed, 0 inconclusive, 1 healthy (alert 3)" \
+	"      3 x alb-target-needs-tls13  TLS 1.3-only target behind an AWS load balancer whose backend policy stops at TLS 1.2" >"$tmp/want"
+cmp -s "$tmp/out" "$tmp/want" && ok "-q: verdict and counts only" || no "-q: verdict and counts only" "$(diff "$tmp/want" "$tmp/out" | head -6)"
+"$T" -r pcaps/tls12-ok.pcap -q >"$tmp/out" 2>/dev/null
+[ "$(head -n 1 "$tmp/out")" = "TLS handshakes: OK — no failed handshake" ] && [ "$(wc -l <"$tmp/out")" -eq 4 ] && ok "-q on a healthy capture" \
+	|| no "-q on a healthy capture" "$(cat "$tmp/out")"
+# the demo's 4 connections 200 times over (each copy with its own client
+# ports, 10 ms later): 600 identical failures and 200 healthy handshakes;
+# the summary tells the story once, where -v repeats the healthy ones' notes
+python3 - pcaps/demo-alb-502.pcap "$tmp/many.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d[:4] == b"\xd4\xc3\xb2\xa1" and struct.unpack_from("<I", d, 20)[0] == 1   # little-endian, Ethernet
+pkts, off = [], 24
+while off + 16 <= len(d):
+    ts, us, cap, wire = struct.unpack_from("<IIII", d, off)
+    pkts.append((ts, us, d[off + 16:off + 16 + cap], wire))
+    off += 16 + cap
+def tcp(p):
+    o = 14 + (p[14] & 15) * 4
+    return o, struct.unpack_from(">HH", p, o), p[o + 13]
+clients = sorted({tcp(p)[1][0] for _, _, p, _ in pkts if tcp(p)[2] & 0x12 == 0x02})   # SYN senders
+assert len(clients) == 4, clients
+with open(sys.argv[2], "wb") as f:
+    f.write(d[:24])
+    for k in range(200):
+        for ts, us, p, wire in pkts:
+            q = bytearray(p)
+            o, (sp, dp), _ = tcp(q)
+            new = lambda x: 20000 + 4 * k + clients.index(x) if x in clients else x
+            struct.pack_into(">HH", q, o, new(sp), new(dp))
+            t = ts * 1000000 + us + k * 10000
+            f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(q), wire)); f.write(q)
+PY
+"$T" -r "$tmp/many.pcap" >"$tmp/sum" 2>/dev/null; rc=$?
+"$T" -r "$tmp/many.pcap" -v >"$tmp/each" 2>/dev/null
+[ $rc -eq 1 ] && [ "$(grep -c 'note-aws-lb-client' "$tmp/each")" -ge 200 ] && [ "$(grep -c 'note-aws-lb-client' "$tmp/sum")" -eq 1 ] &&
+	[ "$(grep -c '^Handshake ladder' "$tmp/sum")" -eq 1 ] && grep -q '^600 connections like this (same cause, same server 127.0.0.1:44347)' "$tmp/sum" &&
+	grep -q '^  1  *600  TLS 1.3-only target' "$tmp/sum" && grep -q '^ *200  127.0.0.1:44332  (none)  complete_closed  TLS 1.2 ' "$tmp/sum" &&
+	[ "$(wc -l <"$tmp/sum")" -lt 150 ] &&
+	ok "summary: 600 identical failures grouped, 200 healthy counted, each note once ($(wc -l <"$tmp/sum") lines; -v: $(wc -l <"$tmp/each"))" \
+	|| no "summary: 600 identical failures grouped, 200 healthy counted, each note once" "exit $rc, $(wc -l <"$tmp/sum") lines, notes: $(grep -c 'note-aws-lb-client' "$tmp/sum") / $(grep -c 'note-aws-lb-client' "$tmp/each")"
+# each connection's start, UTC to the millisecond (to line up with ALB access logs)
+grep -q '#3 at 28 (2026-11-24T13:25:08\.612Z)' "$tmp/sum" && grep -q '#2 at 11, 2026-11-24T13:25:08\.496Z$' "$tmp/sum" && grep -q '^  Started  *2026-11-24T13:25:08\.381Z$' "$tmp/sum" \
+	&& ok "summary: each connection's start time, ISO 8601 with ms" || no "summary: each connection's start time, ISO 8601 with ms" "$(grep -m2 'Started\|like this' "$tmp/sum")"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -55,12 +55,12 @@ infer jsonl '^\{"type":"connection"'
 infer ndjson '^\{"type":"connection"'
 infer html '^<!DOCTYPE html>'
 infer htm '^<!DOCTYPE html>'
-infer txt '^#1 '
+infer txt '^TLS handshakes: '
 infer JSON '^\{$'
 "$T" -r "$DEMO" -o "$tmp/r.md" --format json 2>/dev/null
 head -c 1 "$tmp/r.md" | grep -q '{' && ok "--format wins over the extension" || no "--format wins over the extension"
 "$T" -r "$DEMO" -o "$tmp/r.unknown" 2>/dev/null
-head -n 1 "$tmp/r.unknown" | grep -q '^#1 ' && ok "unknown extension: text" || no "unknown extension: text"
+head -n 1 "$tmp/r.unknown" | grep -q '^TLS handshakes: ' && ok "unknown extension: text" || no "unknown extension: text"
 
 # ---- Markdown --------------------------------------------------------------
 "$T" -r "$DEMO" -F markdown -w "$tmp/ev.pcap" >"$tmp/demo.md" 2>/dev/null
