@@ -49,6 +49,7 @@ struct app_opts {
 	struct flow_limits lim;   /* --max-*, --idle-timeout; the TLS caps inside */
 	struct cap_live_opts lo;  /* -i and the live options */
 	char *filter;             /* the BPF expression (owned), or NULL */
+	const char *inner_filter; /* --inner-filter: BPF on the decapsulated VXLAN/GENEVE packet, or NULL */
 	struct keylog *keylog;    /* --keylog FILE...: the run's keys (owned), or NULL; lim.tls.keylog points at it */
 };
 
@@ -84,6 +85,7 @@ struct app {
 	int nin;
 	struct cap_live *lv;                 /* live capture, or NULL */
 	struct cap_run run;
+	struct bpf_program *inner_prog;      /* --inner-filter compiled (owned), or NULL */
 	struct cap_evidence *ev;             /* -w, or NULL */
 	struct rpt rpt;
 	struct rpt_input rpt_in[MAX_INPUTS];  /* what the report says of the inputs (report/run.h) */

@@ -25,6 +25,7 @@
 #include "rules/rules.h"
 
 #include <errno.h>
+#include <pcap/pcap.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -76,6 +77,10 @@ static void usage(FILE *f)
 	      "  -w FILE               write an evidence capture: only the packets of connections\n"
 	      "                        with findings (all reported ones with --all), original link\n"
 	      "                        type; the report names it with its SHA-256\n"
+	      "      --inner-filter EXPR\n"
+	      "                        a BPF expression for the packet inside a VXLAN or GENEVE\n"
+	      "                        tunnel (the BPF expression filters the outer packet, as\n"
+	      "                        tcpdump); packets not tunnelled pass it\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
@@ -331,7 +336,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_INNER };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -501,6 +506,9 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case 'v':
 		o->verbose = 1;
 		return 1;
+	case O_INNER:
+		o->inner_filter = arg;
+		return 1;
 	case 'q':
 		o->quiet = 1;
 		return 1;
@@ -575,6 +583,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "handshake-timeout", required_argument, NULL, O_HSTIMEOUT },
 		{ "status", required_argument, NULL, O_STATUS },
 		{ "input-hash", required_argument, NULL, O_HASH },
+		{ "inner-filter", required_argument, NULL, O_INNER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -807,6 +816,48 @@ static int open_files(struct app *app)
 	return 0;
 }
 
+/* --inner-filter: compiled for the decapsulated packets, before any is read. */
+static int inner_filter_start(struct app *app)
+{
+	char err[PCAP_ERRBUF_SIZE + 256];
+	app->inner_prog = calloc(1, sizeof(*app->inner_prog));
+	app->run.inner_buf = malloc(CAP_INNER_BUF);
+	if (!app->inner_prog || !app->run.inner_buf) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	if (cap_inner_filter_compile(app->o.inner_filter, app->inner_prog, err, sizeof(err))) {
+		free(app->inner_prog);
+		app->inner_prog = NULL;
+		fprintf(stderr, "tlswhy: %s\n", err);
+		return -1;
+	}
+	app->run.inner_filter = app->inner_prog;
+	return 0;
+}
+
+/* A filter that matched nothing where tunnels were: the filter saw the
+ * outer packet (UDP 4789 or 6081), as tcpdump's does; say so. */
+static void filter_warnings(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	int i;
+	if (o->inner_filter && !app->run.tunnelled)
+		fprintf(stderr, "tlswhy: warning: --inner-filter '%s': no VXLAN or GENEVE packet was read, so it "
+			"filtered nothing\n", o->inner_filter);
+	else if (o->inner_filter && app->run.inner_rejected == app->run.tunnelled)
+		fprintf(stderr, "tlswhy: warning: --inner-filter '%s' matched none of the %" PRIu64
+			" tunnelled packets\n", o->inner_filter, app->run.tunnelled);
+	if (!o->filter || !*o->filter || app->lv)
+		return;
+	for (i = 0; i < app->nin; i++)
+		if (!app->inputs[i].packets && !app->inputs[i].error[0] &&
+		    cap_file_has_tunnels(app->inputs[i].path, 100000))
+			fprintf(stderr, "tlswhy: warning: filter '%s' matched no packet of %s, which carries VXLAN or "
+				"GENEVE traffic: the filter applies to the outer packet (as tcpdump's); "
+				"--inner-filter applies to the packet inside the tunnel\n", o->filter, app->inputs[i].path);
+}
+
 /* Everything before the first packet. 0, or -1 after saying why. */
 static int start(struct app *app)
 {
@@ -821,6 +872,8 @@ static int start(struct app *app)
 		return -1;
 	}
 	app->o.lim.certs = app->certs;
+	if (app->o.inner_filter && inner_filter_start(app))
+		return -1;
 	app->run.ft = flow_table_new(&app->o.lim, on_record, app);
 	if (!app->run.ft) {
 		fprintf(stderr, "tlswhy: out of memory\n");
@@ -902,6 +955,7 @@ static void finish(struct app *app)
 		app->input_error = 1;
 	}
 	report_end(app, &fs);
+	filter_warnings(app);
 	if (app->lv && (app->run.kernel_drops || app->run.if_drops))
 		fprintf(stderr, "tlswhy: warning: %" PRIu64 " packets dropped by the kernel, %" PRIu64
 			" by the interface: some handshakes may be incomplete (-B raises the buffer)\n",
@@ -948,6 +1002,10 @@ static int app_free(struct app *app, int status)
 	for (i = 0; i < app->nin; i++)
 		free(app->inputs[i].link_name);
 	free(app->o.filter);
+	if (app->inner_prog)
+		pcap_freecode(app->inner_prog);
+	free(app->inner_prog);
+	free(app->run.inner_buf);
 	rule_set_free(app->rules);
 	keylog_free(app->o.keylog);
 	srv_table_free(app->servers);

@@ -87,11 +87,28 @@ struct cap_run {
 	void (*tap)(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen);
 	void *tap_arg;
+	/* Optional (--inner-filter): a BPF program compiled for Ethernet, run
+	 * on the decapsulated packet of every VXLAN/GENEVE packet (an inner IP
+	 * packet gets a blank Ethernet header first); a packet it rejects is
+	 * counted as read, then left out. Packets not tunnelled pass. */
+	const struct bpf_program *inner_filter;
+	uint8_t *inner_buf;      /* CAP_INNER_BUF bytes, for that header */
+	uint64_t tunnelled;      /* packets that came through a tunnel */
+	uint64_t inner_rejected; /* of which the inner filter left out */
 };
+#define CAP_INNER_BUF (262144 + 14)
 
 /* Ends IPv4 reassembly for an input (fragments do not span inputs); counts
  * datagrams still incomplete as dropped. */
 void cap_frag_release(struct cap_run *run);
+/* Compiles `filter` for the decapsulated packets (--inner-filter) into
+ * *prog; 0, or -1 with `err` ("inner filter 'F': why"). */
+struct bpf_program;
+int cap_inner_filter_compile(const char *filter, struct bpf_program *prog, char *err, size_t errlen);
+/* Whether the capture file `path` (a file, not a pipe) holds VXLAN or
+ * GENEVE packets among its first `max` packets: 1 yes, 0 no or unknown. */
+int cap_file_has_tunnels(const char *path, uint64_t max);
+
 /* Lets start-up refuse a bad input before any report is written: libpcap
  * reads the file's headers from a duplicate of its source and the filter
  * is compiled for its link type. Inputs that can be read only once

@@ -279,5 +279,26 @@ PY
 grep -q '#3 at 28 (2026-11-24T13:25:08\.612Z)' "$tmp/sum" && grep -q '#2 at 11, 2026-11-24T13:25:08\.496Z$' "$tmp/sum" && grep -q '^  Started  *2026-11-24T13:25:08\.381Z$' "$tmp/sum" \
 	&& ok "summary: each connection's start time, ISO 8601 with ms" || no "summary: each connection's start time, ISO 8601 with ms" "$(grep -m2 'Started\|like this' "$tmp/sum")"
 
+# ---- tunnels: the BPF filter sees the outer packet, --inner-filter the inner one ----
+V=pcaps/crafted/vxlan-mirror-demo-alb-502.pcap G=pcaps/crafted/geneve-gwlb-no-shared-cipher.pcap
+conns() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); print(len(d['connections']), sorted({c['server']['port'] for c in d['connections']}))"; }
+expect "a filter on the inner port matches no outer packet" 0 "$T" -r "$V" -F json tcp port 44347
+[ "$(conns)" = "0 []" ] && grep -q "^tlswhy: warning: filter 'tcp port 44347' matched no packet of $V, which carries VXLAN or GENEVE traffic" "$tmp/err" \
+	&& ok "a filter that matched nothing in a tunnel capture: warned" || no "a filter that matched nothing in a tunnel capture: warned" "$(conns) $(cat "$tmp/err")"
+expect "--inner-filter on VXLAN (the failing server)" 1 "$T" -r "$V" -F json --inner-filter 'tcp port 44347'
+[ "$(conns)" = "3 [44347]" ] && [ ! -s "$tmp/err" ] && ok "--inner-filter keeps the inner packets it matches (VXLAN)" || no "--inner-filter on VXLAN" "$(conns) $(cat "$tmp/err")"
+expect "--inner-filter on VXLAN (the healthy server)" 0 "$T" -r "$V" -F json --inner-filter 'tcp port 44332' udp port 4789
+[ "$(conns)" = "1 [44332]" ] && ok "--inner-filter and an outer filter together" || no "--inner-filter and an outer filter together" "$(conns)"
+expect "--inner-filter on GENEVE (inner IP, no Ethernet)" 1 "$T" -r "$G" -F json --inner-filter 'ip and tcp port 44310'
+[ "$(conns)" = "1 [44310]" ] && ok "--inner-filter on GENEVE's inner IP packet" || no "--inner-filter on GENEVE's inner IP packet" "$(conns)"
+expect "--inner-filter matching nothing" 0 "$T" -r "$G" -F json --inner-filter 'tcp port 9'
+[ "$(conns)" = "0 []" ] && grep -q "^tlswhy: warning: --inner-filter 'tcp port 9' matched none of the 10 tunnelled packets$" "$tmp/err" \
+	&& ok "--inner-filter that matched nothing: warned" || no "--inner-filter that matched nothing: warned" "$(cat "$tmp/err")"
+expect "--inner-filter without tunnels" 0 "$T" -r pcaps/tls12-ok.pcap -F json --inner-filter 'tcp port 9'
+[ "$(conns)" = "1 [44303]" ] && grep -q "no VXLAN or GENEVE packet was read" "$tmp/err" && ok "--inner-filter without tunnels: packets pass, warned" \
+	|| no "--inner-filter without tunnels: packets pass, warned" "$(conns) $(cat "$tmp/err")"
+expect "a bad --inner-filter is a usage error" 2 "$T" -r "$V" --inner-filter 'tcp portt 1'
+grep -q "^tlswhy: inner filter 'tcp portt 1': " "$tmp/err" && ok "a bad --inner-filter says why" || no "a bad --inner-filter says why" "$(cat "$tmp/err")"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
