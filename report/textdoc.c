@@ -300,14 +300,14 @@ static void t_ladder(FILE *o, const struct hs_record *rec)
 			[TK_P_ITEM_DISPUTE] = "\n", [TK_P_ITEM_DISPUTE1] = "\n" }
 
 const struct tk_syntax tk_text = {
-	.me = TK_TXT, .span = t_span, .cell = t_cell, TEXT_PARAS,
+	.me = TK_TXT, .break_rows = 1, .span = t_span, .cell = t_cell, TEXT_PARAS,
 	.begin = t_begin, .end = t_end, .headline = t_headline, .heading = t_heading,
 	.section = t_section, .table = t_table, .list = t_list, .item = t_item,
 	.item_end = t_item_end, .command = t_command, .ladder = t_ladder, .grid = grid,
 };
 
 const struct tk_syntax tk_text_color = {
-	.me = TK_TXT, .span = c_span, .cell = t_cell, TEXT_PARAS,
+	.me = TK_TXT, .break_rows = 1, .span = c_span, .cell = t_cell, TEXT_PARAS,
 	.begin = t_begin, .end = t_end, .headline = c_headline, .heading = c_heading,
 	.section = t_section, .table = t_table, .list = t_list, .item = c_item,
 	.item_end = t_item_end, .command = t_command, .ladder = t_ladder, .grid = grid,

@@ -246,8 +246,9 @@ static void addf(struct tk_line *l, enum tk_kind k, const char *fmt, ...)
 }
 
 /* An evidence line, as the text report writes it (wire strings in it
- * esc_text()-escaped, so control bytes read as \xNN), as prose: the
- * format's writer escapes it again for its syntax. */
+ * esc_text()-escaped, so control bytes read as \xNN, and no line break), as
+ * wire bytes: the format's writer escapes it again for its syntax, and
+ * reads no markup (backticks) in it. */
 static void add_evidence(struct tk_line *l, const struct hs_record *rec, const struct rule_evidence *ev)
 {
 	size_t room = TK_ARENA - l->used, n;
@@ -255,7 +256,7 @@ static void add_evidence(struct tk_line *l, const struct hs_record *rec, const s
 	if (room < 2)
 		return;
 	n = rpt_evidence_line(p, room < EV_LINE ? room : EV_LINE, rec, ev, 0);
-	addn(l, TK_PROSE, p, n);
+	addn(l, TK_WIRE, p, n);   /* quotes wire strings: never knowledge-base markup */
 	l->used += n + 1;
 }
 
@@ -329,16 +330,18 @@ static void table(struct doc *d, const struct tk_table *t, int open)
 	d->g = NULL;
 }
 
-/* A row into the grid: each cell's spans rendered to a string. A cell
- * that cannot be stored is left empty. */
-static void grid_row(struct doc *d, const struct tk_line *l)
+/* A row into the grid: each cell's spans rendered to a string, from span
+ * `from` on; with `cont`, the row continues a value (break_rows): its
+ * label is empty and the spans fill the value's cell. A cell that cannot
+ * be stored is left empty. */
+static void grid_row(struct doc *d, const struct tk_line *l, size_t from, int cont)
 {
 	struct grid *g = d->g;
 	size_t nc = (size_t)g->t->ncols, i;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = NULL;
-	int c = -1;
+	int c = cont ? 1 : -1;
 	if (g->nrows == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 16;
 		char **n = realloc(g->cells, cap * nc * sizeof(*n));
@@ -348,17 +351,26 @@ static void grid_row(struct doc *d, const struct tk_line *l)
 		g->cap = cap;
 	}
 	memset(g->cells + g->nrows * nc, 0, nc * sizeof(*g->cells));
-	for (i = 0; i <= l->n; i++) {
+	if (cont)
+		m = open_memstream(&buf, &len);
+	for (i = from; i <= l->n; i++) {
 		const struct tk_span *s = i < l->n ? &l->sp[i] : NULL;
+		int brk;
 		if (s && !for_us(d->y, s))
 			continue;
-		if (!s || s->kind == TK_CELL) {
+		brk = s && s->kind == TK_BREAK && g->t->kv && d->y->break_rows && c == 1;
+		if (!s || s->kind == TK_CELL || brk) {
 			if (m && fclose(m) == 0 && c >= 0 && (size_t)c < nc)
 				g->cells[g->nrows * nc + (size_t)c] = buf;
 			else
 				free(buf);
 			m = NULL;
 			buf = NULL;
+			if (brk) {   /* the value goes on in a row of its own */
+				g->nrows++;
+				grid_row(d, l, i + 1, 1);
+				return;
+			}
 			if (!s)
 				break;
 			c++;
@@ -380,7 +392,7 @@ static void row(struct doc *d, const struct tk_table *t)
 	size_t i;
 	if (d->y->grid) {
 		if (l->n && for_us(d->y, &l->sp[0]) && d->g && d->g->t == t)
-			grid_row(d, l);
+			grid_row(d, l, 0, 0);
 		clear(d->l);
 		return;
 	}
@@ -389,6 +401,13 @@ static void row(struct doc *d, const struct tk_table *t)
 			const struct tk_span *s = &l->sp[i];
 			if (!for_us(d->y, s))
 				continue;
+			if (s->kind == TK_BREAK && t->kv && d->y->break_rows && cells == 2) {
+				/* end the row; the value goes on under an empty label */
+				d->y->cell(d->o, t, cells, prev, TK_END);
+				d->y->cell(d->o, t, 0, 0, TK_HEAD);
+				d->y->cell(d->o, t, 1, TK_HEAD, prev);
+				continue;
+			}
 			if (s->kind == TK_CELL) {
 				d->y->cell(d->o, t, cells++, prev, s->cell);
 				prev = s->cell;
@@ -1024,13 +1043,8 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 	if (!t->nc)
 		add(l, TK_TEXT, "none");
 	for (i = 0; i < t->nc; i++) {
-		if (i) {
-			l->only = TK_MDT;   /* one line per cause in HTML */
-			add(l, TK_TEXT, "; ");
-			l->only = TK_HTML;
-			add(l, TK_BREAK, "");
-			l->only = 0;
-		}
+		if (i)
+			add(l, TK_BREAK, "");   /* one line (Markdown, text: one row) per cause */
 		addf(l, TK_TEXT, "%" PRIu64 " × ", t->c[i].count);
 		add(l, TK_PROSE, t->c[i].rule.title);
 		add(l, TK_TEXT, " (");

@@ -66,14 +66,15 @@ void tk_ladder_text(FILE *o, const struct hs_record *rec);
  * text or as SVG. A line of inline text is a list of spans. */
 enum tk_kind {
 	TK_TEXT,      /* tlswhy's own text (numbers, names from its tables): as is */
-	TK_PROSE,     /* our or knowledge-base text: escaped, line breaks as spaces */
+	TK_PROSE,     /* our or knowledge-base text: escaped, line breaks as spaces; a `quoted`
+		       * part is code (HTML <code>, plain text without the backticks) */
 	TK_WIRE,      /* bytes from the wire: escaped */
 	TK_CODE,      /* an identifier of ours (address, stage, rule id, digest) */
 	TK_STRONG,    /* prose, in bold */
 	TK_NONE,      /* an absent value: "(none)", in italics */
 	TK_SEV,       /* a severity name, as a label */
 	TK_URL,       /* a reference: a link where the format can make one safely */
-	TK_BREAK,     /* a line break (in a Markdown table cell: <br>) */
+	TK_BREAK,     /* a line break; in a label/value table's cell, with break_rows, a new row */
 	TK_CELL       /* starts a table cell (`cell` says which) */
 };
 /* Where the two formats said different things before they shared this
@@ -130,6 +131,10 @@ enum tk_para {
  * to close. A tk_line passed is written with tk_line_write(). */
 struct tk_syntax {
 	uint8_t me;                                              /* TK_MD, TK_HTML or TK_TXT */
+	/* A TK_BREAK in a label/value table's value ends the row: the rest
+	 * goes on in a row of its own with an empty label (Markdown, whose
+	 * table cells hold no line break but raw HTML's <br>; text). */
+	uint8_t break_rows;
 	void (*span)(FILE *o, const struct tk_span *s, int in_cell);
 	/* Between the cells of a row: before cell i (flags `next`), after the
 	 * one before it (flags `prev`, when i > 0); next is TK_END after the last. */
