@@ -37,6 +37,21 @@ CFLAGS   ?= $(OPT) -g
 override CFLAGS += -std=c11 $(WARN) $(HARDEN) $(SANFLAGS)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 LDLIBS   += -lpcap -lcrypto
+# Compressed captures (capture/source.c): gzip with zlib, zstd with libzstd,
+# each when pkg-config finds it (scripts/deps.sh installs both); NO_ZLIB=1
+# or NO_ZSTD=1 builds without.
+ifeq ($(NO_ZLIB),)
+ifeq ($(shell pkg-config --exists zlib && echo y),y)
+CPPFLAGS += -DTLSWHY_ZLIB $(shell pkg-config --cflags zlib)
+LDLIBS   += $(shell pkg-config --libs zlib)
+endif
+endif
+ifeq ($(NO_ZSTD),)
+ifeq ($(shell pkg-config --exists libzstd && echo y),y)
+CPPFLAGS += -DTLSWHY_ZSTD $(shell pkg-config --cflags libzstd)
+LDLIBS   += $(shell pkg-config --libs libzstd)
+endif
+endif
 
 LIB_SRC := $(sort $(wildcard dissect/*.c rules/*.c report/*.c capture/*.c probe/*.c) $(filter-out app/main.c,$(wildcard app/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)

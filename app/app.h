@@ -20,6 +20,7 @@
 
 #include "capture/cap.h"
 #include "capture/evidence.h"
+#include "capture/outfile.h"
 #include "capture/source.h"
 #include "dissect/flow.h"
 #include "dissect/x509.h"
@@ -47,6 +48,7 @@ struct app_opts {
 	enum cap_hash hash;       /* --input-hash */
 	int64_t hs_timeout_us;    /* --handshake-timeout; -1 not given */
 	struct flow_limits lim;   /* --max-*, --idle-timeout; the TLS caps inside */
+	uint64_t max_spool;       /* --max-spool, bytes: the live -w spool */
 	struct cap_live_opts lo;  /* -i and the live options */
 	char *filter;             /* the BPF expression (owned), or NULL */
 	const char *inner_filter; /* --inner-filter: BPF on the decapsulated VXLAN/GENEVE packet, or NULL */
@@ -90,12 +92,15 @@ struct app {
 	struct rpt rpt;
 	struct rpt_input rpt_in[MAX_INPUTS];  /* what the report says of the inputs (report/run.h) */
 	FILE *out;                           /* the report's stream */
+	struct cap_out *out_file, *ev_file;  /* -o and -w, opened at start-up (capture/outfile.h) */
+	int completed;                       /* the report was finished: its files may be put in place */
 	struct rq *rq;                       /* offline: records go to the report thread (app/rq.h) */
 	int live;                            /* flush after each connection */
 	int failed;                          /* a failed handshake was diagnosed */
 	int input_error;                     /* an input broke off: exit 2 after the report */
 	int status_shown;                    /* a status line is on stderr, unterminated */
 	int out_tty;                         /* the report goes to a terminal: clear the progress line first */
+	unsigned n_dsb;                      /* pcapng Decryption Secrets Blocks met */
 	struct hint hints[HINTS];
 };
 

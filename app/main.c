@@ -19,6 +19,7 @@
  */
 #include "app/app.h"
 #include "app/rq.h"
+#include "dissect/hash.h"
 #include "dissect/keylog.h"
 #include "probe/probe.h"
 #include "dissect/servers.h"
@@ -48,7 +49,8 @@ static void usage(FILE *f)
 	      "and tells, for every TLS handshake, what each side offered and answered, where it\n"
 	      "broke, who broke it, and why, with the evidence and the fixes.\n"
 	      "\n"
-	      "  -r FILE               read a capture (repeatable, read in order)\n"
+	      "  -r FILE               read a capture (repeatable, read in order): pcap, pcapng,\n"
+	      "                        gzip or zstd; - or a pipe is read once, as it comes\n"
 	      "  -i IFACE              capture live on IFACE ('any' for all); each handshake is\n"
 	      "                        reported as soon as its outcome is known; ^C (SIGINT) or\n"
 	      "                        SIGTERM ends the capture and completes the report\n"
@@ -59,9 +61,10 @@ static void usage(FILE *f)
 	      "  -c COUNT              stop after COUNT packets (read from files, or captured)\n"
 	      "  -n                    accepted, as tcpdump's: tlswhy never resolves names\n"
 	      "      --duration S      stop after S seconds\n"
-	      "  -Z USER               after opening the interface, switch to USER (groups, gid,\n"
-	      "                        uid). Started as root without -Z, tlswhy switches to\n"
-	      "                        'nobody'; -Z root keeps root\n"
+	      "  -Z USER               after opening the interface (or the -r files) and the\n"
+	      "                        outputs, switch to USER (groups, gid, uid). Live and\n"
+	      "                        started as root without -Z, tlswhy switches to 'nobody';\n"
+	      "                        -Z root keeps root\n"
 	      "      --handshake-timeout S\n"
 	      "                        a handshake silent for S seconds is diagnosed (default 10,\n"
 	      "                        like the ALB's); given with -r, offline reports early too\n"
@@ -71,12 +74,16 @@ static void usage(FILE *f)
 	      "  -F, --format FMT      text (default), markdown, json, jsonl or html; text from files\n"
 	      "                        is a summary (failures grouped by cause, healthy ones\n"
 	      "                        counted, as the Markdown report), see -v and -q\n"
-	      "  -o FILE               write the report to FILE instead of standard output; without\n"
-	      "                        --format, the extension picks it (.txt .md .json .jsonl\n"
-	      "                        .ndjson .html .htm)\n"
+	      "  -o FILE               write the report to FILE instead of standard output (a new\n"
+	      "                        file put in place when the run ends, never written through\n"
+	      "                        a symlink); without --format, the extension picks it (.txt\n"
+	      "                        .md .json .jsonl .ndjson .html .htm)\n"
 	      "  -w FILE               write an evidence capture: only the packets of connections\n"
 	      "                        with findings (all reported ones with --all), original link\n"
-	      "                        type; the report names it with its SHA-256\n"
+	      "                        type; the report names it with its SHA-256. FILE.pcapng:\n"
+	      "                        pcapng, each packet commented \"original frame N\"\n"
+	      "      --max-spool M     live -w: MiB of packets kept on disk until their connection\n"
+	      "                        is judged (default 128); the report counts any dropped\n"
 	      "      --inner-filter EXPR\n"
 	      "                        a BPF expression for the packet inside a VXLAN or GENEVE\n"
 	      "                        tunnel (the BPF expression filters the outer packet, as\n"
@@ -106,14 +113,14 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* The leaf cache's slot: the one mixer (dissect/hash.h) with fixed keys,
+ * so which servers share a slot is the same in every run. */
 static uint32_t hint_slot(const struct hs_addr *a)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->addr[i]) * 16777619u;
-	h = (h ^ a->port) * 16777619u;
-	return h % HINTS;
+	uint64_t lo, hi;
+	memcpy(&lo, a->addr, 8);
+	memcpy(&hi, a->addr + 8, 8);
+	return (uint32_t)(hash_mum(lo ^ 0x9e3779b97f4a7c15ull, hi ^ ((uint64_t)a->port << 8 | a->family)) % HINTS);
 }
 
 static int addr_eq(const struct hs_addr *x, const struct hs_addr *y)
@@ -312,6 +319,11 @@ static void report_end(struct app *app, const struct flow_stats *fs)
 		ev.all = app->rpt.all;
 		ev.connections_not_kept = cap_ev_not_kept(app->ev);
 		ev.inputs_skipped = cap_ev_inputs_skipped(app->ev);
+		ev.pcapng = cap_ev_pcapng(app->ev);
+		ev.map = cap_ev_frame_map(app->ev, &ev.nmap, &ev.map_partial);
+		ev.live = app->live;
+		ev.spool_dropped = cap_ev_spool_dropped(app->ev);
+		ev.spool_max_mib = app->o.max_spool >> 20;
 		app->rpt.ev = &ev;
 	}
 	rpt_end(&app->rpt, in, nin, &run, fs, app->o.filter);
@@ -336,7 +348,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 /* ---- options --------------------------------------------------------- */
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
-       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_INNER };
+       O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_INNER, O_MAXSPOOL };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -423,6 +435,11 @@ static int opt_limits(struct app_opts *o, int c, const char *arg)
 			fprintf(stderr, "tlswhy: --max-handshake is at most 16777216\n");
 			return -1;
 		}
+		return 1;
+	case O_MAXSPOOL:
+		if (parse_u32("--max-spool", arg, 1, &v))
+			return -1;
+		o->max_spool = (uint64_t)v * 1024 * 1024;
 		return 1;
 	case O_IDLE:
 		if (parse_u32("--idle-timeout", arg, 1, &v))
@@ -577,6 +594,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "max-buffer", required_argument, NULL, O_MAXBUF },
 		{ "max-buffer-total", required_argument, NULL, O_MAXTOTAL },
 		{ "max-handshake", required_argument, NULL, O_MAXHS },
+		{ "max-spool", required_argument, NULL, O_MAXSPOOL },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
 		{ "list-interfaces", no_argument, NULL, 'D' },
 		{ "duration", required_argument, NULL, O_DURATION },
@@ -596,6 +614,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 	o->status = -1;
 	o->hash = CAP_HASH_AUTO;
 	o->hs_timeout_us = -1;
+	o->max_spool = (uint64_t)CAP_EV_DEFAULT_SPOOL_MIB * 1024 * 1024;
 	/* options anywhere, as tcpdump on glibc: the words left over, wherever
 	 * they were, are the BPF filter; "--" ends the options */
 	opterr = 0;
@@ -633,9 +652,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
 		return 2;
 	}
-	if (!o->lo.iface && (o->user || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
+	if (!o->lo.iface && (o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
 			     !o->lo.promisc || o->lo.snaplen != CAP_DEFAULT_SNAPLEN))
-		fprintf(stderr, "tlswhy: warning: -Z, -s, -B, -p and --duration apply to live capture (-i) only\n");
+		fprintf(stderr, "tlswhy: warning: -s, -B, -p and --duration apply to live capture (-i) only\n");
 	return join_filter(o, argc, argv, optind) ? 2 : -1;
 }
 
@@ -703,19 +722,29 @@ static int load_rules(struct app *app)
 	return 0;
 }
 
+/* 1 when `path` names a file being read (-r). */
+static int is_input(const struct app_opts *o, const char *path)
+{
+	struct stat es, is;
+	int i;
+	if (stat(path, &es) != 0 || !S_ISREG(es.st_mode))
+		return 0;
+	for (i = 0; i < o->nin; i++)
+		if (strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 && is.st_dev == es.st_dev &&
+		    is.st_ino == es.st_ino)
+			return 1;
+	return 0;
+}
+
 /* -w: never overwrite a capture being read, or the report. */
 static int open_evidence(struct app *app)
 {
 	const struct app_opts *o = &app->o;
-	struct stat es, is;
-	int i, clash;
+	int clash;
+	char err[1024];
 	if (!o->evpath)
 		return 0;
-	clash = o->outpath && strcmp(o->outpath, o->evpath) == 0;
-	if (stat(o->evpath, &es) == 0)
-		for (i = 0; i < o->nin && !clash; i++)
-			clash = strcmp(o->inputs[i], "-") && stat(o->inputs[i], &is) == 0 &&
-				is.st_dev == es.st_dev && is.st_ino == es.st_ino;
+	clash = (o->outpath && strcmp(o->outpath, o->evpath) == 0) || is_input(o, o->evpath);
 	if (clash) {
 		fprintf(stderr, "tlswhy: -w %s would overwrite an input or the report\n", o->evpath);
 		return -1;
@@ -725,6 +754,17 @@ static int open_evidence(struct app *app)
 		fprintf(stderr, "tlswhy: out of memory\n");
 		return -1;
 	}
+	/* opened now, before a packet is read (and while still root) */
+	if (strcmp(o->evpath, "-") == 0) {
+		cap_ev_output(app->ev, STDOUT_FILENO);
+		return 0;
+	}
+	app->ev_file = cap_out_open(o->evpath, err, sizeof(err));
+	if (!app->ev_file) {
+		fprintf(stderr, "tlswhy: -w %s\n", err);
+		return -1;
+	}
+	cap_ev_output(app->ev, cap_out_fd(app->ev_file));
 	return 0;
 }
 
@@ -744,9 +784,23 @@ static int open_report(struct app *app)
 	app->rpt.outpath = o->outpath;
 	app->out = stdout;
 	if (o->outpath && strcmp(o->outpath, "-") != 0) {
-		app->out = fopen(o->outpath, "w");
+		char err[1024];
+		int fd;
+		if (is_input(o, o->outpath)) {
+			fprintf(stderr, "tlswhy: -o %s would overwrite an input\n", o->outpath);
+			return -1;
+		}
+		app->out_file = cap_out_open(o->outpath, err, sizeof(err));
+		if (!app->out_file) {
+			fprintf(stderr, "tlswhy: %s\n", err);
+			return -1;
+		}
+		fd = dup(cap_out_fd(app->out_file));
+		app->out = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!app->out) {
 			fprintf(stderr, "tlswhy: %s: %s\n", o->outpath, strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
 	}
@@ -762,7 +816,7 @@ static int open_report(struct app *app)
 	return 0;
 }
 
-/* The interface: opened, then privileges dropped before a single packet is parsed. */
+/* The interface: opened (privileges are dropped next, before a single packet is parsed). */
 static int open_live(struct app *app)
 {
 	struct app_opts *o = &app->o;
@@ -778,12 +832,8 @@ static int open_live(struct app *app)
 	if (!in->link_supported)
 		fprintf(stderr, "tlswhy: warning: %s: link type %s is not decoded; its packets are counted only\n",
 			o->lo.iface, in->link_name);
-	if (o->user && cap_drop_privs(o->user, &o->evpath, o->evpath ? 1 : 0, err, sizeof(err))) {
-		fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
-		return -1;
-	}
 	if (app->ev) {
-		if (cap_ev_live_begin(app->ev, in->dlt, o->lo.snaplen, err, sizeof(err))) {
+		if (cap_ev_live_begin(app->ev, in->dlt, o->lo.snaplen, app->run.ft, o->max_spool, err, sizeof(err))) {
 			fprintf(stderr, "tlswhy: %s\n", err);
 			return -1;
 		}
@@ -791,6 +841,38 @@ static int open_live(struct app *app)
 		app->run.tap_arg = app->ev;
 	}
 	return 0;
+}
+
+/* A pcapng Decryption Secrets Block (editcap --inject-secrets): its TLS
+ * key log joins --keylog's through the same parser, for the connections
+ * whose ServerHello comes after it. Problems are named by block and line,
+ * never quoted: the block holds secrets. */
+static void on_secrets(void *arg, const struct cap_input *in, uint32_t type, const uint8_t *data, uint32_t len)
+{
+	struct app *app = arg;
+	struct app_opts *o = &app->o;
+	char name[300];
+	enum keylog_err ke;
+	uint64_t secrets, bad;
+	int k;
+	snprintf(name, sizeof(name), "%s: secrets block %u", in->path, ++app->n_dsb);
+	if (!o->keylog && !(o->keylog = keylog_new(0))) {
+		fprintf(stderr, "tlswhy: warning: %s: out of memory, not used\n", name);
+		return;
+	}
+	secrets = o->keylog->st.secrets;
+	bad = o->keylog->st.bad_total;
+	k = o->keylog->n_notes;
+	ke = keylog_load_dsb(o->keylog, name, type, data, len);
+	if (ke)
+		fprintf(stderr, "tlswhy: warning: %s: %s\n", name, keylog_strerror(ke));
+	for (; k < o->keylog->n_notes; k++)
+		fprintf(stderr, "tlswhy: warning: %s\n", o->keylog->notes[k]);
+	if (ke != KEYLOG_ERR_DSB_TYPE && o->keylog->st.secrets == secrets)
+		fprintf(stderr, "tlswhy: warning: %s: no TLS secret in it could be used (%" PRIu64 " lines not used)\n",
+			name, o->keylog->st.bad_total - bad);
+	o->lim.tls.keylog = o->keylog;
+	flow_table_set_keylog(app->run.ft, o->keylog);
 }
 
 /* The files: a missing, unreadable or unrecognised one, or a filter that
@@ -813,6 +895,49 @@ static int open_files(struct app *app)
 		}
 	}
 	app->nin = o->nin;
+	app->run.secrets = on_secrets;
+	app->run.secrets_arg = app;
+	return 0;
+}
+
+/* Puts -o and -w in place: at the end of a run that finished its report,
+ * or before privileges go (the directory may be root's alone). 0 or -1. */
+static int commit_outputs(struct app *app)
+{
+	char err[1024];
+	if ((app->out_file && cap_out_commit(app->out_file, err, sizeof(err))) ||
+	    (app->ev_file && cap_out_commit(app->ev_file, err, sizeof(err)))) {
+		fprintf(stderr, "tlswhy: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Inputs, interface and outputs are open: privileges go, as tcpdump does
+ * it: -Z USER (live as root: nobody by default), offline too; or the file
+ * capabilities of a binary installed with setcap. */
+static int drop_privileges(struct app *app)
+{
+	const char *user = app->o.user;
+	char err[1024];
+	int rc;
+	if (user) {
+		rc = cap_privs_check(user, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+			return -1;
+		}
+		if (rc > 0 && commit_outputs(app))
+			return -1;
+		if (rc > 0 && cap_drop_privs(user, NULL, 0, err, sizeof(err))) {
+			fprintf(stderr, "tlswhy: %s (-Z root keeps root)\n", err);
+			return -1;
+		}
+	}
+	if (geteuid() != 0 && cap_drop_caps(err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswhy: cannot drop capabilities: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -879,7 +1004,9 @@ static int start(struct app *app)
 		fprintf(stderr, "tlswhy: out of memory\n");
 		return -1;
 	}
-	return app->o.lo.iface ? open_live(app) : open_files(app);
+	if (app->o.lo.iface ? open_live(app) : open_files(app))
+		return -1;
+	return drop_privileges(app);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -953,6 +1080,8 @@ static void finish(struct app *app)
 	if (app->ev && cap_ev_write(app->ev, app->nin, app->srcs, app->o.filter, err, sizeof(err))) {
 		fprintf(stderr, "tlswhy: %s\n", err);
 		app->input_error = 1;
+		cap_out_free(app->ev_file);   /* not put in place (unless it already was) */
+		app->ev_file = NULL;
 	}
 	report_end(app, &fs);
 	filter_warnings(app);
@@ -975,6 +1104,7 @@ static int run(struct app *app)
 	else
 		read_files(app);
 	finish(app);
+	app->completed = 1;
 	return app->input_error ? 2 : app->failed ? 1 : 0;
 }
 
@@ -1011,12 +1141,28 @@ static int app_free(struct app *app, int status)
 	srv_table_free(app->servers);
 	record_pools_free();
 	x509_cache_free(app->certs);
-	if (app->out && app->out != stdout && fclose(app->out) != 0) {
-		fprintf(stderr, "tlswhy: %s: %s\n", app->o.outpath, strerror(errno));
-		status = 2;
-	} else if (app->out == stdout && fflush(stdout) != 0) {
-		status = 2;
+	if (app->out && app->out != stdout) {
+		int bad = ferror(app->out);
+		errno = 0;
+		if (fclose(app->out) != 0 || bad) {
+			fprintf(stderr, "tlswhy: %s: write error%s%s\n", app->o.outpath, errno ? ": " : "",
+				errno ? strerror(errno) : "");
+			status = 2;
+			app->completed = 0;
+		}
+	} else if (app->out == stdout) {
+		int bad = ferror(stdout);
+		errno = 0;
+		if (fflush(stdout) != 0 || bad) {
+			fprintf(stderr, "tlswhy: write error%s%s\n", errno ? ": " : "", errno ? strerror(errno) : "");
+			status = 2;
+		}
 	}
+	/* a report not finished, or not written, leaves the old file where it was */
+	if (app->completed && commit_outputs(app))
+		status = 2;
+	cap_out_free(app->out_file);
+	cap_out_free(app->ev_file);
 	free(app);
 	return status;
 }

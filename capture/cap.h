@@ -95,6 +95,11 @@ struct cap_run {
 	uint8_t *inner_buf;      /* CAP_INNER_BUF bytes, for that header */
 	uint64_t tunnelled;      /* packets that came through a tunnel */
 	uint64_t inner_rejected; /* of which the inner filter left out */
+	/* Optional: a pcapng Decryption Secrets Block of an input (type and
+	 * data as written), in file order with the packets, on the thread
+	 * that analyses them. NULL: secrets blocks are skipped. */
+	void (*secrets)(void *arg, const struct cap_input *in, uint32_t type, const uint8_t *data, uint32_t len);
+	void *secrets_arg;
 };
 #define CAP_INNER_BUF (262144 + 14)
 
@@ -154,10 +159,20 @@ int cap_list_interfaces(FILE *out, char *err, size_t errlen);
 enum cap_err cap_live_open(struct cap_live **lv, struct cap_input *in, const struct cap_live_opts *o,
 			   const char *filter, char *err, size_t errlen);
 /* -Z: initgroups, setgid, setuid to `user`, then checks root cannot come
- * back. "root" (uid 0) keeps the privileges. The `ngive` files in `give`
- * (outputs opened only later, like the -w evidence capture) are created
- * (truncated) first and given to the user, so it can write them. */
+ * back, then PR_SET_NO_NEW_PRIVS. "root" (uid 0) keeps the privileges. The
+ * `ngive` files in `give` (outputs opened only later, like the probe's -w
+ * capture) are created (truncated) first and given to the user, so it can
+ * write them. */
 enum cap_err cap_drop_privs(const char *user, const char *const *give, int ngive, char *err, size_t errlen);
+/* Before cap_drop_privs: 1 when it would switch users (the caller puts its
+ * outputs in place first), 0 when it would not, -1 with `err` when it
+ * would fail (no such user, not root). */
+int cap_privs_check(const char *user, char *err, size_t errlen);
+/* Installed with file capabilities (setcap cap_net_raw,cap_net_admin+ep)
+ * rather than setuid: once the capture is open, every capability goes
+ * (permitted, effective, inheritable, ambient), then PR_SET_NO_NEW_PRIVS.
+ * 1 when some were held and dropped, 0 when none were, -1 with `err`. */
+int cap_drop_caps(char *err, size_t errlen);
 /* The loop: until SIGINT/SIGTERM, -c or --duration. `end_us` gets the
  * capture time it stopped at. Installs the signal handlers. */
 enum cap_err cap_live_run(struct cap_live *lv, struct cap_run *run, struct cap_input *in,
@@ -170,5 +185,9 @@ void cap_live_close(struct cap_live *lv);
  * decodes it and hands a TCP segment to the flow table. Never fails. */
 void cap_packet(struct cap_run *run, struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		uint32_t caplen, uint32_t wirelen);
+/* The same for a packet of another link type than the input's first
+ * (pcapng: each interface has its own). */
+void cap_packet_link(struct cap_run *run, struct cap_input *in, int dlt, int64_t ts_us, const uint8_t *data,
+		     uint32_t caplen, uint32_t wirelen);
 
 #endif

@@ -36,6 +36,7 @@
  * than a batch. bench/RESULTS.md has the numbers.
  */
 #include "capture/fast.h"
+#include "dissect/flow_ahead.h"
 #include "dissect/frag.h"
 
 #include <pcap/pcap.h>
@@ -53,6 +54,7 @@ _Static_assert(RB_NBATCH >= 2, "the reader copies a cut record out of the batch 
 struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
 	int64_t ts;
 	uint32_t caplen, wirelen;
+	int32_t kind, dlt;       /* pcapng: enum cap_item_kind and the packet's link type */
 };
 
 
@@ -118,7 +120,12 @@ static void walk(const struct cap_rd *r, const struct cap_blk *b)
 	}
 	while (off < b->end) {
 		const struct rb_pkt *p = (const struct rb_pkt *)(const void *)(b->buf + off);
-		cap_packet(r->run, r->in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
+		if (r->ng) {
+			struct cap_item it = { p->kind, p->dlt, p->ts, p->caplen, p->wirelen, (const uint8_t *)(p + 1) };
+			cap_ng_deliver(r, &it);
+		} else {
+			cap_packet(r->run, r->in, p->ts, (const uint8_t *)(p + 1), p->caplen, p->wirelen);
+		}
 		off += (sizeof(*p) + p->caplen + 7) & ~(size_t)7;
 	}
 }
@@ -180,7 +187,7 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 	while (next_rec(r, b, &off, &rec)) {
 		if (rec.ts_us > q->now_us)
 			q->now_us = rec.ts_us;
-		if (cap_count_decode(r->run, r->in, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
+		if (cap_count_decode(r->run, r->in, r->in->dlt, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
 		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p), SEGS_MAX(b->cap)) < 0) {
 			/* out of memory: the input ends here, said as an error */
 			b->last = 1;
@@ -261,9 +268,27 @@ static void *rb_reader(void *arg)
 			b = rb_get_empty(q);
 		}
 	}
-	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
-		size_t need = (sizeof(struct rb_pkt) + h->caplen + 7) & ~(size_t)7;
+	for (;;) {
+		struct cap_item it;
+		size_t need;
 		struct rb_pkt *p;
+		if (r->ng) {
+			if (!cap_ng_pull(r, &it, &b->how, b->why, sizeof(b->why)))
+				break;
+		} else {
+			if ((rc = pcap_next_ex(r->pc, &h, &data)) != 1) {
+				b->how = rc == -1 ? cap_pcap_end(r->pc) : CAP_END_CLEAN;
+				break;
+			}
+			/* libpcap scales every file to the microsecond precision we asked for */
+			it.kind = CAP_ITEM_PACKET;
+			it.dlt = r->in->dlt;
+			it.ts_us = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
+			it.caplen = h->caplen;
+			it.len = h->len;
+			it.data = data;
+		}
+		need = (sizeof(struct rb_pkt) + it.caplen + 7) & ~(size_t)7;
 		if (b->used + need > b->cap) {
 			if (b->used) {
 				b->end = b->used;
@@ -272,8 +297,8 @@ static void *rb_reader(void *arg)
 			}
 			if (need > b->cap) {
 				uint8_t *nb = realloc(b->buf, need);
-				if (!nb) {
-					rc = -2;   /* out of memory: end the input as if it ended here */
+				if (!nb) {   /* out of memory: end the input as if it ended here */
+					b->how = CAP_END_CLEAN;
 					break;
 				}
 				b->buf = nb;
@@ -281,16 +306,16 @@ static void *rb_reader(void *arg)
 			}
 		}
 		p = (struct rb_pkt *)(void *)(b->buf + b->used);
-		/* libpcap scales every file to the microsecond precision we asked for */
-		p->ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
-		p->caplen = h->caplen;
-		p->wirelen = h->len;
-		memcpy(p + 1, data, h->caplen);
+		p->ts = it.ts_us;
+		p->caplen = it.caplen;
+		p->wirelen = it.len;
+		p->kind = it.kind;
+		p->dlt = it.dlt;
+		memcpy(p + 1, it.data, it.caplen);
 		b->used += need;
 	}
 	b->end = b->used;
 	b->last = 1;
-	b->how = rc == -1 ? cap_pcap_end(r->pc) : CAP_END_CLEAN;
 	rb_push(q);
 	return NULL;
 }
@@ -336,7 +361,7 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 			done = 1;
 			*end = b->how;
 			if (b->how != CAP_END_CLEAN)
-				snprintf(why, whylen, "%s", r->blocks ? b->why : pcap_geterr(r->pc));
+				snprintf(why, whylen, "%s", r->blocks || r->ng ? b->why : pcap_geterr(r->pc));
 		}
 		pthread_mutex_lock(&qp->mu);
 		qp->head = (qp->head + 1) % RB_NBATCH;

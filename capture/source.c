@@ -28,6 +28,7 @@
 #include "capture/source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,11 +36,250 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef TLSWHY_ZLIB
+#include <zlib.h>
+#endif
+#ifdef TLSWHY_ZSTD
+#include <zstd.h>
+#endif
 
 /* Every input's stream shares one buffer (struct cap_src_shared): inputs
  * are read one after the other, each to its end and closed before the next
  * is begun (capture/cap.c), so no two of them are ever in use at once. */
 #define CAP_SRC_BUF (1u << 20)
+
+/* ---- decompression: gzip (zlib) and zstd (libzstd), streaming ---------- */
+
+#define ZIN_BYTES (64u * 1024)   /* compressed bytes read at once */
+
+enum zkind { Z_PLAIN = 0, Z_GZIP, Z_ZSTD };
+
+/* Reads compressed bytes: fewer than n at the end or on an error. */
+typedef size_t zpull_fn(void *arg, uint8_t *buf, size_t n);
+
+struct zdec {
+	enum zkind kind;
+	uint8_t *in;             /* ZIN_BYTES */
+	size_t in_len, in_off;
+	int in_eof;
+	int done;                /* no more output */
+	int truncated;           /* the compressed stream ended before its end */
+	char err[96];            /* the compressed data is damaged */
+#ifdef TLSWHY_ZLIB
+	z_stream z;
+	int z_init;
+#endif
+#ifdef TLSWHY_ZSTD
+	ZSTD_DCtx *zd;
+	size_t zneed;            /* libzstd's last hint: 0 at the end of a frame */
+#endif
+};
+
+static enum zkind zkind_of(const uint8_t *p, size_t n)
+{
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+		return Z_GZIP;
+	if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd)
+		return Z_ZSTD;
+	return Z_PLAIN;
+}
+
+int cap_src_can_decompress(const uint8_t *p, size_t n)
+{
+	switch (zkind_of(p, n)) {
+	case Z_GZIP:
+#ifdef TLSWHY_ZLIB
+		return 1;
+#else
+		return 0;
+#endif
+	case Z_ZSTD:
+#ifdef TLSWHY_ZSTD
+		return 1;
+#else
+		return 0;
+#endif
+	case Z_PLAIN:
+		break;
+	}
+	return 1;
+}
+
+/* 0, or -1 when the kind is not built in or there is no memory. The first
+ * `pre_len` compressed bytes were read already. */
+static int zdec_init(struct zdec *d, enum zkind kind, const uint8_t *pre, size_t pre_len)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	d->in = malloc(ZIN_BYTES);
+	if (!d->in || pre_len > ZIN_BYTES)
+		return -1;
+	memcpy(d->in, pre, pre_len);
+	d->in_len = pre_len;
+	switch (kind) {
+	case Z_GZIP:
+#ifdef TLSWHY_ZLIB
+		if (inflateInit2(&d->z, 15 + 16) != Z_OK)   /* gzip only */
+			return -1;
+		d->z_init = 1;
+		return 0;
+#else
+		return -1;
+#endif
+	case Z_ZSTD:
+#ifdef TLSWHY_ZSTD
+		d->zd = ZSTD_createDCtx();
+		if (!d->zd)
+			return -1;
+		/* a window over 128 MiB is refused, not allocated */
+		ZSTD_DCtx_setParameter(d->zd, ZSTD_d_windowLogMax, 27);
+		return 0;
+#else
+		return -1;
+#endif
+	case Z_PLAIN:
+		break;
+	}
+	return -1;
+}
+
+static void zdec_free(struct zdec *d)
+{
+#ifdef TLSWHY_ZLIB
+	if (d->z_init)
+		inflateEnd(&d->z);
+	d->z_init = 0;
+#endif
+#ifdef TLSWHY_ZSTD
+	ZSTD_freeDCtx(d->zd);
+	d->zd = NULL;
+#endif
+	free(d->in);
+	d->in = NULL;
+}
+
+/* More compressed input when all of it was used: 0 at its end. */
+static int zdec_more(struct zdec *d, zpull_fn *pull, void *arg)
+{
+	if (d->in_off < d->in_len)
+		return 1;
+	if (d->in_eof)
+		return 0;
+	d->in_len = pull(arg, d->in, ZIN_BYTES);
+	d->in_off = 0;
+	if (!d->in_len)
+		d->in_eof = 1;
+	return d->in_len > 0;
+}
+
+/* Up to n decompressed bytes: fewer at the end of the data, on damage
+ * (d->err) or when it broke off (d->truncated). */
+static size_t zdec_read(struct zdec *d, uint8_t *out, size_t n, zpull_fn *pull, void *arg)
+{
+	size_t got = 0;
+	while (got < n && !d->done) {
+		int more = zdec_more(d, pull, arg);
+#ifdef TLSWHY_ZLIB
+		if (d->kind == Z_GZIP) {
+			int rc;
+			size_t before = got;
+			d->z.next_in = d->in + d->in_off;
+			d->z.avail_in = (uInt)(d->in_len - d->in_off);
+			d->z.next_out = out + got;
+			d->z.avail_out = (uInt)(n - got > 0x40000000u ? 0x40000000u : n - got);
+			rc = inflate(&d->z, Z_NO_FLUSH);
+			got += (size_t)(d->z.next_out - (out + got));
+			d->in_off = d->in_len - d->z.avail_in;
+			if (rc == Z_STREAM_END) {
+				/* a member ends; another may follow (cat a.gz b.gz, pigz) */
+				if (!zdec_more(d, pull, arg)) {
+					d->done = 1;
+				} else if (d->in[d->in_off] == 0x1f) {
+					inflateReset(&d->z);
+				} else {
+					d->done = 1;   /* trailing bytes that are not gzip: ignored, as gzip -d does */
+				}
+			} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+				snprintf(d->err, sizeof(d->err), "gzip data damaged: %s", d->z.msg ? d->z.msg : "inflate failed");
+				d->done = 1;
+			} else if (!more && got == before) {
+				d->truncated = 1;
+				d->done = 1;
+			}
+			continue;
+		}
+#endif
+#ifdef TLSWHY_ZSTD
+		if (d->kind == Z_ZSTD) {
+			ZSTD_inBuffer ib = { d->in, d->in_len, d->in_off };
+			ZSTD_outBuffer ob = { out, n, got };
+			size_t before = got, in_before = d->in_off, r = ZSTD_decompressStream(d->zd, &ob, &ib);
+			got = ob.pos;
+			d->in_off = ib.pos;
+			if (ZSTD_isError(r)) {
+				snprintf(d->err, sizeof(d->err), "zstd data damaged: %s", ZSTD_getErrorName(r));
+				d->done = 1;
+			} else if (got != before || d->in_off != in_before) {
+				d->zneed = r;
+			} else if (!more) {
+				d->truncated = d->zneed != 0;   /* in the middle of a frame */
+				d->done = 1;
+			}
+			continue;
+		}
+#endif
+		(void)more;
+		d->done = 1;
+	}
+	return got;
+}
+
+/* A stdio stream of the decompressed bytes of `in` (taken: closed with the stream). */
+struct zfile {
+	FILE *in;
+	struct zdec d;
+};
+
+static size_t zfile_pull(void *arg, uint8_t *buf, size_t n)
+{
+	return fread(buf, 1, n, ((struct zfile *)arg)->in);
+}
+
+static ssize_t zfile_read(void *cookie, char *buf, size_t n)
+{
+	struct zfile *z = cookie;
+	size_t got = zdec_read(&z->d, (uint8_t *)buf, n, zfile_pull, z);
+	return !got && z->d.err[0] ? -1 : (ssize_t)got;
+}
+
+static int zfile_close(void *cookie)
+{
+	struct zfile *z = cookie;
+	fclose(z->in);
+	zdec_free(&z->d);
+	free(z);
+	return 0;
+}
+
+/* `in` positioned at its start; its kind from the first bytes. */
+static FILE *zfile_open(FILE *in, enum zkind kind)
+{
+	cookie_io_functions_t io = { zfile_read, NULL, NULL, zfile_close };
+	struct zfile *z = calloc(1, sizeof(*z));
+	FILE *f;
+	if (!z || zdec_init(&z->d, kind, NULL, 0)) {
+		if (z)
+			zdec_free(&z->d);
+		free(z);
+		fclose(in);
+		return NULL;
+	}
+	z->in = in;
+	f = fopencookie(z, "rb", io);
+	if (!f)
+		zfile_close(z);
+	return f;
+}
 
 struct cap_src {
 	char *path;
@@ -62,6 +302,12 @@ struct cap_src {
 	size_t head_given;       /* bytes of head the cookie stream gave out */
 	FILE *cookie;            /* the stream for libpcap, made on demand */
 	struct cap_src_shared *sh;
+	int detected;            /* the first bytes were looked at */
+	uint8_t magic[6];        /* the input's first bytes as stored (compressed or not) */
+	size_t magic_len;
+	size_t plain_off;        /* plain input: bytes of magic given out */
+	struct zdec z;           /* compressed input: kind != Z_PLAIN */
+	uint64_t raw_done;       /* bytes read from the file (progress) */
 };
 
 int cap_src_shared_init(struct cap_src_shared *sh, double progress_every)
@@ -108,9 +354,9 @@ static void progress(struct cap_src *s)
 	el = secs(&s->t0, &now);
 	if (el <= 0 || !s->size)
 		return;
-	pct = 100.0 * (double)s->done / (double)s->size;
+	pct = 100.0 * (double)s->raw_done / (double)s->size;
 	rate = s->packets ? (double)*s->packets / el : 0;
-	eta = s->done ? el * (double)(s->size - s->done) / (double)s->done : 0;
+	eta = s->raw_done ? el * (double)(s->size - s->raw_done) / (double)s->raw_done : 0;
 	name = strrchr(s->path, '/');
 	name = name ? name + 1 : s->path;
 	/* the file name is the operator's, but a terminal is no place for its control bytes */
@@ -124,26 +370,113 @@ static void progress(struct cap_src *s)
 	pthread_mutex_unlock(&s->sh->mu);
 }
 
-/* Reads from the input: hashed, spooled, counted. Fewer than n: the end,
- * or an error (*err). */
-static size_t take(struct cap_src *s, void *buf, size_t n, int *err)
+/* Reads the input as stored: spooled, counted for the progress line. */
+static size_t raw_take(struct cap_src *s, void *buf, size_t n, int *err)
 {
 	size_t got;
 	errno = 0;
 	got = fread(buf, 1, n, s->raw);
 	*err = got < n && ferror(s->raw) ? (errno ? errno : EIO) : 0;
 	if (got) {
-		if (s->md)
-			EVP_DigestUpdate(s->md, buf, got);
 		if (s->spool && fwrite(buf, 1, got, s->spool) != got) {
 			fclose(s->spool);   /* disk full: no evidence from this input, said at write time */
 			s->spool = NULL;
 		}
-		s->done += got;
+		s->raw_done += got;
 		if (s->progress)
 			progress(s);
 	}
 	return got;
+}
+
+static size_t src_pull(void *arg, uint8_t *buf, size_t n)
+{
+	int err;
+	return raw_take(arg, buf, n, &err);
+}
+
+/* The first bytes say whether the input is compressed (by content, never by name). */
+static void detect(struct cap_src *s)
+{
+	int err = 0;
+	s->detected = 1;
+	while (s->magic_len < sizeof(s->magic)) {
+		size_t got = raw_take(s, s->magic + s->magic_len, sizeof(s->magic) - s->magic_len, &err);
+		if (!got)
+			break;
+		s->magic_len += got;
+	}
+	s->z.kind = zkind_of(s->magic, s->magic_len);
+	if (s->z.kind != Z_PLAIN && zdec_init(&s->z, s->z.kind, s->magic, s->magic_len)) {
+		/* not built in (said by cap.c) or no memory: the bytes as they are */
+		zdec_free(&s->z);
+		s->z.kind = Z_PLAIN;
+	}
+}
+
+/* Reads from the input, decompressed: hashed (the capture's bytes), spooled
+ * (as stored), counted. Fewer than n: the end, or an error (*err). */
+static size_t take(struct cap_src *s, void *buf, size_t n, int *err)
+{
+	size_t got = 0;
+	*err = 0;
+	if (!s->detected)
+		detect(s);
+	if (s->z.kind != Z_PLAIN) {
+		got = zdec_read(&s->z, buf, n, src_pull, s);
+		if (got < n && s->z.err[0])
+			*err = EIO;
+	} else {
+		if (s->plain_off < s->magic_len) {
+			got = s->magic_len - s->plain_off < n ? s->magic_len - s->plain_off : n;
+			memcpy(buf, s->magic + s->plain_off, got);
+			s->plain_off += got;
+		}
+		if (got < n)
+			got += raw_take(s, (uint8_t *)buf + got, n - got, err);
+	}
+	if (got) {
+		if (s->md)
+			EVP_DigestUpdate(s->md, buf, got);
+		s->done += got;
+	}
+	return got;
+}
+
+const char *cap_src_compression(const struct cap_src *s)
+{
+	return s->z.kind == Z_GZIP ? "gzip" : s->z.kind == Z_ZSTD ? "zstd" : NULL;
+}
+
+const char *cap_src_zerror(const struct cap_src *s)
+{
+	return s->z.kind != Z_PLAIN && s->z.err[0] ? s->z.err : NULL;
+}
+
+int cap_src_ztruncated(const struct cap_src *s)
+{
+	return s->z.kind != Z_PLAIN && s->z.truncated;
+}
+
+size_t cap_src_peek(const struct cap_src *s, uint8_t *buf, size_t n)
+{
+	ssize_t got;
+	if (s->detected) {
+		memcpy(buf, s->magic, s->magic_len < n ? s->magic_len : n);
+		return s->magic_len < n ? s->magic_len : n;
+	}
+	if (!s->regular)
+		return 0;
+	got = pread(fileno(s->raw), buf, n, 0);
+	return got > 0 ? (size_t)got : 0;
+}
+
+const uint8_t *cap_src_magic(struct cap_src *s, size_t *len)
+{
+	if (!s->detected)
+		detect(s);
+	*len = s->magic_len;
+	return s->magic;
 }
 
 const uint8_t *cap_src_head(struct cap_src *s, size_t *len)
@@ -186,17 +519,13 @@ void cap_src_finish(struct cap_src *s)
 	size_t got;
 	unsigned char d[32];
 	unsigned int dl = 0, i;
+	int err;
 	if (!s || s->closed)
 		return;
 	/* drain: hash the whole file even if the reader stopped early (a
 	 * regular file that is not hashed has nothing left to do) */
-	while ((s->md || s->spool) && (got = fread(buf, 1, sizeof(buf), s->raw)) > 0) {
-		if (s->md)
-			EVP_DigestUpdate(s->md, buf, got);
-		if (s->spool)
-			fwrite(buf, 1, got, s->spool);
-		s->done += got;
-	}
+	while ((s->md || s->spool) && (got = take(s, (uint8_t *)buf, sizeof(buf), &err)) > 0)
+		;
 	if (s->md) {
 		EVP_DigestFinal_ex(s->md, d, &dl);
 		for (i = 0; i < dl && i < 32; i++)
@@ -248,8 +577,18 @@ FILE *cap_src_check_stream(struct cap_src *s)
 	if (fd < 0)
 		return NULL;
 	f = fdopen(fd, "rb");
-	if (!f)
+	if (!f) {
 		close(fd);
+		return NULL;
+	}
+	{
+		/* compressed: libpcap looks at what it holds */
+		uint8_t m[6];
+		ssize_t n = pread(fd, m, sizeof(m), 0);
+		enum zkind k = n > 0 ? zkind_of(m, (size_t)n) : Z_PLAIN;
+		if (k != Z_PLAIN && cap_src_can_decompress(m, (size_t)n))
+			return zfile_open(f, k);
+	}
 	return f;
 }
 
@@ -341,7 +680,7 @@ FILE *cap_src_reopen(const struct cap_src *s)
 			return NULL;
 		}
 		rewind(f);   /* the duplicate shares the offset: it moves the spool's too, which is done */
-		return f;
+		return s->z.kind != Z_PLAIN ? zfile_open(f, s->z.kind) : f;
 	}
 	if (s->regular && s->raw) {
 		/* the same file, not the same name: a duplicate from its start */
@@ -355,7 +694,7 @@ FILE *cap_src_reopen(const struct cap_src *s)
 			return NULL;
 		}
 		rewind(f);   /* moves the original's offset too: it is read to its end already */
-		return f;
+		return s->z.kind != Z_PLAIN ? zfile_open(f, s->z.kind) : f;
 	}
 	return NULL;
 }
@@ -371,6 +710,7 @@ void cap_src_free(struct cap_src *s)
 	if (s->spool)
 		fclose(s->spool);
 	EVP_MD_CTX_free(s->md);
+	zdec_free(&s->z);
 	free(s->path);
 	free(s);
 }

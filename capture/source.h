@@ -72,6 +72,23 @@ const char *cap_src_hash_note(const struct cap_src *s);
  * copy, or a duplicate of the file's descriptor. NULL when neither is
  * possible. */
 FILE *cap_src_reopen(const struct cap_src *s);
+/* Compressed inputs (gzip with zlib, zstd with libzstd, when built in)
+ * are read decompressed, found by their first bytes, never by name: every
+ * reader, the SHA-256 and the second pass (-w) see the capture's bytes;
+ * the spool keeps them as stored. "gzip", "zstd", or NULL for a plain
+ * input. */
+const char *cap_src_compression(const struct cap_src *s);
+/* Why the compressed data could not be read on (damaged), or NULL. */
+const char *cap_src_zerror(const struct cap_src *s);
+/* 1: the compressed stream ended before its end. */
+int cap_src_ztruncated(const struct cap_src *s);
+/* The input's first bytes as stored (up to 6), read on the first call. */
+const uint8_t *cap_src_magic(struct cap_src *s, size_t *len);
+/* The first bytes as stored without reading them: known already, or a
+ * regular file (pread); 0 otherwise. */
+size_t cap_src_peek(const struct cap_src *s, uint8_t *buf, size_t n);
+/* 0 when `p` starts a compressed format that is not built in. */
+int cap_src_can_decompress(const uint8_t *p, size_t n);
 /* Closes the input. */
 void cap_src_free(struct cap_src *s);
 /* Erases the progress line if one is showing (before other terminal output). */

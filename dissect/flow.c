@@ -40,6 +40,7 @@
  * freed without a second report.
  */
 #include "dissect/flow.h"
+#include "dissect/flow_ahead.h"
 #include "dissect/cursor.h"
 #include "dissect/dbuf.h"
 #include "dissect/hash.h"
@@ -413,6 +414,11 @@ void flow_table_free(struct flow_table *ft, int64_t capture_end_us)
 const struct flow_stats *flow_table_stats(const struct flow_table *ft)
 {
 	return &ft->st;
+}
+
+void flow_table_set_keylog(struct flow_table *ft, const struct keylog *kl)
+{
+	ft->lim.tls.keylog = kl;   /* each connection's decoder points at ft->lim.tls */
 }
 
 uint64_t flow_table_active(const struct flow_table *ft)
@@ -879,6 +885,13 @@ void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash)
 	const struct flow *f = ft->bucket[hash & (ft->nbuckets - 1)];
 	if (f)
 		__builtin_prefetch(f);
+}
+
+int flow_unreported(struct flow_table *ft, const struct pkt *p)
+{
+	int raw;
+	const struct flow *f = flow_find(ft, p, flow_hash(ft, &p->src, &p->dst), &raw);
+	return f && !f->reported;
 }
 
 void flow_packet(struct flow_table *ft, const struct pkt *p)

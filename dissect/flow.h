@@ -79,27 +79,26 @@ struct flow_stats {
 typedef void flow_done_fn(struct hs_record *r, void *arg);
 
 struct flow_table;
+struct keylog;
 
 struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *done, void *arg);
 /* Retires every remaining flow (in order of first packet) and frees the table. */
 void flow_table_free(struct flow_table *ft, int64_t capture_end_us);
-/* For a caller that sees segments coming (capture/cap.c): the table's hash
- * of a segment (both directions alike; the key is fixed when the table is
- * made, so another thread may compute it), flow_packet with it, and two
- * hints that change nothing: start loading the segment's hash slot, and,
- * a few segments later, the first flow in that slot. */
-#define FLOW_PREFETCH_SLOT 8   /* segments ahead */
-#define FLOW_PREFETCH_FLOW 4
-uint32_t flow_hash_pkt(const struct flow_table *ft, const struct pkt *p);
-void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash);
-void flow_prefetch_slot(const struct flow_table *ft, uint32_t hash);
-void flow_prefetch_flow(const struct flow_table *ft, uint32_t hash);
+/* One TCP segment (or anything flow_packet ignores) into the table. The
+ * fast reader's variant, with the hash computed on another thread and
+ * prefetch hints, is in dissect/flow_ahead.h. */
 void flow_packet(struct flow_table *ft, const struct pkt *p);
 /* Time passed without packets (live capture): expire and report what is due
  * at `now_us` (capture time). */
 void flow_tick(struct flow_table *ft, int64_t now_us);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
 uint64_t flow_table_active(const struct flow_table *ft);   /* flows held, tombstones included */
+/* Keys that arrived with the packets (a pcapng Decryption Secrets Block):
+ * connections whose ServerHello comes later decrypt with `kl`. */
+void flow_table_set_keylog(struct flow_table *ft, const struct keylog *kl);
+/* 1 when the table holds a flow for p's endpoints that is not reported yet
+ * (the live evidence spool keeps such packets). */
+int flow_unreported(struct flow_table *ft, const struct pkt *p);
 void flow_limits_default(struct flow_limits *lim);
 
 /* Wrap-safe TCP sequence comparisons (RFC 1982 serial arithmetic). */

@@ -15,7 +15,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "dissect/hash.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
 
@@ -50,6 +52,7 @@ struct srv_table {
 	struct srv_slot *slot;
 	uint64_t clock;
 	uint64_t forgotten;
+	uint64_t key[2];             /* random per table: the offer and name hashes */
 };
 
 static int addr_eq(const struct hs_addr *a, const struct hs_addr *b)
@@ -57,16 +60,23 @@ static int addr_eq(const struct hs_addr *a, const struct hs_addr *b)
 	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
 }
 
-/* FNV-1a over the address and port: where a server's probe sequence starts. */
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* Where a server's probe sequence starts: the one mixer (hash.h) with
+ * fixed keys, so which servers share slots, and which one a full table
+ * forgets, is the same in every run (the report must not depend on a
+ * random key). Server addresses are the capture's targets, not values a
+ * client picks. */
 static uint32_t addr_hash(const struct hs_addr *a)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-	for (i = 0; i < 16; i++)
-		h = (h ^ a->addr[i]) * 16777619u;
-	h = (h ^ a->family) * 16777619u;
-	h = (h ^ (a->port & 0xff)) * 16777619u;
-	return (h ^ (uint32_t)(a->port >> 8)) * 16777619u;
+	uint64_t h = hash_mum(load64(a->addr) ^ 0x9e3779b97f4a7c15ull,
+			      load64(a->addr + 8) ^ ((uint64_t)a->port << 8 | a->family));
+	return (uint32_t)(h ^ h >> 32);
 }
 
 struct srv_table *srv_table_new(void)
@@ -78,6 +88,11 @@ struct srv_table *srv_table_new(void)
 	if (!t->slot) {
 		free(t);
 		return NULL;
+	}
+	if (getrandom(t->key, sizeof(t->key), GRND_NONBLOCK) != (ssize_t)sizeof(t->key)) {
+		uint64_t x = (uint64_t)(uintptr_t)t ^ 0x2545f4914f6cdd1dull;   /* ASLR bits */
+		t->key[0] = hash_splitmix64(&x);
+		t->key[1] = hash_splitmix64(&x);
 	}
 	return t;
 }
@@ -99,36 +114,52 @@ uint64_t srv_table_forgotten(const struct srv_table *t)
 	return t ? t->forgotten : 0;
 }
 
-uint64_t srv_offer_hash(const struct hs_client_hello *ch)
+/* The offer and name hashes stand for the values themselves (a snapshot
+ * compares only them), so they are keyed with the table's random key: a
+ * client cannot choose a name or an offer that collides with another one
+ * it never sent. 64 bits: an accidental collision is never seen. */
+static uint64_t mix(uint64_t h, uint64_t word, const uint64_t key[2])
 {
-	uint64_t h = 1469598103934665603ull;
+	return hash_mum(h ^ word ^ key[0], key[1]);
+}
+
+uint64_t srv_offer_hash(const struct srv_table *t, const struct hs_client_hello *ch)
+{
+	uint64_t h = 0, w = 0;
+	unsigned in_w = 0, kept = 0;
 	uint16_t i;
-	if (!ch)
+	if (!t || !ch)
 		return 0;
 	for (i = 0; i < ch->n_suites; i++) {
-		uint16_t s = ch->suites[i];
-		if (names_is_grease(s))
+		if (names_is_grease(ch->suites[i]))
 			continue;
-		h = (h ^ (s >> 8)) * 1099511628211ull;
-		h = (h ^ (s & 0xff)) * 1099511628211ull;
+		w = w << 16 | ch->suites[i];
+		kept++;
+		if (++in_w == 4) {
+			h = mix(h, w, t->key);
+			w = 0;
+			in_w = 0;
+		}
 	}
+	h = mix(h, w ^ (uint64_t)in_w << 62, t->key);
+	h = mix(h, kept, t->key);
 	return h ? h : 1;
 }
 
-static uint64_t fnv64(const uint8_t *p, size_t n)
+uint64_t srv_name_hash(const struct srv_table *t, const struct hs_client_hello *ch)
 {
-	uint64_t h = 1469598103934665603ull;
-	size_t i;
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h ? h : 1;
-}
-
-uint64_t srv_name_hash(const struct hs_client_hello *ch)
-{
-	if (!ch || !ch->has_sni)
+	size_t n, i;
+	uint64_t h = 0, w;
+	if (!t || !ch || !ch->has_sni)
 		return 0;
-	return fnv64(ch->sni, ch->sni_len < HS_SNI_BYTES ? ch->sni_len : HS_SNI_BYTES);
+	n = ch->sni_len < HS_SNI_BYTES ? ch->sni_len : HS_SNI_BYTES;
+	for (i = 0; i + 8 <= n; i += 8)
+		h = mix(h, load64(ch->sni + i), t->key);
+	w = 0;
+	memcpy(&w, ch->sni + i, n - i);
+	h = mix(h, w, t->key);
+	h = mix(h, n, t->key);
+	return h ? h : 1;
 }
 
 /* The key-exchange group a record's server selected, 0 when none. */
@@ -238,7 +269,7 @@ void srv_learn(struct srv_table *t, const struct hs_record *r)
 			s->completed_nosni++;
 		}
 		if (r->ch) {
-			add_val(s->offers, SRV_MAX_OFFERS, srv_offer_hash(r->ch), r->id, (uint8_t)sni_of(r));
+			add_val(s->offers, SRV_MAX_OFFERS, srv_offer_hash(t, r->ch), r->id, (uint8_t)sni_of(r));
 			if (record_proxy_header(r))
 				s->completed_proxy++;
 			if (r->ch->has_extended_master_secret)
@@ -246,7 +277,7 @@ void srv_learn(struct srv_table *t, const struct hs_record *r)
 			else
 				s->completed_noems++;
 			if (r->ch->has_sni)
-				add_val(s->names, SRV_MAX_NAMES, srv_name_hash(r->ch), r->id, 1);
+				add_val(s->names, SRV_MAX_NAMES, srv_name_hash(t, r->ch), r->id, 1);
 		}
 	} else if (r->ch && !r->ch->has_sni) {
 		s->failed_nosni++;
@@ -294,8 +325,8 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 	s = find(t, &r->srv);
 	if (!s)
 		return 0;
-	oh = srv_offer_hash(r->ch);   /* once: the hashes this connection is compared by */
-	nh = srv_name_hash(r->ch);
+	oh = srv_offer_hash(t, r->ch);   /* once: the hashes this connection is compared by */
+	nh = srv_name_hash(t, r->ch);
 	/* r's own facts are in the slot: the caller learns every record
 	 * before it asks (servers.h), so they are taken out again here */
 	self = 1;

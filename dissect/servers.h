@@ -84,9 +84,10 @@ int srv_snapshot(const struct srv_table *t, const struct hs_record *r, struct sr
 void srv_known_release(struct srv_known *k);
 /* The hash srv_known keeps of a ClientHello's cipher-suite offer (GREASE
  * left out, order kept). 0 for no ClientHello. */
-uint64_t srv_offer_hash(const struct hs_client_hello *ch);
-/* The hash srv_known keeps of a ClientHello's server_name (0: none). */
-uint64_t srv_name_hash(const struct hs_client_hello *ch);
+uint64_t srv_offer_hash(const struct srv_table *t, const struct hs_client_hello *ch);
+/* The hash srv_known keeps of a ClientHello's server_name (0: none).
+ * Both are keyed with t's random key. */
+uint64_t srv_name_hash(const struct srv_table *t, const struct hs_client_hello *ch);
 /* 1 when a connection with this server_name hash completed. */
 int srv_name_completed(const struct srv_known *k, uint64_t hash);
 /* 1 when the offer with this hash completed on another connection. Sets

@@ -12,12 +12,18 @@
  * across blocks are met with small inputs; one of the runs in two has a
  * BPF filter on both sides (libpcap applies it in pcap_next_ex, cap.c
  * with pcap_offline_filter on the records).
+ * pcapng files go to capture/pcapng.c too, read in pieces of 1, 7 and N
+ * bytes: where libpcap reads the file to its end, the packets must be the
+ * same and the end clean; where libpcap stops, the packets before its stop
+ * must be the same (pcapng.c reads on past what it refuses on purpose:
+ * interfaces of other link types, sections of the other byte order).
  * Seeds: fuzz/corpus/reader/ (hand-made corner cases, written by
  * fuzz/reader_seeds.py) and the recorded captures in pcaps/.
  */
 #include "fuzz/fuzz.h"
 #include "capture/block.h"
 #include "capture/fast.h"
+#include "capture/pcapng.h"
 #include "dissect/decode.h"
 
 #include <pcap/pcap.h>
@@ -183,6 +189,54 @@ static void run_blocks(const uint8_t *data, size_t size, int filtered, size_t ch
 	pcap_close(pc);
 }
 
+struct memsrc {
+	const uint8_t *p;
+	size_t n, off, chunk;
+};
+
+static size_t mem_read(void *arg, uint8_t *buf, size_t n, int *err)
+{
+	struct memsrc *m = arg;
+	size_t k = m->n - m->off;
+	*err = 0;
+	if (k > n)
+		k = n;
+	if (m->chunk && k > m->chunk)
+		k = m->chunk;
+	memcpy(buf, m->p + m->off, k);
+	m->off += k;
+	return k;
+}
+
+/* capture/pcapng.c over the same bytes, checked against libpcap's `r`. */
+static void run_pcapng(const uint8_t *data, size_t size, size_t chunk, const struct ref *r)
+{
+	struct memsrc m = { data, size, 12, chunk };
+	struct cap_ng *ng = cap_ng_new(data, 12, mem_read, &m);
+	struct cap_ng_event ev;
+	size_t i = 0;
+	FUZZ_CHECK(ng != NULL);
+	for (;;) {
+		cap_ng_next(ng, &ev);
+		if (ev.kind == CAP_NG_END)
+			break;
+		if (ev.kind != CAP_NG_PACKET)
+			continue;
+		FUZZ_CHECK(ev.pkt.caplen <= ev.pkt.iface->snapshot);
+		if (i < r->n) {
+			const struct seen *s = &r->p[i];
+			FUZZ_CHECK(s->ts == ev.pkt.ts_us && s->caplen == ev.pkt.caplen && s->len == ev.pkt.len);
+			FUZZ_CHECK(memcmp(r->bytes + s->at, ev.pkt.data, s->caplen) == 0);
+		} else {
+			FUZZ_CHECK(r->rc == -1);   /* libpcap stopped; pcapng.c may go on */
+		}
+		i++;
+	}
+	if (r->rc != -1)
+		FUZZ_CHECK(i == r->n && ev.end == CAP_END_CLEAN);
+	cap_ng_free(ng);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ref r;
@@ -200,6 +254,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pc = open_mem(data, size, &fp);
 	if (!pc)
 		return 0;
+	if (cap_ng_is(data, size)) {
+		pcap_close(pc);
+		if (run_libpcap(data, size, 0, &r) == 0) {
+			run_pcapng(data, size, 0, &r);
+			run_pcapng(data, size, 1, &r);
+			run_pcapng(data, size, 7, &r);
+			run_pcapng(data, size, 1 + size % 4000, &r);
+		}
+		return 0;
+	}
 	eligible = cap_blk_eligible(data, pkt_dlt_supported(pcap_datalink(pc)), pcap_snapshot(pc));
 	pcap_close(pc);
 	if (!eligible)

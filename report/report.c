@@ -446,6 +446,22 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 	}
 }
 
+const char *rpt_ev_numbering(const struct rpt_evidence *ev)
+{
+	return ev->pcapng ? "frame numbers in this report are the original capture's; in the evidence file "
+			    "each packet's comment says \"original frame N\""
+			  : "frame numbers in this report are the original capture's; the evidence file numbers "
+			    "its packets from 1 (--format json maps them; a -w name ending in .pcapng comments each)";
+}
+
+const char *rpt_ev_spool_note(char *buf, size_t n, const struct rpt_evidence *ev)
+{
+	snprintf(buf, n, "%" PRIu64 " captured %s not kept for the evidence: the live spool reached --max-spool %" PRIu64
+		 " MiB",
+		 ev->spool_dropped, plural(ev->spool_dropped, "packet was", "packets were"), ev->spool_max_mib);
+	return buf;
+}
+
 static void evidence_json(struct jw *w, const struct rpt_evidence *ev)
 {
 	if (!ev) {
@@ -461,6 +477,24 @@ static void evidence_json(struct jw *w, const struct rpt_evidence *ev)
 	jw_key_str(w, "selection", ev->all ? "all" : "findings");
 	jw_key_uint(w, "connections_not_kept", ev->connections_not_kept);
 	jw_key_uint(w, "inputs_skipped", ev->inputs_skipped);
+	jw_key_str(w, "format", ev->pcapng ? "pcapng" : "pcap");
+	/* every frame in the report is the original capture's; the file renumbers */
+	jw_key_str(w, "frame_numbering", "original");
+	jw_obj_open(w, "frame_map");
+	{
+		uint32_t i;
+		char k[24];
+		for (i = 0; i < ev->nmap; i++) {
+			snprintf(k, sizeof(k), "%" PRIu64, ev->map[i]);
+			jw_key_uint(w, k, (uint64_t)i + 1);
+		}
+	}
+	jw_obj_close(w);
+	jw_key_bool(w, "frame_map_complete", !ev->map_partial);
+	if (ev->live)
+		jw_key_uint(w, "packets_not_spooled", ev->spool_dropped);
+	else
+		jw_key_null(w, "packets_not_spooled");
 	jw_obj_close(w);
 }
 
@@ -693,5 +727,9 @@ static void text_counts(struct rpt *r, const struct rpt_input *in, int nin, cons
 		fprintf(r->out, "evidence: %s, %" PRIu64 " packets of %" PRIu64 " connections, sha256 %s\n",
 			esc_text(esc, sizeof(esc), (const uint8_t *)p, strlen(p)), r->ev->packets,
 			r->ev->connections, r->ev->sha256);
+		fprintf(r->out, "  %s\n", rpt_ev_numbering(r->ev));
+		if (r->ev->spool_dropped)
+			fprintf(r->out, "  %swarning: %s%s\n", col(r, C_DIM), rpt_ev_spool_note(esc, sizeof(esc), r->ev),
+				col(r, C_OFF));
 	}
 }

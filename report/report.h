@@ -105,6 +105,11 @@ const char *rpt_dir_name(uint8_t dir);   /* "client" / "server" */
 const char *rpt_version(char *b, size_t n, uint16_t v);
 const char *rpt_suite(char *b, size_t n, uint16_t s);
 
+/* The -w evidence file, said the same way in every format (report.c):
+ * which frame numbers the report uses, and the spool cap's note. */
+const char *rpt_ev_numbering(const struct rpt_evidence *ev);
+const char *rpt_ev_spool_note(char *buf, size_t n, const struct rpt_evidence *ev);
+
 /* ---- the verdict (report/verdict.c; report/ only) ---- */
 /* The client's identity as the verdict states it; NULL without a
  * ClientHello; "unknown" when there is no verdict. */

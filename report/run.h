@@ -46,6 +46,13 @@ struct rpt_evidence {
 	int all;                 /* every reported connection, not only those with findings */
 	uint64_t connections_not_kept;
 	uint64_t inputs_skipped;
+	int pcapng;              /* pcapng with "original frame N" comments; else pcap */
+	const uint64_t *map;     /* map[i]: the original frame of evidence frame i + 1 */
+	uint32_t nmap;
+	int map_partial;         /* the map stops before the last packet */
+	int live;                /* the packets came through the live spool */
+	uint64_t spool_dropped;  /* live: packets over the spool cap, never evidence */
+	uint64_t spool_max_mib;  /* --max-spool */
 };
 
 #endif

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dissect/dbuf.h"
 #include "dissect/names.h"
 
 #define MAX_LINE 4096
@@ -63,6 +64,10 @@ struct lp {
 	size_t cur;              /* index of the open block's object */
 	uint32_t blk_line;
 	char **last_text;        /* where a '|' continuation goes */
+	struct dbuf cont;        /* the text being continued, grown by doubling
+				  * (linear in the file); its bytes belong to
+				  * *cont_of, never freed through it */
+	char **cont_of;
 	int last_kind;           /* 1 root cause, 2 workaround, 3 dead end: where `disputed` goes */
 	char **disable;
 	uint32_t *disable_line;
@@ -95,22 +100,23 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-static void *xgrow(void *p, size_t *cap, size_t need, size_t elem)
+/* Room for element n (0-based) of an array that grows one element at a
+ * time (every array of a rule set; the one growth function of this file): the capacity is implicitly 8 or the next power of two, so the array
+ * is reallocated only when n reaches it (doubling: loading stays linear in
+ * the file). The new element is zeroed. */
+static void *grow1(void *p, size_t n, size_t elem)
 {
-	size_t nc;
 	void *q;
-	if (need <= *cap)
-		return p;
-	nc = *cap ? *cap * 2 : 8;
-	while (nc < need)
-		nc *= 2;
-	q = realloc(p, nc * elem);
+	if (n >= 8 && (n & (n - 1)))
+		return memset((char *)p + n * elem, 0, elem), p;
+	if (n && n < 8)
+		return memset((char *)p + n * elem, 0, elem), p;
+	q = realloc(p, (n ? n * 2 : 8) * elem);
 	if (!q) {
 		fprintf(stderr, "tlswhy: out of memory loading rules\n");
 		exit(2);
 	}
-	memset((char *)q + *cap * elem, 0, (nc - *cap) * elem);
-	*cap = nc;
+	memset((char *)q + n * elem, 0, elem);
 	return q;
 }
 
@@ -119,19 +125,13 @@ static void *xgrow(void *p, size_t *cap, size_t need, size_t elem)
 	((arr) = xgrow16((arr), &(n), sizeof(*(arr))), &(arr)[(n) - 1])
 static void *xgrow16(void *p, uint16_t *n, size_t elem)
 {
-	void *q;
 	if (*n == UINT16_MAX) {
 		fprintf(stderr, "tlswhy: too many items in one rule\n");
 		exit(2);
 	}
-	q = realloc(p, ((size_t)*n + 1) * elem);
-	if (!q) {
-		fprintf(stderr, "tlswhy: out of memory loading rules\n");
-		exit(2);
-	}
-	memset((char *)q + (size_t)*n * elem, 0, elem);
+	p = grow1(p, *n, elem);
 	(*n)++;
-	return q;
+	return p;
 }
 
 /* ---- freeing ------------------------------------------------------------ */
@@ -428,12 +428,7 @@ static int list_add(struct rk_list *l, uint16_t x)
 {
 	if (l->n >= RK_LIST_MAX)
 		return -1;
-	if ((l->n & (l->n - 1)) == 0) {   /* 0, 1, 2, 4, ...: full at a power of two */
-		uint16_t *q = realloc(l->v, (l->n ? (size_t)l->n * 2 : 8) * sizeof(uint16_t));
-		if (!q)
-			exit(2);   /* start-up only: loading rules may exit */
-		l->v = q;
-	}
+	l->v = grow1(l->v, l->n, sizeof(*l->v));
 	l->v[l->n++] = x;
 	return 0;
 }
@@ -484,7 +479,7 @@ static struct rk_list *new_list(struct lp *p, const char *name, int kind)
 	l->kind = (uint8_t)kind;
 	l->file = p->file;
 	l->line = p->line;
-	rs->list = xgrow(rs->list, &rs->cap_list, rs->n_list + 1, sizeof(*rs->list));
+	rs->list = grow1(rs->list, rs->n_list, sizeof(*rs->list));
 	rs->list[rs->n_list++] = l;
 	return l;
 }
@@ -1127,9 +1122,7 @@ static int id_key(struct lp *p, const char *key, char *v, int kind,
 			return fail(p, p->line, "extension '%s' depends on the connection, not the client: leave it out", t);
 		if (*n == UINT16_MAX)
 			return fail(p, p->line, "too many values in '%s'", key);
-		q = realloc(*out, ((size_t)*n + 1) * sizeof(**out));
-		if (!q)
-			exit(2);
+		q = grow1(*out, *n, sizeof(**out));
 		*out = q;
 		(*out)[(*n)++] = (uint16_t)x;
 	}
@@ -1216,7 +1209,7 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		if (o >= 0)
 			return fail(p, p->line, "duplicate rule id '%s' (first at %s:%u)", id,
 				    rs->rule[o].file, rs->rule[o].line);
-		rs->rule = xgrow(rs->rule, &rs->cap_rule, rs->n_rule + 1, sizeof(*rs->rule));
+		rs->rule = grow1(rs->rule, rs->n_rule, sizeof(*rs->rule));
 		r = &rs->rule[rs->n_rule];
 		memset(r, 0, sizeof(*r));
 		r->id = xstrdup(id);
@@ -1233,7 +1226,7 @@ static int open_block(struct lp *p, const char *kw, char *rest)
 		struct rule_kb *k;
 		if (o)
 			return fail(p, p->line, "duplicate kb id '%s' (first at %s:%u)", id, o->file, o->line);
-		rs->kb = xgrow(rs->kb, &rs->cap_kb, rs->n_kb + 1, sizeof(*rs->kb));
+		rs->kb = grow1(rs->kb, rs->n_kb, sizeof(*rs->kb));
 		k = &rs->kb[rs->n_kb];
 		memset(k, 0, sizeof(*k));
 		k->id = xstrdup(id);
@@ -1309,27 +1302,39 @@ static int close_block(struct lp *p)
 	return 0;
 }
 
+/* Appends "\n" + add to *p->last_text. The text moves into p->cont on
+ * its first continuation, so a long run of '|' lines costs one copy each,
+ * not a strlen and a realloc of everything before it. */
+static int continue_text(struct lp *p, const char *add)
+{
+	char *t = *p->last_text;
+	if (p->cont_of != p->last_text || t != (char *)p->cont.p) {
+		(void)dbuf_take(&p->cont);   /* the bytes stay with their field */
+		dbuf_init(&p->cont, 256, 2 * (size_t)MAX_FILE);
+		if (dbuf_add(&p->cont, t, strlen(t) + 1) != DBUF_OK)
+			exit(2);
+		free(t);
+		p->cont_of = p->last_text;
+	}
+	p->cont.len--;   /* over the NUL */
+	if (dbuf_add(&p->cont, "\n", 1) != DBUF_OK || dbuf_add(&p->cont, add, strlen(add) + 1) != DBUF_OK)
+		exit(2);     /* start-up only: loading rules may exit */
+	*p->last_text = (char *)p->cont.p;
+	return 0;
+}
+
 static int do_line(struct lp *p, char *line)
 {
 	char *s = trim(line), *kw, *rest;
 	if (!*s || *s == '#')
 		return 0;
 	if (*s == '|') {
-		char *add = s + 1, *n;
-		size_t a, b;
+		char *add = s + 1;
 		if (*add == ' ')
 			add++;
 		if (!p->last_text || !*p->last_text)
 			return fail(p, p->line, "'|' continuation with nothing to continue");
-		a = strlen(*p->last_text);
-		b = strlen(add);
-		n = realloc(*p->last_text, a + b + 2);
-		if (!n)
-			exit(2);
-		n[a] = '\n';
-		memcpy(n + a + 1, add, b + 1);
-		*p->last_text = n;
-		return 0;
+		return continue_text(p, add);
 	}
 	kw = word(s, &rest);
 	if (!strcmp(kw, "end")) {
@@ -1351,11 +1356,9 @@ static int do_line(struct lp *p, char *line)
 		uint32_t *dl;
 		if (!valid_id(rest))
 			return fail(p, p->line, "disable needs a rule id");
-		d = realloc(p->disable, (p->n_disable + 1) * sizeof(*d));
-		dl = realloc(p->disable_line, (p->n_disable + 1) * sizeof(*dl));
-		if (!d || !dl)
-			exit(2);
+		d = grow1(p->disable, p->n_disable, sizeof(*d));
 		p->disable = d;
+		dl = grow1(p->disable_line, p->n_disable, sizeof(*dl));
 		p->disable_line = dl;
 		p->disable[p->n_disable] = xstrdup(rest);
 		p->disable_line[p->n_disable++] = p->line;
@@ -1407,9 +1410,7 @@ int rule_load_buffer(struct rule_set *rs, const char *name, const char *text, si
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
-	files = realloc(rs->files, (rs->n_files + 1) * sizeof(*files));
-	if (!files)
-		exit(2);
+	files = grow1(rs->files, rs->n_files, sizeof(*files));
 	rs->files = files;
 	rs->files[rs->n_files++] = xstrdup(name);
 	p.rs = rs;
@@ -1470,46 +1471,38 @@ int rule_load_buffer(struct rule_set *rs, const char *name, const char *text, si
 int rule_load_file(struct rule_set *rs, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n = 0, cap = 65536;
+	struct dbuf b;
 	int rc;
 	if (!f) {
 		snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	buf = malloc(cap);
-	if (!buf)
-		exit(2);
+	dbuf_init(&b, 65536, (size_t)MAX_FILE + 1);   /* one byte over says "too large" */
 	for (;;) {
 		size_t got;
-		if (n == cap) {
-			char *nb;
-			if (cap > MAX_FILE) {
-				fclose(f);
-				free(buf);
-				snprintf(err, errlen, "%s:0: file larger than %u bytes", path, MAX_FILE);
-				return -1;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				exit(2);
-			buf = nb;
-			cap *= 2;
+		enum dbuf_rc g = dbuf_grow(&b, b.len + 1);
+		if (g == DBUF_TOO_BIG) {
+			fclose(f);
+			dbuf_free(&b);
+			snprintf(err, errlen, "%s:0: file larger than %u bytes", path, MAX_FILE);
+			return -1;
 		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
+		if (g != DBUF_OK)
+			exit(2);   /* start-up only: loading rules may exit */
+		got = fread(b.p + b.len, 1, b.cap - b.len, f);
+		b.len += got;
 		if (got == 0)
 			break;
 	}
 	if (ferror(f)) {
 		fclose(f);
-		free(buf);
+		dbuf_free(&b);
 		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	fclose(f);
-	rc = rule_load_buffer(rs, path, buf, n, err, errlen);
-	free(buf);
+	rc = rule_load_buffer(rs, path, (const char *)b.p, b.len, err, errlen);
+	dbuf_free(&b);
 	return rc;
 }
 

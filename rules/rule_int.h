@@ -180,11 +180,11 @@ struct rk_rule {
 
 struct rule_set {
 	struct rk_rule *rule;
-	size_t n_rule, cap_rule;
+	size_t n_rule;
 	struct rule_kb *kb;
-	size_t n_kb, cap_kb;
+	size_t n_kb;
 	struct rk_list **list;   /* named and inline lists (stable addresses) */
-	size_t n_list, cap_list;
+	size_t n_list;
 	char **files;            /* file names, owned (rules point at them) */
 	size_t n_files;
 };

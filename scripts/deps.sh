@@ -8,7 +8,7 @@
 # the exact apt-get line and exits 1. Checks by dpkg status, so it costs
 # nothing once everything is there.
 set -eu
-want="libpcap-dev libssl-dev libnet1-dev pkg-config"
+want="libpcap-dev libssl-dev libnet1-dev zlib1g-dev libzstd-dev pkg-config"
 case "${1:-build}" in
 build) ;;
 test) want="$want openssl tcpdump tshark nginx-light curl iproute2 python3 python3-jsonschema cmark-gfm chromium clang libclang-rt-14-dev" ;;

@@ -299,6 +299,136 @@ expect "--inner-filter without tunnels" 0 "$T" -r pcaps/tls12-ok.pcap -F json --
 	|| no "--inner-filter without tunnels: packets pass, warned" "$(conns) $(cat "$tmp/err")"
 expect "a bad --inner-filter is a usage error" 2 "$T" -r "$V" --inner-filter 'tcp portt 1'
 grep -q "^tlswhy: inner filter 'tcp portt 1': " "$tmp/err" && ok "a bad --inner-filter says why" || no "a bad --inner-filter says why" "$(cat "$tmp/err")"
+# ---- output files: never through a symlink, never clobbered by a failed run ----
+o="$tmp/outs"
+mkdir "$o" && chmod 0777 "$o"
+echo "precious" >"$tmp/victim1"; echo "precious" >"$tmp/victim2"
+ln -s "$tmp/victim1" "$o/r.md"; ln -s "$tmp/victim2" "$o/ev.pcap"
+# links planted by another user (as a shared directory allows)
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then chown -h nobody "$o/r.md" "$o/ev.pcap"; fi
+expect "-o and -w over planted symlinks" 1 "$T" -r pcaps/demo-alb-502.pcap -o "$o/r.md" -w "$o/ev.pcap"
+[ "$(cat "$tmp/victim1")$(cat "$tmp/victim2")" = "preciousprecious" ] && ok "symlink targets unchanged" \
+	|| no "symlink targets unchanged" "$(head -c 80 "$tmp/victim1")"
+"$T" -r "$o/ev.pcap" >/dev/null 2>&1
+rc=$?
+[ ! -L "$o/r.md" ] && [ ! -L "$o/ev.pcap" ] && grep -q "alb-target-needs-tls13" "$o/r.md" && [ $rc -eq 1 ] \
+	&& ok "the links are replaced by the report and the evidence" \
+	|| no "the links are replaced by the report and the evidence" "$(ls -l "$o")"
+[ "$(ls -A "$o" | wc -l)" -eq 2 ] && ok "no temporary file left" || no "no temporary file left" "$(ls -A "$o")"
+# the permissions of the file replaced are kept
+echo old >"$o/perm.json"; chmod 0640 "$o/perm.json"
+"$T" -r pcaps/tls12-ok.pcap -o "$o/perm.json" >/dev/null 2>&1
+[ "$(stat -c %a "$o/perm.json")" = 640 ] && json_ok=$(python3 -c "import json; json.load(open('$o/perm.json')); print(1)" 2>/dev/null) && \
+	[ "$json_ok" = 1 ] && ok "-o keeps the replaced file's permissions" || no "-o keeps the replaced file's permissions" "$(stat -c %a "$o/perm.json")"
+# a run that fails keeps the old report, and leaves no temporary file
+echo "last week's report" >"$o/keep.md"; echo "old evidence" >"$o/keep.pcap"
+expect "input error with -o and -w" 2 "$T" -r "$tmp/nonexistent.pcap" -o "$o/keep.md" -w "$o/keep.pcap"
+[ "$(cat "$o/keep.md")" = "last week's report" ] && [ "$(cat "$o/keep.pcap")" = "old evidence" ] \
+	&& ok "an input error keeps the existing report and evidence" || no "an input error keeps the existing report" "$(head -c 100 "$o/keep.md")"
+[ -z "$(ls -A "$o" | grep -v -x -e r.md -e ev.pcap -e perm.json -e keep.md -e keep.pcap)" ] \
+	&& ok "an input error leaves no temporary file" || no "an input error leaves no temporary file" "$(ls -A "$o")"
+# every output is checked before the first packet: a bad -w fails at once, no report
+"$T" -r pcaps/demo-alb-502.pcap -w "$tmp/no/such/dir/ev.pcap" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ ! -s "$tmp/out" ] && grep -q "no/such/dir/ev.pcap" "$tmp/err" \
+	&& ok "-w into a missing directory fails before the analysis" || no "-w into a missing directory fails before the analysis" "exit $rc, $(wc -c <"$tmp/out") bytes of report"
+# -o never replaces a capture being read
+cp pcaps/tls12-ok.pcap "$o/in.pcap"
+expect "-o naming an input is refused" 2 "$T" -r "$o/in.pcap" -o "$o/in.pcap"
+cmp -s pcaps/tls12-ok.pcap "$o/in.pcap" && ok "-o naming an input: the capture is unchanged" || no "-o naming an input: the capture is unchanged"
+rm -f "$o/in.pcap"
+# write errors, as coreutils says them
+"$T" -r pcaps/tls12-ok.pcap >/dev/full 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "tlswhy: write error: No space left on device" ] \
+	&& ok "> /dev/full: write error, exit 2" || no "> /dev/full: write error, exit 2" "exit $rc: $(cat "$tmp/err")"
+"$T" -r pcaps/tls12-ok.pcap -o /dev/full 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "write error: No space left on device" "$tmp/err" \
+	&& ok "-o /dev/full: write error, exit 2" || no "-o /dev/full: write error, exit 2" "exit $rc: $(cat "$tmp/err")"
+"$T" -r pcaps/demo-alb-502.pcap -w /dev/full >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "write error: No space left on device" "$tmp/err" \
+	&& ok "-w /dev/full: write error, exit 2" || no "-w /dev/full: write error, exit 2" "exit $rc: $(cat "$tmp/err")"
+# a FIFO or a pipe is written in place
+"$T" -r pcaps/tls12-ok.pcap -F json -o >(cat >"$tmp/procsub.json") 2>/dev/null
+sleep 0.2
+python3 -c "import json; json.load(open('$tmp/procsub.json'))" 2>/dev/null && ok "-o >(...) writes into the pipe" || no "-o >(...) writes into the pipe"
+
+# ---- evidence as pcapng: nanoseconds kept, each packet says its original frame ----
+if command -v tshark >/dev/null 2>&1; then
+	# the demo capture with nanosecond timestamps (the pcap magic for them, +123 ns each)
+	python3 - pcaps/demo-alb-502.pcap "$tmp/ns.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out = bytearray(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, *struct.unpack_from("<II", d, 16)))
+pos = 24
+while pos + 16 <= len(d):
+    s, us, cl, wl = struct.unpack_from("<IIII", d, pos)
+    out += struct.pack("<IIII", s, us * 1000 + 123, cl, wl) + d[pos + 16:pos + 16 + cl]
+    pos += 16 + cl
+open(sys.argv[2], "wb").write(out)
+PY
+	"$T" -r "$tmp/ns.pcap" -F json -w "$tmp/ev.pcapng" >"$tmp/out" 2>"$tmp/err"
+	tshark -r "$tmp/ev.pcapng" -T fields -e frame.number -e frame.comment -e frame.time_epoch >"$tmp/tshark.txt" 2>"$tmp/tshark.err"
+	tshark -r "$tmp/ns.pcap" -T fields -e frame.number -e frame.time_epoch >"$tmp/tshark-orig.txt" 2>/dev/null
+	if python3 - "$tmp/out" "$tmp/tshark.txt" "$tmp/tshark-orig.txt" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = d["evidence"]
+rows = [l.split("\t") for l in open(sys.argv[2]).read().splitlines()]
+orig = dict(l.split("\t") for l in open(sys.argv[3]).read().splitlines())
+assert ev["format"] == "pcapng" and ev["frame_numbering"] == "original" and ev["frame_map_complete"], ev
+assert len(rows) == ev["packets"] > 0, (len(rows), ev["packets"])
+for num, comment, t in rows:
+    assert comment.startswith("original frame "), comment
+    o = comment.split()[-1]
+    assert ev["frame_map"][o] == int(num), (o, num)
+    assert t == orig[o] and t.endswith("123"), (t, orig[o])   # nanoseconds kept
+# the report's frames are the original ones: each finding's frames are in the map
+frames = [f for c in d["connections"] for fd in c["findings"] for e in fd["evidence"] for f in e.get("frames", [])]
+assert frames and all(str(f) in ev["frame_map"] for f in frames), frames
+PY
+	then ok "pcapng evidence: tshark reads 'original frame N' comments matching the JSON frame_map, nanoseconds kept"
+		python3 tests/validate_json.py json "$tmp/out" >/dev/null 2>&1 && ok "pcapng evidence: JSON valid against the schema" \
+			|| no "pcapng evidence: JSON valid against the schema" "$(python3 tests/validate_json.py json "$tmp/out" 2>&1 | head -c 300)"
+	else no "pcapng evidence: comments, map and nanoseconds" "$(head -c 300 "$tmp/tshark.err")"
+	fi
+fi
+"$T" -r pcaps/demo-alb-502.pcap -w "$tmp/ev2.pcap" >"$tmp/out" 2>/dev/null
+grep -q "frame numbers in this report are the original capture's" "$tmp/out" && ok "text report says which frame numbers it uses" \
+	|| no "text report says which frame numbers it uses"
+"$T" -r pcaps/demo-alb-502.pcap -w "$tmp/ev2.pcapng" -F markdown >"$tmp/out" 2>/dev/null
+grep -q "| Frame numbers | frame numbers in this report are the original capture's; in the evidence file each packet's comment" "$tmp/out" \
+	&& ok "markdown report says which frame numbers it uses" || no "markdown report says which frame numbers it uses"
+
+# ---- -Z applies offline too (root only): inputs and outputs opened, then the switch ----
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	p="$tmp/private"; mkdir "$p"; chmod 0700 "$p"
+	cp pcaps/demo-alb-502.pcap "$p/in.pcap"
+	mkfifo "$tmp/slow.pcap"
+	# the capture comes slowly through a FIFO: its header first, the rest a second later
+	python3 -c '
+import sys, time
+d = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "wb") as f:
+    f.write(d[:24]); f.flush(); time.sleep(1.5); f.write(d[24:])' "$p/in.pcap" "$tmp/slow.pcap" &
+	feeder=$!
+	"$T" -r "$tmp/slow.pcap" -Z nobody -F json -o "$p/r.json" -w "$p/ev.pcapng" 2>"$tmp/err" &
+	tw=$!
+	sleep 0.7
+	st=$(awk '/^Uid:/ { print $1 $3 } /^NoNewPrivs:/ { print $1 $2 }' /proc/$tw/status 2>/dev/null | tr '\n' ' ')
+	wait $tw; rc=$?
+	wait $feeder
+	[ "$st" = "Uid:$(id -u nobody) NoNewPrivs:1 " ] && ok "-Z nobody offline: runs as nobody with no_new_privs" \
+		|| no "-Z nobody offline: runs as nobody with no_new_privs" "status '$st'"
+	[ $rc -eq 1 ] && python3 -c "import json; d=json.load(open('$p/r.json')); assert d['evidence']['packets'] == 30" 2>/dev/null && \
+		[ "$(tshark -r "$p/ev.pcapng" 2>/dev/null | wc -l)" = 30 ] && ! grep -q warning "$tmp/err" \
+		&& ok "-Z nobody offline: report and evidence written in a 0700 root directory" \
+		|| no "-Z nobody offline: report and evidence in a 0700 directory" "exit $rc: $(cat "$tmp/err")"
+	expect "-Z unknown user offline: exit 2" 2 "$T" -r pcaps/tls12-ok.pcap -Z no-such-user-tlswhy -o "$o/keep.md"
+	[ "$(cat "$o/keep.md")" = "last week's report" ] && ok "-Z unknown user: the old report kept" || no "-Z unknown user: the old report kept"
+fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

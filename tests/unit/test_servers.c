@@ -1,0 +1,58 @@
+/*
+ * test_servers.c - the per-server table's hashes (dissect/servers.c): the
+ * offer and name hashes stand for the values themselves in a snapshot, so
+ * they are equal for equal values (GREASE left out of offers), differ for
+ * values that differ in one place or one length, and are keyed per table
+ * (two tables give different hashes for the same name: a client cannot
+ * aim a collision at a table it has not seen).
+ */
+#include "dissect/servers.h"
+#include "dissect/record.h"
+#include "tests/unit/check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct hs_client_hello *hello(const char *sni, const uint16_t *suites, uint16_t n)
+{
+	struct hs_client_hello *c = record_new_client_hello();
+	if (!c)
+		abort();
+	if (sni) {
+		c->has_sni = 1;
+		c->sni_len = (uint16_t)strlen(sni);
+		memcpy(c->sni, sni, c->sni_len);
+	}
+	memcpy(c->suites, suites, n * sizeof(*suites));
+	c->n_suites = n;
+	return c;
+}
+
+int main(void)
+{
+	struct srv_table *t1 = srv_table_new(), *t2 = srv_table_new();
+	static const uint16_t s1[] = { 0xc02f, 0xc030, 0x009e, 0x0035, 0x002f };
+	static const uint16_t s1g[] = { 0x0a0a, 0xc02f, 0xc030, 0x009e, 0x3a3a, 0x0035, 0x002f };
+	static const uint16_t s2[] = { 0xc02f, 0xc030, 0x009e, 0x0035 };
+	static const uint16_t s3[] = { 0xc030, 0xc02f, 0x009e, 0x0035, 0x002f };
+	struct hs_client_hello *a = hello("api.example.com", s1, 5), *b = hello("api.example.com", s1g, 7),
+			       *c = hello("api.example.co", s2, 4), *d = hello("api.example.con", s3, 5),
+			       *e = hello(NULL, s1, 5), *f = hello("", s1, 5);
+	CHECK(t1 && t2);
+	CHECK(srv_name_hash(t1, a) == srv_name_hash(t1, b));
+	CHECK(srv_name_hash(t1, a) != srv_name_hash(t1, c));   /* one byte shorter */
+	CHECK(srv_name_hash(t1, a) != srv_name_hash(t1, d));   /* last byte differs */
+	CHECK(srv_name_hash(t1, e) == 0);                      /* no server_name */
+	CHECK(srv_name_hash(t1, f) != 0);                      /* an empty one is a name */
+	CHECK(srv_name_hash(t1, a) != srv_name_hash(t2, a));   /* keyed per table */
+	CHECK(srv_offer_hash(t1, a) == srv_offer_hash(t1, b)); /* GREASE left out */
+	CHECK(srv_offer_hash(t1, a) != srv_offer_hash(t1, c)); /* one suite fewer */
+	CHECK(srv_offer_hash(t1, a) != srv_offer_hash(t1, d)); /* order counts */
+	CHECK(srv_offer_hash(t1, a) != srv_offer_hash(t2, a));
+	CHECK(srv_offer_hash(t1, NULL) == 0);
+	record_free_client_hello(a); record_free_client_hello(b); record_free_client_hello(c);
+	record_free_client_hello(d); record_free_client_hello(e); record_free_client_hello(f);
+	srv_table_free(t1);
+	srv_table_free(t2);
+	return check_done();
+}
