@@ -117,6 +117,10 @@ install: all
 	install -m 0644 rules/*.rules rules/*.list $(DESTDIR)$(PREFIX)/share/tlswhy/rules/
 	install -m 0644 rules/kb/*.kb $(DESTDIR)$(PREFIX)/share/tlswhy/rules/kb/
 	[ ! -f docs/tlswhy.1 ] || install -m 0644 docs/tlswhy.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
+	# the pages the man page refers to (docs/NAME there is share/doc/tlswhy/NAME here)
+	install -d $(DESTDIR)$(PREFIX)/share/doc/tlswhy/schema
+	install -m 0644 docs/*.md README.md $(DESTDIR)$(PREFIX)/share/doc/tlswhy/
+	install -m 0644 docs/schema/*.json $(DESTDIR)$(PREFIX)/share/doc/tlswhy/schema/
 	# the service (README "Many targets"): tlswhy@IFACE.service and its log rotation
 	install -d $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(LOGROTATEDIR)
 	sed 's#@BINDIR@#$(PREFIX)/bin#g' dist/systemd/tlswhy@.service > $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service
@@ -125,7 +129,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tlswhy $(DESTDIR)$(PREFIX)/share/man/man1/tlswhy.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/tlswhy
+	rm -rf $(DESTDIR)$(PREFIX)/share/tlswhy $(DESTDIR)$(PREFIX)/share/doc/tlswhy
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service $(DESTDIR)$(LOGROTATEDIR)/tlswhy
 
 # ---- fuzzing (fuzz/, docs/robustness.md) ------------------------------------

@@ -45,6 +45,8 @@ struct app_opts {
 	int all;                  /* --all */
 	int detail;               /* --detail: 0 the format's default, 1 lean, 2 full */
 	int pretty;               /* --pretty */
+	int verbose;              /* -v: text, each connection in full */
+	int quiet;                /* -q: text, the verdict and the counts */
 	int color;                /* --color: -1 auto */
 	int status;               /* --status: -1 auto */
 	int list_ifaces;          /* -D */
@@ -57,6 +59,7 @@ struct app_opts {
 	uint16_t cid_seed;        /* --community-id-seed */
 	const char *alb_logs[MAX_ALB_LOGS];   /* --alb-log, in order */
 	int nalb;
+	const char *inner_filter; /* --inner-filter: BPF on the decapsulated VXLAN/GENEVE packet, or NULL */
 	struct keylog *keylog;    /* --keylog FILE...: the run's keys (owned), or NULL; lim.tls.keylog points at it */
 };
 
@@ -93,6 +96,7 @@ struct app {
 	int nin;
 	struct cap_live *lv;                 /* live capture, or NULL */
 	struct cap_run run;
+	struct bpf_program *inner_prog;      /* --inner-filter compiled (owned), or NULL */
 	struct cap_evidence *ev;             /* -w, or NULL */
 	struct rpt rpt;
 	struct rpt_input rpt_in[MAX_INPUTS];  /* what the report says of the inputs (report/run.h) */

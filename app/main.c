@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pcap/pcap.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -58,7 +59,8 @@ static void usage(FILE *f)
 	      "  -s SNAPLEN            bytes kept per packet (default 262144)\n"
 	      "  -B KIB                kernel capture buffer in KiB (default 16384)\n"
 	      "  -p                    do not put the interface in promiscuous mode\n"
-	      "  -c COUNT              stop after COUNT packets\n"
+	      "  -c COUNT              stop after COUNT packets (read from files, or captured)\n"
+	      "  -n                    accepted, as tcpdump's: tlswhy never resolves names\n"
 	      "      --duration S      stop after S seconds\n"
 	      "  -Z USER               after opening the interface (or the -r files) and the\n"
 	      "                        outputs, switch to USER (groups, gid, uid). Live and\n"
@@ -71,7 +73,9 @@ static void usage(FILE *f)
 	      "                        terminal), always or never; reading a file over 4 MB, a\n"
 	      "                        progress line (percent, packets/s, ETA) on a terminal\n"
 	      "  -F, --format FMT      text (default), markdown, json, jsonl, html or ecs (JSON\n"
-	      "                        Lines in Elastic Common Schema 8.11 field names)\n"
+	      "                        Lines in Elastic Common Schema 8.11 field names); text\n"
+	      "                        from files is a summary (failures grouped by cause,\n"
+	      "                        healthy ones counted, as the Markdown report), see -v, -q\n"
 	      "      --detail LEVEL    json, jsonl: lean (a short object per healthy connection,\n"
 	      "                        everything for failed and inconclusive ones; the jsonl\n"
 	      "                        default) or full (every connection whole; the json default)\n"
@@ -88,6 +92,10 @@ static void usage(FILE *f)
 	      "                        pcapng, each packet commented \"original frame N\"\n"
 	      "      --max-spool M     live -w: MiB of packets kept on disk until their connection\n"
 	      "                        is judged (default 128); the report counts any dropped\n"
+	      "      --inner-filter EXPR\n"
+	      "                        a BPF expression for the packet inside a VXLAN or GENEVE\n"
+	      "                        tunnel (the BPF expression filters the outer packet, as\n"
+	      "                        tcpdump); packets not tunnelled pass it\n"
 	      "      --rules FILE      add a rule file (repeatable); see docs/rules.md\n"
 	      "      --keylog FILE     decrypt with an NSS key log (SSLKEYLOGFILE; repeatable):\n"
 	      "                        what the encrypted records show joins the report\n"
@@ -96,8 +104,12 @@ static void usage(FILE *f)
 	      "                        Community ID, as Zeek's or Suricata's is configured\n"
 	      "      --alb-log FILE    an ALB access log (plain or .gz; repeatable): its 502s and\n"
 	      "                        504s are matched with the capture's failed connections\n"
-	      "      --all             report every TCP connection, not only TLS ones and failures\n"
-	      "      --color WHEN      auto (default), always or never; NO_COLOR turns it off\n"
+	      "  -v                    text: each connection in full, as it ends (the default live)\n"
+	      "  -q                    text: the verdict line and the counts only\n"
+	      "      --all             report every TCP connection, not only TLS ones and failures;\n"
+	      "                        text: each of them in full, as -v\n"
+	      "      --color WHEN      auto (default), always or never; a non-empty NO_COLOR turns\n"
+	      "                        auto off\n"
 	      "      --input-hash WHEN SHA-256 of each input file in the report: auto (default:\n"
 	      "                        standard input and files up to 256 MiB), always or never\n"
 	      "      --max-flows N     flows tracked at once (default 65536)\n"
@@ -379,7 +391,7 @@ static int parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out
 
 enum { O_RULES = 256, O_ALL, O_COLOR, O_MAXFLOWS, O_MAXSEG, O_MAXBUF, O_MAXHS, O_IDLE, O_DURATION,
        O_HSTIMEOUT, O_STATUS, O_MAXTOTAL, O_HASH, O_KEYLOG, O_MAXSPOOL, O_CIDSEED, O_ALBLOG, O_APPENDLOG,
-       O_DETAIL, O_PRETTY };
+       O_DETAIL, O_PRETTY, O_INNER };
 
 #define STATUS_US (2LL * 1000000)
 #define DEFAULT_USER "nobody"   /* -Z when started as root without one */
@@ -561,6 +573,15 @@ static int opt_report(struct app_opts *o, int c, const char *arg)
 	case O_PRETTY:
 		o->pretty = 1;
 		return 1;
+	case 'v':
+		o->verbose = 1;
+		return 1;
+	case O_INNER:
+		o->inner_filter = arg;
+		return 1;
+	case 'q':
+		o->quiet = 1;
+		return 1;
 	case O_COLOR:
 		o->color = parse_when("--color", arg);
 		return o->color == -2 ? -1 : 1;
@@ -625,6 +646,22 @@ static int join_filter(struct app_opts *o, int argc, char **argv, int first)
 	return 0;
 }
 
+/* One line for an option getopt did not take (opterr is 0), as coreutils
+ * does: what was wrong, and where the options are listed. */
+static void bad_option(int c, const char *word)
+{
+	int lng = word && word[0] == '-' && word[1] == '-';
+	if (c == ':' && lng)
+		fprintf(stderr, "tlswhy: option '%s' needs an argument", word);
+	else if (c == ':')
+		fprintf(stderr, "tlswhy: option '-%c' needs an argument", optopt);
+	else if (lng || !optopt)
+		fprintf(stderr, "tlswhy: unknown option '%s'", word ? word : "?");
+	else
+		fprintf(stderr, "tlswhy: unknown option '-%c'", optopt);
+	fputs("; see 'tlswhy --help'\n", stderr);
+}
+
 /* Parses the command line into o. Returns -1 to go on, else the exit status. */
 static int parse_args(struct app_opts *o, int argc, char **argv)
 {
@@ -651,6 +688,7 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		{ "append", no_argument, NULL, O_APPENDLOG },
 		{ "detail", required_argument, NULL, O_DETAIL },
 		{ "pretty", no_argument, NULL, O_PRETTY },
+		{ "inner-filter", required_argument, NULL, O_INNER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -664,7 +702,10 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 	o->hash = CAP_HASH_AUTO;
 	o->hs_timeout_us = -1;
 	o->max_spool = (uint64_t)CAP_EV_DEFAULT_SPOOL_MIB * 1024 * 1024;
-	while ((c = getopt_long(argc, argv, "+r:i:Ds:B:pc:Z:F:o:w:hV", longopts, NULL)) != -1) {
+	/* options anywhere, as tcpdump on glibc: the words left over, wherever
+	 * they were, are the BPF filter; "--" ends the options */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:i:Ds:B:pc:Z:F:o:w:hVnqv", longopts, NULL)) != -1) {
 		int rc = opt_live(o, c, optarg);
 		if (rc == 0)
 			rc = opt_limits(o, c, optarg);
@@ -684,7 +725,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 			printf("tlswhy %s\n", TLSWHY_VERSION);
 			return 0;
 		}
-		usage(stderr);
+		if (c == 'n')   /* tcpdump's "don't resolve": tlswhy never does */
+			continue;
+		bad_option(c, optind > 0 && optind <= argc ? argv[optind - 1] : NULL);
 		return 2;
 	}
 	if (o->list_ifaces)
@@ -698,9 +741,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
 		fprintf(stderr, "tlswhy: -r and -i do not mix; read files or capture live\n");
 		return 2;
 	}
-	if (!o->lo.iface && (o->lo.count || o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
+	if (!o->lo.iface && (o->lo.duration_us || o->lo.buffer_kib != CAP_DEFAULT_BUFFER_KIB ||
 			     !o->lo.promisc || o->lo.snaplen != CAP_DEFAULT_SNAPLEN))
-		fprintf(stderr, "tlswhy: warning: -c, -s, -B, -p and --duration apply to live capture (-i) only\n");
+		fprintf(stderr, "tlswhy: warning: -s, -B, -p and --duration apply to live capture (-i) only\n");
 	return join_filter(o, argc, argv, optind) ? 2 : -1;
 }
 
@@ -724,6 +767,7 @@ static void test_switches(struct app *app)
 	app->read_opts.one_thread = e && strcmp(e, "0") == 0;
 	e = getenv("TLSWHY_REPORT_THREAD");
 	app->one_report_thread = e && strcmp(e, "0") == 0;
+	app->read_opts.count = app->o.lo.count;   /* -c with -r: not a test switch, but read the same way */
 	e = getenv("TLSWHY_PROGRESS_MS");
 	app->progress_every = e && *e ? atof(e) / 1000.0 : CAP_PROGRESS_EVERY;
 }
@@ -762,7 +806,7 @@ static int load_rules(struct app *app)
 	}
 	for (i = 0; i < app->o.nrules; i++) {
 		if (rule_load_file(app->rules, app->o.rule_files[i], err, sizeof(err))) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "tlswhy: %s\n", err);
 			return -1;
 		}
 	}
@@ -845,6 +889,10 @@ static int open_report(struct app *app)
 	/* JSON Lines: lean lines for healthy connections unless --detail full;
 	 * the JSON document: full unless --detail lean */
 	app->rpt.lean = o->detail ? o->detail == 1 : app->rpt.fmt == RPT_JSONL;
+	/* text: a summary at the end from files; each connection as it ends
+	 * live (nothing would show until ^C), with -v or with --all */
+	app->rpt.text_mode = o->quiet ? RPT_TEXT_QUIET
+			     : o->verbose || o->all || o->lo.iface ? RPT_TEXT_EACH : RPT_TEXT_SUMMARY;
 	app->rpt.outpath = o->outpath;
 	app->rpt.cid_seed = o->cid_seed;
 	app->out = stdout;
@@ -875,8 +923,8 @@ static int open_report(struct app *app)
 			return -1;
 		}
 	}
-	if (color < 0)
-		color = isatty(fileno(app->out)) && !getenv("NO_COLOR");
+	if (color < 0)   /* no-color.org: NO_COLOR set and not empty */
+		color = isatty(fileno(app->out)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	app->rpt.out = app->out;
 	app->rpt.color = color;
 	app->out_tty = isatty(fileno(app->out));
@@ -1013,6 +1061,48 @@ static int drop_privileges(struct app *app)
 	return 0;
 }
 
+/* --inner-filter: compiled for the decapsulated packets, before any is read. */
+static int inner_filter_start(struct app *app)
+{
+	char err[PCAP_ERRBUF_SIZE + 256];
+	app->inner_prog = calloc(1, sizeof(*app->inner_prog));
+	app->run.inner_buf = malloc(CAP_INNER_BUF);
+	if (!app->inner_prog || !app->run.inner_buf) {
+		fprintf(stderr, "tlswhy: out of memory\n");
+		return -1;
+	}
+	if (cap_inner_filter_compile(app->o.inner_filter, app->inner_prog, err, sizeof(err))) {
+		free(app->inner_prog);
+		app->inner_prog = NULL;
+		fprintf(stderr, "tlswhy: %s\n", err);
+		return -1;
+	}
+	app->run.inner_filter = app->inner_prog;
+	return 0;
+}
+
+/* A filter that matched nothing where tunnels were: the filter saw the
+ * outer packet (UDP 4789 or 6081), as tcpdump's does; say so. */
+static void filter_warnings(struct app *app)
+{
+	const struct app_opts *o = &app->o;
+	int i;
+	if (o->inner_filter && !app->run.tunnelled)
+		fprintf(stderr, "tlswhy: warning: --inner-filter '%s': no VXLAN or GENEVE packet was read, so it "
+			"filtered nothing\n", o->inner_filter);
+	else if (o->inner_filter && app->run.inner_rejected == app->run.tunnelled)
+		fprintf(stderr, "tlswhy: warning: --inner-filter '%s' matched none of the %" PRIu64
+			" tunnelled packets\n", o->inner_filter, app->run.tunnelled);
+	if (!o->filter || !*o->filter || app->lv)
+		return;
+	for (i = 0; i < app->nin; i++)
+		if (!app->inputs[i].packets && !app->inputs[i].error[0] &&
+		    cap_file_has_tunnels(app->inputs[i].path, 100000))
+			fprintf(stderr, "tlswhy: warning: filter '%s' matched no packet of %s, which carries VXLAN or "
+				"GENEVE traffic: the filter applies to the outer packet (as tcpdump's); "
+				"--inner-filter applies to the packet inside the tunnel\n", o->filter, app->inputs[i].path);
+}
+
 /* Everything before the first packet. 0, or -1 after saying why. */
 static int start(struct app *app)
 {
@@ -1027,6 +1117,8 @@ static int start(struct app *app)
 		return -1;
 	}
 	app->o.lim.certs = app->certs;
+	if (app->o.inner_filter && inner_filter_start(app))
+		return -1;
 	app->run.ft = flow_table_new(&app->o.lim, on_record, app);
 	if (!app->run.ft) {
 		fprintf(stderr, "tlswhy: out of memory\n");
@@ -1069,7 +1161,12 @@ static void read_files(struct app *app)
 	int i;
 	for (i = 0; i < app->nin; i++) {
 		struct cap_input *in = &app->inputs[i];
-		enum cap_err rc = cap_read_file(&app->run, in, app->o.filter, &app->read_opts, err, sizeof(err));
+		enum cap_err rc;
+		if (app->o.lo.count && app->run.ps.packets >= app->o.lo.count) {
+			app->nin = i;   /* -c reached: the files after are not read */
+			break;
+		}
+		rc = cap_read_file(&app->run, in, app->o.filter, &app->read_opts, err, sizeof(err));
 		window_flush(app);
 		rq_drain(app->rq);   /* what follows goes to stderr after this input's connections */
 		if (rc) {
@@ -1107,6 +1204,7 @@ static void finish(struct app *app)
 		app->ev_file = NULL;
 	}
 	report_end(app, &fs);
+	filter_warnings(app);
 	if (app->lv && (app->run.kernel_drops || app->run.if_drops))
 		fprintf(stderr, "tlswhy: warning: %" PRIu64 " packets dropped by the kernel, %" PRIu64
 			" by the interface: some handshakes may be incomplete (-B raises the buffer)\n",
@@ -1154,6 +1252,10 @@ static int app_free(struct app *app, int status)
 	for (i = 0; i < app->nin; i++)
 		free(app->inputs[i].link_name);
 	free(app->o.filter);
+	if (app->inner_prog)
+		pcap_freecode(app->inner_prog);
+	free(app->inner_prog);
+	free(app->run.inner_buf);
 	rule_set_free(app->rules);
 	alb_free(app->alb);
 	keylog_free(app->o.keylog);

@@ -39,6 +39,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The inner filter on a decapsulated packet (cap.h: inner_filter). */
+static int inner_passes(struct cap_run *run, const struct pkt *p)
+{
+	struct pcap_pkthdr h;
+	const uint8_t *d = p->encap.inner;
+	uint32_t n = p->encap.inner_len;
+	memset(&h, 0, sizeof(h));
+	if (!p->encap.inner_eth) {   /* IP in GENEVE: a blank Ethernet header, the IP version's type */
+		if (!run->inner_buf || !n)
+			return 0;
+		if (n > CAP_INNER_BUF - 14)
+			n = CAP_INNER_BUF - 14;
+		memset(run->inner_buf, 0, 12);
+		run->inner_buf[12] = (d[0] >> 4) == 6 ? 0x86 : 0x08;
+		run->inner_buf[13] = (d[0] >> 4) == 6 ? 0xdd : 0x00;
+		memcpy(run->inner_buf + 14, d, n);
+		d = run->inner_buf;
+		n += 14;
+	}
+	h.caplen = h.len = n;
+	return pcap_offline_filter(run->inner_filter, &h, d) != 0;
+}
+
+int cap_inner_filter_compile(const char *filter, struct bpf_program *prog, char *err, size_t errlen)
+{
+	pcap_t *pc = pcap_open_dead(DLT_EN10MB, CAP_INNER_BUF);
+	int rc;
+	if (!pc) {
+		snprintf(err, errlen, "inner filter '%s': out of memory", filter);
+		return -1;
+	}
+	rc = pcap_compile(pc, prog, filter, 1, PCAP_NETMASK_UNKNOWN);
+	if (rc)
+		snprintf(err, errlen, "inner filter '%s': %s", filter, pcap_geterr(pc));
+	pcap_close(pc);
+	return rc ? -1 : 0;
+}
+
+int cap_file_has_tunnels(const char *path, uint64_t max)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct stat st;
+	uint64_t n = 0;
+	int found = 0, dlt;
+	pcap_t *pc;
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;   /* standard input, a pipe: read once, already */
+	pc = pcap_open_offline(path, ebuf);
+	if (!pc)
+		return 0;
+	dlt = pcap_datalink(pc);
+	while (!found && n++ < max && pcap_next_ex(pc, &h, &data) == 1) {
+		struct pkt p;
+		memset(&p, 0, sizeof(p));
+		p.encap.depth = 0;
+		found = pkt_decode(dlt, data, h->caplen, h->len, &p) == PKT_OK && p.encap.depth;
+	}
+	pcap_close(pc);
+	return found;
+}
 
 /* Counts a frame and decodes it (everything cap_packet does before the
  * flow table, but the capture clock): the reader thread runs this ahead of
@@ -68,6 +132,13 @@ enum pkt_result cap_count_decode(struct cap_run *run, struct cap_input *in, int 
 	if (!run->frag)
 		run->frag = frag_table_new();   /* NULL: fragments are only counted */
 	r = pkt_decode_frag(run->frag, dlt, data, caplen, wirelen, p);
+	if (r == PKT_OK && p->encap.depth) {
+		run->tunnelled++;
+		if (run->inner_filter && !inner_passes(run, p)) {
+			run->inner_rejected++;
+			return PKT_NOT_TCP;   /* read and counted as a packet, not analyzed */
+		}
+	}
 	run->ps.by_result[r]++;
 	if (r != PKT_OK)
 		return r;
@@ -228,17 +299,20 @@ enum cap_end cap_pcap_end(pcap_t *pc)
 	return feof(pcap_file(pc)) ? CAP_END_TRUNCATED : CAP_END_CORRUPT;
 }
 
-/* The reference: every packet through pcap_next_ex, on this thread. */
-static enum cap_end read_reference(const struct cap_rd *r, char *why, size_t whylen)
+/* The reference: every packet through pcap_next_ex, on this thread, up
+ * to `count` packets in the run (0: all). */
+static enum cap_end read_reference(const struct cap_rd *r, uint64_t count, char *why, size_t whylen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	int rc;
-	while ((rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
+	int rc = 1;
+	while ((!count || r->run->ps.packets < count) && (rc = pcap_next_ex(r->pc, &h, &data)) == 1) {
 		/* libpcap scales every file to the microsecond precision we asked for */
 		int64_t ts = pkt_ts_us(h->ts.tv_sec, h->ts.tv_usec, NULL);
 		cap_packet(r->run, r->in, ts, data, h->caplen, h->len);
 	}
+	if (count && r->run->ps.packets >= count)
+		return CAP_END_CLEAN;
 	if (rc != -1)
 		return CAP_END_CLEAN;
 	snprintf(why, whylen, "%s", pcap_geterr(r->pc));
@@ -538,7 +612,7 @@ static pcap_t *open_for_blocks(struct cap_rd *r)
 static pcap_t *open_input(struct cap_rd *r, const struct cap_read_opts *ro, char *ebuf)
 {
 	FILE *f;
-	pcap_t *pc = ro->reference ? NULL : open_for_blocks(r);
+	pcap_t *pc = ro->reference || ro->count ? NULL : open_for_blocks(r);
 	if (pc)
 		return pc;
 	f = cap_src_stream(r->in->src);
@@ -614,8 +688,8 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 	if (rc == CAP_OK) {
 		if (ro->show)   /* tests/reader.sh: which way read it */
 			fprintf(stderr, "tlswhy: reader: %s: %s\n", r.blocks ? "blocks" : "libpcap", in->path);
-		if (cap_fast_read(&r, !ro->one_thread, &end, why, sizeof(why)))
-			end = read_reference(&r, why, sizeof(why));
+		if (ro->count || cap_fast_read(&r, !ro->one_thread, &end, why, sizeof(why)))
+			end = read_reference(&r, ro->count, why, sizeof(why));
 	}
 	if (r.filtered)
 		pcap_freecode(&r.prog);

@@ -67,6 +67,8 @@ struct cap_read_opts {
 	int reference;           /* pcap_next_ex on this thread for every file */
 	int one_thread;          /* no reader thread */
 	int show;                /* say on stderr which way read each file */
+	uint64_t count;          /* -c: stop once the run has this many packets (all inputs; 0: no limit),
+				  * read by the reference loop */
 };
 
 struct cap_run {
@@ -85,16 +87,33 @@ struct cap_run {
 	void (*tap)(void *arg, const struct cap_input *in, int64_t ts_us, const uint8_t *data,
 		    uint32_t caplen, uint32_t wirelen);
 	void *tap_arg;
+	/* Optional (--inner-filter): a BPF program compiled for Ethernet, run
+	 * on the decapsulated packet of every VXLAN/GENEVE packet (an inner IP
+	 * packet gets a blank Ethernet header first); a packet it rejects is
+	 * counted as read, then left out. Packets not tunnelled pass. */
+	const struct bpf_program *inner_filter;
+	uint8_t *inner_buf;      /* CAP_INNER_BUF bytes, for that header */
+	uint64_t tunnelled;      /* packets that came through a tunnel */
+	uint64_t inner_rejected; /* of which the inner filter left out */
 	/* Optional: a pcapng Decryption Secrets Block of an input (type and
 	 * data as written), in file order with the packets, on the thread
 	 * that analyses them. NULL: secrets blocks are skipped. */
 	void (*secrets)(void *arg, const struct cap_input *in, uint32_t type, const uint8_t *data, uint32_t len);
 	void *secrets_arg;
 };
+#define CAP_INNER_BUF (262144 + 14)
 
 /* Ends IPv4 reassembly for an input (fragments do not span inputs); counts
  * datagrams still incomplete as dropped. */
 void cap_frag_release(struct cap_run *run);
+/* Compiles `filter` for the decapsulated packets (--inner-filter) into
+ * *prog; 0, or -1 with `err` ("inner filter 'F': why"). */
+struct bpf_program;
+int cap_inner_filter_compile(const char *filter, struct bpf_program *prog, char *err, size_t errlen);
+/* Whether the capture file `path` (a file, not a pipe) holds VXLAN or
+ * GENEVE packets among its first `max` packets: 1 yes, 0 no or unknown. */
+int cap_file_has_tunnels(const char *path, uint64_t max);
+
 /* Lets start-up refuse a bad input before any report is written: libpcap
  * reads the file's headers from a duplicate of its source and the filter
  * is compiled for its link type. Inputs that can be read only once

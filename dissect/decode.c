@@ -80,6 +80,14 @@ static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o);
 static enum pkt_result ipv6_decode(struct cur *c, struct pkt *o);
 static enum pkt_result by_ethertype(struct cur *c, uint16_t type, struct pkt *o);
 
+/* Where the tunnel's own packet starts: the rest of the UDP payload. */
+static void inner_at(const struct cur *c, int eth, struct pkt *o)
+{
+	o->encap.inner = c->p;
+	o->encap.inner_len = (uint32_t)(c->end - c->p);
+	o->encap.inner_eth = (uint8_t)eth;
+}
+
 /* UDP: only a tunnel to open is of interest. */
 static enum pkt_result udp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
 {
@@ -115,6 +123,7 @@ static enum pkt_result udp_decode(struct cur *c, uint32_t ip_payload_len, struct
 			return PKT_MALFORMED;   /* no valid VNI: not VXLAN */
 		if (o->encap.depth == 1)
 			o->encap.vni = vni;
+		inner_at(c, 1, o);
 		cur_skip(c, 12);
 		type = cur_u16(c);
 		if (c->err)
@@ -133,6 +142,7 @@ static enum pkt_result udp_decode(struct cur *c, uint32_t ip_payload_len, struct
 		return PKT_MALFORMED;   /* GENEVE version 0 only */
 	if (o->encap.depth == 1)
 		o->encap.vni = vni;
+	inner_at(c, type == ETH_TEB, o);
 	switch (type) {
 	case ETH_IPV4: return ipv4_decode(c, o);
 	case ETH_IPV6: return ipv6_decode(c, o);

@@ -51,6 +51,13 @@ struct pkt_encap_info {
 	uint8_t depth;          /* tunnels opened */
 	uint32_t vni;           /* VXLAN/GENEVE virtual network identifier */
 	struct hs_addr src, dst;/* outer IP addresses and UDP ports */
+	/* The innermost tunnel's packet, as carried (inside the captured
+	 * bytes, valid while they are): an Ethernet frame (VXLAN, GENEVE
+	 * 0x6558) or, with inner_eth 0, an IP packet (GENEVE 0x0800/0x86dd).
+	 * For a filter on the decapsulated packet (--inner-filter). */
+	const uint8_t *inner;
+	uint32_t inner_len;
+	uint8_t inner_eth;
 };
 
 struct frag_table;

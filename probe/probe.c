@@ -1326,7 +1326,7 @@ int probe_cli(int argc, char **argv)
 		}
 	}
 	if (color < 0)
-		color = isatty(fileno(out)) && !getenv("NO_COLOR");
+		color = isatty(fileno(out)) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	p.rpt.out = out;
 	p.rpt.color = color;
 	/* the probe's own lines go with a text report, to stderr otherwise */

@@ -128,6 +128,28 @@ static const char CSS[] =
 
 /* ---- the syntax of ticket.c's lines ------------------------------------ */
 
+/* Prose, escaped; knowledge-base text marks code with backticks, as
+ * Markdown does: a `quoted` part becomes <code> (a lone backtick stays). */
+static void h_prose(FILE *o, const char *s, size_t n)
+{
+	size_t i = 0, a, b;
+	while (i < n) {
+		for (a = i; a < n && s[a] != '`'; a++)
+			;
+		for (b = a + 1; b < n && s[b] != '`'; b++)
+			;
+		if (a >= n || b >= n || b == a + 1) {   /* no pair left */
+			h_text(o, s + i, n - i);
+			return;
+		}
+		h_text(o, s + i, a - i);
+		fputs("<code>", o);
+		h_text(o, s + a + 1, b - a - 1);
+		fputs("</code>", o);
+		i = b + 1;
+	}
+}
+
 /* Escaped prose between two tags of ours. */
 static void h_in(FILE *o, const char *open, const struct tk_span *s, const char *close)
 {
@@ -141,7 +163,7 @@ static void h_span(FILE *o, const struct tk_span *s, int in_cell)
 	(void)in_cell;
 	switch ((enum tk_kind)s->kind) {
 	case TK_TEXT: fwrite(s->s, 1, s->n, o); break;
-	case TK_PROSE: h_text(o, s->s, s->n); break;
+	case TK_PROSE: h_prose(o, s->s, s->n); break;
 	case TK_WIRE: h_wire(o, s->s, s->n); break;
 	case TK_CODE: h_in(o, "<code>", s, "</code>"); break;
 	case TK_STRONG: h_in(o, "<b>", s, "</b>"); break;

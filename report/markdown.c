@@ -1,6 +1,7 @@
 /*
  * markdown.c - the report as GitHub-flavoured Markdown, for tickets
- * (GitHub, GitLab, Jira's Markdown): a headline verdict, a summary table,
+ * (GitHub, GitLab): a headline verdict, a summary table (a value that
+ * breaks goes on in a row of its own: no raw <br> in a cell),
  * one section per group of identical failures with a ladder diagram in a
  * code block, the findings, ranked workarounds, dead ends, references.
  * What is said comes from ticket.c; this file gives it Markdown syntax.
@@ -72,7 +73,7 @@ static void dashes(FILE *o, int n, char c)
 		fputc(c, o);
 }
 
-static void md_ladder_text(FILE *o, const struct hs_record *rec)
+void tk_ladder_text(FILE *o, const struct hs_record *rec)
 {
 	static struct tk_ladder l;
 	char cli[80], srv[80];
@@ -154,7 +155,7 @@ static void md_span(FILE *o, const struct tk_span *s, int in_cell)
 		else
 			md_prose(o, s->s, s->n);
 		break;
-	case TK_BREAK: fputs(in_cell ? "<br>" : "  \n", o); break;
+	case TK_BREAK: fputs(in_cell ? "; " : "  \n", o); break;   /* break_rows: rarely in a cell */
 	case TK_CELL: break;
 	}
 }
@@ -261,7 +262,7 @@ static void md_ladder(FILE *o, const struct hs_record *rec)
 	size_t n = 0;
 	FILE *m = open_memstream(&buf, &n);
 	if (m) {
-		md_ladder_text(m, rec);
+		tk_ladder_text(m, rec);
 		fclose(m);
 		md_code(o, buf, 0, "text");
 		free(buf);
@@ -270,7 +271,7 @@ static void md_ladder(FILE *o, const struct hs_record *rec)
 }
 
 const struct tk_syntax tk_markdown = {
-	.me = TK_MD, .span = md_span, .cell = md_cell,
+	.me = TK_MD, .break_rows = 1, .span = md_span, .cell = md_cell,
 	/* paragraphs; inside a list item, blocks are indented by 3 (past "1. ") */
 	.para_open = { [TK_P] = "", [TK_P_KB] = "", [TK_P_DISPUTE] = "> ",
 	               [TK_P_ITEM] = "\n   ", [TK_P_ITEM_DISPUTE] = "   > ", [TK_P_ITEM_DISPUTE1] = "\n   > " },

@@ -1,7 +1,11 @@
 /*
  * report.c - text and JSON rendering of retired records (see report.h).
  *
- * Text: one compact block per reported connection, then a summary line.
+ * Text: by default (offline) a summary at the end, the document of the
+ * Markdown report given plain-text syntax (report/textdoc.c), then the
+ * counts line; -v (or --all) one compact block per reported connection as
+ * it ends, then the counts line and the failures by cause; -q the verdict
+ * line and the counts.
  * Every wire string goes through esc_text(), so no control byte reaches the
  * terminal. JSON: one document; connections are streamed into its
  * "connections" array as they are retired, and the inputs, counters and
@@ -116,10 +120,17 @@ void rpt_free(struct rpt *r)
 	r->tk = NULL;
 }
 
+/* The text report keeps the document's grouping (ticket.c) instead of
+ * writing each connection. */
+static int text_grouped(const struct rpt *r)
+{
+	return r->fmt == RPT_TEXT && r->text_mode != RPT_TEXT_EACH;
+}
+
 void rpt_begin(struct rpt *r)
 {
 	memset(&r->n, 0, sizeof(r->n));
-	if ((r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) && !r->tk) {
+	if ((r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML || text_grouped(r)) && !r->tk) {
 		r->tk = tk_new();
 		if (!r->tk) {   /* start-up allocation; the report cannot be written without it */
 			fprintf(stderr, "tlswhy: out of memory\n");
@@ -484,7 +495,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 		jw_end(&r->jw);
 	} else if (r->fmt == RPT_ECS) {
 		rpt_ecs_conn(r, rec, v);
-	} else if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML) {
+	} else if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML || text_grouped(r)) {
 		tk_add(r, rec, v);
 	} else {
 		text_conn(r, rec, v);
@@ -705,10 +716,12 @@ static void text_sentence(void *arg, const char *s)
 	fprintf(arg, "%s\n", s);
 }
 
+static void text_counts(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
+			const struct flow_stats *fs);
+
 void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 	     const struct flow_stats *fs, const char *filter)
 {
-	int i;
 	if (r->fmt == RPT_JSON) {
 		struct jw *w = &r->jw;
 		jw_arr_close(w);
@@ -739,6 +752,42 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 		tk_document(r, in, nin, run, fs, filter);
 		return;
 	}
+	if (r->text_mode == RPT_TEXT_SUMMARY)
+		tk_document(r, in, nin, run, fs, filter);
+	else if (r->text_mode == RPT_TEXT_QUIET)
+		tk_headline(r);
+	text_counts(r, in, nin, run, fs);
+}
+
+/* The text report's closing lines: the counts, the failures by cause and
+ * target (per-connection mode: the summary's tables have them), what
+ * the capture lacked, the evidence file. */
+/* -q: the failures by cause (diagnosis rule), most frequent first, one line each. */
+static void quiet_causes(struct rpt *r)
+{
+	const struct rpt_ticket *t = r->tk;
+	size_t order[TK_MAX_CAUSES], k, j;
+	char esc[600];
+	for (k = 0; k < t->nc; k++)
+		order[k] = k;
+	for (k = 1; k < t->nc; k++)
+		for (j = k; j > 0 && t->c[order[j]].count > t->c[order[j - 1]].count; j--) {
+			size_t x = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = x;
+		}
+	for (k = 0; k < t->nc; k++) {
+		const struct tk_rule *c = &t->c[order[k]].rule;
+		const char *title = c->title ? c->title : "";
+		fprintf(r->out, "  %5" PRIu64 " x %s  %s\n", t->c[order[k]].count, c->id ? c->id : "(no rule)",
+			esc_text(esc, sizeof(esc), (const uint8_t *)title, strlen(title)));
+	}
+}
+
+static void text_counts(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
+			const struct flow_stats *fs)
+{
+	int i;
 	fprintf(r->out, "%s%" PRIu64 " %s, %" PRIu64 " %s reported (%" PRIu64 " with TLS, %" PRIu64
 		" %s complete): %" PRIu64 " failed, %" PRIu64 " inconclusive, %" PRIu64 " healthy%s",
 		col(r, C_BOLD), run->ps.packets, plural(run->ps.packets, "packet", "packets"), r->n.connections,
@@ -759,7 +808,9 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 	}
 	fputc('\n', r->out);
 	/* the failures by cause and target, most frequent first */
-	{
+	if (r->text_mode == RPT_TEXT_QUIET && r->tk) {
+		quiet_causes(r);
+	} else if (r->text_mode == RPT_TEXT_EACH) {
 		int order[RPT_TEXT_GROUPS], k, j;
 		for (k = 0; k < r->ngroups; k++)
 			order[k] = k;

@@ -57,9 +57,17 @@ struct rpt_group {
 	uint64_t count;
 };
 
+/* How much the text format says (the other formats ignore it). */
+enum rpt_text_mode {
+	RPT_TEXT_EACH = 0,         /* every reported connection in full, as it ends (-v, --all, live) */
+	RPT_TEXT_SUMMARY,          /* at the end: what the Markdown report says, as text (the default offline) */
+	RPT_TEXT_QUIET             /* the verdict line and the counts (-q) */
+};
+
 struct rpt {
 	FILE *out;
 	enum rpt_format fmt;
+	enum rpt_text_mode text_mode;
 	int color;
 	int all;                   /* report every connection, not only TLS/failed */
 	int lean;                  /* json, jsonl: healthy connections as a lean object (rpt_json_lean) */
@@ -69,7 +77,7 @@ struct rpt {
 	/* Set by main before rpt_begin(), all optional (NULL): */
 	const struct rpt_evidence *ev;  /* -w FILE, once written (set before rpt_end()) */
 	const struct rpt_probe *probe;  /* tlswhy probe's connections and verdict (set before rpt_end()) */
-	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown/HTML */
+	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown, HTML and the text summary */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	uint16_t cid_seed;              /* --community-id-seed (0 by default) */
 	const struct alb_result *alb;   /* --alb-log, once matched (set before rpt_end()); NULL none */

@@ -35,6 +35,18 @@ const char *tk_time(char *b, size_t n, int64_t us)
 	return b;
 }
 
+const char *tk_time_ms(char *b, size_t n, int64_t us)
+{
+	size_t len;
+	tk_time(b, n, us);
+	len = strlen(b);
+	if (len == 27 && n > 24) {   /* ...T00:00:00.123456Z: keep three digits */
+		b[23] = 'Z';
+		b[24] = '\0';
+	}
+	return b;
+}
+
 /* ---- the ladder --------------------------------------------------------- */
 
 static void label(const struct hs_record *r, const struct hs_event *e, char *b, size_t n)
@@ -153,15 +165,28 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 
 #define TLSWHY_VERSION "0.1.0"
 
-/* Where a document goes: the format's syntax, the stream, the line being built. */
+/* A table being laid out as a whole (tk_syntax.grid): its cells so far,
+ * row-major. Bounded by the tables the document writes (TK_MAX_GROUPS
+ * rows at most). */
+struct grid {
+	const struct tk_table *t;
+	char **cells;
+	size_t nrows, cap;       /* cap: rows allocated */
+};
+
+/* Where a document goes: the format's syntax, the stream, the line being
+ * built, the table being laid out (grid syntaxes only). */
 struct doc {
 	const struct tk_syntax *y;
 	FILE *o;
 	struct tk_line *l;
+	struct grid *g;
 };
 
 static const struct tk_syntax *syntax(const struct rpt *r)
 {
+	if (r->fmt == RPT_TEXT)
+		return r->color ? &tk_text_color : &tk_text;
 	return r->fmt == RPT_HTML ? &tk_html : &tk_markdown;
 }
 
@@ -221,8 +246,9 @@ static void addf(struct tk_line *l, enum tk_kind k, const char *fmt, ...)
 }
 
 /* An evidence line, as the text report writes it (wire strings in it
- * esc_text()-escaped, so control bytes read as \xNN), as prose: the
- * format's writer escapes it again for its syntax. */
+ * esc_text()-escaped, so control bytes read as \xNN, and no line break), as
+ * wire bytes: the format's writer escapes it again for its syntax, and
+ * reads no markup (backticks) in it. */
 static void add_evidence(struct tk_line *l, const struct hs_record *rec, const struct rule_evidence *ev)
 {
 	size_t room = TK_ARENA - l->used, n;
@@ -230,7 +256,7 @@ static void add_evidence(struct tk_line *l, const struct hs_record *rec, const s
 	if (room < 2)
 		return;
 	n = rpt_evidence_line(p, room < EV_LINE ? room : EV_LINE, rec, ev, 0);
-	addn(l, TK_PROSE, p, n);
+	addn(l, TK_WIRE, p, n);   /* quotes wire strings: never knowledge-base markup */
 	l->used += n + 1;
 }
 
@@ -261,7 +287,7 @@ static void wire_or_none(struct tk_line *l, int has, const uint8_t *s, size_t n)
 
 static int for_us(const struct tk_syntax *y, const struct tk_span *s)
 {
-	return !s->only || s->only == y->me;
+	return !s->only || (s->only & y->me);
 }
 
 void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l)
@@ -272,6 +298,90 @@ void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l)
 			y->span(o, &l->sp[i], 0);
 }
 
+static void grid_free(struct grid *g)
+{
+	size_t i;
+	if (!g)
+		return;
+	for (i = 0; g->cells && i < g->nrows * (size_t)g->t->ncols; i++)
+		free(g->cells[i]);
+	free(g->cells);
+	free(g);
+}
+
+/* Opens or closes a table: the format's markup, or (grid syntaxes) the
+ * buffer its rows go to, handed over whole at the close. */
+static void table(struct doc *d, const struct tk_table *t, int open)
+{
+	if (!d->y->grid) {
+		d->y->table(d->o, t, open);
+		return;
+	}
+	if (open) {
+		grid_free(d->g);
+		d->g = calloc(1, sizeof(*d->g));
+		if (d->g)
+			d->g->t = t;
+		return;
+	}
+	if (d->g && d->g->t == t)
+		d->y->grid(d->o, t, d->g->cells, d->g->nrows);
+	grid_free(d->g);
+	d->g = NULL;
+}
+
+/* A row into the grid: each cell's spans rendered to a string, from span
+ * `from` on; with `cont`, the row continues a value (break_rows): its
+ * label is empty and the spans fill the value's cell. A cell that cannot
+ * be stored is left empty. */
+static void grid_row(struct doc *d, const struct tk_line *l, size_t from, int cont)
+{
+	struct grid *g = d->g;
+	size_t nc = (size_t)g->t->ncols, i;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = NULL;
+	int c = cont ? 1 : -1;
+	if (g->nrows == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		char **n = realloc(g->cells, cap * nc * sizeof(*n));
+		if (!n)
+			return;
+		g->cells = n;
+		g->cap = cap;
+	}
+	memset(g->cells + g->nrows * nc, 0, nc * sizeof(*g->cells));
+	if (cont)
+		m = open_memstream(&buf, &len);
+	for (i = from; i <= l->n; i++) {
+		const struct tk_span *s = i < l->n ? &l->sp[i] : NULL;
+		int brk;
+		if (s && !for_us(d->y, s))
+			continue;
+		brk = s && s->kind == TK_BREAK && g->t->kv && d->y->break_rows && c == 1;
+		if (!s || s->kind == TK_CELL || brk) {
+			if (m && fclose(m) == 0 && c >= 0 && (size_t)c < nc)
+				g->cells[g->nrows * nc + (size_t)c] = buf;
+			else
+				free(buf);
+			m = NULL;
+			buf = NULL;
+			if (brk) {   /* the value goes on in a row of its own */
+				g->nrows++;
+				grid_row(d, l, i + 1, 1);
+				return;
+			}
+			if (!s)
+				break;
+			c++;
+			m = open_memstream(&buf, &len);
+		} else if (m) {
+			d->y->span(m, s, 1);
+		}
+	}
+	g->nrows++;
+}
+
 /* Each writes the line, then empties it. A row whose first cell is for
  * the other format only is left out. */
 static void row(struct doc *d, const struct tk_table *t)
@@ -280,11 +390,24 @@ static void row(struct doc *d, const struct tk_table *t)
 	uint8_t prev = 0;
 	int cells = 0;
 	size_t i;
+	if (d->y->grid) {
+		if (l->n && for_us(d->y, &l->sp[0]) && d->g && d->g->t == t)
+			grid_row(d, l, 0, 0);
+		clear(d->l);
+		return;
+	}
 	if (l->n && for_us(d->y, &l->sp[0])) {
 		for (i = 0; i < l->n; i++) {
 			const struct tk_span *s = &l->sp[i];
 			if (!for_us(d->y, s))
 				continue;
+			if (s->kind == TK_BREAK && t->kv && d->y->break_rows && cells == 2) {
+				/* end the row; the value goes on under an empty label */
+				d->y->cell(d->o, t, cells, prev, TK_END);
+				d->y->cell(d->o, t, 0, 0, TK_HEAD);
+				d->y->cell(d->o, t, 1, TK_HEAD, prev);
+				continue;
+			}
 			if (s->kind == TK_CELL) {
 				d->y->cell(d->o, t, cells++, prev, s->cell);
 				prev = s->cell;
@@ -402,7 +525,7 @@ static void finding(struct doc *d, const struct hs_record *rec, const struct rul
 	heading(d, 3);
 	add(l, TK_SEV, r->severity_name);
 	add(l, TK_TEXT, " ");
-	l->only = TK_MD;          /* the bold severity is enough */
+	l->only = TK_MDT;          /* the bold severity is enough */
 	add(l, TK_PROSE, r->title);
 	l->only = TK_HTML;
 	add(l, TK_STRONG, r->title);
@@ -519,7 +642,7 @@ static void notes(struct doc *d, const struct hs_record *rec, const struct rule_
 	for (i = 0; i < v->n_note; i++) {
 		const struct rule_finding *r = &v->note[i];
 		add(l, TK_STRONG, r->title);
-		l->only = TK_MD;
+		l->only = TK_MDT;
 		add(l, TK_TEXT, " (");
 		add(l, TK_CODE, r->rule);
 		add(l, TK_TEXT, ")");
@@ -546,11 +669,11 @@ static void sni(struct tk_line *l, const struct hs_record *rec)
 static void section(struct doc *d, const struct hs_record *rec, const struct rule_verdict *vd)
 {
 	struct tk_line *l = d->l;
-	char a[80], v[16], s[64], idt[400];
+	char a[80], b[80], v[16], s[64], idt[400];
 	uint16_t i;
 	int bit;
 
-	d->y->table(d->o, &T_SECTION, 1);
+	table(d, &T_SECTION, 1);
 	kv(l, "Client", 0);
 	add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &rec->cli));
 	row(d, &T_SECTION);
@@ -632,7 +755,11 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	     rec->last_frame, rec->id, (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
 	row(d, &T_SECTION);
 	kv(l, "Started", 0);
+	l->only = TK_MD | TK_HTML;
 	add(l, TK_TEXT, tk_time(a, sizeof(a), rec->first_ts_us));
+	l->only = TK_TXT;         /* to the ms, as ALB access logs line up */
+	add(l, TK_TEXT, tk_time_ms(b, sizeof(b), rec->first_ts_us));
+	l->only = 0;
 	row(d, &T_SECTION);
 	if (rec->anomalies) {
 		kv(l, "Capture problems", 0);
@@ -644,11 +771,11 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 			}
 		row(d, &T_SECTION);
 	}
-	d->y->table(d->o, &T_SECTION, 0);
+	table(d, &T_SECTION, 0);
 
 	add(l, TK_STRONG, "Handshake ladder");
 	add(l, TK_TEXT, " (client left, server right; time from the first packet)");
-	l->only = TK_MD;          /* before a code block */
+	l->only = TK_MDT;          /* before a code block */
 	add(l, TK_TEXT, ":");
 	l->only = 0;
 	para(d, TK_P);
@@ -725,7 +852,7 @@ static char *render(struct rpt *r, const struct hs_record *rec, const struct rul
 	if (!m)
 		return NULL;
 	{
-		struct doc d = { syntax(r), m, &r->tk->line };
+		struct doc d = { syntax(r), m, &r->tk->line, NULL };
 		clear(d.l);
 		section(&d, rec, v);
 	}
@@ -788,6 +915,7 @@ static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_reco
 	if (g->count < TK_IDS) {
 		g->ids[g->count] = rec->id;
 		g->frames[g->count] = rec->first_frame;
+		g->ts[g->count] = rec->first_ts_us;
 	}
 	g->count++;
 	if (rec->first_ts_us < g->first_ts)
@@ -824,6 +952,7 @@ static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const s
 		o->count = 1;
 		o->first_id = rec->id;
 		o->first_frame = rec->first_frame;
+		o->first_ts = rec->first_ts_us;
 		if (rec->ch && rec->ch->has_sni) {
 			o->has_sni = 1;
 			o->sni_len = rec->ch->sni_len < sizeof(o->sni) ? rec->ch->sni_len : sizeof(o->sni);
@@ -870,11 +999,11 @@ void tk_add(struct rpt *r, const struct hs_record *rec, const struct rule_verdic
 		add_failed(r, t, rec, v);
 	else
 		add_other(t, rec, v);
-	if (r->all) {
+	if (r->all && r->fmt != RPT_TEXT) {   /* text --all writes each connection instead */
 		if (!t->all)
 			t->all = tmpfile();
 		if (t->all) {
-			struct doc d = { syntax(r), t->all, &t->line };
+			struct doc d = { syntax(r), t->all, &t->line, NULL };
 			all_row(&d, rec, v);
 			t->all_rows++;
 		}
@@ -943,7 +1072,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 
 	add(l, TK_TEXT, "Summary");
 	heading(d, 2);
-	d->y->table(d->o, &T_SUMMARY, 1);
+	table(d, &T_SUMMARY, 1);
 	kv(l, "Connections reported", 0);
 	addf(l, TK_TEXT, "%" PRIu64, r->n.connections);
 	row(d, &T_SUMMARY);
@@ -959,13 +1088,8 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 	if (!t->nc)
 		add(l, TK_TEXT, "none");
 	for (i = 0; i < t->nc; i++) {
-		if (i) {
-			l->only = TK_MD;   /* one line per cause in HTML */
-			add(l, TK_TEXT, "; ");
-			l->only = TK_HTML;
-			add(l, TK_BREAK, "");
-			l->only = 0;
-		}
+		if (i)
+			add(l, TK_BREAK, "");   /* one line (Markdown, text: one row) per cause */
 		addf(l, TK_TEXT, "%" PRIu64 " × ", t->c[i].count);
 		add(l, TK_PROSE, t->c[i].rule.title);
 		add(l, TK_TEXT, " (");
@@ -987,7 +1111,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 		kv(l, "Capture span", 0);
 		addf(l, TK_TEXT, "%s → %s (", tk_time(tb, sizeof(tb), run->first_ts_us),
 		     tk_time(tb2, sizeof(tb2), run->last_ts_us));
-		l->only = TK_MD;           /* a short span in ms */
+		l->only = TK_MDT;           /* a short span in ms */
 		if (us < 1000000)
 			addf(l, TK_TEXT, "%.3f ms", (double)us / 1000.0);
 		else
@@ -998,7 +1122,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 		addf(l, TK_TEXT, ", %" PRIu64 " packets)", run->ps.packets);
 		row(d, &T_SUMMARY);
 	} else {
-		l->only = TK_MD;           /* HTML leaves the row out */
+		l->only = TK_MDT;           /* HTML leaves the row out */
 		kv(l, "Capture span", 0);
 		add(l, TK_TEXT, "no packets");
 		row(d, &T_SUMMARY);
@@ -1022,7 +1146,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 	}
 	if (filter && *filter) {
 		kv(l, "Filter", 0);
-		l->only = TK_MD;           /* a code span would not escape it */
+		l->only = TK_MDT;           /* a code span would not escape it */
 		add(l, TK_PROSE, filter);
 		l->only = TK_HTML;
 		add(l, TK_CODE, filter);
@@ -1063,7 +1187,7 @@ static void summary(struct doc *d, const struct rpt *r, const struct rpt_input *
 	kv(l, "Generated by", 0);
 	add(l, TK_TEXT, "tlswhy " TLSWHY_VERSION);
 	row(d, &T_SUMMARY);
-	d->y->table(d->o, &T_SUMMARY, 0);
+	table(d, &T_SUMMARY, 0);
 }
 
 static void failed(struct doc *d, const struct rpt_ticket *t)
@@ -1074,7 +1198,7 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 	if (t->ng) {
 		add(l, TK_TEXT, "Failed handshakes");
 		heading(d, 2);
-		d->y->table(d->o, &T_FAILED, 1);
+		table(d, &T_FAILED, 1);
 		for (i = 0; i < t->ng; i++) {
 			clear(l);
 			cell(l, 0);
@@ -1091,7 +1215,7 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 			add(l, TK_CODE, t->g[i].rule.id);
 			row(d, &T_FAILED);
 		}
-		d->y->table(d->o, &T_FAILED, 0);
+		table(d, &T_FAILED, 0);
 		if (t->failed_ungrouped) {
 			addf(l, TK_TEXT, "%" PRIu64 " more failed connections fall in further groups that are not shown "
 			     "(the JSON report has them all).", t->failed_ungrouped);
@@ -1110,8 +1234,12 @@ static void failed(struct doc *d, const struct rpt_ticket *t)
 			add(l, TK_CODE, rpt_endpoint(a, sizeof(a), &g->srv));
 			addf(l, TK_TEXT, "), first at %s, last ending %s. Connections (#id at frame):",
 			     tk_time(tb, sizeof(tb), g->first_ts), tk_time(tb2, sizeof(tb2), g->last_ts));
-			for (j = 0; j < g->count && j < TK_IDS; j++)
+			for (j = 0; j < g->count && j < TK_IDS; j++) {
 				addf(l, TK_TEXT, "%s#%" PRIu64 " at %" PRIu64, j ? ", " : " ", g->ids[j], g->frames[j]);
+				l->only = TK_TXT;   /* each start, to line up with access logs */
+				addf(l, TK_TEXT, " (%s)", tk_time_ms(tb, sizeof(tb), g->ts[j]));
+				l->only = 0;
+			}
 			if (g->count > TK_IDS)
 				addf(l, TK_TEXT, ", … and %" PRIu64 " more", g->count - TK_IDS);
 			add(l, TK_TEXT, ". The first is shown.");
@@ -1277,7 +1405,7 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 	addf(l, TK_TEXT, "%" PRIu64 " complete handshake%s. Grouped by server, stage and what was negotiated:",
 	     r->n.complete, r->n.complete == 1 ? "" : "s");
 	para(d, TK_P);
-	d->y->table(d->o, &T_OTHER, 1);
+	table(d, &T_OTHER, 1);
 	for (i = 0; i < t->no; i++) {
 		const struct tk_other *x = &t->o[i];
 		clear(l);
@@ -1298,7 +1426,7 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		cell(l, 0);
 		if (x->diag.id) {
 			add(l, TK_PROSE, x->diag.title);
-			l->only = TK_MD;
+			l->only = TK_MDT;
 			add(l, TK_TEXT, " (");
 			add(l, TK_CODE, x->diag.id);
 			add(l, TK_TEXT, ")");
@@ -1306,6 +1434,9 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		}
 		cell(l, 0);
 		addf(l, TK_TEXT, "#%" PRIu64 " at %" PRIu64, x->first_id, x->first_frame);
+		l->only = TK_TXT;
+		addf(l, TK_TEXT, ", %s", tk_time_ms(s, sizeof(s), x->first_ts));
+		l->only = 0;
 		row(d, &T_OTHER);
 	}
 	if (t->other_rest) {
@@ -1316,11 +1447,19 @@ static void others(struct doc *d, const struct rpt *r, const struct rpt_ticket *
 		add(l, TK_TEXT, "(other servers and outcomes)");
 		row(d, &T_OTHER);
 	}
-	d->y->table(d->o, &T_OTHER, 0);
+	table(d, &T_OTHER, 0);
 	if (!r->all) {
+		l->only = TK_MD | TK_HTML;
 		add(l, TK_TEXT, "Every connection is listed with ");
 		add(l, TK_CODE, "--all");
 		add(l, TK_TEXT, ".");
+		l->only = TK_TXT;
+		add(l, TK_TEXT, "Each connection in full: ");
+		add(l, TK_CODE, "-v");
+		add(l, TK_TEXT, " (");
+		add(l, TK_CODE, "--all");
+		add(l, TK_TEXT, " adds the connections without TLS).");
+		l->only = 0;
 		para(d, TK_P);
 	}
 }
@@ -1342,11 +1481,19 @@ static void alb_section(struct doc *d, const struct rpt *r)
 	rpt_alb_sentences(r->alb, alb_sentence, d);
 }
 
+void tk_headline(struct rpt *r)
+{
+	struct rpt_ticket *t = r->tk;
+	struct doc d = { syntax(r), r->out, &t->line, NULL };
+	clear(d.l);
+	headline(&d, r, t);
+}
+
 void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		 const struct flow_stats *fs, const char *filter)
 {
 	struct rpt_ticket *t = r->tk;
-	struct doc d = { syntax(r), r->out, &t->line };
+	struct doc d = { syntax(r), r->out, &t->line, NULL };
 	struct tk_line *l = d.l;
 
 	clear(l);
@@ -1358,12 +1505,12 @@ void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struc
 	alb_section(&d, r);
 	others(&d, r, t);
 	appdata(&d, t);
-	if (r->all && t->all_rows) {
+	if (r->all && t->all_rows && !d.y->grid) {
 		addf(l, TK_TEXT, "All connections (%" PRIu64 ")", t->all_rows);
 		heading(&d, 2);
-		d.y->table(d.o, &T_ALL, 1);
+		table(&d, &T_ALL, 1);
 		copy_all(t, d.o);
-		d.y->table(d.o, &T_ALL, 0);
+		table(&d, &T_ALL, 0);
 	}
 	add(l, TK_TEXT, "Generated by tlswhy " TLSWHY_VERSION "; every fact above is in the JSON report (");
 	add(l, TK_CODE, "--format json");

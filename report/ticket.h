@@ -51,8 +51,12 @@ struct tk_ladder {
 
 void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l);
 
-/* A time in ISO 8601 UTC. */
+/* A time in ISO 8601 UTC, to the microsecond; tk_time_ms to the millisecond
+ * (as a person lines it up with a load balancer's access log). */
 const char *tk_time(char *b, size_t n, int64_t us);
+const char *tk_time_ms(char *b, size_t n, int64_t us);
+/* The ladder as lines of text (markdown.c; the text summary draws it too). */
+void tk_ladder_text(FILE *o, const struct hs_record *rec);
 
 /* ---- the model both formats are written from ---------------------------
  *
@@ -62,21 +66,26 @@ const char *tk_time(char *b, size_t n, int64_t us);
  * text or as SVG. A line of inline text is a list of spans. */
 enum tk_kind {
 	TK_TEXT,      /* tlswhy's own text (numbers, names from its tables): as is */
-	TK_PROSE,     /* our or knowledge-base text: escaped, line breaks as spaces */
+	TK_PROSE,     /* our or knowledge-base text: escaped, line breaks as spaces; a `quoted`
+		       * part is code (HTML <code>, plain text without the backticks) */
 	TK_WIRE,      /* bytes from the wire: escaped */
 	TK_CODE,      /* an identifier of ours (address, stage, rule id, digest) */
 	TK_STRONG,    /* prose, in bold */
 	TK_NONE,      /* an absent value: "(none)", in italics */
 	TK_SEV,       /* a severity name, as a label */
 	TK_URL,       /* a reference: a link where the format can make one safely */
-	TK_BREAK,     /* a line break (in a Markdown table cell: <br>) */
+	TK_BREAK,     /* a line break; in a label/value table's cell, with break_rows, a new row */
 	TK_CELL       /* starts a table cell (`cell` says which) */
 };
 /* Where the two formats said different things before they shared this
  * code, a span (or a row, by its first cell) belongs to one of them only,
- * so that neither output changed. */
+ * so that neither output changed: `only` is the set of formats that show
+ * it (0: all). The text summary (textdoc.c) follows Markdown where the two
+ * differ (TK_MDT), and has a few spans of its own (TK_TXT). */
 #define TK_MD   1
 #define TK_HTML 2
+#define TK_TXT  4
+#define TK_MDT  (TK_MD | TK_TXT)
 /* TK_CELL flags */
 #define TK_HEAD 1     /* a row's label */
 #define TK_MONO 2     /* holds wire bytes (monospace in HTML) */
@@ -97,7 +106,7 @@ struct tk_span {
 struct tk_line {
 	struct tk_span sp[TK_SPANS];
 	size_t n, used;
-	uint8_t only;         /* given to the spans added now: 0, TK_MD or TK_HTML */
+	uint8_t only;         /* given to the spans added now: 0, or TK_MD, TK_HTML, TK_TXT ORed */
 	char arena[TK_ARENA]; /* text formatted for the spans */
 };
 
@@ -121,7 +130,11 @@ enum tk_para {
 /* A format's syntax. Every function writes to `o`; `open` is 1 to open, 0
  * to close. A tk_line passed is written with tk_line_write(). */
 struct tk_syntax {
-	uint8_t me;                                              /* TK_MD or TK_HTML */
+	uint8_t me;                                              /* TK_MD, TK_HTML or TK_TXT */
+	/* A TK_BREAK in a label/value table's value ends the row: the rest
+	 * goes on in a row of its own with an empty label (Markdown, whose
+	 * table cells hold no line break but raw HTML's <br>; text). */
+	uint8_t break_rows;
 	void (*span)(FILE *o, const struct tk_span *s, int in_cell);
 	/* Between the cells of a row: before cell i (flags `next`), after the
 	 * one before it (flags `prev`, when i > 0); next is TK_END after the last. */
@@ -138,8 +151,13 @@ struct tk_syntax {
 	void (*item_end)(FILE *o, int ordered);
 	void (*command)(FILE *o, const char *stack, const char *text);          /* in an item */
 	void (*ladder)(FILE *o, const struct hs_record *rec);
+	/* Optional: a table laid out as a whole (text columns). When set,
+	 * `cell` and `table` are not called for tables: ticket.c renders each
+	 * cell's spans into a string and hands over `nrows` rows of t->ncols
+	 * cells (row-major; "" for an empty one) when the table closes. */
+	void (*grid)(FILE *o, const struct tk_table *t, char *const *cells, size_t nrows);
 };
-extern const struct tk_syntax tk_markdown, tk_html;
+extern const struct tk_syntax tk_markdown, tk_html, tk_text, tk_text_color;
 
 /* Writes the spans of a line that are for this format. */
 void tk_line_write(const struct tk_syntax *y, FILE *o, const struct tk_line *l);
@@ -162,6 +180,7 @@ struct tk_group {
 	size_t body_len;
 	uint64_t count;
 	uint64_t ids[TK_IDS], frames[TK_IDS];
+	int64_t ts[TK_IDS];           /* when each of them started */
 	int64_t first_ts, last_ts;
 };
 struct tk_cause {
@@ -177,6 +196,7 @@ struct tk_other {
 	uint8_t has_sni;
 	struct tk_rule diag;          /* a non-error diagnosis (warning), or none */
 	uint64_t count, first_id, first_frame;
+	int64_t first_ts;
 };
 /* The first decrypted application data of a direction (--keylog), kept
  * for the "Decrypted application data" table: at most TK_MAX_APPDATA. */
@@ -213,5 +233,7 @@ void tk_free(struct rpt_ticket *t);
 /* Writes the document (at the end of the run). */
 void tk_document(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		 const struct flow_stats *fs, const char *filter);
+/* The headline alone (the text report's -q). */
+void tk_headline(struct rpt *r);
 
 #endif

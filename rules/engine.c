@@ -380,7 +380,7 @@ int rule_cli(int argc, char **argv)
 	if (!rs)
 		return 2;
 	if (rule_load_builtin(rs, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "tlswhy: built-in rules: %s\n", err);
 		rule_set_free(rs);
 		return 2;
 	}
@@ -388,7 +388,7 @@ int rule_cli(int argc, char **argv)
 		size_t r0 = rs->n_rule, k0 = rs->n_kb, l0, n_l, n_k;
 		rule_set_count(rs, NULL, &l0);
 		if (rule_load_file(rs, files[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "tlswhy: %s\n", err);
 			rc = 2;
 			continue;
 		}

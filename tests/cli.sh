@@ -92,10 +92,21 @@ grep -q $'\033' "$tmp/out" && no "no colour when piped" || ok "no colour when pi
 "$T" -r pcaps/alb-vs-tls13-only.pcap --color always >"$tmp/out" 2>/dev/null
 grep -q $'\033\[' "$tmp/out" && ok "--color always" || no "--color always"
 
+# NO_COLOR (no-color.org): set and not empty turns colour off on a terminal; empty is ignored
+if command -v script >/dev/null 2>&1; then
+	NO_COLOR= script -qec "$T -r pcaps/alb-vs-tls13-only.pcap" /dev/null >"$tmp/tty" 2>&1
+	grep -q $'\033\[' "$tmp/tty" && ok "an empty NO_COLOR leaves colour on a terminal" || no "an empty NO_COLOR leaves colour on a terminal"
+	NO_COLOR=1 script -qec "$T -r pcaps/alb-vs-tls13-only.pcap" /dev/null >"$tmp/tty" 2>&1
+	grep -q $'\033\[' "$tmp/tty" && no "NO_COLOR=1 turns colour off" || ok "NO_COLOR=1 turns colour off"
+fi
+
 # make install honours PREFIX and DESTDIR, and the installed binary works
 if make -s install PREFIX=/opt/tlswhy DESTDIR="$tmp/inst" >"$tmp/out" 2>&1 &&
    [ -x "$tmp/inst/opt/tlswhy/bin/tlswhy" ] && [ -f "$tmp/inst/opt/tlswhy/share/man/man1/tlswhy.1" ] &&
    [ -f "$tmp/inst/opt/tlswhy/share/tlswhy/rules/kb/10-alb-502-legacy.kb" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/json.md" ] && [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/rules.md" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/robustness.md" ] &&
+   [ -f "$tmp/inst/opt/tlswhy/share/doc/tlswhy/schema/tlswhy.schema.json" ] &&
    "$tmp/inst/opt/tlswhy/bin/tlswhy" -r pcaps/tls12-ok.pcap >/dev/null; then
 	ok "make install PREFIX= DESTDIR="
 else
@@ -157,6 +168,137 @@ expect "--input-hash always on a 257 MiB file" 0 "$T" -r "$tmp/big.pcap" -F json
 	|| no "--input-hash always" "$(json "d['inputs'][0]")"
 rm -f "$tmp/big.pcap"
 
+# the man page documents every option --help lists (short and long), each in an entry of its own
+python3 - "$T" docs/tlswhy.1 >"$tmp/man" 2>&1 <<'PY'
+import re, subprocess, sys
+h = subprocess.run([sys.argv[1], "--help"], capture_output=True, text=True).stdout
+man = open(sys.argv[2]).read()
+opts = set(re.findall(r"(?:^|[\s,(])(--[a-z][a-z0-9-]*)", h)) | set(re.findall(r"^\s{2}(-[A-Za-z])\b", h, re.M)) \
+    | set(re.findall(r", (-[A-Za-z])\b", h))
+heads = [l for l in man.splitlines() if re.match(r"\.(B|BI|BR)\b", l)]
+miss = [o for o in sorted(opts)
+        if not any(re.search(re.escape(o.replace("-", "\\-")) + r"(?![a-z\\-])", l) for l in heads)]
+print(len(opts), "options;", "missing in the man page:", " ".join(miss) if miss else "none")
+sys.exit(1 if miss or len(opts) < 20 else 0)
+PY
+[ $? -eq 0 ] && ok "the man page documents every option of --help ($(cat "$tmp/man"))" || no "the man page documents every option of --help" "$(cat "$tmp/man")"
+
+# ---- tcpdump's habits (issue 15) ----------------------------------------------
+# options anywhere: the BPF filter is the words that are not options, wherever they are
+port=$(tshark -r pcaps/demo-alb-502.pcap -T fields -e tcp.srcport 2>/dev/null | head -1)
+[ -n "$port" ] || port=$("$T" -r pcaps/demo-alb-502.pcap -F json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"][0]["client"]["port"])')
+expect "options after the filter words" 1 "$T" -r pcaps/demo-alb-502.pcap tcp port "$port" -F json -c 1000
+[ "$(json 'd["filter"], len(d["connections"])')" = "tcp port $port 1" ] && ok "options after the filter: filter and format both taken" \
+	|| no "options after the filter: filter and format both taken" "$(head -c 200 "$tmp/out")"
+# -c applies to -r: stop after COUNT packets read, across the files
+expect "-c with -r" 0 "$T" -r pcaps/tls12-ok.pcap -c 5 -r pcaps/demo-alb-502.pcap -F json
+[ "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')" = "5 [5]" ] && ok "-c 5 with -r reads 5 packets" \
+	|| no "-c 5 with -r reads 5 packets" "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')"
+n1=$("$T" -r pcaps/tls12-ok.pcap -F json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["packets"])')
+expect "-c across two files" 0 "$T" -r pcaps/tls12-ok.pcap -r pcaps/demo-alb-502.pcap -c $((n1 + 4)) -F json
+[ "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')" = "$((n1 + 4)) [$n1, 4]" ] && ok "-c counts across the files" \
+	|| no "-c counts across the files" "$(json 'd["stats"]["packets"], [i["packets"] for i in d["inputs"]]')"
+grep -q 'apply to live capture' "$tmp/err" && no "-c with -r: no live-only warning" "$(cat "$tmp/err")" || ok "-c with -r: no live-only warning"
+expect "-n is accepted" 0 "$T" -n -r pcaps/tls12-ok.pcap -F json
+# an unknown option: one line that points at --help, exit 2
+expect "unknown long option exits 2" 2 "$T" -r pcaps/tls12-ok.pcap --no-such-option
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^tlswhy: unknown option '--no-such-option'; see 'tlswhy --help'$" "$tmp/err" \
+	&& ok "unknown option: one line" || no "unknown option: one line" "$(head -c 300 "$tmp/err")"
+expect "unknown short option exits 2" 2 "$T" -x -r pcaps/tls12-ok.pcap
+[ "$(cat "$tmp/err")" = "tlswhy: unknown option '-x'; see 'tlswhy --help'" ] && ok "unknown short option: one line" \
+	|| no "unknown short option: one line" "$(head -c 300 "$tmp/err")"
+expect "missing argument exits 2" 2 "$T" -r
+[ "$(cat "$tmp/err")" = "tlswhy: option '-r' needs an argument; see 'tlswhy --help'" ] && ok "missing argument: one line" \
+	|| no "missing argument: one line" "$(head -c 300 "$tmp/err")"
+
+# ---- text: summary by default, -v / --all each connection, -q the verdict ------
+# -v and --all write today's per-connection text, byte for byte (goldens in
+# tests/golden/, written by the text report before the summary mode existed;
+# TLSWHY_UPDATE_GOLDEN=1 rewrites them, and the diff is reviewed)
+golden() {   # golden NAME ARGS...
+	local g=tests/golden/$1
+	shift
+	"$T" "$@" --color never >"$tmp/g" 2>/dev/null
+	[ "${TLSWHY_UPDATE_GOLDEN:-}" = 1 ] && cp "$tmp/g" "$g"
+	cmp -s "$tmp/g" "$g" && ok "golden $(basename "$g"): $*" || no "golden $(basename "$g"): $*" "$(diff "$g" "$tmp/g" | head -5)"
+}
+golden demo-alb-502.each.txt -r pcaps/demo-alb-502.pcap -v
+golden midstream-plain-http.all.txt -r pcaps/crafted/midstream-hdrsplit-reversed.pcap -r pcaps/alb-to-plain-http.pcap --all
+# the default, on a terminal or not: the summary, ending with the counts line
+"$T" -r pcaps/demo-alb-502.pcap >"$tmp/sum" 2>/dev/null
+head -n 1 "$tmp/sum" | grep -q '^TLS handshakes: FAILED — 3 of 4 connections failed$' && grep -q '^Failed handshakes$' "$tmp/sum" &&
+	tail -n 1 "$tmp/sum" | grep -q '^47 packets, 4 connections reported' && ok "text default: the summary, the counts line last" \
+	|| no "text default: the summary, the counts line last" "$(head -n 3 "$tmp/sum")"
+# -q: the headline, the verdict, the counts, one line per cause
+expect "-q exits as the report does" 1 "$T" -r pcaps/demo-alb-502.pcap -q
+printf '%s\n' "TLS handshakes: FAILED — 3 of 4 connections failed" \
+	"Verdict: TLS 1.3-only target behind an AWS load balancer whose backend policy stops at TLS 1.2 (side at fault: server, confidence: high)." \
+	"" "47 packets, 4 connections reported (4 with TLS, 1 handshake complete): 3 failed, 0 inconclusive, 1 healthy (alert 3)" \
+	"      3 x alb-target-needs-tls13  TLS 1.3-only target behind an AWS load balancer whose backend policy stops at TLS 1.2" >"$tmp/want"
+cmp -s "$tmp/out" "$tmp/want" && ok "-q: verdict and counts only" || no "-q: verdict and counts only" "$(diff "$tmp/want" "$tmp/out" | head -6)"
+"$T" -r pcaps/tls12-ok.pcap -q >"$tmp/out" 2>/dev/null
+[ "$(head -n 1 "$tmp/out")" = "TLS handshakes: OK — no failed handshake" ] && [ "$(wc -l <"$tmp/out")" -eq 4 ] && ok "-q on a healthy capture" \
+	|| no "-q on a healthy capture" "$(cat "$tmp/out")"
+# the demo's 4 connections 200 times over (each copy with its own client
+# ports, 10 ms later): 600 identical failures and 200 healthy handshakes;
+# the summary tells the story once, where -v repeats the healthy ones' notes
+python3 - pcaps/demo-alb-502.pcap "$tmp/many.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d[:4] == b"\xd4\xc3\xb2\xa1" and struct.unpack_from("<I", d, 20)[0] == 1   # little-endian, Ethernet
+pkts, off = [], 24
+while off + 16 <= len(d):
+    ts, us, cap, wire = struct.unpack_from("<IIII", d, off)
+    pkts.append((ts, us, d[off + 16:off + 16 + cap], wire))
+    off += 16 + cap
+def tcp(p):
+    o = 14 + (p[14] & 15) * 4
+    return o, struct.unpack_from(">HH", p, o), p[o + 13]
+clients = sorted({tcp(p)[1][0] for _, _, p, _ in pkts if tcp(p)[2] & 0x12 == 0x02})   # SYN senders
+assert len(clients) == 4, clients
+with open(sys.argv[2], "wb") as f:
+    f.write(d[:24])
+    for k in range(200):
+        for ts, us, p, wire in pkts:
+            q = bytearray(p)
+            o, (sp, dp), _ = tcp(q)
+            new = lambda x: 20000 + 4 * k + clients.index(x) if x in clients else x
+            struct.pack_into(">HH", q, o, new(sp), new(dp))
+            t = ts * 1000000 + us + k * 10000
+            f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(q), wire)); f.write(q)
+PY
+"$T" -r "$tmp/many.pcap" >"$tmp/sum" 2>/dev/null; rc=$?
+"$T" -r "$tmp/many.pcap" -v >"$tmp/each" 2>/dev/null
+[ $rc -eq 1 ] && [ "$(grep -c 'note-aws-lb-client' "$tmp/each")" -ge 200 ] && [ "$(grep -c 'note-aws-lb-client' "$tmp/sum")" -eq 1 ] &&
+	[ "$(grep -c '^Handshake ladder' "$tmp/sum")" -eq 1 ] && grep -q '^600 connections like this (same cause, same server 127.0.0.1:44347)' "$tmp/sum" &&
+	grep -q '^  1  *600  TLS 1.3-only target' "$tmp/sum" && grep -q '^ *200  127.0.0.1:44332  (none)  complete_closed  TLS 1.2 ' "$tmp/sum" &&
+	[ "$(wc -l <"$tmp/sum")" -lt 150 ] &&
+	ok "summary: 600 identical failures grouped, 200 healthy counted, each note once ($(wc -l <"$tmp/sum") lines; -v: $(wc -l <"$tmp/each"))" \
+	|| no "summary: 600 identical failures grouped, 200 healthy counted, each note once" "exit $rc, $(wc -l <"$tmp/sum") lines, notes: $(grep -c 'note-aws-lb-client' "$tmp/sum") / $(grep -c 'note-aws-lb-client' "$tmp/each")"
+# each connection's start, UTC to the millisecond (to line up with ALB access logs)
+grep -q '#3 at 28 (2026-11-24T13:25:08\.612Z)' "$tmp/sum" && grep -q '#2 at 11, 2026-11-24T13:25:08\.496Z$' "$tmp/sum" && grep -q '^  Started  *2026-11-24T13:25:08\.381Z$' "$tmp/sum" \
+	&& ok "summary: each connection's start time, ISO 8601 with ms" || no "summary: each connection's start time, ISO 8601 with ms" "$(grep -m2 'Started\|like this' "$tmp/sum")"
+
+# ---- tunnels: the BPF filter sees the outer packet, --inner-filter the inner one ----
+V=pcaps/crafted/vxlan-mirror-demo-alb-502.pcap G=pcaps/crafted/geneve-gwlb-no-shared-cipher.pcap
+conns() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); print(len(d['connections']), sorted({c['server']['port'] for c in d['connections']}))"; }
+expect "a filter on the inner port matches no outer packet" 0 "$T" -r "$V" -F json tcp port 44347
+[ "$(conns)" = "0 []" ] && grep -q "^tlswhy: warning: filter 'tcp port 44347' matched no packet of $V, which carries VXLAN or GENEVE traffic" "$tmp/err" \
+	&& ok "a filter that matched nothing in a tunnel capture: warned" || no "a filter that matched nothing in a tunnel capture: warned" "$(conns) $(cat "$tmp/err")"
+expect "--inner-filter on VXLAN (the failing server)" 1 "$T" -r "$V" -F json --inner-filter 'tcp port 44347'
+[ "$(conns)" = "3 [44347]" ] && [ ! -s "$tmp/err" ] && ok "--inner-filter keeps the inner packets it matches (VXLAN)" || no "--inner-filter on VXLAN" "$(conns) $(cat "$tmp/err")"
+expect "--inner-filter on VXLAN (the healthy server)" 0 "$T" -r "$V" -F json --inner-filter 'tcp port 44332' udp port 4789
+[ "$(conns)" = "1 [44332]" ] && ok "--inner-filter and an outer filter together" || no "--inner-filter and an outer filter together" "$(conns)"
+expect "--inner-filter on GENEVE (inner IP, no Ethernet)" 1 "$T" -r "$G" -F json --inner-filter 'ip and tcp port 44310'
+[ "$(conns)" = "1 [44310]" ] && ok "--inner-filter on GENEVE's inner IP packet" || no "--inner-filter on GENEVE's inner IP packet" "$(conns)"
+expect "--inner-filter matching nothing" 0 "$T" -r "$G" -F json --inner-filter 'tcp port 9'
+[ "$(conns)" = "0 []" ] && grep -q "^tlswhy: warning: --inner-filter 'tcp port 9' matched none of the 10 tunnelled packets$" "$tmp/err" \
+	&& ok "--inner-filter that matched nothing: warned" || no "--inner-filter that matched nothing: warned" "$(cat "$tmp/err")"
+expect "--inner-filter without tunnels" 0 "$T" -r pcaps/tls12-ok.pcap -F json --inner-filter 'tcp port 9'
+[ "$(conns)" = "1 [44303]" ] && grep -q "no VXLAN or GENEVE packet was read" "$tmp/err" && ok "--inner-filter without tunnels: packets pass, warned" \
+	|| no "--inner-filter without tunnels: packets pass, warned" "$(conns) $(cat "$tmp/err")"
+expect "a bad --inner-filter is a usage error" 2 "$T" -r "$V" --inner-filter 'tcp portt 1'
+grep -q "^tlswhy: inner filter 'tcp portt 1': " "$tmp/err" && ok "a bad --inner-filter says why" || no "a bad --inner-filter says why" "$(cat "$tmp/err")"
 # ---- output files: never through a symlink, never clobbered by a failed run ----
 o="$tmp/outs"
 mkdir "$o" && chmod 0777 "$o"

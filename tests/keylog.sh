@@ -106,12 +106,12 @@ check hs-target-5xx-nginx 'c[0]["decrypted"]["client"]["first_application_data"]
 # ServerHello): the client's preface and SETTINGS, the server's frames read as HTTP/2 both times
 check hs-http2-200-nginx '[x["decrypted"]["client"]["first_application_data"]["kind"] for x in c] == ["http2_preface"] * 2 and all(x["decrypted"]["client"]["first_application_data"]["http2_frame_types"][0] == 4 for x in c)'
 check hs-http2-200-nginx '[x["decrypted"]["server"]["first_application_data"]["kind"] for x in c] == ["http2_frames"] * 2 and c[0]["decrypted"]["alpn"] == "h2"'
-"$T" -r pcaps/hs-http2-200-nginx.pcap --keylog pcaps/hs-http2-200-nginx.keylog >"$tmp/h2.txt" 2>/dev/null
+"$T" -v -r pcaps/hs-http2-200-nginx.pcap --keylog pcaps/hs-http2-200-nginx.keylog >"$tmp/h2.txt" 2>/dev/null
 grep -q '^    data      frame [0-9]* client sent (decrypted): HTTP/2 connection preface, frames SETTINGS' "$tmp/h2.txt" &&
 	ok "text: the HTTP/2 preface and frame types" || bad "text: the HTTP/2 preface and frame types"
 
 # the first decrypted bytes in the text, Markdown and HTML reports, marked as decrypted
-"$T" -r pcaps/hs-target-5xx-nginx.pcap --keylog pcaps/hs-target-5xx-nginx.keylog >"$tmp/5xx.txt" 2>/dev/null
+"$T" -v -r pcaps/hs-target-5xx-nginx.pcap --keylog pcaps/hs-target-5xx-nginx.keylog >"$tmp/5xx.txt" 2>/dev/null
 grep -q '^    data      frame 13 server sent (decrypted): "HTTP/1.1 502 Bad Gateway" (HTTP status 502)$' "$tmp/5xx.txt" &&
 grep -q '^    data      frame 12 client sent (decrypted): "GET /502 HTTP/1.1" (HTTP/1.x request)$' "$tmp/5xx.txt" &&
 	ok "text: the first decrypted bytes each way" || bad "text: the first decrypted bytes each way"

@@ -55,12 +55,12 @@ infer jsonl '^\{"type":"connection"'
 infer ndjson '^\{"type":"connection"'
 infer html '^<!DOCTYPE html>'
 infer htm '^<!DOCTYPE html>'
-infer txt '^#1 '
+infer txt '^TLS handshakes: '
 infer JSON '^\{"tlswhy":'
 "$T" -r "$DEMO" -o "$tmp/r.md" --format json 2>/dev/null
 head -c 1 "$tmp/r.md" | grep -q '{' && ok "--format wins over the extension" || no "--format wins over the extension"
 "$T" -r "$DEMO" -o "$tmp/r.unknown" 2>/dev/null
-head -n 1 "$tmp/r.unknown" | grep -q '^#1 ' && ok "unknown extension: text" || no "unknown extension: text"
+head -n 1 "$tmp/r.unknown" | grep -q '^TLS handshakes: ' && ok "unknown extension: text" || no "unknown extension: text"
 
 # ---- Markdown --------------------------------------------------------------
 "$T" -r "$DEMO" -F markdown -w "$tmp/ev.pcap" >"$tmp/demo.md" 2>/dev/null
@@ -106,7 +106,18 @@ grep -q '^## All connections (4)' "$tmp/all.md" && ok "markdown: --all lists eve
 "$T" -r "$OK" -F markdown >"$tmp/ok.md" 2>/dev/null
 grep -q '^# TLS handshakes: OK' "$tmp/ok.md" && ! grep -q '^## 1\. ' "$tmp/ok.md" && ok "markdown: healthy capture, no failure section" || no "markdown: healthy capture, no failure section"
 cat "$DEMO" | "$T" -r - -F markdown >"$tmp/stdin.md" 2>/dev/null
-grep -q "standard input.*SHA-256 \`$(sha "$DEMO")\`" "$tmp/stdin.md" && ok "markdown: SHA-256 of standard input as read" || no "markdown: SHA-256 of standard input as read"
+grep -A1 "^| Source file | standard input " "$tmp/stdin.md" | grep -q "^|  | SHA-256 \`$(sha "$DEMO")\`" && ok "markdown: SHA-256 of standard input as read" || no "markdown: SHA-256 of standard input as read"
+# no raw HTML line break in a Markdown table: a value that breaks goes on in a row of its own
+! grep -q '<br>' "$tmp/demo.md" "$tmp/stdin.md" "$tmp/all.md" && grep -A1 '^| Source file | ' "$tmp/demo.md" | grep -q '^|  | SHA-256 `' \
+	&& ok "markdown: no <br> in table cells (the SHA-256 on a row of its own)" || no "markdown: no <br> in table cells" "$(grep -m2 '<br>' "$tmp/demo.md")"
+! grep -qi 'jira' README.md report/markdown.c docs/tlswhy.1 && ok "no claim of a Jira format" || no "no claim of a Jira format"
+# knowledge-base text marks code with backticks: <code> in HTML, plain in the text summary
+"$T" -r pcaps/nginx-reject-no-sni.pcap -F html >"$tmp/kb.html" 2>/dev/null
+"$T" -r pcaps/nginx-reject-no-sni.pcap -F text >"$tmp/kb.txt" 2>/dev/null
+grep -q '<code>ssl_reject_handshake on</code>' "$tmp/kb.html" && ! grep -q '`ssl_reject_handshake' "$tmp/kb.html" \
+	&& ok "html: knowledge-base \`code\` as <code>" || no "html: knowledge-base \`code\` as <code>"
+grep -q '(nginx ssl_reject_handshake on in the default server' "$tmp/kb.txt" && ! grep -q '`' "$tmp/kb.txt" \
+	&& ok "text: knowledge-base \`code\` without the backticks" || no "text: knowledge-base \`code\` without the backticks" "$(grep -m1 'ssl_reject' "$tmp/kb.txt")"
 # grouping at scale: the same failing connection many times stays one section
 $PY - "$DEMO" "$tmp/many.pcap" <<'PYEOF'
 import struct, sys

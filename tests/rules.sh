@@ -154,9 +154,11 @@ expect 0 "rules list --rules tests/rules/good.rules" "$TLSWHY" rules list --rule
 grep -q "^local-legacy-client " "$tmp/out" && ok "a --rules file's rule is listed" || bad "local-legacy-client not listed"
 expect 2 "rules check of a bad file" "$TLSWHY" rules check tests/rules/unknown-fact.rules
 want=$(testlist rule-error | awk -F'\t' '$1 == "tests/rules/unknown-fact.rules" { print $2 }')
-[ "$(cat "$tmp/err")" = "$want" ] && ok "bad file: exact error line on stderr" || bad "bad file: stderr '$(cat "$tmp/err")', want '$want'"
+[ "$(cat "$tmp/err")" = "tlswhy: $want" ] && ok "bad file: exact error line on stderr, after tlswhy:" || bad "bad file: stderr '$(cat "$tmp/err")', want '$want'"
 expect 2 "rules check of a missing file" "$TLSWHY" rules check tests/rules/no-such.rules
 expect 2 "-r with --rules of a bad file" "$TLSWHY" -r $P/tls12-ok.pcap --rules tests/rules/bad-operator.rules
+grep -q '^tlswhy: tests/rules/bad-operator.rules:[0-9]*: ' "$tmp/err" && ok "-r --rules: the error line starts with tlswhy:" \
+	|| bad "-r --rules: error line '$(cat "$tmp/err")'"
 expect 2 "rules with an unknown subcommand" "$TLSWHY" rules frobnicate
 expect 1 "a user rule file applied to a capture (a failure diagnosed)" \
 	"$TLSWHY" -r $P/tls11-only-vs-tls12-client.pcap --rules tests/rules/good.rules
