@@ -14,8 +14,19 @@
  *     bounded by max_segments and max_bytes. Hitting a cap declares a gap
  *     up to the first queued segment: progress over completeness, and the
  *     gap is recorded.
- *   - Bytes seen again are compared with the last WIN_BYTES delivered (the
- *     first copy wins; a difference is an overlap_conflict anomaly).
+ *   - The first copy of a byte wins, in order or queued: bytes seen again
+ *     are compared with the last WIN_BYTES delivered, or with the queued
+ *     copy (the queue never holds two copies of a byte: a new segment is
+ *     split around what is queued; an in-order segment over queued bytes
+ *     is taken whole only when they are the same). A difference is an
+ *     overlap_conflict anomaly, with its first frame (hs_steer).
+ *   - Sequence and acknowledgement numbers are judged against the window
+ *     the receiver advertised (win_bound(): window scaling from the SYNs,
+ *     WIN_UNKNOWN_BOUND without them); what lies far outside is an
+ *     out_of_window anomaly and is ignored, never a gap.
+ *   - Per direction, the first checkable segment tells whether the
+ *     capture's checksums are real (csum_accepts()); where they are, a
+ *     segment with a bad one is a bad_checksum anomaly and is ignored.
  *   - A gap is declared when the peer acknowledges bytes the capture never
  *     showed (the receiver had them, we did not; queued or not), when a cap
  *     is hit, when the flow is retired with segments still queued, and
