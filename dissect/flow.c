@@ -26,7 +26,8 @@
  *     out_of_window anomaly and is ignored, never a gap.
  *   - Per direction, the first checkable segment tells whether the
  *     capture's checksums are real (csum_accepts()); where they are, a
- *     segment with a bad one is a bad_checksum anomaly and is ignored.
+ *     segment with a bad one is a bad_checksum anomaly, and ignored when
+ *     it carries no payload (a forged RST, FIN or ACK).
  *   - A gap is declared when the peer acknowledges bytes the capture never
  *     showed (the receiver had them, we did not; queued or not), when a cap
  *     is hit, when the flow is retired with segments still queued, and
@@ -1036,7 +1037,8 @@ static void segment(struct flow_table *ft, struct flow *f, int d, const struct p
 }
 
 /* Whether the capture's checksums of direction d are real is decided by its
- * first segment whose checksums could be checked: if they verify, they are,
+ * first segment with payload whose checksums could be checked: if they
+ * verify, they are,
  * and a later segment whose checksum fails never reached the peer's TCP;
  * if they fail or are zero, the NIC fills them in (offload: a capture on
  * the sending host), and none is judged. 1 = take the segment. */
@@ -1052,10 +1054,12 @@ static int csum_accepts(struct flow *f, int d, const struct pkt *p)
 	tcp = pkt_tcp_csum(p);
 	bad = ip == PKT_CSUM_BAD || ip == PKT_CSUM_ZERO || tcp == PKT_CSUM_BAD || tcp == PKT_CSUM_ZERO;
 	if (h->csum == CS_UNKNOWN) {
-		if (bad)
-			h->csum = CS_OFFLOADED;
-		else if (tcp == PKT_CSUM_OK)
-			h->csum = CS_REAL;
+		/* only a segment with payload decides: a NIC often leaves the
+		 * checksums of data segments to the hardware (TSO) while
+		 * SYNs and ACKs carry real ones */
+		if (!p->paylen || tcp == PKT_CSUM_NONE)
+			return 1;
+		h->csum = bad ? CS_OFFLOADED : CS_REAL;
 		return 1;
 	}
 	if (!bad)
@@ -1068,7 +1072,12 @@ static int csum_accepts(struct flow *f, int d, const struct pkt *p)
 		if (st && !st->bad_checksum_frame[d])
 			st->bad_checksum_frame[d] = p->frame;
 	}
-	return 0;
+	/* A segment with payload is still read: captures on a host whose NIC
+	 * segments large sends (TSO) show real checksums on small segments
+	 * and bad ones on large ones, so a bad one there is usually the
+	 * capture's, not the wire's. A control segment (RST, FIN, ACK) with a
+	 * bad checksum is not: the receiver dropped it. */
+	return p->paylen != 0;
 }
 
 /*

@@ -764,16 +764,17 @@ static void write_far(const char *name, int far_segments)
 	free(m.p);
 }
 
-/* Real checksums throughout. A forged ClientHello naming "evil.example"
- * with a bad TCP checksum comes first at the ClientHello's sequence
- * number, then the real one; later a forged server RST with a bad IPv4
- * header checksum; then the real ServerHello flight and a normal close.
- * `offloaded`: the same with every checksum zero (a capture on the
- * sending host), where nothing can be judged by checksum. */
+/* Real checksums throughout: the real ClientHello and the server's flight
+ * (which tell tlswhy that each direction's checksums are real), then a
+ * forged client fatal alert with a bad TCP checksum and a forged server
+ * RST with a bad IPv4 header checksum, then a normal close. `offloaded`:
+ * the same with every checksum zero (a capture on the sending host),
+ * where nothing can be judged by checksum. */
 static void write_bad_csum(const char *name, int offloaded)
 {
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
 	struct conn c;
-	struct buf real = { 0 }, evil = { 0 }, m = { 0 };
+	struct buf real = { 0 }, m = { 0 };
 	uint8_t der[600];
 	garbage(der, sizeof(der), 7);
 	der[0] = 0x30; der[1] = 0x82; der[2] = 0x02; der[3] = 0x54;
@@ -782,23 +783,21 @@ static void write_bad_csum(const char *name, int offloaded)
 	conn_init(&c, 40 + (unsigned)offloaded);
 	handshake_tcp(&c);
 	ch_bytes(&real, "real.example");
-	ch_bytes(&evil, "evil.example");
-	bad_csum = 1;
-	segment_at(&c, 0, 0x18, c.cseq, evil.p, evil.n);
 	send_data(&c, 0, real.p, real.n);
-	bad_csum = 2;
-	segment_at(&c, 1, 0x14, c.sseq, NULL, 0);
 	real.n = 0;
 	server_hello(&m);
 	certificate(&m, der, sizeof(der), 1);
 	server_hello_done(&m);
 	hs_records(&real, &m);
 	send_data(&c, 1, real.p, real.n);
+	bad_csum = 1;
+	segment_at(&c, 0, 0x18, c.cseq, alert, sizeof(alert));
+	bad_csum = 2;
+	segment_at(&c, 1, 0x14, c.sseq, NULL, 0);
 	close_both(&c);
 	real_csum = 0;
 	close_pcap();
 	free(real.p);
-	free(evil.p);
 	free(m.p);
 }
 
