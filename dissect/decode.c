@@ -48,6 +48,76 @@
 #define ETH_PPPOE_SESSION 0x8864
 #define ETH_TEB 0x6558            /* transparent Ethernet bridging (GENEVE) */
 
+/* The window scale option of a SYN's options [p, end) (RFC 7323 2.2: kind
+ * 3, length 3, the shift; more than 14 counts as 14), PKT_NO_WSCALE when absent. */
+static uint8_t syn_wscale(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end) {
+		uint8_t kind = p[0], len;
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			p++;
+			continue;
+		}
+		if (end - p < 2 || (len = p[1]) < 2 || len > end - p)
+			break;
+		if (kind == 3 && len == 3)
+			return p[2] > 14 ? 14 : p[2];
+		p += len;
+	}
+	return PKT_NO_WSCALE;
+}
+
+/* One's complement sum of n bytes, added to s (RFC 1071), not folded. */
+static uint64_t csum_add(uint64_t s, const uint8_t *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t csum_fold(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+int pkt_tcp_csum(const struct pkt *p)
+{
+	uint64_t s = 0;
+	uint8_t ph[4];
+	const uint8_t *tcp;
+	uint32_t tcp_len;
+	if (p->tcp_hl < 5 || !p->payload || p->paylen != p->wirelen)
+		return PKT_CSUM_NONE;
+	tcp = p->payload - (size_t)p->tcp_hl * 4;
+	tcp_len = p->wirelen + (uint32_t)p->tcp_hl * 4;
+	if (p->src.family == 4) {
+		s = csum_add(s, p->src.addr, 4);
+		s = csum_add(s, p->dst.addr, 4);
+	} else {
+		s = csum_add(s, p->src.addr, 16);
+		s = csum_add(s, p->dst.addr, 16);
+	}
+	ph[0] = (uint8_t)(tcp_len >> 24);
+	ph[1] = (uint8_t)(tcp_len >> 16);
+	ph[2] = (uint8_t)(tcp_len >> 8);
+	ph[3] = (uint8_t)tcp_len;
+	s = csum_add(s, ph, 4);
+	s += 6;
+	s = csum_add(s, tcp, tcp_len);
+	/* a correct checksum can be 0 too (a sum of 0xffff): zero means
+	 * "left to the NIC" only when it does not verify */
+	if (csum_fold(s) == 0xffff)
+		return PKT_CSUM_OK;
+	return tcp[16] == 0 && tcp[17] == 0 ? PKT_CSUM_ZERO : PKT_CSUM_BAD;
+}
+
 static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
 {
 	const uint8_t *start = c->p;
@@ -73,6 +143,11 @@ static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct
 	have = (size_t)(c->end - o->payload);
 	o->paylen = have < o->wirelen ? (uint32_t)have : o->wirelen;
 	o->truncated = o->paylen < o->wirelen;
+	o->wscale = PKT_NO_WSCALE;
+	if (o->flags & 0x02)
+		o->wscale = syn_wscale(start + 20, start + hl);
+	if (!o->truncated && !o->reassembled)
+		o->tcp_hl = (uint8_t)(hl / 4);
 	return PKT_OK;
 }
 
@@ -196,6 +271,8 @@ static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o)
 	memcpy(o->dst.addr, c->p + 4, 4);
 	if (ihl > (size_t)(c->end - start))
 		return PKT_TRUNCATED;
+	o->ip_csum = csum_fold(csum_add(0, start, ihl)) == 0xffff ? PKT_CSUM_OK
+		     : start[10] == 0 && start[11] == 0 ? PKT_CSUM_ZERO : PKT_CSUM_BAD;
 	/* The IP total length bounds the segment; capture padding is dropped. */
 	t.p = start + ihl;
 	t.end = (size_t)(c->end - start) > total ? start + total : c->end;
@@ -244,6 +321,7 @@ static enum pkt_result ipv6_decode(struct cur *c, struct pkt *o)
 	if ((vtf >> 28) != 6)
 		return PKT_MALFORMED;
 	o->src.family = o->dst.family = 6;
+	o->ip_csum = PKT_CSUM_NONE;   /* IPv6 has no header checksum (an outer IPv4 one is not this one's) */
 	memcpy(o->src.addr, c->p, 16);
 	memcpy(o->dst.addr, c->p + 16, 16);
 	c->p += 32;
@@ -413,6 +491,8 @@ enum pkt_result pkt_decode_frag(struct frag_table *frag, int dlt, const uint8_t 
 	enum pkt_result r;
 	o->frag = frag;
 	o->reassembled = 0;
+	o->ip_csum = PKT_CSUM_NONE;
+	o->tcp_hl = 0;
 	memset(&o->encap, 0, sizeof(o->encap));
 	r = decode_link(dlt, data, caplen, wirelen, o);
 	/* Captured whole (no snaplen cut), yet the IP length claims more than

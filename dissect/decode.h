@@ -105,9 +105,28 @@ struct pkt {
 	uint8_t truncated;      /* paylen < wirelen: cut by snaplen */
 	uint8_t vlan_depth;
 	uint8_t reassembled;    /* carried by IPv4 fragments put back together */
+	/* Checksums (dissect/flow.c decides per direction whether the capture's
+	 * checksums are real or left to the NIC). The TCP one is checked on
+	 * demand, pkt_tcp_csum(), for a segment captured whole: its TCP header
+	 * is the tcp_hl bytes before payload (0: not checkable: cut by snaplen,
+	 * reassembled from fragments, or built by hand). */
+	uint8_t tcp_hl;
+	uint8_t ip_csum;        /* enum pkt_csum of the IPv4 header (PKT_CSUM_NONE for IPv6) */
+	uint8_t wscale;         /* a SYN's window scale option (RFC 7323), PKT_NO_WSCALE without */
 	struct pkt_encap_info encap;
 	struct frag_table *frag;/* set by pkt_decode_frag() for the decoders; not output */
 };
+
+enum pkt_csum {
+	PKT_CSUM_NONE = 0,      /* not checked: cut by snaplen, reassembled, IPv6 header, no bytes */
+	PKT_CSUM_OK,
+	PKT_CSUM_BAD,
+	PKT_CSUM_ZERO           /* the field is 0: a NIC fills it in (checksum offload) */
+};
+#define PKT_NO_WSCALE 0xff
+
+/* The TCP checksum of a decoded segment (enum pkt_csum), computed now. */
+int pkt_tcp_csum(const struct pkt *p);
 
 enum pkt_result {
 	PKT_OK = 0,

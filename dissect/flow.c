@@ -14,8 +14,20 @@
  *     bounded by max_segments and max_bytes. Hitting a cap declares a gap
  *     up to the first queued segment: progress over completeness, and the
  *     gap is recorded.
- *   - Bytes seen again are compared with the last WIN_BYTES delivered (the
- *     first copy wins; a difference is an overlap_conflict anomaly).
+ *   - The first copy of a byte wins, in order or queued: bytes seen again
+ *     are compared with the last WIN_BYTES delivered, or with the queued
+ *     copy (the queue never holds two copies of a byte: a new segment is
+ *     split around what is queued; an in-order segment over queued bytes
+ *     is taken whole only when they are the same). A difference is an
+ *     overlap_conflict anomaly, with its first frame (hs_steer).
+ *   - Sequence and acknowledgement numbers are judged against the window
+ *     the receiver advertised (win_bound(): window scaling from the SYNs,
+ *     WIN_UNKNOWN_BOUND without them); what lies far outside is an
+ *     out_of_window anomaly and is ignored, never a gap.
+ *   - Per direction, the first checkable segment tells whether the
+ *     capture's checksums are real (csum_accepts()); where they are, a
+ *     segment with a bad one is a bad_checksum anomaly, and ignored when
+ *     it carries no payload (a forged RST, FIN or ACK).
  *   - A gap is declared when the peer acknowledges bytes the capture never
  *     showed (the receiver had them, we did not; queued or not), when a cap
  *     is hit, when the flow is retired with segments still queued, and
@@ -75,8 +87,25 @@ struct half {
 	uint32_t win_len;   /* bytes of the ring in use */
 	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
 	uint8_t have_end;
+	/* What this direction's sender told about itself, for judging the
+	 * other's sequence numbers and this one's (win_bound(), csum_accepts()) */
+	uint8_t have_hi, have_win;
+	uint8_t win_scaled; /* win_max came from a segment after the SYN */
+	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
+	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
+	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
+	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
 };
+
+enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
+#define WS_NO_SYN 0xfe
+/* How far past the next byte owed a segment (or an acknowledgement) may
+ * reach when the window is not known: no SYN with its scale option, or
+ * no packet yet from the receiver. Generous (a 65535 window at the
+ * largest scale is 1 GiB), but a forged segment or ACK 1 GiB ahead is
+ * still told from data. */
+#define WIN_UNKNOWN_BOUND (64u << 20)
 
 struct flow {
 	struct flow *hnext;
@@ -513,6 +542,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 	tls_conn_init(&f->tls, f->r, &ft->lim.tls, ft->lim.certs);
 	dbuf_init(&f->h[0].win, 512, WIN_BYTES);
 	dbuf_init(&f->h[1].win, 512, WIN_BYTES);
+	f->h[0].syn_ws = f->h[1].syn_ws = WS_NO_SYN;
 	f->hnext = ft->bucket[hash & (ft->nbuckets - 1)];
 	ft->bucket[hash & (ft->nbuckets - 1)] = f;
 	list_add_tail(ft, f, 0);
@@ -598,6 +628,31 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 	}
 }
 
+/* Compares the captured bytes [seq, seq + len) at p with the queued
+ * segment s where both hold bytes; 1 = they differ. */
+static int conflicts_with_seg(const struct seg *s, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+	uint32_t from = seq_gt(s->seq, seq) ? s->seq : seq;
+	uint32_t e1 = seq + len, e2 = s->seq + s->len;
+	uint32_t to = seq_lt(e1, e2) ? e1 : e2;
+	if (!seq_lt(from, to))
+		return 0;
+	return memcmp(s->data + (from - s->seq), p + (from - seq), to - from) != 0;
+}
+
+/* Two copies of the same stream bytes differed; the first was kept. */
+static void note_conflict(struct flow *f, int d, uint64_t frame, int64_t ts)
+{
+	struct hs_dirstats *s = &f->r->d[d];
+	struct hs_steer *st = record_steer(f->r);
+	(void)ts;
+	f->r->anomalies |= AN_OVERLAP_CONFLICT;
+	if (s->overlap_conflicts < UINT32_MAX)
+		s->overlap_conflicts++;
+	if (st && !st->conflict_frame[d])
+		st->conflict_frame[d] = frame;
+}
+
 /* A segment that plainly starts an alert: a TLS <= 1.2 alert record, or a
  * lone TLS 1.3 alert-sized protected record (5 + 19 bytes, type 23). */
 static int starts_alert(const uint8_t *q, size_t n)
@@ -652,10 +707,8 @@ static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, 
 		ft->ooo_bytes -= s->len;
 		if (off < s->wlen) {
 			uint32_t skip = off < s->len ? off : s->len;
-			if (off && conflicts_with_window(h, s->seq, s->data, s->len)) {
-				f->r->anomalies |= AN_OVERLAP_CONFLICT;
-				f->r->d[d].overlap_conflicts++;
-			}
+			if (off && conflicts_with_window(h, s->seq, s->data, s->len))
+				note_conflict(f, d, frame, ts);
 			deliver(ft, f, d, s->data + skip, s->len - skip, s->wlen - off, frame, ts);
 		}
 		free(s);
@@ -669,13 +722,78 @@ static int over_bytes(const struct flow_table *ft, const struct half *h, uint32_
 	       ft->ooo_bytes + (uint64_t)len > ft->lim.max_total;
 }
 
-static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, const uint8_t *p,
-		    uint32_t len, uint32_t wlen, uint64_t frame, int64_t ts)
+/*
+ * Walks the queue for new bytes [seq, seq + wlen) (len of them captured,
+ * at p). The queue never holds two copies of a byte: where a queued
+ * segment already covers the new bytes, the first copy wins and the two
+ * are compared (return 1 when they differ); the parts no queued segment
+ * covers are counted in *pieces and *bytes (captured bytes), and with
+ * `apply` inserted in order.
+ */
+static int queue_merge(struct flow_table *ft, struct half *h, uint32_t seq, const uint8_t *p, uint32_t len,
+		       uint32_t wlen, int apply, uint32_t *pieces, uint32_t *bytes)
+{
+	struct seg **pp = &h->ooo;
+	uint32_t cur = seq, end = seq + wlen;
+	int differ = 0;
+	*pieces = 0;
+	*bytes = 0;
+	while (seq_lt(cur, end)) {
+		struct seg *s = *pp;
+		uint32_t upto;
+		if (s && seq_le(s->seq + s->wlen, cur)) {
+			pp = &s->next;
+			continue;
+		}
+		upto = !s || seq_ge(s->seq, end) ? end : s->seq;
+		if (seq_lt(cur, upto)) {
+			/* [cur, upto) is new: no queued segment has it */
+			uint32_t off = cur - seq, w = upto - cur;
+			uint32_t n = off < len ? (w < len - off ? w : len - off) : 0;
+			(*pieces)++;
+			*bytes += n;
+			if (apply) {
+				struct seg *ns = malloc(sizeof(*ns) + n);
+				if (!ns)
+					return differ;
+				ns->seq = cur;
+				ns->len = n;
+				ns->wlen = w;
+				if (n)
+					memcpy(ns->data, p + off, n);
+				ns->next = s;
+				*pp = ns;
+				pp = &ns->next;
+				h->nseg++;
+				h->qbytes += n;
+				ft->ooo_bytes += n;
+			}
+			cur = upto;
+			continue;
+		}
+		/* s holds cur: the queued copy stays */
+		if (apply && conflicts_with_seg(s, seq, p, len))
+			differ = 1;
+		cur = s->seq + s->wlen;
+		pp = &s->next;
+	}
+	return differ;
+}
+
+/*
+ * Queues a segment that begins after next_seq (*differ = 1 when a queued
+ * copy of some of its bytes differs). Returns 1 when making room (the
+ * caps) moved next_seq to or past its start: the caller then takes it as
+ * in-order bytes.
+ */
+static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, const uint8_t *p,
+		   uint32_t len, uint32_t wlen, uint64_t frame, int64_t ts, int *differ)
 {
 	struct half *h = &f->h[d];
-	struct seg **pp, *s;
-	if (h->nseg >= ft->lim.max_segments || over_bytes(ft, h, len)) {
-		if (h->nseg >= ft->lim.max_segments) {
+	uint32_t pieces, bytes;
+	queue_merge(ft, h, seq, p, len, wlen, 0, &pieces, &bytes);
+	if (pieces && (h->nseg + pieces > ft->lim.max_segments || over_bytes(ft, h, bytes))) {
+		if (h->nseg + pieces > ft->lim.max_segments) {
 			f->r->anomalies |= AN_CAP_SEGMENTS;
 			ft->st.cap_segments_hit++;
 		} else {
@@ -683,21 +801,17 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 			ft->st.cap_bytes_hit++;
 		}
 		/* make room by giving up on the missing bytes before the queue */
-		while (h->ooo && !h->done && (h->nseg >= ft->lim.max_segments || over_bytes(ft, h, len)))
+		while (h->ooo && !h->done && (h->nseg + pieces > ft->lim.max_segments || over_bytes(ft, h, bytes))) {
 			gap_to_queue(ft, f, d, frame, ts);
-		if (h->done)
-			return;
-		if (seq_le(seq, h->next_seq)) {
-			/* the segment itself is now next (or old) */
-			uint32_t off = h->next_seq - seq;
-			if (off < wlen) {
-				uint32_t skip = off < len ? off : len;
-				deliver(ft, f, d, p + skip, len - skip, wlen - off, frame, ts);
-				drain(ft, f, d, frame, ts);
-			}
-			return;
+			if (h->done || seq_le(seq, h->next_seq))
+				break;
+			queue_merge(ft, h, seq, p, len, wlen, 0, &pieces, &bytes);
 		}
-		if (over_bytes(ft, h, len)) {
+		if (h->done)
+			return 0;
+		if (seq_le(seq, h->next_seq))
+			return 1;   /* the segment itself is now next (or old) */
+		if (over_bytes(ft, h, bytes)) {
 			/* larger than the whole budget, or the other flows hold the
 			 * table's: declare the gap before it */
 			uint32_t g = seq - h->next_seq;
@@ -707,40 +821,22 @@ static void enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, 
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
 			h->win_len = h->win_head = 0;
-			deliver(ft, f, d, p, len, wlen, frame, ts);
-			drain(ft, f, d, frame, ts);
-			return;
+			return 1;
 		}
 	}
-	for (pp = &h->ooo; *pp && seq_lt((*pp)->seq, seq); pp = &(*pp)->next)
-		;
-	if (*pp && (*pp)->seq == seq && (*pp)->wlen >= wlen) {
-		/* the same segment again: first copy wins */
-		uint32_t n = len < (*pp)->len ? len : (*pp)->len;
+	if (queue_merge(ft, h, seq, p, len, wlen, 1, &pieces, &bytes))
+		*differ = 1;
+	if (!pieces) {
+		/* every byte was queued already: first copy wins */
 		f->r->d[d].retransmissions++;
 		f->r->anomalies |= AN_RETRANSMISSION;
-		if (memcmp((*pp)->data, p, n) != 0) {
-			f->r->anomalies |= AN_OVERLAP_CONFLICT;
-			f->r->d[d].overlap_conflicts++;
-		}
-		return;
+		return 0;
 	}
-	s = malloc(sizeof(*s) + len);
-	if (!s)
-		return;
-	s->seq = seq;
-	s->len = len;
-	s->wlen = wlen;
-	memcpy(s->data, p, len);
-	s->next = *pp;
-	*pp = s;
-	h->nseg++;
-	h->qbytes += len;
-	ft->ooo_bytes += len;
 	if (ft->ooo_bytes > ft->st.ooo_bytes_max)
 		ft->st.ooo_bytes_max = ft->ooo_bytes;
 	f->r->d[d].out_of_order++;
 	f->r->anomalies |= AN_OUT_OF_ORDER;
+	return 0;
 }
 
 /*
@@ -767,11 +863,171 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	half_check_done(ft, f, d);
 }
 
+/* 1 when a queued segment holds bytes of [seq, seq + len) (captured at p)
+ * that differ from p's. */
+static int queue_differs(const struct half *h, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+	const struct seg *s;
+	for (s = h->ooo; s && seq_lt(s->seq, seq + len); s = s->next)
+		if (conflicts_with_seg(s, seq, p, len))
+			return 1;
+	return 0;
+}
+
+/*
+ * New bytes of direction d: [seq, seq + wlen), len of them captured at p.
+ * The first copy of every byte wins, in order or queued: bytes already
+ * delivered are compared with the window, bytes already queued with the
+ * queue, and only the rest is taken; in-order bytes go to the TLS parser
+ * in place, without a copy. Returns 1 when a copy differed.
+ */
+static int take_bytes(struct flow_table *ft, struct flow *f, int d, uint32_t seq, const uint8_t *data,
+		      uint32_t len, uint32_t wlen, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	int first = 1, differ = 0;
+	for (;;) {
+		uint32_t n, nl;
+		if (h->done)
+			return differ;
+		if (seq_lt(seq, h->next_seq)) {
+			uint32_t off = h->next_seq - seq;
+			if (conflicts_with_window(h, seq, data, len))
+				differ = 1;
+			if (first) {
+				f->r->d[d].retransmissions++;
+				f->r->anomalies |= AN_RETRANSMISSION;
+			}
+			if (off >= wlen)
+				return differ;
+			seq += off;
+			wlen -= off;
+			if (off >= len) {
+				data += len;
+				len = 0;
+			} else {
+				data += off;
+				len -= off;
+			}
+		}
+		first = 0;
+		if (seq != h->next_seq) {
+			if (enqueue(ft, f, d, seq, data, len, wlen, frame, ts, &differ))
+				continue;
+			return differ;
+		}
+		/* in order. Where queued segments hold some of these bytes, their
+		 * copy came first: when it is the same and this one is whole,
+		 * the segment is taken whole (the queued copies then drain as
+		 * old bytes); else only up to the first queued segment. */
+		n = wlen;
+		if (h->ooo && seq_lt(h->ooo->seq, seq + wlen) &&
+		    (len != wlen || queue_differs(h, seq, data, len))) {
+			n = h->ooo->seq - seq;
+			if (len == wlen)
+				differ = 1;
+		}
+		nl = n < len ? n : len;
+		deliver(ft, f, d, data, nl, n, frame, ts);
+		drain(ft, f, d, frame, ts);
+		if (n == wlen)
+			return differ;
+		seq += n;
+		wlen -= n;
+		data += nl;
+		len -= nl;
+	}
+}
+
+static void take(struct flow_table *ft, struct flow *f, int d, uint32_t seq, const uint8_t *data,
+		 uint32_t len, uint32_t wlen, uint64_t frame, int64_t ts)
+{
+	if (take_bytes(ft, f, d, seq, data, len, wlen, frame, ts))
+		note_conflict(f, d, frame, ts);
+}
+
+/* How far ahead of next_seq direction d's bytes may reach: twice the
+ * largest window its receiver advertised, plus 64 KiB for what the capture
+ * missed, when both SYNs (and so the window scale) were seen; else
+ * WIN_UNKNOWN_BOUND, which also caps it. */
+static uint32_t win_bound(const struct flow *f, int d)
+{
+	const struct half *rcv = &f->h[1 - d];
+	uint64_t b, w;
+	if (!rcv->have_win || f->h[0].syn_ws == WS_NO_SYN || f->h[1].syn_ws == WS_NO_SYN)
+		return WIN_UNKNOWN_BOUND;
+	w = rcv->win_max;
+	/* only the SYN's (unscaled) window seen: later ones may be as large
+	 * as it is, scaled */
+	if (!rcv->win_scaled && f->h[0].syn_ws < 15 && f->h[1].syn_ws < 15)
+		w <<= rcv->syn_ws;
+	b = 2 * w + 65536;
+	return b < WIN_UNKNOWN_BOUND ? (uint32_t)b : WIN_UNKNOWN_BOUND;
+}
+
+/* Notes the receive window a packet of direction d advertises. A SYN's is
+ * never scaled (RFC 7323 2.2); later ones are, when both SYNs offered
+ * scaling. */
+static void note_window(struct flow *f, int d, const struct pkt *p)
+{
+	struct half *h = &f->h[d];
+	uint64_t w = p->win;
+	if (!(p->flags & TCP_SYN)) {
+		if (f->h[0].syn_ws < 15 && f->h[1].syn_ws < 15)
+			w <<= h->syn_ws;
+		if (!h->win_scaled) {
+			h->win_scaled = 1;
+			h->have_win = 0;   /* the SYN's window was a stand-in */
+		}
+	}
+	if (!h->have_win || w > h->win_max) {
+		h->win_max = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
+		h->have_win = 1;
+	}
+}
+
+/* A segment or ACK of direction d that makes no sense for the window:
+ * counted on the connection, and ignored. */
+static void note_out_of_window(struct flow *f, int d, const struct pkt *p)
+{
+	struct hs_steer *st = record_steer(f->r);
+	f->r->anomalies |= AN_OUT_OF_WINDOW;
+	if (!st)
+		return;
+	if (st->out_of_window[d] < UINT32_MAX)
+		st->out_of_window[d]++;
+	if (!st->out_of_window_frame[d])
+		st->out_of_window_frame[d] = p->frame;
+}
+
+/* 1 when the payload of this segment of direction d lies where the
+ * receiver could have accepted it: within win_bound() of next_seq, ahead
+ * or behind. */
+static int seg_in_window(const struct flow *f, int d, const struct pkt *p)
+{
+	const struct half *h = &f->h[d];
+	uint32_t seq = p->seq + ((p->flags & TCP_SYN) ? 1u : 0u), b;
+	if (!h->have_seq || h->done)
+		return 1;
+	b = win_bound(f, d);
+	if (seq_gt(seq, h->next_seq))
+		return seq - h->next_seq <= b;
+	return h->next_seq - (seq + p->wirelen) <= b || seq_ge(seq + p->wirelen, h->next_seq);
+}
+
+/* 1 when an acknowledgement of direction o's bytes is no further ahead of
+ * what o was seen to send than o's window allows. */
+static int ack_in_window(const struct flow *f, int o, uint32_t ack)
+{
+	const struct half *h = &f->h[o];
+	uint32_t base = h->have_hi && seq_gt(h->hi_end, h->next_seq) ? h->hi_end : h->next_seq;
+	return !seq_gt(ack, base) || ack - base <= win_bound(f, o);
+}
+
 static void segment(struct flow_table *ft, struct flow *f, int d, const struct pkt *p)
 {
 	struct half *h = &f->h[d];
-	uint32_t seq = p->seq, len = p->paylen, wlen = p->wirelen;
-	const uint8_t *data = p->payload;
+	uint32_t seq = p->seq;
 	if (p->flags & TCP_SYN)
 		seq++;
 	if (!h->have_seq) {
@@ -779,32 +1035,55 @@ static void segment(struct flow_table *ft, struct flow *f, int d, const struct p
 		h->next_seq = seq;
 		f->r->anomalies |= AN_MIDSTREAM;
 	}
-	if (seq_lt(seq, h->next_seq)) {
-		uint32_t off = h->next_seq - seq;
-		if (conflicts_with_window(h, seq, data, len)) {
-			f->r->anomalies |= AN_OVERLAP_CONFLICT;
-			f->r->d[d].overlap_conflicts++;
-		}
-		f->r->d[d].retransmissions++;
-		f->r->anomalies |= AN_RETRANSMISSION;
-		if (off >= wlen)
-			return;
-		seq += off;
-		wlen -= off;
-		if (off >= len) {
-			data += len;
-			len = 0;
-		} else {
-			data += off;
-			len -= off;
-		}
+	if (!h->have_hi || seq_gt(seq + p->wirelen, h->hi_end)) {
+		h->hi_end = seq + p->wirelen;
+		h->have_hi = 1;
 	}
-	if (seq == h->next_seq) {
-		deliver(ft, f, d, data, len, wlen, p->frame, p->ts_us);
-		drain(ft, f, d, p->frame, p->ts_us);
-	} else {
-		enqueue(ft, f, d, seq, data, len, wlen, p->frame, p->ts_us);
+	take(ft, f, d, seq, p->payload, p->paylen, p->wirelen, p->frame, p->ts_us);
+}
+
+/* Whether the capture's checksums of direction d are real is decided by its
+ * first segment with payload whose checksums could be checked: if they
+ * verify, they are,
+ * and a later segment whose checksum fails never reached the peer's TCP;
+ * if they fail or are zero, the NIC fills them in (offload: a capture on
+ * the sending host), and none is judged. 1 = take the segment. */
+static int csum_accepts(struct flow *f, int d, const struct pkt *p)
+{
+	struct half *h = &f->h[d];
+	int ip = p->ip_csum, tcp, bad;
+	if (h->csum == CS_OFFLOADED)
+		return 1;
+	/* bytes no longer read: only a close still matters */
+	if (h->csum == CS_REAL && f->h[0].done && f->h[1].done && !(p->flags & (TCP_FIN | TCP_RST)))
+		return 1;
+	tcp = pkt_tcp_csum(p);
+	bad = ip == PKT_CSUM_BAD || ip == PKT_CSUM_ZERO || tcp == PKT_CSUM_BAD || tcp == PKT_CSUM_ZERO;
+	if (h->csum == CS_UNKNOWN) {
+		/* only a segment with payload decides: a NIC often leaves the
+		 * checksums of data segments to the hardware (TSO) while
+		 * SYNs and ACKs carry real ones */
+		if (!p->paylen || tcp == PKT_CSUM_NONE)
+			return 1;
+		h->csum = bad ? CS_OFFLOADED : CS_REAL;
+		return 1;
 	}
+	if (!bad)
+		return 1;
+	{
+		struct hs_steer *st = record_steer(f->r);
+		f->r->anomalies |= AN_BAD_CHECKSUM;
+		if (st && st->bad_checksums[d] < UINT32_MAX)
+			st->bad_checksums[d]++;
+		if (st && !st->bad_checksum_frame[d])
+			st->bad_checksum_frame[d] = p->frame;
+	}
+	/* A segment with payload is still read: captures on a host whose NIC
+	 * segments large sends (TSO) show real checksums on small segments
+	 * and bad ones on large ones, so a bad one there is usually the
+	 * capture's, not the wire's. A control segment (RST, FIN, ACK) with a
+	 * bad checksum is not: the receiver dropped it. */
+	return p->paylen != 0;
 }
 
 /*
@@ -1002,6 +1281,7 @@ static void on_syn(struct flow *f, int d, const struct pkt *p)
 			     p->ts_us, 0, 0);
 		h->have_seq = 1;
 		h->next_seq = p->seq + 1;
+		h->syn_ws = p->wscale;
 	} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
 		/* a new SYN with another ISN: the port was reused */
 		h->next_seq = p->seq + 1;
@@ -1055,7 +1335,7 @@ static void on_close(struct flow *f, int d, uint8_t kind, uint64_t *frame, int64
 
 void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
 {
-	int raw = 0, d;
+	int raw = 0, d, sane;
 	struct flow *f;
 	struct hs_record *r;
 	struct hs_dirstats *s;
@@ -1074,24 +1354,43 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		f->fin_raw |= (uint8_t)(1u << raw);
 	if (p->flags & TCP_RST)
 		f->rst = 1;
+	/* a segment the peer's TCP dropped for its checksum carried nothing */
+	if (!csum_accepts(f, raw ^ f->swapped, p))
+		return;
 	roles_from_hello(f, p, raw);
 	d = raw ^ f->swapped;
 	s = &r->d[d];
 	count_packet(r, d, p);
 	if (p->flags & TCP_SYN)
 		on_syn(f, d, p);
-	if (p->paylen)
-		data_after_peer_fin(f, d, p);
-	if ((p->paylen || p->wirelen) && !f->h[d].done)
-		segment(ft, f, d, p);
+	sane = !(p->paylen || p->wirelen) || seg_in_window(f, d, p);
+	if (!sane) {
+		/* no receiver would take these bytes: not data (a forged or
+		 * corrupt segment must not push the real bytes aside) */
+		note_out_of_window(f, d, p);
+	} else {
+		if (p->paylen)
+			data_after_peer_fin(f, d, p);
+		if ((p->paylen || p->wirelen) && !f->h[d].done)
+			segment(ft, f, d, p);
+	}
 
 	/* the peer acknowledges bytes we never saw: they are lost to us (the
-	 * FIN's sequence number, when we saw the FIN, is not a byte) */
+	 * FIN's sequence number, when we saw the FIN, is not a byte); an
+	 * acknowledgement of bytes the other side could not have sent yet is
+	 * noted and ignored */
 	if ((p->flags & TCP_ACK) && !f->h[1 - d].done && f->h[1 - d].have_seq) {
 		const struct half *o = &f->h[1 - d];
 		uint32_t upto = o->fin && seq_gt(p->ack, o->fin_seq) ? o->fin_seq : p->ack;
-		gap_upto(ft, f, 1 - d, upto, p->frame, p->ts_us);
+		if (ack_in_window(f, 1 - d, upto)) {
+			gap_upto(ft, f, 1 - d, upto, p->frame, p->ts_us);
+		} else {
+			note_out_of_window(f, d, p);
+			sane = 0;
+		}
 	}
+	if (sane)
+		note_window(f, d, p);
 	if ((p->flags & TCP_FIN) && !f->h[d].fin) {
 		f->h[d].fin = 1;
 		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);

@@ -92,6 +92,8 @@ const char *hs_anomaly_name(enum hs_anomaly a)
 	case AN_EVENTS_CLIPPED: return "events_clipped";
 	case AN_EVICTED: return "evicted";
 	case AN_CERT_UNVERIFIED: return "cert_unverified";
+	case AN_OUT_OF_WINDOW: return "out_of_window";
+	case AN_BAD_CHECKSUM: return "bad_checksum";
 	}
 	return "unknown";
 }
@@ -204,6 +206,7 @@ void record_free(struct hs_record *r)
 	pool_put(PK_CHAIN, r->server_chain.c);
 	pool_put(PK_CHAIN, r->client_chain.c);
 	free(r->dec);
+	free(r->steer);
 	pool_put(PK_RECORD, r);
 }
 
@@ -264,6 +267,15 @@ static uint8_t flip(uint8_t d)
 	return d <= 1 ? (uint8_t)(1 - d) : d;
 }
 
+struct hs_steer *record_steer(struct hs_record *r)
+{
+	if (!r->steer)
+		r->steer = calloc(1, sizeof(*r->steer));
+	return r->steer;
+}
+
+#define SWAP2(a) do { __typeof__((a)[0]) t_ = (a)[0]; (a)[0] = (a)[1]; (a)[1] = t_; } while (0)
+
 void record_swap_dirs(struct hs_record *r)
 {
 	struct hs_addr a = r->cli;
@@ -286,6 +298,14 @@ void record_swap_dirs(struct hs_record *r)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
+	if (r->steer) {
+		struct hs_steer *x = r->steer;
+		SWAP2(x->conflict_frame);
+		SWAP2(x->out_of_window_frame);
+		SWAP2(x->bad_checksum_frame);
+		SWAP2(x->out_of_window);
+		SWAP2(x->bad_checksums);
+	}
 	if (r->dec) {
 		struct hs_decrypted *x = r->dec, y = *x;
 		int k;

@@ -119,7 +119,7 @@ enum hs_anomaly {
 	AN_GAP               = 1u << 1,   /* stream bytes missing */
 	AN_RETRANSMISSION    = 1u << 2,
 	AN_OUT_OF_ORDER      = 1u << 3,
-	AN_OVERLAP_CONFLICT  = 1u << 4,   /* a retransmission with different bytes */
+	AN_OVERLAP_CONFLICT  = 1u << 4,   /* a second copy of stream bytes differed (the first was kept) */
 	AN_MIDSTREAM         = 1u << 5,   /* no SYN seen for this direction */
 	AN_CAP_SEGMENTS      = 1u << 6,   /* out-of-order queue cap hit */
 	AN_CAP_BYTES         = 1u << 7,   /* per-direction buffer cap hit */
@@ -131,6 +131,8 @@ enum hs_anomaly {
 	AN_EVENTS_CLIPPED    = 1u << 13,
 	AN_EVICTED           = 1u << 14,  /* flow table cap: the flow was dropped early */
 	AN_CERT_UNVERIFIED   = 1u << 15,  /* a certificate signature check was skipped (dissect/x509.h) */
+	AN_OUT_OF_WINDOW     = 1u << 16,  /* a segment or ACK far outside the advertised window: ignored */
+	AN_BAD_CHECKSUM      = 1u << 17,  /* a segment with a bad checksum where the capture's are real: ignored */
 };
 
 struct hs_dirstats {
@@ -255,6 +257,20 @@ struct hs_server_hello {
 	uint8_t has_encrypt_then_mac;
 	uint8_t has_session_ticket;
 	uint8_t malformed;
+};
+
+/* Segments a party on the path could use to steer the report, per record
+ * direction (allocated with the first, record_steer(); NULL: none): the
+ * first frame where a copy of bytes already held differed (the first copy
+ * was kept; hs_dirstats.overlap_conflicts counts them), segments and ACKs
+ * far outside the window (ignored), and segments with a bad checksum in a
+ * direction whose checksums are real (ignored: the peer dropped them). */
+struct hs_steer {
+	uint64_t conflict_frame[2];
+	uint64_t out_of_window_frame[2];
+	uint64_t bad_checksum_frame[2];
+	uint32_t out_of_window[2];   /* saturate, never wrap */
+	uint32_t bad_checksums[2];
 };
 
 struct x509_facts;  /* dissect/x509.h */
@@ -384,6 +400,7 @@ struct hs_record {
 	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
 	struct srv_known *known;
 	struct hs_decrypted *dec;    /* --keylog only; owned (freed by record_free) */
+	struct hs_steer *steer;      /* NULL until a segment tried to steer the report; owned */
 
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
@@ -460,6 +477,9 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 /* The certificate array of a chain, allocated on first use; NULL when
  * memory runs out (the certificates are then counted, not kept). */
 struct hs_cert *record_chain_certs(struct hs_chain *ch);
+/* The record's steering facts, allocated on first use; NULL when memory
+ * runs out (the anomaly bit and hs_dirstats counters still tell). */
+struct hs_steer *record_steer(struct hs_record *r);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
 /* 1 or 2 when the client's stream began with a PROXY protocol header of

@@ -15,9 +15,17 @@
  *   2-5    sequence number relative to that direction's base
  *   6-9    acknowledgement number relative to the other direction's base
  *   10-11  payload length (clipped to what is left)
- *   12     bit 0: flow_tick() 1 s later after this packet (early reporting)
- *   13     reserved
- * The bases sit just below 2^32 so streams wrap. Records are checked and
+ *   12     bit 0: flow_tick() 1 s later after this packet (early reporting);
+ *          bits 1-2 the IPv4 header checksum (enum pkt_csum); bit 3 the
+ *          TCP checksum is checked, over the 20 input bytes before the
+ *          payload taken as the TCP header (most fail: a bad checksum)
+ *   13     bits 0-3 a SYN's window scale (15: none), bits 4-7 the window's
+ *          high nibble (window = nibble << 12 | 0xfff): the window checks
+ *          and the first-copy-wins overlap handling (queued and in order)
+ *          see wrapped, scaled, unscaled and tiny windows
+ * Overlaps come from the sequence numbers (any segment may cover queued or
+ * delivered bytes with other bytes). The bases sit just below 2^32 so
+ * streams wrap. Records are checked and
  * freed as the flow table retires them.
  * Seeds (fuzz/seeds.c): the first connection of each recorded capture.
  */
@@ -88,6 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.paylen = (uint32_t)len;
 		p.wirelen = (uint32_t)len + ((h[1] & 8) ? 100 : 0);
 		p.truncated = p.wirelen > p.paylen;
+		p.win = (uint16_t)((h[13] >> 4) << 12 | 0xfff);
+		p.wscale = (h[13] & 15) == 15 ? PKT_NO_WSCALE : (uint8_t)(h[13] & 15);
+		p.ip_csum = (uint8_t)((h[12] >> 1) & 3);
+		if ((h[12] & 8) && !p.truncated && i >= 20)
+			p.tcp_hl = 5;
 		flow_packet(ft, &p);
 		if ((data[0] & 2) && (h[12] & 1)) {
 			ts += 1000000;

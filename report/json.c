@@ -285,7 +285,7 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 	jw_obj_close(w);
 }
 
-static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s)
+static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s, const struct hs_steer *st, int d)
 {
 	jw_obj_open(w, key);
 	jw_key_uint(w, "packets", s->packets);
@@ -298,6 +298,17 @@ static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s)
 	jw_key_uint(w, "gaps", s->gaps);
 	jw_key_uint(w, "gap_bytes", s->gap_bytes);
 	jw_key_uint(w, "truncated_packets", s->truncated_packets);
+	/* present only when they happened (docs/json.md) */
+	if (st && st->conflict_frame[d])
+		jw_key_uint(w, "overlap_conflict_frame", st->conflict_frame[d]);
+	if (st && st->out_of_window[d]) {
+		jw_key_uint(w, "out_of_window", st->out_of_window[d]);
+		jw_key_uint(w, "out_of_window_frame", st->out_of_window_frame[d]);
+	}
+	if (st && st->bad_checksums[d]) {
+		jw_key_uint(w, "bad_checksums", st->bad_checksums[d]);
+		jw_key_uint(w, "bad_checksum_frame", st->bad_checksum_frame[d]);
+	}
 #define FRAME_TIME(name, fr, ts)                         \
 	if (fr) {                                        \
 		jw_key_uint(w, name "_frame", fr);       \
@@ -680,8 +691,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	encapsulation(w, r);
 	jw_key_uint(w, "ip_reassembled_segments", r->ip_reassembled);
 	jw_obj_open(w, "tcp");
-	dirstats(w, "client", &r->d[DIR_C2S]);
-	dirstats(w, "server", &r->d[DIR_S2C]);
+	dirstats(w, "client", &r->d[DIR_C2S], r->steer, DIR_C2S);
+	dirstats(w, "server", &r->d[DIR_S2C], r->steer, DIR_S2C);
 	jw_obj_close(w);
 	client_hello(w, "client_hello", r->ch);
 	jw_key_uint(w, "client_hello_count", r->client_hellos);

@@ -405,6 +405,21 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		int64_t quiet = until - rec->ch->ts_us;
 		fprintf(r->out, "    silence   no server byte for %.3f s after the ClientHello\n", (double)quiet / 1e6);
 	}
+	for (i = 0; i < 2; i++) {
+		const struct hs_steer *st = rec->steer;
+		if (rec->d[i].overlap_conflicts)
+			fprintf(r->out, "    conflict  frame %" PRIu64 " %s sent bytes that differ from the copy captured before"
+				" (%" PRIu32 " in all): the first copy was read\n", st ? st->conflict_frame[i] : 0,
+				rpt_dir_name((uint8_t)i), rec->d[i].overlap_conflicts);
+		if (st && st->out_of_window[i])
+			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment or ACK far outside the window"
+				" (%" PRIu32 " in all)\n", st->out_of_window_frame[i], rpt_dir_name((uint8_t)i),
+				st->out_of_window[i]);
+		if (st && st->bad_checksums[i])
+			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment with a bad checksum"
+				" (%" PRIu32 " in all; this direction's checksums are real)\n", st->bad_checksum_frame[i],
+				rpt_dir_name((uint8_t)i), st->bad_checksums[i]);
+	}
 	if (rec->anomalies) {
 		int bit, first = 1;
 		fputs("    capture   ", r->out);
@@ -823,7 +838,9 @@ static void text_counts(struct rpt *r, const struct rpt_input *in, int nin, cons
 		for (k = 0; k < r->ngroups; k++) {
 			const struct rpt_group *g = &r->groups[order[k]];
 			char ep[80];
-			fprintf(r->out, "  %5" PRIu64 " x %s  %s  (first: #%" PRIu64 ")\n", g->count, g->rule,
+			char rb[256];
+			fprintf(r->out, "  %5" PRIu64 " x %s  %s  (first: #%" PRIu64 ")\n", g->count,
+				esc_text(rb, sizeof(rb), (const uint8_t *)g->rule, strlen(g->rule)),
 				rpt_endpoint(ep, sizeof(ep), &g->srv), g->first_id);
 		}
 		if (r->ungrouped)

@@ -12,7 +12,12 @@
  * escapes. A line is at most EV_LINE - 1 bytes, a wire string at most
  * EV_WIRE - 1 escaped characters.
  *
- * Knowledge-base text comes from rule files the operator chose to load.
+ * Knowledge-base text comes from rule files the operator chose to load,
+ * which may hold any bytes: the text writer escapes every piece of it
+ * (titles, rule and kb ids, prose, commands, evidence lines) with
+ * esc_text(), like wire text, so no control byte from a rule file reaches
+ * a terminal. esc_text() leaves printable text as it is, so the built-in
+ * rules print unchanged.
  */
 #include "report/report.h"
 #include "report/esc.h"
@@ -68,6 +73,8 @@ static void fmt_date(char *b, size_t n, int64_t us)
 		snprintf(b, n, "%lld", (long long)t);
 }
 
+static const char *tx_n(char *b, size_t n, const char *s, size_t len);
+
 /* One value's text into b (n bytes, NUL-terminated); its length. A wire
  * string is quoted, escaped unless `raw` (and then may hold any byte). */
 static size_t value_text(char *b, size_t n, const struct hs_record *rec, const struct rule_value *x, int raw)
@@ -75,7 +82,14 @@ static size_t value_text(char *b, size_t n, const struct hs_record *rec, const s
 	char q[EV_WIRE];
 	size_t k;
 	switch ((enum rule_value_kind)x->kind) {
-	case RULE_V_TEXT: snprintf(b, n, "%.*s", (int)x->n, x->s); break;
+	case RULE_V_TEXT:
+		/* a rule file's own text may hold any byte: escaped like wire
+		 * text (tlswhy's names and numbers pass unchanged) */
+		if (!raw)
+			tx_n(b, n, x->s, x->n);
+		else
+			snprintf(b, n, "%.*s", (int)x->n, x->s);
+		break;
 	case RULE_V_FRAME: snprintf(b, n, "%" PRIu64, (uint64_t)x->num); break;
 	case RULE_V_TIME: fmt_time(b, n, x->num, rec->first_ts_us); break;
 	case RULE_V_DATE: fmt_date(b, n, x->num); break;
@@ -125,13 +139,59 @@ static const char *col(int color, const char *c)
 	return color ? c : "";
 }
 
+/* Rule-file text for the terminal: esc_text(), but a backslash stays one
+ * (the text is the rule file's author's, who may write "\\x00" meaning
+ * those four characters; only bytes a terminal would act on change). A
+ * piece longer than the buffer ends in "...". */
+#define TX_MAX 4096
+static const char *tx_n(char *b, size_t n, const char *s, size_t len)
+{
+	size_t o = 0;
+	if (n == 0)
+		return b;
+	b[0] = 0;
+	while (len && o + 1 < n) {
+		size_t w = 0;
+		while (w < len && s[w] != '\\')
+			w++;
+		if (w) {
+			esc_text(b + o, n - o, (const uint8_t *)s, w);
+			o += strlen(b + o);
+		} else {
+			b[o++] = '\\';
+			b[o] = 0;
+			w = 1;
+		}
+		s += w;
+		len -= w;
+	}
+	return b;
+}
+
+static const char *tx(char *b, size_t n, const char *s)
+{
+	return tx_n(b, n, s, strlen(s));
+}
+
+/* n bytes of rule-file text, escaped. */
+static void put_tx(FILE *o, const char *s, size_t n)
+{
+	char b[TX_MAX];
+	fputs(tx_n(b, sizeof(b), s, n), o);
+}
+
 /* Prints multi-line text with each continuation line indented. */
 static void put_indented(FILE *o, const char *s, int indent)
 {
-	for (; *s; s++) {
-		fputc(*s, o);
-		if (*s == '\n')
+	while (*s) {
+		size_t w = strcspn(s, "\n");
+		put_tx(o, s, w);
+		s += w;
+		if (*s == '\n') {
+			fputc('\n', o);
 			fprintf(o, "%*s", indent, "");
+			s++;
+		}
 	}
 }
 
@@ -139,7 +199,7 @@ static void put_indented(FILE *o, const char *s, int indent)
  * continuation lines start at `indent`. Newlines in the text are kept.
  * Returns the column after the text. */
 #define WRAP 100
-static int put_wrapped(FILE *o, const char *s, int col, int indent)
+static int wrap_out(FILE *o, const char *s, int col, int indent, int escape)
 {
 	int space = 0;
 	while (*s) {
@@ -152,7 +212,10 @@ static int put_wrapped(FILE *o, const char *s, int col, int indent)
 				fputc(' ', o);
 				col++;
 			}
-			fwrite(s, 1, w, o);
+			if (escape)
+				put_tx(o, s, w);
+			else
+				fwrite(s, 1, w, o);
 			col += (int)w;
 			s += w;
 			space = 0;
@@ -171,14 +234,20 @@ static int put_wrapped(FILE *o, const char *s, int col, int indent)
 	return col;
 }
 
+/* Rule-file prose (escaped), wrapped. */
+static int put_wrapped(FILE *o, const char *s, int col, int indent)
+{
+	return wrap_out(o, s, col, indent, 1);
+}
+
 static void text_lines(FILE *o, const struct hs_record *rec, const struct rule_evidence *ev, uint16_t n, int indent)
 {
 	char line[EV_LINE];
 	uint16_t i;
 	for (i = 0; i < n; i++) {
-		rpt_evidence_line(line, sizeof(line), rec, &ev[i], 0);
+		rpt_evidence_line(line, sizeof(line), rec, &ev[i], 0);   /* escaped already */
 		fprintf(o, "%*s- ", indent, "");
-		put_wrapped(o, line, indent + 2, indent + 2);
+		wrap_out(o, line, indent + 2, indent + 2, 0);
 		fputc('\n', o);
 	}
 }
@@ -193,13 +262,14 @@ static void text_check(FILE *o, const char *check, int indent)
 /* "one of these": each candidate with what supports it and its check. */
 static void text_differential(FILE *o, const struct hs_record *rec, const struct rule_verdict *v)
 {
+	char b[256];
 	uint8_t i;
 	fprintf(o, "    the capture cannot tell which; one of these (most likely first):\n");
 	for (i = 0; i < v->n_cand; i++) {
 		const struct rule_candidate *c = &v->cand[i];
 		fprintf(o, "      %c. ", 'a' + i);
 		put_wrapped(o, c->cause->title, 9, 9);
-		fprintf(o, "  [%s]\n", c->cause->rule);
+		fprintf(o, "  [%s]\n", tx(b, sizeof(b), c->cause->rule));
 		if (i)   /* the diagnosis's own evidence follows below */
 			text_lines(o, rec, c->supports, c->n_supports, 9);
 		if (c->check)
@@ -212,9 +282,9 @@ static void text_evidence(FILE *o, const struct hs_record *rec, const struct rul
 	char line[EV_LINE];
 	uint16_t i;
 	for (i = 0; i < f->n_evid; i++) {
-		rpt_evidence_line(line, sizeof(line), rec, &f->evid[i], 0);
+		rpt_evidence_line(line, sizeof(line), rec, &f->evid[i], 0);   /* escaped already */
 		fprintf(o, "%*s- ", indent, "");
-		put_wrapped(o, line, indent + 2, indent + 2);
+		wrap_out(o, line, indent + 2, indent + 2, 0);
 		fputc('\n', o);
 	}
 }
@@ -225,14 +295,18 @@ static void text_disputes(FILE *o, const struct rule_dispute *d, uint16_t n, int
 	for (i = 0; i < n; i++) {
 		fprintf(o, "%*s%sDISPUTED:%s ", indent, "", col(color, "\033[1;35m"), col(color, "\033[0m"));
 		put_wrapped(o, d[i].text, indent + 10, indent + 2);
-		if (d[i].source)
-			fprintf(o, " [%s]", d[i].source);
+		if (d[i].source) {
+			fputs(" [", o);
+			put_tx(o, d[i].source, strlen(d[i].source));
+			fputc(']', o);
+		}
 		fputc('\n', o);
 	}
 }
 
 static void text_workarounds(FILE *o, const struct rule_finding *f, int color)
 {
+	char b[256];
 	uint16_t i, j;
 	int c;
 	if (f->n_wa)
@@ -244,7 +318,7 @@ static void text_workarounds(FILE *o, const struct rule_finding *f, int color)
 		if (f->wa[i].rate != w->rate) {
 			char note[256];
 			snprintf(note, sizeof(note), " (kb: %d%%%s%s)", w->rate, f->wa[i].why ? "; " : "",
-				 f->wa[i].why ? f->wa[i].why : "");
+				 f->wa[i].why ? f->wa[i].why : "");   /* put_wrapped escapes it */
 			put_wrapped(o, note, c, 14);
 		}
 		fputc('\n', o);
@@ -254,8 +328,8 @@ static void text_workarounds(FILE *o, const struct rule_finding *f, int color)
 			fputc('\n', o);
 		}
 		for (j = 0; j < w->n_cmd; j++) {
-			fprintf(o, "              %s%s:%s\n                ", col(color, "\033[4m"), w->cmd[j].stack,
-				col(color, "\033[0m"));
+			fprintf(o, "              %s%s:%s\n                ", col(color, "\033[4m"),
+				tx(b, sizeof(b), w->cmd[j].stack), col(color, "\033[0m"));
 			put_indented(o, w->cmd[j].text, 16);
 			fputc('\n', o);
 		}
@@ -265,6 +339,7 @@ static void text_workarounds(FILE *o, const struct rule_finding *f, int color)
 
 static void text_kb_tail(FILE *o, const struct rule_kb *k, int color)
 {
+	char b[TX_MAX];
 	uint16_t j;
 	int c;
 	if (k->n_de)
@@ -283,24 +358,28 @@ static void text_kb_tail(FILE *o, const struct rule_kb *k, int color)
 	}
 	if (k->n_ref)
 		fprintf(o, "    references:\n");
-	for (j = 0; j < k->n_ref; j++)
-		fprintf(o, "      %s%s%s\n", k->ref[j].url, k->ref[j].title ? "  " : "",
-			k->ref[j].title ? k->ref[j].title : "");
+	for (j = 0; j < k->n_ref; j++) {
+		fprintf(o, "      %s", tx(b, sizeof(b), k->ref[j].url));
+		fprintf(o, "%s%s\n", k->ref[j].title ? "  " : "", k->ref[j].title ? tx(b, sizeof(b), k->ref[j].title) : "");
+	}
 	for (j = 0; j < k->n_see; j++)
-		fprintf(o, "    see also: kb %s\n", k->see[j]);
+		fprintf(o, "    see also: kb %s\n", tx(b, sizeof(b), k->see[j]));
 }
 
 static void text_finding(FILE *o, const struct hs_record *rec, const struct rule_verdict *v, int color)
 {
+	char b[TX_MAX];
 	const struct rule_finding *f = v->diag;
 	const struct rule_kb *k = f->kb;
 	size_t i;
 	const char *sc = f->severity == RULE_SEV_ERROR ? "\033[1;31m" : f->severity == RULE_SEV_WARNING ? "\033[1;33m"
 												: "\033[1;36m";
 
-	fprintf(o, "  %s%s%s %s%s%s  [%s]\n", col(color, sc), f->severity_name, col(color, "\033[0m"),
-		col(color, "\033[1m"), f->title, col(color, "\033[0m"), f->rule);
-	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", f->side, f->confidence, f->basis, k->id);
+	fprintf(o, "  %s%s%s %s", col(color, sc), f->severity_name, col(color, "\033[0m"), col(color, "\033[1m"));
+	fprintf(o, "%s%s", tx(b, sizeof(b), f->title), col(color, "\033[0m"));
+	fprintf(o, "  [%s]\n", tx(b, sizeof(b), f->rule));
+	fprintf(o, "    side at fault: %s   confidence: %s (%s)   kb: %s\n", f->side, f->confidence, f->basis,
+		tx(b, sizeof(b), k->id));
 	if (v->n_cand > 1)
 		text_differential(o, rec, v);
 	else if (k->check)
@@ -318,13 +397,14 @@ static void text_finding(FILE *o, const struct hs_record *rec, const struct rule
 	if (v->n_also) {
 		fprintf(o, "    also matched (less specific):");
 		for (i = 0; i < v->n_also; i++)
-			fprintf(o, " %s", v->also[i]);
+			fprintf(o, " %s", tx(b, sizeof(b), v->also[i]));
 		fputc('\n', o);
 	}
 }
 
 void rpt_verdict_text(FILE *o, const struct hs_record *rec, const struct rule_verdict *v, int color)
 {
+	char b[TX_MAX];
 	size_t i;
 	if (!v || !rec)
 		return;
@@ -332,7 +412,8 @@ void rpt_verdict_text(FILE *o, const struct hs_record *rec, const struct rule_ve
 		text_finding(o, rec, v, color);
 	for (i = 0; i < v->n_note; i++) {
 		const struct rule_finding *f = &v->note[i];
-		fprintf(o, "  %snote%s %s  [%s]\n", col(color, "\033[36m"), col(color, "\033[0m"), f->title, f->rule);
+		fprintf(o, "  %snote%s %s", col(color, "\033[36m"), col(color, "\033[0m"), tx(b, sizeof(b), f->title));
+		fprintf(o, "  [%s]\n", tx(b, sizeof(b), f->rule));
 		text_evidence(o, rec, f, 6);
 		fprintf(o, "      why: ");
 		put_wrapped(o, f->kb->root_cause, 11, 11);

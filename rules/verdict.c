@@ -190,13 +190,18 @@ static void identity(struct rule_verdict *v, const struct rk_eval *e)
 }
 
 /* The verdict's confidence: the diagnosis rule's, lowered by a
- * differential (medium with one other candidate, low with more). */
-static uint8_t verdict_confidence(const struct rk_rule *diag, size_t n_other)
+ * differential (medium with one other candidate, low with more), and low
+ * when two copies of the connection's bytes differed: the report read the
+ * first copy, as the peer's TCP does, but a party on the path may have
+ * sent either to steer it (the note-conflicting-copies rule says so). */
+static uint8_t verdict_confidence(const struct rk_rule *diag, size_t n_other, const struct hs_record *rec)
 {
 	uint8_t c = rk_conf_of(diag);
 	if (n_other == 1 && c > 2)
 		c = 2;
 	else if (n_other > 1)
+		c = 1;
+	if (rec->d[0].overlap_conflicts || rec->d[1].overlap_conflicts)
 		c = 1;
 	return c;
 }
@@ -255,7 +260,7 @@ struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *dia
 			v->cand[i].check = r[i]->kb->check;
 		}
 		v->n_cand = (uint8_t)nc;
-		v->f[0].confidence = rk_conf_name(verdict_confidence(diag, nc - 1));
+		v->f[0].confidence = rk_conf_name(verdict_confidence(diag, nc - 1, e->r));
 		v->f[0].side = rk_side_name(verdict_side(diag, r + 1, nc - 1));
 	} else if (e->r->stage < STAGE_COMPLETE) {
 		v->outcome = RULE_OUTCOME_INCONCLUSIVE;

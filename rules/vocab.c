@@ -68,6 +68,7 @@ enum fact_id {
 	F_SRV_GROUPS, F_SRV_COMPLETED_EMS, F_SRV_COMPLETED_NOEMS, F_SRV_SAME_NAME, F_SRV_COMPLETED_PROXY,
 	F_SERVER_RETRANS, F_CLIENT_RETRANS, F_SERVER_AFTER_HS, F_CLIENT_AFTER_HS, F_TIMED_OUT,
 	F_DECRYPTED, F_HTTP_STATUS,
+	F_CONFLICTS, F_CONFLICT_FRAME, F_CONFLICT_SENDER, F_OUT_OF_WINDOW, F_BAD_CHECKSUMS,
 	F__COUNT
 };
 
@@ -216,7 +217,7 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"the client spoke plaintext before TLS (SMTP/IMAP/POP3 STARTTLS and the like): not a load balancer connection" },
 	[F_ANOMALIES] = { "capture.anomalies", T_LIST, VK_ANOMALY, "capture and parse anomalies (names below)" },
 	[F_LOSSY] = { "capture.lossy", T_BOOL, 0,
-		"bytes or a whole direction are missing: gap, truncation, a cap hit, eviction, one-sided" },
+		"bytes or a whole direction are missing: gap, truncation, a cap hit, eviction, one-sided, or a server that answered in TLS a ClientHello the capture lacks" },
 	[F_ONE_SIDED] = { "capture.one_sided", T_BOOL, 0, "only one direction was captured: no server packet although the client sent data or the capture began mid-stream, or no client packet" },
 	[F_GAPS] = { "capture.gaps", T_INT, 0, "stream gaps, both directions" },
 	[F_RETRANS] = { "capture.retransmissions", T_INT, 0, "retransmissions, both directions" },
@@ -262,6 +263,16 @@ const struct rk_fact rk_facts[F__COUNT] = {
 		"--keylog: records of this connection were decrypted (the facts they showed are in the record)" },
 	[F_HTTP_STATUS] = { "server.http_status", T_INT, 0,
 		"the HTTP/1.x status code of the server's first decrypted application data (absent without keys or without an HTTP answer)" },
+	[F_CONFLICTS] = { "capture.conflicts", T_INT, 0,
+		"times a second copy of stream bytes differed from the first (the first was kept), both directions" },
+	[F_CONFLICT_FRAME] = { "capture.conflict.frame", T_FRAME, 0,
+		"the first frame whose bytes differed from the copy already captured (absent: none)" },
+	[F_CONFLICT_SENDER] = { "capture.conflict.sender", T_CODE, VK_SIDE,
+		"the direction of that frame: client or server (absent: none)" },
+	[F_OUT_OF_WINDOW] = { "capture.out_of_window", T_INT, 0,
+		"segments and ACKs far outside the advertised window (ignored), both directions" },
+	[F_BAD_CHECKSUMS] = { "capture.bad_checksums", T_INT, 0,
+		"segments with a bad checksum in a direction whose checksums are real (ignored: the peer dropped them), both directions" },
 	[F_TIMED_OUT] = { "capture.timed_out", T_BOOL, 0,
 		"the connection was judged when the handshake timer (--handshake-timeout) ran out while the capture went on, not at the end of the capture" },
 	[F_SRV_GROUPS] = { "server.others.groups", T_LIST, VK_GROUP,
@@ -842,6 +853,24 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
 	case F_SERVER_RETRANS: SETI(r->d[DIR_S2C].retransmissions);
 	case F_TIMED_OUT: SETI(r->timed_out);
+	case F_CONFLICTS: SETI((int64_t)r->d[0].overlap_conflicts + r->d[1].overlap_conflicts);
+	case F_CONFLICT_FRAME:
+	case F_CONFLICT_SENDER:
+		{
+			const struct hs_steer *st = r->steer;
+			uint64_t a, b;
+			int dir;
+			NEED(st);
+			a = st->conflict_frame[DIR_C2S];
+			b = st->conflict_frame[DIR_S2C];
+			dir = a && (!b || a < b) ? DIR_C2S : DIR_S2C;
+			NEED(a || b);
+			if (fact == F_CONFLICT_FRAME)
+				SETI(st->conflict_frame[dir]);
+			SETI(dir);
+		}
+	case F_OUT_OF_WINDOW: SETI(r->steer ? (int64_t)r->steer->out_of_window[0] + r->steer->out_of_window[1] : 0);
+	case F_BAD_CHECKSUMS: SETI(r->steer ? (int64_t)r->steer->bad_checksums[0] + r->steer->bad_checksums[1] : 0);
 	case F_DECRYPTED: SETI(r->dec && r->dec->records_ok[0] + r->dec->records_ok[1] > 0);
 	case F_HTTP_STATUS:
 		{
@@ -1137,10 +1166,13 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 			rk_fact_get(e, F_ONE_SIDED, &one);
 			/* tls_truncated alone is not loss: the stream simply ended
 			 * inside a record (a capture stopped early, which the
-			 * capture-ended rule tells better, or a lying length) */
+			 * capture-ended rule tells better, or a lying length).
+			 * A server that spoke TLS to a client whose ClientHello
+			 * the capture does not hold is: a TLS server never speaks
+			 * first, so its bytes answer ones the capture lost. */
 			SETI(one.i || (r->anomalies & (AN_GAP | AN_TRUNCATED_PACKET | AN_CAP_SEGMENTS |
 							AN_CAP_BYTES | AN_EVICTED)) ||
-			     c->gaps || s->gaps);
+			     c->gaps || s->gaps || (!r->ch && s->records && !s->non_tls));
 		}
 	case F_ONE_SIDED:
 		/* no packet at all from the server, although the client sent data

@@ -115,8 +115,9 @@ facts() {
 		return
 	fi
 	local why
-	why=$(python3 - "$OUT/$name.out" "$expr" <<'EOF'
+	why=$(python3 - "$OUT/$name.out" "$expr" "$rc" <<'EOF'
 import json, re, sys
+rc = int(sys.argv[3])
 try:
     d = json.load(open(sys.argv[1], encoding="utf-8"))
 except Exception as e:
@@ -362,6 +363,57 @@ if sane frag-blocks; then
 	else ok "frag-blocks (blocks = libpcap, exit 0)"; fi
 fi
 rm -f "$OUT/frag-blocks.fast"
+
+# ---- a report that cannot be steered (issue 16) ---------------------------
+# Each capture: the real ClientHello names real.example; forged or corrupt
+# segments try to make tlswhy read another one, or none. The real bytes
+# must win and the attempt must be a fact on the connection.
+tcpx() { echo "c[0][\"tcp\"][\"$1\"].get(\"$2\")"; }
+sni0='(c[0]["client_hello"] or {}).get("sni") == "real.example"'
+notes0() { echo "\"$1\" in [n[\"rule\"] for n in c[0][\"notes\"] or []]"; }
+# queued copy first: a later, lower-starting forged copy must not replace it
+facts steer-overlap-queued \
+	"$sni0 and \"overlap_conflict\" in an(0) and $(tcpx client overlap_conflict_frame) == 5 and c[0][\"findings\"][0][\"confidence\"] == \"low\" and $(notes0 note-conflicting-copies)" \
+	-r "$H/steer-overlap-queued.pcap"
+# an in-order segment over queued bytes: the queued (first) copy wins
+facts steer-overlap-inorder \
+	"$sni0 and \"overlap_conflict\" in an(0) and $(tcpx client overlap_conflicts) == 1 and c[0][\"findings\"][0][\"confidence\"] == \"low\"" \
+	-r "$H/steer-overlap-inorder.pcap"
+# one ACK 1 GB ahead: ignored, not a gap
+facts steer-forged-ack \
+	"$sni0 and \"out_of_window\" in an(0) and \"gap\" not in an(0) and $(tcpx server out_of_window) == 1 and $(notes0 note-out-of-window)" \
+	-r "$H/steer-forged-ack.pcap"
+# 257 one-byte segments 100 MB ahead: ignored, no queue cap hit, no gap
+facts steer-far-segments \
+	"$sni0 and \"out_of_window\" in an(0) and \"cap_segments\" not in an(0) and \"gap\" not in an(0) and $(tcpx client out_of_window) == 257" \
+	-r "$H/steer-far-segments.pcap"
+# real checksums: a forged client alert (bad TCP checksum: counted, still
+# read, as TSO captures show bad checksums on real data) and a forged
+# server RST (bad IPv4 checksum: dropped by the peer, not read)
+facts steer-bad-checksum \
+	"$sni0 and \"bad_checksum\" in an(0) and len(c[0][\"alerts\"]) == 1 and $(tcpx client bad_checksums) == 1 and $(tcpx server bad_checksums) == 1 and $(tcpx server rst_frame) is None and $(notes0 note-bad-checksum)" \
+	-r "$H/steer-bad-checksum.pcap"
+# the same with checksums left to the NIC (all zero): nothing is judged by
+# checksum, so the alert and the RST are read
+facts steer-offloaded-checksum \
+	"\"bad_checksum\" not in an(0) and len(c[0][\"alerts\"]) == 1 and $(tcpx server rst_frame) is not None" \
+	-r "$H/steer-offloaded-checksum.pcap"
+# a ClientHello the capture lost is never "a health check": both
+# connections are failures (exit 1), neither is blamed on the client
+facts steer-gap-over-ch \
+	"len(c) == 2 and all(x[\"findings\"] and x[\"findings\"][0][\"rule\"] == \"fatal-alert-in-lossy-capture\" for x in c) and rc == 1" \
+	-r "$H/steer-gap-over-ch.pcap"
+
+# rule-file text (titles, kb text, evidence) reaches the terminal escaped
+RULES_ESC=$(mktemp "$OUT/esc-XXXXXX.rules")
+printf 'kb esc/evil\n  title       KB \033]0;pwned\007 title\n  side        server\n  confidence  high\n  basis       inference\n  root_cause  Root \033[31mred\033[0m cause\r\n  evidence    Evidence \033[2J {stage}\nend\n\nrule esc-evil\n  title     Rule \033[31mEVIL\033[0m title\n  kb        esc/evil\n  priority  100\n  when      stage is alert\n  evidence  Own \033]8;;http://x\033\\link\033]8;;\033\\ line\nend\n' > "$RULES_ESC"
+text_safe rule-text-escaped --rules "$RULES_ESC" -r "$H/steer-overlap-queued.pcap"
+run rule-text-escaped-check --color never --rules "$RULES_ESC" -r "$H/steer-overlap-queued.pcap"
+if sane rule-text-escaped-check; then
+	if ! grep -q 'esc-evil' "$OUT/rule-text-escaped-check.out"; then bad rule-text-escaped-check "the user rule did not fire"
+	else ok rule-text-escaped-check; fi
+fi
+rm -f "$RULES_ESC"
 
 # ---- hostile strings reach no terminal ------------------------------------
 facts sni-json '"\u001b" in c[0]["client_hello"]["sni"]' -r "$H/sni-hostile.pcap"

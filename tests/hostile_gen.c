@@ -15,8 +15,9 @@
  * size change so the stream still reassembles; everything else is copied
  * byte for byte, so the output depends only on the input.
  *
- * Frames are Ethernet / IPv4 / TCP built by hand (checksums zero: tlswhy
- * does not check them) and written with libpcap's pcap_dump(), which
+ * Frames are Ethernet / IPv4 / TCP built by hand (checksums zero, as in a
+ * capture on a host whose NIC fills them in, unless a case says otherwise:
+ * real_csum) and written with libpcap's pcap_dump(), which
  * writes each record header as given, so lengths can lie on purpose. Files
  * that are not captures at all (wrong magic, empty, cut short) are written
  * or cut with stdio.
@@ -39,6 +40,10 @@ static const char *outdir;
 static pcap_t *dead;
 static pcap_dumper_t *dump;
 static int snaplen_cut;           /* 0 = none */
+static int real_csum;             /* fill in IPv4 and TCP checksums (else zero) */
+static int bad_csum;              /* 1: spoil the next segment's TCP checksum, 2: its IPv4 one */
+static int syn_wscale = -1;       /* >= 0: SYNs carry this window scale option (RFC 7323) */
+static unsigned csum(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 static int64_t now_us = 1700000000000000LL;
 
 /* ---- files -------------------------------------------------------------- */
@@ -109,13 +114,14 @@ static void conn_init(struct conn *c, unsigned i)
 /* One segment from `dir` (0 client, 1 server) at sequence `seq`. */
 static void segment_at(struct conn *c, int dir, uint8_t flags, uint32_t seq, const uint8_t *p, size_t n)
 {
-	static uint8_t f[14 + 20 + 20 + 65536];
-	size_t tot = 20 + 20 + n;
+	static uint8_t f[14 + 20 + 24 + 65536];
+	size_t opt = (flags & 0x02) && syn_wscale >= 0 ? 4 : 0;
+	size_t tot = 20 + 20 + opt + n;
 	uint32_t ack = dir ? c->cseq : c->sseq;
 	uint8_t *ip = f + 14, *tcp = ip + 20;
 	const uint8_t *src = dir ? c->sip : c->cip, *dst = dir ? c->cip : c->sip;
 	uint16_t sp = dir ? c->sport : c->cport, dp = dir ? c->cport : c->sport;
-	memset(f, 0, 54);
+	memset(f, 0, 58);
 	f[0] = 2; f[5] = dir ? 1 : 2;
 	f[6] = 2; f[11] = dir ? 2 : 1;
 	f[12] = 0x08;
@@ -132,11 +138,29 @@ static void segment_at(struct conn *c, int dir, uint8_t flags, uint32_t seq, con
 		tcp[8] = (uint8_t)(ack >> 24); tcp[9] = (uint8_t)(ack >> 16);
 		tcp[10] = (uint8_t)(ack >> 8); tcp[11] = (uint8_t)ack;
 	}
-	tcp[12] = 0x50;
+	tcp[12] = (uint8_t)((5 + opt / 4) << 4);
+	if (opt) {
+		tcp[20] = 1; tcp[21] = 3; tcp[22] = 3; tcp[23] = (uint8_t)syn_wscale;   /* NOP, window scale */
+	}
 	tcp[13] = flags;
 	tcp[14] = 0xff; tcp[15] = 0xff;
 	if (n)
-		memcpy(tcp + 20, p, n);
+		memcpy(tcp + 20 + opt, p, n);
+	if (real_csum) {
+		uint8_t ph[12];
+		unsigned v;
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0; ph[9] = 6; ph[10] = (uint8_t)((20 + opt + n) >> 8); ph[11] = (uint8_t)(20 + opt + n);
+		v = csum(ph, 12, tcp, 20 + opt + n);
+		if (bad_csum == 1)
+			v ^= 0x5a5a;
+		tcp[16] = (uint8_t)(v >> 8); tcp[17] = (uint8_t)v;
+		v = csum(ip, 20, NULL, 0);
+		if (bad_csum == 2)
+			v ^= 0x0101;
+		ip[10] = (uint8_t)(v >> 8); ip[11] = (uint8_t)v;
+		bad_csum = 0;
+	}
 	{
 		uint32_t len = (uint32_t)(14 + tot);
 		uint32_t cap = snaplen_cut && len > (uint32_t)snaplen_cut ? (uint32_t)snaplen_cut : len;
@@ -629,7 +653,9 @@ static void write_syn_flood(const char *name, unsigned n)
 }
 
 /* One connection whose client never sends its first 100 bytes: `n`
- * segments that stay out of order forever (nobody acknowledges). */
+ * segments that stay out of order forever (nobody acknowledges). Both
+ * SYNs offer window scale 14, so the 5 MB of segments lie within the
+ * window (a 65535 window unscaled would make most of them out of window). */
 static void write_ooo_flood(unsigned n)
 {
 	struct conn c;
@@ -638,7 +664,9 @@ static void write_ooo_flood(unsigned n)
 	uint32_t base;
 	open_pcap("ooo-flood.pcap", 65535);
 	conn_init(&c, 12);
+	syn_wscale = 14;
 	handshake_tcp(&c);
+	syn_wscale = -1;
 	base = c.cseq + 100;
 	garbage(p, sizeof(p), 5);
 	for (i = 0; i < n; i++)
@@ -969,6 +997,168 @@ static void write_cert_costs(void)
 	write_cert_cost("cert-big-modulus.pcap", 1, 1025, f4, sizeof(f4), 1);
 }
 
+/* ---- a report that cannot be steered (issue 16) ---------------------------
+ * Each capture holds one connection whose real ClientHello names
+ * "real.example"; a forged or corrupt segment tries to make tlswhy read
+ * something else, or nothing. tests/hostile.sh checks that the real bytes
+ * win and that the attempt is a fact on the connection. */
+
+/* A ClientHello record naming `sni`. */
+static void ch_bytes(struct buf *out, const char *sni)
+{
+	out->n = 0;
+	ch_records(out, sni);
+}
+
+/* The server refuses the ClientHello: a fatal handshake_failure, then both close. */
+static void server_refuses(struct conn *c)
+{
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	segment(c, 1, 0x18, alert, sizeof(alert));
+	close_both(c);
+}
+
+/* Overlapping copies of the ClientHello's tail: the real one arrives first,
+ * out of order (queued); a forged one naming "evil.example" arrives next,
+ * starting 20 bytes lower; then the real head. `inorder`: the forged copy
+ * is instead the whole ClientHello, in order, before the head. */
+static void write_overlap(const char *name, int inorder)
+{
+	struct conn c;
+	struct buf real = { 0 }, evil = { 0 };
+	const uint32_t k = 60;
+	uint32_t base;
+	open_pcap(name, 65535);
+	conn_init(&c, 20 + (unsigned)inorder);
+	handshake_tcp(&c);
+	ch_bytes(&real, "real.example");
+	ch_bytes(&evil, "evil.example");
+	base = c.cseq;
+	segment_at(&c, 0, 0x18, base + k, real.p + k, real.n - k);
+	if (inorder) {
+		segment_at(&c, 0, 0x18, base, evil.p, evil.n);
+	} else {
+		segment_at(&c, 0, 0x18, base + k - 20, evil.p + k - 20, evil.n - k + 20);
+		segment_at(&c, 0, 0x18, base, real.p, k);
+	}
+	c.cseq += (uint32_t)real.n;
+	segment(&c, 1, 0x10, NULL, 0);
+	server_refuses(&c);
+	close_pcap();
+	free(real.p);
+	free(evil.p);
+}
+
+/* Before the ClientHello, the "server" acknowledges 1 GB of client bytes
+ * never sent (`far_segments` 0), or 257 one-byte client segments land
+ * 100 MB beyond the window (`far_segments` 1); then the real handshake
+ * up to ServerHelloDone. */
+static void write_far(const char *name, int far_segments)
+{
+	struct conn c;
+	struct buf out = { 0 }, m = { 0 };
+	uint8_t der[600];
+	garbage(der, sizeof(der), 7);
+	der[0] = 0x30; der[1] = 0x82; der[2] = 0x02; der[3] = 0x54;
+	open_pcap(name, 65535);
+	conn_init(&c, 30 + (unsigned)far_segments);
+	handshake_tcp(&c);
+	if (far_segments) {
+		unsigned i;
+		for (i = 0; i < 257; i++)
+			segment_at(&c, 0, 0x18, c.cseq + 100000000u + 2 * i, (const uint8_t *)"x", 1);
+	} else {
+		uint32_t real_seq = c.cseq;
+		c.cseq += 1000000000u;
+		segment(&c, 1, 0x10, NULL, 0);
+		c.cseq = real_seq;
+	}
+	ch_bytes(&out, "real.example");
+	send_data(&c, 0, out.p, out.n);
+	out.n = 0;
+	server_hello(&m);
+	certificate(&m, der, sizeof(der), 1);
+	server_hello_done(&m);
+	hs_records(&out, &m);
+	send_data(&c, 1, out.p, out.n);
+	close_both(&c);
+	close_pcap();
+	free(out.p);
+	free(m.p);
+}
+
+/* Real checksums throughout: the real ClientHello and the server's flight
+ * (which tell tlswhy that each direction's checksums are real), then a
+ * forged client fatal alert with a bad TCP checksum and a forged server
+ * RST with a bad IPv4 header checksum, then a normal close. `offloaded`:
+ * the same with every checksum zero (a capture on the sending host),
+ * where nothing can be judged by checksum. */
+static void write_bad_csum(const char *name, int offloaded)
+{
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	struct conn c;
+	struct buf real = { 0 }, m = { 0 };
+	uint8_t der[600];
+	garbage(der, sizeof(der), 7);
+	der[0] = 0x30; der[1] = 0x82; der[2] = 0x02; der[3] = 0x54;
+	open_pcap(name, 65535);
+	real_csum = !offloaded;
+	conn_init(&c, 40 + (unsigned)offloaded);
+	handshake_tcp(&c);
+	ch_bytes(&real, "real.example");
+	send_data(&c, 0, real.p, real.n);
+	real.n = 0;
+	server_hello(&m);
+	certificate(&m, der, sizeof(der), 1);
+	server_hello_done(&m);
+	hs_records(&real, &m);
+	send_data(&c, 1, real.p, real.n);
+	bad_csum = 1;
+	segment_at(&c, 0, 0x18, c.cseq, alert, sizeof(alert));
+	bad_csum = 2;
+	segment_at(&c, 1, 0x14, c.sseq, NULL, 0);
+	close_both(&c);
+	real_csum = 0;
+	close_pcap();
+	free(real.p);
+	free(m.p);
+}
+
+/* The ClientHello is missing from the capture and the server refuses it
+ * with a fatal alert: connection 1, the server acknowledges the missing
+ * bytes; connection 2, nothing tells their length (the server's
+ * segments acknowledge only the SYN, and the client sends nothing more). */
+static void write_gap_over_ch(void)
+{
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	struct conn c;
+	struct buf out = { 0 };
+	open_pcap("steer-gap-over-ch.pcap", 65535);
+	conn_init(&c, 50);
+	handshake_tcp(&c);
+	ch_bytes(&out, "real.example");
+	c.cseq += (uint32_t)out.n;
+	segment(&c, 1, 0x10, NULL, 0);
+	server_refuses(&c);
+	conn_init(&c, 51);
+	handshake_tcp(&c);
+	segment(&c, 1, 0x18, alert, sizeof(alert));
+	segment(&c, 1, 0x11, NULL, 0);
+	close_pcap();
+	free(out.p);
+}
+
+static void write_steer(void)
+{
+	write_overlap("steer-overlap-queued.pcap", 0);
+	write_overlap("steer-overlap-inorder.pcap", 1);
+	write_far("steer-forged-ack.pcap", 0);
+	write_far("steer-far-segments.pcap", 1);
+	write_bad_csum("steer-bad-checksum.pcap", 0);
+	write_bad_csum("steer-offloaded-checksum.pcap", 1);
+	write_gap_over_ch();
+}
+
 /* ---- --sni: a recorded capture with a hostile server_name ---------------- */
 
 /* What a report must never pass through raw: a terminal escape (colour and
@@ -1217,5 +1407,6 @@ int main(int argc, char **argv)
 	write_port_reuse(80000);
 	write_cert_costs();
 	write_cert_memory("cert-memory.pcap", 400, 0);
+	write_steer();
 	return 0;
 }

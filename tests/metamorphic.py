@@ -68,14 +68,19 @@ INTACT_KEYS = {
 }
 
 
+# Notes about the capture's own segments (conflicting copies, segments
+# ignored): a transformation such as overlap-diff makes them on purpose.
+CAPTURE_NOTES = {"note-conflicting-copies", "note-out-of-window", "note-bad-checksum"}
+
+
 def verdicts(conn):
     """The rules' answer for a connection, without its evidence text (frame
     numbers and times in prose): the findings' rule ids in order, what else
-    matched, and the notes."""
+    matched, and the notes (but those of CAPTURE_NOTES)."""
     fs = conn.get("findings") or []
     return {"findings": [f["rule"] for f in fs],
             "also_matched": sorted({r for f in fs for r in f.get("also_matched", [])}),
-            "notes": sorted(n["rule"] for n in conn.get("notes") or [])}
+            "notes": sorted(n["rule"] for n in conn.get("notes") or [] if n["rule"] not in CAPTURE_NOTES)}
 
 
 # What may speak when bytes are missing: "not enough evidence", and what a
