@@ -68,7 +68,8 @@ struct cap_evidence {
 	int fd;                       /* the output (capture/outfile.c; not owned), -1 until given */
 	int pcapng;                   /* the name ends in .pcapng */
 	uint64_t *map;                /* map[i]: the original frame of evidence frame i + 1 */
-	uint32_t nmap, capmap;
+	uint32_t nmap;
+	struct dbuf mapb;             /* map's bytes, capped at CAP_EV_MAX_MAP entries */
 	int map_partial;              /* over CAP_EV_MAX_MAP packets: the map stops */
 	/* live spool */
 	int live;
@@ -147,6 +148,7 @@ struct cap_evidence *cap_ev_new(const char *path, int all)
 	dbuf_init(&ev->marks, 256 * sizeof(struct ev_mark), (size_t)CAP_EV_MAX_CONNS * sizeof(struct ev_mark));
 	dbuf_init(&ev->tuples, 256 * sizeof(struct ev_tuple), ((size_t)CAP_EV_MAX_CONNS + 1) * sizeof(struct ev_tuple));
 	ev->nt = 1;   /* index 0 is "none" */
+	dbuf_init(&ev->mapb, 1024 * sizeof(uint64_t), (size_t)CAP_EV_MAX_MAP * sizeof(uint64_t));
 	ev->fd = -1;
 	{
 		size_t n = strlen(path);
@@ -442,16 +444,11 @@ static void out_packet(struct cap_evidence *ev, struct ev_out *o, int64_t sec, u
 	}
 	ev->packets++;
 	if (ev->nmap < CAP_EV_MAX_MAP) {
-		if (ev->nmap == ev->capmap) {
-			uint32_t nc = ev->capmap ? ev->capmap * 2 : 1024;
-			uint64_t *m = realloc(ev->map, (size_t)nc * sizeof(*m));
-			if (!m) {
-				ev->map_partial = 1;
-				return;
-			}
-			ev->map = m;
-			ev->capmap = nc;
+		if (dbuf_grow(&ev->mapb, ((size_t)ev->nmap + 1) * sizeof(*ev->map)) != DBUF_OK) {
+			ev->map_partial = 1;
+			return;
 		}
+		ev->map = (uint64_t *)ev->mapb.p;
 		ev->map[ev->nmap++] = orig;
 	} else {
 		ev->map_partial = 1;
@@ -789,7 +786,7 @@ void cap_ev_free(struct cap_evidence *ev)
 		return;
 	if (ev->spool_f)
 		fclose(ev->spool_f);
-	free(ev->map);
+	dbuf_free(&ev->mapb);
 	dbuf_free(&ev->marks);
 	dbuf_free(&ev->tuples);
 	free(ev->bucket);

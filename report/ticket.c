@@ -12,6 +12,7 @@
  * says so and is the one marked.
  */
 #include "report/ticket.h"
+#include "dissect/dbuf.h"
 #include "dissect/names.h"
 #include "dissect/x509.h"
 
@@ -170,8 +171,9 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
  * rows at most). */
 struct grid {
 	const struct tk_table *t;
-	char **cells;
-	size_t nrows, cap;       /* cap: rows allocated */
+	struct dbuf cb;          /* cells' bytes */
+	char **cells;            /* cb.p */
+	size_t nrows;
 };
 
 /* Where a document goes: the format's syntax, the stream, the line being
@@ -305,7 +307,7 @@ static void grid_free(struct grid *g)
 		return;
 	for (i = 0; g->cells && i < g->nrows * (size_t)g->t->ncols; i++)
 		free(g->cells[i]);
-	free(g->cells);
+	dbuf_free(&g->cb);
 	free(g);
 }
 
@@ -320,8 +322,11 @@ static void table(struct doc *d, const struct tk_table *t, int open)
 	if (open) {
 		grid_free(d->g);
 		d->g = calloc(1, sizeof(*d->g));
-		if (d->g)
+		if (d->g) {
 			d->g->t = t;
+			dbuf_init(&d->g->cb, 16 * (size_t)t->ncols * sizeof(char *),
+				  ((size_t)TK_MAX_GROUPS + 1) * 64 * (size_t)t->ncols * sizeof(char *));
+		}
 		return;
 	}
 	if (d->g && d->g->t == t)
@@ -342,14 +347,9 @@ static void grid_row(struct doc *d, const struct tk_line *l, size_t from, int co
 	size_t len = 0;
 	FILE *m = NULL;
 	int c = cont ? 1 : -1;
-	if (g->nrows == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 16;
-		char **n = realloc(g->cells, cap * nc * sizeof(*n));
-		if (!n)
-			return;
-		g->cells = n;
-		g->cap = cap;
-	}
+	if (dbuf_grow(&g->cb, (g->nrows + 1) * nc * sizeof(*g->cells)) != DBUF_OK)
+		return;
+	g->cells = (char **)g->cb.p;
 	memset(g->cells + g->nrows * nc, 0, nc * sizeof(*g->cells));
 	if (cont)
 		m = open_memstream(&buf, &len);

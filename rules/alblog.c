@@ -30,6 +30,8 @@
  * Every read goes through a (p, end) cursor; nothing trusts a length.
  */
 #include "rules/alblog.h"
+#include "dissect/dbuf.h"
+#include "dissect/hash.h"
 #include "rules/rules.h"
 
 #include <arpa/inet.h>
@@ -65,10 +67,11 @@ struct alb_log {
 	struct alb_target *tg;       /* ALB_MAX_TARGETS */
 	uint32_t *slot;              /* hash of tg, 2 * ALB_MAX_TARGETS, UINT32_MAX empty */
 	size_t ntg;
-	struct entry *e;
-	size_t ne, cap_e;
-	struct fconn *f;
-	size_t nf, cap_f;
+	struct dbuf eb, fb;          /* e and f's bytes, capped at ALB_MAX_ENTRIES and ALB_MAX_FAILED */
+	struct entry *e;             /* eb.p */
+	size_t ne;
+	struct fconn *f;             /* fb.p */
+	size_t nf;
 	int finished;
 };
 
@@ -85,6 +88,8 @@ struct alb_log *alb_new(void)
 	}
 	memset(a->slot, 0xff, 2 * ALB_MAX_TARGETS * sizeof(*a->slot));
 	a->res.skew_us = ALB_SKEW_US;
+	dbuf_init(&a->eb, 1024 * sizeof(struct entry), (size_t)ALB_MAX_ENTRIES * sizeof(struct entry));
+	dbuf_init(&a->fb, 1024 * sizeof(struct fconn), (size_t)ALB_MAX_FAILED * sizeof(struct fconn));
 	return a;
 }
 
@@ -94,8 +99,8 @@ void alb_free(struct alb_log *a)
 		return;
 	free(a->tg);
 	free(a->slot);
-	free(a->e);
-	free(a->f);
+	dbuf_free(&a->eb);
+	dbuf_free(&a->fb);
 	free(a->res.t);
 	free(a);
 }
@@ -105,14 +110,14 @@ static int addr_eq(const struct hs_addr *x, const struct hs_addr *y)
 	return x->family == y->family && x->port == y->port && !memcmp(x->addr, y->addr, 16);
 }
 
+/* The one mixer (dissect/hash.h) with fixed keys: the same slots every run. */
 static uint32_t addr_hash(const struct hs_addr *x)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
-	for (i = 0; i < 16; i++)
-		h = (h ^ x->addr[i]) * 16777619u;
-	h = (h ^ x->port) * 16777619u;
-	return (h ^ x->family) * 16777619u;
+	uint64_t lo, hi, h;
+	memcpy(&lo, x->addr, 8);
+	memcpy(&hi, x->addr + 8, 8);
+	h = hash_mum(lo ^ 0x9e3779b97f4a7c15ull, hi ^ ((uint64_t)x->port << 8 | x->family));
+	return (uint32_t)(h ^ h >> 32);
 }
 
 /* The target's index; `add`: create it. UINT32_MAX: unknown, or the table is full. */
@@ -404,16 +409,11 @@ static void add_entry(struct alb_log *a, const struct parsed *o)
 		r->not_kept++;
 		return;
 	}
-	if (a->ne == a->cap_e) {
-		size_t nc = a->cap_e ? a->cap_e * 2 : 1024;
-		struct entry *ne = realloc(a->e, nc * sizeof(*ne));
-		if (!ne) {
-			r->not_kept++;
-			return;
-		}
-		a->e = ne;
-		a->cap_e = nc;
+	if (dbuf_grow(&a->eb, (a->ne + 1) * sizeof(*a->e)) != DBUF_OK) {
+		r->not_kept++;
+		return;
 	}
+	a->e = (struct entry *)a->eb.p;
 	e = &a->e[a->ne++];
 	memset(e, 0, sizeof(*e));
 	e->t = t;
@@ -577,16 +577,11 @@ void alb_conn(struct alb_log *a, const struct hs_record *r, const struct rule_ve
 		a->res.failed_not_kept++;
 		return;
 	}
-	if (a->nf == a->cap_f) {
-		size_t nc = a->cap_f ? a->cap_f * 2 : 1024;
-		struct fconn *nf = realloc(a->f, nc * sizeof(*nf));
-		if (!nf) {
-			a->res.failed_not_kept++;
-			return;
-		}
-		a->f = nf;
-		a->cap_f = nc;
+	if (dbuf_grow(&a->fb, (a->nf + 1) * sizeof(*a->f)) != DBUF_OK) {
+		a->res.failed_not_kept++;
+		return;
 	}
+	a->f = (struct fconn *)a->fb.p;
 	f = &a->f[a->nf++];
 	memset(f, 0, sizeof(*f));
 	f->t = t;

@@ -52,6 +52,7 @@ for t in ${UNIT:-}; do
 done
 suite "recorded captures" python3 tests/pcap_cases.py "$TLSWHY" pcaps
 suite "cli" bash tests/cli.sh "$TLSWHY"
+suite "layout" python3 tests/layout.py
 suite "inputs" bash tests/inputs.sh "$TLSWHY"
 [ -f tests/keylog.sh ] && suite "key log" bash tests/keylog.sh "$TLSWHY"
 [ -f tests/rules.sh ] && suite "rules" bash tests/rules.sh "$TLSWHY"
