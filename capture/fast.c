@@ -316,7 +316,8 @@ static void *rb_reader(void *arg)
 		p->wirelen = it.len;
 		p->kind = it.kind;
 		p->dlt = it.dlt;
-		memcpy(p + 1, it.data, it.caplen);
+		if (it.caplen)   /* interface and secrets items carry no bytes (data NULL) */
+			memcpy(p + 1, it.data, it.caplen);
 		b->used += need;
 	}
 	b->end = b->used;
