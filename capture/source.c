@@ -114,7 +114,8 @@ static int zdec_init(struct zdec *d, enum zkind kind, const uint8_t *pre, size_t
 	d->in = malloc(ZIN_BYTES);
 	if (!d->in || pre_len > ZIN_BYTES)
 		return -1;
-	memcpy(d->in, pre, pre_len);
+	if (pre_len)   /* nothing read ahead: pre may be NULL */
+		memcpy(d->in, pre, pre_len);
 	d->in_len = pre_len;
 	switch (kind) {
 	case Z_GZIP:
