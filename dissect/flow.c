@@ -643,7 +643,7 @@ static int conflicts_with_seg(const struct seg *s, uint32_t seq, const uint8_t *
 /* Two copies of the same stream bytes differed; the first was kept. */
 static void note_conflict(struct flow *f, int d, uint64_t frame, int64_t ts)
 {
-	struct hs_dirstats *s = &f->r->d[d];
+	struct hs_dir *s = &f->r->d[d];
 	struct hs_steer *st = record_steer(f->r);
 	(void)ts;
 	f->r->anomalies |= AN_OVERLAP_CONFLICT;
@@ -677,7 +677,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 		    uint32_t wlen, uint64_t frame, int64_t ts)
 {
 	struct half *h = &f->h[d];
-	struct hs_dirstats *s = &f->r->d[d];
+	struct hs_dir *s = &f->r->d[d];
 	if (len) {
 		if (!h->done)
 			win_append(h, p, len);
@@ -1232,10 +1232,10 @@ static void roles_from_hello(struct flow *f, const struct pkt *p, int raw)
 /* Counts the packet in direction d: tunnel, sizes, first and last frames. */
 static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 {
-	struct hs_dirstats *s = &r->d[d];
+	struct hs_dir *s = &r->d[d];
 	if (p->encap.kind) {
 		/* the first tunnelled packet of a direction names its tunnel */
-		struct hs_encap *e = &r->encap[d];
+		struct hs_encap *e = &r->d[d].encap;
 		if (!e->packets) {
 			e->kind = p->encap.kind;
 			e->vni = p->encap.vni;
@@ -1272,7 +1272,7 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 
 static void on_syn(struct flow *f, int d, const struct pkt *p)
 {
-	struct hs_dirstats *s = &f->r->d[d];
+	struct hs_dir *s = &f->r->d[d];
 	struct half *h = &f->h[d];
 	if (!s->syn_frame) {
 		s->syn_frame = p->frame;
@@ -1310,10 +1310,10 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	/* any new bytes count unless the segment plainly starts an alert
 	 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
 	 * a request split or reordered still shows as new bytes */
-	if (fresh && r->d[1 - d].fin_frame && !r->data_after_peer_fin_frame[d] &&
+	if (fresh && r->d[1 - d].fin_frame && !r->d[d].data_after_peer_fin_frame &&
 	    !starts_alert(p->payload, p->paylen)) {
-		r->data_after_peer_fin_frame[d] = p->frame;
-		r->data_after_peer_fin_ts_us[d] = p->ts_us;
+		r->d[d].data_after_peer_fin_frame = p->frame;
+		r->d[d].data_after_peer_fin_ts_us = p->ts_us;
 	}
 }
 
@@ -1338,7 +1338,7 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 	int raw = 0, d, sane;
 	struct flow *f;
 	struct hs_record *r;
-	struct hs_dirstats *s;
+	struct hs_dir *s;
 
 	expire(ft, p->ts_us);
 	f = flow_for_packet(ft, p, hash, &raw);

@@ -279,19 +279,12 @@ struct hs_steer *record_steer(struct hs_record *r)
 void record_swap_dirs(struct hs_record *r)
 {
 	struct hs_addr a = r->cli;
-	struct hs_dirstats d = r->d[0];
-	uint32_t t;
-	uint64_t f;
-	int64_t ts;
+	struct hs_dir d = r->d[0];   /* every per-direction fact: one swap */
 	uint16_t i;
 	r->cli = r->srv;
 	r->srv = a;
 	r->d[0] = r->d[1];
 	r->d[1] = d;
-	t = r->encrypted_hs[0]; r->encrypted_hs[0] = r->encrypted_hs[1]; r->encrypted_hs[1] = t;
-	t = r->appdata_records[0]; r->appdata_records[0] = r->appdata_records[1]; r->appdata_records[1] = t;
-	f = r->first_appdata_frame[0]; r->first_appdata_frame[0] = r->first_appdata_frame[1]; r->first_appdata_frame[1] = f;
-	ts = r->first_appdata_ts_us[0]; r->first_appdata_ts_us[0] = r->first_appdata_ts_us[1]; r->first_appdata_ts_us[1] = ts;
 	for (i = 0; i < r->n_events; i++)
 		r->ev[i].dir = flip(r->ev[i].dir);
 	for (i = 0; i < r->n_alerts; i++)
@@ -321,34 +314,6 @@ void record_swap_dirs(struct hs_record *r)
 			memcpy(x->first[k], y.first[1 - k], HS_DEC_FIRST);
 			x->first_frame[k] = y.first_frame[1 - k];
 		}
-	}
-	{
-		struct hs_encap e = r->encap[0];
-		r->encap[0] = r->encap[1];
-		r->encap[1] = e;
-	}
-	{
-		uint64_t fr = r->data_after_peer_fin_frame[0];
-		int64_t ft = r->data_after_peer_fin_ts_us[0];
-		uint32_t pb = r->plaintext_before_tls[0];
-		r->data_after_peer_fin_frame[0] = r->data_after_peer_fin_frame[1];
-		r->data_after_peer_fin_frame[1] = fr;
-		r->data_after_peer_fin_ts_us[0] = r->data_after_peer_fin_ts_us[1];
-		r->data_after_peer_fin_ts_us[1] = ft;
-		r->plaintext_before_tls[0] = r->plaintext_before_tls[1];
-		r->plaintext_before_tls[1] = pb;
-	}
-	{
-		uint8_t pre[HS_NONTLS_BYTES];
-		uint16_t pl = r->pre_len[0];
-		uint64_t pf = r->pre_frame[0];
-		int64_t pt = r->pre_ts_us[0];
-		memcpy(pre, r->pre[0], sizeof(pre));
-		memcpy(r->pre[0], r->pre[1], sizeof(pre));
-		memcpy(r->pre[1], pre, sizeof(pre));
-		r->pre_len[0] = r->pre_len[1], r->pre_len[1] = pl;
-		r->pre_frame[0] = r->pre_frame[1], r->pre_frame[1] = pf;
-		r->pre_ts_us[0] = r->pre_ts_us[1], r->pre_ts_us[1] = pt;
 	}
 }
 
@@ -400,7 +365,7 @@ void record_derive(struct hs_record *r)
  */
 void record_finish(struct hs_record *r, int64_t capture_end_us)
 {
-	const struct hs_dirstats *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
+	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
 	int closed = c->fin_frame || c->rst_frame || s->fin_frame || s->rst_frame;
 	uint64_t alert;
 	record_derive(r);
@@ -445,8 +410,8 @@ int record_proxy_header(const struct hs_record *r)
 {
 	/* HAProxy's proxy-protocol.txt: v1 is the text "PROXY ", v2 a 12-byte signature */
 	static const uint8_t v2[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
-	const uint8_t *p = r->pre[DIR_C2S];
-	uint16_t n = r->pre_len[DIR_C2S];
+	const uint8_t *p = r->d[DIR_C2S].pre;
+	uint16_t n = r->d[DIR_C2S].pre_len;
 	if (n >= 6 && !memcmp(p, "PROXY ", 6))
 		return 1;
 	if (n >= 12 && !memcmp(p, v2, 12))
@@ -458,8 +423,8 @@ int record_http_request(const struct hs_record *r)
 {
 	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
 					       "PATCH ", "CONNECT ", "TRACE " };
-	const uint8_t *p = r->pre[DIR_C2S];
-	size_t n = r->pre_len[DIR_C2S], i, m = 0;
+	const uint8_t *p = r->d[DIR_C2S].pre;
+	size_t n = r->d[DIR_C2S].pre_len, i, m = 0;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		m = strlen(methods[i]);
 		if (n >= m && !memcmp(p, methods[i], m))

@@ -135,7 +135,7 @@ enum hs_anomaly {
 	AN_BAD_CHECKSUM      = 1u << 17,  /* a segment with a bad checksum where the capture's are real: ignored */
 };
 
-struct hs_dirstats {
+struct hs_dir {
 	uint64_t packets;
 	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
@@ -156,6 +156,33 @@ struct hs_dirstats {
 	uint8_t encrypted;           /* ChangeCipherSpec (or TLS 1.3 keys) in effect */
 	uint8_t tls;                 /* this direction's stream parsed as TLS */
 	uint8_t non_tls;             /* this direction's stream was not TLS */
+	uint32_t encrypted_hs;       /* encrypted handshake records */
+	uint32_t appdata_records;
+	uint64_t first_appdata_frame;
+	int64_t first_appdata_ts_us;
+	/* First application_data record a direction sent after the *other*
+	 * side's FIN (0 none): a request racing a keep-alive close (rules:
+	 * client.data_after_server_fin). Alerts do not count, encrypted ones
+	 * included: a close_notify answering the FIN is the normal close, and
+	 * is often met by a RST too. Retransmissions of bytes sent before the
+	 * FIN do not count either. */
+	uint64_t data_after_peer_fin_frame;
+	int64_t data_after_peer_fin_ts_us;
+	/* Encapsulation facts, (rules: capture.encapsulation). */
+	struct hs_encap encap;
+	/* Plaintext bytes before the first TLS record: a
+	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
+	 * TLS began with the first byte (rules: starttls). */
+	uint32_t plaintext_before_tls;
+	/* The first bytes of this direction's stream when it did not begin with a
+	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
+	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
+	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
+	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...) */
+	uint8_t pre[HS_NONTLS_BYTES];
+	uint16_t pre_len;
+	uint64_t pre_frame;
+	int64_t pre_ts_us;
 };
 
 struct hs_u16list {
@@ -352,7 +379,7 @@ struct hs_record {
 	uint32_t anomalies;          /* enum hs_anomaly bits */
 	uint64_t first_frame, last_frame;
 	int64_t first_ts_us, last_ts_us;
-	struct hs_dirstats d[2];
+	struct hs_dir d[2];
 
 	struct hs_client_hello *ch;  /* NULL until seen; owned */
 	struct hs_server_hello *sh;  /* the ServerHello (not the HRR) */
@@ -374,10 +401,6 @@ struct hs_record {
 	uint8_t server_hello_done;
 	uint8_t new_session_ticket;
 	uint8_t client_key_exchange;
-	uint32_t encrypted_hs[2];    /* encrypted handshake records per direction */
-	uint32_t appdata_records[2];
-	uint64_t first_appdata_frame[2];
-	int64_t first_appdata_ts_us[2];
 	uint8_t abbreviated;         /* TLS <= 1.2 session resumption */
 	uint16_t resumed_version;
 
@@ -405,38 +428,13 @@ struct hs_record {
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
 
-	/* First application_data record a direction sent after the *other*
-	 * side's FIN (0 none): a request racing a keep-alive close (rules:
-	 * client.data_after_server_fin). Alerts do not count, encrypted ones
-	 * included: a close_notify answering the FIN is the normal close, and
-	 * is often met by a RST too. Retransmissions of bytes sent before the
-	 * FIN do not count either. */
-	uint64_t data_after_peer_fin_frame[2];
-	int64_t data_after_peer_fin_ts_us[2];
 
-	/* Encapsulation facts, per record direction (rules: capture.encapsulation). */
-	struct hs_encap encap[2];
 	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 
 	/* The frame that completed the handshake (0 = not complete, or only
 	 * settled at the end of the flow). Records after it are not read. */
 	uint64_t complete_frame;
 	int64_t complete_ts_us;
-
-	/* Plaintext bytes before the first TLS record, per direction: a
-	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
-	 * TLS began with the first byte (rules: starttls). */
-	uint32_t plaintext_before_tls[2];
-
-	/* The first bytes of a direction's stream when it did not begin with a
-	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
-	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
-	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
-	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...) */
-	uint8_t pre[2][HS_NONTLS_BYTES];
-	uint16_t pre_len[2];
-	uint64_t pre_frame[2];
-	int64_t pre_ts_us[2];
 
 	/* Capture time at which the record was judged (record_finish): the
 	 * end of the capture, or the moment a live handshake timed out. A

@@ -1017,7 +1017,7 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 				return;
 			}
 			record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
-			r->encrypted_hs[dir]++;
+			r->d[dir].encrypted_hs++;
 			d->finished = 1;
 			return;
 		}
@@ -1038,20 +1038,20 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 			dir_done(t, 1);
 		}
 	} else {
-		if (alert_sized(d->rec_len) && r->encrypted_hs[dir]) {
+		if (alert_sized(d->rec_len) && r->d[dir].encrypted_hs) {
 			add_inferred_alert(t, dir, frame, ts, d->rec_len);
 			return;
 		}
 		record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
-		r->encrypted_hs[dir]++;
+		r->d[dir].encrypted_hs++;
 		return;
 	}
-	if (!r->appdata_records[dir]) {
+	if (!r->d[dir].appdata_records) {
 		record_event(r, (uint8_t)dir, EV_APPDATA, frame, ts, 0, d->rec_len);
-		r->first_appdata_frame[dir] = frame;
-		r->first_appdata_ts_us[dir] = ts;
+		r->d[dir].first_appdata_frame = frame;
+		r->d[dir].first_appdata_ts_us = ts;
 	}
-	r->appdata_records[dir]++;
+	r->d[dir].appdata_records++;
 }
 
 /* Called when a record's header has been read (body follows). */
@@ -1059,7 +1059,7 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 {
 	struct tls_dir *d = &t->d[dir];
 	struct hs_record *r = t->r;
-	struct hs_dirstats *s = &r->d[dir];
+	struct hs_dir *s = &r->d[dir];
 	uint16_t alerts_before = r->n_alerts;
 	struct cur h = cur_make(d->hdr, sizeof(d->hdr));
 	d->ctype = cur_u8(&h);
@@ -1079,17 +1079,17 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 			tls13_protected(t, dir, frame, ts);
 			break;
 		}
-		if (!r->appdata_records[dir]) {
+		if (!r->d[dir].appdata_records) {
 			record_event(r, (uint8_t)dir, EV_APPDATA, frame, ts, 0, d->rec_len);
-			r->first_appdata_frame[dir] = frame;
-			r->first_appdata_ts_us[dir] = ts;
+			r->d[dir].first_appdata_frame = frame;
+			r->d[dir].first_appdata_ts_us = ts;
 		}
-		r->appdata_records[dir]++;
+		r->d[dir].appdata_records++;
 		break;
 	case CT_HANDSHAKE:
 		if (d->encrypted) {
 			record_event(r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
-			r->encrypted_hs[dir]++;
+			r->d[dir].encrypted_hs++;
 			if (!t->tls13) {
 				d->finished = 1;
 				note_complete(t, frame, ts);
@@ -1157,7 +1157,7 @@ static void record_body(struct tls_conn *t, int dir, const uint8_t *p, size_t n,
 		    sent_ccs(t->r, dir) && compat_not_client_hello(d, p, n)) {
 			d->encrypted = 1;
 			record_event(t->r, (uint8_t)dir, EV_ENC_HANDSHAKE, frame, ts, 0, d->rec_len);
-			t->r->encrypted_hs[dir]++;
+			t->r->d[dir].encrypted_hs++;
 			d->finished = 1;
 		}
 		if (!d->encrypted)
@@ -1250,24 +1250,24 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 /* Keeps the first plaintext bytes of a direction (record.h `pre`). */
 static void keep_pre(struct hs_record *r, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
-	size_t room = HS_NONTLS_BYTES - r->pre_len[dir];
+	size_t room = HS_NONTLS_BYTES - r->d[dir].pre_len;
 	if (!n || !room)
 		return;
-	if (!r->pre_len[dir]) {
-		r->pre_frame[dir] = frame;
-		r->pre_ts_us[dir] = ts;
+	if (!r->d[dir].pre_len) {
+		r->d[dir].pre_frame = frame;
+		r->d[dir].pre_ts_us = ts;
 	}
 	if (n > room)
 		n = room;
-	memcpy(r->pre[dir] + r->pre_len[dir], p, n);
-	r->pre_len[dir] = (uint16_t)(r->pre_len[dir] + n);
+	memcpy(r->d[dir].pre + r->d[dir].pre_len, p, n);
+	r->d[dir].pre_len = (uint16_t)(r->d[dir].pre_len + n);
 }
 
 /* TLS began `tls_at` bytes into the stream: the kept plaintext ends there. */
 static void end_pre(struct hs_record *r, int dir, uint32_t tls_at)
 {
-	if (r->pre_len[dir] > tls_at)
-		r->pre_len[dir] = (uint16_t)tls_at;
+	if (r->d[dir].pre_len > tls_at)
+		r->d[dir].pre_len = (uint16_t)tls_at;
 }
 
 static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
@@ -1285,7 +1285,7 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 		r->nontls_len = (uint16_t)k;
 		record_event(r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
 	}
-	if (!r->pre_len[dir])
+	if (!r->d[dir].pre_len)
 		keep_pre(r, dir, p, n, frame, ts);
 }
 
@@ -1420,7 +1420,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	long off;
 	if (d->scanned >= t->lim->max_scan)
 		return;
-	if (!t->r->pre_len[dir] && n)   /* plaintext before TLS (a PROXY header, a banner): on the ladder */
+	if (!t->r->d[dir].pre_len && n)   /* plaintext before TLS (a PROXY header, a banner): on the ladder */
 		record_event(t->r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
 	keep_pre(t->r, dir, p, n, frame, ts);
 	uint8_t prev[6];
@@ -1439,8 +1439,8 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 			memcpy(c, b + off, cl);
 			d->carry_len = 0;
 			d->mode = M_TLS;
-			t->r->plaintext_before_tls[dir] = d->scanned - (uint32_t)cl;
-			end_pre(t->r, dir, t->r->plaintext_before_tls[dir]);
+			t->r->d[dir].plaintext_before_tls = d->scanned - (uint32_t)cl;
+			end_pre(t->r, dir, t->r->d[dir].plaintext_before_tls);
 			feed_tls(t, dir, c, cl, frame, ts);
 			feed_tls(t, dir, p, n, frame, ts);
 			return;
@@ -1451,7 +1451,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	if (off >= 0) {
 		d->scanned += (uint32_t)off;
 		d->mode = M_TLS;
-		t->r->plaintext_before_tls[dir] = d->scanned;
+		t->r->d[dir].plaintext_before_tls = d->scanned;
 		end_pre(t->r, dir, d->scanned);
 		feed_tls(t, dir, p + off, n - (size_t)off, frame, ts);
 		return;
@@ -1717,6 +1717,6 @@ void tls_finish(struct tls_conn *t)
 		return;
 	/* TLS 1.3: the client sent its Finished, after the server's flight, and
 	 * the server did not reject it */
-	if (t->d[DIR_C2S].finished && r->encrypted_hs[DIR_S2C] && !s->rejected)
+	if (t->d[DIR_C2S].finished && r->d[DIR_S2C].encrypted_hs && !s->rejected)
 		r->complete = 1;
 }

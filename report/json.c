@@ -285,7 +285,7 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 	jw_obj_close(w);
 }
 
-static void dirstats(struct jw *w, const char *key, const struct hs_dirstats *s, const struct hs_steer *st, int d)
+static void dirstats(struct jw *w, const char *key, const struct hs_dir *s, const struct hs_steer *st, int d)
 {
 	jw_obj_open(w, key);
 	jw_key_uint(w, "packets", s->packets);
@@ -344,12 +344,12 @@ static void first_bytes(struct jw *w, const struct hs_record *r)
 	jw_obj_open(w, "first_bytes");
 	for (d = 0; d < 2; d++) {
 		const char *who = d == DIR_C2S ? "client" : "server";
-		if (!r->pre_len[d]) {
+		if (!r->d[d].pre_len) {
 			jw_key_null(w, who);
 			continue;
 		}
 		jw_obj_open(w, who);
-		wire_quote(w, r->pre_frame[d], r->pre_ts_us[d], r->pre[d], r->pre_len[d]);
+		wire_quote(w, r->d[d].pre_frame, r->d[d].pre_ts_us, r->d[d].pre, r->d[d].pre_len);
 		jw_key_bool(w, "proxy_header", d == DIR_C2S && record_proxy_header(r));
 		jw_obj_close(w);
 	}
@@ -607,7 +607,7 @@ static void encap_dir(struct jw *w, const char *key, const struct hs_encap *e)
 /* null when no packet of the connection came through a tunnel. */
 static void encapsulation(struct jw *w, const struct hs_record *r)
 {
-	const struct hs_encap *e = r->encap[0].packets ? &r->encap[0] : &r->encap[1];
+	const struct hs_encap *e = r->d[0].encap.packets ? &r->d[0].encap : &r->d[1].encap;
 	if (!e->packets) {
 		jw_key_null(w, "encapsulation");
 		return;
@@ -615,8 +615,8 @@ static void encapsulation(struct jw *w, const struct hs_record *r)
 	jw_obj_open(w, "encapsulation");
 	jw_key_str(w, "kind", pkt_encap_name((enum pkt_encap)e->kind));
 	jw_key_uint(w, "vni", e->vni);
-	encap_dir(w, "client_to_server", &r->encap[DIR_C2S]);
-	encap_dir(w, "server_to_client", &r->encap[DIR_S2C]);
+	encap_dir(w, "client_to_server", &r->d[DIR_C2S].encap);
+	encap_dir(w, "server_to_client", &r->d[DIR_S2C].encap);
 	jw_obj_close(w);
 }
 
@@ -666,8 +666,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 		jw_key_null(w, "complete_frame");
 	jw_key_bool(w, "resumed", r->abbreviated);
 	jw_obj_open(w, "plaintext_before_tls");
-	jw_key_uint(w, "client", r->plaintext_before_tls[DIR_C2S]);
-	jw_key_uint(w, "server", r->plaintext_before_tls[DIR_S2C]);
+	jw_key_uint(w, "client", r->d[DIR_C2S].plaintext_before_tls);
+	jw_key_uint(w, "server", r->d[DIR_S2C].plaintext_before_tls);
 	jw_obj_close(w);
 	jw_key_uint(w, "first_frame", r->first_frame);
 	jw_key_uint(w, "last_frame", r->last_frame);
@@ -740,12 +740,12 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_bool(w, "client_key_exchange", r->client_key_exchange);
 	jw_key_bool(w, "new_session_ticket", r->new_session_ticket);
 	jw_obj_open(w, "encrypted_handshake_records");
-	jw_key_uint(w, "client", r->encrypted_hs[DIR_C2S]);
-	jw_key_uint(w, "server", r->encrypted_hs[DIR_S2C]);
+	jw_key_uint(w, "client", r->d[DIR_C2S].encrypted_hs);
+	jw_key_uint(w, "server", r->d[DIR_S2C].encrypted_hs);
 	jw_obj_close(w);
 	jw_obj_open(w, "application_data_records");
-	jw_key_uint(w, "client", r->appdata_records[DIR_C2S]);
-	jw_key_uint(w, "server", r->appdata_records[DIR_S2C]);
+	jw_key_uint(w, "client", r->d[DIR_C2S].appdata_records);
+	jw_key_uint(w, "server", r->d[DIR_S2C].appdata_records);
 	jw_obj_close(w);
 	alerts(w, r);
 	decrypted(w, r);

@@ -58,10 +58,10 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 		/* non-TLS bytes where TLS was expected: a PROXY header or plain
 		 * HTTP to a port that speaks TLS (on another connection, or by
 		 * its answer), a server that spoke first */
-		return rec->pre_len[DIR_C2S] &&
+		return rec->d[DIR_C2S].pre_len &&
 		       ((rec->known && rec->known->tls_conns) || rec->d[DIR_S2C].tls ||
 			record_proxy_header(rec) ||
-			(rec->pre_len[DIR_S2C] >= 12 && !memcmp(rec->pre[DIR_S2C], "HTTP/1.1 400", 12)) ||
+			(rec->d[DIR_S2C].pre_len >= 12 && !memcmp(rec->d[DIR_S2C].pre, "HTTP/1.1 400", 12)) ||
 			(record_http_request(rec) && !rec->d[DIR_S2C].payload_bytes && rec->closed_by == DIR_S2C));
 	default:
 		return 0;
@@ -392,9 +392,9 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", rec->nontls_frame,
 			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
 	for (i = 0; i < 2; i++)   /* a PROXY header, a banner, a plain request: the bytes before (or instead of) TLS */
-		if (rec->pre_len[i] && rec->nontls_dir != i)
-			fprintf(r->out, "    plain     frame %" PRIu64 " %s sent before TLS: \"%s\"\n", rec->pre_frame[i],
-				rpt_dir_name((uint8_t)i), esc_text(esc, sizeof(esc), rec->pre[i], rec->pre_len[i]));
+		if (rec->d[i].pre_len && rec->nontls_dir != i)
+			fprintf(r->out, "    plain     frame %" PRIu64 " %s sent before TLS: \"%s\"\n", rec->d[i].pre_frame,
+				rpt_dir_name((uint8_t)i), esc_text(esc, sizeof(esc), rec->d[i].pre, rec->d[i].pre_len));
 	if (rec->closed_by != 255 && !good)
 		fprintf(r->out, "    closed    by the %s with %s\n", rpt_dir_name(rec->closed_by),
 			rec->closed_with == EV_RST ? "RST" : "FIN");

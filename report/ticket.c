@@ -727,13 +727,13 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 		row(d, &T_SECTION);
 	}
 	for (i = 0; i < 2; i++) {
-		if (!rec->pre_len[i] || rec->nontls_dir == i)
+		if (!rec->d[i].pre_len || rec->nontls_dir == i)
 			continue;
 		clear(l);
 		cell(l, TK_HEAD);
 		addf(l, TK_TEXT, "Plain-text bytes from the %s before TLS", rpt_dir_name((uint8_t)i));
 		cell(l, TK_MONO);
-		addn(l, TK_WIRE, rec->pre[i], rec->pre_len[i]);
+		addn(l, TK_WIRE, rec->d[i].pre, rec->d[i].pre_len);
 		row(d, &T_SECTION);
 	}
 	for (i = 0; i < 2; i++) {   /* --keylog: the first application data each way, decrypted */

@@ -596,7 +596,7 @@ static int first_close(const struct hs_record *r, uint64_t *frame, int64_t *ts)
 	int64_t t = 0;
 	int d;
 	for (d = 0; d < 2; d++) {
-		const struct hs_dirstats *s = &r->d[d];
+		const struct hs_dir *s = &r->d[d];
 		if (s->fin_frame && (!f || s->fin_frame < f)) {
 			f = s->fin_frame;
 			t = s->fin_ts_us;
@@ -905,9 +905,9 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SERVER_FIRST:
 		{
 			int d = fact == F_CLIENT_FIRST ? DIR_C2S : DIR_S2C;
-			NEED(r->pre_len[d]);
-			v->s = r->pre[d];
-			v->sn = r->pre_len[d] < HS_NONTLS_BYTES ? r->pre_len[d] : HS_NONTLS_BYTES;
+			NEED(r->d[d].pre_len);
+			v->s = r->d[d].pre;
+			v->sn = r->d[d].pre_len < HS_NONTLS_BYTES ? r->d[d].pre_len : HS_NONTLS_BYTES;
 			return 1;
 		}
 	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
@@ -937,7 +937,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 {
 	const struct hs_record *r = e->r;
-	const struct hs_dirstats *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
+	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
 	const struct hs_client_hello *ch = r->ch;
 	const struct hs_server_hello *sh = r->sh;
 	const struct hs_chain *chain = schain(r);
@@ -1143,17 +1143,17 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		return 1;
 	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(r->nontls_frame);
 	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(r->nontls_ts_us);
-	case F_ENCHS_CLIENT: SETI(r->encrypted_hs[DIR_C2S]);
-	case F_ENCHS_SERVER: SETI(r->encrypted_hs[DIR_S2C]);
-	case F_APPDATA_CLIENT: SETI(r->appdata_records[DIR_C2S]);
-	case F_APPDATA_SERVER: SETI(r->appdata_records[DIR_S2C]);
+	case F_ENCHS_CLIENT: SETI(r->d[DIR_C2S].encrypted_hs);
+	case F_ENCHS_SERVER: SETI(r->d[DIR_S2C].encrypted_hs);
+	case F_APPDATA_CLIENT: SETI(r->d[DIR_C2S].appdata_records);
+	case F_APPDATA_SERVER: SETI(r->d[DIR_S2C].appdata_records);
 	case F_RESUMED: SETI(r->abbreviated);
 	case F_SKE_DH_BITS: NEED(r->ske && r->ske_dh_bits); SETI(r->ske_dh_bits);
-	case F_DATA_AFTER_FIN: SETI(r->data_after_peer_fin_frame[DIR_C2S] != 0);
+	case F_DATA_AFTER_FIN: SETI(r->d[DIR_C2S].data_after_peer_fin_frame != 0);
 	case F_DATA_AFTER_FIN_FRAME:
-		NEED(r->data_after_peer_fin_frame[DIR_C2S]);
-		SETI(r->data_after_peer_fin_frame[DIR_C2S]);
-	case F_STARTTLS: SETI(r->plaintext_before_tls[DIR_C2S] != 0 && !record_proxy_header(r));
+		NEED(r->d[DIR_C2S].data_after_peer_fin_frame);
+		SETI(r->d[DIR_C2S].data_after_peer_fin_frame);
+	case F_STARTTLS: SETI(r->d[DIR_C2S].plaintext_before_tls != 0 && !record_proxy_header(r));
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
 			if (r->anomalies & (1u << i))

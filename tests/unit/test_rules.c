@@ -561,14 +561,14 @@ static void test_builtin(void)
 	add_server_hello(r, 0x0303, 0xc02f);
 	r->complete = 1;
 	r->stage = STAGE_COMPLETE_CLOSED;
-	r->appdata_records[0] = 2;
+	r->d[0].appdata_records = 2;
 	r->d[1].fin_frame = 17;
 	r->d[1].fin_ts_us = r->first_ts_us + 1000000;
 	r->d[1].rst_frame = 20;
 	r->closed_by = DIR_S2C;
 	r->closed_with = EV_FIN;
 	CHECK_STR(diag(rs, r, 0, NULL), "(none)");
-	r->data_after_peer_fin_frame[DIR_C2S] = 19;
+	r->d[DIR_C2S].data_after_peer_fin_frame = 19;
 	CHECK_STR(diag(rs, r, 0, NULL), "keepalive-race");
 	record_free(r);
 
