@@ -1296,11 +1296,19 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
  */
 static long scan_for(const uint8_t *p, size_t n, uint8_t msg)
 {
-	size_t i;
+	size_t i = 0;
 	uint16_t len;
-	for (i = 0; i + 6 <= n; i++)
+	/* only a content-type byte can begin a header: memchr finds the
+	 * candidates (a plaintext stream has few), the record test judges them */
+	while (i + 6 <= n) {
+		const uint8_t *h = memchr(p + i, CT_HANDSHAKE, n - 5 - i);
+		if (!h)
+			break;
+		i = (size_t)(h - p);
 		if (tls_handshake_record(p + i, n - i, msg, &len) && len >= 4 && len <= TLS_MAX_RECORD)
 			return (long)i;
+		i++;
+	}
 	return -1;
 }
 

@@ -1403,41 +1403,73 @@ void rk_rule_prepare(struct rk_rule *ru)
 
 /* ---- values for evidence ------------------------------------------------- */
 
+/* Appends s at offset o of b[n] as snprintf(b + o, n - o, "%s", s) would
+ * (cut to fit, NUL-terminated while o < n); returns o plus s's length. The
+ * evidence of every verdict goes through here: no format string to parse. */
+static size_t put_at(char *b, size_t n, size_t o, const char *s)
+{
+	size_t k = strlen(s);
+	if (o < n) {
+		size_t m = k < n - o - 1 ? k : n - o - 1;
+		memcpy(b + o, s, m);
+		b[o + m] = 0;
+	}
+	return o + k;
+}
+
+/* v in decimal into d[24]; returns d. */
+static const char *dec_i64(int64_t v, char d[24])
+{
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *p = d + 23;
+	*p = 0;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /* A fact of our own (names from the tables, numbers, lists) as text. */
 static void fact_text(struct rk_eval *e, int fact, const struct rk_val *v, char *b, size_t n)
 {
 	const struct rk_fact *f = &rk_facts[fact];
-	char nb[32];
+	char nb[32], d[24];
 	size_t o = 0;
 	uint16_t i, shown = 0, total;
 	switch (f->type) {
-	case T_BOOL: snprintf(b, n, "%s", v->i ? "yes" : "no"); break;
-	case T_INT: snprintf(b, n, "%lld", (long long)v->i); break;
-	case T_CODE: snprintf(b, n, "%s", rk_value_name(f->kind, v->i, e->rs, nb, sizeof(nb))); break;
+	case T_BOOL: put_at(b, n, 0, v->i ? "yes" : "no"); break;
+	case T_INT: put_at(b, n, 0, dec_i64(v->i, d)); break;
+	case T_CODE: put_at(b, n, 0, rk_value_name(f->kind, v->i, e->rs, nb, sizeof(nb))); break;
 	case T_LIST:
 		total = count_list(v, f->kind);
 		b[0] = 0;
 		if (total == 0) {
 			/* an empty list and a missing extension read differently */
 			if (fact == F_CH_VERSIONS && e->r->ch && !e->r->ch->has_supported_versions)
-				snprintf(b, n, "(no extension)");
+				put_at(b, n, 0, "(no extension)");
 			else
-				snprintf(b, n, "(empty)");
+				put_at(b, n, 0, "(empty)");
 			break;
 		}
 		for (i = 0; i < v->n && shown < 6; i++) {
 			if (v->filter && rk_ignored_value(f->kind, v->l[i]))
 				continue;
-			o += (size_t)snprintf(b + o, o < n ? n - o : 0, "%s%s", shown ? ", " : "",
-					      rk_value_name(f->kind, v->l[i], e->rs, nb, sizeof(nb)));
+			if (shown)
+				o = put_at(b, n, o, ", ");
+			o = put_at(b, n, o, rk_value_name(f->kind, v->l[i], e->rs, nb, sizeof(nb)));
 			if (o >= n)
 				break;
 			shown++;
 		}
-		if (shown < total && o < n)
-			snprintf(b + o, n - o, ", ... (%u in all)", total);
+		if (shown < total && o < n) {
+			o = put_at(b, n, o, ", ... (");
+			o = put_at(b, n, o, dec_i64(total, d));
+			put_at(b, n, o, " in all)");
+		}
 		break;
-	default: snprintf(b, n, "(set)"); break;
+	default: put_at(b, n, 0, "(set)"); break;
 	}
 }
 
@@ -1451,7 +1483,7 @@ size_t rk_fact_value(struct rk_eval *e, int fact, struct rule_value *out, char *
 	if (n == 0)
 		return 0;
 	if (!rk_fact_get(e, fact, &v)) {
-		snprintf(b, n, "(none)");
+		put_at(b, n, 0, "(none)");
 	} else if (f->type == T_DUR || f->type == T_TIME || f->type == T_FRAME) {
 		out->kind = f->type == T_DUR ? RULE_V_DURATION : f->type == T_FRAME ? RULE_V_FRAME
 			  : fact == F_CERT_NOT_AFTER ? RULE_V_DATE : RULE_V_TIME;
