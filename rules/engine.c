@@ -158,6 +158,9 @@ struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record
 		/* a `stage` condition that cannot hold: the rule fails at it */
 		if (ru->has_stage_mask && r->stage < 32 && !(ru->stage_mask >> r->stage & 1))
 			continue;
+		/* a true/false condition that cannot hold (read once per connection) */
+		if (!rk_screen_pass(&e, ru))
+			continue;
 		if (!rule_matches(&e, ru))
 			continue;
 		if (ru->severity == SEV_NOTE) {

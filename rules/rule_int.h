@@ -172,6 +172,13 @@ struct rk_rule {
 	uint8_t has_stage_mask;  /* stage_mask was computed (rk_rule_prepare) */
 	uint32_t stage_mask;     /* stages (bit per enum hs_stage) at which every `stage`
 				  * condition holds; the rule cannot match at the others */
+	/* The facts of the rule's leading true/false conditions (at most
+	 * RK_SCREEN) and the states of each (RK_ST_*) at which those
+	 * conditions can hold: a connection in another state skips the rule,
+	 * each fact read once per connection (rk_rule_prepare). */
+	uint8_t n_screen;
+	uint16_t screen_fact[4];
+	uint8_t screen_ok[4];
 	uint32_t order;          /* load order, for the last tie-break */
 	const char *file;
 	uint32_t line;
@@ -190,6 +197,7 @@ struct rule_set {
 };
 
 /* ---- evaluation ---- */
+#define RK_MAX_FACTS 512   /* at least the number of facts (checked in vocab.c) */
 struct rk_eval {
 	const struct rule_set *rs;
 	const struct hs_record *r;
@@ -198,7 +206,14 @@ struct rk_eval {
 	const struct hs_alert *alert;    /* the deciding alert, or NULL */
 	int identity;                    /* index into rs->list, -1 none, -2 not computed */
 	int match;                       /* enum rule_match of that identity */
+	uint8_t bstate[RK_MAX_FACTS];    /* RK_ST_* of a true/false fact, 0 not read yet */
 };
+
+/* The state of a true/false fact for the screen (rk_screen_state). */
+enum { RK_ST_ABSENT = 1, RK_ST_FALSE = 2, RK_ST_TRUE = 4, RK_ST_OTHER = 8 };
+#define RK_SCREEN 4
+/* 1 when the connection's state of every screened fact lets the rule hold. */
+int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru);
 
 struct rk_val {
 	int64_t i;

@@ -1371,17 +1371,80 @@ int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c)
 	return c->negate ? !m : m;
 }
 
+_Static_assert(F__COUNT <= RK_MAX_FACTS, "RK_MAX_FACTS below the number of facts");
+
+/* The states of a true/false fact at which condition c holds, as
+ * eval_pos() and rk_cond_eval() would decide it; 0 when c is not a plain
+ * comparison of a true/false fact with a number. */
+static uint8_t screen_states(const struct rk_cond *c)
+{
+	uint8_t ok = RK_ST_OTHER;
+	int v;
+	if (rk_facts[c->fact].type != T_BOOL || c->rhs_fact >= 0 || c->list || c->bytes || c->op > OP_GE)
+		return 0;
+	if (c->negate)
+		ok |= RK_ST_ABSENT;   /* absent: eval_pos() is 0, `unless` holds */
+	for (v = 0; v <= 1; v++)
+		if (cmp(c->op, v, c->num) != c->negate)
+			ok |= v ? RK_ST_TRUE : RK_ST_FALSE;
+	return ok;
+}
+
+/* Adds c to the rule's screen; 0 when c cannot be screened. */
+static int screen_add(struct rk_rule *ru, const struct rk_cond *c)
+{
+	uint8_t ok = screen_states(c), k;
+	if (!ok)
+		return 0;
+	for (k = 0; k < ru->n_screen; k++)
+		if (ru->screen_fact[k] == c->fact) {
+			ru->screen_ok[k] &= ok;
+			return 1;
+		}
+	if (ru->n_screen == RK_SCREEN)
+		return 0;
+	ru->screen_fact[ru->n_screen] = c->fact;
+	ru->screen_ok[ru->n_screen++] = ok;
+	return 1;
+}
+
+int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru)
+{
+	uint8_t k;
+	for (k = 0; k < ru->n_screen; k++) {
+		uint16_t f = ru->screen_fact[k];
+		uint8_t st = e->bstate[f];
+		if (!st) {
+			struct rk_val v;
+			st = !rk_fact_get(e, f, &v) ? RK_ST_ABSENT : v.i == 0 ? RK_ST_FALSE
+							: v.i == 1 ? RK_ST_TRUE : RK_ST_OTHER;
+			e->bstate[f] = st;
+		}
+		if (!(ru->screen_ok[k] & st))
+			return 0;
+	}
+	return 1;
+}
+
 /* `stage` is always present and a T_CODE: each of the rule's conditions on
  * it is evaluated here, as eval_pos() would, for every stage value below 32.
- * rule_eval() then skips the rule at a stage whose bit is clear. */
+ * rule_eval() then skips the rule at a stage whose bit is clear. The
+ * rule's leading true/false conditions get their screen (rk_screen_pass()). */
 void rk_rule_prepare(struct rk_rule *ru)
 {
 	uint32_t m = 0xffffffffu;
 	uint16_t i;
 	int v;
+	int screening = 1;
+	ru->n_screen = 0;
 	for (i = 0; i < ru->n_cond; i++) {
 		const struct rk_cond *c = &ru->cond[i];
 		uint32_t s = 0;
+		/* only the leading true/false conditions (`stage` ones aside):
+		 * the screen reads facts in the order the rule would, so a fact
+		 * guarded by an earlier condition is never read without it */
+		if (screening && c->fact != F_STAGE && !screen_add(ru, c))
+			screening = 0;
 		if (c->fact != F_STAGE)
 			continue;
 		for (v = 0; v < 32; v++) {

@@ -349,6 +349,46 @@ static void test_specificity(void)
 	CHECK(rule_verdict_failed(NULL) == 0);
 }
 
+/* ---- 4b. the true/false screen agrees with the conditions ---------------- */
+
+/* rule_eval() skips a rule whose true/false condition cannot hold at the
+ * connection's state of that fact (rk_screen_pass()); for every form of
+ * such a condition and every state (absent, false, true), the screen must
+ * say what evaluating the condition says. */
+static void test_screen(void)
+{
+	static const char *const forms[] = {
+		"when ch.sni.present is true", "when ch.sni.present is false", "unless ch.sni.present is true",
+		"unless ch.sni.present is false", "when ch.sni.present is not true", "unless ch.sni.present is not false",
+		"when ch.sni.present is not false", "unless ch.sni.present is not true",
+	};
+	size_t i;
+	int state;
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		char text[512], err[512];
+		struct rule_set *rs = rule_set_new();
+		int n = snprintf(text, sizeof(text), "kb t/x\n  title T\n  root_cause R\nend\n"
+						     "rule r\n  title R\n  kb t/x\n  %s\nend\n", forms[i]);
+		CHECK(rule_load_buffer(rs, "screen.rules", text, (size_t)n, err, sizeof(err)) == 0);
+		CHECK(rs->n_rule == 1 && rs->rule[0].n_screen == 1);
+		for (state = 0; state < 3 && rs->n_rule == 1; state++) {
+			struct hs_record *r = rec_tcp();
+			struct rule_ctx ctx;
+			struct rk_eval e;
+			if (state > 0)
+				add_ch(r, 0)->has_sni = (uint8_t)(state == 2);
+			memset(&ctx, 0, sizeof(ctx));
+			record_derive(r);
+			rk_eval_init(&e, rs, r, &ctx);
+			if (rk_screen_pass(&e, &rs->rule[0]) != rk_cond_eval(&e, &rs->rule[0].cond[0]))
+				fprintf(stderr, "screen: '%s' in state %d\n", forms[i], state);
+			CHECK(rk_screen_pass(&e, &rs->rule[0]) == rk_cond_eval(&e, &rs->rule[0].cond[0]));
+			record_free(r);
+		}
+		rule_set_free(rs);
+	}
+}
+
 /* ---- 4. conditions and set operations ------------------------------------ */
 
 static void test_conditions(void)
@@ -961,6 +1001,7 @@ int main(void)
 	test_errors();
 	test_specificity();
 	test_conditions();
+	test_screen();
 	test_builtin();
 	test_reports();
 	test_evidence_escaping();
