@@ -43,6 +43,7 @@
 #define HS_MAX_EVENTS     64
 #define HS_NONTLS_BYTES   64
 #define HS_MAX_CA_NAMES   8
+#define HS_SH_ALPN_BYTES  256
 
 struct hs_addr {
 	uint8_t family;        /* 4 or 6 */
@@ -190,6 +191,13 @@ struct hs_u16list {
 	uint16_t v[];
 };
 
+/* A ClientHello. Its lists are pointers: a hello being parsed (or built
+ * by hand) comes from record_new_client_hello() with every list at its
+ * full capacity (HS_MAX_SUITES suites, HS_SNI_BYTES of name...); the
+ * parser then keeps a compact copy (record_keep_client_hello()) whose
+ * lists hold exactly the `n` entries (sni_len, alpn_bytes bytes) the
+ * message had, in one allocation. Readers index them the same way; none
+ * may read past `n`, nor write to a kept hello's lists. */
 struct hs_client_hello {
 	uint64_t frame;             /* frame that completed the message */
 	int64_t ts_us;
@@ -201,37 +209,37 @@ struct hs_client_hello {
 	uint8_t session_id[32];
 	uint32_t msg_len;
 	uint16_t n_suites, total_suites;
-	uint16_t suites[HS_MAX_SUITES];
+	uint16_t *suites;
 	uint8_t n_comp, total_comp;
-	uint8_t comp[HS_MAX_SMALL];
+	uint8_t *comp;
 	uint8_t has_extensions;     /* the extensions block was present */
 	uint16_t n_exts, total_exts;
-	uint16_t ext_type[HS_MAX_EXTS];
-	uint16_t ext_len[HS_MAX_EXTS];
+	uint16_t *ext_type;
+	uint16_t *ext_len;
 	uint16_t sni_len;           /* host_name bytes kept; 0 with has_sni = empty */
 	uint8_t has_sni;
-	uint8_t sni[HS_SNI_BYTES];
+	uint8_t *sni;
 	uint8_t n_alpn;
-	uint16_t alpn_off[HS_MAX_ALPN];   /* offsets into alpn[]; each entry <len><bytes> */
+	uint16_t *alpn_off;         /* offsets into alpn[]; each entry <len><bytes>, within alpn_bytes */
 	uint16_t alpn_bytes;
-	uint8_t alpn[HS_ALPN_BYTES];
+	uint8_t *alpn;
 	uint16_t n_groups, total_groups;
-	uint16_t groups[HS_MAX_GROUPS];
+	uint16_t *groups;
 	uint8_t n_ecpf;
-	uint8_t ecpf[HS_MAX_SMALL];
+	uint8_t *ecpf;
 	uint16_t n_sigalgs, total_sigalgs;
-	uint16_t sigalgs[HS_MAX_SIGALGS];
+	uint16_t *sigalgs;
 	uint16_t n_sigalgs_cert;
-	uint16_t sigalgs_cert[HS_MAX_SIGALGS];
+	uint16_t *sigalgs_cert;
 	uint8_t has_supported_versions;
 	uint16_t n_versions;
-	uint16_t versions[HS_MAX_VERSIONS];
+	uint16_t *versions;
 	uint8_t has_key_share;
 	uint16_t n_key_share;
-	uint16_t key_share[HS_MAX_SMALL];
-	uint16_t key_share_len[HS_MAX_SMALL];
+	uint16_t *key_share;
+	uint16_t *key_share_len;
 	uint8_t n_psk_modes;
-	uint8_t psk_modes[HS_MAX_SMALL];
+	uint8_t *psk_modes;
 	uint8_t has_psk;
 	uint16_t psk_identities;
 	uint8_t has_session_ticket;
@@ -254,8 +262,11 @@ struct hs_client_hello {
 	/* Derived by record_finish() (record_derive()): the highest version
 	 * offered (hs_max_offered()), the one value every output and rule uses. */
 	uint16_t max_offered;
+	uint8_t compact;            /* made by record_keep_client_hello() (freed with free()) */
 };
 
+/* A ServerHello or HelloRetryRequest; its lists, like the ClientHello's,
+ * are full-size while parsed and exact once kept (record_keep_server_hello()). */
 struct hs_server_hello {
 	uint64_t frame;
 	int64_t ts_us;
@@ -271,19 +282,20 @@ struct hs_server_hello {
 	uint8_t compression;
 	uint8_t has_extensions;
 	uint16_t n_exts, total_exts;
-	uint16_t ext_type[HS_MAX_EXTS];
-	uint16_t ext_len[HS_MAX_EXTS];
+	uint16_t *ext_type;
+	uint16_t *ext_len;
 	uint8_t has_supported_version;
 	uint16_t supported_version;
 	uint8_t has_key_share;
 	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
 	uint16_t alpn_len;
-	uint8_t alpn[256];
+	uint8_t *alpn;              /* HS_SH_ALPN_BYTES while parsed */
 	uint8_t has_renegotiation_info;
 	uint8_t has_extended_master_secret;
 	uint8_t has_encrypt_then_mac;
 	uint8_t has_session_ticket;
 	uint8_t malformed;
+	uint8_t compact;            /* made by record_keep_server_hello() */
 };
 
 /* Segments a party on the path could use to steer the report, per record
@@ -458,11 +470,17 @@ const char *hs_ev_kind_name(enum hs_ev_kind k);
 const char *hs_anomaly_name(enum hs_anomaly a);   /* one bit */
 int hs_stage_from_name(const char *s);             /* -1 when unknown */
 
-/* ClientHello / ServerHello (or HRR) structures, zeroed, for a record to
- * own (record_free frees them); the free functions are for one not kept.
- * They come from small per-thread free lists (record.c). */
+/* ClientHello / ServerHello (or HRR) structures, zeroed, with every list
+ * at full capacity, for the parser (or a test) to fill; a record may own
+ * one as is (record_free frees it). They come from small per-thread free
+ * lists (record.c). The free functions free either kind. */
 struct hs_client_hello *record_new_client_hello(void);
 struct hs_server_hello *record_new_server_hello(void);
+/* A compact copy of a filled hello, its lists sized to their `n` entries
+ * in the same allocation; frees `full`. When memory runs out, `full`
+ * itself is returned. */
+struct hs_client_hello *record_keep_client_hello(struct hs_client_hello *full);
+struct hs_server_hello *record_keep_server_hello(struct hs_server_hello *full);
 void record_free_client_hello(struct hs_client_hello *ch);
 void record_free_server_hello(struct hs_server_hello *sh);
 /* Frees what the calling thread's free lists hold (at exit, for leak checkers). */

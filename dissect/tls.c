@@ -747,6 +747,7 @@ static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
 static void store_client_hello(struct tls_conn *t, struct hs_client_hello *ch, uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
+	ch = record_keep_client_hello(ch);
 	ch->frame = frame;
 	ch->ts_us = ts;
 	if (ch->malformed)
@@ -782,6 +783,7 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	if (!sh)
 		return;
 	tls_parse_server_hello(body, len, sh);
+	sh = record_keep_server_hello(sh);
 	sh->frame = frame;
 	sh->ts_us = ts;
 	sh->record_version = t->d[dir].rec_version;
@@ -1346,6 +1348,7 @@ static void sslv2_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
 	sh->legacy_version = cur_u16(&v);
 	if (v.err)
 		sh->legacy_version = VER_SSL2;
+	r->sh = record_keep_server_hello(sh);
 }
 
 /* A server's first bytes after a ClientHello that are not TLS: its answer

@@ -72,7 +72,7 @@ static struct hs_record *rec_tcp(void)
  * (GREASE and the renegotiation SCSV added to check they are ignored). */
 static struct hs_client_hello *add_ch(struct hs_record *r, int alb)
 {
-	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+	struct hs_client_hello *ch = record_new_client_hello();
 	size_t i;
 	ch->frame = 4;
 	ch->ts_us = r->first_ts_us + 300;
@@ -127,7 +127,7 @@ static void add_alert(struct hs_record *r, int dir, int desc, uint64_t frame)
 
 static void add_server_hello(struct hs_record *r, uint16_t version, uint16_t suite)
 {
-	struct hs_server_hello *sh = calloc(1, sizeof(*sh));
+	struct hs_server_hello *sh = record_new_server_hello();
 	sh->frame = 6;
 	sh->ts_us = r->first_ts_us + 350;
 	sh->version = version;
