@@ -98,6 +98,16 @@ const char *hs_anomaly_name(enum hs_anomaly a)
 	return "unknown";
 }
 
+/* What `pre` and `nontls` point at until their first byte: read as empty
+ * (their lengths are 0), never written, never freed. */
+static uint8_t no_bytes[HS_NONTLS_BYTES];
+
+static void bytes_free(uint8_t *p)
+{
+	if (p != no_bytes)
+		free(p);
+}
+
 /* ---- per-thread free lists ---------------------------------------------
  * A capture makes and frees the same few objects for every connection; the
  * big ones (a record, a ClientHello) are past glibc's per-thread cache and
@@ -310,6 +320,7 @@ struct hs_record *record_new(uint64_t id)
 	r->id = id;
 	r->closed_by = 255;
 	r->nontls_dir = 255;
+	r->d[0].pre = r->d[1].pre = r->nontls = no_bytes;
 	return r;
 }
 
@@ -329,6 +340,12 @@ void record_free(struct hs_record *r)
 	pool_put(PK_CHAIN, r->client_chain.c);
 	free(r->dec);
 	free(r->steer);
+	free(r->alerts);
+	free(r->d[0].encap);
+	free(r->d[1].encap);
+	bytes_free(r->d[0].pre);
+	bytes_free(r->d[1].pre);
+	bytes_free(r->nontls);
 	pool_put(PK_RECORD, r);
 }
 
@@ -394,6 +411,41 @@ struct hs_steer *record_steer(struct hs_record *r)
 	if (!r->steer)
 		r->steer = calloc(1, sizeof(*r->steer));
 	return r->steer;
+}
+
+static uint8_t *bytes_of(uint8_t **p)
+{
+	if (*p == no_bytes || !*p) {
+		uint8_t *n = calloc(1, HS_NONTLS_BYTES);
+		if (!n)
+			return NULL;
+		*p = n;
+	}
+	return *p;
+}
+
+uint8_t *record_pre(struct hs_record *r, int dir)
+{
+	return bytes_of(&r->d[dir].pre);
+}
+
+uint8_t *record_nontls(struct hs_record *r)
+{
+	return bytes_of(&r->nontls);
+}
+
+struct hs_alert *record_alerts(struct hs_record *r)
+{
+	if (!r->alerts)
+		r->alerts = calloc(HS_MAX_ALERTS, sizeof(*r->alerts));
+	return r->alerts;
+}
+
+struct hs_encap *record_encap(struct hs_record *r, int dir)
+{
+	if (!r->d[dir].encap)
+		r->d[dir].encap = calloc(1, sizeof(*r->d[dir].encap));
+	return r->d[dir].encap;
 }
 
 #define SWAP2(a) do { __typeof__((a)[0]) t_ = (a)[0]; (a)[0] = (a)[1]; (a)[1] = t_; } while (0)

@@ -169,8 +169,10 @@ struct hs_dir {
 	 * FIN do not count either. */
 	uint64_t data_after_peer_fin_frame;
 	int64_t data_after_peer_fin_ts_us;
-	/* Encapsulation facts, (rules: capture.encapsulation). */
-	struct hs_encap encap;
+	/* Encapsulation facts, (rules: capture.encapsulation): NULL until a
+	 * packet of this direction came through a tunnel (record_encap());
+	 * owned. */
+	struct hs_encap *encap;
 	/* Plaintext bytes before the first TLS record: a
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
@@ -179,8 +181,11 @@ struct hs_dir {
 	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
 	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
 	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
-	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...) */
-	uint8_t pre[HS_NONTLS_BYTES];
+	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...)
+	 * HS_NONTLS_BYTES allocated with the first byte (record_pre()); until
+	 * then (and in a record made by record_new()) an empty array, never
+	 * NULL. */
+	uint8_t *pre;
 	uint16_t pre_len;
 	uint64_t pre_frame;
 	int64_t pre_ts_us;
@@ -418,13 +423,15 @@ struct hs_record {
 
 	uint16_t n_alerts;
 	uint32_t total_alerts;       /* alerts seen (saturates, never wraps) */
-	struct hs_alert alerts[HS_MAX_ALERTS];
+	struct hs_alert *alerts;     /* HS_MAX_ALERTS entries, allocated with the first
+	                                (record_alerts()); owned; NULL while n_alerts is 0 */
 
 	uint8_t nontls_dir;          /* 255 none */
 	uint16_t nontls_len;
 	uint64_t nontls_frame;
 	int64_t nontls_ts_us;
-	uint8_t nontls[HS_NONTLS_BYTES];
+	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
+	                                like `pre`, an empty array until then, never NULL */
 
 	uint16_t n_events, cap_events;
 	uint32_t total_events;       /* events seen (saturates, never wraps) */
@@ -496,6 +503,14 @@ struct hs_cert *record_chain_certs(struct hs_chain *ch);
 /* The record's steering facts, allocated on first use; NULL when memory
  * runs out (the anomaly bit and hs_dirstats counters still tell). */
 struct hs_steer *record_steer(struct hs_record *r);
+/* The record's rarely used parts, allocated on first use (an open
+ * connection that needs none stays small); NULL when memory runs out
+ * (the fact is then not kept). record_pre() and record_nontls() give
+ * HS_NONTLS_BYTES writable bytes, record_alerts() HS_MAX_ALERTS entries. */
+uint8_t *record_pre(struct hs_record *r, int dir);
+uint8_t *record_nontls(struct hs_record *r);
+struct hs_alert *record_alerts(struct hs_record *r);
+struct hs_encap *record_encap(struct hs_record *r, int dir);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
 /* 1 or 2 when the client's stream began with a PROXY protocol header of

@@ -184,6 +184,8 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 	uint8_t after = (uint8_t)last_event_kind(r);
 	if (r->total_alerts < UINT32_MAX)
 		r->total_alerts++;
+	if (!record_alerts(r))
+		return;   /* out of memory: no alert kept, so no event naming one */
 	if (r->n_alerts < HS_MAX_ALERTS) {
 		a = &r->alerts[r->n_alerts++];
 		a->frame = frame;
@@ -917,7 +919,7 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)(need - 4));
 			d->last_hs_type = type;
 			d->skip_msg = (uint32_t)(need - have);
-			dbuf_reset(&d->hs);
+			dbuf_free(&d->hs);
 			d->hs_off = 0;
 			continue;
 		}
@@ -946,7 +948,9 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				on_message(t, dir, type, m.p, ml, frame, ts);
 				d->hs_off += (uint32_t)(4 + ml);
 				if (d->hs_off == d->hs.len) {
-					dbuf_reset(&d->hs);
+					/* nothing pending: give the storage back (an open
+					 * connection keeps no emptied buffer; issue 19) */
+					dbuf_free(&d->hs);
 					d->hs_off = 0;
 				}
 			}
@@ -1253,7 +1257,7 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 static void keep_pre(struct hs_record *r, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	size_t room = HS_NONTLS_BYTES - r->d[dir].pre_len;
-	if (!n || !room)
+	if (!n || !room || !record_pre(r, dir))
 		return;
 	if (!r->d[dir].pre_len) {
 		r->d[dir].pre_frame = frame;
@@ -1283,6 +1287,8 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 		r->nontls_dir = (uint8_t)dir;
 		r->nontls_frame = frame;
 		r->nontls_ts_us = ts;
+		if (!record_nontls(r))
+			k = 0;   /* out of memory: the answer is not quoted */
 		memcpy(r->nontls, p, k);
 		r->nontls_len = (uint16_t)k;
 		record_event(r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
@@ -1479,7 +1485,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
 {
 	struct hs_record *r = t->r;
-	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
+	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES && record_nontls(r)) {
 		size_t k = HS_NONTLS_BYTES - r->nontls_len;
 		if (k > n)
 			k = n;
@@ -1683,7 +1689,7 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 			dbuf_free(&d->hs);   /* the SSLv2 record's buffer */
 			hs_buf_init(d, t->lim);
 		}
-		dbuf_reset(&d->hs);
+		dbuf_free(&d->hs);   /* broken: never read again */
 		d->hs_off = 0;
 		d->hs_broken = 1;
 		return;

@@ -141,7 +141,7 @@ static void test_max_offered(void)
 static void test_ending_alert(void)
 {
 	struct hs_record *r = record_new(1);
-	struct hs_alert *a = &r->alerts[0];
+	struct hs_alert *a = &record_alerts(r)[0];
 	CHECK(!strcmp(names_alert(ALERT_CLOSE_NOTIFY), "close_notify"));
 	CHECK(!strcmp(names_alert(ALERT_USER_CANCELED), "user_canceled"));
 	CHECK(!strcmp(names_alert(ALERT_NO_RENEGOTIATION), "no_renegotiation"));

@@ -111,7 +111,7 @@ static struct hs_client_hello *add_ch(struct hs_record *r, int alb)
 
 static void add_alert(struct hs_record *r, int dir, int desc, uint64_t frame)
 {
-	struct hs_alert *a = &r->alerts[r->n_alerts++];
+	struct hs_alert *a = &record_alerts(r)[r->n_alerts++];
 	r->total_alerts++;
 	a->frame = frame;
 	a->ts_us = r->first_ts_us + 400;
@@ -400,7 +400,7 @@ static void test_conditions(void)
 	CHECK(fires("  when ch.sni starts-with \"api.\"\n  when ch.sni contains \"example\"", r) == 1);
 	CHECK(fires("  when ch.sni is not \"api.example.com\"", r) == 0);
 	r->nontls_dir = DIR_S2C;
-	memcpy(r->nontls, "HTTP/1.1 400 Bad Request\r\n", 26);
+	memcpy(record_nontls(r), "HTTP/1.1 400 Bad Request\r\n", 26);
 	r->nontls_len = 26;
 	CHECK(fires("  when nontls.bytes starts-with \"HTTP/1.\"", r) == 1);
 	CHECK(fires("  when nontls.bytes contains \"\\r\\n\"", r) == 1);
