@@ -115,7 +115,7 @@ static void bytes_free(uint8_t *p)
  * keeps up to POOL_MAX freed objects of each kind and hands them out
  * zeroed. Memory is bounded (POOL_MAX objects per kind and thread); an
  * object freed on another thread simply lands in that thread's lists. */
-enum { PK_RECORD, PK_CH, PK_SH, PK_CHAIN, PK_EV, PK__N };
+enum { PK_RECORD, PK_CH, PK_SH, PK_EV, PK__N };
 #define POOL_MAX 256u
 #define EV_FIRST 16u   /* a first event array holds this many (pooled) */
 
@@ -144,7 +144,7 @@ struct sh_full {
 
 static const size_t pool_size[PK__N] = {
 	sizeof(struct hs_record), sizeof(struct ch_full), sizeof(struct sh_full),
-	HS_MAX_CERTS * sizeof(struct hs_cert), EV_FIRST * sizeof(struct hs_event),
+	EV_FIRST * sizeof(struct hs_event),
 };
 
 struct pool {
@@ -336,8 +336,8 @@ void record_free(struct hs_record *r)
 		pool_put(PK_EV, r->ev);
 	else
 		free(r->ev);
-	pool_put(PK_CHAIN, r->server_chain.c);
-	pool_put(PK_CHAIN, r->client_chain.c);
+	free(r->server_chain.c);
+	free(r->client_chain.c);
 	free(r->dec);
 	free(r->steer);
 	free(r->alerts);
@@ -349,10 +349,14 @@ void record_free(struct hs_record *r)
 	pool_put(PK_RECORD, r);
 }
 
-struct hs_cert *record_chain_certs(struct hs_chain *ch)
+struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 {
-	if (!ch->c)
-		ch->c = pool_get(PK_CHAIN);
+	if (!ch->c) {
+		/* the message's count, not the cap: a chain is 2 or 3 as a rule */
+		size_t n = want < 1 ? 1 : want > HS_MAX_CERTS ? HS_MAX_CERTS : want;
+		ch->c = calloc(n, sizeof(*ch->c));
+		ch->cap = ch->c ? (uint8_t)n : 0;
+	}
 	return ch->c;
 }
 

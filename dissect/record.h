@@ -206,68 +206,71 @@ struct hs_u16list {
 struct hs_client_hello {
 	uint64_t frame;             /* frame that completed the message */
 	int64_t ts_us;
-	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
+	uint32_t msg_len;
 	uint16_t record_version;
 	uint16_t legacy_version;
-	uint8_t random[32];
+	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
 	uint8_t session_id_len;
+	uint8_t random[32];
 	uint8_t session_id[32];
-	uint32_t msg_len;
+	/* How many entries of each list below are kept (n_*) and were on the
+	 * wire (total_*). */
 	uint16_t n_suites, total_suites;
-	uint16_t *suites;
-	uint8_t n_comp, total_comp;
-	uint8_t *comp;
-	uint8_t has_extensions;     /* the extensions block was present */
 	uint16_t n_exts, total_exts;
-	uint16_t *ext_type;
-	uint16_t *ext_len;
 	uint16_t sni_len;           /* host_name bytes kept; 0 with has_sni = empty */
-	uint8_t has_sni;
-	uint8_t *sni;
-	uint8_t n_alpn;
-	uint16_t *alpn_off;         /* offsets into alpn[]; each entry <len><bytes>, within alpn_bytes */
 	uint16_t alpn_bytes;
-	uint8_t *alpn;
 	uint16_t n_groups, total_groups;
-	uint16_t *groups;
-	uint8_t n_ecpf;
-	uint8_t *ecpf;
 	uint16_t n_sigalgs, total_sigalgs;
-	uint16_t *sigalgs;
 	uint16_t n_sigalgs_cert;
-	uint16_t *sigalgs_cert;
-	uint8_t has_supported_versions;
 	uint16_t n_versions;
-	uint16_t *versions;
-	uint8_t has_key_share;
+	uint16_t total_versions;    /* supported_versions on the wire (n_versions kept) */
 	uint16_t n_key_share;
-	uint16_t *key_share;
-	uint16_t *key_share_len;
+	uint16_t total_ecpf;        /* ec_point_formats on the wire (n_ecpf kept); for fingerprints' clip check */
+	uint8_t n_comp, total_comp;
+	uint8_t n_alpn;
+	uint8_t n_ecpf;
 	uint8_t n_psk_modes;
-	uint8_t *psk_modes;
+	uint8_t has_extensions;     /* the extensions block was present */
+	uint8_t has_sni;
+	uint8_t has_supported_versions;
+	uint8_t has_key_share;
 	uint8_t has_psk;
-	uint16_t psk_identities;
 	uint8_t has_session_ticket;
-	uint16_t session_ticket_len;
 	uint8_t has_ech;            /* encrypted_client_hello (0xfe0d) */
 	uint8_t ech_type;           /* 0 outer, 1 inner */
-	uint16_t ech_kdf, ech_aead;
 	uint8_t ech_config_id;
-	uint16_t ech_enc_len, ech_payload_len;
 	uint8_t has_renegotiation_info;
 	uint8_t has_extended_master_secret;
 	uint8_t has_encrypt_then_mac;
 	uint8_t has_status_request;
-	uint16_t record_size_limit; /* 0 = absent */
 	uint8_t has_early_data;
 	uint8_t malformed;          /* fields after the fault were not read */
+	uint8_t compact;            /* made by record_keep_client_hello() (freed with free()) */
+	uint16_t psk_identities;
+	uint16_t session_ticket_len;
+	uint16_t ech_kdf, ech_aead;
+	uint16_t ech_enc_len, ech_payload_len;
+	uint16_t record_size_limit; /* 0 = absent */
 	uint16_t segments;          /* TCP segments that carried the message, 0 = not counted (rules: ch.segments) */
-	uint16_t total_ecpf;        /* ec_point_formats on the wire (n_ecpf kept); for fingerprints' clip check */
-	uint16_t total_versions;    /* supported_versions on the wire (n_versions kept) */
 	/* Derived by record_finish() (record_derive()): the highest version
 	 * offered (hs_max_offered()), the one value every output and rule uses. */
 	uint16_t max_offered;
-	uint8_t compact;            /* made by record_keep_client_hello() (freed with free()) */
+	/* The lists (see above: full capacity while parsed, `n` entries once kept) */
+	uint16_t *suites;
+	uint16_t *ext_type;
+	uint16_t *ext_len;
+	uint16_t *alpn_off;         /* offsets into alpn[]; each entry <len><bytes>, within alpn_bytes */
+	uint16_t *groups;
+	uint16_t *sigalgs;
+	uint16_t *sigalgs_cert;
+	uint16_t *versions;
+	uint16_t *key_share;
+	uint16_t *key_share_len;
+	uint8_t *comp;
+	uint8_t *ecpf;
+	uint8_t *psk_modes;
+	uint8_t *sni;
+	uint8_t *alpn;
 };
 
 /* A ServerHello or HelloRetryRequest; its lists, like the ClientHello's,
@@ -275,32 +278,32 @@ struct hs_client_hello {
 struct hs_server_hello {
 	uint64_t frame;
 	int64_t ts_us;
-	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
-	uint8_t sslv2;
 	uint16_t record_version;
 	uint16_t legacy_version;
 	uint16_t version;           /* selected: supported_versions if present, else legacy */
-	uint8_t random[32];
-	uint8_t session_id_len;
-	uint8_t session_id[32];
 	uint16_t cipher;
+	uint8_t random[32];
+	uint8_t session_id[32];
+	uint8_t session_id_len;
+	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
+	uint8_t sslv2;
 	uint8_t compression;
 	uint8_t has_extensions;
-	uint16_t n_exts, total_exts;
-	uint16_t *ext_type;
-	uint16_t *ext_len;
 	uint8_t has_supported_version;
-	uint16_t supported_version;
 	uint8_t has_key_share;
-	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
-	uint16_t alpn_len;
-	uint8_t *alpn;              /* HS_SH_ALPN_BYTES while parsed */
 	uint8_t has_renegotiation_info;
 	uint8_t has_extended_master_secret;
 	uint8_t has_encrypt_then_mac;
 	uint8_t has_session_ticket;
 	uint8_t malformed;
 	uint8_t compact;            /* made by record_keep_server_hello() */
+	uint16_t n_exts, total_exts;
+	uint16_t supported_version;
+	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
+	uint16_t alpn_len;
+	uint16_t *ext_type;
+	uint16_t *ext_len;
+	uint8_t *alpn;              /* HS_SH_ALPN_BYTES while parsed */
 };
 
 /* Segments a party on the path could use to steer the report, per record
@@ -339,9 +342,10 @@ struct hs_chain {
 	uint8_t present;             /* a Certificate message was seen */
 	uint16_t n;                  /* certificates kept */
 	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
-	struct hs_cert *c;           /* HS_MAX_CERTS entries, allocated with the first
-	                                certificate (record_chain_certs); owned */
+	struct hs_cert *c;           /* `cap` entries (at most HS_MAX_CERTS), allocated for
+	                                the message's certificates (record_chain_certs); owned */
 	uint8_t malformed;
+	uint8_t cap;                 /* entries c has room for */
 };
 
 struct hs_alert {
@@ -497,9 +501,11 @@ void record_free(struct hs_record *r);
 /* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */
 struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
-/* The certificate array of a chain, allocated on first use; NULL when
- * memory runs out (the certificates are then counted, not kept). */
-struct hs_cert *record_chain_certs(struct hs_chain *ch);
+/* The certificate array of a chain, allocated on first use with room for
+ * `want` certificates (the message's count: 1 to HS_MAX_CERTS, clipped to
+ * that range); NULL when memory runs out (the certificates are then
+ * counted, not kept). */
+struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want);
 /* The record's steering facts, allocated on first use; NULL when memory
  * runs out (the anomaly bit and hs_dirstats counters still tell). */
 struct hs_steer *record_steer(struct hs_record *r);

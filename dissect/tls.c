@@ -615,6 +615,20 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	l = cur_sub(&c, cur_u24(&c));
 	if (c.err || cur_left(&c))
 		ch->malformed = 1;
+	{
+		/* count them first: the chain's array is sized to the message */
+		struct cur k = l;
+		uint32_t want = 0;
+		while (cur_left(&k) >= 3 && want < HS_MAX_CERTS) {
+			if (!cur_bytes(&k, cur_u24(&k)))
+				break;
+			if (t->tls13)
+				cur_skip(&k, cur_u16(&k));
+			want++;
+		}
+		if (want)
+			record_chain_certs(ch, want);
+	}
 	while (cur_left(&l) >= 3) {
 		uint32_t n = cur_u24(&l);
 		const uint8_t *d = cur_bytes(&l, n);
@@ -624,7 +638,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 			cur_skip(&l, cur_u16(&l));
 		if (ch->total < UINT32_MAX)
 			ch->total++;
-		if (ch->n >= HS_MAX_CERTS || !record_chain_certs(ch)) {
+		if (ch->n >= HS_MAX_CERTS || ch->n >= ch->cap || !record_chain_certs(ch, HS_MAX_CERTS)) {
 			r->anomalies |= AN_LISTS_CLIPPED;
 			continue;
 		}

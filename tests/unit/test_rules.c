@@ -150,7 +150,7 @@ static void add_cert(struct hs_record *r, int key, int bits, int expired, int se
 	r->server_chain.present = 1;
 	r->server_chain.frame = 8;
 	r->server_chain.n = r->server_chain.total = 1;
-	if (!record_chain_certs(&r->server_chain))
+	if (!record_chain_certs(&r->server_chain, 1))
 		abort();
 	r->server_chain.c[0].x = &leaf_facts;
 	r->server_chain.c[0].expired = (uint8_t)expired;
