@@ -117,7 +117,7 @@ static void bytes_free(uint8_t *p)
  * object freed on another thread simply lands in that thread's lists. */
 enum { PK_RECORD, PK_CH, PK_SH, PK_EV, PK__N };
 #define POOL_MAX 256u
-#define EV_FIRST 16u   /* a first event array holds this many (pooled) */
+#define EV_FIRST 8u    /* a first event array holds this many (pooled): a handshake under way rarely needs more (issue 19) */
 
 /* A hello at full capacity, as the parser fills it: the structure, then
  * its lists (the structure's pointers point here). Only these are pooled:

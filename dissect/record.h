@@ -146,7 +146,6 @@ struct hs_dir {
 	uint32_t overlap_conflicts;
 	uint32_t gaps;
 	uint64_t gap_bytes;
-	uint32_t truncated_packets;
 	uint64_t first_frame, last_frame;
 	int64_t first_ts_us, last_ts_us;
 	uint64_t first_payload_frame;
@@ -177,6 +176,7 @@ struct hs_dir {
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
 	uint32_t plaintext_before_tls;
+	uint32_t truncated_packets;  /* packets cut by snaplen (placed here to fill padding) */
 	/* The first bytes of this direction's stream when it did not begin with a
 	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
 	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
@@ -398,6 +398,7 @@ struct hs_record {
 	uint8_t is_tls;              /* some TLS was seen in either direction */
 	uint8_t complete;            /* both directions passed the handshake */
 	uint32_t anomalies;          /* enum hs_anomaly bits */
+	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
 	uint64_t first_frame, last_frame;
 	int64_t first_ts_us, last_ts_us;
 	struct hs_dir d[2];
@@ -405,13 +406,11 @@ struct hs_record {
 	struct hs_client_hello *ch;  /* NULL until seen; owned */
 	struct hs_server_hello *sh;  /* the ServerHello (not the HRR) */
 	struct hs_server_hello *hrr; /* a HelloRetryRequest, if any */
-	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
 	struct hs_client_hello *ch2; /* the second ClientHello after an HRR */
 
 	struct hs_chain server_chain;
 	struct hs_chain client_chain;
 
-	uint8_t cert_request;        /* CertificateRequest seen (plaintext) */
 	uint64_t cert_request_frame;
 	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
 	uint8_t ske;                 /* ServerKeyExchange seen */
@@ -423,6 +422,7 @@ struct hs_record {
 	uint8_t new_session_ticket;
 	uint8_t client_key_exchange;
 	uint8_t abbreviated;         /* TLS <= 1.2 session resumption */
+	uint8_t cert_request;        /* CertificateRequest seen (plaintext) */
 	uint16_t resumed_version;
 
 	uint16_t n_alerts;
@@ -432,6 +432,7 @@ struct hs_record {
 
 	uint8_t nontls_dir;          /* 255 none */
 	uint16_t nontls_len;
+	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 	uint64_t nontls_frame;
 	int64_t nontls_ts_us;
 	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
@@ -452,7 +453,6 @@ struct hs_record {
 	                                capture/rq.c links records awaiting release through it */
 
 
-	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 
 	/* The frame that completed the handshake (0 = not complete, or only
 	 * settled at the end of the flow). Records after it are not read. */
