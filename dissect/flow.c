@@ -1235,14 +1235,15 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 	struct hs_dir *s = &r->d[d];
 	if (p->encap.kind) {
 		/* the first tunnelled packet of a direction names its tunnel */
-		struct hs_encap *e = &r->d[d].encap;
-		if (!e->packets) {
+		struct hs_encap *e = record_encap(r, d);   /* NULL: out of memory, not described */
+		if (e && !e->packets) {
 			e->kind = p->encap.kind;
 			e->vni = p->encap.vni;
 			e->src = p->encap.src;
 			e->dst = p->encap.dst;
 		}
-		e->packets++;
+		if (e)
+			e->packets++;
 	}
 	if (p->reassembled)
 		r->ip_reassembled++;

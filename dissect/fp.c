@@ -322,7 +322,7 @@ static enum fp_rc ja4_compute(const struct hs_client_hello *ch, char ja4[FP_JA4_
 	if (ch->n_alpn) {
 		uint16_t o = ch->alpn_off[0];
 		uint8_t len = ch->alpn[o];
-		if (len && (size_t)o + 1 + len <= sizeof(ch->alpn)) {
+		if (len && (size_t)o + 1 + len <= HS_ALPN_BYTES) {
 			uint8_t f = ch->alpn[o + 1], l = ch->alpn[o + len];
 			if (alnum(f) && alnum(l)) {
 				alpn[0] = (char)f;
@@ -449,9 +449,9 @@ static size_t ch_key(const struct hs_client_hello *ch, size_t bufsz, uint8_t *ou
 	if (ch->n_alpn) {   /* JA4 reads the first value only */
 		uint16_t o = ch->alpn_off[0];
 		KPUT(&k, o);
-		if (o < sizeof(ch->alpn)) {
+		if (o < HS_ALPN_BYTES) {
 			size_t l = (size_t)ch->alpn[o] + 1;
-			kput(&k, ch->alpn + o, l <= sizeof(ch->alpn) - o ? l : sizeof(ch->alpn) - o);
+			kput(&k, ch->alpn + o, l <= (size_t)HS_ALPN_BYTES - o ? l : (size_t)HS_ALPN_BYTES - o);
 		}
 	}
 	return k.cap ? k.n : 0;

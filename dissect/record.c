@@ -98,6 +98,16 @@ const char *hs_anomaly_name(enum hs_anomaly a)
 	return "unknown";
 }
 
+/* What `pre` and `nontls` point at until their first byte: read as empty
+ * (their lengths are 0), never written, never freed. */
+static uint8_t no_bytes[HS_NONTLS_BYTES];
+
+static void bytes_free(uint8_t *p)
+{
+	if (p != no_bytes)
+		free(p);
+}
+
 /* ---- per-thread free lists ---------------------------------------------
  * A capture makes and frees the same few objects for every connection; the
  * big ones (a record, a ClientHello) are past glibc's per-thread cache and
@@ -105,13 +115,36 @@ const char *hs_anomaly_name(enum hs_anomaly a)
  * keeps up to POOL_MAX freed objects of each kind and hands them out
  * zeroed. Memory is bounded (POOL_MAX objects per kind and thread); an
  * object freed on another thread simply lands in that thread's lists. */
-enum { PK_RECORD, PK_CH, PK_SH, PK_CHAIN, PK_EV, PK__N };
+enum { PK_RECORD, PK_CH, PK_SH, PK_EV, PK__N };
 #define POOL_MAX 256u
-#define EV_FIRST 16u   /* a first event array holds this many (pooled) */
+#define EV_FIRST 8u    /* a first event array holds this many (pooled): a handshake under way rarely needs more (issue 19) */
+
+/* A hello at full capacity, as the parser fills it: the structure, then
+ * its lists (the structure's pointers point here). Only these are pooled:
+ * a kept hello is one plain allocation of its real size. */
+struct ch_full {
+	struct hs_client_hello h;
+	uint16_t suites[HS_MAX_SUITES];
+	uint16_t ext_type[HS_MAX_EXTS], ext_len[HS_MAX_EXTS];
+	uint16_t alpn_off[HS_MAX_ALPN];
+	uint16_t groups[HS_MAX_GROUPS];
+	uint16_t sigalgs[HS_MAX_SIGALGS], sigalgs_cert[HS_MAX_SIGALGS];
+	uint16_t versions[HS_MAX_VERSIONS];
+	uint16_t key_share[HS_MAX_SMALL], key_share_len[HS_MAX_SMALL];
+	uint8_t comp[HS_MAX_SMALL], ecpf[HS_MAX_SMALL], psk_modes[HS_MAX_SMALL];
+	uint8_t sni[HS_SNI_BYTES];
+	uint8_t alpn[HS_ALPN_BYTES];
+};
+
+struct sh_full {
+	struct hs_server_hello h;
+	uint16_t ext_type[HS_MAX_EXTS], ext_len[HS_MAX_EXTS];
+	uint8_t alpn[HS_SH_ALPN_BYTES];
+};
 
 static const size_t pool_size[PK__N] = {
-	sizeof(struct hs_record), sizeof(struct hs_client_hello), sizeof(struct hs_server_hello),
-	HS_MAX_CERTS * sizeof(struct hs_cert), EV_FIRST * sizeof(struct hs_event),
+	sizeof(struct hs_record), sizeof(struct ch_full), sizeof(struct sh_full),
+	EV_FIRST * sizeof(struct hs_event),
 };
 
 struct pool {
@@ -162,23 +195,122 @@ void record_pools_free(void)
 
 struct hs_client_hello *record_new_client_hello(void)
 {
-	return pool_get(PK_CH);
+	struct ch_full *f = pool_get(PK_CH);
+	if (!f)
+		return NULL;
+#define P(x) f->h.x = f->x
+	P(suites); P(ext_type); P(ext_len); P(alpn_off); P(groups); P(sigalgs); P(sigalgs_cert);
+	P(versions); P(key_share); P(key_share_len); P(comp); P(ecpf); P(psk_modes); P(sni); P(alpn);
+#undef P
+	return &f->h;
 }
 
 struct hs_server_hello *record_new_server_hello(void)
 {
-	return pool_get(PK_SH);
+	struct sh_full *f = pool_get(PK_SH);
+	if (!f)
+		return NULL;
+	f->h.ext_type = f->ext_type;
+	f->h.ext_len = f->ext_len;
+	f->h.alpn = f->alpn;
+	return &f->h;
 }
 
 void record_free_client_hello(struct hs_client_hello *ch)
 {
-	pool_put(PK_CH, ch);
+	if (ch && ch->compact)
+		free(ch);
+	else
+		pool_put(PK_CH, ch);
 }
 
 void record_free_server_hello(struct hs_server_hello *sh)
 {
-	pool_put(PK_SH, sh);
+	if (sh && sh->compact)
+		free(sh);
+	else
+		pool_put(PK_SH, sh);
 }
+
+static size_t at_most(size_t n, size_t cap)
+{
+	return n < cap ? n : cap;
+}
+
+/* Moves list `f` of `n` entries (at most `cap`) to `*w` and points `k`'s
+ * copy there. */
+#define TAKE(k, f, x, n, cap, w) do { \
+		size_t n_ = at_most((n), (cap)); \
+		(k)->x = (w); \
+		memcpy((w), (f)->x, n_ * sizeof(*(w))); \
+		(w) += n_; \
+	} while (0)
+
+struct hs_client_hello *record_keep_client_hello(struct hs_client_hello *f)
+{
+	struct hs_client_hello *k;
+	uint16_t *w;
+	uint8_t *b;
+	size_t n16, n8;
+	if (!f || f->compact)
+		return f;
+	n16 = at_most(f->n_suites, HS_MAX_SUITES) + 2 * at_most(f->n_exts, HS_MAX_EXTS) +
+	      at_most(f->n_alpn, HS_MAX_ALPN) + at_most(f->n_groups, HS_MAX_GROUPS) +
+	      at_most(f->n_sigalgs, HS_MAX_SIGALGS) + at_most(f->n_sigalgs_cert, HS_MAX_SIGALGS) +
+	      at_most(f->n_versions, HS_MAX_VERSIONS) + 2 * at_most(f->n_key_share, HS_MAX_SMALL);
+	n8 = at_most(f->n_comp, HS_MAX_SMALL) + at_most(f->n_ecpf, HS_MAX_SMALL) +
+	     at_most(f->n_psk_modes, HS_MAX_SMALL) + at_most(f->sni_len, HS_SNI_BYTES) +
+	     at_most(f->alpn_bytes, HS_ALPN_BYTES);
+	k = malloc(sizeof(*k) + n16 * sizeof(uint16_t) + n8);
+	if (!k)
+		return f;
+	*k = *f;
+	w = (uint16_t *)(k + 1);
+	TAKE(k, f, suites, f->n_suites, HS_MAX_SUITES, w);
+	TAKE(k, f, ext_type, f->n_exts, HS_MAX_EXTS, w);
+	TAKE(k, f, ext_len, f->n_exts, HS_MAX_EXTS, w);
+	TAKE(k, f, alpn_off, f->n_alpn, HS_MAX_ALPN, w);
+	TAKE(k, f, groups, f->n_groups, HS_MAX_GROUPS, w);
+	TAKE(k, f, sigalgs, f->n_sigalgs, HS_MAX_SIGALGS, w);
+	TAKE(k, f, sigalgs_cert, f->n_sigalgs_cert, HS_MAX_SIGALGS, w);
+	TAKE(k, f, versions, f->n_versions, HS_MAX_VERSIONS, w);
+	TAKE(k, f, key_share, f->n_key_share, HS_MAX_SMALL, w);
+	TAKE(k, f, key_share_len, f->n_key_share, HS_MAX_SMALL, w);
+	b = (uint8_t *)w;
+	TAKE(k, f, comp, f->n_comp, HS_MAX_SMALL, b);
+	TAKE(k, f, ecpf, f->n_ecpf, HS_MAX_SMALL, b);
+	TAKE(k, f, psk_modes, f->n_psk_modes, HS_MAX_SMALL, b);
+	TAKE(k, f, sni, f->sni_len, HS_SNI_BYTES, b);
+	TAKE(k, f, alpn, f->alpn_bytes, HS_ALPN_BYTES, b);
+	k->compact = 1;
+	record_free_client_hello(f);
+	return k;
+}
+
+struct hs_server_hello *record_keep_server_hello(struct hs_server_hello *f)
+{
+	struct hs_server_hello *k;
+	uint16_t *w;
+	uint8_t *b;
+	size_t ne, na;
+	if (!f || f->compact)
+		return f;
+	ne = at_most(f->n_exts, HS_MAX_EXTS);
+	na = at_most(f->alpn_len, HS_SH_ALPN_BYTES);
+	k = malloc(sizeof(*k) + 2 * ne * sizeof(uint16_t) + na);
+	if (!k)
+		return f;
+	*k = *f;
+	w = (uint16_t *)(k + 1);
+	TAKE(k, f, ext_type, f->n_exts, HS_MAX_EXTS, w);
+	TAKE(k, f, ext_len, f->n_exts, HS_MAX_EXTS, w);
+	b = (uint8_t *)w;
+	TAKE(k, f, alpn, f->alpn_len, HS_SH_ALPN_BYTES, b);
+	k->compact = 1;
+	record_free_server_hello(f);
+	return k;
+}
+#undef TAKE
 
 struct hs_record *record_new(uint64_t id)
 {
@@ -188,6 +320,7 @@ struct hs_record *record_new(uint64_t id)
 	r->id = id;
 	r->closed_by = 255;
 	r->nontls_dir = 255;
+	r->d[0].pre = r->d[1].pre = r->nontls = no_bytes;
 	return r;
 }
 
@@ -195,25 +328,35 @@ void record_free(struct hs_record *r)
 {
 	if (!r)
 		return;
-	pool_put(PK_CH, r->ch);
-	pool_put(PK_CH, r->ch2);
-	pool_put(PK_SH, r->sh);
-	pool_put(PK_SH, r->hrr);
+	record_free_client_hello(r->ch);
+	record_free_client_hello(r->ch2);
+	record_free_server_hello(r->sh);
+	record_free_server_hello(r->hrr);
 	if (r->cap_events == EV_FIRST)
 		pool_put(PK_EV, r->ev);
 	else
 		free(r->ev);
-	pool_put(PK_CHAIN, r->server_chain.c);
-	pool_put(PK_CHAIN, r->client_chain.c);
+	free(r->server_chain.c);
+	free(r->client_chain.c);
 	free(r->dec);
 	free(r->steer);
+	free(r->alerts);
+	free(r->d[0].encap);
+	free(r->d[1].encap);
+	bytes_free(r->d[0].pre);
+	bytes_free(r->d[1].pre);
+	bytes_free(r->nontls);
 	pool_put(PK_RECORD, r);
 }
 
-struct hs_cert *record_chain_certs(struct hs_chain *ch)
+struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 {
-	if (!ch->c)
-		ch->c = pool_get(PK_CHAIN);
+	if (!ch->c) {
+		/* the message's count, not the cap: a chain is 2 or 3 as a rule */
+		size_t n = want < 1 ? 1 : want > HS_MAX_CERTS ? HS_MAX_CERTS : want;
+		ch->c = calloc(n, sizeof(*ch->c));
+		ch->cap = ch->c ? (uint8_t)n : 0;
+	}
 	return ch->c;
 }
 
@@ -272,6 +415,41 @@ struct hs_steer *record_steer(struct hs_record *r)
 	if (!r->steer)
 		r->steer = calloc(1, sizeof(*r->steer));
 	return r->steer;
+}
+
+static uint8_t *bytes_of(uint8_t **p)
+{
+	if (*p == no_bytes || !*p) {
+		uint8_t *n = calloc(1, HS_NONTLS_BYTES);
+		if (!n)
+			return NULL;
+		*p = n;
+	}
+	return *p;
+}
+
+uint8_t *record_pre(struct hs_record *r, int dir)
+{
+	return bytes_of(&r->d[dir].pre);
+}
+
+uint8_t *record_nontls(struct hs_record *r)
+{
+	return bytes_of(&r->nontls);
+}
+
+struct hs_alert *record_alerts(struct hs_record *r)
+{
+	if (!r->alerts)
+		r->alerts = calloc(HS_MAX_ALERTS, sizeof(*r->alerts));
+	return r->alerts;
+}
+
+struct hs_encap *record_encap(struct hs_record *r, int dir)
+{
+	if (!r->d[dir].encap)
+		r->d[dir].encap = calloc(1, sizeof(*r->d[dir].encap));
+	return r->d[dir].encap;
 }
 
 #define SWAP2(a) do { __typeof__((a)[0]) t_ = (a)[0]; (a)[0] = (a)[1]; (a)[1] = t_; } while (0)

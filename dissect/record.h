@@ -43,6 +43,7 @@
 #define HS_MAX_EVENTS     64
 #define HS_NONTLS_BYTES   64
 #define HS_MAX_CA_NAMES   8
+#define HS_SH_ALPN_BYTES  256
 
 struct hs_addr {
 	uint8_t family;        /* 4 or 6 */
@@ -145,7 +146,6 @@ struct hs_dir {
 	uint32_t overlap_conflicts;
 	uint32_t gaps;
 	uint64_t gap_bytes;
-	uint32_t truncated_packets;
 	uint64_t first_frame, last_frame;
 	int64_t first_ts_us, last_ts_us;
 	uint64_t first_payload_frame;
@@ -168,18 +168,24 @@ struct hs_dir {
 	 * FIN do not count either. */
 	uint64_t data_after_peer_fin_frame;
 	int64_t data_after_peer_fin_ts_us;
-	/* Encapsulation facts, (rules: capture.encapsulation). */
-	struct hs_encap encap;
+	/* Encapsulation facts, (rules: capture.encapsulation): NULL until a
+	 * packet of this direction came through a tunnel (record_encap());
+	 * owned. */
+	struct hs_encap *encap;
 	/* Plaintext bytes before the first TLS record: a
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
 	uint32_t plaintext_before_tls;
+	uint32_t truncated_packets;  /* packets cut by snaplen (placed here to fill padding) */
 	/* The first bytes of this direction's stream when it did not begin with a
 	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
 	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
 	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
-	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...) */
-	uint8_t pre[HS_NONTLS_BYTES];
+	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...)
+	 * HS_NONTLS_BYTES allocated with the first byte (record_pre()); until
+	 * then (and in a record made by record_new()) an empty array, never
+	 * NULL. */
+	uint8_t *pre;
 	uint16_t pre_len;
 	uint64_t pre_frame;
 	int64_t pre_ts_us;
@@ -190,100 +196,114 @@ struct hs_u16list {
 	uint16_t v[];
 };
 
+/* A ClientHello. Its lists are pointers: a hello being parsed (or built
+ * by hand) comes from record_new_client_hello() with every list at its
+ * full capacity (HS_MAX_SUITES suites, HS_SNI_BYTES of name...); the
+ * parser then keeps a compact copy (record_keep_client_hello()) whose
+ * lists hold exactly the `n` entries (sni_len, alpn_bytes bytes) the
+ * message had, in one allocation. Readers index them the same way; none
+ * may read past `n`, nor write to a kept hello's lists. */
 struct hs_client_hello {
 	uint64_t frame;             /* frame that completed the message */
 	int64_t ts_us;
-	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
+	uint32_t msg_len;
 	uint16_t record_version;
 	uint16_t legacy_version;
-	uint8_t random[32];
+	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
 	uint8_t session_id_len;
+	uint8_t random[32];
 	uint8_t session_id[32];
-	uint32_t msg_len;
+	/* How many entries of each list below are kept (n_*) and were on the
+	 * wire (total_*). */
 	uint16_t n_suites, total_suites;
-	uint16_t suites[HS_MAX_SUITES];
-	uint8_t n_comp, total_comp;
-	uint8_t comp[HS_MAX_SMALL];
-	uint8_t has_extensions;     /* the extensions block was present */
 	uint16_t n_exts, total_exts;
-	uint16_t ext_type[HS_MAX_EXTS];
-	uint16_t ext_len[HS_MAX_EXTS];
 	uint16_t sni_len;           /* host_name bytes kept; 0 with has_sni = empty */
-	uint8_t has_sni;
-	uint8_t sni[HS_SNI_BYTES];
-	uint8_t n_alpn;
-	uint16_t alpn_off[HS_MAX_ALPN];   /* offsets into alpn[]; each entry <len><bytes> */
 	uint16_t alpn_bytes;
-	uint8_t alpn[HS_ALPN_BYTES];
 	uint16_t n_groups, total_groups;
-	uint16_t groups[HS_MAX_GROUPS];
-	uint8_t n_ecpf;
-	uint8_t ecpf[HS_MAX_SMALL];
 	uint16_t n_sigalgs, total_sigalgs;
-	uint16_t sigalgs[HS_MAX_SIGALGS];
 	uint16_t n_sigalgs_cert;
-	uint16_t sigalgs_cert[HS_MAX_SIGALGS];
-	uint8_t has_supported_versions;
 	uint16_t n_versions;
-	uint16_t versions[HS_MAX_VERSIONS];
-	uint8_t has_key_share;
+	uint16_t total_versions;    /* supported_versions on the wire (n_versions kept) */
 	uint16_t n_key_share;
-	uint16_t key_share[HS_MAX_SMALL];
-	uint16_t key_share_len[HS_MAX_SMALL];
+	uint16_t total_ecpf;        /* ec_point_formats on the wire (n_ecpf kept); for fingerprints' clip check */
+	uint8_t n_comp, total_comp;
+	uint8_t n_alpn;
+	uint8_t n_ecpf;
 	uint8_t n_psk_modes;
-	uint8_t psk_modes[HS_MAX_SMALL];
+	uint8_t has_extensions;     /* the extensions block was present */
+	uint8_t has_sni;
+	uint8_t has_supported_versions;
+	uint8_t has_key_share;
 	uint8_t has_psk;
-	uint16_t psk_identities;
 	uint8_t has_session_ticket;
-	uint16_t session_ticket_len;
 	uint8_t has_ech;            /* encrypted_client_hello (0xfe0d) */
 	uint8_t ech_type;           /* 0 outer, 1 inner */
-	uint16_t ech_kdf, ech_aead;
 	uint8_t ech_config_id;
-	uint16_t ech_enc_len, ech_payload_len;
 	uint8_t has_renegotiation_info;
 	uint8_t has_extended_master_secret;
 	uint8_t has_encrypt_then_mac;
 	uint8_t has_status_request;
-	uint16_t record_size_limit; /* 0 = absent */
 	uint8_t has_early_data;
 	uint8_t malformed;          /* fields after the fault were not read */
+	uint8_t compact;            /* made by record_keep_client_hello() (freed with free()) */
+	uint16_t psk_identities;
+	uint16_t session_ticket_len;
+	uint16_t ech_kdf, ech_aead;
+	uint16_t ech_enc_len, ech_payload_len;
+	uint16_t record_size_limit; /* 0 = absent */
 	uint16_t segments;          /* TCP segments that carried the message, 0 = not counted (rules: ch.segments) */
-	uint16_t total_ecpf;        /* ec_point_formats on the wire (n_ecpf kept); for fingerprints' clip check */
-	uint16_t total_versions;    /* supported_versions on the wire (n_versions kept) */
 	/* Derived by record_finish() (record_derive()): the highest version
 	 * offered (hs_max_offered()), the one value every output and rule uses. */
 	uint16_t max_offered;
+	/* The lists (see above: full capacity while parsed, `n` entries once kept) */
+	uint16_t *suites;
+	uint16_t *ext_type;
+	uint16_t *ext_len;
+	uint16_t *alpn_off;         /* offsets into alpn[]; each entry <len><bytes>, within alpn_bytes */
+	uint16_t *groups;
+	uint16_t *sigalgs;
+	uint16_t *sigalgs_cert;
+	uint16_t *versions;
+	uint16_t *key_share;
+	uint16_t *key_share_len;
+	uint8_t *comp;
+	uint8_t *ecpf;
+	uint8_t *psk_modes;
+	uint8_t *sni;
+	uint8_t *alpn;
 };
 
+/* A ServerHello or HelloRetryRequest; its lists, like the ClientHello's,
+ * are full-size while parsed and exact once kept (record_keep_server_hello()). */
 struct hs_server_hello {
 	uint64_t frame;
 	int64_t ts_us;
-	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
-	uint8_t sslv2;
 	uint16_t record_version;
 	uint16_t legacy_version;
 	uint16_t version;           /* selected: supported_versions if present, else legacy */
-	uint8_t random[32];
-	uint8_t session_id_len;
-	uint8_t session_id[32];
 	uint16_t cipher;
+	uint8_t random[32];
+	uint8_t session_id[32];
+	uint8_t session_id_len;
+	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
+	uint8_t sslv2;
 	uint8_t compression;
 	uint8_t has_extensions;
-	uint16_t n_exts, total_exts;
-	uint16_t ext_type[HS_MAX_EXTS];
-	uint16_t ext_len[HS_MAX_EXTS];
 	uint8_t has_supported_version;
-	uint16_t supported_version;
 	uint8_t has_key_share;
-	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
-	uint16_t alpn_len;
-	uint8_t alpn[256];
 	uint8_t has_renegotiation_info;
 	uint8_t has_extended_master_secret;
 	uint8_t has_encrypt_then_mac;
 	uint8_t has_session_ticket;
 	uint8_t malformed;
+	uint8_t compact;            /* made by record_keep_server_hello() */
+	uint16_t n_exts, total_exts;
+	uint16_t supported_version;
+	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
+	uint16_t alpn_len;
+	uint16_t *ext_type;
+	uint16_t *ext_len;
+	uint8_t *alpn;              /* HS_SH_ALPN_BYTES while parsed */
 };
 
 /* Segments a party on the path could use to steer the report, per record
@@ -322,9 +342,10 @@ struct hs_chain {
 	uint8_t present;             /* a Certificate message was seen */
 	uint16_t n;                  /* certificates kept */
 	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
-	struct hs_cert *c;           /* HS_MAX_CERTS entries, allocated with the first
-	                                certificate (record_chain_certs); owned */
+	struct hs_cert *c;           /* `cap` entries (at most HS_MAX_CERTS), allocated for
+	                                the message's certificates (record_chain_certs); owned */
 	uint8_t malformed;
+	uint8_t cap;                 /* entries c has room for */
 };
 
 struct hs_alert {
@@ -377,6 +398,7 @@ struct hs_record {
 	uint8_t is_tls;              /* some TLS was seen in either direction */
 	uint8_t complete;            /* both directions passed the handshake */
 	uint32_t anomalies;          /* enum hs_anomaly bits */
+	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
 	uint64_t first_frame, last_frame;
 	int64_t first_ts_us, last_ts_us;
 	struct hs_dir d[2];
@@ -384,13 +406,11 @@ struct hs_record {
 	struct hs_client_hello *ch;  /* NULL until seen; owned */
 	struct hs_server_hello *sh;  /* the ServerHello (not the HRR) */
 	struct hs_server_hello *hrr; /* a HelloRetryRequest, if any */
-	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
 	struct hs_client_hello *ch2; /* the second ClientHello after an HRR */
 
 	struct hs_chain server_chain;
 	struct hs_chain client_chain;
 
-	uint8_t cert_request;        /* CertificateRequest seen (plaintext) */
 	uint64_t cert_request_frame;
 	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
 	uint8_t ske;                 /* ServerKeyExchange seen */
@@ -402,17 +422,21 @@ struct hs_record {
 	uint8_t new_session_ticket;
 	uint8_t client_key_exchange;
 	uint8_t abbreviated;         /* TLS <= 1.2 session resumption */
+	uint8_t cert_request;        /* CertificateRequest seen (plaintext) */
 	uint16_t resumed_version;
 
 	uint16_t n_alerts;
 	uint32_t total_alerts;       /* alerts seen (saturates, never wraps) */
-	struct hs_alert alerts[HS_MAX_ALERTS];
+	struct hs_alert *alerts;     /* HS_MAX_ALERTS entries, allocated with the first
+	                                (record_alerts()); owned; NULL while n_alerts is 0 */
 
 	uint8_t nontls_dir;          /* 255 none */
 	uint16_t nontls_len;
+	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 	uint64_t nontls_frame;
 	int64_t nontls_ts_us;
-	uint8_t nontls[HS_NONTLS_BYTES];
+	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
+	                                like `pre`, an empty array until then, never NULL */
 
 	uint16_t n_events, cap_events;
 	uint32_t total_events;       /* events seen (saturates, never wraps) */
@@ -429,7 +453,6 @@ struct hs_record {
 	                                capture/rq.c links records awaiting release through it */
 
 
-	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 
 	/* The frame that completed the handshake (0 = not complete, or only
 	 * settled at the end of the flow). Records after it are not read. */
@@ -458,11 +481,17 @@ const char *hs_ev_kind_name(enum hs_ev_kind k);
 const char *hs_anomaly_name(enum hs_anomaly a);   /* one bit */
 int hs_stage_from_name(const char *s);             /* -1 when unknown */
 
-/* ClientHello / ServerHello (or HRR) structures, zeroed, for a record to
- * own (record_free frees them); the free functions are for one not kept.
- * They come from small per-thread free lists (record.c). */
+/* ClientHello / ServerHello (or HRR) structures, zeroed, with every list
+ * at full capacity, for the parser (or a test) to fill; a record may own
+ * one as is (record_free frees it). They come from small per-thread free
+ * lists (record.c). The free functions free either kind. */
 struct hs_client_hello *record_new_client_hello(void);
 struct hs_server_hello *record_new_server_hello(void);
+/* A compact copy of a filled hello, its lists sized to their `n` entries
+ * in the same allocation; frees `full`. When memory runs out, `full`
+ * itself is returned. */
+struct hs_client_hello *record_keep_client_hello(struct hs_client_hello *full);
+struct hs_server_hello *record_keep_server_hello(struct hs_server_hello *full);
 void record_free_client_hello(struct hs_client_hello *ch);
 void record_free_server_hello(struct hs_server_hello *sh);
 /* Frees what the calling thread's free lists hold (at exit, for leak checkers). */
@@ -472,12 +501,22 @@ void record_free(struct hs_record *r);
 /* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */
 struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
-/* The certificate array of a chain, allocated on first use; NULL when
- * memory runs out (the certificates are then counted, not kept). */
-struct hs_cert *record_chain_certs(struct hs_chain *ch);
+/* The certificate array of a chain, allocated on first use with room for
+ * `want` certificates (the message's count: 1 to HS_MAX_CERTS, clipped to
+ * that range); NULL when memory runs out (the certificates are then
+ * counted, not kept). */
+struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want);
 /* The record's steering facts, allocated on first use; NULL when memory
  * runs out (the anomaly bit and hs_dirstats counters still tell). */
 struct hs_steer *record_steer(struct hs_record *r);
+/* The record's rarely used parts, allocated on first use (an open
+ * connection that needs none stays small); NULL when memory runs out
+ * (the fact is then not kept). record_pre() and record_nontls() give
+ * HS_NONTLS_BYTES writable bytes, record_alerts() HS_MAX_ALERTS entries. */
+uint8_t *record_pre(struct hs_record *r, int dir);
+uint8_t *record_nontls(struct hs_record *r);
+struct hs_alert *record_alerts(struct hs_record *r);
+struct hs_encap *record_encap(struct hs_record *r, int dir);
 /* Swaps the two directions (roles learned late). */
 void record_swap_dirs(struct hs_record *r);
 /* 1 or 2 when the client's stream began with a PROXY protocol header of

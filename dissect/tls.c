@@ -184,6 +184,8 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 	uint8_t after = (uint8_t)last_event_kind(r);
 	if (r->total_alerts < UINT32_MAX)
 		r->total_alerts++;
+	if (!record_alerts(r))
+		return;   /* out of memory: no alert kept, so no event naming one */
 	if (r->n_alerts < HS_MAX_ALERTS) {
 		a = &r->alerts[r->n_alerts++];
 		a->frame = frame;
@@ -613,6 +615,20 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	l = cur_sub(&c, cur_u24(&c));
 	if (c.err || cur_left(&c))
 		ch->malformed = 1;
+	{
+		/* count them first: the chain's array is sized to the message */
+		struct cur k = l;
+		uint32_t want = 0;
+		while (cur_left(&k) >= 3 && want < HS_MAX_CERTS) {
+			if (!cur_bytes(&k, cur_u24(&k)))
+				break;
+			if (t->tls13)
+				cur_skip(&k, cur_u16(&k));
+			want++;
+		}
+		if (want)
+			record_chain_certs(ch, want);
+	}
 	while (cur_left(&l) >= 3) {
 		uint32_t n = cur_u24(&l);
 		const uint8_t *d = cur_bytes(&l, n);
@@ -622,7 +638,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 			cur_skip(&l, cur_u16(&l));
 		if (ch->total < UINT32_MAX)
 			ch->total++;
-		if (ch->n >= HS_MAX_CERTS || !record_chain_certs(ch)) {
+		if (ch->n >= HS_MAX_CERTS || ch->n >= ch->cap || !record_chain_certs(ch, HS_MAX_CERTS)) {
 			r->anomalies |= AN_LISTS_CLIPPED;
 			continue;
 		}
@@ -747,6 +763,7 @@ static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
 static void store_client_hello(struct tls_conn *t, struct hs_client_hello *ch, uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
+	ch = record_keep_client_hello(ch);
 	ch->frame = frame;
 	ch->ts_us = ts;
 	if (ch->malformed)
@@ -782,6 +799,7 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	if (!sh)
 		return;
 	tls_parse_server_hello(body, len, sh);
+	sh = record_keep_server_hello(sh);
 	sh->frame = frame;
 	sh->ts_us = ts;
 	sh->record_version = t->d[dir].rec_version;
@@ -915,7 +933,7 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			record_event(r, (uint8_t)dir, EV_HANDSHAKE, frame, ts, type, (uint32_t)(need - 4));
 			d->last_hs_type = type;
 			d->skip_msg = (uint32_t)(need - have);
-			dbuf_reset(&d->hs);
+			dbuf_free(&d->hs);
 			d->hs_off = 0;
 			continue;
 		}
@@ -944,7 +962,9 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 				on_message(t, dir, type, m.p, ml, frame, ts);
 				d->hs_off += (uint32_t)(4 + ml);
 				if (d->hs_off == d->hs.len) {
-					dbuf_reset(&d->hs);
+					/* nothing pending: give the storage back (an open
+					 * connection keeps no emptied buffer; issue 19) */
+					dbuf_free(&d->hs);
 					d->hs_off = 0;
 				}
 			}
@@ -1251,7 +1271,7 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 static void keep_pre(struct hs_record *r, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
 	size_t room = HS_NONTLS_BYTES - r->d[dir].pre_len;
-	if (!n || !room)
+	if (!n || !room || !record_pre(r, dir))
 		return;
 	if (!r->d[dir].pre_len) {
 		r->d[dir].pre_frame = frame;
@@ -1281,6 +1301,8 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 		r->nontls_dir = (uint8_t)dir;
 		r->nontls_frame = frame;
 		r->nontls_ts_us = ts;
+		if (!record_nontls(r))
+			k = 0;   /* out of memory: the answer is not quoted */
 		memcpy(r->nontls, p, k);
 		r->nontls_len = (uint16_t)k;
 		record_event(r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
@@ -1354,6 +1376,7 @@ static void sslv2_server_hello(struct tls_conn *t, int dir, const uint8_t *p, si
 	sh->legacy_version = cur_u16(&v);
 	if (v.err)
 		sh->legacy_version = VER_SSL2;
+	r->sh = record_keep_server_hello(sh);
 }
 
 /* A server's first bytes after a ClientHello that are not TLS: its answer
@@ -1484,7 +1507,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
 {
 	struct hs_record *r = t->r;
-	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES) {
+	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES && record_nontls(r)) {
 		size_t k = HS_NONTLS_BYTES - r->nontls_len;
 		if (k > n)
 			k = n;
@@ -1688,7 +1711,7 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 			dbuf_free(&d->hs);   /* the SSLv2 record's buffer */
 			hs_buf_init(d, t->lim);
 		}
-		dbuf_reset(&d->hs);
+		dbuf_free(&d->hs);   /* broken: never read again */
 		d->hs_off = 0;
 		d->hs_broken = 1;
 		return;

@@ -91,32 +91,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	len = size - 1;
 	switch (sel % 8) {
 	case 0: {
-		struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+		struct hs_client_hello *ch = record_new_client_hello();
 		if (!ch)
 			return 0;
 		tls_parse_client_hello(body, len, ch);
 		FUZZ_CHECK(ch->n_suites <= HS_MAX_SUITES && ch->n_exts <= HS_MAX_EXTS);
 		FUZZ_CHECK(ch->sni_len <= HS_SNI_BYTES && ch->alpn_bytes <= HS_ALPN_BYTES);
 		FUZZ_CHECK(ch->n_alpn <= HS_MAX_ALPN && ch->session_id_len <= 32);
-		free(ch);
+		record_free_client_hello(ch);
 		break;
 	}
 	case 1: {
-		struct hs_server_hello *sh = calloc(1, sizeof(*sh));
+		struct hs_server_hello *sh = record_new_server_hello();
 		if (!sh)
 			return 0;
 		tls_parse_server_hello(body, len, sh);
 		FUZZ_CHECK(sh->n_exts <= HS_MAX_EXTS && sh->session_id_len <= 32);
-		free(sh);
+		record_free_server_hello(sh);
 		break;
 	}
 	case 2: {
-		struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+		struct hs_client_hello *ch = record_new_client_hello();
 		if (!ch)
 			return 0;
 		tls_parse_sslv2_client_hello(body, len, ch);
 		FUZZ_CHECK(ch->n_suites <= HS_MAX_SUITES && ch->session_id_len <= 32);
-		free(ch);
+		record_free_client_hello(ch);
 		break;
 	}
 	case 3: stream(body, len, DIR_S2C, 16384, 0); break;

@@ -607,7 +607,10 @@ static void encap_dir(struct jw *w, const char *key, const struct hs_encap *e)
 /* null when no packet of the connection came through a tunnel. */
 static void encapsulation(struct jw *w, const struct hs_record *r)
 {
-	const struct hs_encap *e = r->d[0].encap.packets ? &r->d[0].encap : &r->d[1].encap;
+	static const struct hs_encap none;
+	const struct hs_encap *c2s = r->d[DIR_C2S].encap ? r->d[DIR_C2S].encap : &none;
+	const struct hs_encap *s2c = r->d[DIR_S2C].encap ? r->d[DIR_S2C].encap : &none;
+	const struct hs_encap *e = c2s->packets ? c2s : s2c;
 	if (!e->packets) {
 		jw_key_null(w, "encapsulation");
 		return;
@@ -615,8 +618,8 @@ static void encapsulation(struct jw *w, const struct hs_record *r)
 	jw_obj_open(w, "encapsulation");
 	jw_key_str(w, "kind", pkt_encap_name((enum pkt_encap)e->kind));
 	jw_key_uint(w, "vni", e->vni);
-	encap_dir(w, "client_to_server", &r->d[DIR_C2S].encap);
-	encap_dir(w, "server_to_client", &r->d[DIR_S2C].encap);
+	encap_dir(w, "client_to_server", c2s);
+	encap_dir(w, "server_to_client", s2c);
 	jw_obj_close(w);
 }
 

@@ -899,7 +899,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SH_ALPN:
 		NEED(r->sh && r->sh->alpn_len);
 		v->s = r->sh->alpn;
-		v->sn = r->sh->alpn_len < sizeof(r->sh->alpn) ? r->sh->alpn_len : sizeof(r->sh->alpn);
+		v->sn = r->sh->alpn_len < HS_SH_ALPN_BYTES ? r->sh->alpn_len : HS_SH_ALPN_BYTES;
 		return 1;
 	case F_CLIENT_FIRST:
 	case F_SERVER_FIRST:

@@ -7,7 +7,9 @@
  *    reports alike; GREASE never counts; without the extension, or with
  *    nothing usable in it, the legacy_version;
  *  - the alert that ended the handshake (hs_alert_ends_handshake): named
- *    constants that agree with the name tables.
+ *    constants that agree with the name tables;
+ *  - a ClientHello / ServerHello kept at its real size (issue 19) holds
+ *    the full one's fields and lists, right after its structure.
  *
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
@@ -141,7 +143,7 @@ static void test_max_offered(void)
 static void test_ending_alert(void)
 {
 	struct hs_record *r = record_new(1);
-	struct hs_alert *a = &r->alerts[0];
+	struct hs_alert *a = &record_alerts(r)[0];
 	CHECK(!strcmp(names_alert(ALERT_CLOSE_NOTIFY), "close_notify"));
 	CHECK(!strcmp(names_alert(ALERT_USER_CANCELED), "user_canceled"));
 	CHECK(!strcmp(names_alert(ALERT_NO_RENEGOTIATION), "no_renegotiation"));
@@ -169,10 +171,69 @@ static void test_ending_alert(void)
 	record_free(r);
 }
 
+/* A kept hello (issue 19) holds what the full one held, lists included,
+ * in one allocation sized to them: every list filled to its capacity
+ * survives, an empty hello is its structure alone, and the record frees
+ * both kinds. */
+static void test_keep_hello(void)
+{
+	struct hs_client_hello *f = record_new_client_hello(), *k;
+	struct hs_server_hello *sf = record_new_server_hello(), *sk;
+	struct hs_record *r = record_new(2);
+	uint16_t i;
+	if (!f || !sf || !r)
+		abort();
+	CHECK(!f->compact);
+	f->legacy_version = 0x0303;
+	f->random[31] = 7;
+	for (i = 0; i < HS_MAX_SUITES; i++)
+		f->suites[f->n_suites++] = (uint16_t)(i + 1);
+	for (i = 0; i < HS_MAX_EXTS; i++) {
+		f->ext_type[f->n_exts] = (uint16_t)(0x100 + i);
+		f->ext_len[f->n_exts++] = i;
+	}
+	f->has_sni = 1;
+	memset(f->sni, 'a', HS_SNI_BYTES);
+	f->sni[HS_SNI_BYTES - 1] = 'z';
+	f->sni_len = HS_SNI_BYTES;
+	f->alpn_off[f->n_alpn++] = 0;
+	f->alpn[0] = 2;
+	memcpy(f->alpn + 1, "h2", 2);
+	f->alpn_bytes = 3;
+	f->psk_modes[f->n_psk_modes++] = 1;
+	f->key_share[f->n_key_share] = 0x1d;
+	f->key_share_len[f->n_key_share++] = 32;
+	f->sigalgs_cert[f->n_sigalgs_cert++] = 0x0804;
+	k = record_keep_client_hello(f);
+	CHECK(k && k != f && k->compact);
+	CHECK(k->legacy_version == 0x0303 && k->random[31] == 7);
+	CHECK(k->n_suites == HS_MAX_SUITES && k->suites[0] == 1 && k->suites[HS_MAX_SUITES - 1] == HS_MAX_SUITES);
+	CHECK(k->n_exts == HS_MAX_EXTS && k->ext_type[HS_MAX_EXTS - 1] == 0x100 + HS_MAX_EXTS - 1 &&
+	      k->ext_len[HS_MAX_EXTS - 1] == HS_MAX_EXTS - 1);
+	CHECK(k->sni_len == HS_SNI_BYTES && k->sni[0] == 'a' && k->sni[HS_SNI_BYTES - 1] == 'z');
+	CHECK(k->n_alpn == 1 && k->alpn[k->alpn_off[0]] == 2 && !memcmp(k->alpn + 1, "h2", 2));
+	CHECK(k->psk_modes[0] == 1 && k->key_share[0] == 0x1d && k->key_share_len[0] == 32);
+	CHECK(k->sigalgs_cert[0] == 0x0804 && k->n_groups == 0);
+	/* the lists follow the structure, in the one allocation */
+	CHECK((const uint8_t *)k->suites == (const uint8_t *)(k + 1));
+	CHECK(k->alpn + k->alpn_bytes == (const uint8_t *)(k + 1) + 2 * (HS_MAX_SUITES + 2 * HS_MAX_EXTS + 1 + 1 + 2) +
+	      1 + HS_SNI_BYTES + 3);
+	CHECK(record_keep_client_hello(k) == k);   /* kept once */
+	r->ch = k;
+	/* an empty ServerHello: its structure, nothing after */
+	sf->cipher = 0x1301;
+	sk = record_keep_server_hello(sf);
+	CHECK(sk && sk->compact && sk->cipher == 0x1301 && sk->alpn == (uint8_t *)(sk + 1));
+	r->sh = sk;
+	r->hrr = record_new_server_hello();   /* a full one, owned as is */
+	record_free(r);
+}
+
 int main(void)
 {
 	test_max_offered();
 	test_ending_alert();
+	test_keep_hello();
 	record_pools_free();
 	return check_done();
 }

@@ -72,7 +72,7 @@ static struct hs_record *rec_tcp(void)
  * (GREASE and the renegotiation SCSV added to check they are ignored). */
 static struct hs_client_hello *add_ch(struct hs_record *r, int alb)
 {
-	struct hs_client_hello *ch = calloc(1, sizeof(*ch));
+	struct hs_client_hello *ch = record_new_client_hello();
 	size_t i;
 	ch->frame = 4;
 	ch->ts_us = r->first_ts_us + 300;
@@ -111,7 +111,7 @@ static struct hs_client_hello *add_ch(struct hs_record *r, int alb)
 
 static void add_alert(struct hs_record *r, int dir, int desc, uint64_t frame)
 {
-	struct hs_alert *a = &r->alerts[r->n_alerts++];
+	struct hs_alert *a = &record_alerts(r)[r->n_alerts++];
 	r->total_alerts++;
 	a->frame = frame;
 	a->ts_us = r->first_ts_us + 400;
@@ -127,7 +127,7 @@ static void add_alert(struct hs_record *r, int dir, int desc, uint64_t frame)
 
 static void add_server_hello(struct hs_record *r, uint16_t version, uint16_t suite)
 {
-	struct hs_server_hello *sh = calloc(1, sizeof(*sh));
+	struct hs_server_hello *sh = record_new_server_hello();
 	sh->frame = 6;
 	sh->ts_us = r->first_ts_us + 350;
 	sh->version = version;
@@ -150,7 +150,7 @@ static void add_cert(struct hs_record *r, int key, int bits, int expired, int se
 	r->server_chain.present = 1;
 	r->server_chain.frame = 8;
 	r->server_chain.n = r->server_chain.total = 1;
-	if (!record_chain_certs(&r->server_chain))
+	if (!record_chain_certs(&r->server_chain, 1))
 		abort();
 	r->server_chain.c[0].x = &leaf_facts;
 	r->server_chain.c[0].expired = (uint8_t)expired;
@@ -440,7 +440,7 @@ static void test_conditions(void)
 	CHECK(fires("  when ch.sni starts-with \"api.\"\n  when ch.sni contains \"example\"", r) == 1);
 	CHECK(fires("  when ch.sni is not \"api.example.com\"", r) == 0);
 	r->nontls_dir = DIR_S2C;
-	memcpy(r->nontls, "HTTP/1.1 400 Bad Request\r\n", 26);
+	memcpy(record_nontls(r), "HTTP/1.1 400 Bad Request\r\n", 26);
 	r->nontls_len = 26;
 	CHECK(fires("  when nontls.bytes starts-with \"HTTP/1.\"", r) == 1);
 	CHECK(fires("  when nontls.bytes contains \"\\r\\n\"", r) == 1);

@@ -415,12 +415,14 @@ static void hs_message(struct conn *c, int dir, const uint8_t *m, size_t len)
 		memcpy(c->cr, m + 6, 32);
 		c->have_cr = 1;
 	} else if (t == 2 && dir == 1) {
-		struct hs_server_hello sh;
-		memset(&sh, 0, sizeof(sh));
-		if (tls_parse_server_hello(m + 4, len - 4, &sh) == 0 && !sh.is_hrr) {
-			c->sh = sh;
+		struct hs_server_hello *sh = record_new_server_hello();
+		if (sh && tls_parse_server_hello(m + 4, len - 4, sh) == 0 && !sh->is_hrr) {
+			c->sh = *sh;   /* its fields; the lists are not read */
+			c->sh.ext_type = c->sh.ext_len = NULL;
+			c->sh.alpn = NULL;
 			c->have_sh = 1;
 		}
+		record_free_server_hello(sh);
 	}
 }
 
