@@ -77,41 +77,52 @@ static uint8_t syn_options(const uint8_t *p, const uint8_t *end, uint16_t *mss)
 /* One's complement sum of n bytes, added to s, not folded (RFC 1071),
  * in the machine's byte order (RFC 1071 2(B): the sum is the same, byte
  * swapped, as long as every piece starts at an even offset of the data
- * summed). Eight bytes at a time: an end-around carry of 64-bit words
- * folds to the same 16-bit sum as the 16-bit words they hold. memcpy
- * makes the loads safe at any alignment (compilers turn it into one load). */
+ * summed). 32-bit words into four 64-bit sums, which cannot overflow
+ * (2^32 words), so no carry chain holds the loop back; the carries are
+ * folded in at the end (RFC 1071 2(C), deferred carries). memcpy makes
+ * the loads safe at any alignment (compilers turn it into one load). The
+ * tail is loaded in words too, never through a byte copy (a wide load
+ * of bytes just stored one by one stalls the CPU). */
 static uint64_t csum_add(uint64_t s, const uint8_t *p, size_t n)
 {
-	uint64_t a, b, c, d;
-	while (n >= 32) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		memcpy(&c, p + 16, 8);
-		memcpy(&d, p + 24, 8);
-		s += a;
-		s += s < a;
-		s += b;
-		s += s < b;
-		s += c;
-		s += s < c;
-		s += d;
-		s += s < d;
-		p += 32;
-		n -= 32;
+	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+	uint32_t w0, w1, w2, w3;
+	uint16_t h;
+	while (n >= 16) {
+		memcpy(&w0, p, 4);
+		memcpy(&w1, p + 4, 4);
+		memcpy(&w2, p + 8, 4);
+		memcpy(&w3, p + 12, 4);
+		a0 += w0;
+		a1 += w1;
+		a2 += w2;
+		a3 += w3;
+		p += 16;
+		n -= 16;
 	}
-	while (n >= 8) {
-		memcpy(&a, p, 8);
-		s += a;
-		s += s < a;
-		p += 8;
-		n -= 8;
+	while (n >= 4) {
+		memcpy(&w0, p, 4);
+		a0 += w0;
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&h, p, 2);
+		a1 += h;
+		p += 2;
+		n -= 2;
 	}
 	if (n) {
-		a = 0;
-		memcpy(&a, p, n);   /* the tail, zero-padded in place */
-		s += a;
-		s += s < a;
+		/* a last odd byte: the high-order byte of a 16-bit word (a
+		 * zero after it, read as the machine reads its words) */
+		uint8_t b[2];
+		b[0] = p[0];
+		b[1] = 0;
+		memcpy(&h, b, 2);
+		a2 += h;
 	}
+	s += (a0 >> 32) + (a0 & 0xffffffffu) + (a1 >> 32) + (a1 & 0xffffffffu);
+	s += (a2 >> 32) + (a2 & 0xffffffffu) + (a3 >> 32) + (a3 & 0xffffffffu);
 	return s;
 }
 
