@@ -423,10 +423,10 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			/* data the peer's TCP dropped: read from a retransmission, or missing */
 			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment with a bad checksum"
 				" (%" PRIu32 " in all, %" PRIu32 " with data; this direction's checksums are real):"
-				" their data was ignored, as the peer dropped it", st->bad_checksum_frame[i],
+				" the data was ignored, as the peer dropped it", st->bad_checksum_frame[i],
 				rpt_dir_name((uint8_t)i), st->bad_checksums[i], st->bad_checksum_data[i]);
 			if (st->bad_checksum_gap_bytes[i])
-				fprintf(r->out, "; %" PRIu32 " of its bytes never came again (a gap)\n",
+				fprintf(r->out, "; %" PRIu32 " of those bytes never came again (a gap)\n",
 					st->bad_checksum_gap_bytes[i]);
 			else
 				fputs("; no gap followed\n", r->out);
