@@ -94,7 +94,8 @@ struct half {
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
 	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
-	uint8_t have_bad;   /* bad_seq, bad_end: the last data segment ignored for its checksum */
+	uint8_t have_bad;   /* [bad_seq, bad_end): the last data segments ignored for their checksum
+			     * (one range: a run of them, gap_bad_checksum()) */
 	uint32_t bad_seq, bad_end;
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
 	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
@@ -1108,9 +1109,19 @@ static int csum_accepts(struct flow *f, int d, const struct pkt *p)
 			st->bad_checksum_data[d]++;
 	}
 	if (p->paylen) {
+		/* kept as one range: extended by a segment that touches it
+		 * (a run of them), else replaced */
+		uint32_t end = p->seq + p->paylen;
+		if (h->have_bad && !seq_gt(p->seq, h->bad_end) && !seq_gt(h->bad_seq, end)) {
+			if (seq_gt(h->bad_seq, p->seq))
+				h->bad_seq = p->seq;
+			if (seq_gt(end, h->bad_end))
+				h->bad_end = end;
+		} else {
+			h->bad_seq = p->seq;
+			h->bad_end = end;
+		}
 		h->have_bad = 1;
-		h->bad_seq = p->seq;
-		h->bad_end = p->seq + p->paylen;
 	}
 	return 0;
 }

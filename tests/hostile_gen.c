@@ -1161,9 +1161,9 @@ static void write_gap_over_ch(void)
  *   retransmit: first with one byte spoiled (the checksum no longer
  *     matches: the client's TCP drops it), then again intact; nothing
  *     acknowledges the first copy;
- *   lost: in two segments, the first spoiled and never sent again; the
- *     client acknowledges all of it (it got the bytes some way the capture
- *     did not see), so the first segment's bytes are a gap;
+ *   lost: in three segments, the first two spoiled and never sent again;
+ *     the client acknowledges all of it (it got the bytes some way the
+ *     capture did not see), so the first two segments' bytes are a gap;
  *   partial: in one segment larger than the MSS whose checksum field holds
  *     the pseudo-header's sum (the capture host's checksum offload: TSO);
  *   partial-small: the same in one segment within the MSS (offload
@@ -1205,8 +1205,10 @@ static void write_csum_data(const char *name, int how, size_t dl)
 		break;
 	case 1:
 		bad_csum = 3;
-		segment(&c, 1, 0x18, rest, n / 2);
-		segment(&c, 1, 0x18, rest + n / 2, n - n / 2);
+		segment(&c, 1, 0x18, rest, n / 3);
+		bad_csum = 3;
+		segment(&c, 1, 0x18, rest + n / 3, n / 3);
+		segment(&c, 1, 0x18, rest + 2 * (n / 3), n - 2 * (n / 3));
 		segment(&c, 0, 0x10, NULL, 0);
 		break;
 	case 2:
