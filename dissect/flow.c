@@ -24,10 +24,13 @@
  *     the receiver advertised (win_bound(): window scaling from the SYNs,
  *     WIN_UNKNOWN_BOUND without them); what lies far outside is an
  *     out_of_window anomaly and is ignored, never a gap.
- *   - Per direction, the first checkable segment tells whether the
- *     capture's checksums are real (csum_accepts()); where they are, a
- *     segment with a bad one is a bad_checksum anomaly, and ignored when
- *     it carries no payload (a forged RST, FIN or ACK).
+ *   - Per direction, the first checkable segment with payload tells
+ *     whether the capture's checksums are real (csum_accepts()); where
+ *     they are, a segment with a bad one is a bad_checksum anomaly and
+ *     ignored, data or not (the receiver dropped it: a retransmission
+ *     fills its bytes, else they are a gap), unless the bad checksum is
+ *     the capture host's offload: the pseudo-header's sum in the field,
+ *     or a segment larger than the wire carries (TSO, GRO).
  *   - A gap is declared when the peer acknowledges bytes the capture never
  *     showed (the receiver had them, we did not; queued or not), when a cap
  *     is hit, when the flow is retired with segments still queued, and
