@@ -48,10 +48,13 @@
 #define ETH_PPPOE_SESSION 0x8864
 #define ETH_TEB 0x6558            /* transparent Ethernet bridging (GENEVE) */
 
-/* The window scale option of a SYN's options [p, end) (RFC 7323 2.2: kind
- * 3, length 3, the shift; more than 14 counts as 14), PKT_NO_WSCALE when absent. */
-static uint8_t syn_wscale(const uint8_t *p, const uint8_t *end)
+/* The options of a SYN [p, end): its window scale (RFC 7323 2.2: kind 3,
+ * length 3, the shift; more than 14 counts as 14), PKT_NO_WSCALE when
+ * absent, and its MSS (RFC 9293 3.2: kind 2, length 4) into *mss, left
+ * alone when absent. */
+static uint8_t syn_options(const uint8_t *p, const uint8_t *end, uint16_t *mss)
 {
+	uint8_t ws = PKT_NO_WSCALE;
 	while (p < end) {
 		uint8_t kind = p[0], len;
 		if (kind == 0)
@@ -62,60 +65,133 @@ static uint8_t syn_wscale(const uint8_t *p, const uint8_t *end)
 		}
 		if (end - p < 2 || (len = p[1]) < 2 || len > end - p)
 			break;
-		if (kind == 3 && len == 3)
-			return p[2] > 14 ? 14 : p[2];
+		if (kind == 3 && len == 3 && ws == PKT_NO_WSCALE)
+			ws = p[2] > 14 ? 14 : p[2];
+		if (kind == 2 && len == 4 && !*mss)
+			*mss = (uint16_t)(p[2] << 8 | p[3]);
 		p += len;
 	}
-	return PKT_NO_WSCALE;
+	return ws;
 }
 
-/* One's complement sum of n bytes, added to s (RFC 1071), not folded. */
+/* One's complement sum of n bytes, added to s, not folded (RFC 1071),
+ * in the machine's byte order (RFC 1071 2(B): the sum is the same, byte
+ * swapped, as long as every piece starts at an even offset of the data
+ * summed). 32-bit words into four 64-bit sums, which cannot overflow
+ * (2^32 words), so no carry chain holds the loop back; the carries are
+ * folded in at the end (RFC 1071 2(C), deferred carries). memcpy makes
+ * the loads safe at any alignment (compilers turn it into one load). The
+ * tail is loaded in words too, never through a byte copy (a wide load
+ * of bytes just stored one by one stalls the CPU). */
 static uint64_t csum_add(uint64_t s, const uint8_t *p, size_t n)
 {
-	size_t i;
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
+	uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+	uint32_t w0, w1, w2, w3;
+	uint16_t h;
+	while (n >= 16) {
+		memcpy(&w0, p, 4);
+		memcpy(&w1, p + 4, 4);
+		memcpy(&w2, p + 8, 4);
+		memcpy(&w3, p + 12, 4);
+		a0 += w0;
+		a1 += w1;
+		a2 += w2;
+		a3 += w3;
+		p += 16;
+		n -= 16;
+	}
+	while (n >= 4) {
+		memcpy(&w0, p, 4);
+		a0 += w0;
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&h, p, 2);
+		a1 += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n) {
+		/* a last odd byte: the high-order byte of a 16-bit word (a
+		 * zero after it, read as the machine reads its words) */
+		uint8_t b[2];
+		b[0] = p[0];
+		b[1] = 0;
+		memcpy(&h, b, 2);
+		a2 += h;
+	}
+	s += (a0 >> 32) + (a0 & 0xffffffffu) + (a1 >> 32) + (a1 & 0xffffffffu);
+	s += (a2 >> 32) + (a2 & 0xffffffffu) + (a3 >> 32) + (a3 & 0xffffffffu);
 	return s;
 }
 
+/* The 16-bit sum of csum_add()'s, in network byte order. */
 static uint16_t csum_fold(uint64_t s)
 {
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	uint16_t v;
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	v = (uint16_t)s;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return v;
+#else
+	{
+		const uint16_t one = 1;
+		uint8_t lo;
+		memcpy(&lo, &one, 1);
+		return lo ? (uint16_t)(v << 8 | v >> 8) : v;
+	}
+#endif
+}
+
+uint16_t pkt_csum_sum(const uint8_t *p, size_t n)
+{
+	return csum_fold(csum_add(0, p, n));
 }
 
 int pkt_tcp_csum(const struct pkt *p)
 {
-	uint64_t s = 0;
-	uint8_t ph[4];
+	uint64_t s;
+	uint8_t ph[8];
 	const uint8_t *tcp;
 	uint32_t tcp_len;
+	uint16_t field, partial, comp;
+	size_t alen = p->src.family == 4 ? 4 : 16;
 	if (p->tcp_hl < 5 || !p->payload || p->paylen != p->wirelen)
 		return PKT_CSUM_NONE;
 	tcp = p->payload - (size_t)p->tcp_hl * 4;
 	tcp_len = p->wirelen + (uint32_t)p->tcp_hl * 4;
-	if (p->src.family == 4) {
-		s = csum_add(s, p->src.addr, 4);
-		s = csum_add(s, p->dst.addr, 4);
-	} else {
-		s = csum_add(s, p->src.addr, 16);
-		s = csum_add(s, p->dst.addr, 16);
-	}
+	/* the pseudo-header (RFC 9293 3.1, RFC 8200 8.1): addresses, the TCP
+	 * length, the protocol; the same sum for both forms */
 	ph[0] = (uint8_t)(tcp_len >> 24);
 	ph[1] = (uint8_t)(tcp_len >> 16);
 	ph[2] = (uint8_t)(tcp_len >> 8);
 	ph[3] = (uint8_t)tcp_len;
-	s = csum_add(s, ph, 4);
-	s += 6;
+	ph[4] = ph[5] = ph[6] = 0;
+	ph[7] = 6;
+	s = csum_add(0, p->src.addr, alen);
+	s = csum_add(s, p->dst.addr, alen);
+	s = csum_add(s, ph, 8);
+	partial = csum_fold(s);
 	s = csum_add(s, tcp, tcp_len);
 	/* a correct checksum can be 0 too (a sum of 0xffff): zero means
 	 * "left to the NIC" only when it does not verify */
 	if (csum_fold(s) == 0xffff)
 		return PKT_CSUM_OK;
-	return tcp[16] == 0 && tcp[17] == 0 ? PKT_CSUM_ZERO : PKT_CSUM_BAD;
+	field = (uint16_t)(tcp[16] << 8 | tcp[17]);
+	if (!field)
+		return PKT_CSUM_ZERO;
+	/* Checksum offload: the capture host's stack put the pseudo-header's
+	 * sum in the field for the NIC to finish (Linux's CHECKSUM_PARTIAL,
+	 * sending, and the segments GRO merged, receiving); some store its
+	 * complement */
+	comp = (uint16_t)(0xffffu - partial);
+	if (field == partial || field == comp)
+		return PKT_CSUM_PARTIAL;
+	return PKT_CSUM_BAD;
 }
 
 static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
@@ -144,8 +220,9 @@ static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct
 	o->paylen = have < o->wirelen ? (uint32_t)have : o->wirelen;
 	o->truncated = o->paylen < o->wirelen;
 	o->wscale = PKT_NO_WSCALE;
+	o->mss = 0;
 	if (o->flags & 0x02)
-		o->wscale = syn_wscale(start + 20, start + hl);
+		o->wscale = syn_options(start + 20, start + hl, &o->mss);
 	if (!o->truncated && !o->reassembled)
 		o->tcp_hl = (uint8_t)(hl / 4);
 	return PKT_OK;

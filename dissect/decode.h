@@ -113,6 +113,7 @@ struct pkt {
 	uint8_t tcp_hl;
 	uint8_t ip_csum;        /* enum pkt_csum of the IPv4 header (PKT_CSUM_NONE for IPv6) */
 	uint8_t wscale;         /* a SYN's window scale option (RFC 7323), PKT_NO_WSCALE without */
+	uint16_t mss;           /* a SYN's MSS option, 0 without */
 	struct pkt_encap_info encap;
 	struct frag_table *frag;/* set by pkt_decode_frag() for the decoders; not output */
 };
@@ -121,12 +122,17 @@ enum pkt_csum {
 	PKT_CSUM_NONE = 0,      /* not checked: cut by snaplen, reassembled, IPv6 header, no bytes */
 	PKT_CSUM_OK,
 	PKT_CSUM_BAD,
-	PKT_CSUM_ZERO           /* the field is 0: a NIC fills it in (checksum offload) */
+	PKT_CSUM_ZERO,          /* the field is 0: a NIC fills it in (checksum offload) */
+	PKT_CSUM_PARTIAL        /* TCP: the field holds the pseudo-header's sum (or its
+				 * complement): the capture host left the rest to its NIC */
 };
 #define PKT_NO_WSCALE 0xff
 
 /* The TCP checksum of a decoded segment (enum pkt_csum), computed now. */
 int pkt_tcp_csum(const struct pkt *p);
+/* The one's complement sum (RFC 1071) of n bytes, folded, in network byte
+ * order (0xffff over a header whose checksum is right). */
+uint16_t pkt_csum_sum(const uint8_t *p, size_t n);
 
 enum pkt_result {
 	PKT_OK = 0,

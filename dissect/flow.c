@@ -24,10 +24,13 @@
  *     the receiver advertised (win_bound(): window scaling from the SYNs,
  *     WIN_UNKNOWN_BOUND without them); what lies far outside is an
  *     out_of_window anomaly and is ignored, never a gap.
- *   - Per direction, the first checkable segment tells whether the
- *     capture's checksums are real (csum_accepts()); where they are, a
- *     segment with a bad one is a bad_checksum anomaly, and ignored when
- *     it carries no payload (a forged RST, FIN or ACK).
+ *   - Per direction, the first checkable segment with payload tells
+ *     whether the capture's checksums are real (csum_accepts()); where
+ *     they are, a segment with a bad one is a bad_checksum anomaly and
+ *     ignored, data or not (the receiver dropped it: a retransmission
+ *     fills its bytes, else they are a gap), unless the bad checksum is
+ *     the capture host's offload: the pseudo-header's sum in the field,
+ *     or a segment larger than the wire carries (TSO, GRO).
  *   - A gap is declared when the peer acknowledges bytes the capture never
  *     showed (the receiver had them, we did not; queued or not), when a cap
  *     is hit, when the flow is retired with segments still queued, and
@@ -93,6 +96,10 @@ struct half {
 	uint8_t win_scaled; /* win_max came from a segment after the SYN */
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
+	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
+	uint8_t have_bad;   /* [bad_seq, bad_end): the last data segments ignored for their checksum
+			     * (one range: a run of them, gap_bad_checksum()) */
+	uint32_t bad_seq, bad_end;
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
 	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
 	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
@@ -307,6 +314,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 		    uint32_t wlen, uint64_t frame, int64_t ts);
 static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
 static void expire(struct flow_table *ft, int64_t now);
+static void gap_bad_checksum(struct flow *f, int d, uint32_t start, uint32_t len);
 
 /* Declares the bytes up to the first queued segment missing. */
 static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
@@ -320,6 +328,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 		f->r->anomalies |= AN_GAP;
 		f->r->d[d].gaps++;
 		f->r->d[d].gap_bytes += len;
+		gap_bad_checksum(f, d, h->next_seq, len);
 		tls_gap(&f->tls, d, len, frame, ts);
 		h->next_seq = h->ooo->seq;
 		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
@@ -818,6 +827,7 @@ static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, c
 			f->r->anomalies |= AN_GAP;
 			f->r->d[d].gaps++;
 			f->r->d[d].gap_bytes += g;
+			gap_bad_checksum(f, d, h->next_seq, g);
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
 			h->win_len = h->win_head = 0;
@@ -857,6 +867,7 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	f->r->anomalies |= AN_GAP;
 	f->r->d[d].gaps++;
 	f->r->d[d].gap_bytes += len;
+	gap_bad_checksum(f, d, h->next_seq, len);
 	tls_gap(&f->tls, d, len, frame, ts);
 	h->next_seq = upto;
 	h->win_len = h->win_head = 0;
@@ -1042,12 +1053,32 @@ static void segment(struct flow_table *ft, struct flow *f, int d, const struct p
 	take(ft, f, d, seq, p->payload, p->paylen, p->wirelen, p->frame, p->ts_us);
 }
 
+/* The largest payload one segment of direction d can have carried on the
+ * wire: the MSS its receiver announced, else its own (its link's), else
+ * an Ethernet path's. A larger one was made by the capture host: a send
+ * its NIC segments (TSO) or a receive merged before the capture (GRO,
+ * LRO), whose checksum field the wire never saw. */
+static uint32_t wire_mss(const struct flow *f, int d, const struct pkt *p)
+{
+	if (f->h[!d].syn_mss)
+		return f->h[!d].syn_mss;
+	if (f->h[d].syn_mss)
+		return f->h[d].syn_mss;
+	return p->src.family == 4 ? 1460 : 1440;
+}
+
 /* Whether the capture's checksums of direction d are real is decided by its
  * first segment with payload whose checksums could be checked: if they
- * verify, they are,
- * and a later segment whose checksum fails never reached the peer's TCP;
- * if they fail or are zero, the NIC fills them in (offload: a capture on
- * the sending host), and none is judged. 1 = take the segment. */
+ * verify, they are; if they fail, are zero or hold the pseudo-header's sum
+ * (offload: a capture on the sending host), the NIC fills them in and none
+ * is judged. Where they are real, a later segment whose checksum fails
+ * never reached the peer's TCP: counted (bad_checksum) and ignored, data
+ * or not; its bytes are missing until a retransmission brings them (a gap
+ * if none does). Not failures there: a TCP checksum holding the
+ * pseudo-header's sum (PKT_CSUM_PARTIAL: the capture host's own offload,
+ * Linux shows it on the segments it sends through TSO and on those GRO
+ * merged on receive while the others verify), and a segment larger than
+ * any one the wire carried (wire_mss()). 1 = take the segment. */
 static int csum_accepts(struct flow *f, int d, const struct pkt *p)
 {
 	struct half *h = &f->h[d];
@@ -1065,10 +1096,10 @@ static int csum_accepts(struct flow *f, int d, const struct pkt *p)
 		 * SYNs and ACKs carry real ones */
 		if (!p->paylen || tcp == PKT_CSUM_NONE)
 			return 1;
-		h->csum = bad ? CS_OFFLOADED : CS_REAL;
+		h->csum = bad || tcp == PKT_CSUM_PARTIAL ? CS_OFFLOADED : CS_REAL;
 		return 1;
 	}
-	if (!bad)
+	if (!bad || (p->paylen > wire_mss(f, d, p)))
 		return 1;
 	{
 		struct hs_steer *st = record_steer(f->r);
@@ -1077,13 +1108,44 @@ static int csum_accepts(struct flow *f, int d, const struct pkt *p)
 			st->bad_checksums[d]++;
 		if (st && !st->bad_checksum_frame[d])
 			st->bad_checksum_frame[d] = p->frame;
+		if (st && p->paylen && st->bad_checksum_data[d] < UINT32_MAX)
+			st->bad_checksum_data[d]++;
 	}
-	/* A segment with payload is still read: captures on a host whose NIC
-	 * segments large sends (TSO) show real checksums on small segments
-	 * and bad ones on large ones, so a bad one there is usually the
-	 * capture's, not the wire's. A control segment (RST, FIN, ACK) with a
-	 * bad checksum is not: the receiver dropped it. */
-	return p->paylen != 0;
+	if (p->paylen) {
+		/* kept as one range: extended by a segment that touches it
+		 * (a run of them), else replaced */
+		uint32_t end = p->seq + p->paylen;
+		if (h->have_bad && !seq_gt(p->seq, h->bad_end) && !seq_gt(h->bad_seq, end)) {
+			if (seq_gt(h->bad_seq, p->seq))
+				h->bad_seq = p->seq;
+			if (seq_gt(end, h->bad_end))
+				h->bad_end = end;
+		} else {
+			h->bad_seq = p->seq;
+			h->bad_end = end;
+		}
+		h->have_bad = 1;
+	}
+	return 0;
+}
+
+/* A gap [start, start + len) of direction d was declared: the bytes of it
+ * that a segment ignored for its checksum held are counted. */
+static void gap_bad_checksum(struct flow *f, int d, uint32_t start, uint32_t len)
+{
+	struct half *h = &f->h[d];
+	uint32_t end = start + len, lo, hi;
+	struct hs_steer *st;
+	if (!h->have_bad || !len)
+		return;
+	lo = seq_gt(h->bad_seq, start) ? h->bad_seq : start;
+	hi = seq_gt(h->bad_end, end) ? end : h->bad_end;
+	if (!seq_gt(hi, lo) || !(st = f->r->steer))
+		return;
+	if (st->bad_checksum_gap_bytes[d] > UINT32_MAX - (hi - lo))
+		st->bad_checksum_gap_bytes[d] = UINT32_MAX;
+	else
+		st->bad_checksum_gap_bytes[d] += hi - lo;
 }
 
 /*
@@ -1283,6 +1345,7 @@ static void on_syn(struct flow *f, int d, const struct pkt *p)
 		h->have_seq = 1;
 		h->next_seq = p->seq + 1;
 		h->syn_ws = p->wscale;
+		h->syn_mss = p->mss;
 	} else if (h->have_seq && p->seq + 1 != h->next_seq && !s->payload_bytes) {
 		/* a new SYN with another ISN: the port was reused */
 		h->next_seq = p->seq + 1;

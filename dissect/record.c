@@ -476,6 +476,8 @@ void record_swap_dirs(struct hs_record *r)
 		SWAP2(x->bad_checksum_frame);
 		SWAP2(x->out_of_window);
 		SWAP2(x->bad_checksums);
+		SWAP2(x->bad_checksum_data);
+		SWAP2(x->bad_checksum_gap_bytes);
 	}
 	if (r->dec) {
 		struct hs_decrypted *x = r->dec, y = *x;

@@ -311,13 +311,16 @@ struct hs_server_hello {
  * first frame where a copy of bytes already held differed (the first copy
  * was kept; hs_dirstats.overlap_conflicts counts them), segments and ACKs
  * far outside the window (ignored), and segments with a bad checksum in a
- * direction whose checksums are real (ignored: the peer dropped them). */
+ * direction whose checksums are real (ignored: the peer dropped them; those
+ * with data, and the bytes of theirs that never came again: a gap). */
 struct hs_steer {
 	uint64_t conflict_frame[2];
 	uint64_t out_of_window_frame[2];
 	uint64_t bad_checksum_frame[2];
 	uint32_t out_of_window[2];   /* saturate, never wrap */
 	uint32_t bad_checksums[2];
+	uint32_t bad_checksum_data[2];        /* of bad_checksums, the segments with payload */
+	uint32_t bad_checksum_gap_bytes[2];   /* bytes of those declared missing (gap_bytes) */
 };
 
 struct x509_facts;  /* dissect/x509.h */

@@ -18,7 +18,10 @@
  *   12     bit 0: flow_tick() 1 s later after this packet (early reporting);
  *          bits 1-2 the IPv4 header checksum (enum pkt_csum); bit 3 the
  *          TCP checksum is checked, over the 20 input bytes before the
- *          payload taken as the TCP header (most fail: a bad checksum)
+ *          payload taken as the TCP header (most fail: a bad checksum;
+ *          a field holding the pseudo-header's sum is offload);
+ *          bits 4-7 a SYN's MSS option in 128-byte steps (0: none):
+ *          a bad-checksum segment larger than it is read (TSO/GRO)
  *   13     bits 0-3 a SYN's window scale (15: none), bits 4-7 the window's
  *          high nibble (window = nibble << 12 | 0xfff): the window checks
  *          and the first-copy-wins overlap handling (queued and in order)
@@ -99,6 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.win = (uint16_t)((h[13] >> 4) << 12 | 0xfff);
 		p.wscale = (h[13] & 15) == 15 ? PKT_NO_WSCALE : (uint8_t)(h[13] & 15);
 		p.ip_csum = (uint8_t)((h[12] >> 1) & 3);
+		if (p.flags & 0x02)
+			p.mss = (uint16_t)((h[12] >> 4) * 128);
 		if ((h[12] & 8) && !p.truncated && i >= 20)
 			p.tcp_hl = 5;
 		flow_packet(ft, &p);

@@ -308,6 +308,10 @@ static void dirstats(struct jw *w, const char *key, const struct hs_dir *s, cons
 	if (st && st->bad_checksums[d]) {
 		jw_key_uint(w, "bad_checksums", st->bad_checksums[d]);
 		jw_key_uint(w, "bad_checksum_frame", st->bad_checksum_frame[d]);
+		if (st->bad_checksum_data[d]) {
+			jw_key_uint(w, "bad_checksum_data", st->bad_checksum_data[d]);
+			jw_key_uint(w, "bad_checksum_gap_bytes", st->bad_checksum_gap_bytes[d]);
+		}
 	}
 #define FRAME_TIME(name, fr, ts)                         \
 	if (fr) {                                        \

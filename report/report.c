@@ -415,10 +415,22 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment or ACK far outside the window"
 				" (%" PRIu32 " in all)\n", st->out_of_window_frame[i], rpt_dir_name((uint8_t)i),
 				st->out_of_window[i]);
-		if (st && st->bad_checksums[i])
+		if (st && st->bad_checksums[i] && !st->bad_checksum_data[i])
 			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment with a bad checksum"
 				" (%" PRIu32 " in all; this direction's checksums are real)\n", st->bad_checksum_frame[i],
 				rpt_dir_name((uint8_t)i), st->bad_checksums[i]);
+		else if (st && st->bad_checksums[i]) {
+			/* data the peer's TCP dropped: read from a retransmission, or missing */
+			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment with a bad checksum"
+				" (%" PRIu32 " in all, %" PRIu32 " with data; this direction's checksums are real):"
+				" the data was ignored, as the peer dropped it", st->bad_checksum_frame[i],
+				rpt_dir_name((uint8_t)i), st->bad_checksums[i], st->bad_checksum_data[i]);
+			if (st->bad_checksum_gap_bytes[i])
+				fprintf(r->out, "; %" PRIu32 " of those bytes never came again (a gap)\n",
+					st->bad_checksum_gap_bytes[i]);
+			else
+				fputs("; no gap followed\n", r->out);
+		}
 	}
 	if (rec->anomalies) {
 		int bit, first = 1;

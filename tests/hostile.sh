@@ -387,12 +387,39 @@ facts steer-forged-ack \
 facts steer-far-segments \
 	"$sni0 and \"out_of_window\" in an(0) and \"cap_segments\" not in an(0) and \"gap\" not in an(0) and $(tcpx client out_of_window) == 257" \
 	-r "$H/steer-far-segments.pcap"
-# real checksums: a forged client alert (bad TCP checksum: counted, still
-# read, as TSO captures show bad checksums on real data) and a forged
-# server RST (bad IPv4 checksum: dropped by the peer, not read)
+# real checksums: a forged client alert (bad TCP checksum: counted and not
+# read, the peer dropped it) and a forged server RST (bad IPv4 checksum:
+# dropped by the peer, not read)
 facts steer-bad-checksum \
-	"$sni0 and \"bad_checksum\" in an(0) and len(c[0][\"alerts\"]) == 1 and $(tcpx client bad_checksums) == 1 and $(tcpx server bad_checksums) == 1 and $(tcpx server rst_frame) is None and $(notes0 note-bad-checksum)" \
+	"$sni0 and \"bad_checksum\" in an(0) and len(c[0][\"alerts\"]) == 0 and $(tcpx client bad_checksums) == 1 and $(tcpx client bad_checksum_data) == 1 and $(tcpx server bad_checksums) == 1 and $(tcpx server bad_checksum_data) is None and $(tcpx server rst_frame) is None and $(notes0 note-bad-checksum)" \
 	-r "$H/steer-bad-checksum.pcap"
+grep -q "client sent a segment with a bad checksum (1 in all, 1 with data; this direction's checksums are real): the data was ignored, as the peer dropped it; no gap followed" \
+	<("$TLSWHY" -v -r "$H/steer-bad-checksum.pcap" 2>/dev/null) \
+	&& ok steer-bad-checksum-text || bad steer-bad-checksum-text "no line saying the data segment was ignored"
+# issue 16: real checksums (the server's first segment verifies), then a data
+# segment with one byte spoiled: ignored, its intact retransmission read
+# (no conflict between the copies), no gap
+facts csum-data-retransmitted \
+	"\"bad_checksum\" in an(0) and \"overlap_conflict\" not in an(0) and $(tcpx server bad_checksum_data) == 1 and $(tcpx server bad_checksum_gap_bytes) == 0 and $(tcpx server gaps) == 0 and $(tcpx server bad_checksum_frame) == 8 and certs(0).get(\"frame\") == 9" \
+	-r "$H/csum-data-retransmitted.pcap"
+# two such segments in a row never sent again, the client acknowledging past
+# them: a gap of their 374 bytes, and the report says they were dropped for
+# their checksum
+facts csum-data-lost \
+	"\"bad_checksum\" in an(0) and \"gap\" in an(0) and $(tcpx server gap_bytes) == 374 and $(tcpx server bad_checksum_gap_bytes) == 374 and $(tcpx server bad_checksum_data) == 2 and not c[0].get(\"server_certificates\")" \
+	-r "$H/csum-data-lost.pcap"
+grep -q "server sent a segment with a bad checksum (2 in all, 2 with data; this direction's checksums are real): the data was ignored, as the peer dropped it; 374 of those bytes never came again (a gap)" \
+	<("$TLSWHY" -v -r "$H/csum-data-lost.pcap" 2>/dev/null) \
+	&& ok csum-data-lost-text || bad csum-data-lost-text "no line saying the gap's bytes had a bad checksum"
+# the capture host's checksum offload in a real-checksum direction: the
+# pseudo-header's sum in the field (a segment larger than the MSS, TSO; one
+# within it), and a segment larger than the MSS with a wrong checksum (TSO
+# or GRO: the wire never carried it whole): read, not bad checksums
+for x in partial-large partial-small tso-large; do
+	facts "csum-$x" \
+		"\"bad_checksum\" not in an(0) and $(tcpx server gaps) == 0 and certs(0).get(\"frame\") == 8 and $(tcpx server bad_checksums) is None" \
+		-r "$H/csum-$x.pcap"
+done
 # the same with checksums left to the NIC (all zero): nothing is judged by
 # checksum, so the alert and the RST are read
 facts steer-offloaded-checksum \

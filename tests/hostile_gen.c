@@ -41,7 +41,9 @@ static pcap_t *dead;
 static pcap_dumper_t *dump;
 static int snaplen_cut;           /* 0 = none */
 static int real_csum;             /* fill in IPv4 and TCP checksums (else zero) */
-static int bad_csum;              /* 1: spoil the next segment's TCP checksum, 2: its IPv4 one */
+static int bad_csum;              /* 1: spoil the next segment's TCP checksum, 2: its IPv4 one,
+				   * 3: a payload byte after the checksum (corrupted on the way),
+				   * 4: put the pseudo-header's sum in the TCP checksum field (offload) */
 static int syn_wscale = -1;       /* >= 0: SYNs carry this window scale option (RFC 7323) */
 static unsigned csum(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
 static int64_t now_us = 1700000000000000LL;
@@ -154,7 +156,11 @@ static void segment_at(struct conn *c, int dir, uint8_t flags, uint32_t seq, con
 		v = csum(ph, 12, tcp, 20 + opt + n);
 		if (bad_csum == 1)
 			v ^= 0x5a5a;
+		if (bad_csum == 4)
+			v = 0xffff ^ csum(ph, 12, NULL, 0);   /* the sum itself, not its complement */
 		tcp[16] = (uint8_t)(v >> 8); tcp[17] = (uint8_t)v;
+		if (bad_csum == 3 && n > 5)
+			tcp[20 + opt + 5] ^= 0xff;
 		v = csum(ip, 20, NULL, 0);
 		if (bad_csum == 2)
 			v ^= 0x0101;
@@ -1148,6 +1154,82 @@ static void write_gap_over_ch(void)
 	free(out.p);
 }
 
+/* Real checksums, data segments with bad ones (issue 16). The server's
+ * flight (ServerHello, a certificate of `dl` bytes, ServerHelloDone): its
+ * first 100 bytes intact (they tell that the server's checksums are
+ * real), then the rest:
+ *   retransmit: first with one byte spoiled (the checksum no longer
+ *     matches: the client's TCP drops it), then again intact; nothing
+ *     acknowledges the first copy;
+ *   lost: in three segments, the first two spoiled and never sent again;
+ *     the client acknowledges all of it (it got the bytes some way the
+ *     capture did not see), so the first two segments' bytes are a gap;
+ *   partial: in one segment larger than the MSS whose checksum field holds
+ *     the pseudo-header's sum (the capture host's checksum offload: TSO);
+ *   partial-small: the same in one segment within the MSS (offload
+ *     without TSO, or GRO);
+ *   tso: in one segment larger than the MSS with a checksum that is just
+ *     wrong (neither pseudo-header sum nor zero): made by the capture host,
+ *     the wire carried it in pieces. */
+static void write_csum_data(const char *name, int how, size_t dl)
+{
+	struct conn c;
+	struct buf real = { 0 }, m = { 0 };
+	static uint8_t der[4000];
+	const uint8_t *rest;
+	size_t n;
+	garbage(der, dl, 11);
+	der[0] = 0x30; der[1] = 0x82; der[2] = (uint8_t)((dl - 4) >> 8); der[3] = (uint8_t)(dl - 4);
+	open_pcap(name, 65535);
+	real_csum = 1;
+	conn_init(&c, 60 + (unsigned)how);
+	handshake_tcp(&c);
+	ch_bytes(&real, "real.example");
+	send_data(&c, 0, real.p, real.n);
+	real.n = 0;
+	server_hello(&m);
+	certificate(&m, der, dl, 1);
+	server_hello_done(&m);
+	hs_records(&real, &m);
+	/* its first 100 bytes as they should be: the server's checksums are real */
+	segment(&c, 1, 0x18, real.p, 100);
+	segment(&c, 0, 0x10, NULL, 0);
+	rest = real.p + 100;
+	n = real.n - 100;
+	switch (how) {
+	case 0:
+		bad_csum = 3;
+		segment_at(&c, 1, 0x18, c.sseq, rest, n);
+		segment(&c, 1, 0x18, rest, n);
+		segment(&c, 0, 0x10, NULL, 0);
+		break;
+	case 1:
+		bad_csum = 3;
+		segment(&c, 1, 0x18, rest, n / 3);
+		bad_csum = 3;
+		segment(&c, 1, 0x18, rest + n / 3, n / 3);
+		segment(&c, 1, 0x18, rest + 2 * (n / 3), n - 2 * (n / 3));
+		segment(&c, 0, 0x10, NULL, 0);
+		break;
+	case 2:
+	case 3:
+		bad_csum = 4;
+		segment(&c, 1, 0x18, rest, n);
+		segment(&c, 0, 0x10, NULL, 0);
+		break;
+	default:
+		bad_csum = 1;
+		segment(&c, 1, 0x18, rest, n);
+		segment(&c, 0, 0x10, NULL, 0);
+		break;
+	}
+	close_both(&c);
+	real_csum = 0;
+	close_pcap();
+	free(real.p);
+	free(m.p);
+}
+
 static void write_steer(void)
 {
 	write_overlap("steer-overlap-queued.pcap", 0);
@@ -1156,6 +1238,11 @@ static void write_steer(void)
 	write_far("steer-far-segments.pcap", 1);
 	write_bad_csum("steer-bad-checksum.pcap", 0);
 	write_bad_csum("steer-offloaded-checksum.pcap", 1);
+	write_csum_data("csum-data-retransmitted.pcap", 0, 600);
+	write_csum_data("csum-data-lost.pcap", 1, 600);
+	write_csum_data("csum-partial-large.pcap", 2, 3000);
+	write_csum_data("csum-partial-small.pcap", 3, 600);
+	write_csum_data("csum-tso-large.pcap", 4, 3000);
 	write_gap_over_ch();
 }
 
