@@ -31,7 +31,7 @@
  * a thread (cap_read_opts.one_thread, or it cannot start), blocks are
  * filled and walked in turn; libpcap reading is then the reference loop.
  * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
- * of 1 MiB holds at most 29,128 TCP segments, SEGS_MAX, of 176 bytes each
+ * of 1 MiB holds at most 29,128 TCP segments, SEGS_MAX, of 184 bytes each
  * here; real traffic far fewer: the array grows by doubling), plus, on the libpcap way only, a batch grown for a packet bigger
  * than a batch. bench/RESULTS.md has the numbers.
  */
@@ -66,7 +66,7 @@ struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
 struct seg_desc {
 	struct pkt p;            /* p.payload: into the block, or into side (reassembled) */
 	int64_t now_us;          /* the capture clock after this frame (every frame counts) */
-	size_t side_off;         /* reassembled: where its payload is in side */
+	uint32_t side_off;       /* reassembled: where its payload is in side (a dbuf: 32 bits) */
 	uint32_t hash;           /* flow_hash_pkt() */
 };
 

@@ -1,8 +1,9 @@
 /*
  * dbuf.c - the bounded growable byte buffer (see dbuf.h).
  *
- * Invariants: len <= cap <= max; p == NULL exactly when cap == 0; a call
- * that fails changes nothing. Growth: cap = first, then doubled until it
+ * Invariants: len <= cap <= max <= DBUF_MAX_MAX, so every size fits the
+ * structure's 32-bit fields; p == NULL exactly when cap == 0; a call that
+ * fails changes nothing. Growth: cap = first, then doubled until it
  * holds what was asked, then clamped to max; doubling stops at SIZE_MAX / 2
  * so it cannot wrap.
  */
@@ -13,10 +14,12 @@
 
 void dbuf_init(struct dbuf *b, size_t first, size_t max)
 {
+	if (max > DBUF_MAX_MAX)
+		max = DBUF_MAX_MAX;
 	b->p = NULL;
 	b->len = b->cap = 0;
-	b->max = max;
-	b->first = first ? (first < max ? first : max) : 1;
+	b->max = (uint32_t)max;
+	b->first = first ? (uint32_t)(first < max ? first : max) : 1;
 }
 
 size_t dbuf_plan(const struct dbuf *b, size_t want)
@@ -47,7 +50,7 @@ enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want)
 	if (!np)
 		return DBUF_NOMEM;
 	b->p = np;
-	b->cap = cap;
+	b->cap = (uint32_t)cap;   /* cap <= max */
 	return DBUF_OK;
 }
 
@@ -61,7 +64,7 @@ enum dbuf_rc dbuf_add(struct dbuf *b, const void *src, size_t n)
 		return rc;
 	if (n)
 		memcpy(b->p + b->len, src, n);
-	b->len += n;
+	b->len += (uint32_t)n;    /* len + n <= cap */
 	return DBUF_OK;
 }
 

@@ -5,8 +5,11 @@
  * dbuf_init(): growth doubles from a first size and never passes the
  * maximum; asking for more fails with DBUF_TOO_BIG and leaves the buffer as
  * it was, and so does a failed allocation (DBUF_NOMEM). dbuf_free() is the
- * one way to release it. Sizes are size_t and every sum is checked for
- * overflow before it is used.
+ * one way to release it. Sizes are passed as size_t and every sum is
+ * checked for overflow before it is used; the structure keeps them in 32
+ * bits (a maximum is at most DBUF_MAX_MAX, 4 GiB - 1: the largest any
+ * owner sets is 24 MiB), so a buffer costs 24 bytes, not 40: a flow holds
+ * four (issue 19).
  *
  * Two ways to use it: dbuf_add() appends at len (the handshake buffer);
  * dbuf_grow() only makes room for `want` bytes and the owner keeps its own
@@ -25,16 +28,18 @@ enum dbuf_rc {
 	DBUF_NOMEM,     /* the allocator said no */
 };
 
+#define DBUF_MAX_MAX UINT32_MAX
+
 struct dbuf {
 	uint8_t *p;     /* owned; NULL until the first growth */
-	size_t len;     /* bytes in use, for dbuf_add() */
-	size_t cap;     /* bytes allocated at p */
-	size_t first;   /* the first allocation */
-	size_t max;     /* cap never passes it */
+	uint32_t len;   /* bytes in use, for dbuf_add() */
+	uint32_t cap;   /* bytes allocated at p */
+	uint32_t first; /* the first allocation */
+	uint32_t max;   /* cap never passes it */
 };
 
-/* An empty buffer; nothing is allocated until it grows. first > max is
- * clamped to max. */
+/* An empty buffer; nothing is allocated until it grows. max > DBUF_MAX_MAX
+ * is clamped to DBUF_MAX_MAX, first > max to max. */
 void dbuf_init(struct dbuf *b, size_t first, size_t max);
 
 /* Capacity at least `want`: doubling from `first` (or the current cap),

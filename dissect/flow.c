@@ -76,33 +76,34 @@ struct seg {
 	uint8_t data[];
 };
 
+/* Fields by size, widest first: no padding (88 bytes; issue 19). */
 struct half {
+	struct seg *ooo;
+	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
+			     * storage only (win.cap grows to WIN_BYTES as needed) */
+	uint32_t fin_seq;   /* the FIN's sequence number, when fin */
+	uint32_t next_seq;
+	uint32_t nseg;
+	uint32_t qbytes;
+	uint32_t win_len;   /* bytes of the ring in use */
+	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
+	/* What this direction's sender told about itself, for judging the
+	 * other's sequence numbers and this one's (win_bound(), csum_accepts()) */
+	uint32_t bad_seq, bad_end;  /* [bad_seq, bad_end): the last data segments ignored for their
+				     * checksum, when have_bad (one range: a run of them, gap_bad_checksum()) */
+	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
+	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
+	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
+	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
 	uint8_t have_seq;
 	uint8_t done;
 	uint8_t fin;
-	uint32_t fin_seq;   /* the FIN's sequence number, when fin */
-	uint32_t next_seq;
-	struct seg *ooo;
-	uint32_t nseg;
-	uint32_t qbytes;
-	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
-			     * storage only (win.cap grows to WIN_BYTES as needed) */
-	uint32_t win_len;   /* bytes of the ring in use */
-	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
 	uint8_t have_end;
-	/* What this direction's sender told about itself, for judging the
-	 * other's sequence numbers and this one's (win_bound(), csum_accepts()) */
 	uint8_t have_hi, have_win;
 	uint8_t win_scaled; /* win_max came from a segment after the SYN */
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
-	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
-	uint8_t have_bad;   /* [bad_seq, bad_end): the last data segments ignored for their checksum
-			     * (one range: a run of them, gap_bad_checksum()) */
-	uint32_t bad_seq, bad_end;
-	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
-	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
-	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
+	uint8_t have_bad;   /* bad_seq and bad_end hold a range */
 };
 
 enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
@@ -114,22 +115,23 @@ enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
  * still told from data. */
 #define WIN_UNKNOWN_BOUND (64u << 20)
 
+/* Fields by size, widest first, hnext and hash at the head (issue 19). */
 struct flow {
 	struct flow *hnext;
 	uint32_t hash;      /* next to hnext: a chain walk rejects others on one cache line */
-	struct flow *prev, *next;
 	uint8_t list;       /* 0 active, 1 closing */
 	uint8_t swapped;
-	struct hs_addr a, b;
-	int64_t last_ts;
-	struct half h[2];
-	struct tls_conn tls;
-	struct hs_record *r;    /* NULL once reported (a tombstone) */
 	uint8_t reported;
 	uint8_t cut;            /* the capture ended while the outcome was pending */
+	struct flow *prev, *next;
+	struct hs_record *r;    /* NULL once reported (a tombstone) */
+	int64_t last_ts;
+	int64_t settle_ts;      /* when the outcome became known */
+	struct half h[2];
+	struct tls_conn tls;
+	struct hs_addr a, b;
 	uint8_t fin_raw;        /* FIN seen, bit per raw direction */
 	uint8_t rst;
-	int64_t settle_ts;      /* when the outcome became known */
 };
 
 /* FL_OPEN (early reporting only): the handshake completed and the
@@ -1377,7 +1379,6 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	if (fresh && r->d[1 - d].fin_frame && !r->d[d].data_after_peer_fin_frame &&
 	    !starts_alert(p->payload, p->paylen)) {
 		r->d[d].data_after_peer_fin_frame = p->frame;
-		r->d[d].data_after_peer_fin_ts_us = p->ts_us;
 	}
 }
 

@@ -98,9 +98,19 @@ const char *hs_anomaly_name(enum hs_anomaly a)
 	return "unknown";
 }
 
+/* A direction's first plaintext bytes (hs_dir.pre points at b) and when
+ * the first of them came: kept here, not in every record's two hs_dir,
+ * since few streams have any (issue 19). */
+struct pre_block {
+	uint8_t b[HS_NONTLS_BYTES];
+	uint64_t frame;
+	int64_t ts_us;
+};
+
 /* What `pre` and `nontls` point at until their first byte: read as empty
- * (their lengths are 0), never written, never freed. */
-static uint8_t no_bytes[HS_NONTLS_BYTES];
+ * (their lengths are 0; a pre_block's frame and time 0), never written,
+ * never freed. */
+static _Alignas(struct pre_block) uint8_t no_bytes[sizeof(struct pre_block)];
 
 static void bytes_free(uint8_t *p)
 {
@@ -417,10 +427,10 @@ struct hs_steer *record_steer(struct hs_record *r)
 	return r->steer;
 }
 
-static uint8_t *bytes_of(uint8_t **p)
+static uint8_t *bytes_of(uint8_t **p, size_t size)
 {
 	if (*p == no_bytes || !*p) {
-		uint8_t *n = calloc(1, HS_NONTLS_BYTES);
+		uint8_t *n = calloc(1, size);
 		if (!n)
 			return NULL;
 		*p = n;
@@ -430,12 +440,36 @@ static uint8_t *bytes_of(uint8_t **p)
 
 uint8_t *record_pre(struct hs_record *r, int dir)
 {
-	return bytes_of(&r->d[dir].pre);
+	return bytes_of(&r->d[dir].pre, sizeof(struct pre_block));
+}
+
+/* pre points at the b[] that opens a pre_block (or at no_bytes, as big) */
+static struct pre_block *pre_of(const struct hs_record *r, int dir)
+{
+	return (struct pre_block *)(void *)r->d[dir].pre;
+}
+
+void record_pre_at(struct hs_record *r, int dir, uint64_t frame, int64_t ts_us)
+{
+	if (r->d[dir].pre == no_bytes || !r->d[dir].pre)
+		return;
+	pre_of(r, dir)->frame = frame;
+	pre_of(r, dir)->ts_us = ts_us;
+}
+
+uint64_t record_pre_frame(const struct hs_record *r, int dir)
+{
+	return r->d[dir].pre ? pre_of(r, dir)->frame : 0;
+}
+
+int64_t record_pre_ts(const struct hs_record *r, int dir)
+{
+	return r->d[dir].pre ? pre_of(r, dir)->ts_us : 0;
 }
 
 uint8_t *record_nontls(struct hs_record *r)
 {
-	return bytes_of(&r->nontls);
+	return bytes_of(&r->nontls, HS_NONTLS_BYTES);
 }
 
 struct hs_alert *record_alerts(struct hs_record *r)

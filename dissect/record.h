@@ -136,15 +136,12 @@ enum hs_anomaly {
 	AN_BAD_CHECKSUM      = 1u << 17,  /* a segment with a bad checksum where the capture's are real: ignored */
 };
 
+/* Fields by size, widest first (issue 19: two of these in every record). */
 struct hs_dir {
 	uint64_t packets;
 	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
 	uint64_t payload_after_handshake; /* payload bytes in packets after the one that completed the handshake */
-	uint32_t retransmissions;
-	uint32_t out_of_order;
-	uint32_t overlap_conflicts;
-	uint32_t gaps;
 	uint64_t gap_bytes;
 	uint64_t first_frame, last_frame;
 	int64_t first_ts_us, last_ts_us;
@@ -152,14 +149,6 @@ struct hs_dir {
 	int64_t first_payload_ts_us;
 	uint64_t syn_frame, fin_frame, rst_frame;   /* 0 = none */
 	int64_t syn_ts_us, fin_ts_us, rst_ts_us;
-	uint32_t records;            /* TLS records seen */
-	uint8_t encrypted;           /* ChangeCipherSpec (or TLS 1.3 keys) in effect */
-	uint8_t tls;                 /* this direction's stream parsed as TLS */
-	uint8_t non_tls;             /* this direction's stream was not TLS */
-	uint32_t encrypted_hs;       /* encrypted handshake records */
-	uint32_t appdata_records;
-	uint64_t first_appdata_frame;
-	int64_t first_appdata_ts_us;
 	/* First application_data record a direction sent after the *other*
 	 * side's FIN (0 none): a request racing a keep-alive close (rules:
 	 * client.data_after_server_fin). Alerts do not count, encrypted ones
@@ -167,16 +156,10 @@ struct hs_dir {
 	 * is often met by a RST too. Retransmissions of bytes sent before the
 	 * FIN do not count either. */
 	uint64_t data_after_peer_fin_frame;
-	int64_t data_after_peer_fin_ts_us;
 	/* Encapsulation facts, (rules: capture.encapsulation): NULL until a
 	 * packet of this direction came through a tunnel (record_encap());
 	 * owned. */
 	struct hs_encap *encap;
-	/* Plaintext bytes before the first TLS record: a
-	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
-	 * TLS began with the first byte (rules: starttls). */
-	uint32_t plaintext_before_tls;
-	uint32_t truncated_packets;  /* packets cut by snaplen (placed here to fill padding) */
 	/* The first bytes of this direction's stream when it did not begin with a
 	 * TLS record, whether or not TLS followed: a PROXY protocol header, a
 	 * server banner, an HTTP request or answer (up to HS_NONTLS_BYTES, as
@@ -184,11 +167,25 @@ struct hs_dir {
 	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...)
 	 * HS_NONTLS_BYTES allocated with the first byte (record_pre()); until
 	 * then (and in a record made by record_new()) an empty array, never
-	 * NULL. */
+	 * NULL. The first byte's frame and time are kept with them:
+	 * record_pre_frame(), record_pre_ts(). */
 	uint8_t *pre;
+	uint32_t retransmissions;
+	uint32_t out_of_order;
+	uint32_t overlap_conflicts;
+	uint32_t gaps;
+	uint32_t records;            /* TLS records seen */
+	uint32_t encrypted_hs;       /* encrypted handshake records */
+	uint32_t appdata_records;
+	/* Plaintext bytes before the first TLS record: a
+	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
+	 * TLS began with the first byte (rules: starttls). */
+	uint32_t plaintext_before_tls;
+	uint32_t truncated_packets;  /* packets cut by snaplen */
 	uint16_t pre_len;
-	uint64_t pre_frame;
-	int64_t pre_ts_us;
+	uint8_t encrypted;           /* ChangeCipherSpec (or TLS 1.3 keys) in effect */
+	uint8_t tls;                 /* this direction's stream parsed as TLS */
+	uint8_t non_tls;             /* this direction's stream was not TLS */
 };
 
 struct hs_u16list {
@@ -426,7 +423,10 @@ struct hs_record {
 	uint8_t client_key_exchange;
 	uint8_t abbreviated;         /* TLS <= 1.2 session resumption */
 	uint8_t cert_request;        /* CertificateRequest seen (plaintext) */
-	uint16_t resumed_version;
+	/* Judged because the handshake timer (--handshake-timeout) ran out while
+	 * the capture went on, not because the capture ended (rules:
+	 * capture.timed_out). */
+	uint8_t timed_out;
 
 	uint16_t n_alerts;
 	uint32_t total_alerts;       /* alerts seen (saturates, never wraps) */
@@ -434,6 +434,10 @@ struct hs_record {
 	                                (record_alerts()); owned; NULL while n_alerts is 0 */
 
 	uint8_t nontls_dir;          /* 255 none */
+	/* Derived by record_finish() (record_derive()), from the facts above:
+	 * the alert that ended the handshake (hs_alert_ends_handshake()), as an
+	 * index into alerts[]; 255 when no alert did. */
+	uint8_t ending_alert;
 	uint16_t nontls_len;
 	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 	uint64_t nontls_frame;
@@ -466,15 +470,6 @@ struct hs_record {
 	 * end of the capture, or the moment a live handshake timed out. A
 	 * silence lasts until then, not until the last packet. */
 	int64_t judged_us;
-	/* Judged because the handshake timer (--handshake-timeout) ran out while
-	 * the capture went on, not because the capture ended (rules:
-	 * capture.timed_out). */
-	uint8_t timed_out;
-
-	/* Derived by record_finish() (record_derive()), from the facts above:
-	 * the alert that ended the handshake (hs_alert_ends_handshake()), as an
-	 * index into alerts[]; 255 when no alert did. */
-	uint8_t ending_alert;
 };
 
 /* Names for the enums above, for every output (stable: JSON uses them). */
@@ -517,6 +512,11 @@ struct hs_steer *record_steer(struct hs_record *r);
  * (the fact is then not kept). record_pre() and record_nontls() give
  * HS_NONTLS_BYTES writable bytes, record_alerts() HS_MAX_ALERTS entries. */
 uint8_t *record_pre(struct hs_record *r, int dir);
+/* When direction `dir`'s first plaintext byte came (record_pre_at() sets
+ * it, after record_pre()); 0 while pre_len is 0. */
+void record_pre_at(struct hs_record *r, int dir, uint64_t frame, int64_t ts_us);
+uint64_t record_pre_frame(const struct hs_record *r, int dir);
+int64_t record_pre_ts(const struct hs_record *r, int dir);
 uint8_t *record_nontls(struct hs_record *r);
 struct hs_alert *record_alerts(struct hs_record *r);
 struct hs_encap *record_encap(struct hs_record *r, int dir);

@@ -824,7 +824,6 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	if (sh->version < VER_TLS13 && r->ch && sh->session_id_len && sh->session_id_len == r->ch->session_id_len &&
 	    memcmp(sh->session_id, r->ch->session_id, sh->session_id_len) == 0) {
 		r->abbreviated = 1;
-		r->resumed_version = sh->version;
 	}
 }
 
@@ -1068,8 +1067,6 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 	}
 	if (!r->d[dir].appdata_records) {
 		record_event(r, (uint8_t)dir, EV_APPDATA, frame, ts, 0, d->rec_len);
-		r->d[dir].first_appdata_frame = frame;
-		r->d[dir].first_appdata_ts_us = ts;
 	}
 	r->d[dir].appdata_records++;
 }
@@ -1101,8 +1098,6 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 		}
 		if (!r->d[dir].appdata_records) {
 			record_event(r, (uint8_t)dir, EV_APPDATA, frame, ts, 0, d->rec_len);
-			r->d[dir].first_appdata_frame = frame;
-			r->d[dir].first_appdata_ts_us = ts;
 		}
 		r->d[dir].appdata_records++;
 		break;
@@ -1122,10 +1117,6 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 	default:
 		break;
 	}
-	d->last_type = d->ctype;
-	d->last_len = d->rec_len;
-	d->last_frame = frame;
-	d->last_ts = ts;
 	if (t->dec && (t->tls13 ? d->ctype == CT_APPDATA
 				: d->encrypted && d->ctype >= CT_ALERT && d->ctype <= CT_APPDATA))
 		tls_dec_begin(t->dec, dir, d->ctype, d->rec_version, d->rec_len, alerts_before);
@@ -1273,10 +1264,8 @@ static void keep_pre(struct hs_record *r, int dir, const uint8_t *p, size_t n, u
 	size_t room = HS_NONTLS_BYTES - r->d[dir].pre_len;
 	if (!n || !room || !record_pre(r, dir))
 		return;
-	if (!r->d[dir].pre_len) {
-		r->d[dir].pre_frame = frame;
-		r->d[dir].pre_ts_us = ts;
-	}
+	if (!r->d[dir].pre_len)
+		record_pre_at(r, dir, frame, ts);
 	if (n > room)
 		n = room;
 	memcpy(r->d[dir].pre + r->d[dir].pre_len, p, n);

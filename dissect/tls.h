@@ -39,30 +39,27 @@ struct tls_limits {
 
 struct x509_cache;
 
+/* Fields by size, widest first: no padding (issue 19). */
 struct tls_dir {
+	struct dbuf hs;          /* handshake bytes; max max_handshake + 8 (an SSLv2 record: its length + 2) */
+	uint32_t rec_len;
+	uint32_t body_left;      /* bytes of the current record still to come */
+	uint32_t hs_off;         /* bytes of hs already cut into messages */
+	uint32_t skip_msg;       /* bytes of an over-long message still to skip */
+	uint32_t scanned;        /* plaintext bytes scanned so far */
+	uint32_t recs_after_peer_fin;   /* TLS 1.3: records after the client's Finished */
+	uint16_t rec_version;
 	uint8_t mode;            /* enum in tls.c */
 	uint8_t hdr[5];
 	uint8_t hdr_have;
 	uint8_t ctype;
-	uint16_t rec_version;
-	uint32_t rec_len;
-	uint32_t body_left;      /* bytes of the current record still to come */
 	uint8_t encrypted;       /* CCS seen (<=1.2) or TLS 1.3 keys in use */
 	uint8_t hs_broken;       /* a gap or a malformed message: stop parsing handshake bytes */
 	uint8_t finished;        /* sent its (encrypted) Finished */
 	uint8_t small[8];        /* alert / CCS body */
 	uint8_t small_len;
-	struct dbuf hs;          /* handshake bytes; max max_handshake + 8 (an SSLv2 record: its length + 2) */
-	uint32_t hs_off;         /* bytes of hs already cut into messages */
-	uint32_t skip_msg;       /* bytes of an over-long message still to skip */
-	uint32_t scanned;        /* plaintext bytes scanned so far */
 	uint8_t carry[6];        /* pattern bytes split across deliveries */
 	uint8_t carry_len;
-	uint8_t last_type;       /* the last record's content type, 0 none */
-	uint32_t last_len;
-	uint64_t last_frame;
-	int64_t last_ts;
-	uint32_t recs_after_peer_fin;   /* TLS 1.3: records after the client's Finished */
 	uint8_t rejected;        /* TLS 1.3 server: its first record after that was an alert */
 	uint8_t last_hs_type;    /* last plaintext handshake message type, 255 none */
 };
@@ -71,13 +68,13 @@ struct tls_conn {
 	struct hs_record *r;
 	const struct tls_limits *lim;   /* the run's caps; not owned */
 	struct x509_cache *certs;       /* the run's certificate cache; not owned, NULL: uncached */
-	struct x509_vbudget vb;         /* signature checks this connection may still make */
+	struct tls_dec *dec;     /* --keylog: decryption state (dissect/decrypt.h), owned; NULL without keys */
+	uint64_t ch_last_frame;
 	struct tls_dir d[2];
+	struct x509_vbudget vb;         /* signature checks this connection may still make */
+	uint16_t ch_segments;    /* client deliveries (TCP segments) until the ClientHello was whole */
 	uint8_t tls13;
 	uint8_t client_hello_seen;
-	uint16_t ch_segments;    /* client deliveries (TCP segments) until the ClientHello was whole */
-	uint64_t ch_last_frame;
-	struct tls_dec *dec;     /* --keylog: decryption state (dissect/decrypt.h), owned; NULL without keys */
 	uint8_t dec_msg;         /* the handshake bytes being parsed were decrypted */
 };
 

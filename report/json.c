@@ -353,7 +353,7 @@ static void first_bytes(struct jw *w, const struct hs_record *r)
 			continue;
 		}
 		jw_obj_open(w, who);
-		wire_quote(w, r->d[d].pre_frame, r->d[d].pre_ts_us, r->d[d].pre, r->d[d].pre_len);
+		wire_quote(w, record_pre_frame(r, d), record_pre_ts(r, d), r->d[d].pre, r->d[d].pre_len);
 		jw_key_bool(w, "proxy_header", d == DIR_C2S && record_proxy_header(r));
 		jw_obj_close(w);
 	}

@@ -393,7 +393,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
 	for (i = 0; i < 2; i++)   /* a PROXY header, a banner, a plain request: the bytes before (or instead of) TLS */
 		if (rec->d[i].pre_len && rec->nontls_dir != i)
-			fprintf(r->out, "    plain     frame %" PRIu64 " %s sent before TLS: \"%s\"\n", rec->d[i].pre_frame,
+			fprintf(r->out, "    plain     frame %" PRIu64 " %s sent before TLS: \"%s\"\n", record_pre_frame(rec, i),
 				rpt_dir_name((uint8_t)i), esc_text(esc, sizeof(esc), rec->d[i].pre, rec->d[i].pre_len));
 	if (rec->closed_by != 255 && !good)
 		fprintf(r->out, "    closed    by the %s with %s\n", rpt_dir_name(rec->closed_by),

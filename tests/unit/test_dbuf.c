@@ -2,7 +2,9 @@
  * test_dbuf.c - the bounded growable buffer (dissect/dbuf.c): growth from
  * the first size by doubling, clamped to the maximum; appending up to the
  * maximum exactly and failing one byte past it with the buffer unchanged;
- * size arithmetic that would overflow; take, reset, free and grow again.
+ * size arithmetic that would overflow, size_t or the structure's 32-bit
+ * fields (a maximum past DBUF_MAX_MAX is clamped); take, reset, free and
+ * grow again.
  */
 #include "dissect/dbuf.h"
 #include "tests/unit/check.h"
@@ -71,15 +73,21 @@ static void test_overflow(void)
 	struct dbuf b;
 	uint8_t x[8] = { 0 };
 	dbuf_init(&b, 8, SIZE_MAX);
+	CHECK(b.max == DBUF_MAX_MAX);               /* clamped: sizes live in 32 bits */
 	CHECK_INT(dbuf_add(&b, x, 8), DBUF_OK);
 	/* len + n wraps: refused before any arithmetic is trusted */
 	CHECK_INT(dbuf_add(&b, x, SIZE_MAX - 3), DBUF_TOO_BIG);
 	CHECK_INT(dbuf_add(&b, x, SIZE_MAX), DBUF_TOO_BIG);
+	/* len + n wraps the 32-bit fields: past the maximum, refused */
+	CHECK_INT(dbuf_add(&b, x, (size_t)UINT32_MAX - 3), DBUF_TOO_BIG);
+	CHECK_INT(dbuf_grow(&b, (size_t)UINT32_MAX + 9), DBUF_TOO_BIG);
 	CHECK_INT(b.len, 8);
-	/* doubling would pass SIZE_MAX: it stops and the plan is the maximum
-	 * (planned only: no allocator is asked for that much) */
-	CHECK_INT(dbuf_plan(&b, SIZE_MAX / 2 + 2), SIZE_MAX);
-	CHECK_INT(dbuf_plan(&b, SIZE_MAX), SIZE_MAX);
+	/* doubling passes the maximum: the plan is the maximum (planned only:
+	 * no allocator is asked for that much) */
+	CHECK_INT(dbuf_plan(&b, (size_t)DBUF_MAX_MAX / 2 + 2), DBUF_MAX_MAX);
+	CHECK_INT(dbuf_plan(&b, DBUF_MAX_MAX), DBUF_MAX_MAX);
+	CHECK_INT(dbuf_plan(&b, (size_t)DBUF_MAX_MAX + 1), 0);
+	CHECK_INT(dbuf_plan(&b, SIZE_MAX), 0);
 	CHECK_INT(dbuf_plan(&b, 9), 16);
 	CHECK_INT(dbuf_plan(&b, 8), 8);
 	b.max = 1000;
@@ -89,6 +97,9 @@ static void test_overflow(void)
 	CHECK_INT(b.cap, 8);
 	CHECK_INT(b.len, 8);
 	dbuf_free(&b);
+	dbuf_init(&b, SIZE_MAX, SIZE_MAX);          /* first clamped to the clamped maximum */
+	CHECK(b.first == DBUF_MAX_MAX);
+	CHECK_INT(dbuf_plan(&b, 1), DBUF_MAX_MAX);
 }
 
 static void test_take(void)

@@ -9,7 +9,10 @@
  *  - the alert that ended the handshake (hs_alert_ends_handshake): named
  *    constants that agree with the name tables;
  *  - a ClientHello / ServerHello kept at its real size (issue 19) holds
- *    the full one's fields and lists, right after its structure.
+ *    the full one's fields and lists, right after its structure;
+ *  - a direction's first plaintext bytes keep their frame and time with
+ *    them, out of the record (issue 19): 0 before the first byte, set
+ *    once there is room for them, carried when the directions swap.
  *
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
@@ -229,8 +232,31 @@ static void test_keep_hello(void)
 	record_free(r);
 }
 
+static void test_pre(void)
+{
+	struct hs_record *r = record_new(3);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK(r->d[0].pre != NULL && r->d[0].pre_len == 0);
+	record_pre_at(r, 0, 7, 70);          /* no bytes yet: nowhere to keep it */
+	CHECK(record_pre_frame(r, 0) == 0 && record_pre_ts(r, 0) == 0);
+	CHECK(record_pre(r, 1) != NULL);
+	memcpy(r->d[1].pre, "SSH-2.0-x", 9);
+	r->d[1].pre_len = 9;
+	record_pre_at(r, 1, 12, 1200);
+	CHECK(record_pre_frame(r, 1) == 12 && record_pre_ts(r, 1) == 1200);
+	CHECK(record_pre_frame(r, 0) == 0 && record_pre_ts(r, 0) == 0);
+	record_swap_dirs(r);
+	CHECK(record_pre_frame(r, 0) == 12 && record_pre_ts(r, 0) == 1200 && r->d[0].pre_len == 9);
+	CHECK(memcmp(r->d[0].pre, "SSH-2.0-x", 9) == 0);
+	CHECK(record_pre_frame(r, 1) == 0);
+	record_free(r);
+}
+
 int main(void)
 {
+	test_pre();
 	test_max_offered();
 	test_ending_alert();
 	test_keep_hello();
