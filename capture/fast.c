@@ -208,12 +208,28 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 			d->v[i].p.payload = d->side.p + d->v[i].side_off;
 }
 
-/* Analysis thread: the decoded segments of a block into the flow table. */
+/* Analysis thread: the decoded segments of a block into the flow table.
+ * Each segment's description is fetched SEG_PREFETCH segments ahead, the
+ * first bytes of its payload SEG_PREFETCH_DATA ahead (both were written on
+ * the reader thread's core), its flow as flow_ahead.h says. */
+#define SEG_PREFETCH 16
+#define SEG_PREFETCH_DATA 4
+
 static void walk_decoded(const struct cap_rd *r, const struct decoded *d)
 {
 	struct cap_run *run = r->run;
 	size_t i;
 	for (i = 0; i < d->n; i++) {
+		if (i + SEG_PREFETCH < d->n) {
+			/* the reader thread wrote these on the other core */
+			const char *a = (const char *)&d->v[i + SEG_PREFETCH];
+			size_t o;
+			for (o = 0; o < sizeof(d->v[0]); o += 64)
+				__builtin_prefetch(a + o);
+			__builtin_prefetch(a + sizeof(d->v[0]) - 1);
+		}
+		if (i + SEG_PREFETCH_DATA < d->n && d->v[i + SEG_PREFETCH_DATA].p.payload)
+			__builtin_prefetch(d->v[i + SEG_PREFETCH_DATA].p.payload);
 		if (i + FLOW_PREFETCH_SLOT < d->n)
 			flow_prefetch_slot(run->ft, d->v[i + FLOW_PREFETCH_SLOT].hash);
 		if (i + FLOW_PREFETCH_FLOW < d->n)

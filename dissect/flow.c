@@ -155,7 +155,14 @@ struct flow_table {
 	struct flist lists[FL__N];
 	struct flow_stats st;
 	uint64_t key[4];          /* hash key, random per table */
+	struct flow *spare;       /* retired flows kept for reuse (FLOW_SPARE_MAX, linked by hnext) */
+	uint32_t nspare;
 };
+
+/* A capture makes and retires a flow for every connection; a retired one
+ * is kept (up to this many, newest first, so likely still in the cache)
+ * for the next connection instead of a trip through the allocator. */
+#define FLOW_SPARE_MAX 256u
 
 void flow_limits_default(struct flow_limits *lim)
 {
@@ -401,7 +408,13 @@ static void flow_retire(struct flow_table *ft, struct flow *f, int64_t end_us)
 	list_del(ft, f);
 	ft->count--;
 	flow_report(ft, f, end_us);
-	free(f);
+	if (ft->nspare < FLOW_SPARE_MAX) {
+		f->hnext = ft->spare;
+		ft->spare = f;
+		ft->nspare++;
+	} else {
+		free(f);
+	}
 }
 
 static int cmp_id(const void *x, const void *y)
@@ -447,6 +460,11 @@ void flow_table_free(struct flow_table *ft, int64_t capture_end_us)
 	for (l = 0; l < FL__N; l++)
 		while (ft->lists[l].head)
 			flow_retire(ft, ft->lists[l].head, capture_end_us);
+	while (ft->spare) {
+		struct flow *f = ft->spare;
+		ft->spare = f->hnext;
+		free(f);
+	}
 	free(ft->bucket);
 	free(ft);
 }
@@ -537,9 +555,14 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 			flow_retire(ft, victim, p->ts_us);
 		}
 	}
-	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (ft->spare) {
+		f = ft->spare;
+		ft->spare = f->hnext;
+		ft->nspare--;
+		memset(f, 0, sizeof(*f));
+	} else if (!(f = calloc(1, sizeof(*f)))) {
 		return NULL;
+	}
 	f->r = record_new(++ft->next_id);
 	if (!f->r) {
 		free(f);

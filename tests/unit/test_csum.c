@@ -1,10 +1,12 @@
 /*
- * test_csum.c - the one's complement sum of dissect/decode.c (8 bytes at a
- * time) against a plain byte-wise one, and pkt_tcp_csum()'s verdicts.
+ * test_csum.c - the one's complement sum of dissect/decode.c (16 bytes a
+ * step, or 64 with AVX2 where the CPU has it) against a plain byte-wise
+ * one, and pkt_tcp_csum()'s verdicts.
  *
  *   1. pkt_csum_sum() equals the byte-wise RFC 1071 sum on random buffers
  *      of every length 0..2000 at every alignment 0..7 (and on all-0xff
- *      and all-zero buffers, where the carries pile up or vanish).
+ *      and all-zero buffers, where the carries pile up or vanish), and on
+ *      64 KiB ones (the largest IP payload: the widest sums).
  *   2. Hand-built Ethernet/IPv4 and /IPv6 TCP segments: a right checksum
  *      is OK, one bit off is BAD, a zero field is ZERO, the pseudo-header's
  *      sum (or its complement) in the field is PARTIAL (checksum offload),
@@ -78,6 +80,20 @@ static void sums(void)
 		CHECK_INTF(pkt_csum_sum(buf + al, 1999), ref_fold(ref_add(0, buf + al, 1999)), "all 0xff, odd, alignment %zu", al);
 		memset(buf, 0, sizeof(buf));
 		CHECK_INTF(pkt_csum_sum(buf + al, 1001), 0, "all zero, alignment %zu", al);
+	}
+	{
+		static uint8_t big[65535 + 8];
+		size_t n;
+		for (n = 65535 - 3; n <= 65535; n++)
+			for (al = 0; al < 8; al += 3) {
+				memset(big, 0xff, sizeof(big));
+				CHECK_INTF(pkt_csum_sum(big + al, n), ref_fold(ref_add(0, big + al, n)),
+					   "all 0xff, length %zu, alignment %zu", n, al);
+				for (i = 0; i < sizeof(big); i++)
+					big[i] = rnd8();
+				CHECK_INTF(pkt_csum_sum(big + al, n), ref_fold(ref_add(0, big + al, n)),
+					   "random bytes, length %zu, alignment %zu", n, al);
+			}
 	}
 }
 
