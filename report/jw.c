@@ -221,7 +221,7 @@ static void sep(struct jw *w)
 }
 
 /* Where a value goes: sep() done, room for `room` more bytes made. */
-static inline char *val_at(struct jw *w, size_t room)
+static inline __attribute__((always_inline)) char *val_at(struct jw *w, size_t room)
 {
 	char *o;
 	if (w->pretty) {
@@ -432,7 +432,7 @@ static inline void copy_small(char *o, const char *k, size_t n)
 
 /* A key, and room for `room` bytes of its value: where the value goes.
  * Compact output writes [,]"key": at once; the value takes no sep(). */
-static inline char *kv_at(struct jw *w, const char *k, size_t kn, size_t room)
+static inline __attribute__((always_inline)) char *kv_at(struct jw *w, const char *k, size_t kn, size_t room)
 {
 	char *o;
 	if (w->pretty || w->after_key || kn + room + 5 > sizeof(w->buf)) {
