@@ -346,6 +346,7 @@ int main(void)
 	{
 		static uint8_t big[20000];
 		static const size_t lens[] = { 1023, 1024, 1025, 1400, 4096, 8191, 8192, 8193, 20000 };
+		static const uint8_t edge[] = "ab\"\x01\xe2\x82\xac\xff cdefghijklmnopq\\";
 		int bad = 0;
 		size_t pad;
 		for (i = 0; i < sizeof(big); i++)
@@ -358,7 +359,7 @@ int main(void)
 				CHECKF(0, "%zu bytes differ from the reference", lens[i]);
 		}
 		for (i = 0; i < 300; i++)   /* a short string with escapes across the edge */
-			if (!same_pad((const uint8_t *)"ab\"\x01\xe2\x82\xac\xff cdefghijklmnopq\\", 28, 8050 + i) && bad++ < 3)
+			if (!same_pad(edge, sizeof(edge) - 1, 8050 + i) && bad++ < 3)
 				CHECKF(0, "a short string after %zu differs from the reference", 8050 + i);
 		CHECKF(bad == 0, "%d long or edge cases differ", bad);
 	}
