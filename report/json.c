@@ -21,6 +21,20 @@
 
 const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a)
 {
+	if (a->family == 4 && n >= 16) {   /* inet_ntop's "%u.%u.%u.%u", without printf */
+		char *o = buf;
+		int i;
+		for (i = 0; i < 4; i++) {
+			unsigned v = a->addr[i];
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			*o++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
 	if (!inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf, (socklen_t)n))
 		snprintf(buf, n, "?");
 	return buf;
@@ -42,20 +56,69 @@ const char *rpt_dir_name(uint8_t dir)
 	return dir == DIR_C2S ? "client" : dir == DIR_S2C ? "server" : "none";
 }
 
-static void code_name(struct jw *w, const char *(*fn)(uint16_t), uint16_t v)
+/* A code point's name as a JSON string: "GREASE", the name, or "0x%04x".
+ * Each (table, value) is looked up and quoted once per thread, then
+ * copied: the arrays of a ClientHello name the same few dozen values in
+ * every connection. */
+struct name_slot {
+	const char *(*fn)(uint16_t);   /* NULL: empty slot */
+	uint16_t v;
+	uint8_t n;                     /* bytes in s; 0: not cacheable, write it the long way */
+	char s[61];                    /* "name", quoted */
+};
+#define NAME_SLOTS 1024
+static _Thread_local struct name_slot name_cache[NAME_SLOTS];
+
+static const char *code_name_str(const char *(*fn)(uint16_t), uint16_t v, char b[16])
 {
-	char b[16];
 	const char *s;
-	if (names_is_grease(v)) {
-		jw_str(w, "GREASE");
-		return;
-	}
+	if (names_is_grease(v))
+		return "GREASE";
 	s = fn(v);
 	if (!s) {
-		snprintf(b, sizeof(b), "0x%04x", v);
+		static const char hx[] = "0123456789abcdef";
+		memcpy(b, "0x", 2);
+		b[2] = hx[v >> 12];
+		b[3] = hx[(v >> 8) & 15];
+		b[4] = hx[(v >> 4) & 15];
+		b[5] = hx[v & 15];
+		b[6] = 0;
 		s = b;
 	}
-	jw_str(w, s);
+	return s;
+}
+
+static void code_name(struct jw *w, const char *(*fn)(uint16_t), uint16_t v)
+{
+	/* two ways: the slot hashed to and the next; a new entry goes first */
+	uint64_t h = ((uint64_t)v | (uint64_t)(uintptr_t)fn << 16) * 0x9e3779b97f4a7c15ull;
+	struct name_slot *e = &name_cache[(h >> 54) & (NAME_SLOTS - 2)];
+	char b[16];
+	if (e->fn != fn || e->v != v) {
+		if (e[1].fn == fn && e[1].v == v) {
+			e++;
+		} else {
+			const char *s = code_name_str(fn, v, b);
+			size_t i, n = strlen(s);
+			e[1] = e[0];
+			e->fn = fn;
+			e->v = v;
+			e->n = 0;
+			/* printable ASCII without " or \\ is its own JSON string */
+			for (i = 0; i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\'; i++)
+				;
+			if (i == n && n + 2 <= sizeof(e->s)) {
+				e->s[0] = '"';
+				memcpy(e->s + 1, s, n);
+				e->s[n + 1] = '"';
+				e->n = (uint8_t)(n + 2);
+			}
+		}
+	}
+	if (e->n)
+		jw_rawn(w, e->s, e->n);
+	else
+		jw_str(w, code_name_str(fn, v, b));
 }
 
 static void u16_array(struct jw *w, const char *key, const char *names_key, const uint16_t *v,
@@ -91,8 +154,14 @@ static const char *version_name16(uint16_t v)
 static void version_field(struct jw *w, const char *key, uint16_t v)
 {
 	char b[48];   /* "max_offered_version_name" needs 25 */
+	size_t n = strlen(key);
 	jw_key_uint(w, key, v);
-	snprintf(b, sizeof(b), "%s_name", key);
+	if (n + sizeof("_name") <= sizeof(b)) {
+		memcpy(b, key, n);
+		memcpy(b + n, "_name", sizeof("_name"));
+	} else {
+		snprintf(b, sizeof(b), "%s_name", key);
+	}
 	jw_key(w, b);
 	code_name(w, version_name16, v);
 }

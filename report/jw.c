@@ -7,24 +7,45 @@
  * \u00XX; invalid UTF-8 (RFC 3629: overlongs, surrogates, > U+10FFFF,
  * truncated sequences) replaced by U+FFFD, one replacement per bad byte.
  *
- * Speed: the JSON report writes every connection (about 8 KB each in
+ * Speed: the JSON report writes every connection (about 10 KB each in
  * full), so bytes are assembled in w->buf and handed to stdio with one
  * unlocked fwrite when it fills, when the outermost value closes, and at
  * jw_flush() / jw_end(): a caller that writes to the same FILE itself
- * calls jw_flush() first (jw_raw and jw_double do). Keys are the
- * program's own names (never wire bytes) and are copied as they are;
- * strings are scanned for bytes that need escaping 8 at a time. Numbers,
+ * calls jw_flush() first. Keys are the program's own names (never wire
+ * bytes) and are copied as they are, their lengths known where the call
+ * is compiled (jw.h); in compact output a key and its value are written
+ * in one step, room for both made once (--pretty takes the general path).
+ * Strings are scanned for bytes that need escaping 8 at a time. Numbers,
  * hex and times are formatted here rather than by printf, with the bytes
- * printf would give ("%" PRIu64, "\\u%04x", "%04d-%02d-...").
+ * printf would give ("%" PRIu64, "\\u%04x", "%04d-%02d-..."). jw_cached()
+ * replays fragments that are the same for every connection (a rule's
+ * knowledge-base text) from a cache instead of escaping them again.
  */
 #include "report/jw.h"
 #include "report/esc.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char hx[] = "0123456789abcdef";
+
+/* "00".."99": two decimal digits at a time */
+static const char dig2[] =
+	"00010203040506070809"
+	"10111213141516171819"
+	"20212223242526272829"
+	"30313233343536373839"
+	"40414243444546474849"
+	"50515253545556575859"
+	"60616263646566676869"
+	"70717273747576777879"
+	"80818283848586878889"
+	"90919293949596979899";
 
 /* 1: written as it is inside a JSON string (printable ASCII but " and \) */
 static const uint8_t plain[256] = {
@@ -36,20 +57,53 @@ static const uint8_t plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* 0x7f */,
 };
 
+/* jw_init_mem: append to w->mem; on failure drop it all (mem NULL, mem_cap 1) */
+static void mem_add(struct jw *w, const void *p, size_t n)
+{
+	if (!w->mem && w->mem_cap)
+		return;
+	if (n > w->mem_cap - w->mem_n) {
+		size_t cap = w->mem_cap ? w->mem_cap : 4096;
+		char *m;
+		while (cap - w->mem_n < n && cap <= SIZE_MAX / 2)
+			cap *= 2;
+		m = cap - w->mem_n >= n ? realloc(w->mem, cap) : NULL;
+		if (!m) {
+			free(w->mem);
+			w->mem = NULL;
+			w->mem_n = 0;
+			w->mem_cap = 1;
+			return;
+		}
+		w->mem = m;
+		w->mem_cap = cap;
+	}
+	memcpy(w->mem + w->mem_n, p, n);
+	w->mem_n += n;
+}
+
+static void write_out(struct jw *w, const void *p, size_t n)
+{
+	if (w->f)
+		fwrite_unlocked(p, 1, n, w->f);
+	else
+		mem_add(w, p, n);
+}
+
 static void flush(struct jw *w)
 {
 	if (w->n) {
-		fwrite_unlocked(w->buf, 1, w->n, w->f);
+		write_out(w, w->buf, w->n);
 		w->n = 0;
 	}
 }
 
-static void put(struct jw *w, const void *p, size_t n)
+static inline void put(struct jw *w, const void *p, size_t n)
 {
 	if (n > sizeof(w->buf) - w->n) {
 		flush(w);
 		if (n > sizeof(w->buf)) {
-			fwrite_unlocked(p, 1, n, w->f);
+			write_out(w, p, n);
 			return;
 		}
 	}
@@ -57,12 +111,25 @@ static void put(struct jw *w, const void *p, size_t n)
 	w->n += n;
 }
 
+/* Room for n more bytes in buf (n <= sizeof(buf)). */
+static inline void reserve(struct jw *w, size_t n)
+{
+	if (n > sizeof(w->buf) - w->n)
+		flush(w);
+}
+
+/* The bytes from buf + n to o were written. */
+static inline void done(struct jw *w, char *o)
+{
+	w->n = (size_t)(o - w->buf);
+}
+
 void jw_flush(struct jw *w)
 {
 	flush(w);
 }
 
-static void putch(struct jw *w, char c)
+static inline void putch(struct jw *w, char c)
 {
 	if (w->n == sizeof(w->buf))
 		flush(w);
@@ -71,32 +138,38 @@ static void putch(struct jw *w, char c)
 
 #define PUT_S(w, lit) put((w), (lit), sizeof(lit) - 1)
 
-/* Decimal digits of v, written backwards ending at `end`; returns the start. */
-static char *u64_digits(char *end, uint64_t v)
+/* Decimal digits of v at o (room for 20); returns the end. */
+static inline char *w_u64(char *o, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
-static void put_u64(struct jw *w, uint64_t v)
-{
-	char b[24], *p = u64_digits(b + sizeof(b), v);
-	put(w, p, (size_t)(b + sizeof(b) - p));
-}
-
-static void put_i64(struct jw *w, int64_t v)
-{
-	char b[24], *p;
-	if (v >= 0) {
-		p = u64_digits(b + sizeof(b), (uint64_t)v);
-	} else {
-		p = u64_digits(b + sizeof(b), (uint64_t)0 - (uint64_t)v);
-		*--p = '-';
+	unsigned n = 1;
+	uint64_t t = v;
+	char *e, *p;
+	while (t >= 10000) {
+		t /= 10000;
+		n += 4;
 	}
-	put(w, p, (size_t)(b + sizeof(b) - p));
+	n += (t >= 10) + (t >= 100) + (t >= 1000);
+	e = p = o + n;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		p -= 2;
+		memcpy(p, dig2 + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(p - 2, dig2 + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return e;
+}
+
+/* ... with a '-' when negative (room for 21) */
+static inline char *w_i64(char *o, int64_t v)
+{
+	if (v >= 0)
+		return w_u64(o, (uint64_t)v);
+	*o++ = '-';
+	return w_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
 void jw_init(struct jw *w, FILE *f, int pretty)
@@ -111,7 +184,16 @@ void jw_init(struct jw *w, FILE *f, int pretty)
 	w->after_key = 0;
 	w->tcache_ok = 0;
 	w->tcache_s = 0;
+	w->cache = NULL;
+	w->mem = NULL;
+	w->mem_n = 0;
+	w->mem_cap = 0;
 	w->n = 0;
+}
+
+void jw_init_mem(struct jw *w, int pretty)
+{
+	jw_init(w, NULL, pretty);
 }
 
 static void indent(struct jw *w)
@@ -136,6 +218,27 @@ static void sep(struct jw *w)
 	w->first[w->depth] = 0;
 	if (w->depth > 0)
 		indent(w);
+}
+
+/* Where a value goes: sep() done, room for `room` more bytes made. */
+static inline __attribute__((always_inline)) char *val_at(struct jw *w, size_t room)
+{
+	char *o;
+	if (w->pretty) {
+		sep(w);
+		reserve(w, room);
+		return w->buf + w->n;
+	}
+	reserve(w, room + 1);
+	o = w->buf + w->n;
+	if (w->after_key) {
+		w->after_key = 0;
+	} else {
+		if (!w->first[w->depth])
+			*o++ = ',';
+		w->first[w->depth] = 0;
+	}
+	return o;
 }
 
 /* Nonzero when one of the 8 bytes of x needs more than a copy: below
@@ -166,12 +269,109 @@ static size_t plain_run(const uint8_t *s, size_t n)
 	return j;
 }
 
+/* One byte that is not plain (or the start of a UTF-8 sequence) at s[i]
+ * of n, escaped at o; returns the new o, *i moved past what it took. */
+static inline char *esc_one(char *o, const uint8_t *s, size_t *i, size_t n)
+{
+	uint8_t c = s[*i];
+	size_t l;
+	if (c < 0x80) {
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:   /* below 0x20, or 0x7f: \u00XX */
+			memcpy(o, "u00", 3);
+			o[3] = hx[c >> 4];
+			o[4] = hx[c & 15];
+			o += 5;
+		}
+		++*i;
+		return o;
+	}
+	l = utf8_seq_len(s + *i, n - *i);
+	if (l == 0) {
+		memcpy(o, "\xef\xbf\xbd", 3);   /* U+FFFD */
+		o += 3;
+		++*i;
+	} else {
+		memcpy(o, s + *i, l);
+		o += l;
+		*i += l;
+	}
+	return o;
+}
+
+/* A string of at most ESC_DIRECT bytes is escaped straight into buf, room
+ * for the worst case (6 bytes out per byte in, \u00XX) made once. */
+#define ESC_DIRECT 1024
+
 static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 {
 	size_t i = 0, j;
+	if (n <= ESC_DIRECT) {
+		char *o;
+		reserve(w, 6 * n + 2);
+		o = w->buf + w->n;
+		*o++ = '"';
+		while (i < n) {
+#ifdef __SSE2__
+			/* 16 bytes at a time: a mask of the plain ones (signed
+			 * compares: 0x80 and above are below 0x20 too); the
+			 * 16 are stored whole (the room made covers them) and
+			 * the leading plain ones kept */
+			while (i + 16 <= n) {
+				__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+				__m128i ok = _mm_andnot_si128(
+					_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+					_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f))));
+				unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+				_mm_storeu_si128((__m128i *)(void *)o, x);
+				if (m) {
+					unsigned k = (unsigned)__builtin_ctz(m);
+					o += k;
+					i += k;
+					break;
+				}
+				o += 16;
+				i += 16;
+			}
+#endif
+			/* 8 bytes at a time; the lowest flag of special8() is
+			 * exact (borrows only carry upwards), so it says how
+			 * many leading bytes are plain. The 8 bytes are
+			 * stored whole: the room made covers them. */
+			while (i + 8 <= n) {
+				uint64_t x, m;
+				memcpy(&x, s + i, 8);
+				m = special8(x);
+				memcpy(o, &x, 8);
+				if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+					unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+					o += k;
+					i += k;
+#endif
+					break;
+				}
+				o += 8;
+				i += 8;
+			}
+			while (i < n && plain[s[i]])
+				*o++ = (char)s[i++];
+			if (i < n)
+				o = esc_one(o, s, &i, n);
+		}
+		*o++ = '"';
+		done(w, o);
+		return;
+	}
 	putch(w, '"');
 	while (i < n) {
-		uint8_t c;
+		char u[8], *e;
 		/* a run of characters written as they are */
 		j = i + plain_run(s + i, n - i);
 		if (j > i) {
@@ -180,39 +380,15 @@ static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 			if (i >= n)
 				break;
 		}
-		c = s[i];
-		if (c < 0x80) {
-			switch (c) {
-			case '"': PUT_S(w, "\\\""); break;
-			case '\\': PUT_S(w, "\\\\"); break;
-			case '\n': PUT_S(w, "\\n"); break;
-			case '\r': PUT_S(w, "\\r"); break;
-			case '\t': PUT_S(w, "\\t"); break;
-			default: {
-				/* below 0x20, or 0x7f: \u00XX */
-				char u[6] = { '\\', 'u', '0', '0', hx[c >> 4], hx[c & 15] };
-				put(w, u, sizeof(u));
-			}
-			}
-			i++;
-			continue;
-		}
-		size_t l = utf8_seq_len(s + i, n - i);
-		if (l == 0) {
-			PUT_S(w, "\xef\xbf\xbd");   /* U+FFFD */
-			i++;
-		} else {
-			put(w, s + i, l);
-			i += l;
-		}
+		e = esc_one(u, s, &i, n);
+		put(w, u, (size_t)(e - u));
 	}
 	putch(w, '"');
 }
 
 /* Keys are the program's own names: quoted, not escaped. */
-static void key_(struct jw *w, const char *key)
+static void key_slow(struct jw *w, const char *key, size_t n)
 {
-	size_t n = strlen(key);
 	sep(w);
 	if (n + 4 > sizeof(w->buf) - w->n)
 		flush(w);
@@ -233,17 +409,66 @@ static void key_(struct jw *w, const char *key)
 	w->after_key = 1;
 }
 
-void jw_key(struct jw *w, const char *key)
+/* n bytes from k to o, n small (a key): fixed-size copies, no call */
+static inline void copy_small(char *o, const char *k, size_t n)
 {
-	key_(w, key);
+	if (n > 32) {
+		memcpy(o, k, n);
+	} else if (n >= 16) {
+		memcpy(o, k, 16);
+		memcpy(o + n - 16, k + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(o, k, 8);
+		memcpy(o + n - 8, k + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(o, k, 4);
+		memcpy(o + n - 4, k + n - 4, 4);
+	} else if (n) {
+		o[0] = k[0];
+		o[n / 2] = k[n / 2];
+		o[n - 1] = k[n - 1];
+	}
 }
 
-static void open_(struct jw *w, const char *key, char c)
+/* A key, and room for `room` bytes of its value: where the value goes.
+ * Compact output writes [,]"key": at once; the value takes no sep(). */
+static inline __attribute__((always_inline)) char *kv_at(struct jw *w, const char *k, size_t kn, size_t room)
 {
-	if (key)
-		key_(w, key);
-	sep(w);
-	putch(w, c);
+	char *o;
+	if (w->pretty || w->after_key || kn + room + 5 > sizeof(w->buf)) {
+		key_slow(w, k, kn);
+		return val_at(w, room);
+	}
+	reserve(w, kn + 4 + room);
+	o = w->buf + w->n;
+	if (!w->first[w->depth])
+		*o++ = ',';
+	w->first[w->depth] = 0;
+	*o++ = '"';
+	copy_small(o, k, kn);
+	o += kn;
+	*o++ = '"';
+	*o++ = ':';
+	return o;
+}
+
+/* A key whose value a value call writes next. */
+static inline void key_(struct jw *w, const char *k, size_t kn)
+{
+	done(w, kv_at(w, k, kn, 0));
+	w->after_key = 1;
+}
+
+void jw_key_n(struct jw *w, const char *k, size_t kn)
+{
+	key_(w, k, kn);
+}
+
+void jw_open_n(struct jw *w, const char *k, size_t kn, char c)
+{
+	char *o = k ? kv_at(w, k, kn, 1) : val_at(w, 1);
+	*o++ = c;
+	done(w, o);
 	if (w->depth + 1 >= JW_MAX_DEPTH) {
 		w->errors++;
 		return;
@@ -268,22 +493,35 @@ static void close_(struct jw *w, char c)
 		flush(w);
 }
 
-void jw_obj_open(struct jw *w, const char *key) { open_(w, key, '{'); }
 void jw_obj_close(struct jw *w) { close_(w, '}'); }
-void jw_arr_open(struct jw *w, const char *key) { open_(w, key, '['); }
 void jw_arr_close(struct jw *w) { close_(w, ']'); }
 
 /* The values (the public calls below are the same with a key or not). */
 static void strn_(struct jw *w, const uint8_t *s, size_t n)
 {
-	sep(w);
+	done(w, val_at(w, 0));
 	put_escaped(w, s, n);
+}
+
+static inline char *w_null(char *o)
+{
+	memcpy(o, "null", 4);
+	return o + 4;
+}
+
+static inline char *w_bool(char *o, int v)
+{
+	if (v) {
+		memcpy(o, "true", 4);
+		return o + 4;
+	}
+	memcpy(o, "false", 5);
+	return o + 5;
 }
 
 static void null_(struct jw *w)
 {
-	sep(w);
-	PUT_S(w, "null");
+	done(w, w_null(val_at(w, 4)));
 }
 
 static void str_(struct jw *w, const char *s)
@@ -294,32 +532,22 @@ static void str_(struct jw *w, const char *s)
 		strn_(w, (const uint8_t *)s, strlen(s));
 }
 
-static void int_(struct jw *w, int64_t v)
-{
-	sep(w);
-	put_i64(w, v);
-}
-
-static void uint_(struct jw *w, uint64_t v)
-{
-	sep(w);
-	put_u64(w, v);
-}
-
-static void bool_(struct jw *w, int v)
-{
-	sep(w);
-	if (v)
-		PUT_S(w, "true");
-	else
-		PUT_S(w, "false");
-}
-
 static void hex_(struct jw *w, const uint8_t *b, size_t n)
 {
 	char buf[2 * 64];
 	size_t i, k = 0;
-	sep(w);
+	if (n <= 512) {   /* all of it at once */
+		char *o = val_at(w, 2 * n + 2);
+		*o++ = '"';
+		for (i = 0; i < n; i++) {
+			*o++ = hx[b[i] >> 4];
+			*o++ = hx[b[i] & 15];
+		}
+		*o++ = '"';
+		done(w, o);
+		return;
+	}
+	done(w, val_at(w, 0));
 	putch(w, '"');
 	for (i = 0; i < n; i++) {
 		buf[k++] = hx[b[i] >> 4];
@@ -335,8 +563,7 @@ static void hex_(struct jw *w, const uint8_t *b, size_t n)
 
 static void two(char *p, int v)
 {
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
+	memcpy(p, dig2 + 2 * v, 2);
 }
 
 static void time_us_(struct jw *w, int64_t us)
@@ -376,56 +603,201 @@ static void time_us_(struct jw *w, int64_t us)
 		w->tcache_ok = 1;
 	}
 	/* "...SS.ffffffZ", quoted: nothing in it needs escaping */
-	buf[0] = '"';
-	memcpy(buf + 1, w->tcache, 19);
-	buf[20] = '.';
-	for (k = 26; k > 20; k--) {
-		buf[k] = (char)('0' + frac % 10);
-		frac /= 10;
+	{
+		char *o = val_at(w, 29);
+		o[0] = '"';
+		memcpy(o + 1, w->tcache, 19);
+		o[20] = '.';
+		for (k = 26; k > 20; k--) {
+			o[k] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		o[27] = 'Z';
+		o[28] = '"';
+		done(w, o + 29);
 	}
-	buf[27] = 'Z';
-	buf[28] = '"';
-	sep(w);
-	put(w, buf, 29);
 }
 
 void jw_strn(struct jw *w, const uint8_t *s, size_t n) { strn_(w, s, n); }
 void jw_str(struct jw *w, const char *s) { str_(w, s); }
-void jw_int(struct jw *w, int64_t v) { int_(w, v); }
-void jw_uint(struct jw *w, uint64_t v) { uint_(w, v); }
-void jw_bool(struct jw *w, int v) { bool_(w, v); }
+void jw_int(struct jw *w, int64_t v) { done(w, w_i64(val_at(w, 21), v)); }
+void jw_uint(struct jw *w, uint64_t v) { done(w, w_u64(val_at(w, 20), v)); }
+void jw_bool(struct jw *w, int v) { done(w, w_bool(val_at(w, 5), v)); }
 void jw_null(struct jw *w) { null_(w); }
 void jw_hex(struct jw *w, const uint8_t *b, size_t n) { hex_(w, b, n); }
 void jw_time_us(struct jw *w, int64_t us) { time_us_(w, us); }
 
+void jw_rawn(struct jw *w, const char *json, size_t n)
+{
+	if (n <= 256) {
+		char *o = val_at(w, n);
+		memcpy(o, json, n);
+		done(w, o + n);
+		return;
+	}
+	done(w, val_at(w, 0));
+	put(w, json, n);
+}
+
 void jw_raw(struct jw *w, const char *literal)
 {
-	sep(w);
-	flush(w);
-	fputs(literal, w->f);
+	jw_rawn(w, literal, strlen(literal));
 }
 
 void jw_double(struct jw *w, double v, int decimals)
 {
-	sep(w);
-	flush(w);
-	if (v != v)
-		fputs("null", w->f);
-	else
-		fprintf(w->f, "%.*f", decimals, v);
+	char b[512];
+	int n;
+	if (v != v) {
+		null_(w);
+		return;
+	}
+	n = snprintf(b, sizeof(b), "%.*f", decimals, v);
+	if (n >= 0 && (size_t)n < sizeof(b)) {
+		jw_rawn(w, b, (size_t)n);
+	} else if (n > 0) {   /* longer than b: as printf gives it */
+		char *p = malloc((size_t)n + 1);
+		done(w, val_at(w, 0));
+		if (p) {
+			snprintf(p, (size_t)n + 1, "%.*f", decimals, v);
+			put(w, p, (size_t)n);
+			free(p);
+		}
+	}
 }
 
-void jw_key_str(struct jw *w, const char *k, const char *s) { key_(w, k); str_(w, s); }
-void jw_key_strn(struct jw *w, const char *k, const uint8_t *s, size_t n) { key_(w, k); strn_(w, s, n); }
-void jw_key_int(struct jw *w, const char *k, int64_t v) { key_(w, k); int_(w, v); }
-void jw_key_uint(struct jw *w, const char *k, uint64_t v) { key_(w, k); uint_(w, v); }
-void jw_key_bool(struct jw *w, const char *k, int v) { key_(w, k); bool_(w, v); }
-void jw_key_hex(struct jw *w, const char *k, const uint8_t *b, size_t n) { key_(w, k); hex_(w, b, n); }
-void jw_key_null(struct jw *w, const char *k) { key_(w, k); null_(w); }
-void jw_key_time_us(struct jw *w, const char *k, int64_t us) { key_(w, k); time_us_(w, us); }
+void jw_key_str_n(struct jw *w, const char *k, size_t kn, const char *s) { key_(w, k, kn); str_(w, s); }
+void jw_key_strn_n(struct jw *w, const char *k, size_t kn, const uint8_t *s, size_t n)
+{
+	key_(w, k, kn);
+	strn_(w, s, n);
+}
+void jw_key_int_n(struct jw *w, const char *k, size_t kn, int64_t v) { done(w, w_i64(kv_at(w, k, kn, 21), v)); }
+void jw_key_uint_n(struct jw *w, const char *k, size_t kn, uint64_t v) { done(w, w_u64(kv_at(w, k, kn, 20), v)); }
+void jw_key_bool_n(struct jw *w, const char *k, size_t kn, int v) { done(w, w_bool(kv_at(w, k, kn, 5), v)); }
+void jw_key_hex_n(struct jw *w, const char *k, size_t kn, const uint8_t *b, size_t n)
+{
+	key_(w, k, kn);
+	hex_(w, b, n);
+}
+void jw_key_null_n(struct jw *w, const char *k, size_t kn) { done(w, w_null(kv_at(w, k, kn, 4))); }
+void jw_key_time_us_n(struct jw *w, const char *k, size_t kn, int64_t us)
+{
+	key_(w, k, kn);
+	time_us_(w, us);
+}
 
 void jw_end(struct jw *w)
 {
 	putch(w, '\n');
 	flush(w);
+}
+
+/* ---- fragment cache (jw_cached) ----------------------------------------
+ *
+ * Open addressing on (id, tag, depth, pretty, first[depth]); a fragment is
+ * kept only when rendering it left the writer as deep as it found it,
+ * with no error and no key waiting for its value. Bounded: JW_CACHE_SLOTS
+ * fragments, JW_CACHE_BYTES bytes; past either, fragments are rendered
+ * each time. */
+#define JW_CACHE_SLOTS 2048
+#define JW_CACHE_PROBE 8
+#define JW_CACHE_BYTES ((size_t)16 << 20)
+
+struct jw_frag {
+	const void *id;   /* NULL: free slot */
+	int tag;
+	int depth;
+	uint8_t pretty, first, first_after;
+	char *p;
+	size_t n;
+};
+
+struct jw_cache {
+	struct jw_frag slot[JW_CACHE_SLOTS];
+	size_t count, bytes;
+	uint64_t hits;
+};
+
+struct jw_cache *jw_cache_new(void)
+{
+	return calloc(1, sizeof(struct jw_cache));
+}
+
+void jw_cache_free(struct jw_cache *c)
+{
+	size_t i;
+	if (!c)
+		return;
+	for (i = 0; i < JW_CACHE_SLOTS; i++)
+		free(c->slot[i].p);
+	free(c);
+}
+
+size_t jw_cache_count(const struct jw_cache *c, uint64_t *hits)
+{
+	if (hits)
+		*hits = c ? c->hits : 0;
+	return c ? c->count : 0;
+}
+
+void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const void *arg)
+{
+	struct jw_cache *c = w->cache;
+	struct jw_frag *e = NULL;
+	struct jw *t;
+	size_t h, i;
+	uint8_t first;
+	if (!c || !id || w->after_key || w->depth < 0 || w->depth >= JW_MAX_DEPTH) {
+		render(w, arg);
+		return;
+	}
+	first = w->first[w->depth];
+	h = (size_t)(((uintptr_t)id >> 3) * 0x9e3779b97f4a7c15ull >> 40) ^ (size_t)tag * 31 ^ (size_t)w->depth * 7 ^
+	    (size_t)first * 3 ^ (size_t)(w->pretty != 0);
+	for (i = 0; i < JW_CACHE_PROBE; i++) {
+		struct jw_frag *s = &c->slot[(h + i) % JW_CACHE_SLOTS];
+		if (!s->id) {
+			if (!e)
+				e = s;
+			break;
+		}
+		if (s->id == id && s->tag == tag && s->depth == w->depth && s->pretty == (w->pretty != 0) &&
+		    s->first == first) {
+			c->hits++;
+			put(w, s->p, s->n);
+			w->first[w->depth] = s->first_after;
+			return;
+		}
+	}
+	if (!e || c->count >= JW_CACHE_SLOTS * 3 / 4 || c->bytes >= JW_CACHE_BYTES ||
+	    !(t = malloc(sizeof(*t)))) {
+		render(w, arg);
+		return;
+	}
+	/* render into memory, starting where w is */
+	jw_init_mem(t, w->pretty);
+	t->depth = w->depth;
+	memcpy(t->first, w->first, sizeof(t->first));
+	render(t, arg);
+	flush(t);
+	if ((!t->mem && t->mem_cap) || t->errors || t->after_key || t->depth != w->depth) {
+		free(t->mem);
+		free(t);
+		render(w, arg);
+		return;
+	}
+	e->id = id;
+	e->tag = tag;
+	e->depth = w->depth;
+	e->pretty = w->pretty != 0;
+	e->first = first;
+	e->first_after = t->first[t->depth];
+	e->p = t->mem;   /* NULL when empty */
+	e->n = t->mem_n;
+	c->count++;
+	c->bytes += e->n;
+	free(t);
+	put(w, e->p, e->n);
+	w->first[w->depth] = e->first_after;
 }

@@ -16,11 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JW_MAX_DEPTH 32
 
+struct jw_cache;
+
 struct jw {
-	FILE *f;
+	FILE *f;                       /* NULL: bytes go to mem (jw_init_mem) */
 	int depth;
 	int pretty;
 	int errors;
@@ -29,16 +32,18 @@ struct jw {
 	uint8_t tcache_ok;             /* tcache holds tcache_s (jw_time_us) */
 	int64_t tcache_s;
 	char tcache[19];               /* "YYYY-MM-DDTHH:MM:SS" of tcache_s */
+	struct jw_cache *cache;        /* jw_cached()'s fragments, or NULL (jw_init clears it) */
+	char *mem;                     /* jw_init_mem: what was written, malloc'd; NULL if out of memory */
+	size_t mem_n, mem_cap;
 	size_t n;                      /* bytes in buf, not yet handed to f (jw.c) */
 	char buf[8192];
 };
 
 void jw_init(struct jw *w, FILE *f, int pretty);
-void jw_obj_open(struct jw *w, const char *key);   /* key NULL inside arrays / at top */
+/* jw_obj_open(w, key) and jw_arr_open(w, key) are below: key NULL inside
+ * arrays / at top */
 void jw_obj_close(struct jw *w);
-void jw_arr_open(struct jw *w, const char *key);
 void jw_arr_close(struct jw *w);
-void jw_key(struct jw *w, const char *key);
 void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const uint8_t *s, size_t n);      /* wire bytes */
 void jw_int(struct jw *w, int64_t v);
@@ -50,15 +55,59 @@ void jw_double(struct jw *w, double v, int decimals);
 void jw_time_us(struct jw *w, int64_t us);                   /* "2024-01-02T03:04:05.123456Z" */
 void jw_raw(struct jw *w, const char *literal);              /* a pre-formatted JSON value */
 
-/* key + value in one call */
-void jw_key_str(struct jw *w, const char *k, const char *s);
-void jw_key_strn(struct jw *w, const char *k, const uint8_t *s, size_t n);
-void jw_key_int(struct jw *w, const char *k, int64_t v);
-void jw_key_uint(struct jw *w, const char *k, uint64_t v);
-void jw_key_bool(struct jw *w, const char *k, int v);
-void jw_key_hex(struct jw *w, const char *k, const uint8_t *b, size_t n);
-void jw_key_null(struct jw *w, const char *k);
-void jw_key_time_us(struct jw *w, const char *k, int64_t us);
+/* key + value in one call. The key's length is taken where the call is
+ * inlined, so a literal key costs no strlen at run time. */
+void jw_key_n(struct jw *w, const char *k, size_t kn);
+void jw_key_str_n(struct jw *w, const char *k, size_t kn, const char *s);
+void jw_key_strn_n(struct jw *w, const char *k, size_t kn, const uint8_t *s, size_t n);
+void jw_key_int_n(struct jw *w, const char *k, size_t kn, int64_t v);
+void jw_key_uint_n(struct jw *w, const char *k, size_t kn, uint64_t v);
+void jw_key_bool_n(struct jw *w, const char *k, size_t kn, int v);
+void jw_key_hex_n(struct jw *w, const char *k, size_t kn, const uint8_t *b, size_t n);
+void jw_key_null_n(struct jw *w, const char *k, size_t kn);
+void jw_key_time_us_n(struct jw *w, const char *k, size_t kn, int64_t us);
+void jw_open_n(struct jw *w, const char *k, size_t kn, char c);   /* k NULL: no key */
+
+static inline void jw_key(struct jw *w, const char *k) { jw_key_n(w, k, strlen(k)); }
+static inline void jw_obj_open(struct jw *w, const char *k) { jw_open_n(w, k, k ? strlen(k) : 0, '{'); }
+static inline void jw_arr_open(struct jw *w, const char *k) { jw_open_n(w, k, k ? strlen(k) : 0, '['); }
+static inline void jw_key_str(struct jw *w, const char *k, const char *s) { jw_key_str_n(w, k, strlen(k), s); }
+static inline void jw_key_strn(struct jw *w, const char *k, const uint8_t *s, size_t n)
+{
+	jw_key_strn_n(w, k, strlen(k), s, n);
+}
+static inline void jw_key_int(struct jw *w, const char *k, int64_t v) { jw_key_int_n(w, k, strlen(k), v); }
+static inline void jw_key_uint(struct jw *w, const char *k, uint64_t v) { jw_key_uint_n(w, k, strlen(k), v); }
+static inline void jw_key_bool(struct jw *w, const char *k, int v) { jw_key_bool_n(w, k, strlen(k), v); }
+static inline void jw_key_hex(struct jw *w, const char *k, const uint8_t *b, size_t n)
+{
+	jw_key_hex_n(w, k, strlen(k), b, n);
+}
+static inline void jw_key_null(struct jw *w, const char *k) { jw_key_null_n(w, k, strlen(k)); }
+static inline void jw_key_time_us(struct jw *w, const char *k, int64_t us) { jw_key_time_us_n(w, k, strlen(k), us); }
+
+/* n bytes that are one JSON value already (quoted and escaped when a
+ * string), written as they are. */
+void jw_rawn(struct jw *w, const char *json, size_t n);
+
+/* A writer whose bytes go to w->mem (malloc'd, w->mem_n long; NULL when
+ * out of memory) instead of a FILE: jw_flush() before reading them, and
+ * free(w->mem) after. */
+void jw_init_mem(struct jw *w, int pretty);
+
+/* Fragment cache: writes what render(w, arg) writes, taking the bytes
+ * from w->cache when render ran before for the same (id, tag) with the
+ * writer in the same state (depth, indentation, whether a comma is due).
+ * The caller vouches that render's output depends on (id, tag) only
+ * (knowledge-base text, not the connection). Without a cache (w->cache
+ * NULL), or when it is full, render writes as it always does. */
+typedef void (*jw_render_fn)(struct jw *w, const void *arg);
+void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const void *arg);
+struct jw_cache *jw_cache_new(void);   /* NULL when out of memory: no caching */
+void jw_cache_free(struct jw_cache *c);
+/* Fragments the cache holds, and how many times one was replayed (tests). */
+size_t jw_cache_count(const struct jw_cache *c, uint64_t *hits);
+
 void jw_end(struct jw *w);   /* final newline, then jw_flush() */
 /* Hands what the writer holds to its FILE: before the caller writes to
  * that FILE itself, and before it flushes the FILE (a live report). The

@@ -39,9 +39,12 @@ static void md_code(FILE *o, const char *text, int ind, const char *lang)
 	}
 	fence = max >= 3 ? max + 1 : 3;
 	fprintf(o, "%*s%.*s%s\n%*s", ind, "", fence, "``````````````````````````````````", lang, ind, "");
-	for (p = text; *p; p++) {
-		fputc(*p, o);
-		if (*p == '\n')
+	for (p = text; *p;) {   /* a line at a time, not a byte */
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		fwrite(p, 1, n, o);
+		p += n;
+		if (nl)
 			fprintf(o, "%*s", ind, "");
 	}
 	if (p > text && p[-1] != '\n')

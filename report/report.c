@@ -118,6 +118,8 @@ void rpt_free(struct rpt *r)
 {
 	tk_free(r->tk);
 	r->tk = NULL;
+	jw_cache_free(r->jwc);
+	r->jwc = NULL;
 }
 
 /* The text report keeps the document's grouping (ticket.c) instead of
@@ -137,8 +139,11 @@ void rpt_begin(struct rpt *r)
 			exit(2);
 		}
 	}
+	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL) && !r->jwc)
+		r->jwc = jw_cache_new();   /* NULL: rendered each time, the same bytes */
 	if (r->fmt == RPT_JSON) {
 		jw_init(&r->jw, r->out, !r->compact);
+		r->jw.cache = r->jwc;
 		jw_obj_open(&r->jw, NULL);
 		jw_obj_open(&r->jw, "tlswhy");
 		jw_key_str(&r->jw, "version", TLSWHY_VERSION);
@@ -504,6 +509,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 	} else if (r->fmt == RPT_JSONL) {
 		/* one line per connection; findings and notes always present */
 		jw_init(&r->jw, r->out, 0);
+		r->jw.cache = r->jwc;
 		jw_obj_open(&r->jw, NULL);
 		jw_key_str(&r->jw, "type", "connection");
 		if (!lean)   /* the summary line names the version; a lean line saves the bytes */

@@ -78,6 +78,7 @@ struct rpt {
 	const struct rpt_evidence *ev;  /* -w FILE, once written (set before rpt_end()) */
 	const struct rpt_probe *probe;  /* tlswhy probe's connections and verdict (set before rpt_end()) */
 	struct rpt_ticket *tk;          /* owned; created by rpt_begin() for Markdown, HTML and the text summary */
+	struct jw_cache *jwc;           /* owned; created by rpt_begin() for json and jsonl (jw_cached) */
 	const char *outpath;            /* -o FILE, for the report's own header */
 	uint16_t cid_seed;              /* --community-id-seed (0 by default) */
 	const struct alb_result *alb;   /* --alb-log, once matched (set before rpt_end()); NULL none */

@@ -174,6 +174,9 @@ struct grid {
 	struct dbuf cb;          /* cells' bytes */
 	char **cells;            /* cb.p */
 	size_t nrows;
+	FILE *cm;                /* every cell of the table is rendered here, then copied out: */
+	char *cbuf;              /* one memory stream per table, not one per cell */
+	size_t clen;
 };
 
 /* Where a document goes: the format's syntax, the stream, the line being
@@ -308,6 +311,9 @@ static void grid_free(struct grid *g)
 	for (i = 0; g->cells && i < g->nrows * (size_t)g->t->ncols; i++)
 		free(g->cells[i]);
 	dbuf_free(&g->cb);
+	if (g->cm)
+		fclose(g->cm);
+	free(g->cbuf);
 	free(g);
 }
 
@@ -342,17 +348,19 @@ static void table(struct doc *d, const struct tk_table *t, int open)
 static void grid_row(struct doc *d, const struct tk_line *l, size_t from, int cont)
 {
 	struct grid *g = d->g;
-	size_t nc = (size_t)g->t->ncols, i;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = NULL;
+	size_t nc = (size_t)g->t->ncols, i, start = 0;
+	FILE *m = NULL;   /* g->cm while a cell is being rendered */
 	int c = cont ? 1 : -1;
 	if (dbuf_grow(&g->cb, (g->nrows + 1) * nc * sizeof(*g->cells)) != DBUF_OK)
 		return;
 	g->cells = (char **)g->cb.p;
 	memset(g->cells + g->nrows * nc, 0, nc * sizeof(*g->cells));
-	if (cont)
-		m = open_memstream(&buf, &len);
+	if (!g->cm && !(g->cm = open_memstream(&g->cbuf, &g->clen)))
+		return;   /* the cells stay empty */
+	if (cont) {
+		m = g->cm;
+		start = g->clen;
+	}
 	for (i = from; i <= l->n; i++) {
 		const struct tk_span *s = i < l->n ? &l->sp[i] : NULL;
 		int brk;
@@ -360,12 +368,15 @@ static void grid_row(struct doc *d, const struct tk_line *l, size_t from, int co
 			continue;
 		brk = s && s->kind == TK_BREAK && g->t->kv && d->y->break_rows && c == 1;
 		if (!s || s->kind == TK_CELL || brk) {
-			if (m && fclose(m) == 0 && c >= 0 && (size_t)c < nc)
-				g->cells[g->nrows * nc + (size_t)c] = buf;
-			else
-				free(buf);
+			if (m && fflush(m) == 0 && g->clen >= start && c >= 0 && (size_t)c < nc) {
+				char *cell = malloc(g->clen - start + 1);
+				if (cell) {
+					memcpy(cell, g->cbuf + start, g->clen - start);
+					cell[g->clen - start] = 0;
+				}
+				g->cells[g->nrows * nc + (size_t)c] = cell;
+			}
 			m = NULL;
-			buf = NULL;
 			if (brk) {   /* the value goes on in a row of its own */
 				g->nrows++;
 				grid_row(d, l, i + 1, 1);
@@ -374,7 +385,10 @@ static void grid_row(struct doc *d, const struct tk_line *l, size_t from, int co
 			if (!s)
 				break;
 			c++;
-			m = open_memstream(&buf, &len);
+			if (fflush(g->cm) == 0) {
+				m = g->cm;
+				start = g->clen;
+			}
 		} else if (m) {
 			d->y->span(m, s, 1);
 		}

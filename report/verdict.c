@@ -85,12 +85,35 @@ static size_t value_text(char *b, size_t n, const struct hs_record *rec, const s
 	case RULE_V_TEXT:
 		/* a rule file's own text may hold any byte: escaped like wire
 		 * text (tlswhy's names and numbers pass unchanged) */
-		if (!raw)
+		if (!raw) {
 			tx_n(b, n, x->s, x->n);
-		else
-			snprintf(b, n, "%.*s", (int)x->n, x->s);
+		} else {   /* snprintf's "%.*s", without printf: up to a NUL, cut to fit */
+			const char *t = x->s ? x->s : x->n >= 6 ? "(null)" : "";   /* as glibc's */
+			k = strnlen(t, x->n);
+			if (n == 0)
+				return 0;
+			if (k > n - 1)
+				k = n - 1;
+			memcpy(b, t, k);
+			b[k] = 0;
+			return k;
+		}
 		break;
-	case RULE_V_FRAME: snprintf(b, n, "%" PRIu64, (uint64_t)x->num); break;
+	case RULE_V_FRAME: {   /* "%" PRIu64, without printf */
+		char d[24], *p = d + sizeof(d);
+		uint64_t v = (uint64_t)x->num;
+		do
+			*--p = (char)('0' + v % 10);
+		while (v /= 10);
+		k = (size_t)(d + sizeof(d) - p);
+		if (n == 0)
+			return 0;
+		if (k > n - 1)
+			k = n - 1;
+		memcpy(b, p, k);
+		b[k] = 0;
+		return k;
+	}
 	case RULE_V_TIME: fmt_time(b, n, x->num, rec->first_ts_us); break;
 	case RULE_V_DATE: fmt_date(b, n, x->num); break;
 	case RULE_V_DURATION: fmt_dur(b, n, x->num); break;
@@ -421,7 +444,14 @@ void rpt_verdict_text(FILE *o, const struct hs_record *rec, const struct rule_ve
 	}
 }
 
-/* ---- JSON ---------------------------------------------------------------- */
+/* ---- JSON ---------------------------------------------------------------- *
+ *
+ * The knowledge-base text of a finding or note (root cause, workarounds'
+ * text, dead ends, references, see-also, the kb entry) is the same for
+ * every connection a rule matches: it is rendered once per writer state
+ * and replayed (jw_cached, report/jw.h), keyed by the rule set's own
+ * structs, which outlive the report. */
+enum { JWC_ROOT_CAUSE = 1, JWC_WA_HEAD, JWC_WA_TAIL, JWC_KB_TAIL, JWC_WHY, JWC_CAND_ROOT_CAUSE };
 
 static void json_disputes(struct jw *w, const struct rule_dispute *d, uint16_t n)
 {
@@ -475,30 +505,45 @@ static void json_evidence(struct jw *w, const struct hs_record *rec, const struc
 	jw_arr_close(w);
 }
 
+/* A workaround's parts that are the knowledge base's own text, the same
+ * for every connection (jw_cached): before and after the rates. */
+static void json_wa_head(struct jw *w, const void *arg)
+{
+	const struct rule_workaround *wa = arg;
+	jw_key_str(w, "id", wa->id);
+	jw_key_str(w, "title", wa->title);
+}
+
+static void json_wa_tail(struct jw *w, const void *arg)
+{
+	const struct rule_workaround *wa = arg;
+	uint16_t j;
+	if (wa->detail)
+		jw_key_str(w, "detail", wa->detail);
+	jw_arr_open(w, "commands");
+	for (j = 0; j < wa->n_cmd; j++) {
+		jw_obj_open(w, NULL);
+		jw_key_str(w, "stack", wa->cmd[j].stack);
+		jw_key_str(w, "text", wa->cmd[j].text);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	json_disputes(w, wa->disp, wa->n_disp);
+}
+
 static void json_workarounds(struct jw *w, const struct rule_finding *f)
 {
-	uint16_t i, j;
+	uint16_t i;
 	jw_arr_open(w, "workarounds");
 	for (i = 0; i < f->n_wa; i++) {
 		const struct rule_workaround *wa = f->wa[i].w;
 		jw_obj_open(w, NULL);
-		jw_key_str(w, "id", wa->id);
-		jw_key_str(w, "title", wa->title);
+		jw_cached(w, wa, JWC_WA_HEAD, json_wa_head, wa);
 		jw_key_int(w, "success_rate", f->wa[i].rate);
 		jw_key_int(w, "kb_success_rate", wa->rate);
 		if (f->wa[i].why)
 			jw_key_str(w, "adjusted_because", f->wa[i].why);
-		if (wa->detail)
-			jw_key_str(w, "detail", wa->detail);
-		jw_arr_open(w, "commands");
-		for (j = 0; j < wa->n_cmd; j++) {
-			jw_obj_open(w, NULL);
-			jw_key_str(w, "stack", wa->cmd[j].stack);
-			jw_key_str(w, "text", wa->cmd[j].text);
-			jw_obj_close(w);
-		}
-		jw_arr_close(w);
-		json_disputes(w, wa->disp, wa->n_disp);
+		jw_cached(w, wa, JWC_WA_TAIL, json_wa_tail, wa);
 		jw_obj_close(w);
 	}
 	jw_arr_close(w);
@@ -535,8 +580,9 @@ static void json_kb_entry(struct jw *w, const struct rule_kb *k)
 	jw_obj_close(w);
 }
 
-static void json_kb_tail(struct jw *w, const struct rule_kb *k)
+static void json_kb_tail(struct jw *w, const void *arg)
 {
+	const struct rule_kb *k = arg;
 	uint16_t j;
 	jw_arr_open(w, "dead_ends");
 	for (j = 0; j < k->n_de; j++) {
@@ -563,6 +609,26 @@ static void json_kb_tail(struct jw *w, const struct rule_kb *k)
 			jw_str(w, k->see[j]);
 		jw_arr_close(w);
 	}
+	json_kb_entry(w, k);
+}
+
+static void json_root_cause(struct jw *w, const void *arg)
+{
+	const struct rule_kb *k = arg;
+	jw_key_str(w, "root_cause", k->root_cause);
+	json_disputes(w, k->rc_disp, k->n_rc_disp);
+}
+
+static void json_why(struct jw *w, const void *arg)
+{
+	const struct rule_kb *k = arg;
+	jw_key_str(w, "why", k->root_cause);
+}
+
+static void json_cand_root_cause(struct jw *w, const void *arg)
+{
+	const struct rule_kb *k = arg;
+	jw_key_str(w, "root_cause", k->root_cause);
 }
 
 static void json_finding(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v)
@@ -597,16 +663,14 @@ static void json_finding(struct jw *w, const struct hs_record *rec, const struct
 			json_evidence(w, rec, &own);
 			if (c->check)
 				jw_key_str(w, "check", c->check);
-			jw_key_str(w, "root_cause", c->cause->kb->root_cause);
+			jw_cached(w, c->cause->kb, JWC_CAND_ROOT_CAUSE, json_cand_root_cause, c->cause->kb);
 			jw_obj_close(w);
 		}
 		jw_arr_close(w);
 	}
-	jw_key_str(w, "root_cause", k->root_cause);
-	json_disputes(w, k->rc_disp, k->n_rc_disp);
+	jw_cached(w, k, JWC_ROOT_CAUSE, json_root_cause, k);
 	json_workarounds(w, f);
-	json_kb_tail(w, k);
-	json_kb_entry(w, k);
+	jw_cached(w, k, JWC_KB_TAIL, json_kb_tail, k);
 	if (v->n_also) {
 		jw_arr_open(w, "also_matched");
 		for (i = 0; i < v->n_also; i++)
@@ -631,7 +695,7 @@ void rpt_verdict_json(struct jw *w, const struct hs_record *rec, const struct ru
 		jw_key_str(w, "title", f->title);
 		jw_key_str(w, "kb", f->kb->id);
 		json_evidence(w, rec, f);
-		jw_key_str(w, "why", f->kb->root_cause);
+		jw_cached(w, f->kb, JWC_WHY, json_why, f->kb);
 		jw_obj_close(w);
 	}
 	jw_arr_close(w);

@@ -4,11 +4,18 @@
  * and RFC 3629, on fixed cases and on random byte strings biased towards
  * the bytes that need escaping; and its buffering: output reaches the FILE
  * whole when the outermost value closes, at jw_flush() and at jw_end().
+ * Also: every byte value alone and inside long runs, strings across the
+ * 8 KiB buffer's edge and around the direct-escape limit; every kind of
+ * value, compact and pretty, against the bytes the writer gave before it
+ * wrote keys and values in one step (issue 19); and jw_cached(): replayed
+ * fragments give the same bytes as rendering them each time, at every
+ * depth, comma state and indentation, and the cache is really used.
  */
 #include "report/jw.h"
 #include "report/esc.h"
 #include "tests/unit/check.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +86,205 @@ static size_t jw_escape(char *o, size_t cap, const uint8_t *s, size_t n)
 	return len - 2;
 }
 
+/* The same through the memory sink, after `pad` bytes already written,
+ * so the string crosses the 8 KiB buffer's edge where pad says. */
+static size_t jw_escape_pad(char *o, size_t cap, const uint8_t *s, size_t n, size_t pad)
+{
+	struct jw w;
+	size_t i, z = 0, len;
+	jw_init_mem(&w, 0);
+	jw_arr_open(&w, NULL);
+	for (i = 0; i + 2 < pad; i += 2, z++)   /* "0," pairs, then the string */
+		jw_uint(&w, 0);
+	jw_strn(&w, s, n);
+	jw_arr_close(&w);
+	jw_flush(&w);
+	if (!w.mem)
+		return 0;
+	/* the string is the last value: after '[' and z "0," */
+	len = w.mem_n - 1;   /* without ']' */
+	i = 1 + 2 * z;
+	if (len < i || len - i > cap) {
+		free(w.mem);
+		return 0;
+	}
+	memcpy(o, w.mem + i, len - i);
+	free(w.mem);
+	return len - i;
+}
+
+static int same_pad(const uint8_t *s, size_t n, size_t pad)
+{
+	static char a[6 * 20000 + 8], b[6 * 20000 + 8];
+	size_t la = ref_escape(a, s, n), lb = jw_escape_pad(b, sizeof(b), s, n, pad);
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Every kind of value, with keys and without: doc_expected is what the
+ * writer of commit c432c01 (a key, then its value, each on its own) gave,
+ * compact then pretty. */
+static void doc(struct jw *w)
+{
+	static const uint8_t wire[] = { 'a', '"', 0, 0xff, 'z' };
+	static const uint8_t hexb[] = { 0x00, 0x0f, 0xa5, 0xff };
+	jw_obj_open(w, NULL);
+	jw_key_str(w, "s", "plain");
+	jw_key_str(w, "nul", NULL);
+	jw_key_strn(w, "wire", wire, sizeof(wire));
+	jw_key_int(w, "neg", INT64_MIN);
+	jw_key_int(w, "pos", INT64_MAX);
+	jw_key_uint(w, "max", UINT64_MAX);
+	jw_key_uint(w, "zero", 0);
+	jw_key_bool(w, "t", 1);
+	jw_key_bool(w, "f", 0);
+	jw_key_null(w, "n");
+	jw_key_hex(w, "hex", hexb, sizeof(hexb));
+	jw_key_hex(w, "nohex", hexb, 0);
+	jw_key_time_us(w, "time", 1700000000123456LL);
+	jw_key_time_us(w, "before1970", -1500000);
+	jw_arr_open(w, "empty");
+	jw_arr_close(w);
+	jw_obj_open(w, "emptyobj");
+	jw_obj_close(w);
+	jw_arr_open(w, "nums");
+	jw_uint(w, 9);
+	jw_uint(w, 10);
+	jw_uint(w, 99);
+	jw_uint(w, 100);
+	jw_uint(w, 9999);
+	jw_uint(w, 10000);
+	jw_uint(w, 123456789);
+	jw_int(w, -1);
+	jw_int(w, -10);
+	jw_bool(w, 1);
+	jw_null(w);
+	jw_str(w, "x");
+	jw_double(w, 1.25, 2);
+	jw_double(w, 0.0 / 0.0, 1);
+	jw_obj_open(w, NULL);
+	jw_key(w, "k");
+	jw_arr_open(w, NULL);
+	jw_arr_close(w);
+	jw_obj_close(w);
+	jw_arr_close(w);
+	jw_obj_close(w);
+	jw_end(w);
+}
+
+static const char doc_expected[] =
+	"{\"s\":\"plain\",\"nul\":null,\"wire\":\"a\\\"\\u0000\357\277\275z\",\"neg\":-9223372036854775808,\"pos\":9223372036854775807,\"max\":18446744073709551615,\"zero\":0,\"t\":true,\"f\":false,\"n\":null,\"hex\":\"000fa5ff\",\"nohex\":\"\",\"time\":\"2023-11-14T22:13:20.123456Z\",\"before1970\":\"1969-12-31T23:59:58.500000Z\",\"empty\":[],\"emptyobj\":{},\"nums\":[9,10,99,100,9999,10000,123456789,-1,-10,true,null,\"x\",1.25,null,{\"k\":[]}]}\n"
+		"{\n"
+		"  \"s\": \"plain\",\n"
+		"  \"nul\": null,\n"
+		"  \"wire\": \"a\\\"\\u0000\357\277\275z\",\n"
+		"  \"neg\": -9223372036854775808,\n"
+		"  \"pos\": 9223372036854775807,\n"
+		"  \"max\": 18446744073709551615,\n"
+		"  \"zero\": 0,\n"
+		"  \"t\": true,\n"
+		"  \"f\": false,\n"
+		"  \"n\": null,\n"
+		"  \"hex\": \"000fa5ff\",\n"
+		"  \"nohex\": \"\",\n"
+		"  \"time\": \"2023-11-14T22:13:20.123456Z\",\n"
+		"  \"before1970\": \"1969-12-31T23:59:58.500000Z\",\n"
+		"  \"empty\": [],\n"
+		"  \"emptyobj\": {},\n"
+		"  \"nums\": [\n"
+		"    9,\n"
+		"    10,\n"
+		"    99,\n"
+		"    100,\n"
+		"    9999,\n"
+		"    10000,\n"
+		"    123456789,\n"
+		"    -1,\n"
+		"    -10,\n"
+		"    true,\n"
+		"    null,\n"
+		"    \"x\",\n"
+		"    1.25,\n"
+		"    null,\n"
+		"    {\n"
+		"      \"k\": []\n"
+		"    }\n"
+		"  ]\n"
+		"}\n"
+		"";
+
+/* A fragment the way the verdict's knowledge-base text is one: keys,
+ * strings that need escaping, nested arrays and objects. */
+struct frag_arg {
+	const char *title;
+	int n;
+};
+
+static void frag(struct jw *w, const void *p)
+{
+	const struct frag_arg *a = p;
+	int i;
+	jw_key_str(w, "title", a->title);
+	jw_arr_open(w, "items");
+	for (i = 0; i < a->n; i++) {
+		jw_obj_open(w, NULL);
+		jw_key_int(w, "i", i);
+		jw_key_str(w, "text", "a \"quoted\" line\twith caf\xc3\xa9 and \x01");
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	if (a->n > 2)
+		jw_key_null(w, "extra");
+}
+
+/* A fragment that leaves a key waiting for its value: never cached. */
+static void frag_key(struct jw *w, const void *p)
+{
+	(void)p;
+	jw_key(w, "dangling");
+}
+
+/* One document of `conns` "connections", each with fragments at several
+ * depths and comma states; with or without a cache. */
+static char *frag_doc(int pretty, struct jw_cache *c, size_t pad, size_t *len)
+{
+	static const struct frag_arg fa = { "first \\ fragment", 3 }, fb = { "second", 0 },
+				     fc = { "third, long enough to cross the buffer's edge now and then", 40 };
+	struct jw w;
+	int k;
+	size_t i;
+	jw_init_mem(&w, pretty);
+	w.cache = c;
+	jw_obj_open(&w, NULL);
+	jw_arr_open(&w, "pad");
+	for (i = 0; i < pad; i++)
+		jw_uint(&w, i % 10);
+	jw_arr_close(&w);
+	jw_arr_open(&w, "connections");
+	for (k = 0; k < 200; k++) {
+		jw_obj_open(&w, NULL);
+		if (k % 3 == 0)   /* the fragment first in its object, or after a member */
+			jw_cached(&w, &fa, 1, frag, &fa);
+		jw_key_int(&w, "id", k);
+		jw_cached(&w, &fa, 1, frag, &fa);
+		jw_cached(&w, &fb, 1, frag, &fb);
+		jw_cached(&w, &fa, 2, frag, &fb);   /* same id, another tag: another fragment */
+		jw_obj_open(&w, "deeper");
+		jw_cached(&w, &fc, 1, frag, &fc);
+		jw_obj_open(&w, "deepest");
+		jw_cached(&w, &fc, 1, frag, &fc);
+		jw_obj_close(&w);
+		jw_obj_close(&w);
+		jw_cached(&w, &fb, 3, frag_key, NULL);
+		jw_uint(&w, (uint64_t)k);
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	jw_obj_close(&w);
+	jw_end(&w);
+	*len = w.mem_n;
+	return w.mem;
+}
+
 static int same(const uint8_t *s, size_t n)
 {
 	static char a[6 * 4096 + 8], b[6 * 4096 + 8];
@@ -114,6 +320,101 @@ int main(void)
 				CHECKF(0, "random string %zu (%zu bytes) differs from the reference", i, n);
 		}
 		CHECKF(bad == 0, "%d of 20000 random strings differ", bad);
+	}
+	/* every byte value alone, and in the middle of a long plain run at
+	 * every offset from a 16-byte block's start */
+	{
+		int bad = 0;
+		unsigned c;
+		for (c = 0; c < 256; c++) {
+			uint8_t one = (uint8_t)c;
+			if (!same(&one, 1) && bad++ < 3)
+				CHECKF(0, "byte 0x%02x alone differs from the reference", c);
+			for (j = 0; j < 40; j++) {
+				memset(buf, 'a', 80);
+				buf[j] = (uint8_t)c;
+				if (!same(buf, 80) && bad++ < 3)
+					CHECKF(0, "byte 0x%02x at %zu of 80 differs from the reference", c, j);
+				if (!same(buf + j, 80 - j) && bad++ < 3)
+					CHECKF(0, "byte 0x%02x first of %zu differs from the reference", c, 80 - j);
+			}
+		}
+		CHECKF(bad == 0, "%d single-byte cases differ", bad);
+	}
+	/* long strings, around the direct-escape limit (1024), crossing the
+	 * 8 KiB buffer's edge at every offset near it */
+	{
+		static uint8_t big[20000];
+		static const size_t lens[] = { 1023, 1024, 1025, 1400, 4096, 8191, 8192, 8193, 20000 };
+		static const uint8_t edge[] = "ab\"\x01\xe2\x82\xac\xff cdefghijklmnopq\\";
+		int bad = 0;
+		size_t pad;
+		for (i = 0; i < sizeof(big); i++)
+			big[i] = i % 97 == 5 ? '"' : i % 131 == 7 ? 0x01 : i % 89 == 3 ? 0xc3 : (uint8_t)('a' + i % 26);
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			for (pad = 8150; pad < 8200; pad += 3)
+				if (!same_pad(big, lens[i], pad) && bad++ < 3)
+					CHECKF(0, "%zu bytes after %zu differ from the reference", lens[i], pad);
+			if (!same(big, lens[i]) && bad++ < 3)
+				CHECKF(0, "%zu bytes differ from the reference", lens[i]);
+		}
+		for (i = 0; i < 300; i++)   /* a short string with escapes across the edge */
+			if (!same_pad(edge, sizeof(edge) - 1, 8050 + i) && bad++ < 3)
+				CHECKF(0, "a short string after %zu differs from the reference", 8050 + i);
+		CHECKF(bad == 0, "%d long or edge cases differ", bad);
+	}
+	/* every kind of value, compact and pretty: the bytes of before */
+	{
+		char *out = NULL;
+		size_t olen = 0;
+		int pretty;
+		for (pretty = 0; pretty < 2; pretty++) {
+			struct jw w;
+			jw_init_mem(&w, pretty);
+			doc(&w);
+			out = realloc(out, olen + w.mem_n);
+			if (out && w.mem)
+				memcpy(out + olen, w.mem, w.mem_n);
+			olen += w.mem_n;
+			free(w.mem);
+		}
+		CHECKF(out && olen == sizeof(doc_expected) - 1 && !memcmp(out, doc_expected, olen),
+		       "every value kind, compact and pretty, as before (%zu bytes, expected %zu)", olen,
+		       sizeof(doc_expected) - 1);
+		free(out);
+	}
+	/* jw_cached: the same bytes as rendering each time, and really cached */
+	{
+		int pretty;
+		size_t pad;
+		for (pretty = 0; pretty < 2; pretty++) {
+			for (pad = 0; pad < 4000; pad += 1333) {
+				struct jw_cache *c = jw_cache_new();
+				size_t la, lb, lc, kept;
+				uint64_t hits = 0;
+				char *a = frag_doc(pretty, NULL, pad, &la);
+				char *b = frag_doc(pretty, c, pad, &lb);
+				char *d = frag_doc(pretty, c, pad + 1, &lc);   /* warm cache, shifted edges */
+				char *e;
+				size_t le;
+				CHECKF(c && a && b && la == lb && !memcmp(a, b, la),
+				       "cached fragments, %s, pad %zu: the same bytes as rendered (%zu vs %zu)",
+				       pretty ? "pretty" : "compact", pad, la, lb);
+				e = frag_doc(pretty, NULL, pad + 1, &le);
+				CHECKF(d && e && lc == le && !memcmp(d, e, le), "warm cache, %s, pad %zu: the same bytes",
+				       pretty ? "pretty" : "compact", pad + 1);
+				kept = jw_cache_count(c, &hits);
+				/* per document 5 calls a connection, one more in every third */
+				CHECKF(kept == 6 && hits == 2 * (200 * 5 + 67) - 6,
+				       "six fragments kept (not the dangling key), the rest replayed: %zu kept, %llu hits",
+				       kept, (unsigned long long)hits);
+				free(a);
+				free(b);
+				free(d);
+				free(e);
+				jw_cache_free(c);
+			}
+		}
 	}
 	/* buffering: nothing lost or reordered across many values and a flush */
 	{
