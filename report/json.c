@@ -837,11 +837,74 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	ladder(w, r);
 }
 
-/* --detail lean: what a log pipeline keeps of a healthy connection, in
- * about 700 bytes (docs/json.md "Lean connections"): who, when, what was
- * negotiated, the fingerprints, the leaf certificate, the verdict. A
- * failed or inconclusive connection is written whole instead. */
-void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed)
+/* --detail lean: what a log pipeline keeps of a healthy connection
+ * (docs/json.md "Lean connections"): who, when, what was negotiated, the
+ * fingerprints, the leaf certificate, the verdict. A failed or
+ * inconclusive connection is written whole instead.
+ *
+ * A budget: a JSON Lines line must fit in 1 KiB. The connection's own
+ * strings (SNI, ALPN, the certificate's names, the client's identity, the
+ * rule's words) and lists (ALPN offered, notes, anomalies) are what can
+ * make it longer, so when a line would not fit it is written again with
+ * each such string cut to at most `str` bytes (ending in "…", whole
+ * characters only) and each list to `list` entries, tighter each time
+ * (lean_steps), and `"cut": true` says so. Short strings are never
+ * touched: only the ones past the cap. */
+struct lean_cap {
+	size_t str;     /* 0: no limit */
+	size_t list;
+	int cut;        /* something was cut */
+};
+
+static const struct lean_cap lean_steps[] = {
+	{ 0, 0, 0 }, { 512, 16, 0 }, { 160, 8, 0 }, { 96, 6, 0 }, { 64, 4, 0 },
+	{ 40, 3, 0 }, { 24, 2, 0 }, { 12, 1, 0 }, { 4, 0, 0 },
+};
+
+#define ELLIPSIS "\xe2\x80\xa6"   /* U+2026, 3 bytes */
+
+/* s[0..n) as a JSON string of at most c->str bytes between its quotes. */
+static void lean_strn(struct jw *w, const uint8_t *s, size_t n, struct lean_cap *c)
+{
+	uint8_t t[512 + 3];
+	size_t k, room;
+	if (!c->str || jw_strn_fit(s, n, c->str, NULL) == n) {
+		jw_strn(w, s, n);
+		return;
+	}
+	room = c->str > 3 ? c->str - 3 : 0;
+	if (room > 512)
+		room = 512;
+	k = jw_strn_fit(s, n, room, NULL);   /* k <= room: no byte is written shorter than it is */
+	memcpy(t, s, k);
+	memcpy(t + k, ELLIPSIS, 3);
+	jw_strn(w, t, k + 3);
+	c->cut = 1;
+}
+
+static void lean_key_strn(struct jw *w, const char *key, const uint8_t *s, size_t n, struct lean_cap *c)
+{
+	jw_key(w, key);
+	lean_strn(w, s, n, c);
+}
+
+static void lean_key_str(struct jw *w, const char *key, const char *s, struct lean_cap *c)
+{
+	lean_key_strn(w, key, (const uint8_t *)s, strlen(s), c);
+}
+
+/* One more entry of a list that holds `had` already: 0 when the cap says no. */
+static int lean_more(size_t had, struct lean_cap *c)
+{
+	if (c->str && had >= c->list) {
+		c->cut = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void lean_body(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed,
+		      struct lean_cap *cap)
 {
 	const struct hs_client_hello *c = r->ch;
 	const struct hs_server_hello *s = r->sh;
@@ -883,19 +946,19 @@ void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_ve
 		jw_key_null(w, "cipher_suite_name");
 	}
 	if (c && c->has_sni)
-		jw_key_strn(w, "sni", c->sni, c->sni_len);
+		lean_key_strn(w, "sni", c->sni, c->sni_len, cap);
 	else
 		jw_key_null(w, "sni");
 	if (s && s->alpn_len)
-		jw_key_strn(w, "alpn", s->alpn, s->alpn_len);
+		lean_key_strn(w, "alpn", s->alpn, s->alpn_len, cap);
 	else if (r->dec && r->dec->alpn_len)
-		jw_key_strn(w, "alpn", r->dec->alpn, r->dec->alpn_len);
+		lean_key_strn(w, "alpn", r->dec->alpn, r->dec->alpn_len, cap);
 	else
 		jw_key_null(w, "alpn");
 	jw_arr_open(w, "alpn_offered");
-	for (i = 0; c && i < c->n_alpn; i++) {
+	for (i = 0; c && i < c->n_alpn && lean_more(i, cap); i++) {
 		uint16_t o = c->alpn_off[i];
-		jw_strn(w, c->alpn + o + 1, c->alpn[o]);
+		lean_strn(w, c->alpn + o + 1, c->alpn[o], cap);
 	}
 	jw_arr_close(w);
 	rc = fp_ja3(c, full, sizeof(full), md5);
@@ -915,8 +978,8 @@ void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_ve
 		jw_key_null(w, "ja3s");
 	if (leaf && !leaf->malformed) {
 		jw_obj_open(w, "certificate");
-		jw_key_str(w, "subject", leaf->subject);
-		jw_key_str(w, "issuer", leaf->issuer);
+		lean_key_str(w, "subject", leaf->subject, cap);
+		lean_key_str(w, "issuer", leaf->issuer, cap);
 		time_s(w, "not_after", leaf->not_after);
 		jw_key_bool(w, "expired_at_capture", r->server_chain.c[0].expired);
 		jw_obj_close(w);
@@ -926,26 +989,48 @@ void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_ve
 	{
 		const struct rule_identity *id = rpt_identity(r, v);
 		if (id && id->name)
-			jw_key_str(w, "client_identity", id->name);
+			lean_key_str(w, "client_identity", id->name, cap);
 		else
 			jw_key_null(w, "client_identity");
 	}
 	if (d) {
-		jw_key_str(w, "rule", d->rule);
-		jw_key_str(w, "side", d->side);
-		jw_key_str(w, "confidence", d->confidence);
+		lean_key_str(w, "rule", d->rule, cap);
+		lean_key_str(w, "side", d->side, cap);
+		lean_key_str(w, "confidence", d->confidence, cap);
 	} else {
 		jw_key_null(w, "rule");
 		jw_key_null(w, "side");
 		jw_key_null(w, "confidence");
 	}
 	jw_arr_open(w, "notes");
-	for (i = 0; v && i < v->n_note; i++)
-		jw_str(w, v->note[i].rule);
+	for (i = 0; v && i < v->n_note && lean_more(i, cap); i++)
+		lean_strn(w, (const uint8_t *)v->note[i].rule, strlen(v->note[i].rule), cap);
 	jw_arr_close(w);
 	jw_arr_open(w, "anomalies");
-	for (b = 0; b < 32; b++)
-		if (r->anomalies & (1u << b))
+	for (b = 0, i = 0; b < 32; b++)
+		if (r->anomalies & (1u << b) && lean_more(i++, cap))
 			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
 	jw_arr_close(w);
+	if (cap->cut)
+		jw_key_bool(w, "cut", 1);
+}
+
+void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed,
+		   size_t budget)
+{
+	struct jw_pos at;
+	size_t k;
+	if (!budget) {
+		struct lean_cap c = lean_steps[0];
+		lean_body(w, r, v, cid_seed, &c);
+		return;
+	}
+	jw_tell(w, &at);
+	for (k = 1;; k++) {
+		struct lean_cap c = lean_steps[k];
+		lean_body(w, r, v, cid_seed, &c);
+		if (jw_since(w, &at) <= budget || k + 1 == sizeof(lean_steps) / sizeof(lean_steps[0]) ||
+		    jw_seek(w, &at))
+			return;
+	}
 }

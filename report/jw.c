@@ -84,6 +84,7 @@ static void mem_add(struct jw *w, const void *p, size_t n)
 
 static void write_out(struct jw *w, const void *p, size_t n)
 {
+	w->out += n;
 	if (w->f)
 		fwrite_unlocked(p, 1, n, w->f);
 	else
@@ -188,6 +189,7 @@ void jw_init(struct jw *w, FILE *f, int pretty)
 	w->mem = NULL;
 	w->mem_n = 0;
 	w->mem_cap = 0;
+	w->out = 0;
 	w->n = 0;
 }
 
@@ -619,6 +621,52 @@ static void time_us_(struct jw *w, int64_t us)
 }
 
 void jw_strn(struct jw *w, const uint8_t *s, size_t n) { strn_(w, s, n); }
+
+size_t jw_strn_fit(const uint8_t *s, size_t n, size_t room, size_t *used)
+{
+	size_t i = 0, u = 0;
+	while (i < n) {
+		size_t k = i, len;
+		if (plain[s[i]]) {
+			len = 1;
+			k = i + 1;
+		} else {
+			char e[8];   /* one character escaped: at most 6 bytes */
+			len = (size_t)(esc_one(e, s, &k, n) - e);
+		}
+		if (len > room - u)
+			break;
+		u += len;
+		i = k;
+	}
+	if (used)
+		*used = u;
+	return i;
+}
+
+void jw_tell(const struct jw *w, struct jw_pos *p)
+{
+	p->at = w->out + w->n;
+	p->depth = w->depth;
+	p->after_key = w->after_key;
+	memcpy(p->first, w->first, sizeof(p->first));
+}
+
+uint64_t jw_since(const struct jw *w, const struct jw_pos *p)
+{
+	return w->out + w->n - p->at;
+}
+
+int jw_seek(struct jw *w, const struct jw_pos *p)
+{
+	if (w->out > p->at)
+		return -1;
+	w->n = (size_t)(p->at - w->out);
+	w->depth = p->depth;
+	w->after_key = p->after_key;
+	memcpy(w->first, p->first, sizeof(w->first));
+	return 0;
+}
 void jw_str(struct jw *w, const char *s) { str_(w, s); }
 void jw_int(struct jw *w, int64_t v) { done(w, w_i64(val_at(w, 21), v)); }
 void jw_uint(struct jw *w, uint64_t v) { done(w, w_u64(val_at(w, 20), v)); }

@@ -35,6 +35,7 @@ struct jw {
 	struct jw_cache *cache;        /* jw_cached()'s fragments, or NULL (jw_init clears it) */
 	char *mem;                     /* jw_init_mem: what was written, malloc'd; NULL if out of memory */
 	size_t mem_n, mem_cap;
+	uint64_t out;                  /* bytes handed to f or mem since jw_init */
 	size_t n;                      /* bytes in buf, not yet handed to f (jw.c) */
 	char buf[8192];
 };
@@ -107,6 +108,26 @@ struct jw_cache *jw_cache_new(void);   /* NULL when out of memory: no caching */
 void jw_cache_free(struct jw_cache *c);
 /* Fragments the cache holds, and how many times one was replayed (tests). */
 size_t jw_cache_count(const struct jw_cache *c, uint64_t *hits);
+
+/* A place in the output to come back to: jw_seek() undoes everything
+ * written since jw_tell(), as long as none of it was handed to the FILE
+ * yet (the buffer holds 8 KiB: jw_flush() first when it must hold more
+ * than what follows). For a budget: write, measure with jw_since(), and
+ * write again shorter (report/json.c, a lean JSON Lines line). */
+struct jw_pos {
+	uint64_t at;               /* bytes written since jw_init */
+	int depth;
+	uint8_t after_key;
+	uint8_t first[JW_MAX_DEPTH];
+};
+void jw_tell(const struct jw *w, struct jw_pos *p);
+uint64_t jw_since(const struct jw *w, const struct jw_pos *p);
+int jw_seek(struct jw *w, const struct jw_pos *p);   /* 0, or -1 when bytes since were handed out */
+
+/* The longest prefix of s[0..n), whole characters only, that jw_strn()
+ * writes in at most `room` bytes between its quotes: its length; *used
+ * (when not NULL) gets the bytes it takes. */
+size_t jw_strn_fit(const uint8_t *s, size_t n, size_t room, size_t *used);
 
 void jw_end(struct jw *w);   /* final newline, then jw_flush() */
 /* Hands what the writer holds to its FILE: before the caller writes to

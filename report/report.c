@@ -498,7 +498,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
 		if (lean) {
-			rpt_json_lean(&r->jw, rec, v, r->cid_seed);
+			rpt_json_lean(&r->jw, rec, v, r->cid_seed, 0);
 		} else {
 			rpt_json_record(&r->jw, rec, r->cid_seed);
 			rpt_json_identity(&r->jw, rec, v);
@@ -516,7 +516,11 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 			jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
 		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
 		if (lean) {
-			rpt_json_lean(&r->jw, rec, v, r->cid_seed);
+			/* the line so far is in the writer (jw_init above): what
+			 * is left of RPT_LEAN_LINE after it, the closing brace
+			 * and the newline */
+			size_t used = (size_t)(r->jw.out + r->jw.n) + 2;
+			rpt_json_lean(&r->jw, rec, v, r->cid_seed, used < RPT_LEAN_LINE ? RPT_LEAN_LINE - used : 1);
 		} else {
 			jw_key_str(&r->jw, "detail", "full");
 			jw_key_str(&r->jw, "verdict", rpt_outcome_name(v));

@@ -104,7 +104,11 @@ void rpt_json_record(struct jw *w, const struct hs_record *rec, uint16_t cid_see
 /* The lean object of a healthy connection (--detail lean, docs/json.md
  * "Lean connections"): its members, into the object the caller has open;
  * community_id with cid_seed. */
-void rpt_json_lean(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v, uint16_t cid_seed);
+/* budget: the most bytes the lean fields may take (what is cut to fit:
+ * report/json.c), 0 for no limit */
+void rpt_json_lean(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v, uint16_t cid_seed,
+		   size_t budget);
+#define RPT_LEAN_LINE 1024   /* a lean JSON Lines line, its newline included, is at most this long */
 /* "healthy", "failed" or "inconclusive", as struct rpt_counts counts it. */
 const char *rpt_outcome_name(const struct rule_verdict *v);
 /* "client_identity": {name, description, match, source} from the

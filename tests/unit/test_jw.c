@@ -10,6 +10,11 @@
  * wrote keys and values in one step (issue 19); and jw_cached(): replayed
  * fragments give the same bytes as rendering them each time, at every
  * depth, comma state and indentation, and the cache is really used.
+ * jw_strn_fit(): on random strings and every room, the prefix it gives is
+ * whole characters, escapes in exactly the bytes it says (the writer's own
+ * output, quotes off), within the room, and one more character would not
+ * fit. jw_tell()/jw_seek(): written again after a seek, the output is what
+ * writing only the second time gives; a seek past a flush is refused.
  */
 #include "report/jw.h"
 #include "report/esc.h"
@@ -362,6 +367,79 @@ int main(void)
 			if (!same_pad(edge, sizeof(edge) - 1, 8050 + i) && bad++ < 3)
 				CHECKF(0, "a short string after %zu differs from the reference", 8050 + i);
 		CHECKF(bad == 0, "%d long or edge cases differ", bad);
+	}
+	/* jw_strn_fit against the writer itself */
+	{
+		static const uint8_t hot[] = { '"', '\\', 0, 0x1f, 0x7f, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f,
+					       0x98, 0x80, 0xff, '\n' };
+		static char o[6 * 300 + 8];
+		int bad = 0;
+		for (i = 0; i < 3000; i++) {
+			size_t n = (size_t)(rand_r(&seed) % 300), room, k, used, lo;
+			for (j = 0; j < n; j++) {
+				unsigned r = (unsigned)rand_r(&seed);
+				buf[j] = r % 3 == 0 ? hot[(r >> 8) % sizeof(hot)] : (uint8_t)(0x20 + (r >> 8) % 0x5f);
+			}
+			room = (size_t)(rand_r(&seed) % 400);
+			k = jw_strn_fit(buf, n, room, &used);
+			lo = jw_escape(o, sizeof(o), buf, k);   /* the prefix as written, quotes on */
+			if ((k > n || used > room || lo != used + 2) && bad++ < 3)
+				CHECKF(0, "fit %zu: prefix %zu of %zu in room %zu says %zu bytes, writes %zu", i, k, n,
+				       room, used, lo - 2);
+			if (k < n) {   /* the next whole character would not fit */
+				size_t cost = 1;
+				while (cost < 8 && jw_strn_fit(buf + k, n - k, cost, NULL) == 0)
+					cost++;
+				if ((cost == 8 || used + cost <= room) && bad++ < 3)
+					CHECKF(0, "fit %zu: the character at %zu (%zu bytes) would fit in room %zu", i, k,
+					       cost, room);
+			}
+		}
+		CHECKF(bad == 0, "jw_strn_fit: %d of 3000 random strings wrong", bad);
+		CHECK(jw_strn_fit((const uint8_t *)"abc", 3, 0, NULL) == 0);
+		CHECK(jw_strn_fit((const uint8_t *)"\xe2\x82\xac!", 4, 2, NULL) == 0);   /* never half a character */
+		CHECK(jw_strn_fit((const uint8_t *)"\xe2\x82\xac!", 4, 3, NULL) == 3);
+		CHECK(jw_strn_fit((const uint8_t *)"\x01x", 2, 5, NULL) == 0);              /* \u0001 is 6 */
+		CHECK(jw_strn_fit((const uint8_t *)"\x01x", 2, 6, NULL) == 1);
+	}
+	/* jw_tell / jw_seek: a value written, undone, written again */
+	{
+		struct jw w, w2;
+		struct jw_pos at;
+		jw_init_mem(&w, 0);
+		jw_init_mem(&w2, 0);
+		jw_obj_open(&w, NULL);
+		jw_obj_open(&w2, NULL);
+		jw_key_str(&w, "a", "x");
+		jw_key_str(&w2, "a", "x");
+		jw_tell(&w, &at);
+		jw_key_str(&w, "long", "first try, to be undone");
+		jw_arr_open(&w, "list");
+		jw_uint(&w, 1);
+		CHECK(jw_since(&w, &at) == strlen(",\"long\":\"first try, to be undone\",\"list\":[1"));
+		CHECK_INT(jw_seek(&w, &at), 0);
+		CHECK(jw_since(&w, &at) == 0);
+		jw_key_str(&w, "short", "y");
+		jw_key_str(&w2, "short", "y");
+		jw_obj_close(&w);
+		jw_obj_close(&w2);
+		jw_flush(&w);
+		jw_flush(&w2);
+		CHECK(w.mem && w2.mem && w.mem_n == w2.mem_n && !memcmp(w.mem, w2.mem, w.mem_n));
+		free(w.mem);
+		free(w2.mem);
+		/* bytes since the mark handed out: refused, nothing changed */
+		jw_init_mem(&w, 0);
+		jw_arr_open(&w, NULL);
+		jw_tell(&w, &at);
+		for (i = 0; i < 3000; i++)
+			jw_uint(&w, 1234);
+		CHECK(jw_since(&w, &at) == 3000 * 5 - 1);
+		CHECK_INT(jw_seek(&w, &at), -1);
+		jw_arr_close(&w);
+		jw_flush(&w);
+		CHECK(w.mem && w.mem_n == 1 + 3000 * 5 - 1 + 1);
+		free(w.mem);
 	}
 	/* every kind of value, compact and pretty: the bytes of before */
 	{
