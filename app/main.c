@@ -19,6 +19,7 @@
  */
 #include "app/app.h"
 #include "app/rq.h"
+#include "dissect/fp.h"
 #include "dissect/hash.h"
 #include "dissect/keylog.h"
 #include "probe/probe.h"
@@ -1261,6 +1262,7 @@ static int app_free(struct app *app, int status)
 	keylog_free(app->o.keylog);
 	srv_table_free(app->servers);
 	record_pools_free();
+	fp_memo_free();
 	x509_cache_free(app->certs);
 	if (app->out && app->out != stdout) {
 		int bad = ferror(app->out);

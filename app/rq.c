@@ -14,6 +14,7 @@
  * from the other thread contend for that arena's lock.
  */
 #include "app/rq.h"
+#include "dissect/fp.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -73,6 +74,7 @@ static void *rq_main(void *arg)
 			pthread_cond_signal(&q->room);
 		if (n == 0 && q->closed) {
 			pthread_mutex_unlock(&q->mu);
+			fp_memo_free();   /* the fingerprints this thread kept */
 			return NULL;
 		}
 		pthread_mutex_unlock(&q->mu);

@@ -19,6 +19,18 @@ static int ep_cmp(const struct hs_addr *a, const struct hs_addr *b, size_t alen)
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
+/* SHA-1, fetched once: EVP_sha1() makes OpenSSL 3 look the implementation
+ * up again on every EVP_Digest call, which cost more than the hash of
+ * these 40 bytes (one call per connection reported). Only the thread that
+ * reports calls this. */
+static const EVP_MD *sha1_md(void)
+{
+	static EVP_MD *md;
+	if (!md)
+		md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	return md ? md : EVP_sha1();
+}
+
 static int has_ports(uint8_t proto)
 {
 	return proto == 6 || proto == 17 || proto == 132;
@@ -52,7 +64,7 @@ char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t 
 		buf[k++] = (uint8_t)(hi->port >> 8);
 		buf[k++] = (uint8_t)hi->port;
 	}
-	if (!EVP_Digest(buf, k, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20)
+	if (!EVP_Digest(buf, k, md, &mdlen, sha1_md(), NULL) || mdlen != 20)
 		return NULL;
 	out[0] = '1';
 	out[1] = ':';

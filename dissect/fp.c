@@ -195,7 +195,7 @@ static enum fp_rc ja3_compute(const struct hs_client_hello *ch, char *full, size
 	return FP_OK;
 }
 
-enum fp_rc fp_ja3s(const struct hs_server_hello *sh, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
+static enum fp_rc ja3s_compute(const struct hs_server_hello *sh, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
 {
 	struct sb b;
 	md5hex[0] = '\0';
@@ -382,25 +382,49 @@ err:
 
 /* ---- memo -------------------------------------------------------------
  * Connections from one client carry the same ClientHello but for its
- * random and session id, and the reports fingerprint every connection: the
- * last results are kept per thread, keyed by every field ja3_compute()
- * and ja4_compute() read (the list below is all of them: a field added to
- * either must be added here) and the caller's buffer size. A key that does
- * not fit, or a string too long to keep, is computed every time. */
-#define MEMO_SLOTS 8
+ * random and session id (and a server answers them with the same
+ * ServerHello but for its random), and the reports fingerprint every
+ * connection: results are kept per thread, keyed by every field
+ * ja3_compute(), ja4_compute() and ja3s_compute() read (the lists below
+ * are all of them: a field added to one must be added here) and the
+ * caller's buffer size. A key that does not fit MEMO_KEY, or a string too
+ * long to keep, is computed every time. Each kind has MEMO_SLOTS entries,
+ * two-way: a key may sit in one of two slots, and a new one replaces the
+ * one of the two used longer ago (a capture's few hundred distinct hellos
+ * otherwise evict each other in turn). Entries are allocated at their
+ * size on first use and freed by fp_memo_free(), which each thread that
+ * fingerprints calls before it ends. */
+#define MEMO_SLOTS 256
 #define MEMO_KEY   1024
 #define MEMO_FULL  1024
+enum { MK_JA3, MK_JA4, MK_JA3S, MK__N };
 struct memo {
 	uint64_t h;
-	uint16_t klen;          /* 0: empty slot */
+	uint64_t used;          /* the memo's clock when last hit or kept */
+	uint16_t klen;
 	uint16_t flen;          /* strlen(full) */
 	size_t bufsz;
 	enum fp_rc rc;
 	char small[FP_JA4_LEN]; /* the MD5 hex, or the JA4 */
-	uint8_t key[MEMO_KEY];
-	char full[MEMO_FULL];
+	uint8_t kf[];           /* the key, then full and its NUL */
 };
-static _Thread_local struct memo memo_ja3[MEMO_SLOTS], memo_ja4[MEMO_SLOTS];
+struct memo_tab {
+	uint64_t clock;
+	struct memo *slot[MK__N][MEMO_SLOTS];
+};
+static _Thread_local struct memo_tab *memo_t;
+
+void fp_memo_free(void)
+{
+	size_t k, i;
+	if (!memo_t)
+		return;
+	for (k = 0; k < MK__N; k++)
+		for (i = 0; i < MEMO_SLOTS; i++)
+			free(memo_t->slot[k][i]);
+	free(memo_t);
+	memo_t = NULL;
+}
 
 struct kb {
 	uint8_t *p;
@@ -472,30 +496,57 @@ static uint64_t key_hash(const uint8_t *p, size_t n)
 	return hash_mum(h ^ w, 0x8ebc6af09c88c6e3ull);
 }
 
-/* The slot holding this key, or NULL (then *slot is where to keep it). */
-static struct memo *memo_find(struct memo *tab, const uint8_t *key, size_t klen, uint64_t h, struct memo **slot)
+/* The entry holding this key, or NULL (then *slot is where to keep it;
+ * NULL too when there is no table and none can be made). */
+static struct memo *memo_find(int kind, const uint8_t *key, size_t klen, uint64_t h, struct memo ***slot)
 {
-	struct memo *m = &tab[h % MEMO_SLOTS];
-	*slot = m;
-	if (m->klen == klen && m->h == h && memcmp(m->key, key, klen) == 0)
-		return m;
+	struct memo **a, **b;
+	*slot = NULL;
+	if (!memo_t && !(memo_t = calloc(1, sizeof(*memo_t))))
+		return NULL;
+	a = &memo_t->slot[kind][h % MEMO_SLOTS];
+	b = &memo_t->slot[kind][(h >> 32) % MEMO_SLOTS];
+	if (*a && (*a)->klen == klen && (*a)->h == h && memcmp((*a)->kf, key, klen) == 0) {
+		(*a)->used = ++memo_t->clock;
+		return *a;
+	}
+	if (*b && (*b)->klen == klen && (*b)->h == h && memcmp((*b)->kf, key, klen) == 0) {
+		(*b)->used = ++memo_t->clock;
+		return *b;
+	}
+	*slot = !*a ? a : !*b ? b : (*a)->used <= (*b)->used ? a : b;
 	return NULL;
 }
 
-static void memo_keep(struct memo *m, const uint8_t *key, size_t klen, uint64_t h, size_t bufsz,
+static void memo_keep(struct memo **slot, const uint8_t *key, size_t klen, uint64_t h, size_t bufsz,
 		      enum fp_rc rc, const char *small, const char *full)
 {
 	size_t fl = strlen(full);
-	if (fl >= MEMO_FULL || strlen(small) >= sizeof(m->small))
+	struct memo *m;
+	if (!slot || fl >= MEMO_FULL || strlen(small) >= sizeof(m->small))
+		return;
+	m = malloc(sizeof(*m) + klen + fl + 1);
+	if (!m)
 		return;
 	m->h = h;
+	m->used = ++memo_t->clock;
 	m->klen = (uint16_t)klen;
 	m->flen = (uint16_t)fl;
 	m->bufsz = bufsz;
 	m->rc = rc;
-	memcpy(m->key, key, klen);
-	memcpy(m->full, full, fl + 1);
+	memcpy(m->kf, key, klen);
+	memcpy(m->kf + klen, full, fl + 1);
 	strcpy(m->small, small);
+	free(*slot);
+	*slot = m;
+}
+
+/* A hit: the kept strings to the caller's buffers. */
+static enum fp_rc memo_hit(const struct memo *m, char *full, char *small)
+{
+	memcpy(full, m->kf + m->klen, (size_t)m->flen + 1);
+	strcpy(small, m->small);
+	return m->rc;
 }
 
 enum fp_rc fp_ja3(const struct hs_client_hello *ch, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
@@ -503,16 +554,13 @@ enum fp_rc fp_ja3(const struct hs_client_hello *ch, char *full, size_t fullsz, c
 	uint8_t key[MEMO_KEY];
 	size_t klen;
 	uint64_t h;
-	struct memo *m, *slot;
+	struct memo *m, **slot;
 	enum fp_rc rc;
 	if (!ch || fullsz == 0 || !(klen = ch_key(ch, fullsz, key)))
 		return ja3_compute(ch, full, fullsz, md5hex);
 	h = key_hash(key, klen);
-	if ((m = memo_find(memo_ja3, key, klen, h, &slot))) {
-		memcpy(full, m->full, (size_t)m->flen + 1);
-		strcpy(md5hex, m->small);
-		return m->rc;
-	}
+	if ((m = memo_find(MK_JA3, key, klen, h, &slot)))
+		return memo_hit(m, full, md5hex);
 	rc = ja3_compute(ch, full, fullsz, md5hex);
 	memo_keep(slot, key, klen, h, fullsz, rc, md5hex, full);
 	return rc;
@@ -523,17 +571,46 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
 	uint8_t key[MEMO_KEY];
 	size_t klen;
 	uint64_t h;
-	struct memo *m, *slot;
+	struct memo *m, **slot;
 	enum fp_rc rc;
 	if (!ch || rsz == 0 || !(klen = ch_key(ch, rsz, key)))
 		return ja4_compute(ch, ja4, ja4_r, rsz);
 	h = key_hash(key, klen);
-	if ((m = memo_find(memo_ja4, key, klen, h, &slot))) {
-		memcpy(ja4_r, m->full, (size_t)m->flen + 1);
-		strcpy(ja4, m->small);
-		return m->rc;
-	}
+	if ((m = memo_find(MK_JA4, key, klen, h, &slot)))
+		return memo_hit(m, ja4_r, ja4);
 	rc = ja4_compute(ch, ja4, ja4_r, rsz);
 	memo_keep(slot, key, klen, h, rsz, rc, ja4, ja4_r);
+	return rc;
+}
+
+/* Every field ja3s_compute() reads. */
+static size_t sh_key(const struct hs_server_hello *sh, size_t bufsz, uint8_t *out)
+{
+	struct kb k = { out, 0, MEMO_KEY };
+	uint8_t v2 = (uint8_t)sh->sslv2;
+	KPUT(&k, bufsz);
+	kput(&k, &v2, 1);
+	KPUT(&k, sh->legacy_version);
+	KPUT(&k, sh->cipher);
+	KPUT(&k, sh->n_exts);
+	KPUT(&k, sh->total_exts);
+	kput(&k, sh->ext_type, (size_t)sh->n_exts * 2);
+	return k.cap ? k.n : 0;
+}
+
+enum fp_rc fp_ja3s(const struct hs_server_hello *sh, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])
+{
+	uint8_t key[MEMO_KEY];
+	size_t klen;
+	uint64_t h;
+	struct memo *m, **slot;
+	enum fp_rc rc;
+	if (!sh || fullsz == 0 || !(klen = sh_key(sh, fullsz, key)))
+		return ja3s_compute(sh, full, fullsz, md5hex);
+	h = key_hash(key, klen);
+	if ((m = memo_find(MK_JA3S, key, klen, h, &slot)))
+		return memo_hit(m, full, md5hex);
+	rc = ja3s_compute(sh, full, fullsz, md5hex);
+	memo_keep(slot, key, klen, h, fullsz, rc, md5hex, full);
 	return rc;
 }

@@ -56,4 +56,8 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
  * "s2", "d1".."d3", or "00" when unknown. Exposed for tests. */
 const char *fp_ja4_version(uint16_t v);
 
+/* Frees this thread's kept fingerprints (fp.c's memo): every thread that
+ * calls fp_ja3/fp_ja4/fp_ja3s calls it before it ends. */
+void fp_memo_free(void);
+
 #endif

@@ -36,6 +36,7 @@
 #include "capture/cap.h"
 #include "dissect/cursor.h"
 #include "dissect/flow.h"
+#include "dissect/fp.h"
 #include "dissect/names.h"
 #include "dissect/record.h"
 #include "dissect/x509.h"
@@ -1585,6 +1586,7 @@ int probe_cli(int argc, char **argv)
 	}
 	rule_set_free(p.rules);
 	record_pools_free();
+	fp_memo_free();
 	x509_cache_free(p.certs);
 	if (out != stdout)
 		fclose(out);

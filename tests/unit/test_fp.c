@@ -243,6 +243,36 @@ static void test_ja3s(void)
 	CHECK_STRF(full, "771,49195,0-65281-11-35-16", "ja3s string (tshark, arkime/badcurveball.pcap)");
 	CHECK_STRF(md5, "2d1eb5817ece335c24904f516ad5da12", "ja3s md5 (tshark, arkime/badcurveball.pcap)");
 	CHECK_INTF(fp_ja3s(NULL, full, sizeof(full), md5), FP_NA, "ja3s without a ServerHello");
+	/* the memo: a ServerHello that differs in any field JA3S reads is
+	 * never answered from another's entry (sizeof(full) - 1 is another
+	 * key: computed afresh) */
+	{
+		static char f2[FP_FULL_MAX];
+		char m2[FP_MD5_HEX];
+		int k;
+		for (k = 0; k < 5; k++) {
+			uint16_t v0 = sh->legacy_version, c0 = sh->cipher, e1 = sh->ext_type[1];
+			uint8_t n0 = (uint8_t)sh->n_exts;
+			enum fp_rc x, y;
+			fp_ja3s(sh, full, sizeof(full), md5);   /* the original in the memo */
+			switch (k) {
+			case 0: break;
+			case 1: sh->legacy_version = 0x0301; break;
+			case 2: sh->cipher ^= 1; break;
+			case 3: sh->ext_type[1] ^= 1; break;
+			case 4: sh->n_exts = (uint8_t)(sh->n_exts - 1); break;
+			}
+			x = fp_ja3s(sh, full, sizeof(full), md5);
+			y = fp_ja3s(sh, f2, sizeof(f2) - 1, m2);
+			CHECKF(x == y && !strcmp(full, f2) && !strcmp(md5, m2), "ja3s memo: change %d (%s / %s)", k,
+			       full, f2);
+			CHECKF(k == 0 || strcmp(full, "771,49195,0-65281-11-35-16"), "ja3s memo: change %d is seen", k);
+			sh->legacy_version = v0;
+			sh->cipher = c0;
+			sh->ext_type[1] = e1;
+			sh->n_exts = n0;
+		}
+	}
 	record_free_server_hello(sh);
 }
 
@@ -486,9 +516,42 @@ static void test_memo(void)
 	}
 }
 
+/* More distinct hellos than the memo holds: every answer, asked again in
+ * the other order (hits, misses and evictions mixed) and after the memo is
+ * freed, is what was computed the first time. */
+static void test_memo_many(void)
+{
+	static struct hs_client_hello a;
+	static char j3[600][FP_MD5_HEX], j4[600][FP_JA4_LEN], raw[FP_FULL_MAX];
+	struct ch_spec sp = ja4_spec();
+	char m[FP_MD5_HEX], k4[FP_JA4_LEN], full[FP_FULL_MAX];
+	int i, pass, bad = 0;
+	parse_ch(&sp, &a);
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < 600; i++) {
+			int v = pass == 1 ? 599 - i : i;
+			a.suites[1] = (uint16_t)(0x1000 + v);
+			if (pass == 0) {
+				fp_ja3(&a, full, sizeof(full), j3[v]);
+				fp_ja4(&a, j4[v], raw, sizeof(raw));
+				continue;
+			}
+			fp_ja3(&a, full, sizeof(full), m);
+			fp_ja4(&a, k4, raw, sizeof(raw));
+			bad += strcmp(m, j3[v]) != 0 || strcmp(k4, j4[v]) != 0;
+		}
+		if (pass == 1)
+			fp_memo_free();
+	}
+	CHECKF(bad == 0, "memo: %d of 1200 answers differ from the first", bad);
+	CHECK(strcmp(j3[0], j3[1]) != 0 && strcmp(j4[0], j4[599]) != 0);
+	fp_memo_free();
+}
+
 int main(void)
 {
 	test_memo();
+	test_memo_many();
 	test_ja3();
 	test_ja3s();
 	test_ja4_example();
