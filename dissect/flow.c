@@ -360,12 +360,12 @@ static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 		 * TLS layer may have parsed one: its sender tells the roles */
 		uint16_t i;
 		for (i = 0; i < f->r->n_events; i++) {
-			const struct hs_event *e = &f->r->ev[i];
-			if (e->kind != EV_HANDSHAKE || (e->hs_type != 1 && e->hs_type != 2))
+			const struct hs_event e = hs_ev(f->r, i);
+			if (e.kind != EV_HANDSHAKE || (e.hs_type != 1 && e.hs_type != 2))
 				continue;
-			if ((e->dir == DIR_C2S) != (e->hs_type == 1))
+			if ((e.dir == DIR_C2S) != (e.hs_type == 1))
 				record_swap_dirs(f->r);
-			f->r->role_by = e->hs_type == 1 ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
+			f->r->role_by = e.hs_type == 1 ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
 			break;
 		}
 	}
@@ -1392,7 +1392,7 @@ static void on_close(struct flow *f, int d, uint8_t kind, uint64_t *frame, int64
 	if (r->closed_by == 255) {
 		r->closed_by = (uint8_t)d;
 		r->closed_with = kind;
-		r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
+		r->closed_after_kind = r->n_events ? hs_ev(r, r->n_events - 1u).kind : 255;
 		r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
 	}
 	record_event(r, (uint8_t)d, kind, p->frame, p->ts_us, 0, 0);

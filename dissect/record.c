@@ -154,7 +154,7 @@ struct sh_full {
 
 static const size_t pool_size[PK__N] = {
 	sizeof(struct hs_record), sizeof(struct ch_full), sizeof(struct sh_full),
-	EV_FIRST * sizeof(struct hs_event),
+	sizeof(struct hs_ev_base) + EV_FIRST * sizeof(struct hs_ev_packed),
 };
 
 struct pool {
@@ -342,7 +342,7 @@ void record_free(struct hs_record *r)
 	record_free_client_hello(r->ch2);
 	record_free_server_hello(r->sh);
 	record_free_server_hello(r->hrr);
-	if (r->cap_events == EV_FIRST)
+	if (r->cap_events == EV_FIRST && !r->ev_wide)
 		pool_put(PK_EV, r->ev);
 	else
 		free(r->ev);
@@ -370,49 +370,131 @@ struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 	return ch->c;
 }
 
-struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
-			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+/* The packed ladder's base and entries */
+static struct hs_ev_base *ev_base(const struct hs_record *r)
 {
-	struct hs_event *e;
+	return (struct hs_ev_base *)r->ev;
+}
+
+static struct hs_ev_packed *ev_packed(const struct hs_record *r)
+{
+	return (struct hs_ev_packed *)(void *)(ev_base(r) + 1);
+}
+
+/* Room for `cap` events in the current form (packed: with the base) */
+static size_t ev_bytes(const struct hs_record *r, size_t cap)
+{
+	return r->ev_wide ? cap * sizeof(struct hs_event)
+			  : sizeof(struct hs_ev_base) + cap * sizeof(struct hs_ev_packed);
+}
+
+/* Gives back an event array of `cap` entries in the current form */
+static void ev_free(const struct hs_record *r, void *ev, uint16_t cap)
+{
+	if (cap == EV_FIRST && !r->ev_wide)
+		pool_put(PK_EV, ev);
+	else
+		free(ev);
+}
+
+/* Turns the packed ladder into struct hs_event entries (room for `cap`);
+ * 0 when memory runs out (the ladder is then as it was). */
+static int ev_widen(struct hs_record *r, uint16_t cap)
+{
+	struct hs_event *w = malloc(cap * sizeof(*w));
+	uint16_t i;
+	if (!w)
+		return 0;
+	for (i = 0; i < r->n_events; i++)
+		w[i] = hs_ev(r, i);
+	ev_free(r, r->ev, r->cap_events);
+	r->ev = w;
+	r->ev_wide = 1;
+	r->cap_events = cap;
+	return 1;
+}
+
+int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+		 uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	int64_t dt = 0;
+	int fits = 1;
 	if (r->total_events < UINT32_MAX)
 		r->total_events++;
 	if (r->n_events >= HS_MAX_EVENTS) {
 		r->anomalies |= AN_EVENTS_CLIPPED;
-		return NULL;
+		return 0;
 	}
 	if (r->n_events == r->cap_events) {
 		uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : EV_FIRST;
-		struct hs_event *nv;
+		void *nv;
 		if (cap > HS_MAX_EVENTS)
 			cap = HS_MAX_EVENTS;
 		if (!r->cap_events) {
 			nv = pool_get(PK_EV);
-		} else if (r->cap_events == EV_FIRST) {
-			/* out of the pool's size: a plain allocation from here on */
-			nv = malloc(cap * sizeof(*nv));
 			if (nv) {
-				memcpy(nv, r->ev, r->cap_events * sizeof(*nv));
+				/* the first event is the base of the others' offsets */
+				((struct hs_ev_base *)nv)->frame = frame;
+				((struct hs_ev_base *)nv)->ts_us = ts_us;
+			}
+		} else if (r->cap_events == EV_FIRST && !r->ev_wide) {
+			/* out of the pool's size: a plain allocation from here on */
+			nv = malloc(ev_bytes(r, cap));
+			if (nv) {
+				memcpy(nv, r->ev, ev_bytes(r, r->cap_events));
 				pool_put(PK_EV, r->ev);
 			}
 		} else {
-			nv = realloc(r->ev, cap * sizeof(*nv));
+			nv = realloc(r->ev, ev_bytes(r, cap));
 		}
 		if (!nv) {
 			r->anomalies |= AN_EVENTS_CLIPPED;
-			return NULL;
+			return 0;
 		}
 		r->ev = nv;
 		r->cap_events = cap;
 	}
-	e = &r->ev[r->n_events++];
-	e->frame = frame;
-	e->ts_us = ts_us;
-	e->dir = dir;
-	e->kind = (uint8_t)k;
-	e->hs_type = hs_type;
-	e->aux = 0;
-	e->len = len;
-	return e;
+	if (!r->ev_wide) {
+		const struct hs_ev_base *b = ev_base(r);
+		/* both offsets in 32 bits, or the wide form (never a wrong value) */
+		fits = frame >= b->frame && frame - b->frame <= UINT32_MAX &&
+		       !__builtin_sub_overflow(ts_us, b->ts_us, &dt) &&
+		       dt >= INT32_MIN && dt <= INT32_MAX;
+		if (!fits && !ev_widen(r, r->cap_events)) {
+			r->anomalies |= AN_EVENTS_CLIPPED;
+			return 0;
+		}
+	}
+	if (r->ev_wide) {
+		struct hs_event *e = (struct hs_event *)r->ev + r->n_events++;
+		e->frame = frame;
+		e->ts_us = ts_us;
+		e->dir = dir;
+		e->kind = (uint8_t)k;
+		e->hs_type = hs_type;
+		e->aux = 0;
+		e->len = len;
+	} else {
+		struct hs_ev_packed *e = ev_packed(r) + r->n_events++;
+		e->frame = (uint32_t)(frame - ev_base(r)->frame);
+		e->ts_us = (int32_t)dt;
+		e->dir = dir;
+		e->kind = (uint8_t)k;
+		e->hs_type = hs_type;
+		e->aux = 0;
+		e->len = len;
+	}
+	return 1;
+}
+
+void record_event_aux(struct hs_record *r, uint8_t aux)
+{
+	if (!r->n_events)
+		return;
+	if (r->ev_wide)
+		((struct hs_event *)r->ev)[r->n_events - 1].aux = aux;
+	else
+		ev_packed(r)[r->n_events - 1].aux = aux;
 }
 
 static uint8_t flip(uint8_t d)
@@ -497,8 +579,12 @@ void record_swap_dirs(struct hs_record *r)
 	r->srv = a;
 	r->d[0] = r->d[1];
 	r->d[1] = d;
-	for (i = 0; i < r->n_events; i++)
-		r->ev[i].dir = flip(r->ev[i].dir);
+	for (i = 0; i < r->n_events; i++) {
+		if (r->ev_wide)
+			((struct hs_event *)r->ev)[i].dir = flip(((struct hs_event *)r->ev)[i].dir);
+		else
+			ev_packed(r)[i].dir = flip(ev_packed(r)[i].dir);
+	}
 	for (i = 0; i < r->n_alerts; i++)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);

@@ -103,6 +103,7 @@ enum hs_ev_kind {
 	EV__COUNT
 };
 
+/* One ladder event as readers see it: hs_ev() gives it by value. */
 struct hs_event {
 	uint64_t frame;
 	int64_t ts_us;
@@ -111,6 +112,28 @@ struct hs_event {
 	uint8_t hs_type;       /* TLS HandshakeType for EV_HANDSHAKE */
 	uint8_t aux;
 	uint32_t len;          /* message/record/gap length in bytes */
+};
+
+/* How the ladder is stored (issue 19: 16 bytes an event, not 24). The
+ * array opens with a struct hs_ev_base, the first event's frame and time;
+ * each struct hs_ev_packed holds its frame and time as 32-bit offsets
+ * from them. An event whose offsets do not fit (a frame 2^32 or more
+ * past the first event's, a time more than about 35 minutes from it, or
+ * an earlier frame) turns the whole array into struct hs_event entries
+ * (r->ev_wide, no base): nothing is clipped. Read with hs_ev() only. */
+struct hs_ev_base {
+	uint64_t frame;
+	int64_t ts_us;
+};
+
+struct hs_ev_packed {
+	uint32_t frame;        /* frame - base frame */
+	int32_t ts_us;         /* ts_us - base time */
+	uint8_t dir;
+	uint8_t kind;
+	uint8_t hs_type;
+	uint8_t aux;
+	uint32_t len;
 };
 
 /* Facts about the bytes: the capture ran out (truncated) vs the bytes were
@@ -427,6 +450,7 @@ struct hs_record {
 	 * the capture went on, not because the capture ended (rules:
 	 * capture.timed_out). */
 	uint8_t timed_out;
+	uint8_t ev_wide;             /* ev holds struct hs_event entries (see struct hs_ev_packed) */
 
 	uint16_t n_alerts;
 	uint32_t total_alerts;       /* alerts seen (saturates, never wraps) */
@@ -447,8 +471,9 @@ struct hs_record {
 
 	uint16_t n_events, cap_events;
 	uint32_t total_events;       /* events seen (saturates, never wraps) */
-	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
-	                                Lazily, so an idle or SYN-only flow stays small */
+	void *ev;                    /* the ladder (struct hs_ev_packed above; read it with
+	                                hs_ev()); grows by doubling up to HS_MAX_EVENTS;
+	                                owned. Lazily, so an idle or SYN-only flow stays small */
 
 	/* What the run knew of this server from its other connections when the
 	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
@@ -496,9 +521,32 @@ void record_free_server_hello(struct hs_server_hello *sh);
 void record_pools_free(void);
 struct hs_record *record_new(uint64_t id);
 void record_free(struct hs_record *r);
-/* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */
-struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
-			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+/* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. Returns
+ * 1 when the event was kept, 0 when not. */
+int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+		 uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+/* Sets `aux` of the last event kept (n_events > 0). */
+void record_event_aux(struct hs_record *r, uint8_t aux);
+
+/* Event i (< n_events) of the ladder. */
+static inline struct hs_event hs_ev(const struct hs_record *r, unsigned i)
+{
+	const struct hs_ev_base *b;
+	const struct hs_ev_packed *p;
+	struct hs_event e;
+	if (r->ev_wide)
+		return ((const struct hs_event *)r->ev)[i];
+	b = (const struct hs_ev_base *)r->ev;
+	p = (const struct hs_ev_packed *)(const void *)(b + 1) + i;
+	e.frame = b->frame + p->frame;
+	e.ts_us = b->ts_us + p->ts_us;
+	e.dir = p->dir;
+	e.kind = p->kind;
+	e.hs_type = p->hs_type;
+	e.aux = p->aux;
+	e.len = p->len;
+	return e;
+}
 /* The certificate array of a chain, allocated on first use with room for
  * `want` certificates (the message's count: 1 to HS_MAX_CERTS, clipped to
  * that range); NULL when memory runs out (the certificates are then

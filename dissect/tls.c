@@ -172,7 +172,7 @@ static void gather(uint8_t *dst, uint8_t *have, size_t want, const uint8_t **p, 
 
 static int64_t last_event_kind(const struct hs_record *r)
 {
-	return r->n_events ? r->ev[r->n_events - 1].kind : 255;
+	return r->n_events ? hs_ev(r, r->n_events - 1u).kind : 255;
 }
 
 static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level, uint8_t desc,
@@ -180,7 +180,6 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 {
 	struct hs_record *r = t->r;
 	struct hs_alert *a;
-	struct hs_event *e;
 	uint8_t after = (uint8_t)last_event_kind(r);
 	if (r->total_alerts < UINT32_MAX)
 		r->total_alerts++;
@@ -197,9 +196,8 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 		a->after_hs_type = t->d[1 - dir].last_hs_type;
 		a->after_kind = after;
 	}
-	e = record_event(r, (uint8_t)dir, EV_ALERT, frame, ts, 0, len);
-	if (e)
-		e->aux = (uint8_t)(r->n_alerts - 1);
+	if (record_event(r, (uint8_t)dir, EV_ALERT, frame, ts, 0, len))
+		record_event_aux(r, (uint8_t)(r->n_alerts - 1));
 }
 
 /* ---- ClientHello --------------------------------------------------------- */
@@ -1151,7 +1149,7 @@ static int sent_ccs(const struct hs_record *r, int dir)
 {
 	uint16_t i;
 	for (i = 0; i < r->n_events; i++)
-		if (r->ev[i].kind == EV_CCS && r->ev[i].dir == dir)
+		if (hs_ev(r, i).kind == EV_CCS && hs_ev(r, i).dir == dir)
 			return 1;
 	return 0;
 }

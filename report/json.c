@@ -365,7 +365,7 @@ static void ladder(struct jw *w, const struct hs_record *r)
 	uint16_t i;
 	jw_arr_open(w, "ladder");
 	for (i = 0; i < r->n_events; i++) {
-		const struct hs_event *e = &r->ev[i];
+		const struct hs_event ev = hs_ev(r, i), *e = &ev;
 		jw_obj_open(w, NULL);
 		jw_key_uint(w, "frame", e->frame);
 		jw_key_int(w, "offset_us", e->ts_us - r->first_ts_us);

@@ -105,7 +105,7 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 	int fail = -1;
 	memset(l, 0, sizeof(*l));
 	for (i = 0; i < r->n_events && l->n < TK_MAX_STEPS; i++) {
-		const struct hs_event *e = &r->ev[i];
+		const struct hs_event ev = hs_ev(r, i), *e = &ev;
 		struct tk_step *s = &l->s[l->n++];
 		s->frame = e->frame;
 		s->off_us = e->ts_us - r->first_ts_us;
@@ -117,20 +117,22 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 		l->clipped = r->total_events - r->n_events;
 	switch ((enum hs_stage)r->stage) {
 	case STAGE_ALERT:
-		for (i = 0; i < l->n && fail < 0; i++)
-			if (fatal_alert(r, &r->ev[i]))
+		for (i = 0; i < l->n && fail < 0; i++) {
+			const struct hs_event e = hs_ev(r, i);
+			if (fatal_alert(r, &e))
 				fail = i;
+		}
 		break;
 	case STAGE_NON_TLS_ANSWER:
 		for (i = 0; i < l->n && fail < 0; i++)
-			if (r->ev[i].kind == EV_NON_TLS)
+			if (hs_ev(r, i).kind == EV_NON_TLS)
 				fail = i;
 		break;
 	case STAGE_REFUSED:
 	case STAGE_CLOSED_BY_PEER:
 		for (i = 0; i < l->n && fail < 0; i++)
-			if ((r->ev[i].kind == EV_RST || r->ev[i].kind == EV_FIN) &&
-			    (r->closed_by == 255 || r->ev[i].dir == r->closed_by))
+			if ((hs_ev(r, i).kind == EV_RST || hs_ev(r, i).kind == EV_FIN) &&
+			    (r->closed_by == 255 || hs_ev(r, i).dir == r->closed_by))
 				fail = i;
 		break;
 	case STAGE_NO_SYNACK:

@@ -800,7 +800,7 @@ static int64_t hs_stall(const struct hs_record *r, int64_t from, int64_t to)
 	int64_t prev = from, gap = 0;
 	uint16_t i;
 	for (i = 0; i < r->n_events; i++) {
-		int64_t t = r->ev[i].ts_us;
+		int64_t t = hs_ev(r, i).ts_us;
 		if (t <= from)
 			continue;
 		if (t > to)
@@ -1008,8 +1008,8 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_T_IDLE_BEFORE_CLOSE:
 		NEED(first_close(r, &cf, &ct));
 		for (i = r->n_events; i > 0; i--)
-			if (r->ev[i - 1].frame < cf)
-				SETI(ct - r->ev[i - 1].ts_us);
+			if (hs_ev(r, i - 1u).frame < cf)
+				SETI(ct - hs_ev(r, i - 1u).ts_us);
 		return 0;
 	case F_CH_PRESENT: SETI(ch != NULL);
 	case F_CH_FRAME: NEED(ch); SETI(ch->frame);
