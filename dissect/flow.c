@@ -349,10 +349,10 @@ static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 		return;
 	for (d = 0; d < 2; d++) {
 		while (f->h[d].ooo && !f->h[d].done)
-			gap_to_queue(ft, f, d, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+			gap_to_queue(ft, f, d, hs_at_frame(f->r, d, HS_AT_LAST), hs_at_ts(f->r, d, HS_AT_LAST));
 		/* everything before the FIN was sent: what we lack is lost */
 		if (f->h[d].fin)
-			gap_upto(ft, f, d, f->h[d].fin_seq, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+			gap_upto(ft, f, d, f->h[d].fin_seq, hs_at_frame(f->r, d, HS_AT_LAST), hs_at_ts(f->r, d, HS_AT_LAST));
 	}
 	tls_finish(&f->tls);
 	if (f->r->role_by == ROLE_UNKNOWN) {
@@ -1313,35 +1313,27 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		r->ip_reassembled++;
 	s->packets++;
 	s->payload_bytes += p->paylen;
-	if (!s->first_frame) {
-		s->first_frame = p->frame;
-		s->first_ts_us = p->ts_us;
-	}
-	s->last_frame = p->frame;
-	s->last_ts_us = p->ts_us;
-	if (!r->first_frame) {
+	if (!r->first_frame) {   /* before any moment: their base (struct hs_at) */
 		r->first_frame = p->frame;
 		r->first_ts_us = p->ts_us;
 	}
+	record_at(r, d, HS_AT_LAST, p->frame, p->ts_us);
 	r->last_frame = p->frame;
 	r->last_ts_us = p->ts_us;
 	if (p->truncated) {
 		s->truncated_packets++;
 		r->anomalies |= AN_TRUNCATED_PACKET;
 	}
-	if (p->paylen && !s->first_payload_frame) {
-		s->first_payload_frame = p->frame;
-		s->first_payload_ts_us = p->ts_us;
-	}
+	if (p->paylen && !s->at[HS_AT_FIRST_PAYLOAD].frame)
+		record_at(r, d, HS_AT_FIRST_PAYLOAD, p->frame, p->ts_us);
 }
 
 static void on_syn(struct flow *f, int d, const struct pkt *p)
 {
 	struct hs_dir *s = &f->r->d[d];
 	struct half *h = &f->h[d];
-	if (!s->syn_frame) {
-		s->syn_frame = p->frame;
-		s->syn_ts_us = p->ts_us;
+	if (!s->at[HS_AT_SYN].frame) {
+		record_at(f->r, d, HS_AT_SYN, p->frame, p->ts_us);
 		record_event(f->r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
 			     p->ts_us, 0, 0);
 		h->have_seq = 1;
@@ -1376,19 +1368,18 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	/* any new bytes count unless the segment plainly starts an alert
 	 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
 	 * a request split or reordered still shows as new bytes */
-	if (fresh && r->d[1 - d].fin_frame && !r->d[d].data_after_peer_fin_frame &&
+	if (fresh && r->d[1 - d].at[HS_AT_FIN].frame && !r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame &&
 	    !starts_alert(p->payload, p->paylen)) {
-		r->d[d].data_after_peer_fin_frame = p->frame;
+		record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
 	}
 }
 
-/* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted in
- * *frame and *ts, and as the close when it is the first of either side. */
-static void on_close(struct flow *f, int d, uint8_t kind, uint64_t *frame, int64_t *ts, const struct pkt *p)
+/* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted as
+ * its moment `at`, and as the close when it is the first of either side. */
+static void on_close(struct flow *f, int d, uint8_t kind, enum hs_at_kind at, const struct pkt *p)
 {
 	struct hs_record *r = f->r;
-	*frame = p->frame;
-	*ts = p->ts_us;
+	record_at(r, d, at, p->frame, p->ts_us);
 	if (r->closed_by == 255) {
 		r->closed_by = (uint8_t)d;
 		r->closed_with = kind;
@@ -1460,11 +1451,12 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		f->h[d].fin = 1;
 		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);
 	}
-	if ((p->flags & TCP_FIN) && !s->fin_frame)
-		on_close(f, d, EV_FIN, &s->fin_frame, &s->fin_ts_us, p);
-	if ((p->flags & TCP_RST) && !s->rst_frame)
-		on_close(f, d, EV_RST, &s->rst_frame, &s->rst_ts_us, p);
-	if ((r->d[0].fin_frame && r->d[1].fin_frame) || r->d[0].rst_frame || r->d[1].rst_frame)
+	if ((p->flags & TCP_FIN) && !s->at[HS_AT_FIN].frame)
+		on_close(f, d, EV_FIN, HS_AT_FIN, p);
+	if ((p->flags & TCP_RST) && !s->at[HS_AT_RST].frame)
+		on_close(f, d, EV_RST, HS_AT_RST, p);
+	if ((r->d[0].at[HS_AT_FIN].frame && r->d[1].at[HS_AT_FIN].frame) || r->d[0].at[HS_AT_RST].frame ||
+	    r->d[1].at[HS_AT_RST].frame)
 		mark_closing(ft, f);
 	if (ft->lim.hs_timeout_us)
 		early_check(ft, f, p->ts_us);

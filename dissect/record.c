@@ -350,6 +350,7 @@ void record_free(struct hs_record *r)
 	free(r->client_chain.c);
 	free(r->dec);
 	free(r->steer);
+	free(r->at_wide);
 	free(r->alerts);
 	free(r->d[0].encap);
 	free(r->d[1].encap);
@@ -502,6 +503,23 @@ static uint8_t flip(uint8_t d)
 	return d <= 1 ? (uint8_t)(1 - d) : d;
 }
 
+int record_at_wide(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
+{
+	struct hs_at *a = &r->d[dir].at[k];
+	if (!r->at_wide)
+		r->at_wide = calloc(1, sizeof(*r->at_wide));
+	if (!r->at_wide) {
+		a->frame = 0;
+		a->ts = 0;
+		return 0;
+	}
+	r->at_wide->frame[dir][k] = frame;
+	r->at_wide->ts_us[dir][k] = ts_us;
+	a->frame = HS_AT_WIDE;
+	a->ts = 0;
+	return 1;
+}
+
 struct hs_steer *record_steer(struct hs_record *r)
 {
 	if (!r->steer)
@@ -589,6 +607,16 @@ void record_swap_dirs(struct hs_record *r)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
+	if (r->at_wide) {
+		struct hs_at_wide w = *r->at_wide;
+		int k;
+		for (k = 0; k < HS_AT__N; k++) {
+			r->at_wide->frame[0][k] = w.frame[1][k];
+			r->at_wide->frame[1][k] = w.frame[0][k];
+			r->at_wide->ts_us[0][k] = w.ts_us[1][k];
+			r->at_wide->ts_us[1][k] = w.ts_us[0][k];
+		}
+	}
 	if (r->steer) {
 		struct hs_steer *x = r->steer;
 		SWAP2(x->conflict_frame);
@@ -666,7 +694,9 @@ void record_derive(struct hs_record *r)
 void record_finish(struct hs_record *r, int64_t capture_end_us)
 {
 	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
-	int closed = c->fin_frame || c->rst_frame || s->fin_frame || s->rst_frame;
+	uint64_t c_fin = hs_at_frame(r, DIR_C2S, HS_AT_FIN), c_rst = hs_at_frame(r, DIR_C2S, HS_AT_RST);
+	uint64_t s_fin = hs_at_frame(r, DIR_S2C, HS_AT_FIN), s_rst = hs_at_frame(r, DIR_S2C, HS_AT_RST);
+	int closed = c_fin || c_rst || s_fin || s_rst;
 	uint64_t alert;
 	record_derive(r);
 	alert = r->ending_alert != 255 ? r->alerts[r->ending_alert].frame : 0;
@@ -676,8 +706,9 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 		r->stage = closed ? STAGE_COMPLETE_CLOSED : STAGE_COMPLETE;
 		return;
 	}
-	if (c->syn_frame && !s->syn_frame && !s->payload_bytes && !c->payload_bytes) {
-		r->stage = s->rst_frame ? STAGE_REFUSED : STAGE_NO_SYNACK;
+	if (hs_at_frame(r, DIR_C2S, HS_AT_SYN) && !hs_at_frame(r, DIR_S2C, HS_AT_SYN) && !s->payload_bytes &&
+	    !c->payload_bytes) {
+		r->stage = s_rst ? STAGE_REFUSED : STAGE_NO_SYNACK;
 		return;
 	}
 	if (!r->ch && !c->tls) {
@@ -689,8 +720,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 		return;
 	}
 	if (alert) {
-		uint64_t sclose = s->fin_frame && s->rst_frame ? (s->fin_frame < s->rst_frame ? s->fin_frame : s->rst_frame)
-							       : (s->fin_frame ? s->fin_frame : s->rst_frame);
+		uint64_t sclose = s_fin && s_rst ? (s_fin < s_rst ? s_fin : s_rst) : (s_fin ? s_fin : s_rst);
 		if (r->closed_by == DIR_S2C && sclose && sclose < alert)
 			r->stage = STAGE_CLOSED_BY_PEER;
 		else
@@ -700,7 +730,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 	if (!s->payload_bytes && !r->sh) {
 		/* nothing came back: the server closed, or it stayed silent
 		 * (perhaps until the client gave up, which closed_by tells) */
-		r->stage = (s->fin_frame || s->rst_frame) ? STAGE_CLOSED_BY_PEER : STAGE_CH_UNANSWERED;
+		r->stage = (s_fin || s_rst) ? STAGE_CLOSED_BY_PEER : STAGE_CH_UNANSWERED;
 		return;
 	}
 	r->stage = closed ? STAGE_CLOSED_BY_PEER : STAGE_CAPTURE_ENDED;

@@ -159,6 +159,42 @@ enum hs_anomaly {
 	AN_BAD_CHECKSUM      = 1u << 17,  /* a segment with a bad checksum where the capture's are real: ignored */
 };
 
+/* The moments a direction keeps (struct hs_dir's at[]). */
+enum hs_at_kind {
+	HS_AT_LAST = 0,          /* its last packet */
+	HS_AT_FIRST_PAYLOAD,     /* its first packet with payload */
+	HS_AT_SYN,               /* its SYN (the server's: the SYN-ACK) */
+	HS_AT_FIN,
+	HS_AT_RST,
+	/* First application_data record a direction sent after the *other*
+	 * side's FIN: a request racing a keep-alive close (rules:
+	 * client.data_after_server_fin). Alerts do not count, encrypted ones
+	 * included: a close_notify answering the FIN is the normal close, and
+	 * is often met by a RST too. Retransmissions of bytes sent before the
+	 * FIN do not count either. Its frame only is read. */
+	HS_AT_DATA_AFTER_PEER_FIN,
+	HS_AT__N
+};
+
+/* A frame and a capture time, kept in 8 bytes (issue 19): frame 0 is
+ * "none" (then the time reads 0 too); otherwise frame is the frame number
+ * minus the record's first_frame, plus 1, and ts the time minus its
+ * first_ts_us. A moment whose frame or time does not fit (2^32 - 2 frames
+ * or about 35 minutes away, or before the first packet) is kept whole in
+ * the record's `at_wide` (frame HS_AT_WIDE here): never clipped. The
+ * record's first_frame and first_ts_us must be set before any moment is
+ * (flow.c sets them with the first packet) and never change after. */
+struct hs_at {
+	uint32_t frame;
+	int32_t ts;
+};
+#define HS_AT_WIDE UINT32_MAX
+
+struct hs_at_wide {
+	uint64_t frame[2][HS_AT__N];
+	int64_t ts_us[2][HS_AT__N];
+};
+
 /* Fields by size, widest first (issue 19: two of these in every record). */
 struct hs_dir {
 	uint64_t packets;
@@ -166,19 +202,11 @@ struct hs_dir {
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
 	uint64_t payload_after_handshake; /* payload bytes in packets after the one that completed the handshake */
 	uint64_t gap_bytes;
-	uint64_t first_frame, last_frame;
-	int64_t first_ts_us, last_ts_us;
-	uint64_t first_payload_frame;
-	int64_t first_payload_ts_us;
-	uint64_t syn_frame, fin_frame, rst_frame;   /* 0 = none */
-	int64_t syn_ts_us, fin_ts_us, rst_ts_us;
-	/* First application_data record a direction sent after the *other*
-	 * side's FIN (0 none): a request racing a keep-alive close (rules:
-	 * client.data_after_server_fin). Alerts do not count, encrypted ones
-	 * included: a close_notify answering the FIN is the normal close, and
-	 * is often met by a RST too. Retransmissions of bytes sent before the
-	 * FIN do not count either. */
-	uint64_t data_after_peer_fin_frame;
+	/* When this direction's last packet, first payload, SYN (or SYN-ACK),
+	 * FIN and RST came, and HS_AT_DATA_AFTER_PEER_FIN (below): 32-bit
+	 * offsets from the record's first packet, read with hs_at_frame() and
+	 * hs_at_ts(), written with record_at(); see struct hs_at. */
+	struct hs_at at[HS_AT__N];
 	/* Encapsulation facts, (rules: capture.encapsulation): NULL until a
 	 * packet of this direction came through a tunnel (record_encap());
 	 * owned. */
@@ -480,6 +508,7 @@ struct hs_record {
 	struct srv_known *known;
 	struct hs_decrypted *dec;    /* --keylog only; owned (freed by record_free) */
 	struct hs_steer *steer;      /* NULL until a segment tried to steer the report; owned */
+	struct hs_at_wide *at_wide;  /* NULL until a moment did not fit struct hs_at; owned */
 
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
@@ -527,6 +556,46 @@ int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 		 uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
 /* Sets `aux` of the last event kept (n_events > 0). */
 void record_event_aux(struct hs_record *r, uint8_t aux);
+
+/* Sets moment k of direction dir (frame 0: none). Returns 0 when a
+ * moment that does not fit in 32 bits could not be kept (out of memory:
+ * it then reads as none), else 1. */
+int record_at_wide(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us);
+static inline int record_at(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
+{
+	struct hs_at *a = &r->d[dir].at[k];
+	uint64_t df = frame - r->first_frame;
+	int64_t dt;
+	if (!frame) {
+		a->frame = 0;
+		a->ts = 0;
+		return 1;
+	}
+	if (frame >= r->first_frame && df < HS_AT_WIDE - 1 &&
+	    !__builtin_sub_overflow(ts_us, r->first_ts_us, &dt) && dt >= INT32_MIN && dt <= INT32_MAX) {
+		a->frame = (uint32_t)df + 1;
+		a->ts = (int32_t)dt;
+		return 1;
+	}
+	return record_at_wide(r, dir, k, frame, ts_us);
+}
+
+/* Frame and time of moment k of direction dir; 0 and 0 when none. */
+static inline uint64_t hs_at_frame(const struct hs_record *r, int dir, enum hs_at_kind k)
+{
+	const struct hs_at *a = &r->d[dir].at[k];
+	if (a->frame == HS_AT_WIDE)
+		return r->at_wide->frame[dir][k];
+	return a->frame ? r->first_frame + a->frame - 1 : 0;
+}
+
+static inline int64_t hs_at_ts(const struct hs_record *r, int dir, enum hs_at_kind k)
+{
+	const struct hs_at *a = &r->d[dir].at[k];
+	if (a->frame == HS_AT_WIDE)
+		return r->at_wide->ts_us[dir][k];
+	return a->frame ? r->first_ts_us + a->ts : 0;
+}
 
 /* Event i (< n_events) of the ladder. */
 static inline struct hs_event hs_ev(const struct hs_record *r, unsigned i)

@@ -1717,8 +1717,8 @@ void tls_finish(struct tls_conn *t)
 	struct tls_dir *s = &t->d[DIR_S2C];
 	/* a server answer shorter than a record header never got decided */
 	if (s->mode == M_DETECT && s->carry_len && t->client_hello_seen)
-		set_nontls(t, DIR_S2C, s->carry, s->carry_len, r->d[DIR_S2C].last_frame,
-			   r->d[DIR_S2C].last_ts_us);
+		set_nontls(t, DIR_S2C, s->carry, s->carry_len, hs_at_frame(r, DIR_S2C, HS_AT_LAST),
+			   hs_at_ts(r, DIR_S2C, HS_AT_LAST));
 	/* the stream ended inside a record, or inside a handshake message whose
 	 * length promised more bytes than came: the lengths lied or the capture
 	 * stopped (tests/hostile.sh, record-lies) */

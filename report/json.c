@@ -285,8 +285,10 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 	jw_obj_close(w);
 }
 
-static void dirstats(struct jw *w, const char *key, const struct hs_dir *s, const struct hs_steer *st, int d)
+static void dirstats(struct jw *w, const char *key, const struct hs_record *r, int d)
 {
+	const struct hs_dir *s = &r->d[d];
+	const struct hs_steer *st = r->steer;
 	jw_obj_open(w, key);
 	jw_key_uint(w, "packets", s->packets);
 	jw_key_uint(w, "payload_bytes", s->payload_bytes);
@@ -321,10 +323,10 @@ static void dirstats(struct jw *w, const char *key, const struct hs_dir *s, cons
 		jw_key_null(w, name "_frame");           \
 		jw_key_null(w, name "_time");            \
 	}
-	FRAME_TIME("syn", s->syn_frame, s->syn_ts_us)
-	FRAME_TIME("fin", s->fin_frame, s->fin_ts_us)
-	FRAME_TIME("rst", s->rst_frame, s->rst_ts_us)
-	FRAME_TIME("first_payload", s->first_payload_frame, s->first_payload_ts_us)
+	FRAME_TIME("syn", hs_at_frame(r, d, HS_AT_SYN), hs_at_ts(r, d, HS_AT_SYN))
+	FRAME_TIME("fin", hs_at_frame(r, d, HS_AT_FIN), hs_at_ts(r, d, HS_AT_FIN))
+	FRAME_TIME("rst", hs_at_frame(r, d, HS_AT_RST), hs_at_ts(r, d, HS_AT_RST))
+	FRAME_TIME("first_payload", hs_at_frame(r, d, HS_AT_FIRST_PAYLOAD), hs_at_ts(r, d, HS_AT_FIRST_PAYLOAD))
 #undef FRAME_TIME
 	jw_key_bool(w, "tls", s->tls);
 	jw_obj_close(w);
@@ -698,8 +700,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	encapsulation(w, r);
 	jw_key_uint(w, "ip_reassembled_segments", r->ip_reassembled);
 	jw_obj_open(w, "tcp");
-	dirstats(w, "client", &r->d[DIR_C2S], r->steer, DIR_C2S);
-	dirstats(w, "server", &r->d[DIR_S2C], r->steer, DIR_S2C);
+	dirstats(w, "client", r, DIR_C2S);
+	dirstats(w, "server", r, DIR_S2C);
 	jw_obj_close(w);
 	client_hello(w, "client_hello", r->ch);
 	jw_key_uint(w, "client_hello_count", r->client_hellos);

@@ -53,7 +53,7 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 	case STAGE_NO_CLIENT_HELLO:
 		/* a connection that opened and carried nothing: the client never spoke */
 		if (rec->d[DIR_C2S].payload_bytes == 0 && rec->d[DIR_S2C].payload_bytes == 0 &&
-		    rec->d[DIR_S2C].syn_frame != 0)
+		    hs_at_frame(rec, DIR_S2C, HS_AT_SYN) != 0)
 			return 1;
 		/* non-TLS bytes where TLS was expected: a PROXY header or plain
 		 * HTTP to a port that speaks TLS (on another connection, or by

@@ -596,14 +596,14 @@ static int first_close(const struct hs_record *r, uint64_t *frame, int64_t *ts)
 	int64_t t = 0;
 	int d;
 	for (d = 0; d < 2; d++) {
-		const struct hs_dir *s = &r->d[d];
-		if (s->fin_frame && (!f || s->fin_frame < f)) {
-			f = s->fin_frame;
-			t = s->fin_ts_us;
+		uint64_t fin = hs_at_frame(r, d, HS_AT_FIN), rst = hs_at_frame(r, d, HS_AT_RST);
+		if (fin && (!f || fin < f)) {
+			f = fin;
+			t = hs_at_ts(r, d, HS_AT_FIN);
 		}
-		if (s->rst_frame && (!f || s->rst_frame < f)) {
-			f = s->rst_frame;
-			t = s->rst_ts_us;
+		if (rst && (!f || rst < f)) {
+			f = rst;
+			t = hs_at_ts(r, d, HS_AT_RST);
 		}
 	}
 	*frame = f;
@@ -913,9 +913,9 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
 	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
 	case F_SERVER_SPOKE_FIRST:
-		SETI(r->d[DIR_S2C].first_payload_frame &&
-		     (!r->d[DIR_C2S].first_payload_frame ||
-		      r->d[DIR_S2C].first_payload_frame < r->d[DIR_C2S].first_payload_frame));
+		SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) &&
+		     (!hs_at_frame(r, DIR_C2S, HS_AT_FIRST_PAYLOAD) ||
+		      hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) < hs_at_frame(r, DIR_C2S, HS_AT_FIRST_PAYLOAD)));
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
 	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
 	case F_CLIENT_HTTP: SETI(record_http_request(r));
@@ -958,19 +958,19 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_COMPLETE: SETI(r->complete);
 	case F_CLIENT_PORT: SETI(r->cli.port);
 	case F_SERVER_PORT: SETI(r->srv.port);
-	case F_CLIENT_SYN: SETI(c->syn_frame != 0);
-	case F_CLIENT_SYN_FRAME: NEED(c->syn_frame); SETI(c->syn_frame);
-	case F_CLIENT_SYN_TIME: NEED(c->syn_frame); SETI(c->syn_ts_us);
-	case F_SERVER_SYNACK: SETI(s->syn_frame != 0);
-	case F_SERVER_SYNACK_FRAME: NEED(s->syn_frame); SETI(s->syn_frame);
-	case F_CLIENT_FIN: SETI(c->fin_frame != 0);
-	case F_CLIENT_FIN_FRAME: NEED(c->fin_frame); SETI(c->fin_frame);
-	case F_CLIENT_RST: SETI(c->rst_frame != 0);
-	case F_CLIENT_RST_FRAME: NEED(c->rst_frame); SETI(c->rst_frame);
-	case F_SERVER_FIN: SETI(s->fin_frame != 0);
-	case F_SERVER_FIN_FRAME: NEED(s->fin_frame); SETI(s->fin_frame);
-	case F_SERVER_RST: SETI(s->rst_frame != 0);
-	case F_SERVER_RST_FRAME: NEED(s->rst_frame); SETI(s->rst_frame);
+	case F_CLIENT_SYN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_SYN) != 0);
+	case F_CLIENT_SYN_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_SYN));
+	case F_CLIENT_SYN_TIME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN)); SETI(hs_at_ts(r, DIR_C2S, HS_AT_SYN));
+	case F_SERVER_SYNACK: SETI(hs_at_frame(r, DIR_S2C, HS_AT_SYN) != 0);
+	case F_SERVER_SYNACK_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_SYN));
+	case F_CLIENT_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN) != 0);
+	case F_CLIENT_FIN_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_FIN)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN));
+	case F_CLIENT_RST: SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST) != 0);
+	case F_CLIENT_RST_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_RST)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST));
+	case F_SERVER_FIN: SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN) != 0);
+	case F_SERVER_FIN_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_FIN)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN));
+	case F_SERVER_RST: SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST) != 0);
+	case F_SERVER_RST_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_RST)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST));
 	case F_CLIENT_BYTES: SETI(c->payload_bytes);
 	case F_SERVER_BYTES: SETI(s->payload_bytes);
 	case F_CLIENT_PACKETS: SETI(c->packets);
@@ -984,14 +984,14 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		SETI(r->closed_after_kind < EV__COUNT ? 256 + r->closed_after_kind : MSG_NONE);
 	case F_CLOSED_FRAME: NEED(first_close(r, &cf, &ct)); SETI(cf);
 	case F_CLOSED_TIME: NEED(first_close(r, &cf, &ct)); SETI(ct);
-	case F_T_CONNECT: NEED(c->syn_frame && s->syn_frame); SETI(s->syn_ts_us - c->syn_ts_us);
-	case F_T_SYN_UNANSWERED: NEED(c->syn_frame && !s->syn_frame); SETI(r->last_ts_us - c->syn_ts_us);
+	case F_T_CONNECT: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_at_ts(r, DIR_S2C, HS_AT_SYN) - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
+	case F_T_SYN_UNANSWERED: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && !hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(r->last_ts_us - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
 	case F_T_CAPTURE_AFTER_SYN:
-		NEED(c->syn_frame && e->ctx.capture_end_us);
-		SETI(e->ctx.capture_end_us - c->syn_ts_us);
+		NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && e->ctx.capture_end_us);
+		SETI(e->ctx.capture_end_us - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
 	case F_T_CH_TO_SERVER_BYTE:
-		NEED(ch && s->first_payload_frame && s->first_payload_ts_us >= ch->ts_us);
-		SETI(s->first_payload_ts_us - ch->ts_us);
+		NEED(ch && hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) && hs_at_ts(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) >= ch->ts_us);
+		SETI(hs_at_ts(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) - ch->ts_us);
 	case F_T_CH_UNANSWERED:
 		NEED(ch && !s->payload_bytes);
 		if (first_close(r, &cf, &ct) && ct >= ch->ts_us)
@@ -1149,10 +1149,10 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_APPDATA_SERVER: SETI(r->d[DIR_S2C].appdata_records);
 	case F_RESUMED: SETI(r->abbreviated);
 	case F_SKE_DH_BITS: NEED(r->ske && r->ske_dh_bits); SETI(r->ske_dh_bits);
-	case F_DATA_AFTER_FIN: SETI(r->d[DIR_C2S].data_after_peer_fin_frame != 0);
+	case F_DATA_AFTER_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN) != 0);
 	case F_DATA_AFTER_FIN_FRAME:
-		NEED(r->d[DIR_C2S].data_after_peer_fin_frame);
-		SETI(r->d[DIR_C2S].data_after_peer_fin_frame);
+		NEED(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN));
+		SETI(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN));
 	case F_STARTTLS: SETI(r->d[DIR_C2S].plaintext_before_tls != 0 && !record_proxy_header(r));
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
@@ -1179,7 +1179,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		 * (which needs a SYN-ACK the capture did not see) or the capture
 		 * started after the SYN (so silence cannot be told from a missing
 		 * direction); or a server heard without any client packet */
-		SETI((c->packets && !s->packets && (c->payload_bytes || !c->syn_frame)) ||
+		SETI((c->packets && !s->packets && (c->payload_bytes || !hs_at_frame(r, DIR_C2S, HS_AT_SYN))) ||
 		     (s->packets && !c->packets));
 	case F_GAPS: SETI((int64_t)c->gaps + s->gaps);
 	case F_RETRANS: SETI((int64_t)c->retransmissions + s->retransmissions);

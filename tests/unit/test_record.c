@@ -17,7 +17,11 @@
  *    event (issue 19) and turns wide, every value exact, when one does
  *    not fit: a frame 2^32 past the first, a time 2^31 us away, an
  *    earlier frame; growth past the first block, the clip at
- *    HS_MAX_EVENTS, a swap of directions and the JSON ladder agree.
+ *    HS_MAX_EVENTS, a swap of directions and the ticket's ladder agree;
+ *  - a direction's moments (SYN, FIN, RST, first payload, last packet)
+ *    are 32-bit offsets from the record's first packet and kept whole
+ *    (at_wide) when they do not fit: each limit, none, a swap, and the
+ *    JSON report of them.
  *
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
@@ -344,6 +348,55 @@ static void test_ladder(void)
 		ladder_case(which);
 }
 
+static void test_moments(void)
+{
+	struct hs_record *r = record_new(1);
+	const int64_t t0 = 1700000000000000LL;
+	char buf[65536], want[160];
+	CHECK(sizeof(struct hs_at) == 8);
+	r->first_frame = 10;
+	r->first_ts_us = t0;
+	/* none reads 0 and 0 */
+	CHECK(hs_at_frame(r, 0, HS_AT_FIN) == 0 && hs_at_ts(r, 0, HS_AT_FIN) == 0);
+	/* the largest that fit */
+	CHECK(record_at(r, 0, HS_AT_SYN, 10, t0 + INT32_MIN) == 1);
+	CHECK(record_at(r, 0, HS_AT_FIN, 10 + (uint64_t)UINT32_MAX - 2, t0 + INT32_MAX) == 1);
+	CHECK(!r->at_wide);
+	CHECK(hs_at_frame(r, 0, HS_AT_SYN) == 10 && hs_at_ts(r, 0, HS_AT_SYN) == t0 + INT32_MIN);
+	CHECK(hs_at_frame(r, 0, HS_AT_FIN) == 10 + (uint64_t)UINT32_MAX - 2 && hs_at_ts(r, 0, HS_AT_FIN) == t0 + INT32_MAX);
+	/* past them: kept whole */
+	CHECK(record_at(r, 1, HS_AT_SYN, 10 + (uint64_t)UINT32_MAX - 1, t0) == 1 && r->at_wide);
+	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
+	CHECK(record_at(r, 1, HS_AT_RST, 12, t0 + INT32_MIN - 1LL) == 1);
+	CHECK(record_at(r, 1, HS_AT_FIRST_PAYLOAD, 9, t0) == 1);            /* before the first frame */
+	CHECK(record_at(r, 1, HS_AT_LAST, UINT64_MAX, INT64_MIN) == 1);
+	CHECK(record_at(r, 0, HS_AT_RST, 13, 0) == 1);                      /* a time of 0 */
+	CHECK(hs_at_frame(r, 1, HS_AT_SYN) == 10 + (uint64_t)UINT32_MAX - 1 && hs_at_ts(r, 1, HS_AT_SYN) == t0);
+	CHECK(hs_at_frame(r, 1, HS_AT_FIN) == 11 && hs_at_ts(r, 1, HS_AT_FIN) == t0 + INT32_MAX + 1LL);
+	CHECK(hs_at_frame(r, 1, HS_AT_RST) == 12 && hs_at_ts(r, 1, HS_AT_RST) == t0 + INT32_MIN - 1LL);
+	CHECK(hs_at_frame(r, 1, HS_AT_FIRST_PAYLOAD) == 9 && hs_at_ts(r, 1, HS_AT_FIRST_PAYLOAD) == t0);
+	CHECK(hs_at_frame(r, 1, HS_AT_LAST) == UINT64_MAX && hs_at_ts(r, 1, HS_AT_LAST) == INT64_MIN);
+	CHECK(hs_at_frame(r, 0, HS_AT_RST) == 13 && hs_at_ts(r, 0, HS_AT_RST) == 0);
+	/* a wide moment set again small is small again; cleared is none */
+	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + 5) == 1 && hs_at_ts(r, 1, HS_AT_FIN) == t0 + 5);
+	CHECK(record_at(r, 1, HS_AT_FIN, 0, 0) == 1 && hs_at_frame(r, 1, HS_AT_FIN) == 0);
+	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
+	/* directions swapped: the wide ones follow theirs */
+	record_swap_dirs(r);
+	CHECK(hs_at_frame(r, 0, HS_AT_RST) == 12 && hs_at_ts(r, 0, HS_AT_RST) == t0 + INT32_MIN - 1LL);
+	CHECK(hs_at_frame(r, 1, HS_AT_RST) == 13 && hs_at_ts(r, 1, HS_AT_RST) == 0);
+	CHECK(hs_at_frame(r, 1, HS_AT_FIN) == 10 + (uint64_t)UINT32_MAX - 2);
+	record_swap_dirs(r);
+	/* the report reads them whole */
+	r->d[1].packets = 1;
+	report(r, RPT_JSON, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "\"fin_frame\": %llu,", (unsigned long long)(10 + (uint64_t)UINT32_MAX - 2));
+	CHECK(strstr(buf, want) != NULL);
+	CHECK(strstr(buf, "\"fin_frame\": 11,\n          \"fin_time\": \"2023-11-14T22:49:07.483648Z\"") != NULL);
+	CHECK(strstr(buf, "\"rst_frame\": 13,\n          \"rst_time\": \"1970-01-01T00:00:00.000000Z\"") != NULL);
+	record_free(r);
+}
+
 int main(void)
 {
 	test_pre();
@@ -351,6 +404,7 @@ int main(void)
 	test_ending_alert();
 	test_keep_hello();
 	test_ladder();
+	test_moments();
 	record_pools_free();
 	return check_done();
 }
