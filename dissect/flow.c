@@ -1358,7 +1358,7 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	struct half *h = &f->h[d];
 	uint32_t end = p->seq + p->paylen;
 	int fresh = !h->have_end || seq_gt(end, h->max_end);
-	if (fresh && r->complete_frame && p->frame > r->complete_frame)   /* new bytes, not a retransmission */
+	if (fresh && r->rat[HS_RAT_COMPLETE].frame && p->frame > hs_rat_frame(r, HS_RAT_COMPLETE))   /* new bytes, not a retransmission */
 		r->d[d].payload_after_handshake += h->have_end && seq_gt(p->seq, h->max_end) ? p->paylen
 						   : h->have_end ? end - h->max_end : p->paylen;
 	if (fresh) {

@@ -360,6 +360,8 @@ void record_free(struct hs_record *r)
 	pool_put(PK_RECORD, r);
 }
 
+_Static_assert(HS_MAX_CERTS <= UINT8_MAX, "struct hs_chain counts certificates in 8 bits");
+
 struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 {
 	if (!ch->c) {
@@ -503,9 +505,8 @@ static uint8_t flip(uint8_t d)
 	return d <= 1 ? (uint8_t)(1 - d) : d;
 }
 
-int record_at_wide(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
+int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us)
 {
-	struct hs_at *a = &r->d[dir].at[k];
 	if (!r->at_wide)
 		r->at_wide = calloc(1, sizeof(*r->at_wide));
 	if (!r->at_wide) {
@@ -513,8 +514,8 @@ int record_at_wide(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t fra
 		a->ts = 0;
 		return 0;
 	}
-	r->at_wide->frame[dir][k] = frame;
-	r->at_wide->ts_us[dir][k] = ts_us;
+	r->at_wide->frame[slot] = frame;
+	r->at_wide->ts_us[slot] = ts_us;
 	a->frame = HS_AT_WIDE;
 	a->ts = 0;
 	return 1;
@@ -610,11 +611,11 @@ void record_swap_dirs(struct hs_record *r)
 	if (r->at_wide) {
 		struct hs_at_wide w = *r->at_wide;
 		int k;
-		for (k = 0; k < HS_AT__N; k++) {
-			r->at_wide->frame[0][k] = w.frame[1][k];
-			r->at_wide->frame[1][k] = w.frame[0][k];
-			r->at_wide->ts_us[0][k] = w.ts_us[1][k];
-			r->at_wide->ts_us[1][k] = w.ts_us[0][k];
+		for (k = 0; k < HS_AT__N; k++) {   /* the directions' slots; the record's stay */
+			r->at_wide->frame[k] = w.frame[HS_AT__N + k];
+			r->at_wide->frame[HS_AT__N + k] = w.frame[k];
+			r->at_wide->ts_us[k] = w.ts_us[HS_AT__N + k];
+			r->at_wide->ts_us[HS_AT__N + k] = w.ts_us[k];
 		}
 	}
 	if (r->steer) {

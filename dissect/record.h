@@ -190,9 +190,23 @@ struct hs_at {
 };
 #define HS_AT_WIDE UINT32_MAX
 
+/* The record's own moments (its rat[]), kept the same way. */
+enum hs_rat_kind {
+	HS_RAT_COMPLETE = 0,     /* the frame that completed the handshake (none: not complete,
+	                            or only settled at the end of the flow); records after it are
+	                            not read */
+	HS_RAT_NONTLS,           /* the non-TLS bytes (nontls) */
+	HS_RAT_CERT_REQUEST,     /* the CertificateRequest (its frame only is read) */
+	HS_RAT__N
+};
+
+/* Moments that did not fit, whole: a slot each, direction 0's HS_AT__N,
+ * direction 1's, then the record's HS_RAT__N (struct hs_at.frame
+ * HS_AT_WIDE says the value is here). */
+#define HS_AT_SLOTS (2 * HS_AT__N + HS_RAT__N)
 struct hs_at_wide {
-	uint64_t frame[2][HS_AT__N];
-	int64_t ts_us[2][HS_AT__N];
+	uint64_t frame[HS_AT_SLOTS];
+	int64_t ts_us[HS_AT_SLOTS];
 };
 
 /* Fields by size, widest first (issue 19: two of these in every record). */
@@ -387,14 +401,15 @@ struct hs_cert {
 	uint8_t held;                /* counted by x509_hold() until the connection is judged (tls_conn_free) */
 };
 
+/* Fields by size (issue 19: 32 bytes, two in every record). */
 struct hs_chain {
 	uint64_t frame;
 	int64_t ts_us;
-	uint8_t present;             /* a Certificate message was seen */
-	uint16_t n;                  /* certificates kept */
-	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
 	struct hs_cert *c;           /* `cap` entries (at most HS_MAX_CERTS), allocated for
 	                                the message's certificates (record_chain_certs); owned */
+	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
+	uint8_t n;                   /* certificates kept (at most HS_MAX_CERTS) */
+	uint8_t present;             /* a Certificate message was seen */
 	uint8_t malformed;
 	uint8_t cap;                 /* entries c has room for */
 };
@@ -462,7 +477,6 @@ struct hs_record {
 	struct hs_chain server_chain;
 	struct hs_chain client_chain;
 
-	uint64_t cert_request_frame;
 	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
 	uint8_t ske;                 /* ServerKeyExchange seen */
 	uint8_t ske_curve_type;      /* 3 = named_curve */
@@ -492,8 +506,10 @@ struct hs_record {
 	uint8_t ending_alert;
 	uint16_t nontls_len;
 	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
-	uint64_t nontls_frame;
-	int64_t nontls_ts_us;
+	/* The record's moments (enum hs_rat_kind: completion, the non-TLS
+	 * bytes, the CertificateRequest), read with hs_rat_frame() and
+	 * hs_rat_ts(), written with record_rat(); see struct hs_at. */
+	struct hs_at rat[HS_RAT__N];
 	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
 	                                like `pre`, an empty array until then, never NULL */
 
@@ -514,11 +530,6 @@ struct hs_record {
 	                                capture/rq.c links records awaiting release through it */
 
 
-
-	/* The frame that completed the handshake (0 = not complete, or only
-	 * settled at the end of the flow). Records after it are not read. */
-	uint64_t complete_frame;
-	int64_t complete_ts_us;
 
 	/* Capture time at which the record was judged (record_finish): the
 	 * end of the capture, or the moment a live handshake timed out. A
@@ -559,11 +570,10 @@ void record_event_aux(struct hs_record *r, uint8_t aux);
 
 /* Sets moment k of direction dir (frame 0: none). Returns 0 when a
  * moment that does not fit in 32 bits could not be kept (out of memory:
- * it then reads as none), else 1. */
-int record_at_wide(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us);
-static inline int record_at(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
+ * it then reads as none), else 1. record_rat(): the record's moment k. */
+int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us);
+static inline int record_at_in(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us)
 {
-	struct hs_at *a = &r->d[dir].at[k];
 	uint64_t df = frame - r->first_frame;
 	int64_t dt;
 	if (!frame) {
@@ -577,24 +587,53 @@ static inline int record_at(struct hs_record *r, int dir, enum hs_at_kind k, uin
 		a->ts = (int32_t)dt;
 		return 1;
 	}
-	return record_at_wide(r, dir, k, frame, ts_us);
+	return record_at_wide(r, a, slot, frame, ts_us);
 }
 
-/* Frame and time of moment k of direction dir; 0 and 0 when none. */
+static inline int record_at(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
+{
+	return record_at_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k, frame, ts_us);
+}
+
+static inline int record_rat(struct hs_record *r, enum hs_rat_kind k, uint64_t frame, int64_t ts_us)
+{
+	return record_at_in(r, &r->rat[k], 2 * HS_AT__N + k, frame, ts_us);
+}
+
+/* Frame and time of moment k of direction dir (hs_rat_*: of the record);
+ * 0 and 0 when none. */
+static inline uint64_t hs_at_frame_in(const struct hs_record *r, const struct hs_at *a, unsigned slot)
+{
+	if (a->frame == HS_AT_WIDE)
+		return r->at_wide->frame[slot];
+	return a->frame ? r->first_frame + a->frame - 1 : 0;
+}
+
+static inline int64_t hs_at_ts_in(const struct hs_record *r, const struct hs_at *a, unsigned slot)
+{
+	if (a->frame == HS_AT_WIDE)
+		return r->at_wide->ts_us[slot];
+	return a->frame ? r->first_ts_us + a->ts : 0;
+}
+
 static inline uint64_t hs_at_frame(const struct hs_record *r, int dir, enum hs_at_kind k)
 {
-	const struct hs_at *a = &r->d[dir].at[k];
-	if (a->frame == HS_AT_WIDE)
-		return r->at_wide->frame[dir][k];
-	return a->frame ? r->first_frame + a->frame - 1 : 0;
+	return hs_at_frame_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k);
 }
 
 static inline int64_t hs_at_ts(const struct hs_record *r, int dir, enum hs_at_kind k)
 {
-	const struct hs_at *a = &r->d[dir].at[k];
-	if (a->frame == HS_AT_WIDE)
-		return r->at_wide->ts_us[dir][k];
-	return a->frame ? r->first_ts_us + a->ts : 0;
+	return hs_at_ts_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k);
+}
+
+static inline uint64_t hs_rat_frame(const struct hs_record *r, enum hs_rat_kind k)
+{
+	return hs_at_frame_in(r, &r->rat[k], 2 * HS_AT__N + k);
+}
+
+static inline int64_t hs_rat_ts(const struct hs_record *r, enum hs_rat_kind k)
+{
+	return hs_at_ts_in(r, &r->rat[k], 2 * HS_AT__N + k);
 }
 
 /* Event i (< n_events) of the ladder. */

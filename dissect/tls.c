@@ -849,7 +849,7 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 	case HT_CERTIFICATE_REQUEST:
 		if (!r->cert_request) {
 			r->cert_request = 1;
-			r->cert_request_frame = frame;
+			record_rat(r, HS_RAT_CERT_REQUEST, frame, ts);
 			parse_cert_request(r, body, len, r->sh ? r->sh->version : VER_TLS12);
 		}
 		break;
@@ -982,8 +982,7 @@ static void dir_done(struct tls_conn *t, int dir)
 static void set_complete(struct hs_record *r, uint64_t frame, int64_t ts)
 {
 	r->complete = 1;
-	r->complete_frame = frame;
-	r->complete_ts_us = ts;
+	record_rat(r, HS_RAT_COMPLETE, frame, ts);
 }
 
 static void note_complete(struct tls_conn *t, uint64_t frame, int64_t ts)
@@ -1286,8 +1285,7 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 	if (r->nontls_dir == 255) {
 		size_t k = n < HS_NONTLS_BYTES ? n : HS_NONTLS_BYTES;
 		r->nontls_dir = (uint8_t)dir;
-		r->nontls_frame = frame;
-		r->nontls_ts_us = ts;
+		record_rat(r, HS_RAT_NONTLS, frame, ts);
 		if (!record_nontls(r))
 			k = 0;   /* out of memory: the answer is not quoted */
 		memcpy(r->nontls, p, k);

@@ -669,8 +669,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_str(w, "stage", hs_stage_name((enum hs_stage)r->stage));
 	jw_key_bool(w, "tls", r->is_tls);
 	jw_key_bool(w, "complete", r->complete);
-	if (r->complete_frame)
-		jw_key_uint(w, "complete_frame", r->complete_frame);
+	if (hs_rat_frame(r, HS_RAT_COMPLETE))
+		jw_key_uint(w, "complete_frame", hs_rat_frame(r, HS_RAT_COMPLETE));
 	else
 		jw_key_null(w, "complete_frame");
 	jw_key_bool(w, "resumed", r->abbreviated);
@@ -713,7 +713,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	chain(w, "client_certificates", &r->client_chain);
 	if (r->cert_request) {
 		jw_obj_open(w, "certificate_request");
-		jw_key_uint(w, "frame", r->cert_request_frame);
+		jw_key_uint(w, "frame", hs_rat_frame(r, HS_RAT_CERT_REQUEST));
 		jw_key_uint(w, "ca_names", r->n_ca_names);
 		jw_obj_close(w);
 	} else {
@@ -761,7 +761,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	if (r->nontls_dir != 255) {
 		jw_obj_open(w, "non_tls");
 		jw_key_str(w, "sender", rpt_dir_name(r->nontls_dir));
-		wire_quote(w, r->nontls_frame, r->nontls_ts_us, r->nontls, r->nontls_len);
+		wire_quote(w, hs_rat_frame(r, HS_RAT_NONTLS), hs_rat_ts(r, HS_RAT_NONTLS), r->nontls, r->nontls_len);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "non_tls");
@@ -802,8 +802,8 @@ void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_ve
 	jw_key_bool(w, "resumed", r->abbreviated);
 	jw_key_time_us(w, "start_time", r->first_ts_us);   /* the end is start_time + duration_us */
 	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
-	if (r->complete && r->complete_frame)
-		jw_key_int(w, "handshake_us", r->complete_ts_us - r->first_ts_us);
+	if (r->complete && hs_rat_frame(r, HS_RAT_COMPLETE))
+		jw_key_int(w, "handshake_us", hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
 	else
 		jw_key_null(w, "handshake_us");
 	if (s) {   /* names only: "0x%04x" keeps an unnamed value exact */

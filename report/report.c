@@ -384,12 +384,12 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	text_chain(r, "client", &rec->client_chain);
 	if (rec->cert_request)
 		fprintf(r->out, "    server    CertificateRequest frame %" PRIu64 " (asks the client for a certificate)\n",
-			rec->cert_request_frame);
+			hs_rat_frame(rec, HS_RAT_CERT_REQUEST));
 	for (i = 0; i < rec->n_alerts; i++)
 		text_alert(r, rec, &rec->alerts[i]);
 	text_appdata(r, rec);
 	if (rec->nontls_dir != 255)
-		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", rec->nontls_frame,
+		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", hs_rat_frame(rec, HS_RAT_NONTLS),
 			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
 	for (i = 0; i < 2; i++)   /* a PROXY header, a banner, a plain request: the bytes before (or instead of) TLS */
 		if (rec->d[i].pre_len && rec->nontls_dir != i)

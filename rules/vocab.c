@@ -780,8 +780,8 @@ static int hs_end(struct rk_eval *e, int64_t *end)
 	const struct hs_record *r = e->r;
 	uint64_t cf;
 	int64_t ct;
-	if (r->complete && r->complete_ts_us)
-		*end = r->complete_ts_us;
+	if (r->complete && hs_rat_ts(r, HS_RAT_COMPLETE))
+		*end = hs_rat_ts(r, HS_RAT_COMPLETE);
 	else if (e->alert)
 		*end = e->alert->ts_us;
 	else if (first_close(r, &cf, &ct))
@@ -878,8 +878,8 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 			NEED(st > 0);
 			SETI(st);
 		}
-	case F_SERVER_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_S2C].payload_after_handshake);
-	case F_CLIENT_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_C2S].payload_after_handshake);
+	case F_SERVER_AFTER_HS: NEED(hs_rat_frame(r, HS_RAT_COMPLETE)); SETI(r->d[DIR_S2C].payload_after_handshake);
+	case F_CLIENT_AFTER_HS: NEED(hs_rat_frame(r, HS_RAT_COMPLETE)); SETI(r->d[DIR_C2S].payload_after_handshake);
 	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
 	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
 	case F_SRV_SAME_NAME: SETI(k && ch && k->same_name);
@@ -1110,7 +1110,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_CERT_KEY_SUITES:
 	case F_CERT_KEY_SIGALGS: NEED(e->leaf); return 1;
 	case F_CERT_REQUEST: SETI(r->cert_request);
-	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(r->cert_request_frame);
+	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(hs_rat_frame(r, HS_RAT_CERT_REQUEST));
 	case F_CCERT_PRESENT: SETI(r->client_chain.present);
 	case F_CCERT_COUNT: NEED(r->client_chain.present); SETI(r->client_chain.total);
 	case F_ALERT_PRESENT: SETI(al != NULL);
@@ -1141,8 +1141,8 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		v->s = r->nontls;
 		v->sn = r->nontls_len < HS_NONTLS_BYTES ? r->nontls_len : HS_NONTLS_BYTES;
 		return 1;
-	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(r->nontls_frame);
-	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(r->nontls_ts_us);
+	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(hs_rat_frame(r, HS_RAT_NONTLS));
+	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(hs_rat_ts(r, HS_RAT_NONTLS));
 	case F_ENCHS_CLIENT: SETI(r->d[DIR_C2S].encrypted_hs);
 	case F_ENCHS_SERVER: SETI(r->d[DIR_S2C].encrypted_hs);
 	case F_APPDATA_CLIENT: SETI(r->d[DIR_C2S].appdata_records);

@@ -21,7 +21,8 @@
  *  - a direction's moments (SYN, FIN, RST, first payload, last packet)
  *    are 32-bit offsets from the record's first packet and kept whole
  *    (at_wide) when they do not fit: each limit, none, a swap, and the
- *    JSON report of them.
+ *    JSON report of them; the record's own (completion, non-TLS bytes,
+ *    CertificateRequest) alike.
  *
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
@@ -381,8 +382,15 @@ static void test_moments(void)
 	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + 5) == 1 && hs_at_ts(r, 1, HS_AT_FIN) == t0 + 5);
 	CHECK(record_at(r, 1, HS_AT_FIN, 0, 0) == 1 && hs_at_frame(r, 1, HS_AT_FIN) == 0);
 	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
-	/* directions swapped: the wide ones follow theirs */
+	/* the record's own: small and whole */
+	CHECK(record_rat(r, HS_RAT_COMPLETE, 20, t0 + 7) == 1 && r->rat[HS_RAT_COMPLETE].frame != HS_AT_WIDE);
+	CHECK(record_rat(r, HS_RAT_NONTLS, 21, t0 - (1LL << 40)) == 1 && r->rat[HS_RAT_NONTLS].frame == HS_AT_WIDE);
+	CHECK(hs_rat_frame(r, HS_RAT_COMPLETE) == 20 && hs_rat_ts(r, HS_RAT_COMPLETE) == t0 + 7);
+	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));
+	CHECK(hs_rat_frame(r, HS_RAT_CERT_REQUEST) == 0 && hs_rat_ts(r, HS_RAT_CERT_REQUEST) == 0);
+	/* directions swapped: the wide ones follow theirs, the record's stay */
 	record_swap_dirs(r);
+	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));
 	CHECK(hs_at_frame(r, 0, HS_AT_RST) == 12 && hs_at_ts(r, 0, HS_AT_RST) == t0 + INT32_MIN - 1LL);
 	CHECK(hs_at_frame(r, 1, HS_AT_RST) == 13 && hs_at_ts(r, 1, HS_AT_RST) == 0);
 	CHECK(hs_at_frame(r, 1, HS_AT_FIN) == 10 + (uint64_t)UINT32_MAX - 2);
