@@ -248,7 +248,6 @@ struct hs_dir {
 	uint32_t plaintext_before_tls;
 	uint32_t truncated_packets;  /* packets cut by snaplen */
 	uint16_t pre_len;
-	uint8_t encrypted;           /* ChangeCipherSpec (or TLS 1.3 keys) in effect */
 	uint8_t tls;                 /* this direction's stream parsed as TLS */
 	uint8_t non_tls;             /* this direction's stream was not TLS */
 };
