@@ -154,7 +154,7 @@ struct sh_full {
 
 static const size_t pool_size[PK__N] = {
 	sizeof(struct hs_record), sizeof(struct ch_full), sizeof(struct sh_full),
-	sizeof(struct hs_ev_base) + EV_FIRST * sizeof(struct hs_ev_packed),
+	EV_FIRST * sizeof(struct hs_ev_packed),
 };
 
 struct pool {
@@ -373,22 +373,16 @@ struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 	return ch->c;
 }
 
-/* The packed ladder's base and entries */
-static struct hs_ev_base *ev_base(const struct hs_record *r)
-{
-	return (struct hs_ev_base *)r->ev;
-}
-
+/* The packed ladder's entries */
 static struct hs_ev_packed *ev_packed(const struct hs_record *r)
 {
-	return (struct hs_ev_packed *)(void *)(ev_base(r) + 1);
+	return (struct hs_ev_packed *)r->ev;
 }
 
-/* Room for `cap` events in the current form (packed: with the base) */
+/* Room for `cap` events in the current form */
 static size_t ev_bytes(const struct hs_record *r, size_t cap)
 {
-	return r->ev_wide ? cap * sizeof(struct hs_event)
-			  : sizeof(struct hs_ev_base) + cap * sizeof(struct hs_ev_packed);
+	return cap * (r->ev_wide ? sizeof(struct hs_event) : sizeof(struct hs_ev_packed));
 }
 
 /* Gives back an event array of `cap` entries in the current form */
@@ -435,11 +429,6 @@ int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 			cap = HS_MAX_EVENTS;
 		if (!r->cap_events) {
 			nv = pool_get(PK_EV);
-			if (nv) {
-				/* the first event is the base of the others' offsets */
-				((struct hs_ev_base *)nv)->frame = frame;
-				((struct hs_ev_base *)nv)->ts_us = ts_us;
-			}
 		} else if (r->cap_events == EV_FIRST && !r->ev_wide) {
 			/* out of the pool's size: a plain allocation from here on */
 			nv = malloc(ev_bytes(r, cap));
@@ -458,10 +447,9 @@ int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 		r->cap_events = cap;
 	}
 	if (!r->ev_wide) {
-		const struct hs_ev_base *b = ev_base(r);
 		/* both offsets in 32 bits, or the wide form (never a wrong value) */
-		fits = frame >= b->frame && frame - b->frame <= UINT32_MAX &&
-		       !__builtin_sub_overflow(ts_us, b->ts_us, &dt) &&
+		fits = frame >= r->first_frame && frame - r->first_frame <= UINT32_MAX &&
+		       !__builtin_sub_overflow(ts_us, r->first_ts_us, &dt) &&
 		       dt >= INT32_MIN && dt <= INT32_MAX;
 		if (!fits && !ev_widen(r, r->cap_events)) {
 			r->anomalies |= AN_EVENTS_CLIPPED;
@@ -479,7 +467,7 @@ int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
 		e->len = len;
 	} else {
 		struct hs_ev_packed *e = ev_packed(r) + r->n_events++;
-		e->frame = (uint32_t)(frame - ev_base(r)->frame);
+		e->frame = (uint32_t)(frame - r->first_frame);
 		e->ts_us = (int32_t)dt;
 		e->dir = dir;
 		e->kind = (uint8_t)k;

@@ -114,21 +114,17 @@ struct hs_event {
 	uint32_t len;          /* message/record/gap length in bytes */
 };
 
-/* How the ladder is stored (issue 19: 16 bytes an event, not 24). The
- * array opens with a struct hs_ev_base, the first event's frame and time;
- * each struct hs_ev_packed holds its frame and time as 32-bit offsets
- * from them. An event whose offsets do not fit (a frame 2^32 or more
- * past the first event's, a time more than about 35 minutes from it, or
- * an earlier frame) turns the whole array into struct hs_event entries
- * (r->ev_wide, no base): nothing is clipped. Read with hs_ev() only. */
-struct hs_ev_base {
-	uint64_t frame;
-	int64_t ts_us;
-};
-
+/* How the ladder is stored (issue 19: 16 bytes an event, not 24): each
+ * struct hs_ev_packed holds its frame and time as 32-bit offsets from
+ * the record's first_frame and first_ts_us (set with the first packet,
+ * before any event, and never changed; see struct hs_at). An event whose
+ * offsets do not fit (a frame 2^32 or more past the first, a time more
+ * than about 35 minutes from it, or an earlier frame) turns the whole
+ * array into struct hs_event entries (r->ev_wide): nothing is clipped.
+ * Read with hs_ev() only. */
 struct hs_ev_packed {
-	uint32_t frame;        /* frame - base frame */
-	int32_t ts_us;         /* ts_us - base time */
+	uint32_t frame;        /* frame - first_frame */
+	int32_t ts_us;         /* ts_us - first_ts_us */
 	uint8_t dir;
 	uint8_t kind;
 	uint8_t hs_type;
@@ -638,15 +634,13 @@ static inline int64_t hs_rat_ts(const struct hs_record *r, enum hs_rat_kind k)
 /* Event i (< n_events) of the ladder. */
 static inline struct hs_event hs_ev(const struct hs_record *r, unsigned i)
 {
-	const struct hs_ev_base *b;
 	const struct hs_ev_packed *p;
 	struct hs_event e;
 	if (r->ev_wide)
 		return ((const struct hs_event *)r->ev)[i];
-	b = (const struct hs_ev_base *)r->ev;
-	p = (const struct hs_ev_packed *)(const void *)(b + 1) + i;
-	e.frame = b->frame + p->frame;
-	e.ts_us = b->ts_us + p->ts_us;
+	p = (const struct hs_ev_packed *)r->ev + i;
+	e.frame = r->first_frame + p->frame;
+	e.ts_us = r->first_ts_us + p->ts_us;
 	e.dir = p->dir;
 	e.kind = p->kind;
 	e.hs_type = p->hs_type;

@@ -13,10 +13,10 @@
  *  - a direction's first plaintext bytes keep their frame and time with
  *    them, out of the record (issue 19): 0 before the first byte, set
  *    once there is room for them, carried when the directions swap;
- *  - the ladder keeps frames and times as 32-bit offsets from its first
- *    event (issue 19) and turns wide, every value exact, when one does
- *    not fit: a frame 2^32 past the first, a time 2^31 us away, an
- *    earlier frame; growth past the first block, the clip at
+ *  - the ladder keeps frames and times as 32-bit offsets from the
+ *    record's first packet (issue 19) and turns wide, every value exact,
+ *    when one does not fit: a frame 2^32 past the first, a time 2^31 us
+ *    away, an earlier frame; growth past the first block, the clip at
  *    HS_MAX_EVENTS, a swap of directions and the ticket's ladder agree;
  *  - a direction's moments (SYN, FIN, RST, first payload, last packet)
  *    are 32-bit offsets from the record's first packet and kept whole
@@ -277,6 +277,8 @@ static void ladder_case(int which)
 	int64_t ts[HS_MAX_EVENTS];
 	unsigned i, n = 40, wide_at = 20;
 	int ok = 1;
+	r->first_frame = f0;
+	r->first_ts_us = t0;
 	for (i = 0; i < n; i++) {
 		fr[i] = f0 + i;
 		ts[i] = t0 + (int64_t)i * 1000;
@@ -314,7 +316,6 @@ static void ladder_case(int which)
 	CHECK(hs_ev(r, 0).dir == 1 && hs_ev(r, 1).dir == 0 && hs_ev(r, wide_at).dir == 1);
 	record_swap_dirs(r);
 	/* a reader (the ticket's ladder) sees the same frames and times */
-	r->first_ts_us = t0;
 	tk_ladder_build(r, &l);
 	CHECK(l.n == n && l.s[wide_at].frame == fr[wide_at] && l.s[wide_at].off_us == ts[wide_at] - t0 &&
 	      l.s[wide_at - 1].frame == fr[wide_at - 1] && l.s[1].off_us == -2000000);
@@ -330,7 +331,7 @@ static void test_ladder(void)
 	struct hs_record *r = record_new(1);
 	unsigned i;
 	int which;
-	/* packed: 16 bytes an event after the base */
+	/* packed: 16 bytes an event */
 	CHECK(sizeof(struct hs_ev_packed) == 16);
 	for (i = 0; i < 17; i++)
 		CHECK(record_event(r, 0, EV_HANDSHAKE, 5 + i, 77 + i, 1, 2) == 1);
