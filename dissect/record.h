@@ -193,6 +193,8 @@ enum hs_rat_kind {
 	                            not read */
 	HS_RAT_NONTLS,           /* the non-TLS bytes (nontls) */
 	HS_RAT_CERT_REQUEST,     /* the CertificateRequest (its frame only is read) */
+	HS_RAT_SERVER_CERTS,     /* the server's Certificate message (server_chain) */
+	HS_RAT_CLIENT_CERTS,     /* the client's (client_chain) */
 	HS_RAT__N
 };
 
@@ -396,10 +398,10 @@ struct hs_cert {
 	uint8_t held;                /* counted by x509_hold() until the connection is judged (tls_conn_free) */
 };
 
-/* Fields by size (issue 19: 32 bytes, two in every record). */
+/* Fields by size (issue 19: 16 bytes, two in every record). The
+ * message's frame and time are the record's moments HS_RAT_SERVER_CERTS
+ * and HS_RAT_CLIENT_CERTS: hs_chain_frame(), hs_chain_ts(). */
 struct hs_chain {
-	uint64_t frame;
-	int64_t ts_us;
 	struct hs_cert *c;           /* `cap` entries (at most HS_MAX_CERTS), allocated for
 	                                the message's certificates (record_chain_certs); owned */
 	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
@@ -629,6 +631,18 @@ static inline uint64_t hs_rat_frame(const struct hs_record *r, enum hs_rat_kind 
 static inline int64_t hs_rat_ts(const struct hs_record *r, enum hs_rat_kind k)
 {
 	return hs_at_ts_in(r, &r->rat[k], 2 * HS_AT__N + k);
+}
+
+/* Frame and time of chain c's Certificate message (c is r's server_chain
+ * or client_chain). */
+static inline uint64_t hs_chain_frame(const struct hs_record *r, const struct hs_chain *c)
+{
+	return hs_rat_frame(r, c == &r->server_chain ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS);
+}
+
+static inline int64_t hs_chain_ts(const struct hs_record *r, const struct hs_chain *c)
+{
+	return hs_rat_ts(r, c == &r->server_chain ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS);
 }
 
 /* Event i (< n_events) of the ladder. */

@@ -606,8 +606,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	if (ch->present)   /* renegotiation or a second message: keep the first */
 		return;
 	ch->present = 1;
-	ch->frame = frame;
-	ch->ts_us = ts;
+	record_rat(r, dir == DIR_S2C ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS, frame, ts);
 	if (t->tls13)   /* decrypted (--keylog): certificate_request_context first */
 		cur_skip(&c, cur_u8(&c));
 	l = cur_sub(&c, cur_u24(&c));

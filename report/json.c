@@ -225,7 +225,7 @@ static void time_s(struct jw *w, const char *key, int64_t secs)
 	jw_key_time_us(w, key, secs * 1000000);
 }
 
-static void chain(struct jw *w, const char *key, const struct hs_chain *c)
+static void chain(struct jw *w, const char *key, const struct hs_record *r, const struct hs_chain *c)
 {
 	uint16_t i;
 	if (!c->present) {
@@ -233,8 +233,8 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 		return;
 	}
 	jw_obj_open(w, key);
-	jw_key_uint(w, "frame", c->frame);
-	jw_key_time_us(w, "time", c->ts_us);
+	jw_key_uint(w, "frame", hs_chain_frame(r, c));
+	jw_key_time_us(w, "time", hs_chain_ts(r, c));
 	jw_key_uint(w, "count", c->total);
 	jw_key_bool(w, "malformed", c->malformed);
 	jw_arr_open(w, "certificates");
@@ -709,8 +709,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	client_hello(w, "client_hello_2", r->ch2);
 	server_hello(w, "server_hello", r->sh);
 	fingerprints(w, r);
-	chain(w, "server_certificates", &r->server_chain);
-	chain(w, "client_certificates", &r->client_chain);
+	chain(w, "server_certificates", r, &r->server_chain);
+	chain(w, "client_certificates", r, &r->client_chain);
 	if (r->cert_request) {
 		jw_obj_open(w, "certificate_request");
 		jw_key_uint(w, "frame", hs_rat_frame(r, HS_RAT_CERT_REQUEST));

@@ -210,13 +210,13 @@ static void text_appdata(struct rpt *r, const struct hs_record *rec)
 	}
 }
 
-static void text_chain(struct rpt *r, const char *label, const struct hs_chain *c)
+static void text_chain(struct rpt *r, const char *label, const struct hs_record *rec, const struct hs_chain *c)
 {
 	uint16_t i;
 	char esc[600];
 	if (!c->present)
 		return;
-	fprintf(r->out, "    %-9s frame %" PRIu64 ", %u certificate%s%s\n", label, c->frame, c->total,
+	fprintf(r->out, "    %-9s frame %" PRIu64 ", %u certificate%s%s\n", label, hs_chain_frame(rec, c), c->total,
 		c->total == 1 ? "" : "s", c->malformed ? " (malformed message)" : "");
 	for (i = 0; i < c->n; i++) {
 		const struct hs_cert *hc = &c->c[i];
@@ -380,8 +380,8 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fprintf(r->out, "    client    is %s\n", esc_text(esc, sizeof(esc), (const uint8_t *)idt, strlen(idt)));
 	}
 	text_fp(r, rec);
-	text_chain(r, "certs", &rec->server_chain);
-	text_chain(r, "client", &rec->client_chain);
+	text_chain(r, "certs", rec, &rec->server_chain);
+	text_chain(r, "client", rec, &rec->client_chain);
 	if (rec->cert_request)
 		fprintf(r->out, "    server    CertificateRequest frame %" PRIu64 " (asks the client for a certificate)\n",
 			hs_rat_frame(rec, HS_RAT_CERT_REQUEST));

@@ -1061,7 +1061,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_HRR_GROUP: NEED(r->hrr && r->hrr->has_key_share); SETI(r->hrr->key_share_group);
 	case F_CERT_PRESENT: SETI(r->server_chain.present);
 	case F_CERT_KNOWN: SETI(e->leaf != NULL);
-	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(r->server_chain.frame);
+	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(hs_chain_frame(r, &r->server_chain));
 	case F_CERT_COUNT: NEED(r->server_chain.present); SETI(r->server_chain.total);
 	case F_CERT_EXPIRED: NEED(e->leaf); SETI(leaf_expired(e, 0));
 	case F_CERT_NOT_YET_VALID: NEED(e->leaf); SETI(leaf_expired(e, 1));

@@ -389,6 +389,9 @@ static void test_moments(void)
 	CHECK(hs_rat_frame(r, HS_RAT_COMPLETE) == 20 && hs_rat_ts(r, HS_RAT_COMPLETE) == t0 + 7);
 	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));
 	CHECK(hs_rat_frame(r, HS_RAT_CERT_REQUEST) == 0 && hs_rat_ts(r, HS_RAT_CERT_REQUEST) == 0);
+	CHECK(record_rat(r, HS_RAT_SERVER_CERTS, 30, t0 + 9) == 1 && record_rat(r, HS_RAT_CLIENT_CERTS, 31, 5) == 1);
+	CHECK(hs_chain_frame(r, &r->server_chain) == 30 && hs_chain_ts(r, &r->server_chain) == t0 + 9);
+	CHECK(hs_chain_frame(r, &r->client_chain) == 31 && hs_chain_ts(r, &r->client_chain) == 5);
 	/* directions swapped: the wide ones follow theirs, the record's stay */
 	record_swap_dirs(r);
 	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));

@@ -146,7 +146,7 @@ static void add_cert(struct hs_record *r, int key, int bits, int expired, int se
 	snprintf(leaf_facts.subject, sizeof(leaf_facts.subject), "CN=target.example");
 	snprintf(leaf_facts.issuer, sizeof(leaf_facts.issuer), "CN=Test CA");
 	r->server_chain.present = 1;
-	r->server_chain.frame = 8;
+	record_rat(r, HS_RAT_SERVER_CERTS, 8, 0);
 	r->server_chain.n = r->server_chain.total = 1;
 	if (!record_chain_certs(&r->server_chain, 1))
 		abort();
