@@ -76,17 +76,17 @@ struct seg {
 	uint8_t data[];
 };
 
-/* Fields by size, widest first: no padding (88 bytes; issue 19). */
+/* Fields by size, widest first, the flags in one byte (80 bytes; issue 19). */
 struct half {
 	struct seg *ooo;
 	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
-			     * storage only (win.cap grows to WIN_BYTES as needed) */
+			     * storage (win.cap grows to WIN_BYTES as needed), and win.len
+			     * the bytes of the ring in use */
 	uint32_t fin_seq;   /* the FIN's sequence number, when fin */
 	uint32_t next_seq;
 	uint32_t nseg;
 	uint32_t qbytes;
-	uint32_t win_len;   /* bytes of the ring in use */
-	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
+	uint32_t win_head;  /* where the next byte goes (win.len while the ring has not wrapped) */
 	/* What this direction's sender told about itself, for judging the
 	 * other's sequence numbers and this one's (win_bound(), csum_accepts()) */
 	uint32_t bad_seq, bad_end;  /* [bad_seq, bad_end): the last data segments ignored for their
@@ -95,15 +95,15 @@ struct half {
 	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
 	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
 	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
-	uint8_t have_seq;
-	uint8_t done;
-	uint8_t fin;
-	uint8_t have_end;
-	uint8_t have_hi, have_win;
-	uint8_t win_scaled; /* win_max came from a segment after the SYN */
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
-	uint8_t have_bad;   /* bad_seq and bad_end hold a range */
+	uint8_t have_seq : 1;
+	uint8_t done : 1;
+	uint8_t fin : 1;
+	uint8_t have_end : 1;
+	uint8_t have_hi : 1, have_win : 1;
+	uint8_t win_scaled : 1; /* win_max came from a segment after the SYN */
+	uint8_t have_bad : 1;   /* bad_seq and bad_end hold a range */
 };
 
 enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
@@ -309,7 +309,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 	h->nseg = 0;
 	h->qbytes = 0;
 	dbuf_free(&h->win);
-	h->win_len = h->win_head = 0;
+	h->win.len = h->win_head = 0;
 }
 
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
@@ -333,7 +333,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 		gap_bad_checksum(f, d, h->next_seq, len);
 		tls_gap(&f->tls, d, len, frame, ts);
 		h->next_seq = h->ooo->seq;
-		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
+		h->win.len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 	}
 	drain(ft, f, d, frame, ts);
 }
@@ -582,24 +582,24 @@ static void swap_roles(struct flow *f)
 static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
 	uint32_t k, wcap;
-	if (h->win.cap < WIN_BYTES && h->win_len + len > h->win.cap) {
+	if (h->win.cap < WIN_BYTES && h->win.len + len > h->win.cap) {
 		/* grown on demand: a client's window rarely needs more than its
 		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md).
-		 * Below WIN_BYTES the bytes sit at [0, win_len), unwrapped. */
-		uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
+		 * Below WIN_BYTES the bytes sit at [0, win.len), unwrapped. */
+		uint32_t want = len < WIN_BYTES - h->win.len ? h->win.len + len : WIN_BYTES;
 		if (dbuf_grow(&h->win, want)) {
 			dbuf_free(&h->win);   /* no window: retransmissions are not compared */
-			h->win_len = h->win_head = 0;
+			h->win.len = h->win_head = 0;
 			return;
 		}
-		h->win_head = h->win_len;   /* a full copy left it at 0 */
+		h->win_head = h->win.len;   /* a full copy left it at 0 */
 	}
 	wcap = (uint32_t)h->win.cap;
 	if (!wcap)
 		return;
 	if (len >= wcap) {
 		memcpy(h->win.p, p + len - wcap, wcap);
-		h->win_len = wcap;
+		h->win.len = wcap;
 		h->win_head = 0;
 		return;
 	}
@@ -612,16 +612,16 @@ static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 	memcpy(h->win.p + h->win_head, p, k);
 	memcpy(h->win.p, p + k, len - k);
 	h->win_head = h->win_head + len - (len - k ? wcap : 0);
-	h->win_len = h->win_len + len > wcap ? wcap : h->win_len + len;
+	h->win.len = h->win.len + len > wcap ? wcap : h->win.len + len;
 }
 
 /* Compares bytes at `seq` seen again with what was delivered; 1 = differ. */
 static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8_t *p, uint32_t len)
 {
-	uint32_t win_start = h->next_seq - h->win_len;
+	uint32_t win_start = h->next_seq - h->win.len;
 	uint32_t wcap = (uint32_t)h->win.cap;
 	uint32_t from, to;
-	if (!h->win.p || !h->win_len)
+	if (!h->win.p || !h->win.len)
 		return 0;
 	from = seq_lt(seq, win_start) ? win_start : seq;
 	to = seq + len;
@@ -630,9 +630,9 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 	if (!seq_lt(from, to))
 		return 0;
 	{
-		/* window index 0 (win_start) sits win_len bytes before win_head;
+		/* window index 0 (win_start) sits win.len bytes before win_head;
 		 * the compared bytes are at most two runs of the ring */
-		uint32_t at = (h->win_head + wcap - h->win_len + (from - win_start)) % wcap;
+		uint32_t at = (h->win_head + wcap - h->win.len + (from - win_start)) % wcap;
 		uint32_t cnt = to - from, first = cnt < wcap - at ? cnt : wcap - at;
 		const uint8_t *q = p + (from - seq);
 		return memcmp(h->win.p + at, q, first) != 0 || memcmp(h->win.p, q + first, cnt - first) != 0;
@@ -697,7 +697,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 	}
 	h->next_seq += wlen;
 	if (wlen > len) {
-		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
+		h->win.len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 		f->r->anomalies |= AN_GAP;
 		s->gaps++;
 		s->gap_bytes += wlen - len;
@@ -832,7 +832,7 @@ static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, c
 			gap_bad_checksum(f, d, h->next_seq, g);
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
-			h->win_len = h->win_head = 0;
+			h->win.len = h->win_head = 0;
 			return 1;
 		}
 	}
@@ -872,7 +872,7 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	gap_bad_checksum(f, d, h->next_seq, len);
 	tls_gap(&f->tls, d, len, frame, ts);
 	h->next_seq = upto;
-	h->win_len = h->win_head = 0;
+	h->win.len = h->win_head = 0;
 	half_check_done(ft, f, d);
 }
 
