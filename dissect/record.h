@@ -344,18 +344,19 @@ struct hs_server_hello {
 	uint8_t random[32];
 	uint8_t session_id[32];
 	uint8_t session_id_len;
-	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
-	uint8_t sslv2;
 	uint8_t compression;
-	uint8_t has_extensions;
-	uint8_t has_supported_version;
-	uint8_t has_key_share;
-	uint8_t has_renegotiation_info;
-	uint8_t has_extended_master_secret;
-	uint8_t has_encrypt_then_mac;
-	uint8_t has_session_ticket;
-	uint8_t malformed;
-	uint8_t compact;            /* made by record_keep_server_hello() */
+	/* flags: one bit each (issue 19: 128 bytes, not 136) */
+	uint8_t is_hrr : 1;         /* HelloRetryRequest (special random) */
+	uint8_t sslv2 : 1;
+	uint8_t has_extensions : 1;
+	uint8_t has_supported_version : 1;
+	uint8_t has_key_share : 1;
+	uint8_t has_renegotiation_info : 1;
+	uint8_t has_extended_master_secret : 1;
+	uint8_t has_encrypt_then_mac : 1;
+	uint8_t has_session_ticket : 1;
+	uint8_t malformed : 1;
+	uint8_t compact : 1;        /* made by record_keep_server_hello() */
 	uint16_t n_exts, total_exts;
 	uint16_t supported_version;
 	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
