@@ -268,7 +268,6 @@ struct hs_client_hello {
 	uint32_t msg_len;
 	uint16_t record_version;
 	uint16_t legacy_version;
-	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
 	uint8_t session_id_len;
 	uint8_t random[32];
 	uint8_t session_id[32];
@@ -289,22 +288,24 @@ struct hs_client_hello {
 	uint8_t n_alpn;
 	uint8_t n_ecpf;
 	uint8_t n_psk_modes;
-	uint8_t has_extensions;     /* the extensions block was present */
-	uint8_t has_sni;
-	uint8_t has_supported_versions;
-	uint8_t has_key_share;
-	uint8_t has_psk;
-	uint8_t has_session_ticket;
-	uint8_t has_ech;            /* encrypted_client_hello (0xfe0d) */
+	/* flags: one bit each (issue 19: 272 bytes, not 280) */
+	uint8_t sslv2 : 1;              /* SSLv2-compatible ClientHello */
+	uint8_t has_extensions : 1;     /* the extensions block was present */
+	uint8_t has_sni : 1;
+	uint8_t has_supported_versions : 1;
+	uint8_t has_key_share : 1;
+	uint8_t has_psk : 1;
+	uint8_t has_session_ticket : 1;
+	uint8_t has_ech : 1;            /* encrypted_client_hello (0xfe0d) */
 	uint8_t ech_type;           /* 0 outer, 1 inner */
 	uint8_t ech_config_id;
-	uint8_t has_renegotiation_info;
-	uint8_t has_extended_master_secret;
-	uint8_t has_encrypt_then_mac;
-	uint8_t has_status_request;
-	uint8_t has_early_data;
-	uint8_t malformed;          /* fields after the fault were not read */
-	uint8_t compact;            /* made by record_keep_client_hello() (freed with free()) */
+	uint8_t has_renegotiation_info : 1;
+	uint8_t has_extended_master_secret : 1;
+	uint8_t has_encrypt_then_mac : 1;
+	uint8_t has_status_request : 1;
+	uint8_t has_early_data : 1;
+	uint8_t malformed : 1;          /* fields after the fault were not read */
+	uint8_t compact : 1;            /* made by record_keep_client_hello() (freed with free()) */
 	uint16_t psk_identities;
 	uint16_t session_ticket_len;
 	uint16_t ech_kdf, ech_aead;
