@@ -1317,9 +1317,7 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		r->first_frame = p->frame;
 		r->first_ts_us = p->ts_us;
 	}
-	record_at(r, d, HS_AT_LAST, p->frame, p->ts_us);
-	r->last_frame = p->frame;
-	r->last_ts_us = p->ts_us;
+	record_at(r, d, HS_AT_LAST, p->frame, p->ts_us);   /* the record's last too (hs_last_frame) */
 	if (p->truncated) {
 		s->truncated_packets++;
 		r->anomalies |= AN_TRUNCATED_PACKET;

@@ -689,7 +689,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 	uint64_t alert;
 	record_derive(r);
 	alert = r->ending_alert != 255 ? r->alerts[r->ending_alert].frame : 0;
-	r->judged_us = capture_end_us > r->last_ts_us ? capture_end_us : r->last_ts_us;
+	r->judged_us = capture_end_us > hs_last_ts(r) ? capture_end_us : hs_last_ts(r);
 
 	if (r->complete) {
 		r->stage = closed ? STAGE_COMPLETE_CLOSED : STAGE_COMPLETE;

@@ -464,8 +464,11 @@ struct hs_record {
 	uint8_t complete;            /* both directions passed the handshake */
 	uint32_t anomalies;          /* enum hs_anomaly bits */
 	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
-	uint64_t first_frame, last_frame;
-	int64_t first_ts_us, last_ts_us;
+	/* The first packet's frame and time (the base of every moment: struct
+	 * hs_at); the last packet's are the later of the directions'
+	 * HS_AT_LAST, hs_last_frame() and hs_last_ts() (issue 19). */
+	uint64_t first_frame;
+	int64_t first_ts_us;
 	struct hs_dir d[2];
 
 	struct hs_client_hello *ch;  /* NULL until seen; owned */
@@ -633,6 +636,21 @@ static inline uint64_t hs_rat_frame(const struct hs_record *r, enum hs_rat_kind 
 static inline int64_t hs_rat_ts(const struct hs_record *r, enum hs_rat_kind k)
 {
 	return hs_at_ts_in(r, &r->rat[k], 2 * HS_AT__N + k);
+}
+
+/* The record's last packet: frame and time (0 and 0 before any). */
+static inline uint64_t hs_last_frame(const struct hs_record *r)
+{
+	uint64_t a = hs_at_frame(r, 0, HS_AT_LAST), b = hs_at_frame(r, 1, HS_AT_LAST);
+	return a > b ? a : b;
+}
+
+static inline int64_t hs_last_ts(const struct hs_record *r)
+{
+	uint64_t a = hs_at_frame(r, 0, HS_AT_LAST), b = hs_at_frame(r, 1, HS_AT_LAST);
+	if (!a && !b)
+		return 0;
+	return hs_at_ts(r, a > b ? 0 : 1, HS_AT_LAST);
 }
 
 /* Frame and time of chain c's Certificate message (c is r's server_chain

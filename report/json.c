@@ -679,10 +679,10 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_uint(w, "server", r->d[DIR_S2C].plaintext_before_tls);
 	jw_obj_close(w);
 	jw_key_uint(w, "first_frame", r->first_frame);
-	jw_key_uint(w, "last_frame", r->last_frame);
+	jw_key_uint(w, "last_frame", hs_last_frame(r));
 	jw_key_time_us(w, "start_time", r->first_ts_us);
-	jw_key_time_us(w, "end_time", r->last_ts_us);
-	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
+	jw_key_time_us(w, "end_time", hs_last_ts(r));
+	jw_key_int(w, "duration_us", hs_last_ts(r) - r->first_ts_us);
 	if (r->closed_by != 255) {
 		jw_obj_open(w, "closed");
 		jw_key_str(w, "by", rpt_dir_name(r->closed_by));
@@ -801,7 +801,7 @@ void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_ve
 	jw_key_bool(w, "complete", r->complete);
 	jw_key_bool(w, "resumed", r->abbreviated);
 	jw_key_time_us(w, "start_time", r->first_ts_us);   /* the end is start_time + duration_us */
-	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
+	jw_key_int(w, "duration_us", hs_last_ts(r) - r->first_ts_us);
 	if (r->complete && hs_rat_frame(r, HS_RAT_COMPLETE))
 		jw_key_int(w, "handshake_us", hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
 	else

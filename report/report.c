@@ -339,7 +339,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	fprintf(r->out, "%s#%" PRIu64 "%s %s -> %s  %s%s%s  frames %" PRIu64 "-%" PRIu64 ", %.1f ms\n",
 		col(r, C_BOLD), rec->id, col(r, C_OFF), rpt_endpoint(a, sizeof(a), &rec->cli),
 		rpt_endpoint(b, sizeof(b), &rec->srv), col(r, good ? C_GREEN : C_RED), stage, col(r, C_OFF),
-		rec->first_frame, rec->last_frame, ms(rec->last_ts_us - rec->first_ts_us));
+		rec->first_frame, hs_last_frame(rec), ms(hs_last_ts(rec) - rec->first_ts_us));
 	if (rec->ch) {
 		const struct hs_client_hello *c = rec->ch;
 		fprintf(r->out, "    client    ClientHello frame %" PRIu64 ", up to %s, %u suites, SNI %s", c->frame,
@@ -401,7 +401,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	if (rec->stage == STAGE_CH_UNANSWERED && rec->ch) {
 		/* the silence lasted until the record was judged (the end of the
 		 * capture, or a live handshake timeout), or until the client closed */
-		int64_t until = rec->closed_by == DIR_C2S ? rec->last_ts_us : rec->judged_us;
+		int64_t until = rec->closed_by == DIR_C2S ? hs_last_ts(rec) : rec->judged_us;
 		int64_t quiet = until - rec->ch->ts_us;
 		fprintf(r->out, "    silence   no server byte for %.3f s after the ClientHello\n", (double)quiet / 1e6);
 	}

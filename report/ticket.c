@@ -137,12 +137,12 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 		break;
 	case STAGE_NO_SYNACK:
 		snprintf(l->tail, sizeof(l->tail), "no SYN-ACK from the server (%.3f s observed)",
-			 (double)(r->last_ts_us - r->first_ts_us) / 1e6);
+			 (double)(hs_last_ts(r) - r->first_ts_us) / 1e6);
 		l->tail_fail = 1;
 		break;
 	case STAGE_CH_UNANSWERED:
 		snprintf(l->tail, sizeof(l->tail), "no answer from the server for %.3f s after the ClientHello",
-			 r->ch ? (double)(r->last_ts_us - r->ch->ts_us) / 1e6 : 0.0);
+			 r->ch ? (double)(hs_last_ts(r) - r->ch->ts_us) / 1e6 : 0.0);
 		l->tail_fail = 1;
 		/* a close after the silence is the consequence, not the cause */
 		break;
@@ -754,7 +754,7 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	}
 	kv(l, "Frames", 0);
 	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64 " (connection #%" PRIu64 ", %.3f ms)", rec->first_frame,
-	     rec->last_frame, rec->id, (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
+	     hs_last_frame(rec), rec->id, (double)(hs_last_ts(rec) - rec->first_ts_us) / 1000.0);
 	row(d, &T_SECTION);
 	kv(l, "Started", 0);
 	l->only = TK_MD | TK_HTML;
@@ -812,9 +812,9 @@ static void all_row(struct doc *d, const struct hs_record *rec, const struct rul
 	if (rec->sh)
 		add(l, TK_PROSE, rpt_suite(s, sizeof(s), rec->sh->cipher));
 	cell(l, 0);
-	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64, rec->first_frame, rec->last_frame);
+	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64, rec->first_frame, hs_last_frame(rec));
 	cell(l, 0);
-	addf(l, TK_TEXT, "%.3f ms", (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
+	addf(l, TK_TEXT, "%.3f ms", (double)(hs_last_ts(rec) - rec->first_ts_us) / 1000.0);
 	cell(l, 0);
 	if (vd && vd->diag)
 		add(l, TK_CODE, vd->diag->rule);
@@ -922,8 +922,8 @@ static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_reco
 	g->count++;
 	if (rec->first_ts_us < g->first_ts)
 		g->first_ts = rec->first_ts_us;
-	if (rec->last_ts_us > g->last_ts)
-		g->last_ts = rec->last_ts_us;
+	if (hs_last_ts(rec) > g->last_ts)
+		g->last_ts = hs_last_ts(rec);
 }
 
 static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const struct rule_verdict *v)

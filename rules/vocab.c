@@ -985,7 +985,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_CLOSED_FRAME: NEED(first_close(r, &cf, &ct)); SETI(cf);
 	case F_CLOSED_TIME: NEED(first_close(r, &cf, &ct)); SETI(ct);
 	case F_T_CONNECT: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_at_ts(r, DIR_S2C, HS_AT_SYN) - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
-	case F_T_SYN_UNANSWERED: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && !hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(r->last_ts_us - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
+	case F_T_SYN_UNANSWERED: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && !hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_last_ts(r) - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
 	case F_T_CAPTURE_AFTER_SYN:
 		NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && e->ctx.capture_end_us);
 		SETI(e->ctx.capture_end_us - hs_at_ts(r, DIR_C2S, HS_AT_SYN));

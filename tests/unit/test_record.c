@@ -72,7 +72,8 @@ static struct hs_record *record_with(uint16_t v1, uint16_t v2)
 	r->is_tls = 1;
 	r->cli.family = r->srv.family = 4;
 	r->srv.port = 443;
-	r->first_ts_us = r->last_ts_us = ch->ts_us = 1700000000000000;
+	r->first_ts_us = ch->ts_us = 1700000000000000;
+	record_at(r, 0, HS_AT_LAST, 1, r->first_ts_us);
 	r->d[DIR_C2S].tls = 1;
 	r->stage = STAGE_CH_UNANSWERED;
 	record_derive(r);

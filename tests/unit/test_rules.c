@@ -62,7 +62,7 @@ static struct hs_record *rec_tcp(void)
 	r->d[0].packets = 3;
 	record_at(r, 1, HS_AT_SYN, 2, r->first_ts_us + 100);
 	r->d[1].packets = 2;
-	r->last_ts_us = r->first_ts_us + 200;
+	record_at(r, 1, HS_AT_LAST, 5, r->first_ts_us + 200);   /* the record's last packet */
 	return r;
 }
 
@@ -173,7 +173,7 @@ static const char *diag(const struct rule_set *rs, const struct hs_record *r, in
 	struct rule_ctx ctx;
 	struct rule_verdict *f;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = end_us ? end_us : r->last_ts_us;
+	ctx.capture_end_us = end_us ? end_us : hs_last_ts(r);
 	ctx.server_leaf_hint = hint;
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
@@ -189,7 +189,7 @@ static int has_note(const struct rule_set *rs, const struct hs_record *r, const 
 	size_t i;
 	int found = 0;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = r->last_ts_us;
+	ctx.capture_end_us = hs_last_ts(r);
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
 	for (i = 0; i < notes_count(f); i++)
@@ -223,7 +223,7 @@ static int fires(const char *conds, const struct hs_record *r)
 		return -1;
 	}
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = r->last_ts_us;
+	ctx.capture_end_us = hs_last_ts(r);
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
 	hit = findings_count(f) == 1;
@@ -691,7 +691,7 @@ static void test_reports(void)
 	memcpy(r->ch->sni, "a\033[2Jb", 6);
 	r->ch->sni_len = 6;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = r->last_ts_us;
+	ctx.capture_end_us = hs_last_ts(r);
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
 	CHECK_STR(finding_id(f, 0), "target-expects-proxy");
