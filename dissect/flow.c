@@ -76,7 +76,8 @@ struct seg {
 	uint8_t data[];
 };
 
-/* Fields by size, widest first, the flags in one byte (80 bytes; issue 19). */
+/* Fields by size, widest first, the flags read with every packet in
+ * bytes, the others in one byte (80 bytes; issue 19). */
 struct half {
 	struct seg *ooo;
 	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
@@ -97,8 +98,8 @@ struct half {
 	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
-	uint8_t have_seq : 1;
-	uint8_t done : 1;
+	uint8_t have_seq;
+	uint8_t done;
 	uint8_t fin : 1;
 	uint8_t have_end : 1;
 	uint8_t have_hi : 1, have_win : 1;
@@ -1317,7 +1318,18 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		r->first_frame = p->frame;
 		r->first_ts_us = p->ts_us;
 	}
-	record_at(r, d, HS_AT_LAST, p->frame, p->ts_us);   /* the record's last too (hs_last_frame) */
+	{
+		/* record_at(r, d, HS_AT_LAST, ...) for every packet, its common
+		 * case first (p->frame is never 0) */
+		struct hs_at *a = &s->at[HS_AT_LAST];
+		uint64_t df = p->frame - r->first_frame, dt = (uint64_t)p->ts_us - (uint64_t)r->first_ts_us;
+		if (df < HS_AT_WIDE - 1 && dt + 0x80000000u <= UINT32_MAX) {
+			a->frame = (uint32_t)df + 1;
+			a->ts = (int32_t)(uint32_t)dt;
+		} else {
+			record_at(r, d, HS_AT_LAST, p->frame, p->ts_us);   /* the record's last too (hs_last_frame) */
+		}
+	}
 	if (p->truncated) {
 		s->truncated_packets++;
 		r->anomalies |= AN_TRUNCATED_PACKET;

@@ -411,70 +411,79 @@ static int ev_widen(struct hs_record *r, uint16_t cap)
 	return 1;
 }
 
-int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
-		 uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+/* Room for one more event (n_events == cap_events): the first block from
+ * the pool, then doubling; 0 when memory runs out. Out of line: the
+ * common call of record_event() does not grow. */
+static __attribute__((noinline)) int ev_grow(struct hs_record *r)
 {
-	int64_t dt = 0;
-	int fits = 1;
+	uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : EV_FIRST;
+	void *nv;
+	if (cap > HS_MAX_EVENTS)
+		cap = HS_MAX_EVENTS;
+	if (!r->cap_events) {
+		nv = pool_get(PK_EV);
+	} else if (r->cap_events == EV_FIRST && !r->ev_wide) {
+		/* out of the pool's size: a plain allocation from here on */
+		nv = malloc(ev_bytes(r, cap));
+		if (nv) {
+			memcpy(nv, r->ev, ev_bytes(r, r->cap_events));
+			pool_put(PK_EV, r->ev);
+		}
+	} else {
+		nv = realloc(r->ev, ev_bytes(r, cap));
+	}
+	if (!nv)
+		return 0;
+	r->ev = nv;
+	r->cap_events = cap;
+	return 1;
+}
+
+/* The wide form's event (after ev_widen()). */
+static __attribute__((noinline)) void ev_put_wide(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+						  uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	struct hs_event *e = (struct hs_event *)r->ev + r->n_events++;
+	e->frame = frame;
+	e->ts_us = ts_us;
+	e->dir = dir;
+	e->kind = (uint8_t)k;
+	e->hs_type = hs_type;
+	e->aux = 0;
+	e->len = len;
+}
+
+int record_event_slow(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+		      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
 	if (r->total_events < UINT32_MAX)
 		r->total_events++;
-	if (r->n_events >= HS_MAX_EVENTS) {
+	if (r->n_events >= HS_MAX_EVENTS || (r->n_events == r->cap_events && !ev_grow(r))) {
 		r->anomalies |= AN_EVENTS_CLIPPED;
 		return 0;
 	}
-	if (r->n_events == r->cap_events) {
-		uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : EV_FIRST;
-		void *nv;
-		if (cap > HS_MAX_EVENTS)
-			cap = HS_MAX_EVENTS;
-		if (!r->cap_events) {
-			nv = pool_get(PK_EV);
-		} else if (r->cap_events == EV_FIRST && !r->ev_wide) {
-			/* out of the pool's size: a plain allocation from here on */
-			nv = malloc(ev_bytes(r, cap));
-			if (nv) {
-				memcpy(nv, r->ev, ev_bytes(r, r->cap_events));
-				pool_put(PK_EV, r->ev);
-			}
-		} else {
-			nv = realloc(r->ev, ev_bytes(r, cap));
-		}
-		if (!nv) {
-			r->anomalies |= AN_EVENTS_CLIPPED;
-			return 0;
-		}
-		r->ev = nv;
-		r->cap_events = cap;
-	}
 	if (!r->ev_wide) {
-		/* both offsets in 32 bits, or the wide form (never a wrong value) */
-		fits = frame >= r->first_frame && frame - r->first_frame <= UINT32_MAX &&
-		       !__builtin_sub_overflow(ts_us, r->first_ts_us, &dt) &&
-		       dt >= INT32_MIN && dt <= INT32_MAX;
-		if (!fits && !ev_widen(r, r->cap_events)) {
+		/* both offsets in 32 bits (modulo 2^64, as record_event() in
+		 * record.h), or the wide form: never a wrong value */
+		uint64_t df = frame - r->first_frame;
+		uint64_t dt = (uint64_t)ts_us - (uint64_t)r->first_ts_us;
+		if ((df | (dt + 0x80000000u)) >> 32 == 0) {
+			struct hs_ev_packed *e = ev_packed(r) + r->n_events++;
+			e->frame = (uint32_t)df;
+			e->ts_us = (int32_t)(uint32_t)dt;
+			e->dir = dir;
+			e->kind = (uint8_t)k;
+			e->hs_type = hs_type;
+			e->aux = 0;
+			e->len = len;
+			return 1;
+		}
+		if (!ev_widen(r, r->cap_events)) {
 			r->anomalies |= AN_EVENTS_CLIPPED;
 			return 0;
 		}
 	}
-	if (r->ev_wide) {
-		struct hs_event *e = (struct hs_event *)r->ev + r->n_events++;
-		e->frame = frame;
-		e->ts_us = ts_us;
-		e->dir = dir;
-		e->kind = (uint8_t)k;
-		e->hs_type = hs_type;
-		e->aux = 0;
-		e->len = len;
-	} else {
-		struct hs_ev_packed *e = ev_packed(r) + r->n_events++;
-		e->frame = (uint32_t)(frame - r->first_frame);
-		e->ts_us = (int32_t)dt;
-		e->dir = dir;
-		e->kind = (uint8_t)k;
-		e->hs_type = hs_type;
-		e->aux = 0;
-		e->len = len;
-	}
+	ev_put_wide(r, dir, k, frame, ts_us, hs_type, len);
 	return 1;
 }
 

@@ -564,29 +564,56 @@ void record_pools_free(void);
 struct hs_record *record_new(uint64_t id);
 void record_free(struct hs_record *r);
 /* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. Returns
- * 1 when the event was kept, 0 when not. */
-int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
-		 uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+ * 1 when the event was kept, 0 when not. The common case here (room in
+ * the packed ladder, offsets that fit), the rest in record_event_slow(). */
+int record_event_slow(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+		      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+static inline int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+			       uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	/* offsets modulo 2^64, kept when both fit 32 bits (frame in [0,
+	 * 2^32), time in [-2^31, 2^31)): adding them back gives the exact
+	 * values */
+	uint64_t df = frame - r->first_frame;
+	uint64_t dt = (uint64_t)ts_us - (uint64_t)r->first_ts_us;
+	if (r->n_events < r->cap_events && !r->ev_wide && (df | (dt + 0x80000000u)) >> 32 == 0) {
+		struct hs_ev_packed *e = (struct hs_ev_packed *)r->ev + r->n_events++;
+		if (r->total_events < UINT32_MAX)
+			r->total_events++;
+		e->frame = (uint32_t)df;
+		e->ts_us = (int32_t)(uint32_t)dt;
+		e->dir = dir;
+		e->kind = (uint8_t)k;
+		e->hs_type = hs_type;
+		e->aux = 0;
+		e->len = len;
+		return 1;
+	}
+	return record_event_slow(r, dir, k, frame, ts_us, hs_type, len);
+}
 /* Sets `aux` of the last event kept (n_events > 0). */
 void record_event_aux(struct hs_record *r, uint8_t aux);
 
 /* Sets moment k of direction dir (frame 0: none). Returns 0 when a
  * moment that does not fit in 32 bits could not be kept (out of memory:
  * it then reads as none), else 1. record_rat(): the record's moment k. */
-int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us);
+__attribute__((cold)) int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame,
+					  int64_t ts_us);
+/* Differences modulo 2^64 (no overflow to trap): dt is kept when it is
+ * within [-2^31, 2^31) as such, and the reader adds it back modulo 2^64,
+ * which gives the exact time whatever the two values were. */
 static inline int record_at_in(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us)
 {
 	uint64_t df = frame - r->first_frame;
-	int64_t dt;
+	uint64_t dt = (uint64_t)ts_us - (uint64_t)r->first_ts_us;
+	if (frame && df < HS_AT_WIDE - 1 && dt + 0x80000000u <= UINT32_MAX) {
+		a->frame = (uint32_t)df + 1;
+		a->ts = (int32_t)(uint32_t)dt;   /* two's complement: the low 32 bits of dt */
+		return 1;
+	}
 	if (!frame) {
 		a->frame = 0;
 		a->ts = 0;
-		return 1;
-	}
-	if (frame >= r->first_frame && df < HS_AT_WIDE - 1 &&
-	    !__builtin_sub_overflow(ts_us, r->first_ts_us, &dt) && dt >= INT32_MIN && dt <= INT32_MAX) {
-		a->frame = (uint32_t)df + 1;
-		a->ts = (int32_t)dt;
 		return 1;
 	}
 	return record_at_wide(r, a, slot, frame, ts_us);
@@ -615,7 +642,7 @@ static inline int64_t hs_at_ts_in(const struct hs_record *r, const struct hs_at 
 {
 	if (a->frame == HS_AT_WIDE)
 		return r->at_wide->ts_us[slot];
-	return a->frame ? r->first_ts_us + a->ts : 0;
+	return a->frame ? (int64_t)((uint64_t)r->first_ts_us + (uint64_t)(int64_t)a->ts) : 0;
 }
 
 static inline uint64_t hs_at_frame(const struct hs_record *r, int dir, enum hs_at_kind k)
@@ -674,7 +701,7 @@ static inline struct hs_event hs_ev(const struct hs_record *r, unsigned i)
 		return ((const struct hs_event *)r->ev)[i];
 	p = (const struct hs_ev_packed *)r->ev + i;
 	e.frame = r->first_frame + p->frame;
-	e.ts_us = r->first_ts_us + p->ts_us;
+	e.ts_us = (int64_t)((uint64_t)r->first_ts_us + (uint64_t)(int64_t)p->ts_us);   /* modulo 2^64, as stored */
 	e.dir = p->dir;
 	e.kind = p->kind;
 	e.hs_type = p->hs_type;
