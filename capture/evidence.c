@@ -233,7 +233,7 @@ void cap_ev_mark(struct cap_evidence *ev, const struct hs_record *rec, int findi
 	}
 	m = mark_at(ev, ev->n++);
 	m->first = rec->first_frame;
-	m->last = rec->last_frame;
+	m->last = hs_last_frame(rec);
 	m->tuple = t;
 	ev->nmarked++;
 }

@@ -76,17 +76,18 @@ struct seg {
 	uint8_t data[];
 };
 
-/* Fields by size, widest first: no padding (88 bytes; issue 19). */
+/* Fields by size, widest first, the flags read with every packet in
+ * bytes, the others in one byte (80 bytes; issue 19). */
 struct half {
 	struct seg *ooo;
 	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
-			     * storage only (win.cap grows to WIN_BYTES as needed) */
+			     * storage (win.cap grows to WIN_BYTES as needed), and win.len
+			     * the bytes of the ring in use */
 	uint32_t fin_seq;   /* the FIN's sequence number, when fin */
 	uint32_t next_seq;
 	uint32_t nseg;
 	uint32_t qbytes;
-	uint32_t win_len;   /* bytes of the ring in use */
-	uint32_t win_head;  /* where the next byte goes (win_len while the ring has not wrapped) */
+	uint32_t win_head;  /* where the next byte goes (win.len while the ring has not wrapped) */
 	/* What this direction's sender told about itself, for judging the
 	 * other's sequence numbers and this one's (win_bound(), csum_accepts()) */
 	uint32_t bad_seq, bad_end;  /* [bad_seq, bad_end): the last data segments ignored for their
@@ -95,15 +96,15 @@ struct half {
 	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
 	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
 	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
-	uint8_t have_seq;
-	uint8_t done;
-	uint8_t fin;
-	uint8_t have_end;
-	uint8_t have_hi, have_win;
-	uint8_t win_scaled; /* win_max came from a segment after the SYN */
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
-	uint8_t have_bad;   /* bad_seq and bad_end hold a range */
+	uint8_t have_seq;
+	uint8_t done;
+	uint8_t fin : 1;
+	uint8_t have_end : 1;
+	uint8_t have_hi : 1, have_win : 1;
+	uint8_t win_scaled : 1; /* win_max came from a segment after the SYN */
+	uint8_t have_bad : 1;   /* bad_seq and bad_end hold a range */
 };
 
 enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
@@ -316,7 +317,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 	h->nseg = 0;
 	h->qbytes = 0;
 	dbuf_free(&h->win);
-	h->win_len = h->win_head = 0;
+	h->win.len = h->win_head = 0;
 }
 
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
@@ -340,7 +341,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 		gap_bad_checksum(f, d, h->next_seq, len);
 		tls_gap(&f->tls, d, len, frame, ts);
 		h->next_seq = h->ooo->seq;
-		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
+		h->win.len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 	}
 	drain(ft, f, d, frame, ts);
 }
@@ -356,10 +357,10 @@ static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 		return;
 	for (d = 0; d < 2; d++) {
 		while (f->h[d].ooo && !f->h[d].done)
-			gap_to_queue(ft, f, d, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+			gap_to_queue(ft, f, d, hs_at_frame(f->r, d, HS_AT_LAST), hs_at_ts(f->r, d, HS_AT_LAST));
 		/* everything before the FIN was sent: what we lack is lost */
 		if (f->h[d].fin)
-			gap_upto(ft, f, d, f->h[d].fin_seq, f->r->d[d].last_frame, f->r->d[d].last_ts_us);
+			gap_upto(ft, f, d, f->h[d].fin_seq, hs_at_frame(f->r, d, HS_AT_LAST), hs_at_ts(f->r, d, HS_AT_LAST));
 	}
 	tls_finish(&f->tls);
 	if (f->r->role_by == ROLE_UNKNOWN) {
@@ -367,12 +368,12 @@ static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 		 * TLS layer may have parsed one: its sender tells the roles */
 		uint16_t i;
 		for (i = 0; i < f->r->n_events; i++) {
-			const struct hs_event *e = &f->r->ev[i];
-			if (e->kind != EV_HANDSHAKE || (e->hs_type != 1 && e->hs_type != 2))
+			const struct hs_event e = hs_ev(f->r, i);
+			if (e.kind != EV_HANDSHAKE || (e.hs_type != 1 && e.hs_type != 2))
 				continue;
-			if ((e->dir == DIR_C2S) != (e->hs_type == 1))
+			if ((e.dir == DIR_C2S) != (e.hs_type == 1))
 				record_swap_dirs(f->r);
-			f->r->role_by = e->hs_type == 1 ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
+			f->r->role_by = e.hs_type == 1 ? ROLE_CLIENT_HELLO : ROLE_SERVER_HELLO;
 			break;
 		}
 	}
@@ -605,24 +606,24 @@ static void swap_roles(struct flow *f)
 static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
 	uint32_t k, wcap;
-	if (h->win.cap < WIN_BYTES && h->win_len + len > h->win.cap) {
+	if (h->win.cap < WIN_BYTES && h->win.len + len > h->win.cap) {
 		/* grown on demand: a client's window rarely needs more than its
 		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md).
-		 * Below WIN_BYTES the bytes sit at [0, win_len), unwrapped. */
-		uint32_t want = len < WIN_BYTES - h->win_len ? h->win_len + len : WIN_BYTES;
+		 * Below WIN_BYTES the bytes sit at [0, win.len), unwrapped. */
+		uint32_t want = len < WIN_BYTES - h->win.len ? h->win.len + len : WIN_BYTES;
 		if (dbuf_grow(&h->win, want)) {
 			dbuf_free(&h->win);   /* no window: retransmissions are not compared */
-			h->win_len = h->win_head = 0;
+			h->win.len = h->win_head = 0;
 			return;
 		}
-		h->win_head = h->win_len;   /* a full copy left it at 0 */
+		h->win_head = h->win.len;   /* a full copy left it at 0 */
 	}
 	wcap = (uint32_t)h->win.cap;
 	if (!wcap)
 		return;
 	if (len >= wcap) {
 		memcpy(h->win.p, p + len - wcap, wcap);
-		h->win_len = wcap;
+		h->win.len = wcap;
 		h->win_head = 0;
 		return;
 	}
@@ -635,16 +636,16 @@ static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 	memcpy(h->win.p + h->win_head, p, k);
 	memcpy(h->win.p, p + k, len - k);
 	h->win_head = h->win_head + len - (len - k ? wcap : 0);
-	h->win_len = h->win_len + len > wcap ? wcap : h->win_len + len;
+	h->win.len = h->win.len + len > wcap ? wcap : h->win.len + len;
 }
 
 /* Compares bytes at `seq` seen again with what was delivered; 1 = differ. */
 static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8_t *p, uint32_t len)
 {
-	uint32_t win_start = h->next_seq - h->win_len;
+	uint32_t win_start = h->next_seq - h->win.len;
 	uint32_t wcap = (uint32_t)h->win.cap;
 	uint32_t from, to;
-	if (!h->win.p || !h->win_len)
+	if (!h->win.p || !h->win.len)
 		return 0;
 	from = seq_lt(seq, win_start) ? win_start : seq;
 	to = seq + len;
@@ -653,9 +654,9 @@ static int conflicts_with_window(const struct half *h, uint32_t seq, const uint8
 	if (!seq_lt(from, to))
 		return 0;
 	{
-		/* window index 0 (win_start) sits win_len bytes before win_head;
+		/* window index 0 (win_start) sits win.len bytes before win_head;
 		 * the compared bytes are at most two runs of the ring */
-		uint32_t at = (h->win_head + wcap - h->win_len + (from - win_start)) % wcap;
+		uint32_t at = (h->win_head + wcap - h->win.len + (from - win_start)) % wcap;
 		uint32_t cnt = to - from, first = cnt < wcap - at ? cnt : wcap - at;
 		const uint8_t *q = p + (from - seq);
 		return memcmp(h->win.p + at, q, first) != 0 || memcmp(h->win.p, q + first, cnt - first) != 0;
@@ -720,7 +721,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 	}
 	h->next_seq += wlen;
 	if (wlen > len) {
-		h->win_len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
+		h->win.len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 		f->r->anomalies |= AN_GAP;
 		s->gaps++;
 		s->gap_bytes += wlen - len;
@@ -855,7 +856,7 @@ static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, c
 			gap_bad_checksum(f, d, h->next_seq, g);
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
-			h->win_len = h->win_head = 0;
+			h->win.len = h->win_head = 0;
 			return 1;
 		}
 	}
@@ -895,7 +896,7 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	gap_bad_checksum(f, d, h->next_seq, len);
 	tls_gap(&f->tls, d, len, frame, ts);
 	h->next_seq = upto;
-	h->win_len = h->win_head = 0;
+	h->win.len = h->win_head = 0;
 	half_check_done(ft, f, d);
 }
 
@@ -1336,35 +1337,36 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		r->ip_reassembled++;
 	s->packets++;
 	s->payload_bytes += p->paylen;
-	if (!s->first_frame) {
-		s->first_frame = p->frame;
-		s->first_ts_us = p->ts_us;
-	}
-	s->last_frame = p->frame;
-	s->last_ts_us = p->ts_us;
-	if (!r->first_frame) {
+	if (!r->first_frame) {   /* before any moment: their base (struct hs_at) */
 		r->first_frame = p->frame;
 		r->first_ts_us = p->ts_us;
 	}
-	r->last_frame = p->frame;
-	r->last_ts_us = p->ts_us;
+	{
+		/* record_at(r, d, HS_AT_LAST, ...) for every packet, its common
+		 * case first (p->frame is never 0) */
+		struct hs_at *a = &s->at[HS_AT_LAST];
+		uint64_t df = p->frame - r->first_frame, dt = (uint64_t)p->ts_us - (uint64_t)r->first_ts_us;
+		if (df < HS_AT_WIDE - 1 && dt + 0x80000000u <= UINT32_MAX) {
+			a->frame = (uint32_t)df + 1;
+			a->ts = (int32_t)(uint32_t)dt;
+		} else {
+			record_at(r, d, HS_AT_LAST, p->frame, p->ts_us);   /* the record's last too (hs_last_frame) */
+		}
+	}
 	if (p->truncated) {
 		s->truncated_packets++;
 		r->anomalies |= AN_TRUNCATED_PACKET;
 	}
-	if (p->paylen && !s->first_payload_frame) {
-		s->first_payload_frame = p->frame;
-		s->first_payload_ts_us = p->ts_us;
-	}
+	if (p->paylen && !s->at[HS_AT_FIRST_PAYLOAD].frame)
+		record_at(r, d, HS_AT_FIRST_PAYLOAD, p->frame, p->ts_us);
 }
 
 static void on_syn(struct flow *f, int d, const struct pkt *p)
 {
 	struct hs_dir *s = &f->r->d[d];
 	struct half *h = &f->h[d];
-	if (!s->syn_frame) {
-		s->syn_frame = p->frame;
-		s->syn_ts_us = p->ts_us;
+	if (!s->at[HS_AT_SYN].frame) {
+		record_at(f->r, d, HS_AT_SYN, p->frame, p->ts_us);
 		record_event(f->r, (uint8_t)d, (p->flags & TCP_ACK) ? EV_SYNACK : EV_SYN, p->frame,
 			     p->ts_us, 0, 0);
 		h->have_seq = 1;
@@ -1389,7 +1391,7 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	struct half *h = &f->h[d];
 	uint32_t end = p->seq + p->paylen;
 	int fresh = !h->have_end || seq_gt(end, h->max_end);
-	if (fresh && r->complete_frame && p->frame > r->complete_frame)   /* new bytes, not a retransmission */
+	if (fresh && r->rat[HS_RAT_COMPLETE].frame && p->frame > hs_rat_frame(r, HS_RAT_COMPLETE))   /* new bytes, not a retransmission */
 		r->d[d].payload_after_handshake += h->have_end && seq_gt(p->seq, h->max_end) ? p->paylen
 						   : h->have_end ? end - h->max_end : p->paylen;
 	if (fresh) {
@@ -1399,23 +1401,22 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	/* any new bytes count unless the segment plainly starts an alert
 	 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
 	 * a request split or reordered still shows as new bytes */
-	if (fresh && r->d[1 - d].fin_frame && !r->d[d].data_after_peer_fin_frame &&
+	if (fresh && r->d[1 - d].at[HS_AT_FIN].frame && !r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame &&
 	    !starts_alert(p->payload, p->paylen)) {
-		r->d[d].data_after_peer_fin_frame = p->frame;
+		record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
 	}
 }
 
-/* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted in
- * *frame and *ts, and as the close when it is the first of either side. */
-static void on_close(struct flow *f, int d, uint8_t kind, uint64_t *frame, int64_t *ts, const struct pkt *p)
+/* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted as
+ * its moment `at`, and as the close when it is the first of either side. */
+static void on_close(struct flow *f, int d, uint8_t kind, enum hs_at_kind at, const struct pkt *p)
 {
 	struct hs_record *r = f->r;
-	*frame = p->frame;
-	*ts = p->ts_us;
+	record_at(r, d, at, p->frame, p->ts_us);
 	if (r->closed_by == 255) {
 		r->closed_by = (uint8_t)d;
 		r->closed_with = kind;
-		r->closed_after_kind = r->n_events ? r->ev[r->n_events - 1].kind : 255;
+		r->closed_after_kind = r->n_events ? hs_ev(r, r->n_events - 1u).kind : 255;
 		r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
 	}
 	record_event(r, (uint8_t)d, kind, p->frame, p->ts_us, 0, 0);
@@ -1483,11 +1484,12 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		f->h[d].fin = 1;
 		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);
 	}
-	if ((p->flags & TCP_FIN) && !s->fin_frame)
-		on_close(f, d, EV_FIN, &s->fin_frame, &s->fin_ts_us, p);
-	if ((p->flags & TCP_RST) && !s->rst_frame)
-		on_close(f, d, EV_RST, &s->rst_frame, &s->rst_ts_us, p);
-	if ((r->d[0].fin_frame && r->d[1].fin_frame) || r->d[0].rst_frame || r->d[1].rst_frame)
+	if ((p->flags & TCP_FIN) && !s->at[HS_AT_FIN].frame)
+		on_close(f, d, EV_FIN, HS_AT_FIN, p);
+	if ((p->flags & TCP_RST) && !s->at[HS_AT_RST].frame)
+		on_close(f, d, EV_RST, HS_AT_RST, p);
+	if ((r->d[0].at[HS_AT_FIN].frame && r->d[1].at[HS_AT_FIN].frame) || r->d[0].at[HS_AT_RST].frame ||
+	    r->d[1].at[HS_AT_RST].frame)
 		mark_closing(ft, f);
 	if (ft->lim.hs_timeout_us)
 		early_check(ft, f, p->ts_us);

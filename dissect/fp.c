@@ -442,12 +442,14 @@ static void kput(struct kb *k, const void *v, size_t n)
 	k->n += n;
 }
 #define KPUT(k, field) kput((k), &(field), sizeof(field))
+/* a one-bit flag (struct hs_client_hello), as one byte */
+#define KPUT_FLAG(k, flag) do { uint8_t f_ = (uint8_t)(flag); kput((k), &f_, 1); } while (0)
 
 static size_t ch_key(const struct hs_client_hello *ch, size_t bufsz, uint8_t *out)
 {
 	struct kb k = { out, 0, MEMO_KEY };
 	KPUT(&k, bufsz);
-	KPUT(&k, ch->sslv2);
+	KPUT_FLAG(&k, ch->sslv2);
 	KPUT(&k, ch->legacy_version);
 	KPUT(&k, ch->n_suites);
 	KPUT(&k, ch->total_suites);
@@ -464,11 +466,11 @@ static size_t ch_key(const struct hs_client_hello *ch, size_t bufsz, uint8_t *ou
 	KPUT(&k, ch->n_sigalgs);
 	KPUT(&k, ch->total_sigalgs);
 	kput(&k, ch->sigalgs, (size_t)ch->n_sigalgs * 2);
-	KPUT(&k, ch->has_supported_versions);
+	KPUT_FLAG(&k, ch->has_supported_versions);
 	KPUT(&k, ch->n_versions);
 	KPUT(&k, ch->total_versions);
 	kput(&k, ch->versions, (size_t)ch->n_versions * 2);
-	KPUT(&k, ch->has_sni);
+	KPUT_FLAG(&k, ch->has_sni);
 	KPUT(&k, ch->n_alpn);
 	if (ch->n_alpn) {   /* JA4 reads the first value only */
 		uint16_t o = ch->alpn_off[0];

@@ -154,7 +154,7 @@ struct sh_full {
 
 static const size_t pool_size[PK__N] = {
 	sizeof(struct hs_record), sizeof(struct ch_full), sizeof(struct sh_full),
-	EV_FIRST * sizeof(struct hs_event),
+	EV_FIRST * sizeof(struct hs_ev_packed),
 };
 
 struct pool {
@@ -342,7 +342,7 @@ void record_free(struct hs_record *r)
 	record_free_client_hello(r->ch2);
 	record_free_server_hello(r->sh);
 	record_free_server_hello(r->hrr);
-	if (r->cap_events == EV_FIRST)
+	if (r->cap_events == EV_FIRST && !r->ev_wide)
 		pool_put(PK_EV, r->ev);
 	else
 		free(r->ev);
@@ -350,6 +350,7 @@ void record_free(struct hs_record *r)
 	free(r->client_chain.c);
 	free(r->dec);
 	free(r->steer);
+	free(r->at_wide);
 	free(r->alerts);
 	free(r->d[0].encap);
 	free(r->d[1].encap);
@@ -358,6 +359,8 @@ void record_free(struct hs_record *r)
 	bytes_free(r->nontls);
 	pool_put(PK_RECORD, r);
 }
+
+_Static_assert(HS_MAX_CERTS <= UINT8_MAX, "struct hs_chain counts certificates in 8 bits");
 
 struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 {
@@ -370,41 +373,77 @@ struct hs_cert *record_chain_certs(struct hs_chain *ch, uint32_t want)
 	return ch->c;
 }
 
-struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
-			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+/* The packed ladder's entries */
+static struct hs_ev_packed *ev_packed(const struct hs_record *r)
 {
-	struct hs_event *e;
-	if (r->total_events < UINT32_MAX)
-		r->total_events++;
-	if (r->n_events >= HS_MAX_EVENTS) {
-		r->anomalies |= AN_EVENTS_CLIPPED;
-		return NULL;
-	}
-	if (r->n_events == r->cap_events) {
-		uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : EV_FIRST;
-		struct hs_event *nv;
-		if (cap > HS_MAX_EVENTS)
-			cap = HS_MAX_EVENTS;
-		if (!r->cap_events) {
-			nv = pool_get(PK_EV);
-		} else if (r->cap_events == EV_FIRST) {
-			/* out of the pool's size: a plain allocation from here on */
-			nv = malloc(cap * sizeof(*nv));
-			if (nv) {
-				memcpy(nv, r->ev, r->cap_events * sizeof(*nv));
-				pool_put(PK_EV, r->ev);
-			}
-		} else {
-			nv = realloc(r->ev, cap * sizeof(*nv));
+	return (struct hs_ev_packed *)r->ev;
+}
+
+/* Room for `cap` events in the current form */
+static size_t ev_bytes(const struct hs_record *r, size_t cap)
+{
+	return cap * (r->ev_wide ? sizeof(struct hs_event) : sizeof(struct hs_ev_packed));
+}
+
+/* Gives back an event array of `cap` entries in the current form */
+static void ev_free(const struct hs_record *r, void *ev, uint16_t cap)
+{
+	if (cap == EV_FIRST && !r->ev_wide)
+		pool_put(PK_EV, ev);
+	else
+		free(ev);
+}
+
+/* Turns the packed ladder into struct hs_event entries (room for `cap`);
+ * 0 when memory runs out (the ladder is then as it was). */
+static int ev_widen(struct hs_record *r, uint16_t cap)
+{
+	struct hs_event *w = malloc(cap * sizeof(*w));
+	uint16_t i;
+	if (!w)
+		return 0;
+	for (i = 0; i < r->n_events; i++)
+		w[i] = hs_ev(r, i);
+	ev_free(r, r->ev, r->cap_events);
+	r->ev = w;
+	r->ev_wide = 1;
+	r->cap_events = cap;
+	return 1;
+}
+
+/* Room for one more event (n_events == cap_events): the first block from
+ * the pool, then doubling; 0 when memory runs out. Out of line: the
+ * common call of record_event() does not grow. */
+static __attribute__((noinline)) int ev_grow(struct hs_record *r)
+{
+	uint16_t cap = r->cap_events ? (uint16_t)(r->cap_events * 2) : EV_FIRST;
+	void *nv;
+	if (cap > HS_MAX_EVENTS)
+		cap = HS_MAX_EVENTS;
+	if (!r->cap_events) {
+		nv = pool_get(PK_EV);
+	} else if (r->cap_events == EV_FIRST && !r->ev_wide) {
+		/* out of the pool's size: a plain allocation from here on */
+		nv = malloc(ev_bytes(r, cap));
+		if (nv) {
+			memcpy(nv, r->ev, ev_bytes(r, r->cap_events));
+			pool_put(PK_EV, r->ev);
 		}
-		if (!nv) {
-			r->anomalies |= AN_EVENTS_CLIPPED;
-			return NULL;
-		}
-		r->ev = nv;
-		r->cap_events = cap;
+	} else {
+		nv = realloc(r->ev, ev_bytes(r, cap));
 	}
-	e = &r->ev[r->n_events++];
+	if (!nv)
+		return 0;
+	r->ev = nv;
+	r->cap_events = cap;
+	return 1;
+}
+
+/* The wide form's event (after ev_widen()). */
+static __attribute__((noinline)) void ev_put_wide(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+						  uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	struct hs_event *e = (struct hs_event *)r->ev + r->n_events++;
 	e->frame = frame;
 	e->ts_us = ts_us;
 	e->dir = dir;
@@ -412,12 +451,71 @@ struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind 
 	e->hs_type = hs_type;
 	e->aux = 0;
 	e->len = len;
-	return e;
+}
+
+int record_event_slow(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+		      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	if (r->total_events < UINT32_MAX)
+		r->total_events++;
+	if (r->n_events >= HS_MAX_EVENTS || (r->n_events == r->cap_events && !ev_grow(r))) {
+		r->anomalies |= AN_EVENTS_CLIPPED;
+		return 0;
+	}
+	if (!r->ev_wide) {
+		/* both offsets in 32 bits (modulo 2^64, as record_event() in
+		 * record.h), or the wide form: never a wrong value */
+		uint64_t df = frame - r->first_frame;
+		uint64_t dt = (uint64_t)ts_us - (uint64_t)r->first_ts_us;
+		if ((df | (dt + 0x80000000u)) >> 32 == 0) {
+			struct hs_ev_packed *e = ev_packed(r) + r->n_events++;
+			e->frame = (uint32_t)df;
+			e->ts_us = (int32_t)(uint32_t)dt;
+			e->dir = dir;
+			e->kind = (uint8_t)k;
+			e->hs_type = hs_type;
+			e->aux = 0;
+			e->len = len;
+			return 1;
+		}
+		if (!ev_widen(r, r->cap_events)) {
+			r->anomalies |= AN_EVENTS_CLIPPED;
+			return 0;
+		}
+	}
+	ev_put_wide(r, dir, k, frame, ts_us, hs_type, len);
+	return 1;
+}
+
+void record_event_aux(struct hs_record *r, uint8_t aux)
+{
+	if (!r->n_events)
+		return;
+	if (r->ev_wide)
+		((struct hs_event *)r->ev)[r->n_events - 1].aux = aux;
+	else
+		ev_packed(r)[r->n_events - 1].aux = aux;
 }
 
 static uint8_t flip(uint8_t d)
 {
 	return d <= 1 ? (uint8_t)(1 - d) : d;
+}
+
+int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us)
+{
+	if (!r->at_wide)
+		r->at_wide = calloc(1, sizeof(*r->at_wide));
+	if (!r->at_wide) {
+		a->frame = 0;
+		a->ts = 0;
+		return 0;
+	}
+	r->at_wide->frame[slot] = frame;
+	r->at_wide->ts_us[slot] = ts_us;
+	a->frame = HS_AT_WIDE;
+	a->ts = 0;
+	return 1;
 }
 
 struct hs_steer *record_steer(struct hs_record *r)
@@ -497,12 +595,26 @@ void record_swap_dirs(struct hs_record *r)
 	r->srv = a;
 	r->d[0] = r->d[1];
 	r->d[1] = d;
-	for (i = 0; i < r->n_events; i++)
-		r->ev[i].dir = flip(r->ev[i].dir);
+	for (i = 0; i < r->n_events; i++) {
+		if (r->ev_wide)
+			((struct hs_event *)r->ev)[i].dir = flip(((struct hs_event *)r->ev)[i].dir);
+		else
+			ev_packed(r)[i].dir = flip(ev_packed(r)[i].dir);
+	}
 	for (i = 0; i < r->n_alerts; i++)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
+	if (r->at_wide) {
+		struct hs_at_wide w = *r->at_wide;
+		int k;
+		for (k = 0; k < HS_AT__N; k++) {   /* the directions' slots; the record's stay */
+			r->at_wide->frame[k] = w.frame[HS_AT__N + k];
+			r->at_wide->frame[HS_AT__N + k] = w.frame[k];
+			r->at_wide->ts_us[k] = w.ts_us[HS_AT__N + k];
+			r->at_wide->ts_us[HS_AT__N + k] = w.ts_us[k];
+		}
+	}
 	if (r->steer) {
 		struct hs_steer *x = r->steer;
 		SWAP2(x->conflict_frame);
@@ -580,18 +692,21 @@ void record_derive(struct hs_record *r)
 void record_finish(struct hs_record *r, int64_t capture_end_us)
 {
 	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
-	int closed = c->fin_frame || c->rst_frame || s->fin_frame || s->rst_frame;
+	uint64_t c_fin = hs_at_frame(r, DIR_C2S, HS_AT_FIN), c_rst = hs_at_frame(r, DIR_C2S, HS_AT_RST);
+	uint64_t s_fin = hs_at_frame(r, DIR_S2C, HS_AT_FIN), s_rst = hs_at_frame(r, DIR_S2C, HS_AT_RST);
+	int closed = c_fin || c_rst || s_fin || s_rst;
 	uint64_t alert;
 	record_derive(r);
 	alert = r->ending_alert != 255 ? r->alerts[r->ending_alert].frame : 0;
-	r->judged_us = capture_end_us > r->last_ts_us ? capture_end_us : r->last_ts_us;
+	r->judged_us = capture_end_us > hs_last_ts(r) ? capture_end_us : hs_last_ts(r);
 
 	if (r->complete) {
 		r->stage = closed ? STAGE_COMPLETE_CLOSED : STAGE_COMPLETE;
 		return;
 	}
-	if (c->syn_frame && !s->syn_frame && !s->payload_bytes && !c->payload_bytes) {
-		r->stage = s->rst_frame ? STAGE_REFUSED : STAGE_NO_SYNACK;
+	if (hs_at_frame(r, DIR_C2S, HS_AT_SYN) && !hs_at_frame(r, DIR_S2C, HS_AT_SYN) && !s->payload_bytes &&
+	    !c->payload_bytes) {
+		r->stage = s_rst ? STAGE_REFUSED : STAGE_NO_SYNACK;
 		return;
 	}
 	if (!r->ch && !c->tls) {
@@ -603,8 +718,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 		return;
 	}
 	if (alert) {
-		uint64_t sclose = s->fin_frame && s->rst_frame ? (s->fin_frame < s->rst_frame ? s->fin_frame : s->rst_frame)
-							       : (s->fin_frame ? s->fin_frame : s->rst_frame);
+		uint64_t sclose = s_fin && s_rst ? (s_fin < s_rst ? s_fin : s_rst) : (s_fin ? s_fin : s_rst);
 		if (r->closed_by == DIR_S2C && sclose && sclose < alert)
 			r->stage = STAGE_CLOSED_BY_PEER;
 		else
@@ -614,7 +728,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 	if (!s->payload_bytes && !r->sh) {
 		/* nothing came back: the server closed, or it stayed silent
 		 * (perhaps until the client gave up, which closed_by tells) */
-		r->stage = (s->fin_frame || s->rst_frame) ? STAGE_CLOSED_BY_PEER : STAGE_CH_UNANSWERED;
+		r->stage = (s_fin || s_rst) ? STAGE_CLOSED_BY_PEER : STAGE_CH_UNANSWERED;
 		return;
 	}
 	r->stage = closed ? STAGE_CLOSED_BY_PEER : STAGE_CAPTURE_ENDED;

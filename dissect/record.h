@@ -103,6 +103,7 @@ enum hs_ev_kind {
 	EV__COUNT
 };
 
+/* One ladder event as readers see it: hs_ev() gives it by value. */
 struct hs_event {
 	uint64_t frame;
 	int64_t ts_us;
@@ -111,6 +112,24 @@ struct hs_event {
 	uint8_t hs_type;       /* TLS HandshakeType for EV_HANDSHAKE */
 	uint8_t aux;
 	uint32_t len;          /* message/record/gap length in bytes */
+};
+
+/* How the ladder is stored (issue 19: 16 bytes an event, not 24): each
+ * struct hs_ev_packed holds its frame and time as 32-bit offsets from
+ * the record's first_frame and first_ts_us (set with the first packet,
+ * before any event, and never changed; see struct hs_at). An event whose
+ * offsets do not fit (a frame 2^32 or more past the first, a time more
+ * than about 35 minutes from it, or an earlier frame) turns the whole
+ * array into struct hs_event entries (r->ev_wide): nothing is clipped.
+ * Read with hs_ev() only. */
+struct hs_ev_packed {
+	uint32_t frame;        /* frame - first_frame */
+	int32_t ts_us;         /* ts_us - first_ts_us */
+	uint8_t dir;
+	uint8_t kind;
+	uint8_t hs_type;
+	uint8_t aux;
+	uint32_t len;
 };
 
 /* Facts about the bytes: the capture ran out (truncated) vs the bytes were
@@ -136,6 +155,58 @@ enum hs_anomaly {
 	AN_BAD_CHECKSUM      = 1u << 17,  /* a segment with a bad checksum where the capture's are real: ignored */
 };
 
+/* The moments a direction keeps (struct hs_dir's at[]). */
+enum hs_at_kind {
+	HS_AT_LAST = 0,          /* its last packet */
+	HS_AT_FIRST_PAYLOAD,     /* its first packet with payload */
+	HS_AT_SYN,               /* its SYN (the server's: the SYN-ACK) */
+	HS_AT_FIN,
+	HS_AT_RST,
+	/* First application_data record a direction sent after the *other*
+	 * side's FIN: a request racing a keep-alive close (rules:
+	 * client.data_after_server_fin). Alerts do not count, encrypted ones
+	 * included: a close_notify answering the FIN is the normal close, and
+	 * is often met by a RST too. Retransmissions of bytes sent before the
+	 * FIN do not count either. Its frame only is read. */
+	HS_AT_DATA_AFTER_PEER_FIN,
+	HS_AT__N
+};
+
+/* A frame and a capture time, kept in 8 bytes (issue 19): frame 0 is
+ * "none" (then the time reads 0 too); otherwise frame is the frame number
+ * minus the record's first_frame, plus 1, and ts the time minus its
+ * first_ts_us. A moment whose frame or time does not fit (2^32 - 2 frames
+ * or about 35 minutes away, or before the first packet) is kept whole in
+ * the record's `at_wide` (frame HS_AT_WIDE here): never clipped. The
+ * record's first_frame and first_ts_us must be set before any moment is
+ * (flow.c sets them with the first packet) and never change after. */
+struct hs_at {
+	uint32_t frame;
+	int32_t ts;
+};
+#define HS_AT_WIDE UINT32_MAX
+
+/* The record's own moments (its rat[]), kept the same way. */
+enum hs_rat_kind {
+	HS_RAT_COMPLETE = 0,     /* the frame that completed the handshake (none: not complete,
+	                            or only settled at the end of the flow); records after it are
+	                            not read */
+	HS_RAT_NONTLS,           /* the non-TLS bytes (nontls) */
+	HS_RAT_CERT_REQUEST,     /* the CertificateRequest (its frame only is read) */
+	HS_RAT_SERVER_CERTS,     /* the server's Certificate message (server_chain) */
+	HS_RAT_CLIENT_CERTS,     /* the client's (client_chain) */
+	HS_RAT__N
+};
+
+/* Moments that did not fit, whole: a slot each, direction 0's HS_AT__N,
+ * direction 1's, then the record's HS_RAT__N (struct hs_at.frame
+ * HS_AT_WIDE says the value is here). */
+#define HS_AT_SLOTS (2 * HS_AT__N + HS_RAT__N)
+struct hs_at_wide {
+	uint64_t frame[HS_AT_SLOTS];
+	int64_t ts_us[HS_AT_SLOTS];
+};
+
 /* Fields by size, widest first (issue 19: two of these in every record). */
 struct hs_dir {
 	uint64_t packets;
@@ -143,19 +214,11 @@ struct hs_dir {
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
 	uint64_t payload_after_handshake; /* payload bytes in packets after the one that completed the handshake */
 	uint64_t gap_bytes;
-	uint64_t first_frame, last_frame;
-	int64_t first_ts_us, last_ts_us;
-	uint64_t first_payload_frame;
-	int64_t first_payload_ts_us;
-	uint64_t syn_frame, fin_frame, rst_frame;   /* 0 = none */
-	int64_t syn_ts_us, fin_ts_us, rst_ts_us;
-	/* First application_data record a direction sent after the *other*
-	 * side's FIN (0 none): a request racing a keep-alive close (rules:
-	 * client.data_after_server_fin). Alerts do not count, encrypted ones
-	 * included: a close_notify answering the FIN is the normal close, and
-	 * is often met by a RST too. Retransmissions of bytes sent before the
-	 * FIN do not count either. */
-	uint64_t data_after_peer_fin_frame;
+	/* When this direction's last packet, first payload, SYN (or SYN-ACK),
+	 * FIN and RST came, and HS_AT_DATA_AFTER_PEER_FIN (below): 32-bit
+	 * offsets from the record's first packet, read with hs_at_frame() and
+	 * hs_at_ts(), written with record_at(); see struct hs_at. */
+	struct hs_at at[HS_AT__N];
 	/* Encapsulation facts, (rules: capture.encapsulation): NULL until a
 	 * packet of this direction came through a tunnel (record_encap());
 	 * owned. */
@@ -183,7 +246,6 @@ struct hs_dir {
 	uint32_t plaintext_before_tls;
 	uint32_t truncated_packets;  /* packets cut by snaplen */
 	uint16_t pre_len;
-	uint8_t encrypted;           /* ChangeCipherSpec (or TLS 1.3 keys) in effect */
 	uint8_t tls;                 /* this direction's stream parsed as TLS */
 	uint8_t non_tls;             /* this direction's stream was not TLS */
 };
@@ -206,7 +268,6 @@ struct hs_client_hello {
 	uint32_t msg_len;
 	uint16_t record_version;
 	uint16_t legacy_version;
-	uint8_t sslv2;              /* SSLv2-compatible ClientHello */
 	uint8_t session_id_len;
 	uint8_t random[32];
 	uint8_t session_id[32];
@@ -227,22 +288,24 @@ struct hs_client_hello {
 	uint8_t n_alpn;
 	uint8_t n_ecpf;
 	uint8_t n_psk_modes;
-	uint8_t has_extensions;     /* the extensions block was present */
-	uint8_t has_sni;
-	uint8_t has_supported_versions;
-	uint8_t has_key_share;
-	uint8_t has_psk;
-	uint8_t has_session_ticket;
-	uint8_t has_ech;            /* encrypted_client_hello (0xfe0d) */
+	/* flags: one bit each (issue 19: 272 bytes, not 280) */
+	uint8_t sslv2 : 1;              /* SSLv2-compatible ClientHello */
+	uint8_t has_extensions : 1;     /* the extensions block was present */
+	uint8_t has_sni : 1;
+	uint8_t has_supported_versions : 1;
+	uint8_t has_key_share : 1;
+	uint8_t has_psk : 1;
+	uint8_t has_session_ticket : 1;
+	uint8_t has_ech : 1;            /* encrypted_client_hello (0xfe0d) */
 	uint8_t ech_type;           /* 0 outer, 1 inner */
 	uint8_t ech_config_id;
-	uint8_t has_renegotiation_info;
-	uint8_t has_extended_master_secret;
-	uint8_t has_encrypt_then_mac;
-	uint8_t has_status_request;
-	uint8_t has_early_data;
-	uint8_t malformed;          /* fields after the fault were not read */
-	uint8_t compact;            /* made by record_keep_client_hello() (freed with free()) */
+	uint8_t has_renegotiation_info : 1;
+	uint8_t has_extended_master_secret : 1;
+	uint8_t has_encrypt_then_mac : 1;
+	uint8_t has_status_request : 1;
+	uint8_t has_early_data : 1;
+	uint8_t malformed : 1;          /* fields after the fault were not read */
+	uint8_t compact : 1;            /* made by record_keep_client_hello() (freed with free()) */
 	uint16_t psk_identities;
 	uint16_t session_ticket_len;
 	uint16_t ech_kdf, ech_aead;
@@ -282,18 +345,19 @@ struct hs_server_hello {
 	uint8_t random[32];
 	uint8_t session_id[32];
 	uint8_t session_id_len;
-	uint8_t is_hrr;             /* HelloRetryRequest (special random) */
-	uint8_t sslv2;
 	uint8_t compression;
-	uint8_t has_extensions;
-	uint8_t has_supported_version;
-	uint8_t has_key_share;
-	uint8_t has_renegotiation_info;
-	uint8_t has_extended_master_secret;
-	uint8_t has_encrypt_then_mac;
-	uint8_t has_session_ticket;
-	uint8_t malformed;
-	uint8_t compact;            /* made by record_keep_server_hello() */
+	/* flags: one bit each (issue 19: 128 bytes, not 136) */
+	uint8_t is_hrr : 1;         /* HelloRetryRequest (special random) */
+	uint8_t sslv2 : 1;
+	uint8_t has_extensions : 1;
+	uint8_t has_supported_version : 1;
+	uint8_t has_key_share : 1;
+	uint8_t has_renegotiation_info : 1;
+	uint8_t has_extended_master_secret : 1;
+	uint8_t has_encrypt_then_mac : 1;
+	uint8_t has_session_ticket : 1;
+	uint8_t malformed : 1;
+	uint8_t compact : 1;        /* made by record_keep_server_hello() */
 	uint16_t n_exts, total_exts;
 	uint16_t supported_version;
 	uint16_t key_share_group;   /* the selected (or, in an HRR, requested) group */
@@ -336,14 +400,15 @@ struct hs_cert {
 	uint8_t held;                /* counted by x509_hold() until the connection is judged (tls_conn_free) */
 };
 
+/* Fields by size (issue 19: 16 bytes, two in every record). The
+ * message's frame and time are the record's moments HS_RAT_SERVER_CERTS
+ * and HS_RAT_CLIENT_CERTS: hs_chain_frame(), hs_chain_ts(). */
 struct hs_chain {
-	uint64_t frame;
-	int64_t ts_us;
-	uint8_t present;             /* a Certificate message was seen */
-	uint16_t n;                  /* certificates kept */
-	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
 	struct hs_cert *c;           /* `cap` entries (at most HS_MAX_CERTS), allocated for
 	                                the message's certificates (record_chain_certs); owned */
+	uint32_t total;              /* certificates in the message (never wraps: it saturates) */
+	uint8_t n;                   /* certificates kept (at most HS_MAX_CERTS) */
+	uint8_t present;             /* a Certificate message was seen */
 	uint8_t malformed;
 	uint8_t cap;                 /* entries c has room for */
 };
@@ -399,8 +464,11 @@ struct hs_record {
 	uint8_t complete;            /* both directions passed the handshake */
 	uint32_t anomalies;          /* enum hs_anomaly bits */
 	uint32_t client_hellos;      /* ClientHellos seen (2 after an HRR) */
-	uint64_t first_frame, last_frame;
-	int64_t first_ts_us, last_ts_us;
+	/* The first packet's frame and time (the base of every moment: struct
+	 * hs_at); the last packet's are the later of the directions'
+	 * HS_AT_LAST, hs_last_frame() and hs_last_ts() (issue 19). */
+	uint64_t first_frame;
+	int64_t first_ts_us;
 	struct hs_dir d[2];
 
 	struct hs_client_hello *ch;  /* NULL until seen; owned */
@@ -411,7 +479,6 @@ struct hs_record {
 	struct hs_chain server_chain;
 	struct hs_chain client_chain;
 
-	uint64_t cert_request_frame;
 	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
 	uint8_t ske;                 /* ServerKeyExchange seen */
 	uint8_t ske_curve_type;      /* 3 = named_curve */
@@ -427,6 +494,7 @@ struct hs_record {
 	 * the capture went on, not because the capture ended (rules:
 	 * capture.timed_out). */
 	uint8_t timed_out;
+	uint8_t ev_wide;             /* ev holds struct hs_event entries (see struct hs_ev_packed) */
 
 	uint16_t n_alerts;
 	uint32_t total_alerts;       /* alerts seen (saturates, never wraps) */
@@ -440,31 +508,30 @@ struct hs_record {
 	uint8_t ending_alert;
 	uint16_t nontls_len;
 	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
-	uint64_t nontls_frame;
-	int64_t nontls_ts_us;
+	/* The record's moments (enum hs_rat_kind: completion, the non-TLS
+	 * bytes, the CertificateRequest), read with hs_rat_frame() and
+	 * hs_rat_ts(), written with record_rat(); see struct hs_at. */
+	struct hs_at rat[HS_RAT__N];
 	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
 	                                like `pre`, an empty array until then, never NULL */
 
 	uint16_t n_events, cap_events;
 	uint32_t total_events;       /* events seen (saturates, never wraps) */
-	struct hs_event *ev;         /* grows by doubling up to HS_MAX_EVENTS; owned.
-	                                Lazily, so an idle or SYN-only flow stays small */
+	void *ev;                    /* the ladder (struct hs_ev_packed above; read it with
+	                                hs_ev()); grows by doubling up to HS_MAX_EVENTS;
+	                                owned. Lazily, so an idle or SYN-only flow stays small */
 
 	/* What the run knew of this server from its other connections when the
 	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
 	struct srv_known *known;
 	struct hs_decrypted *dec;    /* --keylog only; owned (freed by record_free) */
 	struct hs_steer *steer;      /* NULL until a segment tried to steer the report; owned */
+	struct hs_at_wide *at_wide;  /* NULL until a moment did not fit struct hs_at; owned */
 
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
 
 
-
-	/* The frame that completed the handshake (0 = not complete, or only
-	 * settled at the end of the flow). Records after it are not read. */
-	uint64_t complete_frame;
-	int64_t complete_ts_us;
 
 	/* Capture time at which the record was judged (record_finish): the
 	 * end of the capture, or the moment a live handshake timed out. A
@@ -496,9 +563,152 @@ void record_free_server_hello(struct hs_server_hello *sh);
 void record_pools_free(void);
 struct hs_record *record_new(uint64_t id);
 void record_free(struct hs_record *r);
-/* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. */
-struct hs_event *record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
-			      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+/* Appends to the ladder; clips (and flags) past HS_MAX_EVENTS. Returns
+ * 1 when the event was kept, 0 when not. The common case here (room in
+ * the packed ladder, offsets that fit), the rest in record_event_slow(). */
+int record_event_slow(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+		      uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len);
+static inline int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind k,
+			       uint64_t frame, int64_t ts_us, uint8_t hs_type, uint32_t len)
+{
+	/* offsets modulo 2^64, kept when both fit 32 bits (frame in [0,
+	 * 2^32), time in [-2^31, 2^31)): adding them back gives the exact
+	 * values */
+	uint64_t df = frame - r->first_frame;
+	uint64_t dt = (uint64_t)ts_us - (uint64_t)r->first_ts_us;
+	if (r->n_events < r->cap_events && !r->ev_wide && (df | (dt + 0x80000000u)) >> 32 == 0) {
+		struct hs_ev_packed *e = (struct hs_ev_packed *)r->ev + r->n_events++;
+		if (r->total_events < UINT32_MAX)
+			r->total_events++;
+		e->frame = (uint32_t)df;
+		e->ts_us = (int32_t)(uint32_t)dt;
+		e->dir = dir;
+		e->kind = (uint8_t)k;
+		e->hs_type = hs_type;
+		e->aux = 0;
+		e->len = len;
+		return 1;
+	}
+	return record_event_slow(r, dir, k, frame, ts_us, hs_type, len);
+}
+/* Sets `aux` of the last event kept (n_events > 0). */
+void record_event_aux(struct hs_record *r, uint8_t aux);
+
+/* Sets moment k of direction dir (frame 0: none). Returns 0 when a
+ * moment that does not fit in 32 bits could not be kept (out of memory:
+ * it then reads as none), else 1. record_rat(): the record's moment k. */
+__attribute__((cold)) int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame,
+					  int64_t ts_us);
+/* Differences modulo 2^64 (no overflow to trap): dt is kept when it is
+ * within [-2^31, 2^31) as such, and the reader adds it back modulo 2^64,
+ * which gives the exact time whatever the two values were. */
+static inline int record_at_in(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us)
+{
+	uint64_t df = frame - r->first_frame;
+	uint64_t dt = (uint64_t)ts_us - (uint64_t)r->first_ts_us;
+	if (frame && df < HS_AT_WIDE - 1 && dt + 0x80000000u <= UINT32_MAX) {
+		a->frame = (uint32_t)df + 1;
+		a->ts = (int32_t)(uint32_t)dt;   /* two's complement: the low 32 bits of dt */
+		return 1;
+	}
+	if (!frame) {
+		a->frame = 0;
+		a->ts = 0;
+		return 1;
+	}
+	return record_at_wide(r, a, slot, frame, ts_us);
+}
+
+static inline int record_at(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
+{
+	return record_at_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k, frame, ts_us);
+}
+
+static inline int record_rat(struct hs_record *r, enum hs_rat_kind k, uint64_t frame, int64_t ts_us)
+{
+	return record_at_in(r, &r->rat[k], 2 * HS_AT__N + k, frame, ts_us);
+}
+
+/* Frame and time of moment k of direction dir (hs_rat_*: of the record);
+ * 0 and 0 when none. */
+static inline uint64_t hs_at_frame_in(const struct hs_record *r, const struct hs_at *a, unsigned slot)
+{
+	if (a->frame == HS_AT_WIDE)
+		return r->at_wide->frame[slot];
+	return a->frame ? r->first_frame + a->frame - 1 : 0;
+}
+
+static inline int64_t hs_at_ts_in(const struct hs_record *r, const struct hs_at *a, unsigned slot)
+{
+	if (a->frame == HS_AT_WIDE)
+		return r->at_wide->ts_us[slot];
+	return a->frame ? (int64_t)((uint64_t)r->first_ts_us + (uint64_t)(int64_t)a->ts) : 0;
+}
+
+static inline uint64_t hs_at_frame(const struct hs_record *r, int dir, enum hs_at_kind k)
+{
+	return hs_at_frame_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k);
+}
+
+static inline int64_t hs_at_ts(const struct hs_record *r, int dir, enum hs_at_kind k)
+{
+	return hs_at_ts_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k);
+}
+
+static inline uint64_t hs_rat_frame(const struct hs_record *r, enum hs_rat_kind k)
+{
+	return hs_at_frame_in(r, &r->rat[k], 2 * HS_AT__N + k);
+}
+
+static inline int64_t hs_rat_ts(const struct hs_record *r, enum hs_rat_kind k)
+{
+	return hs_at_ts_in(r, &r->rat[k], 2 * HS_AT__N + k);
+}
+
+/* The record's last packet: frame and time (0 and 0 before any). */
+static inline uint64_t hs_last_frame(const struct hs_record *r)
+{
+	uint64_t a = hs_at_frame(r, 0, HS_AT_LAST), b = hs_at_frame(r, 1, HS_AT_LAST);
+	return a > b ? a : b;
+}
+
+static inline int64_t hs_last_ts(const struct hs_record *r)
+{
+	uint64_t a = hs_at_frame(r, 0, HS_AT_LAST), b = hs_at_frame(r, 1, HS_AT_LAST);
+	if (!a && !b)
+		return 0;
+	return hs_at_ts(r, a > b ? 0 : 1, HS_AT_LAST);
+}
+
+/* Frame and time of chain c's Certificate message (c is r's server_chain
+ * or client_chain). */
+static inline uint64_t hs_chain_frame(const struct hs_record *r, const struct hs_chain *c)
+{
+	return hs_rat_frame(r, c == &r->server_chain ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS);
+}
+
+static inline int64_t hs_chain_ts(const struct hs_record *r, const struct hs_chain *c)
+{
+	return hs_rat_ts(r, c == &r->server_chain ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS);
+}
+
+/* Event i (< n_events) of the ladder. */
+static inline struct hs_event hs_ev(const struct hs_record *r, unsigned i)
+{
+	const struct hs_ev_packed *p;
+	struct hs_event e;
+	if (r->ev_wide)
+		return ((const struct hs_event *)r->ev)[i];
+	p = (const struct hs_ev_packed *)r->ev + i;
+	e.frame = r->first_frame + p->frame;
+	e.ts_us = (int64_t)((uint64_t)r->first_ts_us + (uint64_t)(int64_t)p->ts_us);   /* modulo 2^64, as stored */
+	e.dir = p->dir;
+	e.kind = p->kind;
+	e.hs_type = p->hs_type;
+	e.aux = p->aux;
+	e.len = p->len;
+	return e;
+}
 /* The certificate array of a chain, allocated on first use with room for
  * `want` certificates (the message's count: 1 to HS_MAX_CERTS, clipped to
  * that range); NULL when memory runs out (the certificates are then

@@ -172,7 +172,7 @@ static void gather(uint8_t *dst, uint8_t *have, size_t want, const uint8_t **p, 
 
 static int64_t last_event_kind(const struct hs_record *r)
 {
-	return r->n_events ? r->ev[r->n_events - 1].kind : 255;
+	return r->n_events ? hs_ev(r, r->n_events - 1u).kind : 255;
 }
 
 static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level, uint8_t desc,
@@ -180,7 +180,6 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 {
 	struct hs_record *r = t->r;
 	struct hs_alert *a;
-	struct hs_event *e;
 	uint8_t after = (uint8_t)last_event_kind(r);
 	if (r->total_alerts < UINT32_MAX)
 		r->total_alerts++;
@@ -197,9 +196,8 @@ static void add_alert(struct tls_conn *t, int dir, int encrypted, uint8_t level,
 		a->after_hs_type = t->d[1 - dir].last_hs_type;
 		a->after_kind = after;
 	}
-	e = record_event(r, (uint8_t)dir, EV_ALERT, frame, ts, 0, len);
-	if (e)
-		e->aux = (uint8_t)(r->n_alerts - 1);
+	if (record_event(r, (uint8_t)dir, EV_ALERT, frame, ts, 0, len))
+		record_event_aux(r, (uint8_t)(r->n_alerts - 1));
 }
 
 /* ---- ClientHello --------------------------------------------------------- */
@@ -608,8 +606,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 	if (ch->present)   /* renegotiation or a second message: keep the first */
 		return;
 	ch->present = 1;
-	ch->frame = frame;
-	ch->ts_us = ts;
+	record_rat(r, dir == DIR_S2C ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS, frame, ts);
 	if (t->tls13)   /* decrypted (--keylog): certificate_request_context first */
 		cur_skip(&c, cur_u8(&c));
 	l = cur_sub(&c, cur_u24(&c));
@@ -851,7 +848,7 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 	case HT_CERTIFICATE_REQUEST:
 		if (!r->cert_request) {
 			r->cert_request = 1;
-			r->cert_request_frame = frame;
+			record_rat(r, HS_RAT_CERT_REQUEST, frame, ts);
 			parse_cert_request(r, body, len, r->sh ? r->sh->version : VER_TLS12);
 		}
 		break;
@@ -984,8 +981,7 @@ static void dir_done(struct tls_conn *t, int dir)
 static void set_complete(struct hs_record *r, uint64_t frame, int64_t ts)
 {
 	r->complete = 1;
-	r->complete_frame = frame;
-	r->complete_ts_us = ts;
+	record_rat(r, HS_RAT_COMPLETE, frame, ts);
 }
 
 static void note_complete(struct tls_conn *t, uint64_t frame, int64_t ts)
@@ -1151,7 +1147,7 @@ static int sent_ccs(const struct hs_record *r, int dir)
 {
 	uint16_t i;
 	for (i = 0; i < r->n_events; i++)
-		if (r->ev[i].kind == EV_CCS && r->ev[i].dir == dir)
+		if (hs_ev(r, i).kind == EV_CCS && hs_ev(r, i).dir == dir)
 			return 1;
 	return 0;
 }
@@ -1288,8 +1284,7 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 	if (r->nontls_dir == 255) {
 		size_t k = n < HS_NONTLS_BYTES ? n : HS_NONTLS_BYTES;
 		r->nontls_dir = (uint8_t)dir;
-		r->nontls_frame = frame;
-		r->nontls_ts_us = ts;
+		record_rat(r, HS_RAT_NONTLS, frame, ts);
 		if (!record_nontls(r))
 			k = 0;   /* out of memory: the answer is not quoted */
 		memcpy(r->nontls, p, k);
@@ -1719,8 +1714,8 @@ void tls_finish(struct tls_conn *t)
 	struct tls_dir *s = &t->d[DIR_S2C];
 	/* a server answer shorter than a record header never got decided */
 	if (s->mode == M_DETECT && s->carry_len && t->client_hello_seen)
-		set_nontls(t, DIR_S2C, s->carry, s->carry_len, r->d[DIR_S2C].last_frame,
-			   r->d[DIR_S2C].last_ts_us);
+		set_nontls(t, DIR_S2C, s->carry, s->carry_len, hs_at_frame(r, DIR_S2C, HS_AT_LAST),
+			   hs_at_ts(r, DIR_S2C, HS_AT_LAST));
 	/* the stream ended inside a record, or inside a handshake message whose
 	 * length promised more bytes than came: the lengths lied or the capture
 	 * stopped (tests/hostile.sh, record-lies) */

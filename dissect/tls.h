@@ -73,9 +73,10 @@ struct tls_conn {
 	struct tls_dir d[2];
 	struct x509_vbudget vb;         /* signature checks this connection may still make */
 	uint16_t ch_segments;    /* client deliveries (TCP segments) until the ClientHello was whole */
-	uint8_t tls13;
-	uint8_t client_hello_seen;
-	uint8_t dec_msg;         /* the handshake bytes being parsed were decrypted */
+	/* one byte for the three (issue 19: struct flow 8 bytes smaller) */
+	uint8_t tls13 : 1;
+	uint8_t client_hello_seen : 1;
+	uint8_t dec_msg : 1;     /* the handshake bytes being parsed were decrypted */
 };
 
 /* `lim` NULL: the defaults. `lim` and `certs` must outlive the connection. */

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rec.srv.port = 44347;
 			}
 			rec.first_ts_us = T0_US + (int64_t)i * 900000;
-			rec.last_ts_us = rec.first_ts_us + (int64_t)(i % 7) * 3000;
+			record_at(&rec, 0, HS_AT_LAST, 1, rec.first_ts_us + (int64_t)(i % 7) * 3000);
 			alb_conn(a, &rec, i % 3 ? &v : NULL);
 		}
 		r = alb_finish(a, T0_US, T0_US + 60000000, 1);

@@ -276,11 +276,11 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 	else if (v && v->outcome == RULE_OUTCOME_INCONCLUSIVE && v->missing)
 		jw_key_str(w, "reason", v->missing);
 	jw_key_time_us(w, "start", rec->first_ts_us);
-	jw_key_time_us(w, "end", rec->last_ts_us);
+	jw_key_time_us(w, "end", hs_last_ts(rec));
 	{
 		/* nanoseconds; times are held to the years 1-9999 (pkt_ts_us), so
 		 * the span fits in microseconds but not always in nanoseconds */
-		int64_t d = rec->last_ts_us - rec->first_ts_us;
+		int64_t d = hs_last_ts(rec) - rec->first_ts_us;
 		jw_key_int(w, "duration", d > INT64_MAX / 1000 ? INT64_MAX : d < INT64_MIN / 1000 ? INT64_MIN : d * 1000);
 	}
 	jw_obj_close(w);

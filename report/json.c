@@ -294,7 +294,7 @@ static void time_s(struct jw *w, const char *key, int64_t secs)
 	jw_key_time_us(w, key, secs * 1000000);
 }
 
-static void chain(struct jw *w, const char *key, const struct hs_chain *c)
+static void chain(struct jw *w, const char *key, const struct hs_record *r, const struct hs_chain *c)
 {
 	uint16_t i;
 	if (!c->present) {
@@ -302,8 +302,8 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 		return;
 	}
 	jw_obj_open(w, key);
-	jw_key_uint(w, "frame", c->frame);
-	jw_key_time_us(w, "time", c->ts_us);
+	jw_key_uint(w, "frame", hs_chain_frame(r, c));
+	jw_key_time_us(w, "time", hs_chain_ts(r, c));
 	jw_key_uint(w, "count", c->total);
 	jw_key_bool(w, "malformed", c->malformed);
 	jw_arr_open(w, "certificates");
@@ -354,8 +354,10 @@ static void chain(struct jw *w, const char *key, const struct hs_chain *c)
 	jw_obj_close(w);
 }
 
-static void dirstats(struct jw *w, const char *key, const struct hs_dir *s, const struct hs_steer *st, int d)
+static void dirstats(struct jw *w, const char *key, const struct hs_record *r, int d)
 {
+	const struct hs_dir *s = &r->d[d];
+	const struct hs_steer *st = r->steer;
 	jw_obj_open(w, key);
 	jw_key_uint(w, "packets", s->packets);
 	jw_key_uint(w, "payload_bytes", s->payload_bytes);
@@ -390,10 +392,10 @@ static void dirstats(struct jw *w, const char *key, const struct hs_dir *s, cons
 		jw_key_null(w, name "_frame");           \
 		jw_key_null(w, name "_time");            \
 	}
-	FRAME_TIME("syn", s->syn_frame, s->syn_ts_us)
-	FRAME_TIME("fin", s->fin_frame, s->fin_ts_us)
-	FRAME_TIME("rst", s->rst_frame, s->rst_ts_us)
-	FRAME_TIME("first_payload", s->first_payload_frame, s->first_payload_ts_us)
+	FRAME_TIME("syn", hs_at_frame(r, d, HS_AT_SYN), hs_at_ts(r, d, HS_AT_SYN))
+	FRAME_TIME("fin", hs_at_frame(r, d, HS_AT_FIN), hs_at_ts(r, d, HS_AT_FIN))
+	FRAME_TIME("rst", hs_at_frame(r, d, HS_AT_RST), hs_at_ts(r, d, HS_AT_RST))
+	FRAME_TIME("first_payload", hs_at_frame(r, d, HS_AT_FIRST_PAYLOAD), hs_at_ts(r, d, HS_AT_FIRST_PAYLOAD))
 #undef FRAME_TIME
 	jw_key_bool(w, "tls", s->tls);
 	jw_obj_close(w);
@@ -434,7 +436,7 @@ static void ladder(struct jw *w, const struct hs_record *r)
 	uint16_t i;
 	jw_arr_open(w, "ladder");
 	for (i = 0; i < r->n_events; i++) {
-		const struct hs_event *e = &r->ev[i];
+		const struct hs_event ev = hs_ev(r, i), *e = &ev;
 		jw_obj_open(w, NULL);
 		jw_key_uint(w, "frame", e->frame);
 		jw_key_int(w, "offset_us", e->ts_us - r->first_ts_us);
@@ -736,8 +738,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_str(w, "stage", hs_stage_name((enum hs_stage)r->stage));
 	jw_key_bool(w, "tls", r->is_tls);
 	jw_key_bool(w, "complete", r->complete);
-	if (r->complete_frame)
-		jw_key_uint(w, "complete_frame", r->complete_frame);
+	if (hs_rat_frame(r, HS_RAT_COMPLETE))
+		jw_key_uint(w, "complete_frame", hs_rat_frame(r, HS_RAT_COMPLETE));
 	else
 		jw_key_null(w, "complete_frame");
 	jw_key_bool(w, "resumed", r->abbreviated);
@@ -746,10 +748,10 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_uint(w, "server", r->d[DIR_S2C].plaintext_before_tls);
 	jw_obj_close(w);
 	jw_key_uint(w, "first_frame", r->first_frame);
-	jw_key_uint(w, "last_frame", r->last_frame);
+	jw_key_uint(w, "last_frame", hs_last_frame(r));
 	jw_key_time_us(w, "start_time", r->first_ts_us);
-	jw_key_time_us(w, "end_time", r->last_ts_us);
-	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
+	jw_key_time_us(w, "end_time", hs_last_ts(r));
+	jw_key_int(w, "duration_us", hs_last_ts(r) - r->first_ts_us);
 	if (r->closed_by != 255) {
 		jw_obj_open(w, "closed");
 		jw_key_str(w, "by", rpt_dir_name(r->closed_by));
@@ -767,8 +769,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	encapsulation(w, r);
 	jw_key_uint(w, "ip_reassembled_segments", r->ip_reassembled);
 	jw_obj_open(w, "tcp");
-	dirstats(w, "client", &r->d[DIR_C2S], r->steer, DIR_C2S);
-	dirstats(w, "server", &r->d[DIR_S2C], r->steer, DIR_S2C);
+	dirstats(w, "client", r, DIR_C2S);
+	dirstats(w, "server", r, DIR_S2C);
 	jw_obj_close(w);
 	client_hello(w, "client_hello", r->ch);
 	jw_key_uint(w, "client_hello_count", r->client_hellos);
@@ -776,11 +778,11 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	client_hello(w, "client_hello_2", r->ch2);
 	server_hello(w, "server_hello", r->sh);
 	fingerprints(w, r);
-	chain(w, "server_certificates", &r->server_chain);
-	chain(w, "client_certificates", &r->client_chain);
+	chain(w, "server_certificates", r, &r->server_chain);
+	chain(w, "client_certificates", r, &r->client_chain);
 	if (r->cert_request) {
 		jw_obj_open(w, "certificate_request");
-		jw_key_uint(w, "frame", r->cert_request_frame);
+		jw_key_uint(w, "frame", hs_rat_frame(r, HS_RAT_CERT_REQUEST));
 		jw_key_uint(w, "ca_names", r->n_ca_names);
 		jw_obj_close(w);
 	} else {
@@ -828,7 +830,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	if (r->nontls_dir != 255) {
 		jw_obj_open(w, "non_tls");
 		jw_key_str(w, "sender", rpt_dir_name(r->nontls_dir));
-		wire_quote(w, r->nontls_frame, r->nontls_ts_us, r->nontls, r->nontls_len);
+		wire_quote(w, hs_rat_frame(r, HS_RAT_NONTLS), hs_rat_ts(r, HS_RAT_NONTLS), r->nontls, r->nontls_len);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "non_tls");
@@ -931,9 +933,9 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 	jw_key_bool(w, "complete", r->complete);
 	jw_key_bool(w, "resumed", r->abbreviated);
 	jw_key_time_us(w, "start_time", r->first_ts_us);   /* the end is start_time + duration_us */
-	jw_key_int(w, "duration_us", r->last_ts_us - r->first_ts_us);
-	if (r->complete && r->complete_frame)
-		jw_key_int(w, "handshake_us", r->complete_ts_us - r->first_ts_us);
+	jw_key_int(w, "duration_us", hs_last_ts(r) - r->first_ts_us);
+	if (r->complete && hs_rat_frame(r, HS_RAT_COMPLETE))
+		jw_key_int(w, "handshake_us", hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
 	else
 		jw_key_null(w, "handshake_us");
 	if (s) {   /* names only: "0x%04x" keeps an unnamed value exact */

@@ -53,7 +53,7 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 	case STAGE_NO_CLIENT_HELLO:
 		/* a connection that opened and carried nothing: the client never spoke */
 		if (rec->d[DIR_C2S].payload_bytes == 0 && rec->d[DIR_S2C].payload_bytes == 0 &&
-		    rec->d[DIR_S2C].syn_frame != 0)
+		    hs_at_frame(rec, DIR_S2C, HS_AT_SYN) != 0)
 			return 1;
 		/* non-TLS bytes where TLS was expected: a PROXY header or plain
 		 * HTTP to a port that speaks TLS (on another connection, or by
@@ -215,13 +215,13 @@ static void text_appdata(struct rpt *r, const struct hs_record *rec)
 	}
 }
 
-static void text_chain(struct rpt *r, const char *label, const struct hs_chain *c)
+static void text_chain(struct rpt *r, const char *label, const struct hs_record *rec, const struct hs_chain *c)
 {
 	uint16_t i;
 	char esc[600];
 	if (!c->present)
 		return;
-	fprintf(r->out, "    %-9s frame %" PRIu64 ", %u certificate%s%s\n", label, c->frame, c->total,
+	fprintf(r->out, "    %-9s frame %" PRIu64 ", %u certificate%s%s\n", label, hs_chain_frame(rec, c), c->total,
 		c->total == 1 ? "" : "s", c->malformed ? " (malformed message)" : "");
 	for (i = 0; i < c->n; i++) {
 		const struct hs_cert *hc = &c->c[i];
@@ -344,7 +344,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	fprintf(r->out, "%s#%" PRIu64 "%s %s -> %s  %s%s%s  frames %" PRIu64 "-%" PRIu64 ", %.1f ms\n",
 		col(r, C_BOLD), rec->id, col(r, C_OFF), rpt_endpoint(a, sizeof(a), &rec->cli),
 		rpt_endpoint(b, sizeof(b), &rec->srv), col(r, good ? C_GREEN : C_RED), stage, col(r, C_OFF),
-		rec->first_frame, rec->last_frame, ms(rec->last_ts_us - rec->first_ts_us));
+		rec->first_frame, hs_last_frame(rec), ms(hs_last_ts(rec) - rec->first_ts_us));
 	if (rec->ch) {
 		const struct hs_client_hello *c = rec->ch;
 		fprintf(r->out, "    client    ClientHello frame %" PRIu64 ", up to %s, %u suites, SNI %s", c->frame,
@@ -385,16 +385,16 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fprintf(r->out, "    client    is %s\n", esc_text(esc, sizeof(esc), (const uint8_t *)idt, strlen(idt)));
 	}
 	text_fp(r, rec);
-	text_chain(r, "certs", &rec->server_chain);
-	text_chain(r, "client", &rec->client_chain);
+	text_chain(r, "certs", rec, &rec->server_chain);
+	text_chain(r, "client", rec, &rec->client_chain);
 	if (rec->cert_request)
 		fprintf(r->out, "    server    CertificateRequest frame %" PRIu64 " (asks the client for a certificate)\n",
-			rec->cert_request_frame);
+			hs_rat_frame(rec, HS_RAT_CERT_REQUEST));
 	for (i = 0; i < rec->n_alerts; i++)
 		text_alert(r, rec, &rec->alerts[i]);
 	text_appdata(r, rec);
 	if (rec->nontls_dir != 255)
-		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", rec->nontls_frame,
+		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", hs_rat_frame(rec, HS_RAT_NONTLS),
 			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
 	for (i = 0; i < 2; i++)   /* a PROXY header, a banner, a plain request: the bytes before (or instead of) TLS */
 		if (rec->d[i].pre_len && rec->nontls_dir != i)
@@ -406,7 +406,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	if (rec->stage == STAGE_CH_UNANSWERED && rec->ch) {
 		/* the silence lasted until the record was judged (the end of the
 		 * capture, or a live handshake timeout), or until the client closed */
-		int64_t until = rec->closed_by == DIR_C2S ? rec->last_ts_us : rec->judged_us;
+		int64_t until = rec->closed_by == DIR_C2S ? hs_last_ts(rec) : rec->judged_us;
 		int64_t quiet = until - rec->ch->ts_us;
 		fprintf(r->out, "    silence   no server byte for %.3f s after the ClientHello\n", (double)quiet / 1e6);
 	}

@@ -105,7 +105,7 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 	int fail = -1;
 	memset(l, 0, sizeof(*l));
 	for (i = 0; i < r->n_events && l->n < TK_MAX_STEPS; i++) {
-		const struct hs_event *e = &r->ev[i];
+		const struct hs_event ev = hs_ev(r, i), *e = &ev;
 		struct tk_step *s = &l->s[l->n++];
 		s->frame = e->frame;
 		s->off_us = e->ts_us - r->first_ts_us;
@@ -117,30 +117,32 @@ void tk_ladder_build(const struct hs_record *r, struct tk_ladder *l)
 		l->clipped = r->total_events - r->n_events;
 	switch ((enum hs_stage)r->stage) {
 	case STAGE_ALERT:
-		for (i = 0; i < l->n && fail < 0; i++)
-			if (fatal_alert(r, &r->ev[i]))
+		for (i = 0; i < l->n && fail < 0; i++) {
+			const struct hs_event e = hs_ev(r, i);
+			if (fatal_alert(r, &e))
 				fail = i;
+		}
 		break;
 	case STAGE_NON_TLS_ANSWER:
 		for (i = 0; i < l->n && fail < 0; i++)
-			if (r->ev[i].kind == EV_NON_TLS)
+			if (hs_ev(r, i).kind == EV_NON_TLS)
 				fail = i;
 		break;
 	case STAGE_REFUSED:
 	case STAGE_CLOSED_BY_PEER:
 		for (i = 0; i < l->n && fail < 0; i++)
-			if ((r->ev[i].kind == EV_RST || r->ev[i].kind == EV_FIN) &&
-			    (r->closed_by == 255 || r->ev[i].dir == r->closed_by))
+			if ((hs_ev(r, i).kind == EV_RST || hs_ev(r, i).kind == EV_FIN) &&
+			    (r->closed_by == 255 || hs_ev(r, i).dir == r->closed_by))
 				fail = i;
 		break;
 	case STAGE_NO_SYNACK:
 		snprintf(l->tail, sizeof(l->tail), "no SYN-ACK from the server (%.3f s observed)",
-			 (double)(r->last_ts_us - r->first_ts_us) / 1e6);
+			 (double)(hs_last_ts(r) - r->first_ts_us) / 1e6);
 		l->tail_fail = 1;
 		break;
 	case STAGE_CH_UNANSWERED:
 		snprintf(l->tail, sizeof(l->tail), "no answer from the server for %.3f s after the ClientHello",
-			 r->ch ? (double)(r->last_ts_us - r->ch->ts_us) / 1e6 : 0.0);
+			 r->ch ? (double)(hs_last_ts(r) - r->ch->ts_us) / 1e6 : 0.0);
 		l->tail_fail = 1;
 		/* a close after the silence is the consequence, not the cause */
 		break;
@@ -766,7 +768,7 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	}
 	kv(l, "Frames", 0);
 	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64 " (connection #%" PRIu64 ", %.3f ms)", rec->first_frame,
-	     rec->last_frame, rec->id, (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
+	     hs_last_frame(rec), rec->id, (double)(hs_last_ts(rec) - rec->first_ts_us) / 1000.0);
 	row(d, &T_SECTION);
 	kv(l, "Started", 0);
 	l->only = TK_MD | TK_HTML;
@@ -824,9 +826,9 @@ static void all_row(struct doc *d, const struct hs_record *rec, const struct rul
 	if (rec->sh)
 		add(l, TK_PROSE, rpt_suite(s, sizeof(s), rec->sh->cipher));
 	cell(l, 0);
-	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64, rec->first_frame, rec->last_frame);
+	addf(l, TK_TEXT, "%" PRIu64 "–%" PRIu64, rec->first_frame, hs_last_frame(rec));
 	cell(l, 0);
-	addf(l, TK_TEXT, "%.3f ms", (double)(rec->last_ts_us - rec->first_ts_us) / 1000.0);
+	addf(l, TK_TEXT, "%.3f ms", (double)(hs_last_ts(rec) - rec->first_ts_us) / 1000.0);
 	cell(l, 0);
 	if (vd && vd->diag)
 		add(l, TK_CODE, vd->diag->rule);
@@ -934,8 +936,8 @@ static void add_failed(struct rpt *r, struct rpt_ticket *t, const struct hs_reco
 	g->count++;
 	if (rec->first_ts_us < g->first_ts)
 		g->first_ts = rec->first_ts_us;
-	if (rec->last_ts_us > g->last_ts)
-		g->last_ts = rec->last_ts_us;
+	if (hs_last_ts(rec) > g->last_ts)
+		g->last_ts = hs_last_ts(rec);
 }
 
 static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const struct rule_verdict *v)

@@ -586,7 +586,7 @@ void alb_conn(struct alb_log *a, const struct hs_record *r, const struct rule_ve
 	memset(f, 0, sizeof(*f));
 	f->t = t;
 	f->first_us = r->first_ts_us;
-	f->last_us = r->last_ts_us;
+	f->last_us = hs_last_ts(r);
 	snprintf(f->cause, sizeof(f->cause), "%s", v && v->diag ? v->diag->rule : "failed");
 }
 

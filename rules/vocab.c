@@ -596,14 +596,14 @@ static int first_close(const struct hs_record *r, uint64_t *frame, int64_t *ts)
 	int64_t t = 0;
 	int d;
 	for (d = 0; d < 2; d++) {
-		const struct hs_dir *s = &r->d[d];
-		if (s->fin_frame && (!f || s->fin_frame < f)) {
-			f = s->fin_frame;
-			t = s->fin_ts_us;
+		uint64_t fin = hs_at_frame(r, d, HS_AT_FIN), rst = hs_at_frame(r, d, HS_AT_RST);
+		if (fin && (!f || fin < f)) {
+			f = fin;
+			t = hs_at_ts(r, d, HS_AT_FIN);
 		}
-		if (s->rst_frame && (!f || s->rst_frame < f)) {
-			f = s->rst_frame;
-			t = s->rst_ts_us;
+		if (rst && (!f || rst < f)) {
+			f = rst;
+			t = hs_at_ts(r, d, HS_AT_RST);
 		}
 	}
 	*frame = f;
@@ -780,8 +780,8 @@ static int hs_end(struct rk_eval *e, int64_t *end)
 	const struct hs_record *r = e->r;
 	uint64_t cf;
 	int64_t ct;
-	if (r->complete && r->complete_ts_us)
-		*end = r->complete_ts_us;
+	if (r->complete && hs_rat_ts(r, HS_RAT_COMPLETE))
+		*end = hs_rat_ts(r, HS_RAT_COMPLETE);
 	else if (e->alert)
 		*end = e->alert->ts_us;
 	else if (first_close(r, &cf, &ct))
@@ -800,7 +800,7 @@ static int64_t hs_stall(const struct hs_record *r, int64_t from, int64_t to)
 	int64_t prev = from, gap = 0;
 	uint16_t i;
 	for (i = 0; i < r->n_events; i++) {
-		int64_t t = r->ev[i].ts_us;
+		int64_t t = hs_ev(r, i).ts_us;
 		if (t <= from)
 			continue;
 		if (t > to)
@@ -878,8 +878,8 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 			NEED(st > 0);
 			SETI(st);
 		}
-	case F_SERVER_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_S2C].payload_after_handshake);
-	case F_CLIENT_AFTER_HS: NEED(r->complete_frame); SETI(r->d[DIR_C2S].payload_after_handshake);
+	case F_SERVER_AFTER_HS: NEED(hs_rat_frame(r, HS_RAT_COMPLETE)); SETI(r->d[DIR_S2C].payload_after_handshake);
+	case F_CLIENT_AFTER_HS: NEED(hs_rat_frame(r, HS_RAT_COMPLETE)); SETI(r->d[DIR_C2S].payload_after_handshake);
 	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
 	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
 	case F_SRV_SAME_NAME: SETI(k && ch && k->same_name);
@@ -913,9 +913,9 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
 	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
 	case F_SERVER_SPOKE_FIRST:
-		SETI(r->d[DIR_S2C].first_payload_frame &&
-		     (!r->d[DIR_C2S].first_payload_frame ||
-		      r->d[DIR_S2C].first_payload_frame < r->d[DIR_C2S].first_payload_frame));
+		SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) &&
+		     (!hs_at_frame(r, DIR_C2S, HS_AT_FIRST_PAYLOAD) ||
+		      hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) < hs_at_frame(r, DIR_C2S, HS_AT_FIRST_PAYLOAD)));
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
 	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
 	case F_CLIENT_HTTP: SETI(record_http_request(r));
@@ -958,19 +958,19 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_COMPLETE: SETI(r->complete);
 	case F_CLIENT_PORT: SETI(r->cli.port);
 	case F_SERVER_PORT: SETI(r->srv.port);
-	case F_CLIENT_SYN: SETI(c->syn_frame != 0);
-	case F_CLIENT_SYN_FRAME: NEED(c->syn_frame); SETI(c->syn_frame);
-	case F_CLIENT_SYN_TIME: NEED(c->syn_frame); SETI(c->syn_ts_us);
-	case F_SERVER_SYNACK: SETI(s->syn_frame != 0);
-	case F_SERVER_SYNACK_FRAME: NEED(s->syn_frame); SETI(s->syn_frame);
-	case F_CLIENT_FIN: SETI(c->fin_frame != 0);
-	case F_CLIENT_FIN_FRAME: NEED(c->fin_frame); SETI(c->fin_frame);
-	case F_CLIENT_RST: SETI(c->rst_frame != 0);
-	case F_CLIENT_RST_FRAME: NEED(c->rst_frame); SETI(c->rst_frame);
-	case F_SERVER_FIN: SETI(s->fin_frame != 0);
-	case F_SERVER_FIN_FRAME: NEED(s->fin_frame); SETI(s->fin_frame);
-	case F_SERVER_RST: SETI(s->rst_frame != 0);
-	case F_SERVER_RST_FRAME: NEED(s->rst_frame); SETI(s->rst_frame);
+	case F_CLIENT_SYN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_SYN) != 0);
+	case F_CLIENT_SYN_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_SYN));
+	case F_CLIENT_SYN_TIME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN)); SETI(hs_at_ts(r, DIR_C2S, HS_AT_SYN));
+	case F_SERVER_SYNACK: SETI(hs_at_frame(r, DIR_S2C, HS_AT_SYN) != 0);
+	case F_SERVER_SYNACK_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_SYN));
+	case F_CLIENT_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN) != 0);
+	case F_CLIENT_FIN_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_FIN)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN));
+	case F_CLIENT_RST: SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST) != 0);
+	case F_CLIENT_RST_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_RST)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST));
+	case F_SERVER_FIN: SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN) != 0);
+	case F_SERVER_FIN_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_FIN)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN));
+	case F_SERVER_RST: SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST) != 0);
+	case F_SERVER_RST_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_RST)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST));
 	case F_CLIENT_BYTES: SETI(c->payload_bytes);
 	case F_SERVER_BYTES: SETI(s->payload_bytes);
 	case F_CLIENT_PACKETS: SETI(c->packets);
@@ -984,14 +984,14 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		SETI(r->closed_after_kind < EV__COUNT ? 256 + r->closed_after_kind : MSG_NONE);
 	case F_CLOSED_FRAME: NEED(first_close(r, &cf, &ct)); SETI(cf);
 	case F_CLOSED_TIME: NEED(first_close(r, &cf, &ct)); SETI(ct);
-	case F_T_CONNECT: NEED(c->syn_frame && s->syn_frame); SETI(s->syn_ts_us - c->syn_ts_us);
-	case F_T_SYN_UNANSWERED: NEED(c->syn_frame && !s->syn_frame); SETI(r->last_ts_us - c->syn_ts_us);
+	case F_T_CONNECT: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_at_ts(r, DIR_S2C, HS_AT_SYN) - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
+	case F_T_SYN_UNANSWERED: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && !hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_last_ts(r) - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
 	case F_T_CAPTURE_AFTER_SYN:
-		NEED(c->syn_frame && e->ctx.capture_end_us);
-		SETI(e->ctx.capture_end_us - c->syn_ts_us);
+		NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN) && e->ctx.capture_end_us);
+		SETI(e->ctx.capture_end_us - hs_at_ts(r, DIR_C2S, HS_AT_SYN));
 	case F_T_CH_TO_SERVER_BYTE:
-		NEED(ch && s->first_payload_frame && s->first_payload_ts_us >= ch->ts_us);
-		SETI(s->first_payload_ts_us - ch->ts_us);
+		NEED(ch && hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) && hs_at_ts(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) >= ch->ts_us);
+		SETI(hs_at_ts(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) - ch->ts_us);
 	case F_T_CH_UNANSWERED:
 		NEED(ch && !s->payload_bytes);
 		if (first_close(r, &cf, &ct) && ct >= ch->ts_us)
@@ -1008,8 +1008,8 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_T_IDLE_BEFORE_CLOSE:
 		NEED(first_close(r, &cf, &ct));
 		for (i = r->n_events; i > 0; i--)
-			if (r->ev[i - 1].frame < cf)
-				SETI(ct - r->ev[i - 1].ts_us);
+			if (hs_ev(r, i - 1u).frame < cf)
+				SETI(ct - hs_ev(r, i - 1u).ts_us);
 		return 0;
 	case F_CH_PRESENT: SETI(ch != NULL);
 	case F_CH_FRAME: NEED(ch); SETI(ch->frame);
@@ -1061,7 +1061,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_HRR_GROUP: NEED(r->hrr && r->hrr->has_key_share); SETI(r->hrr->key_share_group);
 	case F_CERT_PRESENT: SETI(r->server_chain.present);
 	case F_CERT_KNOWN: SETI(e->leaf != NULL);
-	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(r->server_chain.frame);
+	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(hs_chain_frame(r, &r->server_chain));
 	case F_CERT_COUNT: NEED(r->server_chain.present); SETI(r->server_chain.total);
 	case F_CERT_EXPIRED: NEED(e->leaf); SETI(leaf_expired(e, 0));
 	case F_CERT_NOT_YET_VALID: NEED(e->leaf); SETI(leaf_expired(e, 1));
@@ -1110,7 +1110,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_CERT_KEY_SUITES:
 	case F_CERT_KEY_SIGALGS: NEED(e->leaf); return 1;
 	case F_CERT_REQUEST: SETI(r->cert_request);
-	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(r->cert_request_frame);
+	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(hs_rat_frame(r, HS_RAT_CERT_REQUEST));
 	case F_CCERT_PRESENT: SETI(r->client_chain.present);
 	case F_CCERT_COUNT: NEED(r->client_chain.present); SETI(r->client_chain.total);
 	case F_ALERT_PRESENT: SETI(al != NULL);
@@ -1141,18 +1141,18 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		v->s = r->nontls;
 		v->sn = r->nontls_len < HS_NONTLS_BYTES ? r->nontls_len : HS_NONTLS_BYTES;
 		return 1;
-	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(r->nontls_frame);
-	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(r->nontls_ts_us);
+	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(hs_rat_frame(r, HS_RAT_NONTLS));
+	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(hs_rat_ts(r, HS_RAT_NONTLS));
 	case F_ENCHS_CLIENT: SETI(r->d[DIR_C2S].encrypted_hs);
 	case F_ENCHS_SERVER: SETI(r->d[DIR_S2C].encrypted_hs);
 	case F_APPDATA_CLIENT: SETI(r->d[DIR_C2S].appdata_records);
 	case F_APPDATA_SERVER: SETI(r->d[DIR_S2C].appdata_records);
 	case F_RESUMED: SETI(r->abbreviated);
 	case F_SKE_DH_BITS: NEED(r->ske && r->ske_dh_bits); SETI(r->ske_dh_bits);
-	case F_DATA_AFTER_FIN: SETI(r->d[DIR_C2S].data_after_peer_fin_frame != 0);
+	case F_DATA_AFTER_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN) != 0);
 	case F_DATA_AFTER_FIN_FRAME:
-		NEED(r->d[DIR_C2S].data_after_peer_fin_frame);
-		SETI(r->d[DIR_C2S].data_after_peer_fin_frame);
+		NEED(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN));
+		SETI(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN));
 	case F_STARTTLS: SETI(r->d[DIR_C2S].plaintext_before_tls != 0 && !record_proxy_header(r));
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
@@ -1179,7 +1179,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		 * (which needs a SYN-ACK the capture did not see) or the capture
 		 * started after the SYN (so silence cannot be told from a missing
 		 * direction); or a server heard without any client packet */
-		SETI((c->packets && !s->packets && (c->payload_bytes || !c->syn_frame)) ||
+		SETI((c->packets && !s->packets && (c->payload_bytes || !hs_at_frame(r, DIR_C2S, HS_AT_SYN))) ||
 		     (s->packets && !c->packets));
 	case F_GAPS: SETI((int64_t)c->gaps + s->gaps);
 	case F_RETRANS: SETI((int64_t)c->retransmissions + s->retransmissions);

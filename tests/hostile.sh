@@ -442,6 +442,52 @@ if sane rule-text-escaped-check; then
 fi
 rm -f "$RULES_ESC"
 
+# ---- frames and times past 32 bits from the first packet (issue 19) -------
+# A record keeps a frame and time as 32-bit offsets from its first packet
+# and falls back to the full values when one does not fit; nothing may be
+# clipped. One handshake rewritten so its packets from the ClientHello on
+# come 290 s apart (past 2^31 us from the first after eight of them, each
+# gap under the idle timeout), then 3600 s apart backwards: every ladder
+# offset, duration and frame must move by exactly what was added.
+FAR=$(mktemp "$OUT/far-XXXXXX.pcap")
+if why=$(python3 - "$TLSWHY" pcaps/alb-tls12-ok.pcap "$FAR" 2>&1 <<'PYEOF'
+import json, struct, subprocess, sys
+tl, src, out = sys.argv[1:4]
+raw = open(src, 'rb').read()
+hdr, p, recs = raw[:24], 24, []
+while p + 16 <= len(raw):
+    ts, us, incl, orig = struct.unpack('<IIII', raw[p:p + 16])
+    recs.append((ts, us, raw[p + 16:p + 16 + incl], orig))
+    p += 16 + incl
+def doc(path):
+    r = subprocess.run([tl, '-r', path, '-F', 'json', '--detail', 'full'], capture_output=True)
+    return json.loads(r.stdout)['connections']
+K = 4
+def moved(f, step):  # seconds frame f is moved by
+    return (f - K + 1) * step if f >= K else 0
+base, bad = doc(src), 0
+for step in (290, -3600):
+    b = bytearray(hdr)
+    for i, (ts, us, data, orig) in enumerate(recs):
+        b += struct.pack('<IIII', ts + moved(i + 1, step), us, len(data), orig) + data
+    open(out, 'wb').write(b)
+    got = doc(out)
+    ok = len(got) == len(base)
+    for c0, c1 in zip(base, got):
+        l0, l1 = c0['ladder'], c1['ladder']
+        ok = ok and [e['frame'] for e in l0] == [e['frame'] for e in l1]
+        ok = ok and all(e1['offset_us'] - e0['offset_us'] == moved(e0['frame'], step) * 10**6 for e0, e1 in zip(l0, l1))
+        ok = ok and c1['last_frame'] == c0['last_frame'] and c1['complete_frame'] == c0['complete_frame']
+        ok = ok and c1['duration_us'] - c0['duration_us'] == moved(c0['last_frame'], step) * 10**6
+        for d in ('client', 'server'):
+            for k in ('syn', 'fin', 'rst', 'first_payload'):
+                ok = ok and c0['tcp'][d][k + '_frame'] == c1['tcp'][d][k + '_frame']
+    bad += not ok
+sys.exit(1 if bad else 0)
+PYEOF
+); then ok far-times-exact; else bad far-times-exact "${why:-a frame or time moved by other than what was added}"; fi
+rm -f "$FAR"
+
 # ---- hostile strings reach no terminal ------------------------------------
 facts sni-json '"\u001b" in c[0]["client_hello"]["sni"]' -r "$H/sni-hostile.pcap"
 text_safe sni-text -r "$H/sni-hostile.pcap"

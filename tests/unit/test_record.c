@@ -12,7 +12,17 @@
  *    the full one's fields and lists, right after its structure;
  *  - a direction's first plaintext bytes keep their frame and time with
  *    them, out of the record (issue 19): 0 before the first byte, set
- *    once there is room for them, carried when the directions swap.
+ *    once there is room for them, carried when the directions swap;
+ *  - the ladder keeps frames and times as 32-bit offsets from the
+ *    record's first packet (issue 19) and turns wide, every value exact,
+ *    when one does not fit: a frame 2^32 past the first, a time 2^31 us
+ *    away, an earlier frame; growth past the first block, the clip at
+ *    HS_MAX_EVENTS, a swap of directions and the ticket's ladder agree;
+ *  - a direction's moments (SYN, FIN, RST, first payload, last packet)
+ *    are 32-bit offsets from the record's first packet and kept whole
+ *    (at_wide) when they do not fit: each limit, none, a swap, and the
+ *    JSON report of them; the record's own (completion, non-TLS bytes,
+ *    CertificateRequest) alike.
  *
  * The last line printed is "N passed, N failed"; exit status 1 on failure.
  */
@@ -21,6 +31,7 @@
 #include "dissect/names.h"
 #include "dissect/tls.h"
 #include "report/report.h"
+#include "report/ticket.h"
 #include "rules/rules.h"
 
 #include <stdio.h>
@@ -61,7 +72,8 @@ static struct hs_record *record_with(uint16_t v1, uint16_t v2)
 	r->is_tls = 1;
 	r->cli.family = r->srv.family = 4;
 	r->srv.port = 443;
-	r->first_ts_us = r->last_ts_us = ch->ts_us = 1700000000000000;
+	r->first_ts_us = ch->ts_us = 1700000000000000;
+	record_at(r, 0, HS_AT_LAST, 1, r->first_ts_us);
 	r->d[DIR_C2S].tls = 1;
 	r->stage = STAGE_CH_UNANSWERED;
 	record_derive(r);
@@ -254,12 +266,160 @@ static void test_pre(void)
 	record_free(r);
 }
 
+/* n events of record r, packed, then (if wide_at < n) one at wide_at
+ * whose frame or time does not fit: every value read back exact */
+static void ladder_case(int which)
+{
+	struct hs_record *r = record_new(1);
+	static struct tk_ladder l;
+	const uint64_t f0 = 1000;
+	const int64_t t0 = 1700000000000000LL;
+	uint64_t fr[HS_MAX_EVENTS];
+	int64_t ts[HS_MAX_EVENTS];
+	unsigned i, n = 40, wide_at = 20;
+	int ok = 1;
+	r->first_frame = f0;
+	r->first_ts_us = t0;
+	for (i = 0; i < n; i++) {
+		fr[i] = f0 + i;
+		ts[i] = t0 + (int64_t)i * 1000;
+		if (i == 1)
+			ts[i] = t0 - 2000000;                    /* earlier: a negative offset */
+		if (which == 0 && i == wide_at - 1)
+			fr[i] = f0 + UINT32_MAX;                 /* the largest that fits */
+		if (which == 0 && i == wide_at)
+			fr[i] = f0 + (1ull << 32);               /* frame offset past 32 bits */
+		if (which == 1 && i == wide_at - 1)
+			ts[i] = t0 + INT32_MAX;
+		if (which == 1 && i == wide_at)
+			ts[i] = t0 + INT32_MAX + 1LL;            /* time offset past int32 */
+		if (which == 2 && i == wide_at - 1)
+			ts[i] = t0 + INT32_MIN;
+		if (which == 2 && i == wide_at)
+			ts[i] = t0 + INT32_MIN - 1LL;
+		if (which == 3 && i == wide_at)
+			fr[i] = f0 - 1;                          /* earlier than the first */
+		CHECK(record_event(r, (uint8_t)(i & 1), i == 3 ? EV_ALERT : EV_HANDSHAKE, fr[i], ts[i],
+				   (uint8_t)i, 100 + i) == 1);
+		if (i == 3)
+			record_event_aux(r, 9);
+		CHECK(r->ev_wide == (i >= wide_at));
+	}
+	CHECK(r->n_events == n && r->cap_events == 64);
+	for (i = 0; i < n; i++) {
+		struct hs_event e = hs_ev(r, i);
+		ok &= e.frame == fr[i] && e.ts_us == ts[i] && e.dir == (i & 1) && e.hs_type == i &&
+		      e.len == 100 + i && e.aux == (i == 3 ? 9 : 0) &&
+		      e.kind == (i == 3 ? EV_ALERT : EV_HANDSHAKE);
+	}
+	CHECK(ok);
+	record_swap_dirs(r);
+	CHECK(hs_ev(r, 0).dir == 1 && hs_ev(r, 1).dir == 0 && hs_ev(r, wide_at).dir == 1);
+	record_swap_dirs(r);
+	/* a reader (the ticket's ladder) sees the same frames and times */
+	tk_ladder_build(r, &l);
+	CHECK(l.n == n && l.s[wide_at].frame == fr[wide_at] && l.s[wide_at].off_us == ts[wide_at] - t0 &&
+	      l.s[wide_at - 1].frame == fr[wide_at - 1] && l.s[1].off_us == -2000000);
+	for (i = n; i < HS_MAX_EVENTS + 2; i++)
+		record_event(r, 0, EV_GAP, f0 + i, t0, 0, 1);
+	CHECK(r->n_events == HS_MAX_EVENTS && r->total_events == HS_MAX_EVENTS + 2 &&
+	      (r->anomalies & AN_EVENTS_CLIPPED));
+	record_free(r);
+}
+
+static void test_ladder(void)
+{
+	struct hs_record *r = record_new(1);
+	unsigned i;
+	int which;
+	/* packed: 16 bytes an event */
+	CHECK(sizeof(struct hs_ev_packed) == 16);
+	for (i = 0; i < 17; i++)
+		CHECK(record_event(r, 0, EV_HANDSHAKE, 5 + i, 77 + i, 1, 2) == 1);
+	CHECK(!r->ev_wide && r->cap_events == 32 && hs_ev(r, 16).frame == 21 && hs_ev(r, 16).ts_us == 93);
+	CHECK(hs_ev(r, 0).frame == 5 && hs_ev(r, 0).ts_us == 77);
+	record_free(r);
+	/* wide from the second event, while in the first (pooled) block */
+	r = record_new(2);
+	CHECK(record_event(r, 0, EV_SYN, 1, 0, 0, 0) == 1);
+	CHECK(record_event(r, 1, EV_SYNACK, UINT64_MAX, INT64_MAX, 0, 0) == 1);
+	CHECK(r->ev_wide && r->cap_events == 8 && hs_ev(r, 1).frame == UINT64_MAX && hs_ev(r, 1).ts_us == INT64_MAX);
+	CHECK(record_event(r, 0, EV_FIN, 3, INT64_MIN, 0, 0) == 1 && hs_ev(r, 2).ts_us == INT64_MIN);
+	CHECK(hs_ev(r, 0).frame == 1 && hs_ev(r, 0).ts_us == 0);
+	record_free(r);
+	for (which = 0; which < 4; which++)
+		ladder_case(which);
+}
+
+static void test_moments(void)
+{
+	struct hs_record *r = record_new(1);
+	const int64_t t0 = 1700000000000000LL;
+	char buf[65536], want[160];
+	CHECK(sizeof(struct hs_at) == 8);
+	r->first_frame = 10;
+	r->first_ts_us = t0;
+	/* none reads 0 and 0 */
+	CHECK(hs_at_frame(r, 0, HS_AT_FIN) == 0 && hs_at_ts(r, 0, HS_AT_FIN) == 0);
+	/* the largest that fit */
+	CHECK(record_at(r, 0, HS_AT_SYN, 10, t0 + INT32_MIN) == 1);
+	CHECK(record_at(r, 0, HS_AT_FIN, 10 + (uint64_t)UINT32_MAX - 2, t0 + INT32_MAX) == 1);
+	CHECK(!r->at_wide);
+	CHECK(hs_at_frame(r, 0, HS_AT_SYN) == 10 && hs_at_ts(r, 0, HS_AT_SYN) == t0 + INT32_MIN);
+	CHECK(hs_at_frame(r, 0, HS_AT_FIN) == 10 + (uint64_t)UINT32_MAX - 2 && hs_at_ts(r, 0, HS_AT_FIN) == t0 + INT32_MAX);
+	/* past them: kept whole */
+	CHECK(record_at(r, 1, HS_AT_SYN, 10 + (uint64_t)UINT32_MAX - 1, t0) == 1 && r->at_wide);
+	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
+	CHECK(record_at(r, 1, HS_AT_RST, 12, t0 + INT32_MIN - 1LL) == 1);
+	CHECK(record_at(r, 1, HS_AT_FIRST_PAYLOAD, 9, t0) == 1);            /* before the first frame */
+	CHECK(record_at(r, 1, HS_AT_LAST, UINT64_MAX, INT64_MIN) == 1);
+	CHECK(record_at(r, 0, HS_AT_RST, 13, 0) == 1);                      /* a time of 0 */
+	CHECK(hs_at_frame(r, 1, HS_AT_SYN) == 10 + (uint64_t)UINT32_MAX - 1 && hs_at_ts(r, 1, HS_AT_SYN) == t0);
+	CHECK(hs_at_frame(r, 1, HS_AT_FIN) == 11 && hs_at_ts(r, 1, HS_AT_FIN) == t0 + INT32_MAX + 1LL);
+	CHECK(hs_at_frame(r, 1, HS_AT_RST) == 12 && hs_at_ts(r, 1, HS_AT_RST) == t0 + INT32_MIN - 1LL);
+	CHECK(hs_at_frame(r, 1, HS_AT_FIRST_PAYLOAD) == 9 && hs_at_ts(r, 1, HS_AT_FIRST_PAYLOAD) == t0);
+	CHECK(hs_at_frame(r, 1, HS_AT_LAST) == UINT64_MAX && hs_at_ts(r, 1, HS_AT_LAST) == INT64_MIN);
+	CHECK(hs_at_frame(r, 0, HS_AT_RST) == 13 && hs_at_ts(r, 0, HS_AT_RST) == 0);
+	/* a wide moment set again small is small again; cleared is none */
+	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + 5) == 1 && hs_at_ts(r, 1, HS_AT_FIN) == t0 + 5);
+	CHECK(record_at(r, 1, HS_AT_FIN, 0, 0) == 1 && hs_at_frame(r, 1, HS_AT_FIN) == 0);
+	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
+	/* the record's own: small and whole */
+	CHECK(record_rat(r, HS_RAT_COMPLETE, 20, t0 + 7) == 1 && r->rat[HS_RAT_COMPLETE].frame != HS_AT_WIDE);
+	CHECK(record_rat(r, HS_RAT_NONTLS, 21, t0 - (1LL << 40)) == 1 && r->rat[HS_RAT_NONTLS].frame == HS_AT_WIDE);
+	CHECK(hs_rat_frame(r, HS_RAT_COMPLETE) == 20 && hs_rat_ts(r, HS_RAT_COMPLETE) == t0 + 7);
+	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));
+	CHECK(hs_rat_frame(r, HS_RAT_CERT_REQUEST) == 0 && hs_rat_ts(r, HS_RAT_CERT_REQUEST) == 0);
+	CHECK(record_rat(r, HS_RAT_SERVER_CERTS, 30, t0 + 9) == 1 && record_rat(r, HS_RAT_CLIENT_CERTS, 31, 5) == 1);
+	CHECK(hs_chain_frame(r, &r->server_chain) == 30 && hs_chain_ts(r, &r->server_chain) == t0 + 9);
+	CHECK(hs_chain_frame(r, &r->client_chain) == 31 && hs_chain_ts(r, &r->client_chain) == 5);
+	/* directions swapped: the wide ones follow theirs, the record's stay */
+	record_swap_dirs(r);
+	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));
+	CHECK(hs_at_frame(r, 0, HS_AT_RST) == 12 && hs_at_ts(r, 0, HS_AT_RST) == t0 + INT32_MIN - 1LL);
+	CHECK(hs_at_frame(r, 1, HS_AT_RST) == 13 && hs_at_ts(r, 1, HS_AT_RST) == 0);
+	CHECK(hs_at_frame(r, 1, HS_AT_FIN) == 10 + (uint64_t)UINT32_MAX - 2);
+	record_swap_dirs(r);
+	/* the report reads them whole (a last packet at a time it can print:
+	 * report/jw.c's time of INT64_MIN overflows, a matter of its own) */
+	CHECK(record_at(r, 1, HS_AT_LAST, 50, t0 + 100) == 1);
+	r->d[1].packets = 1;
+	report(r, RPT_JSON, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "\"fin_frame\": %llu,", (unsigned long long)(10 + (uint64_t)UINT32_MAX - 2));
+	CHECK(strstr(buf, want) != NULL);
+	CHECK(strstr(buf, "\"fin_frame\": 11,\n          \"fin_time\": \"2023-11-14T22:49:07.483648Z\"") != NULL);
+	CHECK(strstr(buf, "\"rst_frame\": 13,\n          \"rst_time\": \"1970-01-01T00:00:00.000000Z\"") != NULL);
+	record_free(r);
+}
+
 int main(void)
 {
 	test_pre();
 	test_max_offered();
 	test_ending_alert();
 	test_keep_hello();
+	test_ladder();
+	test_moments();
 	record_pools_free();
 	return check_done();
 }

@@ -58,13 +58,11 @@ static struct hs_record *rec_tcp(void)
 	r->role_by = ROLE_SYN;
 	r->first_ts_us = 1700000000000000;
 	r->first_frame = 1;
-	r->d[0].syn_frame = 1;
-	r->d[0].syn_ts_us = r->first_ts_us;
+	record_at(r, 0, HS_AT_SYN, 1, r->first_ts_us);
 	r->d[0].packets = 3;
-	r->d[1].syn_frame = 2;
-	r->d[1].syn_ts_us = r->first_ts_us + 100;
+	record_at(r, 1, HS_AT_SYN, 2, r->first_ts_us + 100);
 	r->d[1].packets = 2;
-	r->last_ts_us = r->first_ts_us + 200;
+	record_at(r, 1, HS_AT_LAST, 5, r->first_ts_us + 200);   /* the record's last packet */
 	return r;
 }
 
@@ -148,7 +146,7 @@ static void add_cert(struct hs_record *r, int key, int bits, int expired, int se
 	snprintf(leaf_facts.subject, sizeof(leaf_facts.subject), "CN=target.example");
 	snprintf(leaf_facts.issuer, sizeof(leaf_facts.issuer), "CN=Test CA");
 	r->server_chain.present = 1;
-	r->server_chain.frame = 8;
+	record_rat(r, HS_RAT_SERVER_CERTS, 8, 0);
 	r->server_chain.n = r->server_chain.total = 1;
 	if (!record_chain_certs(&r->server_chain, 1))
 		abort();
@@ -175,7 +173,7 @@ static const char *diag(const struct rule_set *rs, const struct hs_record *r, in
 	struct rule_ctx ctx;
 	struct rule_verdict *f;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = end_us ? end_us : r->last_ts_us;
+	ctx.capture_end_us = end_us ? end_us : hs_last_ts(r);
 	ctx.server_leaf_hint = hint;
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
@@ -191,7 +189,7 @@ static int has_note(const struct rule_set *rs, const struct hs_record *r, const 
 	size_t i;
 	int found = 0;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = r->last_ts_us;
+	ctx.capture_end_us = hs_last_ts(r);
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
 	for (i = 0; i < notes_count(f); i++)
@@ -225,7 +223,7 @@ static int fires(const char *conds, const struct hs_record *r)
 		return -1;
 	}
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = r->last_ts_us;
+	ctx.capture_end_us = hs_last_ts(r);
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
 	hit = findings_count(f) == 1;
@@ -557,12 +555,11 @@ static void test_builtin(void)
 	r = rec_tcp();
 	add_ch(r, 1);
 	r->stage = STAGE_CH_UNANSWERED;
-	r->d[0].fin_frame = 9;
-	r->d[0].fin_ts_us = r->ch->ts_us + 3000000;
+	record_at(r, 0, HS_AT_FIN, 9, r->ch->ts_us + 3000000);
 	r->closed_by = DIR_C2S;
 	r->closed_with = EV_FIN;
 	CHECK_STR(diag(rs, r, 0, NULL), "target-silent-after-client-hello");
-	r->d[0].fin_ts_us = r->ch->ts_us + 10000500;
+	record_at(r, 0, HS_AT_FIN, 9, r->ch->ts_us + 10000500);
 	CHECK_STR(diag(rs, r, 0, NULL), "target-silent-past-alb-timeout");
 	/* the same with a lossy capture: not enough evidence */
 	r->anomalies |= AN_GAP;
@@ -578,8 +575,7 @@ static void test_builtin(void)
 	ch->key_share[ch->n_key_share++] = 0x001d;
 	ch->msg_len = 1500;
 	ch->segments = 2;
-	r->d[1].rst_frame = 6;
-	r->d[1].rst_ts_us = ch->ts_us + 100;
+	record_at(r, 1, HS_AT_RST, 6, ch->ts_us + 100);
 	r->closed_by = DIR_S2C;
 	r->closed_with = EV_RST;
 	r->closed_after_kind = EV_HANDSHAKE;
@@ -602,13 +598,12 @@ static void test_builtin(void)
 	r->complete = 1;
 	r->stage = STAGE_COMPLETE_CLOSED;
 	r->d[0].appdata_records = 2;
-	r->d[1].fin_frame = 17;
-	r->d[1].fin_ts_us = r->first_ts_us + 1000000;
-	r->d[1].rst_frame = 20;
+	record_at(r, 1, HS_AT_FIN, 17, r->first_ts_us + 1000000);
+	record_at(r, 1, HS_AT_RST, 20, 0);   /* a time 0: kept whole (struct hs_at_wide) */
 	r->closed_by = DIR_S2C;
 	r->closed_with = EV_FIN;
 	CHECK_STR(diag(rs, r, 0, NULL), "(none)");
-	r->d[DIR_C2S].data_after_peer_fin_frame = 19;
+	record_at(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN, 19, r->first_ts_us + 1000100);
 	CHECK_STR(diag(rs, r, 0, NULL), "keepalive-race");
 	record_free(r);
 
@@ -649,11 +644,11 @@ static void test_builtin(void)
 
 	/* refused (502) and no SYN-ACK (504) */
 	r = rec_tcp();
-	r->d[1].syn_frame = 0;
-	r->d[1].rst_frame = 2;
+	record_at(r, 1, HS_AT_SYN, 0, 0);
+	record_at(r, 1, HS_AT_RST, 2, 0);
 	r->stage = STAGE_REFUSED;
 	CHECK_STR(diag(rs, r, 0, NULL), "connection-refused");
-	r->d[1].rst_frame = 0;
+	record_at(r, 1, HS_AT_RST, 0, 0);
 	r->d[1].packets = 0;
 	r->stage = STAGE_NO_SYNACK;
 	CHECK_STR(diag(rs, r, 0, NULL), "no-synack");
@@ -662,7 +657,7 @@ static void test_builtin(void)
 	/* a one-sided capture: the client sent data, no server packet at all */
 	r = rec_tcp();
 	add_ch(r, 1);
-	r->d[1].syn_frame = 0;
+	record_at(r, 1, HS_AT_SYN, 0, 0);
 	r->d[1].packets = 0;
 	r->stage = STAGE_CH_UNANSWERED;
 	CHECK_STR(diag(rs, r, r->first_ts_us + 20000000, NULL), "capture-incomplete");
@@ -685,8 +680,7 @@ static void test_reports(void)
 	size_t n;
 
 	add_ch(r, 1);
-	r->d[1].rst_frame = 6;
-	r->d[1].rst_ts_us = r->ch->ts_us + 50;
+	record_at(r, 1, HS_AT_RST, 6, r->ch->ts_us + 50);
 	r->closed_by = DIR_S2C;
 	r->closed_with = EV_RST;
 	r->closed_after_kind = EV_HANDSHAKE;
@@ -697,7 +691,7 @@ static void test_reports(void)
 	memcpy(r->ch->sni, "a\033[2Jb", 6);
 	r->ch->sni_len = 6;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.capture_end_us = r->last_ts_us;
+	ctx.capture_end_us = hs_last_ts(r);
 	record_derive((struct hs_record *)r);   /* built by hand: what record_finish() derives */
 	f = rule_eval(rs, r, &ctx);
 	CHECK_STR(finding_id(f, 0), "target-expects-proxy");
