@@ -572,9 +572,17 @@ static void time_us_(struct jw *w, int64_t us)
 {
 	char buf[64];
 	struct tm tm;
-	time_t s = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
-	long frac = (long)(us - (int64_t)s * 1000000);
+	/* floor division, without overflow at INT64_MIN */
+	int64_t q = us / 1000000, r = us % 1000000;
+	time_t s;
+	long frac;
 	int k;
+	if (r < 0) {
+		q--;
+		r += 1000000;
+	}
+	s = (time_t)q;
+	frac = (long)r;
 	/* "YYYY-MM-DDTHH:MM:SS" is kept for the last second written: times of
 	 * one connection are mostly in the same second */
 	if (!w->tcache_ok || w->tcache_s != (int64_t)s) {

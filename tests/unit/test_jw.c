@@ -441,6 +441,24 @@ int main(void)
 		CHECK(w.mem && w.mem_n == 1 + 3000 * 5 - 1 + 1);
 		free(w.mem);
 	}
+	/* times at the ends of the range: no overflow (UBSan), valid output */
+	{
+		struct jw w;
+		static const char want[] = "[\"1970-01-01T00:00:00.000000Z\",\"1969-12-31T23:59:59.999999Z\","
+					   "\"1969-12-31T23:59:58.000001Z\"";
+		jw_init_mem(&w, 0);
+		jw_arr_open(&w, NULL);
+		jw_time_us(&w, 0);
+		jw_time_us(&w, -1);
+		jw_time_us(&w, -1999999);
+		jw_time_us(&w, INT64_MIN);
+		jw_time_us(&w, INT64_MAX);
+		jw_arr_close(&w);
+		jw_flush(&w);
+		CHECK(w.mem && w.mem_n > sizeof(want) - 1 && !memcmp(w.mem, want, sizeof(want) - 1));
+		CHECK(w.mem && w.mem[w.mem_n - 1] == ']');
+		free(w.mem);
+	}
 	/* every kind of value, compact and pretty: the bytes of before */
 	{
 		char *out = NULL;
