@@ -57,29 +57,21 @@ static const uint8_t plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* 0x7f */,
 };
 
-/* jw_init_mem: append to w->mem; on failure drop it all (mem NULL, mem_cap 1) */
+/* jw_init_mem: append to w->mem; on failure (no memory, or past
+ * JW_MEM_MAX) drop it all: mem NULL, mem_failed set */
 static void mem_add(struct jw *w, const void *p, size_t n)
 {
-	if (!w->mem && w->mem_cap)
+	if (w->mem_failed)
 		return;
-	if (n > w->mem_cap - w->mem_n) {
-		size_t cap = w->mem_cap ? w->mem_cap : 4096;
-		char *m;
-		while (cap - w->mem_n < n && cap <= SIZE_MAX / 2)
-			cap *= 2;
-		m = cap - w->mem_n >= n ? realloc(w->mem, cap) : NULL;
-		if (!m) {
-			free(w->mem);
-			w->mem = NULL;
-			w->mem_n = 0;
-			w->mem_cap = 1;
-			return;
-		}
-		w->mem = m;
-		w->mem_cap = cap;
+	if (dbuf_add(&w->memb, p, n) != DBUF_OK) {
+		dbuf_free(&w->memb);
+		w->mem = NULL;
+		w->mem_n = 0;
+		w->mem_failed = 1;
+		return;
 	}
-	memcpy(w->mem + w->mem_n, p, n);
-	w->mem_n += n;
+	w->mem = (char *)w->memb.p;
+	w->mem_n = w->memb.len;
 }
 
 static void write_out(struct jw *w, const void *p, size_t n)
@@ -188,7 +180,8 @@ void jw_init(struct jw *w, FILE *f, int pretty)
 	w->cache = NULL;
 	w->mem = NULL;
 	w->mem_n = 0;
-	w->mem_cap = 0;
+	w->mem_failed = 0;
+	dbuf_init(&w->memb, 4096, JW_MEM_MAX);
 	w->out = 0;
 	w->n = 0;
 }
@@ -837,7 +830,7 @@ void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const
 	memcpy(t->first, w->first, sizeof(t->first));
 	render(t, arg);
 	flush(t);
-	if ((!t->mem && t->mem_cap) || t->errors || t->after_key || t->depth != w->depth) {
+	if (t->mem_failed || t->errors || t->after_key || t->depth != w->depth) {
 		free(t->mem);
 		free(t);
 		render(w, arg);

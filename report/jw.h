@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dissect/dbuf.h"
+
 #define JW_MAX_DEPTH 32
+#define JW_MEM_MAX (64u << 20)         /* what a memory writer holds at most (a table, a fragment) */
 
 struct jw_cache;
 
@@ -34,7 +37,9 @@ struct jw {
 	char tcache[19];               /* "YYYY-MM-DDTHH:MM:SS" of tcache_s */
 	struct jw_cache *cache;        /* jw_cached()'s fragments, or NULL (jw_init clears it) */
 	char *mem;                     /* jw_init_mem: what was written, malloc'd; NULL if out of memory */
-	size_t mem_n, mem_cap;
+	size_t mem_n;                  /* its length */
+	struct dbuf memb;              /* mem's storage (mem and mem_n are its view) */
+	uint8_t mem_failed;            /* out of memory, or past JW_MEM_MAX: mem dropped */
 	uint64_t out;                  /* bytes handed to f or mem since jw_init */
 	size_t n;                      /* bytes in buf, not yet handed to f (jw.c) */
 	char buf[8192];
