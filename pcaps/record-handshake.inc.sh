@@ -65,6 +65,29 @@ hssign hsp521 p521
 hssign hsbp256 bp256
 hssign hspss rsapss
 
+# -- a chain with organisation-validated style names as long as real ones (hs-ok-long-names-nginx) ----
+# root, intermediate and leaf each with its own full DN (-subj), kept as requested by openssl ca
+# -preserveDN (ca.cnf's policy would drop C, ST, L and OU); all RSA 2048.
+LN_HOST=api-gateway.internal.us-west-2.example-corporation.com
+LN_ROOT_DN="/C=US/O=Example Trust Services LLC/OU=www.example-trust.com/CN=Example Trust Global Root G2"
+LN_INT_DN="/C=US/O=Example Trust Services LLC/OU=www.example-trust.com/CN=Example Trust Global G2 TLS RSA SHA256 2020 CA1"
+LN_LEAF_DN="/C=US/ST=California/L=San Francisco/O=Example Corporation Holdings International/OU=Platform Engineering/CN=$LN_HOST"
+# lnsign NAME DN ISSUER EXT SAN: key, CSR with DN, openssl ca -preserveDN with the issuer's key
+lnsign() {
+    local name=$1 dn=$2 issuer=$3 ext=$4 san=$5
+    key "$name" rsa2048
+    openssl req -config "$PKI/ca.cnf" -new -key "$PKI/$name.key" -subj "$dn" -out "$PKI/$name.csr" 2>/dev/null
+    SAN=$san openssl ca -batch -notext -preserveDN -config "$PKI/ca.cnf" -cert "$PKI/$issuer.pem" \
+        -keyfile "$PKI/$issuer.key" -extensions "$ext" -in "$PKI/$name.csr" -out "$PKI/$name.pem" \
+        -days 825 >"$LOG/ca-$name.log" 2>&1 || die "openssl ca failed for $name: $(tail -n 3 "$LOG/ca-$name.log")"
+}
+key ln-root rsa2048
+openssl req -config "$PKI/ca.cnf" -new -x509 -key "$PKI/ln-root.key" -subj "$LN_ROOT_DN" \
+    -days 3650 -extensions v3_ca -out "$PKI/ln-root.pem" 2>/dev/null
+lnsign ln-int "$LN_INT_DN" ln-root v3_ca "DNS:unused"
+lnsign ln-leaf "$LN_LEAF_DN" ln-int v3_leaf "DNS:$LN_HOST,DNS:api-gateway.example-corporation.com"
+cat "$PKI/ln-leaf.pem" "$PKI/ln-int.pem" >"$PKI/ln-leaf-fullchain.pem"
+
 # -- peers -------------------------------------------------------------------------------------------
 # Node 20 (OpenSSL 3 inside, its own choices: strict ALPN, SNICallback): node hs-node.js PORT JSON
 cat >"$T/hs-node.js" <<'EOF'
@@ -262,13 +285,20 @@ http {
         ssl_protocols TLSv1.2 TLSv1.3;
         location / { return 200 "ok\n"; }
     }
+    server {    # healthy TLS 1.2 and 1.3 target with long organisation-validated names in its chain
+        listen 127.0.0.1:8494 ssl;
+        server_name $LN_HOST;
+        ssl_certificate $PKI/ln-leaf-fullchain.pem; ssl_certificate_key $PKI/ln-leaf.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { return 200 "ok\n"; }
+    }
 }
 EOF
 nginx -t -q -p "$HNGX/" -e "$HNGX/logs/error.log" -c "$HNGX/nginx.conf" 2>"$LOG/hs-nginx-t.log" \
     || die "hs nginx -t: $(cat "$LOG/hs-nginx-t.log")"
 bg hs-nginx nginx -p "$HNGX/" -e "$HNGX/logs/error.log" -c "$HNGX/nginx.conf"
 HNGX_PID=$BG_PID
-for p in 8450 8451 8452 8454 8455 8456 8457 8491 8492 8493; do wait_listen "$p"; done
+for p in 8450 8451 8452 8454 8455 8456 8457 8491 8492 8493 8494; do wait_listen "$p"; done
 
 HAPX=$T/hs-haproxy
 mkdir -p "$HAPX"
@@ -580,6 +610,12 @@ hscap hs-http2-200-nginx "tcp port 8493" eval 'SSLKEYLOGFILE=$KEYLOG timeout 8 c
     --resolve target.example:8493:127.0.0.1 https://target.example:8493/ >>"$LOG/last.log" 2>&1 || true;
     SSLKEYLOGFILE=$KEYLOG timeout 8 curl -sS -o /dev/null --http2 --tls-max 1.2 --cacert "$PKI/ca-root.pem" \
     --resolve target.example:8493:127.0.0.1 https://target.example:8493/ >>"$LOG/last.log" 2>&1 || true'
+
+# 13. a healthy connection whose names are as long as real-world ones (for the line size of --format jsonl)
+LN_GET=$'GET / HTTP/1.1\r\nHost: '"$LN_HOST"$'\r\nConnection: close\r\n\r\n'
+describe hs-ok-long-names-nginx "nginx 1.22 TLS 1.2 and 1.3 (HTTP/1.1 only), chain with organisation-validated style names: leaf C=US, ST=California, L=San Francisco, O=Example Corporation Holdings International, OU=Platform Engineering, CN=$LN_HOST (SAN with that name), intermediate C=US, O=Example Trust Services LLC, OU=www.example-trust.com, CN=Example Trust Global G2 TLS RSA SHA256 2020 CA1; 1: s_client defaults (TLS 1.2 and 1.3) with -servername $LN_HOST -alpn h2,http/1.1; 2: $ALB_DESC; both sending GET / HTTP/1.1 with Host: $LN_HOST and Connection: close" \
+    "1: TLS 1.3 completes with SNI and ALPN http/1.1, HTTP 200, nginx closes; 2: TLS 1.2 completes, HTTP 200, nginx closes: healthy, with long names"
+hscap hs-ok-long-names-nginx "tcp port 8494" eval 'GET=$LN_GET client 127.0.0.1:8494 -servername $LN_HOST -alpn h2,http/1.1; GET=$LN_GET alb 127.0.0.1:8494'
 
 stop "$HNGX_PID"
 stop "$HAPX_PID"

@@ -251,6 +251,7 @@ check "json --detail lean: valid" $PY tests/validate_json.py json "$tmp/lean.jso
 "$T" -r "$DEMO" --detail some >/dev/null 2>&1; [ $? -eq 2 ] && ok "--detail some: usage error" || no "--detail some: usage error"
 # --pretty is the compact document indented: the same bytes once the
 # whitespace outside strings is taken out, and the same values
+bad=
 for f in "$DEMO" "$OK" pcaps/tls13-hello-retry.pcap pcaps/hostile/sni-ok.pcap; do
 	"$T" -r "$f" -F json >"$tmp/c.json" 2>/dev/null
 	"$T" -r "$f" -F json --pretty >"$tmp/p.json" 2>/dev/null
