@@ -848,20 +848,28 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
  * strings (SNI, ALPN, the certificate's names, the client's identity, the
  * rule's words) and lists (ALPN offered, notes, anomalies) are what can
  * make it longer, so when a line would not fit it is written again with
- * each such string cut to at most `str` bytes (ending in "…", whole
- * characters only) and each list to `list` entries, tighter each time
- * (lean_steps), and `"cut": true` says so. Short strings are never
- * touched: only the ones past the cap. */
+ * each such string cut to at most a cap of bytes (ending in "…", whole
+ * characters only) and each list to a few entries (lean_caps), the cap
+ * the largest that fits (halving between LEAN_CAP_MIN and LEAN_CAP_MAX),
+ * and `"cut": true` says so. Short strings are never touched: only the
+ * ones past the cap. */
 struct lean_cap {
 	size_t str;     /* 0: no limit */
 	size_t list;
 	int cut;        /* something was cut */
 };
 
-static const struct lean_cap lean_steps[] = {
-	{ 0, 0, 0 }, { 512, 16, 0 }, { 160, 8, 0 }, { 96, 6, 0 }, { 64, 4, 0 },
-	{ 40, 3, 0 }, { 24, 2, 0 }, { 12, 1, 0 }, { 4, 0, 0 },
-};
+/* The caps for a string cap of `str` bytes: lists shorten with it. */
+static struct lean_cap lean_caps(size_t str)
+{
+	struct lean_cap c;
+	c.str = str;
+	c.list = str >= 160 ? 16 : str >= 96 ? 8 : str >= 48 ? 4 : str >= 24 ? 2 : str >= 12 ? 1 : 0;
+	c.cut = 0;
+	return c;
+}
+#define LEAN_CAP_MAX 512
+#define LEAN_CAP_MIN 4
 
 #define ELLIPSIS "\xe2\x80\xa6"   /* U+2026, 3 bytes */
 
@@ -1021,18 +1029,35 @@ void rpt_json_lean(struct jw *w, const struct hs_record *r, const struct rule_ve
 		   size_t budget)
 {
 	struct jw_pos at;
-	size_t k;
+	struct lean_cap c;
+	size_t lo = LEAN_CAP_MIN, hi = LEAN_CAP_MAX - 1, best = LEAN_CAP_MIN;
 	if (!budget) {
-		struct lean_cap c = lean_steps[0];
+		c = lean_caps(0);   /* no cap */
 		lean_body(w, r, v, cid_seed, &c);
 		return;
 	}
 	jw_tell(w, &at);
-	for (k = 1;; k++) {
-		struct lean_cap c = lean_steps[k];
-		lean_body(w, r, v, cid_seed, &c);
-		if (jw_since(w, &at) <= budget || k + 1 == sizeof(lean_steps) / sizeof(lean_steps[0]) ||
-		    jw_seek(w, &at))
+	c = lean_caps(LEAN_CAP_MAX);
+	lean_body(w, r, v, cid_seed, &c);
+	if (jw_since(w, &at) <= budget)
+		return;
+	/* the largest cap that fits: a line only grows with its cap (a string
+	 * is whole, or cut to at most the cap), so halving finds it */
+	while (lo <= hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (jw_seek(w, &at))
 			return;
+		c = lean_caps(mid);
+		lean_body(w, r, v, cid_seed, &c);
+		if (jw_since(w, &at) <= budget) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
 	}
+	if (jw_seek(w, &at))
+		return;
+	c = lean_caps(best);
+	lean_body(w, r, v, cid_seed, &c);
 }
