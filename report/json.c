@@ -868,23 +868,28 @@ static struct lean_cap lean_caps(size_t str)
 	c.cut = 0;
 	return c;
 }
-#define LEAN_CAP_MAX 512
+/* The first try's cap, and the least. With these the first try is at
+ * most about 5 KiB whatever the values (nine strings of 256 bytes, three
+ * lists of 16 entries of 64), so the line is still in the writer's 8 KiB
+ * buffer when it is measured, and jw_seek() can undo it. */
+#define LEAN_CAP_MAX 256
 #define LEAN_CAP_MIN 4
+#define LEAN_ENTRY_MAX 64
 
 #define ELLIPSIS "\xe2\x80\xa6"   /* U+2026, 3 bytes */
 
 /* s[0..n) as a JSON string of at most c->str bytes between its quotes. */
 static void lean_strn(struct jw *w, const uint8_t *s, size_t n, struct lean_cap *c)
 {
-	uint8_t t[512 + 3];
+	uint8_t t[LEAN_CAP_MAX + 3];
 	size_t k, room;
 	if (!c->str || jw_strn_fit(s, n, c->str, NULL) == n) {
 		jw_strn(w, s, n);
 		return;
 	}
 	room = c->str > 3 ? c->str - 3 : 0;
-	if (room > 512)
-		room = 512;
+	if (room > LEAN_CAP_MAX)
+		room = LEAN_CAP_MAX;
 	k = jw_strn_fit(s, n, room, NULL);   /* k <= room: no byte is written shorter than it is */
 	memcpy(t, s, k);
 	memcpy(t + k, ELLIPSIS, 3);
@@ -916,6 +921,8 @@ static int lean_more(size_t had, struct lean_cap *c)
 static void lean_body(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed,
 		      struct lean_cap *cap)
 {
+	/* a list's entries: at most LEAN_ENTRY_MAX bytes each under any cap */
+	struct lean_cap ecap = *cap;
 	const struct hs_client_hello *c = r->ch;
 	const struct hs_server_hello *s = r->sh;
 	const struct x509_facts *leaf =
@@ -925,6 +932,8 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 	enum fp_rc rc;
 	size_t i;
 	int b;
+	if (ecap.str > LEAN_ENTRY_MAX)
+		ecap.str = LEAN_ENTRY_MAX;
 	jw_key_str(w, "detail", "lean");
 	jw_key_str(w, "verdict", rpt_outcome_name(v));
 	jw_key_uint(w, "id", r->id);
@@ -966,9 +975,9 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 	else
 		jw_key_null(w, "alpn");
 	jw_arr_open(w, "alpn_offered");
-	for (i = 0; c && i < c->n_alpn && lean_more(i, cap); i++) {
+	for (i = 0; c && i < c->n_alpn && lean_more(i, &ecap); i++) {
 		uint16_t o = c->alpn_off[i];
-		lean_strn(w, c->alpn + o + 1, c->alpn[o], cap);
+		lean_strn(w, c->alpn + o + 1, c->alpn[o], &ecap);
 	}
 	jw_arr_close(w);
 	rc = fp_ja3(c, full, sizeof(full), md5);
@@ -1013,14 +1022,15 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 		jw_key_null(w, "confidence");
 	}
 	jw_arr_open(w, "notes");
-	for (i = 0; v && i < v->n_note && lean_more(i, cap); i++)
-		lean_strn(w, (const uint8_t *)v->note[i].rule, strlen(v->note[i].rule), cap);
+	for (i = 0; v && i < v->n_note && lean_more(i, &ecap); i++)
+		lean_strn(w, (const uint8_t *)v->note[i].rule, strlen(v->note[i].rule), &ecap);
 	jw_arr_close(w);
 	jw_arr_open(w, "anomalies");
 	for (b = 0, i = 0; b < 32; b++)
-		if (r->anomalies & (1u << b) && lean_more(i++, cap))
+		if (r->anomalies & (1u << b) && lean_more(i++, &ecap))
 			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
 	jw_arr_close(w);
+	cap->cut |= ecap.cut;
 	if (cap->cut)
 		jw_key_bool(w, "cut", 1);
 }

@@ -412,8 +412,78 @@ static void test_moments(void)
 	record_free(r);
 }
 
+/* A lean JSON Lines line stays within 1 KiB whatever the wire sent: a
+ * ClientHello with a 255-byte SNI and sixteen 31-byte ALPN names, all
+ * control bytes (six bytes each once escaped, about 6 KB in all), gives a
+ * line cut to fit and marked; the same connection in a --detail lean JSON
+ * document is whole. */
+static void test_lean_bound(void)
+{
+	static uint8_t b[1024];
+	static char buf[1 << 16];
+	struct hs_record *r = record_new(1);
+	struct hs_client_hello *ch = record_new_client_hello();
+	struct rpt p;
+	size_t n = 0, i, j, got;
+	char *nl;
+	b[n++] = 3, b[n++] = 3;
+	memset(b + n, 0, 33), n += 33;                      /* random, empty session id */
+	b[n++] = 0, b[n++] = 2, b[n++] = 0x13, b[n++] = 1;  /* one suite */
+	b[n++] = 1, b[n++] = 0;                             /* null compression */
+	b[n++] = (uint8_t)(782 >> 8), b[n++] = (uint8_t)782;
+	b[n++] = 0, b[n++] = 0, b[n++] = (uint8_t)(260 >> 8), b[n++] = (uint8_t)260;   /* server_name */
+	b[n++] = (uint8_t)(258 >> 8), b[n++] = (uint8_t)258, b[n++] = 0, b[n++] = 0, b[n++] = 255;
+	memset(b + n, 1, 255), n += 255;
+	b[n++] = 0, b[n++] = 16, b[n++] = (uint8_t)(514 >> 8), b[n++] = (uint8_t)514;  /* ALPN */
+	b[n++] = (uint8_t)(512 >> 8), b[n++] = (uint8_t)512;
+	for (i = 0; i < 16; i++) {
+		b[n++] = 31;
+		for (j = 0; j < 31; j++)
+			b[n++] = (uint8_t)(1 + (i + j) % 30);
+	}
+	CHECK(n <= sizeof(b) && tls_parse_client_hello(b, n, ch) == 0);
+	CHECK(ch->has_sni && ch->sni_len == 255 && ch->n_alpn == 16);
+	r->ch = ch;
+	r->client_hellos = 1;
+	r->is_tls = 1;
+	r->cli.family = r->srv.family = 4;
+	r->srv.port = 443;
+	r->first_ts_us = ch->ts_us = 1700000000000000;
+	record_at(r, 0, HS_AT_LAST, 1, r->first_ts_us);
+	r->d[DIR_C2S].tls = 1;
+	r->stage = STAGE_CH_UNANSWERED;
+	record_derive(r);
+	for (i = 0; i < 2; i++) {
+		memset(&p, 0, sizeof(p));
+		p.out = tmpfile();
+		p.fmt = i ? RPT_JSON : RPT_JSONL;
+		p.lean = 1;
+		if (!p.out)
+			break;
+		rpt_begin(&p);
+		rpt_conn(&p, r, NULL);
+		rewind(p.out);
+		got = fread(buf, 1, sizeof(buf) - 1, p.out);
+		buf[got] = 0;
+		fclose(p.out);
+		rpt_free(&p);
+		nl = strchr(buf, '\n');
+		if (!i) {
+			CHECKF(nl && (size_t)(nl - buf) + 1 <= 1024 && strstr(buf, "\"detail\":\"lean\""),
+			       "a hostile lean line fits 1 KiB (%zu bytes)", nl ? (size_t)(nl - buf) + 1 : got);
+			CHECK(nl && strstr(buf, "\"cut\":true}") == nl - 11);
+			CHECK(strstr(buf, "\"sni\":\"\\u0001") != NULL);
+		} else {
+			CHECKF(strstr(buf, "\"lean\"") && !strstr(buf, "\"cut\"") && got > 4000,
+			       "the document's lean object is whole (%zu bytes)", got);
+		}
+	}
+	record_free(r);
+}
+
 int main(void)
 {
+	test_lean_bound();
 	test_pre();
 	test_max_offered();
 	test_ending_alert();
