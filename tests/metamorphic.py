@@ -106,6 +106,12 @@ KNOWN = {
         "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
     ('hs-ems-required-java.pcap', 'overlap-same+random'):
         "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
+    ('hs-ok-long-names-nginx.pcap', 'dup+reverse+vxlan'):
+        "reordered so the server's later segments (TLS 1.3 tickets, the HTTP response) come before the client's Finished in capture order: server.bytes_after_handshake counts only bytes new by sequence in frames after the completing one, reads 0, and target-closed-without-response fires on a healthy connection; the fact reads capture order, not send order (the server's ACK of the client's Finished would tell)",
+    ('hs-ok-long-names-nginx.pcap', 'overlap-same+random'):
+        "reordered so the server's later segments (TLS 1.3 tickets, the HTTP response) come before the client's Finished in capture order: server.bytes_after_handshake counts only bytes new by sequence in frames after the completing one, reads 0, and target-closed-without-response fires on a healthy connection; the fact reads capture order, not send order (the server's ACK of the client's Finished would tell)",
+    ('hs-ok-long-names-nginx.pcap', 'reverse'):
+        "reordered so the server's later segments (TLS 1.3 tickets, the HTTP response) come before the client's Finished in capture order: server.bytes_after_handshake counts only bytes new by sequence in frames after the completing one, reads 0, and target-closed-without-response fires on a healthy connection; the fact reads capture order, not send order (the server's ACK of the client's Finished would tell)",
     ('hs-no-default-cert-node.pcap', 'onebyte+dup+random'):
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
     ('hs-no-default-cert-node.pcap', 'onebyte+random'):
