@@ -67,6 +67,7 @@
 #include <sys/random.h>
 
 #define WIN_BYTES 4096u
+_Static_assert(WIN_BYTES <= UINT16_MAX, "struct half's win_head is 16 bits");
 
 struct seg {
 	struct seg *next;
@@ -76,8 +77,7 @@ struct seg {
 	uint8_t data[];
 };
 
-/* Fields by size, widest first, the flags read with every packet in
- * bytes, the others in one byte (80 bytes; issue 19). */
+/* Fields by size, widest first, the flags in bits (88 bytes; issue 19). */
 struct half {
 	struct seg *ooo;
 	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
@@ -87,7 +87,6 @@ struct half {
 	uint32_t next_seq;
 	uint32_t nseg;
 	uint32_t qbytes;
-	uint32_t win_head;  /* where the next byte goes (win.len while the ring has not wrapped) */
 	/* What this direction's sender told about itself, for judging the
 	 * other's sequence numbers and this one's (win_bound(), csum_accepts()) */
 	uint32_t bad_seq, bad_end;  /* [bad_seq, bad_end): the last data segments ignored for their
@@ -95,16 +94,23 @@ struct half {
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
 	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
 	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
+	uint32_t pf_start;  /* where the hole before new bytes after the peer's FIN starts (pf_pending) */
+	uint32_t fin_ack;   /* the acknowledgement number of its FIN, when have_fin_ack */
+	uint32_t ack_upto;  /* the peer acknowledged bytes not seen up to here, when ack_pend (ack_ahead()) */
+	uint16_t win_head;  /* where the next byte goes (win.len while the ring has not wrapped; < WIN_BYTES) */
 	uint16_t syn_mss;   /* its SYN's MSS option, 0 without */
 	uint8_t csum;       /* CS_UNKNOWN, CS_REAL, CS_OFFLOADED: this direction's checksums */
 	uint8_t syn_ws;     /* its SYN's window scale, PKT_NO_WSCALE without; WS_NO_SYN before a SYN */
-	uint8_t have_seq;
-	uint8_t done;
 	uint8_t fin : 1;
 	uint8_t have_end : 1;
 	uint8_t have_hi : 1, have_win : 1;
 	uint8_t win_scaled : 1; /* win_max came from a segment after the SYN */
 	uint8_t have_bad : 1;   /* bad_seq and bad_end hold a range */
+	uint8_t pf_pending : 1; /* data after the peer's FIN came after a hole at pf_start: judged when it fills */
+	uint8_t have_fin_ack : 1;
+	uint8_t ack_pend : 1;
+	uint8_t have_seq : 1;
+	uint8_t done : 1;
 };
 
 enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
@@ -348,6 +354,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 
 static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto, uint64_t frame,
 		     int64_t ts);
+static void ack_gap_flush(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
 
 /* Finishes the record and hands it over; the flow is a tombstone after. */
 static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
@@ -356,6 +363,9 @@ static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 	if (f->reported)
 		return;
 	for (d = 0; d < 2; d++) {
+		/* as of the last packet of either side */
+		int lf = hs_at_frame(f->r, 1 - d, HS_AT_LAST) > hs_at_frame(f->r, d, HS_AT_LAST) ? 1 - d : d;
+		ack_gap_flush(ft, f, d, hs_at_frame(f->r, lf, HS_AT_LAST), hs_at_ts(f->r, lf, HS_AT_LAST));
 		while (f->h[d].ooo && !f->h[d].done)
 			gap_to_queue(ft, f, d, hs_at_frame(f->r, d, HS_AT_LAST), hs_at_ts(f->r, d, HS_AT_LAST));
 		/* everything before the FIN was sent: what we lack is lost */
@@ -616,7 +626,7 @@ static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 			h->win.len = h->win_head = 0;
 			return;
 		}
-		h->win_head = h->win.len;   /* a full copy left it at 0 */
+		h->win_head = (uint16_t)h->win.len;   /* a full copy left it at 0 */
 	}
 	wcap = (uint32_t)h->win.cap;
 	if (!wcap)
@@ -635,7 +645,7 @@ static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 		k = len;
 	memcpy(h->win.p + h->win_head, p, k);
 	memcpy(h->win.p, p + k, len - k);
-	h->win_head = h->win_head + len - (len - k ? wcap : 0);
+	h->win_head = (uint16_t)(h->win_head + len - (len - k ? wcap : 0));
 	h->win.len = h->win.len + len > wcap ? wcap : h->win.len + len;
 }
 
@@ -708,11 +718,37 @@ static void half_check_done(struct flow_table *ft, struct flow *f, int d)
 	}
 }
 
+/* The handshake completed on bytes of direction d just delivered (they
+ * end at next_seq). Bytes of d already seen beyond them, queued out of
+ * order, were sent after it: they count as after the handshake, as the
+ * bytes of later packets do (data_after_peer_fin), so the count follows
+ * sequence order and not the order the capture shows them in. */
+static void after_handshake_cut(struct flow *f, int d)
+{
+	struct half *h = &f->h[d];
+	if (h->have_end && seq_gt(h->max_end, h->next_seq))
+		f->r->d[d].payload_after_handshake += h->max_end - h->next_seq;
+}
+
+/* Bytes of direction d the peer's FIN acknowledged came after it in
+ * the capture (the directions reached it out of step): what they showed
+ * happened before the close, and is what it came after. */
+static void close_saw(struct flow *f, int d, uint16_t nal)
+{
+	struct hs_record *r = f->r;
+	r->closed_after_kind = hs_ev(r, r->n_events - 1u).kind;
+	r->closed_after_hs_type = f->tls.d[d].last_hs_type;
+	for (; nal < r->n_alerts; nal++)
+		r->alerts[nal].before_close = 1;
+}
+
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
 		    uint32_t wlen, uint64_t frame, int64_t ts)
 {
 	struct half *h = &f->h[d];
 	struct hs_dir *s = &f->r->d[d];
+	int was_complete = f->r->rat[HS_RAT_COMPLETE].frame != 0;
+	uint16_t nev = f->r->n_events, nal = f->r->n_alerts;
 	if (len) {
 		if (!h->done)
 			win_append(h, p, len);
@@ -720,6 +756,11 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 		tls_feed(&f->tls, d, p, len, frame, ts);
 	}
 	h->next_seq += wlen;
+	if (f->r->n_events != nev && f->r->closed_by == 1 - d && f->h[1 - d].have_fin_ack &&
+	    !seq_gt(h->next_seq, f->h[1 - d].fin_ack) && f->r->closed_with == EV_FIN)
+		close_saw(f, d, nal);
+	if (!was_complete && f->r->rat[HS_RAT_COMPLETE].frame)
+		after_handshake_cut(f, d);
 	if (wlen > len) {
 		h->win.len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
 		f->r->anomalies |= AN_GAP;
@@ -898,6 +939,64 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	h->next_seq = upto;
 	h->win.len = h->win_head = 0;
 	half_check_done(ft, f, d);
+}
+
+/* Declares what a pending acknowledgement of unseen bytes of direction d
+ * left missing (ack_ahead()), as of the frame that proved it. */
+static void ack_gap_flush(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	if (!h->ack_pend)
+		return;
+	h->ack_pend = 0;
+	gap_upto(ft, f, d, h->ack_upto, frame, ts);
+}
+
+/*
+ * The peer acknowledged direction d's bytes up to `upto` (in window):
+ * whatever of them was not seen is lost to us. When the acknowledgement
+ * covers bytes queued after a hole, the hole is declared at once. When it
+ * covers only bytes not seen at all, not yet: a capture may show the two
+ * directions slightly out of order (a mirror, a host with several
+ * queues), so they may still come. That gap is declared when the next
+ * segment of d does not start the missing bytes, when another
+ * acknowledgement covers queued bytes or asks for more, or when the flow
+ * is reported, as of that moment; bytes that do come fill it.
+ */
+static void ack_ahead(struct flow_table *ft, struct flow *f, int d, uint32_t upto, uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	if (h->done || !h->have_seq)
+		return;
+	if (h->ooo && seq_le(h->ooo->seq, upto)) {
+		if (h->ack_pend && seq_gt(h->ack_upto, upto))
+			upto = h->ack_upto;
+		h->ack_pend = 0;
+		gap_upto(ft, f, d, upto, frame, ts);
+		return;
+	}
+	if (!seq_gt(upto, h->next_seq))
+		return;   /* nothing unseen acknowledged */
+	if (h->ack_pend && !seq_gt(upto, h->ack_upto))
+		return;
+	ack_gap_flush(ft, f, d, frame, ts);
+	h->ack_upto = upto;
+	h->ack_pend = 1;
+}
+
+/* A packet of direction d covering [seq, end) (empty for a bare ACK, FIN
+ * or RST) is about to be taken: a pending acknowledged gap is declared
+ * unless the packet starts its bytes, or carries none at the point where
+ * they would start. */
+static void ack_gap_check(struct flow_table *ft, struct flow *f, int d, uint32_t seq, uint32_t end,
+			  uint64_t frame, int64_t ts)
+{
+	struct half *h = &f->h[d];
+	if (seq == end && seq == h->next_seq && seq_gt(h->ack_upto, h->next_seq))
+		return;   /* no byte, and none skipped: proves nothing */
+	if (h->done || !seq_gt(h->ack_upto, h->next_seq) ||
+	    !(seq_le(seq, h->next_seq) && seq_gt(end, h->next_seq)))
+		ack_gap_flush(ft, f, d, frame, ts);
 }
 
 /* 1 when a queued segment holds bytes of [seq, seq + len) (captured at p)
@@ -1389,7 +1488,10 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 {
 	struct hs_record *r = f->r;
 	struct half *h = &f->h[d];
+	const struct half *o = &f->h[1 - d];
 	uint32_t end = p->seq + p->paylen;
+	uint32_t old_end = h->max_end, lo;
+	int had_end = h->have_end;
 	int fresh = !h->have_end || seq_gt(end, h->max_end);
 	if (fresh && r->rat[HS_RAT_COMPLETE].frame && p->frame > hs_rat_frame(r, HS_RAT_COMPLETE))   /* new bytes, not a retransmission */
 		r->d[d].payload_after_handshake += h->have_end && seq_gt(p->seq, h->max_end) ? p->paylen
@@ -1398,12 +1500,44 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 		h->max_end = end;
 		h->have_end = 1;
 	}
-	/* any new bytes count unless the segment plainly starts an alert
-	 * (a TLS <= 1.2 alert record, or a lone TLS 1.3 alert-sized one):
-	 * a request split or reordered still shows as new bytes */
-	if (fresh && r->d[1 - d].at[HS_AT_FIN].frame && !r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame &&
-	    !starts_alert(p->payload, p->paylen)) {
+	if (!r->d[1 - d].at[HS_AT_FIN].frame)
+		return;
+	if (h->pf_pending) {
+		/* new bytes came after a hole: the segment that fills the hole's
+		 * start tells whether they were a lone alert after all (the
+		 * close_notify answering the FIN, reordered) */
+		if (!seq_gt(p->seq, h->pf_start) && seq_gt(end, h->pf_start)) {
+			uint32_t off = h->pf_start - p->seq;
+			const uint8_t *q = p->payload + off;
+			h->pf_pending = 0;
+			if (p->paylen - off >= 5 && starts_alert(q, p->paylen - off) &&
+			    !seq_gt(h->max_end, h->pf_start + 5u + ((uint32_t)q[3] << 8 | q[4])))
+				record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, 0, 0);
+		}
+		return;
+	}
+	if (!fresh || r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame)
+		return;
+	/* Bytes the peer acknowledged in its FIN had reached it before it
+	 * closed, whatever order the capture shows them in: the new bytes
+	 * after the FIN start at the later of that and what was seen. */
+	lo = had_end ? old_end : p->seq;
+	if (o->have_fin_ack && seq_gt(o->fin_ack, lo))
+		lo = o->fin_ack;
+	if (!seq_gt(end, lo))
+		return;
+	/* any new bytes count unless they plainly start an alert (a TLS <=
+	 * 1.2 alert record, or a lone TLS 1.3 alert-sized one): a request
+	 * split still shows as new bytes. New bytes after a hole count until
+	 * the hole's start is seen (above). */
+	if (!seq_gt(p->seq, lo)) {
+		uint32_t off = lo - p->seq;
+		if (!starts_alert(p->payload + off, p->paylen - off))
+			record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
+	} else if (!starts_alert(p->payload, p->paylen)) {
 		record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
+		h->pf_pending = 1;
+		h->pf_start = lo;
 	}
 }
 
@@ -1460,6 +1594,12 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 	} else {
 		if (p->paylen)
 			data_after_peer_fin(f, d, p);
+		if (f->h[d].ack_pend) {
+			/* a segment, FIN or RST that does not start the bytes
+			 * the peer acknowledged proves them lost */
+			uint32_t from = p->seq + ((p->flags & TCP_SYN) ? 1u : 0u);
+			ack_gap_check(ft, f, d, from, from + p->wirelen, p->frame, p->ts_us);
+		}
 		if ((p->paylen || p->wirelen) && !f->h[d].done)
 			segment(ft, f, d, p);
 	}
@@ -1472,7 +1612,7 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		const struct half *o = &f->h[1 - d];
 		uint32_t upto = o->fin && seq_gt(p->ack, o->fin_seq) ? o->fin_seq : p->ack;
 		if (ack_in_window(f, 1 - d, upto)) {
-			gap_upto(ft, f, 1 - d, upto, p->frame, p->ts_us);
+			ack_ahead(ft, f, 1 - d, upto, p->frame, p->ts_us);
 		} else {
 			note_out_of_window(f, d, p);
 			sane = 0;
@@ -1482,6 +1622,8 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		note_window(f, d, p);
 	if ((p->flags & TCP_FIN) && !f->h[d].fin) {
 		f->h[d].fin = 1;
+		f->h[d].fin_ack = p->ack;
+		f->h[d].have_fin_ack = !!(p->flags & TCP_ACK);
 		f->h[d].fin_seq = p->seq + p->wirelen + ((p->flags & TCP_SYN) ? 1u : 0u);
 	}
 	if ((p->flags & TCP_FIN) && !s->at[HS_AT_FIN].frame)

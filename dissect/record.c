@@ -719,7 +719,7 @@ void record_finish(struct hs_record *r, int64_t capture_end_us)
 	}
 	if (alert) {
 		uint64_t sclose = s_fin && s_rst ? (s_fin < s_rst ? s_fin : s_rst) : (s_fin ? s_fin : s_rst);
-		if (r->closed_by == DIR_S2C && sclose && sclose < alert)
+		if (r->closed_by == DIR_S2C && sclose && sclose < alert && !r->alerts[r->ending_alert].before_close)
 			r->stage = STAGE_CLOSED_BY_PEER;
 		else
 			r->stage = STAGE_ALERT;

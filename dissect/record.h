@@ -212,7 +212,7 @@ struct hs_dir {
 	uint64_t packets;
 	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
-	uint64_t payload_after_handshake; /* payload bytes in packets after the one that completed the handshake */
+	uint64_t payload_after_handshake; /* payload bytes after those that completed the handshake, by sequence */
 	uint64_t gap_bytes;
 	/* When this direction's last packet, first payload, SYN (or SYN-ACK),
 	 * FIN and RST came, and HS_AT_DATA_AFTER_PEER_FIN (below): 32-bit
@@ -422,8 +422,10 @@ struct hs_alert {
 	uint8_t description;
 	uint8_t after_hs_type;       /* last plaintext handshake type the *other* side sent, 255 none */
 	uint8_t after_kind;          /* kind of the last event before it (enum hs_ev_kind), 255 none */
-	uint8_t inferred;            /* TLS 1.3: a protected (type 23) record of an alert's size */
-	uint8_t decrypted;           /* level and description read by decrypting it (--keylog) */
+	uint8_t inferred : 1;        /* TLS 1.3: a protected (type 23) record of an alert's size */
+	uint8_t decrypted : 1;       /* level and description read by decrypting it (--keylog) */
+	uint8_t before_close : 1;    /* the closing side's FIN acknowledged it, though the capture
+				      * shows it after that FIN (the sides out of step) */
 };
 
 /* What decryption with a key log showed (dissect/decrypt.c); NULL in the

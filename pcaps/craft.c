@@ -74,6 +74,7 @@ enum {
 	T_WRAP = 1u << 12, T_IPV6 = 1u << 13, T_VLAN = 1u << 14, T_QINQ = 1u << 15,
 	T_VXLAN = 1u << 16, T_VXLAN_TRUNC = 1u << 17, T_GENEVE = 1u << 18, T_FRAG = 1u << 19,
 	T_SLL = 1u << 20, T_SLL2 = 1u << 21, T_SNAPLEN = 1u << 22, T_PCAPNG = 1u << 23,
+	T_FINFIRST = 1u << 24,
 };
 
 static const struct { const char *name; uint32_t bit; const char *what; } tnames[] = {
@@ -95,6 +96,7 @@ static const struct { const char *name; uint32_t bit; const char *what; } tnames
 	{ "dup", T_DUP, "every payload segment twice" },
 	{ "reverse", T_REVERSE, "each flight's segments in reverse order" },
 	{ "random", T_RANDOM, "each flight's segments in a seeded random order" },
+	{ "finfirst", T_FINFIRST, "a FIN recorded before the peer's last segments it acknowledges (capture points out of step)" },
 	{ "wrap", T_WRAP, "initial sequence numbers just below 2^32: wraps inside the handshake" },
 	{ "ipv6", T_IPV6, "IPv4 addresses mapped into fd00:6::/96" },
 	{ "vlan", T_VLAN, "802.1Q tag (VLAN 100)" },
@@ -844,6 +846,46 @@ static void permute(struct segv *sv)
 }
 
 /*
+ * finfirst: a FIN (with ACK) that acknowledges the payload segments of the
+ * other side right before it, in the same connection, is moved before
+ * them (times stay with the positions): what a capture shows when the two
+ * directions reach it out of step (a mirror, a host with several queues).
+ * Each direction's own order is unchanged.
+ */
+static void finfirst(struct segv *sv)
+{
+	size_t i;
+	for (i = 0; i < sv->n; i++) {
+		struct seg fin = sv->v[i];
+		size_t j = i, k;
+		if (!(fin.flags & TH_FIN) || !(fin.flags & TH_ACK))
+			continue;
+		/* back over the other side's payload segments it acknowledges,
+		 * skipping other connections' packets */
+		for (k = i; k-- > 0;) {
+			const struct seg *t = &sv->v[k];
+			if (t->conn != fin.conn)
+				continue;
+			if (t->dir == fin.dir || !is_payload(t) || (int32_t)(fin.ackoff - (t->off + t->len)) < 0)
+				break;
+			j = k;
+		}
+		if (j == i)
+			continue;
+		{
+			int64_t ts = sv->v[j].ts;
+			for (k = i; k > j; k--) {
+				int64_t t2 = sv->v[k].ts;
+				sv->v[k] = sv->v[k - 1];
+				sv->v[k].ts = t2;
+			}
+			sv->v[j] = fin;
+			sv->v[j].ts = ts;
+		}
+	}
+}
+
+/*
  * What a receiver that keeps the first copy sees, per (conn, dir): a
  * segment that starts beyond the contiguous end is out_of_order (unless it
  * repeats a queued one: a retransmission); one that starts before it is a
@@ -1389,6 +1431,8 @@ int main(int argc, char **argv)
 		dups(&sv);
 	if (tf & (T_REVERSE | T_RANDOM))
 		permute(&sv);
+	if (tf & T_FINFIRST)
+		finfirst(&sv);
 	if (tf & (T_SNAPLEN | T_VXLAN_TRUNC)) {
 		/* IP and TCP bytes left in a frame cut by the snaplen or the mirror length */
 		uint32_t cut = (tf & T_SNAPLEN) ? SNAPLEN_SHORT : MIRROR_TRUNC;

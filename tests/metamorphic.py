@@ -14,7 +14,8 @@ tlswhy's JSON for it is compared with tlswhy's JSON for the original:
     handshake, where tlswhy may have stopped buffering);
   - without lost bytes, all handshake facts are equal: stage, roles, hellos,
     fingerprints, certificates, alerts, the ladder (frames and times aside,
-    and the SYN events when the transformation removed them);
+    and the SYN events when the transformation removed them; each side's
+    events in order when the two sides were put out of step, finfirst);
   - with lost bytes (gap-*, snaplen, vxlan-trunc), "gap" is reported, the
     handshake messages entirely before the first lost byte are equal, and
     no alert appears that the original did not have: a gap may hide facts,
@@ -40,7 +41,7 @@ ALONE = [
     "gap-ch", "gap-cert", "gap-alert", "nosyn", "wrap", "multirec",
     "hdrsplit", "hdrsplit1", "hdrsplit2", "hdrsplit3", "hdrsplit4", "hdrsplit5",
     "ipv6", "vlan", "qinq", "vxlan", "vxlan-trunc", "geneve", "frag", "sll", "sll2",
-    "snaplen", "pcapng",
+    "snaplen", "pcapng", "finfirst",
 ]
 COMBINED = [
     "onebyte+reverse", "onebyte+random", "onebyte+dup+random", "hdrsplit+reverse+wrap",
@@ -49,6 +50,7 @@ COMBINED = [
     "gap-ch+onebyte", "gap-alert+vxlan", "wrap+frag+random", "qinq+random+pcapng",
     "sll2+onebyte+wrap", "snaplen+vxlan", "vxlan-trunc+reverse", "ipv6+onebyte+reverse+pcapng",
     "nosyn+geneve", "hdrsplit3+dup+ipv6", "multirec+overlap-same+qinq", "frag+pcapng+nosyn",
+    "finfirst+random+vxlan", "finfirst+onebyte",
 ]
 TRANSFORMS = ALONE + COMBINED
 
@@ -102,26 +104,12 @@ ALREADY_LOSSY = {"tx-snaplen96-alerts.pcap", "tx-cut-count-failing.pcap", "tx-cu
 # "xfail" (not counted as failures) until fixed; a case listed here that
 # passes is reported so the entry can go.
 KNOWN = {
-    ('hs-curve-p521-java.pcap', 'overlap-same+random'):
-        "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
-    ('hs-ems-required-java.pcap', 'overlap-same+random'):
-        "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
-    ('hs-ok-long-names-nginx.pcap', 'dup+reverse+vxlan'):
-        "reordered so the server's later segments (TLS 1.3 tickets, the HTTP response) come before the client's Finished in capture order: server.bytes_after_handshake counts only bytes new by sequence in frames after the completing one, reads 0, and target-closed-without-response fires on a healthy connection; the fact reads capture order, not send order (the server's ACK of the client's Finished would tell)",
-    ('hs-ok-long-names-nginx.pcap', 'overlap-same+random'):
-        "reordered so the server's later segments (TLS 1.3 tickets, the HTTP response) come before the client's Finished in capture order: server.bytes_after_handshake counts only bytes new by sequence in frames after the completing one, reads 0, and target-closed-without-response fires on a healthy connection; the fact reads capture order, not send order (the server's ACK of the client's Finished would tell)",
-    ('hs-ok-long-names-nginx.pcap', 'reverse'):
-        "reordered so the server's later segments (TLS 1.3 tickets, the HTTP response) come before the client's Finished in capture order: server.bytes_after_handshake counts only bytes new by sequence in frames after the completing one, reads 0, and target-closed-without-response fires on a healthy connection; the fact reads capture order, not send order (the server's ACK of the client's Finished would tell)",
     ('hs-no-default-cert-node.pcap', 'onebyte+dup+random'):
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
     ('hs-no-default-cert-node.pcap', 'onebyte+random'):
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
     ('hs-no-default-cert-node.pcap', 'onebyte+random+geneve'):
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
-    ('hs-rsapss-java.pcap', 'overlap-same+random'):
-        "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
-    ('hs-sni-matcher-java.pcap', 'overlap-same+random'):
-        "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
     ('tx-http-to-nginx-tls-port.pcap', 'onebyte+random'):
         'one-byte segments in random order: the first 64 bytes kept of the plain HTTP request are not its start, so the connection is not recognised as HTTP to a TLS port and is not reported',
     ('tx-http-to-nginx-tls-port.pcap', 'onebyte+random+geneve'):
@@ -138,32 +126,30 @@ KNOWN = {
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
     ('tx-proxy-expected-then-bare.pcap', 'onebyte+random+geneve'):
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
-    ('tx-proxy-expected-then-bare.pcap', 'overlap-same+random'):
-        "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
-    ('tx-proxy-v2-healthy.pcap', 'overlap-same+random'):
-        "random reordering puts the client's last bytes after the server's FIN in capture order: keepalive-race (data after the peer's FIN) fires on a healthy connection; the race fact reads capture order, not sequence order",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit+reverse+wrap'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit1'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit2'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit3'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit3+dup+ipv6'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit4'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'hdrsplit5'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'nosyn+onebyte'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'onebyte'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
+    ('tx-server-close-after-handshake.pcap', 'finfirst+onebyte'):
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-server-close-after-handshake.pcap', 'sll2+onebyte+wrap'):
-        "one-byte segments interleave the client's request with the server's FIN: the request then reads as data after the FIN (keepalive-race), the same 502 cause told another way",
+        "the client's close_notify after the server's FIN is cut inside its 5-byte record header: only its first segment shows an alert, the next reads as new data after the FIN (keepalive-race), the same 502 cause told another way; telling it would need the header bytes kept across segments",
     ('tx-smtp-banner.pcap', 'nosyn+onebyte'):
         "without the SYN, the server's banner is the first packet: the roles come from the banner's sender and the ClientHello after it is not seen",
     ('tx-ssh-banner.pcap', 'nosyn+onebyte'):
@@ -258,6 +244,11 @@ def check_conn(t, orig, got, row, borrowed_lost=False):
         # a close right after the handshake of TCP: without it, after nothing
         if (o.get("closed") or {}).get("after") in ("syn", "synack") and (g.get("closed") or {}).get("after") == "unknown":
             o["closed"]["after"] = "unknown"
+    if "finfirst" in parts:
+        # the two directions out of step: each side's events keep their
+        # order, their interleaving follows the capture
+        for x in (o, g):
+            x["ladder"] = sorted(x["ladder"], key=lambda e: e.get("from", ""))
     if lost:
         for name in names(row["intact"]):
             k = INTACT_KEYS.get(name)
