@@ -957,11 +957,11 @@ static void ack_gap_flush(struct flow_table *ft, struct flow *f, int d, uint64_t
  * whatever of them was not seen is lost to us. When the acknowledgement
  * covers bytes queued after a hole, the hole is declared at once. When it
  * covers only bytes not seen at all, not yet: a capture may show the two
- * directions slightly out of order (a mirror, a host with several
- * queues), so they may still come. That gap is declared when the next
- * segment of d does not start the missing bytes, when another
- * acknowledgement covers queued bytes or asks for more, or when the flow
- * is reported, as of that moment; bytes that do come fill it.
+ * directions out of step (a mirror, a host with several queues), so they
+ * may still come. That gap is declared when the next packet of d does not
+ * start the missing bytes, when an acknowledgement covers queued bytes,
+ * or when the flow is reported, as of that moment (a later
+ * acknowledgement only moves its end); bytes that do come fill it.
  */
 static void ack_ahead(struct flow_table *ft, struct flow *f, int d, uint32_t upto, uint64_t frame, int64_t ts)
 {
@@ -979,7 +979,6 @@ static void ack_ahead(struct flow_table *ft, struct flow *f, int d, uint32_t upt
 		return;   /* nothing unseen acknowledged */
 	if (h->ack_pend && !seq_gt(upto, h->ack_upto))
 		return;
-	ack_gap_flush(ft, f, d, frame, ts);
 	h->ack_upto = upto;
 	h->ack_pend = 1;
 }

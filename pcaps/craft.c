@@ -74,7 +74,7 @@ enum {
 	T_WRAP = 1u << 12, T_IPV6 = 1u << 13, T_VLAN = 1u << 14, T_QINQ = 1u << 15,
 	T_VXLAN = 1u << 16, T_VXLAN_TRUNC = 1u << 17, T_GENEVE = 1u << 18, T_FRAG = 1u << 19,
 	T_SLL = 1u << 20, T_SLL2 = 1u << 21, T_SNAPLEN = 1u << 22, T_PCAPNG = 1u << 23,
-	T_FINFIRST = 1u << 24,
+	T_FINFIRST = 1u << 24, T_ACKFIRST = 1u << 25,
 };
 
 static const struct { const char *name; uint32_t bit; const char *what; } tnames[] = {
@@ -97,6 +97,7 @@ static const struct { const char *name; uint32_t bit; const char *what; } tnames
 	{ "reverse", T_REVERSE, "each flight's segments in reverse order" },
 	{ "random", T_RANDOM, "each flight's segments in a seeded random order" },
 	{ "finfirst", T_FINFIRST, "a FIN recorded before the peer's last segments it acknowledges (capture points out of step)" },
+	{ "ackfirst", T_ACKFIRST, "the same for every packet without payload (bare ACKs and FINs)" },
 	{ "wrap", T_WRAP, "initial sequence numbers just below 2^32: wraps inside the handshake" },
 	{ "ipv6", T_IPV6, "IPv4 addresses mapped into fd00:6::/96" },
 	{ "vlan", T_VLAN, "802.1Q tag (VLAN 100)" },
@@ -850,15 +851,18 @@ static void permute(struct segv *sv)
  * other side right before it, in the same connection, is moved before
  * them (times stay with the positions): what a capture shows when the two
  * directions reach it out of step (a mirror, a host with several queues).
- * Each direction's own order is unchanged.
+ * Each direction's own order is unchanged. ackfirst: the same for every
+ * packet without payload (a bare ACK or a FIN).
  */
-static void finfirst(struct segv *sv)
+static void finfirst(struct segv *sv, int bare)
 {
 	size_t i;
 	for (i = 0; i < sv->n; i++) {
 		struct seg fin = sv->v[i];
 		size_t j = i, k;
-		if (!(fin.flags & TH_FIN) || !(fin.flags & TH_ACK))
+		if (!(fin.flags & TH_ACK) || (fin.flags & (TH_SYN | TH_RST)))
+			continue;
+		if (bare ? fin.len != 0 : !(fin.flags & TH_FIN))
 			continue;
 		/* back over the other side's payload segments it acknowledges,
 		 * skipping other connections' packets */
@@ -1431,8 +1435,8 @@ int main(int argc, char **argv)
 		dups(&sv);
 	if (tf & (T_REVERSE | T_RANDOM))
 		permute(&sv);
-	if (tf & T_FINFIRST)
-		finfirst(&sv);
+	if (tf & (T_FINFIRST | T_ACKFIRST))
+		finfirst(&sv, !!(tf & T_ACKFIRST));
 	if (tf & (T_SNAPLEN | T_VXLAN_TRUNC)) {
 		/* IP and TCP bytes left in a frame cut by the snaplen or the mirror length */
 		uint32_t cut = (tf & T_SNAPLEN) ? SNAPLEN_SHORT : MIRROR_TRUNC;

@@ -15,7 +15,8 @@ tlswhy's JSON for it is compared with tlswhy's JSON for the original:
   - without lost bytes, all handshake facts are equal: stage, roles, hellos,
     fingerprints, certificates, alerts, the ladder (frames and times aside,
     and the SYN events when the transformation removed them; each side's
-    events in order when the two sides were put out of step, finfirst);
+    events in order when the two sides were put out of step, finfirst and
+    ackfirst);
   - with lost bytes (gap-*, snaplen, vxlan-trunc), "gap" is reported, the
     handshake messages entirely before the first lost byte are equal, and
     no alert appears that the original did not have: a gap may hide facts,
@@ -41,7 +42,7 @@ ALONE = [
     "gap-ch", "gap-cert", "gap-alert", "nosyn", "wrap", "multirec",
     "hdrsplit", "hdrsplit1", "hdrsplit2", "hdrsplit3", "hdrsplit4", "hdrsplit5",
     "ipv6", "vlan", "qinq", "vxlan", "vxlan-trunc", "geneve", "frag", "sll", "sll2",
-    "snaplen", "pcapng", "finfirst",
+    "snaplen", "pcapng", "finfirst", "ackfirst",
 ]
 COMBINED = [
     "onebyte+reverse", "onebyte+random", "onebyte+dup+random", "hdrsplit+reverse+wrap",
@@ -244,7 +245,7 @@ def check_conn(t, orig, got, row, borrowed_lost=False):
         # a close right after the handshake of TCP: without it, after nothing
         if (o.get("closed") or {}).get("after") in ("syn", "synack") and (g.get("closed") or {}).get("after") == "unknown":
             o["closed"]["after"] = "unknown"
-    if "finfirst" in parts:
+    if "finfirst" in parts or "ackfirst" in parts:
         # the two directions out of step: each side's events keep their
         # order, their interleaving follows the capture
         for x in (o, g):
