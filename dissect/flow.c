@@ -94,7 +94,8 @@ struct half {
 	uint32_t max_end;   /* highest sequence number + 1 with payload seen, even when done */
 	uint32_t win_max;   /* the largest receive window it advertised, in bytes (scaled when known) */
 	uint32_t hi_end;    /* highest sequence number + 1 of an accepted segment (have_hi) */
-	uint32_t pf_start;  /* where the hole before new bytes after the peer's FIN starts (pf_pending) */
+	uint32_t pf_start;  /* where the hole before new bytes after the peer's FIN starts (pf_pending),
+			     * or an alert record's start or end (pf_hdr) */
 	uint32_t fin_ack;   /* the acknowledgement number of its FIN, when have_fin_ack */
 	uint32_t ack_upto;  /* the peer acknowledged bytes not seen up to here, when ack_pend (ack_ahead()) */
 	uint16_t win_head;  /* where the next byte goes (win.len while the ring has not wrapped; < WIN_BYTES) */
@@ -111,6 +112,12 @@ struct half {
 	uint8_t ack_pend : 1;
 	uint8_t have_seq : 1;
 	uint8_t done : 1;
+	/* An alert record after the peer's FIN cut across segments (pf_judge()):
+	 * 1-4 its header bytes seen, pf_start where it starts; 5 header whole,
+	 * pf_start where it ends; 0 none. pf_t13: a TLS 1.3 one (type 23, which
+	 * counts as data until its header shows the length 19). */
+	uint8_t pf_hdr : 3;
+	uint8_t pf_t13 : 1;
 };
 
 enum { CS_UNKNOWN = 0, CS_REAL, CS_OFFLOADED };
@@ -710,6 +717,22 @@ static int starts_alert(const uint8_t *q, size_t n)
 	return type == CT_ALERT || (n == 24 && type == CT_APPDATA && len == 19);
 }
 
+/* The new bytes after the peer's FIN, `total` of them, start with the n
+ * bytes at q (n >= 1): are they one alert record and nothing more? What the
+ * header shows must agree (a TLS <= 1.2 alert: type 21, a length under 256;
+ * a TLS 1.3 one: type 23, length 19); what it does not show yet is bounded
+ * by the largest such record. */
+static int lone_alert(const uint8_t *q, uint32_t n, uint32_t total)
+{
+	if (q[0] != CT_ALERT && q[0] != CT_APPDATA)
+		return 0;
+	if (n >= 4 && q[3] != 0)
+		return 0;
+	if (q[0] == CT_APPDATA)
+		return (n < 5 || q[4] == 19) && total <= 24;
+	return total <= 5u + (n >= 5 ? q[4] : 255u);
+}
+
 static void half_check_done(struct flow_table *ft, struct flow *f, int d)
 {
 	if (!f->h[d].done && tls_dir_done(&f->tls, d)) {
@@ -719,15 +742,22 @@ static void half_check_done(struct flow_table *ft, struct flow *f, int d)
 }
 
 /* The handshake completed on bytes of direction d just delivered (they
- * end at next_seq). Bytes of d already seen beyond them, queued out of
- * order, were sent after it: they count as after the handshake, as the
- * bytes of later packets do (data_after_peer_fin), so the count follows
- * sequence order and not the order the capture shows them in. */
+ * end at next_seq), in a record whose rest may still be to come (its
+ * header alone can complete it). Bytes of d beyond that record already
+ * seen, queued out of order, were sent after it: they count as after the
+ * handshake, as the bytes of later packets do (data_after_peer_fin), so the
+ * count follows sequence order and not the order the capture shows them
+ * in. The record's own rest is not new data: max_end moves past it. */
 static void after_handshake_cut(struct flow *f, int d)
 {
 	struct half *h = &f->h[d];
-	if (h->have_end && seq_gt(h->max_end, h->next_seq))
-		f->r->d[d].payload_after_handshake += h->max_end - h->next_seq;
+	uint32_t cut = h->next_seq + tls_record_left(&f->tls, d);
+	if (h->have_end && seq_gt(h->max_end, cut))
+		f->r->d[d].payload_after_handshake += h->max_end - cut;
+	else {
+		h->max_end = cut;
+		h->have_end = 1;
+	}
 }
 
 /* Bytes of direction d the peer's FIN acknowledged came after it in
@@ -1479,9 +1509,70 @@ static void on_syn(struct flow *f, int d, const struct pkt *p)
 	}
 }
 
+/* Judges the bytes of p from lo (inside p, new after the peer's FIN) record
+ * by record: an alert record is not data, whatever segments carry it (a
+ * TLS <= 1.2 alert: type 21 and a length under 256; a TLS 1.3 one: type
+ * 23 and length 19, the 24 bytes of an encrypted alert). Anything else is
+ * data, recorded at p. A header cut across segments is carried in pf_hdr
+ * (its type in pf_t13, its start in pf_start) and its body skipped to its
+ * end: only the bytes a real record could not explain count. A TLS 1.3
+ * candidate counts as data (at the frame where it started) until its
+ * header is whole; a TLS <= 1.2 one never does. Returns with pf_hdr
+ * still set when p ends inside the record. */
+static void pf_judge(struct flow *f, int d, const struct pkt *p, uint32_t lo)
+{
+	struct hs_record *r = f->r;
+	struct half *h = &f->h[d];
+	uint32_t end = p->seq + p->paylen;
+	while (seq_lt(lo, end)) {
+		const uint8_t *q = p->payload + (lo - p->seq);
+		uint32_t n = end - lo, i, k;
+		if (h->pf_hdr == 5) {
+			/* inside an alert's body: skip to its end */
+			if (!seq_gt(end, h->pf_start))
+				return;
+			lo = h->pf_start;
+			h->pf_hdr = 0;
+			continue;
+		}
+		if (!h->pf_hdr) {
+			if (q[0] != CT_ALERT && q[0] != CT_APPDATA) {
+				record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
+				return;
+			}
+			h->pf_t13 = q[0] == CT_APPDATA;
+			h->pf_start = lo;
+			h->pf_hdr = 1;
+			if (h->pf_t13)   /* data until its header proves it an alert */
+				record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
+			q++;
+			n--;
+			lo++;
+		}
+		/* header bytes pf_hdr.. of the record at pf_start, from q */
+		k = 5u - h->pf_hdr < n ? 5u - h->pf_hdr : n;
+		for (i = 0; i < k; i++) {
+			unsigned at = h->pf_hdr + i;
+			if ((at == 3 && q[i] != 0) || (at == 4 && h->pf_t13 && q[i] != 19)) {
+				/* not an alert's header: a TLS 1.3 one stays data; a
+				 * TLS <= 1.2 one started as an alert and is left so */
+				h->pf_hdr = 0;
+				return;
+			}
+		}
+		h->pf_hdr = (uint8_t)(h->pf_hdr + k);
+		lo += k;
+		if (h->pf_hdr < 5)
+			return;
+		if (h->pf_t13 && r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame)
+			record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, 0, 0);   /* a lone alert after all */
+		h->pf_start = h->pf_start + 5u + q[k - 1];   /* its length is under 256 */
+	}
+}
+
 /* New application data after the peer's FIN: a request racing a keep-alive
- * close. Retransmissions are not new; alerts are not data (a TLS 1.3 alert
- * is a 24-byte type-23 record). Also counts the new bytes after the
+ * close. Retransmissions are not new; alerts are not data, in one segment
+ * or cut across several (pf_judge()). Also counts the new bytes after the
  * handshake completed (payload_after_handshake). */
 static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 {
@@ -1507,15 +1598,32 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 		 * close_notify answering the FIN, reordered) */
 		if (!seq_gt(p->seq, h->pf_start) && seq_gt(end, h->pf_start)) {
 			uint32_t off = h->pf_start - p->seq;
-			const uint8_t *q = p->payload + off;
 			h->pf_pending = 0;
-			if (p->paylen - off >= 5 && starts_alert(q, p->paylen - off) &&
-			    !seq_gt(h->max_end, h->pf_start + 5u + ((uint32_t)q[3] << 8 | q[4])))
+			if (lone_alert(p->payload + off, p->paylen - off, h->max_end - h->pf_start))
 				record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, 0, 0);
 		}
 		return;
 	}
-	if (!fresh || r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame)
+	if (!fresh)
+		return;
+	if (h->pf_hdr) {
+		/* an alert record cut across segments goes on here, in order;
+		 * a hole in it ends it, and what follows the hole is judged
+		 * below like any new bytes after one */
+		uint32_t at = h->pf_hdr == 5 ? old_end : h->pf_start + h->pf_hdr;
+		if (!seq_gt(p->seq, at)) {
+			pf_judge(f, d, p, at);
+			return;
+		}
+		if (h->pf_hdr == 5 && !seq_gt(p->seq, h->pf_start)) {
+			pf_judge(f, d, p, p->seq);   /* its body, after a hole in it */
+			return;
+		}
+		if (h->pf_hdr == 5)
+			old_end = h->pf_start;   /* the hole follows the whole alert */
+		h->pf_hdr = 0;
+	}
+	if (r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame)
 		return;
 	/* Bytes the peer acknowledged in its FIN had reached it before it
 	 * closed, whatever order the capture shows them in: the new bytes
@@ -1525,14 +1633,11 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 		lo = o->fin_ack;
 	if (!seq_gt(end, lo))
 		return;
-	/* any new bytes count unless they plainly start an alert (a TLS <=
-	 * 1.2 alert record, or a lone TLS 1.3 alert-sized one): a request
-	 * split still shows as new bytes. New bytes after a hole count until
-	 * the hole's start is seen (above). */
+	/* a request split still shows as new bytes. New bytes after a hole
+	 * count unless they plainly start an alert, until the hole's start is
+	 * seen (above). */
 	if (!seq_gt(p->seq, lo)) {
-		uint32_t off = lo - p->seq;
-		if (!starts_alert(p->payload + off, p->paylen - off))
-			record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
+		pf_judge(f, d, p, lo);
 	} else if (!starts_alert(p->payload, p->paylen)) {
 		record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, p->frame, p->ts_us);
 		h->pf_pending = 1;

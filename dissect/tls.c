@@ -1048,9 +1048,10 @@ static void tls13_protected(struct tls_conn *t, int dir, uint64_t frame, int64_t
 			return;
 		}
 		if (!d->rejected) {
+			/* the server's side is done at this record's end
+			 * (record_end()): its body is part of what completed it */
 			set_complete(r, frame, ts);
-			dir_done(t, 0);
-			dir_done(t, 1);
+			dir_done(t, DIR_C2S);
 		}
 	} else {
 		if (alert_sized(d->rec_len) && r->d[dir].encrypted_hs) {
@@ -1249,9 +1250,15 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 	default:
 		break;
 	}
-	/* Once both sides finished (<= 1.2), nothing more is needed. */
-	if (r->complete && d->finished)
+	/* Once both sides finished (<= 1.2), or the handshake is complete
+	 * (1.3: this record completed it), nothing more is needed. */
+	if (r->complete && (d->finished || t->tls13))
 		dir_done(t, dir);
+}
+
+uint32_t tls_record_left(const struct tls_conn *t, int dir)
+{
+	return t->d[dir].mode == M_TLS ? t->d[dir].body_left : 0;
 }
 
 /* Keeps the first plaintext bytes of a direction (record.h `pre`). */

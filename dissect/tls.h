@@ -87,6 +87,10 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 void tls_swap(struct tls_conn *t);
 /* 1 when this direction needs no more bytes (handshake over, or not TLS). */
 int tls_dir_done(const struct tls_conn *t, int dir);
+/* Bytes of direction dir's current record still to come (0 between records
+ * or when it reads no more). Right after the bytes that completed the
+ * handshake, the rest of the record that completed it. */
+uint32_t tls_record_left(const struct tls_conn *t, int dir);
 /* Settles what can only be settled at the end (TLS 1.3 completion). */
 void tls_finish(struct tls_conn *t);
 /* Which raw direction sent a ClientHello first? -1 not yet. Used for roles. */
