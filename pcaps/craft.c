@@ -74,7 +74,7 @@ enum {
 	T_WRAP = 1u << 12, T_IPV6 = 1u << 13, T_VLAN = 1u << 14, T_QINQ = 1u << 15,
 	T_VXLAN = 1u << 16, T_VXLAN_TRUNC = 1u << 17, T_GENEVE = 1u << 18, T_FRAG = 1u << 19,
 	T_SLL = 1u << 20, T_SLL2 = 1u << 21, T_SNAPLEN = 1u << 22, T_PCAPNG = 1u << 23,
-	T_FINFIRST = 1u << 24, T_ACKFIRST = 1u << 25,
+	T_FINFIRST = 1u << 24, T_ACKFIRST = 1u << 25, T_ALERTFIRST = 1u << 26,
 };
 
 static const struct { const char *name; uint32_t bit; const char *what; } tnames[] = {
@@ -98,6 +98,7 @@ static const struct { const char *name; uint32_t bit; const char *what; } tnames
 	{ "random", T_RANDOM, "each flight's segments in a seeded random order" },
 	{ "finfirst", T_FINFIRST, "a FIN recorded before the peer's last segments it acknowledges (capture points out of step)" },
 	{ "ackfirst", T_ACKFIRST, "the same for every packet without payload (bare ACKs and FINs)" },
+	{ "alertfirst", T_ALERTFIRST, "the same for every FIN and every segment that starts with an alert record" },
 	{ "wrap", T_WRAP, "initial sequence numbers just below 2^32: wraps inside the handshake" },
 	{ "ipv6", T_IPV6, "IPv4 addresses mapped into fd00:6::/96" },
 	{ "vlan", T_VLAN, "802.1Q tag (VLAN 100)" },
@@ -854,7 +855,20 @@ static void permute(struct segv *sv)
  * Each direction's own order is unchanged. ackfirst: the same for every
  * packet without payload (a bare ACK or a FIN).
  */
-static void finfirst(struct segv *sv, int bare)
+enum { MOVE_FINS, MOVE_BARE, MOVE_ALERTS };
+
+/* The segment starts a TLS alert record: type 21, or a TLS 1.3 one (24
+ * bytes of type 23, length 19). */
+static int starts_alert_rec(const struct conn *c, const struct seg *s)
+{
+	const uint8_t *p;
+	if (!s->len || (uint64_t)s->off + s->len > c->slen[s->dir])
+		return 0;
+	p = c->stream[s->dir] + s->off;
+	return p[0] == 21 || (s->len == 24 && p[0] == 23 && p[3] == 0 && p[4] == 19);
+}
+
+static void finfirst(struct segv *sv, int what)
 {
 	size_t i;
 	for (i = 0; i < sv->n; i++) {
@@ -862,7 +876,9 @@ static void finfirst(struct segv *sv, int bare)
 		size_t j = i, k;
 		if (!(fin.flags & TH_ACK) || (fin.flags & (TH_SYN | TH_RST)))
 			continue;
-		if (bare ? fin.len != 0 : !(fin.flags & TH_FIN))
+		if (what == MOVE_BARE ? fin.len != 0
+		    : what == MOVE_FINS ? !(fin.flags & TH_FIN)
+					: !(fin.flags & TH_FIN) && !starts_alert_rec(&conns[fin.conn], &fin))
 			continue;
 		/* back over the other side's payload segments it acknowledges,
 		 * skipping other connections' packets */
@@ -1435,8 +1451,8 @@ int main(int argc, char **argv)
 		dups(&sv);
 	if (tf & (T_REVERSE | T_RANDOM))
 		permute(&sv);
-	if (tf & (T_FINFIRST | T_ACKFIRST))
-		finfirst(&sv, !!(tf & T_ACKFIRST));
+	if (tf & (T_FINFIRST | T_ACKFIRST | T_ALERTFIRST))
+		finfirst(&sv, (tf & T_ALERTFIRST) ? MOVE_ALERTS : (tf & T_ACKFIRST) ? MOVE_BARE : MOVE_FINS);
 	if (tf & (T_SNAPLEN | T_VXLAN_TRUNC)) {
 		/* IP and TCP bytes left in a frame cut by the snaplen or the mirror length */
 		uint32_t cut = (tf & T_SNAPLEN) ? SNAPLEN_SHORT : MIRROR_TRUNC;

@@ -15,8 +15,8 @@ tlswhy's JSON for it is compared with tlswhy's JSON for the original:
   - without lost bytes, all handshake facts are equal: stage, roles, hellos,
     fingerprints, certificates, alerts, the ladder (frames and times aside,
     and the SYN events when the transformation removed them; each side's
-    events in order when the two sides were put out of step, finfirst and
-    ackfirst); when only the segmentation changed, the original's verdict
+    events in order when the two sides were put out of step, finfirst,
+    ackfirst and alertfirst); when only the segmentation changed, the original's verdict
     still matches and a healthy connection gets no finding;
   - with lost bytes (gap-*, snaplen, vxlan-trunc), "gap" is reported, the
     handshake messages entirely before the first lost byte are equal, and
@@ -43,7 +43,7 @@ ALONE = [
     "gap-ch", "gap-cert", "gap-alert", "nosyn", "wrap", "multirec",
     "hdrsplit", "hdrsplit1", "hdrsplit2", "hdrsplit3", "hdrsplit4", "hdrsplit5",
     "ipv6", "vlan", "qinq", "vxlan", "vxlan-trunc", "geneve", "frag", "sll", "sll2",
-    "snaplen", "pcapng", "finfirst", "ackfirst",
+    "snaplen", "pcapng", "finfirst", "ackfirst", "alertfirst",
 ]
 COMBINED = [
     "onebyte+reverse", "onebyte+random", "onebyte+dup+random", "hdrsplit+reverse+wrap",
@@ -52,7 +52,7 @@ COMBINED = [
     "gap-ch+onebyte", "gap-alert+vxlan", "wrap+frag+random", "qinq+random+pcapng",
     "sll2+onebyte+wrap", "snaplen+vxlan", "vxlan-trunc+reverse", "ipv6+onebyte+reverse+pcapng",
     "nosyn+geneve", "hdrsplit3+dup+ipv6", "multirec+overlap-same+qinq", "frag+pcapng+nosyn",
-    "finfirst+random+vxlan", "finfirst+onebyte",
+    "finfirst+random+vxlan", "finfirst+onebyte", "alertfirst+onebyte", "alertfirst+random+vxlan",
 ]
 TRANSFORMS = ALONE + COMBINED
 
@@ -223,7 +223,7 @@ def check_conn(t, orig, got, row, borrowed_lost=False):
         # a close right after the handshake of TCP: without it, after nothing
         if (o.get("closed") or {}).get("after") in ("syn", "synack") and (g.get("closed") or {}).get("after") == "unknown":
             o["closed"]["after"] = "unknown"
-    if "finfirst" in parts or "ackfirst" in parts:
+    if parts & {"finfirst", "ackfirst", "alertfirst"}:
         # the two directions out of step: each side's events keep their
         # order, their interleaving follows the capture
         for x in (o, g):
