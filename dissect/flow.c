@@ -146,7 +146,23 @@ struct flow {
 	struct hs_addr a, b;
 	uint8_t fin_raw;        /* FIN seen, bit per raw direction */
 	uint8_t rst;
+	uint16_t nstash;        /* packets in stash */
+	uint32_t stash_bytes;   /* memory they take (at most lim.max_bytes) */
+	struct stash *stash;    /* one side's packets held back, in capture order (stash_wanted()) */
 };
+
+/* A packet held back until the bytes of the other side it acknowledges
+ * come (the sides out of step): its TCP header and payload copied. */
+struct stash {
+	struct stash *next;
+	struct stash *tail;     /* in the first one: the last one */
+	struct pkt p;
+	uint32_t size;          /* memory it takes, with data[] */
+	uint8_t raw;
+	uint8_t data[];
+};
+#define STASH_MAX_PKTS 4096
+#define STASH_MAX_US 1000000   /* of packet time: what a capture point's skew can explain */
 
 /* FL_OPEN (early reporting only): the handshake completed and the
  * connection is still open. It is judged when it closes (a keep-alive race
@@ -365,11 +381,14 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 static void ack_gap_flush(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
 
 /* Finishes the record and hands it over; the flow is a tombstone after. */
+static void stash_release(struct flow_table *ft, struct flow *f, int all, int final);
+
 static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 {
 	int d;
 	if (f->reported)
 		return;
+	stash_release(ft, f, 1, 1);
 	for (d = 0; d < 2; d++) {
 		/* as of the last packet of either side */
 		int lf = hs_at_frame(f->r, 1 - d, HS_AT_LAST) > hs_at_frame(f->r, d, HS_AT_LAST) ? 1 - d : d;
@@ -1055,14 +1074,16 @@ static void ack_ahead(struct flow_table *ft, struct flow *f, int d, uint32_t upt
 
 /* A packet of direction d covering [seq, end) (empty for a bare ACK, FIN
  * or RST) is about to be taken: a pending acknowledged gap is declared
- * unless the packet starts its bytes, or carries none at the point where
- * they would start. */
+ * unless the packet starts its bytes, carries none at the point where
+ * they would start, or carries some of them out of order. */
 static void ack_gap_check(struct flow_table *ft, struct flow *f, int d, uint32_t seq, uint32_t end,
 			  uint64_t frame, int64_t ts)
 {
 	struct half *h = &f->h[d];
 	if (seq == end && seq == h->next_seq && seq_gt(h->ack_upto, h->next_seq))
 		return;   /* no byte, and none skipped: proves nothing */
+	if (seq != end && !h->done && seq_gt(seq, h->next_seq) && seq_lt(seq, h->ack_upto))
+		return;   /* some of the acknowledged bytes, out of order: the rest may still come */
 	if (h->done || !seq_gt(h->ack_upto, h->next_seq) ||
 	    !(seq_le(seq, h->next_seq) && seq_gt(end, h->next_seq)))
 		ack_gap_flush(ft, f, d, frame, ts);
@@ -1527,8 +1548,10 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		s->truncated_packets++;
 		r->anomalies |= AN_TRUNCATED_PACKET;
 	}
-	if (p->paylen && !s->at[HS_AT_FIRST_PAYLOAD].frame)
+	if (p->paylen && !s->at[HS_AT_FIRST_PAYLOAD].frame) {
 		record_at(r, d, HS_AT_FIRST_PAYLOAD, p->frame, p->ts_us);
+		s->spoke_first = !r->d[1 - d].at[HS_AT_FIRST_PAYLOAD].frame;
+	}
 }
 
 static void on_syn(struct flow *f, int d, const struct pkt *p)
@@ -1728,31 +1751,155 @@ static void on_close(struct flow *f, int d, uint8_t kind, enum hs_at_kind at, co
 	record_event(r, (uint8_t)d, kind, p->frame, p->ts_us, 0, 0);
 }
 
-void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+/* ---- the sides out of step ---------------------------------------------
+ *
+ * A capture can show a segment before the other side's bytes it
+ * acknowledges (a mirror, a host with several queues): its sender had
+ * them first. Such a data segment is held back, with every later packet of
+ * its side, until those bytes come in order (or the other side shows they
+ * will not: data past them, a FIN, a RST), STASH_MAX_US of packet time
+ * passes, or the flow is reported: the TLS parser then reads both sides in
+ * the order their senders had them, and every fact that follows the order
+ * of the two sides (what an alert answered, when the handshake was over,
+ * who spoke first) follows it too. One side at a time: the other side's
+ * packets are never held while one is. */
+
+/* The end of what direction o showed: its bytes seen (delivered or
+ * queued), its FIN. */
+static uint32_t seen_end(const struct half *o)
 {
-	int raw = 0, d, sane;
-	struct flow *f;
+	uint32_t e = o->have_hi && seq_gt(o->hi_end, o->next_seq) ? o->hi_end : o->next_seq;
+	if (o->fin && seq_gt(o->fin_seq + 1u, e))
+		e = o->fin_seq + 1u;
+	return e;
+}
+
+/* A data segment that acknowledges bytes of the other side the capture has
+ * not shown yet, within its window. */
+static inline __attribute__((always_inline)) int stash_wanted(const struct flow_table *ft, const struct flow *f, int raw,
+							 const struct pkt *p)
+{
+	int d = raw ^ f->swapped;
+	const struct half *o = &f->h[1 - d];
+	(void)ft;
+	if (!p->paylen || (p->flags & (TCP_ACK | TCP_SYN | TCP_RST)) != TCP_ACK || f->reported ||
+	    f->h[d].done || o->done || !o->have_seq)
+		return 0;
+	return seq_gt(p->ack, seen_end(o)) && ack_in_window(f, 1 - d, p->ack);
+}
+
+/* The end of what direction o delivered in order (with its FIN). */
+static uint32_t got_end(const struct half *o)
+{
+	return o->fin && o->next_seq == o->fin_seq ? o->fin_seq + 1u : o->next_seq;
+}
+
+/* A packet of raw direction raw, the other side of the held ones, that
+ * ends the wait: a FIN or RST, or data past what the first held packet
+ * acknowledged (the bytes before were lost, or come later still). */
+static int stash_over(const struct flow *f, int raw, const struct pkt *p)
+{
+	return (p->flags & (TCP_FIN | TCP_RST)) || (p->paylen && f->h[raw ^ f->swapped].have_seq &&
+						   !seq_lt(p->seq, f->stash->p.ack));
+}
+
+static int stash_add(struct flow_table *ft, struct flow *f, int raw, const struct pkt *p)
+{
+	size_t hl = p->payload ? (size_t)p->tcp_hl * 4u : 0;
+	size_t n = hl + (p->payload ? p->paylen : 0), size = sizeof(struct stash) + n;
+	struct stash *st;
+	/* bounded like the out-of-order queues: per flow and for the table */
+	if (f->nstash >= STASH_MAX_PKTS || f->stash_bytes + size > ft->lim.max_bytes ||
+	    ft->ooo_bytes + size > ft->lim.max_total || !(st = malloc(size)))
+		return 0;
+	st->next = NULL;
+	st->p = *p;
+	st->raw = (uint8_t)raw;
+	st->size = (uint32_t)size;
+	if (n)
+		memcpy(st->data, p->payload - hl, n);
+	st->p.payload = p->payload ? st->data + hl : NULL;
+	if (f->stash)
+		f->stash->tail->next = st;
+	else
+		f->stash = st;
+	f->stash->tail = st;
+	f->nstash++;
+	f->stash_bytes += (uint32_t)size;
+	ft->ooo_bytes += size;
+	return 1;
+}
+
+static void packet_body(struct flow_table *ft, struct flow *f, int raw, const struct pkt *p, int final,
+			uint32_t hash);
+
+/* Takes the held packets whose wait is over (all: every one), in order. */
+static void stash_release(struct flow_table *ft, struct flow *f, int all, int final)
+{
+	while (f->stash) {
+		struct stash *st = f->stash;
+		int d = st->raw ^ f->swapped;
+		const struct half *o = &f->h[1 - d];
+		if (!all && (st->p.flags & TCP_ACK) && !o->done && !f->h[d].done && seq_gt(st->p.ack, got_end(o)))
+			break;
+		f->stash = st->next;
+		if (f->stash)
+			f->stash->tail = st->tail;
+		f->nstash--;
+		f->stash_bytes -= st->size;
+		ft->ooo_bytes -= st->size;
+		if (f->r)
+			packet_body(ft, f, st->raw, &st->p, final, 0);
+		free(st);
+	}
+}
+
+/* Everything a packet of raw direction raw tells, in the order packets are
+ * taken (capture order, but for the ones held back). `f` NULL: a packet
+ * from the capture, whose flow is found (hash) and which may be held back;
+ * else a held one of f taken now. `final`: taken while the flow is being
+ * reported (no list moves). One function, so that its parts stay inlined. */
+static __attribute__((noinline)) void packet_body(struct flow_table *ft, struct flow *f, int raw,
+						  const struct pkt *p, int final, uint32_t hash)
+{
 	struct hs_record *r;
 	struct hs_dir *s;
-
-	expire(ft, p->ts_us);
-	f = flow_for_packet(ft, p, hash, &raw);
-	if (!f)
-		return;
-	r = f->r;
-	f->last_ts = p->ts_us;
-	if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
-		list_del(ft, f);
-		list_add_tail(ft, f, f->list);
+	int d, sane;
+	if (!f) {
+		/* a packet from the capture (f given: one held back, stash_release()) */
+		expire(ft, p->ts_us);
+		f = flow_for_packet(ft, p, hash, &raw);
+		if (!f)
+			return;
+		f->last_ts = p->ts_us;
+		if (f->list != FL_SETTLING) {   /* that one is in the order outcomes became known */
+			list_del(ft, f);
+			list_add_tail(ft, f, f->list);
+		}
+		if (p->flags & TCP_FIN)
+			f->fin_raw |= (uint8_t)(1u << raw);
+		if (p->flags & TCP_RST)
+			f->rst = 1;
+		/* a segment the peer's TCP dropped for its checksum carried nothing */
+		if (!csum_accepts(f, raw ^ f->swapped, p))
+			return;
+		roles_from_hello(f, p, raw);
+		if (__builtin_expect(f->stash != NULL, 0) || stash_wanted(ft, f, raw, p)) {
+			if (f->stash && f->stash->raw != raw) {
+				/* the other side: what it shows may end the wait */
+				int over = stash_over(f, raw, p);
+				packet_body(ft, f, raw, p, 0, 0);
+				stash_release(ft, f, over, 0);
+				return;
+			}
+			if (f->stash && p->ts_us - f->stash->p.ts_us > STASH_MAX_US)
+				stash_release(ft, f, 1, 0);   /* waited long enough: as the capture shows it */
+			if ((f->stash || stash_wanted(ft, f, raw, p)) && stash_add(ft, f, raw, p))
+				return;
+			stash_release(ft, f, 1, 0);   /* no room */
+		}
 	}
-	if (p->flags & TCP_FIN)
-		f->fin_raw |= (uint8_t)(1u << raw);
-	if (p->flags & TCP_RST)
-		f->rst = 1;
-	/* a segment the peer's TCP dropped for its checksum carried nothing */
-	if (!csum_accepts(f, raw ^ f->swapped, p))
-		return;
-	roles_from_hello(f, p, raw);
+	r = f->r;
 	d = raw ^ f->swapped;
 	s = &r->d[d];
 	count_packet(r, d, p);
@@ -1802,9 +1949,18 @@ void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t has
 		on_close(f, d, EV_FIN, HS_AT_FIN, p);
 	if ((p->flags & TCP_RST) && !s->at[HS_AT_RST].frame)
 		on_close(f, d, EV_RST, HS_AT_RST, p);
+	if (final)
+		return;
 	if ((r->d[0].at[HS_AT_FIN].frame && r->d[1].at[HS_AT_FIN].frame) || r->d[0].at[HS_AT_RST].frame ||
 	    r->d[1].at[HS_AT_RST].frame)
 		mark_closing(ft, f);
 	if (ft->lim.hs_timeout_us)
 		early_check(ft, f, p->ts_us);
 }
+
+void flow_packet_hashed(struct flow_table *ft, const struct pkt *p, uint32_t hash)
+{
+	packet_body(ft, NULL, 0, p, 0, hash);
+}
+
+

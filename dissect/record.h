@@ -246,8 +246,10 @@ struct hs_dir {
 	uint32_t plaintext_before_tls;
 	uint32_t truncated_packets;  /* packets cut by snaplen */
 	uint16_t pre_len;
-	uint8_t tls;                 /* this direction's stream parsed as TLS */
-	uint8_t non_tls;             /* this direction's stream was not TLS */
+	uint8_t tls : 1;             /* this direction's stream parsed as TLS */
+	uint8_t non_tls : 1;         /* this direction's stream was not TLS */
+	uint8_t spoke_first : 1;     /* its payload came before any of the other side's, in the
+				      * order its sender had it (flow.c: the sides out of step) */
 };
 
 struct hs_u16list {

@@ -74,7 +74,7 @@ enum {
 	T_WRAP = 1u << 12, T_IPV6 = 1u << 13, T_VLAN = 1u << 14, T_QINQ = 1u << 15,
 	T_VXLAN = 1u << 16, T_VXLAN_TRUNC = 1u << 17, T_GENEVE = 1u << 18, T_FRAG = 1u << 19,
 	T_SLL = 1u << 20, T_SLL2 = 1u << 21, T_SNAPLEN = 1u << 22, T_PCAPNG = 1u << 23,
-	T_FINFIRST = 1u << 24, T_ACKFIRST = 1u << 25, T_ALERTFIRST = 1u << 26,
+	T_FINFIRST = 1u << 24, T_ACKFIRST = 1u << 25, T_ALERTFIRST = 1u << 26, T_FLIGHTFIRST = 1u << 27,
 };
 
 static const struct { const char *name; uint32_t bit; const char *what; } tnames[] = {
@@ -99,6 +99,7 @@ static const struct { const char *name; uint32_t bit; const char *what; } tnames
 	{ "finfirst", T_FINFIRST, "a FIN recorded before the peer's last segments it acknowledges (capture points out of step)" },
 	{ "ackfirst", T_ACKFIRST, "the same for every packet without payload (bare ACKs and FINs)" },
 	{ "alertfirst", T_ALERTFIRST, "the same for every FIN and every segment that starts with an alert record" },
+	{ "flightfirst", T_FLIGHTFIRST, "the same for every packet: a flight recorded before the one it answers" },
 	{ "wrap", T_WRAP, "initial sequence numbers just below 2^32: wraps inside the handshake" },
 	{ "ipv6", T_IPV6, "IPv4 addresses mapped into fd00:6::/96" },
 	{ "vlan", T_VLAN, "802.1Q tag (VLAN 100)" },
@@ -853,9 +854,11 @@ static void permute(struct segv *sv)
  * them (times stay with the positions): what a capture shows when the two
  * directions reach it out of step (a mirror, a host with several queues).
  * Each direction's own order is unchanged. ackfirst: the same for every
- * packet without payload (a bare ACK or a FIN).
+ * packet without payload (a bare ACK or a FIN); alertfirst: for every FIN
+ * and every segment that starts with an alert record; flightfirst: for
+ * every packet.
  */
-enum { MOVE_FINS, MOVE_BARE, MOVE_ALERTS };
+enum { MOVE_FINS, MOVE_BARE, MOVE_ALERTS, MOVE_ALL };
 
 /* The segment starts a TLS alert record: type 21, or a TLS 1.3 one (24
  * bytes of type 23, length 19). */
@@ -878,7 +881,8 @@ static void finfirst(struct segv *sv, int what)
 			continue;
 		if (what == MOVE_BARE ? fin.len != 0
 		    : what == MOVE_FINS ? !(fin.flags & TH_FIN)
-					: !(fin.flags & TH_FIN) && !starts_alert_rec(&conns[fin.conn], &fin))
+		    : what == MOVE_ALERTS ? !(fin.flags & TH_FIN) && !starts_alert_rec(&conns[fin.conn], &fin)
+					  : 0)
 			continue;
 		/* back over the other side's payload segments it acknowledges,
 		 * skipping other connections' packets */
@@ -928,7 +932,7 @@ static void simulate(const struct segv *sv)
 		uint32_t iptcp = (c->family == 6 || (tf & T_IPV6)) ? 60 : 40;
 		int d;
 		for (d = 0; d < 2; d++) {
-			uint32_t next = 0;
+			uint32_t next = 0, pend = 0;
 			size_t nq = 0, k, active = 0;
 			int started = 0, capped = 0;
 			if (c->drop_to[d] > c->drop_from[d])
@@ -940,8 +944,20 @@ static void simulate(const struct segv *sv)
 				if (s->conn != ci)
 					continue;
 				if (s->dir != d && started && (s->flags & TH_ACK) && (int32_t)(s->ackoff - next) > 0) {
-					/* the peer acknowledged bytes not seen: tlswhy declares them
-					 * lost and takes what it queued up to there */
+					/* the peer acknowledged bytes not seen: when that covers
+					 * bytes queued after the hole, tlswhy declares them lost
+					 * at once and takes what it queued up to there; else it
+					 * waits for this side's next packet (the sides may be out
+					 * of step in the capture) */
+					int covers = 0;
+					for (k = 0; k < nq; k++)
+						if (q[k].e > q[k].s && (int32_t)(s->ackoff - q[k].s) > 0)
+							covers = 1;
+					if (!covers) {
+						if ((int32_t)(s->ackoff - pend) > 0)
+							pend = s->ackoff;
+						continue;
+					}
 					next = s->ackoff;
 					for (k = 0; k < nq; k++)
 						if (q[k].e > q[k].s && q[k].s <= next) {
@@ -952,7 +968,23 @@ static void simulate(const struct segv *sv)
 						}
 					continue;
 				}
-				if (s->dir != d || !is_payload(s))
+				if (s->dir != d)
+					continue;
+				if (started && (int32_t)(pend - next) > 0 && (s->off != next || !is_payload(s)) &&
+				    (is_payload(s) || (s->flags & (TH_FIN | TH_RST))) &&
+				    !(is_payload(s) && (int32_t)(s->off - next) > 0 && (int32_t)(pend - s->off) > 0)) {
+					/* this side's next packet does not start them (nor
+					 * carries some of them out of order): lost */
+					next = pend;
+					for (k = 0; k < nq; k++)
+						if (q[k].e > q[k].s && q[k].s <= next) {
+							if (q[k].e > next)
+								next = q[k].e;
+							q[k].e = q[k].s;
+							active--;
+						}
+				}
+				if (!is_payload(s))
 					continue;
 				if (!started) {
 					started = 1;
@@ -1451,8 +1483,9 @@ int main(int argc, char **argv)
 		dups(&sv);
 	if (tf & (T_REVERSE | T_RANDOM))
 		permute(&sv);
-	if (tf & (T_FINFIRST | T_ACKFIRST | T_ALERTFIRST))
-		finfirst(&sv, (tf & T_ALERTFIRST) ? MOVE_ALERTS : (tf & T_ACKFIRST) ? MOVE_BARE : MOVE_FINS);
+	if (tf & (T_FINFIRST | T_ACKFIRST | T_ALERTFIRST | T_FLIGHTFIRST))
+		finfirst(&sv, (tf & T_FLIGHTFIRST) ? MOVE_ALL : (tf & T_ALERTFIRST) ? MOVE_ALERTS
+			      : (tf & T_ACKFIRST) ? MOVE_BARE : MOVE_FINS);
 	if (tf & (T_SNAPLEN | T_VXLAN_TRUNC)) {
 		/* IP and TCP bytes left in a frame cut by the snaplen or the mirror length */
 		uint32_t cut = (tf & T_SNAPLEN) ? SNAPLEN_SHORT : MIRROR_TRUNC;

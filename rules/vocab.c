@@ -913,9 +913,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
 	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
 	case F_SERVER_SPOKE_FIRST:
-		SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) &&
-		     (!hs_at_frame(r, DIR_C2S, HS_AT_FIRST_PAYLOAD) ||
-		      hs_at_frame(r, DIR_S2C, HS_AT_FIRST_PAYLOAD) < hs_at_frame(r, DIR_C2S, HS_AT_FIRST_PAYLOAD)));
+		SETI(r->d[DIR_S2C].spoke_first);
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
 	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
 	case F_CLIENT_HTTP: SETI(record_http_request(r));

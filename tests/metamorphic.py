@@ -16,7 +16,7 @@ tlswhy's JSON for it is compared with tlswhy's JSON for the original:
     fingerprints, certificates, alerts, the ladder (frames and times aside,
     and the SYN events when the transformation removed them; each side's
     events in order when the two sides were put out of step, finfirst,
-    ackfirst and alertfirst); when only the segmentation changed, the original's verdict
+    ackfirst, alertfirst and flightfirst); when only the segmentation changed, the original's verdict
     still matches and a healthy connection gets no finding;
   - with lost bytes (gap-*, snaplen, vxlan-trunc), "gap" is reported, the
     handshake messages entirely before the first lost byte are equal, and
@@ -43,7 +43,7 @@ ALONE = [
     "gap-ch", "gap-cert", "gap-alert", "nosyn", "wrap", "multirec",
     "hdrsplit", "hdrsplit1", "hdrsplit2", "hdrsplit3", "hdrsplit4", "hdrsplit5",
     "ipv6", "vlan", "qinq", "vxlan", "vxlan-trunc", "geneve", "frag", "sll", "sll2",
-    "snaplen", "pcapng", "finfirst", "ackfirst", "alertfirst",
+    "snaplen", "pcapng", "finfirst", "ackfirst", "alertfirst", "flightfirst",
 ]
 COMBINED = [
     "onebyte+reverse", "onebyte+random", "onebyte+dup+random", "hdrsplit+reverse+wrap",
@@ -53,6 +53,7 @@ COMBINED = [
     "sll2+onebyte+wrap", "snaplen+vxlan", "vxlan-trunc+reverse", "ipv6+onebyte+reverse+pcapng",
     "nosyn+geneve", "hdrsplit3+dup+ipv6", "multirec+overlap-same+qinq", "frag+pcapng+nosyn",
     "finfirst+random+vxlan", "finfirst+onebyte", "alertfirst+onebyte", "alertfirst+random+vxlan",
+    "flightfirst+onebyte", "flightfirst+random+vxlan",
 ]
 TRANSFORMS = ALONE + COMBINED
 
@@ -129,6 +130,12 @@ KNOWN = {
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
     ('tx-proxy-expected-then-bare.pcap', 'onebyte+random+geneve'):
         'one-byte segments put the ClientHello in many segments: multi-segment-client-hello-then-reset (likely) outranks the look-alike differential the original had',
+    ('tx-serverhello-12s-late.pcap', 'flightfirst'):
+        "the client's answer moved 12 s ahead of the ServerHello it acknowledges: a skew past STASH_MAX_US (1 s of packet time) is no capture point's, so the capture's order stands and the 12-second wait is not seen",
+    ('tx-serverhello-12s-late.pcap', 'flightfirst+onebyte'):
+        "the client's answer moved 12 s ahead of the ServerHello it acknowledges: a skew past STASH_MAX_US (1 s of packet time) is no capture point's, so the capture's order stands and the 12-second wait is not seen",
+    ('tx-serverhello-12s-late.pcap', 'flightfirst+random+vxlan'):
+        "the client's answer moved 12 s ahead of the ServerHello it acknowledges: a skew past STASH_MAX_US (1 s of packet time) is no capture point's, so the capture's order stands and the 12-second wait is not seen",
     ('tx-smtp-banner.pcap', 'nosyn+onebyte'):
         "without the SYN, the server's banner is the first packet: the roles come from the banner's sender and the ClientHello after it is not seen",
     ('tx-ssh-banner.pcap', 'nosyn+onebyte'):
@@ -223,7 +230,7 @@ def check_conn(t, orig, got, row, borrowed_lost=False):
         # a close right after the handshake of TCP: without it, after nothing
         if (o.get("closed") or {}).get("after") in ("syn", "synack") and (g.get("closed") or {}).get("after") == "unknown":
             o["closed"]["after"] = "unknown"
-    if parts & {"finfirst", "ackfirst", "alertfirst"}:
+    if parts & {"finfirst", "ackfirst", "alertfirst", "flightfirst"}:
         # the two directions out of step: each side's events keep their
         # order, their interleaving follows the capture
         for x in (o, g):
