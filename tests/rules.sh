@@ -2,7 +2,7 @@
 # rules.sh - the rules engine end to end, with the real binary:
 #   1. every "rule" case of tests/TESTLIST: the diagnosis and the notes of
 #      each connection of a recorded capture (or of a capture derived from
-#      one with tcpdump/editcap/mergecap, see the file's head);
+#      one with tcpdump/editcap/mergecap or pcaps/craft, see the file's head);
 #   2. coverage: every rule matches on some case, or is listed as uncovered
 #      with the capture it needs;
 #   3. `tlswhy rules list|check|show|kb|facts` and `--rules` exit statuses and
@@ -45,6 +45,9 @@ derive() {
 		editcap -s "${args#*,}" "$f" "$out" >/dev/null 2>&1 ;;
 	frames)
 		editcap -r "$f" "$out" "${args#*,}" >/dev/null 2>&1 ;;
+	craft)
+		# craft(FILE,TRANSFORMATION): pcaps/craft's transformation of it
+		"${B:-build}/craft" -t "${args#*,}" -m "$tmp/craft.tsv" -o "$out" "$f" 2>/dev/null ;;
 	delay)
 		local rest=${args#*,} from secs
 		from=${rest%%,*}
