@@ -41,4 +41,5 @@ gap-in-alert-alb-vs-tls13-only   gap-alert               alb-vs-tls13-only.pcap
 gap-in-chain-client-rejects-self-signed gap-cert         client-rejects-self-signed.pcap
 midstream-hdrsplit-reversed      nosyn+hdrsplit+reverse  tls12-client-cert-required.pcap
 overlap-conflict-alb-no-sni      overlap-diff+ipv6+vlan  nginx-reject-no-sni.pcap
+vxlan-mirror-out-of-step-client-cert flightfirst+vxlan   tls13-client-cert-required.pcap
 LIST
