@@ -221,9 +221,23 @@ int pkt_tcp_csum(const struct pkt *p)
 	ph[3] = (uint8_t)tcp_len;
 	ph[4] = ph[5] = ph[6] = 0;
 	ph[7] = 6;
-	s = csum_add(0, p->src.addr, alen);
-	s = csum_add(s, p->dst.addr, alen);
-	s = csum_add(s, ph, 8);
+	/* csum_add()'s sum of these whole 32-bit words, without its loops
+	 * (every piece is a multiple of 4 bytes; issue 19) */
+	{
+		uint32_t w;
+		size_t i;
+		s = 0;
+		for (i = 0; i < alen; i += 4) {
+			memcpy(&w, p->src.addr + i, 4);
+			s += w;
+			memcpy(&w, p->dst.addr + i, 4);
+			s += w;
+		}
+		memcpy(&w, ph, 4);
+		s += w;
+		memcpy(&w, ph + 4, 4);
+		s += w;
+	}
 	partial = csum_fold(s);
 	s = csum_add(s, tcp, tcp_len);
 	/* a correct checksum can be 0 too (a sum of 0xffff): zero means
