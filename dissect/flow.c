@@ -1894,9 +1894,11 @@ static __attribute__((noinline)) void packet_body(struct flow_table *ft, struct 
 			}
 			if (f->stash && p->ts_us - f->stash->p.ts_us > STASH_MAX_US)
 				stash_release(ft, f, 1, 0);   /* waited long enough: as the capture shows it */
-			if ((f->stash || stash_wanted(ft, f, raw, p)) && stash_add(ft, f, raw, p))
+			if (f->r && (f->stash || stash_wanted(ft, f, raw, p)) && stash_add(ft, f, raw, p))
 				return;
 			stash_release(ft, f, 1, 0);   /* no room */
+			if (!f->r)
+				return;   /* the held packets settled it and it was reported (early reporting) */
 		}
 	}
 	r = f->r;

@@ -326,6 +326,10 @@ static int parse_dur(const char *s, int64_t *out)
 		mul = 0;
 	else
 		return -1;
+	/* a duration no clock holds (or not a number): an error, not a
+	 * conversion out of range (fuzz_rules) */
+	if (!(v * mul < 9.0e18))
+		return -1;
 	*out = (int64_t)(v * mul + 0.5);
 	return 0;
 }
