@@ -920,9 +920,26 @@ static void finfirst(struct segv *sv, int what)
  */
 static uint32_t trunc_keep = UINT32_MAX;   /* IP + TCP bytes a frame keeps (snaplen, mirror) */
 
+struct span { uint32_t s, e; };   /* queued bytes [s, e); consumed: e == s */
+
+/* The bytes before upto are given up on (a gap): the contiguous end moves
+ * there, and on over the queued spans it reaches, which are consumed. */
+static void lose_upto(struct span *q, size_t nq, uint32_t upto, uint32_t *next, size_t *active)
+{
+	size_t k;
+	*next = upto;
+	for (k = 0; k < nq; k++)
+		if (q[k].e > q[k].s && q[k].s <= *next) {
+			if (q[k].e > *next)
+				*next = q[k].e;
+			q[k].e = q[k].s;
+			(*active)--;
+		}
+}
+
 static void simulate(const struct segv *sv)
 {
-	struct span { uint32_t s, e; } *q;
+	struct span *q;
 	size_t i, ci;
 	q = malloc((sv->n + 1) * sizeof(*q));
 	if (!q)
@@ -958,14 +975,7 @@ static void simulate(const struct segv *sv)
 							pend = s->ackoff;
 						continue;
 					}
-					next = s->ackoff;
-					for (k = 0; k < nq; k++)
-						if (q[k].e > q[k].s && q[k].s <= next) {
-							if (q[k].e > next)
-								next = q[k].e;
-							q[k].e = q[k].s;
-							active--;
-						}
+					lose_upto(q, nq, s->ackoff, &next, &active);
 					continue;
 				}
 				if (s->dir != d)
@@ -975,14 +985,7 @@ static void simulate(const struct segv *sv)
 				    !(is_payload(s) && (int32_t)(s->off - next) > 0 && (int32_t)(pend - s->off) > 0)) {
 					/* this side's next packet does not start them (nor
 					 * carries some of them out of order): lost */
-					next = pend;
-					for (k = 0; k < nq; k++)
-						if (q[k].e > q[k].s && q[k].s <= next) {
-							if (q[k].e > next)
-								next = q[k].e;
-							q[k].e = q[k].s;
-							active--;
-						}
+					lose_upto(q, nq, pend, &next, &active);
 				}
 				if (!is_payload(s))
 					continue;

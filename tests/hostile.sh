@@ -191,18 +191,14 @@ facts timestamps-offset-max \
 
 # ---- counters never wrap (issue 16): 70,000 alerts on one connection ------
 python3 - "$H/alerts70k.pcap" <<'PYEOF'
-import socket, struct, sys
-def rec(ts, src, dst, sp, dp, seq, ack, flags, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 0x50, flags, 65535, 0, 0)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), 1, 0, 64, 6, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    d = b"\x00" * 6 + b"\x11" * 6 + b"\x08\x00" + ip + tcp + payload
-    return struct.pack("<IIII", ts // 1000000, ts % 1000000, len(d), len(d)) + d
+import struct, sys
+sys.path.insert(0, "tests")
+from pcapgen import HEADER, rec
 body = b"\x03\x03" + b"\x00" * 32 + b"\x00" + b"\x00\x04\xc0\x2f\x00\x9c" + b"\x01\x00" + b"\x00\x00"
 hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
 ch = b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
 C, S, t = "10.1.1.1", "10.1.1.2", 1700000000000000
-out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1),
+out = [HEADER,
        rec(t, C, S, 40000, 443, 1000, 0, 0x02), rec(t + 10, S, C, 443, 40000, 5000, 1001, 0x12),
        rec(t + 20, C, S, 40000, 443, 1001, 5001, 0x18, ch)]
 seq, alert = 5001, b"\x15\x03\x03\x00\x02\x01\x5a"   # warning user_canceled: does not end it
@@ -221,15 +217,11 @@ facts alerts-70000 'c[0]["alerts_total"] == 70000' -r "$H/alerts70k.pcap"
 # --max-buffer; for all, --max-buffer-total): past them the capture's order
 # stands, and every byte is still read, by the end at the latest.
 python3 - "$H/held-flood.pcap" <<'PYEOF'
-import socket, struct, sys
-def rec(ts, src, dst, sp, dp, seq, ack, flags, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 0x50, flags, 65535, 0, 0)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + len(payload), 1, 0, 64, 6, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    d = b"\x00" * 6 + b"\x11" * 6 + b"\x08\x00" + ip + tcp + payload
-    return struct.pack("<IIII", ts // 1000000, ts % 1000000, len(d), len(d)) + d
+import sys
+sys.path.insert(0, "tests")
+from pcapgen import HEADER, rec
 C, S, t = "10.1.1.1", "10.1.1.2", 1700000000000000
-out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1)]
+out = [HEADER]
 for f in range(100):
     sp = 20000 + f
     out += [rec(t, C, S, sp, 443, 1000, 0, 0x02), rec(t + 1, S, C, 443, sp, 5000, 1001, 0x12)]
