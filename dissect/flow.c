@@ -175,7 +175,6 @@ struct flist {
 
 struct flow_table {
 	struct flow_limits lim;
-	const struct pkt *cur;   /* the packet whose own bytes are being taken (segment()), else NULL */
 	flow_done_fn *done;
 	void *arg;
 	struct flow **bucket;
@@ -351,7 +350,7 @@ static void half_release(struct flow_table *ft, struct half *h)
 }
 
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
-		    uint32_t wlen, uint64_t frame, int64_t ts, const struct pkt *own);
+		    uint32_t wlen, uint64_t frame, int64_t ts);
 static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
 static void expire(struct flow_table *ft, int64_t now);
 static void gap_bad_checksum(struct flow *f, int d, uint32_t start, uint32_t len);
@@ -380,9 +379,9 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 		     int64_t ts);
 static void ack_gap_flush(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts);
 
-/* Finishes the record and hands it over; the flow is a tombstone after. */
 static void stash_release(struct flow_table *ft, struct flow *f, int all, int final);
 
+/* Finishes the record and hands it over; the flow is a tombstone after. */
 static void flow_report(struct flow_table *ft, struct flow *f, int64_t end_us)
 {
 	int d;
@@ -786,44 +785,14 @@ static void after_handshake_cut(struct flow *f, int d)
 static void close_saw(struct flow *f, int d, uint16_t nal)
 {
 	struct hs_record *r = f->r;
-	uint16_t i = nal;
-	/* unless the closing side's own alert came between: it acknowledged
-	 * these bytes too, so it answered them, and the close followed it */
-	while (i-- > 0 && r->alerts[i].dir != 1 - d)
-		;
-	if (!(r->closed_after_kind == EV_ALERT && i < nal && r->alerts[i].have_ack &&
-	      !seq_gt(f->h[d].next_seq, r->alerts[i].ack)))
-		r->closed_after_kind = hs_ev(r, r->n_events - 1u).kind;
+	r->closed_after_kind = hs_ev(r, r->n_events - 1u).kind;
 	r->closed_after_hs_type = f->tls.d[d].last_hs_type;
 	for (; nal < r->n_alerts; nal++)
 		r->alerts[nal].before_close = 1;
 }
 
-/* Bytes of direction d just delivered (ending at next_seq) that an alert of
- * the other side, already seen, had acknowledged: they reached its sender
- * before it, whatever order the capture shows them in, so the alert
- * answered them (the sides out of step). */
-static void alert_saw(struct flow *f, int d, uint16_t nev)
-{
-	struct hs_record *r = f->r;
-	uint16_t i;
-	if (r->n_events == nev)
-		return;
-	for (i = 0; i < r->n_alerts; i++) {
-		struct hs_alert *a = &r->alerts[i];
-		if (a->dir != 1 - d || !a->have_ack || seq_gt(f->h[d].next_seq, a->ack))
-			continue;
-		a->after_hs_type = f->tls.d[d].last_hs_type;
-		a->after_kind = hs_ev(r, r->n_events - 1u).kind;
-		tls_alert_answered(&f->tls, a->dir);
-	}
-}
-
-/* Delivers bytes of direction d to the TLS parser. `own`: the packet they
- * came in, when they are its own (not queued ones): its acknowledgement
- * number goes with the alerts they carry. */
 static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t *p, uint32_t len,
-		    uint32_t wlen, uint64_t frame, int64_t ts, const struct pkt *own)
+		    uint32_t wlen, uint64_t frame, int64_t ts)
 {
 	struct half *h = &f->h[d];
 	struct hs_dir *s = &f->r->d[d];
@@ -834,17 +803,8 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 			win_append(h, p, len);
 		s->stream_bytes += len;
 		tls_feed(&f->tls, d, p, len, frame, ts);
-		if (f->r->n_alerts != nal && own && (own->flags & TCP_ACK)) {
-			uint16_t i;
-			for (i = nal; i < f->r->n_alerts; i++) {
-				f->r->alerts[i].ack = own->ack;
-				f->r->alerts[i].have_ack = 1;
-			}
-		}
 	}
 	h->next_seq += wlen;
-	if (nal)
-		alert_saw(f, d, nev);
 	if (f->r->n_events != nev && f->r->closed_by == 1 - d && f->h[1 - d].have_fin_ack &&
 	    !seq_gt(h->next_seq, f->h[1 - d].fin_ack) && f->r->closed_with == EV_FIN)
 		close_saw(f, d, nal);
@@ -874,7 +834,7 @@ static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, 
 			uint32_t skip = off < s->len ? off : s->len;
 			if (off && conflicts_with_window(h, s->seq, s->data, s->len))
 				note_conflict(f, d, frame, ts);
-			deliver(ft, f, d, s->data + skip, s->len - skip, s->wlen - off, frame, ts, NULL);
+			deliver(ft, f, d, s->data + skip, s->len - skip, s->wlen - off, frame, ts);
 		}
 		free(s);
 	}
@@ -1154,7 +1114,7 @@ static int take_bytes(struct flow_table *ft, struct flow *f, int d, uint32_t seq
 				differ = 1;
 		}
 		nl = n < len ? n : len;
-		deliver(ft, f, d, data, nl, n, frame, ts, ft->cur);
+		deliver(ft, f, d, data, nl, n, frame, ts);
 		drain(ft, f, d, frame, ts);
 		if (n == wlen)
 			return differ;
@@ -1265,9 +1225,7 @@ static void segment(struct flow_table *ft, struct flow *f, int d, const struct p
 		h->hi_end = seq + p->wirelen;
 		h->have_hi = 1;
 	}
-	ft->cur = p;
 	take(ft, f, d, seq, p->payload, p->paylen, p->wirelen, p->frame, p->ts_us);
-	ft->cur = NULL;
 }
 
 /* The largest payload one segment of direction d can have carried on the
@@ -1710,30 +1668,6 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 	}
 }
 
-/* The sides out of step: the last alert, shown before the other side's
- * last bytes, came after them when its segment acknowledged them, and so
- * is what the close of direction d (packet p) came after: the peer's alert
- * when the close acknowledges all the peer sent, this side's own when it
- * is this side's last event. */
-static void close_after_alert(struct flow *f, int d, const struct pkt *p)
-{
-	struct hs_record *r = f->r;
-	const struct hs_alert *a = &r->alerts[r->n_alerts - 1u];
-	int o = 1 - a->dir;   /* the side it answered */
-	if (!a->have_ack || seq_gt(f->h[o].next_seq, a->ack))
-		return;
-	if (a->dir == 1 - d) {
-		if ((p->flags & TCP_ACK) && !seq_gt(f->h[1 - d].next_seq, p->ack))
-			r->closed_after_kind = EV_ALERT;
-	} else {
-		unsigned i = r->n_events;
-		while (i-- > 0 && hs_ev(r, i).dir != (uint8_t)d)
-			;
-		if (i < r->n_events && hs_ev(r, i).kind == EV_ALERT)
-			r->closed_after_kind = EV_ALERT;
-	}
-}
-
 /* The first FIN or RST (kind EV_FIN or EV_RST) from direction d: noted as
  * its moment `at`, and as the close when it is the first of either side. */
 static void on_close(struct flow *f, int d, uint8_t kind, enum hs_at_kind at, const struct pkt *p)
@@ -1745,8 +1679,6 @@ static void on_close(struct flow *f, int d, uint8_t kind, enum hs_at_kind at, co
 		r->closed_with = kind;
 		r->closed_after_kind = r->n_events ? hs_ev(r, r->n_events - 1u).kind : 255;
 		r->closed_after_hs_type = f->tls.d[1 - d].last_hs_type;
-		if (r->closed_after_kind != EV_ALERT && r->n_alerts)
-			close_after_alert(f, d, p);
 	}
 	record_event(r, (uint8_t)d, kind, p->frame, p->ts_us, 0, 0);
 }

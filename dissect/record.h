@@ -428,9 +428,6 @@ struct hs_alert {
 	uint8_t decrypted : 1;       /* level and description read by decrypting it (--keylog) */
 	uint8_t before_close : 1;    /* the closing side's FIN acknowledged it, though the capture
 				      * shows it after that FIN (the sides out of step) */
-	uint8_t have_ack : 1;        /* ack holds its segment's acknowledgement number */
-	uint32_t ack;                /* the other side's bytes its sender had received (flow.c
-				      * alert_saw(): what it answered, whatever the capture's order) */
 };
 
 /* What decryption with a key log showed (dissect/decrypt.c); NULL in the

@@ -1715,19 +1715,6 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 	}
 }
 
-void tls_alert_answered(struct tls_conn *t, int dir)
-{
-	struct tls_dir *s = &t->d[DIR_S2C];
-	/* TLS 1.3: a server alert the capture shows before the client's
-	 * Finished, sent after it: the server rejected the client, as when it
-	 * is the first record after that Finished (tls13_protected()) */
-	if (dir == DIR_S2C && t->tls13 && !t->r->complete && t->d[DIR_C2S].finished &&
-	    !s->recs_after_peer_fin && !t->d[DIR_C2S].recs_after_peer_fin) {
-		s->recs_after_peer_fin = 1;
-		s->rejected = 1;
-	}
-}
-
 void tls_finish(struct tls_conn *t)
 {
 	struct hs_record *r = t->r;

@@ -91,10 +91,6 @@ int tls_dir_done(const struct tls_conn *t, int dir);
  * or when it reads no more). Right after the bytes that completed the
  * handshake, the rest of the record that completed it. */
 uint32_t tls_record_left(const struct tls_conn *t, int dir);
-/* An alert of direction dir, already read, turned out to answer the bytes
- * of the other side just delivered (its segment acknowledged them: the
- * sides out of step in the capture). */
-void tls_alert_answered(struct tls_conn *t, int dir);
 /* Settles what can only be settled at the end (TLS 1.3 completion). */
 void tls_finish(struct tls_conn *t);
 /* Which raw direction sent a ClientHello first? -1 not yet. Used for roles. */
