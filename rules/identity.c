@@ -28,7 +28,8 @@
  * Ranking: the better match level, then the higher suite similarity, then
  * more stated keys that agree, then the list loaded first.
  *
- * Invariants: reads the ClientHello only; allocates nothing. The lists'
+ * Invariants: reads the ClientHello only; allocates nothing (the memo of
+ * recent offers is a fixed per-thread table, below). The lists'
  * sets are sorted once at load (rk_identity_prepare); per call, the offer's
  * suites go into a bit set (a thread-local one, left all zero on return),
  * and its versions and extensions are sorted at most once;
@@ -42,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dissect/hash.h"
 #include "dissect/names.h"
 #include "dissect/record.h"
 
@@ -285,7 +287,7 @@ static int better(const struct score *a, const struct score *b)
 	return a->agree > b->agree;
 }
 
-int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int *match)
+static int identify(const struct rule_set *rs, const struct hs_client_hello *ch, int *match)
 {
 	struct offer o;                        /* about 2 KiB */
 	struct score best, sc;
@@ -331,6 +333,80 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 		offer_bits[o.seq[i] >> 6] = 0;
 	if (found >= 0)
 		*match = best.match;
+	return found;
+}
+
+/* ---- memo ---------------------------------------------------------------
+ * One client's connections carry the same ClientHello, so its identity is
+ * kept per thread for the last offers seen, keyed by everything identify()
+ * reads of it (legacy_version, whether supported_versions was sent, and
+ * the suites, versions, groups and extension types, each with its count)
+ * and by the rule set's generation. Direct-mapped; a hit is confirmed on
+ * the whole key, so a collision (chosen on the wire or not) only costs a
+ * miss. An offer whose key is longer than ID_KEY values is not kept. */
+#define ID_SLOTS 64u
+#define ID_KEY   192u
+
+struct id_memo {
+	uint64_t gen;            /* the rule set's; 0 = empty */
+	uint64_t h;
+	uint16_t n;              /* values in key */
+	int32_t found;
+	int16_t match;
+	uint16_t key[ID_KEY];
+};
+static _Thread_local struct id_memo id_memo[ID_SLOTS];
+
+static size_t key_put(uint16_t *k, size_t o, const uint16_t *v, uint16_t n)
+{
+	if (o + 1u + n > ID_KEY)
+		return ID_KEY + 1;
+	k[o++] = n;
+	if (n)
+		memcpy(k + o, v, n * sizeof(*v));
+	return o + n;
+}
+
+int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int *match)
+{
+	uint16_t key[ID_KEY];
+	size_t n = 0, i;
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	struct id_memo *m;
+	int found;
+	if (!rs || !ch || !rs->gen)
+		return identify(rs, ch, match);
+	key[n++] = ch->legacy_version;
+	key[n++] = ch->has_supported_versions;
+	n = key_put(key, n, ch->suites, ch->n_suites);
+	if (n <= ID_KEY)
+		n = key_put(key, n, ch->versions, ch->n_versions);
+	if (n <= ID_KEY)
+		n = key_put(key, n, ch->groups, ch->n_groups);
+	if (n <= ID_KEY)
+		n = key_put(key, n, ch->ext_type, ch->n_exts);
+	if (n > ID_KEY)
+		return identify(rs, ch, match);
+	for (i = 0; i + 4 <= n; i += 4) {
+		uint64_t w;
+		memcpy(&w, key + i, sizeof(w));
+		h = hash_mum(h ^ w, 0xbf58476d1ce4e5b9ull);
+	}
+	for (; i < n; i++)
+		h = hash_mum(h ^ key[i], 0x94d049bb133111ebull);
+	h ^= rs->gen;
+	m = &id_memo[(h ^ (h >> 32)) % ID_SLOTS];
+	if (m->gen == rs->gen && m->h == h && m->n == n && memcmp(m->key, key, n * sizeof(*key)) == 0) {
+		*match = m->match;
+		return m->found;
+	}
+	found = identify(rs, ch, match);
+	m->gen = rs->gen;
+	m->h = h;
+	m->n = (uint16_t)n;
+	m->found = (int32_t)found;
+	m->match = (int16_t)*match;
+	memcpy(m->key, key, n * sizeof(*key));
 	return found;
 }
 

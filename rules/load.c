@@ -40,6 +40,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,9 +223,18 @@ static void free_list(struct rk_list *l)
 	free(l);
 }
 
+void rk_set_touch(struct rule_set *rs)
+{
+	static atomic_uint_fast64_t gen;
+	rs->gen = (uint64_t)atomic_fetch_add(&gen, 1) + 1;
+}
+
 struct rule_set *rule_set_new(void)
 {
-	return calloc(1, sizeof(struct rule_set));
+	struct rule_set *rs = calloc(1, sizeof(struct rule_set));
+	if (rs)
+		rk_set_touch(rs);
+	return rs;
 }
 
 void rule_set_free(struct rule_set *rs)
@@ -1469,6 +1479,7 @@ int rule_load_buffer(struct rule_set *rs, const char *name, const char *text, si
 		free(p.disable[i]);
 	free(p.disable);
 	free(p.disable_line);
+	rk_set_touch(rs);
 	return rc ? -1 : 0;
 }
 

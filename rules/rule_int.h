@@ -194,7 +194,11 @@ struct rule_set {
 	size_t n_list;
 	char **files;            /* file names, owned (rules point at them) */
 	size_t n_files;
+	uint64_t gen;            /* new at creation and after every load (rk_set_touch): what
+	                          * per-thread memos of results over this set are keyed by */
 };
+/* Gives rs a generation no rule set had before: memos keyed by the old one miss. */
+void rk_set_touch(struct rule_set *rs);
 
 /* ---- evaluation ---- */
 #define RK_MAX_FACTS 512   /* at least the number of facts (checked in vocab.c) */
@@ -207,7 +211,10 @@ struct rk_eval {
 	int identity;                    /* index into rs->list, -1 none, -2 not computed */
 	int match;                       /* enum rule_match of that identity */
 	uint8_t bstate[RK_MAX_FACTS];    /* RK_ST_* of a true/false fact, 0 not read yet */
+	uint8_t vstate[RK_MAX_FACTS];    /* RK_V_* of each fact, 0 not read yet (rk_fact_get) */
+	int64_t vi[RK_MAX_FACTS];        /* the number of a RK_V_NUM or RK_V_ABSENT fact (last: not cleared) */
 };
+enum { RK_V_ABSENT = 1, RK_V_NUM = 2, RK_V_OTHER = 3 };
 
 /* The state of a true/false fact for the screen (rk_screen_state). */
 enum { RK_ST_ABSENT = 1, RK_ST_FALSE = 2, RK_ST_TRUE = 4, RK_ST_OTHER = 8 };

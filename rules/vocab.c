@@ -573,7 +573,7 @@ static const struct hs_alert *deciding_alert(const struct hs_record *r)
 void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_record *r,
 		  const struct rule_ctx *ctx)
 {
-	memset(e, 0, sizeof(*e));
+	memset(e, 0, offsetof(struct rk_eval, vi));   /* vi[] is read only where vstate[] says */
 	e->rs = rs;
 	e->r = r;
 	if (ctx)
@@ -932,7 +932,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	return 0;
 }
 
-int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
+static int fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 {
 	const struct hs_record *r = e->r;
 	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
@@ -1190,6 +1190,35 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		return server_fact(e, fact, v);
 	}
 	return 0;
+}
+
+/* A fact's value, read once per connection when it is a plain number (no
+ * list, no bytes): rules read the same facts again and again (stage, the
+ * deciding alert, the versions), and some are found by a walk (a stall, the
+ * identity). Every rule, the screen and the evidence read through here. */
+int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
+{
+	int got;
+	if ((unsigned)fact < RK_MAX_FACTS) {
+		switch (e->vstate[fact]) {
+		case RK_V_ABSENT:
+		case RK_V_NUM:
+			memset(v, 0, offsetof(struct rk_val, buf));
+			v->i = e->vi[fact];
+			return e->vstate[fact] == RK_V_NUM;
+		default: break;
+		}
+	}
+	got = fact_get(e, fact, v);
+	if ((unsigned)fact < RK_MAX_FACTS && !e->vstate[fact]) {
+		if (!v->l && !v->n && !v->filter && !v->s && !v->sn) {
+			e->vstate[fact] = got ? RK_V_NUM : RK_V_ABSENT;
+			e->vi[fact] = v->i;
+		} else {
+			e->vstate[fact] = RK_V_OTHER;
+		}
+	}
+	return got;
 }
 
 /* ---- conditions ------------------------------------------------------- */

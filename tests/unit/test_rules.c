@@ -888,6 +888,24 @@ static void test_identity(void)
 	ch->suites[0] = 0xc02f;
 	ch->suites[1] = 0xc02b;
 	CHECK_STR(id_match(rs, r, &name), "unknown");
+	/* the answer is kept per thread for the last offers (rules/identity.c);
+	 * a list loaded later into the same set, and a new set that may sit
+	 * where a freed one was, must still be asked */
+	{
+		static const char other[] = "list R of suite\n  values C02F C02B\n  identity Profile R\nend\n";
+		struct rule_set *s2;
+		CHECK(rule_load_buffer(rs, "r.list", other, sizeof(other) - 1, err, sizeof(err)) == 0);
+		CHECK_STR(id_match(rs, r, &name), "exact");
+		CHECK_STR(name, "R");
+		s2 = rule_set_new();
+		CHECK(s2 && rule_load_buffer(s2, "id.list", id_lists, sizeof(id_lists) - 1, err, sizeof(err)) == 0);
+		CHECK_STR(id_match(s2, r, &name), "unknown");
+		rule_set_free(s2);
+		s2 = rule_set_new();
+		CHECK(s2 && rule_load_buffer(s2, "r.list", other, sizeof(other) - 1, err, sizeof(err)) == 0);
+		CHECK_STR(id_match(s2, r, &name), "exact");
+		rule_set_free(s2);
+	}
 	/* no ClientHello: 0, unknown */
 	free(r->ch);
 	r->ch = NULL;
