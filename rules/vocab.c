@@ -932,7 +932,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	return 0;
 }
 
-static int fact_get(struct rk_eval *e, int fact, struct rk_val *v)
+static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 {
 	const struct hs_record *r = e->r;
 	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
