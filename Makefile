@@ -44,11 +44,16 @@ LDFLAGS  += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 # (scripts/deps.sh installs it); NO_ZSTD=1 builds without.
 LDLIBS   += -lpcap -lcrypto -lz
 CPPFLAGS += -DTLSWHY_ZLIB
-ifeq ($(NO_ZSTD),)
-ifeq ($(shell pkg-config --exists libzstd && echo y),y)
-CPPFLAGS += -DTLSWHY_ZSTD $(shell pkg-config --cflags libzstd)
-LDLIBS   += $(shell pkg-config --libs libzstd)
+# pkg-config is asked only after scripts/deps.sh has run: on a fresh machine
+# it installs libzstd-dev and pkg-config themselves. $(B)/config.mk is made
+# from the installed packages, and make starts over with it before it
+# compiles anything (nothing of it is read for `make clean`).
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+-include $(B)/config.mk
 endif
+ifeq ($(NO_ZSTD),)
+CPPFLAGS += $(ZSTD_CPPFLAGS)
+LDLIBS   += $(ZSTD_LIBS)
 endif
 
 LIB_SRC := $(sort $(wildcard dissect/*.c rules/*.c report/*.c capture/*.c probe/*.c) $(filter-out app/main.c,$(wildcard app/*.c)))
@@ -76,6 +81,11 @@ deps: $(B)/.deps
 $(B)/.deps: scripts/deps.sh
 	@sh scripts/deps.sh build
 	@mkdir -p $(B) && touch $@
+$(B)/config.mk: $(B)/.deps
+	@if pkg-config --exists libzstd; then \
+		echo "ZSTD_CPPFLAGS := -DTLSWHY_ZSTD $$(pkg-config --cflags libzstd)"; \
+		echo "ZSTD_LIBS := $$(pkg-config --libs libzstd)"; \
+	fi > $@.tmp && mv $@.tmp $@
 test-deps: $(B)/.test-deps
 $(B)/.test-deps: scripts/deps.sh | $(B)/.deps
 	@sh scripts/deps.sh test
