@@ -181,12 +181,10 @@ static void release_record(struct hs_record *r, void *arg)
 	record_free(r);
 }
 
-/* Rules and report for one finished record (freed here without a report
- * thread): on the report thread when there is one. `now_us`: capture
- * time at hand-over. */
-static void report_record(struct hs_record *r, int64_t now_us, void *arg)
+/* Rules and report for one finished record, on the report thread when
+ * there is one. `now_us`: the capture time when it was judged. */
+static void report_record(struct app *app, struct hs_record *r, int64_t now_us)
 {
-	struct app *app = arg;
 	struct rule_verdict *v;
 	if (app->status_shown) {
 		fputs("\r\033[K", stderr);   /* the connection's text takes the line */
@@ -212,13 +210,12 @@ static void report_record(struct hs_record *r, int64_t now_us, void *arg)
 	} else {
 		app->rpt.n.untracked++;
 	}
-	if (!app->rq)
-		release_record(r, app);
 }
 
 /* Hands a record to the rules and the report, with what the run knows of
- * its server from the other connections (dissect/servers.h). */
-static void dispatch(struct app *app, struct hs_record *r)
+ * its server from the other connections (dissect/servers.h); then it is
+ * done with (out). */
+static void dispatch(struct app *app, struct hs_record *r, int64_t now_us, struct rq_out *out)
 {
 	struct srv_known k;
 	/* what other connections taught speaks to how a handshake failed: a
@@ -230,10 +227,8 @@ static void dispatch(struct app *app, struct hs_record *r)
 		else
 			srv_known_release(&k);
 	}
-	if (app->rq)
-		rq_push(app->rq, r, app->run.now_us);
-	else
-		report_record(r, app->run.now_us, app);
+	report_record(app, r, now_us);
+	rq_out_add(out, r);
 }
 
 /* The oldest record waiting for later connections, out of the ring. */
@@ -245,25 +240,59 @@ static struct hs_record *window_pop(struct app *app)
 	return r;
 }
 
+/* What becomes of a finished record, in the order records finished: the
+ * servers' table learns from it, it waits in the window for later
+ * connections (SRV_WINDOW; none live), and is judged when it leaves. r
+ * NULL: the end of an input or of the run, everything waiting is judged.
+ * On the report thread when there is one (it then owns the servers' table
+ * and the window: the analysis thread only hands records over), with the
+ * capture time the analysis thread had at hand-over, so the report is the
+ * one thread's. Records judged go to out, to be freed where they were made. */
+static void judge(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *out)
+{
+	struct app *app = arg;
+	if (!r) {
+		while (app->win_n)
+			dispatch(app, window_pop(app), now_us, out);
+		return;
+	}
+	srv_learn(app->servers, r);
+	if (!app->win_cap) {
+		dispatch(app, r, now_us, out);
+		return;
+	}
+	if (app->win_n == app->win_cap)
+		dispatch(app, window_pop(app), now_us, out);
+	app->win[(app->win_head + app->win_n) % SRV_WINDOW] = r;
+	app->win_n++;
+}
+
+/* On the analysis thread: a record (or NULL, the end of an input) to judge(). */
+static void hand_over(struct app *app, struct hs_record *r)
+{
+	struct rq_out out = { NULL, NULL };
+	if (app->rq) {
+		rq_push(app->rq, r, app->run.now_us);
+		return;
+	}
+	judge(r, app->run.now_us, app, &out);
+	while (out.head) {
+		struct hs_record *next = out.head->user;
+		out.head->user = NULL;
+		release_record(out.head, app);
+		out.head = next;
+	}
+}
+
 /* Judges the records still waiting (the end of an input, or of the run). */
 static void window_flush(struct app *app)
 {
-	while (app->win_n)
-		dispatch(app, window_pop(app));
+	hand_over(app, NULL);
 }
 
 static void on_record(struct hs_record *r, void *arg)
 {
-	struct app *app = arg;
-	srv_learn(app->servers, r);
-	if (!app->win_cap) {
-		dispatch(app, r);
-		return;
-	}
-	if (app->win_n == app->win_cap)
-		dispatch(app, window_pop(app));
-	app->win[(app->win_head + app->win_n) % SRV_WINDOW] = r;
-	app->win_n++;
+	hand_over(arg, r);
 }
 
 /* Offline with two cores or more, the rules and the report run on their
@@ -272,7 +301,7 @@ static void report_thread_start(struct app *app)
 {
 	if (app->live || app->one_report_thread || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return;
-	app->rq = rq_start(report_record, release_record, app);
+	app->rq = rq_start(judge, release_record, app);
 }
 
 static void report_thread_finish(struct app *app)

@@ -37,7 +37,7 @@ struct rq {
 	int cons_waiting, prod_waiting;
 	struct hs_record *done;  /* handled, waiting to be released; linked through ->user */
 	pthread_t tid;
-	void (*fn)(struct hs_record *r, int64_t now_us, void *arg);
+	void (*fn)(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *out);
 	void (*release)(struct hs_record *r, void *arg);
 	void *arg;
 };
@@ -56,6 +56,7 @@ static void *rq_main(void *arg)
 {
 	struct rq *q = arg;
 	struct rq_item *take = q->take;
+	struct rq_out out;
 	for (;;) {
 		unsigned n, i;
 		pthread_mutex_lock(&q->mu);
@@ -78,14 +79,13 @@ static void *rq_main(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&q->mu);
+		out.head = out.tail = NULL;
 		for (i = 0; i < n; i++)
-			q->fn(take[i].r, take[i].now_us, q->arg);
-		for (i = 1; i < n; i++)
-			take[i - 1].r->user = take[i].r;
+			q->fn(take[i].r, take[i].now_us, q->arg, &out);
 		pthread_mutex_lock(&q->mu);
-		if (n) {
-			take[n - 1].r->user = q->done;
-			q->done = take[0].r;
+		if (out.head) {
+			out.tail->user = q->done;
+			q->done = out.head;
 		}
 		q->busy = 0;
 		if (q->prod_waiting)
@@ -94,7 +94,7 @@ static void *rq_main(void *arg)
 	}
 }
 
-struct rq *rq_start(void (*fn)(struct hs_record *r, int64_t now_us, void *arg),
+struct rq *rq_start(void (*fn)(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *out),
 		    void (*release)(struct hs_record *r, void *arg), void *arg)
 {
 	struct rq *q = calloc(1, sizeof(*q));

@@ -4,7 +4,8 @@
  * that runs the rules and writes the report, in the order they finished.
  *
  * The analysis thread hands a record over; the report thread reads it
- * and hands it back to be freed. Records carry everything the
+ * (it may keep it a while: app/main.c's window) and hands it back to be
+ * freed. Records carry everything the
  * rules and reports read, and the certificates they point at are held by
  * reference (dissect/x509.c takes a lock for that), so the two threads
  * share nothing else. One consumer, first in first out: the report is
@@ -25,11 +26,29 @@
 
 struct rq;
 
-/* `fn` runs on the report thread for each record, with the capture time
- * the analysis thread had when it handed the record over; then `release`
- * (which frees it) runs on the analysis thread, in rq_push or rq_finish.
+/* What `fn` is done with: records linked through ->user, released (freed)
+ * on the analysis thread. */
+struct rq_out {
+	struct hs_record *head, *tail;
+};
+
+static inline void rq_out_add(struct rq_out *o, struct hs_record *r)
+{
+	r->user = NULL;
+	if (o->tail)
+		o->tail->user = r;
+	else
+		o->head = r;
+	o->tail = r;
+}
+
+/* `fn` runs on the report thread for each item pushed, in order, with the
+ * capture time the analysis thread had when it pushed it; r may be NULL (a
+ * mark the caller gives a meaning). It hands the records it is done with,
+ * this one or earlier ones, to `out`; `release` (which frees them) then
+ * runs on the analysis thread, in rq_push or rq_finish.
  * NULL when the thread cannot be started: the caller then runs both itself. */
-struct rq *rq_start(void (*fn)(struct hs_record *r, int64_t now_us, void *arg),
+struct rq *rq_start(void (*fn)(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *out),
 		    void (*release)(struct hs_record *r, void *arg), void *arg);
 void rq_push(struct rq *q, struct hs_record *r, int64_t now_us);
 /* Returns when every record pushed so far has been handled (before this

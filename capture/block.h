@@ -24,7 +24,7 @@
 #define CAP_BLK_REC_MAX (CAP_BLK_RECHDR + CAP_BLK_MAXCAP)   /* the largest record libpcap accepts */
 #define CAP_BLK_WHY     200u                       /* an end's message (libpcap's are under 100 bytes) */
 #ifndef CAP_BLK_BYTES                              /* -DCAP_BLK_BYTES=... to measure other sizes */
-#define CAP_BLK_BYTES   (1u << 20)                 /* a block: bytes read at once (>= CAP_BLK_REC_MAX) */
+#define CAP_BLK_BYTES   (1u << 19)                 /* a block: bytes read at once (>= CAP_BLK_REC_MAX) */
 #endif
 
 struct cap_blk_src {

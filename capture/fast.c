@@ -31,7 +31,7 @@
  * a thread (cap_read_opts.one_thread, or it cannot start), blocks are
  * filled and walked in turn; libpcap reading is then the reference loop.
  * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
- * of 1 MiB holds at most 29,128 TCP segments, SEGS_MAX, of 184 bytes each
+ * of 512 KiB holds at most 14,564 TCP segments, SEGS_MAX, of 184 bytes each
  * here; real traffic far fewer: the array grows by doubling), plus, on the libpcap way only, a batch grown for a packet bigger
  * than a batch. bench/RESULTS.md has the numbers.
  */
@@ -47,7 +47,9 @@
 #include <string.h>
 
 #define RB_BATCH  CAP_BLK_BYTES  /* bytes a batch holds (libpcap: a packet bigger gets its own) */
-#define RB_NBATCH 8u             /* batches in flight between the reader and the analysis */
+#ifndef RB_NBATCH                /* -DRB_NBATCH=... to measure others */
+#define RB_NBATCH 6u             /* batches in flight between the reader and the analysis */
+#endif
 
 _Static_assert(RB_BATCH >= CAP_BLK_REC_MAX, "a block holds the largest record");
 _Static_assert(RB_NBATCH >= 2, "the reader copies a cut record out of the batch it filled last");

@@ -44,8 +44,8 @@ if [ ! -x "$TLSWHY" ]; then
 	exit 1
 fi
 mkdir -p "$OUT"
-if [ ! -x "$OUT/hostile_gen" ] || [ tests/hostile_gen.c -nt "$OUT/hostile_gen" ]; then
-	if ! $CC -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -o "$OUT/hostile_gen" tests/hostile_gen.c -lpcap; then
+if [ ! -x "$OUT/hostile_gen" ] || [ tests/hostile_gen.c -nt "$OUT/hostile_gen" ] || [ capture/block.h -nt "$OUT/hostile_gen" ]; then
+	if ! $CC -std=c11 -D_DEFAULT_SOURCE -I. -O2 -Wall -Wextra -o "$OUT/hostile_gen" tests/hostile_gen.c -lpcap; then
 		echo "hostile: cannot build tests/hostile_gen.c"
 		echo "0 passed, 1 failed"
 		exit 1
@@ -377,7 +377,7 @@ fi
 rm -f "$evf"
 
 # ---- the block reader never fails where libpcap's loop succeeds ----------
-# A 4 MiB raw-IPv4 file whose second 1 MiB block holds 19,090 TCP segments
+# A raw-IPv4 file of four blocks whose second block holds more TCP segments than block / 56
 # (1,024 datagrams completed by 36-byte last fragments, then 56-byte
 # segments): the default reader stopped there with "out of memory", exit 2.
 run frag-blocks -F json -r "$H/frag-blocks.pcap"

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/block.h"   /* CAP_BLK_BYTES: the block reader's block, for frag-blocks.pcap */
+
 #define MSS 1460
 
 static const char *outdir;
@@ -728,11 +730,12 @@ static size_t tcp_hdr(uint8_t *t, uint16_t sport, uint32_t seq, size_t extra)
 static const uint8_t FRAG_SRC[4] = { 10, 9, 0, 1 }, FRAG_DST[4] = { 10, 9, 0, 2 };
 
 /* The block reader's per-block segment bound (capture/fast.c SEGS_MAX):
- * block 0 (exactly CAP_BLK_BYTES = 1 MiB of records after the file
- * header) ends with 1,024 first fragments; block 1 opens with their 1,024
- * last fragments, 36 bytes each (a record header and an IPv4 header, no
+ * block 0 (exactly CAP_BLK_BYTES of records after the file header) ends
+ * with 1,024 first fragments; block 1 opens with their 1,024 last
+ * fragments, 36 bytes each (a record header and an IPv4 header, no
  * payload), each completing a datagram, then plain 56-byte TCP records:
- * 19,090 segments in one block, more than 1 MiB / 56. Then as much again. */
+ * more segments in one block than CAP_BLK_BYTES / 56 (19,090 for 1 MiB,
+ * 9,711 for 512 KiB). Then as much again. */
 static void write_frag_blocks(void)
 {
 	uint8_t t[256];
@@ -741,9 +744,9 @@ static void write_frag_blocks(void)
 	open_raw("frag-blocks.pcap");
 	for (blk = 0; blk < 2; blk++) {
 		size_t used = 0, plain;
-		/* 1 MiB - 1024 first fragments (60 bytes each), in plain records
-		 * of 56 bytes and one of 56 + the rest */
-		size_t fill = (1u << 20) - 1024u * 60u;
+		/* a block - 1024 first fragments (60 bytes each), in plain
+		 * records of 56 bytes and one of 56 + the rest */
+		size_t fill = CAP_BLK_BYTES - 1024u * 60u;
 		plain = fill / 56;
 		for (i = 0; i + 1 < plain; i++) {
 			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, 0));
@@ -755,13 +758,13 @@ static void write_frag_blocks(void)
 		/* block 1: the last fragments (offset 3 = 24 bytes, no payload) */
 		for (i = 0; i < 1024; i++)
 			ip4_raw(FRAG_SRC, FRAG_DST, (uint16_t)(blk * 1024 + i), 3, NULL, 0);
-		plain = ((1u << 20) - 1024u * 36u) / 56;
+		plain = (CAP_BLK_BYTES - 1024u * 36u) / 56;
 		for (i = 0; i < plain; i++)
 			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, 0));
 		/* to the next block boundary */
 		used = 1024u * 36u + plain * 56u;
-		if ((1u << 20) - used >= 56)
-			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, (1u << 20) - used - 56));
+		if (CAP_BLK_BYTES - used >= 56)
+			ip4_raw(FRAG_SRC, FRAG_DST, 1, 0x4000, t, tcp_hdr(t, 50000, seq, CAP_BLK_BYTES - used - 56));
 	}
 	close_pcap();
 }
