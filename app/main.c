@@ -23,6 +23,7 @@
 #include "dissect/hash.h"
 #include "dissect/keylog.h"
 #include "probe/probe.h"
+#include "dissect/dbuf.h"
 #include "dissect/servers.h"
 #include "rules/rules.h"
 
@@ -1247,6 +1248,7 @@ static int run(struct app *app)
 	if (start(app))
 		return 2;
 	rpt_begin(&app->rpt);
+	dbuf_pool_begin();                 /* this thread grows every connection's buffers */
 	app->servers = srv_table_new();   /* NULL: judged without other connections */
 	app->win_cap = app->live ? 0 : SRV_WINDOW;
 	report_thread_start(app);
@@ -1292,6 +1294,7 @@ static int app_free(struct app *app, int status)
 	keylog_free(app->o.keylog);
 	srv_table_free(app->servers);
 	record_pools_free();
+	dbuf_pool_end();
 	fp_memo_free();
 	x509_cache_free(app->certs);
 	if (app->out && app->out != stdout) {

@@ -6,11 +6,75 @@
  * fails changes nothing. Growth: cap = first, then doubled until it
  * holds what was asked, then clamped to max; doubling stops at SIZE_MAX / 2
  * so it cannot wrap.
+ *
+ * Spare blocks: a thread that asks for them (dbuf_pool_begin(): the
+ * analysis thread, which grows and frees the buffers of every connection
+ * through the same few sizes) keeps up to DPOOL_MAX freed blocks of each
+ * of the sizes 512 B to 4 KiB, and grows into one of them instead of a
+ * trip through malloc's bins (those sizes are past glibc's per-thread
+ * cache). Bounded: at most DPOOL_MAX x (512 + 1024 + 2048 + 4096) bytes a
+ * thread, given back by dbuf_pool_end(). A block is a plain malloc()
+ * block wherever it goes: dbuf_take()'s owner frees it with free(), and a
+ * thread without spares frees what it is given.
  */
 #include "dissect/dbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define DPOOL_SHIFT 9u     /* the smallest size kept: 512 */
+#define DPOOL_NSIZE 4u     /* 512, 1024, 2048, 4096 */
+#define DPOOL_MAX   32u
+
+struct dpool {
+	void *head;            /* linked through each block's first bytes */
+	unsigned n;
+};
+static _Thread_local struct dpool dpool[DPOOL_NSIZE];
+static _Thread_local int dpool_on;
+
+/* The spare list for a block of cap bytes, or -1 when that size is not kept. */
+static int dpool_class(size_t cap)
+{
+	unsigned k;
+	for (k = 0; k < DPOOL_NSIZE; k++)
+		if (cap == (size_t)1 << (DPOOL_SHIFT + k))
+			return (int)k;
+	return -1;
+}
+
+static void dpool_put(void *p, size_t cap)
+{
+	int k = dpool_on ? dpool_class(cap) : -1;
+	if (!p)
+		return;
+	if (k < 0 || dpool[k].n >= DPOOL_MAX) {
+		free(p);
+		return;
+	}
+	memcpy(p, &dpool[k].head, sizeof(void *));
+	dpool[k].head = p;
+	dpool[k].n++;
+}
+
+void dbuf_pool_begin(void)
+{
+	dpool_on = 1;
+}
+
+void dbuf_pool_end(void)
+{
+	unsigned k;
+	dpool_on = 0;
+	for (k = 0; k < DPOOL_NSIZE; k++) {
+		while (dpool[k].head) {
+			void *p = dpool[k].head;
+			memcpy(&dpool[k].head, p, sizeof(void *));
+			free(p);
+		}
+		dpool[k].n = 0;
+	}
+}
 
 void dbuf_init(struct dbuf *b, size_t first, size_t max)
 {
@@ -46,9 +110,23 @@ enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want)
 	cap = dbuf_plan(b, want);
 	if (cap == 0)
 		return DBUF_TOO_BIG;
-	np = realloc(b->p, cap);
-	if (!np)
-		return DBUF_NOMEM;
+	if (dpool_on && dpool_class(cap) >= 0) {
+		int k = dpool_class(cap);
+		if ((np = dpool[k].head) != NULL) {
+			memcpy(&dpool[k].head, np, sizeof(void *));
+			dpool[k].n--;
+		} else if (!(np = malloc(cap))) {
+			return DBUF_NOMEM;
+		}
+		if (b->p) {   /* as realloc: the whole old capacity comes along */
+			memcpy(np, b->p, b->cap);
+			dpool_put(b->p, b->cap);
+		}
+	} else {
+		np = realloc(b->p, cap);
+		if (!np)
+			return DBUF_NOMEM;
+	}
 	b->p = np;
 	b->cap = (uint32_t)cap;   /* cap <= max */
 	return DBUF_OK;
@@ -83,7 +161,7 @@ uint8_t *dbuf_take(struct dbuf *b)
 
 void dbuf_free(struct dbuf *b)
 {
-	free(b->p);
+	dpool_put(b->p, b->cap);
 	b->p = NULL;
 	b->len = b->cap = 0;
 }

@@ -66,4 +66,10 @@ void dbuf_free(struct dbuf *b);
 
 const char *dbuf_strerror(enum dbuf_rc rc);
 
+/* This thread keeps spare blocks of the sizes 512 B to 4 KiB (at most 32
+ * each) for the buffers it grows, until dbuf_pool_end(), which frees them
+ * (call it before the thread ends). Blocks stay plain malloc() blocks. */
+void dbuf_pool_begin(void);
+void dbuf_pool_end(void);
+
 #endif

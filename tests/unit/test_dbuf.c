@@ -121,11 +121,55 @@ static void test_take(void)
 	CHECK_STR(dbuf_strerror(DBUF_NOMEM), "out of memory");
 }
 
+/* Spare blocks (dbuf_pool_begin): growth through the kept sizes carries
+ * the whole old capacity, as realloc does; a freed block comes back for the
+ * next buffer of its size; a taken one is the caller's to free(); at most
+ * 32 are kept a size (ASan's leak check sees dbuf_pool_end free them). */
+static void test_pool(void)
+{
+	struct dbuf a, b[40], c;
+	uint8_t *p, *t;
+	size_t i;
+	dbuf_pool_begin();
+	dbuf_init(&a, 512, 1u << 20);
+	CHECK(dbuf_grow(&a, 512) == DBUF_OK && a.cap == 512);
+	for (i = 0; i < 512; i++)
+		a.p[i] = (uint8_t)(i * 7);
+	CHECK(dbuf_grow(&a, 513) == DBUF_OK && a.cap == 1024);
+	for (i = 0; i < 512 && a.p[i] == (uint8_t)(i * 7); i++)
+		;
+	CHECK(i == 512);
+	CHECK(dbuf_grow(&a, 5000) == DBUF_OK && a.cap == 8192);   /* past the kept sizes: realloc */
+	for (i = 0; i < 512 && a.p[i] == (uint8_t)(i * 7); i++)
+		;
+	CHECK(i == 512);
+	dbuf_free(&a);
+	dbuf_init(&c, 2048, 4096);
+	CHECK(dbuf_grow(&c, 1) == DBUF_OK);
+	p = c.p;
+	dbuf_free(&c);
+	CHECK(dbuf_grow(&c, 2000) == DBUF_OK && c.p == p);   /* the spare 2 KiB block again */
+	t = dbuf_take(&c);
+	CHECK(t == p && c.p == NULL && c.cap == 0);
+	free(t);
+	for (i = 0; i < 40; i++) {
+		dbuf_init(&b[i], 4096, 4096);
+		CHECK(dbuf_grow(&b[i], 4096) == DBUF_OK);
+	}
+	for (i = 0; i < 40; i++)
+		dbuf_free(&b[i]);   /* 32 kept, 8 freed */
+	dbuf_pool_end();
+	dbuf_init(&c, 1024, 1024);   /* no spares any more: plain malloc and free */
+	CHECK(dbuf_grow(&c, 1024) == DBUF_OK);
+	dbuf_free(&c);
+}
+
 int main(void)
 {
 	test_growth();
 	test_cap();
 	test_overflow();
 	test_take();
+	test_pool();
 	return check_done();
 }
