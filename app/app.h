@@ -90,6 +90,7 @@ struct app {
 	int src_shared_ok;
 	struct cap_read_opts read_opts;      /* how files are read (the tests' switches) */
 	int one_report_thread;               /* no report thread (the tests' switch) */
+	int judge_on_report;                 /* judge() (servers' table, window) on the report thread */
 	double progress_every;               /* seconds between progress updates */
 	struct cap_input inputs[MAX_INPUTS];
 	struct cap_src *srcs[MAX_INPUTS];    /* one per file input; NULL live */

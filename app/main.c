@@ -228,6 +228,10 @@ static void dispatch(struct app *app, struct hs_record *r, int64_t now_us, struc
 		else
 			srv_known_release(&k);
 	}
+	if (app->rq && !app->judge_on_report) {
+		rq_push(app->rq, r, now_us);   /* judged here, reported there (report_only) */
+		return;
+	}
 	report_record(app, r, now_us);
 	rq_out_add(out, r);
 }
@@ -268,11 +272,18 @@ static void judge(struct hs_record *r, int64_t now_us, void *arg, struct rq_out 
 	app->win_n++;
 }
 
+/* The report thread's part when judge() runs on the analysis thread. */
+static void report_only(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *out)
+{
+	report_record(arg, r, now_us);
+	rq_out_add(out, r);
+}
+
 /* On the analysis thread: a record (or NULL, the end of an input) to judge(). */
 static void hand_over(struct app *app, struct hs_record *r)
 {
 	struct rq_out out = { NULL, NULL };
-	if (app->rq) {
+	if (app->rq && app->judge_on_report) {
 		rq_push(app->rq, r, app->run.now_us);
 		return;
 	}
@@ -302,7 +313,11 @@ static void report_thread_start(struct app *app)
 {
 	if (app->live || app->one_report_thread || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return;
-	app->rq = rq_start(judge, release_record, app);
+	/* judge() goes where there is room: full JSON documents keep the
+	 * report thread the busier one (bench/RESULTS.md), every other format
+	 * the analysis thread; the report is the same either way */
+	app->judge_on_report = app->rpt.fmt != RPT_JSON;
+	app->rq = rq_start(app->judge_on_report ? judge : report_only, release_record, app);
 }
 
 static void report_thread_finish(struct app *app)
