@@ -49,8 +49,8 @@ if [ ! -x "$TLSWHY" ]; then
 	exit 1
 fi
 mkdir -p "$OUT" "$HOSTILE"
-if [ ! -x "$HOSTILE/hostile_gen" ] || [ tests/hostile_gen.c -nt "$HOSTILE/hostile_gen" ]; then
-	if ! $CC -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -o "$HOSTILE/hostile_gen" tests/hostile_gen.c -lpcap; then
+if [ ! -x "$HOSTILE/hostile_gen" ] || [ tests/hostile_gen.c -nt "$HOSTILE/hostile_gen" ] || [ capture/block.h -nt "$HOSTILE/hostile_gen" ]; then
+	if ! $CC -std=c11 -D_DEFAULT_SOURCE -I. -O2 -Wall -Wextra -o "$HOSTILE/hostile_gen" tests/hostile_gen.c -lpcap; then
 		echo "reader: cannot build tests/hostile_gen.c"
 		echo "0 passed, 1 failed"
 		exit 1

@@ -26,7 +26,7 @@ DEMO=pcaps/demo-alb-502.pcap
 OK=pcaps/tls12-ok.pcap
 GEN=${B:-build}/reports
 mkdir -p "$GEN"
-${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -o "$GEN/hostile_gen" tests/hostile_gen.c -lpcap &&
+${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -I. -O2 -Wall -Wextra -o "$GEN/hostile_gen" tests/hostile_gen.c -lpcap &&
 	"$GEN/hostile_gen" --sni pcaps/tls12-ok.pcap "$GEN/sni-ok.pcap" &&
 	"$GEN/hostile_gen" --sni pcaps/client-rejects-wrong-name.pcap "$GEN/sni-rejected.pcap" &&
 	cmp -s "$GEN/sni-ok.pcap" pcaps/hostile/sni-ok.pcap &&
