@@ -19,11 +19,11 @@
  */
 #include "app/app.h"
 #include "app/rq.h"
+#include "dissect/dbuf.h"
 #include "dissect/fp.h"
 #include "dissect/hash.h"
 #include "dissect/keylog.h"
 #include "probe/probe.h"
-#include "dissect/dbuf.h"
 #include "dissect/servers.h"
 #include "rules/rules.h"
 
@@ -249,10 +249,12 @@ static struct hs_record *window_pop(struct app *app)
  * servers' table learns from it, it waits in the window for later
  * connections (SRV_WINDOW; none live), and is judged when it leaves. r
  * NULL: the end of an input or of the run, everything waiting is judged.
- * On the report thread when there is one (it then owns the servers' table
- * and the window: the analysis thread only hands records over), with the
- * capture time the analysis thread had at hand-over, so the report is the
- * one thread's. Records judged go to out, to be freed where they were made. */
+ * On the report thread when there is one and judge_on_report (it then owns
+ * the servers' table and the window: the analysis thread only hands
+ * records over), with the capture time the analysis thread had at
+ * hand-over, so the report is the one thread's; else here, and dispatch()
+ * hands the judged record to the report thread. Records judged go to out,
+ * to be freed where they were made. */
 static void judge(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *out)
 {
 	struct app *app = arg;
@@ -288,12 +290,7 @@ static void hand_over(struct app *app, struct hs_record *r)
 		return;
 	}
 	judge(r, app->run.now_us, app, &out);
-	while (out.head) {
-		struct hs_record *next = out.head->user;
-		out.head->user = NULL;
-		release_record(out.head, app);
-		out.head = next;
-	}
+	rq_release_list(out.head, release_record, app);
 }
 
 /* Judges the records still waiting (the end of an input, or of the run). */

@@ -42,14 +42,19 @@ struct rq {
 	void *arg;
 };
 
-static void release_list(struct rq *q, struct hs_record *r)
+void rq_release_list(struct hs_record *r, void (*release)(struct hs_record *r, void *arg), void *arg)
 {
 	while (r) {
 		struct hs_record *next = r->user;
 		r->user = NULL;
-		q->release(r, q->arg);
+		release(r, arg);
 		r = next;
 	}
+}
+
+static void release_list(struct rq *q, struct hs_record *r)
+{
+	rq_release_list(r, q->release, q->arg);
 }
 
 static void *rq_main(void *arg)

@@ -42,6 +42,9 @@ static inline void rq_out_add(struct rq_out *o, struct hs_record *r)
 	o->tail = r;
 }
 
+/* Releases a list linked through ->user (an rq_out's head), in order. */
+void rq_release_list(struct hs_record *r, void (*release)(struct hs_record *r, void *arg), void *arg);
+
 /* `fn` runs on the report thread for each item pushed, in order, with the
  * capture time the analysis thread had when it pushed it; r may be NULL (a
  * mark the caller gives a meaning). It hands the records it is done with,
