@@ -265,9 +265,20 @@ static void rb_push(struct rb *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+static void rb_read(struct rb *q);
+
+/* The reader thread; it keeps spare buffer blocks (dissect/dbuf.h) for the
+ * datagrams it reassembles, and gives them back when the input ends. */
 static void *rb_reader(void *arg)
 {
-	struct rb *q = arg;
+	dbuf_pool_begin();
+	rb_read(arg);
+	dbuf_pool_end();
+	return NULL;
+}
+
+static void rb_read(struct rb *q)
+{
 	const struct cap_rd *r = q->r;
 	struct cap_blk *b = rb_get_empty(q);
 	struct pcap_pkthdr *h;
@@ -287,7 +298,7 @@ static void *rb_reader(void *arg)
 			prev = b;
 			rb_push(q);
 			if (last)
-				return NULL;
+				return;
 			b = rb_get_empty(q);
 		}
 	}
@@ -341,7 +352,6 @@ static void *rb_reader(void *arg)
 	b->end = b->used;
 	b->last = 1;
 	rb_push(q);
-	return NULL;
 }
 
 /* Reads the input to its end through the reader thread: 0 with *end (and
