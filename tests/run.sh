@@ -2,9 +2,9 @@
 # run.sh - every test of tlswhy, in one go (called by `make check`).
 #
 # Each suite prints its own closing line "N passed, N failed"; this script
-# runs them all (a failing suite does not stop the others), adds the
-# counts up and ends with the total on a line of its own. Exit 1 when
-# anything failed. A test that leaves an untracked file behind or changes a
+# runs them all (a failing suite does not stop the others), says how many
+# seconds each took ("--- NAME: N s"), adds the counts up and ends with
+# the total on a line of its own. Exit 1 when anything failed. A test that leaves an untracked file behind or changes a
 # tracked one fails the run too ("clean tree"; build directories are in
 # .gitignore).
 #
@@ -16,12 +16,15 @@ B=${B:-build}
 total_p=0 total_f=0 bad_suites=""
 
 suite() {   # suite NAME CMD...
-	local name=$1 out rc line p f
+	local name=$1 out rc line p f t0
 	shift
 	echo "=== $name"
+	t0=$(date +%s)
 	out=$("$@" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -v '^ok ' | tail -n 40
+	# CI's budget (.ci/run, README "Tests") is spent here: each suite says its share
+	echo "--- $name: $(($(date +%s) - t0)) s"
 	line=$(printf '%s\n' "$out" | grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	if [ -n "$line" ]; then
 		p=$(printf '%s' "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/')
