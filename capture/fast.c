@@ -186,6 +186,7 @@ static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint
 static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 {
 	const struct cap_rd *r = q->r;
+	const struct flow_table *ft = r->run->ft;   /* read once: see walk_decoded() */
 	struct cap_blk_rec rec;
 	struct pkt p;
 	size_t off = 0, i;
@@ -195,7 +196,7 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 		if (rec.ts_us > q->now_us)
 			q->now_us = rec.ts_us;
 		if (cap_count_decode(r->run, r->in, r->in->dlt, rec.ts_us, rec.data, rec.caplen, rec.len, &p) == PKT_OK &&
-		    dec_push(d, &p, q->now_us, flow_hash_pkt(r->run->ft, &p)) < 0) {
+		    dec_push(d, &p, q->now_us, flow_hash_pkt(ft, &p)) < 0) {
 			/* out of memory: the input ends here, said as an error */
 			b->last = 1;
 			b->how = CAP_END_CORRUPT;
@@ -220,6 +221,10 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 static void walk_decoded(const struct cap_rd *r, const struct decoded *d)
 {
 	struct cap_run *run = r->run;
+	/* read once, not for every segment: run->ft shares a cache line with
+	 * the statistics the reader thread counts every frame in, and every
+	 * read here would pull that line over from the reader's core */
+	struct flow_table *ft = run->ft;
 	size_t i;
 	for (i = 0; i < d->n; i++) {
 		if (i + SEG_PREFETCH < d->n) {
@@ -233,11 +238,11 @@ static void walk_decoded(const struct cap_rd *r, const struct decoded *d)
 		if (i + SEG_PREFETCH_DATA < d->n && d->v[i + SEG_PREFETCH_DATA].p.payload)
 			__builtin_prefetch(d->v[i + SEG_PREFETCH_DATA].p.payload);
 		if (i + FLOW_PREFETCH_SLOT < d->n)
-			flow_prefetch_slot(run->ft, d->v[i + FLOW_PREFETCH_SLOT].hash);
+			flow_prefetch_slot(ft, d->v[i + FLOW_PREFETCH_SLOT].hash);
 		if (i + FLOW_PREFETCH_FLOW < d->n)
-			flow_prefetch_flow(run->ft, d->v[i + FLOW_PREFETCH_FLOW].hash);
+			flow_prefetch_flow(ft, d->v[i + FLOW_PREFETCH_FLOW].hash);
 		run->now_us = d->v[i].now_us;
-		flow_packet_hashed(run->ft, &d->v[i].p, d->v[i].hash);
+		flow_packet_hashed(ft, &d->v[i].p, d->v[i].hash);
 	}
 	if (d->now_end > run->now_us)
 		run->now_us = d->now_end;

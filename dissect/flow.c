@@ -174,6 +174,12 @@ struct flist {
 };
 
 struct flow_table {
+	/* Read on the reader thread for every packet (flow_hash_pkt, which
+	 * decodes ahead in capture/fast.c), so it shares no cache line with
+	 * what the analysis thread writes for every packet: written to, such
+	 * a line would move between the two cores at every packet. */
+	uint64_t key[4];          /* hash key, random per table */
+	char key_pad[64];
 	struct flow_limits lim;
 	flow_done_fn *done;
 	void *arg;
@@ -184,7 +190,6 @@ struct flow_table {
 	uint64_t ooo_bytes;
 	struct flist lists[FL__N];
 	struct flow_stats st;
-	uint64_t key[4];          /* hash key, random per table */
 	struct flow *spare;       /* retired flows kept for reuse (FLOW_SPARE_MAX, linked by hnext) */
 	uint32_t nspare;
 };
