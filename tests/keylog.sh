@@ -50,13 +50,15 @@ EOF
 
 tshark=0
 if command -v tshark >/dev/null 2>&1; then tshark=1; else echo "skip: tshark not found, no comparison with it"; fi
-for k in pcaps/*.keylog tests/unit/tlsdec/*.keylog; do
+# one KEYLOG: the checks of one capture with its key log
+one() {
+	local k=$1 p n leak label secret
 	p=${k%.keylog}.pcap
 	n=$(basename "${k%.keylog}")
 	# cut or snaplen-truncated on purpose (pcaps/record-transport.inc.sh): their
 	# encrypted records are not all in the capture, and tshark stops on a cut file
-	case $n in tx-cut-*|tx-snaplen*) continue ;; esac
-	run "$n" "$p" "$k" || continue
+	case $n in tx-cut-*|tx-snaplen*) return ;; esac
+	run "$n" "$p" "$k" || return
 	check "$n" 'all(x["decrypted"][s]["records_failed"] == 0 for x in c if x.get("decrypted") for s in ("client", "server"))'
 	python3 tests/validate_json.py json "$tmp/$n.json" >/dev/null 2>&1 &&
 		ok "$n: valid against docs/schema/" || bad "$n: valid against docs/schema/"
@@ -73,6 +75,33 @@ for k in pcaps/*.keylog tests/unit/tlsdec/*.keylog; do
 		grep -qi -- "$secret" "$tmp/$n.json" "$tmp/$n.err" && leak=1
 	done <"$k"
 	[ $leak = 0 ] && ok "$n: no secret in the output" || bad "$n: a secret in the output"
+}
+# The captures are shared out among KEYLOG_JOBS workers (default: the
+# CPUs; tshark's start-up is most of each one's time); their lines are
+# printed in turn, their counts added up. Each writes its own files in $tmp.
+keylogs=(pcaps/*.keylog tests/unit/tlsdec/*.keylog)
+JOBS=${KEYLOG_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+worker() {   # worker W: key logs W, W+JOBS, ...
+	local i
+	for ((i = $1; i < ${#keylogs[@]}; i += JOBS)); do
+		one "${keylogs[i]}"
+	done
+	echo "$pass $fail" > "$tmp/worker$1.counts"
+}
+pids=()
+for ((w = 0; w < JOBS; w++)); do
+	worker "$w" > "$tmp/worker$w.log" 2>&1 &
+	pids+=($!)
+done
+for ((w = 0; w < JOBS; w++)); do
+	wait "${pids[w]}"
+	cat "$tmp/worker$w.log"
+	if read -r wp wf < "$tmp/worker$w.counts"; then
+		pass=$((pass + wp)) fail=$((fail + wf))
+	else
+		bad "key log worker $w ended without its counts"
+	fi
 done
 
 check tls13-client-cert-required 'any(a["sender"] == "server" and a["description_name"] == "certificate_required" and a["decrypted"] and not a["encrypted"] and not a["inferred_from_size"] for a in c[0]["alerts"])'

@@ -24,7 +24,8 @@
 # libpcap opens must have been read by blocks, so the comparison is not
 # empty.
 #
-# Exit status 0 when every capture passed, 1 otherwise. The last line is
+# The captures are checked READER_JOBS at a time (default: the number of
+# CPUs). Exit status 0 when every capture passed, 1 otherwise. The last line is
 # "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -59,24 +60,24 @@ if [ ! -x "$HOSTILE/hostile_gen" ] || [ tests/hostile_gen.c -nt "$HOSTILE/hostil
 fi
 [ -f "$HOSTILE/sni-hostile.pcap" ] || "$HOSTILE/hostile_gen" "$HOSTILE" > /dev/null ||
 	{ echo "reader: hostile_gen failed"; echo "0 passed, 1 failed"; exit 1; }
+SUM=$OUT/outsum
+if [ ! -x "$SUM" ] || [ tests/outsum.c -nt "$SUM" ]; then
+	if ! $CC -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$SUM" tests/outsum.c -lcrypto; then
+		echo "reader: cannot build tests/outsum.c"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+fi
 
 # run TAG FILE [FILTER]: tlswhy with the environment already set; leaves
 # $OUT/TAG.{out,err,rc}. TAG.out holds the output's size, SHA-256 and
-# whether it has a "decrypted" object, not the output itself: the
-# million-connection captures give gigabytes of JSON, more than a CI disk
-# should hold eight times over.
+# whether it has a "decrypted" object (tests/outsum.c), not the output
+# itself: the million-connection captures give gigabytes of JSON, more
+# than a CI disk should hold eight times over.
 run() {
 	local tag=$1 file=$2
 	shift 2
-	timeout 300 "$TLSWHY" -r "$file" --format json "$@" 2> "$OUT/$tag.err" |
-		python3 -c '
-import hashlib, sys
-h, n, dec, tail = hashlib.sha256(), 0, 0, b""
-for b in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
-    h.update(b); n += len(b)
-    dec = dec or (b"\"decrypted\"" in tail + b)
-    tail = b[-16:]
-print(n, h.hexdigest(), "decrypted" if dec else "-")' > "$OUT/$tag.out"
+	timeout 300 "$TLSWHY" -r "$file" --format json "$@" 2> "$OUT/$tag.err" | "$SUM" > "$OUT/$tag.out"
 	echo "${PIPESTATUS[0]}" > "$OUT/$tag.rc"
 }
 
@@ -160,8 +161,37 @@ if [ -d "$CORPUS" ]; then
 else
 	echo "reader: no corpus at $CORPUS, skipped"
 fi
-for f in "${files[@]}"; do
-	check "$f"
+# The captures are shared out among JOBS workers (default: the CPUs), each
+# with its own directory for the runs' files; their lines are printed in
+# turn afterwards, their counts added up.
+JOBS=${READER_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+BASE=$OUT
+worker() {   # worker W: captures W, W+JOBS, W+2*JOBS, ...
+	local i
+	OUT=$BASE/w$1
+	mkdir -p "$OUT"
+	for ((i = $1; i < ${#files[@]}; i += JOBS)); do
+		check "${files[i]}"
+	done
+	echo "$pass $fail $nblocks $nlibpcap $npcapng $nng" > "$OUT/counts"
+}
+pids=()
+for ((w = 0; w < JOBS; w++)); do
+	worker "$w" > "$BASE/w$w.log" 2>&1 &
+	pids+=($!)
+done
+for ((w = 0; w < JOBS; w++)); do
+	wait "${pids[w]}"
+	cat "$BASE/w$w.log"
+	if read -r p f b l g n < "$BASE/w$w/counts"; then
+		pass=$((pass + p)) fail=$((fail + f)) nblocks=$((nblocks + b))
+		nlibpcap=$((nlibpcap + l)) npcapng=$((npcapng + g)) nng=$((nng + n))
+	else
+		fail=$((fail + 1))
+		echo "FAIL worker $w ended without its counts"
+	fi
+	rm -f "$BASE/w$w/counts"
 done
 echo "reader: $nblocks captures read by blocks, $npcapng by capture/pcapng.c ($nng of them refused by libpcap), $nlibpcap by libpcap"
 if [ "$nblocks" -eq 0 ]; then
