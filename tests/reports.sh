@@ -140,14 +140,17 @@ PYEOF
 	&& ok "markdown: 200 identical failures make one section" || no "markdown: 200 identical failures make one section" "$(grep -c '^## ' "$tmp/many.md") sections"
 
 # ---- JSON and JSON Lines against the schemas -------------------------------
+# every capture's reports first, then one validator run per format (its
+# start-up is most of a small report's time); a bad file is named in its output
 nj=0 bad=""
+mkdir -p "$tmp/v"
 for f in pcaps/*.pcap pcaps/hostile/*.pcap; do
-	"$T" -r "$f" --all -F json >"$tmp/v.json" 2>/dev/null
-	$PY tests/validate_json.py json "$tmp/v.json" >"$tmp/v.out" 2>&1 || bad="$bad $f:json($(head -c 200 "$tmp/v.out"))"
-	"$T" -r "$f" --all -F jsonl >"$tmp/v.jsonl" 2>/dev/null
-	$PY tests/validate_json.py jsonl "$tmp/v.jsonl" >"$tmp/v.out" 2>&1 || bad="$bad $f:jsonl($(head -c 200 "$tmp/v.out"))"
 	nj=$((nj + 1))
+	"$T" -r "$f" --all -F json >"$tmp/v/$nj-$(basename "$f").json" 2>/dev/null
+	"$T" -r "$f" --all -F jsonl >"$tmp/v/$nj-$(basename "$f").jsonl" 2>/dev/null
 done
+$PY tests/validate_json.py json "$tmp"/v/*.json >"$tmp/v.out" 2>&1 || bad="$bad json($(head -c 600 "$tmp/v.out"))"
+$PY tests/validate_json.py jsonl "$tmp"/v/*.jsonl >"$tmp/v.out" 2>&1 || bad="$bad jsonl($(head -c 600 "$tmp/v.out"))"
 [ -z "$bad" ] && ok "json + jsonl: $nj captures valid against docs/schema/" || no "json + jsonl valid against the schemas" "$bad"
 "$T" -r "$DEMO" -F json -w "$tmp/ev.pcap" >"$tmp/d.json" 2>/dev/null
 check "json: with evidence, valid" $PY tests/validate_json.py json "$tmp/d.json"

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """validate_json.py - validate tlswhy output against docs/schema/ with a real validator.
 
-    /usr/bin/python3 tests/validate_json.py json FILE     one document
-    /usr/bin/python3 tests/validate_json.py jsonl FILE    JSON Lines: every line, last one "summary"
+    /usr/bin/python3 tests/validate_json.py json FILE...   each FILE one document
+    /usr/bin/python3 tests/validate_json.py jsonl FILE...  JSON Lines: every line, last one "summary"
 
 Uses Debian's python3-jsonschema (Draft 2020-12), offline: the line schema's
 $refs to the document schema resolve from docs/schema/, never the network.
-Prints "valid" or the first errors and exits 1.
+Prints "valid", or the first errors of each bad file (with its name) and
+"invalid" and exits 1. Many files in one call: one start-up (the schemas'
+checks and the import of jsonschema are most of a small file's time).
 """
 import json
 import os
@@ -34,25 +36,38 @@ def report(errors, where):
     return bool(errors)
 
 
-kind, path = sys.argv[1], sys.argv[2]
-raw = open(path, "rb").read()
-raw.decode("utf-8")   # strict: invalid UTF-8 raises
-bad = False
-if kind == "json":
-    bad = report(list(validator(doc).iter_errors(json.loads(raw))), path)
-else:
-    v = validator(line)
-    lines = raw.split(b"\n")
-    if lines[-1] != b"":
-        print("%s: does not end with a newline" % path)
-        bad = True
-    lines = [l for l in lines if l]
-    for i, l in enumerate(lines, 1):
-        obj = json.loads(l)
-        bad |= report(list(v.iter_errors(obj)), "%s:%d" % (path, i))
-        want = "summary" if i == len(lines) else "connection"
-        if obj.get("type") != want:
-            print("%s:%d: type %r, wanted %r" % (path, i, obj.get("type"), want))
+def check(kind, path):
+    raw = open(path, "rb").read()
+    raw.decode("utf-8")   # strict: invalid UTF-8 raises
+    bad = False
+    if kind == "json":
+        bad = report(list(doc_validator.iter_errors(json.loads(raw))), path)
+    else:
+        v = line_validator
+        lines = raw.split(b"\n")
+        if lines[-1] != b"":
+            print("%s: does not end with a newline" % path)
             bad = True
+        lines = [l for l in lines if l]
+        for i, l in enumerate(lines, 1):
+            obj = json.loads(l)
+            bad |= report(list(v.iter_errors(obj)), "%s:%d" % (path, i))
+            want = "summary" if i == len(lines) else "connection"
+            if obj.get("type") != want:
+                print("%s:%d: type %r, wanted %r" % (path, i, obj.get("type"), want))
+                bad = True
+    return bad
+kind, paths = sys.argv[1], sys.argv[2:]
+line_validator, doc_validator = validator(line), validator(doc)
+bad = False
+for path in paths:
+    try:
+        bad |= check(kind, path)
+    except (ValueError, UnicodeDecodeError) as e:
+        # one file's broken JSON or UTF-8 must not hide the others'
+        if len(paths) == 1:
+            raise
+        print("%s: %s" % (path, e))
+        bad = True
 print("invalid" if bad else "valid")
 sys.exit(1 if bad else 0)
