@@ -143,7 +143,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/tlswhy@.service $(DESTDIR)$(LOGROTATEDIR)/tlswhy
 
 # ---- fuzzing (fuzz/, docs/robustness.md) ------------------------------------
-#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="record flow"]   clang + libFuzzer, build-fuzz/
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="record flow"] [FUZZ_JOBS=N]   clang + libFuzzer, build-fuzz/
+#   (FUZZ_JOBS targets at once, default the CPUs, each for FUZZ_SECONDS)
 #   make fuzz-replay [SANITIZE=...]   every committed corpus through a plain main() (gcc)
 # New inputs go to build-fuzz/corpus/<target>/, crashes to build-fuzz/crashes/.
 # A crash, once fixed, is copied to fuzz/corpus/<target>/ and replays forever.

@@ -11,13 +11,17 @@
 # the fault, and the input itself as base64 (up to 64 KiB), with the two
 # commands that keep it in the committed corpus so `make check` replays it
 # forever. The closing line counts targets: "fuzz smoke: N passed, N failed";
-# exit 1 when any target failed.
+# exit 1 when any target failed. FUZZ_JOBS targets run at once (default:
+# the CPUs), each for SECONDS; their reports are printed in the order given.
 set -u
 fb=$1 secs=$2
 shift 2
 mkdir -p "$fb/crashes"
 pass=0 fail=0 failed=""
-for t in "$@"; do
+
+# one TARGET: fuzzes it, prints its report; exit 1 when it failed
+one() {
+	local t=$1 stamp log rc new f size name
 	mkdir -p "$fb/corpus/$t" "fuzz/corpus/$t" "$fb/seeds/$t"
 	echo "=== fuzz_$t, $secs s"
 	stamp=$(mktemp)
@@ -30,11 +34,8 @@ for t in "$@"; do
 	new=$(find "$fb/crashes" -maxdepth 1 -type f -name "$t-*" -newer "$stamp" 2>/dev/null)
 	rm -f "$stamp"
 	if [ "$rc" -eq 0 ] && [ -z "$new" ]; then
-		pass=$((pass + 1))
-		continue
+		return 0
 	fi
-	fail=$((fail + 1))
-	failed="$failed $t"
 	echo "FAIL fuzz_$t (exit $rc); the fault as libFuzzer reported it:"
 	grep -E 'ERROR: |runtime error|SUMMARY: |Test unit written|deadly signal|timeout after' "$log" | head -n 12
 	for f in $new; do
@@ -52,6 +53,39 @@ for t in "$@"; do
 		fi
 	done
 	[ -n "$new" ] || tail -n 30 "$log"
+	return 1
+}
+
+JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+targets=("$@")
+for t in "${targets[@]}"; do rm -f "$fb/smoke_$t.out" "$fb/smoke_$t.rc"; done
+pids=()
+for ((i = 0; i < ${#targets[@]}; i++)); do
+	# at most JOBS at once: wait for the one started JOBS before this
+	if ((i >= JOBS)); then
+		wait "${pids[i - JOBS]}"
+		echo $? > "$fb/smoke_${targets[i - JOBS]}.rc"
+	fi
+	one "${targets[i]}" > "$fb/smoke_${targets[i]}.out" 2>&1 &
+	pids+=($!)
+done
+for ((i = 0; i < ${#targets[@]}; i++)); do
+	t=${targets[i]}
+	if [ ! -f "$fb/smoke_$t.rc" ]; then
+		wait "${pids[i]}"
+		echo $? > "$fb/smoke_$t.rc"
+	fi
+done
+for t in "${targets[@]}"; do
+	cat "$fb/smoke_$t.out"
+	if [ "$(cat "$fb/smoke_$t.rc")" = 0 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		failed="$failed $t"
+	fi
+	rm -f "$fb/smoke_$t.out" "$fb/smoke_$t.rc"
 done
 echo "fuzz smoke: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] || { echo "failing fuzz targets:$failed"; exit 1; }
