@@ -12,7 +12,7 @@
 # commands that keep it in the committed corpus so `make check` replays it
 # forever. The closing line counts targets: "fuzz smoke: N passed, N failed";
 # exit 1 when any target failed. FUZZ_JOBS targets run at once (default:
-# the CPUs), each for SECONDS; their reports are printed in the order given.
+# the CPUs), each for SECONDS; each worker's reports are printed together.
 set -u
 fb=$1 secs=$2
 shift 2
@@ -56,36 +56,20 @@ one() {
 	return 1
 }
 
-JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
-[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
-targets=("$@")
-for t in "${targets[@]}"; do rm -f "$fb/smoke_$t.out" "$fb/smoke_$t.rc"; done
-pids=()
-for ((i = 0; i < ${#targets[@]}; i++)); do
-	# at most JOBS at once: wait for the one started JOBS before this
-	if ((i >= JOBS)); then
-		wait "${pids[i - JOBS]}"
-		echo $? > "$fb/smoke_${targets[i - JOBS]}.rc"
-	fi
-	one "${targets[i]}" > "$fb/smoke_${targets[i]}.out" 2>&1 &
-	pids+=($!)
-done
-for ((i = 0; i < ${#targets[@]}; i++)); do
-	t=${targets[i]}
-	if [ ! -f "$fb/smoke_$t.rc" ]; then
-		wait "${pids[i]}"
-		echo $? > "$fb/smoke_$t.rc"
-	fi
-done
-for t in "${targets[@]}"; do
-	cat "$fb/smoke_$t.out"
-	if [ "$(cat "$fb/smoke_$t.rc")" = 0 ]; then
+# FUZZ_JOBS workers at once (tests/workers.sh); a failed target's name goes
+# to a file, read back for the closing lines
+. "$(dirname "$0")/../tests/workers.sh"
+rm -f "$fb/smoke.failed"
+target() {
+	if one "$1"; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
-		failed="$failed $t"
+		echo "$1" >> "$fb/smoke.failed"
 	fi
-	rm -f "$fb/smoke_$t.out" "$fb/smoke_$t.rc"
-done
+}
+workers_run "$(workers_jobs FUZZ_JOBS)" "$fb/smoke" "pass fail" target "$@" || fail=$((fail + 1))
+[ -f "$fb/smoke.failed" ] && failed=" $(tr '\n' ' ' < "$fb/smoke.failed" | sed 's/ $//')"
+rm -f "$fb/smoke.failed"
 echo "fuzz smoke: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] || { echo "failing fuzz targets:$failed"; exit 1; }

@@ -76,33 +76,11 @@ one() {
 	done <"$k"
 	[ $leak = 0 ] && ok "$n: no secret in the output" || bad "$n: a secret in the output"
 }
-# The captures are shared out among KEYLOG_JOBS workers (default: the
-# CPUs; tshark's start-up is most of each one's time); their lines are
-# printed in turn, their counts added up. Each writes its own files in $tmp.
-keylogs=(pcaps/*.keylog tests/unit/tlsdec/*.keylog)
-JOBS=${KEYLOG_JOBS:-$(nproc 2>/dev/null || echo 1)}
-[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
-worker() {   # worker W: key logs W, W+JOBS, ...
-	local i
-	for ((i = $1; i < ${#keylogs[@]}; i += JOBS)); do
-		one "${keylogs[i]}"
-	done
-	echo "$pass $fail" > "$tmp/worker$1.counts"
-}
-pids=()
-for ((w = 0; w < JOBS; w++)); do
-	worker "$w" > "$tmp/worker$w.log" 2>&1 &
-	pids+=($!)
-done
-for ((w = 0; w < JOBS; w++)); do
-	wait "${pids[w]}"
-	cat "$tmp/worker$w.log"
-	if read -r wp wf < "$tmp/worker$w.counts"; then
-		pass=$((pass + wp)) fail=$((fail + wf))
-	else
-		bad "key log worker $w ended without its counts"
-	fi
-done
+# The key logs are shared out among KEYLOG_JOBS workers (tests/workers.sh;
+# tshark's start-up is most of each one's time). Each writes its own files in $tmp.
+. tests/workers.sh
+workers_run "$(workers_jobs KEYLOG_JOBS)" "$tmp/workers" "pass fail" one pcaps/*.keylog tests/unit/tlsdec/*.keylog ||
+	fail=$((fail + 1))
 
 check tls13-client-cert-required 'any(a["sender"] == "server" and a["description_name"] == "certificate_required" and a["decrypted"] and not a["encrypted"] and not a["inferred_from_size"] for a in c[0]["alerts"])'
 check tls13-client-cert-required 'c[0]["decrypted"]["client_certificate"] == "empty" and c[0]["decrypted"]["certificate_request"]'

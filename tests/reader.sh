@@ -168,38 +168,17 @@ if [ -d "$CORPUS" ]; then
 else
 	echo "reader: no corpus at $CORPUS, skipped"
 fi
-# The captures are shared out among JOBS workers (default: the CPUs), each
-# with its own directory for the runs' files; their lines are printed in
-# turn afterwards, their counts added up.
-JOBS=${READER_JOBS:-$(nproc 2>/dev/null || echo 1)}
-[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+# The captures are shared out among READER_JOBS workers (tests/workers.sh),
+# each with its own directory for the runs' files.
+. tests/workers.sh
 BASE=$OUT
-worker() {   # worker W: captures W, W+JOBS, W+2*JOBS, ...
-	local i
-	OUT=$BASE/w$1
+check_here() {   # check, in this worker's directory
+	OUT=$BASE/w$WORKER
 	mkdir -p "$OUT"
-	for ((i = $1; i < ${#files[@]}; i += JOBS)); do
-		check "${files[i]}"
-	done
-	echo "$pass $fail $nblocks $nlibpcap $npcapng $nng" > "$OUT/counts"
+	check "$1"
 }
-pids=()
-for ((w = 0; w < JOBS; w++)); do
-	worker "$w" > "$BASE/w$w.log" 2>&1 &
-	pids+=($!)
-done
-for ((w = 0; w < JOBS; w++)); do
-	wait "${pids[w]}"
-	cat "$BASE/w$w.log"
-	if read -r p f b l g n < "$BASE/w$w/counts"; then
-		pass=$((pass + p)) fail=$((fail + f)) nblocks=$((nblocks + b))
-		nlibpcap=$((nlibpcap + l)) npcapng=$((npcapng + g)) nng=$((nng + n))
-	else
-		fail=$((fail + 1))
-		echo "FAIL worker $w ended without its counts"
-	fi
-	rm -f "$BASE/w$w/counts"
-done
+workers_run "$(workers_jobs READER_JOBS)" "$BASE/workers" "pass fail nblocks nlibpcap npcapng nng" check_here "${files[@]}" ||
+	fail=$((fail + 1))
 echo "reader: $nblocks captures read by blocks, $npcapng by capture/pcapng.c ($nng of them refused by libpcap), $nlibpcap by libpcap"
 if [ "$nblocks" -eq 0 ]; then
 	fail=$((fail + 1))
