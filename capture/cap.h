@@ -79,8 +79,8 @@ struct cap_run {
 	 * (capture/fast.c), the analysis thread sets it for every segment
 	 * while the reader thread counts every frame in the fields around
 	 * it: the padding keeps it off their cache lines, which would
-	 * otherwise move between the two cores at every packet (it was a
-	 * tenth of the run's CPU time). */
+	 * otherwise move between the two cores at every packet (perf put
+	 * the reader's few counters at a tenth of the CPU samples). */
 	char now_pad0[64];
 	int64_t now_us;
 	char now_pad1[64];

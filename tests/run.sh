@@ -4,9 +4,9 @@
 # Each suite prints its own closing line "N passed, N failed"; this script
 # runs them all (a failing suite does not stop the others), says how many
 # seconds each took ("--- NAME: N s"), adds the counts up and ends with
-# the total on a line of its own. Exit 1 when anything failed. A test that leaves an untracked file behind or changes a
-# tracked one fails the run too ("clean tree"; build directories are in
-# .gitignore).
+# the total on a line of its own. Exit 1 when anything failed. A test that
+# leaves an untracked file behind or changes a tracked one fails the run
+# too ("clean tree"; build directories are in .gitignore).
 #
 #   TLSWHY=./tlswhy UNIT="build/tests/test_x ..." tests/run.sh
 set -u
@@ -23,7 +23,7 @@ suite() {   # suite NAME CMD...
 	out=$("$@" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -v '^ok ' | tail -n 40
-	# CI's budget (.ci/run, README "Tests") is spent here: each suite says its share
+	# .ci/run's 45 minutes (README, "Layout") are spent here: each suite says its share
 	echo "--- $name: $(($(date +%s) - t0)) s"
 	line=$(printf '%s\n' "$out" | grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	if [ -n "$line" ]; then
