@@ -15,7 +15,9 @@
  *     up to the first queued segment: progress over completeness, and the
  *     gap is recorded.
  *   - The first copy of a byte wins, in order or queued: bytes seen again
- *     are compared with the last WIN_BYTES delivered, or with the queued
+ *     are compared with the last WIN_BYTES delivered (a window given back
+ *     once the peer acknowledged all of it: the receiver then drops any
+ *     copy, so none can change what it read), or with the queued
  *     copy (the queue never holds two copies of a byte: a new segment is
  *     split around what is queued; an in-order segment over queued bytes
  *     is taken whole only when they are the same). A difference is an
@@ -81,8 +83,9 @@ struct seg {
 struct half {
 	struct seg *ooo;
 	struct dbuf win;    /* last bytes delivered, ending at next_seq: a ring once full;
-			     * storage (win.cap grows to WIN_BYTES as needed), and win.len
-			     * the bytes of the ring in use */
+			     * storage (win.cap grows to WIN_BYTES as needed, freed when the
+			     * peer acknowledges every byte, ack_ahead()), and win.len the
+			     * bytes of the ring in use */
 	uint32_t fin_seq;   /* the FIN's sequence number, when fin */
 	uint32_t next_seq;
 	uint32_t nseg;
@@ -1022,6 +1025,14 @@ static void ack_ahead(struct flow_table *ft, struct flow *f, int d, uint32_t upt
 	struct half *h = &f->h[d];
 	if (h->done || !h->have_seq)
 		return;
+	if (h->win.p && !seq_lt(upto, h->next_seq)) {
+		/* the receiver has every byte delivered: a later copy of them
+		 * cannot change what it read (it drops it), so there is nothing
+		 * left to compare one with; an open handshake waiting on its
+		 * peer keeps no window (issue 19) */
+		dbuf_free(&h->win);
+		h->win_head = 0;
+	}
 	if (h->ooo && seq_le(h->ooo->seq, upto)) {
 		if (h->ack_pend && seq_gt(h->ack_upto, upto))
 			upto = h->ack_upto;

@@ -406,6 +406,17 @@ facts steer-overlap-queued \
 facts steer-overlap-inorder \
 	"$sni0 and \"overlap_conflict\" in an(0) and $(tcpx client overlap_conflicts) == 1 and c[0][\"findings\"][0][\"confidence\"] == \"low\"" \
 	-r "$H/steer-overlap-inorder.pcap"
+# a forged copy of bytes already delivered, before the receiver acknowledged
+# them: compared with the retransmission window, a conflict
+facts steer-overlap-window \
+	"$sni0 and \"overlap_conflict\" in an(0) and $(tcpx client overlap_conflict_frame) == 5 and $(tcpx client retransmissions) == 1 and $(notes0 note-conflicting-copies)" \
+	-r "$H/steer-overlap-window.pcap"
+# the same copy after the receiver acknowledged them: it has the real bytes
+# and drops the copy, so the window was given back and the copy is only a
+# retransmission (docs/robustness.md, "Steering")
+facts steer-overlap-acked \
+	"$sni0 and \"overlap_conflict\" not in an(0) and $(tcpx client overlap_conflicts) == 0 and $(tcpx client retransmissions) == 1" \
+	-r "$H/steer-overlap-acked.pcap"
 # one ACK 1 GB ahead: ignored, not a gap
 facts steer-forged-ack \
 	"$sni0 and \"out_of_window\" in an(0) and \"gap\" not in an(0) and $(tcpx server out_of_window) == 1 and $(notes0 note-out-of-window)" \

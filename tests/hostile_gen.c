@@ -1058,6 +1058,34 @@ static void write_overlap(const char *name, int inorder)
 	free(evil.p);
 }
 
+/* The real ClientHello delivered in order, then a forged copy of it naming
+ * "evil.example" at the same sequence numbers: `acked` 0, before the
+ * server acknowledged the real one (the receiver may still take either
+ * copy: a conflict); `acked` 1, after (the receiver has the real bytes and
+ * drops any copy: a retransmission, with nothing left to compare it with). */
+static void write_overlap_window(const char *name, int acked)
+{
+	struct conn c;
+	struct buf real = { 0 }, evil = { 0 };
+	uint32_t base;
+	open_pcap(name, 65535);
+	conn_init(&c, 22 + (unsigned)acked);
+	handshake_tcp(&c);
+	ch_bytes(&real, "real.example");
+	ch_bytes(&evil, "evil.example");
+	base = c.cseq;
+	segment(&c, 0, 0x18, real.p, real.n);
+	if (acked)
+		segment(&c, 1, 0x10, NULL, 0);
+	segment_at(&c, 0, 0x18, base, evil.p, evil.n);
+	if (!acked)
+		segment(&c, 1, 0x10, NULL, 0);
+	server_refuses(&c);
+	close_pcap();
+	free(real.p);
+	free(evil.p);
+}
+
 /* Before the ClientHello, the "server" acknowledges 1 GB of client bytes
  * never sent (`far_segments` 0), or 257 one-byte client segments land
  * 100 MB beyond the window (`far_segments` 1); then the real handshake
@@ -1237,6 +1265,8 @@ static void write_steer(void)
 {
 	write_overlap("steer-overlap-queued.pcap", 0);
 	write_overlap("steer-overlap-inorder.pcap", 1);
+	write_overlap_window("steer-overlap-window.pcap", 0);
+	write_overlap_window("steer-overlap-acked.pcap", 1);
 	write_far("steer-forged-ack.pcap", 0);
 	write_far("steer-far-segments.pcap", 1);
 	write_bad_csum("steer-bad-checksum.pcap", 0);
