@@ -101,15 +101,11 @@ size_t dbuf_plan(const struct dbuf *b, size_t want)
 	return cap;
 }
 
-enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want)
+/* Moves the buffer to a block of cap bytes (cap > b->cap, cap <= b->max),
+ * its whole old capacity along, as realloc does. */
+static enum dbuf_rc grow_to(struct dbuf *b, size_t cap)
 {
-	size_t cap;
 	uint8_t *np;
-	if (want <= b->cap)
-		return DBUF_OK;
-	cap = dbuf_plan(b, want);
-	if (cap == 0)
-		return DBUF_TOO_BIG;
 	if (dpool_on && dpool_class(cap) >= 0) {
 		int k = dpool_class(cap);
 		if ((np = dpool[k].head) != NULL) {
@@ -130,6 +126,30 @@ enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want)
 	b->p = np;
 	b->cap = (uint32_t)cap;   /* cap <= max */
 	return DBUF_OK;
+}
+
+enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want)
+{
+	size_t cap;
+	if (want <= b->cap)
+		return DBUF_OK;
+	cap = dbuf_plan(b, want);
+	if (cap == 0)
+		return DBUF_TOO_BIG;
+	return grow_to(b, cap);
+}
+
+enum dbuf_rc dbuf_fit(struct dbuf *b, size_t want)
+{
+	size_t cap;
+	if (want <= b->cap)
+		return DBUF_OK;
+	if (want > b->max)
+		return DBUF_TOO_BIG;
+	cap = want <= SIZE_MAX - DBUF_FIT_STEP ? (want + DBUF_FIT_STEP - 1) & ~(size_t)(DBUF_FIT_STEP - 1) : want;
+	if (cap > b->max)
+		cap = b->max;   /* want <= max, so max holds it */
+	return grow_to(b, cap);
 }
 
 enum dbuf_rc dbuf_add(struct dbuf *b, const void *src, size_t n)

@@ -14,7 +14,9 @@
  * Two ways to use it: dbuf_add() appends at len (the handshake buffer);
  * dbuf_grow() only makes room for `want` bytes and the owner keeps its own
  * layout inside p[0..cap) (the TCP ring window, the fragment reassembly
- * buffer written at offsets).
+ * buffer written at offsets). dbuf_fit() makes room as dbuf_grow() does,
+ * to the size asked instead of a doubling (the TCP window, the handshake
+ * buffer before it appends).
  */
 #ifndef TLSWHY_DBUF_H
 #define TLSWHY_DBUF_H
@@ -45,6 +47,15 @@ void dbuf_init(struct dbuf *b, size_t first, size_t max);
 /* Capacity at least `want`: doubling from `first` (or the current cap),
  * clamped to max. */
 enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want);
+
+/* Capacity at least `want`, grown to `want` rounded up to DBUF_FIT_STEP
+ * bytes, not doubled (clamped to max; the first size is not used): for
+ * owners that know what they will need (the TCP window while it fills, a
+ * handshake message whose header gave its length), so an open connection
+ * holds no doubling's slack (issue 19). The spare blocks serve it only
+ * when the size is one they keep. */
+#define DBUF_FIT_STEP 64u
+enum dbuf_rc dbuf_fit(struct dbuf *b, size_t want);
 
 /* The capacity dbuf_grow(b, want) would leave, without allocating: the
  * current cap when it holds `want` already, 0 when `want` is past max. For

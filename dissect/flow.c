@@ -651,11 +651,12 @@ static void win_append(struct half *h, const uint8_t *p, uint32_t len)
 {
 	uint32_t k, wcap;
 	if (h->win.cap < WIN_BYTES && h->win.len + len > h->win.cap) {
-		/* grown on demand: a client's window rarely needs more than its
-		 * ClientHello, and open flows are most of the memory (bench/RESULTS.md).
+		/* grown on demand, to what it holds (dbuf_fit(), not doubled): a
+		 * client's window rarely needs more than its ClientHello, and open
+		 * flows are most of the memory (bench/RESULTS.md).
 		 * Below WIN_BYTES the bytes sit at [0, win.len), unwrapped. */
 		uint32_t want = len < WIN_BYTES - h->win.len ? h->win.len + len : WIN_BYTES;
-		if (dbuf_grow(&h->win, want)) {
+		if (dbuf_fit(&h->win, want)) {
 			dbuf_free(&h->win);   /* no window: retransmissions are not compared */
 			h->win.len = h->win_head = 0;
 			return;

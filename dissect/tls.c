@@ -933,15 +933,25 @@ static void hs_bytes(struct tls_conn *t, int dir, const uint8_t *p, size_t n, ui
 			d->hs_off = 0;
 			continue;
 		}
-		if (d->hs_off && d->hs.cap - d->hs.len < n) {
-			memmove(d->hs.p, d->hs.p + d->hs_off, d->hs.len - d->hs_off);
-			d->hs.len -= d->hs_off;
-			d->hs_off = 0;
-		}
 		size_t want = need > have ? need - have : 0;
 		size_t take = n < want ? n : want;
 		if (take == 0)
 			take = n < 4 ? n : 4;
+		/* room for the bytes taken, exactly (dbuf_fit()): an open
+		 * connection waiting for the rest of a certificate holds what came,
+		 * not a doubling's slack nor room for what has not (issue 19) */
+		if (d->hs.cap - d->hs.len < take) {
+			if (d->hs_off) {
+				memmove(d->hs.p, d->hs.p + d->hs_off, d->hs.len - d->hs_off);
+				d->hs.len -= d->hs_off;
+				d->hs_off = 0;
+			}
+			if (dbuf_fit(&d->hs, (size_t)d->hs.len + take)) {
+				d->hs_broken = 1;
+				r->anomalies |= AN_CAP_BYTES;
+				return;
+			}
+		}
 		if (dbuf_add(&d->hs, p, take)) {
 			d->hs_broken = 1;
 			r->anomalies |= AN_CAP_BYTES;

@@ -4,7 +4,7 @@
  * maximum exactly and failing one byte past it with the buffer unchanged;
  * size arithmetic that would overflow, size_t or the structure's 32-bit
  * fields (a maximum past DBUF_MAX_MAX is clamped); take, reset, free and
- * grow again.
+ * grow again; dbuf_fit()'s growth to the size asked.
  */
 #include "dissect/dbuf.h"
 #include "tests/unit/check.h"
@@ -164,6 +164,66 @@ static void test_pool(void)
 	dbuf_free(&c);
 }
 
+/* dbuf_fit(): room to the size asked, rounded up to DBUF_FIT_STEP and
+ * never past the maximum, the bytes carried along; refused past the
+ * maximum (or a size_t that would wrap) with the buffer unchanged; a size
+ * the spare blocks keep comes from them. */
+static void test_fit(void)
+{
+	struct dbuf b, c;
+	uint8_t x[3000], *p;
+	size_t i;
+	for (i = 0; i < sizeof(x); i++)
+		x[i] = (uint8_t)(i * 13);
+	dbuf_init(&b, 512, 4000);
+	CHECK_INT(dbuf_fit(&b, 0), DBUF_OK);
+	CHECK(b.p == NULL && b.cap == 0);           /* nothing asked, nothing allocated */
+	CHECK_INT(dbuf_fit(&b, 1), DBUF_OK);
+	CHECK_INT(b.cap, 64);                       /* not the first size, 512 */
+	CHECK_INT(dbuf_add(&b, x, 64), DBUF_OK);
+	CHECK_INT(b.cap, 64);
+	CHECK_INT(dbuf_fit(&b, 64), DBUF_OK);       /* held already */
+	CHECK_INT(b.cap, 64);
+	CHECK_INT(dbuf_fit(&b, 65 + 517), DBUF_OK);
+	CHECK_INT(b.cap, 640);                      /* 582 rounded up; doubling said 1024 */
+	CHECK_INT(dbuf_add(&b, x + 64, 1000), DBUF_OK);   /* dbuf_add still doubles */
+	CHECK_INT(b.cap, 1280);
+	CHECK_INT(dbuf_fit(&b, 3000), DBUF_OK);
+	CHECK_INT(b.cap, 3008);
+	CHECK_INT(dbuf_add(&b, x + 1064, 1936), DBUF_OK);
+	CHECK_INT(b.len, 3000);
+	CHECK_INT(b.cap, 3008);
+	CHECK_INT(memcmp(b.p, x, 3000), 0);        /* every byte carried along */
+	CHECK_INT(dbuf_fit(&b, 3990), DBUF_OK);
+	CHECK_INT(b.cap, 4000);                     /* 4032 clamped to the maximum */
+	CHECK_INT(dbuf_fit(&b, 4001), DBUF_TOO_BIG);
+	CHECK_INT(b.cap, 4000);
+	CHECK_INT(b.len, 3000);
+	CHECK_INT(memcmp(b.p, x, 3000), 0);
+	dbuf_free(&b);
+
+	dbuf_init(&b, 8, SIZE_MAX);
+	CHECK_INT(dbuf_fit(&b, SIZE_MAX), DBUF_TOO_BIG);
+	CHECK_INT(dbuf_fit(&b, (size_t)DBUF_MAX_MAX + 1), DBUF_TOO_BIG);
+	CHECK(b.p == NULL && b.cap == 0);
+	dbuf_init(&b, 8, 100);
+	CHECK_INT(dbuf_fit(&b, 99), DBUF_OK);
+	CHECK_INT(b.cap, 100);                      /* 128 clamped */
+	dbuf_free(&b);
+
+	dbuf_pool_begin();
+	dbuf_init(&c, 512, 4096);
+	CHECK_INT(dbuf_fit(&c, 512), DBUF_OK);      /* a size the spares keep */
+	p = c.p;
+	dbuf_free(&c);
+	CHECK_INT(dbuf_fit(&c, 500), DBUF_OK);      /* 512: the same block again */
+	CHECK(c.p == p && c.cap == 512);
+	CHECK_INT(dbuf_fit(&c, 600), DBUF_OK);      /* 640: not kept, malloc */
+	CHECK_INT(c.cap, 640);
+	dbuf_free(&c);
+	dbuf_pool_end();
+}
+
 int main(void)
 {
 	test_growth();
@@ -171,5 +231,6 @@ int main(void)
 	test_overflow();
 	test_take();
 	test_pool();
+	test_fit();
 	return check_done();
 }
