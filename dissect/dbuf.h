@@ -2,8 +2,8 @@
  * dbuf.h - the one bounded growable byte buffer (after curl's dynbuf).
  *
  * Every buffer that grows with the traffic has its maximum set at
- * dbuf_init(): growth doubles from a first size and never passes the
- * maximum; asking for more fails with DBUF_TOO_BIG and leaves the buffer as
+ * dbuf_init(): growth doubles from a first size (dbuf_fit(): goes to the
+ * size asked) and never passes the maximum; asking for more fails with DBUF_TOO_BIG and leaves the buffer as
  * it was, and so does a failed allocation (DBUF_NOMEM). dbuf_free() is the
  * one way to release it. Sizes are passed as size_t and every sum is
  * checked for overflow before it is used; the structure keeps them in 32
@@ -50,10 +50,10 @@ enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want);
 
 /* Capacity at least `want`, grown to `want` rounded up to DBUF_FIT_STEP
  * bytes, not doubled (clamped to max; the first size is not used): for
- * owners that know what they will need (the TCP window while it fills, a
- * handshake message whose header gave its length), so an open connection
- * holds no doubling's slack (issue 19). The spare blocks serve it only
- * when the size is one they keep. */
+ * buffers that wait, holding what came (the TCP window while it fills,
+ * the handshake buffer while a message is cut across segments), so an
+ * open connection holds no doubling's slack (issue 19). The spare blocks
+ * serve it only when the size is one they keep. */
 #define DBUF_FIT_STEP 64u
 enum dbuf_rc dbuf_fit(struct dbuf *b, size_t want);
 
