@@ -1027,59 +1027,50 @@ static void server_refuses(struct conn *c)
 	close_both(c);
 }
 
-/* Overlapping copies of the ClientHello's tail: the real one arrives first,
- * out of order (queued); a forged one naming "evil.example" arrives next,
- * starting 20 bytes lower; then the real head. `inorder`: the forged copy
- * is instead the whole ClientHello, in order, before the head. */
-static void write_overlap(const char *name, int inorder)
+/* Two copies of ClientHello bytes, the real one naming "real.example" and
+ * a forged one naming "evil.example":
+ *   OV_QUEUED   the real tail arrives first, out of order (queued); the
+ *               forged copy next, starting 20 bytes lower; then the real head;
+ *   OV_INORDER  the real tail queued, then the whole forged ClientHello in
+ *               order, before the head;
+ *   OV_WINDOW   the real ClientHello delivered in order, then the forged
+ *               copy at the same sequence numbers, before the server
+ *               acknowledged the real one (the receiver may still take
+ *               either copy: a conflict);
+ *   OV_ACKED    the same, the copy after the acknowledgement (the receiver
+ *               has the real bytes and drops any copy: a retransmission,
+ *               with nothing left to compare it with). */
+enum { OV_QUEUED, OV_INORDER, OV_WINDOW, OV_ACKED };
+static void write_overlap(const char *name, int mode)
 {
 	struct conn c;
 	struct buf real = { 0 }, evil = { 0 };
 	const uint32_t k = 60;
 	uint32_t base;
 	open_pcap(name, 65535);
-	conn_init(&c, 20 + (unsigned)inorder);
+	conn_init(&c, 20 + (unsigned)mode);
 	handshake_tcp(&c);
 	ch_bytes(&real, "real.example");
 	ch_bytes(&evil, "evil.example");
 	base = c.cseq;
-	segment_at(&c, 0, 0x18, base + k, real.p + k, real.n - k);
-	if (inorder) {
+	if (mode == OV_WINDOW || mode == OV_ACKED) {
+		segment(&c, 0, 0x18, real.p, real.n);
+		if (mode == OV_ACKED)
+			segment(&c, 1, 0x10, NULL, 0);
 		segment_at(&c, 0, 0x18, base, evil.p, evil.n);
+		if (mode == OV_WINDOW)
+			segment(&c, 1, 0x10, NULL, 0);
 	} else {
-		segment_at(&c, 0, 0x18, base + k - 20, evil.p + k - 20, evil.n - k + 20);
-		segment_at(&c, 0, 0x18, base, real.p, k);
+		segment_at(&c, 0, 0x18, base + k, real.p + k, real.n - k);
+		if (mode == OV_INORDER) {
+			segment_at(&c, 0, 0x18, base, evil.p, evil.n);
+		} else {
+			segment_at(&c, 0, 0x18, base + k - 20, evil.p + k - 20, evil.n - k + 20);
+			segment_at(&c, 0, 0x18, base, real.p, k);
+		}
+		c.cseq += (uint32_t)real.n;
+		segment(&c, 1, 0x10, NULL, 0);
 	}
-	c.cseq += (uint32_t)real.n;
-	segment(&c, 1, 0x10, NULL, 0);
-	server_refuses(&c);
-	close_pcap();
-	free(real.p);
-	free(evil.p);
-}
-
-/* The real ClientHello delivered in order, then a forged copy of it naming
- * "evil.example" at the same sequence numbers: `acked` 0, before the
- * server acknowledged the real one (the receiver may still take either
- * copy: a conflict); `acked` 1, after (the receiver has the real bytes and
- * drops any copy: a retransmission, with nothing left to compare it with). */
-static void write_overlap_window(const char *name, int acked)
-{
-	struct conn c;
-	struct buf real = { 0 }, evil = { 0 };
-	uint32_t base;
-	open_pcap(name, 65535);
-	conn_init(&c, 22 + (unsigned)acked);
-	handshake_tcp(&c);
-	ch_bytes(&real, "real.example");
-	ch_bytes(&evil, "evil.example");
-	base = c.cseq;
-	segment(&c, 0, 0x18, real.p, real.n);
-	if (acked)
-		segment(&c, 1, 0x10, NULL, 0);
-	segment_at(&c, 0, 0x18, base, evil.p, evil.n);
-	if (!acked)
-		segment(&c, 1, 0x10, NULL, 0);
 	server_refuses(&c);
 	close_pcap();
 	free(real.p);
@@ -1263,10 +1254,10 @@ static void write_csum_data(const char *name, int how, size_t dl)
 
 static void write_steer(void)
 {
-	write_overlap("steer-overlap-queued.pcap", 0);
-	write_overlap("steer-overlap-inorder.pcap", 1);
-	write_overlap_window("steer-overlap-window.pcap", 0);
-	write_overlap_window("steer-overlap-acked.pcap", 1);
+	write_overlap("steer-overlap-queued.pcap", OV_QUEUED);
+	write_overlap("steer-overlap-inorder.pcap", OV_INORDER);
+	write_overlap("steer-overlap-window.pcap", OV_WINDOW);
+	write_overlap("steer-overlap-acked.pcap", OV_ACKED);
 	write_far("steer-forged-ack.pcap", 0);
 	write_far("steer-far-segments.pcap", 1);
 	write_bad_csum("steer-bad-checksum.pcap", 0);
