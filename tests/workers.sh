@@ -25,6 +25,7 @@ workers_run() {
 	local _items=("$@")
 	mkdir -p "$_dir"
 	for ((_w = 0; _w < _jobs; _w++)); do
+		rm -f "$_dir/w$_w.counts"   # a run stopped midway must not lend its counts
 		(
 			WORKER=$_w
 			for _v in $_vars; do printf -v "$_v" 0; done
@@ -39,7 +40,7 @@ workers_run() {
 	for ((_w = 0; _w < _jobs; _w++)); do
 		wait "${_pids[_w]}"
 		cat "$_dir/w$_w.log"
-		if read -r -a _vals < "$_dir/w$_w.counts" 2>/dev/null; then
+		if [ -f "$_dir/w$_w.counts" ] && read -r -a _vals < "$_dir/w$_w.counts"; then
 			_i=0
 			for _v in $_vars; do
 				printf -v "$_v" '%s' "$((${!_v} + ${_vals[_i]:-0}))"
