@@ -166,8 +166,8 @@ static void release_certs(struct hs_record *r)
 	uint16_t i;
 	for (i = 0; i < r->server_chain.n; i++)
 		x509_put(r->server_chain.c[i].x);
-	for (i = 0; i < r->client_chain.n; i++)
-		x509_put(r->client_chain.c[i].x);
+	for (i = 0; i < hs_rare(r)->client_chain.n; i++)
+		x509_put(hs_rare(r)->client_chain.c[i].x);
 }
 
 static void release_record(struct hs_record *r, void *arg)

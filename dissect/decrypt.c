@@ -67,9 +67,10 @@ struct tls_dec *tls_dec_new(const struct keylog *kl, struct hs_record *r)
 	struct tls_dec *x;
 	const struct hs_server_hello *sh = r->sh;
 	struct hs_decrypted *dec;
-	if (!kl || !sh || !r->ch || r->dec)
+	struct hs_rare *rare;
+	if (!kl || !sh || !r->ch || hs_rare(r)->dec || !(rare = record_rare(r)))
 		return NULL;
-	dec = r->dec = calloc(1, sizeof(*r->dec));
+	dec = rare->dec = calloc(1, sizeof(*rare->dec));
 	if (!dec)
 		return NULL;
 	x = calloc(1, sizeof(*x));
@@ -184,7 +185,7 @@ static void failed(struct tls_dec *x, struct hs_decrypted *dec, int dir, enum tl
 const uint8_t *tls_dec_end(struct tls_dec *x, struct hs_record *r, int dir, uint64_t frame,
 			   size_t *len, uint8_t *inner, uint16_t *alerts_before)
 {
-	struct hs_decrypted *dec = r->dec;
+	struct hs_decrypted *dec = r->rare ? r->rare->dec : NULL;
 	enum tlsdec_err rc;
 	if (!x || !dec || !x->active[dir])
 		return NULL;
@@ -260,7 +261,7 @@ static uint8_t cert_empty(const uint8_t *body, size_t len, int tls13)
 void tls_dec_message(struct tls_dec *x, struct hs_record *r, int dir, uint8_t type,
 		     const uint8_t *body, size_t len)
 {
-	struct hs_decrypted *dec = r->dec;
+	struct hs_decrypted *dec = r->rare ? r->rare->dec : NULL;
 	if (!x || !dec)
 		return;
 	if (dec->total_hs[dir] < UINT16_MAX)

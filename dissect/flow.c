@@ -363,6 +363,33 @@ static void drain(struct flow_table *ft, struct flow *f, int d, uint64_t frame, 
 static void expire(struct flow_table *ft, int64_t now);
 static void gap_bad_checksum(struct flow *f, int d, uint32_t start, uint32_t len);
 
+/* Direction d's rare facts (record.h: struct hs_rare), allocated on first
+ * use; NULL when memory runs out (the count is lost, the anomaly bit the
+ * caller sets still tells). */
+static struct hs_rare_dir *rare_dir(struct hs_record *r, int d)
+{
+	struct hs_rare *x = record_rare(r);
+	return x ? &x->d[d] : NULL;
+}
+
+/* `len` bytes of direction d declared missing. */
+static void note_gap(struct flow *f, int d, uint32_t len)
+{
+	struct hs_rare_dir *x = rare_dir(f->r, d);
+	f->r->anomalies |= AN_GAP;
+	if (x) {
+		x->gaps++;
+		x->gap_bytes += len;
+	}
+}
+
+static void note_retransmission(struct hs_record *r, int d)
+{
+	struct hs_rare_dir *x = rare_dir(r, d);
+	if (x)
+		x->retransmissions++;
+}
+
 /* Declares the bytes up to the first queued segment missing. */
 static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
 {
@@ -372,9 +399,7 @@ static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t 
 		return;
 	len = h->ooo->seq - h->next_seq;
 	if (seq_gt(h->ooo->seq, h->next_seq)) {
-		f->r->anomalies |= AN_GAP;
-		f->r->d[d].gaps++;
-		f->r->d[d].gap_bytes += len;
+		note_gap(f, d, len);
 		gap_bad_checksum(f, d, h->next_seq, len);
 		tls_gap(&f->tls, d, len, frame, ts);
 		h->next_seq = h->ooo->seq;
@@ -723,11 +748,11 @@ static int conflicts_with_seg(const struct seg *s, uint32_t seq, const uint8_t *
 /* Two copies of the same stream bytes differed; the first was kept. */
 static void note_conflict(struct flow *f, int d, uint64_t frame, int64_t ts)
 {
-	struct hs_dir *s = &f->r->d[d];
+	struct hs_rare_dir *s = rare_dir(f->r, d);
 	struct hs_steer *st = record_steer(f->r);
 	(void)ts;
 	f->r->anomalies |= AN_OVERLAP_CONFLICT;
-	if (s->overlap_conflicts < UINT32_MAX)
+	if (s && s->overlap_conflicts < UINT32_MAX)
 		s->overlap_conflicts++;
 	if (st && !st->conflict_frame[d])
 		st->conflict_frame[d] = frame;
@@ -821,9 +846,7 @@ static void deliver(struct flow_table *ft, struct flow *f, int d, const uint8_t 
 		after_handshake_cut(f, d);
 	if (wlen > len) {
 		h->win.len = h->win_head = 0;   /* the window must end at next_seq, with no hole */
-		f->r->anomalies |= AN_GAP;
-		s->gaps++;
-		s->gap_bytes += wlen - len;
+		note_gap(f, d, wlen - len);
 		tls_gap(&f->tls, d, wlen - len, frame, ts);
 	}
 	half_check_done(ft, f, d);
@@ -949,9 +972,7 @@ static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, c
 			/* larger than the whole budget, or the other flows hold the
 			 * table's: declare the gap before it */
 			uint32_t g = seq - h->next_seq;
-			f->r->anomalies |= AN_GAP;
-			f->r->d[d].gaps++;
-			f->r->d[d].gap_bytes += g;
+			note_gap(f, d, g);
 			gap_bad_checksum(f, d, h->next_seq, g);
 			tls_gap(&f->tls, d, g, frame, ts);
 			h->next_seq = seq;
@@ -963,13 +984,17 @@ static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, c
 		*differ = 1;
 	if (!pieces) {
 		/* every byte was queued already: first copy wins */
-		f->r->d[d].retransmissions++;
+		note_retransmission(f->r, d);
 		f->r->anomalies |= AN_RETRANSMISSION;
 		return 0;
 	}
 	if (ft->ooo_bytes > ft->st.ooo_bytes_max)
 		ft->st.ooo_bytes_max = ft->ooo_bytes;
-	f->r->d[d].out_of_order++;
+	{
+		struct hs_rare_dir *x = rare_dir(f->r, d);
+		if (x)
+			x->out_of_order++;
+	}
 	f->r->anomalies |= AN_OUT_OF_ORDER;
 	return 0;
 }
@@ -989,9 +1014,7 @@ static void gap_upto(struct flow_table *ft, struct flow *f, int d, uint32_t upto
 	if (h->done || !h->have_seq || !seq_gt(upto, h->next_seq))
 		return;
 	len = upto - h->next_seq;
-	f->r->anomalies |= AN_GAP;
-	f->r->d[d].gaps++;
-	f->r->d[d].gap_bytes += len;
+	note_gap(f, d, len);
 	gap_bad_checksum(f, d, h->next_seq, len);
 	tls_gap(&f->tls, d, len, frame, ts);
 	h->next_seq = upto;
@@ -1098,7 +1121,7 @@ static int take_bytes(struct flow_table *ft, struct flow *f, int d, uint32_t seq
 			if (conflicts_with_window(h, seq, data, len))
 				differ = 1;
 			if (first) {
-				f->r->d[d].retransmissions++;
+				note_retransmission(f->r, d);
 				f->r->anomalies |= AN_RETRANSMISSION;
 			}
 			if (off >= wlen)
@@ -1332,7 +1355,7 @@ static void gap_bad_checksum(struct flow *f, int d, uint32_t start, uint32_t len
 		return;
 	lo = seq_gt(h->bad_seq, start) ? h->bad_seq : start;
 	hi = seq_gt(h->bad_end, end) ? end : h->bad_end;
-	if (!seq_gt(hi, lo) || !(st = f->r->steer))
+	if (!seq_gt(hi, lo) || !f->r->rare || !(st = f->r->rare->steer))
 		return;
 	if (st->bad_checksum_gap_bytes[d] > UINT32_MAX - (hi - lo))
 		st->bad_checksum_gap_bytes[d] = UINT32_MAX;
@@ -1499,8 +1522,11 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		if (e)
 			e->packets++;
 	}
-	if (p->reassembled)
-		r->ip_reassembled++;
+	if (p->reassembled) {
+		struct hs_rare *x = record_rare(r);
+		if (x)
+			x->ip_reassembled++;
+	}
 	s->packets++;
 	s->payload_bytes += p->paylen;
 	if (!r->first_frame) {   /* before any moment: their base (struct hs_at) */
@@ -1520,7 +1546,9 @@ static void count_packet(struct hs_record *r, int d, const struct pkt *p)
 		}
 	}
 	if (p->truncated) {
-		s->truncated_packets++;
+		struct hs_rare_dir *x = rare_dir(r, d);
+		if (x)
+			x->truncated_packets++;
 		r->anomalies |= AN_TRUNCATED_PACKET;
 	}
 	if (p->paylen && !s->at[HS_AT_FIRST_PAYLOAD].frame) {
@@ -1545,7 +1573,7 @@ static void on_syn(struct flow *f, int d, const struct pkt *p)
 		/* a new SYN with another ISN: the port was reused */
 		h->next_seq = p->seq + 1;
 	} else {
-		s->retransmissions++;
+		note_retransmission(f->r, d);
 	}
 }
 

@@ -112,6 +112,23 @@ struct pre_block {
  * never freed. */
 static _Alignas(struct pre_block) uint8_t no_bytes[sizeof(struct pre_block)];
 
+const struct hs_rare hs_no_rare = {
+	.d = { { .pre = no_bytes }, { .pre = no_bytes } },
+	.nontls = no_bytes,
+};
+
+struct hs_rare *record_rare(struct hs_record *r)
+{
+	if (!r->rare) {
+		struct hs_rare *x = calloc(1, sizeof(*x));
+		if (!x)
+			return NULL;
+		x->d[0].pre = x->d[1].pre = x->nontls = no_bytes;
+		r->rare = x;
+	}
+	return r->rare;
+}
+
 static void bytes_free(uint8_t *p)
 {
 	if (p != no_bytes)
@@ -330,7 +347,6 @@ struct hs_record *record_new(uint64_t id)
 	r->id = id;
 	r->closed_by = 255;
 	r->nontls_dir = 255;
-	r->d[0].pre = r->d[1].pre = r->nontls = no_bytes;
 	return r;
 }
 
@@ -339,24 +355,28 @@ void record_free(struct hs_record *r)
 	if (!r)
 		return;
 	record_free_client_hello(r->ch);
-	record_free_client_hello(r->ch2);
 	record_free_server_hello(r->sh);
-	record_free_server_hello(r->hrr);
 	if (r->cap_events == EV_FIRST && !r->ev_wide)
 		pool_put(PK_EV, r->ev);
 	else
 		free(r->ev);
 	free(r->server_chain.c);
-	free(r->client_chain.c);
-	free(r->dec);
-	free(r->steer);
-	free(r->at_wide);
 	free(r->alerts);
-	free(r->d[0].encap);
-	free(r->d[1].encap);
-	bytes_free(r->d[0].pre);
-	bytes_free(r->d[1].pre);
-	bytes_free(r->nontls);
+	if (r->rare) {
+		struct hs_rare *x = r->rare;
+		record_free_client_hello(x->ch2);
+		record_free_server_hello(x->hrr);
+		free(x->client_chain.c);
+		free(x->dec);
+		free(x->steer);
+		free(x->at_wide);
+		free(x->d[0].encap);
+		free(x->d[1].encap);
+		bytes_free(x->d[0].pre);
+		bytes_free(x->d[1].pre);
+		bytes_free(x->nontls);
+		free(x);
+	}
 	pool_put(PK_RECORD, r);
 }
 
@@ -504,15 +524,16 @@ static uint8_t flip(uint8_t d)
 
 int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame, int64_t ts_us)
 {
-	if (!r->at_wide)
-		r->at_wide = calloc(1, sizeof(*r->at_wide));
-	if (!r->at_wide) {
+	struct hs_rare *x = record_rare(r);
+	if (x && !x->at_wide)
+		x->at_wide = calloc(1, sizeof(*x->at_wide));
+	if (!x || !x->at_wide) {
 		a->frame = 0;
 		a->ts = 0;
 		return 0;
 	}
-	r->at_wide->frame[slot] = frame;
-	r->at_wide->ts_us[slot] = ts_us;
+	x->at_wide->frame[slot] = frame;
+	x->at_wide->ts_us[slot] = ts_us;
 	a->frame = HS_AT_WIDE;
 	a->ts = 0;
 	return 1;
@@ -520,9 +541,10 @@ int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t
 
 struct hs_steer *record_steer(struct hs_record *r)
 {
-	if (!r->steer)
-		r->steer = calloc(1, sizeof(*r->steer));
-	return r->steer;
+	struct hs_rare *x = record_rare(r);
+	if (x && !x->steer)
+		x->steer = calloc(1, sizeof(*x->steer));
+	return x ? x->steer : NULL;
 }
 
 static uint8_t *bytes_of(uint8_t **p, size_t size)
@@ -538,18 +560,19 @@ static uint8_t *bytes_of(uint8_t **p, size_t size)
 
 uint8_t *record_pre(struct hs_record *r, int dir)
 {
-	return bytes_of(&r->d[dir].pre, sizeof(struct pre_block));
+	struct hs_rare *x = record_rare(r);
+	return x ? bytes_of(&x->d[dir].pre, sizeof(struct pre_block)) : NULL;
 }
 
 /* pre points at the b[] that opens a pre_block (or at no_bytes, as big) */
 static struct pre_block *pre_of(const struct hs_record *r, int dir)
 {
-	return (struct pre_block *)(void *)r->d[dir].pre;
+	return (struct pre_block *)(void *)hs_rare(r)->d[dir].pre;
 }
 
 void record_pre_at(struct hs_record *r, int dir, uint64_t frame, int64_t ts_us)
 {
-	if (r->d[dir].pre == no_bytes || !r->d[dir].pre)
+	if (!r->rare || r->rare->d[dir].pre == no_bytes || !r->rare->d[dir].pre)
 		return;
 	pre_of(r, dir)->frame = frame;
 	pre_of(r, dir)->ts_us = ts_us;
@@ -557,17 +580,18 @@ void record_pre_at(struct hs_record *r, int dir, uint64_t frame, int64_t ts_us)
 
 uint64_t record_pre_frame(const struct hs_record *r, int dir)
 {
-	return r->d[dir].pre ? pre_of(r, dir)->frame : 0;
+	return hs_rare(r)->d[dir].pre ? pre_of(r, dir)->frame : 0;
 }
 
 int64_t record_pre_ts(const struct hs_record *r, int dir)
 {
-	return r->d[dir].pre ? pre_of(r, dir)->ts_us : 0;
+	return hs_rare(r)->d[dir].pre ? pre_of(r, dir)->ts_us : 0;
 }
 
 uint8_t *record_nontls(struct hs_record *r)
 {
-	return bytes_of(&r->nontls, HS_NONTLS_BYTES);
+	struct hs_rare *x = record_rare(r);
+	return x ? bytes_of(&x->nontls, HS_NONTLS_BYTES) : NULL;
 }
 
 struct hs_alert *record_alerts(struct hs_record *r)
@@ -579,9 +603,10 @@ struct hs_alert *record_alerts(struct hs_record *r)
 
 struct hs_encap *record_encap(struct hs_record *r, int dir)
 {
-	if (!r->d[dir].encap)
-		r->d[dir].encap = calloc(1, sizeof(*r->d[dir].encap));
-	return r->d[dir].encap;
+	struct hs_rare *x = record_rare(r);
+	if (x && !x->d[dir].encap)
+		x->d[dir].encap = calloc(1, sizeof(*x->d[dir].encap));
+	return x ? x->d[dir].encap : NULL;
 }
 
 #define SWAP2(a) do { __typeof__((a)[0]) t_ = (a)[0]; (a)[0] = (a)[1]; (a)[1] = t_; } while (0)
@@ -589,12 +614,18 @@ struct hs_encap *record_encap(struct hs_record *r, int dir)
 void record_swap_dirs(struct hs_record *r)
 {
 	struct hs_addr a = r->cli;
-	struct hs_dir d = r->d[0];   /* every per-direction fact: one swap */
+	struct hs_dir d = r->d[0];   /* every per-direction fact: one swap (and the rare part's) */
+	struct hs_rare *rr = r->rare;
 	uint16_t i;
 	r->cli = r->srv;
 	r->srv = a;
 	r->d[0] = r->d[1];
 	r->d[1] = d;
+	if (rr) {
+		struct hs_rare_dir t = rr->d[0];
+		rr->d[0] = rr->d[1];
+		rr->d[1] = t;
+	}
 	for (i = 0; i < r->n_events; i++) {
 		if (r->ev_wide)
 			((struct hs_event *)r->ev)[i].dir = flip(((struct hs_event *)r->ev)[i].dir);
@@ -605,18 +636,18 @@ void record_swap_dirs(struct hs_record *r)
 		r->alerts[i].dir = flip(r->alerts[i].dir);
 	r->closed_by = flip(r->closed_by);
 	r->nontls_dir = flip(r->nontls_dir);
-	if (r->at_wide) {
-		struct hs_at_wide w = *r->at_wide;
+	if (rr && rr->at_wide) {
+		struct hs_at_wide w = *rr->at_wide;
 		int k;
 		for (k = 0; k < HS_AT__N; k++) {   /* the directions' slots; the record's stay */
-			r->at_wide->frame[k] = w.frame[HS_AT__N + k];
-			r->at_wide->frame[HS_AT__N + k] = w.frame[k];
-			r->at_wide->ts_us[k] = w.ts_us[HS_AT__N + k];
-			r->at_wide->ts_us[HS_AT__N + k] = w.ts_us[k];
+			rr->at_wide->frame[k] = w.frame[HS_AT__N + k];
+			rr->at_wide->frame[HS_AT__N + k] = w.frame[k];
+			rr->at_wide->ts_us[k] = w.ts_us[HS_AT__N + k];
+			rr->at_wide->ts_us[HS_AT__N + k] = w.ts_us[k];
 		}
 	}
-	if (r->steer) {
-		struct hs_steer *x = r->steer;
+	if (rr && rr->steer) {
+		struct hs_steer *x = rr->steer;
 		SWAP2(x->conflict_frame);
 		SWAP2(x->out_of_window_frame);
 		SWAP2(x->bad_checksum_frame);
@@ -625,8 +656,8 @@ void record_swap_dirs(struct hs_record *r)
 		SWAP2(x->bad_checksum_data);
 		SWAP2(x->bad_checksum_gap_bytes);
 	}
-	if (r->dec) {
-		struct hs_decrypted *x = r->dec, y = *x;
+	if (rr && rr->dec) {
+		struct hs_decrypted *x = rr->dec, y = *x;
 		int k;
 		for (k = 0; k < 2; k++) {
 			x->keyed[k] = y.keyed[1 - k];
@@ -671,8 +702,8 @@ void record_derive(struct hs_record *r)
 	uint16_t i;
 	if (r->ch)
 		r->ch->max_offered = hs_max_offered(r->ch);
-	if (r->ch2)
-		r->ch2->max_offered = hs_max_offered(r->ch2);
+	if (hs_rare(r)->ch2)
+		hs_rare(r)->ch2->max_offered = hs_max_offered(hs_rare(r)->ch2);
 	r->ending_alert = 255;
 	for (i = 0; i < r->n_alerts && i < 255; i++)
 		if (hs_alert_ends_handshake(&r->alerts[i])) {
@@ -738,8 +769,8 @@ int record_proxy_header(const struct hs_record *r)
 {
 	/* HAProxy's proxy-protocol.txt: v1 is the text "PROXY ", v2 a 12-byte signature */
 	static const uint8_t v2[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
-	const uint8_t *p = r->d[DIR_C2S].pre;
-	uint16_t n = r->d[DIR_C2S].pre_len;
+	const uint8_t *p = hs_rare(r)->d[DIR_C2S].pre;
+	uint16_t n = hs_rare(r)->d[DIR_C2S].pre_len;
 	if (n >= 6 && !memcmp(p, "PROXY ", 6))
 		return 1;
 	if (n >= 12 && !memcmp(p, v2, 12))
@@ -751,8 +782,8 @@ int record_http_request(const struct hs_record *r)
 {
 	static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
 					       "PATCH ", "CONNECT ", "TRACE " };
-	const uint8_t *p = r->d[DIR_C2S].pre;
-	size_t n = r->d[DIR_C2S].pre_len, i, m = 0;
+	const uint8_t *p = hs_rare(r)->d[DIR_C2S].pre;
+	size_t n = hs_rare(r)->d[DIR_C2S].pre_len, i, m = 0;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		m = strlen(methods[i]);
 		if (n >= m && !memcmp(p, methods[i], m))
@@ -774,10 +805,10 @@ int record_http_status(const struct hs_record *r)
 	const uint8_t *p;
 	size_t n;
 	int st = 0, i;
-	if (!r->dec)
+	if (!hs_rare(r)->dec)
 		return 0;
-	p = r->dec->first[DIR_S2C];
-	n = r->dec->first_len[DIR_S2C] < HS_DEC_FIRST ? r->dec->first_len[DIR_S2C] : HS_DEC_FIRST;
+	p = hs_rare(r)->dec->first[DIR_S2C];
+	n = hs_rare(r)->dec->first_len[DIR_S2C] < HS_DEC_FIRST ? hs_rare(r)->dec->first_len[DIR_S2C] : HS_DEC_FIRST;
 	/* "HTTP/1.x NNN" */
 	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ')
 		return 0;

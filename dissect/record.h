@@ -177,8 +177,8 @@ enum hs_at_kind {
  * minus the record's first_frame, plus 1, and ts the time minus its
  * first_ts_us. A moment whose frame or time does not fit (2^32 - 2 frames
  * or about 35 minutes away, or before the first packet) is kept whole in
- * the record's `at_wide` (frame HS_AT_WIDE here): never clipped. The
- * record's first_frame and first_ts_us must be set before any moment is
+ * the record's hs_rare(r)->at_wide (frame HS_AT_WIDE here): never
+ * clipped. The record's first_frame and first_ts_us must be set before any moment is
  * (flow.c sets them with the first packet) and never change after. */
 struct hs_at {
 	uint32_t frame;
@@ -207,18 +207,31 @@ struct hs_at_wide {
 	int64_t ts_us[HS_AT_SLOTS];
 };
 
-/* Fields by size, widest first (issue 19: two of these in every record). */
+/* Fields by size, widest first (issue 19: two of these in every record).
+ * What few connections have is in struct hs_rare_dir instead. */
 struct hs_dir {
 	uint64_t packets;
 	uint64_t payload_bytes;     /* TCP payload bytes seen (retransmissions included) */
 	uint64_t stream_bytes;      /* bytes delivered in order to the TLS parser */
 	uint64_t payload_after_handshake; /* payload bytes after those that completed the handshake, by sequence */
-	uint64_t gap_bytes;
 	/* When this direction's last packet, first payload, SYN (or SYN-ACK),
 	 * FIN and RST came, and HS_AT_DATA_AFTER_PEER_FIN (below): 32-bit
 	 * offsets from the record's first packet, read with hs_at_frame() and
 	 * hs_at_ts(), written with record_at(); see struct hs_at. */
 	struct hs_at at[HS_AT__N];
+	uint32_t records;            /* TLS records seen */
+	uint32_t encrypted_hs;       /* encrypted handshake records */
+	uint32_t appdata_records;
+	uint8_t tls : 1;             /* this direction's stream parsed as TLS */
+	uint8_t non_tls : 1;         /* this direction's stream was not TLS */
+	uint8_t spoke_first : 1;     /* its payload came before any of the other side's, in the
+				      * order its sender had it (flow.c: the sides out of step) */
+};
+
+/* A direction's facts that are 0 (or empty) for most connections: in the
+ * record's struct hs_rare (issue 19). */
+struct hs_rare_dir {
+	uint64_t gap_bytes;
 	/* Encapsulation facts, (rules: capture.encapsulation): NULL until a
 	 * packet of this direction came through a tunnel (record_encap());
 	 * owned. */
@@ -229,27 +242,19 @@ struct hs_dir {
 	 * sent; report/ escapes them). pre_len 0: the stream began with TLS,
 	 * or carried nothing. (rules: client.first_bytes, proxy.*, ...)
 	 * HS_NONTLS_BYTES allocated with the first byte (record_pre()); until
-	 * then (and in a record made by record_new()) an empty array, never
-	 * NULL. The first byte's frame and time are kept with them:
-	 * record_pre_frame(), record_pre_ts(). */
+	 * then an empty array, never NULL. The first byte's frame and time are
+	 * kept with them: record_pre_frame(), record_pre_ts(). */
 	uint8_t *pre;
 	uint32_t retransmissions;
 	uint32_t out_of_order;
 	uint32_t overlap_conflicts;
 	uint32_t gaps;
-	uint32_t records;            /* TLS records seen */
-	uint32_t encrypted_hs;       /* encrypted handshake records */
-	uint32_t appdata_records;
 	/* Plaintext bytes before the first TLS record: a
 	 * STARTTLS protocol (SMTP, IMAP, POP3...) or a server banner; 0 when
 	 * TLS began with the first byte (rules: starttls). */
 	uint32_t plaintext_before_tls;
 	uint32_t truncated_packets;  /* packets cut by snaplen */
 	uint16_t pre_len;
-	uint8_t tls : 1;             /* this direction's stream parsed as TLS */
-	uint8_t non_tls : 1;         /* this direction's stream was not TLS */
-	uint8_t spoke_first : 1;     /* its payload came before any of the other side's, in the
-				      * order its sender had it (flow.c: the sides out of step) */
 };
 
 struct hs_u16list {
@@ -455,6 +460,26 @@ struct hs_decrypted {
 	uint64_t first_frame[2];
 };
 
+/* A record's facts that are 0, empty or absent for most connections
+ * (issue 19: an open handshake's record is 152 bytes smaller without
+ * them): allocated with the first one set (record_rare(), the writers'
+ * way), read with hs_rare(), which gives a shared empty one (every count
+ * 0, every pointer NULL but `pre` and `nontls`, empty arrays) until then. */
+struct hs_rare {
+	struct hs_rare_dir d[2];
+	struct hs_server_hello *hrr; /* a HelloRetryRequest, if any; owned */
+	struct hs_client_hello *ch2; /* the second ClientHello after an HRR; owned */
+	struct hs_chain client_chain;
+	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
+	                                like `pre`, an empty array until then, never NULL */
+	struct hs_decrypted *dec;    /* --keylog only; owned */
+	struct hs_steer *steer;      /* NULL until a segment tried to steer the report; owned */
+	struct hs_at_wide *at_wide;  /* NULL until a moment did not fit struct hs_at; owned */
+	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
+	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
+	uint16_t nontls_len;
+};
+
 struct hs_record {
 	uint64_t id;                 /* 1-based, in order of the flow's first packet */
 	struct hs_addr cli, srv;     /* after role resolution */
@@ -477,13 +502,9 @@ struct hs_record {
 
 	struct hs_client_hello *ch;  /* NULL until seen; owned */
 	struct hs_server_hello *sh;  /* the ServerHello (not the HRR) */
-	struct hs_server_hello *hrr; /* a HelloRetryRequest, if any */
-	struct hs_client_hello *ch2; /* the second ClientHello after an HRR */
 
 	struct hs_chain server_chain;
-	struct hs_chain client_chain;
 
-	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
 	uint8_t ske;                 /* ServerKeyExchange seen */
 	uint8_t ske_curve_type;      /* 3 = named_curve */
 	uint16_t ske_group;          /* named group, 0 = none/DHE */
@@ -510,14 +531,10 @@ struct hs_record {
 	 * the alert that ended the handshake (hs_alert_ends_handshake()), as an
 	 * index into alerts[]; 255 when no alert did. */
 	uint8_t ending_alert;
-	uint16_t nontls_len;
-	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 	/* The record's moments (enum hs_rat_kind: completion, the non-TLS
 	 * bytes, the CertificateRequest), read with hs_rat_frame() and
 	 * hs_rat_ts(), written with record_rat(); see struct hs_at. */
 	struct hs_at rat[HS_RAT__N];
-	uint8_t *nontls;             /* HS_NONTLS_BYTES, allocated with the first (record_nontls());
-	                                like `pre`, an empty array until then, never NULL */
 
 	uint16_t n_events, cap_events;
 	uint32_t total_events;       /* events seen (saturates, never wraps) */
@@ -528,9 +545,9 @@ struct hs_record {
 	/* What the run knew of this server from its other connections when the
 	 * record was handed to the rules (dissect/servers.h), or NULL; owned. */
 	struct srv_known *known;
-	struct hs_decrypted *dec;    /* --keylog only; owned (freed by record_free) */
-	struct hs_steer *steer;      /* NULL until a segment tried to steer the report; owned */
-	struct hs_at_wide *at_wide;  /* NULL until a moment did not fit struct hs_at; owned */
+	/* What few connections have, allocated with the first such fact
+	 * (record_rare()); NULL until then. Read it with hs_rare(). Owned. */
+	struct hs_rare *rare;
 
 	void *user;                  /* rules/report may hang data here; once reported,
 	                                capture/rq.c links records awaiting release through it */
@@ -542,6 +559,17 @@ struct hs_record {
 	 * silence lasts until then, not until the last packet. */
 	int64_t judged_us;
 };
+
+/* The record's rare facts for reading: its own, or the shared empty one. */
+extern const struct hs_rare hs_no_rare;
+static inline const struct hs_rare *hs_rare(const struct hs_record *r)
+{
+	return r->rare ? r->rare : &hs_no_rare;
+}
+/* For writing: the record's own, allocated (zeroed, `pre` and `nontls`
+ * empty) on first use; NULL when memory runs out (the fact is then not
+ * kept; an anomaly bit set with it still tells). */
+struct hs_rare *record_rare(struct hs_record *r);
 
 /* Names for the enums above, for every output (stable: JSON uses them). */
 const char *hs_stage_name(enum hs_stage s);
@@ -638,14 +666,14 @@ static inline int record_rat(struct hs_record *r, enum hs_rat_kind k, uint64_t f
 static inline uint64_t hs_at_frame_in(const struct hs_record *r, const struct hs_at *a, unsigned slot)
 {
 	if (a->frame == HS_AT_WIDE)
-		return r->at_wide->frame[slot];
+		return r->rare->at_wide->frame[slot];
 	return a->frame ? r->first_frame + a->frame - 1 : 0;
 }
 
 static inline int64_t hs_at_ts_in(const struct hs_record *r, const struct hs_at *a, unsigned slot)
 {
 	if (a->frame == HS_AT_WIDE)
-		return r->at_wide->ts_us[slot];
+		return r->rare->at_wide->ts_us[slot];
 	return a->frame ? (int64_t)((uint64_t)r->first_ts_us + (uint64_t)(int64_t)a->ts) : 0;
 }
 
@@ -685,7 +713,7 @@ static inline int64_t hs_last_ts(const struct hs_record *r)
 }
 
 /* Frame and time of chain c's Certificate message (c is r's server_chain
- * or client_chain). */
+ * or hs_rare(r)->client_chain). */
 static inline uint64_t hs_chain_frame(const struct hs_record *r, const struct hs_chain *c)
 {
 	return hs_rat_frame(r, c == &r->server_chain ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS);

@@ -234,7 +234,7 @@ static int sni_of(const struct hs_record *r)
 /* The server answered in TLS: a ServerHello, or a plaintext TLS alert. */
 static int spoke_tls(const struct hs_record *r)
 {
-	return r->sh || r->hrr || r->d[DIR_S2C].tls;
+	return r->sh || hs_rare(r)->hrr || r->d[DIR_S2C].tls;
 }
 
 void srv_learn(struct srv_table *t, const struct hs_record *r)

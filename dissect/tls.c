@@ -92,7 +92,8 @@ void tls_conn_free(struct tls_conn *t)
 {
 	if (t->r) {
 		unhold_chain(&t->r->server_chain);
-		unhold_chain(&t->r->client_chain);
+		if (t->r->rare)
+			unhold_chain(&t->r->rare->client_chain);
 	}
 	dbuf_free(&t->d[0].hs);
 	dbuf_free(&t->d[1].hs);
@@ -113,7 +114,7 @@ int tls_dir_done(const struct tls_conn *t, int dir)
 	/* a non-TLS answer is done once its first bytes are kept: in small
 	 * segments they come over several deliveries */
 	if (t->d[dir].mode == M_NONTLS)
-		return t->r->nontls_dir != (uint8_t)dir || t->r->nontls_len >= HS_NONTLS_BYTES;
+		return t->r->nontls_dir != (uint8_t)dir || hs_rare(t->r)->nontls_len >= HS_NONTLS_BYTES;
 	return t->d[dir].mode == M_DONE ||
 	       (t->d[dir].mode == M_SCAN && t->d[dir].scanned >= t->lim->max_scan);
 }
@@ -598,12 +599,13 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 			      uint64_t frame, int64_t ts)
 {
 	struct hs_record *r = t->r;
-	struct hs_chain *ch = dir == DIR_S2C ? &r->server_chain : &r->client_chain;
+	struct hs_rare *x = dir == DIR_S2C ? NULL : record_rare(r);
+	struct hs_chain *ch = dir == DIR_S2C ? &r->server_chain : x ? &x->client_chain : NULL;
 	struct cur c = cur_make(body, len), l;
 	const uint8_t *der[HS_MAX_CERTS];
 	uint32_t derlen[HS_MAX_CERTS];
 	uint16_t i;
-	if (ch->present)   /* renegotiation or a second message: keep the first */
+	if (!ch || ch->present)   /* out of memory; renegotiation or a second message: keep the first */
 		return;
 	ch->present = 1;
 	record_rat(r, dir == DIR_S2C ? HS_RAT_SERVER_CERTS : HS_RAT_CLIENT_CERTS, frame, ts);
@@ -706,7 +708,8 @@ static void parse_cert_request(struct hs_record *r, const uint8_t *body, size_t 
 		uint16_t n = cur_u16(&l);
 		if (!cur_bytes(&l, n))
 			break;
-		r->n_ca_names++;
+		if (record_rare(r))
+			r->rare->n_ca_names++;
 	}
 	if (c.err || l.err)
 		r->anomalies |= AN_TLS_MALFORMED;
@@ -771,8 +774,8 @@ static void store_client_hello(struct tls_conn *t, struct hs_client_hello *ch, u
 	t->client_hello_seen = 1;
 	if (!r->ch)
 		r->ch = ch;
-	else if (!ch->sslv2 && !r->ch2 && (r->hrr || !r->sh))
-		r->ch2 = ch;   /* after a HelloRetryRequest (captured or not) */
+	else if (!ch->sslv2 && !hs_rare(r)->ch2 && (hs_rare(r)->hrr || !r->sh) && record_rare(r))
+		r->rare->ch2 = ch;   /* after a HelloRetryRequest (captured or not) */
 	else
 		record_free_client_hello(ch);   /* renegotiation: the first hello is the one that matters */
 }
@@ -802,8 +805,8 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	sh->record_version = t->d[dir].rec_version;
 	if (sh->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
-	if (sh->is_hrr && !r->hrr && !r->sh) {
-		r->hrr = sh;
+	if (sh->is_hrr && !hs_rare(r)->hrr && !r->sh && record_rare(r)) {
+		r->rare->hrr = sh;
 		return;
 	}
 	if (r->sh) {
@@ -1138,7 +1141,7 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 static int compat_ccs(const struct tls_conn *t, int dir)
 {
 	const struct hs_record *r = t->r;
-	return dir == DIR_C2S && !r->sh && !r->d[DIR_S2C].gaps && t->client_hello_seen;
+	return dir == DIR_C2S && !r->sh && !hs_rare(r)->d[DIR_S2C].gaps && t->client_hello_seen;
 }
 
 /* The first bytes of a client handshake record after such a CCS: a
@@ -1244,7 +1247,7 @@ static void record_end(struct tls_conn *t, int dir, uint64_t frame, int64_t ts)
 		record_event(r, (uint8_t)dir, EV_CCS, frame, ts, 0, d->rec_len);
 		/* In TLS <= 1.2 what follows is protected. In TLS 1.3 (a ServerHello
 		 * choosing it, or a HelloRetryRequest) CCS is only for middleboxes. */
-		if (!t->tls13 && !r->hrr && !compat_ccs(t, dir))
+		if (!t->tls13 && !hs_rare(r)->hrr && !compat_ccs(t, dir))
 			d->encrypted = 1;
 		break;
 	case CT_ALERT:
@@ -1274,22 +1277,31 @@ uint32_t tls_record_left(const struct tls_conn *t, int dir)
 /* Keeps the first plaintext bytes of a direction (record.h `pre`). */
 static void keep_pre(struct hs_record *r, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
 {
-	size_t room = HS_NONTLS_BYTES - r->d[dir].pre_len;
+	size_t room = HS_NONTLS_BYTES - hs_rare(r)->d[dir].pre_len;
+	struct hs_rare_dir *x;
 	if (!n || !room || !record_pre(r, dir))
 		return;
-	if (!r->d[dir].pre_len)
+	x = &r->rare->d[dir];   /* record_pre() made it */
+	if (!x->pre_len)
 		record_pre_at(r, dir, frame, ts);
 	if (n > room)
 		n = room;
-	memcpy(r->d[dir].pre + r->d[dir].pre_len, p, n);
-	r->d[dir].pre_len = (uint16_t)(r->d[dir].pre_len + n);
+	memcpy(x->pre + x->pre_len, p, n);
+	x->pre_len = (uint16_t)(x->pre_len + n);
+}
+
+/* TLS began `n` bytes into direction dir's stream. */
+static void set_plaintext_before(struct hs_record *r, int dir, uint32_t n)
+{
+	if ((n || r->rare) && record_rare(r))
+		r->rare->d[dir].plaintext_before_tls = n;
 }
 
 /* TLS began `tls_at` bytes into the stream: the kept plaintext ends there. */
 static void end_pre(struct hs_record *r, int dir, uint32_t tls_at)
 {
-	if (r->d[dir].pre_len > tls_at)
-		r->d[dir].pre_len = (uint16_t)tls_at;
+	if (hs_rare(r)->d[dir].pre_len > tls_at)
+		r->rare->d[dir].pre_len = (uint16_t)tls_at;
 }
 
 static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts)
@@ -1302,13 +1314,14 @@ static void set_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n, 
 		size_t k = n < HS_NONTLS_BYTES ? n : HS_NONTLS_BYTES;
 		r->nontls_dir = (uint8_t)dir;
 		record_rat(r, HS_RAT_NONTLS, frame, ts);
-		if (!record_nontls(r))
-			k = 0;   /* out of memory: the answer is not quoted */
-		memcpy(r->nontls, p, k);
-		r->nontls_len = (uint16_t)k;
+		uint8_t *b = record_nontls(r);
+		if (b) {   /* else out of memory: the answer is not quoted */
+			memcpy(b, p, k);
+			r->rare->nontls_len = (uint16_t)k;
+		}
 		record_event(r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
 	}
-	if (!r->d[dir].pre_len)
+	if (!hs_rare(r)->d[dir].pre_len)
 		keep_pre(r, dir, p, n, frame, ts);
 }
 
@@ -1399,7 +1412,8 @@ static int server_answer(struct tls_conn *t, int dir, const uint8_t *p, size_t n
 		return 0;
 	d->carry_len = 0;
 	set_nontls(t, dir, buf, k, frame, ts);
-	t->r->nontls_len = (uint16_t)k;
+	if (t->r->rare)
+		t->r->rare->nontls_len = (uint16_t)k;
 	return 1;
 }
 
@@ -1452,7 +1466,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	long off;
 	if (d->scanned >= t->lim->max_scan)
 		return;
-	if (!t->r->d[dir].pre_len && n)   /* plaintext before TLS (a PROXY header, a banner): on the ladder */
+	if (!hs_rare(t->r)->d[dir].pre_len && n)   /* plaintext before TLS (a PROXY header, a banner): on the ladder */
 		record_event(t->r, (uint8_t)dir, EV_NON_TLS, frame, ts, 0, (uint32_t)n);
 	keep_pre(t->r, dir, p, n, frame, ts);
 	uint8_t prev[6];
@@ -1471,8 +1485,8 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 			memcpy(c, b + off, cl);
 			d->carry_len = 0;
 			d->mode = M_TLS;
-			t->r->d[dir].plaintext_before_tls = d->scanned - (uint32_t)cl;
-			end_pre(t->r, dir, t->r->d[dir].plaintext_before_tls);
+			set_plaintext_before(t->r, dir, d->scanned - (uint32_t)cl);
+			end_pre(t->r, dir, d->scanned - (uint32_t)cl);
 			feed_tls(t, dir, c, cl, frame, ts);
 			feed_tls(t, dir, p, n, frame, ts);
 			return;
@@ -1483,7 +1497,7 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 	if (off >= 0) {
 		d->scanned += (uint32_t)off;
 		d->mode = M_TLS;
-		t->r->d[dir].plaintext_before_tls = d->scanned;
+		set_plaintext_before(t->r, dir, d->scanned);
 		end_pre(t->r, dir, d->scanned);
 		feed_tls(t, dir, p + off, n - (size_t)off, frame, ts);
 		return;
@@ -1508,12 +1522,13 @@ static void feed_scan(struct tls_conn *t, int dir, const uint8_t *p, size_t n, u
 static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
 {
 	struct hs_record *r = t->r;
-	if (r->nontls_dir == (uint8_t)dir && r->nontls_len < HS_NONTLS_BYTES && record_nontls(r)) {
-		size_t k = HS_NONTLS_BYTES - r->nontls_len;
+	if (r->nontls_dir == (uint8_t)dir && hs_rare(r)->nontls_len < HS_NONTLS_BYTES && record_nontls(r)) {
+		struct hs_rare *x = r->rare;   /* record_nontls() made it */
+		size_t k = HS_NONTLS_BYTES - x->nontls_len;
 		if (k > n)
 			k = n;
-		memcpy(r->nontls + r->nontls_len, p, k);
-		r->nontls_len = (uint16_t)(r->nontls_len + k);
+		memcpy(x->nontls + x->nontls_len, p, k);
+		x->nontls_len = (uint16_t)(x->nontls_len + k);
 	}
 }
 

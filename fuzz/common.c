@@ -25,8 +25,8 @@ void fuzz_record_free(struct hs_record *r)
 		return;
 	for (i = 0; i < r->server_chain.n; i++)
 		x509_put(r->server_chain.c[i].x);
-	for (i = 0; i < r->client_chain.n; i++)
-		x509_put(r->client_chain.c[i].x);
+	for (i = 0; i < hs_rare(r)->client_chain.n; i++)
+		x509_put(hs_rare(r)->client_chain.c[i].x);
 	record_free(r);
 }
 
@@ -36,9 +36,10 @@ void fuzz_record_check(const struct hs_record *r)
 	int d;
 	FUZZ_CHECK(r->n_alerts <= HS_MAX_ALERTS && r->n_alerts <= r->total_alerts);
 	FUZZ_CHECK(r->n_events <= HS_MAX_EVENTS && r->n_events <= r->total_events);
-	FUZZ_CHECK(r->nontls_len <= HS_NONTLS_BYTES);
+	FUZZ_CHECK(hs_rare(r)->nontls_len <= HS_NONTLS_BYTES);
 	FUZZ_CHECK(r->server_chain.n <= HS_MAX_CERTS && r->server_chain.n <= r->server_chain.total);
-	FUZZ_CHECK(r->client_chain.n <= HS_MAX_CERTS && r->client_chain.n <= r->client_chain.total);
+	FUZZ_CHECK(hs_rare(r)->client_chain.n <= HS_MAX_CERTS &&
+		   hs_rare(r)->client_chain.n <= hs_rare(r)->client_chain.total);
 	FUZZ_CHECK(r->stage < STAGE__COUNT);
 	if (r->ch) {
 		FUZZ_CHECK(r->ch->n_suites <= HS_MAX_SUITES);

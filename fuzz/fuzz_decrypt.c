@@ -69,12 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = fuzz_tls_run(data, size, &lim);
 	if (!r)
 		return 0;
-	if (r->dec)
+	if (hs_rare(r)->dec)
 		for (d = 0; d < 2; d++) {
-			FUZZ_CHECK(r->dec->n_hs[d] <= HS_DEC_TYPES && r->dec->n_hs[d] <= r->dec->total_hs[d]);
-			FUZZ_CHECK(r->dec->first_len[d] <= HS_DEC_FIRST);
-			FUZZ_CHECK(r->dec->alpn_len <= sizeof(r->dec->alpn));
-			FUZZ_CHECK(r->dec->client_cert <= 2);
+			FUZZ_CHECK(hs_rare(r)->dec->n_hs[d] <= HS_DEC_TYPES && hs_rare(r)->dec->n_hs[d] <= hs_rare(r)->dec->total_hs[d]);
+			FUZZ_CHECK(hs_rare(r)->dec->first_len[d] <= HS_DEC_FIRST);
+			FUZZ_CHECK(hs_rare(r)->dec->alpn_len <= sizeof(hs_rare(r)->dec->alpn));
+			FUZZ_CHECK(hs_rare(r)->dec->client_cert <= 2);
 		}
 	fuzz_record_free(r);
 	return 0;

@@ -302,9 +302,9 @@ static void on_record(struct hs_record *r, void *arg)
 			res->version = r->sh->version;
 			res->cipher = r->sh->cipher;
 		}
-		if (r->hrr) {
+		if (hs_rare(r)->hrr) {
 			res->hrr = 1;
-			res->hrr_group = r->hrr->key_share_group;
+			res->hrr_group = hs_rare(r)->hrr->key_share_group;
 		}
 		for (i = 0; i < r->n_alerts; i++)
 			if (r->alerts[i].dir == DIR_S2C) {
@@ -316,9 +316,9 @@ static void on_record(struct hs_record *r, void *arg)
 		res->cert_request = r->cert_request;
 		if (r->nontls_dir == DIR_S2C) {
 			res->nontls = 1;
-			res->nontls_len = r->nontls_len < sizeof(res->nontls_bytes) ? r->nontls_len
-										  : (uint16_t)sizeof(res->nontls_bytes);
-			memcpy(res->nontls_bytes, r->nontls, res->nontls_len);
+			res->nontls_len = hs_rare(r)->nontls_len < sizeof(res->nontls_bytes) ? hs_rare(r)->nontls_len
+									      : (uint16_t)sizeof(res->nontls_bytes);
+			memcpy(res->nontls_bytes, hs_rare(r)->nontls, res->nontls_len);
 		}
 		if (r->server_chain.n && r->server_chain.c[0].x) {
 			const struct x509_facts *x = r->server_chain.c[0].x;
@@ -344,8 +344,8 @@ static void on_record(struct hs_record *r, void *arg)
 	rule_verdict_free(v);
 	for (i = 0; i < r->server_chain.n; i++)
 		x509_put(r->server_chain.c[i].x);
-	for (i = 0; i < r->client_chain.n; i++)
-		x509_put(r->client_chain.c[i].x);
+	for (i = 0; i < hs_rare(r)->client_chain.n; i++)
+		x509_put(hs_rare(r)->client_chain.c[i].x);
 	record_free(r);
 }
 

@@ -14,7 +14,7 @@ static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 int rpt_appdata(const struct hs_record *rec, int d, struct rpt_appdata *a)
 {
-	const struct hs_decrypted *x = rec->dec;
+	const struct hs_decrypted *x = hs_rare(rec)->dec;
 	const uint8_t *p;
 	size_t n, i, off = 0;
 	int h2 = 0;

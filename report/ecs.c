@@ -174,8 +174,8 @@ static void tls_fields(struct jw *w, const struct hs_record *r)
 			jw_key_str(w, "curve", names_group(r->ske_group));
 		if (sh->alpn_len)
 			jw_key_strn(w, "next_protocol", sh->alpn, sh->alpn_len);
-		else if (r->dec && r->dec->alpn_len)
-			jw_key_strn(w, "next_protocol", r->dec->alpn, r->dec->alpn_len);
+		else if (hs_rare(r)->dec && hs_rare(r)->dec->alpn_len)
+			jw_key_strn(w, "next_protocol", hs_rare(r)->dec->alpn, hs_rare(r)->dec->alpn_len);
 	}
 	jw_key_bool(w, "established", r->complete);
 	jw_key_bool(w, "resumed", r->abbreviated);

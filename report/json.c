@@ -357,18 +357,19 @@ static void chain(struct jw *w, const char *key, const struct hs_record *r, cons
 static void dirstats(struct jw *w, const char *key, const struct hs_record *r, int d)
 {
 	const struct hs_dir *s = &r->d[d];
-	const struct hs_steer *st = r->steer;
+	const struct hs_rare_dir *x = &hs_rare(r)->d[d];
+	const struct hs_steer *st = hs_rare(r)->steer;
 	jw_obj_open(w, key);
 	jw_key_uint(w, "packets", s->packets);
 	jw_key_uint(w, "payload_bytes", s->payload_bytes);
 	jw_key_uint(w, "stream_bytes", s->stream_bytes);
 	jw_key_uint(w, "records", s->records);
-	jw_key_uint(w, "retransmissions", s->retransmissions);
-	jw_key_uint(w, "out_of_order", s->out_of_order);
-	jw_key_uint(w, "overlap_conflicts", s->overlap_conflicts);
-	jw_key_uint(w, "gaps", s->gaps);
-	jw_key_uint(w, "gap_bytes", s->gap_bytes);
-	jw_key_uint(w, "truncated_packets", s->truncated_packets);
+	jw_key_uint(w, "retransmissions", x->retransmissions);
+	jw_key_uint(w, "out_of_order", x->out_of_order);
+	jw_key_uint(w, "overlap_conflicts", x->overlap_conflicts);
+	jw_key_uint(w, "gaps", x->gaps);
+	jw_key_uint(w, "gap_bytes", x->gap_bytes);
+	jw_key_uint(w, "truncated_packets", x->truncated_packets);
 	/* present only when they happened (docs/json.md) */
 	if (st && st->conflict_frame[d])
 		jw_key_uint(w, "overlap_conflict_frame", st->conflict_frame[d]);
@@ -419,12 +420,12 @@ static void first_bytes(struct jw *w, const struct hs_record *r)
 	jw_obj_open(w, "first_bytes");
 	for (d = 0; d < 2; d++) {
 		const char *who = d == DIR_C2S ? "client" : "server";
-		if (!r->d[d].pre_len) {
+		if (!hs_rare(r)->d[d].pre_len) {
 			jw_key_null(w, who);
 			continue;
 		}
 		jw_obj_open(w, who);
-		wire_quote(w, record_pre_frame(r, d), record_pre_ts(r, d), r->d[d].pre, r->d[d].pre_len);
+		wire_quote(w, record_pre_frame(r, d), record_pre_ts(r, d), hs_rare(r)->d[d].pre, hs_rare(r)->d[d].pre_len);
 		jw_key_bool(w, "proxy_header", d == DIR_C2S && record_proxy_header(r));
 		jw_obj_close(w);
 	}
@@ -484,7 +485,7 @@ static void alerts(struct jw *w, const struct hs_record *r)
 		jw_key_str(w, "sender", rpt_dir_name(a->dir));
 		jw_key_bool(w, "encrypted", a->encrypted);
 		jw_key_bool(w, "inferred_from_size", a->inferred);
-		if (r->dec)   /* only with --keylog, so reports without one keep their shape */
+		if (hs_rare(r)->dec)   /* only with --keylog, so reports without one keep their shape */
 			jw_key_bool(w, "decrypted", a->decrypted);
 		if (a->encrypted) {
 			jw_key_null(w, "level");
@@ -542,7 +543,7 @@ static void decrypted_first_bytes(struct jw *w, const struct hs_record *r, int d
 /* What the key log let us read (--keylog only; absent without one). */
 static void decrypted(struct jw *w, const struct hs_record *r)
 {
-	const struct hs_decrypted *x = r->dec;
+	const struct hs_decrypted *x = hs_rare(r)->dec;
 	int d;
 	if (!x)
 		return;
@@ -636,16 +637,16 @@ static void fingerprints(struct jw *w, const struct hs_record *r)
 	jw_obj_open(w, "fingerprints");
 	clipped = fp_client(w, r->ch);
 	clipped |= fp_server(w, r->sh);
-	if (r->hrr) {
+	if (hs_rare(r)->hrr) {
 		jw_obj_open(w, "hello_retry_request");
-		clipped |= fp_server(w, r->hrr);
+		clipped |= fp_server(w, hs_rare(r)->hrr);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "hello_retry_request");
 	}
-	if (r->ch2) {
+	if (hs_rare(r)->ch2) {
 		jw_obj_open(w, "client_hello_2");
-		clipped |= fp_client(w, r->ch2);
+		clipped |= fp_client(w, hs_rare(r)->ch2);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "client_hello_2");
@@ -683,8 +684,8 @@ static void encap_dir(struct jw *w, const char *key, const struct hs_encap *e)
 static void encapsulation(struct jw *w, const struct hs_record *r)
 {
 	static const struct hs_encap none;
-	const struct hs_encap *c2s = r->d[DIR_C2S].encap ? r->d[DIR_C2S].encap : &none;
-	const struct hs_encap *s2c = r->d[DIR_S2C].encap ? r->d[DIR_S2C].encap : &none;
+	const struct hs_encap *c2s = hs_rare(r)->d[DIR_C2S].encap ? hs_rare(r)->d[DIR_C2S].encap : &none;
+	const struct hs_encap *s2c = hs_rare(r)->d[DIR_S2C].encap ? hs_rare(r)->d[DIR_S2C].encap : &none;
 	const struct hs_encap *e = c2s->packets ? c2s : s2c;
 	if (!e->packets) {
 		jw_key_null(w, "encapsulation");
@@ -744,8 +745,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 		jw_key_null(w, "complete_frame");
 	jw_key_bool(w, "resumed", r->abbreviated);
 	jw_obj_open(w, "plaintext_before_tls");
-	jw_key_uint(w, "client", r->d[DIR_C2S].plaintext_before_tls);
-	jw_key_uint(w, "server", r->d[DIR_S2C].plaintext_before_tls);
+	jw_key_uint(w, "client", hs_rare(r)->d[DIR_C2S].plaintext_before_tls);
+	jw_key_uint(w, "server", hs_rare(r)->d[DIR_S2C].plaintext_before_tls);
 	jw_obj_close(w);
 	jw_key_uint(w, "first_frame", r->first_frame);
 	jw_key_uint(w, "last_frame", hs_last_frame(r));
@@ -767,23 +768,23 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
 	jw_arr_close(w);
 	encapsulation(w, r);
-	jw_key_uint(w, "ip_reassembled_segments", r->ip_reassembled);
+	jw_key_uint(w, "ip_reassembled_segments", hs_rare(r)->ip_reassembled);
 	jw_obj_open(w, "tcp");
 	dirstats(w, "client", r, DIR_C2S);
 	dirstats(w, "server", r, DIR_S2C);
 	jw_obj_close(w);
 	client_hello(w, "client_hello", r->ch);
 	jw_key_uint(w, "client_hello_count", r->client_hellos);
-	server_hello(w, "hello_retry_request", r->hrr);
-	client_hello(w, "client_hello_2", r->ch2);
+	server_hello(w, "hello_retry_request", hs_rare(r)->hrr);
+	client_hello(w, "client_hello_2", hs_rare(r)->ch2);
 	server_hello(w, "server_hello", r->sh);
 	fingerprints(w, r);
 	chain(w, "server_certificates", r, &r->server_chain);
-	chain(w, "client_certificates", r, &r->client_chain);
+	chain(w, "client_certificates", r, &hs_rare(r)->client_chain);
 	if (r->cert_request) {
 		jw_obj_open(w, "certificate_request");
 		jw_key_uint(w, "frame", hs_rat_frame(r, HS_RAT_CERT_REQUEST));
-		jw_key_uint(w, "ca_names", r->n_ca_names);
+		jw_key_uint(w, "ca_names", hs_rare(r)->n_ca_names);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "certificate_request");
@@ -830,7 +831,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	if (r->nontls_dir != 255) {
 		jw_obj_open(w, "non_tls");
 		jw_key_str(w, "sender", rpt_dir_name(r->nontls_dir));
-		wire_quote(w, hs_rat_frame(r, HS_RAT_NONTLS), hs_rat_ts(r, HS_RAT_NONTLS), r->nontls, r->nontls_len);
+		wire_quote(w, hs_rat_frame(r, HS_RAT_NONTLS), hs_rat_ts(r, HS_RAT_NONTLS), hs_rare(r)->nontls, hs_rare(r)->nontls_len);
 		jw_obj_close(w);
 	} else {
 		jw_key_null(w, "non_tls");
@@ -970,8 +971,8 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 		jw_key_null(w, "sni");
 	if (s && s->alpn_len)
 		lean_key_strn(w, "alpn", s->alpn, s->alpn_len, cap);
-	else if (r->dec && r->dec->alpn_len)
-		lean_key_strn(w, "alpn", r->dec->alpn, r->dec->alpn_len, cap);
+	else if (hs_rare(r)->dec && hs_rare(r)->dec->alpn_len)
+		lean_key_strn(w, "alpn", hs_rare(r)->dec->alpn, hs_rare(r)->dec->alpn_len, cap);
 	else
 		jw_key_null(w, "alpn");
 	jw_arr_open(w, "alpn_offered");

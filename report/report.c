@@ -58,10 +58,10 @@ int rpt_wanted(const struct rpt *r, const struct hs_record *rec)
 		/* non-TLS bytes where TLS was expected: a PROXY header or plain
 		 * HTTP to a port that speaks TLS (on another connection, or by
 		 * its answer), a server that spoke first */
-		return rec->d[DIR_C2S].pre_len &&
+		return hs_rare(rec)->d[DIR_C2S].pre_len &&
 		       ((rec->known && rec->known->tls_conns) || rec->d[DIR_S2C].tls ||
 			record_proxy_header(rec) ||
-			(rec->d[DIR_S2C].pre_len >= 12 && !memcmp(rec->d[DIR_S2C].pre, "HTTP/1.1 400", 12)) ||
+			(hs_rare(rec)->d[DIR_S2C].pre_len >= 12 && !memcmp(hs_rare(rec)->d[DIR_S2C].pre, "HTTP/1.1 400", 12)) ||
 			(record_http_request(rec) && !rec->d[DIR_S2C].payload_bytes && rec->closed_by == DIR_S2C));
 	default:
 		return 0;
@@ -363,9 +363,9 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 			fputs(", MALFORMED", r->out);
 		fputc('\n', r->out);
 	}
-	if (rec->hrr) {
-		const char *g = names_group(rec->hrr->key_share_group);
-		fprintf(r->out, "    server    HelloRetryRequest frame %" PRIu64 ", asks for group %s\n", rec->hrr->frame,
+	if (hs_rare(rec)->hrr) {
+		const char *g = names_group(hs_rare(rec)->hrr->key_share_group);
+		fprintf(r->out, "    server    HelloRetryRequest frame %" PRIu64 ", asks for group %s\n", hs_rare(rec)->hrr->frame,
 			g ? g : "?");
 	}
 	if (rec->sh) {
@@ -386,7 +386,7 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	}
 	text_fp(r, rec);
 	text_chain(r, "certs", rec, &rec->server_chain);
-	text_chain(r, "client", rec, &rec->client_chain);
+	text_chain(r, "client", rec, &hs_rare(rec)->client_chain);
 	if (rec->cert_request)
 		fprintf(r->out, "    server    CertificateRequest frame %" PRIu64 " (asks the client for a certificate)\n",
 			hs_rat_frame(rec, HS_RAT_CERT_REQUEST));
@@ -395,11 +395,11 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 	text_appdata(r, rec);
 	if (rec->nontls_dir != 255)
 		fprintf(r->out, "    non-TLS   frame %" PRIu64 " %s sent: \"%s\"\n", hs_rat_frame(rec, HS_RAT_NONTLS),
-			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), rec->nontls, rec->nontls_len));
+			rpt_dir_name(rec->nontls_dir), esc_text(esc, sizeof(esc), hs_rare(rec)->nontls, hs_rare(rec)->nontls_len));
 	for (i = 0; i < 2; i++)   /* a PROXY header, a banner, a plain request: the bytes before (or instead of) TLS */
-		if (rec->d[i].pre_len && rec->nontls_dir != i)
+		if (hs_rare(rec)->d[i].pre_len && rec->nontls_dir != i)
 			fprintf(r->out, "    plain     frame %" PRIu64 " %s sent before TLS: \"%s\"\n", record_pre_frame(rec, i),
-				rpt_dir_name((uint8_t)i), esc_text(esc, sizeof(esc), rec->d[i].pre, rec->d[i].pre_len));
+				rpt_dir_name((uint8_t)i), esc_text(esc, sizeof(esc), hs_rare(rec)->d[i].pre, hs_rare(rec)->d[i].pre_len));
 	if (rec->closed_by != 255 && !good)
 		fprintf(r->out, "    closed    by the %s with %s\n", rpt_dir_name(rec->closed_by),
 			rec->closed_with == EV_RST ? "RST" : "FIN");
@@ -411,11 +411,11 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		fprintf(r->out, "    silence   no server byte for %.3f s after the ClientHello\n", (double)quiet / 1e6);
 	}
 	for (i = 0; i < 2; i++) {
-		const struct hs_steer *st = rec->steer;
-		if (rec->d[i].overlap_conflicts)
+		const struct hs_steer *st = hs_rare(rec)->steer;
+		if (hs_rare(rec)->d[i].overlap_conflicts)
 			fprintf(r->out, "    conflict  frame %" PRIu64 " %s sent bytes that differ from the copy captured before"
 				" (%" PRIu32 " in all): the first copy was read\n", st ? st->conflict_frame[i] : 0,
-				rpt_dir_name((uint8_t)i), rec->d[i].overlap_conflicts);
+				rpt_dir_name((uint8_t)i), hs_rare(rec)->d[i].overlap_conflicts);
 		if (st && st->out_of_window[i])
 			fprintf(r->out, "    ignored   frame %" PRIu64 " %s sent a segment or ACK far outside the window"
 				" (%" PRIu32 " in all)\n", st->out_of_window_frame[i], rpt_dir_name((uint8_t)i),

@@ -739,17 +739,17 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 		cell(l, TK_HEAD);
 		addf(l, TK_TEXT, "Non-TLS bytes from the %s", rpt_dir_name(rec->nontls_dir));
 		cell(l, TK_MONO);
-		addn(l, TK_WIRE, rec->nontls, rec->nontls_len);
+		addn(l, TK_WIRE, hs_rare(rec)->nontls, hs_rare(rec)->nontls_len);
 		row(d, &T_SECTION);
 	}
 	for (i = 0; i < 2; i++) {
-		if (!rec->d[i].pre_len || rec->nontls_dir == i)
+		if (!hs_rare(rec)->d[i].pre_len || rec->nontls_dir == i)
 			continue;
 		clear(l);
 		cell(l, TK_HEAD);
 		addf(l, TK_TEXT, "Plain-text bytes from the %s before TLS", rpt_dir_name((uint8_t)i));
 		cell(l, TK_MONO);
-		addn(l, TK_WIRE, rec->d[i].pre, rec->d[i].pre_len);
+		addn(l, TK_WIRE, hs_rare(rec)->d[i].pre, hs_rare(rec)->d[i].pre_len);
 		row(d, &T_SECTION);
 	}
 	for (i = 0; i < 2; i++) {   /* --keylog: the first application data each way, decrypted */

@@ -201,7 +201,7 @@ static uint8_t verdict_confidence(const struct rk_rule *diag, size_t n_other, co
 		c = 2;
 	else if (n_other > 1)
 		c = 1;
-	if (rec->d[0].overlap_conflicts || rec->d[1].overlap_conflicts)
+	if (hs_rare(rec)->d[0].overlap_conflicts || hs_rare(rec)->d[1].overlap_conflicts)
 		c = 1;
 	return c;
 }

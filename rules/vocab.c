@@ -851,13 +851,13 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		return 1;
 	case F_SRV_COMPLETED_EMS: SETI(k ? k->completed_ems : 0);
 	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
-	case F_SERVER_RETRANS: SETI(r->d[DIR_S2C].retransmissions);
+	case F_SERVER_RETRANS: SETI(hs_rare(r)->d[DIR_S2C].retransmissions);
 	case F_TIMED_OUT: SETI(r->timed_out);
-	case F_CONFLICTS: SETI((int64_t)r->d[0].overlap_conflicts + r->d[1].overlap_conflicts);
+	case F_CONFLICTS: SETI((int64_t)hs_rare(r)->d[0].overlap_conflicts + hs_rare(r)->d[1].overlap_conflicts);
 	case F_CONFLICT_FRAME:
 	case F_CONFLICT_SENDER:
 		{
-			const struct hs_steer *st = r->steer;
+			const struct hs_steer *st = hs_rare(r)->steer;
 			uint64_t a, b;
 			int dir;
 			NEED(st);
@@ -869,9 +869,9 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 				SETI(st->conflict_frame[dir]);
 			SETI(dir);
 		}
-	case F_OUT_OF_WINDOW: SETI(r->steer ? (int64_t)r->steer->out_of_window[0] + r->steer->out_of_window[1] : 0);
-	case F_BAD_CHECKSUMS: SETI(r->steer ? (int64_t)r->steer->bad_checksums[0] + r->steer->bad_checksums[1] : 0);
-	case F_DECRYPTED: SETI(r->dec && r->dec->records_ok[0] + r->dec->records_ok[1] > 0);
+	case F_OUT_OF_WINDOW: SETI(hs_rare(r)->steer ? (int64_t)hs_rare(r)->steer->out_of_window[0] + hs_rare(r)->steer->out_of_window[1] : 0);
+	case F_BAD_CHECKSUMS: SETI(hs_rare(r)->steer ? (int64_t)hs_rare(r)->steer->bad_checksums[0] + hs_rare(r)->steer->bad_checksums[1] : 0);
+	case F_DECRYPTED: SETI(hs_rare(r)->dec && hs_rare(r)->dec->records_ok[0] + hs_rare(r)->dec->records_ok[1] > 0);
 	case F_HTTP_STATUS:
 		{
 			int st = record_http_status(r);
@@ -880,7 +880,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		}
 	case F_SERVER_AFTER_HS: NEED(hs_rat_frame(r, HS_RAT_COMPLETE)); SETI(r->d[DIR_S2C].payload_after_handshake);
 	case F_CLIENT_AFTER_HS: NEED(hs_rat_frame(r, HS_RAT_COMPLETE)); SETI(r->d[DIR_C2S].payload_after_handshake);
-	case F_CLIENT_RETRANS: SETI(r->d[DIR_C2S].retransmissions);
+	case F_CLIENT_RETRANS: SETI(hs_rare(r)->d[DIR_C2S].retransmissions);
 	case F_SRV_COMPLETED_NOEMS: SETI(k ? k->completed_noems : 0);
 	case F_SRV_SAME_NAME: SETI(k && ch && k->same_name);
 	case F_SRV_SAME_OFFER: SETI(k && ch && k->same_offer);
@@ -905,9 +905,9 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SERVER_FIRST:
 		{
 			int d = fact == F_CLIENT_FIRST ? DIR_C2S : DIR_S2C;
-			NEED(r->d[d].pre_len);
-			v->s = r->d[d].pre;
-			v->sn = r->d[d].pre_len < HS_NONTLS_BYTES ? r->d[d].pre_len : HS_NONTLS_BYTES;
+			NEED(hs_rare(r)->d[d].pre_len);
+			v->s = hs_rare(r)->d[d].pre;
+			v->sn = hs_rare(r)->d[d].pre_len < HS_NONTLS_BYTES ? hs_rare(r)->d[d].pre_len : HS_NONTLS_BYTES;
 			return 1;
 		}
 	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
@@ -936,6 +936,7 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 {
 	const struct hs_record *r = e->r;
 	const struct hs_dir *c = &r->d[DIR_C2S], *s = &r->d[DIR_S2C];
+	const struct hs_rare_dir *xc = &hs_rare(r)->d[DIR_C2S], *xs = &hs_rare(r)->d[DIR_S2C];
 	const struct hs_client_hello *ch = r->ch;
 	const struct hs_server_hello *sh = r->sh;
 	const struct hs_chain *chain = schain(r);
@@ -1055,8 +1056,8 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 			SETI(sh->key_share_group);
 		NEED(r->ske && r->ske_group);
 		SETI(r->ske_group);
-	case F_HRR_PRESENT: SETI(r->hrr != NULL);
-	case F_HRR_GROUP: NEED(r->hrr && r->hrr->has_key_share); SETI(r->hrr->key_share_group);
+	case F_HRR_PRESENT: SETI(hs_rare(r)->hrr != NULL);
+	case F_HRR_GROUP: NEED(hs_rare(r)->hrr && hs_rare(r)->hrr->has_key_share); SETI(hs_rare(r)->hrr->key_share_group);
 	case F_CERT_PRESENT: SETI(r->server_chain.present);
 	case F_CERT_KNOWN: SETI(e->leaf != NULL);
 	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(hs_chain_frame(r, &r->server_chain));
@@ -1109,8 +1110,8 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_CERT_KEY_SIGALGS: NEED(e->leaf); return 1;
 	case F_CERT_REQUEST: SETI(r->cert_request);
 	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(hs_rat_frame(r, HS_RAT_CERT_REQUEST));
-	case F_CCERT_PRESENT: SETI(r->client_chain.present);
-	case F_CCERT_COUNT: NEED(r->client_chain.present); SETI(r->client_chain.total);
+	case F_CCERT_PRESENT: SETI(hs_rare(r)->client_chain.present);
+	case F_CCERT_COUNT: NEED(hs_rare(r)->client_chain.present); SETI(hs_rare(r)->client_chain.total);
 	case F_ALERT_PRESENT: SETI(al != NULL);
 	case F_ALERT_SENDER: NEED(al); SETI(al->dir);
 	case F_ALERT_LEVEL: NEED(al); SETI(al->encrypted ? 0 : al->level);
@@ -1136,8 +1137,8 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_NONTLS_SENDER: NEED(r->nontls_dir <= 1); SETI(r->nontls_dir);
 	case F_NONTLS_BYTES:
 		NEED(r->nontls_dir <= 1);
-		v->s = r->nontls;
-		v->sn = r->nontls_len < HS_NONTLS_BYTES ? r->nontls_len : HS_NONTLS_BYTES;
+		v->s = hs_rare(r)->nontls;
+		v->sn = hs_rare(r)->nontls_len < HS_NONTLS_BYTES ? hs_rare(r)->nontls_len : HS_NONTLS_BYTES;
 		return 1;
 	case F_NONTLS_FRAME: NEED(r->nontls_dir <= 1); SETI(hs_rat_frame(r, HS_RAT_NONTLS));
 	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(hs_rat_ts(r, HS_RAT_NONTLS));
@@ -1151,7 +1152,7 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_DATA_AFTER_FIN_FRAME:
 		NEED(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN));
 		SETI(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN));
-	case F_STARTTLS: SETI(r->d[DIR_C2S].plaintext_before_tls != 0 && !record_proxy_header(r));
+	case F_STARTTLS: SETI(hs_rare(r)->d[DIR_C2S].plaintext_before_tls != 0 && !record_proxy_header(r));
 	case F_ANOMALIES:
 		for (i = 0; i < 32 && v->n < 24; i++)
 			if (r->anomalies & (1u << i))
@@ -1170,7 +1171,7 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 			 * first, so its bytes answer ones the capture lost. */
 			SETI(one.i || (r->anomalies & (AN_GAP | AN_TRUNCATED_PACKET | AN_CAP_SEGMENTS |
 							AN_CAP_BYTES | AN_EVICTED)) ||
-			     c->gaps || s->gaps || (!r->ch && s->records && !s->non_tls));
+			     xc->gaps || xs->gaps || (!r->ch && s->records && !s->non_tls));
 		}
 	case F_ONE_SIDED:
 		/* no packet at all from the server, although the client sent data
@@ -1179,8 +1180,8 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 		 * direction); or a server heard without any client packet */
 		SETI((c->packets && !s->packets && (c->payload_bytes || !hs_at_frame(r, DIR_C2S, HS_AT_SYN))) ||
 		     (s->packets && !c->packets));
-	case F_GAPS: SETI((int64_t)c->gaps + s->gaps);
-	case F_RETRANS: SETI((int64_t)c->retransmissions + s->retransmissions);
+	case F_GAPS: SETI((int64_t)xc->gaps + xs->gaps);
+	case F_RETRANS: SETI((int64_t)xc->retransmissions + xs->retransmissions);
 	case F_MIDSTREAM: SETI((r->anomalies & AN_MIDSTREAM) != 0);
 	case F_SUITES_RSA:
 	case F_SUITES_ECDSA:

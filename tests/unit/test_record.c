@@ -240,7 +240,8 @@ static void test_keep_hello(void)
 	sk = record_keep_server_hello(sf);
 	CHECK(sk && sk->compact && sk->cipher == 0x1301 && sk->alpn == (uint8_t *)(sk + 1));
 	r->sh = sk;
-	r->hrr = record_new_server_hello();   /* a full one, owned as is */
+	CHECK(record_rare(r) != NULL);
+	r->rare->hrr = record_new_server_hello();   /* a full one, owned as is */
 	record_free(r);
 }
 
@@ -250,18 +251,19 @@ static void test_pre(void)
 	CHECK(r != NULL);
 	if (!r)
 		return;
-	CHECK(r->d[0].pre != NULL && r->d[0].pre_len == 0);
+	CHECK(!r->rare && hs_rare(r)->d[0].pre != NULL && hs_rare(r)->d[0].pre_len == 0);
 	record_pre_at(r, 0, 7, 70);          /* no bytes yet: nowhere to keep it */
 	CHECK(record_pre_frame(r, 0) == 0 && record_pre_ts(r, 0) == 0);
 	CHECK(record_pre(r, 1) != NULL);
-	memcpy(r->d[1].pre, "SSH-2.0-x", 9);
-	r->d[1].pre_len = 9;
+	CHECK(r->rare && hs_rare(r)->d[0].pre_len == 0);   /* made with it, empty */
+	memcpy(r->rare->d[1].pre, "SSH-2.0-x", 9);
+	r->rare->d[1].pre_len = 9;
 	record_pre_at(r, 1, 12, 1200);
 	CHECK(record_pre_frame(r, 1) == 12 && record_pre_ts(r, 1) == 1200);
 	CHECK(record_pre_frame(r, 0) == 0 && record_pre_ts(r, 0) == 0);
 	record_swap_dirs(r);
-	CHECK(record_pre_frame(r, 0) == 12 && record_pre_ts(r, 0) == 1200 && r->d[0].pre_len == 9);
-	CHECK(memcmp(r->d[0].pre, "SSH-2.0-x", 9) == 0);
+	CHECK(record_pre_frame(r, 0) == 12 && record_pre_ts(r, 0) == 1200 && hs_rare(r)->d[0].pre_len == 9);
+	CHECK(memcmp(hs_rare(r)->d[0].pre, "SSH-2.0-x", 9) == 0 && hs_rare(r)->d[1].pre_len == 0);
 	CHECK(record_pre_frame(r, 1) == 0);
 	record_free(r);
 }
@@ -364,11 +366,11 @@ static void test_moments(void)
 	/* the largest that fit */
 	CHECK(record_at(r, 0, HS_AT_SYN, 10, t0 + INT32_MIN) == 1);
 	CHECK(record_at(r, 0, HS_AT_FIN, 10 + (uint64_t)UINT32_MAX - 2, t0 + INT32_MAX) == 1);
-	CHECK(!r->at_wide);
+	CHECK(!r->rare);
 	CHECK(hs_at_frame(r, 0, HS_AT_SYN) == 10 && hs_at_ts(r, 0, HS_AT_SYN) == t0 + INT32_MIN);
 	CHECK(hs_at_frame(r, 0, HS_AT_FIN) == 10 + (uint64_t)UINT32_MAX - 2 && hs_at_ts(r, 0, HS_AT_FIN) == t0 + INT32_MAX);
 	/* past them: kept whole */
-	CHECK(record_at(r, 1, HS_AT_SYN, 10 + (uint64_t)UINT32_MAX - 1, t0) == 1 && r->at_wide);
+	CHECK(record_at(r, 1, HS_AT_SYN, 10 + (uint64_t)UINT32_MAX - 1, t0) == 1 && r->rare && r->rare->at_wide);
 	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
 	CHECK(record_at(r, 1, HS_AT_RST, 12, t0 + INT32_MIN - 1LL) == 1);
 	CHECK(record_at(r, 1, HS_AT_FIRST_PAYLOAD, 9, t0) == 1);            /* before the first frame */
@@ -392,7 +394,7 @@ static void test_moments(void)
 	CHECK(hs_rat_frame(r, HS_RAT_CERT_REQUEST) == 0 && hs_rat_ts(r, HS_RAT_CERT_REQUEST) == 0);
 	CHECK(record_rat(r, HS_RAT_SERVER_CERTS, 30, t0 + 9) == 1 && record_rat(r, HS_RAT_CLIENT_CERTS, 31, 5) == 1);
 	CHECK(hs_chain_frame(r, &r->server_chain) == 30 && hs_chain_ts(r, &r->server_chain) == t0 + 9);
-	CHECK(hs_chain_frame(r, &r->client_chain) == 31 && hs_chain_ts(r, &r->client_chain) == 5);
+	CHECK(hs_chain_frame(r, &hs_rare(r)->client_chain) == 31 && hs_chain_ts(r, &hs_rare(r)->client_chain) == 5);
 	/* directions swapped: the wide ones follow theirs, the record's stay */
 	record_swap_dirs(r);
 	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));

@@ -439,7 +439,7 @@ static void test_conditions(void)
 	CHECK(fires("  when ch.sni is not \"api.example.com\"", r) == 0);
 	r->nontls_dir = DIR_S2C;
 	memcpy(record_nontls(r), "HTTP/1.1 400 Bad Request\r\n", 26);
-	r->nontls_len = 26;
+	r->rare->nontls_len = 26;
 	CHECK(fires("  when nontls.bytes starts-with \"HTTP/1.\"", r) == 1);
 	CHECK(fires("  when nontls.bytes contains \"\\r\\n\"", r) == 1);
 	CHECK(fires("  when nontls.bytes starts-with \"\\x16\\x03\"", r) == 0);
@@ -563,7 +563,8 @@ static void test_builtin(void)
 	CHECK_STR(diag(rs, r, 0, NULL), "target-silent-past-alb-timeout");
 	/* the same with a lossy capture: not enough evidence */
 	r->anomalies |= AN_GAP;
-	r->d[1].gaps = 1;
+	CHECK(record_rare(r) != NULL);
+	r->rare->d[1].gaps = 1;
 	CHECK_STR(diag(rs, r, 0, NULL), "capture-incomplete");
 	record_free(r);
 
