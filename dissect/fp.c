@@ -176,14 +176,14 @@ static enum fp_rc ja3_compute(const struct hs_client_hello *ch, char *full, size
 	if (!ch || ch->sslv2)
 		return FP_NA;
 	sb_printf(&b, "%u,", ch->legacy_version);
-	dec_list(&b, ch->suites, ch->n_suites);
+	dec_list(&b, hs_ch_suites(ch), ch->n_suites);
 	sb_printf(&b, ",");
-	dec_list(&b, ch->ext_type, ch->n_exts);
+	dec_list(&b, hs_ch_ext_type(ch), ch->n_exts);
 	sb_printf(&b, ",");
-	dec_list(&b, ch->groups, ch->n_groups);
+	dec_list(&b, hs_ch_groups(ch), ch->n_groups);
 	sb_printf(&b, ",");
 	for (i = 0; i < ch->n_ecpf; i++)
-		sb_sep_num(&b, i ? '-' : 0, ch->ecpf[i], 0);
+		sb_sep_num(&b, i ? '-' : 0, hs_ch_ecpf(ch)[i], 0);
 	if (digest_hex(md_get(0), full, b.len, md5hex, 32)) {
 		md5hex[0] = '\0';
 		full[0] = '\0';
@@ -301,8 +301,8 @@ static enum fp_rc ja4_compute(const struct hs_client_hello *ch, char ja4[FP_JA4_
 		int found = 0;
 		uint16_t best = 0;
 		for (i = 0; i < ch->n_versions; i++)
-			if (!names_is_grease(ch->versions[i]) && (!found || ch->versions[i] > best)) {
-				best = ch->versions[i];
+			if (!names_is_grease(hs_ch_versions(ch)[i]) && (!found || hs_ch_versions(ch)[i] > best)) {
+				best = hs_ch_versions(ch)[i];
 				found = 1;
 			}
 		if (found)
@@ -310,20 +310,20 @@ static enum fp_rc ja4_compute(const struct hs_client_hello *ch, char ja4[FP_JA4_
 	}
 	/* a: SNI flag and extension count (SNI and ALPN count here) */
 	for (i = 0; i < ch->n_exts; i++) {
-		if (names_is_grease(ch->ext_type[i]))
+		if (names_is_grease(hs_ch_ext_type(ch)[i]))
 			continue;
 		n_ext_all++;
-		if (ch->ext_type[i] == 0x0000)
+		if (hs_ch_ext_type(ch)[i] == 0x0000)
 			sni = 1;
 	}
 	if (ch->has_sni)
 		sni = 1;
 	/* a: ALPN first value */
 	if (ch->n_alpn) {
-		uint16_t o = ch->alpn_off[0];
-		uint8_t len = ch->alpn[o];
+		uint16_t o = hs_ch_alpn_off(ch)[0];
+		uint8_t len = hs_ch_alpn(ch)[o];
 		if (len && (size_t)o + 1 + len <= HS_ALPN_BYTES) {
-			uint8_t f = ch->alpn[o + 1], l = ch->alpn[o + len];
+			uint8_t f = hs_ch_alpn(ch)[o + 1], l = hs_ch_alpn(ch)[o + len];
 			if (alnum(f) && alnum(l)) {
 				alpn[0] = (char)f;
 				alpn[1] = (char)l;
@@ -333,9 +333,9 @@ static enum fp_rc ja4_compute(const struct hs_client_hello *ch, char ja4[FP_JA4_
 			}
 		}
 	}
-	ns = keep(suites, ch->suites, ch->n_suites, 0);
-	ne = keep(exts, ch->ext_type, ch->n_exts, 1);
-	nsig = keep(sigs, ch->sigalgs, ch->n_sigalgs, 0);
+	ns = keep(suites, hs_ch_suites(ch), ch->n_suites, 0);
+	ne = keep(exts, hs_ch_ext_type(ch), ch->n_exts, 1);
+	nsig = keep(sigs, hs_ch_sigalgs(ch), ch->n_sigalgs, 0);
 	snprintf(a, sizeof(a), "t%s%c%02u%02u%c%c", fp_ja4_version(ver), sni ? 'd' : 'i',
 		 (unsigned)(ns > 99 ? 99 : ns), (unsigned)(n_ext_all > 99 ? 99 : n_ext_all), alpn[0], alpn[1]);
 
@@ -453,31 +453,31 @@ static size_t ch_key(const struct hs_client_hello *ch, size_t bufsz, uint8_t *ou
 	KPUT(&k, ch->legacy_version);
 	KPUT(&k, ch->n_suites);
 	KPUT(&k, ch->total_suites);
-	kput(&k, ch->suites, (size_t)ch->n_suites * 2);
+	kput(&k, hs_ch_suites(ch), (size_t)ch->n_suites * 2);
 	KPUT(&k, ch->n_exts);
 	KPUT(&k, ch->total_exts);
-	kput(&k, ch->ext_type, (size_t)ch->n_exts * 2);
+	kput(&k, hs_ch_ext_type(ch), (size_t)ch->n_exts * 2);
 	KPUT(&k, ch->n_groups);
 	KPUT(&k, ch->total_groups);
-	kput(&k, ch->groups, (size_t)ch->n_groups * 2);
+	kput(&k, hs_ch_groups(ch), (size_t)ch->n_groups * 2);
 	KPUT(&k, ch->n_ecpf);
 	KPUT(&k, ch->total_ecpf);
-	kput(&k, ch->ecpf, ch->n_ecpf);
+	kput(&k, hs_ch_ecpf(ch), ch->n_ecpf);
 	KPUT(&k, ch->n_sigalgs);
 	KPUT(&k, ch->total_sigalgs);
-	kput(&k, ch->sigalgs, (size_t)ch->n_sigalgs * 2);
+	kput(&k, hs_ch_sigalgs(ch), (size_t)ch->n_sigalgs * 2);
 	KPUT_FLAG(&k, ch->has_supported_versions);
 	KPUT(&k, ch->n_versions);
 	KPUT(&k, ch->total_versions);
-	kput(&k, ch->versions, (size_t)ch->n_versions * 2);
+	kput(&k, hs_ch_versions(ch), (size_t)ch->n_versions * 2);
 	KPUT_FLAG(&k, ch->has_sni);
 	KPUT(&k, ch->n_alpn);
 	if (ch->n_alpn) {   /* JA4 reads the first value only */
-		uint16_t o = ch->alpn_off[0];
+		uint16_t o = hs_ch_alpn_off(ch)[0];
 		KPUT(&k, o);
 		if (o < HS_ALPN_BYTES) {
-			size_t l = (size_t)ch->alpn[o] + 1;
-			kput(&k, ch->alpn + o, l <= (size_t)HS_ALPN_BYTES - o ? l : (size_t)HS_ALPN_BYTES - o);
+			size_t l = (size_t)hs_ch_alpn(ch)[o] + 1;
+			kput(&k, hs_ch_alpn(ch) + o, l <= (size_t)HS_ALPN_BYTES - o ? l : (size_t)HS_ALPN_BYTES - o);
 		}
 	}
 	return k.cap ? k.n : 0;

@@ -147,7 +147,8 @@ enum { PK_RECORD, PK_CH, PK_SH, PK_EV, PK__N };
 #define EV_FIRST 8u    /* a first event array holds this many (pooled): a handshake under way rarely needs more (issue 19) */
 
 /* A hello at full capacity, as the parser fills it: the structure, then
- * its lists (the structure's pointers point here). Only these are pooled:
+ * its lists (a ClientHello's `lists` block starts at suites[]; a
+ * ServerHello's pointers point here). Only these are pooled:
  * a kept hello is one plain allocation of its real size. */
 struct ch_full {
 	struct hs_client_hello h;
@@ -225,7 +226,8 @@ struct hs_client_hello *record_new_client_hello(void)
 	struct ch_full *f = pool_get(PK_CH);
 	if (!f)
 		return NULL;
-#define P(x) f->h.x = f->x
+	f->h.lists = (uint8_t *)f->suites;
+#define P(x) f->h.o_##x = (uint16_t)(offsetof(struct ch_full, x) - offsetof(struct ch_full, suites))
 	P(suites); P(ext_type); P(ext_len); P(alpn_off); P(groups); P(sigalgs); P(sigalgs_cert);
 	P(versions); P(key_share); P(key_share_len); P(comp); P(ecpf); P(psk_modes); P(sni); P(alpn);
 #undef P
@@ -272,6 +274,13 @@ static size_t at_most(size_t n, size_t cap)
 		memcpy((w), (f)->x, n_ * sizeof(*(w))); \
 		(w) += n_; \
 	} while (0)
+/* The same for a ClientHello's list: its offset in k's block. */
+#define TAKE_CH(k, f, x, n, cap, w) do { \
+		size_t n_ = at_most((n), (cap)); \
+		(k)->o_##x = (uint16_t)((uint8_t *)(w) - (k)->lists); \
+		memcpy((w), hs_ch_##x(f), n_ * sizeof(*(w))); \
+		(w) += n_; \
+	} while (0)
 
 struct hs_client_hello *record_keep_client_hello(struct hs_client_hello *f)
 {
@@ -292,23 +301,24 @@ struct hs_client_hello *record_keep_client_hello(struct hs_client_hello *f)
 	if (!k)
 		return f;
 	*k = *f;
-	w = (uint16_t *)(k + 1);
-	TAKE(k, f, suites, f->n_suites, HS_MAX_SUITES, w);
-	TAKE(k, f, ext_type, f->n_exts, HS_MAX_EXTS, w);
-	TAKE(k, f, ext_len, f->n_exts, HS_MAX_EXTS, w);
-	TAKE(k, f, alpn_off, f->n_alpn, HS_MAX_ALPN, w);
-	TAKE(k, f, groups, f->n_groups, HS_MAX_GROUPS, w);
-	TAKE(k, f, sigalgs, f->n_sigalgs, HS_MAX_SIGALGS, w);
-	TAKE(k, f, sigalgs_cert, f->n_sigalgs_cert, HS_MAX_SIGALGS, w);
-	TAKE(k, f, versions, f->n_versions, HS_MAX_VERSIONS, w);
-	TAKE(k, f, key_share, f->n_key_share, HS_MAX_SMALL, w);
-	TAKE(k, f, key_share_len, f->n_key_share, HS_MAX_SMALL, w);
+	k->lists = (uint8_t *)(k + 1);
+	w = (uint16_t *)(void *)k->lists;
+	TAKE_CH(k, f, suites, f->n_suites, HS_MAX_SUITES, w);
+	TAKE_CH(k, f, ext_type, f->n_exts, HS_MAX_EXTS, w);
+	TAKE_CH(k, f, ext_len, f->n_exts, HS_MAX_EXTS, w);
+	TAKE_CH(k, f, alpn_off, f->n_alpn, HS_MAX_ALPN, w);
+	TAKE_CH(k, f, groups, f->n_groups, HS_MAX_GROUPS, w);
+	TAKE_CH(k, f, sigalgs, f->n_sigalgs, HS_MAX_SIGALGS, w);
+	TAKE_CH(k, f, sigalgs_cert, f->n_sigalgs_cert, HS_MAX_SIGALGS, w);
+	TAKE_CH(k, f, versions, f->n_versions, HS_MAX_VERSIONS, w);
+	TAKE_CH(k, f, key_share, f->n_key_share, HS_MAX_SMALL, w);
+	TAKE_CH(k, f, key_share_len, f->n_key_share, HS_MAX_SMALL, w);
 	b = (uint8_t *)w;
-	TAKE(k, f, comp, f->n_comp, HS_MAX_SMALL, b);
-	TAKE(k, f, ecpf, f->n_ecpf, HS_MAX_SMALL, b);
-	TAKE(k, f, psk_modes, f->n_psk_modes, HS_MAX_SMALL, b);
-	TAKE(k, f, sni, f->sni_len, HS_SNI_BYTES, b);
-	TAKE(k, f, alpn, f->alpn_bytes, HS_ALPN_BYTES, b);
+	TAKE_CH(k, f, comp, f->n_comp, HS_MAX_SMALL, b);
+	TAKE_CH(k, f, ecpf, f->n_ecpf, HS_MAX_SMALL, b);
+	TAKE_CH(k, f, psk_modes, f->n_psk_modes, HS_MAX_SMALL, b);
+	TAKE_CH(k, f, sni, f->sni_len, HS_SNI_BYTES, b);
+	TAKE_CH(k, f, alpn, f->alpn_bytes, HS_ALPN_BYTES, b);
 	k->compact = 1;
 	record_free_client_hello(f);
 	return k;
@@ -338,6 +348,7 @@ struct hs_server_hello *record_keep_server_hello(struct hs_server_hello *f)
 	return k;
 }
 #undef TAKE
+#undef TAKE_CH
 
 struct hs_record *record_new(uint64_t id)
 {
@@ -686,7 +697,7 @@ uint16_t hs_max_offered(const struct hs_client_hello *c)
 	uint16_t i, v, m = 0;
 	if (c->has_supported_versions)
 		for (i = 0; i < c->n_versions; i++) {
-			v = c->versions[i];
+			v = hs_ch_versions(c)[i];
 			if (names_is_grease(v))
 				continue;
 			if ((v & VER_TLS13_DRAFT_MASK) == VER_TLS13_DRAFT)    /* a TLS 1.3 draft */

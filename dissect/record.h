@@ -262,13 +262,17 @@ struct hs_u16list {
 	uint16_t v[];
 };
 
-/* A ClientHello. Its lists are pointers: a hello being parsed (or built
- * by hand) comes from record_new_client_hello() with every list at its
- * full capacity (HS_MAX_SUITES suites, HS_SNI_BYTES of name...); the
- * parser then keeps a compact copy (record_keep_client_hello()) whose
- * lists hold exactly the `n` entries (sni_len, alpn_bytes bytes) the
- * message had, in one allocation. Readers index them the same way; none
- * may read past `n`, nor write to a kept hello's lists. */
+/* A ClientHello. Its lists are read with hs_ch_suites(ch) and the like
+ * (below): each is at an offset (o_*) into one block, `lists`. A hello
+ * being parsed (or built by hand) comes from record_new_client_hello()
+ * with every list at its full capacity (HS_MAX_SUITES suites,
+ * HS_SNI_BYTES of name...); the parser then keeps a compact copy
+ * (record_keep_client_hello()) whose lists hold exactly the `n` entries
+ * (sni_len, alpn_bytes bytes) the message had, in the same allocation.
+ * Readers index them the same way; none may read past `n`, nor write to a
+ * kept hello's lists. A copy of the structure shares the block (issue 19:
+ * one pointer and 16-bit offsets, not a pointer a list, make an open
+ * handshake's hello 80 bytes smaller). */
 struct hs_client_hello {
 	uint64_t frame;             /* frame that completed the message */
 	int64_t ts_us;
@@ -322,23 +326,45 @@ struct hs_client_hello {
 	/* Derived by record_finish() (record_derive()): the highest version
 	 * offered (hs_max_offered()), the one value every output and rule uses. */
 	uint16_t max_offered;
-	/* The lists (see above: full capacity while parsed, `n` entries once kept) */
-	uint16_t *suites;
-	uint16_t *ext_type;
-	uint16_t *ext_len;
-	uint16_t *alpn_off;         /* offsets into alpn[]; each entry <len><bytes>, within alpn_bytes */
-	uint16_t *groups;
-	uint16_t *sigalgs;
-	uint16_t *sigalgs_cert;
-	uint16_t *versions;
-	uint16_t *key_share;
-	uint16_t *key_share_len;
-	uint8_t *comp;
-	uint8_t *ecpf;
-	uint8_t *psk_modes;
-	uint8_t *sni;
-	uint8_t *alpn;
+	/* The lists (see above: full capacity while parsed, `n` entries once
+	 * kept): byte offsets into `lists`, the 16-bit lists' even */
+	uint16_t o_suites;
+	uint16_t o_ext_type;
+	uint16_t o_ext_len;
+	uint16_t o_alpn_off;        /* offsets into alpn[]; each entry <len><bytes>, within alpn_bytes */
+	uint16_t o_groups;
+	uint16_t o_sigalgs;
+	uint16_t o_sigalgs_cert;
+	uint16_t o_versions;
+	uint16_t o_key_share;
+	uint16_t o_key_share_len;
+	uint16_t o_comp;
+	uint16_t o_ecpf;
+	uint16_t o_psk_modes;
+	uint16_t o_sni;
+	uint16_t o_alpn;
+	uint8_t *lists;
 };
+
+/* A ClientHello's list `f` as an array of T: const when the hello is. */
+#define HS_CH_LIST(c, f, T)                                                                \
+	_Generic((c), const struct hs_client_hello *: (const T *)(const void *)((c)->lists + (c)->o_##f), \
+		 default: (T *)(void *)((c)->lists + (c)->o_##f))
+#define hs_ch_suites(c)        HS_CH_LIST(c, suites, uint16_t)
+#define hs_ch_ext_type(c)      HS_CH_LIST(c, ext_type, uint16_t)
+#define hs_ch_ext_len(c)       HS_CH_LIST(c, ext_len, uint16_t)
+#define hs_ch_alpn_off(c)      HS_CH_LIST(c, alpn_off, uint16_t)
+#define hs_ch_groups(c)        HS_CH_LIST(c, groups, uint16_t)
+#define hs_ch_sigalgs(c)       HS_CH_LIST(c, sigalgs, uint16_t)
+#define hs_ch_sigalgs_cert(c)  HS_CH_LIST(c, sigalgs_cert, uint16_t)
+#define hs_ch_versions(c)      HS_CH_LIST(c, versions, uint16_t)
+#define hs_ch_key_share(c)     HS_CH_LIST(c, key_share, uint16_t)
+#define hs_ch_key_share_len(c) HS_CH_LIST(c, key_share_len, uint16_t)
+#define hs_ch_comp(c)          HS_CH_LIST(c, comp, uint8_t)
+#define hs_ch_ecpf(c)          HS_CH_LIST(c, ecpf, uint8_t)
+#define hs_ch_psk_modes(c)     HS_CH_LIST(c, psk_modes, uint8_t)
+#define hs_ch_sni(c)           HS_CH_LIST(c, sni, uint8_t)
+#define hs_ch_alpn(c)          HS_CH_LIST(c, alpn, uint8_t)
 
 /* A ServerHello or HelloRetryRequest; its lists, like the ClientHello's,
  * are full-size while parsed and exact once kept (record_keep_server_hello()). */

@@ -131,9 +131,9 @@ uint64_t srv_offer_hash(const struct srv_table *t, const struct hs_client_hello 
 	if (!t || !ch)
 		return 0;
 	for (i = 0; i < ch->n_suites; i++) {
-		if (names_is_grease(ch->suites[i]))
+		if (names_is_grease(hs_ch_suites(ch)[i]))
 			continue;
-		w = w << 16 | ch->suites[i];
+		w = w << 16 | hs_ch_suites(ch)[i];
 		kept++;
 		if (++in_w == 4) {
 			h = mix(h, w, t->key);
@@ -154,9 +154,9 @@ uint64_t srv_name_hash(const struct srv_table *t, const struct hs_client_hello *
 		return 0;
 	n = ch->sni_len < HS_SNI_BYTES ? ch->sni_len : HS_SNI_BYTES;
 	for (i = 0; i + 8 <= n; i += 8)
-		h = mix(h, load64(ch->sni + i), t->key);
+		h = mix(h, load64(hs_ch_sni(ch) + i), t->key);
 	w = 0;
-	memcpy(&w, ch->sni + i, n - i);
+	memcpy(&w, hs_ch_sni(ch) + i, n - i);
 	h = mix(h, w, t->key);
 	h = mix(h, n, t->key);
 	return h ? h : 1;

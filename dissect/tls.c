@@ -263,7 +263,7 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 				break;
 			if (nt == 0 && ch->sni_len == 0) {
 				size_t k = nl < HS_SNI_BYTES ? nl : HS_SNI_BYTES;
-				memcpy(ch->sni, name, k);
+				memcpy(hs_ch_sni(ch), name, k);
 				ch->sni_len = (uint16_t)k;
 			}
 		}
@@ -272,16 +272,16 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 		break;
 	}
 	case EXT_SUPPORTED_GROUPS:
-		u16_vec(e, 2, ch->groups, &ch->n_groups, &ch->total_groups, HS_MAX_GROUPS);
+		u16_vec(e, 2, hs_ch_groups(ch), &ch->n_groups, &ch->total_groups, HS_MAX_GROUPS);
 		break;
 	case EXT_EC_POINT_FORMATS:
-		u8_vec(e, ch->ecpf, &ch->n_ecpf, &ch->total_ecpf);
+		u8_vec(e, hs_ch_ecpf(ch), &ch->n_ecpf, &ch->total_ecpf);
 		break;
 	case EXT_SIGNATURE_ALGORITHMS:
-		u16_vec(e, 2, ch->sigalgs, &ch->n_sigalgs, &ch->total_sigalgs, HS_MAX_SIGALGS);
+		u16_vec(e, 2, hs_ch_sigalgs(ch), &ch->n_sigalgs, &ch->total_sigalgs, HS_MAX_SIGALGS);
 		break;
 	case EXT_SIGNATURE_ALGORITHMS_CERT:
-		u16_vec(e, 2, ch->sigalgs_cert, &ch->n_sigalgs_cert, &dummy, HS_MAX_SIGALGS);
+		u16_vec(e, 2, hs_ch_sigalgs_cert(ch), &ch->n_sigalgs_cert, &dummy, HS_MAX_SIGALGS);
 		break;
 	case EXT_ALPN: {   /* RFC 7301 */
 		l = cur_sub(e, cur_u16(e));
@@ -291,9 +291,9 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 			if (!proto)
 				break;
 			if (ch->n_alpn < HS_MAX_ALPN && (size_t)ch->alpn_bytes + 1 + pl <= HS_ALPN_BYTES) {
-				ch->alpn_off[ch->n_alpn++] = ch->alpn_bytes;
-				ch->alpn[ch->alpn_bytes] = pl;
-				memcpy(ch->alpn + ch->alpn_bytes + 1, proto, pl);
+				hs_ch_alpn_off(ch)[ch->n_alpn++] = ch->alpn_bytes;
+				hs_ch_alpn(ch)[ch->alpn_bytes] = pl;
+				memcpy(hs_ch_alpn(ch) + ch->alpn_bytes + 1, proto, pl);
 				ch->alpn_bytes = (uint16_t)(ch->alpn_bytes + 1 + pl);
 			}
 		}
@@ -303,7 +303,7 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 	}
 	case EXT_SUPPORTED_VERSIONS:   /* the ClientHello form */
 		ch->has_supported_versions = 1;
-		u16_vec(e, 1, ch->versions, &ch->n_versions, &ch->total_versions, HS_MAX_VERSIONS);
+		u16_vec(e, 1, hs_ch_versions(ch), &ch->n_versions, &ch->total_versions, HS_MAX_VERSIONS);
 		break;
 	case EXT_KEY_SHARE:   /* the ClientHello form */
 		l = cur_sub(e, cur_u16(e));
@@ -314,15 +314,15 @@ static void parse_ch_ext(struct hs_client_hello *ch, uint16_t type, struct cur *
 			if (!cur_bytes(&l, kl))
 				break;
 			if (ch->n_key_share < HS_MAX_SMALL) {
-				ch->key_share[ch->n_key_share] = g;
-				ch->key_share_len[ch->n_key_share++] = kl;
+				hs_ch_key_share(ch)[ch->n_key_share] = g;
+				hs_ch_key_share_len(ch)[ch->n_key_share++] = kl;
 			}
 		}
 		if (l.err)
 			e->err = l.err;
 		break;
 	case EXT_PSK_KEY_EXCHANGE_MODES:
-		u8_vec(e, ch->psk_modes, &ch->n_psk_modes, NULL);
+		u8_vec(e, hs_ch_psk_modes(ch), &ch->n_psk_modes, NULL);
 		break;
 	case EXT_PRE_SHARED_KEY:   /* identities<7..2^16-1> */
 		l = cur_sub(e, cur_u16(e));
@@ -384,7 +384,7 @@ int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hel
 		ch->session_id_len = k;
 	}
 	l = cur_sub(&c, cur_u16(&c));
-	u16_list(&l, ch->suites, &ch->n_suites, &ch->total_suites, HS_MAX_SUITES, NULL);
+	u16_list(&l, hs_ch_suites(ch), &ch->n_suites, &ch->total_suites, HS_MAX_SUITES, NULL);
 	if (l.err)
 		cur_fail(&c, l.err);
 	k = cur_u8(&c);
@@ -393,7 +393,7 @@ int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hel
 		for (i = 0; i < k; i++) {
 			uint8_t m = cur_u8(&v);
 			if (ch->n_comp < HS_MAX_SMALL)
-				ch->comp[ch->n_comp++] = m;
+				hs_ch_comp(ch)[ch->n_comp++] = m;
 			ch->total_comp++;
 		}
 	}
@@ -407,15 +407,15 @@ int tls_parse_client_hello(const uint8_t *body, size_t len, struct hs_client_hel
 			if (x.err) {
 				/* extension longer than the block: keep its type, then stop */
 				if (ch->n_exts < HS_MAX_EXTS) {
-					ch->ext_type[ch->n_exts] = t;
-					ch->ext_len[ch->n_exts++] = el;
+					hs_ch_ext_type(ch)[ch->n_exts] = t;
+					hs_ch_ext_len(ch)[ch->n_exts++] = el;
 				}
 				ch->total_exts++;
 				break;
 			}
 			if (ch->n_exts < HS_MAX_EXTS) {
-				ch->ext_type[ch->n_exts] = t;
-				ch->ext_len[ch->n_exts++] = el;
+				hs_ch_ext_type(ch)[ch->n_exts] = t;
+				hs_ch_ext_len(ch)[ch->n_exts++] = el;
 			}
 			ch->total_exts++;
 			parse_ch_ext(ch, t, &e);
@@ -465,7 +465,7 @@ int tls_parse_sslv2_client_hello(const uint8_t *rec, size_t len, struct hs_clien
 		uint16_t suite = cur_u16(&cs);
 		ch->total_suites++;
 		if (kind == 0 && ch->n_suites < HS_MAX_SUITES)
-			ch->suites[ch->n_suites++] = suite;
+			hs_ch_suites(ch)[ch->n_suites++] = suite;
 	}
 	if (sid) {
 		memcpy(ch->session_id, sid, sidl);

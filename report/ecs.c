@@ -183,17 +183,17 @@ static void tls_fields(struct jw *w, const struct hs_record *r)
 		uint16_t i;
 		jw_obj_open(w, "client");
 		if (ch->has_sni && ch->sni_len)
-			jw_key_strn(w, "server_name", ch->sni, ch->sni_len);
+			jw_key_strn(w, "server_name", hs_ch_sni(ch), ch->sni_len);
 		if (fp_ja3(ch, full, sizeof(full), md5) == FP_OK)
 			jw_key_str(w, "ja3", md5);
 		jw_arr_open(w, "supported_ciphers");
 		for (i = 0; i < ch->n_suites; i++) {
-			const char *s = names_suite_name(ch->suites[i]);
+			const char *s = names_suite_name(hs_ch_suites(ch)[i]);
 			char b[16];
-			if (names_is_grease(ch->suites[i]))
+			if (names_is_grease(hs_ch_suites(ch)[i]))
 				continue;
 			if (!s) {
-				snprintf(b, sizeof(b), "0x%04x", ch->suites[i]);
+				snprintf(b, sizeof(b), "0x%04x", hs_ch_suites(ch)[i]);
 				s = b;
 			}
 			jw_str(w, s);
@@ -303,7 +303,7 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 	jw_arr_close(w);
 	if (rec->ch && rec->ch->has_sni && rec->ch->sni_len) {
 		jw_arr_open(w, "hosts");
-		jw_strn(w, rec->ch->sni, rec->ch->sni_len);
+		jw_strn(w, hs_ch_sni(rec->ch), rec->ch->sni_len);
 		jw_arr_close(w);
 	}
 	jw_obj_close(w);

@@ -183,39 +183,39 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 	jw_key_hex(w, "random", c->random, 32);
 	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
 	jw_key_uint(w, "length", c->msg_len);
-	u16_array(w, "cipher_suites", "cipher_suite_names", c->suites, c->n_suites, names_suite_name);
+	u16_array(w, "cipher_suites", "cipher_suite_names", hs_ch_suites(c), c->n_suites, names_suite_name);
 	jw_key_uint(w, "cipher_suites_total", c->total_suites);
-	u8_array(w, "compression_methods", c->comp, c->n_comp);
+	u8_array(w, "compression_methods", hs_ch_comp(c), c->n_comp);
 	jw_key_bool(w, "extensions_present", c->has_extensions);
-	u16_array(w, "extensions", "extension_names", c->ext_type, c->n_exts, names_extension);
-	u16_array(w, "extension_lengths", NULL, c->ext_len, c->n_exts, NULL);
+	u16_array(w, "extensions", "extension_names", hs_ch_ext_type(c), c->n_exts, names_extension);
+	u16_array(w, "extension_lengths", NULL, hs_ch_ext_len(c), c->n_exts, NULL);
 	jw_key_uint(w, "extensions_total", c->total_exts);
 	if (c->has_sni)
-		jw_key_strn(w, "sni", c->sni, c->sni_len);
+		jw_key_strn(w, "sni", hs_ch_sni(c), c->sni_len);
 	else
 		jw_key_null(w, "sni");
 	jw_arr_open(w, "alpn");
 	for (i = 0; i < c->n_alpn; i++) {
-		uint16_t o = c->alpn_off[i];
-		jw_strn(w, c->alpn + o + 1, c->alpn[o]);
+		uint16_t o = hs_ch_alpn_off(c)[i];
+		jw_strn(w, hs_ch_alpn(c) + o + 1, hs_ch_alpn(c)[o]);
 	}
 	jw_arr_close(w);
 	if (c->has_supported_versions)
-		u16_array(w, "supported_versions", "supported_version_names", c->versions, c->n_versions,
+		u16_array(w, "supported_versions", "supported_version_names", hs_ch_versions(c), c->n_versions,
 			  version_name16);
 	else
 		jw_key_null(w, "supported_versions");
-	u16_array(w, "supported_groups", "supported_group_names", c->groups, c->n_groups, names_group);
+	u16_array(w, "supported_groups", "supported_group_names", hs_ch_groups(c), c->n_groups, names_group);
 	if (c->has_key_share)
-		u16_array(w, "key_share_groups", "key_share_group_names", c->key_share, c->n_key_share,
+		u16_array(w, "key_share_groups", "key_share_group_names", hs_ch_key_share(c), c->n_key_share,
 			  names_group);
 	else
 		jw_key_null(w, "key_share_groups");
-	u16_array(w, "signature_algorithms", "signature_algorithm_names", c->sigalgs, c->n_sigalgs,
+	u16_array(w, "signature_algorithms", "signature_algorithm_names", hs_ch_sigalgs(c), c->n_sigalgs,
 		  names_sigalg);
-	u16_array(w, "signature_algorithms_cert", NULL, c->sigalgs_cert, c->n_sigalgs_cert, NULL);
-	u8_array(w, "ec_point_formats", c->ecpf, c->n_ecpf);
-	u8_array(w, "psk_key_exchange_modes", c->psk_modes, c->n_psk_modes);
+	u16_array(w, "signature_algorithms_cert", NULL, hs_ch_sigalgs_cert(c), c->n_sigalgs_cert, NULL);
+	u8_array(w, "ec_point_formats", hs_ch_ecpf(c), c->n_ecpf);
+	u8_array(w, "psk_key_exchange_modes", hs_ch_psk_modes(c), c->n_psk_modes);
 	jw_key_bool(w, "pre_shared_key", c->has_psk);
 	jw_key_uint(w, "psk_identities", c->psk_identities);
 	jw_key_bool(w, "session_ticket", c->has_session_ticket);
@@ -966,7 +966,7 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 		jw_key_null(w, "cipher_suite_name");
 	}
 	if (c && c->has_sni)
-		lean_key_strn(w, "sni", c->sni, c->sni_len, cap);
+		lean_key_strn(w, "sni", hs_ch_sni(c), c->sni_len, cap);
 	else
 		jw_key_null(w, "sni");
 	if (s && s->alpn_len)
@@ -977,8 +977,8 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 		jw_key_null(w, "alpn");
 	jw_arr_open(w, "alpn_offered");
 	for (i = 0; c && i < c->n_alpn && lean_more(i, &ecap); i++) {
-		uint16_t o = c->alpn_off[i];
-		lean_strn(w, c->alpn + o + 1, c->alpn[o], &ecap);
+		uint16_t o = hs_ch_alpn_off(c)[i];
+		lean_strn(w, hs_ch_alpn(c) + o + 1, hs_ch_alpn(c)[o], &ecap);
 	}
 	jw_arr_close(w);
 	rc = fp_ja3(c, full, sizeof(full), md5);

@@ -349,12 +349,12 @@ static void text_conn(struct rpt *r, const struct hs_record *rec, const struct r
 		const struct hs_client_hello *c = rec->ch;
 		fprintf(r->out, "    client    ClientHello frame %" PRIu64 ", up to %s, %u suites, SNI %s", c->frame,
 			rpt_version(vb, sizeof(vb), c->max_offered), c->total_suites,
-			c->has_sni ? esc_text(esc, sizeof(esc), c->sni, c->sni_len) : "(none)");
+			c->has_sni ? esc_text(esc, sizeof(esc), hs_ch_sni(c), c->sni_len) : "(none)");
 		if (c->n_alpn) {
 			fputs(", ALPN ", r->out);
 			for (i = 0; i < c->n_alpn; i++) {
-				uint16_t o = c->alpn_off[i];
-				fprintf(r->out, "%s%s", i ? "," : "", esc_text(esc, sizeof(esc), c->alpn + o + 1, c->alpn[o]));
+				uint16_t o = hs_ch_alpn_off(c)[i];
+				fprintf(r->out, "%s%s", i ? "," : "", esc_text(esc, sizeof(esc), hs_ch_alpn(c) + o + 1, hs_ch_alpn(c)[o]));
 			}
 		}
 		if (c->sslv2)

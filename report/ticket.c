@@ -679,7 +679,7 @@ static void notes(struct doc *d, const struct hs_record *rec, const struct rule_
 static void sni(struct tk_line *l, const struct hs_record *rec)
 {
 	int has = rec->ch && rec->ch->has_sni;
-	wire_or_none(l, has, has ? rec->ch->sni : NULL, has ? rec->ch->sni_len : 0);
+	wire_or_none(l, has, has ? hs_ch_sni(rec->ch) : NULL, has ? rec->ch->sni_len : 0);
 }
 
 static void section(struct doc *d, const struct hs_record *rec, const struct rule_verdict *vd)
@@ -702,10 +702,10 @@ static void section(struct doc *d, const struct hs_record *rec, const struct rul
 	if (rec->ch && rec->ch->n_alpn) {
 		kv(l, "ALPN", TK_MONO);
 		for (i = 0; i < rec->ch->n_alpn; i++) {
-			uint16_t off = rec->ch->alpn_off[i];
+			uint16_t off = hs_ch_alpn_off(rec->ch)[i];
 			if (i)
 				add(l, TK_TEXT, ", ");
-			addn(l, TK_WIRE, rec->ch->alpn + off + 1, rec->ch->alpn[off]);
+			addn(l, TK_WIRE, hs_ch_alpn(rec->ch) + off + 1, hs_ch_alpn(rec->ch)[off]);
 		}
 		row(d, &T_SECTION);
 	}
@@ -972,7 +972,7 @@ static void add_other(struct rpt_ticket *t, const struct hs_record *rec, const s
 		if (rec->ch && rec->ch->has_sni) {
 			o->has_sni = 1;
 			o->sni_len = rec->ch->sni_len < sizeof(o->sni) ? rec->ch->sni_len : sizeof(o->sni);
-			memcpy(o->sni, rec->ch->sni, o->sni_len);
+			memcpy(o->sni, hs_ch_sni(rec->ch), o->sni_len);
 		}
 	}
 }

@@ -166,7 +166,7 @@ static int versions_agree(struct offer *o, const struct hs_client_hello *ch, con
 	uint16_t hi = l->id_max_version;
 	if (ch->has_supported_versions) {
 		if (!o->versions.done)
-			vset_make(&o->versions, ch->versions, ch->n_versions, skip_grease);
+			vset_make(&o->versions, hs_ch_versions(ch), ch->n_versions, skip_grease);
 		return same_set(&o->versions, l->n_id_versions, l->id_version_set, l->n_id_version_set);
 	}
 	return hi < VER_TLS13 && ch->legacy_version == hi;
@@ -176,9 +176,9 @@ static int groups_agree(const struct hs_client_hello *ch, const struct rk_list *
 {
 	uint16_t i, j = 0;
 	for (i = 0; i < ch->n_groups; i++) {
-		if (names_is_grease(ch->groups[i]))
+		if (names_is_grease(hs_ch_groups(ch)[i]))
 			continue;
-		if (j >= l->n_id_groups || ch->groups[i] != l->id_groups[j])
+		if (j >= l->n_id_groups || hs_ch_groups(ch)[i] != l->id_groups[j])
 			return 0;
 		j++;
 	}
@@ -263,7 +263,7 @@ static void score_list(struct offer *o, const struct hs_client_hello *ch, const 
 	if (l->n_id_exts) {
 		stated++;
 		if (!o->exts.done)
-			vset_make(&o->exts, ch->ext_type, ch->n_exts, skip_ext);
+			vset_make(&o->exts, hs_ch_ext_type(ch), ch->n_exts, skip_ext);
 		sc->agree += same_set(&o->exts, l->n_id_exts, l->id_ext_set, l->n_id_ext_set);
 	}
 	k = nl < CLOSE_PREFIX ? nl : CLOSE_PREFIX;
@@ -300,11 +300,11 @@ static int identify(const struct rule_set *rs, const struct hs_client_hello *ch,
 	o.fallback = 0;
 	o.versions.done = o.exts.done = 0;
 	for (i = 0; i < ch->n_suites; i++) {
-		if (ch->suites[i] == SUITE_FALLBACK_SCSV)
+		if (hs_ch_suites(ch)[i] == SUITE_FALLBACK_SCSV)
 			o.fallback = 1;
-		if (rk_ignored_value(VK_SUITE, ch->suites[i]))
+		if (rk_ignored_value(VK_SUITE, hs_ch_suites(ch)[i]))
 			continue;
-		o.seq[o.n++] = ch->suites[i];
+		o.seq[o.n++] = hs_ch_suites(ch)[i];
 	}
 	if (!o.n)
 		return -1;
@@ -378,13 +378,13 @@ int rk_identify(const struct rule_set *rs, const struct hs_client_hello *ch, int
 		return identify(rs, ch, match);
 	key[n++] = ch->legacy_version;
 	key[n++] = ch->has_supported_versions;
-	n = key_put(key, n, ch->suites, ch->n_suites);
+	n = key_put(key, n, hs_ch_suites(ch), ch->n_suites);
 	if (n <= ID_KEY)
-		n = key_put(key, n, ch->versions, ch->n_versions);
+		n = key_put(key, n, hs_ch_versions(ch), ch->n_versions);
 	if (n <= ID_KEY)
-		n = key_put(key, n, ch->groups, ch->n_groups);
+		n = key_put(key, n, hs_ch_groups(ch), ch->n_groups);
 	if (n <= ID_KEY)
-		n = key_put(key, n, ch->ext_type, ch->n_exts);
+		n = key_put(key, n, hs_ch_ext_type(ch), ch->n_exts);
 	if (n > ID_KEY)
 		return identify(rs, ch, match);
 	for (i = 0; i + 4 <= n; i += 4) {

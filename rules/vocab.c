@@ -763,11 +763,11 @@ static int ch_alpn_has(const struct hs_client_hello *ch, const char *name)
 	size_t nl = strlen(name);
 	uint8_t i;
 	for (i = 0; i < ch->n_alpn; i++) {
-		uint16_t off = ch->alpn_off[i];
+		uint16_t off = hs_ch_alpn_off(ch)[i];
 		if (off >= ch->alpn_bytes || off >= HS_ALPN_BYTES)
 			continue;
-		if (ch->alpn[off] == nl && (size_t)off + 1 + nl <= ch->alpn_bytes &&
-		    (size_t)off + 1 + nl <= HS_ALPN_BYTES && !memcmp(ch->alpn + off + 1, name, nl))
+		if (hs_ch_alpn(ch)[off] == nl && (size_t)off + 1 + nl <= ch->alpn_bytes &&
+		    (size_t)off + 1 + nl <= HS_ALPN_BYTES && !memcmp(hs_ch_alpn(ch) + off + 1, name, nl))
 			return 1;
 	}
 	return 0;
@@ -869,8 +869,16 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 				SETI(st->conflict_frame[dir]);
 			SETI(dir);
 		}
-	case F_OUT_OF_WINDOW: SETI(hs_rare(r)->steer ? (int64_t)hs_rare(r)->steer->out_of_window[0] + hs_rare(r)->steer->out_of_window[1] : 0);
-	case F_BAD_CHECKSUMS: SETI(hs_rare(r)->steer ? (int64_t)hs_rare(r)->steer->bad_checksums[0] + hs_rare(r)->steer->bad_checksums[1] : 0);
+	case F_OUT_OF_WINDOW:
+	case F_BAD_CHECKSUMS:
+		{
+			const struct hs_steer *st = hs_rare(r)->steer;
+			if (!st)
+				SETI(0);
+			if (fact == F_OUT_OF_WINDOW)
+				SETI((int64_t)st->out_of_window[0] + st->out_of_window[1]);
+			SETI((int64_t)st->bad_checksums[0] + st->bad_checksums[1]);
+		}
 	case F_DECRYPTED: SETI(hs_rare(r)->dec && hs_rare(r)->dec->records_ok[0] + hs_rare(r)->dec->records_ok[1] > 0);
 	case F_HTTP_STATUS:
 		{
@@ -922,7 +930,7 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		g = curve_group(e->leaf->key_curve);
 		NEED(g >= 0);
 		for (i = 0; i < ch->n_groups; i++)
-			if (ch->groups[i] == g)
+			if (hs_ch_groups(ch)[i] == g)
 				SETI(1);
 		SETI(0);
 	case F_T_CH_TO_SH: NEED(ch && r->sh && r->sh->ts_us >= ch->ts_us); SETI(r->sh->ts_us - ch->ts_us);
@@ -1020,19 +1028,19 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 		{
 			uint16_t lo = 0xffff;
 			for (i = 0; i < ch->n_versions; i++)
-				if (!names_is_grease(ch->versions[i]) && ch->versions[i] < lo)
-					lo = ch->versions[i];
+				if (!names_is_grease(hs_ch_versions(ch)[i]) && hs_ch_versions(ch)[i] < lo)
+					lo = hs_ch_versions(ch)[i];
 			NEED(lo != 0xffff);
 			SETI(lo);
 		}
-	case F_CH_VERSIONS: NEED(ch); v->l = ch->versions; v->n = ch->n_versions; v->filter = 1; return 1;
-	case F_CH_SUITES: NEED(ch); v->l = ch->suites; v->n = ch->n_suites; v->filter = 1; return 1;
-	case F_CH_GROUPS: NEED(ch); v->l = ch->groups; v->n = ch->n_groups; v->filter = 1; return 1;
-	case F_CH_KEYSHARES: NEED(ch); v->l = ch->key_share; v->n = ch->n_key_share; v->filter = 1; return 1;
-	case F_CH_SIGALGS: NEED(ch); v->l = ch->sigalgs; v->n = ch->n_sigalgs; v->filter = 1; return 1;
-	case F_CH_EXTS: NEED(ch); v->l = ch->ext_type; v->n = ch->n_exts; v->filter = 1; return 1;
+	case F_CH_VERSIONS: NEED(ch); v->l = hs_ch_versions(ch); v->n = ch->n_versions; v->filter = 1; return 1;
+	case F_CH_SUITES: NEED(ch); v->l = hs_ch_suites(ch); v->n = ch->n_suites; v->filter = 1; return 1;
+	case F_CH_GROUPS: NEED(ch); v->l = hs_ch_groups(ch); v->n = ch->n_groups; v->filter = 1; return 1;
+	case F_CH_KEYSHARES: NEED(ch); v->l = hs_ch_key_share(ch); v->n = ch->n_key_share; v->filter = 1; return 1;
+	case F_CH_SIGALGS: NEED(ch); v->l = hs_ch_sigalgs(ch); v->n = ch->n_sigalgs; v->filter = 1; return 1;
+	case F_CH_EXTS: NEED(ch); v->l = hs_ch_ext_type(ch); v->n = ch->n_exts; v->filter = 1; return 1;
 	case F_CH_SNI_PRESENT: NEED(ch); SETI(ch->has_sni);
-	case F_CH_SNI: NEED(ch && ch->has_sni); v->s = ch->sni; v->sn = ch->sni_len; return 1;
+	case F_CH_SNI: NEED(ch && ch->has_sni); v->s = hs_ch_sni(ch); v->sn = ch->sni_len; return 1;
 	case F_CH_ALPN_PRESENT: NEED(ch); SETI(ch->n_alpn > 0);
 	case F_CH_LENGTH: NEED(ch); SETI(ch->msg_len);
 	case F_CH_SEGMENTS: NEED(ch && ch->segments); SETI(ch->segments);

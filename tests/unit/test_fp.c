@@ -123,7 +123,7 @@ static void ch_reset(struct hs_client_hello *ch)
 	struct hs_client_hello *f = NULL;
 	size_t i;
 	for (i = 0; i < n_held; i++)
-		if (ch->suites == held[i]->suites)
+		if (ch->lists == held[i]->lists)
 			f = held[i];
 	if (!f) {
 		if (n_held == sizeof(held) / sizeof(held[0]) || (f = record_new_client_hello()) == NULL)
@@ -140,7 +140,11 @@ static void ch_copy(struct hs_client_hello *dst, const struct hs_client_hello *s
 	ch_reset(dst);
 	l = *dst;
 	*dst = *src;
-#define L(x, cap) do { dst->x = l.x; memcpy(dst->x, src->x, (cap) * sizeof(*dst->x)); } while (0)
+	dst->lists = l.lists;
+#define L(x, cap) do { \
+		dst->o_##x = l.o_##x; \
+		memcpy(hs_ch_##x(dst), hs_ch_##x(src), (cap) * sizeof(*hs_ch_##x(dst))); \
+	} while (0)
 	L(suites, HS_MAX_SUITES); L(comp, HS_MAX_SMALL); L(ext_type, HS_MAX_EXTS); L(ext_len, HS_MAX_EXTS);
 	L(sni, HS_SNI_BYTES); L(alpn_off, HS_MAX_ALPN); L(alpn, HS_ALPN_BYTES); L(groups, HS_MAX_GROUPS);
 	L(ecpf, HS_MAX_SMALL); L(sigalgs, HS_MAX_SIGALGS); L(sigalgs_cert, HS_MAX_SIGALGS);
@@ -493,14 +497,14 @@ static void test_memo(void)
 		ch_copy(&b, &a);
 		switch (k) {
 		case 0: break;
-		case 1: b.suites[1] ^= 1; break;
-		case 2: b.ext_type[1] ^= 1; break;
-		case 3: b.groups[1] ^= 1; break;
+		case 1: hs_ch_suites(&b)[1] ^= 1; break;
+		case 2: hs_ch_ext_type(&b)[1] ^= 1; break;
+		case 3: hs_ch_groups(&b)[1] ^= 1; break;
 		case 4: b.n_ecpf = 0; break;
-		case 5: b.sigalgs[0] ^= 1; break;
-		case 6: b.versions[1] = 0x0303; break;
+		case 5: hs_ch_sigalgs(&b)[0] ^= 1; break;
+		case 6: hs_ch_versions(&b)[1] = 0x0303; break;
 		case 7: b.has_sni = !b.has_sni; break;
-		case 8: b.alpn[b.alpn_off[0] + 1] = 'x'; break;
+		case 8: hs_ch_alpn(&b)[hs_ch_alpn_off(&b)[0] + 1] = 'x'; break;
 		case 9: b.legacy_version = 0x0301; break;
 		}
 		fp_ja3(&a, j3, sizeof(j3), m3);   /* a in the memo first */
@@ -530,7 +534,7 @@ static void test_memo_many(void)
 	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < 600; i++) {
 			int v = pass == 1 ? 599 - i : i;
-			a.suites[1] = (uint16_t)(0x1000 + v);
+			hs_ch_suites(&a)[1] = (uint16_t)(0x1000 + v);
 			if (pass == 0) {
 				fp_ja3(&a, full, sizeof(full), j3[v]);
 				fp_ja4(&a, j4[v], raw, sizeof(raw));

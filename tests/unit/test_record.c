@@ -129,7 +129,7 @@ static void test_max_offered(void)
 {
 	static char buf[1 << 16];
 	struct hs_record *r = record_with(0x7f1c, 0x0303);
-	CHECK(r->ch->n_versions == 2 && r->ch->versions[0] == 0x7f1c);
+	CHECK(r->ch->n_versions == 2 && hs_ch_versions(r->ch)[0] == 0x7f1c);
 	CHECK(r->ch->max_offered == 0x0304);
 	CHECK(hs_max_offered(r->ch) == 0x0304);
 	CHECK(rule_sees(r, "ch.max_version is TLS 1.3") == 1);
@@ -202,36 +202,37 @@ static void test_keep_hello(void)
 	f->legacy_version = 0x0303;
 	f->random[31] = 7;
 	for (i = 0; i < HS_MAX_SUITES; i++)
-		f->suites[f->n_suites++] = (uint16_t)(i + 1);
+		hs_ch_suites(f)[f->n_suites++] = (uint16_t)(i + 1);
 	for (i = 0; i < HS_MAX_EXTS; i++) {
-		f->ext_type[f->n_exts] = (uint16_t)(0x100 + i);
-		f->ext_len[f->n_exts++] = i;
+		hs_ch_ext_type(f)[f->n_exts] = (uint16_t)(0x100 + i);
+		hs_ch_ext_len(f)[f->n_exts++] = i;
 	}
 	f->has_sni = 1;
-	memset(f->sni, 'a', HS_SNI_BYTES);
-	f->sni[HS_SNI_BYTES - 1] = 'z';
+	memset(hs_ch_sni(f), 'a', HS_SNI_BYTES);
+	hs_ch_sni(f)[HS_SNI_BYTES - 1] = 'z';
 	f->sni_len = HS_SNI_BYTES;
-	f->alpn_off[f->n_alpn++] = 0;
-	f->alpn[0] = 2;
-	memcpy(f->alpn + 1, "h2", 2);
+	hs_ch_alpn_off(f)[f->n_alpn++] = 0;
+	hs_ch_alpn(f)[0] = 2;
+	memcpy(hs_ch_alpn(f) + 1, "h2", 2);
 	f->alpn_bytes = 3;
-	f->psk_modes[f->n_psk_modes++] = 1;
-	f->key_share[f->n_key_share] = 0x1d;
-	f->key_share_len[f->n_key_share++] = 32;
-	f->sigalgs_cert[f->n_sigalgs_cert++] = 0x0804;
+	hs_ch_psk_modes(f)[f->n_psk_modes++] = 1;
+	hs_ch_key_share(f)[f->n_key_share] = 0x1d;
+	hs_ch_key_share_len(f)[f->n_key_share++] = 32;
+	hs_ch_sigalgs_cert(f)[f->n_sigalgs_cert++] = 0x0804;
 	k = record_keep_client_hello(f);
 	CHECK(k && k != f && k->compact);
 	CHECK(k->legacy_version == 0x0303 && k->random[31] == 7);
-	CHECK(k->n_suites == HS_MAX_SUITES && k->suites[0] == 1 && k->suites[HS_MAX_SUITES - 1] == HS_MAX_SUITES);
-	CHECK(k->n_exts == HS_MAX_EXTS && k->ext_type[HS_MAX_EXTS - 1] == 0x100 + HS_MAX_EXTS - 1 &&
-	      k->ext_len[HS_MAX_EXTS - 1] == HS_MAX_EXTS - 1);
-	CHECK(k->sni_len == HS_SNI_BYTES && k->sni[0] == 'a' && k->sni[HS_SNI_BYTES - 1] == 'z');
-	CHECK(k->n_alpn == 1 && k->alpn[k->alpn_off[0]] == 2 && !memcmp(k->alpn + 1, "h2", 2));
-	CHECK(k->psk_modes[0] == 1 && k->key_share[0] == 0x1d && k->key_share_len[0] == 32);
-	CHECK(k->sigalgs_cert[0] == 0x0804 && k->n_groups == 0);
+	CHECK(k->n_suites == HS_MAX_SUITES && hs_ch_suites(k)[0] == 1 &&
+	      hs_ch_suites(k)[HS_MAX_SUITES - 1] == HS_MAX_SUITES);
+	CHECK(k->n_exts == HS_MAX_EXTS && hs_ch_ext_type(k)[HS_MAX_EXTS - 1] == 0x100 + HS_MAX_EXTS - 1 &&
+	      hs_ch_ext_len(k)[HS_MAX_EXTS - 1] == HS_MAX_EXTS - 1);
+	CHECK(k->sni_len == HS_SNI_BYTES && hs_ch_sni(k)[0] == 'a' && hs_ch_sni(k)[HS_SNI_BYTES - 1] == 'z');
+	CHECK(k->n_alpn == 1 && hs_ch_alpn(k)[hs_ch_alpn_off(k)[0]] == 2 && !memcmp(hs_ch_alpn(k) + 1, "h2", 2));
+	CHECK(hs_ch_psk_modes(k)[0] == 1 && hs_ch_key_share(k)[0] == 0x1d && hs_ch_key_share_len(k)[0] == 32);
+	CHECK(hs_ch_sigalgs_cert(k)[0] == 0x0804 && k->n_groups == 0);
 	/* the lists follow the structure, in the one allocation */
-	CHECK((const uint8_t *)k->suites == (const uint8_t *)(k + 1));
-	CHECK(k->alpn + k->alpn_bytes == (const uint8_t *)(k + 1) + 2 * (HS_MAX_SUITES + 2 * HS_MAX_EXTS + 1 + 1 + 2) +
+	CHECK(k->lists == (const uint8_t *)(k + 1) && (const uint8_t *)hs_ch_suites(k) == k->lists);
+	CHECK(hs_ch_alpn(k) + k->alpn_bytes == (const uint8_t *)(k + 1) + 2 * (HS_MAX_SUITES + 2 * HS_MAX_EXTS + 1 + 1 + 2) +
 	      1 + HS_SNI_BYTES + 3);
 	CHECK(record_keep_client_hello(k) == k);   /* kept once */
 	r->ch = k;

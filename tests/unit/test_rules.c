@@ -77,27 +77,27 @@ static struct hs_client_hello *add_ch(struct hs_record *r, int alb)
 	ch->legacy_version = 0x0303;
 	ch->msg_len = 170;
 	if (alb) {
-		ch->suites[ch->n_suites++] = 0x0a0a;
+		hs_ch_suites(ch)[ch->n_suites++] = 0x0a0a;
 		for (i = 0; i < sizeof(elb_2016_08) / 2; i++)
-			ch->suites[ch->n_suites++] = elb_2016_08[i];
-		ch->suites[ch->n_suites++] = 0x00ff;
+			hs_ch_suites(ch)[ch->n_suites++] = elb_2016_08[i];
+		hs_ch_suites(ch)[ch->n_suites++] = 0x00ff;
 	} else {
-		ch->suites[ch->n_suites++] = 0x1301;
-		ch->suites[ch->n_suites++] = 0xc02f;
+		hs_ch_suites(ch)[ch->n_suites++] = 0x1301;
+		hs_ch_suites(ch)[ch->n_suites++] = 0xc02f;
 		ch->has_sni = 1;
-		memcpy(ch->sni, "target.example", 14);
+		memcpy(hs_ch_sni(ch), "target.example", 14);
 		ch->sni_len = 14;
 		ch->has_supported_versions = 1;
-		ch->versions[ch->n_versions++] = 0x3a3a;
-		ch->versions[ch->n_versions++] = 0x0304;
-		ch->versions[ch->n_versions++] = 0x0303;
+		hs_ch_versions(ch)[ch->n_versions++] = 0x3a3a;
+		hs_ch_versions(ch)[ch->n_versions++] = 0x0304;
+		hs_ch_versions(ch)[ch->n_versions++] = 0x0303;
 	}
 	ch->total_suites = ch->n_suites;
-	ch->groups[ch->n_groups++] = 0x001d;
-	ch->groups[ch->n_groups++] = 0x0017;
-	ch->sigalgs[ch->n_sigalgs++] = 0x0403;
-	ch->sigalgs[ch->n_sigalgs++] = 0x0804;
-	ch->sigalgs[ch->n_sigalgs++] = 0x0401;
+	hs_ch_groups(ch)[ch->n_groups++] = 0x001d;
+	hs_ch_groups(ch)[ch->n_groups++] = 0x0017;
+	hs_ch_sigalgs(ch)[ch->n_sigalgs++] = 0x0403;
+	hs_ch_sigalgs(ch)[ch->n_sigalgs++] = 0x0804;
+	hs_ch_sigalgs(ch)[ch->n_sigalgs++] = 0x0401;
 	r->ch = ch;
 	r->client_hellos = 1;
 	r->is_tls = 1;
@@ -432,7 +432,7 @@ static void test_conditions(void)
 	CHECK(fires("  when ch.sni.present is false", r) == 1);
 	CHECK(fires("  when ch.sni is \"x\"", r) == 0);
 	ch->has_sni = 1;
-	memcpy(ch->sni, "api.example.com", 15);
+	memcpy(hs_ch_sni(ch), "api.example.com", 15);
 	ch->sni_len = 15;
 	CHECK(fires("  when ch.sni ends-with \".example.com\"", r) == 1);
 	CHECK(fires("  when ch.sni starts-with \"api.\"\n  when ch.sni contains \"example\"", r) == 1);
@@ -456,8 +456,8 @@ static void test_conditions(void)
 	add_cert(r, XK_EC, 256, 0, 0);
 	CHECK(fires("  when cert.key_type is ec\n  when ch.suites intersects cert.key_suites", r) == 1);
 	ch->n_suites = 0;
-	ch->suites[ch->n_suites++] = 0xc02f;
-	ch->suites[ch->n_suites++] = 0x009c;
+	hs_ch_suites(ch)[ch->n_suites++] = 0xc02f;
+	hs_ch_suites(ch)[ch->n_suites++] = 0x009c;
 	CHECK(fires("  when ch.suites disjoint-from cert.key_suites", r) == 1);
 	CHECK(fires("  when ch.sigalgs intersects cert.key_sigalgs", r) == 1);
 	CHECK(fires("  when cert.key_sigalgs has ed25519", r) == 0);
@@ -572,8 +572,8 @@ static void test_builtin(void)
 	r = rec_tcp();
 	ch = add_ch(r, 0);
 	ch->has_key_share = 1;
-	ch->key_share[ch->n_key_share++] = 0x11ec;
-	ch->key_share[ch->n_key_share++] = 0x001d;
+	hs_ch_key_share(ch)[ch->n_key_share++] = 0x11ec;
+	hs_ch_key_share(ch)[ch->n_key_share++] = 0x001d;
 	ch->msg_len = 1500;
 	ch->segments = 2;
 	record_at(r, 1, HS_AT_RST, 6, ch->ts_us + 100);
@@ -584,7 +584,7 @@ static void test_builtin(void)
 	r->stage = STAGE_CLOSED_BY_PEER;
 	CHECK_STR(diag(rs, r, 0, NULL), "pq-key-share-then-reset");
 	ch->n_key_share = 1;
-	ch->key_share[0] = 0x001d;
+	hs_ch_key_share(ch)[0] = 0x001d;
 	CHECK_STR(diag(rs, r, 0, NULL), "multi-segment-client-hello-then-reset");
 	ch->segments = 1;
 	/* nothing specific left: one of the look-alikes of a close after the
@@ -624,8 +624,8 @@ static void test_builtin(void)
 	r = rec_tcp();
 	ch = add_ch(r, 0);
 	ch->n_suites = 0;
-	ch->suites[ch->n_suites++] = 0xc02f;
-	ch->suites[ch->n_suites++] = 0x1301;
+	hs_ch_suites(ch)[ch->n_suites++] = 0xc02f;
+	hs_ch_suites(ch)[ch->n_suites++] = 0x1301;
 	add_alert(r, DIR_S2C, 40, 6);
 	add_cert(r, XK_EC, 256, 0, 0);
 	r->server_chain.present = 0;
@@ -689,7 +689,7 @@ static void test_reports(void)
 	r->stage = STAGE_CLOSED_BY_PEER;
 	/* hostile bytes in a wire string end up escaped */
 	r->ch->has_sni = 1;
-	memcpy(r->ch->sni, "a\033[2Jb", 6);
+	memcpy(hs_ch_sni(r->ch), "a\033[2Jb", 6);
 	r->ch->sni_len = 6;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.capture_end_us = hs_last_ts(r);
@@ -776,22 +776,22 @@ static struct hs_record *id_rec(void)
 	struct hs_client_hello *ch = add_ch(r, 0);
 	size_t i;
 	ch->n_suites = 0;
-	ch->suites[ch->n_suites++] = 0x2a2a;
+	hs_ch_suites(ch)[ch->n_suites++] = 0x2a2a;
 	for (i = 0; i < sizeof(id_p) / 2; i++)
-		ch->suites[ch->n_suites++] = id_p[i];
+		hs_ch_suites(ch)[ch->n_suites++] = id_p[i];
 	ch->total_suites = ch->n_suites;
 	ch->n_groups = 0;
-	ch->groups[ch->n_groups++] = 0x4a4a;
-	ch->groups[ch->n_groups++] = 0x001d;
-	ch->groups[ch->n_groups++] = 0x0017;
+	hs_ch_groups(ch)[ch->n_groups++] = 0x4a4a;
+	hs_ch_groups(ch)[ch->n_groups++] = 0x001d;
+	hs_ch_groups(ch)[ch->n_groups++] = 0x0017;
 	ch->n_exts = 0;
-	ch->ext_type[ch->n_exts++] = 0x0000;    /* server_name: not compared */
-	ch->ext_type[ch->n_exts++] = 0x000a;
-	ch->ext_type[ch->n_exts++] = 0x6a6a;    /* GREASE */
-	ch->ext_type[ch->n_exts++] = 0x000d;
-	ch->ext_type[ch->n_exts++] = 0x002b;
-	ch->ext_type[ch->n_exts++] = 0x0033;
-	ch->ext_type[ch->n_exts++] = 0x0015;    /* padding: not compared */
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x0000;    /* server_name: not compared */
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x000a;
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x6a6a;    /* GREASE */
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x000d;
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x002b;
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x0033;
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x0015;    /* padding: not compared */
 	ch->total_exts = ch->n_exts;
 	return r;
 }
@@ -830,20 +830,20 @@ static void test_identity(void)
 	CHECK_STR(rule_identity_text(&id, buf, sizeof(buf)), "Profile P (exact match)");
 	ch = r->ch;
 	/* the renegotiation SCSV is not an offer: still exact */
-	ch->suites[ch->n_suites++] = 0x00ff;
+	hs_ch_suites(ch)[ch->n_suites++] = 0x00ff;
 	CHECK_STR(id_match(rs, r, &name), "exact");
 	/* TLS_FALLBACK_SCSV: a retry, at best same-suites */
-	ch->suites[ch->n_suites - 1] = 0x5600;
+	hs_ch_suites(ch)[ch->n_suites - 1] = 0x5600;
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
 	ch->n_suites--;
 	/* other order */
-	t = ch->suites[3]; ch->suites[3] = ch->suites[4]; ch->suites[4] = t;
+	t = hs_ch_suites(ch)[3]; hs_ch_suites(ch)[3] = hs_ch_suites(ch)[4]; hs_ch_suites(ch)[4] = t;
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
 	CHECK_STR(name, "P");
-	t = ch->suites[3]; ch->suites[3] = ch->suites[4]; ch->suites[4] = t;
+	t = hs_ch_suites(ch)[3]; hs_ch_suites(ch)[3] = hs_ch_suites(ch)[4]; hs_ch_suites(ch)[4] = t;
 	CHECK_STR(id_match(rs, r, &name), "exact");
 	/* versions differ: TLS 1.1 added */
-	ch->versions[ch->n_versions++] = 0x0302;
+	hs_ch_versions(ch)[ch->n_versions++] = 0x0302;
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
 	ch->n_versions--;
 	/* no supported_versions at all: legacy 0x0303 cannot offer TLS 1.3 */
@@ -851,11 +851,11 @@ static void test_identity(void)
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
 	ch->has_supported_versions = 1;
 	/* groups in another order */
-	ch->groups[1] = 0x0017; ch->groups[2] = 0x001d;
+	hs_ch_groups(ch)[1] = 0x0017; hs_ch_groups(ch)[2] = 0x001d;
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
-	ch->groups[1] = 0x001d; ch->groups[2] = 0x0017;
+	hs_ch_groups(ch)[1] = 0x001d; hs_ch_groups(ch)[2] = 0x0017;
 	/* an extra extension (ALPN) */
-	ch->ext_type[ch->n_exts++] = 0x0010;
+	hs_ch_ext_type(ch)[ch->n_exts++] = 0x0010;
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
 	ch->n_exts--;
 	CHECK_STR(id_match(rs, r, &name), "exact");
@@ -866,15 +866,15 @@ static void test_identity(void)
 		  "Profile P (close match: most suites the same, not identical)");
 	/* two missing and one foreign: 18/21 = 86% < 90%: unknown */
 	ch->n_suites--;
-	ch->suites[ch->n_suites++] = 0xc028;
+	hs_ch_suites(ch)[ch->n_suites++] = 0xc028;
 	CHECK_STR(id_match(rs, r, &name), "unknown");
 	CHECK_STR(name, "-");
 	CHECK(rule_client_identity(rs, r, &id) == 1 && id.description == NULL);
 	CHECK_STR(rule_identity_text(&id, buf, sizeof(buf)), "unknown (no client profile matches)");
 	/* close needs the same first suites: 19/20 but the first two swapped */
 	ch->n_suites -= 2;
-	ch->suites[ch->n_suites++] = 0x0033;
-	t = ch->suites[1]; ch->suites[1] = ch->suites[2]; ch->suites[2] = t;
+	hs_ch_suites(ch)[ch->n_suites++] = 0x0033;
+	t = hs_ch_suites(ch)[1]; hs_ch_suites(ch)[1] = hs_ch_suites(ch)[2]; hs_ch_suites(ch)[2] = t;
 	CHECK_STR(id_match(rs, r, &name), "unknown");
 	record_free(r);
 
@@ -882,12 +882,12 @@ static void test_identity(void)
 	r = id_rec();
 	ch = r->ch;
 	ch->n_suites = 0;
-	ch->suites[ch->n_suites++] = 0xc02b;
-	ch->suites[ch->n_suites++] = 0xc02f;
+	hs_ch_suites(ch)[ch->n_suites++] = 0xc02b;
+	hs_ch_suites(ch)[ch->n_suites++] = 0xc02f;
 	CHECK_STR(id_match(rs, r, &name), "exact");
 	CHECK_STR(name, "Q");
-	ch->suites[0] = 0xc02f;
-	ch->suites[1] = 0xc02b;
+	hs_ch_suites(ch)[0] = 0xc02f;
+	hs_ch_suites(ch)[1] = 0xc02b;
 	CHECK_STR(id_match(rs, r, &name), "unknown");
 	/* the answer is kept per thread for the last offers (rules/identity.c);
 	 * a list loaded later into the same set, and a new set that may sit
@@ -923,15 +923,15 @@ static void test_identity(void)
 	CHECK(fires("  when client.match in same-suites, close", r) == 0);
 	/* the same 18 suites in another order (a real client in the corpus does
 	 * this): not a load balancer */
-	t = ch->suites[1]; ch->suites[1] = ch->suites[2]; ch->suites[2] = t;
+	t = hs_ch_suites(ch)[1]; hs_ch_suites(ch)[1] = hs_ch_suites(ch)[2]; hs_ch_suites(ch)[2] = t;
 	CHECK_STR(id_match(b, r, &name), "unknown");
 	CHECK(fires("  when client.aws_lb is false\n  when client.match is unknown", r) == 1);
 	CHECK(fires("  when client.identity is ELBSecurityPolicy-2016-08", r) == 0);
-	t = ch->suites[1]; ch->suites[1] = ch->suites[2]; ch->suites[2] = t;
+	t = hs_ch_suites(ch)[1]; hs_ch_suites(ch)[1] = hs_ch_suites(ch)[2]; hs_ch_suites(ch)[2] = t;
 	/* TLS 1.3 offered with the 2016-08 suites: versions disagree */
 	ch->has_supported_versions = 1;
-	ch->versions[ch->n_versions++] = 0x0304;
-	ch->versions[ch->n_versions++] = 0x0303;
+	hs_ch_versions(ch)[ch->n_versions++] = 0x0304;
+	hs_ch_versions(ch)[ch->n_versions++] = 0x0303;
 	CHECK_STR(id_match(b, r, &name), "unknown");
 	record_free(r);
 
@@ -957,7 +957,7 @@ static void test_evidence_escaping(void)
 	size_t n;
 	CHECK(rs && tmp && rule_load_buffer(rs, "t.rules", text, sizeof(text) - 1, err, sizeof(err)) == 0);
 	add_ch(r, 0);
-	memcpy(r->ch->sni, "a\033[31mb\r\n", 9);
+	memcpy(hs_ch_sni(r->ch), "a\033[31mb\r\n", 9);
 	r->ch->sni_len = 9;
 	record_derive(r);
 	memset(&ctx, 0, sizeof(ctx));

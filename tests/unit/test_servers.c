@@ -21,9 +21,9 @@ static struct hs_client_hello *hello(const char *sni, const uint16_t *suites, ui
 	if (sni) {
 		c->has_sni = 1;
 		c->sni_len = (uint16_t)strlen(sni);
-		memcpy(c->sni, sni, c->sni_len);
+		memcpy(hs_ch_sni(c), sni, c->sni_len);
 	}
-	memcpy(c->suites, suites, n * sizeof(*suites));
+	memcpy(hs_ch_suites(c), suites, n * sizeof(*suites));
 	c->n_suites = n;
 	return c;
 }
