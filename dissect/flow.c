@@ -1632,7 +1632,7 @@ static void pf_judge(struct flow *f, int d, const struct pkt *p, uint32_t lo)
 		lo += k;
 		if (h->pf_hdr < 5)
 			return;
-		if (h->pf_t13 && r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame)
+		if (h->pf_t13 && hs_at_frame(r, d, HS_AT_DATA_AFTER_PEER_FIN))
 			record_at(r, d, HS_AT_DATA_AFTER_PEER_FIN, 0, 0);   /* a lone alert after all */
 		h->pf_start = h->pf_start + 5u + q[k - 1];   /* its length is under 256 */
 	}
@@ -1691,7 +1691,7 @@ static void data_after_peer_fin(struct flow *f, int d, const struct pkt *p)
 			old_end = h->pf_start;   /* the hole follows the whole alert */
 		h->pf_hdr = 0;
 	}
-	if (r->d[d].at[HS_AT_DATA_AFTER_PEER_FIN].frame)
+	if (hs_at_frame(r, d, HS_AT_DATA_AFTER_PEER_FIN))
 		return;
 	/* Bytes the peer acknowledged in its FIN had reached it before it
 	 * closed, whatever order the capture shows them in: the new bytes
@@ -1926,12 +1926,12 @@ static __attribute__((noinline)) void packet_body(struct flow_table *ft, struct 
 	}
 	if ((p->flags & TCP_FIN) && !s->at[HS_AT_FIN].frame)
 		on_close(f, d, EV_FIN, HS_AT_FIN, p);
-	if ((p->flags & TCP_RST) && !s->at[HS_AT_RST].frame)
+	if ((p->flags & TCP_RST) && !hs_at_frame(r, d, HS_AT_RST))
 		on_close(f, d, EV_RST, HS_AT_RST, p);
 	if (final)
 		return;
-	if ((r->d[0].at[HS_AT_FIN].frame && r->d[1].at[HS_AT_FIN].frame) || r->d[0].at[HS_AT_RST].frame ||
-	    r->d[1].at[HS_AT_RST].frame)
+	if ((r->d[0].at[HS_AT_FIN].frame && r->d[1].at[HS_AT_FIN].frame) || hs_at_frame(r, 0, HS_AT_RST) ||
+	    hs_at_frame(r, 1, HS_AT_RST))
 		mark_closing(ft, f);
 	if (ft->lim.hs_timeout_us)
 		early_check(ft, f, p->ts_us);

@@ -550,6 +550,18 @@ int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t
 	return 1;
 }
 
+struct hs_at *record_at_rare(struct hs_record *r, int dir, enum hs_at_kind k)
+{
+	struct hs_rare *x = record_rare(r);
+	return x ? &x->at[dir][k - HS_AT_KEPT] : NULL;
+}
+
+struct hs_at *record_rat_rare(struct hs_record *r, enum hs_rat_kind k)
+{
+	struct hs_rare *x = record_rare(r);
+	return x ? &x->rat[k - HS_RAT_KEPT] : NULL;
+}
+
 struct hs_steer *record_steer(struct hs_record *r)
 {
 	struct hs_rare *x = record_rare(r);
@@ -634,8 +646,12 @@ void record_swap_dirs(struct hs_record *r)
 	r->d[1] = d;
 	if (rr) {
 		struct hs_rare_dir t = rr->d[0];
+		struct hs_at at[HS_AT__N - HS_AT_KEPT];
 		rr->d[0] = rr->d[1];
 		rr->d[1] = t;
+		memcpy(at, rr->at[0], sizeof(at));
+		memcpy(rr->at[0], rr->at[1], sizeof(at));
+		memcpy(rr->at[1], at, sizeof(at));
 	}
 	for (i = 0; i < r->n_events; i++) {
 		if (r->ev_wide)

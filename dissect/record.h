@@ -155,7 +155,9 @@ enum hs_anomaly {
 	AN_BAD_CHECKSUM      = 1u << 17,  /* a segment with a bad checksum where the capture's are real: ignored */
 };
 
-/* The moments a direction keeps (struct hs_dir's at[]). */
+/* The moments a direction keeps: the first HS_AT_KEPT in struct hs_dir's
+ * at[], the others, which few connections have, in its struct hs_rare
+ * (issue 19). Read them with hs_at_frame() and hs_at_ts() only. */
 enum hs_at_kind {
 	HS_AT_LAST = 0,          /* its last packet */
 	HS_AT_FIRST_PAYLOAD,     /* its first packet with payload */
@@ -171,6 +173,7 @@ enum hs_at_kind {
 	HS_AT_DATA_AFTER_PEER_FIN,
 	HS_AT__N
 };
+#define HS_AT_KEPT HS_AT_RST
 
 /* A frame and a capture time, kept in 8 bytes (issue 19): frame 0 is
  * "none" (then the time reads 0 too); otherwise frame is the frame number
@@ -186,17 +189,20 @@ struct hs_at {
 };
 #define HS_AT_WIDE UINT32_MAX
 
-/* The record's own moments (its rat[]), kept the same way. */
+/* The record's own moments, kept the same way: the first HS_RAT_KEPT in
+ * its rat[], the others in its struct hs_rare. Read them with
+ * hs_rat_frame() and hs_rat_ts() only. */
 enum hs_rat_kind {
 	HS_RAT_COMPLETE = 0,     /* the frame that completed the handshake (none: not complete,
 	                            or only settled at the end of the flow); records after it are
 	                            not read */
+	HS_RAT_SERVER_CERTS,     /* the server's Certificate message (server_chain) */
 	HS_RAT_NONTLS,           /* the non-TLS bytes (nontls) */
 	HS_RAT_CERT_REQUEST,     /* the CertificateRequest (its frame only is read) */
-	HS_RAT_SERVER_CERTS,     /* the server's Certificate message (server_chain) */
 	HS_RAT_CLIENT_CERTS,     /* the client's (client_chain) */
 	HS_RAT__N
 };
+#define HS_RAT_KEPT HS_RAT_NONTLS
 
 /* Moments that did not fit, whole: a slot each, direction 0's HS_AT__N,
  * direction 1's, then the record's HS_RAT__N (struct hs_at.frame
@@ -218,7 +224,7 @@ struct hs_dir {
 	 * FIN and RST came, and HS_AT_DATA_AFTER_PEER_FIN (below): 32-bit
 	 * offsets from the record's first packet, read with hs_at_frame() and
 	 * hs_at_ts(), written with record_at(); see struct hs_at. */
-	struct hs_at at[HS_AT__N];
+	struct hs_at at[HS_AT_KEPT];
 	uint32_t records;            /* TLS records seen */
 	uint32_t encrypted_hs;       /* encrypted handshake records */
 	uint32_t appdata_records;
@@ -501,6 +507,8 @@ struct hs_rare {
 	struct hs_decrypted *dec;    /* --keylog only; owned */
 	struct hs_steer *steer;      /* NULL until a segment tried to steer the report; owned */
 	struct hs_at_wide *at_wide;  /* NULL until a moment did not fit struct hs_at; owned */
+	struct hs_at at[2][HS_AT__N - HS_AT_KEPT];   /* the directions' other moments (enum hs_at_kind) */
+	struct hs_at rat[HS_RAT__N - HS_RAT_KEPT];   /* the record's (enum hs_rat_kind) */
 	uint32_t ip_reassembled;     /* TCP segments rebuilt from IPv4 fragments */
 	uint16_t n_ca_names;         /* distinguished names in CertificateRequest */
 	uint16_t nontls_len;
@@ -560,7 +568,7 @@ struct hs_record {
 	/* The record's moments (enum hs_rat_kind: completion, the non-TLS
 	 * bytes, the CertificateRequest), read with hs_rat_frame() and
 	 * hs_rat_ts(), written with record_rat(); see struct hs_at. */
-	struct hs_at rat[HS_RAT__N];
+	struct hs_at rat[HS_RAT_KEPT];
 
 	uint16_t n_events, cap_events;
 	uint32_t total_events;       /* events seen (saturates, never wraps) */
@@ -653,8 +661,9 @@ static inline int record_event(struct hs_record *r, uint8_t dir, enum hs_ev_kind
 void record_event_aux(struct hs_record *r, uint8_t aux);
 
 /* Sets moment k of direction dir (frame 0: none). Returns 0 when a
- * moment that does not fit in 32 bits could not be kept (out of memory:
- * it then reads as none), else 1. record_rat(): the record's moment k. */
+ * moment that does not fit in 32 bits, or one kept in the struct hs_rare,
+ * could not be kept (out of memory: it then reads as none), else 1.
+ * record_rat(): the record's moment k. */
 __attribute__((cold)) int record_at_wide(struct hs_record *r, struct hs_at *a, unsigned slot, uint64_t frame,
 					  int64_t ts_us);
 /* Differences modulo 2^64 (no overflow to trap): dt is kept when it is
@@ -677,14 +686,45 @@ static inline int record_at_in(struct hs_record *r, struct hs_at *a, unsigned sl
 	return record_at_wide(r, a, slot, frame, ts_us);
 }
 
+/* Where moment k (HS_AT_KEPT or after) of direction dir is kept, in the
+ * record's struct hs_rare (allocated on first use; NULL when memory runs
+ * out); record_rat_rare(): the record's moment k (HS_RAT_KEPT or after). */
+struct hs_at *record_at_rare(struct hs_record *r, int dir, enum hs_at_kind k);
+struct hs_at *record_rat_rare(struct hs_record *r, enum hs_rat_kind k);
+
 static inline int record_at(struct hs_record *r, int dir, enum hs_at_kind k, uint64_t frame, int64_t ts_us)
 {
-	return record_at_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k, frame, ts_us);
+	struct hs_at *a;
+	if (k < HS_AT_KEPT)
+		a = &r->d[dir].at[k];
+	else if (!frame && !r->rare)
+		return 1;               /* none, as it reads */
+	else if (!(a = record_at_rare(r, dir, k)))
+		return 0;               /* out of memory: it reads as none */
+	return record_at_in(r, a, (unsigned)dir * HS_AT__N + k, frame, ts_us);
 }
 
 static inline int record_rat(struct hs_record *r, enum hs_rat_kind k, uint64_t frame, int64_t ts_us)
 {
-	return record_at_in(r, &r->rat[k], 2 * HS_AT__N + k, frame, ts_us);
+	struct hs_at *a;
+	if (k < HS_RAT_KEPT)
+		a = &r->rat[k];
+	else if (!frame && !r->rare)
+		return 1;
+	else if (!(a = record_rat_rare(r, k)))
+		return 0;
+	return record_at_in(r, a, 2 * HS_AT__N + k, frame, ts_us);
+}
+
+/* Moment k of direction dir (of the record: hs_rat_get()) as kept. */
+static inline const struct hs_at *hs_at_get(const struct hs_record *r, int dir, enum hs_at_kind k)
+{
+	return k < HS_AT_KEPT ? &r->d[dir].at[k] : &hs_rare(r)->at[dir][k - HS_AT_KEPT];
+}
+
+static inline const struct hs_at *hs_rat_get(const struct hs_record *r, enum hs_rat_kind k)
+{
+	return k < HS_RAT_KEPT ? &r->rat[k] : &hs_rare(r)->rat[k - HS_RAT_KEPT];
 }
 
 /* Frame and time of moment k of direction dir (hs_rat_*: of the record);
@@ -705,22 +745,22 @@ static inline int64_t hs_at_ts_in(const struct hs_record *r, const struct hs_at 
 
 static inline uint64_t hs_at_frame(const struct hs_record *r, int dir, enum hs_at_kind k)
 {
-	return hs_at_frame_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k);
+	return hs_at_frame_in(r, hs_at_get(r, dir, k), (unsigned)dir * HS_AT__N + k);
 }
 
 static inline int64_t hs_at_ts(const struct hs_record *r, int dir, enum hs_at_kind k)
 {
-	return hs_at_ts_in(r, &r->d[dir].at[k], (unsigned)dir * HS_AT__N + k);
+	return hs_at_ts_in(r, hs_at_get(r, dir, k), (unsigned)dir * HS_AT__N + k);
 }
 
 static inline uint64_t hs_rat_frame(const struct hs_record *r, enum hs_rat_kind k)
 {
-	return hs_at_frame_in(r, &r->rat[k], 2 * HS_AT__N + k);
+	return hs_at_frame_in(r, hs_rat_get(r, k), 2 * HS_AT__N + k);
 }
 
 static inline int64_t hs_rat_ts(const struct hs_record *r, enum hs_rat_kind k)
 {
-	return hs_at_ts_in(r, &r->rat[k], 2 * HS_AT__N + k);
+	return hs_at_ts_in(r, hs_rat_get(r, k), 2 * HS_AT__N + k);
 }
 
 /* The record's last packet: frame and time (0 and 0 before any). */

@@ -389,7 +389,7 @@ static void test_moments(void)
 	CHECK(record_at(r, 1, HS_AT_FIN, 11, t0 + INT32_MAX + 1LL) == 1);
 	/* the record's own: small and whole */
 	CHECK(record_rat(r, HS_RAT_COMPLETE, 20, t0 + 7) == 1 && r->rat[HS_RAT_COMPLETE].frame != HS_AT_WIDE);
-	CHECK(record_rat(r, HS_RAT_NONTLS, 21, t0 - (1LL << 40)) == 1 && r->rat[HS_RAT_NONTLS].frame == HS_AT_WIDE);
+	CHECK(record_rat(r, HS_RAT_NONTLS, 21, t0 - (1LL << 40)) == 1 && hs_rat_get(r, HS_RAT_NONTLS)->frame == HS_AT_WIDE);
 	CHECK(hs_rat_frame(r, HS_RAT_COMPLETE) == 20 && hs_rat_ts(r, HS_RAT_COMPLETE) == t0 + 7);
 	CHECK(hs_rat_frame(r, HS_RAT_NONTLS) == 21 && hs_rat_ts(r, HS_RAT_NONTLS) == t0 - (1LL << 40));
 	CHECK(hs_rat_frame(r, HS_RAT_CERT_REQUEST) == 0 && hs_rat_ts(r, HS_RAT_CERT_REQUEST) == 0);
