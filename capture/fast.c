@@ -31,9 +31,10 @@
  * a thread (cap_read_opts.one_thread, or it cannot start), blocks are
  * filled and walked in turn; libpcap reading is then the reference loop.
  * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
- * of 512 KiB holds at most 14,564 TCP segments, SEGS_MAX, of 184 bytes each
- * here; real traffic far fewer: the array grows by doubling), plus, on the libpcap way only, a batch grown for a packet bigger
- * than a batch. bench/RESULTS.md has the numbers.
+ * of 512 KiB holds at most 14,564 TCP segments, SEGS_MAX, of 120 bytes each
+ * here, plus 64 for one that came through a tunnel; real traffic far fewer:
+ * the array grows by doubling), plus, on the libpcap way only, a batch
+ * grown for a packet bigger than a batch. bench/RESULTS.md has the numbers.
  */
 #include "capture/fast.h"
 #include "dissect/dbuf.h"
@@ -65,17 +66,25 @@ struct rb_pkt {              /* followed by caplen bytes, padded to 8 */
  * with its TCP segments already decoded, so the analysis thread touches
  * neither the record headers nor the link/IP/TCP headers, and can warm
  * the flow table for the segments a few places ahead. */
+/* A segment keeps its struct pkt up to the tunnel facts (PKT_CORE bytes:
+ * its payload points into the block, or into side when reassembled); the
+ * few that came through a tunnel keep those in encaps (issue 19: 120 bytes
+ * a segment, not 184, in memory that holds every segment of RB_NBATCH
+ * blocks). seg_pkt() puts a segment back together. */
+#define PKT_CORE offsetof(struct pkt, encap)
 struct seg_desc {
-	struct pkt p;            /* p.payload: into the block, or into side (reassembled) */
+	unsigned char core[PKT_CORE];
 	int64_t now_us;          /* the capture clock after this frame (every frame counts) */
 	uint32_t side_off;       /* reassembled: where its payload is in side (a dbuf: 32 bits) */
 	uint32_t hash;           /* flow_hash_pkt() */
+	uint32_t encap;          /* 0: no tunnel; else 1 + its index in encaps */
 };
 
 struct decoded {
 	struct seg_desc *v;      /* = vb.p */
 	size_t n;
 	struct dbuf vb;          /* the segments: at most SEGS_MAX(block) of them */
+	struct dbuf encaps;      /* struct pkt_encap_info of the segments that came through a tunnel */
 	struct dbuf side;        /* payloads of reassembled datagrams (their buffers are the frag table's);
 	                          * at most FRAG_MAX_BYTES + the block: every byte of a datagram that
 	                          * completes in a block was in the fragment table when the block
@@ -151,12 +160,15 @@ static void dec_init(struct decoded *d, size_t block_bytes)
 {
 	dbuf_init(&d->vb, 1024 * sizeof(struct seg_desc), SEGS_MAX(block_bytes) * sizeof(struct seg_desc));
 	dbuf_init(&d->side, 65536, (size_t)FRAG_MAX_BYTES + block_bytes);
+	dbuf_init(&d->encaps, 64 * sizeof(struct pkt_encap_info),
+		  SEGS_MAX(block_bytes) * sizeof(struct pkt_encap_info));
 }
 
 static void dec_free(struct decoded *d)
 {
 	dbuf_free(&d->vb);
 	dbuf_free(&d->side);
+	dbuf_free(&d->encaps);
 	d->v = NULL;
 }
 
@@ -168,10 +180,16 @@ static int dec_push(struct decoded *d, const struct pkt *p, int64_t now_us, uint
 		return -1;
 	d->v = (struct seg_desc *)(void *)d->vb.p;
 	e = &d->v[d->n];
-	e->p = *p;
+	memcpy(e->core, p, PKT_CORE);
 	e->now_us = now_us;
 	e->side_off = 0;
 	e->hash = hash;
+	e->encap = 0;
+	if (p->encap.kind || p->encap.depth) {
+		if (dbuf_add(&d->encaps, &p->encap, sizeof(p->encap)))
+			return -1;
+		e->encap = d->encaps.len / sizeof(p->encap);
+	}
 	if (p->reassembled && p->paylen) {
 		e->side_off = d->side.len;
 		if (dbuf_add(&d->side, p->payload, p->paylen))
@@ -192,6 +210,7 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 	size_t off = 0, i;
 	d->n = 0;
 	dbuf_reset(&d->side);
+	dbuf_reset(&d->encaps);
 	while (next_rec(r, b, &off, &rec)) {
 		if (rec.ts_us > q->now_us)
 			q->now_us = rec.ts_us;
@@ -206,9 +225,36 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 		}
 	}
 	d->now_end = q->now_us;
-	for (i = 0; i < d->n; i++)
-		if (d->v[i].p.reassembled && d->v[i].p.paylen)
-			d->v[i].p.payload = d->side.p + d->v[i].side_off;
+	for (i = 0; i < d->n; i++) {
+		struct pkt p1;
+		memcpy(&p1, d->v[i].core, PKT_CORE);
+		if (p1.reassembled && p1.paylen) {
+			const uint8_t *at = d->side.p + d->v[i].side_off;
+			memcpy(d->v[i].core + offsetof(struct pkt, payload), &at, sizeof(at));
+		}
+	}
+}
+
+/* Segment i as the struct pkt it was decoded into. */
+static void seg_pkt(const struct decoded *d, size_t i, struct pkt *p)
+{
+	const struct seg_desc *e = &d->v[i];
+	memcpy(p, e->core, PKT_CORE);
+	if (e->encap) {
+		memcpy(&p->encap, d->encaps.p + (size_t)(e->encap - 1) * sizeof(p->encap), sizeof(p->encap));
+	} else {
+		p->encap.kind = ENCAP_NONE;
+		p->encap.depth = 0;
+	}
+	p->frag = NULL;
+}
+
+/* Segment i's payload pointer, without the rest. */
+static const uint8_t *seg_payload(const struct decoded *d, size_t i)
+{
+	const uint8_t *at;
+	memcpy(&at, d->v[i].core + offsetof(struct pkt, payload), sizeof(at));
+	return at;
 }
 
 /* Analysis thread: the decoded segments of a block into the flow table.
@@ -225,6 +271,7 @@ static void walk_decoded(const struct cap_rd *r, const struct decoded *d)
 	 * the statistics the reader thread counts every frame in, and every
 	 * read here would pull that line over from the reader's core */
 	struct flow_table *ft = run->ft;
+	struct pkt p;
 	size_t i;
 	for (i = 0; i < d->n; i++) {
 		if (i + SEG_PREFETCH < d->n) {
@@ -235,14 +282,15 @@ static void walk_decoded(const struct cap_rd *r, const struct decoded *d)
 				__builtin_prefetch(a + o);
 			__builtin_prefetch(a + sizeof(d->v[0]) - 1);
 		}
-		if (i + SEG_PREFETCH_DATA < d->n && d->v[i + SEG_PREFETCH_DATA].p.payload)
-			__builtin_prefetch(d->v[i + SEG_PREFETCH_DATA].p.payload);
+		if (i + SEG_PREFETCH_DATA < d->n && seg_payload(d, i + SEG_PREFETCH_DATA))
+			__builtin_prefetch(seg_payload(d, i + SEG_PREFETCH_DATA));
 		if (i + FLOW_PREFETCH_SLOT < d->n)
 			flow_prefetch_slot(ft, d->v[i + FLOW_PREFETCH_SLOT].hash);
 		if (i + FLOW_PREFETCH_FLOW < d->n)
 			flow_prefetch_flow(ft, d->v[i + FLOW_PREFETCH_FLOW].hash);
 		run->now_us = d->v[i].now_us;
-		flow_packet_hashed(ft, &d->v[i].p, d->v[i].hash);
+		seg_pkt(d, i, &p);
+		flow_packet_hashed(ft, &p, d->v[i].hash);
 	}
 	if (d->now_end > run->now_us)
 		run->now_us = d->now_end;
