@@ -324,6 +324,7 @@ struct flow_table *flow_table_new(const struct flow_limits *lim, flow_done_fn *d
 		flow_limits_default(&ft->lim);
 	if (ft->lim.max_flows == 0)
 		ft->lim.max_flows = 1;
+	ft->lim.tls.certs = ft->lim.certs;   /* each connection reaches it through its limits */
 	ft->done = done;
 	ft->arg = arg;
 	if (getrandom(ft->key, sizeof(ft->key), GRND_NONBLOCK) != (ssize_t)sizeof(ft->key)) {
@@ -643,7 +644,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct pkt *p, uint
 	f->hash = hash;
 	f->r->cli = p->src;
 	f->r->srv = p->dst;
-	tls_conn_init(&f->tls, f->r, &ft->lim.tls, ft->lim.certs);
+	tls_conn_init(&f->tls, f->r, &ft->lim.tls);
 	dbuf_init(&f->h[0].win, 512, WIN_BYTES);
 	dbuf_init(&f->h[1].win, 512, WIN_BYTES);
 	f->h[0].syn_ws = f->h[1].syn_ws = WS_NO_SYN;

@@ -62,13 +62,12 @@ static void hs_buf_init(struct tls_dir *d, const struct tls_limits *lim)
 	dbuf_init(&d->hs, 1024, (size_t)lim->max_handshake + 8);
 }
 
-void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim, struct x509_cache *certs)
+void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim)
 {
 	int i;
 	memset(t, 0, sizeof(*t));
 	t->r = r;
 	t->lim = lim ? lim : &default_limits;
-	t->certs = certs;
 	x509_vbudget_init(&t->vb);
 	for (i = 0; i < 2; i++) {
 		t->d[i].last_hs_type = 255;
@@ -645,7 +644,7 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		derlen[ch->n] = n;
 		struct hs_cert *hc = &ch->c[ch->n++];
 		hc->der_len = n;
-		hc->x = x509_get(t->certs, d, n);
+		hc->x = x509_get(t->lim->certs, d, n);
 		hc->issued_by_next = 2;
 		if (hc->x) {
 			memcpy(hc->sha256, hc->x->sha256, 32);

@@ -27,17 +27,19 @@ struct tls_dec;
 #define TLS_DEFAULT_MAX_SCAN      (64u * 1024)   /* plaintext scanned for STARTTLS */
 
 struct keylog;
+struct x509_cache;
 
-/* What the run gives each TLS connection: its caps, and the key log
- * (--keylog; NULL: no decryption), read-only once packets flow. */
+/* What the run gives each TLS connection: its caps, the key log
+ * (--keylog; NULL: no decryption) and the certificate cache (not owned;
+ * NULL: uncached), read-only once packets flow. A connection keeps a
+ * pointer to these, not a copy of each (issue 19). */
 struct tls_limits {
 	uint32_t max_handshake;
 	uint32_t max_scan;
 	const struct keylog *keylog;
+	struct x509_cache *certs;
 };
-#define TLS_LIMITS_DEFAULT { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN, NULL }
-
-struct x509_cache;
+#define TLS_LIMITS_DEFAULT { TLS_DEFAULT_MAX_HANDSHAKE, TLS_DEFAULT_MAX_SCAN, NULL, NULL }
 
 /* Fields by size, widest first: no padding (issue 19). */
 struct tls_dir {
@@ -66,8 +68,7 @@ struct tls_dir {
 
 struct tls_conn {
 	struct hs_record *r;
-	const struct tls_limits *lim;   /* the run's caps; not owned */
-	struct x509_cache *certs;       /* the run's certificate cache; not owned, NULL: uncached */
+	const struct tls_limits *lim;   /* the run's caps, key log and certificate cache; not owned */
 	struct tls_dec *dec;     /* --keylog: decryption state (dissect/decrypt.h), owned; NULL without keys */
 	uint64_t ch_last_frame;
 	struct tls_dir d[2];
@@ -79,8 +80,9 @@ struct tls_conn {
 	uint8_t dec_msg : 1;     /* the handshake bytes being parsed were decrypted */
 };
 
-/* `lim` NULL: the defaults. `lim` and `certs` must outlive the connection. */
-void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim, struct x509_cache *certs);
+/* `lim` NULL: the defaults (no key log, no certificate cache). `lim` must
+ * outlive the connection. */
+void tls_conn_init(struct tls_conn *t, struct hs_record *r, const struct tls_limits *lim);
 void tls_conn_free(struct tls_conn *t);
 void tls_feed(struct tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t frame, int64_t ts_us);
 void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t ts_us);

@@ -63,7 +63,7 @@ struct hs_record *fuzz_tls_run(const uint8_t *data, size_t size, const struct tl
 	int64_t ts = 1700000000000000LL;
 	if (!r)
 		return NULL;
-	tls_conn_init(&t, r, lim, NULL);
+	tls_conn_init(&t, r, lim);
 	while (i + 2 <= size) {
 		int dir = data[i] >> 7;
 		int gap = (data[i] >> 6) & 1;

@@ -55,7 +55,7 @@ static void stream(const uint8_t *body, size_t len, int dir, size_t frag, int on
 	struct hs_record *r = record_new(1);
 	if (!r)
 		return;
-	tls_conn_init(&t, r, NULL, NULL);
+	tls_conn_init(&t, r, NULL);
 	tls_feed(&t, DIR_C2S, canned_ch, sizeof(canned_ch), 1, 1000);
 	if (one_message && len >= 1) {
 		size_t n = len - 1;
