@@ -49,7 +49,7 @@
 
 #define RB_BATCH  CAP_BLK_BYTES  /* bytes a batch holds (libpcap: a packet bigger gets its own) */
 #ifndef RB_NBATCH                /* -DRB_NBATCH=... to measure others */
-#define RB_NBATCH 6u             /* batches in flight between the reader and the analysis */
+#define RB_NBATCH 4u             /* batches in flight between the reader and the analysis */
 #endif
 
 _Static_assert(RB_BATCH >= CAP_BLK_REC_MAX, "a block holds the largest record");
