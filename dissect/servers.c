@@ -7,7 +7,7 @@
  * learned least recently is forgotten (counted). A place holds the number
  * of its server's slot; slots are handed out in order, so the memory a run
  * touches is its servers' slots, not pages all over the table (issue 19:
- * 2.3 MB to 0.9 for 579 servers). Every list keeps a count per
+ * 2.3 MB to 0.9 for 384 servers). Every list keeps a count per
  * value, so a snapshot can leave out the asking connection's own
  * contribution exactly (the caller may have learned it already).
  *
