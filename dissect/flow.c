@@ -391,6 +391,13 @@ static void note_retransmission(struct hs_record *r, int d)
 		x->retransmissions++;
 }
 
+static void note_out_of_order(struct hs_record *r, int d)
+{
+	struct hs_rare_dir *x = rare_dir(r, d);
+	if (x)
+		x->out_of_order++;
+}
+
 /* Declares the bytes up to the first queued segment missing. */
 static void gap_to_queue(struct flow_table *ft, struct flow *f, int d, uint64_t frame, int64_t ts)
 {
@@ -991,11 +998,7 @@ static int enqueue(struct flow_table *ft, struct flow *f, int d, uint32_t seq, c
 	}
 	if (ft->ooo_bytes > ft->st.ooo_bytes_max)
 		ft->st.ooo_bytes_max = ft->ooo_bytes;
-	{
-		struct hs_rare_dir *x = rare_dir(f->r, d);
-		if (x)
-			x->out_of_order++;
-	}
+	note_out_of_order(f->r, d);
 	f->r->anomalies |= AN_OUT_OF_ORDER;
 	return 0;
 }

@@ -804,8 +804,11 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	sh->record_version = t->d[dir].rec_version;
 	if (sh->malformed)
 		r->anomalies |= AN_TLS_MALFORMED;
-	if (sh->is_hrr && !hs_rare(r)->hrr && !r->sh && record_rare(r)) {
-		r->rare->hrr = sh;
+	if (sh->is_hrr && !hs_rare(r)->hrr && !r->sh) {
+		if (record_rare(r))
+			r->rare->hrr = sh;
+		else
+			record_free_server_hello(sh);   /* out of memory: not kept, nor taken for the ServerHello */
 		return;
 	}
 	if (r->sh) {
