@@ -9,6 +9,7 @@
 #include "dissect/decode.h"
 #include "dissect/flow.h"
 #include "dissect/record.h"
+#include "dissect/x509.h"
 #include "tests/unit/check.h"
 
 #include <pcap/pcap.h>
@@ -28,6 +29,7 @@ static void done(struct hs_record *r, void *arg)
 {
 	struct seen *s = arg;
 	const struct hs_rare *x = hs_rare(r);
+	uint16_t i;
 	s->n++;
 	s->rare += r->rare != NULL;
 	s->complete += r->complete != 0;
@@ -41,6 +43,11 @@ static void done(struct hs_record *r, void *arg)
 	if (!r->rare)
 		CHECK(x == &hs_no_rare && x->d[0].pre && x->d[1].pre && x->nontls && !x->d[0].pre_len &&
 		      !x->d[1].retransmissions && !x->steer && !x->dec);
+	/* what app/main.c does with a finished record: its certificates' references back */
+	for (i = 0; i < r->server_chain.n; i++)
+		x509_put(r->server_chain.c[i].x);
+	for (i = 0; i < x->client_chain.n; i++)
+		x509_put(x->client_chain.c[i].x);
 	record_free(r);
 }
 
