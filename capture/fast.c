@@ -225,7 +225,7 @@ static void decode_block(struct rb *q, struct cap_blk *b, struct decoded *d)
 		}
 	}
 	d->now_end = q->now_us;
-	for (i = 0; i < d->n; i++) {
+	for (i = 0; d->side.len && i < d->n; i++) {   /* only a block with reassembled payloads */
 		struct pkt p1;
 		memcpy(&p1, d->v[i].core, PKT_CORE);
 		if (p1.reassembled && p1.paylen) {

@@ -35,7 +35,6 @@ struct srv_val {
 };
 
 struct srv_slot {
-	uint8_t used;
 	struct hs_addr srv;
 	uint64_t last_learned;       /* table clock at the last srv_learn */
 	uint32_t conns, completed, completed_sni, completed_nosni, failed_nosni, tls_conns;
@@ -220,7 +219,6 @@ static struct srv_slot *claim(struct srv_table *t, const struct hs_addr *a)
 		free_s = old;
 	}
 	memset(free_s, 0, sizeof(*free_s));
-	free_s->used = 1;
 	free_s->srv = *a;
 	return free_s;
 }
