@@ -14,6 +14,7 @@
  * from the other thread contend for that arena's lock.
  */
 #include "app/rq.h"
+#include "capture/batch.h"
 #include "dissect/fp.h"
 
 #include <pthread.h>
@@ -62,6 +63,7 @@ static void *rq_main(void *arg)
 	struct rq *q = arg;
 	struct rq_item *take = q->take;
 	struct rq_out out;
+	thread_batch();   /* woken by the analysis thread, it does not preempt it (capture/batch.h) */
 	for (;;) {
 		unsigned n, i;
 		pthread_mutex_lock(&q->mu);

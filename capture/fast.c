@@ -37,6 +37,7 @@
  * grown for a packet bigger than a batch. bench/RESULTS.md has the numbers.
  */
 #include "capture/fast.h"
+#include "capture/batch.h"
 #include "dissect/dbuf.h"
 #include "dissect/flow_ahead.h"
 #include "dissect/frag.h"
@@ -321,9 +322,12 @@ static void rb_push(struct rb *q)
 static void rb_read(struct rb *q);
 
 /* The reader thread; it keeps spare buffer blocks (dissect/dbuf.h) for the
- * datagrams it reassembles, and gives them back when the input ends. */
+ * datagrams it reassembles, and gives them back when the input ends. Woken
+ * each time the analysis thread takes a block, it does not preempt it
+ * (capture/batch.h). */
 static void *rb_reader(void *arg)
 {
+	thread_batch();
 	dbuf_pool_begin();
 	rb_read(arg);
 	dbuf_pool_end();
