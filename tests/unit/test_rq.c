@@ -6,8 +6,11 @@
  * records of a run that ends with fewer than a batch are still handled;
  * a record the report thread keeps a while (app/main.c's window) is
  * released only once it is handed out, and a NULL push reaches it as a mark.
+ * The report thread runs SCHED_BATCH (capture/batch.h: it does not preempt
+ * the analysis thread that wakes it); the pushing thread keeps its policy.
  */
 #include "app/rq.h"
+#include "capture/batch.h"
 #include "tests/unit/check.h"
 
 #include <pthread.h>
@@ -18,7 +21,7 @@ struct seen {
 	pthread_t pusher;
 	uint64_t next_handled;   /* the id the report thread expects next */
 	uint64_t next_released;
-	int out_of_order, wrong_thread_fn, wrong_thread_rel, bad_now, released_early;
+	int out_of_order, wrong_thread_fn, wrong_thread_rel, bad_now, released_early, not_batch;
 	uint64_t handled;        /* written by the report thread, read after drain */
 	unsigned keep;           /* records the report thread holds back (0: none) */
 	struct hs_record *held[8];
@@ -39,6 +42,10 @@ static void fn(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *ou
 	unsigned i;
 	if (pthread_equal(pthread_self(), s->pusher))
 		s->wrong_thread_fn = 1;
+#ifdef SCHED_BATCH
+	if (sched_getscheduler(0) != SCHED_BATCH)
+		s->not_batch = 1;
+#endif
 	if (!r) {   /* a mark: everything held is handed out, oldest first */
 		s->marks++;
 		for (i = 0; i < s->nheld; i++)
@@ -121,6 +128,10 @@ static void run_keep(const char *name, uint64_t n, int drain_every, unsigned kee
 	CHECKF(!s.out_of_order && !s.bad_now, "%s", what);
 	snprintf(what, sizeof(what), "%s: handled on the report thread, released on the pusher's", name);
 	CHECKF(!s.wrong_thread_fn && !s.wrong_thread_rel, "%s", what);
+	CHECKF(!s.not_batch, "%s: the report thread is SCHED_BATCH", what);
+#ifdef SCHED_BATCH
+	CHECKF(sched_getscheduler(0) != SCHED_BATCH, "%s: the pushing thread keeps its policy", what);
+#endif
 	snprintf(what, sizeof(what), "%s: never released before it was handled", name);
 	CHECKF(!s.released_early, "%s", what);
 }
