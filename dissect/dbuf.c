@@ -9,42 +9,38 @@
  *
  * Spare blocks: a thread that asks for them (dbuf_pool_begin(): the
  * analysis thread, which grows and frees the buffers of every connection
- * through the same sizes) keeps freed blocks of the sizes 64 B to 4 KiB in
- * steps of 64 (the sizes dbuf_fit() gives and the doublings of a first
- * size that is a multiple of 64), at most DPOOL_MAX a size and
- * DPOOL_BYTES in all, and grows into one of them instead of a trip
- * through malloc's bins: the TCP windows and handshake buffers are freed
- * as their bytes are acknowledged and taken again with the next flight
- * (issue 19), several times a connection, in sizes past glibc's
- * per-thread cache or more of one size than it keeps. Given back by
- * dbuf_pool_end(). A block is a plain malloc() block wherever it goes:
- * dbuf_take()'s owner frees it with free(), and a thread without spares
- * frees what it is given.
+ * through the same few sizes) keeps up to DPOOL_MAX freed blocks of each
+ * of the sizes 512 B to 4 KiB, and grows into one of them instead of a
+ * trip through malloc's bins (those sizes are past glibc's per-thread
+ * cache). Bounded: at most DPOOL_MAX x (512 + 1024 + 2048 + 4096) bytes a
+ * thread, given back by dbuf_pool_end(). A block is a plain malloc()
+ * block wherever it goes: dbuf_take()'s owner frees it with free(), and a
+ * thread without spares frees what it is given.
  */
 #include "dissect/dbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DPOOL_STEP  64u              /* the sizes kept: 64, 128, ... */
-#define DPOOL_NSIZE 64u              /* ... 4096 */
-#define DPOOL_MAX   32u              /* blocks kept a size */
-#define DPOOL_BYTES (512u << 10)     /* bytes kept in all */
+#define DPOOL_SHIFT 9u     /* the smallest size kept: 512 */
+#define DPOOL_NSIZE 4u     /* 512, 1024, 2048, 4096 */
+#define DPOOL_MAX   32u
 
 struct dpool {
 	void *head;            /* linked through each block's first bytes */
 	unsigned n;
 };
 static _Thread_local struct dpool dpool[DPOOL_NSIZE];
-static _Thread_local size_t dpool_bytes;
 static _Thread_local int dpool_on;
 
 /* The spare list for a block of cap bytes, or -1 when that size is not kept. */
 static int dpool_class(size_t cap)
 {
-	if (!cap || cap % DPOOL_STEP || cap > (size_t)DPOOL_STEP * DPOOL_NSIZE)
-		return -1;
-	return (int)(cap / DPOOL_STEP - 1);
+	unsigned k;
+	for (k = 0; k < DPOOL_NSIZE; k++)
+		if (cap == (size_t)1 << (DPOOL_SHIFT + k))
+			return (int)k;
+	return -1;
 }
 
 static void dpool_put(void *p, size_t cap)
@@ -52,19 +48,13 @@ static void dpool_put(void *p, size_t cap)
 	int k = dpool_on ? dpool_class(cap) : -1;
 	if (!p)
 		return;
-	if (k < 0 || dpool[k].n >= DPOOL_MAX || dpool_bytes + cap > DPOOL_BYTES) {
+	if (k < 0 || dpool[k].n >= DPOOL_MAX) {
 		free(p);
 		return;
 	}
 	memcpy(p, &dpool[k].head, sizeof(void *));
 	dpool[k].head = p;
 	dpool[k].n++;
-	dpool_bytes += cap;
-}
-
-size_t dbuf_pool_bytes(void)
-{
-	return dpool_bytes;
 }
 
 void dbuf_pool_begin(void)
@@ -84,7 +74,6 @@ void dbuf_pool_end(void)
 		}
 		dpool[k].n = 0;
 	}
-	dpool_bytes = 0;
 }
 
 void dbuf_init(struct dbuf *b, size_t first, size_t max)
@@ -122,7 +111,6 @@ static enum dbuf_rc grow_to(struct dbuf *b, size_t cap)
 		if ((np = dpool[k].head) != NULL) {
 			memcpy(&dpool[k].head, np, sizeof(void *));
 			dpool[k].n--;
-			dpool_bytes -= cap;
 		} else if (!(np = malloc(cap))) {
 			return DBUF_NOMEM;
 		}

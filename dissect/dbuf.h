@@ -53,7 +53,7 @@ enum dbuf_rc dbuf_grow(struct dbuf *b, size_t want);
  * buffers that wait, holding what came (the TCP window while it fills,
  * the handshake buffer while a message is cut across segments), so an
  * open connection holds no doubling's slack (issue 19). The spare blocks
- * keep every size it gives up to 4 KiB. */
+ * serve it only when the size is one they keep. */
 #define DBUF_FIT_STEP 64u
 enum dbuf_rc dbuf_fit(struct dbuf *b, size_t want);
 
@@ -77,12 +77,10 @@ void dbuf_free(struct dbuf *b);
 
 const char *dbuf_strerror(enum dbuf_rc rc);
 
-/* This thread keeps spare blocks of the sizes 64 B to 4 KiB, in steps of
- * 64 (at most 32 each, 512 KiB in all), for the buffers it grows, until
- * dbuf_pool_end(), which frees them (call it before the thread ends).
- * Blocks stay plain malloc() blocks. */
+/* This thread keeps spare blocks of the sizes 512 B to 4 KiB (at most 32
+ * each) for the buffers it grows, until dbuf_pool_end(), which frees them
+ * (call it before the thread ends). Blocks stay plain malloc() blocks. */
 void dbuf_pool_begin(void);
 void dbuf_pool_end(void);
-size_t dbuf_pool_bytes(void);   /* what this thread keeps as spares (tests) */
 
 #endif
