@@ -166,23 +166,14 @@ static void version_field(struct jw *w, const char *key, uint16_t v)
 	code_name(w, version_name16, v);
 }
 
-static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
+/* A ClientHello's members from its cipher suites on: they depend on its
+ * lists and flags only (ch_tail_key() lists every one), which the
+ * connections of one client share, so they are rendered once and replayed
+ * (jw_cached_key). */
+static void ch_tail(struct jw *w, const void *arg)
 {
+	const struct hs_client_hello *c = arg;
 	uint16_t i;
-	if (!c) {
-		jw_key_null(w, key);
-		return;
-	}
-	jw_obj_open(w, key);
-	jw_key_uint(w, "frame", c->frame);
-	jw_key_time_us(w, "time", c->ts_us);
-	jw_key_bool(w, "sslv2", c->sslv2);
-	version_field(w, "record_version", c->record_version);
-	version_field(w, "legacy_version", c->legacy_version);
-	version_field(w, "max_offered_version", c->max_offered);   /* record_derive() */
-	jw_key_hex(w, "random", c->random, 32);
-	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
-	jw_key_uint(w, "length", c->msg_len);
 	u16_array(w, "cipher_suites", "cipher_suite_names", hs_ch_suites(c), c->n_suites, names_suite_name);
 	jw_key_uint(w, "cipher_suites_total", c->total_suites);
 	u8_array(w, "compression_methods", hs_ch_comp(c), c->n_comp);
@@ -239,6 +230,88 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 	jw_key_bool(w, "early_data", c->has_early_data);
 	jw_key_uint(w, "record_size_limit", c->record_size_limit);
 	jw_key_bool(w, "malformed", c->malformed);
+}
+
+static uint8_t *key_u16(uint8_t *k, uint16_t v)
+{
+	memcpy(k, &v, 2);
+	return k + 2;
+}
+
+static uint8_t *key_bytes(uint8_t *k, const void *p, size_t n)
+{
+	if (n)
+		memcpy(k, p, n);
+	return k + n;
+}
+
+#define CH_KEY_MAX 4096
+#define JWK_CH_TAIL 1
+
+/* Every field ch_tail() reads, in k[0..CH_KEY_MAX): the length, or 0
+ * when they do not fit (the tail is then rendered as it is). */
+static size_t ch_tail_key(const struct hs_client_hello *c, uint8_t *k)
+{
+	const uint16_t v[] = {
+		c->n_suites, c->total_suites, c->n_comp, c->has_extensions, c->n_exts, c->total_exts,
+		c->has_sni, c->sni_len, c->n_alpn, c->alpn_bytes, c->has_supported_versions, c->n_versions,
+		c->n_groups, c->has_key_share, c->n_key_share, c->n_sigalgs, c->n_sigalgs_cert, c->n_ecpf,
+		c->n_psk_modes, c->has_psk, c->psk_identities, c->has_session_ticket, c->session_ticket_len,
+		c->has_ech, c->ech_type, c->ech_kdf, c->ech_aead, c->ech_config_id, c->ech_enc_len,
+		c->ech_payload_len, c->has_renegotiation_info, c->has_extended_master_secret,
+		c->has_encrypt_then_mac, c->has_status_request, c->has_early_data, c->record_size_limit,
+		c->malformed,
+	};
+	size_t n = sizeof(v) + 2u * ((size_t)c->n_suites + 2u * c->n_exts + c->n_alpn + c->n_versions + c->n_groups +
+				     c->n_key_share + c->n_sigalgs + c->n_sigalgs_cert) +
+		   (size_t)c->n_comp + c->sni_len + c->alpn_bytes + c->n_ecpf + c->n_psk_modes;
+	uint8_t *p = k;
+	size_t i;
+	if (n > CH_KEY_MAX)
+		return 0;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		p = key_u16(p, v[i]);
+	p = key_bytes(p, hs_ch_suites(c), 2u * c->n_suites);
+	p = key_bytes(p, hs_ch_comp(c), c->n_comp);
+	p = key_bytes(p, hs_ch_ext_type(c), 2u * c->n_exts);
+	p = key_bytes(p, hs_ch_ext_len(c), 2u * c->n_exts);
+	p = key_bytes(p, hs_ch_sni(c), c->sni_len);
+	p = key_bytes(p, hs_ch_alpn_off(c), 2u * c->n_alpn);
+	p = key_bytes(p, hs_ch_alpn(c), c->alpn_bytes);
+	p = key_bytes(p, hs_ch_versions(c), 2u * c->n_versions);
+	p = key_bytes(p, hs_ch_groups(c), 2u * c->n_groups);
+	p = key_bytes(p, hs_ch_key_share(c), 2u * c->n_key_share);
+	p = key_bytes(p, hs_ch_sigalgs(c), 2u * c->n_sigalgs);
+	p = key_bytes(p, hs_ch_sigalgs_cert(c), 2u * c->n_sigalgs_cert);
+	p = key_bytes(p, hs_ch_ecpf(c), c->n_ecpf);
+	p = key_bytes(p, hs_ch_psk_modes(c), c->n_psk_modes);
+	return (size_t)(p - k);
+}
+
+static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
+{
+	if (!c) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_uint(w, "frame", c->frame);
+	jw_key_time_us(w, "time", c->ts_us);
+	jw_key_bool(w, "sslv2", c->sslv2);
+	version_field(w, "record_version", c->record_version);
+	version_field(w, "legacy_version", c->legacy_version);
+	version_field(w, "max_offered_version", c->max_offered);   /* record_derive() */
+	jw_key_hex(w, "random", c->random, 32);
+	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
+	jw_key_uint(w, "length", c->msg_len);
+	{
+		uint8_t k[CH_KEY_MAX];
+		size_t kn = ch_tail_key(c, k);
+		if (kn)
+			jw_cached_key(w, k, kn, JWK_CH_TAIL, ch_tail, c);
+		else
+			ch_tail(w, c);
+	}
 	jw_obj_close(w);
 }
 

@@ -23,6 +23,7 @@
  */
 #include "report/jw.h"
 #include "report/esc.h"
+#include "dissect/hash.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -762,10 +763,32 @@ struct jw_frag {
 	size_t n;
 };
 
+/* jw_cached_key()'s fragments: a direct-mapped table, a newer fragment
+ * taking an older one's place, so what a run keeps is bounded by
+ * JW_KCACHE_SLOTS x (JW_KCACHE_KEY + JW_KCACHE_FRAG) whatever its inputs. */
+#define JW_KCACHE_SLOTS 256
+#define JW_KCACHE_KEY   4096u
+#define JW_KCACHE_FRAG  (16u << 10)
+#define JW_KCACHE_WINDOW 1024u   /* lookups between looks at the hit rate */
+
+struct jw_kfrag {
+	uint64_t h;
+	uint8_t *key;     /* NULL: free slot */
+	size_t kn;
+	int tag, depth;
+	uint8_t pretty, first, first_after;
+	char *p;
+	size_t n;
+};
+
 struct jw_cache {
 	struct jw_frag slot[JW_CACHE_SLOTS];
 	size_t count, bytes;
 	uint64_t hits;
+	struct jw_kfrag kslot[JW_KCACHE_SLOTS];
+	uint32_t klook, khit;   /* in the current window */
+	uint32_t kbypass;       /* lookups left to render directly (a window with few hits) */
+	uint64_t khits;
 };
 
 struct jw_cache *jw_cache_new(void)
@@ -780,6 +803,10 @@ void jw_cache_free(struct jw_cache *c)
 		return;
 	for (i = 0; i < JW_CACHE_SLOTS; i++)
 		free(c->slot[i].p);
+	for (i = 0; i < JW_KCACHE_SLOTS; i++) {
+		free(c->kslot[i].key);
+		free(c->kslot[i].p);
+	}
 	free(c);
 }
 
@@ -849,4 +876,104 @@ void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const
 	free(t);
 	put(w, e->p, e->n);
 	w->first[w->depth] = e->first_after;
+}
+
+size_t jw_cache_key_count(const struct jw_cache *c, uint64_t *hits)
+{
+	size_t i, n = 0;
+	if (hits)
+		*hits = c ? c->khits : 0;
+	if (!c)
+		return 0;
+	for (i = 0; i < JW_KCACHE_SLOTS; i++)
+		n += c->kslot[i].key != NULL;
+	return n;
+}
+
+static uint64_t key_hash(const uint8_t *k, size_t n, int tag)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n ^ (uint64_t)(unsigned)tag << 32;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, k + i, 8);
+		h = hash_mum(h ^ v, 0xbf58476d1ce4e5b9ull);
+	}
+	if (i < n) {
+		uint64_t v = 0;
+		memcpy(&v, k + i, n - i);
+		h = hash_mum(h ^ v, 0x94d049bb133111ebull);
+	}
+	return h;
+}
+
+void jw_cached_key(struct jw *w, const void *key, size_t kn, int tag, jw_render_fn render, const void *arg)
+{
+	struct jw_cache *c = w->cache;
+	struct jw_kfrag *e;
+	struct jw *t;
+	uint8_t *kc;
+	uint64_t h;
+	uint8_t first;
+	if (!c || !key || !kn || kn > JW_KCACHE_KEY || w->after_key || w->depth < 0 || w->depth >= JW_MAX_DEPTH) {
+		render(w, arg);
+		return;
+	}
+	if (c->kbypass) {   /* the last window's keys were nearly all new: no copies to keep */
+		c->kbypass--;
+		render(w, arg);
+		return;
+	}
+	if (++c->klook == JW_KCACHE_WINDOW) {
+		if (c->khit < JW_KCACHE_WINDOW / 8)
+			c->kbypass = 7 * JW_KCACHE_WINDOW;
+		c->klook = c->khit = 0;
+	}
+	first = w->first[w->depth];
+	h = key_hash(key, kn, tag) ^ (uint64_t)w->depth << 8 ^ (uint64_t)first << 1 ^ (uint64_t)(w->pretty != 0);
+	e = &c->kslot[(h ^ h >> 32) % JW_KCACHE_SLOTS];
+	if (e->key && e->h == h && e->kn == kn && e->tag == tag && e->depth == w->depth &&
+	    e->pretty == (w->pretty != 0) && e->first == first && memcmp(e->key, key, kn) == 0) {
+		c->khit++;
+		c->khits++;
+		put(w, e->p, e->n);
+		w->first[w->depth] = e->first_after;
+		return;
+	}
+	if (!(t = malloc(sizeof(*t)))) {
+		render(w, arg);
+		return;
+	}
+	/* render into memory, starting where w is (as jw_cached) */
+	jw_init_mem(t, w->pretty);
+	t->depth = w->depth;
+	memcpy(t->first, w->first, sizeof(t->first));
+	render(t, arg);
+	flush(t);
+	if (t->mem_failed || t->errors || t->after_key || t->depth != w->depth) {
+		free(t->mem);
+		free(t);
+		render(w, arg);
+		return;
+	}
+	put(w, t->mem, t->mem_n);
+	w->first[w->depth] = t->first[t->depth];
+	if (t->mem_n <= JW_KCACHE_FRAG && (kc = malloc(kn)) != NULL) {
+		memcpy(kc, key, kn);
+		free(e->key);
+		free(e->p);
+		e->key = kc;
+		e->kn = kn;
+		e->h = h;
+		e->tag = tag;
+		e->depth = w->depth;
+		e->pretty = w->pretty != 0;
+		e->first = first;
+		e->first_after = t->first[t->depth];
+		e->p = t->mem;   /* NULL when empty */
+		e->n = t->mem_n;
+	} else {
+		free(t->mem);
+	}
+	free(t);
 }

@@ -110,6 +110,15 @@ void jw_init_mem(struct jw *w, int pretty);
 typedef void (*jw_render_fn)(struct jw *w, const void *arg);
 void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const void *arg);
 struct jw_cache *jw_cache_new(void);   /* NULL when out of memory: no caching */
+/* The same for a fragment that depends on the bytes key[0..kn) (at most
+ * 4 KiB; the caller vouches that render's output depends on them only):
+ * what many connections share but no pointer names, such as the lists of
+ * a ClientHello. A bounded table where a newer fragment takes an older
+ * one's place (256 of them, at most 16 KiB each); when nearly every key
+ * of the last 1,024 was new, the next 7,168 are rendered without keeping
+ * copies. The output is the same bytes either way. */
+void jw_cached_key(struct jw *w, const void *key, size_t kn, int tag, jw_render_fn render, const void *arg);
+size_t jw_cache_key_count(const struct jw_cache *c, uint64_t *hits);   /* fragments kept, replays (tests) */
 void jw_cache_free(struct jw_cache *c);
 /* Fragments the cache holds, and how many times one was replayed (tests). */
 size_t jw_cache_count(const struct jw_cache *c, uint64_t *hits);

@@ -1,0 +1,282 @@
+/*
+ * test_jsonch.c - a ClientHello's members in the JSON record are rendered
+ * once per distinct set of lists and flags and replayed (report/json.c,
+ * jw_cached_key): the replayed bytes must be the bytes rendering gives.
+ *
+ * The record is rendered with a writer that has a fragment cache and one
+ * that has none, for a ClientHello and then for copies that each differ
+ * from it in one field the replayed part shows (every list, every count,
+ * every flag, the SNI and ALPN bytes). A field the cache's key left out
+ * would replay the first hello's members for the changed one, and the
+ * two renderings would differ. Also: the cache is really used (a second
+ * rendering of the same hello is a replay), a hello with every list at the
+ * record's capacity fits the key and is replayed, pretty output replays at
+ * its own indentation, and jw_cached_key() on a run of always-new keys stops
+ * keeping copies (a window of 1,024 lookups with almost no hits) while
+ * the output stays the same.
+ */
+#include "dissect/record.h"
+#include "report/jw.h"
+#include "report/report.h"
+#include "tests/unit/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct jw_cache *cache;
+
+/* The record as JSON; with the shared cache or without one. */
+static char *render(const struct hs_record *r, int cached, int pretty, size_t *n)
+{
+	struct jw w;
+	char *out;
+	jw_init_mem(&w, pretty);
+	w.cache = cached ? cache : NULL;
+	rpt_json_record(&w, r, 0);
+	jw_flush(&w);
+	out = w.mem;
+	*n = w.mem_n;
+	return out;
+}
+
+static int same_both_ways(const struct hs_record *r, int pretty, const char *what)
+{
+	size_t a, b;
+	char *x = render(r, 1, pretty, &a), *y = render(r, 0, pretty, &b);
+	int ok = x && y && a == b && memcmp(x, y, a) == 0;
+	CHECKF(ok, "%s: the cached rendering is the rendering", what);
+	free(x);
+	free(y);
+	return ok;
+}
+
+static void base_hello(struct hs_client_hello *c)
+{
+	static const uint16_t suites[] = { 0x1301, 0x1302, 0xc02f, 0xc030, 0x009c, 0x00ff };
+	static const uint16_t exts[] = { 0, 10, 11, 13, 16, 43, 45, 51 };
+	size_t i;
+	c->frame = 4;
+	c->ts_us = 1700000000000000;
+	c->legacy_version = 0x0303;
+	c->record_version = 0x0301;
+	c->msg_len = 300;
+	for (i = 0; i < sizeof(suites) / 2; i++)
+		hs_ch_suites(c)[c->n_suites++] = suites[i];
+	c->total_suites = c->n_suites;
+	hs_ch_comp(c)[c->n_comp++] = 0;
+	c->total_comp = 1;
+	c->has_extensions = 1;
+	for (i = 0; i < sizeof(exts) / 2; i++) {
+		hs_ch_ext_type(c)[c->n_exts] = exts[i];
+		hs_ch_ext_len(c)[c->n_exts++] = (uint16_t)(4 + i);
+	}
+	c->total_exts = c->n_exts;
+	c->has_sni = 1;
+	memcpy(hs_ch_sni(c), "target.example", 14);
+	c->sni_len = 14;
+	/* ALPN: "h2", "http/1.1" */
+	memcpy(hs_ch_alpn(c), "\x02h2\x08http/1.1", 12);
+	c->alpn_bytes = 12;
+	hs_ch_alpn_off(c)[0] = 0;
+	hs_ch_alpn_off(c)[1] = 3;
+	c->n_alpn = 2;
+	c->has_supported_versions = 1;
+	hs_ch_versions(c)[c->n_versions++] = 0x0304;
+	hs_ch_versions(c)[c->n_versions++] = 0x0303;
+	c->total_versions = c->n_versions;
+	hs_ch_groups(c)[c->n_groups++] = 0x001d;
+	hs_ch_groups(c)[c->n_groups++] = 0x0017;
+	c->total_groups = c->n_groups;
+	c->has_key_share = 1;
+	hs_ch_key_share(c)[c->n_key_share] = 0x001d;
+	hs_ch_key_share_len(c)[c->n_key_share++] = 32;
+	hs_ch_sigalgs(c)[c->n_sigalgs++] = 0x0403;
+	hs_ch_sigalgs(c)[c->n_sigalgs++] = 0x0804;
+	c->total_sigalgs = c->n_sigalgs;
+	hs_ch_sigalgs_cert(c)[c->n_sigalgs_cert++] = 0x0401;
+	hs_ch_ecpf(c)[c->n_ecpf++] = 0;
+	c->total_ecpf = 1;
+	hs_ch_psk_modes(c)[c->n_psk_modes++] = 1;
+	c->has_session_ticket = 1;
+	c->has_extended_master_secret = 1;
+	c->has_renegotiation_info = 1;
+	c->record_size_limit = 16385;
+}
+
+#define N_MUT 45
+
+/* Changes field `m` of c, one the replayed members show; 0 past the last. */
+static int mutate(struct hs_client_hello *c, int m)
+{
+	switch (m) {
+	case 0: hs_ch_suites(c)[2] = 0xc02b; return 1;
+	case 1: c->n_suites--; return 1;
+	case 2: c->total_suites = 99; return 1;
+	case 3: hs_ch_comp(c)[0] = 1; return 1;
+	case 4: c->n_comp = 0; return 1;
+	case 5: c->has_extensions = 0; return 1;
+	case 6: hs_ch_ext_type(c)[3] = 23; return 1;
+	case 7: hs_ch_ext_len(c)[3] = 77; return 1;
+	case 8: c->n_exts--; return 1;
+	case 9: c->total_exts = 40; return 1;
+	case 10: c->has_sni = 0; return 1;
+	case 11: hs_ch_sni(c)[0] = 'T'; return 1;
+	case 12: c->sni_len = 6; return 1;
+	case 13: hs_ch_alpn(c)[1] = 'H'; return 1;
+	case 14: c->n_alpn = 1; return 1;
+	case 15: hs_ch_alpn_off(c)[1] = 4; hs_ch_alpn(c)[4] = 3; return 1;   /* "ttp" at 4 */
+	case 16: c->has_supported_versions = 0; return 1;
+	case 17: hs_ch_versions(c)[1] = 0x0302; return 1;
+	case 18: c->n_versions = 1; return 1;
+	case 19: hs_ch_groups(c)[1] = 0x0018; return 1;
+	case 20: c->n_groups = 1; return 1;
+	case 21: c->has_key_share = 0; return 1;
+	case 22: hs_ch_key_share(c)[0] = 0x0017; return 1;
+	case 23: c->n_key_share = 0; return 1;
+	case 24: hs_ch_sigalgs(c)[0] = 0x0503; return 1;
+	case 25: c->n_sigalgs = 1; return 1;
+	case 26: hs_ch_sigalgs_cert(c)[0] = 0x0501; return 1;
+	case 27: c->n_sigalgs_cert = 0; return 1;
+	case 28: hs_ch_ecpf(c)[0] = 2; return 1;
+	case 29: c->n_ecpf = 0; return 1;
+	case 30: hs_ch_psk_modes(c)[0] = 0; return 1;
+	case 31: c->n_psk_modes = 0; return 1;
+	case 32: c->has_psk = 1; return 1;
+	case 33: c->psk_identities = 2; return 1;
+	case 34: c->has_session_ticket = 0; return 1;
+	case 35: c->session_ticket_len = 192; return 1;
+	case 36: c->has_ech = 1; return 1;
+	case 37: c->has_ech = 1; c->ech_type = 1; c->ech_kdf = 1; return 1;
+	case 38: c->has_ech = 1; c->ech_aead = 3; c->ech_config_id = 7; c->ech_enc_len = 32; c->ech_payload_len = 200; return 1;
+	case 39: c->has_renegotiation_info = 0; return 1;
+	case 40: c->has_extended_master_secret = 0; return 1;
+	case 41: c->has_encrypt_then_mac = 1; return 1;
+	case 42: c->has_status_request = 1; return 1;
+	case 43: c->has_early_data = 1; return 1;
+	case 44: c->record_size_limit = 0; c->malformed = 1; return 1;
+	default: return 0;
+	}
+}
+
+static void test_every_field(void)
+{
+	struct hs_record *r = record_new(1);
+	struct hs_client_hello *base;
+	uint64_t hits0, hits1;
+	int m, bad = 0;
+	char what[64];
+	r->first_ts_us = 1700000000000000;
+	base = record_new_client_hello();
+	base_hello(base);
+	r->ch = record_keep_client_hello(base);   /* compact, as the flow table keeps it */
+	CHECK(r->ch && r->ch->compact);
+	same_both_ways(r, 0, "the base hello");
+	jw_cache_key_count(cache, &hits0);
+	same_both_ways(r, 0, "the base hello again");
+	jw_cache_key_count(cache, &hits1);
+	CHECKF(hits1 == hits0 + 1, "the second rendering replays (%llu -> %llu)", (unsigned long long)hits0,
+	       (unsigned long long)hits1);
+	same_both_ways(r, 1, "the base hello, pretty");
+	same_both_ways(r, 1, "the base hello, pretty, replayed");
+	for (m = 0; m < N_MUT; m++) {
+		struct hs_client_hello *f = record_new_client_hello(), *keep = r->ch;
+		base_hello(f);
+		CHECK(mutate(f, m));
+		r->ch = record_keep_client_hello(f);
+		snprintf(what, sizeof(what), "field change %d", m);
+		if (!same_both_ways(r, 0, what))
+			bad++;
+		snprintf(what, sizeof(what), "field change %d, pretty", m);
+		same_both_ways(r, 1, what);
+		record_free_client_hello(r->ch);
+		r->ch = keep;
+		snprintf(what, sizeof(what), "the base hello after change %d", m);
+		same_both_ways(r, 0, what);
+	}
+	CHECKF(bad == 0, "%d field changes replayed the base hello's members", bad);
+	CHECK(!mutate(base, N_MUT));
+	/* every list at the record's capacity still fits the key: replayed too */
+	{
+		struct hs_client_hello *f = record_new_client_hello(), *keep = r->ch;
+		uint16_t i;
+		base_hello(f);
+		f->n_suites = 0;
+		for (i = 0; i < HS_MAX_SUITES; i++)
+			hs_ch_suites(f)[f->n_suites++] = (uint16_t)(0x0a0a + i);
+		f->n_exts = 0;
+		for (i = 0; i < HS_MAX_EXTS; i++) {
+			hs_ch_ext_type(f)[f->n_exts] = (uint16_t)(100 + i);
+			hs_ch_ext_len(f)[f->n_exts++] = i;
+		}
+		f->n_sigalgs = 0;
+		for (i = 0; i < HS_MAX_SIGALGS; i++)
+			hs_ch_sigalgs(f)[f->n_sigalgs++] = (uint16_t)(0x0400 + i);
+		f->total_suites = f->n_suites;
+		r->ch = record_keep_client_hello(f);
+		jw_cache_key_count(cache, &hits0);
+		same_both_ways(r, 0, "a hello with full lists");
+		same_both_ways(r, 0, "a hello with full lists, again");
+		jw_cache_key_count(cache, &hits1);
+		CHECKF(hits1 == hits0 + 1, "a hello with full lists is replayed");
+		record_free_client_hello(r->ch);
+		r->ch = keep;
+	}
+	record_free(r);
+}
+
+/* jw_cached_key() directly: always-new keys turn the copies off for a
+ * while, the same bytes come out, and a slot holds the newest fragment. */
+static void frag(struct jw *w, const void *arg)
+{
+	jw_key_uint(w, "v", *(const unsigned *)arg);
+}
+
+static void test_bypass(void)
+{
+	struct jw_cache *c = jw_cache_new();
+	struct jw a, b;
+	unsigned i, k;
+	uint64_t hits;
+	jw_init_mem(&a, 0);
+	jw_init_mem(&b, 0);
+	a.cache = c;
+	jw_obj_open(&a, NULL);
+	jw_obj_open(&b, NULL);
+	for (i = 0; i < 3000; i++) {
+		k = i * 2654435761u;   /* a new key every time */
+		jw_cached_key(&a, &k, sizeof(k), 7, frag, &k);
+		frag(&b, &k);
+	}
+	jw_cache_key_count(c, &hits);
+	CHECKF(hits == 0, "new keys: no replay (%llu)", (unsigned long long)hits);
+	/* after the first window of 1,024 misses, the next 7,168 keep nothing:
+	 * the 256 slots hold what the first 1,024 left */
+	CHECKF(jw_cache_key_count(c, NULL) <= 256, "at most 256 fragments kept");
+	for (i = 0; i < 10000; i++) {
+		k = 42;
+		jw_cached_key(&a, &k, sizeof(k), 7, frag, &k);
+		frag(&b, &k);
+	}
+	jw_cache_key_count(c, &hits);
+	CHECKF(hits > 0, "a key that repeats is replayed once the copies are back on (%llu)", (unsigned long long)hits);
+	jw_obj_close(&a);
+	jw_obj_close(&b);
+	jw_flush(&a);
+	jw_flush(&b);
+	CHECK(a.mem && b.mem && a.mem_n == b.mem_n && memcmp(a.mem, b.mem, a.mem_n) == 0);
+	free(a.mem);
+	free(b.mem);
+	jw_cache_free(c);
+}
+
+int main(void)
+{
+	cache = jw_cache_new();
+	CHECK(cache != NULL);
+	test_every_field();
+	test_bypass();
+	jw_cache_free(cache);
+	record_pools_free();
+	return check_done();
+}
