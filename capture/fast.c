@@ -21,13 +21,17 @@
  * the same order and does everything else, so the output is the same as
  * single-threaded. With blocks, the reader thread also decodes ahead: it
  * counts every frame and decodes it (cap_count_decode: the frame numbers,
- * the statistics, link/IP/TCP, IPv4 reassembly, all of which only it
- * touches while it runs) and hands over, with each block, its TCP
+ * the statistics, link/IP/TCP, IPv4 reassembly, all of which only the
+ * thread filling a block touches) and hands over, with each block, its TCP
  * segments (struct seg_desc: the decoded packet, its flow hash, and the
  * capture clock after it, which the calling thread sets before each
  * segment so a connection reported there sees the time a single thread
  * would). The calling thread then never touches a record or packet header,
- * and warms the flow table a few segments ahead (flow_prefetch_*). Without
+ * and warms the flow table a few segments ahead (flow_prefetch_*). When it
+ * finds no block waiting, it fills and decodes the next one itself instead
+ * of sleeping until the reader thread is scheduled (fill_next(): one
+ * thread at a time, in file order, so the blocks and their decoding are
+ * the same whoever filled them). Without
  * a thread (cap_read_opts.one_thread, or it cannot start), blocks are
  * filled and walked in turn; libpcap reading is then the reference loop.
  * Memory: RB_NBATCH x RB_BATCH, the segments of RB_NBATCH blocks (a block
@@ -102,6 +106,11 @@ struct rb {
 	int64_t now_us;          /* the reader's capture clock */
 	unsigned head, count;    /* filled batches: b[head .. head+count) */
 	const struct cap_rd *r;
+	/* blocks: who fills the next one holds `fill` (the reader thread, or
+	 * the calling thread when it found the ring empty: fill_next()) */
+	pthread_mutex_t fill;
+	const struct cap_blk *prev;   /* the block filled last: the next fill copies its cut record */
+	int ended;               /* the last block was filled (under mu) */
 };
 
 /* The next record of a block at *off that the filter keeps, as
@@ -321,6 +330,39 @@ static void rb_push(struct rb *q)
 
 static void rb_read(struct rb *q);
 
+/* Blocks: fills the next block of the ring and hands it over, when there is
+ * room and the input has not ended; 1 = it did. Called with q->fill held,
+ * so one thread at a time reads the input, decodes (its clock, the frame
+ * numbers and statistics, the fragment table) and keeps `prev`. The slot
+ * after the last filled one is free while count < RB_NBATCH, and the
+ * block before it (`prev`, whose cut record the fill copies out) is only
+ * refilled RB_NBATCH fills later. */
+static int fill_next(struct rb *q)
+{
+	struct cap_blk *b;
+	pthread_mutex_lock(&q->mu);
+	if (q->ended || q->count == RB_NBATCH) {
+		pthread_mutex_unlock(&q->mu);
+		return 0;
+	}
+	b = &q->b[(q->head + q->count) % RB_NBATCH];
+	pthread_mutex_unlock(&q->mu);
+	b->used = b->end = 0;
+	b->last = 0;
+	b->how = CAP_END_CLEAN;
+	cap_blk_fill(&q->r->src, b, q->prev);
+	if (q->ahead)
+		decode_block(q, b, &q->d[b - q->b]);
+	q->prev = b;
+	pthread_mutex_lock(&q->mu);
+	q->count++;
+	if (b->last)
+		q->ended = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 1;
+}
+
 /* The reader thread; it keeps spare buffer blocks (dissect/dbuf.h) for the
  * datagrams it reassembles, and gives them back when the input ends. Woken
  * each time the analysis thread takes a block, it does not preempt it
@@ -337,28 +379,31 @@ static void *rb_reader(void *arg)
 static void rb_read(struct rb *q)
 {
 	const struct cap_rd *r = q->r;
-	struct cap_blk *b = rb_get_empty(q);
+	struct cap_blk *b;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
 	if (r->blocks) {
 		/* the cut record at the end of a block is copied out of it before
 		 * the block is handed over (cap_blk_fill of the next one): the
-		 * previous batch is never refilled first, RB_NBATCH >= 2 */
-		const struct cap_blk *prev = NULL;
+		 * previous batch is never refilled first, RB_NBATCH >= 2. The
+		 * calling thread fills a block itself when it finds none waiting
+		 * (read_threaded()), so each fill takes q->fill. */
 		for (;;) {
-			int last;
-			cap_blk_fill(&r->src, b, prev);
-			if (q->ahead)
-				decode_block(q, b, &q->d[b - q->b]);
-			last = b->last;
-			prev = b;
-			rb_push(q);
-			if (last)
+			int ended;
+			pthread_mutex_lock(&q->mu);
+			while (q->count == RB_NBATCH && !q->ended)
+				pthread_cond_wait(&q->cv, &q->mu);
+			ended = q->ended;
+			pthread_mutex_unlock(&q->mu);
+			if (ended)
 				return;
-			b = rb_get_empty(q);
+			pthread_mutex_lock(&q->fill);
+			fill_next(q);
+			pthread_mutex_unlock(&q->fill);
 		}
 	}
+	b = rb_get_empty(q);
 	for (;;) {
 		struct cap_item it;
 		size_t need;
@@ -435,12 +480,25 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 	 * starts from; a tap (live -w spooling) sees packets as they come */
 	qp->ahead = r->blocks && !r->run->tap;
 	qp->now_us = r->run->now_us;
-	if (pthread_mutex_init(&qp->mu, NULL) || pthread_cond_init(&qp->cv, NULL) ||
-	    pthread_create(&tid, NULL, rb_reader, qp))
+	if (pthread_mutex_init(&qp->mu, NULL) || pthread_mutex_init(&qp->fill, NULL) ||
+	    pthread_cond_init(&qp->cv, NULL) || pthread_create(&tid, NULL, rb_reader, qp))
 		goto fail;
 	while (!done) {
 		struct cap_blk *b;
 		pthread_mutex_lock(&qp->mu);
+		if (qp->count == 0 && qp->ahead && !qp->ended) {
+			/* nothing waiting: rather than sleep until the reader thread
+			 * is scheduled (on two cores it often waits behind the report
+			 * thread), fill the next block here, unless the reader is
+			 * filling it now (issue 19: the analysis thread slept a third
+			 * of a JSON Lines run) */
+			pthread_mutex_unlock(&qp->mu);
+			if (pthread_mutex_trylock(&qp->fill) == 0) {
+				fill_next(qp);
+				pthread_mutex_unlock(&qp->fill);
+			}
+			pthread_mutex_lock(&qp->mu);
+		}
 		while (qp->count == 0)
 			pthread_cond_wait(&qp->cv, &qp->mu);
 		b = &qp->b[qp->head];
@@ -463,6 +521,7 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 	}
 	pthread_join(tid, NULL);
 	pthread_mutex_destroy(&qp->mu);
+	pthread_mutex_destroy(&qp->fill);
 	pthread_cond_destroy(&qp->cv);
 	for (i = 0; i < RB_NBATCH; i++) {
 		free(qp->b[i].buf);
