@@ -798,6 +798,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
  *                               (pcap_next_ex), never capture/fast.c
  *   TLSWHY_PCAP_READER=show     say on stderr which way read each file
  *   TLSWHY_READER_THREAD=0      no reader thread
+ *   TLSWHY_READER_FILLS=here|reader  which thread fills the blocks decoded
+ *                               ahead: the calling thread or the reader
+ *                               thread, every one (default: whichever is free)
  *   TLSWHY_REPORT_THREAD=0      no report thread
  *   TLSWHY_PROGRESS_MS=N        the progress line every N ms (default 500)
  * Whatever they say, the report is the same. */
@@ -809,6 +812,9 @@ static void test_switches(struct app *app)
 	app->read_opts.show = e && strcmp(e, "show") == 0;
 	e = getenv("TLSWHY_READER_THREAD");
 	app->read_opts.one_thread = e && strcmp(e, "0") == 0;
+	e = getenv("TLSWHY_READER_FILLS");
+	app->read_opts.fills = !e ? CAP_FILLS_ANY : strcmp(e, "here") == 0 ? CAP_FILLS_HERE
+						: strcmp(e, "reader") == 0 ? CAP_FILLS_READER : CAP_FILLS_ANY;
 	e = getenv("TLSWHY_REPORT_THREAD");
 	app->one_report_thread = e && strcmp(e, "0") == 0;
 	app->read_opts.count = app->o.lo.count;   /* -c with -r: not a test switch, but read the same way */

@@ -550,6 +550,7 @@ static enum cap_err read_ng(struct cap_rd *r, const char *filter, const struct c
 	in->first_frame = r->run->frame + 1;
 	if (ro->show)
 		fprintf(stderr, "tlswhy: reader: pcapng: %s\n", in->path);
+	r->fills = ro->fills;
 	if (cap_fast_read(r, !ro->one_thread, &end, why, sizeof(why)))
 		end = read_ng_here(r, why, sizeof(why));
 	ng_link_names(in, g);
@@ -688,6 +689,7 @@ enum cap_err cap_read_file(struct cap_run *run, struct cap_input *in, const char
 	if (rc == CAP_OK) {
 		if (ro->show)   /* tests/reader.sh: which way read it */
 			fprintf(stderr, "tlswhy: reader: %s: %s\n", r.blocks ? "blocks" : "libpcap", in->path);
+		r.fills = ro->fills;
 		if (ro->count || cap_fast_read(&r, !ro->one_thread, &end, why, sizeof(why)))
 			end = read_reference(&r, ro->count, why, sizeof(why));
 	}

@@ -63,9 +63,18 @@ enum cap_end {
 /* How files are read. All 0: the fastest way that gives the reference's
  * result. The tests compare the ways (app/main.c: TLSWHY_PCAP_READER,
  * TLSWHY_READER_THREAD). */
+/* Who fills the blocks a reader thread decodes ahead (capture/fast.c).
+ * Only the tests choose; the report is the same whichever does. */
+enum cap_fills {
+	CAP_FILLS_ANY = 0,       /* the reader thread, and the calling thread when it finds none waiting */
+	CAP_FILLS_HERE,          /* the calling thread, every block (the reader thread only starts) */
+	CAP_FILLS_READER,        /* the reader thread, every block */
+};
+
 struct cap_read_opts {
 	int reference;           /* pcap_next_ex on this thread for every file */
 	int one_thread;          /* no reader thread */
+	int fills;               /* blocks decoded ahead: which thread fills them (enum cap_fills) */
 	int show;                /* say on stderr which way read each file */
 	uint64_t count;          /* -c: stop once the run has this many packets (all inputs; 0: no limit),
 				  * read by the reference loop */

@@ -383,6 +383,8 @@ static void rb_read(struct rb *q)
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	int rc;
+	if (r->blocks && q->ahead && r->fills == CAP_FILLS_HERE)
+		return;   /* the tests' switch: the calling thread fills every block */
 	if (r->blocks) {
 		/* the cut record at the end of a block is copied out of it before
 		 * the block is handed over (cap_blk_fill of the next one): the
@@ -486,14 +488,18 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 	while (!done) {
 		struct cap_blk *b;
 		pthread_mutex_lock(&qp->mu);
-		if (qp->count == 0 && qp->ahead && !qp->ended) {
+		if (qp->count == 0 && qp->ahead && !qp->ended && r->fills != CAP_FILLS_READER) {
 			/* nothing waiting: rather than sleep until the reader thread
 			 * is scheduled (on two cores it often waits behind the report
 			 * thread), fill the next block here, unless the reader is
 			 * filling it now (issue 19: the analysis thread slept a third
 			 * of a JSON Lines run) */
 			pthread_mutex_unlock(&qp->mu);
-			if (pthread_mutex_trylock(&qp->fill) == 0) {
+			if (r->fills == CAP_FILLS_HERE) {
+				pthread_mutex_lock(&qp->fill);
+				fill_next(qp);
+				pthread_mutex_unlock(&qp->fill);
+			} else if (pthread_mutex_trylock(&qp->fill) == 0) {
 				fill_next(qp);
 				pthread_mutex_unlock(&qp->fill);
 			}

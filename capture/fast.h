@@ -22,6 +22,7 @@ struct cap_rd {              /* one input being read */
 	struct cap_blk_src src;  /* blocks: where the records come from */
 	struct bpf_program prog; /* blocks with a filter: libpcap applies it only in pcap_next_ex */
 	int filtered;
+	int fills;               /* enum cap_fills (cap_read_opts) */
 	struct cap_run *run;
 	struct cap_input *in;
 };

@@ -7,7 +7,8 @@
 # status and the -w evidence capture must be byte for byte what
 # TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 (one thread) gives. A
 # generated capture of 3,000 connections fills the report queue
-# (RQ_CAP 1024) so that the analysis thread waits on it.
+# (RQ_CAP 1024) so that the analysis thread waits on it, and is read with
+# its blocks filled by either thread (TLSWHY_READER_FILLS).
 #
 #   tests/threads.sh [./tlswhy]
 set -u
@@ -93,6 +94,18 @@ if [ -s "$tmp/ev1.pcap" ] && cmp -s "$tmp/ev1.pcap" "$tmp/ev.pcap" && cmp -s "$t
 else
 	no "3,000 connections: the -w evidence capture differs"
 fi
+# who fills the blocks decoded ahead (capture/fast.c: the reader thread,
+# and the analysis thread when it finds none waiting): the analysis thread
+# every time, or the reader thread every time, gives what one thread gives
+for fills in here reader; do
+	who=$([ "$fills" = here ] && echo analysis || echo reader)
+	for fmt in json markdown; do
+		TLSWHY_READER_FILLS=$fills run "$tmp/a" -r "$tmp/big.pcap" -F "$fmt"
+		TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 run "$tmp/b" -r "$tmp/big.pcap" -F "$fmt"
+		cmp -s "$tmp/a" "$tmp/b" && ok "3,000 connections, $fmt, blocks filled by the $who thread" \
+			|| no "3,000 connections, $fmt, blocks filled by the $who thread: differs from one thread"
+	done
+done
 # standard input goes the same way
 "$TLSWHY" -r - -F json < "$tmp/big.pcap" > "$tmp/a" 2>&1
 TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 "$TLSWHY" -r - -F json < "$tmp/big.pcap" > "$tmp/b" 2>&1
