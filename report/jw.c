@@ -754,13 +754,17 @@ void jw_end(struct jw *w)
 #define JW_CACHE_PROBE 8
 #define JW_CACHE_BYTES ((size_t)16 << 20)
 
+/* A kept fragment: the writer's state it was rendered in, and its bytes. */
+struct jw_fragbody {
+	int tag, depth;
+	uint8_t pretty, first, first_after;
+	char *p;          /* NULL when empty */
+	size_t n;
+};
+
 struct jw_frag {
 	const void *id;   /* NULL: free slot */
-	int tag;
-	int depth;
-	uint8_t pretty, first, first_after;
-	char *p;
-	size_t n;
+	struct jw_fragbody b;
 };
 
 /* jw_cached_key()'s fragments: a direct-mapped table, a newer fragment
@@ -775,11 +779,29 @@ struct jw_kfrag {
 	uint64_t h;
 	uint8_t *key;     /* NULL: free slot */
 	size_t kn;
-	int tag, depth;
-	uint8_t pretty, first, first_after;
-	char *p;
-	size_t n;
+	struct jw_fragbody b;
 };
+
+/* b was rendered for (tag) with w in the state it is in now (first: whether
+ * a comma is due at w's depth) */
+static int frag_fits(const struct jw_fragbody *b, const struct jw *w, int tag, uint8_t first)
+{
+	return b->tag == tag && b->depth == w->depth && b->pretty == (w->pretty != 0) && b->first == first;
+}
+
+static void frag_replay(struct jw *w, const struct jw_fragbody *b);
+
+/* Keeps what the memory writer t rendered for (tag) from w's state. */
+static void frag_keep(struct jw_fragbody *b, const struct jw *w, int tag, uint8_t first, const struct jw *t)
+{
+	b->tag = tag;
+	b->depth = w->depth;
+	b->pretty = w->pretty != 0;
+	b->first = first;
+	b->first_after = t->first[t->depth];
+	b->p = t->mem;
+	b->n = t->mem_n;
+}
 
 struct jw_cache {
 	struct jw_frag slot[JW_CACHE_SLOTS];
@@ -802,10 +824,10 @@ void jw_cache_free(struct jw_cache *c)
 	if (!c)
 		return;
 	for (i = 0; i < JW_CACHE_SLOTS; i++)
-		free(c->slot[i].p);
+		free(c->slot[i].b.p);
 	for (i = 0; i < JW_KCACHE_SLOTS; i++) {
 		free(c->kslot[i].key);
-		free(c->kslot[i].p);
+		free(c->kslot[i].b.p);
 	}
 	free(c);
 }
@@ -815,6 +837,31 @@ size_t jw_cache_count(const struct jw_cache *c, uint64_t *hits)
 	if (hits)
 		*hits = c ? c->hits : 0;
 	return c ? c->count : 0;
+}
+
+/* render(arg) into a memory writer that starts where w is (depth, commas,
+ * indentation): the writer, its bytes in ->mem; NULL when that failed
+ * (no memory, or render left it elsewhere), render having then written
+ * to w itself. */
+static struct jw *render_mem(struct jw *w, jw_render_fn render, const void *arg)
+{
+	struct jw *t = malloc(sizeof(*t));
+	if (!t) {
+		render(w, arg);
+		return NULL;
+	}
+	jw_init_mem(t, w->pretty);
+	t->depth = w->depth;
+	memcpy(t->first, w->first, sizeof(t->first));
+	render(t, arg);
+	flush(t);
+	if (t->mem_failed || t->errors || t->after_key || t->depth != w->depth) {
+		free(t->mem);
+		free(t);
+		render(w, arg);
+		return NULL;
+	}
+	return t;
 }
 
 void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const void *arg)
@@ -838,44 +885,30 @@ void jw_cached(struct jw *w, const void *id, int tag, jw_render_fn render, const
 				e = s;
 			break;
 		}
-		if (s->id == id && s->tag == tag && s->depth == w->depth && s->pretty == (w->pretty != 0) &&
-		    s->first == first) {
+		if (s->id == id && frag_fits(&s->b, w, tag, first)) {
 			c->hits++;
-			put(w, s->p, s->n);
-			w->first[w->depth] = s->first_after;
+			frag_replay(w, &s->b);
 			return;
 		}
 	}
-	if (!e || c->count >= JW_CACHE_SLOTS * 3 / 4 || c->bytes >= JW_CACHE_BYTES ||
-	    !(t = malloc(sizeof(*t)))) {
+	if (!e || c->count >= JW_CACHE_SLOTS * 3 / 4 || c->bytes >= JW_CACHE_BYTES) {
 		render(w, arg);
 		return;
 	}
-	/* render into memory, starting where w is */
-	jw_init_mem(t, w->pretty);
-	t->depth = w->depth;
-	memcpy(t->first, w->first, sizeof(t->first));
-	render(t, arg);
-	flush(t);
-	if (t->mem_failed || t->errors || t->after_key || t->depth != w->depth) {
-		free(t->mem);
-		free(t);
-		render(w, arg);
+	if (!(t = render_mem(w, render, arg)))
 		return;
-	}
 	e->id = id;
-	e->tag = tag;
-	e->depth = w->depth;
-	e->pretty = w->pretty != 0;
-	e->first = first;
-	e->first_after = t->first[t->depth];
-	e->p = t->mem;   /* NULL when empty */
-	e->n = t->mem_n;
+	frag_keep(&e->b, w, tag, first, t);
 	c->count++;
-	c->bytes += e->n;
+	c->bytes += e->b.n;
 	free(t);
-	put(w, e->p, e->n);
-	w->first[w->depth] = e->first_after;
+	frag_replay(w, &e->b);
+}
+
+static void frag_replay(struct jw *w, const struct jw_fragbody *b)
+{
+	put(w, b->p, b->n);
+	w->first[w->depth] = b->first_after;
 }
 
 size_t jw_cache_key_count(const struct jw_cache *c, uint64_t *hits)
@@ -932,46 +965,24 @@ void jw_cached_key(struct jw *w, const void *key, size_t kn, int tag, jw_render_
 	first = w->first[w->depth];
 	h = key_hash(key, kn, tag) ^ (uint64_t)w->depth << 8 ^ (uint64_t)first << 1 ^ (uint64_t)(w->pretty != 0);
 	e = &c->kslot[(h ^ h >> 32) % JW_KCACHE_SLOTS];
-	if (e->key && e->h == h && e->kn == kn && e->tag == tag && e->depth == w->depth &&
-	    e->pretty == (w->pretty != 0) && e->first == first && memcmp(e->key, key, kn) == 0) {
+	if (e->key && e->h == h && e->kn == kn && frag_fits(&e->b, w, tag, first) && memcmp(e->key, key, kn) == 0) {
 		c->khit++;
 		c->khits++;
-		put(w, e->p, e->n);
-		w->first[w->depth] = e->first_after;
+		frag_replay(w, &e->b);
 		return;
 	}
-	if (!(t = malloc(sizeof(*t)))) {
-		render(w, arg);
+	if (!(t = render_mem(w, render, arg)))
 		return;
-	}
-	/* render into memory, starting where w is (as jw_cached) */
-	jw_init_mem(t, w->pretty);
-	t->depth = w->depth;
-	memcpy(t->first, w->first, sizeof(t->first));
-	render(t, arg);
-	flush(t);
-	if (t->mem_failed || t->errors || t->after_key || t->depth != w->depth) {
-		free(t->mem);
-		free(t);
-		render(w, arg);
-		return;
-	}
 	put(w, t->mem, t->mem_n);
 	w->first[w->depth] = t->first[t->depth];
 	if (t->mem_n <= JW_KCACHE_FRAG && (kc = malloc(kn)) != NULL) {
 		memcpy(kc, key, kn);
 		free(e->key);
-		free(e->p);
+		free(e->b.p);
 		e->key = kc;
 		e->kn = kn;
 		e->h = h;
-		e->tag = tag;
-		e->depth = w->depth;
-		e->pretty = w->pretty != 0;
-		e->first = first;
-		e->first_after = t->first[t->depth];
-		e->p = t->mem;   /* NULL when empty */
-		e->n = t->mem_n;
+		frag_keep(&e->b, w, tag, first, t);
 	} else {
 		free(t->mem);
 	}
