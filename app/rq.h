@@ -23,6 +23,7 @@
 
 #define RQ_CAP   1024u    /* records waiting at most */
 #define RQ_BATCH 64u      /* the report thread is woken for this many (or the end) */
+#define RQ_RELEASE 2u     /* handled records the analysis thread releases a push (app/rq.c) */
 
 struct rq;
 

@@ -6,7 +6,8 @@
  * records of a run that ends with fewer than a batch are still handled;
  * a record the report thread keeps a while (app/main.c's window) is
  * released only once it is handed out, and a NULL push reaches it as a mark.
- * The report thread runs SCHED_BATCH (capture/batch.h: it does not preempt
+ * The pushing thread releases at most RQ_RELEASE records a push (the rest
+ * at rq_finish). The report thread runs SCHED_BATCH (capture/batch.h: it does not preempt
  * the analysis thread that wakes it); the pushing thread keeps its policy.
  */
 #include "app/rq.h"
@@ -22,6 +23,7 @@ struct seen {
 	uint64_t next_handled;   /* the id the report thread expects next */
 	uint64_t next_released;
 	int out_of_order, wrong_thread_fn, wrong_thread_rel, bad_now, released_early, not_batch;
+	unsigned since_push, most_a_push;   /* releases since the last push, and the most one push made */
 	uint64_t handled;        /* written by the report thread, read after drain */
 	unsigned keep;           /* records the report thread holds back (0: none) */
 	struct hs_record *held[8];
@@ -80,6 +82,7 @@ static void rel(struct hs_record *r, void *arg)
 	if (r->id >= s->next_handled || !s->out[r->id])
 		s->released_early = 1;
 	s->next_released++;
+	s->since_push++;
 	record_free(r);
 }
 
@@ -102,7 +105,10 @@ static void run_keep(const char *name, uint64_t n, int drain_every, unsigned kee
 		return;
 	}
 	for (i = 0; i < n; i++) {
+		s.since_push = 0;
 		rq_push(q, record_new(i), (int64_t)i * 10);
+		if (s.since_push > s.most_a_push)
+			s.most_a_push = s.since_push;
 		if (drain_every && (i + 1) % (uint64_t)drain_every == 0) {
 			if (keep)
 				rq_push(q, NULL, 0);
@@ -132,6 +138,8 @@ static void run_keep(const char *name, uint64_t n, int drain_every, unsigned kee
 #ifdef SCHED_BATCH
 	CHECKF(sched_getscheduler(0) != SCHED_BATCH, "%s: the pushing thread keeps its policy", what);
 #endif
+	snprintf(what, sizeof(what), "%s: at most RQ_RELEASE released a push (%u)", name, s.most_a_push);
+	CHECKF(s.most_a_push <= RQ_RELEASE, "%s", what);
 	snprintf(what, sizeof(what), "%s: never released before it was handled", name);
 	CHECKF(!s.released_early, "%s", what);
 }
