@@ -253,6 +253,7 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 			      : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "unknown"
 			      : rec->complete ? "success" : "unknown";
 	jw_init(w, r->out, 0);
+	w->cache = r->jwc;   /* knowledge-base text and ClientHello members replayed, as jsonl */
 	jw_obj_open(w, NULL);
 	ecs_head(w, rec->first_ts_us);
 	message(w, rec, v);
