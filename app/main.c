@@ -310,10 +310,10 @@ static void report_thread_start(struct app *app)
 {
 	if (app->live || app->one_report_thread || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return;
-	/* judge() goes where there is room: full JSON documents keep the
-	 * report thread the busier one (bench/RESULTS.md), every other format
-	 * the analysis thread; the report is the same either way */
-	app->judge_on_report = app->rpt.fmt != RPT_JSON;
+	/* judge() goes where there is room: the machine formats (JSON, JSON
+	 * Lines, ECS) keep the report thread the busier one (bench/RESULTS.md),
+	 * the others the analysis thread; the report is the same either way */
+	app->judge_on_report = app->rpt.fmt != RPT_JSON && app->rpt.fmt != RPT_JSONL && app->rpt.fmt != RPT_ECS;
 	app->rq = rq_start(app->judge_on_report ? judge : report_only, release_record, app);
 }
 
