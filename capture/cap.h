@@ -60,9 +60,6 @@ enum cap_end {
 	CAP_END_CORRUPT,         /* a record libpcap refuses, or a read error */
 };
 
-/* How files are read. All 0: the fastest way that gives the reference's
- * result. The tests compare the ways (app/main.c: TLSWHY_PCAP_READER,
- * TLSWHY_READER_THREAD). */
 /* Who fills the blocks a reader thread decodes ahead (capture/fast.c).
  * Only the tests choose; the report is the same whichever does. */
 enum cap_fills {
@@ -71,6 +68,9 @@ enum cap_fills {
 	CAP_FILLS_READER,        /* the reader thread, every block */
 };
 
+/* How files are read. All 0: the fastest way that gives the reference's
+ * result. The tests compare the ways (app/main.c: TLSWHY_PCAP_READER,
+ * TLSWHY_READER_THREAD, TLSWHY_READER_FILLS). */
 struct cap_read_opts {
 	int reference;           /* pcap_next_ex on this thread for every file */
 	int one_thread;          /* no reader thread */
