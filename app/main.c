@@ -982,7 +982,7 @@ static int open_report(struct app *app)
 	/* a report to a file or a pipe: fewer, larger writes (bench/RESULTS.md);
 	 * live capture still flushes after each connection */
 	if (!app->out_tty)
-		setvbuf(app->out, NULL, _IOFBF, 1u << 18);
+		rpt_out_buffer(app->out);
 	return 0;
 }
 

@@ -480,6 +480,16 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+int rpt_out_buffer(FILE *f)
+{
+	static char buf[RPT_OUT_BUF];
+	static FILE *owner;
+	if (owner && owner != f)
+		return -1;
+	owner = f;   /* kept past fclose(f): stdout is flushed by exit() */
+	return setvbuf(f, buf, _IOFBF, sizeof(buf)) ? -1 : 0;
+}
+
 const char *rpt_outcome_name(const struct rule_verdict *v)
 {
 	if (rule_verdict_failed(v))

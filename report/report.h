@@ -27,6 +27,15 @@ int rpt_format_parse(const char *name);
 int rpt_format_from_path(const char *path);
 const char *rpt_format_name(enum rpt_format f);
 
+/* A report to a file or a pipe is written RPT_OUT_BUF bytes at a time, not
+ * in the 4 KiB pieces glibc picks (it ignores setvbuf's size when it is
+ * given no buffer and takes st_blksize: 4 KiB for files, pipes and
+ * /dev/null). The buffer is static, for one stream of the run: 0, or -1
+ * when another stream has it already. Called before anything is written
+ * to f. */
+#define RPT_OUT_BUF (1u << 18)
+int rpt_out_buffer(FILE *f);
+
 struct rule_verdict;
 struct rule_identity;
 struct rule_evidence;

@@ -18,12 +18,14 @@
  */
 #include "report/jw.h"
 #include "report/esc.h"
+#include "report/report.h"
 #include "tests/unit/check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The reference: every byte looked at on its own. */
 static size_t ref_escape(char *o, const uint8_t *s, size_t n)
@@ -537,6 +539,32 @@ int main(void)
 			       !memcmp(mem + len - 15, "4999],\"k\":\"v\"}\n", 15),
 		       "the document is whole and in order");
 		free(mem);
+	}
+	/* rpt_out_buffer: a report to a file is written RPT_OUT_BUF bytes at a
+	 * time (glibc alone would write every 4 KiB: st_blksize) */
+	{
+		FILE *f = tmpfile(), *g = tmpfile();
+		char line[100];
+		struct stat st;
+		size_t k, n = 0;
+		memset(line, 'x', sizeof(line));
+		CHECK(f && g);
+		CHECK_INT(rpt_out_buffer(f), 0);
+		CHECKF(rpt_out_buffer(g) == -1, "a second stream is refused the one buffer");
+		for (k = 0; n + sizeof(line) < RPT_OUT_BUF; k++)
+			n += fwrite(line, 1, sizeof(line), f);
+		CHECK(fstat(fileno(f), &st) == 0);
+		CHECKF(st.st_size == 0, "%zu bytes are still in the buffer, none written (%lld on disk)", n,
+		       (long long)st.st_size);
+		n += fwrite(line, 1, sizeof(line), f);
+		CHECK(fstat(fileno(f), &st) == 0);
+		CHECKF(st.st_size >= (off_t)RPT_OUT_BUF - (off_t)sizeof(line), "a full buffer is one write (%lld on disk)",
+		       (long long)st.st_size);
+		fflush(f);
+		CHECK(fstat(fileno(f), &st) == 0);
+		CHECK_INT(st.st_size, (long long)n);
+		fclose(f);
+		fclose(g);
 	}
 	return check_done();
 }
