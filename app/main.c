@@ -78,9 +78,10 @@ static void usage(FILE *f)
 	      "                        Lines in Elastic Common Schema 8.11 field names); text\n"
 	      "                        from files is a summary (failures grouped by cause,\n"
 	      "                        healthy ones counted, as the Markdown report), see -v, -q\n"
-	      "      --detail LEVEL    json, jsonl: lean (a short object per healthy connection,\n"
-	      "                        everything for failed and inconclusive ones; the jsonl\n"
-	      "                        default) or full (every connection whole; the json default)\n"
+	      "      --detail LEVEL    json, jsonl, ecs: lean (a short object per healthy\n"
+	      "                        connection, everything for failed and inconclusive ones;\n"
+	      "                        the jsonl and ecs default) or full (every connection whole;\n"
+	      "                        the json default)\n"
 	      "      --pretty          json: indented (the default on a terminal), else compact\n"
 	      "  -o FILE               write the report to FILE instead of standard output (a new\n"
 	      "                        file put in place when the run ends, never written through\n"
@@ -936,9 +937,9 @@ static int open_report(struct app *app)
 	if (o->fmt < 0 && o->outpath && rpt_format_from_path(o->outpath) >= 0)
 		app->rpt.fmt = (enum rpt_format)rpt_format_from_path(o->outpath);
 	app->rpt.all = o->all;
-	/* JSON Lines: lean lines for healthy connections unless --detail full;
-	 * the JSON document: full unless --detail lean */
-	app->rpt.lean = o->detail ? o->detail == 1 : app->rpt.fmt == RPT_JSONL;
+	/* JSON Lines and ECS: lean lines for healthy connections unless
+	 * --detail full; the JSON document: full unless --detail lean */
+	app->rpt.lean = o->detail ? o->detail == 1 : app->rpt.fmt == RPT_JSONL || app->rpt.fmt == RPT_ECS;
 	/* text: a summary at the end from files; each connection as it ends
 	 * live (nothing would show until ^C), with -v or with --all */
 	app->rpt.text_mode = o->quiet ? RPT_TEXT_QUIET

@@ -140,7 +140,7 @@ row 'tlswhy --format json' 'every connection whole, compact, streamed' "$PK" "$B
 timed tlswhyhtml "$TLSWHY" -r "$OUT/bench.pcap" -F html
 row 'tlswhy --format html' 'the Markdown report as one HTML page' "$PK" "$BY" 1
 timed tlswhyecs "$TLSWHY" -r "$OUT/bench.pcap" -F ecs
-row 'tlswhy --format ecs' 'JSON Lines in ECS 8.11 names, every connection whole under tlswhy' "$PK" "$BY" 1
+row 'tlswhy --format ecs' 'JSON Lines in ECS 8.11 names; under tlswhy healthy connections lean, failed ones whole' "$PK" "$BY" 1
 if want_tool ssldump && command -v ssldump > /dev/null; then
 	timed ssldump ssldump -r "$OUT/bench.pcap" -n
 	row 'ssldump -r -n' '' "$PK" "$BY" 1

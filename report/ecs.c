@@ -10,9 +10,11 @@
  * Only fields ECS defines are written outside "tlswhy", with the ECS type
  * (tests/ecs-fields.tsv is the table, taken from ECS 8.11.0's
  * generated/csv/fields.csv, and tests/siem.py checks every emitted name and
- * value against it). "tlswhy" holds the connection exactly as the jsonl
- * format has it (rpt_json_record, the identity and the verdict: one code
- * path, docs/json.md), so nothing tlswhy knows is lost in the mapping.
+ * value against it). "tlswhy" holds the connection as the JSON document
+ * has it (one code path, docs/json.md): a healthy connection lean unless
+ * --detail full (rpt_json_lean, what a log pipeline keeps, as JSON Lines
+ * does), a failed or inconclusive one whole (rpt_json_record, the identity
+ * and the verdict), so nothing tlswhy knows of a failure is lost.
  * Fields with no value are left out, as ECS producers do (no nulls).
  *
  * The run's end is one more line, event.kind "metric", with the summary
@@ -245,7 +247,7 @@ static void observer(struct jw *w)
 	jw_obj_close(w);
 }
 
-void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
+void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, int lean)
 {
 	struct jw *w = &r->jw;
 	char cid[FP_CID_LEN], ip[64];
@@ -312,9 +314,15 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 	jw_obj_open(w, "tlswhy");
 	jw_key_str(w, "type", "connection");
 	jw_key_uint(w, "schema", JSON_SCHEMA_VERSION);
-	rpt_json_record(w, rec, r->cid_seed);
-	rpt_json_identity(w, rec, v);
-	rpt_verdict_json(w, rec, v);
+	if (lean) {
+		/* the ECS fields above already hold most of it; no 1 KiB
+		 * budget, which they alone would nearly fill */
+		rpt_json_lean(w, rec, v, r->cid_seed, 0);
+	} else {
+		rpt_json_record(w, rec, r->cid_seed);
+		rpt_json_identity(w, rec, v);
+		rpt_verdict_json(w, rec, v);
+	}
 	jw_obj_close(w);
 	jw_obj_close(w);
 	jw_end(w);

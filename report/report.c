@@ -502,7 +502,7 @@ const char *rpt_outcome_name(const struct rule_verdict *v)
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	/* --detail lean: only a healthy connection is cut short */
-	int lean = r->lean && (r->fmt == RPT_JSON || r->fmt == RPT_JSONL) && !rule_verdict_failed(v) &&
+	int lean = r->lean && (r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS) && !rule_verdict_failed(v) &&
 		   !(v && v->outcome == RULE_OUTCOME_INCONCLUSIVE);
 	rpt_count(&r->n, rec, v);
 	if (r->fmt == RPT_JSON) {
@@ -541,7 +541,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 		jw_obj_close(&r->jw);
 		jw_end(&r->jw);
 	} else if (r->fmt == RPT_ECS) {
-		rpt_ecs_conn(r, rec, v);
+		rpt_ecs_conn(r, rec, v, lean);
 	} else if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML || text_grouped(r)) {
 		tk_add(r, rec, v);
 	} else {

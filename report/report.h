@@ -79,7 +79,7 @@ struct rpt {
 	enum rpt_text_mode text_mode;
 	int color;
 	int all;                   /* report every connection, not only TLS/failed */
-	int lean;                  /* json, jsonl: healthy connections as a lean object (rpt_json_lean) */
+	int lean;                  /* json, jsonl, ecs: healthy connections as a lean object (rpt_json_lean) */
 	int compact;               /* json: no indentation (jsonl lines always are) */
 	struct jw jw;
 	struct rpt_counts n;
@@ -133,8 +133,9 @@ void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int 
 struct alb_result;
 void rpt_alb_sentences(const struct alb_result *r, void (*put)(void *arg, const char *s), void *arg);
 void rpt_alb_json(struct jw *w, const struct alb_result *r);
-/* --format ecs (report/ecs.c): one connection, and the run's last line. */
-void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
+/* --format ecs (report/ecs.c): one connection (lean: its "tlswhy" object
+ * is the lean one, rpt_json_lean without a budget), and the run's last line. */
+void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, int lean);
 void rpt_ecs_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,
 		 const struct flow_stats *fs, const char *filter);
 /* Formats an address as "1.2.3.4" or "2001:db8::1". */

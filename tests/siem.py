@@ -185,9 +185,17 @@ def flatten(d, prefix=""):
 def ecs_tests(pcaps):
     types, allowed = load_table()
     problems, seen, events, sans = [], set(), 0, 0
-    for p in pcaps:
-        ecs = run(["-r", p, "--all", "-F", "ecs"]).stdout.splitlines()
-        jl = jsonl_conns(run(["-r", p, "--all", "-F", "jsonl", "--detail", "full"]).stdout)
+    leans = 0
+    for p, detail in ((p, d) for p in pcaps for d in ("lean", "full")):
+        # the default is lean: a healthy connection's "tlswhy" is the lean
+        # object the JSON document has with --detail lean; --detail full:
+        # every connection's is its jsonl --detail full line
+        args = [] if detail == "lean" else ["--detail", "full"]
+        ecs = run(["-r", p, "--all", "-F", "ecs"] + args).stdout.splitlines()
+        if detail == "lean":
+            jl = json.loads(run(["-r", p, "--all", "-F", "json", "--detail", "lean"]).stdout)["connections"]
+        else:
+            jl = jsonl_conns(run(["-r", p, "--all", "-F", "jsonl", "--detail", "full"]).stdout)
         conns = []
         for line in ecs:
             d = json.loads(line)
@@ -217,16 +225,23 @@ def ecs_tests(pcaps):
                     sans += len(v)
             if d["event"]["kind"] == "event":
                 conns.append(own)
-        # "tlswhy" is the jsonl record, field for field
+                if own.get("detail") == "lean":
+                    leans += 1
+                    if detail != "lean" or own.get("verdict") != "healthy" or d["event"]["outcome"] == "failure":
+                        problems.append("%s: a lean tlswhy object for a %s connection (--detail %s)"
+                                        % (p, d["event"]["outcome"], detail))
+        # "tlswhy" is the JSON record, field for field
         same = len(conns) == len(jl)
         for a, b in zip(conns, jl):
             a = {k: v for k, v in a.items() if k not in ("type", "schema")}
-            b = {k: v for k, v in b.items() if k not in ("type", "schema", "tlswhy_version", "detail", "verdict")}
+            if detail == "full" or b.get("detail") != "lean":
+                b = {k: v for k, v in b.items() if k not in ("type", "schema", "tlswhy_version", "detail", "verdict")}
             same = same and a == b
         if not same:
-            problems.append("%s: tlswhy object differs from the jsonl record" % p)
-    check(not problems, "ecs: every field an ECS 8.11 field of its type, tlswhy == jsonl (%d events; %s)"
-          % (events, problems[:3]))
+            problems.append("%s: tlswhy object differs from the JSON record (--detail %s)" % (p, detail))
+    check(not problems, "ecs: every field an ECS 8.11 field of its type, tlswhy == the JSON record, lean by "
+          "default (%d events; %s)" % (events, problems[:3]))
+    check(leans > 0, "ecs: healthy connections lean by default (%d)" % leans)
     for f in ("@timestamp", "source.ip", "destination.port", "network.community_id", "network.transport",
               "tls.version", "tls.version_protocol", "tls.cipher", "tls.client.server_name", "tls.client.ja3",
               "tls.server.ja3s", "tls.server.x509.subject.distinguished_name",
