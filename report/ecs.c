@@ -99,15 +99,15 @@ static void upper_hex(char *out, const uint8_t *b, size_t n)
 	out[2 * n] = 0;
 }
 
-/* tls.server.*: the leaf the server sent (ECS describes the leaf only). */
-static void server_cert(struct jw *w, const struct hs_record *r)
+/* tls.server.*: the leaf the server sent (ECS describes the leaf only):
+ * from its DER alone (its SHA-256 and the x509 cache's facts of it), so
+ * rendered once per leaf and replayed (leaf_key, jw_cached_key). */
+static void leaf_fields(struct jw *w, const void *arg)
 {
-	const struct hs_cert *hc = r->server_chain.n ? &r->server_chain.c[0] : NULL;
-	const struct x509_facts *x = hc ? hc->x : NULL;
+	const struct hs_cert *hc = arg;
+	const struct x509_facts *x = hc->x;
 	char hex[65], serial[sizeof x->serial_hex];
 	size_t i;
-	if (!hc)
-		return;
 	upper_hex(hex, hc->sha256, 32);
 	jw_obj_open(w, "hash");
 	jw_key_str(w, "sha256", hex);
@@ -147,6 +147,42 @@ static void server_cert(struct jw *w, const struct hs_record *r)
 	jw_obj_close(w);
 }
 
+/* Every field leaf_fields() reads: the DER's SHA-256 and length, and
+ * whether its facts are at hand and parsed. */
+static void server_cert(struct jw *w, const struct hs_record *r)
+{
+	const struct hs_cert *hc = r->server_chain.n ? &r->server_chain.c[0] : NULL;
+	uint8_t k[32 + 4 + 2];
+	if (!hc)
+		return;
+	memcpy(k, hc->sha256, 32);
+	memcpy(k + 32, &hc->der_len, 4);
+	k[36] = hc->x != NULL;
+	k[37] = hc->x && hc->x->malformed;
+	jw_cached_key(w, k, sizeof(k), RPT_JWK_ECS_LEAF, leaf_fields, hc);
+}
+
+/* tls.client.supported_ciphers: IANA names of the offered suites, GREASE
+ * left out; from the suites alone, so rendered once per list. */
+static void supported_ciphers(struct jw *w, const void *arg)
+{
+	const struct hs_client_hello *ch = arg;
+	uint16_t i;
+	jw_arr_open(w, "supported_ciphers");
+	for (i = 0; i < ch->n_suites; i++) {
+		const char *s = names_suite_name(hs_ch_suites(ch)[i]);
+		char b[16];
+		if (names_is_grease(hs_ch_suites(ch)[i]))
+			continue;
+		if (!s) {
+			snprintf(b, sizeof(b), "0x%04x", hs_ch_suites(ch)[i]);
+			s = b;
+		}
+		jw_str(w, s);
+	}
+	jw_arr_close(w);
+}
+
 static void tls_fields(struct jw *w, const struct hs_record *r)
 {
 	const struct hs_client_hello *ch = r->ch;
@@ -182,25 +218,12 @@ static void tls_fields(struct jw *w, const struct hs_record *r)
 	jw_key_bool(w, "established", r->complete);
 	jw_key_bool(w, "resumed", r->abbreviated);
 	if (ch) {
-		uint16_t i;
 		jw_obj_open(w, "client");
 		if (ch->has_sni && ch->sni_len)
 			jw_key_strn(w, "server_name", hs_ch_sni(ch), ch->sni_len);
 		if (fp_ja3(ch, full, sizeof(full), md5) == FP_OK)
 			jw_key_str(w, "ja3", md5);
-		jw_arr_open(w, "supported_ciphers");
-		for (i = 0; i < ch->n_suites; i++) {
-			const char *s = names_suite_name(hs_ch_suites(ch)[i]);
-			char b[16];
-			if (names_is_grease(hs_ch_suites(ch)[i]))
-				continue;
-			if (!s) {
-				snprintf(b, sizeof(b), "0x%04x", hs_ch_suites(ch)[i]);
-				s = b;
-			}
-			jw_str(w, s);
-		}
-		jw_arr_close(w);
+		jw_cached_key(w, hs_ch_suites(ch), 2u * ch->n_suites, RPT_JWK_ECS_SUITES, supported_ciphers, ch);
 		jw_obj_close(w);
 	}
 	if (sh || r->server_chain.n) {

@@ -246,7 +246,6 @@ static uint8_t *key_bytes(uint8_t *k, const void *p, size_t n)
 }
 
 #define CH_KEY_MAX 4096
-#define JWK_CH_TAIL 1
 
 /* Every field ch_tail() reads, in k[0..CH_KEY_MAX): the length, or 0
  * when they do not fit (the tail is then rendered as it is). */
@@ -308,7 +307,7 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 		uint8_t k[CH_KEY_MAX];
 		size_t kn = ch_tail_key(c, k);
 		if (kn)
-			jw_cached_key(w, k, kn, JWK_CH_TAIL, ch_tail, c);
+			jw_cached_key(w, k, kn, RPT_JWK_CH_TAIL, ch_tail, c);
 		else
 			ch_tail(w, c);
 	}
@@ -367,18 +366,14 @@ static void time_s(struct jw *w, const char *key, int64_t secs)
 	jw_key_time_us(w, key, secs * 1000000);
 }
 
-static void chain(struct jw *w, const char *key, const struct hs_record *r, const struct hs_chain *c)
+/* A chain's "certificates": what each shows comes from its DER (x, the
+ * x509 cache's facts of those bytes, which its SHA-256 names) and from its
+ * own flags (chain_key() lists them), so the connections that met one
+ * server's chain share it: rendered once and replayed (jw_cached_key). */
+static void chain_certs(struct jw *w, const void *arg)
 {
+	const struct hs_chain *c = arg;
 	uint16_t i;
-	if (!c->present) {
-		jw_key_null(w, key);
-		return;
-	}
-	jw_obj_open(w, key);
-	jw_key_uint(w, "frame", hs_chain_frame(r, c));
-	jw_key_time_us(w, "time", hs_chain_ts(r, c));
-	jw_key_uint(w, "count", c->total);
-	jw_key_bool(w, "malformed", c->malformed);
 	jw_arr_open(w, "certificates");
 	for (i = 0; i < c->n; i++) {
 		const struct hs_cert *hc = &c->c[i];
@@ -424,6 +419,49 @@ static void chain(struct jw *w, const char *key, const struct hs_record *r, cons
 		jw_obj_close(w);
 	}
 	jw_arr_close(w);
+}
+
+#define CHAIN_KEY_CERT (32u + 4u + 8u)   /* bytes of chain_key() per certificate */
+
+/* Every field chain_certs() reads, in k[0..CHAIN_KEY_CERT * c->n): the
+ * DER's SHA-256 and length, whether its facts are at hand (and parsed),
+ * and the certificate's flags. Certificates with the same DER have the
+ * same facts (x509_get() parses those bytes and nothing else). */
+static size_t chain_key(const struct hs_chain *c, uint8_t *k)
+{
+	uint8_t *p = k;
+	uint8_t i;
+	for (i = 0; i < c->n; i++) {
+		const struct hs_cert *hc = &c->c[i];
+		const uint8_t f[8] = {
+			(uint8_t)(hc->x != NULL), hc->facts_not_kept, hc->expired,       hc->not_yet_valid,
+			hc->self_signed,          hc->issued_by_next, hc->verify_skipped, (uint8_t)(hc->x && hc->x->malformed),
+		};
+		p = key_bytes(p, hc->sha256, 32);
+		p = key_bytes(p, &hc->der_len, 4);
+		p = key_bytes(p, f, sizeof(f));
+	}
+	return (size_t)(p - k);
+}
+
+static void chain(struct jw *w, const char *key, const struct hs_record *r, const struct hs_chain *c)
+{
+	if (!c->present) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_uint(w, "frame", hs_chain_frame(r, c));
+	jw_key_time_us(w, "time", hs_chain_ts(r, c));
+	jw_key_uint(w, "count", c->total);
+	jw_key_bool(w, "malformed", c->malformed);
+	{
+		uint8_t k[CHAIN_KEY_CERT * HS_MAX_CERTS];
+		if (c->n <= HS_MAX_CERTS)
+			jw_cached_key(w, k, chain_key(c, k), RPT_JWK_CHAIN_CERTS, chain_certs, c);
+		else
+			chain_certs(w, c);
+	}
 	jw_obj_close(w);
 }
 

@@ -133,6 +133,13 @@ void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int 
 struct alb_result;
 void rpt_alb_sentences(const struct alb_result *r, void (*put)(void *arg, const char *s), void *arg);
 void rpt_alb_json(struct jw *w, const struct alb_result *r);
+/* The tags of report/'s jw_cached_key() fragments, one per kind. */
+enum rpt_jwk {
+	RPT_JWK_CH_TAIL = 1,   /* a ClientHello's members from its cipher suites on (json.c) */
+	RPT_JWK_CHAIN_CERTS,   /* a Certificate message's "certificates" (json.c) */
+	RPT_JWK_ECS_LEAF,      /* ECS tls.server's hash and leaf fields (ecs.c) */
+	RPT_JWK_ECS_SUITES,    /* ECS tls.client.supported_ciphers (ecs.c) */
+};
 /* --format ecs (report/ecs.c): one connection (lean: its "tlswhy" object
  * is the lean one, rpt_json_lean without a budget), and the run's last line. */
 void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, int lean);

@@ -14,8 +14,15 @@
  * its own indentation, and jw_cached_key() on a run of always-new keys stops
  * keeping copies (a window of 1,024 lookups with almost no hits) while
  * the output stays the same.
+ *
+ * The same for a Certificate message's "certificates" (rendered once per
+ * chain: the DER's SHA-256 and length and each certificate's flags) and
+ * for the ECS line's leaf certificate and supported_ciphers: every field
+ * the key holds is changed in turn, and the cached rendering must still be
+ * the rendering.
  */
 #include "dissect/record.h"
+#include "dissect/x509.h"
 #include "report/jw.h"
 #include "report/report.h"
 #include "tests/unit/check.h"
@@ -270,11 +277,203 @@ static void test_bypass(void)
 	jw_cache_free(c);
 }
 
+/* ---- certificates ------------------------------------------------------ */
+
+static struct x509_facts leaf_x, ca_x, other_x;
+
+static void facts(struct x509_facts *x, const char *subject, const char *issuer, uint8_t tag, int ca)
+{
+	memset(x, 0, sizeof(*x));
+	x->version = 3;
+	snprintf(x->subject, sizeof(x->subject), "%s", subject);
+	snprintf(x->issuer, sizeof(x->issuer), "%s", issuer);
+	snprintf(x->subject_cn, sizeof(x->subject_cn), "%s", subject + 3);
+	snprintf(x->san, sizeof(x->san), "%s", ca ? "" : "DNS:target.example, IP:127.0.0.1");
+	snprintf(x->serial_hex, sizeof(x->serial_hex), "10%02x", tag);
+	x->not_before = 1700000000;
+	x->not_after = 1800000000 + tag;
+	x->is_ca = (int8_t)ca;
+	x->key_type = 1;
+	x->key_bits = 2048;
+	snprintf(x->sig_alg, sizeof(x->sig_alg), "sha256WithRSAEncryption");
+	memset(x->sha256, tag, 32);
+	x->der_len = 900u + tag;
+}
+
+/* The record's server chain: a leaf and its issuer, flags as a real one's. */
+static void base_chain(struct hs_record *r)
+{
+	struct hs_chain *c = &r->server_chain;
+	struct hs_cert *hc;
+	c->present = 1;
+	c->total = 2;
+	c->n = 0;
+	hc = c->c ? c->c : record_chain_certs(c, 2);
+	CHECK(hc != NULL);
+	memset(hc, 0, 2 * sizeof(*hc));
+	hc[0].x = &leaf_x;
+	hc[0].der_len = leaf_x.der_len;
+	memcpy(hc[0].sha256, leaf_x.sha256, 32);
+	hc[0].issued_by_next = 1;
+	hc[1].x = &ca_x;
+	hc[1].der_len = ca_x.der_len;
+	memcpy(hc[1].sha256, ca_x.sha256, 32);
+	hc[1].issued_by_next = 2;
+	c->n = 2;
+}
+
+#define N_CMUT 14
+
+/* Changes one thing of the chain that its "certificates" show. */
+static int chain_mutate(struct hs_chain *c, int m)
+{
+	struct hs_cert *hc = c->c;
+	switch (m) {
+	case 0: hc[0].x = &other_x; hc[0].der_len = other_x.der_len; memcpy(hc[0].sha256, other_x.sha256, 32); return 1;
+	case 1: hc[0].sha256[31] ^= 1; return 1;
+	case 2: hc[0].der_len++; return 1;
+	case 3: hc[0].x = NULL; return 1;
+	case 4: hc[0].x = NULL; hc[0].facts_not_kept = 1; return 1;
+	case 5: hc[0].expired = 1; return 1;
+	case 6: hc[0].not_yet_valid = 1; return 1;
+	case 7: hc[0].self_signed = 1; return 1;
+	case 8: hc[0].issued_by_next = 0; return 1;
+	case 9: hc[0].issued_by_next = 2; return 1;
+	case 10: hc[0].verify_skipped = X509_SKIP_KEY_SIZE; return 1;
+	case 11: hc[1].sha256[0] ^= 1; return 1;
+	case 12: hc[1].verify_skipped = X509_SKIP_CONN_BUDGET; return 1;
+	case 13: c->n = 1; return 1;
+	default: return 0;
+	}
+}
+
+static void test_chain(void)
+{
+	struct hs_record *r = record_new(2);
+	uint64_t hits0, hits1;
+	int m, bad = 0;
+	char what[64];
+	facts(&leaf_x, "CN=target.example", "CN=Test CA", 1, 0);
+	facts(&ca_x, "CN=Test CA", "CN=Test Root", 2, 1);
+	facts(&other_x, "CN=other.example", "CN=Test CA", 3, 0);
+	r->first_ts_us = 1700000000000000;
+	base_chain(r);
+	same_both_ways(r, 0, "a chain");
+	jw_cache_key_count(cache, &hits0);
+	same_both_ways(r, 0, "a chain again");
+	jw_cache_key_count(cache, &hits1);
+	CHECKF(hits1 > hits0, "the second rendering of a chain replays it");
+	same_both_ways(r, 1, "a chain, pretty");
+	for (m = 0; m < N_CMUT; m++) {
+		base_chain(r);
+		CHECK(chain_mutate(&r->server_chain, m));
+		snprintf(what, sizeof(what), "chain change %d", m);
+		if (!same_both_ways(r, 0, what))
+			bad++;
+		base_chain(r);
+		snprintf(what, sizeof(what), "the chain after change %d", m);
+		same_both_ways(r, 0, what);
+	}
+	CHECKF(bad == 0, "%d chain changes replayed the base chain's certificates", bad);
+	CHECK(!chain_mutate(&r->server_chain, N_CMUT));
+	record_free(r);
+}
+
+/* ---- the ECS line: the leaf's fields and supported_ciphers ------------- */
+
+static char *render_ecs(const struct hs_record *rec, int cached, size_t *n)
+{
+	struct rpt r;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, n);
+	memset(&r, 0, sizeof(r));
+	r.fmt = RPT_ECS;
+	r.out = f;
+	r.jwc = cached ? cache : NULL;
+	rpt_ecs_conn(&r, rec, NULL, 0);
+	fclose(f);
+	return out;
+}
+
+static int ecs_same(const struct hs_record *r, const char *what)
+{
+	size_t a = 0, b = 0;
+	char *x = render_ecs(r, 1, &a), *y = render_ecs(r, 0, &b);
+	int ok = x && y && a == b && memcmp(x, y, a) == 0;
+	CHECKF(ok, "ecs, %s: the cached rendering is the rendering", what);
+	free(x);
+	free(y);
+	return ok;
+}
+
+#define N_EMUT 8
+
+static int ecs_mutate(struct hs_record *r, int m)
+{
+	struct hs_cert *hc = r->server_chain.c;
+	struct hs_client_hello *c = (struct hs_client_hello *)r->ch;
+	switch (m) {
+	case 0: hc[0].x = &other_x; hc[0].der_len = other_x.der_len; memcpy(hc[0].sha256, other_x.sha256, 32); return 1;
+	case 1: hc[0].sha256[5] ^= 1; return 1;
+	case 2: hc[0].der_len--; return 1;
+	case 3: hc[0].x = NULL; return 1;
+	case 4: other_x.malformed = 1; hc[0].x = &other_x; hc[0].der_len = other_x.der_len; memcpy(hc[0].sha256, other_x.sha256, 32); return 1;
+	case 5: hs_ch_suites(c)[0] = 0x1303; return 1;
+	case 6: c->n_suites--; return 1;
+	case 7: hs_ch_suites(c)[1] = 0x0a0a; return 1;   /* GREASE: left out */
+	default: return 0;
+	}
+}
+
+static void test_ecs(void)
+{
+	struct hs_record *r = record_new(3);
+	struct hs_client_hello *base;
+	uint64_t hits0, hits1;
+	int m, bad = 0;
+	char what[64];
+	facts(&other_x, "CN=other.example", "CN=Test CA", 3, 0);
+	r->first_ts_us = 1700000000000000;
+	r->is_tls = 1;
+	base = record_new_client_hello();
+	base_hello(base);
+	r->ch = record_keep_client_hello(base);
+	base_chain(r);
+	ecs_same(r, "a connection");
+	jw_cache_key_count(cache, &hits0);
+	ecs_same(r, "a connection again");
+	jw_cache_key_count(cache, &hits1);
+	CHECKF(hits1 >= hits0 + 2, "the second line replays the leaf and the suites (%llu -> %llu)",
+	       (unsigned long long)hits0, (unsigned long long)hits1);
+	for (m = 0; m < N_EMUT; m++) {
+		struct hs_client_hello *f = record_new_client_hello();
+		struct hs_client_hello *keep = r->ch;
+		base_hello(f);
+		r->ch = f;   /* not compact: ecs_mutate changes it in place */
+		base_chain(r);
+		CHECK(ecs_mutate(r, m));
+		snprintf(what, sizeof(what), "change %d", m);
+		if (!ecs_same(r, what))
+			bad++;
+		record_free_client_hello(f);
+		r->ch = keep;
+		base_chain(r);
+		other_x.malformed = 0;
+		snprintf(what, sizeof(what), "the base after change %d", m);
+		ecs_same(r, what);
+	}
+	CHECKF(bad == 0, "%d ECS changes replayed the base connection's fields", bad);
+	CHECK(!ecs_mutate(r, N_EMUT));
+	record_free(r);
+}
+
 int main(void)
 {
 	cache = jw_cache_new();
 	CHECK(cache != NULL);
 	test_every_field();
+	test_chain();
+	test_ecs();
 	test_bypass();
 	jw_cache_free(cache);
 	record_pools_free();
