@@ -166,6 +166,16 @@ static inline char *w_i64(char *o, int64_t v)
 	return w_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
+char *jw_fmt_u64(char *o, uint64_t v)
+{
+	return w_u64(o, v);
+}
+
+char *jw_fmt_i64(char *o, int64_t v)
+{
+	return w_i64(o, v);
+}
+
 void jw_init(struct jw *w, FILE *f, int pretty)
 {
 	/* not the buffer: 8 KiB cleared per JSON Lines line would show */

@@ -95,6 +95,10 @@ static inline void jw_key_time_us(struct jw *w, const char *k, int64_t us) { jw_
 /* n bytes that are one JSON value already (quoted and escaped when a
  * string), written as they are. */
 void jw_rawn(struct jw *w, const char *json, size_t n);
+/* Decimal digits of v at o (room for 20, 21 with a sign): the end. For a
+ * caller that builds a compact value itself and hands it to jw_rawn(). */
+char *jw_fmt_u64(char *o, uint64_t v);
+char *jw_fmt_i64(char *o, int64_t v);
 
 /* A writer whose bytes go to w->mem (malloc'd, w->mem_n long; NULL when
  * out of memory) instead of a FILE: jw_flush() before reading them, and

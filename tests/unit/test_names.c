@@ -18,6 +18,8 @@
  * anything failed.
  */
 #include "dissect/names.h"
+#include "dissect/record.h"
+#include "report/report.h"
 #include "tests/unit/check.h"
 
 #include <stdio.h>
@@ -661,8 +663,36 @@ static void test_fmt(void)
 	CHECK_STRF(names_fmt16(small, sizeof small, names_version, 0x0303), "TLS", "fmt truncates 0x%04lx", (long)(0));
 }
 
+/* The names a compact JSON ladder event copies without escaping
+ * (report/json.c, table_name): printable ASCII, no '"' or '\\', at most
+ * 64 bytes, for every value. */
+static int plain_name(const char *s)
+{
+	size_t i;
+	for (i = 0; s[i]; i++)
+		if (i == 64 || s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+static void test_ladder_names(void)
+{
+	int v, bad = 0;
+	for (v = 0; v < 256; v++) {
+		const char *h = names_hs_type((uint8_t)v), *a = names_alert((uint8_t)v);
+		bad += !plain_name(rpt_dir_name((uint8_t)v));
+		bad += h && !plain_name(h);
+		bad += a && !plain_name(a);
+	}
+	for (v = 0; v <= EV__COUNT; v++)
+		bad += !plain_name(hs_ev_kind_name((enum hs_ev_kind)v));
+	CHECKF(bad == 0, "%d ladder names need an escape or are longer than 64 bytes", bad);
+	CHECK(!plain_name("a\"b") && !plain_name("a\\b") && !plain_name("\x01") && plain_name("ClientHello"));
+}
+
 int main(void)
 {
+	test_ladder_names();
 	test_sorted();
 	test_suite_consistency();
 	test_known();
