@@ -2,7 +2,8 @@
  * communityid.c - Community ID v1 (communityid.h).
  *
  * One SHA-1 through libcrypto per call, over at most 2 + 16 + 16 + 2 + 4
- * bytes built on the stack; base64 by EVP_EncodeBlock. Nothing allocated.
+ * bytes built on the stack; base64 by EVP_EncodeBlock. Nothing allocated;
+ * the last result is kept per thread for the same flow asked again.
  */
 #include "dissect/communityid.h"
 
@@ -30,6 +31,10 @@ static const EVP_MD *sha1_md(void)
 		md = EVP_MD_fetch(NULL, "SHA1", NULL);
 	return md ? md : EVP_sha1();
 }
+
+static _Thread_local uint8_t last_buf[2 + 16 + 16 + 2 + 4];
+static _Thread_local size_t last_k;   /* 0: none yet */
+static _Thread_local char last_id[FP_CID_LEN];
 
 static int has_ports(uint8_t proto)
 {
@@ -64,10 +69,19 @@ char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t 
 		buf[k++] = (uint8_t)(hi->port >> 8);
 		buf[k++] = (uint8_t)hi->port;
 	}
+	/* the last flow's, per thread: a report that names a connection's
+	 * Community ID twice (ECS) hashes it once */
+	if (k == last_k && memcmp(buf, last_buf, k) == 0) {
+		memcpy(out, last_id, FP_CID_LEN);
+		return out;
+	}
 	if (!EVP_Digest(buf, k, md, &mdlen, sha1_md(), NULL) || mdlen != 20)
 		return NULL;
 	out[0] = '1';
 	out[1] = ':';
 	EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen);   /* 28 characters and a NUL */
+	memcpy(last_buf, buf, k);
+	memcpy(last_id, out, FP_CID_LEN);
+	last_k = k;
 	return out;
 }

@@ -236,20 +236,39 @@ static void tls_fields(struct jw *w, const struct hs_record *r)
 	jw_obj_close(w);
 }
 
+/* Appends s to m[0..*n), keeping it under cap bytes with its NUL (cut as
+ * snprintf cuts). */
+static void cat(char *m, size_t cap, size_t *n, const char *s)
+{
+	size_t k = strlen(s);
+	if (k > cap - 1 - *n)
+		k = cap - 1 - *n;
+	memcpy(m + *n, s, k);
+	*n += k;
+	m[*n] = 0;
+}
+
 /* "10.0.1.5:40000 -> 10.0.3.7:443: <diagnosis> [rule]", or what happened. */
 static void message(struct jw *w, const struct hs_record *r, const struct rule_verdict *v)
 {
 	char m[1024], c[80], s[80];
-	const char *what;
+	size_t n = 0;
 	rpt_endpoint(c, sizeof(c), &r->cli);
 	rpt_endpoint(s, sizeof(s), &r->srv);
-	if (v && v->diag)
-		snprintf(m, sizeof(m), "%s -> %s: %s [%s]", c, s, v->diag->title, v->diag->rule);
-	else {
-		what = v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "inconclusive" : hs_stage_name((enum hs_stage)r->stage);
-		snprintf(m, sizeof(m), "%s -> %s: %s", c, s, what);
+	cat(m, sizeof(m), &n, c);
+	cat(m, sizeof(m), &n, " -> ");
+	cat(m, sizeof(m), &n, s);
+	cat(m, sizeof(m), &n, ": ");
+	if (v && v->diag) {
+		cat(m, sizeof(m), &n, v->diag->title);
+		cat(m, sizeof(m), &n, " [");
+		cat(m, sizeof(m), &n, v->diag->rule);
+		cat(m, sizeof(m), &n, "]");
+	} else {
+		cat(m, sizeof(m), &n, v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "inconclusive"
+							: hs_stage_name((enum hs_stage)r->stage));
 	}
-	jw_key_str(w, "message", m);
+	jw_key_strn(w, "message", (const uint8_t *)m, n);
 }
 
 static void ecs_head(struct jw *w, int64_t ts_us)

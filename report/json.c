@@ -42,12 +42,26 @@ const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a)
 
 const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a)
 {
-	char ip[64];
+	char ip[64], t[64 + 10], *o = t;
+	size_t il, k;
 	rpt_ip(ip, sizeof(ip), a);
+	il = strnlen(ip, sizeof(ip) - 1);
 	if (a->family == 6)
-		snprintf(buf, n, "[%s]:%u", ip, a->port);
-	else
-		snprintf(buf, n, "%s:%u", ip, a->port);
+		*o++ = '[';
+	memcpy(o, ip, il);
+	o += il;
+	if (a->family == 6)
+		*o++ = ']';
+	*o++ = ':';
+	o = jw_fmt_u64(o, a->port);
+	/* "[ip]:port", cut to n as snprintf cuts */
+	k = (size_t)(o - t);
+	if (!n)
+		return buf;
+	if (k > n - 1)
+		k = n - 1;
+	memcpy(buf, t, k);
+	buf[k] = 0;
 	return buf;
 }
 

@@ -75,5 +75,31 @@ int main(void)
 		CHECK(fp_community_id(&a, &b, 6, 0, out, sizeof(out)) == NULL && out[0] == 0);
 		CHECK(fp_community_id(&a, &a, 6, 0, out, 8) == NULL);
 	}
+	/* the last result is kept for the same flow asked again: every vector
+	 * twice in a row, then each after another, still its own value */
+	for (i = 0; i < 2 * sizeof(vec) / sizeof(vec[0]); i++) {
+		size_t j = i / 2, k = (j * 7 + 3) % (sizeof(vec) / sizeof(vec[0]));
+		struct hs_addr a = ep(vec[j].s, vec[j].sp), b = ep(vec[j].d, vec[j].dp);
+		struct hs_addr c = ep(vec[k].s, vec[k].sp), d = ep(vec[k].d, vec[k].dp);
+		CHECK_STRF(fp_community_id(&a, &b, vec[j].proto, vec[j].seed, out, sizeof(out)), vec[j].want,
+			   "vector %zu asked again", j);
+		CHECK_STRF(fp_community_id(&b, &a, vec[j].proto, vec[j].seed, out, sizeof(out)), vec[j].want,
+			   "vector %zu asked again, reversed", j);
+		CHECK_STRF(fp_community_id(&c, &d, vec[k].proto, vec[k].seed, out, sizeof(out)), vec[k].want,
+			   "vector %zu after vector %zu", k, j);
+	}
+	{
+		/* the same flow with another seed, another protocol, or one
+		 * port changed is another flow */
+		struct hs_addr a = ep(vec[0].s, vec[0].sp), b = ep(vec[0].d, vec[0].dp);
+		char first[FP_CID_LEN];
+		CHECK(fp_community_id(&a, &b, 6, 0, first, sizeof(first)) != NULL);
+		CHECK(fp_community_id(&a, &b, 6, 1, out, sizeof(out)) && strcmp(out, first) != 0);
+		CHECK(fp_community_id(&a, &b, 17, 0, out, sizeof(out)) && strcmp(out, first) != 0);
+		b.port++;
+		CHECK(fp_community_id(&a, &b, 6, 0, out, sizeof(out)) && strcmp(out, first) != 0);
+		b.port--;
+		CHECK(fp_community_id(&a, &b, 6, 0, out, sizeof(out)) && strcmp(out, first) == 0);
+	}
 	return check_done();
 }

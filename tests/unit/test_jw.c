@@ -540,6 +540,43 @@ int main(void)
 		       "the document is whole and in order");
 		free(mem);
 	}
+	/* rpt_endpoint: "ip:port" and "[ip]:port", cut to the buffer as
+	 * snprintf would cut them */
+	{
+		static const struct {
+			int fam;
+			uint8_t addr[16];
+			uint16_t port;
+			const char *ip;
+		} ep[] = {
+			{ 4, { 10, 0, 0, 1 }, 443, "10.0.0.1" },
+			{ 4, { 255, 255, 255, 255 }, 65535, "255.255.255.255" },
+			{ 4, { 0, 0, 0, 0 }, 0, "0.0.0.0" },
+			{ 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, 8443, "2001:db8::1" },
+			{ 6, { 0xfe, 0x80, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 }, 1, "fe80:102:304:506:708:90a:b0c:d0e" },
+		};
+		size_t e, n;
+		int bad = 0;
+		for (e = 0; e < sizeof(ep) / sizeof(ep[0]); e++) {
+			struct hs_addr a;
+			char want[80], got[80];
+			memset(&a, 0, sizeof(a));
+			a.family = (uint8_t)ep[e].fam;
+			memcpy(a.addr, ep[e].addr, 16);
+			a.port = ep[e].port;
+			for (n = 1; n <= sizeof(got); n++) {
+				if (ep[e].fam == 6)
+					snprintf(want, n, "[%s]:%u", ep[e].ip, ep[e].port);
+				else
+					snprintf(want, n, "%s:%u", ep[e].ip, ep[e].port);
+				memset(got, 'x', sizeof(got));
+				rpt_endpoint(got, n, &a);
+				if (strcmp(got, want) != 0 || (n < sizeof(got) && got[n] != 'x'))
+					bad++;
+			}
+		}
+		CHECKF(bad == 0, "rpt_endpoint: %d renderings differ from printf's, or wrote past the buffer", bad);
+	}
 	/* rpt_out_buffer: a report to a file is written RPT_OUT_BUF bytes at a
 	 * time (glibc alone would write every 4 KiB: st_blksize) */
 	{
