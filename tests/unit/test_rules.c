@@ -859,6 +859,42 @@ static void test_identity(void)
 	CHECK_STR(id_match(rs, r, &name), "same-suites");
 	ch->n_exts--;
 	CHECK_STR(id_match(rs, r, &name), "exact");
+	/* GREASE anywhere, new values each time (a browser's): still exact,
+	 * and an offer that differs besides the GREASE is judged as itself
+	 * (the per-thread memo leaves GREASE out of its key) */
+	{
+		static const uint16_t grease[] = { 0x0a0a, 0x1a1a, 0xfafa };
+		struct hs_record *g2;
+		struct hs_client_hello *c2;
+		size_t g;
+		for (g = 0; g < sizeof(grease) / sizeof(grease[0]); g++) {
+			g2 = id_rec();
+			c2 = g2->ch;
+			hs_ch_suites(c2)[0] = grease[g];   /* in place of the 2A2A */
+			hs_ch_versions(c2)[c2->n_versions++] = grease[(g + 1) % 3];
+			hs_ch_groups(c2)[0] = grease[(g + 2) % 3];
+			hs_ch_ext_type(c2)[c2->n_exts++] = grease[g];
+			CHECKF(!strcmp(id_match(rs, g2, &name), "exact") && !strcmp(name, "P"), "GREASE %04x: exact",
+			       grease[g]);
+			hs_ch_suites(c2)[c2->n_suites - 1] = grease[(g + 1) % 3];   /* the last real suite gone */
+			CHECKF(!strcmp(id_match(rs, g2, &name), "close"), "GREASE %04x, one suite less: close",
+			       grease[g]);
+			record_free(g2);
+		}
+		/* more distinct offers than the memo holds, then the first again */
+		g2 = id_rec();
+		c2 = g2->ch;
+		for (g = 0; g < 1000; g++) {
+			hs_ch_suites(c2)[c2->n_suites - 1] = (uint16_t)(0x1000 + g);
+			if (strcmp(id_match(rs, g2, &name), "close"))
+				break;
+		}
+		CHECKF(g == 1000, "1000 offers one suite off: close (%zu)", g);
+		record_free(g2);
+		g2 = id_rec();
+		CHECK_STR(id_match(rs, g2, &name), "exact");
+		record_free(g2);
+	}
 	/* close: one suite of 20 missing (Jaccard 19/20 = 95%), first three the same */
 	ch->n_suites--;
 	CHECK_STR(id_match(rs, r, &name), "close");
