@@ -395,7 +395,7 @@ err:
  * size on first use and freed by fp_memo_free(), which each thread that
  * fingerprints calls before it ends. */
 #define MEMO_SLOTS 256
-#define MEMO_KEY   1024
+#define MEMO_KEY   FP_KEY_MAX
 #define MEMO_FULL  1024
 enum { MK_JA3, MK_JA4, MK_JA3S, MK__N };
 struct memo {
@@ -585,6 +585,11 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
 	return rc;
 }
 
+size_t fp_ch_key(const struct hs_client_hello *ch, uint8_t *out)
+{
+	return ch ? ch_key(ch, FP_FULL_MAX, out) : 0;
+}
+
 /* Every field ja3s_compute() reads. */
 static size_t sh_key(const struct hs_server_hello *sh, size_t bufsz, uint8_t *out)
 {
@@ -598,6 +603,11 @@ static size_t sh_key(const struct hs_server_hello *sh, size_t bufsz, uint8_t *ou
 	KPUT(&k, sh->total_exts);
 	kput(&k, sh->ext_type, (size_t)sh->n_exts * 2);
 	return k.cap ? k.n : 0;
+}
+
+size_t fp_sh_key(const struct hs_server_hello *sh, uint8_t *out)
+{
+	return sh ? sh_key(sh, FP_FULL_MAX, out) : 0;
 }
 
 enum fp_rc fp_ja3s(const struct hs_server_hello *sh, char *full, size_t fullsz, char md5hex[FP_MD5_HEX])

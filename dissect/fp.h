@@ -56,6 +56,16 @@ enum fp_rc fp_ja4(const struct hs_client_hello *ch, char ja4[FP_JA4_LEN], char *
  * "s2", "d1".."d3", or "00" when unknown. Exposed for tests. */
 const char *fp_ja4_version(uint16_t v);
 
+/* Every field of a hello its fingerprints are computed from (JA3 and JA4
+ * for a ClientHello, JA3S for a ServerHello or an HRR), as bytes into out
+ * (FP_KEY_MAX of them), for strings of FP_FULL_MAX: their length, or 0
+ * when they do not fit. Two hellos with the same key have the same
+ * fingerprints (the memo below is keyed by them; report/json.c keys the
+ * rendered "fingerprints" with them). */
+#define FP_KEY_MAX 1024
+size_t fp_ch_key(const struct hs_client_hello *ch, uint8_t *out);
+size_t fp_sh_key(const struct hs_server_hello *sh, uint8_t *out);
+
 /* Frees this thread's kept fingerprints (fp.c's memo): every thread that
  * calls fp_ja3/fp_ja4/fp_ja3s calls it before it ends. */
 void fp_memo_free(void);

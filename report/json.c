@@ -822,8 +822,9 @@ static int fp_server(struct jw *w, const struct hs_server_hello *s)
 
 /* "fingerprints": the first ClientHello and the ServerHello at the top,
  * the HelloRetryRequest and the second ClientHello nested (docs/json.md). */
-static void fingerprints(struct jw *w, const struct hs_record *r)
+static void fingerprints_body(struct jw *w, const void *arg)
 {
+	const struct hs_record *r = arg;
 	int clipped;
 	jw_obj_open(w, "fingerprints");
 	clipped = fp_client(w, r->ch);
@@ -844,6 +845,37 @@ static void fingerprints(struct jw *w, const struct hs_record *r)
 	}
 	jw_key_bool(w, "clipped", clipped);
 	jw_obj_close(w);
+}
+
+/* One hello's fingerprint key (fp_ch_key, fp_sh_key) after its length, or
+ * a length of 0 for no hello; NULL when it does not fit. */
+static uint8_t *fp_key_put(uint8_t *p, size_t kn, int present)
+{
+	uint16_t n = (uint16_t)kn;
+	if (present && !kn)
+		return NULL;
+	memcpy(p, &n, 2);
+	return p + 2 + kn;
+}
+
+/* The fingerprints depend on the four hellos' keys only (the fields they
+ * are computed from): rendered once per distinct set and replayed. */
+static void fingerprints(struct jw *w, const struct hs_record *r)
+{
+	uint8_t k[4 * (2 + FP_KEY_MAX)], *p = k;
+	const struct hs_server_hello *hrr = hs_rare(r)->hrr;
+	const struct hs_client_hello *ch2 = hs_rare(r)->ch2;
+	p = fp_key_put(p, fp_ch_key(r->ch, p + 2), r->ch != NULL);
+	if (p)
+		p = fp_key_put(p, fp_sh_key(r->sh, p + 2), r->sh != NULL);
+	if (p)
+		p = fp_key_put(p, fp_sh_key(hrr, p + 2), hrr != NULL);
+	if (p)
+		p = fp_key_put(p, fp_ch_key(ch2, p + 2), ch2 != NULL);
+	if (p)
+		jw_cached_key(w, k, (size_t)(p - k), RPT_JWK_FINGERPRINTS, fingerprints_body, r);
+	else
+		fingerprints_body(w, r);
 }
 
 static void endpoint(struct jw *w, const char *key, const struct hs_addr *a)
