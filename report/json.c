@@ -328,22 +328,12 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 	jw_obj_close(w);
 }
 
-static void server_hello(struct jw *w, const char *key, const struct hs_server_hello *s)
+/* A ServerHello's members from its cipher suite on: from the fields
+ * sh_tail_key() lists only, which one server's answers share, so rendered
+ * once and replayed (jw_cached_key), as a ClientHello's. */
+static void sh_tail(struct jw *w, const void *arg)
 {
-	if (!s) {
-		jw_key_null(w, key);
-		return;
-	}
-	jw_obj_open(w, key);
-	jw_key_uint(w, "frame", s->frame);
-	jw_key_time_us(w, "time", s->ts_us);
-	jw_key_bool(w, "hello_retry_request", s->is_hrr);
-	jw_key_bool(w, "sslv2", s->sslv2);
-	version_field(w, "record_version", s->record_version);
-	version_field(w, "legacy_version", s->legacy_version);
-	version_field(w, "version", s->version);
-	jw_key_hex(w, "random", s->random, 32);
-	jw_key_hex(w, "session_id", s->session_id, s->session_id_len);
+	const struct hs_server_hello *s = arg;
 	jw_key_uint(w, "cipher_suite", s->cipher);
 	jw_key(w, "cipher_suite_name");
 	code_name(w, names_suite_name, s->cipher);
@@ -372,6 +362,54 @@ static void server_hello(struct jw *w, const char *key, const struct hs_server_h
 	jw_key_bool(w, "encrypt_then_mac", s->has_encrypt_then_mac);
 	jw_key_bool(w, "session_ticket", s->has_session_ticket);
 	jw_key_bool(w, "malformed", s->malformed);
+}
+
+#define SH_KEY_MAX 1024
+
+/* Every field sh_tail() reads, in k[0..SH_KEY_MAX): the length, or 0 when
+ * they do not fit (the tail is then rendered as it is). */
+static size_t sh_tail_key(const struct hs_server_hello *s, uint8_t *k)
+{
+	const uint16_t v[] = {
+		s->cipher, s->compression, s->has_extensions, s->n_exts, s->has_supported_version,
+		s->supported_version, s->has_key_share, s->key_share_group, s->alpn_len,
+		s->has_renegotiation_info, s->has_extended_master_secret, s->has_encrypt_then_mac,
+		s->has_session_ticket, s->malformed,
+	};
+	size_t n = sizeof(v) + 4u * s->n_exts + s->alpn_len, i;
+	uint8_t *p = k;
+	if (n > SH_KEY_MAX)
+		return 0;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		p = key_u16(p, v[i]);
+	p = key_bytes(p, s->ext_type, 2u * s->n_exts);
+	p = key_bytes(p, s->ext_len, 2u * s->n_exts);
+	p = key_bytes(p, s->alpn, s->alpn_len);
+	return (size_t)(p - k);
+}
+
+static void server_hello(struct jw *w, const char *key, const struct hs_server_hello *s)
+{
+	uint8_t k[SH_KEY_MAX];
+	size_t kn;
+	if (!s) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	jw_key_uint(w, "frame", s->frame);
+	jw_key_time_us(w, "time", s->ts_us);
+	jw_key_bool(w, "hello_retry_request", s->is_hrr);
+	jw_key_bool(w, "sslv2", s->sslv2);
+	version_field(w, "record_version", s->record_version);
+	version_field(w, "legacy_version", s->legacy_version);
+	version_field(w, "version", s->version);
+	jw_key_hex(w, "random", s->random, 32);
+	jw_key_hex(w, "session_id", s->session_id, s->session_id_len);
+	if ((kn = sh_tail_key(s, k)))
+		jw_cached_key(w, k, kn, RPT_JWK_SH_TAIL, sh_tail, s);
+	else
+		sh_tail(w, s);
 	jw_obj_close(w);
 }
 

@@ -140,6 +140,7 @@ enum rpt_jwk {
 	RPT_JWK_ECS_LEAF,      /* ECS tls.server's hash and leaf fields (ecs.c) */
 	RPT_JWK_ECS_SUITES,    /* ECS tls.client.supported_ciphers (ecs.c) */
 	RPT_JWK_FINGERPRINTS,  /* a record's "fingerprints" (json.c) */
+	RPT_JWK_SH_TAIL,       /* a ServerHello's members from its cipher suite on (json.c) */
 };
 /* --format ecs (report/ecs.c): one connection (lean: its "tlswhy" object
  * is the lean one, rpt_json_lean without a budget), and the run's last line. */

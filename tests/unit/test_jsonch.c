@@ -16,10 +16,12 @@
  * the output stays the same.
  *
  * The same for a Certificate message's "certificates" (rendered once per
- * chain: the DER's SHA-256 and length and each certificate's flags) and
- * for the ECS line's leaf certificate and supported_ciphers: every field
- * the key holds is changed in turn, and the cached rendering must still be
- * the rendering.
+ * chain: the DER's SHA-256 and length and each certificate's flags), a
+ * ServerHello's members from its cipher suite on, a record's
+ * "fingerprints" (keyed by the four hellos' fingerprint fields) and the
+ * ECS line's leaf certificate and supported_ciphers: every field a key
+ * holds is changed in turn, and the cached rendering must still be the
+ * rendering.
  */
 #include "dissect/record.h"
 #include "dissect/x509.h"
@@ -427,6 +429,33 @@ static int fp_mutate(struct hs_record *r, struct hs_server_hello *s, int m)
 	}
 }
 
+#define N_SMUT 17
+
+/* Changes one field a ServerHello's replayed members show. */
+static int sh_mutate(struct hs_server_hello *s, int m)
+{
+	switch (m) {
+	case 0: s->cipher = 0x1301; return 1;
+	case 1: s->compression = 1; return 1;
+	case 2: s->has_extensions = 0; return 1;
+	case 3: s->ext_type[2] = 16; return 1;
+	case 4: s->ext_len[2] = 9; return 1;
+	case 5: s->n_exts = 2; return 1;
+	case 6: s->has_supported_version = 1; return 1;
+	case 7: s->has_supported_version = 1; s->supported_version = 0x0304; return 1;
+	case 8: s->has_key_share = 1; return 1;
+	case 9: s->has_key_share = 1; s->key_share_group = 0x001d; return 1;
+	case 10: memcpy(s->alpn, "h2", 2); s->alpn_len = 2; return 1;
+	case 11: memcpy(s->alpn, "h3", 2); s->alpn_len = 2; return 1;
+	case 12: s->has_renegotiation_info = 1; return 1;
+	case 13: s->has_extended_master_secret = 1; return 1;
+	case 14: s->has_encrypt_then_mac = 1; return 1;
+	case 15: s->has_session_ticket = 1; return 1;
+	case 16: s->malformed = 1; return 1;
+	default: return 0;
+	}
+}
+
 static void test_fingerprints(void)
 {
 	struct hs_record *r = record_new(4);
@@ -443,7 +472,7 @@ static void test_fingerprints(void)
 	jw_cache_key_count(cache, &hits0);
 	same_both_ways(r, 0, "fingerprints again");
 	jw_cache_key_count(cache, &hits1);
-	CHECKF(hits1 == hits0 + 2, "the second rendering replays the members and the fingerprints (%llu -> %llu)",
+	CHECKF(hits1 == hits0 + 3, "the second rendering replays both hellos' members and the fingerprints (%llu -> %llu)",
 	       (unsigned long long)hits0, (unsigned long long)hits1);
 	for (m = 0; m < N_FMUT; m++) {
 		struct hs_record *t = record_new(5);
@@ -460,6 +489,25 @@ static void test_fingerprints(void)
 		snprintf(what, sizeof(what), "fingerprints after change %d", m);
 		same_both_ways(r, 0, what);
 	}
+	/* every field of the ServerHello's replayed members (an ALPN of "h2"
+	 * first, so that "h3" is a change of the bytes alone) */
+	for (m = 0; m < N_SMUT; m++) {
+		struct hs_record *t = record_new(7);
+		struct hs_client_hello *tc = record_new_client_hello();
+		base_hello(tc);
+		t->ch = record_keep_client_hello(tc);
+		t->sh = base_sh(0);
+		if (m == 11)
+			sh_mutate(t->sh, 10);
+		if (m == 11)
+			same_both_ways(t, 0, "ServerHello with ALPN h2");
+		CHECK(sh_mutate(t->sh, m));
+		snprintf(what, sizeof(what), "ServerHello change %d", m);
+		if (!same_both_ways(t, 0, what))
+			bad++;
+		record_free(t);
+	}
+	CHECK(!sh_mutate(r->sh, N_SMUT));
 	/* the ClientHello's legacy_version and SSLv2 form: JA3 and JA4 read them */
 	{
 		struct hs_record *t = record_new(6);
