@@ -429,6 +429,26 @@ static int fp_mutate(struct hs_record *r, struct hs_server_hello *s, int m)
 	}
 }
 
+/* A record with the base ClientHello (compact, as the flow table keeps it)
+ * and a ServerHello; chm, when not NULL, changes the hello first. */
+static struct hs_record *hello_rec(uint64_t id, void (*chm)(struct hs_client_hello *))
+{
+	struct hs_record *t = record_new(id);
+	struct hs_client_hello *tc = record_new_client_hello();
+	t->first_ts_us = 1700000000000000;
+	base_hello(tc);
+	if (chm)
+		chm(tc);
+	t->ch = record_keep_client_hello(tc);
+	t->sh = base_sh(0);
+	return t;
+}
+
+static void tls10_offer(struct hs_client_hello *c)
+{
+	c->legacy_version = 0x0301;
+}
+
 #define N_SMUT 17
 
 /* Changes one field a ServerHello's replayed members show. */
@@ -458,16 +478,10 @@ static int sh_mutate(struct hs_server_hello *s, int m)
 
 static void test_fingerprints(void)
 {
-	struct hs_record *r = record_new(4);
-	struct hs_client_hello *c;
+	struct hs_record *r = hello_rec(4, NULL);
 	uint64_t hits0, hits1;
 	int m, bad = 0;
 	char what[64];
-	r->first_ts_us = 1700000000000000;
-	c = record_new_client_hello();
-	base_hello(c);
-	r->ch = record_keep_client_hello(c);
-	r->sh = base_sh(0);
 	same_both_ways(r, 0, "fingerprints");
 	jw_cache_key_count(cache, &hits0);
 	same_both_ways(r, 0, "fingerprints again");
@@ -475,12 +489,7 @@ static void test_fingerprints(void)
 	CHECKF(hits1 == hits0 + 3, "the second rendering replays both hellos' members and the fingerprints (%llu -> %llu)",
 	       (unsigned long long)hits0, (unsigned long long)hits1);
 	for (m = 0; m < N_FMUT; m++) {
-		struct hs_record *t = record_new(5);
-		struct hs_client_hello *tc = record_new_client_hello();
-		t->first_ts_us = r->first_ts_us;
-		base_hello(tc);
-		t->ch = record_keep_client_hello(tc);
-		t->sh = base_sh(0);
+		struct hs_record *t = hello_rec(5, NULL);
 		CHECK(fp_mutate(t, t->sh, m));
 		snprintf(what, sizeof(what), "fingerprint change %d", m);
 		if (!same_both_ways(t, 0, what))
@@ -492,11 +501,7 @@ static void test_fingerprints(void)
 	/* every field of the ServerHello's replayed members (an ALPN of "h2"
 	 * first, so that "h3" is a change of the bytes alone) */
 	for (m = 0; m < N_SMUT; m++) {
-		struct hs_record *t = record_new(7);
-		struct hs_client_hello *tc = record_new_client_hello();
-		base_hello(tc);
-		t->ch = record_keep_client_hello(tc);
-		t->sh = base_sh(0);
+		struct hs_record *t = hello_rec(7, NULL);
 		if (m == 11)
 			sh_mutate(t->sh, 10);
 		if (m == 11)
@@ -510,12 +515,7 @@ static void test_fingerprints(void)
 	CHECK(!sh_mutate(r->sh, N_SMUT));
 	/* the ClientHello's legacy_version and SSLv2 form: JA3 and JA4 read them */
 	{
-		struct hs_record *t = record_new(6);
-		struct hs_client_hello *tc = record_new_client_hello();
-		base_hello(tc);
-		tc->legacy_version = 0x0301;
-		t->ch = record_keep_client_hello(tc);
-		t->sh = base_sh(0);
+		struct hs_record *t = hello_rec(6, tls10_offer);
 		if (!same_both_ways(t, 0, "ClientHello legacy_version"))
 			bad++;
 		record_free(t);
