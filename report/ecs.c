@@ -101,7 +101,7 @@ static void upper_hex(char *out, const uint8_t *b, size_t n)
 
 /* tls.server.*: the leaf the server sent (ECS describes the leaf only):
  * from its DER alone (its SHA-256 and the x509 cache's facts of it), so
- * rendered once per leaf and replayed (leaf_key, jw_cached_key). */
+ * rendered once per leaf and replayed (server_cert() keys it). */
 static void leaf_fields(struct jw *w, const void *arg)
 {
 	const struct hs_cert *hc = arg;
@@ -147,8 +147,8 @@ static void leaf_fields(struct jw *w, const void *arg)
 	jw_obj_close(w);
 }
 
-/* Every field leaf_fields() reads: the DER's SHA-256 and length, and
- * whether its facts are at hand and parsed. */
+/* The leaf's fields, keyed by every field leaf_fields() reads: the DER's
+ * SHA-256 and length, and whether its facts are at hand and parsed. */
 static void server_cert(struct jw *w, const struct hs_record *r)
 {
 	const struct hs_cert *hc = r->server_chain.n ? &r->server_chain.c[0] : NULL;
