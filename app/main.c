@@ -804,6 +804,8 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
  *                               thread, every one (default: whichever is free)
  *   TLSWHY_REPORT_THREAD=0      no report thread
  *   TLSWHY_PROGRESS_MS=N        the progress line every N ms (default 500)
+ *   TLSWHY_FRAGMENT_CACHE=0     JSON, JSON Lines, ECS: every fragment rendered
+ *                               anew, none replayed (report/jw.c)
  * Whatever they say, the report is the same. */
 static void test_switches(struct app *app)
 {
@@ -819,6 +821,8 @@ static void test_switches(struct app *app)
 	e = getenv("TLSWHY_REPORT_THREAD");
 	app->one_report_thread = e && strcmp(e, "0") == 0;
 	app->read_opts.count = app->o.lo.count;   /* -c with -r: not a test switch, but read the same way */
+	e = getenv("TLSWHY_FRAGMENT_CACHE");
+	app->rpt.no_frag_cache = e && strcmp(e, "0") == 0;
 	e = getenv("TLSWHY_PROGRESS_MS");
 	app->progress_every = e && *e ? atof(e) / 1000.0 : CAP_PROGRESS_EVERY;
 }

@@ -139,7 +139,7 @@ void rpt_begin(struct rpt *r)
 			exit(2);
 		}
 	}
-	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS) && !r->jwc)
+	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS) && !r->jwc && !r->no_frag_cache)
 		r->jwc = jw_cache_new();   /* NULL: rendered each time, the same bytes */
 	if (r->fmt == RPT_JSON) {
 		jw_init(&r->jw, r->out, !r->compact);

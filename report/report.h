@@ -81,6 +81,7 @@ struct rpt {
 	int all;                   /* report every connection, not only TLS/failed */
 	int lean;                  /* json, jsonl, ecs: healthy connections as a lean object (rpt_json_lean) */
 	int compact;               /* json: no indentation (jsonl lines always are) */
+	int no_frag_cache;         /* render every fragment anew (TLSWHY_FRAGMENT_CACHE=0, tests) */
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */

@@ -281,6 +281,18 @@ assert json.loads(c) == json.loads(p)
 PYEOF
 done
 [ -z "$bad" ] && ok "json: compact by default, --pretty is the same document indented" || no "json --pretty == reformatted compact" "$bad $(head -c 300 "$tmp/c.out")"
+# fragments replayed (a hello's members, a chain's certificates, the
+# fingerprints, the ECS leaf and suites, knowledge-base text) are the bytes
+# rendering them gives: every bundled capture, with the cache and without
+bad=
+for f in pcaps/*.pcap pcaps/crafted/*.pcap pcaps/hostile/*.pcap; do
+	for a in "-F json" "-F jsonl --detail full" "-F ecs" "-F ecs --detail full"; do
+		"$T" -r "$f" --all $a >"$tmp/fc1" 2>/dev/null
+		TLSWHY_FRAGMENT_CACHE=0 "$T" -r "$f" --all $a >"$tmp/fc0" 2>/dev/null
+		cmp -s "$tmp/fc1" "$tmp/fc0" || bad="$bad $f($a)"
+	done
+done
+[ -z "$bad" ] && ok "json, jsonl, ecs: replayed fragments are the rendered bytes, every capture" || no "fragment cache changes a report" "$bad"
 bad=
 
 # ---- HTML ------------------------------------------------------------------
