@@ -72,7 +72,7 @@ static int rule_matches(struct rk_eval *e, const struct rk_rule *r)
 {
 	uint16_t i;
 	for (i = 0; i < r->n_cond; i++)
-		if (!rk_cond_eval(e, &r->cond[i]))
+		if (!r->cond[i].screened && !rk_cond_eval(e, &r->cond[i]))
 			return 0;
 	if (r->kb && r->kb->blames_validity && !client_cert_alert(e->r))
 		return 0;
@@ -144,21 +144,25 @@ struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record
 	struct matched m, fb;
 	const struct rk_rule *note[RULE_MAX_NOTES], *also[RULE_MAX_ALSO], *cand[RULE_MAX_CANDIDATES];
 	const struct rk_rule *diag = NULL;
-	size_t i, n_note = 0, n_also = 0, n_cand = 0;
+	size_t i, n_note = 0, n_also = 0, n_cand = 0, n_at;
+	const uint32_t *at;
 	struct matched *use;
 
 	if (!rs || !r)
 		return NULL;
 	m.n_cause = m.n_other = fb.n_cause = fb.n_other = 0;
 	rk_eval_init(&e, rs, r, ctx);
-	for (i = 0; i < rs->n_rule; i++) {
-		const struct rk_rule *ru = &rs->rule[i];
+	/* the rules that can match at this stage (rk_set_stages()), else all */
+	at = rs->by_stage && r->stage < 32 ? rs->by_stage + rs->by_stage_at[r->stage] : NULL;
+	n_at = at ? rs->by_stage_at[r->stage + 1] - rs->by_stage_at[r->stage] : rs->n_rule;
+	for (i = 0; i < n_at; i++) {
+		const struct rk_rule *ru = &rs->rule[at ? at[i] : i];
 		if (ru->disabled)
 			continue;
 		/* a `stage` condition that cannot hold: the rule fails at it */
 		if (ru->has_stage_mask && r->stage < 32 && !(ru->stage_mask >> r->stage & 1))
 			continue;
-		/* a true/false condition that cannot hold (read once per connection) */
+		/* its conditions on a number first (each fact read once per connection) */
 		if (!rk_screen_pass(&e, ru))
 			continue;
 		if (!rule_matches(&e, ru))

@@ -223,6 +223,26 @@ static void free_list(struct rk_list *l)
 	free(l);
 }
 
+void rk_set_stages(struct rule_set *rs)
+{
+	size_t i, n = 0;
+	int st;
+	free(rs->by_stage);
+	rs->by_stage = NULL;
+	memset(rs->by_stage_at, 0, sizeof(rs->by_stage_at));
+	if (!rs->n_rule || rs->n_rule > UINT32_MAX / 32 || !(rs->by_stage = malloc(rs->n_rule * 32 * sizeof(uint32_t))))
+		return;
+	for (st = 0; st < 32; st++) {
+		rs->by_stage_at[st] = (uint32_t)n;
+		for (i = 0; i < rs->n_rule; i++) {
+			const struct rk_rule *ru = &rs->rule[i];
+			if (!ru->disabled && (!ru->has_stage_mask || (ru->stage_mask >> st & 1)))
+				rs->by_stage[n++] = (uint32_t)i;
+		}
+	}
+	rs->by_stage_at[32] = (uint32_t)n;
+}
+
 void rk_set_touch(struct rule_set *rs)
 {
 	static atomic_uint_fast64_t gen;
@@ -251,6 +271,7 @@ void rule_set_free(struct rule_set *rs)
 	for (i = 0; i < rs->n_files; i++)
 		free(rs->files[i]);
 	free(rs->rule); free(rs->kb); free(rs->list); free(rs->files);
+	free(rs->by_stage);
 	free(rs);
 }
 
@@ -1479,6 +1500,7 @@ int rule_load_buffer(struct rule_set *rs, const char *name, const char *text, si
 		free(p.disable[i]);
 	free(p.disable);
 	free(p.disable_line);
+	rk_set_stages(rs);
 	rk_set_touch(rs);
 	return rc ? -1 : 0;
 }

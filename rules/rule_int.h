@@ -115,6 +115,7 @@ struct rk_cond {
 	uint8_t op;
 	uint8_t cmp;             /* for OP_COUNT: OP_IS..OP_GE */
 	uint8_t negate;          /* `unless` */
+	uint8_t screened;        /* in its rule's screen (rk_rule_prepare): rule_eval() checked it */
 	int64_t num;             /* scalar right-hand side */
 	const struct rk_list *list;   /* list right-hand side (named or inline) */
 	int rhs_fact;            /* list fact on the right, or -1 */
@@ -172,13 +173,15 @@ struct rk_rule {
 	uint8_t has_stage_mask;  /* stage_mask was computed (rk_rule_prepare) */
 	uint32_t stage_mask;     /* stages (bit per enum hs_stage) at which every `stage`
 				  * condition holds; the rule cannot match at the others */
-	/* The facts of the rule's leading true/false conditions (at most
-	 * RK_SCREEN) and the states of each (RK_ST_*) at which those
-	 * conditions can hold: a connection in another state skips the rule,
-	 * each fact read once per connection (rk_rule_prepare). */
+	/* The screen: the rule's conditions that compare a fact holding one
+	 * number (true/false, a count, a code, a time) with a constant (at
+	 * most RK_SCREEN, in the rule's order; rk_rule_prepare). They are
+	 * checked first against each fact's number, read once per connection
+	 * (rk_screen_pass()); rule_eval() evaluates the rest only when they
+	 * all hold. A rule's conditions are all required and read nothing
+	 * but the connection, so their order does not change the result. */
 	uint8_t n_screen;
-	uint16_t screen_fact[4];
-	uint8_t screen_ok[4];
+	uint8_t screen_cond[8];  /* indexes into cond[] (RK_SCREEN) */
 	uint32_t order;          /* load order, for the last tie-break */
 	const char *file;
 	uint32_t line;
@@ -196,7 +199,15 @@ struct rule_set {
 	size_t n_files;
 	uint64_t gen;            /* new at creation and after every load (rk_set_touch): what
 	                          * per-thread memos of results over this set are keyed by */
+	/* The rules that can match at each stage below 32 (not disabled, the
+	 * stage's bit set in their stage_mask), in load order:
+	 * by_stage[by_stage_at[s] .. by_stage_at[s + 1]) (rk_set_stages(),
+	 * after every load; NULL: rule_eval() goes through every rule). */
+	uint32_t *by_stage;
+	uint32_t by_stage_at[33];
 };
+/* Makes rs->by_stage for the rules as they are now (NULL if out of memory). */
+void rk_set_stages(struct rule_set *rs);
 /* Gives rs a generation no rule set had before: memos keyed by the old one miss. */
 void rk_set_touch(struct rule_set *rs);
 
@@ -210,16 +221,14 @@ struct rk_eval {
 	const struct hs_alert *alert;    /* the deciding alert, or NULL */
 	int identity;                    /* index into rs->list, -1 none, -2 not computed */
 	int match;                       /* enum rule_match of that identity */
-	uint8_t bstate[RK_MAX_FACTS];    /* RK_ST_* of a true/false fact, 0 not read yet */
 	uint8_t vstate[RK_MAX_FACTS];    /* RK_V_* of each fact, 0 not read yet (rk_fact_get) */
 	int64_t vi[RK_MAX_FACTS];        /* the number of a RK_V_NUM or RK_V_ABSENT fact (last: not cleared) */
 };
 enum { RK_V_ABSENT = 1, RK_V_NUM = 2, RK_V_OTHER = 3 };
 
-/* The state of a true/false fact for the screen (rk_screen_state). */
-enum { RK_ST_ABSENT = 1, RK_ST_FALSE = 2, RK_ST_TRUE = 4, RK_ST_OTHER = 8 };
-#define RK_SCREEN 4
-/* 1 when the connection's state of every screened fact lets the rule hold. */
+#define RK_SCREEN 8
+/* 1 when every condition of the rule's screen holds for the connection
+ * (each exactly as rk_cond_eval() decides it). */
 int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru);
 
 struct rk_val {

@@ -1409,78 +1409,78 @@ int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c)
 
 _Static_assert(F__COUNT <= RK_MAX_FACTS, "RK_MAX_FACTS below the number of facts");
 
-/* The states of a true/false fact at which condition c holds, as
- * eval_pos() and rk_cond_eval() would decide it; 0 when c is not a plain
- * comparison of a true/false fact with a number. */
-static uint8_t screen_states(const struct rk_cond *c)
+/* 1 when c compares a fact that holds one number with a constant: its
+ * value is then the fact's number, read once per connection, and the
+ * screen decides c without eval_pos(). */
+static int screenable(const struct rk_cond *c)
 {
-	uint8_t ok = RK_ST_OTHER;
-	int v;
-	if (rk_facts[c->fact].type != T_BOOL || c->rhs_fact >= 0 || c->list || c->bytes || c->op > OP_GE)
+	switch (rk_facts[c->fact].type) {
+	case T_BOOL: case T_INT: case T_DUR: case T_TIME: case T_FRAME: case T_CODE:
+		break;
+	default:
 		return 0;
-	if (c->negate)
-		ok |= RK_ST_ABSENT;   /* absent: eval_pos() is 0, `unless` holds */
-	for (v = 0; v <= 1; v++)
-		if (cmp(c->op, v, c->num) != c->negate)
-			ok |= v ? RK_ST_TRUE : RK_ST_FALSE;
-	return ok;
+	}
+	if (c->rhs_fact >= 0 || c->bytes)
+		return 0;
+	if (c->op <= OP_GE)
+		return c->list == NULL;
+	return rk_facts[c->fact].type == T_CODE && (c->op == OP_IN || c->op == OP_NOTIN);
 }
 
-/* Adds c to the rule's screen; 0 when c cannot be screened. */
-static int screen_add(struct rk_rule *ru, const struct rk_cond *c)
+/* c (screenable()) as rk_cond_eval() decides it, from the fact's number
+ * (rk_fact_get() keeps it in e->vi: RK_V_NUM, or RK_V_ABSENT). */
+static int screen_holds(struct rk_eval *e, const struct rk_cond *c)
 {
-	uint8_t ok = screen_states(c), k;
-	if (!ok)
-		return 0;
-	for (k = 0; k < ru->n_screen; k++)
-		if (ru->screen_fact[k] == c->fact) {
-			ru->screen_ok[k] &= ok;
-			return 1;
+	uint8_t st = e->vstate[c->fact];
+	int m;
+	if (!st) {
+		struct rk_val v;
+		(void)rk_fact_get(e, c->fact, &v);
+		st = e->vstate[c->fact];
+	}
+	if (st == RK_V_ABSENT) {
+		m = 0;   /* eval_pos(): an absent fact holds nothing */
+	} else if (st == RK_V_NUM) {
+		int64_t x = e->vi[c->fact];
+		if (c->op == OP_IN || c->op == OP_NOTIN) {
+			int in = c->list ? sorted_has(c->list, (uint16_t)x) : 0;
+			m = c->op == OP_IN ? in : !in;
+		} else {
+			m = cmp(c->op, x, c->num);
 		}
-	if (ru->n_screen == RK_SCREEN)
-		return 0;
-	ru->screen_fact[ru->n_screen] = c->fact;
-	ru->screen_ok[ru->n_screen++] = ok;
-	return 1;
+	} else {
+		return rk_cond_eval(e, c);   /* a number that came with more: the general way */
+	}
+	return c->negate ? !m : m;
 }
 
 int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru)
 {
 	uint8_t k;
-	for (k = 0; k < ru->n_screen; k++) {
-		uint16_t f = ru->screen_fact[k];
-		uint8_t st = e->bstate[f];
-		if (!st) {
-			struct rk_val v;
-			st = !rk_fact_get(e, f, &v) ? RK_ST_ABSENT : v.i == 0 ? RK_ST_FALSE
-							: v.i == 1 ? RK_ST_TRUE : RK_ST_OTHER;
-			e->bstate[f] = st;
-		}
-		if (!(ru->screen_ok[k] & st))
+	for (k = 0; k < ru->n_screen; k++)
+		if (!screen_holds(e, &ru->cond[ru->screen_cond[k]]))
 			return 0;
-	}
 	return 1;
 }
 
 /* `stage` is always present and a T_CODE: each of the rule's conditions on
  * it is evaluated here, as eval_pos() would, for every stage value below 32.
  * rule_eval() then skips the rule at a stage whose bit is clear. The
- * rule's leading true/false conditions get their screen (rk_screen_pass()). */
+ * rule's conditions on a number get their screen (rk_screen_pass()). */
 void rk_rule_prepare(struct rk_rule *ru)
 {
 	uint32_t m = 0xffffffffu;
 	uint16_t i;
 	int v;
-	int screening = 1;
 	ru->n_screen = 0;
 	for (i = 0; i < ru->n_cond; i++) {
-		const struct rk_cond *c = &ru->cond[i];
+		struct rk_cond *c = &ru->cond[i];
 		uint32_t s = 0;
-		/* only the leading true/false conditions (`stage` ones aside):
-		 * the screen reads facts in the order the rule would, so a fact
-		 * guarded by an earlier condition is never read without it */
-		if (screening && c->fact != F_STAGE && !screen_add(ru, c))
-			screening = 0;
+		c->screened = 0;
+		if (ru->n_screen < RK_SCREEN && i <= UINT8_MAX && screenable(c)) {
+			ru->screen_cond[ru->n_screen++] = (uint8_t)i;
+			c->screened = 1;
+		}
 		if (c->fact != F_STAGE)
 			continue;
 		for (v = 0; v < 32; v++) {
