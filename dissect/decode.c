@@ -39,6 +39,17 @@
 
 #include <string.h>
 
+/* Big-endian 16 and 32 bits at p (the caller knows they are there). */
+static inline uint16_t rd_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 #define ETH_IPV4 0x0800
 #define ETH_IPV6 0x86dd
 #define ETH_VLAN 0x8100
@@ -259,34 +270,52 @@ int pkt_tcp_csum(const struct pkt *p)
 
 static enum pkt_result tcp_decode(struct cur *c, uint32_t ip_payload_len, struct pkt *o)
 {
-	const uint8_t *start = c->p;
-	uint8_t off;
+	const uint8_t *start = c->p, *end = c->end;
+	uint8_t off, flags;
+	uint32_t wirelen, paylen;
 	size_t hl, have;
-	o->src.port = cur_u16(c);
-	o->dst.port = cur_u16(c);
-	o->seq = cur_u32(c);
-	o->ack = cur_u32(c);
-	off = cur_u8(c);
-	o->flags = cur_u8(c);
-	o->win = cur_u16(c);
-	cur_skip(c, 4);  /* checksum, urgent pointer */
+	if (!c->err && (size_t)(end - start) >= 20) {
+		/* the fixed header is there: read it in place (the cursor's
+		 * checks per field, each through memory, were most of the
+		 * decoding's time; issue 19) */
+		o->src.port = rd_be16(start);
+		o->dst.port = rd_be16(start + 2);
+		o->seq = rd_be32(start + 4);
+		o->ack = rd_be32(start + 8);
+		off = start[12];
+		flags = start[13];
+		o->win = rd_be16(start + 14);
+		c->p = start + 20;
+	} else {
+		o->src.port = cur_u16(c);
+		o->dst.port = cur_u16(c);
+		o->seq = cur_u32(c);
+		o->ack = cur_u32(c);
+		off = cur_u8(c);
+		flags = cur_u8(c);
+		o->win = cur_u16(c);
+		cur_skip(c, 4);  /* checksum, urgent pointer */
+	}
+	o->flags = flags;
 	if (c->err)
 		return PKT_TRUNCATED;
 	hl = (size_t)(off >> 4) * 4;
 	if (hl < 20 || hl > ip_payload_len)
 		return PKT_MALFORMED;
-	if (hl > (size_t)(c->end - start))
+	if (hl > (size_t)(end - start))
 		return PKT_TRUNCATED;
 	o->payload = start + hl;
-	o->wirelen = ip_payload_len - (uint32_t)hl;
-	have = (size_t)(c->end - o->payload);
-	o->paylen = have < o->wirelen ? (uint32_t)have : o->wirelen;
-	o->truncated = o->paylen < o->wirelen;
+	wirelen = ip_payload_len - (uint32_t)hl;
+	have = (size_t)(end - (start + hl));
+	paylen = have < wirelen ? (uint32_t)have : wirelen;
+	o->wirelen = wirelen;
+	o->paylen = paylen;
+	o->truncated = paylen < wirelen;
 	o->wscale = PKT_NO_WSCALE;
 	o->mss = 0;
-	if (o->flags & 0x02)
+	if (flags & 0x02)
 		o->wscale = syn_options(start + 20, start + hl, &o->mss);
-	if (!o->truncated && !o->reassembled)
+	if (paylen >= wirelen && !o->reassembled)
 		o->tcp_hl = (uint8_t)(hl / 4);
 	return PKT_OK;
 }
@@ -382,21 +411,31 @@ static enum pkt_result ip_payload(struct cur *c, uint8_t proto, uint32_t len, st
 
 static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o)
 {
-	const uint8_t *start = c->p;
+	const uint8_t *start = c->p, *end = c->end;
 	uint8_t vihl, proto;
 	uint16_t total, frag, id, ipsum;
 	size_t ihl;
 	struct cur t;
-	vihl = cur_u8(c);
-	cur_skip(c, 1);
-	total = cur_u16(c);
-	id = cur_u16(c);
-	frag = cur_u16(c);
-	cur_skip(c, 1);
-	proto = cur_u8(c);
-	cur_skip(c, 2);
-	if (c->err)
-		return PKT_TRUNCATED;
+	if (!c->err && (size_t)(end - start) >= 20) {
+		/* the fixed header is there: read in place (see tcp_decode) */
+		vihl = start[0];
+		total = rd_be16(start + 2);
+		id = rd_be16(start + 4);
+		frag = rd_be16(start + 6);
+		proto = start[9];
+		c->p = start + 12;
+	} else {
+		vihl = cur_u8(c);
+		cur_skip(c, 1);
+		total = cur_u16(c);
+		id = cur_u16(c);
+		frag = cur_u16(c);
+		cur_skip(c, 1);
+		proto = cur_u8(c);
+		cur_skip(c, 2);
+		if (c->err)
+			return PKT_TRUNCATED;
+	}
 	if ((vihl >> 4) != 4)
 		return PKT_MALFORMED;
 	ihl = (size_t)(vihl & 15) * 4;
@@ -405,22 +444,28 @@ static enum pkt_result ipv4_decode(struct cur *c, struct pkt *o)
 	o->src.family = o->dst.family = 4;
 	memset(o->src.addr, 0, 16);
 	memset(o->dst.addr, 0, 16);
-	if (!cur_has(c, 8))
+	if ((size_t)(end - start) < 20) {
+		(void)cur_has(c, 8);   /* sets the cursor's error, as reading would */
 		return PKT_TRUNCATED;
-	memcpy(o->src.addr, c->p, 4);
-	memcpy(o->dst.addr, c->p + 4, 4);
-	if (ihl > (size_t)(c->end - start))
+	}
+	memcpy(o->src.addr, start + 12, 4);
+	memcpy(o->dst.addr, start + 16, 4);
+	if (ihl > (size_t)(end - start))
 		return PKT_TRUNCATED;
-	/* ihl is whole 32-bit words (20 to 60 bytes): csum_add()'s sum without its loops */
+	/* ihl is whole 32-bit words (20 to 60 bytes): csum_add()'s sum without
+	 * its loops; the usual 20 in two independent sums */
 	{
-		uint64_t sum = 0;
-		uint32_t w;
+		uint64_t sum = 0, sum2 = 0;
+		uint32_t w[5];
 		size_t i;
-		for (i = 0; i < ihl; i += 4) {
-			memcpy(&w, start + i, 4);
-			sum += w;
+		memcpy(w, start, 20);
+		sum = (uint64_t)w[0] + w[1] + w[4];
+		sum2 = (uint64_t)w[2] + w[3];
+		for (i = 20; i < ihl; i += 4) {
+			memcpy(&w[0], start + i, 4);
+			sum += w[0];
 		}
-		ipsum = csum_fold(sum);
+		ipsum = csum_fold(sum + sum2);
 	}
 	o->ip_csum = ipsum == 0xffff ? PKT_CSUM_OK
 		     : start[10] == 0 && start[11] == 0 ? PKT_CSUM_ZERO : PKT_CSUM_BAD;

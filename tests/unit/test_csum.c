@@ -12,6 +12,8 @@
  *      sum (or its complement) in the field is PARTIAL (checksum offload),
  *      a segment cut by the snaplen is not checked; the IPv4 header's
  *      checksum the same way (OK, BAD).
+ *   2b. A frame cut at every length (IPv4 with and without options): the
+ *      headers read in place when whole, through the cursor when cut.
  *   3. Every TCP segment of the real captures pcaps/alb-tls12-ok.pcap (taken
  *      on a host with checksum offload: pseudo-header sums) and
  *      pcaps/crafted/midstream-hdrsplit-reversed.pcap (right checksums):
@@ -260,10 +262,62 @@ static unsigned real_capture(const char *path)
 	return n;
 }
 
+/* The fixed IPv4 and TCP headers are read in place when they are whole
+ * and through the cursor when the frame ends inside them: at every cut of
+ * a frame (with IPv4 options too), the result is what the header bytes
+ * present allow, and a segment decoded whole carries the full frame's
+ * fields. */
+static void cuts(void)
+{
+	static uint8_t f[14 + 24 + 20 + 100];
+	int opt, bad = 0;
+	for (opt = 0; opt < 2; opt++) {
+		uint16_t ps;
+		size_t n = build(f, 0, 100, &ps), cut, ip = 14, hl = opt ? 24 : 20;
+		struct pkt whole, p;
+		if (opt) {   /* one word of IPv4 options (NOPs): the TCP header moves 4 bytes */
+			memmove(f + ip + 24, f + ip + 20, n - ip - 20);
+			memset(f + ip + 20, 1, 4);
+			f[ip] = 0x46;
+			f[ip + 3] = (uint8_t)(f[ip + 3] + 4);
+			f[ip + 10] = f[ip + 11] = 0;
+			ps = (uint16_t)(0xffff ^ ref_fold(ref_add(0, f + ip, 24)));
+			f[ip + 10] = (uint8_t)(ps >> 8);
+			f[ip + 11] = (uint8_t)ps;
+			n += 4;
+		}
+		memset(&whole, 0, sizeof(whole));
+		CHECK(pkt_decode(1, f, (uint32_t)n, (uint32_t)n, &whole) == PKT_OK && whole.paylen == 100);
+		for (cut = 0; cut <= n; cut++) {
+			enum pkt_result r, want = cut < ip + hl + 20 ? PKT_TRUNCATED : PKT_OK;
+			memset(&p, 0, sizeof(p));
+			r = pkt_decode(1, f, (uint32_t)cut, (uint32_t)n, &p);
+			if (cut < ip + 2)
+				want = PKT_TRUNCATED;   /* no ethertype */
+			if (r != want) {
+				bad++;
+				fprintf(stderr, "cut at %zu (options %d): %d, not %d\n", cut, opt, (int)r, (int)want);
+				continue;
+			}
+			if (r == PKT_OK &&
+			    (p.src.port != whole.src.port || p.dst.port != whole.dst.port || p.seq != whole.seq ||
+			     p.ack != whole.ack || p.flags != whole.flags || p.win != whole.win ||
+			     memcmp(p.src.addr, whole.src.addr, 16) || memcmp(p.dst.addr, whole.dst.addr, 16) ||
+			     p.wirelen != 100 || p.paylen != cut - (ip + hl + 20) || p.truncated != (cut < n) ||
+			     p.tcp_hl != (cut < n ? 0 : 5) || p.ip_csum != PKT_CSUM_OK)) {
+				bad++;
+				fprintf(stderr, "cut at %zu (options %d): fields differ from the whole frame's\n", cut, opt);
+			}
+		}
+	}
+	CHECKF(bad == 0, "%d cuts of a frame decoded wrong", bad);
+}
+
 int main(void)
 {
 	sums();
 	segments();
+	cuts();
 	/* a capture on the client host (checksum offload) and one made with
 	 * real checksums */
 	CHECKF(real_capture("pcaps/alb-tls12-ok.pcap") > 10, "pcaps/alb-tls12-ok.pcap: TCP segments checked");
