@@ -2,8 +2,9 @@
  * communityid.c - Community ID v1 (communityid.h).
  *
  * One SHA-1 through libcrypto per call, over at most 2 + 16 + 16 + 2 + 4
- * bytes built on the stack; base64 by EVP_EncodeBlock. Nothing allocated;
- * the last result is kept per thread for the same flow asked again.
+ * bytes built on the stack; base64 by EVP_EncodeBlock. A digest context is
+ * kept per thread (fp_cid_free), and the last result for the same flow
+ * asked again.
  */
 #include "dissect/communityid.h"
 
@@ -32,6 +33,29 @@ static const EVP_MD *sha1_md(void)
 	return md ? md : EVP_sha1();
 }
 
+/* A digest context per thread, set up again for each flow rather than
+ * made and freed by EVP_Digest each time (issue 19: that was most of a
+ * Community ID's cost); fp_memo_free() frees it. */
+static _Thread_local EVP_MD_CTX *cid_ctx;
+
+void fp_cid_free(void)
+{
+	EVP_MD_CTX_free(cid_ctx);
+	cid_ctx = NULL;
+}
+
+/* SHA-1 of p[0..n) into md (20 bytes); 0 on failure. */
+static int sha1(const uint8_t *p, size_t n, uint8_t *md)
+{
+	unsigned mdlen = 0;
+	if (!cid_ctx && !(cid_ctx = EVP_MD_CTX_new()))
+		return 0;
+	if (!EVP_DigestInit_ex2(cid_ctx, sha1_md(), NULL) || !EVP_DigestUpdate(cid_ctx, p, n) ||
+	    !EVP_DigestFinal_ex(cid_ctx, md, &mdlen))
+		return 0;
+	return mdlen == 20;
+}
+
 static _Thread_local uint8_t last_buf[2 + 16 + 16 + 2 + 4];
 static _Thread_local size_t last_k;   /* 0: none yet */
 static _Thread_local char last_id[FP_CID_LEN];
@@ -45,7 +69,6 @@ char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t 
 		      char *out, size_t n)
 {
 	uint8_t buf[2 + 16 + 16 + 2 + 4], md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
 	size_t alen, k = 0;
 	const struct hs_addr *lo = a, *hi = b;
 	if (n)
@@ -75,11 +98,11 @@ char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t 
 		memcpy(out, last_id, FP_CID_LEN);
 		return out;
 	}
-	if (!EVP_Digest(buf, k, md, &mdlen, sha1_md(), NULL) || mdlen != 20)
+	if (!sha1(buf, k, md))
 		return NULL;
 	out[0] = '1';
 	out[1] = ':';
-	EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen);   /* 28 characters and a NUL */
+	EVP_EncodeBlock((unsigned char *)out + 2, md, 20);   /* 28 characters and a NUL */
 	memcpy(last_buf, buf, k);
 	memcpy(last_id, out, FP_CID_LEN);
 	last_k = k;

@@ -28,5 +28,7 @@
  * families differ or are unknown (out is then ""). */
 char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t proto, uint16_t seed,
 		      char *out, size_t n);
+/* Frees this thread's digest context (fp_memo_free() calls it). */
+void fp_cid_free(void);
 
 #endif

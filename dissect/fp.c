@@ -42,6 +42,7 @@
  * what was kept and FP_CLIPPED says so; the report marks it.
  */
 #include "dissect/fp.h"
+#include "dissect/communityid.h"
 #include "dissect/hash.h"
 #include "dissect/names.h"
 
@@ -417,6 +418,7 @@ static _Thread_local struct memo_tab *memo_t;
 void fp_memo_free(void)
 {
 	size_t k, i;
+	fp_cid_free();
 	if (!memo_t)
 		return;
 	for (k = 0; k < MK__N; k++)

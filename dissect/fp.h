@@ -66,8 +66,9 @@ const char *fp_ja4_version(uint16_t v);
 size_t fp_ch_key(const struct hs_client_hello *ch, uint8_t *out);
 size_t fp_sh_key(const struct hs_server_hello *sh, uint8_t *out);
 
-/* Frees this thread's kept fingerprints (fp.c's memo): every thread that
- * calls fp_ja3/fp_ja4/fp_ja3s calls it before it ends. */
+/* Frees this thread's kept fingerprints (fp.c's memo) and its Community ID
+ * digest (fp_cid_free): every thread that calls fp_ja3/fp_ja4/fp_ja3s or
+ * fp_community_id calls it before it ends. */
 void fp_memo_free(void);
 
 #endif
