@@ -806,6 +806,9 @@ static int parse_args(struct app_opts *o, int argc, char **argv)
  *   TLSWHY_PROGRESS_MS=N        the progress line every N ms (default 500)
  *   TLSWHY_FRAGMENT_CACHE=0     JSON, JSON Lines, ECS: every fragment rendered
  *                               anew, none replayed (report/jw.c)
+ *   TLSWHY_FAST_JSON=0          JSON, JSON Lines, ECS: every member written by
+ *                               its own writer call (no jw_members), and the
+ *                               report through stdio's buffer (no jw_stream)
  * Whatever they say, the report is the same. */
 static void test_switches(struct app *app)
 {
@@ -823,6 +826,8 @@ static void test_switches(struct app *app)
 	app->read_opts.count = app->o.lo.count;   /* -c with -r: not a test switch, but read the same way */
 	e = getenv("TLSWHY_FRAGMENT_CACHE");
 	app->rpt.no_frag_cache = e && strcmp(e, "0") == 0;
+	e = getenv("TLSWHY_FAST_JSON");
+	app->rpt.no_fast_json = e && strcmp(e, "0") == 0;
 	e = getenv("TLSWHY_PROGRESS_MS");
 	app->progress_every = e && *e ? atof(e) / 1000.0 : CAP_PROGRESS_EVERY;
 }
@@ -985,8 +990,14 @@ static int open_report(struct app *app)
 	app->out_tty = isatty(fileno(app->out));
 	app->rpt.compact = !o->pretty && !app->out_tty;   /* the JSON document */
 	/* a report to a file or a pipe: fewer, larger writes (bench/RESULTS.md);
-	 * live capture still flushes after each connection */
-	if (!app->out_tty)
+	 * live capture still flushes after each connection. The machine
+	 * formats read from files hold 256 KiB in their writer and hand it to
+	 * an unbuffered stream, which writes it without copying it again */
+	app->rpt.stream = !app->out_tty && !o->lo.iface && !app->rpt.no_fast_json &&
+			  (app->rpt.fmt == RPT_JSON || app->rpt.fmt == RPT_JSONL || app->rpt.fmt == RPT_ECS);
+	if (app->rpt.stream)
+		setvbuf(app->out, NULL, _IONBF, 0);
+	else if (!app->out_tty)
 		rpt_out_buffer(app->out);
 	return 0;
 }
@@ -1324,6 +1335,8 @@ static int app_free(struct app *app, int status)
 		int bad = ferror(app->out);
 		errno = 0;
 		if (fclose(app->out) != 0 || bad) {
+			if (!errno)   /* an unbuffered report failed before: why it did */
+				errno = app->rpt.jw.werr;
 			fprintf(stderr, "tlswhy: %s: write error%s%s\n", app->o.outpath, errno ? ": " : "",
 				errno ? strerror(errno) : "");
 			status = 2;
@@ -1333,6 +1346,8 @@ static int app_free(struct app *app, int status)
 		int bad = ferror(stdout);
 		errno = 0;
 		if (fflush(stdout) != 0 || bad) {
+			if (!errno)
+				errno = app->rpt.jw.werr;
 			fprintf(stderr, "tlswhy: write error%s%s\n", errno ? ": " : "", errno ? strerror(errno) : "");
 			status = 2;
 		}

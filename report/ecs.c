@@ -296,8 +296,7 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 	const char *outcome = rule_verdict_failed(v) ? "failure"
 			      : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "unknown"
 			      : rec->complete ? "success" : "unknown";
-	jw_init(w, r->out, 0);
-	w->cache = r->jwc;   /* knowledge-base text and ClientHello members replayed, as jsonl */
+	rpt_jw_line(r);   /* knowledge-base text and ClientHello members replayed, as jsonl */
 	jw_obj_open(w, NULL);
 	ecs_head(w, rec->first_ts_us);
 	message(w, rec, v);
@@ -375,7 +374,7 @@ void rpt_ecs_end(struct rpt *r, const struct rpt_input *in, int nin, const struc
 {
 	struct jw *w = &r->jw;
 	char m[256];
-	jw_init(w, r->out, 0);
+	rpt_jw_line(r);
 	jw_obj_open(w, NULL);
 	ecs_head(w, run->ps.packets ? run->last_ts_us : 0);
 	snprintf(m, sizeof(m), "%" PRIu64 " connections reported: %" PRIu64 " failed, %" PRIu64
@@ -405,4 +404,5 @@ void rpt_ecs_end(struct rpt *r, const struct rpt_input *in, int nin, const struc
 	jw_obj_close(w);
 	jw_obj_close(w);
 	jw_end(w);
+	jw_flush(w);
 }

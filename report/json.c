@@ -517,11 +517,92 @@ static void chain(struct jw *w, const char *key, const struct hs_record *r, cons
 	jw_obj_close(w);
 }
 
+#define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
+
+/* dirstats()'s member for a compact writer, built in place (jw_members):
+ * about thirty writer calls fewer for every direction of every connection.
+ * 0 when the writer is pretty or a time needs the general way. */
+static int dirstats_compact(struct jw *w, const char *key, const struct hs_record *r, int d)
+{
+	const struct hs_dir *s = &r->d[d];
+	const struct hs_rare_dir *x = &hs_rare(r)->d[d];
+	const struct hs_steer *st = hs_rare(r)->steer;
+	size_t kn = strlen(key);
+	char *o = kn <= 32 ? jw_members(w, 1536) : NULL;
+	if (!o)
+		return 0;
+	*o++ = '"';
+	memcpy(o, key, kn);
+	o += kn;
+	o = LIT(o, "\":{\"packets\":");
+	o = jw_fmt_u64(o, s->packets);
+	o = LIT(o, ",\"payload_bytes\":");
+	o = jw_fmt_u64(o, s->payload_bytes);
+	o = LIT(o, ",\"stream_bytes\":");
+	o = jw_fmt_u64(o, s->stream_bytes);
+	o = LIT(o, ",\"records\":");
+	o = jw_fmt_u64(o, s->records);
+	o = LIT(o, ",\"retransmissions\":");
+	o = jw_fmt_u64(o, x->retransmissions);
+	o = LIT(o, ",\"out_of_order\":");
+	o = jw_fmt_u64(o, x->out_of_order);
+	o = LIT(o, ",\"overlap_conflicts\":");
+	o = jw_fmt_u64(o, x->overlap_conflicts);
+	o = LIT(o, ",\"gaps\":");
+	o = jw_fmt_u64(o, x->gaps);
+	o = LIT(o, ",\"gap_bytes\":");
+	o = jw_fmt_u64(o, x->gap_bytes);
+	o = LIT(o, ",\"truncated_packets\":");
+	o = jw_fmt_u64(o, x->truncated_packets);
+	if (st && st->conflict_frame[d]) {
+		o = LIT(o, ",\"overlap_conflict_frame\":");
+		o = jw_fmt_u64(o, st->conflict_frame[d]);
+	}
+	if (st && st->out_of_window[d]) {
+		o = LIT(o, ",\"out_of_window\":");
+		o = jw_fmt_u64(o, st->out_of_window[d]);
+		o = LIT(o, ",\"out_of_window_frame\":");
+		o = jw_fmt_u64(o, st->out_of_window_frame[d]);
+	}
+	if (st && st->bad_checksums[d]) {
+		o = LIT(o, ",\"bad_checksums\":");
+		o = jw_fmt_u64(o, st->bad_checksums[d]);
+		o = LIT(o, ",\"bad_checksum_frame\":");
+		o = jw_fmt_u64(o, st->bad_checksum_frame[d]);
+		if (st->bad_checksum_data[d]) {
+			o = LIT(o, ",\"bad_checksum_data\":");
+			o = jw_fmt_u64(o, st->bad_checksum_data[d]);
+			o = LIT(o, ",\"bad_checksum_gap_bytes\":");
+			o = jw_fmt_u64(o, st->bad_checksum_gap_bytes[d]);
+		}
+	}
+#define FRAME_TIME_C(name, slot)                                          \
+	if (hs_at_frame(r, d, slot)) {                                    \
+		o = LIT(o, ",\"" name "_frame\":");                       \
+		o = jw_fmt_u64(o, hs_at_frame(r, d, slot));               \
+		o = LIT(o, ",\"" name "_time\":");                        \
+		if (!(o = jw_fmt_time_us(w, o, hs_at_ts(r, d, slot))))    \
+			return 0;                                         \
+	} else {                                                          \
+		o = LIT(o, ",\"" name "_frame\":null,\"" name "_time\":null"); \
+	}
+	FRAME_TIME_C("syn", HS_AT_SYN)
+	FRAME_TIME_C("fin", HS_AT_FIN)
+	FRAME_TIME_C("rst", HS_AT_RST)
+	FRAME_TIME_C("first_payload", HS_AT_FIRST_PAYLOAD)
+#undef FRAME_TIME_C
+	o = s->tls ? LIT(o, ",\"tls\":true}") : LIT(o, ",\"tls\":false}");
+	jw_members_end(w, o);
+	return 1;
+}
+
 static void dirstats(struct jw *w, const char *key, const struct hs_record *r, int d)
 {
 	const struct hs_dir *s = &r->d[d];
 	const struct hs_rare_dir *x = &hs_rare(r)->d[d];
 	const struct hs_steer *st = hs_rare(r)->steer;
+	if (dirstats_compact(w, key, r, d))
+		return;
 	jw_obj_open(w, key);
 	jw_key_uint(w, "packets", s->packets);
 	jw_key_uint(w, "payload_bytes", s->payload_bytes);
@@ -652,8 +733,6 @@ static char *table_name(char *o, const char *s)
 	*o++ = '"';
 	return o;
 }
-
-#define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
 
 /* ladder_event()'s bytes for a compact writer, built here and written as
  * one value (about seven times fewer writer calls: the ladder is the
@@ -983,9 +1062,110 @@ void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rul
 	jw_obj_close(w);
 }
 
-void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
+/* s quoted at o when it is at most 64 bytes, every one of them written as
+ * it is in a JSON string (printable ASCII but '"' and '\\'): the end;
+ * NULL otherwise (the caller then writes it with the writer, escaped). */
+static char *plain_str(char *o, const char *s)
 {
-	int b;
+	size_t i;
+	*o++ = '"';
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (i == 64 || c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			return NULL;
+		*o++ = (char)c;
+	}
+	*o++ = '"';
+	return o;
+}
+
+/* {"ip":"...","port":N} at o; NULL when the address text is not plain. */
+static char *endpoint_c(char *o, const struct hs_addr *a)
+{
+	char ip[64];
+	o = LIT(o, "{\"ip\":");
+	if (!(o = plain_str(o, rpt_ip(ip, sizeof(ip), a))))
+		return NULL;
+	o = LIT(o, ",\"port\":");
+	o = jw_fmt_u64(o, a->port);
+	*o++ = '}';
+	return o;
+}
+
+/* rpt_json_record()'s members from "id" to "closed", for a compact writer,
+ * built in place (jw_members; about twenty-five writer calls fewer a
+ * connection); 0 when the writer is pretty or something needs the
+ * writer's general way (a name to escape, a time outside 0-9999). */
+static int record_head_compact(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
+{
+	char cid[FP_CID_LEN], *o = jw_members(w, 1024);
+	if (!o)
+		return 0;
+	o = LIT(o, "\"id\":");
+	o = jw_fmt_u64(o, r->id);
+	o = LIT(o, ",\"client\":");
+	if (!(o = endpoint_c(o, &r->cli)))
+		return 0;
+	o = LIT(o, ",\"server\":");
+	if (!(o = endpoint_c(o, &r->srv)))
+		return 0;
+	o = LIT(o, ",\"community_id\":");
+	if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid))) {
+		if (!(o = plain_str(o, cid)))
+			return 0;
+	} else {
+		o = LIT(o, "null");
+	}
+	o = LIT(o, ",\"client_determined_by\":");
+	if (!(o = plain_str(o, hs_role_by_name((enum hs_role_by)r->role_by))))
+		return 0;
+	o = LIT(o, ",\"stage\":");
+	if (!(o = plain_str(o, hs_stage_name((enum hs_stage)r->stage))))
+		return 0;
+	o = r->is_tls ? LIT(o, ",\"tls\":true") : LIT(o, ",\"tls\":false");
+	o = r->complete ? LIT(o, ",\"complete\":true") : LIT(o, ",\"complete\":false");
+	o = LIT(o, ",\"complete_frame\":");
+	if (hs_rat_frame(r, HS_RAT_COMPLETE))
+		o = jw_fmt_u64(o, hs_rat_frame(r, HS_RAT_COMPLETE));
+	else
+		o = LIT(o, "null");
+	o = r->abbreviated ? LIT(o, ",\"resumed\":true") : LIT(o, ",\"resumed\":false");
+	o = LIT(o, ",\"plaintext_before_tls\":{\"client\":");
+	o = jw_fmt_u64(o, hs_rare(r)->d[DIR_C2S].plaintext_before_tls);
+	o = LIT(o, ",\"server\":");
+	o = jw_fmt_u64(o, hs_rare(r)->d[DIR_S2C].plaintext_before_tls);
+	o = LIT(o, "},\"first_frame\":");
+	o = jw_fmt_u64(o, r->first_frame);
+	o = LIT(o, ",\"last_frame\":");
+	o = jw_fmt_u64(o, hs_last_frame(r));
+	o = LIT(o, ",\"start_time\":");
+	if (!(o = jw_fmt_time_us(w, o, r->first_ts_us)))
+		return 0;
+	o = LIT(o, ",\"end_time\":");
+	if (!(o = jw_fmt_time_us(w, o, hs_last_ts(r))))
+		return 0;
+	o = LIT(o, ",\"duration_us\":");
+	o = jw_fmt_i64(o, hs_last_ts(r) - r->first_ts_us);
+	o = LIT(o, ",\"closed\":");
+	if (r->closed_by != 255) {
+		o = LIT(o, "{\"by\":");
+		if (!(o = plain_str(o, rpt_dir_name(r->closed_by))))
+			return 0;
+		o = r->closed_with == EV_RST ? LIT(o, ",\"with\":\"rst\"") : LIT(o, ",\"with\":\"fin\"");
+		o = LIT(o, ",\"after\":");
+		if (!(o = plain_str(o, hs_ev_kind_name((enum hs_ev_kind)r->closed_after_kind))))
+			return 0;
+		*o++ = '}';
+	} else {
+		o = LIT(o, "null");
+	}
+	jw_members_end(w, o);
+	return 1;
+}
+
+/* rpt_json_record()'s members from "id" to "closed", one writer call each. */
+static void record_head(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
+{
 	jw_key_uint(w, "id", r->id);
 	endpoint(w, "client", &r->cli);
 	endpoint(w, "server", &r->srv);
@@ -1023,6 +1203,13 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	} else {
 		jw_key_null(w, "closed");
 	}
+}
+
+void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
+{
+	int b;
+	if (!record_head_compact(w, r, cid_seed))
+		record_head(w, r, cid_seed);
 	jw_arr_open(w, "anomalies");
 	for (b = 0; b < 32; b++)
 		if (r->anomalies & (1u << b))

@@ -11,7 +11,10 @@
  * full), so bytes are assembled in w->buf and handed to stdio with one
  * unlocked fwrite when it fills, when the outermost value closes, and at
  * jw_flush() / jw_end(): a caller that writes to the same FILE itself
- * calls jw_flush() first. Keys are the program's own names (never wire
+ * calls jw_flush() first. A report's writer (jw_stream) holds 256 KiB
+ * instead and hands it over only when full or at jw_flush(), to an
+ * unbuffered FILE: stdio then writes it from buf without a copy of its
+ * own (issue 19: every byte of a 1.4 GB JSON report was copied twice). Keys are the program's own names (never wire
  * bytes) and are copied as they are, their lengths known where the call
  * is compiled (jw.h); in compact output a key and its value are written
  * in one step, room for both made once (--pretty takes the general path).
@@ -25,6 +28,7 @@
 #include "report/esc.h"
 #include "dissect/hash.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,7 @@
 static const char hx[] = "0123456789abcdef";
 
 /* "00".."99": two decimal digits at a time */
-static const char dig2[] =
+const char jw_dig2[200] =
 	"00010203040506070809"
 	"10111213141516171819"
 	"20212223242526272829"
@@ -78,8 +82,11 @@ static void mem_add(struct jw *w, const void *p, size_t n)
 static void write_out(struct jw *w, const void *p, size_t n)
 {
 	w->out += n;
-	if (w->f)
-		fwrite_unlocked(p, 1, n, w->f);
+	if (w->f) {
+		errno = 0;
+		if (fwrite_unlocked(p, 1, n, w->f) != n && !w->werr)
+			w->werr = errno ? errno : EIO;
+	}
 	else
 		mem_add(w, p, n);
 }
@@ -94,9 +101,9 @@ static void flush(struct jw *w)
 
 static inline void put(struct jw *w, const void *p, size_t n)
 {
-	if (n > sizeof(w->buf) - w->n) {
+	if (n > w->cap - w->n) {
 		flush(w);
-		if (n > sizeof(w->buf)) {
+		if (n > w->cap) {
 			write_out(w, p, n);
 			return;
 		}
@@ -108,7 +115,7 @@ static inline void put(struct jw *w, const void *p, size_t n)
 /* Room for n more bytes in buf (n <= sizeof(buf)). */
 static inline void reserve(struct jw *w, size_t n)
 {
-	if (n > sizeof(w->buf) - w->n)
+	if (n > w->cap - w->n)
 		flush(w);
 }
 
@@ -125,7 +132,7 @@ void jw_flush(struct jw *w)
 
 static inline void putch(struct jw *w, char c)
 {
-	if (w->n == sizeof(w->buf))
+	if (w->n == w->cap)
 		flush(w);
 	w->buf[w->n++] = c;
 }
@@ -135,50 +142,23 @@ static inline void putch(struct jw *w, char c)
 /* Decimal digits of v at o (room for 20); returns the end. */
 static inline char *w_u64(char *o, uint64_t v)
 {
-	unsigned n = 1;
-	uint64_t t = v;
-	char *e, *p;
-	while (t >= 10000) {
-		t /= 10000;
-		n += 4;
-	}
-	n += (t >= 10) + (t >= 100) + (t >= 1000);
-	e = p = o + n;
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		p -= 2;
-		memcpy(p, dig2 + 2 * r, 2);
-	}
-	if (v >= 10)
-		memcpy(p - 2, dig2 + 2 * v, 2);
-	else
-		p[-1] = (char)('0' + v);
-	return e;
+	return jw_fmt_u64(o, v);
 }
 
 /* ... with a '-' when negative (room for 21) */
 static inline char *w_i64(char *o, int64_t v)
 {
-	if (v >= 0)
-		return w_u64(o, (uint64_t)v);
-	*o++ = '-';
-	return w_u64(o, (uint64_t)0 - (uint64_t)v);
-}
-
-char *jw_fmt_u64(char *o, uint64_t v)
-{
-	return w_u64(o, v);
-}
-
-char *jw_fmt_i64(char *o, int64_t v)
-{
-	return w_i64(o, v);
+	return jw_fmt_i64(o, v);
 }
 
 void jw_init(struct jw *w, FILE *f, int pretty)
 {
 	/* not the buffer: 8 KiB cleared per JSON Lines line would show */
+	w->buf = w->sbuf;
+	w->cap = sizeof(w->sbuf);
+	w->hold = 0;
+	w->no_members = 0;
+	w->werr = 0;
 	w->f = f;
 	w->depth = 0;
 	w->pretty = pretty;
@@ -195,6 +175,27 @@ void jw_init(struct jw *w, FILE *f, int pretty)
 	dbuf_init(&w->memb, 4096, JW_MEM_MAX);
 	w->out = 0;
 	w->n = 0;
+}
+
+void jw_stream(struct jw *w, char *buf, size_t cap)
+{
+	if (!buf || cap < sizeof(w->sbuf) || !w->f)
+		return;
+	flush(w);
+	w->buf = buf;
+	w->cap = cap;
+	w->hold = 1;
+}
+
+void jw_line(struct jw *w)
+{
+	w->depth = 0;
+	w->errors = 0;
+	memset(w->first, 0, sizeof(w->first));
+	w->first[0] = 1;
+	w->after_key = 0;
+	if (w->cap - w->n < JW_LINE_ROOM)
+		flush(w);
 }
 
 void jw_init_mem(struct jw *w, int pretty)
@@ -315,64 +316,70 @@ static inline char *esc_one(char *o, const uint8_t *s, size_t *i, size_t n)
  * for the worst case (6 bytes out per byte in, \u00XX) made once. */
 #define ESC_DIRECT 1024
 
+/* s[0..n) (n <= ESC_DIRECT) quoted and escaped at o, which has room for
+ * 6 * n + 2 bytes (the worst case, \u00XX); returns the end. */
+static inline __attribute__((always_inline)) char *esc_into(char *o, const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	*o++ = '"';
+	while (i < n) {
+#ifdef __SSE2__
+		/* 16 bytes at a time: a mask of the plain ones (signed
+		 * compares: 0x80 and above are below 0x20 too); the
+		 * 16 are stored whole (the room made covers them) and
+		 * the leading plain ones kept */
+		while (i + 16 <= n) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i ok = _mm_andnot_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+				_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f))));
+			unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+			_mm_storeu_si128((__m128i *)(void *)o, x);
+			if (m) {
+				unsigned k = (unsigned)__builtin_ctz(m);
+				o += k;
+				i += k;
+				break;
+			}
+			o += 16;
+			i += 16;
+		}
+#endif
+		/* 8 bytes at a time; the lowest flag of special8() is
+		 * exact (borrows only carry upwards), so it says how
+		 * many leading bytes are plain. The 8 bytes are
+		 * stored whole: the room made covers them. */
+		while (i + 8 <= n) {
+			uint64_t x, m;
+			memcpy(&x, s + i, 8);
+			m = special8(x);
+			memcpy(o, &x, 8);
+			if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+				o += k;
+				i += k;
+#endif
+				break;
+			}
+			o += 8;
+			i += 8;
+		}
+		while (i < n && plain[s[i]])
+			*o++ = (char)s[i++];
+		if (i < n)
+			o = esc_one(o, s, &i, n);
+	}
+	*o++ = '"';
+	return o;
+}
+
 static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 {
 	size_t i = 0, j;
 	if (n <= ESC_DIRECT) {
-		char *o;
 		reserve(w, 6 * n + 2);
-		o = w->buf + w->n;
-		*o++ = '"';
-		while (i < n) {
-#ifdef __SSE2__
-			/* 16 bytes at a time: a mask of the plain ones (signed
-			 * compares: 0x80 and above are below 0x20 too); the
-			 * 16 are stored whole (the room made covers them) and
-			 * the leading plain ones kept */
-			while (i + 16 <= n) {
-				__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-				__m128i ok = _mm_andnot_si128(
-					_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-					_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f))));
-				unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
-				_mm_storeu_si128((__m128i *)(void *)o, x);
-				if (m) {
-					unsigned k = (unsigned)__builtin_ctz(m);
-					o += k;
-					i += k;
-					break;
-				}
-				o += 16;
-				i += 16;
-			}
-#endif
-			/* 8 bytes at a time; the lowest flag of special8() is
-			 * exact (borrows only carry upwards), so it says how
-			 * many leading bytes are plain. The 8 bytes are
-			 * stored whole: the room made covers them. */
-			while (i + 8 <= n) {
-				uint64_t x, m;
-				memcpy(&x, s + i, 8);
-				m = special8(x);
-				memcpy(o, &x, 8);
-				if (m) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-					unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
-					o += k;
-					i += k;
-#endif
-					break;
-				}
-				o += 8;
-				i += 8;
-			}
-			while (i < n && plain[s[i]])
-				*o++ = (char)s[i++];
-			if (i < n)
-				o = esc_one(o, s, &i, n);
-		}
-		*o++ = '"';
-		done(w, o);
+		done(w, esc_into(w->buf + w->n, s, n));
 		return;
 	}
 	putch(w, '"');
@@ -396,9 +403,9 @@ static void put_escaped(struct jw *w, const uint8_t *s, size_t n)
 static void key_slow(struct jw *w, const char *key, size_t n)
 {
 	sep(w);
-	if (n + 4 > sizeof(w->buf) - w->n)
+	if (n + 4 > w->cap - w->n)
 		flush(w);
-	if (n + 4 > sizeof(w->buf)) {   /* never for the names tlswhy uses */
+	if (n + 4 > w->cap) {   /* never for the names tlswhy uses */
 		put_escaped(w, (const uint8_t *)key, n);
 	} else {
 		char *o = w->buf + w->n;
@@ -441,7 +448,7 @@ static inline void copy_small(char *o, const char *k, size_t n)
 static inline __attribute__((always_inline)) char *kv_at(struct jw *w, const char *k, size_t kn, size_t room)
 {
 	char *o;
-	if (w->pretty || w->after_key || kn + room + 5 > sizeof(w->buf)) {
+	if (w->pretty || w->after_key || kn + room + 5 > w->cap) {
 		key_slow(w, k, kn);
 		return val_at(w, room);
 	}
@@ -495,7 +502,7 @@ static void close_(struct jw *w, char c)
 	if (!empty)
 		indent(w);
 	putch(w, c);
-	if (w->depth == 0)   /* the outermost value is whole */
+	if (w->depth == 0 && !w->hold)   /* the outermost value is whole */
 		flush(w);
 }
 
@@ -503,10 +510,29 @@ void jw_obj_close(struct jw *w) { close_(w, '}'); }
 void jw_arr_close(struct jw *w) { close_(w, ']'); }
 
 /* The values (the public calls below are the same with a key or not). */
+/* Strings this short are escaped where the value goes, room for both
+ * made once (most of a report's strings: names, addresses, versions). */
+#define STR_SHORT 128
+
 static void strn_(struct jw *w, const uint8_t *s, size_t n)
 {
+	if (n <= STR_SHORT) {
+		done(w, esc_into(val_at(w, 6 * n + 2), s, n));
+		return;
+	}
 	done(w, val_at(w, 0));
 	put_escaped(w, s, n);
+}
+
+/* A key and its string value, room for both made once when it is short. */
+static void key_strn(struct jw *w, const char *k, size_t kn, const uint8_t *s, size_t n)
+{
+	if (n <= STR_SHORT) {
+		done(w, esc_into(kv_at(w, k, kn, 6 * n + 2), s, n));
+		return;
+	}
+	key_(w, k, kn);
+	strn_(w, s, n);
 }
 
 static inline char *w_null(char *o)
@@ -569,67 +595,116 @@ static void hex_(struct jw *w, const uint8_t *b, size_t n)
 
 static void two(char *p, int v)
 {
-	memcpy(p, dig2 + 2 * v, 2);
+	memcpy(p, jw_dig2 + 2 * v, 2);
 }
 
-static void time_us_(struct jw *w, int64_t us)
+/* Splits us into whole seconds (floor) and microseconds; 1 when the second
+ * is in w->tcache as "YYYY-MM-DDTHH:MM:SS" (made now if not), 0 when its
+ * year is outside 0-9999 or gmtime fails (*tm then holds what gmtime gave,
+ * *ok 0 when it failed). */
+static int tcache_for(struct jw *w, int64_t us, long *frac, struct tm *tm, int *ok)
 {
-	char buf[64];
-	struct tm tm;
 	/* floor division, without overflow at INT64_MIN */
 	int64_t q = us / 1000000, r = us % 1000000;
 	time_t s;
-	long frac;
 	int k;
 	if (r < 0) {
 		q--;
 		r += 1000000;
 	}
 	s = (time_t)q;
-	frac = (long)r;
+	*frac = (long)r;
+	*ok = 1;
 	/* "YYYY-MM-DDTHH:MM:SS" is kept for the last second written: times of
 	 * one connection are mostly in the same second */
-	if (!w->tcache_ok || w->tcache_s != (int64_t)s) {
-		if (!gmtime_r(&s, &tm)) {
+	if (w->tcache_ok && w->tcache_s == (int64_t)s)
+		return 1;
+	if (!gmtime_r(&s, tm)) {
+		*ok = 0;
+		return 0;
+	}
+	if (tm->tm_year + 1900 < 0 || tm->tm_year + 1900 > 9999)
+		return 0;
+	k = tm->tm_year + 1900;
+	two(w->tcache, k / 100);
+	two(w->tcache + 2, k % 100);
+	w->tcache[4] = '-';
+	two(w->tcache + 5, tm->tm_mon + 1);
+	w->tcache[7] = '-';
+	two(w->tcache + 8, tm->tm_mday);
+	w->tcache[10] = 'T';
+	two(w->tcache + 11, tm->tm_hour);
+	w->tcache[13] = ':';
+	two(w->tcache + 14, tm->tm_min);
+	w->tcache[16] = ':';
+	two(w->tcache + 17, tm->tm_sec);
+	w->tcache_s = (int64_t)s;
+	w->tcache_ok = 1;
+	return 1;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ", quoted (29 bytes), at o from w->tcache. */
+static char *w_time(const struct jw *w, char *o, long frac)
+{
+	int k;
+	o[0] = '"';
+	memcpy(o + 1, w->tcache, 19);
+	o[20] = '.';
+	for (k = 26; k > 20; k--) {
+		o[k] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	o[27] = 'Z';
+	o[28] = '"';
+	return o + 29;
+}
+
+static void time_us_(struct jw *w, int64_t us)
+{
+	char buf[64];
+	struct tm tm;
+	long frac;
+	int ok;
+	if (!tcache_for(w, us, &frac, &tm, &ok)) {
+		if (!ok) {
 			null_(w);
 			return;
 		}
-		if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
-			snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-			str_(w, buf);
-			return;
-		}
-		k = tm.tm_year + 1900;
-		two(w->tcache, k / 100);
-		two(w->tcache + 2, k % 100);
-		w->tcache[4] = '-';
-		two(w->tcache + 5, tm.tm_mon + 1);
-		w->tcache[7] = '-';
-		two(w->tcache + 8, tm.tm_mday);
-		w->tcache[10] = 'T';
-		two(w->tcache + 11, tm.tm_hour);
-		w->tcache[13] = ':';
-		two(w->tcache + 14, tm.tm_min);
-		w->tcache[16] = ':';
-		two(w->tcache + 17, tm.tm_sec);
-		w->tcache_s = (int64_t)s;
-		w->tcache_ok = 1;
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+		str_(w, buf);
+		return;
 	}
 	/* "...SS.ffffffZ", quoted: nothing in it needs escaping */
-	{
-		char *o = val_at(w, 29);
-		o[0] = '"';
-		memcpy(o + 1, w->tcache, 19);
-		o[20] = '.';
-		for (k = 26; k > 20; k--) {
-			o[k] = (char)('0' + frac % 10);
-			frac /= 10;
-		}
-		o[27] = 'Z';
-		o[28] = '"';
-		done(w, o + 29);
-	}
+	done(w, w_time(w, val_at(w, 29), frac));
+}
+
+char *jw_fmt_time_us(struct jw *w, char *o, int64_t us)
+{
+	struct tm tm;
+	long frac;
+	int ok;
+	if (!tcache_for(w, us, &frac, &tm, &ok))
+		return NULL;
+	return w_time(w, o, frac);
+}
+
+char *jw_members(struct jw *w, size_t n)
+{
+	char *o;
+	if (w->pretty || w->after_key || n > JW_MEMBERS_MAX || w->depth <= 0 || w->no_members)
+		return NULL;
+	reserve(w, n + 1);
+	o = w->buf + w->n;
+	if (!w->first[w->depth])
+		*o++ = ',';
+	return o;
+}
+
+void jw_members_end(struct jw *w, char *end)
+{
+	w->first[w->depth] = 0;
+	done(w, end);
 }
 
 void jw_strn(struct jw *w, const uint8_t *s, size_t n) { strn_(w, s, n); }
@@ -726,11 +801,18 @@ void jw_double(struct jw *w, double v, int decimals)
 	}
 }
 
-void jw_key_str_n(struct jw *w, const char *k, size_t kn, const char *s) { key_(w, k, kn); str_(w, s); }
+void jw_key_str_n(struct jw *w, const char *k, size_t kn, const char *s)
+{
+	if (!s) {
+		key_(w, k, kn);
+		null_(w);
+		return;
+	}
+	key_strn(w, k, kn, (const uint8_t *)s, strlen(s));
+}
 void jw_key_strn_n(struct jw *w, const char *k, size_t kn, const uint8_t *s, size_t n)
 {
-	key_(w, k, kn);
-	strn_(w, s, n);
+	key_strn(w, k, kn, s, n);
 }
 void jw_key_int_n(struct jw *w, const char *k, size_t kn, int64_t v) { done(w, w_i64(kv_at(w, k, kn, 21), v)); }
 void jw_key_uint_n(struct jw *w, const char *k, size_t kn, uint64_t v) { done(w, w_u64(kv_at(w, k, kn, 20), v)); }
@@ -750,7 +832,8 @@ void jw_key_time_us_n(struct jw *w, const char *k, size_t kn, int64_t us)
 void jw_end(struct jw *w)
 {
 	putch(w, '\n');
-	flush(w);
+	if (!w->hold)
+		flush(w);
 }
 
 /* ---- fragment cache (jw_cached) ----------------------------------------

@@ -42,10 +42,32 @@ struct jw {
 	uint8_t mem_failed;            /* out of memory, or past JW_MEM_MAX: mem dropped */
 	uint64_t out;                  /* bytes handed to f or mem since jw_init */
 	size_t n;                      /* bytes in buf, not yet handed to f (jw.c) */
-	char buf[8192];
+	char *buf;                     /* sbuf, or the larger one jw_stream() gave */
+	size_t cap;                    /* buf's size, at least sizeof(sbuf) */
+	uint8_t hold;                  /* jw_stream(): bytes go to f only when buf is full (or jw_flush) */
+	uint8_t no_members;            /* jw_members() always NULL: every member by its own call (tests) */
+	int werr;                      /* errno of the first write to f that failed, 0 none (f's error
+					* indicator is set too; an unbuffered f has nothing left to
+					* fail at fclose to say why) */
+	char sbuf[8192];
 };
 
 void jw_init(struct jw *w, FILE *f, int pretty);
+/* A report's many values written to f in large pieces (JW_STREAM_BUF is
+ * the size meant): buf (cap bytes, the caller's, kept until the writer's
+ * last jw_flush) replaces the writer's own, and jw_end() no longer hands
+ * each value over: bytes reach f when buf is full and at jw_flush(). With
+ * f unbuffered (setvbuf _IONBF), stdio then writes each piece straight
+ * from buf, never copying it (glibc's fwrite on an unbuffered stream);
+ * f's error indicator says what went wrong, as before. After jw_init. */
+#define JW_STREAM_BUF ((size_t)256 << 10)
+void jw_stream(struct jw *w, char *buf, size_t cap);
+/* The next top-level value (a JSON Lines line): the writer's state as
+ * jw_init() leaves it, its fragment cache and what it holds for f kept;
+ * with room for at least JW_LINE_ROOM more bytes before buf is handed
+ * over, so a line that short can be measured and undone (jw_seek). */
+#define JW_LINE_ROOM ((size_t)8192)
+void jw_line(struct jw *w);
 /* jw_obj_open(w, key) and jw_arr_open(w, key) are below: key NULL inside
  * arrays / at top */
 void jw_obj_close(struct jw *w);
@@ -96,9 +118,56 @@ static inline void jw_key_time_us(struct jw *w, const char *k, int64_t us) { jw_
  * string), written as they are. */
 void jw_rawn(struct jw *w, const char *json, size_t n);
 /* Decimal digits of v at o (room for 20, 21 with a sign): the end. For a
- * caller that builds a compact value itself and hands it to jw_rawn(). */
-char *jw_fmt_u64(char *o, uint64_t v);
-char *jw_fmt_i64(char *o, int64_t v);
+ * caller that builds a compact value itself and hands it to jw_rawn().
+ * Inline: a record's numbers are most of the calls of its writers. */
+extern const char jw_dig2[200];   /* "00".."99" */
+static inline char *jw_fmt_u64(char *o, uint64_t v)
+{
+	unsigned n = 1;
+	uint64_t t = v;
+	char *e, *p;
+	while (t >= 10000) {
+		t /= 10000;
+		n += 4;
+	}
+	n += (t >= 10) + (t >= 100) + (t >= 1000);
+	e = p = o + n;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		p -= 2;
+		memcpy(p, jw_dig2 + 2 * r, 2);
+	}
+	if (v >= 10)
+		memcpy(p - 2, jw_dig2 + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return e;
+}
+static inline char *jw_fmt_i64(char *o, int64_t v)
+{
+	if (v >= 0)
+		return jw_fmt_u64(o, (uint64_t)v);
+	*o++ = '-';
+	return jw_fmt_u64(o, (uint64_t)0 - (uint64_t)v);
+}
+
+/* Several members of the open object written at once by a caller, in
+ * compact output: jw_members(w, n) makes room for n bytes and returns
+ * where the caller writes `"key":value` members, separated by commas, none
+ * before the first (the comma the object needs is written); then
+ * jw_members_end(w, end), with at least one member written. NULL when
+ * the writer is pretty, a key waits for its value, n is over
+ * JW_MEMBERS_MAX or no_members is set: the caller then writes them one by
+ * one. A caller that
+ * changes its mind before jw_members_end() leaves the writer as it was.
+ * The bytes must be what the member calls would write. */
+#define JW_MEMBERS_MAX 4096
+char *jw_members(struct jw *w, size_t n);
+void jw_members_end(struct jw *w, char *end);
+/* us as jw_time_us() writes it, quoted (29 bytes), at o: the end; NULL
+ * when its year is outside 0-9999 (jw_time_us() then writes it). */
+char *jw_fmt_time_us(struct jw *w, char *o, int64_t us);
 
 /* A writer whose bytes go to w->mem (malloc'd, w->mem_n long; NULL when
  * out of memory) instead of a FILE: jw_flush() before reading them, and

@@ -120,6 +120,23 @@ void rpt_free(struct rpt *r)
 	r->tk = NULL;
 	jw_cache_free(r->jwc);
 	r->jwc = NULL;
+	free(r->streambuf);
+	r->streambuf = NULL;
+}
+
+void rpt_jw_line(struct rpt *r)
+{
+	if (r->jw.hold) {
+		jw_line(&r->jw);
+		return;
+	}
+	{
+		int werr = r->jw.werr;   /* the first write error is the one to say */
+		jw_init(&r->jw, r->out, 0);
+		r->jw.werr = werr;
+	}
+	r->jw.cache = r->jwc;
+	r->jw.no_members = (uint8_t)(r->no_fast_json != 0);
 }
 
 /* The text report keeps the document's grouping (ticket.c) instead of
@@ -141,9 +158,15 @@ void rpt_begin(struct rpt *r)
 	}
 	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS) && !r->jwc && !r->no_frag_cache)
 		r->jwc = jw_cache_new();   /* NULL: rendered each time, the same bytes */
-	if (r->fmt == RPT_JSON) {
-		jw_init(&r->jw, r->out, !r->compact);
+	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS)) {
+		jw_init(&r->jw, r->out, r->fmt == RPT_JSON && !r->compact);
 		r->jw.cache = r->jwc;
+		r->jw.no_members = (uint8_t)(r->no_fast_json != 0);
+		/* NULL: written as without stream, the same bytes */
+		if (r->stream && (r->streambuf || (r->streambuf = malloc(JW_STREAM_BUF)) != NULL))
+			jw_stream(&r->jw, r->streambuf, JW_STREAM_BUF);
+	}
+	if (r->fmt == RPT_JSON) {
 		jw_obj_open(&r->jw, NULL);
 		jw_obj_open(&r->jw, "tlswhy");
 		jw_key_str(&r->jw, "version", TLSWHY_VERSION);
@@ -515,11 +538,13 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 			rpt_verdict_json(&r->jw, rec, v);   /* empty arrays when nothing matched */
 		}
 		jw_obj_close(&r->jw);
-		jw_flush(&r->jw);   /* whole connections reach the FILE (a live report flushes it) */
+		if (!r->jw.hold)
+			jw_flush(&r->jw);   /* whole connections reach the FILE (a live report flushes it) */
 	} else if (r->fmt == RPT_JSONL) {
+		struct jw_pos line;
 		/* one line per connection; findings and notes always present */
-		jw_init(&r->jw, r->out, 0);
-		r->jw.cache = r->jwc;
+		rpt_jw_line(r);
+		jw_tell(&r->jw, &line);
 		jw_obj_open(&r->jw, NULL);
 		jw_key_str(&r->jw, "type", "connection");
 		if (!lean)   /* the summary line names the version; a lean line saves the bytes */
@@ -529,7 +554,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 			/* the line so far is in the writer (jw_init above): what
 			 * is left of RPT_LEAN_LINE after it, the closing brace
 			 * and the newline */
-			size_t used = (size_t)(r->jw.out + r->jw.n) + 2;
+			size_t used = (size_t)jw_since(&r->jw, &line) + 2;
 			rpt_json_lean(&r->jw, rec, v, r->cid_seed, used < RPT_LEAN_LINE ? RPT_LEAN_LINE - used : 1);
 		} else {
 			jw_key_str(&r->jw, "detail", "full");
@@ -775,11 +800,12 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 		rpt_json_tail(r, w, in, nin, run, fs, filter);
 		jw_obj_close(w);
 		jw_end(w);
+		jw_flush(w);
 		return;
 	}
 	if (r->fmt == RPT_JSONL) {
 		struct jw *w = &r->jw;
-		jw_init(w, r->out, 0);
+		rpt_jw_line(r);
 		jw_obj_open(w, NULL);
 		jw_key_str(w, "type", "summary");
 		jw_obj_open(w, "tlswhy");
@@ -789,6 +815,7 @@ void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rp
 		rpt_json_tail(r, w, in, nin, run, fs, filter);
 		jw_obj_close(w);
 		jw_end(w);
+		jw_flush(w);
 		return;
 	}
 	if (r->fmt == RPT_ECS) {

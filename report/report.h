@@ -82,6 +82,11 @@ struct rpt {
 	int lean;                  /* json, jsonl, ecs: healthy connections as a lean object (rpt_json_lean) */
 	int compact;               /* json: no indentation (jsonl lines always are) */
 	int no_frag_cache;         /* render every fragment anew (TLSWHY_FRAGMENT_CACHE=0, tests) */
+	int no_fast_json;          /* every member by its own writer call, no stream (TLSWHY_FAST_JSON=0, tests) */
+	int stream;                /* json, jsonl, ecs: out is unbuffered and the writer holds
+				    * JW_STREAM_BUF bytes (jw_stream): a report read from files to
+				    * a file or a pipe; live, each connection is flushed instead */
+	char *streambuf;           /* owned; that buffer */
 	struct jw jw;
 	struct rpt_counts n;
 	/* Set by main before rpt_begin(), all optional (NULL): */
@@ -98,6 +103,9 @@ struct rpt {
 };
 
 void rpt_begin(struct rpt *r);
+/* The writer for the next JSON Lines or ECS line (jw_line, or jw_init
+ * with the fragment cache when the report does not stream). */
+void rpt_jw_line(struct rpt *r);
 /* 1 when the record belongs in the report (TLS, or a failure before TLS). */
 int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
 /* One connection, with the verdict rule_eval() gave it (NULL: none). */

@@ -346,6 +346,18 @@ rc=$?
 rc=$?
 [ $rc -eq 2 ] && grep -q "write error: No space left on device" "$tmp/err" \
 	&& ok "-o /dev/full: write error, exit 2" || no "-o /dev/full: write error, exit 2" "exit $rc: $(cat "$tmp/err")"
+# the machine formats hold the report in their writer and write it
+# unbuffered (jw_stream): the reason is still said
+for fmt in json jsonl ecs; do
+	"$T" -r pcaps/tls12-ok.pcap -F $fmt >/dev/full 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(cat "$tmp/err")" = "tlswhy: write error: No space left on device" ] \
+		&& ok "-F $fmt > /dev/full: write error and why, exit 2" || no "-F $fmt > /dev/full: write error and why, exit 2" "exit $rc: $(cat "$tmp/err")"
+	"$T" -r pcaps/tls12-ok.pcap -F $fmt -o /dev/full 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "write error: No space left on device" "$tmp/err" \
+		&& ok "-F $fmt -o /dev/full: write error and why, exit 2" || no "-F $fmt -o /dev/full: write error and why, exit 2" "exit $rc: $(cat "$tmp/err")"
+done
 "$T" -r pcaps/demo-alb-502.pcap -w /dev/full >/dev/null 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "write error: No space left on device" "$tmp/err" \

@@ -15,6 +15,10 @@
  * output, quotes off), within the room, and one more character would not
  * fit. jw_tell()/jw_seek(): written again after a seek, the output is what
  * writing only the second time gives; a seek past a flush is refused.
+ * jw_stream()/jw_line(): a report held in a large buffer reaches an
+ * unbuffered FILE only when the buffer is full, as the same bytes.
+ * jw_members()/jw_fmt_time_us(): members built in place are the member
+ * calls' bytes, and the cases where they must not be used are refused.
  */
 #include "report/jw.h"
 #include "report/esc.h"
@@ -602,6 +606,125 @@ int main(void)
 		CHECK_INT(st.st_size, (long long)n);
 		fclose(f);
 		fclose(g);
+	}
+	/* jw_stream: a report's lines held in the writer's large buffer and
+	 * handed to an unbuffered FILE only when it is full or at jw_flush();
+	 * the bytes are those of a writer that hands each line over */
+	{
+		static char big[JW_STREAM_BUF];
+		FILE *f = tmpfile(), *g = tmpfile();
+		struct jw a, b;
+		struct stat st;
+		long k, lines = 0;
+		int early = 0, room = 1;
+		CHECK(f && g);
+		setvbuf(f, NULL, _IONBF, 0);
+		jw_init(&a, f, 0);
+		jw_stream(&a, big, sizeof(big));
+		CHECK(a.hold && a.cap == sizeof(big));
+		for (k = 0; k < 6000; k++) {
+			jw_line(&a);
+			room &= a.cap - a.n >= JW_LINE_ROOM;
+			jw_obj_open(&a, NULL);
+			jw_key_uint(&a, "line", (uint64_t)k);
+			jw_key_str(&a, "text", k % 7 ? "a short one" : "\"quoted\" and \\ escaped, and a good deal longer than the others");
+			jw_obj_close(&a);
+			jw_end(&a);
+			jw_init(&b, g, 0);
+			jw_obj_open(&b, NULL);
+			jw_key_uint(&b, "line", (uint64_t)k);
+			jw_key_str(&b, "text", k % 7 ? "a short one" : "\"quoted\" and \\ escaped, and a good deal longer than the others");
+			jw_obj_close(&b);
+			jw_end(&b);
+			if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && !lines)
+				lines = k;
+			early |= st.st_size > 0 && (uint64_t)st.st_size + sizeof(big) - JW_LINE_ROOM < a.out + a.n - 200;
+		}
+		CHECKF(lines > 1000, "the first bytes reach the file after %ld lines, not when the buffer is full", lines);
+		CHECKF(room, "jw_line leaves room for a line to be measured and undone");
+		CHECK(!early);
+		jw_flush(&a);
+		fflush(g);
+		CHECK(ferror(f) == 0);
+		{
+			long na = ftell(f), nb = ftell(g);
+			char *x = malloc((size_t)na + 1), *y = malloc((size_t)nb + 1);
+			CHECK(x && y && na == nb && na > 0);
+			if (x && y && na == nb && na > 0) {
+				rewind(f);
+				rewind(g);
+				CHECK(fread(x, 1, (size_t)na, f) == (size_t)na && fread(y, 1, (size_t)nb, g) == (size_t)nb);
+				CHECKF(memcmp(x, y, (size_t)na) == 0, "a streamed report is byte for byte the one written line by line");
+			}
+			free(x);
+			free(y);
+		}
+		fclose(f);
+		fclose(g);
+	}
+	/* jw_members: members built in place are the bytes of the member calls;
+	 * NULL where the caller must use them (pretty, a key waiting, too
+	 * long, no_members); given up before jw_members_end, nothing changes.
+	 * jw_fmt_time_us: jw_time_us's bytes, NULL outside years 0-9999. */
+	{
+		static const int64_t times[] = { 0, 1, 999999, 1700000000123456, 1700000000999999, -1, -1000001,
+						 -62135596800000000, 253402300799999999, 253402300800000000,
+						 -62167219200000001, INT64_MAX, INT64_MIN };
+		size_t t;
+		int bad = 0, nulls = 0;
+		for (t = 0; t < sizeof(times) / sizeof(times[0]); t++) {
+			struct jw a, b;
+			char *o;
+			jw_init_mem(&a, 0);
+			jw_init_mem(&b, 0);
+			jw_obj_open(&a, NULL);
+			jw_obj_open(&b, NULL);
+			jw_key_uint(&a, "x", t);
+			jw_key_uint(&b, "x", t);
+			o = jw_members(&a, 128);
+			if (o && (o = (char *)memcpy(o, "\"t\":", 4) + 4, o = jw_fmt_time_us(&a, o, times[t])) != NULL) {
+				o = memcpy(o, ",\"n\":", 5);
+				o = jw_fmt_i64(o + 5, times[t]);
+				jw_members_end(&a, o);
+			} else {
+				nulls++;
+				jw_key_time_us(&a, "t", times[t]);   /* given up: the general way */
+				jw_key_int(&a, "n", times[t]);
+			}
+			jw_key_time_us(&b, "t", times[t]);
+			jw_key_int(&b, "n", times[t]);
+			jw_obj_close(&a);
+			jw_obj_close(&b);
+			jw_flush(&a);
+			jw_flush(&b);
+			bad += !a.mem || !b.mem || a.mem_n != b.mem_n || memcmp(a.mem, b.mem, a.mem_n) != 0;
+			free(a.mem);
+			free(b.mem);
+		}
+		CHECKF(bad == 0, "%d members built in place differ from the member calls' bytes", bad);
+		CHECKF(nulls == 4, "jw_fmt_time_us gives up on the 4 times outside years 0-9999 (%d)", nulls);
+		{
+			struct jw w;
+			jw_init_mem(&w, 1);
+			jw_obj_open(&w, NULL);
+			CHECK(jw_members(&w, 10) == NULL);   /* pretty */
+			jw_init_mem(&w, 0);
+			CHECK(jw_members(&w, 10) == NULL);   /* no object open */
+			jw_obj_open(&w, NULL);
+			CHECK(jw_members(&w, JW_MEMBERS_MAX + 1) == NULL);
+			jw_key(&w, "k");
+			CHECK(jw_members(&w, 10) == NULL);   /* a key waits for its value */
+			jw_uint(&w, 1);
+			w.no_members = 1;
+			CHECK(jw_members(&w, 10) == NULL);
+			w.no_members = 0;
+			CHECK(jw_members(&w, 10) != NULL);   /* given up: nothing written */
+			jw_key_uint(&w, "z", 2);
+			jw_obj_close(&w);
+			jw_flush(&w);
+			CHECK(w.mem && w.mem_n == 13 && memcmp(w.mem, "{\"k\":1,\"z\":2}", 13) == 0);
+			free(w.mem);
+		}
 	}
 	return check_done();
 }
