@@ -1232,7 +1232,7 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 
 /* ---- conditions ------------------------------------------------------- */
 
-static int cmp(int op, int64_t a, int64_t b)
+static inline int cmp(int op, int64_t a, int64_t b)
 {
 	switch (op) {
 	case OP_IS: return a == b;
