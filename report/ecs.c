@@ -248,27 +248,29 @@ static void cat(char *m, size_t cap, size_t *n, const char *s)
 	m[*n] = 0;
 }
 
-/* "10.0.1.5:40000 -> 10.0.3.7:443: <diagnosis> [rule]", or what happened. */
-static void message(struct jw *w, const struct hs_record *r, const struct rule_verdict *v)
+/* "10.0.1.5:40000 -> 10.0.3.7:443: <diagnosis> [rule]", or what happened,
+ * into m (ECS_MSG bytes, cut there as snprintf cuts): its length. */
+#define ECS_MSG 1024
+static size_t message_text(char m[ECS_MSG], const struct hs_record *r, const struct rule_verdict *v)
 {
-	char m[1024], c[80], s[80];
+	char c[80], s[80];
 	size_t n = 0;
 	rpt_endpoint(c, sizeof(c), &r->cli);
 	rpt_endpoint(s, sizeof(s), &r->srv);
-	cat(m, sizeof(m), &n, c);
-	cat(m, sizeof(m), &n, " -> ");
-	cat(m, sizeof(m), &n, s);
-	cat(m, sizeof(m), &n, ": ");
+	cat(m, ECS_MSG, &n, c);
+	cat(m, ECS_MSG, &n, " -> ");
+	cat(m, ECS_MSG, &n, s);
+	cat(m, ECS_MSG, &n, ": ");
 	if (v && v->diag) {
-		cat(m, sizeof(m), &n, v->diag->title);
-		cat(m, sizeof(m), &n, " [");
-		cat(m, sizeof(m), &n, v->diag->rule);
-		cat(m, sizeof(m), &n, "]");
+		cat(m, ECS_MSG, &n, v->diag->title);
+		cat(m, ECS_MSG, &n, " [");
+		cat(m, ECS_MSG, &n, v->diag->rule);
+		cat(m, ECS_MSG, &n, "]");
 	} else {
-		cat(m, sizeof(m), &n, v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "inconclusive"
-							: hs_stage_name((enum hs_stage)r->stage));
+		cat(m, ECS_MSG, &n, v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "inconclusive"
+						     : hs_stage_name((enum hs_stage)r->stage));
 	}
-	jw_key_strn(w, "message", (const uint8_t *)m, n);
+	return n;
 }
 
 static void ecs_head(struct jw *w, int64_t ts_us)
@@ -289,6 +291,117 @@ static void observer(struct jw *w)
 	jw_obj_close(w);
 }
 
+#define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
+
+/* s quoted and escaped at o (room for JW_STR_ROOM(n)); NULL when too long. */
+static char *str_c(char *o, const void *s, size_t n)
+{
+	return o ? jw_fmt_strn(o, (const uint8_t *)s, n) : NULL;
+}
+
+/* "key":{"ip":"...","address":"...","port":N} (endpoint()'s bytes) at o */
+static char *endpoint_c(char *o, const struct hs_addr *a)
+{
+	char ip[64];
+	size_t n = strlen(rpt_ip(ip, sizeof(ip), a));
+	o = LIT(o, "{\"ip\":");
+	o = str_c(o, ip, n);
+	if (o)
+		o = LIT(o, ",\"address\":");
+	o = str_c(o, ip, n);
+	if (!o)
+		return NULL;
+	o = LIT(o, ",\"port\":");
+	o = jw_fmt_u64(o, a->port);
+	*o++ = '}';
+	return o;
+}
+
+/* The members of a connection's line from "@timestamp" to "related", for a
+ * compact writer, built in place (jw_members: some forty writer calls
+ * fewer a line); 0 when something needs the writer's general way (a
+ * string too long, a time outside 0-9999, TLSWHY_FAST_JSON=0). */
+static int conn_head_compact(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v,
+			     const char *outcome, const char *msg, size_t msg_n)
+{
+	struct jw *w = &r->jw;
+	const char *reason = v && v->diag ? v->diag->title
+			     : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE && v->missing ? v->missing : NULL;
+	size_t reason_n = reason ? strlen(reason) : 0;
+	size_t sni_n = rec->ch && rec->ch->has_sni ? rec->ch->sni_len : 0;
+	char cid[FP_CID_LEN], ip[64], *o;
+	if (msg_n > JW_STR_MAX || reason_n > JW_STR_MAX || sni_n > JW_STR_MAX ||
+	    !(o = jw_members(w, 1024 + JW_STR_ROOM(msg_n) + JW_STR_ROOM(reason_n) + JW_STR_ROOM(sni_n))))
+		return 0;
+	o = LIT(o, "\"@timestamp\":");
+	if (!(o = jw_fmt_time_us(w, o, rec->first_ts_us)))
+		return 0;
+	o = LIT(o, ",\"message\":");
+	o = str_c(o, msg, msg_n);
+	if (!o)
+		return 0;
+	o = LIT(o, ",\"ecs\":{\"version\":\"" ECS_VERSION "\"},\"observer\":{\"vendor\":\"tlswhy\","
+		   "\"product\":\"tlswhy\",\"type\":\"sensor\",\"version\":\"" TLSWHY_VERSION "\"},"
+		   "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\"");
+	if (rec->is_tls)
+		o = LIT(o, ",\"protocol\"");
+	o = LIT(o, "],\"action\":\"tls-handshake\",\"module\":\"tlswhy\",\"dataset\":\"tlswhy.connection\","
+		   "\"outcome\":");
+	o = str_c(o, outcome, strlen(outcome));
+	if (o && reason) {
+		o = LIT(o, ",\"reason\":");
+		o = str_c(o, reason, reason_n);
+	}
+	if (!o)
+		return 0;
+	o = LIT(o, ",\"start\":");
+	if (!(o = jw_fmt_time_us(w, o, rec->first_ts_us)))
+		return 0;
+	o = LIT(o, ",\"end\":");
+	if (!(o = jw_fmt_time_us(w, o, hs_last_ts(rec))))
+		return 0;
+	{
+		int64_t d = hs_last_ts(rec) - rec->first_ts_us;
+		o = LIT(o, ",\"duration\":");
+		o = jw_fmt_i64(o, d > INT64_MAX / 1000 ? INT64_MAX : d < INT64_MIN / 1000 ? INT64_MIN : d * 1000);
+	}
+	o = LIT(o, "},\"source\":");
+	if (!(o = endpoint_c(o, &rec->cli)))
+		return 0;
+	o = LIT(o, ",\"destination\":");
+	if (!(o = endpoint_c(o, &rec->srv)))
+		return 0;
+	o = LIT(o, ",\"network\":{");
+	if (fp_community_id(&rec->cli, &rec->srv, 6, r->cid_seed, cid, sizeof(cid))) {
+		o = LIT(o, "\"community_id\":");
+		if (!(o = str_c(o, cid, strlen(cid))))
+			return 0;
+		*o++ = ',';
+	}
+	o = LIT(o, "\"transport\":\"tcp\",\"iana_number\":\"6\",\"type\":");
+	o = rec->cli.family == 6 ? LIT(o, "\"ipv6\"") : LIT(o, "\"ipv4\"");
+	if (rec->is_tls)
+		o = LIT(o, ",\"protocol\":\"tls\"");
+	o = LIT(o, "},\"related\":{\"ip\":[");
+	o = str_c(o, ip, strlen(rpt_ip(ip, sizeof(ip), &rec->cli)));
+	if (o && memcmp(rec->cli.addr, rec->srv.addr, sizeof(rec->cli.addr))) {
+		*o++ = ',';
+		o = str_c(o, ip, strlen(rpt_ip(ip, sizeof(ip), &rec->srv)));
+	}
+	if (!o)
+		return 0;
+	*o++ = ']';
+	if (rec->ch && rec->ch->has_sni && rec->ch->sni_len) {
+		o = LIT(o, ",\"hosts\":[");
+		if (!(o = str_c(o, hs_ch_sni(rec->ch), rec->ch->sni_len)))
+			return 0;
+		*o++ = ']';
+	}
+	*o++ = '}';
+	jw_members_end(w, o);
+	return 1;
+}
+
 void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, int lean)
 {
 	struct jw *w = &r->jw;
@@ -296,10 +409,14 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 	const char *outcome = rule_verdict_failed(v) ? "failure"
 			      : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "unknown"
 			      : rec->complete ? "success" : "unknown";
+	char msg[ECS_MSG];
+	size_t msg_n = message_text(msg, rec, v);
 	rpt_jw_line(r);   /* knowledge-base text and ClientHello members replayed, as jsonl */
 	jw_obj_open(w, NULL);
+	if (conn_head_compact(r, rec, v, outcome, msg, msg_n))
+		goto tls;
 	ecs_head(w, rec->first_ts_us);
-	message(w, rec, v);
+	jw_key_strn(w, "message", (const uint8_t *)msg, msg_n);
 	observer(w);
 	jw_obj_open(w, "event");
 	jw_key_str(w, "kind", "event");
@@ -351,6 +468,7 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 		jw_arr_close(w);
 	}
 	jw_obj_close(w);
+tls:
 	tls_fields(w, rec);
 	jw_obj_open(w, "tlswhy");
 	jw_key_str(w, "type", "connection");

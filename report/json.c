@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the literal s at o: the end (compact JSON built in place) */
+#define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
+
 const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a)
 {
 	if (a->family == 4 && n >= 16) {   /* inet_ntop's "%u.%u.%u.%u", without printf */
@@ -102,7 +105,9 @@ static const char *code_name_str(const char *(*fn)(uint16_t), uint16_t v, char b
 	return s;
 }
 
-static void code_name(struct jw *w, const char *(*fn)(uint16_t), uint16_t v)
+/* The cache's slot of (fn, v), filled if it was not: n 0 when the name
+ * must be written the long way. */
+static const struct name_slot *name_slot_for(const char *(*fn)(uint16_t), uint16_t v)
 {
 	/* two ways: the slot hashed to and the next; a new entry goes first */
 	uint64_t h = ((uint64_t)v | (uint64_t)(uintptr_t)fn << 16) * 0x9e3779b97f4a7c15ull;
@@ -129,6 +134,13 @@ static void code_name(struct jw *w, const char *(*fn)(uint16_t), uint16_t v)
 			}
 		}
 	}
+	return e;
+}
+
+static void code_name(struct jw *w, const char *(*fn)(uint16_t), uint16_t v)
+{
+	const struct name_slot *e = name_slot_for(fn, v);
+	char b[16];
 	if (e->n)
 		jw_rawn(w, e->s, e->n);
 	else
@@ -301,6 +313,81 @@ static size_t ch_tail_key(const struct hs_client_hello *c, uint8_t *k)
 	return (size_t)(p - k);
 }
 
+/* "key":v,"key_name":"name" at o (version_field()'s bytes); NULL when the
+ * name must be written the long way. */
+static char *version_c(char *o, const char *key, size_t kn, uint16_t v)
+{
+	const struct name_slot *e = name_slot_for(version_name16, v);
+	if (!e->n)
+		return NULL;
+	*o++ = '"';
+	memcpy(o, key, kn);
+	o += kn;
+	o = LIT(o, "\":");
+	o = jw_fmt_u64(o, v);
+	o = LIT(o, ",\"");
+	memcpy(o, key, kn);
+	o += kn;
+	o = LIT(o, "_name\":");
+	memcpy(o, e->s, e->n);
+	return o + e->n;
+}
+
+/* b[0..n) as jw_hex() writes it, quoted, at o */
+static char *hex_c(char *o, const uint8_t *b, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+	*o++ = '"';
+	for (i = 0; i < n; i++) {
+		*o++ = hx[b[i] >> 4];
+		*o++ = hx[b[i] & 15];
+	}
+	*o++ = '"';
+	return o;
+}
+
+#define VERSION_C(o, key, v) ((o) ? version_c((o), key, sizeof(key) - 1, (v)) : NULL)
+
+/* A hello's members from "frame" to "session_id", for a compact writer,
+ * built in place (jw_members); 0 when the writer is pretty or a name or
+ * time needs the general way. sh: a ServerHello's (hello_retry_request,
+ * version), else a ClientHello's (max_offered_version, length). */
+static int hello_head_compact(struct jw *w, const struct hs_client_hello *c, const struct hs_server_hello *sh)
+{
+	char *o = jw_members(w, 640);
+	uint64_t frame = sh ? sh->frame : c->frame;
+	if (!o)
+		return 0;
+	o = LIT(o, "\"frame\":");
+	o = jw_fmt_u64(o, frame);
+	o = LIT(o, ",\"time\":");
+	if (!(o = jw_fmt_time_us(w, o, sh ? sh->ts_us : c->ts_us)))
+		return 0;
+	if (sh)
+		o = sh->is_hrr ? LIT(o, ",\"hello_retry_request\":true") : LIT(o, ",\"hello_retry_request\":false");
+	o = (sh ? sh->sslv2 : c->sslv2) ? LIT(o, ",\"sslv2\":true,") : LIT(o, ",\"sslv2\":false,");
+	o = VERSION_C(o, "record_version", sh ? sh->record_version : c->record_version);
+	if (o)
+		*o++ = ',';
+	o = VERSION_C(o, "legacy_version", sh ? sh->legacy_version : c->legacy_version);
+	if (o)
+		*o++ = ',';
+	o = sh ? VERSION_C(o, "version", sh->version) : VERSION_C(o, "max_offered_version", c->max_offered);
+	if (!o)
+		return 0;
+	o = LIT(o, ",\"random\":");
+	o = hex_c(o, sh ? sh->random : c->random, 32);
+	o = LIT(o, ",\"session_id\":");
+	o = hex_c(o, sh ? sh->session_id : c->session_id, sh ? sh->session_id_len : c->session_id_len);
+	if (!sh) {
+		o = LIT(o, ",\"length\":");
+		o = jw_fmt_u64(o, c->msg_len);
+	}
+	jw_members_end(w, o);
+	return 1;
+}
+
 static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
 {
 	if (!c) {
@@ -308,6 +395,8 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 		return;
 	}
 	jw_obj_open(w, key);
+	if (hello_head_compact(w, c, NULL))
+		goto tail;
 	jw_key_uint(w, "frame", c->frame);
 	jw_key_time_us(w, "time", c->ts_us);
 	jw_key_bool(w, "sslv2", c->sslv2);
@@ -317,6 +406,7 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 	jw_key_hex(w, "random", c->random, 32);
 	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
 	jw_key_uint(w, "length", c->msg_len);
+tail:
 	{
 		uint8_t k[CH_KEY_MAX];
 		size_t kn = ch_tail_key(c, k);
@@ -397,15 +487,17 @@ static void server_hello(struct jw *w, const char *key, const struct hs_server_h
 		return;
 	}
 	jw_obj_open(w, key);
-	jw_key_uint(w, "frame", s->frame);
-	jw_key_time_us(w, "time", s->ts_us);
-	jw_key_bool(w, "hello_retry_request", s->is_hrr);
-	jw_key_bool(w, "sslv2", s->sslv2);
-	version_field(w, "record_version", s->record_version);
-	version_field(w, "legacy_version", s->legacy_version);
-	version_field(w, "version", s->version);
-	jw_key_hex(w, "random", s->random, 32);
-	jw_key_hex(w, "session_id", s->session_id, s->session_id_len);
+	if (!hello_head_compact(w, NULL, s)) {
+		jw_key_uint(w, "frame", s->frame);
+		jw_key_time_us(w, "time", s->ts_us);
+		jw_key_bool(w, "hello_retry_request", s->is_hrr);
+		jw_key_bool(w, "sslv2", s->sslv2);
+		version_field(w, "record_version", s->record_version);
+		version_field(w, "legacy_version", s->legacy_version);
+		version_field(w, "version", s->version);
+		jw_key_hex(w, "random", s->random, 32);
+		jw_key_hex(w, "session_id", s->session_id, s->session_id_len);
+	}
 	if ((kn = sh_tail_key(s, k)))
 		jw_cached_key(w, k, kn, RPT_JWK_SH_TAIL, sh_tail, s);
 	else
@@ -516,8 +608,6 @@ static void chain(struct jw *w, const char *key, const struct hs_record *r, cons
 	}
 	jw_obj_close(w);
 }
-
-#define LIT(o, s) (memcpy((o), (s), sizeof(s) - 1), (o) + sizeof(s) - 1)
 
 /* dirstats()'s member for a compact writer, built in place (jw_members):
  * about thirty writer calls fewer for every direction of every connection.
@@ -734,14 +824,17 @@ static char *table_name(char *o, const char *s)
 	return o;
 }
 
-/* ladder_event()'s bytes for a compact writer, built here and written as
- * one value (about seven times fewer writer calls: the ladder is the
- * longest list of a record); 0 when a name is too long, for
- * ladder_event() to write. */
+/* ladder_event()'s bytes for a compact writer, built in place as the
+ * array's next value (jw_members; about seven times fewer writer calls:
+ * the ladder is the longest list of a record); 0 when the writer is
+ * pretty or a name is too long, for ladder_event() to write. */
 static int ladder_event_compact(struct jw *w, const struct hs_record *r, const struct hs_event *e)
 {
-	char out[256 + 3 * LADDER_NAME_MAX], b[16], *o = out;
-	const char *msg = ladder_message(r, e, b, sizeof(b));
+	char b[16], *o = jw_members(w, 256 + 3 * LADDER_NAME_MAX);   /* in place: the array's next value */
+	const char *msg;
+	if (!o)
+		return 0;
+	msg = ladder_message(r, e, b, sizeof(b));
 	o = LIT(o, "{\"frame\":");
 	o = jw_fmt_u64(o, e->frame);
 	o = LIT(o, ",\"offset_us\":");
@@ -764,7 +857,7 @@ static int ladder_event_compact(struct jw *w, const struct hs_record *r, const s
 	o = LIT(o, ",\"length\":");
 	o = jw_fmt_u64(o, e->len);
 	*o++ = '}';
-	jw_rawn(w, out, (size_t)(o - out));
+	jw_members_end(w, o);
 	return 1;
 }
 
@@ -774,7 +867,7 @@ static void ladder(struct jw *w, const struct hs_record *r)
 	jw_arr_open(w, "ladder");
 	for (i = 0; i < r->n_events; i++) {
 		const struct hs_event ev = hs_ev(r, i);
-		if (w->pretty || !ladder_event_compact(w, r, &ev))
+		if (!ladder_event_compact(w, r, &ev))
 			ladder_event(w, r, &ev);
 	}
 	jw_arr_close(w);
@@ -1367,6 +1460,52 @@ static int lean_more(size_t had, struct lean_cap *c)
 	return 1;
 }
 
+/* lean_body()'s members from "detail" to "handshake_us" (nothing in them
+ * is cut to a cap), for a compact writer, built in place (jw_members); 0
+ * when something needs the writer's general way. */
+static int lean_head_compact(struct jw *w, const struct hs_record *r, const struct rule_verdict *v,
+			     uint16_t cid_seed)
+{
+	char cid[FP_CID_LEN], *o = jw_members(w, 640);
+	if (!o)
+		return 0;
+	o = LIT(o, "\"detail\":\"lean\",\"verdict\":");
+	if (!(o = plain_str(o, rpt_outcome_name(v))))
+		return 0;
+	o = LIT(o, ",\"id\":");
+	o = jw_fmt_u64(o, r->id);
+	o = LIT(o, ",\"client\":");
+	if (!(o = endpoint_c(o, &r->cli)))
+		return 0;
+	o = LIT(o, ",\"server\":");
+	if (!(o = endpoint_c(o, &r->srv)))
+		return 0;
+	o = LIT(o, ",\"community_id\":");
+	if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid))) {
+		if (!(o = plain_str(o, cid)))
+			return 0;
+	} else {
+		o = LIT(o, "null");
+	}
+	o = LIT(o, ",\"stage\":");
+	if (!(o = plain_str(o, hs_stage_name((enum hs_stage)r->stage))))
+		return 0;
+	o = r->complete ? LIT(o, ",\"complete\":true") : LIT(o, ",\"complete\":false");
+	o = r->abbreviated ? LIT(o, ",\"resumed\":true") : LIT(o, ",\"resumed\":false");
+	o = LIT(o, ",\"start_time\":");
+	if (!(o = jw_fmt_time_us(w, o, r->first_ts_us)))
+		return 0;
+	o = LIT(o, ",\"duration_us\":");
+	o = jw_fmt_i64(o, hs_last_ts(r) - r->first_ts_us);
+	o = LIT(o, ",\"handshake_us\":");
+	if (r->complete && hs_rat_frame(r, HS_RAT_COMPLETE))
+		o = jw_fmt_i64(o, hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
+	else
+		o = LIT(o, "null");
+	jw_members_end(w, o);
+	return 1;
+}
+
 static void lean_body(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed,
 		      struct lean_cap *cap)
 {
@@ -1383,6 +1522,8 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 	int b;
 	if (ecap.str > LEAN_ENTRY_MAX)
 		ecap.str = LEAN_ENTRY_MAX;
+	if (lean_head_compact(w, r, v, cid_seed))
+		goto names;
 	jw_key_str(w, "detail", "lean");
 	jw_key_str(w, "verdict", rpt_outcome_name(v));
 	jw_key_uint(w, "id", r->id);
@@ -1404,6 +1545,7 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 		jw_key_int(w, "handshake_us", hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
 	else
 		jw_key_null(w, "handshake_us");
+names:
 	if (s) {   /* names only: "0x%04x" keeps an unnamed value exact */
 		jw_key(w, "version_name");
 		code_name(w, version_name16, s->version);

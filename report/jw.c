@@ -314,7 +314,7 @@ static inline char *esc_one(char *o, const uint8_t *s, size_t *i, size_t n)
 
 /* A string of at most ESC_DIRECT bytes is escaped straight into buf, room
  * for the worst case (6 bytes out per byte in, \u00XX) made once. */
-#define ESC_DIRECT 1024
+#define ESC_DIRECT JW_STR_MAX
 
 /* s[0..n) (n <= ESC_DIRECT) quoted and escaped at o, which has room for
  * 6 * n + 2 bytes (the worst case, \u00XX); returns the end. */
@@ -372,6 +372,11 @@ static inline __attribute__((always_inline)) char *esc_into(char *o, const uint8
 	}
 	*o++ = '"';
 	return o;
+}
+
+char *jw_fmt_strn(char *o, const uint8_t *s, size_t n)
+{
+	return n <= ESC_DIRECT ? esc_into(o, s, n) : NULL;
 }
 
 static void put_escaped(struct jw *w, const uint8_t *s, size_t n)

@@ -152,22 +152,28 @@ static inline char *jw_fmt_i64(char *o, int64_t v)
 	return jw_fmt_u64(o, (uint64_t)0 - (uint64_t)v);
 }
 
-/* Several members of the open object written at once by a caller, in
- * compact output: jw_members(w, n) makes room for n bytes and returns
- * where the caller writes `"key":value` members, separated by commas, none
- * before the first (the comma the object needs is written); then
+/* Several members of the open object (or values of the open array)
+ * written at once by a caller, in compact output: jw_members(w, n) makes
+ * room for n bytes and returns where the caller writes `"key":value`
+ * members (values), separated by commas, none before the first (the comma
+ * the container needs is written); then
  * jw_members_end(w, end), with at least one member written. NULL when
  * the writer is pretty, a key waits for its value, n is over
  * JW_MEMBERS_MAX or no_members is set: the caller then writes them one by
  * one. A caller that
  * changes its mind before jw_members_end() leaves the writer as it was.
  * The bytes must be what the member calls would write. */
-#define JW_MEMBERS_MAX 4096
+#define JW_MEMBERS_MAX 6144
 char *jw_members(struct jw *w, size_t n);
 void jw_members_end(struct jw *w, char *end);
 /* us as jw_time_us() writes it, quoted (29 bytes), at o: the end; NULL
  * when its year is outside 0-9999 (jw_time_us() then writes it). */
 char *jw_fmt_time_us(struct jw *w, char *o, int64_t us);
+/* s[0..n) as jw_strn() writes it, quoted and escaped, at o (room for
+ * JW_STR_ROOM(n) bytes): the end; NULL when n is over JW_STR_MAX. */
+#define JW_STR_MAX 1024
+#define JW_STR_ROOM(n) (6 * (n) + 2)
+char *jw_fmt_strn(char *o, const uint8_t *s, size_t n);
 
 /* A writer whose bytes go to w->mem (malloc'd, w->mem_n long; NULL when
  * out of memory) instead of a FILE: jw_flush() before reading them, and
