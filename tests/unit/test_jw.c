@@ -17,8 +17,9 @@
  * writing only the second time gives; a seek past a flush is refused.
  * jw_stream()/jw_line(): a report held in a large buffer reaches an
  * unbuffered FILE only when the buffer is full, as the same bytes.
- * jw_members()/jw_fmt_time_us(): members built in place are the member
- * calls' bytes, and the cases where they must not be used are refused.
+ * jw_members()/jw_fmt_time_us()/jw_fmt_strn(): members built in place are
+ * the member calls' bytes, and the cases where they must not be used are
+ * refused.
  */
 #include "report/jw.h"
 #include "report/esc.h"
@@ -702,6 +703,26 @@ int main(void)
 			free(b.mem);
 		}
 		CHECKF(bad == 0, "%d members built in place differ from the member calls' bytes", bad);
+		/* jw_fmt_strn: jw_strn's bytes for every length up to its limit, NULL past it */
+		{
+			static uint8_t str[JW_STR_MAX + 1];
+			static char out[JW_STR_ROOM(JW_STR_MAX + 1)];
+			size_t n, k;
+			int diff = 0;
+			for (k = 0; k < sizeof(str); k++)
+				str[k] = (uint8_t)(k % 7 == 3 ? '"' : k % 11 == 5 ? 0x01 : k % 13 == 2 ? 0xc3 : 'a' + k % 26);
+			for (n = 0; n <= JW_STR_MAX; n += n < 40 ? 1 : 37) {
+				struct jw m;
+				char *e = jw_fmt_strn(out, str, n);
+				jw_init_mem(&m, 0);
+				jw_strn(&m, str, n);
+				jw_flush(&m);
+				diff += !e || !m.mem || (size_t)(e - out) != m.mem_n || memcmp(out, m.mem, m.mem_n) != 0;
+				free(m.mem);
+			}
+			CHECKF(diff == 0, "jw_fmt_strn differs from jw_strn at %d lengths", diff);
+			CHECK(jw_fmt_strn(out, str, JW_STR_MAX + 1) == NULL);
+		}
 		CHECKF(nulls == 4, "jw_fmt_time_us gives up on the 4 times outside years 0-9999 (%d)", nulls);
 		{
 			struct jw w;
