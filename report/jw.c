@@ -651,14 +651,13 @@ static int tcache_for(struct jw *w, int64_t us, long *frac, struct tm *tm, int *
 /* "YYYY-MM-DDTHH:MM:SS.ffffffZ", quoted (29 bytes), at o from w->tcache. */
 static char *w_time(const struct jw *w, char *o, long frac)
 {
-	int k;
+	unsigned f = (unsigned)frac;   /* 0..999999: three pairs of digits */
 	o[0] = '"';
 	memcpy(o + 1, w->tcache, 19);
 	o[20] = '.';
-	for (k = 26; k > 20; k--) {
-		o[k] = (char)('0' + frac % 10);
-		frac /= 10;
-	}
+	memcpy(o + 21, jw_dig2 + 2 * (f / 10000), 2);
+	memcpy(o + 23, jw_dig2 + 2 * (f / 100 % 100), 2);
+	memcpy(o + 25, jw_dig2 + 2 * (f % 100), 2);
 	o[27] = 'Z';
 	o[28] = '"';
 	return o + 29;

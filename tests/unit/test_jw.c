@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* The reference: every byte looked at on its own. */
 static size_t ref_escape(char *o, const uint8_t *s, size_t n)
@@ -703,6 +704,34 @@ int main(void)
 			free(b.mem);
 		}
 		CHECKF(bad == 0, "%d members built in place differ from the member calls' bytes", bad);
+		/* times against printf's bytes from gmtime_r, across seconds and
+		 * within one (the writer keeps the last second's text) */
+		{
+			int64_t us;
+			int wrong = 0;
+			struct jw m;
+			jw_init_mem(&m, 0);
+			jw_arr_open(&m, NULL);
+			for (us = -3000000; us < 3000000; us += 123457)
+				jw_time_us(&m, 1700000000000000 + us);
+			jw_arr_close(&m);
+			jw_flush(&m);
+			{
+				char ref[96], *p = m.mem ? m.mem + 1 : NULL;
+				for (us = -3000000; p && us < 3000000; us += 123457) {
+					int64_t at = 1700000000000000 + us;
+					time_t sec = (time_t)(at / 1000000);
+					struct tm tm;
+					gmtime_r(&sec, &tm);
+					snprintf(ref, sizeof(ref), "\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", tm.tm_year + 1900,
+						 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(at % 1000000));
+					wrong += strncmp(p, ref, 29) != 0;
+					p += 30;
+				}
+			}
+			CHECKF(wrong == 0, "%d times differ from printf's", wrong);
+			free(m.mem);
+		}
 		/* jw_fmt_strn: jw_strn's bytes for every length up to its limit, NULL past it */
 		{
 			static uint8_t str[JW_STR_MAX + 1];
