@@ -1160,16 +1160,7 @@ void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rul
  * NULL otherwise (the caller then writes it with the writer, escaped). */
 static char *plain_str(char *o, const char *s)
 {
-	size_t i;
-	*o++ = '"';
-	for (i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (i == 64 || c < 0x20 || c > 0x7e || c == '"' || c == '\\')
-			return NULL;
-		*o++ = (char)c;
-	}
-	*o++ = '"';
-	return o;
+	return jw_fmt_plain(o, s, 64);
 }
 
 /* {"ip":"...","port":N} at o; NULL when the address text is not plain. */

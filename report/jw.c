@@ -374,6 +374,27 @@ static inline __attribute__((always_inline)) char *esc_into(char *o, const uint8
 	return o;
 }
 
+char *jw_fmt_plain(char *o, const char *s, size_t max)
+{
+	size_t n = strlen(s), i = 0;
+	if (n > max)
+		return NULL;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		if (special8(x))
+			return NULL;
+	}
+	for (; i < n; i++)
+		if (!plain[(uint8_t)s[i]])
+			return NULL;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	return o;
+}
+
 char *jw_fmt_strn(char *o, const uint8_t *s, size_t n)
 {
 	return n <= ESC_DIRECT ? esc_into(o, s, n) : NULL;

@@ -174,6 +174,10 @@ char *jw_fmt_time_us(struct jw *w, char *o, int64_t us);
 #define JW_STR_MAX 1024
 #define JW_STR_ROOM(n) (6 * (n) + 2)
 char *jw_fmt_strn(char *o, const uint8_t *s, size_t n);
+/* s quoted at o (room for max + 2) when it is at most max bytes and none
+ * needs an escape (printable ASCII but '"' and '\\'): the end, the bytes
+ * jw_str() writes; NULL otherwise. */
+char *jw_fmt_plain(char *o, const char *s, size_t max);
 
 /* A writer whose bytes go to w->mem (malloc'd, w->mem_n long; NULL when
  * out of memory) instead of a FILE: jw_flush() before reading them, and

@@ -751,6 +751,38 @@ int main(void)
 			}
 			CHECKF(diff == 0, "jw_fmt_strn differs from jw_strn at %d lengths", diff);
 			CHECK(jw_fmt_strn(out, str, JW_STR_MAX + 1) == NULL);
+			/* jw_fmt_plain: jw_str's bytes for a plain string, NULL for one
+			 * that needs an escape (at any place in it) or is too long */
+			{
+				static const char *const yes[] = { "", "a", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "1:abc+/=",
+								   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+				char pt[80], u[80];
+				size_t y, pos;
+				int wrongp = 0;
+				for (y = 0; y < sizeof(yes) / sizeof(yes[0]); y++) {
+					struct jw m;
+					char *e = jw_fmt_plain(out, yes[y], 64);
+					jw_init_mem(&m, 0);
+					jw_str(&m, yes[y]);
+					jw_flush(&m);
+					wrongp += !e || !m.mem || (size_t)(e - out) != m.mem_n || memcmp(out, m.mem, m.mem_n) != 0;
+					free(m.mem);
+				}
+				for (pos = 0; pos < 20; pos++) {
+					static const char nonplain[] = { '"', '\\', 0x01, 0x1f, 0x7f, (char)0x80, (char)0xc3 };
+					size_t q;
+					for (q = 0; q < sizeof(nonplain); q++) {
+						memset(pt, 'x', 20);
+						pt[20] = 0;
+						pt[pos] = nonplain[q];
+						wrongp += jw_fmt_plain(u, pt, 64) != NULL;
+					}
+				}
+				memset(pt, 'x', 65);
+				pt[65] = 0;
+				wrongp += jw_fmt_plain(u, pt, 64) != NULL;
+				CHECKF(wrongp == 0, "jw_fmt_plain: %d wrong answers", wrongp);
+			}
 		}
 		CHECKF(nulls == 4, "jw_fmt_time_us gives up on the 4 times outside years 0-9999 (%d)", nulls);
 		{
