@@ -227,9 +227,6 @@ struct rk_eval {
 enum { RK_V_ABSENT = 1, RK_V_NUM = 2, RK_V_OTHER = 3 };
 
 #define RK_SCREEN 8
-/* 1 when every condition of the rule's screen holds for the connection
- * (each exactly as rk_cond_eval() decides it). */
-int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru);
 
 struct rk_val {
 	int64_t i;
@@ -246,6 +243,61 @@ void rk_eval_init(struct rk_eval *e, const struct rule_set *rs, const struct hs_
 int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v);   /* 0 absent */
 int rk_set_member(struct rk_eval *e, int fact, uint16_t x);        /* for T_SET facts */
 int rk_cond_eval(struct rk_eval *e, const struct rk_cond *c);
+int rk_sorted_has(const struct rk_list *l, uint16_t x);          /* membership in a list */
+
+/* a `op` b for the comparison operators (0 for the others) */
+static inline int rk_cmp(int op, int64_t a, int64_t b)
+{
+	switch (op) {
+	case OP_IS: return a == b;
+	case OP_ISNOT: return a != b;
+	case OP_LT: return a < b;
+	case OP_LE: return a <= b;
+	case OP_GT: return a > b;
+	case OP_GE: return a >= b;
+	default: return 0;
+	}
+}
+
+/* c (in a rule's screen: a fact holding one number compared with a
+ * constant) as rk_cond_eval() decides it, from the fact's number
+ * (rk_fact_get() keeps it in e->vi: RK_V_NUM, or RK_V_ABSENT). Inline:
+ * rule_eval() checks a few of these for every rule of the stage. */
+static inline int rk_screen_holds(struct rk_eval *e, const struct rk_cond *c)
+{
+	uint8_t st = e->vstate[c->fact];
+	int m;
+	if (!st) {
+		struct rk_val v;
+		(void)rk_fact_get(e, c->fact, &v);
+		st = e->vstate[c->fact];
+	}
+	if (st == RK_V_NUM) {
+		int64_t x = e->vi[c->fact];
+		if (c->op == OP_IN || c->op == OP_NOTIN) {
+			int in = c->list ? rk_sorted_has(c->list, (uint16_t)x) : 0;
+			m = c->op == OP_IN ? in : !in;
+		} else {
+			m = rk_cmp(c->op, x, c->num);
+		}
+	} else if (st == RK_V_ABSENT) {
+		m = 0;   /* eval_pos(): an absent fact holds nothing */
+	} else {
+		return rk_cond_eval(e, c);   /* a number that came with more: the general way */
+	}
+	return c->negate ? !m : m;
+}
+
+/* 1 when every condition of the rule's screen holds for the connection
+ * (each exactly as rk_cond_eval() decides it). */
+static inline int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru)
+{
+	uint8_t k;
+	for (k = 0; k < ru->n_screen; k++)
+		if (!rk_screen_holds(e, &ru->cond[ru->screen_cond[k]]))
+			return 0;
+	return 1;
+}
 /* Precomputes what lets rule_eval() skip a rule without evaluating it
  * (the stage mask); called by the loader once a rule is complete. */
 void rk_rule_prepare(struct rk_rule *ru);

@@ -620,7 +620,7 @@ static int list_has(const uint16_t *l, uint16_t n, uint16_t x)
 	return 0;
 }
 
-static int sorted_has(const struct rk_list *l, uint16_t x)
+int rk_sorted_has(const struct rk_list *l, uint16_t x)
 {
 	size_t lo = 0, hi = l->n;
 	while (lo < hi) {
@@ -1232,24 +1232,11 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 
 /* ---- conditions ------------------------------------------------------- */
 
-static inline int cmp(int op, int64_t a, int64_t b)
-{
-	switch (op) {
-	case OP_IS: return a == b;
-	case OP_ISNOT: return a != b;
-	case OP_LT: return a < b;
-	case OP_LE: return a <= b;
-	case OP_GT: return a > b;
-	case OP_GE: return a >= b;
-	default: return 0;
-	}
-}
-
 /* Membership in the right-hand side of a set operation. */
 static int rhs_has(struct rk_eval *e, const struct rk_cond *c, const struct rk_val *rv, uint16_t x)
 {
 	if (c->list)
-		return sorted_has(c->list, x);
+		return rk_sorted_has(c->list, x);
 	if (rk_facts[c->rhs_fact].type == T_SET)
 		return rk_set_member(e, c->rhs_fact, x);
 	return list_has(rv->l, rv->n, x);
@@ -1297,7 +1284,7 @@ static int eval_list(struct rk_eval *e, const struct rk_cond *c, const struct rk
 		return c->op == OP_LACKS;
 	case OP_EMPTY: return n == 0;
 	case OP_NOTEMPTY: return n != 0;
-	case OP_COUNT: return cmp(c->cmp, n, c->num);
+	case OP_COUNT: return rk_cmp(c->cmp, n, c->num);
 	case OP_EQUALS:
 		/* same values, same order */
 		j = 0;
@@ -1370,13 +1357,13 @@ static int eval_pos(struct rk_eval *e, const struct rk_cond *c)
 	case T_DUR:
 	case T_TIME:
 	case T_FRAME:
-		return cmp(c->op, v.i, c->num);
+		return rk_cmp(c->op, v.i, c->num);
 	case T_CODE:
 		if (c->op == OP_IN || c->op == OP_NOTIN) {
-			int in = c->list ? sorted_has(c->list, (uint16_t)v.i) : 0;
+			int in = c->list ? rk_sorted_has(c->list, (uint16_t)v.i) : 0;
 			return c->op == OP_IN ? in : !in;
 		}
-		return cmp(c->op, v.i, c->num);
+		return rk_cmp(c->op, v.i, c->num);
 	case T_LIST:
 		return eval_list(e, c, &v);
 	case T_SET:
@@ -1427,42 +1414,6 @@ static int screenable(const struct rk_cond *c)
 	return rk_facts[c->fact].type == T_CODE && (c->op == OP_IN || c->op == OP_NOTIN);
 }
 
-/* c (screenable()) as rk_cond_eval() decides it, from the fact's number
- * (rk_fact_get() keeps it in e->vi: RK_V_NUM, or RK_V_ABSENT). */
-static int screen_holds(struct rk_eval *e, const struct rk_cond *c)
-{
-	uint8_t st = e->vstate[c->fact];
-	int m;
-	if (!st) {
-		struct rk_val v;
-		(void)rk_fact_get(e, c->fact, &v);
-		st = e->vstate[c->fact];
-	}
-	if (st == RK_V_ABSENT) {
-		m = 0;   /* eval_pos(): an absent fact holds nothing */
-	} else if (st == RK_V_NUM) {
-		int64_t x = e->vi[c->fact];
-		if (c->op == OP_IN || c->op == OP_NOTIN) {
-			int in = c->list ? sorted_has(c->list, (uint16_t)x) : 0;
-			m = c->op == OP_IN ? in : !in;
-		} else {
-			m = cmp(c->op, x, c->num);
-		}
-	} else {
-		return rk_cond_eval(e, c);   /* a number that came with more: the general way */
-	}
-	return c->negate ? !m : m;
-}
-
-int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru)
-{
-	uint8_t k;
-	for (k = 0; k < ru->n_screen; k++)
-		if (!screen_holds(e, &ru->cond[ru->screen_cond[k]]))
-			return 0;
-	return 1;
-}
-
 /* `stage` is always present and a T_CODE: each of the rule's conditions on
  * it is evaluated here, as eval_pos() would, for every stage value below 32.
  * rule_eval() then skips the rule at a stage whose bit is clear. The
@@ -1486,10 +1437,10 @@ void rk_rule_prepare(struct rk_rule *ru)
 		for (v = 0; v < 32; v++) {
 			int in;
 			if (c->op == OP_IN || c->op == OP_NOTIN) {
-				in = c->list ? sorted_has(c->list, (uint16_t)v) : 0;
+				in = c->list ? rk_sorted_has(c->list, (uint16_t)v) : 0;
 				in = c->op == OP_IN ? in : !in;
 			} else {
-				in = cmp(c->op, v, c->num);
+				in = rk_cmp(c->op, v, c->num);
 			}
 			if (c->negate ? !in : in)
 				s |= 1u << v;
