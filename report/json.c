@@ -1132,14 +1132,9 @@ static void encapsulation(struct jw *w, const struct hs_record *r)
 	jw_obj_close(w);
 }
 
-void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rule_verdict *v)
+static void identity_members(struct jw *w, const void *arg)
 {
-	const struct rule_identity *id = rpt_identity(r, v);
-	if (!id) {
-		jw_key_null(w, "client_identity");
-		return;
-	}
-	jw_obj_open(w, "client_identity");
+	const struct rule_identity *id = arg;
 	if (id->name) {
 		jw_key_str(w, "name", id->name);
 		jw_key_str(w, "description", id->description);
@@ -1152,6 +1147,23 @@ void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rul
 		jw_key_str(w, "source", id->source);
 	else
 		jw_key_null(w, "source");
+}
+
+void rpt_json_identity(struct jw *w, const struct hs_record *r, const struct rule_verdict *v)
+{
+	const struct rule_identity *id = rpt_identity(r, v);
+	if (!id) {
+		jw_key_null(w, "client_identity");
+		return;
+	}
+	jw_obj_open(w, "client_identity");
+	/* a known identity's members are its list's text (the name points into
+	 * the rule set, the same list for every connection it names) and how
+	 * it matched: rendered once per pair and replayed (jw_cached) */
+	if (id->name && (unsigned)id->match <= RULE_MATCH_EXACT)
+		jw_cached(w, id->name, RPT_JWC_IDENTITY + (int)id->match, identity_members, id);
+	else
+		identity_members(w, id);
 	jw_obj_close(w);
 }
 

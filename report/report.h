@@ -142,6 +142,10 @@ void rpt_json_tail(struct rpt *r, struct jw *w, const struct rpt_input *in, int 
 struct alb_result;
 void rpt_alb_sentences(const struct alb_result *r, void (*put)(void *arg, const char *s), void *arg);
 void rpt_alb_json(struct jw *w, const struct alb_result *r);
+/* The tags of report/'s jw_cached() fragments (keyed by a pointer into the
+ * rule set): report/verdict.c's are below 64; a client identity's members
+ * (json.c) RPT_JWC_IDENTITY + how it matched. */
+#define RPT_JWC_IDENTITY 64
 /* The tags of report/'s jw_cached_key() fragments, one per kind. */
 enum rpt_jwk {
 	RPT_JWK_CH_TAIL = 1,   /* a ClientHello's members from its cipher suites on (json.c) */

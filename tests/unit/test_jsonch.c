@@ -21,12 +21,13 @@
  * "fingerprints" (keyed by the four hellos' fingerprint fields) and the
  * ECS line's leaf certificate and supported_ciphers: every field a key
  * holds is changed in turn, and the cached rendering must still be the
- * rendering.
+ * rendering. And a client identity's members (kept per list and match).
  */
 #include "dissect/record.h"
 #include "dissect/x509.h"
 #include "report/jw.h"
 #include "report/report.h"
+#include "rules/rules.h"
 #include "tests/unit/check.h"
 
 #include <stdio.h>
@@ -613,9 +614,55 @@ static void test_ecs(void)
 	record_free(r);
 }
 
+/* A client identity's members are replayed per (list, match): for two
+ * identities and every match, in turn and again, the cached rendering is
+ * the rendering. */
+static char *render_id(const struct hs_record *r, const struct rule_verdict *v, int cached, size_t *n)
+{
+	struct jw w;
+	jw_init_mem(&w, 0);
+	w.cache = cached ? cache : NULL;
+	jw_obj_open(&w, NULL);
+	rpt_json_identity(&w, r, v);
+	jw_obj_close(&w);
+	jw_flush(&w);
+	*n = w.mem_n;
+	return w.mem;
+}
+
+static void test_identity(void)
+{
+	static const char *const names[] = { "list-a", "list-b" };
+	static const char *const descr[] = { "A \"client\"", "B client" };
+	static const char *const src[] = { "capture: a.pcap", NULL };
+	struct hs_record *r = hello_rec(9, NULL);
+	struct rule_verdict v;
+	int round, k, m, bad = 0;
+	memset(&v, 0, sizeof(v));
+	v.has_identity = 1;
+	for (round = 0; round < 2; round++)
+		for (k = 0; k < 2; k++)
+			for (m = RULE_MATCH_UNKNOWN; m <= RULE_MATCH_EXACT; m++) {
+				size_t a, b;
+				char *x, *y;
+				v.identity.name = names[k];
+				v.identity.description = descr[k];
+				v.identity.source = src[k];
+				v.identity.match = (enum rule_match)m;
+				x = render_id(r, &v, 1, &a);
+				y = render_id(r, &v, 0, &b);
+				bad += !x || !y || a != b || memcmp(x, y, a) != 0;
+				free(x);
+				free(y);
+			}
+	CHECKF(bad == 0, "client identity: %d cached renderings differ", bad);
+	record_free(r);
+}
+
 int main(void)
 {
 	cache = jw_cache_new();
+	test_identity();
 	CHECK(cache != NULL);
 	test_every_field();
 	test_chain();
