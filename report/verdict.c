@@ -451,7 +451,7 @@ void rpt_verdict_text(FILE *o, const struct hs_record *rec, const struct rule_ve
  * every connection a rule matches: it is rendered once per writer state
  * and replayed (jw_cached, report/jw.h), keyed by the rule set's own
  * structs, which outlive the report. */
-enum { JWC_ROOT_CAUSE = 1, JWC_WA_HEAD, JWC_WA_TAIL, JWC_KB_TAIL, JWC_WHY, JWC_CAND_ROOT_CAUSE };
+enum { JWC_ROOT_CAUSE = 1, JWC_WA_HEAD, JWC_WA_TAIL, JWC_KB_TAIL, JWC_WHY, JWC_CAND_ROOT_CAUSE, JWC_NOTE_HEAD };
 
 static void json_disputes(struct jw *w, const struct rule_dispute *d, uint16_t n)
 {
@@ -680,6 +680,17 @@ static void json_finding(struct jw *w, const struct hs_record *rec, const struct
 	jw_obj_close(w);
 }
 
+/* A note's rule, title and kb: its rule's own (fill_finding()), so the
+ * same bytes for every connection the rule notes (jw_cached by the rule's
+ * id, which points into the rule set). */
+static void json_note_head(struct jw *w, const void *arg)
+{
+	const struct rule_finding *f = arg;
+	jw_key_str(w, "rule", f->rule);
+	jw_key_str(w, "title", f->title);
+	jw_key_str(w, "kb", f->kb->id);
+}
+
 void rpt_verdict_json(struct jw *w, const struct hs_record *rec, const struct rule_verdict *v)
 {
 	size_t i;
@@ -691,9 +702,7 @@ void rpt_verdict_json(struct jw *w, const struct hs_record *rec, const struct ru
 	for (i = 0; v && rec && i < v->n_note; i++) {
 		const struct rule_finding *f = &v->note[i];
 		jw_obj_open(w, NULL);
-		jw_key_str(w, "rule", f->rule);
-		jw_key_str(w, "title", f->title);
-		jw_key_str(w, "kb", f->kb->id);
+		jw_cached(w, f->rule, JWC_NOTE_HEAD, json_note_head, f);
 		json_evidence(w, rec, f);
 		jw_cached(w, f->kb, JWC_WHY, json_why, f->kb);
 		jw_obj_close(w);
