@@ -336,13 +336,10 @@ static char *version_c(char *o, const char *key, size_t kn, uint16_t v)
 /* b[0..n) as jw_hex() writes it, quoted, at o */
 static char *hex_c(char *o, const uint8_t *b, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
 	size_t i;
 	*o++ = '"';
-	for (i = 0; i < n; i++) {
-		*o++ = hx[b[i] >> 4];
-		*o++ = hx[b[i] & 15];
-	}
+	for (i = 0; i < n; i++, o += 2)
+		memcpy(o, jw_hex2 + 2 * b[i], 2);
 	*o++ = '"';
 	return o;
 }
@@ -1301,18 +1298,114 @@ static void record_head(struct jw *w, const struct hs_record *r, uint16_t cid_se
 	}
 }
 
+/* "anomalies":[],"encapsulation":null,"ip_reassembled_segments":N for a
+ * record with no anomaly that came through no tunnel, built in place
+ * (compact); 0 when it has either or the writer is pretty. */
+static int no_encap_compact(struct jw *w, const struct hs_record *r)
+{
+	char *o;
+	if (hs_rare(r)->d[DIR_C2S].encap && hs_rare(r)->d[DIR_C2S].encap->packets)
+		return 0;
+	if (hs_rare(r)->d[DIR_S2C].encap && hs_rare(r)->d[DIR_S2C].encap->packets)
+		return 0;
+	if (!(o = jw_members(w, 128)))
+		return 0;
+	o = LIT(o, "\"anomalies\":[],\"encapsulation\":null,\"ip_reassembled_segments\":");
+	o = jw_fmt_u64(o, hs_rare(r)->ip_reassembled);
+	jw_members_end(w, o);
+	return 1;
+}
+
+/* A code's name (code_name()'s bytes) at o; NULL when it must be written
+ * the long way. */
+static char *name_c(char *o, const char *(*fn)(uint16_t), uint16_t v)
+{
+	const struct name_slot *e = name_slot_for(fn, v);
+	if (!e->n)
+		return NULL;
+	memcpy(o, e->s, e->n);
+	return o + e->n;
+}
+
+/* rpt_json_record()'s members from "certificate_request" to
+ * "application_data_records", for a compact writer, built in place
+ * (jw_members); 0 when the writer is pretty or a name needs the long way. */
+static int record_mid_compact(struct jw *w, const struct hs_record *r)
+{
+	char *o = jw_members(w, 768);
+	if (!o)
+		return 0;
+	o = LIT(o, "\"certificate_request\":");
+	if (r->cert_request) {
+		o = LIT(o, "{\"frame\":");
+		o = jw_fmt_u64(o, hs_rat_frame(r, HS_RAT_CERT_REQUEST));
+		o = LIT(o, ",\"ca_names\":");
+		o = jw_fmt_u64(o, hs_rare(r)->n_ca_names);
+		*o++ = '}';
+	} else {
+		o = LIT(o, "null");
+	}
+	o = LIT(o, ",\"server_key_exchange\":");
+	if (r->ske) {
+		o = LIT(o, "{\"group\":");
+		if (r->ske_group) {
+			o = jw_fmt_u64(o, r->ske_group);
+			o = LIT(o, ",\"group_name\":");
+			if (!(o = name_c(o, names_group, r->ske_group)))
+				return 0;
+		} else {
+			o = LIT(o, "null,\"group_name\":null");
+		}
+		o = LIT(o, ",\"dh_bits\":");
+		if (r->ske_dh_bits)
+			o = jw_fmt_u64(o, r->ske_dh_bits);
+		else
+			o = LIT(o, "null");
+		o = LIT(o, ",\"signature_algorithm\":");
+		if (r->ske_sigalg) {
+			o = jw_fmt_u64(o, r->ske_sigalg);
+			o = LIT(o, ",\"signature_algorithm_name\":");
+			if (!(o = name_c(o, names_sigalg, r->ske_sigalg)))
+				return 0;
+		} else {
+			o = LIT(o, "null,\"signature_algorithm_name\":null");
+		}
+		*o++ = '}';
+	} else {
+		o = LIT(o, "null");
+	}
+	o = r->server_hello_done ? LIT(o, ",\"server_hello_done\":true") : LIT(o, ",\"server_hello_done\":false");
+	o = r->client_key_exchange ? LIT(o, ",\"client_key_exchange\":true")
+				   : LIT(o, ",\"client_key_exchange\":false");
+	o = r->new_session_ticket ? LIT(o, ",\"new_session_ticket\":true")
+				  : LIT(o, ",\"new_session_ticket\":false");
+	o = LIT(o, ",\"encrypted_handshake_records\":{\"client\":");
+	o = jw_fmt_u64(o, r->d[DIR_C2S].encrypted_hs);
+	o = LIT(o, ",\"server\":");
+	o = jw_fmt_u64(o, r->d[DIR_S2C].encrypted_hs);
+	o = LIT(o, "},\"application_data_records\":{\"client\":");
+	o = jw_fmt_u64(o, r->d[DIR_C2S].appdata_records);
+	o = LIT(o, ",\"server\":");
+	o = jw_fmt_u64(o, r->d[DIR_S2C].appdata_records);
+	*o++ = '}';
+	jw_members_end(w, o);
+	return 1;
+}
+
 void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 {
 	int b;
 	if (!record_head_compact(w, r, cid_seed))
 		record_head(w, r, cid_seed);
-	jw_arr_open(w, "anomalies");
-	for (b = 0; b < 32; b++)
-		if (r->anomalies & (1u << b))
-			jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
-	jw_arr_close(w);
-	encapsulation(w, r);
-	jw_key_uint(w, "ip_reassembled_segments", hs_rare(r)->ip_reassembled);
+	if (r->anomalies || !no_encap_compact(w, r)) {
+		jw_arr_open(w, "anomalies");
+		for (b = 0; b < 32; b++)
+			if (r->anomalies & (1u << b))
+				jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
+		jw_arr_close(w);
+		encapsulation(w, r);
+		jw_key_uint(w, "ip_reassembled_segments", hs_rare(r)->ip_reassembled);
+	}
 	jw_obj_open(w, "tcp");
 	dirstats(w, "client", r, DIR_C2S);
 	dirstats(w, "server", r, DIR_S2C);
@@ -1325,6 +1418,8 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	fingerprints(w, r);
 	chain(w, "server_certificates", r, &r->server_chain);
 	chain(w, "client_certificates", r, &hs_rare(r)->client_chain);
+	if (record_mid_compact(w, r))
+		goto alerts;
 	if (r->cert_request) {
 		jw_obj_open(w, "certificate_request");
 		jw_key_uint(w, "frame", hs_rat_frame(r, HS_RAT_CERT_REQUEST));
@@ -1370,6 +1465,7 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_uint(w, "client", r->d[DIR_C2S].appdata_records);
 	jw_key_uint(w, "server", r->d[DIR_S2C].appdata_records);
 	jw_obj_close(w);
+alerts:
 	alerts(w, r);
 	decrypted(w, r);
 	if (r->nontls_dir != 255) {

@@ -40,6 +40,17 @@
 static const char hx[] = "0123456789abcdef";
 
 /* "00".."99": two decimal digits at a time */
+/* "00".."ff": a byte as two lowercase hex digits at a time (jw_hex) */
+const char jw_hex2[512] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 const char jw_dig2[200] =
 	"00010203040506070809"
 	"10111213141516171819"
@@ -597,10 +608,8 @@ static void hex_(struct jw *w, const uint8_t *b, size_t n)
 	if (n <= 512) {   /* all of it at once */
 		char *o = val_at(w, 2 * n + 2);
 		*o++ = '"';
-		for (i = 0; i < n; i++) {
-			*o++ = hx[b[i] >> 4];
-			*o++ = hx[b[i] & 15];
-		}
+		for (i = 0; i < n; i++, o += 2)
+			memcpy(o, jw_hex2 + 2 * b[i], 2);
 		*o++ = '"';
 		done(w, o);
 		return;

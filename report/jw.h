@@ -121,6 +121,7 @@ void jw_rawn(struct jw *w, const char *json, size_t n);
  * caller that builds a compact value itself and hands it to jw_rawn().
  * Inline: a record's numbers are most of the calls of its writers. */
 extern const char jw_dig2[200];   /* "00".."99" */
+extern const char jw_hex2[512];   /* "00".."ff", lowercase */
 static inline char *jw_fmt_u64(char *o, uint64_t v)
 {
 	unsigned n = 1;
