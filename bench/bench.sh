@@ -109,7 +109,7 @@ want_tool ssldump && install_tool ssldump ssldump
 want_tool ndpi && install_tool ndpiReader libndpi-bin
 want_tool tshark && install_tool tshark tshark
 
-echo "== timing (warm page cache; each tool once, in this order)"
+echo "== timing (warm page cache; in this order, each row the median of ${BENCH_RUNS:-3} runs, ssldump, ndpiReader and tshark one)"
 cat "$OUT/bench.pcap" > /dev/null
 timed cat cat "$OUT/bench.pcap"
 CAT_T=$T
