@@ -1185,30 +1185,35 @@ static char *endpoint_c(char *o, const struct hs_addr *a)
 	return o;
 }
 
+/* "id":N,"client":{...},"server":{...},"community_id":... at o (the
+ * record's and the lean object's, one writer call each otherwise); NULL
+ * when something needs the writer's general way. */
+static char *who_c(char *o, const struct hs_record *r, uint16_t cid_seed)
+{
+	char cid[FP_CID_LEN];
+	o = LIT(o, "\"id\":");
+	o = jw_fmt_u64(o, r->id);
+	o = LIT(o, ",\"client\":");
+	if (!(o = endpoint_c(o, &r->cli)))
+		return NULL;
+	o = LIT(o, ",\"server\":");
+	if (!(o = endpoint_c(o, &r->srv)))
+		return NULL;
+	o = LIT(o, ",\"community_id\":");
+	if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid)))
+		return plain_str(o, cid);
+	return LIT(o, "null");
+}
+
 /* rpt_json_record()'s members from "id" to "closed", for a compact writer,
  * built in place (jw_members; about twenty-five writer calls fewer a
  * connection); 0 when the writer is pretty or something needs the
  * writer's general way (a name to escape, a time outside 0-9999). */
 static int record_head_compact(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 {
-	char cid[FP_CID_LEN], *o = jw_members(w, 1024);
-	if (!o)
+	char *o = jw_members(w, 1024);
+	if (!o || !(o = who_c(o, r, cid_seed)))
 		return 0;
-	o = LIT(o, "\"id\":");
-	o = jw_fmt_u64(o, r->id);
-	o = LIT(o, ",\"client\":");
-	if (!(o = endpoint_c(o, &r->cli)))
-		return 0;
-	o = LIT(o, ",\"server\":");
-	if (!(o = endpoint_c(o, &r->srv)))
-		return 0;
-	o = LIT(o, ",\"community_id\":");
-	if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid))) {
-		if (!(o = plain_str(o, cid)))
-			return 0;
-	} else {
-		o = LIT(o, "null");
-	}
 	o = LIT(o, ",\"client_determined_by\":");
 	if (!(o = plain_str(o, hs_role_by_name((enum hs_role_by)r->role_by))))
 		return 0;
@@ -1565,27 +1570,15 @@ static int lean_more(size_t had, struct lean_cap *c)
 static int lean_head_compact(struct jw *w, const struct hs_record *r, const struct rule_verdict *v,
 			     uint16_t cid_seed)
 {
-	char cid[FP_CID_LEN], *o = jw_members(w, 640);
+	char *o = jw_members(w, 640);
 	if (!o)
 		return 0;
 	o = LIT(o, "\"detail\":\"lean\",\"verdict\":");
 	if (!(o = plain_str(o, rpt_outcome_name(v))))
 		return 0;
-	o = LIT(o, ",\"id\":");
-	o = jw_fmt_u64(o, r->id);
-	o = LIT(o, ",\"client\":");
-	if (!(o = endpoint_c(o, &r->cli)))
+	*o++ = ',';
+	if (!(o = who_c(o, r, cid_seed)))
 		return 0;
-	o = LIT(o, ",\"server\":");
-	if (!(o = endpoint_c(o, &r->srv)))
-		return 0;
-	o = LIT(o, ",\"community_id\":");
-	if (fp_community_id(&r->cli, &r->srv, 6, cid_seed, cid, sizeof(cid))) {
-		if (!(o = plain_str(o, cid)))
-			return 0;
-	} else {
-		o = LIT(o, "null");
-	}
 	o = LIT(o, ",\"stage\":");
 	if (!(o = plain_str(o, hs_stage_name((enum hs_stage)r->stage))))
 		return 0;
