@@ -311,8 +311,7 @@ static char *endpoint_c(char *o, const struct hs_addr *a)
 	o = str_c(o, ip, n);
 	if (!o)
 		return NULL;
-	o = LIT(o, ",\"port\":");
-	o = jw_fmt_u64(o, a->port);
+	o = jw_fmt_u64(LIT(o, ",\"port\":"), a->port);
 	*o++ = '}';
 	return o;
 }
@@ -362,8 +361,7 @@ static int conn_head_compact(struct rpt *r, const struct hs_record *rec, const s
 		return 0;
 	{
 		int64_t d = hs_last_ts(rec) - rec->first_ts_us;
-		o = LIT(o, ",\"duration\":");
-		o = jw_fmt_i64(o, d > INT64_MAX / 1000 ? INT64_MAX : d < INT64_MIN / 1000 ? INT64_MIN : d * 1000);
+		o = jw_fmt_i64(LIT(o, ",\"duration\":"), d > INT64_MAX / 1000 ? INT64_MAX : d < INT64_MIN / 1000 ? INT64_MIN : d * 1000);
 	}
 	o = LIT(o, "},\"source\":");
 	if (!(o = endpoint_c(o, &rec->cli)))

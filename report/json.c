@@ -323,8 +323,7 @@ static char *version_c(char *o, const char *key, size_t kn, uint16_t v)
 	*o++ = '"';
 	memcpy(o, key, kn);
 	o += kn;
-	o = LIT(o, "\":");
-	o = jw_fmt_u64(o, v);
+	o = jw_fmt_u64(LIT(o, "\":"), v);
 	o = LIT(o, ",\"");
 	memcpy(o, key, kn);
 	o += kn;
@@ -356,8 +355,7 @@ static int hello_head_compact(struct jw *w, const struct hs_client_hello *c, con
 	uint64_t frame = sh ? sh->frame : c->frame;
 	if (!o)
 		return 0;
-	o = LIT(o, "\"frame\":");
-	o = jw_fmt_u64(o, frame);
+	o = jw_fmt_u64(LIT(o, "\"frame\":"), frame);
 	o = LIT(o, ",\"time\":");
 	if (!(o = jw_fmt_time_us(w, o, sh ? sh->ts_us : c->ts_us)))
 		return 0;
@@ -378,8 +376,7 @@ static int hello_head_compact(struct jw *w, const struct hs_client_hello *c, con
 	o = LIT(o, ",\"session_id\":");
 	o = hex_c(o, sh ? sh->session_id : c->session_id, sh ? sh->session_id_len : c->session_id_len);
 	if (!sh) {
-		o = LIT(o, ",\"length\":");
-		o = jw_fmt_u64(o, c->msg_len);
+		o = jw_fmt_u64(LIT(o, ",\"length\":"), c->msg_len);
 	}
 	jw_members_end(w, o);
 	return 1;
@@ -621,46 +618,29 @@ static int dirstats_compact(struct jw *w, const char *key, const struct hs_recor
 	*o++ = '"';
 	memcpy(o, key, kn);
 	o += kn;
-	o = LIT(o, "\":{\"packets\":");
-	o = jw_fmt_u64(o, s->packets);
-	o = LIT(o, ",\"payload_bytes\":");
-	o = jw_fmt_u64(o, s->payload_bytes);
-	o = LIT(o, ",\"stream_bytes\":");
-	o = jw_fmt_u64(o, s->stream_bytes);
-	o = LIT(o, ",\"records\":");
-	o = jw_fmt_u64(o, s->records);
-	o = LIT(o, ",\"retransmissions\":");
-	o = jw_fmt_u64(o, x->retransmissions);
-	o = LIT(o, ",\"out_of_order\":");
-	o = jw_fmt_u64(o, x->out_of_order);
-	o = LIT(o, ",\"overlap_conflicts\":");
-	o = jw_fmt_u64(o, x->overlap_conflicts);
-	o = LIT(o, ",\"gaps\":");
-	o = jw_fmt_u64(o, x->gaps);
-	o = LIT(o, ",\"gap_bytes\":");
-	o = jw_fmt_u64(o, x->gap_bytes);
-	o = LIT(o, ",\"truncated_packets\":");
-	o = jw_fmt_u64(o, x->truncated_packets);
+	o = jw_fmt_u64(LIT(o, "\":{\"packets\":"), s->packets);
+	o = jw_fmt_u64(LIT(o, ",\"payload_bytes\":"), s->payload_bytes);
+	o = jw_fmt_u64(LIT(o, ",\"stream_bytes\":"), s->stream_bytes);
+	o = jw_fmt_u64(LIT(o, ",\"records\":"), s->records);
+	o = jw_fmt_u64(LIT(o, ",\"retransmissions\":"), x->retransmissions);
+	o = jw_fmt_u64(LIT(o, ",\"out_of_order\":"), x->out_of_order);
+	o = jw_fmt_u64(LIT(o, ",\"overlap_conflicts\":"), x->overlap_conflicts);
+	o = jw_fmt_u64(LIT(o, ",\"gaps\":"), x->gaps);
+	o = jw_fmt_u64(LIT(o, ",\"gap_bytes\":"), x->gap_bytes);
+	o = jw_fmt_u64(LIT(o, ",\"truncated_packets\":"), x->truncated_packets);
 	if (st && st->conflict_frame[d]) {
-		o = LIT(o, ",\"overlap_conflict_frame\":");
-		o = jw_fmt_u64(o, st->conflict_frame[d]);
+		o = jw_fmt_u64(LIT(o, ",\"overlap_conflict_frame\":"), st->conflict_frame[d]);
 	}
 	if (st && st->out_of_window[d]) {
-		o = LIT(o, ",\"out_of_window\":");
-		o = jw_fmt_u64(o, st->out_of_window[d]);
-		o = LIT(o, ",\"out_of_window_frame\":");
-		o = jw_fmt_u64(o, st->out_of_window_frame[d]);
+		o = jw_fmt_u64(LIT(o, ",\"out_of_window\":"), st->out_of_window[d]);
+		o = jw_fmt_u64(LIT(o, ",\"out_of_window_frame\":"), st->out_of_window_frame[d]);
 	}
 	if (st && st->bad_checksums[d]) {
-		o = LIT(o, ",\"bad_checksums\":");
-		o = jw_fmt_u64(o, st->bad_checksums[d]);
-		o = LIT(o, ",\"bad_checksum_frame\":");
-		o = jw_fmt_u64(o, st->bad_checksum_frame[d]);
+		o = jw_fmt_u64(LIT(o, ",\"bad_checksums\":"), st->bad_checksums[d]);
+		o = jw_fmt_u64(LIT(o, ",\"bad_checksum_frame\":"), st->bad_checksum_frame[d]);
 		if (st->bad_checksum_data[d]) {
-			o = LIT(o, ",\"bad_checksum_data\":");
-			o = jw_fmt_u64(o, st->bad_checksum_data[d]);
-			o = LIT(o, ",\"bad_checksum_gap_bytes\":");
-			o = jw_fmt_u64(o, st->bad_checksum_gap_bytes[d]);
+			o = jw_fmt_u64(LIT(o, ",\"bad_checksum_data\":"), st->bad_checksum_data[d]);
+			o = jw_fmt_u64(LIT(o, ",\"bad_checksum_gap_bytes\":"), st->bad_checksum_gap_bytes[d]);
 		}
 	}
 #define FRAME_TIME_C(name, slot)                                          \
@@ -832,10 +812,8 @@ static int ladder_event_compact(struct jw *w, const struct hs_record *r, const s
 	if (!o)
 		return 0;
 	msg = ladder_message(r, e, b, sizeof(b));
-	o = LIT(o, "{\"frame\":");
-	o = jw_fmt_u64(o, e->frame);
-	o = LIT(o, ",\"offset_us\":");
-	o = jw_fmt_i64(o, e->ts_us - r->first_ts_us);
+	o = jw_fmt_u64(LIT(o, "{\"frame\":"), e->frame);
+	o = jw_fmt_i64(LIT(o, ",\"offset_us\":"), e->ts_us - r->first_ts_us);
 	o = LIT(o, ",\"from\":");
 	if (!(o = table_name(o, rpt_dir_name(e->dir))))
 		return 0;
@@ -848,11 +826,9 @@ static int ladder_event_compact(struct jw *w, const struct hs_record *r, const s
 			return 0;
 	}
 	if (e->kind == EV_HANDSHAKE) {
-		o = LIT(o, ",\"message_type\":");
-		o = jw_fmt_u64(o, e->hs_type);
+		o = jw_fmt_u64(LIT(o, ",\"message_type\":"), e->hs_type);
 	}
-	o = LIT(o, ",\"length\":");
-	o = jw_fmt_u64(o, e->len);
+	o = jw_fmt_u64(LIT(o, ",\"length\":"), e->len);
 	*o++ = '}';
 	jw_members_end(w, o);
 	return 1;
@@ -1179,8 +1155,7 @@ static char *endpoint_c(char *o, const struct hs_addr *a)
 	o = LIT(o, "{\"ip\":");
 	if (!(o = plain_str(o, rpt_ip(ip, sizeof(ip), a))))
 		return NULL;
-	o = LIT(o, ",\"port\":");
-	o = jw_fmt_u64(o, a->port);
+	o = jw_fmt_u64(LIT(o, ",\"port\":"), a->port);
 	*o++ = '}';
 	return o;
 }
@@ -1191,8 +1166,7 @@ static char *endpoint_c(char *o, const struct hs_addr *a)
 static char *who_c(char *o, const struct hs_record *r, uint16_t cid_seed)
 {
 	char cid[FP_CID_LEN];
-	o = LIT(o, "\"id\":");
-	o = jw_fmt_u64(o, r->id);
+	o = jw_fmt_u64(LIT(o, "\"id\":"), r->id);
 	o = LIT(o, ",\"client\":");
 	if (!(o = endpoint_c(o, &r->cli)))
 		return NULL;
@@ -1228,22 +1202,17 @@ static int record_head_compact(struct jw *w, const struct hs_record *r, uint16_t
 	else
 		o = LIT(o, "null");
 	o = r->abbreviated ? LIT(o, ",\"resumed\":true") : LIT(o, ",\"resumed\":false");
-	o = LIT(o, ",\"plaintext_before_tls\":{\"client\":");
-	o = jw_fmt_u64(o, hs_rare(r)->d[DIR_C2S].plaintext_before_tls);
-	o = LIT(o, ",\"server\":");
-	o = jw_fmt_u64(o, hs_rare(r)->d[DIR_S2C].plaintext_before_tls);
-	o = LIT(o, "},\"first_frame\":");
-	o = jw_fmt_u64(o, r->first_frame);
-	o = LIT(o, ",\"last_frame\":");
-	o = jw_fmt_u64(o, hs_last_frame(r));
+	o = jw_fmt_u64(LIT(o, ",\"plaintext_before_tls\":{\"client\":"), hs_rare(r)->d[DIR_C2S].plaintext_before_tls);
+	o = jw_fmt_u64(LIT(o, ",\"server\":"), hs_rare(r)->d[DIR_S2C].plaintext_before_tls);
+	o = jw_fmt_u64(LIT(o, "},\"first_frame\":"), r->first_frame);
+	o = jw_fmt_u64(LIT(o, ",\"last_frame\":"), hs_last_frame(r));
 	o = LIT(o, ",\"start_time\":");
 	if (!(o = jw_fmt_time_us(w, o, r->first_ts_us)))
 		return 0;
 	o = LIT(o, ",\"end_time\":");
 	if (!(o = jw_fmt_time_us(w, o, hs_last_ts(r))))
 		return 0;
-	o = LIT(o, ",\"duration_us\":");
-	o = jw_fmt_i64(o, hs_last_ts(r) - r->first_ts_us);
+	o = jw_fmt_i64(LIT(o, ",\"duration_us\":"), hs_last_ts(r) - r->first_ts_us);
 	o = LIT(o, ",\"closed\":");
 	if (r->closed_by != 255) {
 		o = LIT(o, "{\"by\":");
@@ -1315,8 +1284,7 @@ static int no_encap_compact(struct jw *w, const struct hs_record *r)
 		return 0;
 	if (!(o = jw_members(w, 128)))
 		return 0;
-	o = LIT(o, "\"anomalies\":[],\"encapsulation\":null,\"ip_reassembled_segments\":");
-	o = jw_fmt_u64(o, hs_rare(r)->ip_reassembled);
+	o = jw_fmt_u64(LIT(o, "\"anomalies\":[],\"encapsulation\":null,\"ip_reassembled_segments\":"), hs_rare(r)->ip_reassembled);
 	jw_members_end(w, o);
 	return 1;
 }
@@ -1342,10 +1310,8 @@ static int record_mid_compact(struct jw *w, const struct hs_record *r)
 		return 0;
 	o = LIT(o, "\"certificate_request\":");
 	if (r->cert_request) {
-		o = LIT(o, "{\"frame\":");
-		o = jw_fmt_u64(o, hs_rat_frame(r, HS_RAT_CERT_REQUEST));
-		o = LIT(o, ",\"ca_names\":");
-		o = jw_fmt_u64(o, hs_rare(r)->n_ca_names);
+		o = jw_fmt_u64(LIT(o, "{\"frame\":"), hs_rat_frame(r, HS_RAT_CERT_REQUEST));
+		o = jw_fmt_u64(LIT(o, ",\"ca_names\":"), hs_rare(r)->n_ca_names);
 		*o++ = '}';
 	} else {
 		o = LIT(o, "null");
@@ -1384,14 +1350,10 @@ static int record_mid_compact(struct jw *w, const struct hs_record *r)
 				   : LIT(o, ",\"client_key_exchange\":false");
 	o = r->new_session_ticket ? LIT(o, ",\"new_session_ticket\":true")
 				  : LIT(o, ",\"new_session_ticket\":false");
-	o = LIT(o, ",\"encrypted_handshake_records\":{\"client\":");
-	o = jw_fmt_u64(o, r->d[DIR_C2S].encrypted_hs);
-	o = LIT(o, ",\"server\":");
-	o = jw_fmt_u64(o, r->d[DIR_S2C].encrypted_hs);
-	o = LIT(o, "},\"application_data_records\":{\"client\":");
-	o = jw_fmt_u64(o, r->d[DIR_C2S].appdata_records);
-	o = LIT(o, ",\"server\":");
-	o = jw_fmt_u64(o, r->d[DIR_S2C].appdata_records);
+	o = jw_fmt_u64(LIT(o, ",\"encrypted_handshake_records\":{\"client\":"), r->d[DIR_C2S].encrypted_hs);
+	o = jw_fmt_u64(LIT(o, ",\"server\":"), r->d[DIR_S2C].encrypted_hs);
+	o = jw_fmt_u64(LIT(o, "},\"application_data_records\":{\"client\":"), r->d[DIR_C2S].appdata_records);
+	o = jw_fmt_u64(LIT(o, ",\"server\":"), r->d[DIR_S2C].appdata_records);
 	*o++ = '}';
 	jw_members_end(w, o);
 	return 1;
@@ -1587,8 +1549,7 @@ static int lean_head_compact(struct jw *w, const struct hs_record *r, const stru
 	o = LIT(o, ",\"start_time\":");
 	if (!(o = jw_fmt_time_us(w, o, r->first_ts_us)))
 		return 0;
-	o = LIT(o, ",\"duration_us\":");
-	o = jw_fmt_i64(o, hs_last_ts(r) - r->first_ts_us);
+	o = jw_fmt_i64(LIT(o, ",\"duration_us\":"), hs_last_ts(r) - r->first_ts_us);
 	o = LIT(o, ",\"handshake_us\":");
 	if (r->complete && hs_rat_frame(r, HS_RAT_COMPLETE))
 		o = jw_fmt_i64(o, hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
