@@ -13,8 +13,9 @@
 #   BENCH_SCALING=1      also the scaling runs (10x/100x/1000x concurrency, 100x
 #                        packets per connection), tlswhy and the bare loop only
 #   BENCH_CHECK=0        skip the correctness check (timing only)
-#   BENCH_RUNS=3         runs per timed row (the median wall time is kept;
-#                        ssldump, ndpiReader and tshark run once)
+#   BENCH_RUNS=3         rounds of the bare loop and tlswhy's rows, interleaved
+#                        (each row's median wall time is kept; ssldump,
+#                        ndpiReader and tshark run once, after)
 # The capture goes to build/bench/ and is reused while its parameters match.
 set -euo pipefail
 
@@ -109,37 +110,74 @@ want_tool ssldump && install_tool ssldump ssldump
 want_tool ndpi && install_tool ndpiReader libndpi-bin
 want_tool tshark && install_tool tshark tshark
 
-echo "== timing (warm page cache; in this order, each row the median of ${BENCH_RUNS:-3} runs, ssldump, ndpiReader and tshark one)"
+echo "== timing (warm page cache; the bare loop and tlswhy's rows in ${BENCH_RUNS:-3} interleaved rounds, each row its median; ssldump, ndpiReader and tshark once, after)"
 cat "$OUT/bench.pcap" > /dev/null
 timed cat cat "$OUT/bench.pcap"
 CAT_T=$T
-timed bare "$BARE" "$OUT/bench.pcap"
+# The bare loop and tlswhy's rows run in rounds, one run of each per round,
+# and each row keeps its median: a minute in which the machine is slower
+# (another tenant, a VM's neighbour) then costs every row one run, not one
+# row all of its runs, and the ratios to the bare loop compare runs of the
+# same minutes. NAME|ENV|ARGS (ENV: space-separated assignments, or -)
+RROWS=(
+	"bare|-|"
+	"tlswhymd|-|-F markdown"
+	"tlswhymdh|-|-F markdown --input-hash always"
+	"tlswhymd1|TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0|-F markdown"
+	"tlswhy|-|"
+	"tlswhy1|TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0|"
+	"tlswhyjsonl|-|-F jsonl"
+	"tlswhyjson|-|-F json"
+	"tlswhyhtml|-|-F html"
+	"tlswhyecs|-|-F ecs"
+)
+for ((round = 0; round < ${BENCH_RUNS:-3}; round++)); do
+	for spec in "${RROWS[@]}"; do
+		IFS='|' read -r name envs args <<< "$spec"
+		# shellcheck disable=SC2086
+		if [ "$name" = bare ]; then
+			/usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.t" "$BARE" "$OUT/bench.pcap" > /dev/null 2> "$OUT/$name.err" || true
+		elif [ "$envs" = - ]; then
+			/usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.t" "$TLSWHY" -r "$OUT/bench.pcap" $args > /dev/null 2> "$OUT/$name.err" || true
+		else
+			env $envs /usr/bin/time -f "%e %U %S %M" -o "$OUT/$name.t" "$TLSWHY" -r "$OUT/bench.pcap" $args > /dev/null 2> "$OUT/$name.err" || true
+		fi
+		tail -n 1 "$OUT/$name.t" >> "$OUT/$name.runs.$$"
+		rm -f "$OUT/$name.t"
+	done
+done
+# median() NAME: the run with the median wall time of NAME's rounds into $T
+median() {
+	T=$(sort -n -k1,1 "$OUT/$1.runs.$$" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
+	rm -f "$OUT/$1.runs.$$"
+}
+median bare
 BARE_WALL=$(echo "$T" | awk '{ print ($1 > 0 ? $1 : 0.001) }')
+BARE_T=$T
 T=$CAT_T
 row 'cat file > /dev/null' '' "$PK" "$BY" 1
-timed bare "$BARE" "$OUT/bench.pcap"
-BARE_WALL=$(echo "$T" | awk '{ print ($1 > 0 ? $1 : 0.001) }')
+T=$BARE_T
 row 'bare pcap_next_ex loop (bench/bareloop.c)' 'touches 64 bytes of every packet' "$PK" "$BY" 1
 # The headline: the summary report of issue 8 (failures grouped, healthy
 # connections summarised), what an incident ticket gets.
-timed tlswhymd "$TLSWHY" -r "$OUT/bench.pcap" -F markdown
+median tlswhymd
 row '**tlswhy --format markdown (summary report)**' 'failures grouped, healthy summarised; reader, analysis and report threads' "$PK" "$BY" 1
 HEADLINE=$(echo "$T" | awk -v bw="$BARE_WALL" '{ printf "%.2f s wall, %.2f s CPU, %.2fx the bare loop (wall), %.0f MiB", $1, $2 + $3, $1 / bw, $4 / 1024 }')
-timed tlswhymdh "$TLSWHY" -r "$OUT/bench.pcap" -F markdown --input-hash always
+median tlswhymdh
 row 'tlswhy --format markdown --input-hash always' 'the same, plus the SHA-256 of the 1.5 GB input' "$PK" "$BY" 1
-TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 timed tlswhymd1 "$TLSWHY" -r "$OUT/bench.pcap" -F markdown
+median tlswhymd1
 row 'tlswhy --format markdown, one thread' 'TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0' "$PK" "$BY" 1
-timed tlswhy "$TLSWHY" -r "$OUT/bench.pcap"
+median tlswhy
 row 'tlswhy (text report)' 'a block per TLS connection' "$PK" "$BY" 1
-TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0 timed tlswhy1 "$TLSWHY" -r "$OUT/bench.pcap"
+median tlswhy1
 row 'tlswhy (text report), one thread' 'TLSWHY_READER_THREAD=0 TLSWHY_REPORT_THREAD=0' "$PK" "$BY" 1
-timed tlswhyjsonl "$TLSWHY" -r "$OUT/bench.pcap" -F jsonl
+median tlswhyjsonl
 row 'tlswhy --format jsonl' 'lean lines for healthy connections, failed ones whole' "$PK" "$BY" 1
-timed tlswhyjson "$TLSWHY" -r "$OUT/bench.pcap" -F json
+median tlswhyjson
 row 'tlswhy --format json' 'every connection whole, compact, streamed' "$PK" "$BY" 1
-timed tlswhyhtml "$TLSWHY" -r "$OUT/bench.pcap" -F html
+median tlswhyhtml
 row 'tlswhy --format html' 'the Markdown report as one HTML page' "$PK" "$BY" 1
-timed tlswhyecs "$TLSWHY" -r "$OUT/bench.pcap" -F ecs
+median tlswhyecs
 row 'tlswhy --format ecs' 'JSON Lines in ECS 8.11 names; under tlswhy healthy connections lean, failed ones whole' "$PK" "$BY" 1
 if want_tool ssldump && command -v ssldump > /dev/null; then
 	timed ssldump ssldump -r "$OUT/bench.pcap" -n
