@@ -400,19 +400,13 @@ static int conn_head_compact(struct rpt *r, const struct hs_record *rec, const s
 	return 1;
 }
 
-void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, int lean)
+/* The members of a connection's line from "@timestamp" to "related", one
+ * writer call each. */
+static void conn_head(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v,
+		      const char *outcome, const char *msg, size_t msg_n)
 {
 	struct jw *w = &r->jw;
 	char cid[FP_CID_LEN], ip[64];
-	const char *outcome = rule_verdict_failed(v) ? "failure"
-			      : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "unknown"
-			      : rec->complete ? "success" : "unknown";
-	char msg[ECS_MSG];
-	size_t msg_n = message_text(msg, rec, v);
-	rpt_jw_line(r);   /* knowledge-base text and ClientHello members replayed, as jsonl */
-	jw_obj_open(w, NULL);
-	if (conn_head_compact(r, rec, v, outcome, msg, msg_n))
-		goto tls;
 	ecs_head(w, rec->first_ts_us);
 	jw_key_strn(w, "message", (const uint8_t *)msg, msg_n);
 	observer(w);
@@ -466,7 +460,20 @@ void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_
 		jw_arr_close(w);
 	}
 	jw_obj_close(w);
-tls:
+}
+
+void rpt_ecs_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v, int lean)
+{
+	struct jw *w = &r->jw;
+	const char *outcome = rule_verdict_failed(v) ? "failure"
+			      : v && v->outcome == RULE_OUTCOME_INCONCLUSIVE ? "unknown"
+			      : rec->complete ? "success" : "unknown";
+	char msg[ECS_MSG];
+	size_t msg_n = message_text(msg, rec, v);
+	rpt_jw_line(r);   /* knowledge-base text and ClientHello members replayed, as jsonl */
+	jw_obj_open(w, NULL);
+	if (!conn_head_compact(r, rec, v, outcome, msg, msg_n))
+		conn_head(r, rec, v, outcome, msg, msg_n);
 	tls_fields(w, rec);
 	jw_obj_open(w, "tlswhy");
 	jw_key_str(w, "type", "connection");

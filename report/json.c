@@ -382,15 +382,9 @@ static int hello_head_compact(struct jw *w, const struct hs_client_hello *c, con
 	return 1;
 }
 
-static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
+/* A ClientHello's members from "frame" to "length", one writer call each. */
+static void ch_head(struct jw *w, const struct hs_client_hello *c)
 {
-	if (!c) {
-		jw_key_null(w, key);
-		return;
-	}
-	jw_obj_open(w, key);
-	if (hello_head_compact(w, c, NULL))
-		goto tail;
 	jw_key_uint(w, "frame", c->frame);
 	jw_key_time_us(w, "time", c->ts_us);
 	jw_key_bool(w, "sslv2", c->sslv2);
@@ -400,7 +394,17 @@ static void client_hello(struct jw *w, const char *key, const struct hs_client_h
 	jw_key_hex(w, "random", c->random, 32);
 	jw_key_hex(w, "session_id", c->session_id, c->session_id_len);
 	jw_key_uint(w, "length", c->msg_len);
-tail:
+}
+
+static void client_hello(struct jw *w, const char *key, const struct hs_client_hello *c)
+{
+	if (!c) {
+		jw_key_null(w, key);
+		return;
+	}
+	jw_obj_open(w, key);
+	if (!hello_head_compact(w, c, NULL))
+		ch_head(w, c);
 	{
 		uint8_t k[CH_KEY_MAX];
 		size_t kn = ch_tail_key(c, k);
@@ -1359,34 +1363,10 @@ static int record_mid_compact(struct jw *w, const struct hs_record *r)
 	return 1;
 }
 
-void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
+/* rpt_json_record()'s members from "certificate_request" to
+ * "application_data_records", one writer call each. */
+static void record_mid(struct jw *w, const struct hs_record *r)
 {
-	int b;
-	if (!record_head_compact(w, r, cid_seed))
-		record_head(w, r, cid_seed);
-	if (r->anomalies || !no_encap_compact(w, r)) {
-		jw_arr_open(w, "anomalies");
-		for (b = 0; b < 32; b++)
-			if (r->anomalies & (1u << b))
-				jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
-		jw_arr_close(w);
-		encapsulation(w, r);
-		jw_key_uint(w, "ip_reassembled_segments", hs_rare(r)->ip_reassembled);
-	}
-	jw_obj_open(w, "tcp");
-	dirstats(w, "client", r, DIR_C2S);
-	dirstats(w, "server", r, DIR_S2C);
-	jw_obj_close(w);
-	client_hello(w, "client_hello", r->ch);
-	jw_key_uint(w, "client_hello_count", r->client_hellos);
-	server_hello(w, "hello_retry_request", hs_rare(r)->hrr);
-	client_hello(w, "client_hello_2", hs_rare(r)->ch2);
-	server_hello(w, "server_hello", r->sh);
-	fingerprints(w, r);
-	chain(w, "server_certificates", r, &r->server_chain);
-	chain(w, "client_certificates", r, &hs_rare(r)->client_chain);
-	if (record_mid_compact(w, r))
-		goto alerts;
 	if (r->cert_request) {
 		jw_obj_open(w, "certificate_request");
 		jw_key_uint(w, "frame", hs_rat_frame(r, HS_RAT_CERT_REQUEST));
@@ -1432,7 +1412,36 @@ void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
 	jw_key_uint(w, "client", r->d[DIR_C2S].appdata_records);
 	jw_key_uint(w, "server", r->d[DIR_S2C].appdata_records);
 	jw_obj_close(w);
-alerts:
+}
+
+void rpt_json_record(struct jw *w, const struct hs_record *r, uint16_t cid_seed)
+{
+	int b;
+	if (!record_head_compact(w, r, cid_seed))
+		record_head(w, r, cid_seed);
+	if (r->anomalies || !no_encap_compact(w, r)) {
+		jw_arr_open(w, "anomalies");
+		for (b = 0; b < 32; b++)
+			if (r->anomalies & (1u << b))
+				jw_str(w, hs_anomaly_name((enum hs_anomaly)(1u << b)));
+		jw_arr_close(w);
+		encapsulation(w, r);
+		jw_key_uint(w, "ip_reassembled_segments", hs_rare(r)->ip_reassembled);
+	}
+	jw_obj_open(w, "tcp");
+	dirstats(w, "client", r, DIR_C2S);
+	dirstats(w, "server", r, DIR_S2C);
+	jw_obj_close(w);
+	client_hello(w, "client_hello", r->ch);
+	jw_key_uint(w, "client_hello_count", r->client_hellos);
+	server_hello(w, "hello_retry_request", hs_rare(r)->hrr);
+	client_hello(w, "client_hello_2", hs_rare(r)->ch2);
+	server_hello(w, "server_hello", r->sh);
+	fingerprints(w, r);
+	chain(w, "server_certificates", r, &r->server_chain);
+	chain(w, "client_certificates", r, &hs_rare(r)->client_chain);
+	if (!record_mid_compact(w, r))
+		record_mid(w, r);
 	alerts(w, r);
 	decrypted(w, r);
 	if (r->nontls_dir != 255) {
@@ -1559,24 +1568,9 @@ static int lean_head_compact(struct jw *w, const struct hs_record *r, const stru
 	return 1;
 }
 
-static void lean_body(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed,
-		      struct lean_cap *cap)
+/* lean_body()'s members from "detail" to "handshake_us", one writer call each. */
+static void lean_head(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed)
 {
-	/* a list's entries: at most LEAN_ENTRY_MAX bytes each under any cap */
-	struct lean_cap ecap = *cap;
-	const struct hs_client_hello *c = r->ch;
-	const struct hs_server_hello *s = r->sh;
-	const struct x509_facts *leaf =
-		r->server_chain.present && r->server_chain.n ? r->server_chain.c[0].x : NULL;
-	const struct rule_finding *d = v ? v->diag : NULL;
-	char full[FP_FULL_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
-	enum fp_rc rc;
-	size_t i;
-	int b;
-	if (ecap.str > LEAN_ENTRY_MAX)
-		ecap.str = LEAN_ENTRY_MAX;
-	if (lean_head_compact(w, r, v, cid_seed))
-		goto names;
 	jw_key_str(w, "detail", "lean");
 	jw_key_str(w, "verdict", rpt_outcome_name(v));
 	jw_key_uint(w, "id", r->id);
@@ -1598,7 +1592,26 @@ static void lean_body(struct jw *w, const struct hs_record *r, const struct rule
 		jw_key_int(w, "handshake_us", hs_rat_ts(r, HS_RAT_COMPLETE) - r->first_ts_us);
 	else
 		jw_key_null(w, "handshake_us");
-names:
+}
+
+static void lean_body(struct jw *w, const struct hs_record *r, const struct rule_verdict *v, uint16_t cid_seed,
+		      struct lean_cap *cap)
+{
+	/* a list's entries: at most LEAN_ENTRY_MAX bytes each under any cap */
+	struct lean_cap ecap = *cap;
+	const struct hs_client_hello *c = r->ch;
+	const struct hs_server_hello *s = r->sh;
+	const struct x509_facts *leaf =
+		r->server_chain.present && r->server_chain.n ? r->server_chain.c[0].x : NULL;
+	const struct rule_finding *d = v ? v->diag : NULL;
+	char full[FP_FULL_MAX], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
+	enum fp_rc rc;
+	size_t i;
+	int b;
+	if (ecap.str > LEAN_ENTRY_MAX)
+		ecap.str = LEAN_ENTRY_MAX;
+	if (!lean_head_compact(w, r, v, cid_seed))
+		lean_head(w, r, v, cid_seed);
 	if (s) {   /* names only: "0x%04x" keeps an unnamed value exact */
 		jw_key(w, "version_name");
 		code_name(w, version_name16, s->version);

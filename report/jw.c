@@ -14,10 +14,11 @@
  * calls jw_flush() first. A report's writer (jw_stream) holds 256 KiB
  * instead and hands it over only when full or at jw_flush(), to an
  * unbuffered FILE: stdio then writes it from buf without a copy of its
- * own (issue 19: every byte of a 1.4 GB JSON report was copied twice). Keys are the program's own names (never wire
- * bytes) and are copied as they are, their lengths known where the call
- * is compiled (jw.h); in compact output a key and its value are written
- * in one step, room for both made once (--pretty takes the general path).
+ * own (issue 19: every byte of a 1.4 GB JSON report was copied twice).
+ * Keys are the program's own names (never wire bytes) and are copied as
+ * they are, their lengths known where the call is compiled (jw.h); in
+ * compact output a key and its value are written in one step, room for
+ * both made once (--pretty takes the general path).
  * Strings are scanned for bytes that need escaping 8 at a time. Numbers,
  * hex and times are formatted here rather than by printf, with the bytes
  * printf would give ("%" PRIu64, "\\u%04x", "%04d-%02d-..."). jw_cached()
@@ -39,7 +40,6 @@
 
 static const char hx[] = "0123456789abcdef";
 
-/* "00".."99": two decimal digits at a time */
 /* "00".."ff": a byte as two lowercase hex digits at a time (jw_hex) */
 const char jw_hex2[512] =
 	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -51,6 +51,7 @@ const char jw_hex2[512] =
 	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
 	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
+/* "00".."99": two decimal digits at a time (jw_fmt_u64) */
 const char jw_dig2[200] =
 	"00010203040506070809"
 	"10111213141516171819"
@@ -149,18 +150,6 @@ static inline void putch(struct jw *w, char c)
 }
 
 #define PUT_S(w, lit) put((w), (lit), sizeof(lit) - 1)
-
-/* Decimal digits of v at o (room for 20); returns the end. */
-static inline char *w_u64(char *o, uint64_t v)
-{
-	return jw_fmt_u64(o, v);
-}
-
-/* ... with a '-' when negative (room for 21) */
-static inline char *w_i64(char *o, int64_t v)
-{
-	return jw_fmt_i64(o, v);
-}
 
 void jw_init(struct jw *w, FILE *f, int pretty)
 {
@@ -789,8 +778,8 @@ int jw_seek(struct jw *w, const struct jw_pos *p)
 	return 0;
 }
 void jw_str(struct jw *w, const char *s) { str_(w, s); }
-void jw_int(struct jw *w, int64_t v) { done(w, w_i64(val_at(w, 21), v)); }
-void jw_uint(struct jw *w, uint64_t v) { done(w, w_u64(val_at(w, 20), v)); }
+void jw_int(struct jw *w, int64_t v) { done(w, jw_fmt_i64(val_at(w, 21), v)); }
+void jw_uint(struct jw *w, uint64_t v) { done(w, jw_fmt_u64(val_at(w, 20), v)); }
 void jw_bool(struct jw *w, int v) { done(w, w_bool(val_at(w, 5), v)); }
 void jw_null(struct jw *w) { null_(w); }
 void jw_hex(struct jw *w, const uint8_t *b, size_t n) { hex_(w, b, n); }
@@ -848,8 +837,8 @@ void jw_key_strn_n(struct jw *w, const char *k, size_t kn, const uint8_t *s, siz
 {
 	key_strn(w, k, kn, s, n);
 }
-void jw_key_int_n(struct jw *w, const char *k, size_t kn, int64_t v) { done(w, w_i64(kv_at(w, k, kn, 21), v)); }
-void jw_key_uint_n(struct jw *w, const char *k, size_t kn, uint64_t v) { done(w, w_u64(kv_at(w, k, kn, 20), v)); }
+void jw_key_int_n(struct jw *w, const char *k, size_t kn, int64_t v) { done(w, jw_fmt_i64(kv_at(w, k, kn, 21), v)); }
+void jw_key_uint_n(struct jw *w, const char *k, size_t kn, uint64_t v) { done(w, jw_fmt_u64(kv_at(w, k, kn, 20), v)); }
 void jw_key_bool_n(struct jw *w, const char *k, size_t kn, int v) { done(w, w_bool(kv_at(w, k, kn, 5), v)); }
 void jw_key_hex_n(struct jw *w, const char *k, size_t kn, const uint8_t *b, size_t n)
 {

@@ -158,7 +158,7 @@ void rpt_begin(struct rpt *r)
 	}
 	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS) && !r->jwc && !r->no_frag_cache)
 		r->jwc = jw_cache_new();   /* NULL: rendered each time, the same bytes */
-	if ((r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS)) {
+	if (r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS) {
 		jw_init(&r->jw, r->out, r->fmt == RPT_JSON && !r->compact);
 		r->jw.cache = r->jwc;
 		r->jw.no_members = (uint8_t)(r->no_fast_json != 0);
@@ -551,7 +551,7 @@ void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verd
 			jw_key_str(&r->jw, "tlswhy_version", TLSWHY_VERSION);
 		jw_key_uint(&r->jw, "schema", JSON_SCHEMA_VERSION);
 		if (lean) {
-			/* the line so far is in the writer (jw_init above): what
+			/* the line so far is in the writer (since `line`): what
 			 * is left of RPT_LEAN_LINE after it, the closing brace
 			 * and the newline */
 			size_t used = (size_t)jw_since(&r->jw, &line) + 2;
