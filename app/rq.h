@@ -11,8 +11,9 @@
  * share nothing else. One consumer, first in first out: the report is
  * byte for byte the one a single thread writes (tests/reader.sh checks).
  *
- * Memory stays bounded: at most RQ_CAP records wait; the analysis thread
- * waits when the report thread is that far behind.
+ * Memory stays bounded: at most RQ_CAP records wait in the ring and
+ * RQ_LOCAL more gathered before it; the analysis thread waits when the
+ * report thread is that far behind.
  */
 #ifndef TLSWHY_APP_RQ_H
 #define TLSWHY_APP_RQ_H
@@ -24,6 +25,8 @@
 #define RQ_CAP   1024u    /* records waiting at most */
 #define RQ_BATCH 64u      /* the report thread is woken for this many (or the end) */
 #define RQ_RELEASE 2u     /* handled records the analysis thread releases a push (app/rq.c) */
+#define RQ_LOCAL 32u      /* records the analysis thread gathers before it takes the lock (app/rq.c) */
+_Static_assert(RQ_LOCAL <= RQ_CAP, "a gathering fits the ring");
 
 struct rq;
 

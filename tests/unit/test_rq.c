@@ -3,7 +3,8 @@
  * in the order they went in, each once, handled on the report thread and
  * released on the pushing thread; rq_drain returns only when everything
  * pushed was handled; more than RQ_CAP records make the pusher wait; the
- * records of a run that ends with fewer than a batch are still handled;
+ * records of a run that ends with fewer than a batch are still handled,
+ * and so are those the pusher gathered (RQ_LOCAL) before it took the lock;
  * a record the report thread keeps a while (app/main.c's window) is
  * released only once it is handed out, and a NULL push reaches it as a mark.
  * The pushing thread releases at most RQ_RELEASE records a push (the rest
@@ -153,6 +154,9 @@ int main(void)
 {
 	run("no records", 0, 0);
 	run("fewer than a batch", RQ_BATCH - 1, 0);
+	run("fewer than a gathering", RQ_LOCAL - 1, 0);
+	run("a gathering and one", RQ_LOCAL + 1, 0);
+	run("drained every 31", 40 * RQ_LOCAL, 31);
 	run("ten times the ring", 10 * RQ_CAP + 7, 0);
 	run("drained every 5", 1000, 5);
 	run("drained every batch", 3 * RQ_BATCH, RQ_BATCH);
