@@ -9,38 +9,42 @@
  *
  * Spare blocks: a thread that asks for them (dbuf_pool_begin(): the
  * analysis thread, which grows and frees the buffers of every connection
- * through the same few sizes) keeps up to DPOOL_MAX freed blocks of each
- * of the sizes 512 B to 4 KiB, and grows into one of them instead of a
- * trip through malloc's bins (those sizes are past glibc's per-thread
- * cache). Bounded: at most DPOOL_MAX x (512 + 1024 + 2048 + 4096) bytes a
- * thread, given back by dbuf_pool_end(). A block is a plain malloc()
- * block wherever it goes: dbuf_take()'s owner frees it with free(), and a
- * thread without spares frees what it is given.
+ * through the same sizes) keeps freed blocks of every size from 64 bytes
+ * to 4 KiB that is a multiple of DPOOL_STEP (what dbuf_fit() and the
+ * doublings from a power of two make), at most DPOOL_MAX a size and
+ * DBUF_POOL_BYTES in all (less when the owner says: dbuf_pool_cap()),
+ * and grows into one of them instead of a trip through malloc's bins. Sizes over 1 KiB are past glibc's per-thread
+ * cache, and its large bins sort and split their blocks: a TCP window
+ * grown a segment at a time and freed when the peer acknowledged it made
+ * about 13 such calls a connection (issue 19: 5% of the analysis
+ * thread). A block is a plain malloc() block wherever it goes:
+ * dbuf_take()'s owner frees it with free(), a thread without spares frees
+ * what it is given, and dbuf_pool_end() frees the spares.
  */
 #include "dissect/dbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DPOOL_SHIFT 9u     /* the smallest size kept: 512 */
-#define DPOOL_NSIZE 4u     /* 512, 1024, 2048, 4096 */
-#define DPOOL_MAX   32u
+#define DPOOL_STEP  64u
+#define DPOOL_NSIZE 64u                  /* 64, 128, ..., 4096 */
+#define DPOOL_MAX   32u                  /* spares a size */
 
 struct dpool {
 	void *head;            /* linked through each block's first bytes */
 	unsigned n;
 };
 static _Thread_local struct dpool dpool[DPOOL_NSIZE];
+static _Thread_local size_t dpool_bytes;
+static _Thread_local size_t dpool_cap = DBUF_POOL_BYTES;
 static _Thread_local int dpool_on;
 
 /* The spare list for a block of cap bytes, or -1 when that size is not kept. */
 static int dpool_class(size_t cap)
 {
-	unsigned k;
-	for (k = 0; k < DPOOL_NSIZE; k++)
-		if (cap == (size_t)1 << (DPOOL_SHIFT + k))
-			return (int)k;
-	return -1;
+	if (!cap || cap % DPOOL_STEP || cap > (size_t)DPOOL_STEP * DPOOL_NSIZE)
+		return -1;
+	return (int)(cap / DPOOL_STEP) - 1;
 }
 
 static void dpool_put(void *p, size_t cap)
@@ -48,13 +52,27 @@ static void dpool_put(void *p, size_t cap)
 	int k = dpool_on ? dpool_class(cap) : -1;
 	if (!p)
 		return;
-	if (k < 0 || dpool[k].n >= DPOOL_MAX) {
+	if (k < 0 || dpool[k].n >= DPOOL_MAX || dpool_bytes + cap > dpool_cap) {
 		free(p);
 		return;
 	}
 	memcpy(p, &dpool[k].head, sizeof(void *));
 	dpool[k].head = p;
 	dpool[k].n++;
+	dpool_bytes += cap;
+}
+
+/* A spare block of cap bytes, or NULL. */
+static void *dpool_get(size_t cap)
+{
+	int k = dpool_on ? dpool_class(cap) : -1;
+	void *p;
+	if (k < 0 || !(p = dpool[k].head))
+		return NULL;
+	memcpy(&dpool[k].head, p, sizeof(void *));
+	dpool[k].n--;
+	dpool_bytes -= cap;
+	return p;
 }
 
 void dbuf_pool_begin(void)
@@ -62,18 +80,37 @@ void dbuf_pool_begin(void)
 	dpool_on = 1;
 }
 
-void dbuf_pool_end(void)
+/* Frees spares, the largest sizes first, until they hold at most `keep` bytes. */
+static void dpool_trim(size_t keep)
 {
-	unsigned k;
-	dpool_on = 0;
-	for (k = 0; k < DPOOL_NSIZE; k++) {
-		while (dpool[k].head) {
+	unsigned k = DPOOL_NSIZE;
+	while (k-- > 0 && dpool_bytes > keep) {
+		while (dpool[k].head && dpool_bytes > keep) {
 			void *p = dpool[k].head;
 			memcpy(&dpool[k].head, p, sizeof(void *));
 			free(p);
+			dpool[k].n--;
+			dpool_bytes -= (size_t)(k + 1) * DPOOL_STEP;
 		}
-		dpool[k].n = 0;
 	}
+}
+
+void dbuf_pool_cap(size_t bytes)
+{
+	dpool_cap = bytes;
+	dpool_trim(bytes);
+}
+
+size_t dbuf_pool_bytes(void)
+{
+	return dpool_bytes;
+}
+
+void dbuf_pool_end(void)
+{
+	dpool_on = 0;
+	dpool_trim(0);
+	dpool_cap = DBUF_POOL_BYTES;
 }
 
 void dbuf_init(struct dbuf *b, size_t first, size_t max)
@@ -106,14 +143,7 @@ size_t dbuf_plan(const struct dbuf *b, size_t want)
 static enum dbuf_rc grow_to(struct dbuf *b, size_t cap)
 {
 	uint8_t *np;
-	if (dpool_on && dpool_class(cap) >= 0) {
-		int k = dpool_class(cap);
-		if ((np = dpool[k].head) != NULL) {
-			memcpy(&dpool[k].head, np, sizeof(void *));
-			dpool[k].n--;
-		} else if (!(np = malloc(cap))) {
-			return DBUF_NOMEM;
-		}
+	if ((np = dpool_get(cap)) != NULL) {
 		if (b->p) {   /* as realloc: the whole old capacity comes along */
 			memcpy(np, b->p, b->cap);
 			dpool_put(b->p, b->cap);

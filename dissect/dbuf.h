@@ -77,10 +77,17 @@ void dbuf_free(struct dbuf *b);
 
 const char *dbuf_strerror(enum dbuf_rc rc);
 
-/* This thread keeps spare blocks of the sizes 512 B to 4 KiB (at most 32
- * each) for the buffers it grows, until dbuf_pool_end(), which frees them
- * (call it before the thread ends). Blocks stay plain malloc() blocks. */
+/* This thread keeps spare blocks of the sizes 64 B to 4 KiB that are
+ * multiples of 64 (at most 32 a size, DBUF_POOL_BYTES in all) for the
+ * buffers it grows, until dbuf_pool_end(), which frees them (call it
+ * before the thread ends). Blocks stay plain malloc() blocks. */
+#define DBUF_POOL_BYTES (256u * 1024)
 void dbuf_pool_begin(void);
 void dbuf_pool_end(void);
+/* At most `bytes` of spares on this thread from now on (0: none), the
+ * ones past it freed now; dbuf_pool_end() sets it back to DBUF_POOL_BYTES. */
+void dbuf_pool_cap(size_t bytes);
+/* The bytes this thread's spares hold now. */
+size_t dbuf_pool_bytes(void);
 
 #endif

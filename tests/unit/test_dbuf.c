@@ -158,7 +158,9 @@ static void test_pool(void)
 	}
 	for (i = 0; i < 40; i++)
 		dbuf_free(&b[i]);   /* 32 kept, 8 freed */
+	CHECK_INT(dbuf_pool_bytes(), 32 * 4096);
 	dbuf_pool_end();
+	CHECK_INT(dbuf_pool_bytes(), 0);
 	dbuf_init(&c, 1024, 1024);   /* no spares any more: plain malloc and free */
 	CHECK(dbuf_grow(&c, 1024) == DBUF_OK);
 	dbuf_free(&c);
@@ -218,9 +220,62 @@ static void test_fit(void)
 	dbuf_free(&c);
 	CHECK_INT(dbuf_fit(&c, 500), DBUF_OK);      /* 512: the same block again */
 	CHECK(c.p == p && c.cap == 512);
-	CHECK_INT(dbuf_fit(&c, 600), DBUF_OK);      /* 640: not kept, malloc */
+	CHECK_INT(dbuf_fit(&c, 600), DBUF_OK);      /* 640: none kept, so realloc */
 	CHECK_INT(c.cap, 640);
+	for (i = 0; i < 600; i++)
+		c.p[i] = (uint8_t)(i * 3);
+	CHECK_INT(dbuf_fit(&c, 1400), DBUF_OK);
+	CHECK_INT(c.cap, 1408);
+	p = c.p;
 	dbuf_free(&c);
+	CHECK_INT(dbuf_pool_bytes(), 1408);         /* kept: every multiple of 64 up to 4 KiB */
+	dbuf_init(&c, 512, 8192);
+	CHECK_INT(dbuf_fit(&c, 600), DBUF_OK);
+	for (i = 0; i < 600; i++)
+		c.p[i] = (uint8_t)(i * 5);
+	CHECK_INT(dbuf_fit(&c, 1350), DBUF_OK);     /* 1408: the spare, the bytes carried along */
+	CHECK(c.p == p && c.cap == 1408);
+	for (i = 0; i < 600 && c.p[i] == (uint8_t)(i * 5); i++)
+		;
+	CHECK(i == 600);
+	CHECK_INT(dbuf_pool_bytes(), 640);          /* the block it left */
+	CHECK_INT(dbuf_fit(&c, 4097), DBUF_OK);     /* past 4 KiB: realloc, never kept */
+	CHECK_INT(c.cap, 4096 + 64);
+	dbuf_free(&c);
+	CHECK_INT(dbuf_pool_bytes(), 640);
+	dbuf_pool_end();
+}
+
+/* dbuf_pool_cap(): the spares never hold more than the cap (DBUF_POOL_BYTES
+ * by default: every size is also held to 32); lowering it frees the ones
+ * past it, 0 keeps none; dbuf_pool_end() sets it back. */
+static void test_pool_cap(void)
+{
+	struct dbuf b[3 * 40];
+	size_t i, held;
+	dbuf_pool_begin();
+	for (i = 0; i < 3 * 40; i++) {
+		dbuf_init(&b[i], 64, 1u << 20);
+		CHECK_INT(dbuf_fit(&b[i], 4096 - 64 * (i / 40)), DBUF_OK);   /* 40 each of 4096, 4032, 3968 */
+	}
+	for (i = 0; i < 3 * 40; i++)
+		dbuf_free(&b[i]);
+	held = dbuf_pool_bytes();
+	CHECK(held <= DBUF_POOL_BYTES);
+	CHECK_INT(held, 32 * 4096 + 32 * 4032);    /* 32 of each of the first two, then the cap */
+	dbuf_pool_cap(100000);
+	CHECK(dbuf_pool_bytes() <= 100000 && dbuf_pool_bytes() > 100000 - 4096);
+	dbuf_pool_cap(0);
+	CHECK_INT(dbuf_pool_bytes(), 0);
+	dbuf_init(&b[0], 64, 4096);
+	CHECK_INT(dbuf_fit(&b[0], 512), DBUF_OK);
+	dbuf_free(&b[0]);
+	CHECK_INT(dbuf_pool_bytes(), 0);           /* nothing kept at cap 0 */
+	dbuf_pool_end();
+	dbuf_pool_begin();
+	CHECK_INT(dbuf_fit(&b[0], 512), DBUF_OK);
+	dbuf_free(&b[0]);
+	CHECK_INT(dbuf_pool_bytes(), 512);         /* the cap is back */
 	dbuf_pool_end();
 }
 
@@ -232,5 +287,6 @@ int main(void)
 	test_take();
 	test_pool();
 	test_fit();
+	test_pool_cap();
 	return check_done();
 }
