@@ -67,6 +67,14 @@
  *     (app/main.c) refs and puts them; every entry knows its cache. Without
  *     a cache (NULL), x509_get() decodes for the caller alone. Facts never change once made,
  *     so reading them needs no lock, only a reference.
+ *   - `refs` changes by atomic operations only. A reference taken or
+ *     given back that leaves it above zero takes no lock (ref_fast(),
+ *     put_fast()): the report thread refs and puts a leaf for every
+ *     connection while the analysis thread gets certificates, and the two
+ *     queued on the lock (issue 19: most of a run's futex calls). Going to
+ *     zero (the LRU list, a free) and coming back from it happen under the
+ *     lock, and a count at zero can only change there: ref_fast() needs it
+ *     above zero, put_fast() above one.
  *
  * Decisions:
  *   - subject / issuer: X509_NAME_print_ex() with exactly XN_FLAG_RFC2253
@@ -952,6 +960,41 @@ static void ensure_key(struct x509_cache *c)
 	c->keyed = 1;
 }
 
+/* Under the lock (or without a cache): one more reference; an idle entry
+ * leaves the LRU list. At zero no other thread can change the count (see
+ * the top of the file); above it, ref_fast() and put_fast() may. */
+static void ref_locked(struct x509_entry *e)
+{
+	uint32_t r = __atomic_load_n(&e->f.refs, __ATOMIC_RELAXED);
+	if (r == 0 && e->in_table)
+		lru_unlink(e->c, e);   /* idle in the cache: in use again */
+	while (r < UINT32_MAX &&
+	       !__atomic_compare_exchange_n(&e->f.refs, &r, r + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Without the lock: one more reference to an entry the caller holds one
+ * of; 0 when the count is at zero or saturated (the lock decides then). */
+static int ref_fast(struct x509_entry *e)
+{
+	uint32_t r = __atomic_load_n(&e->f.refs, __ATOMIC_RELAXED);
+	while (r > 0 && r < UINT32_MAX)
+		if (__atomic_compare_exchange_n(&e->f.refs, &r, r + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
+/* Without the lock: one reference given back, when others remain; 0 when
+ * this may be the last one (the lock decides then). */
+static int put_fast(struct x509_entry *e)
+{
+	uint32_t r = __atomic_load_n(&e->f.refs, __ATOMIC_RELAXED);
+	while (r > 1)
+		if (__atomic_compare_exchange_n(&e->f.refs, &r, r - 1, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
 static const struct x509_facts *x509_get_locked(struct x509_cache *c, const uint8_t *der, size_t len)
 {
 	uint8_t sha[32];
@@ -972,10 +1015,7 @@ static const struct x509_facts *x509_get_locked(struct x509_cache *c, const uint
 	}
 	if (e != NULL) {
 		c->hits++;
-		if (e->f.refs == 0)
-			lru_unlink(c, e);
-		if (e->f.refs < UINT32_MAX)
-			e->f.refs++;
+		ref_locked(e);
 		return &e->f;
 	}
 	c->misses++;
@@ -1003,12 +1043,7 @@ static const struct x509_facts *x509_get_locked(struct x509_cache *c, const uint
 
 static const struct x509_facts *x509_ref_locked(const struct x509_facts *f)
 {
-	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
-
-	if (e->f.refs == 0 && e->in_table)
-		lru_unlink(e->c, e);   /* idle in the cache: in use again */
-	if (e->f.refs < UINT32_MAX)
-		e->f.refs++;
+	ref_locked((struct x509_entry *)(void *)(uintptr_t)f);   /* f is e->f, the first member */
 	return f;
 }
 
@@ -1017,9 +1052,11 @@ static void x509_put_locked(const struct x509_facts *f)
 	struct x509_entry *e = (struct x509_entry *)(void *)(uintptr_t)f;   /* f is e->f, the first member */
 	struct x509_cache *c = e->c;
 
-	if (e->f.refs == 0)
+	if (__atomic_load_n(&e->f.refs, __ATOMIC_RELAXED) == 0)
 		return;   /* a double put; ignore rather than corrupt the list */
-	if (--e->f.refs > 0)
+	/* acquire: what the other holders did before their puts (put_fast())
+	 * happens before the entry goes idle or is freed */
+	if (__atomic_sub_fetch(&e->f.refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	if (!e->in_table) {
 		if (c != NULL && c->detached > 0)
@@ -1401,6 +1438,8 @@ const struct x509_facts *x509_ref(const struct x509_facts *f)
 	if (f == NULL)
 		return NULL;
 	c = lock_of(f);
+	if (c && ref_fast((struct x509_entry *)(void *)(uintptr_t)f))
+		return f;
 	if (c)
 		pthread_mutex_lock(&c->mu);
 	f = x509_ref_locked(f);
@@ -1416,6 +1455,8 @@ void x509_put(const struct x509_facts *f)
 	if (f == NULL)
 		return;
 	c = lock_of(f);
+	if (c && put_fast((struct x509_entry *)(void *)(uintptr_t)f))
+		return;
 	if (c)
 		pthread_mutex_lock(&c->mu);
 	x509_put_locked(f);
