@@ -56,11 +56,11 @@ static void fn(struct hs_record *r, int64_t now_us, void *arg, struct rq_out *ou
 		s->nheld = 0;
 		return;
 	}
-	if (r->id != s->next_handled)
+	if (r->id != __atomic_load_n(&s->next_handled, __ATOMIC_RELAXED))
 		s->out_of_order = 1;
 	if (now_us != (int64_t)r->id * 10)
 		s->bad_now = 1;
-	s->next_handled = r->id + 1;
+	__atomic_store_n(&s->next_handled, r->id + 1, __ATOMIC_RELEASE);   /* rel() reads it on the pusher's thread */
 	s->handled++;
 	if (!s->keep) {
 		give(s, r, out);
@@ -80,7 +80,7 @@ static void rel(struct hs_record *r, void *arg)
 	struct seen *s = arg;
 	if (!pthread_equal(pthread_self(), s->pusher))
 		s->wrong_thread_rel = 1;
-	if (r->id >= s->next_handled || !s->out[r->id])
+	if (r->id >= __atomic_load_n(&s->next_handled, __ATOMIC_ACQUIRE) || !s->out[r->id])
 		s->released_early = 1;
 	s->next_released++;
 	s->since_push++;

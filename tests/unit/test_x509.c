@@ -21,6 +21,8 @@
 #include "dissect/x509.h"
 #include "tests/unit/check.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1017,6 +1019,72 @@ static void test_cache(void)
 	CHECK_INT(e, 0);
 }
 
+/* References from two threads at once (the analysis thread gets and puts
+ * certificates while the report thread refs and puts leaves): the count
+ * changes without the lock while it stays above zero and goes to or from
+ * zero under it, so however the threads interleave, every reference taken
+ * is given back once, an entry idle at the end is on the idle list (the
+ * cache can clear it) and one still held is not freed. */
+struct ref_arg {
+	const uint8_t *der;
+	size_t n;
+	const struct x509_facts *held;   /* a reference the thread may copy */
+	int rounds;
+	int bad;
+};
+
+static void *ref_worker(void *p)
+{
+	struct ref_arg *a = p;
+	int i;
+	for (i = 0; i < a->rounds; i++) {
+		const struct x509_facts *f = x509_get(xc, a->der, a->n);   /* 0 -> 1 under the lock, or a hit */
+		const struct x509_facts *g = x509_ref(f);                  /* above zero: no lock */
+		const struct x509_facts *h = a->held ? x509_ref(a->held) : NULL;
+		if (!f || g != f || strcmp(f->subject_cn, "Test Root CA") != 0)
+			a->bad = 1;
+		x509_put(h);
+		x509_put(g);
+		x509_put(f);   /* maybe the last: the lock */
+	}
+	return NULL;
+}
+
+static void test_refs_threads(void)
+{
+	struct ref_arg a[3];
+	pthread_t t[3];
+	const struct x509_facts *held;
+	uint64_t e;
+	int i, started[3];
+	x509_set_cache_max(xc, 64);
+	x509_cache_clear(xc);
+	held = x509_get(xc, der[INTER].p, der[INTER].n);
+	for (i = 0; i < 3; i++) {
+		a[i].der = der[ROOT].p;
+		a[i].n = der[ROOT].n;
+		a[i].held = i == 2 ? NULL : held;
+		a[i].rounds = 20000;
+		a[i].bad = 0;
+		started[i] = pthread_create(&t[i], NULL, ref_worker, &a[i]) == 0;
+		CHECK(started[i]);
+	}
+	for (i = 0; i < 3; i++)
+		if (started[i])
+			pthread_join(t[i], NULL);
+	for (i = 0; i < 3; i++)
+		CHECK_INT(a[i].bad, 0);
+	CHECK_INT(held->refs, 1);                  /* every ref of the threads given back */
+	CHECK_STR(held->subject_cn, "Test Intermediate");
+	x509_cache_clear(xc);                      /* ROOT is idle: cleared; INTER is held: kept */
+	x509_cache_stats(xc, NULL, NULL, &e);
+	CHECK_INT(e, 1);
+	x509_put(held);
+	x509_cache_clear(xc);
+	x509_cache_stats(xc, NULL, NULL, &e);
+	CHECK_INT(e, 0);
+}
+
 int main(void)
 {
 	xc = x509_cache_new();
@@ -1032,6 +1100,7 @@ int main(void)
 	test_long_fields();
 	test_hostile_der();
 	test_cache();
+	test_refs_threads();
 
 	x509_cache_free(xc);
 	for (int i = 0; i < NCERTS; i++) {
