@@ -171,15 +171,20 @@ static void release_certs(struct hs_record *r)
 		x509_put(hs_rare(r)->client_chain.c[i].x);
 }
 
-static void release_record(struct hs_record *r, void *arg)
+static void release_known(struct hs_record *r)
 {
-	(void)arg;
-	release_certs(r);
 	if (r->known) {
 		srv_known_release(r->known);
 		free(r->known);
 		r->known = NULL;
 	}
+}
+
+static void release_record(struct hs_record *r, void *arg)
+{
+	(void)arg;
+	release_certs(r);
+	release_known(r);
 	record_free(r);
 }
 
@@ -234,6 +239,12 @@ static void dispatch(struct app *app, struct hs_record *r, int64_t now_us, struc
 		return;
 	}
 	report_record(app, r, now_us);
+	/* what the server was known for was made on this thread (the report
+	 * thread, when it judges): given back here, not by release_record()
+	 * on the analysis thread, whose free would take this thread's malloc
+	 * arena lock while this thread allocates (issue 19: the run's futex
+	 * calls, after the certificates' lock) */
+	release_known(r);
 	rq_out_add(out, r);
 }
 

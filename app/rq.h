@@ -23,7 +23,7 @@
 #include "dissect/record.h"
 
 #define RQ_CAP   1024u    /* records waiting at most */
-#define RQ_BATCH 64u      /* the report thread is woken for this many (or the end) */
+#define RQ_BATCH 256u     /* the report thread is woken for this many (or the end) */
 #define RQ_RELEASE 2u     /* handled records the analysis thread releases a push (app/rq.c) */
 #define RQ_LOCAL 32u      /* records the analysis thread gathers before it takes the lock (app/rq.c) */
 _Static_assert(RQ_LOCAL <= RQ_CAP, "a gathering fits the ring");

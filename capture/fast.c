@@ -56,6 +56,11 @@
 #ifndef RB_NBATCH                /* -DRB_NBATCH=... to measure others */
 #define RB_NBATCH 4u             /* batches in flight between the reader and the analysis */
 #endif
+/* A reader that filled the ring sleeps until the analysis has taken this
+ * many batches, and is woken then, not for every batch taken: it then
+ * fills them one after the other (issue 19: a wake-up and a sleep, two
+ * futex calls, for every one of the 3,000 blocks of the benchmark). */
+#define RB_REFILL (RB_NBATCH / 2)
 
 _Static_assert(RB_BATCH >= CAP_BLK_REC_MAX, "a block holds the largest record");
 _Static_assert(RB_NBATCH >= 2, "the reader copies a cut record out of the batch it filled last");
@@ -310,8 +315,9 @@ static struct cap_blk *rb_get_empty(struct rb *q)
 {
 	struct cap_blk *b;
 	pthread_mutex_lock(&q->mu);
-	while (q->count == RB_NBATCH)
-		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->count == RB_NBATCH)
+		while (q->count > RB_NBATCH - RB_REFILL)
+			pthread_cond_wait(&q->cv, &q->mu);
 	b = &q->b[(q->head + q->count) % RB_NBATCH];
 	pthread_mutex_unlock(&q->mu);
 	b->used = b->end = 0;
@@ -394,8 +400,9 @@ static void rb_read(struct rb *q)
 		for (;;) {
 			int ended;
 			pthread_mutex_lock(&q->mu);
-			while (q->count == RB_NBATCH && !q->ended)
-				pthread_cond_wait(&q->cv, &q->mu);
+			if (q->count == RB_NBATCH)
+				while (q->count > RB_NBATCH - RB_REFILL && !q->ended)
+					pthread_cond_wait(&q->cv, &q->mu);
 			ended = q->ended;
 			pthread_mutex_unlock(&q->mu);
 			if (ended)
@@ -522,7 +529,8 @@ static int read_threaded(const struct cap_rd *r, enum cap_end *end, char *why, s
 		pthread_mutex_lock(&qp->mu);
 		qp->head = (qp->head + 1) % RB_NBATCH;
 		qp->count--;
-		pthread_cond_broadcast(&qp->cv);
+		if (qp->count <= RB_NBATCH - RB_REFILL)   /* what a reader waiting on a full ring waits for */
+			pthread_cond_broadcast(&qp->cv);
 		pthread_mutex_unlock(&qp->mu);
 	}
 	pthread_join(tid, NULL);
