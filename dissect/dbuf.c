@@ -12,11 +12,12 @@
  * through the same sizes) keeps freed blocks of every size from 64 bytes
  * to 4 KiB that is a multiple of DPOOL_STEP (what dbuf_fit() and the
  * doublings from a power of two make), at most DPOOL_MAX a size and
- * DBUF_POOL_BYTES in all (less when the owner says: dbuf_pool_cap()),
- * and grows into one of them instead of a trip through malloc's bins. Sizes over 1 KiB are past glibc's per-thread
- * cache, and its large bins sort and split their blocks: a TCP window
- * grown a segment at a time and freed when the peer acknowledged it made
- * about 13 such calls a connection (issue 19: 5% of the analysis
+ * DBUF_POOL_BYTES in all (less when the owner says: dbuf_pool_cap()). A
+ * buffer that grows to a size a spare waits for takes it; otherwise it
+ * grows with realloc as without spares. Sizes over 1 KiB are past glibc's
+ * per-thread cache, and its large bins sort and split their blocks: a TCP
+ * window grown a segment at a time and freed when the peer acknowledged
+ * it made about 13 such calls a connection (issue 19: 5% of the analysis
  * thread). A block is a plain malloc() block wherever it goes:
  * dbuf_take()'s owner frees it with free(), a thread without spares frees
  * what it is given, and dbuf_pool_end() frees the spares.
