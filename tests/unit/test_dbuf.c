@@ -4,9 +4,14 @@
  * maximum exactly and failing one byte past it with the buffer unchanged;
  * size arithmetic that would overflow, size_t or the structure's 32-bit
  * fields (a maximum past DBUF_MAX_MAX is clamped); take, reset, free and
- * grow again; dbuf_fit()'s growth to the size asked.
+ * grow again; dbuf_fit()'s growth to the size asked; the spare blocks
+ * (their sizes, their caps, and the flow table turning them off while
+ * more than 4096 connections are open).
  */
 #include "dissect/dbuf.h"
+#include "dissect/decode.h"
+#include "dissect/flow.h"
+#include "dissect/record.h"
 #include "tests/unit/check.h"
 
 #include <stdint.h>
@@ -279,6 +284,59 @@ static void test_pool_cap(void)
 	dbuf_pool_end();
 }
 
+static void free_record(struct hs_record *r, void *arg)
+{
+	(void)arg;
+	record_free(r);
+}
+
+/* The analysis thread's spares while many connections are open
+ * (dissect/flow.c, FLOW_POOL_OPEN_MAX): past 4096 open flows the flow
+ * table gives them back and none are kept; once the flows are retired
+ * (below 2048) they are kept again. The flows are 5000 SYNs from
+ * distinct client ports, crafted here. */
+static void test_pool_many_flows(void)
+{
+	struct flow_table *ft;
+	struct dbuf b;
+	struct pkt k;
+	unsigned i;
+	dbuf_pool_begin();
+	dbuf_init(&b, 64, 4096);
+	CHECK_INT(dbuf_fit(&b, 512), DBUF_OK);
+	dbuf_free(&b);
+	CHECK_INT(dbuf_pool_bytes(), 512);
+	ft = flow_table_new(NULL, free_record, NULL);
+	CHECK(ft != NULL);
+	for (i = 0; ft && i < 5000; i++) {
+		memset(&k, 0, sizeof(k));
+		k.frame = i + 1;
+		k.ts_us = 1700000000000000 + i;
+		k.src.family = k.dst.family = 4;
+		k.src.addr[0] = 10, k.src.addr[1] = 1, k.src.addr[2] = (uint8_t)(i >> 8), k.src.addr[3] = (uint8_t)i;
+		k.dst.addr[0] = 10, k.dst.addr[3] = 9;
+		k.src.port = (uint16_t)(20000 + i);
+		k.dst.port = 443;
+		k.seq = 1000 * i;
+		k.flags = TCP_SYN;
+		k.win = 64240;
+		k.wscale = PKT_NO_WSCALE;
+		flow_packet(ft, &k);
+		if (i == 4095)
+			CHECK_INT(dbuf_pool_bytes(), 512);   /* 4096 open: kept */
+	}
+	CHECK_INT(dbuf_pool_bytes(), 0);             /* the 4097th gave them back */
+	CHECK_INT(dbuf_fit(&b, 512), DBUF_OK);
+	dbuf_free(&b);
+	CHECK_INT(dbuf_pool_bytes(), 0);             /* and none is kept while they are open */
+	flow_table_free(ft, 1700000000000000 + 5000);
+	CHECK_INT(dbuf_fit(&b, 512), DBUF_OK);
+	dbuf_free(&b);
+	CHECK_INT(dbuf_pool_bytes(), 512);           /* retired: kept again */
+	dbuf_pool_end();
+	record_pools_free();
+}
+
 int main(void)
 {
 	test_growth();
@@ -288,5 +346,6 @@ int main(void)
 	test_pool();
 	test_fit();
 	test_pool_cap();
+	test_pool_many_flows();
 	return check_done();
 }
