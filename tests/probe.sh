@@ -343,7 +343,11 @@ b=$(tshark -r "$T/replay.pcap" -Y 'tls.handshake.type == 1' -T fields -e tcp.pay
 if [ "$rc" = 1 ] && [ -n "$a" ] && [ "$a" = "$b" ] && grep -q '^verdict: alb-target-needs-tls13 ' "$T/replay.out"; then
 	ok "client-hello-from: the same bytes sent again, same diagnosis"
 else
-	bad "client-hello-from" "exit $rc, bytes equal: $([ "$a" = "$b" ] && echo yes || echo no); $(grep '^verdict' "$T/replay.out")"
+	# what the two files held, to tell a replay that sent other bytes from a
+	# capture that held another ClientHello first
+	na=$(tshark -r "$T/healthy.pcap" -Y 'tls.handshake.type == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+	nb=$(tshark -r "$T/replay.pcap" -Y 'tls.handshake.type == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+	bad "client-hello-from" "exit $rc, bytes equal: $([ "$a" = "$b" ] && echo yes || echo no) (${#a} and ${#b} hex digits; $na and $nb ClientHellos; connections $(tshark -r "$T/healthy.pcap" -T fields -e tcp.stream 2>/dev/null | sort -u | wc -l) and $(tshark -r "$T/replay.pcap" -T fields -e tcp.stream 2>/dev/null | sort -u | wc -l)); $(grep '^verdict' "$T/replay.out"); $(head -2 "$T/replay.err" | tr '\n' ' ')"
 fi
 
 # a recorded load balancer's ClientHello (pcaps/), replayed with the
