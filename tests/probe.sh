@@ -312,7 +312,11 @@ fi
 # ---- the FIPS backend offer: AWS's FIPS table, exactly ----
 # ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04: TLS 1.0-1.3; 1301 1302, then the
 # 2016-08 suites with C014 before C00A; no CHACHA20
-fsu=$(tshark -r "$T/tls13-only-fips-offer.pcap" -Y 'tls.handshake.type == 1' -T fields \
+# tshark decodes these as TLS by the targets' ports: left to its heuristics,
+# a client port it knows for another protocol (44818, 48898, 57000 ...) hides
+# the handshake
+TLS_PORTS=(-d tcp.port==9001,tls -d tcp.port==9002,tls)
+fsu=$(tshark -r "$T/tls13-only-fips-offer.pcap" "${TLS_PORTS[@]}" -Y 'tls.handshake.type == 1' -T fields \
 	-e tls.handshake.ciphersuite -e tls.handshake.extensions.supported_version 2>/dev/null | head -1)
 want_fsu=$'0x1301,0x1302,0xc02b,0xc02f,0xc023,0xc027,0xc009,0xc013,0xc02c,0xc030,0xc024,0xc028,0xc014,0xc00a,0x009c,0x003c,0x002f,0x009d,0x003d,0x0035\t0x0304,0x0303,0x0302,0x0301'
 if [ "$fsu" = "$want_fsu" ] &&
@@ -338,15 +342,15 @@ fi
 "$TLSWHY" probe 127.0.0.1:9002 --client-hello-from "$T/healthy.pcap" --no-diff -w "$T/replay.pcap" \
 	--color never >"$T/replay.out" 2>"$T/replay.err"
 rc=$?
-a=$(tshark -r "$T/healthy.pcap" -Y 'tls.handshake.type == 1' -T fields -e tcp.payload 2>/dev/null | head -1)
-b=$(tshark -r "$T/replay.pcap" -Y 'tls.handshake.type == 1' -T fields -e tcp.payload 2>/dev/null | head -1)
+a=$(tshark -r "$T/healthy.pcap" "${TLS_PORTS[@]}" -Y 'tls.handshake.type == 1' -T fields -e tcp.payload 2>/dev/null | head -1)
+b=$(tshark -r "$T/replay.pcap" "${TLS_PORTS[@]}" -Y 'tls.handshake.type == 1' -T fields -e tcp.payload 2>/dev/null | head -1)
 if [ "$rc" = 1 ] && [ -n "$a" ] && [ "$a" = "$b" ] && grep -q '^verdict: alb-target-needs-tls13 ' "$T/replay.out"; then
 	ok "client-hello-from: the same bytes sent again, same diagnosis"
 else
 	# what the two files held, to tell a replay that sent other bytes from a
 	# capture that held another ClientHello first
-	na=$(tshark -r "$T/healthy.pcap" -Y 'tls.handshake.type == 1' -T fields -e frame.number 2>/dev/null | wc -l)
-	nb=$(tshark -r "$T/replay.pcap" -Y 'tls.handshake.type == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+	na=$(tshark -r "$T/healthy.pcap" "${TLS_PORTS[@]}" -Y 'tls.handshake.type == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+	nb=$(tshark -r "$T/replay.pcap" "${TLS_PORTS[@]}" -Y 'tls.handshake.type == 1' -T fields -e frame.number 2>/dev/null | wc -l)
 	bad "client-hello-from" "exit $rc, bytes equal: $([ "$a" = "$b" ] && echo yes || echo no) (${#a} and ${#b} hex digits; $na and $nb ClientHellos; connections $(tshark -r "$T/healthy.pcap" -T fields -e tcp.stream 2>/dev/null | sort -u | wc -l) and $(tshark -r "$T/replay.pcap" -T fields -e tcp.stream 2>/dev/null | sort -u | wc -l)); $(grep '^verdict' "$T/replay.out"); $(head -2 "$T/replay.err" | tr '\n' ' ')"
 fi
 
