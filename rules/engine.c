@@ -145,7 +145,7 @@ struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record
 	const struct rk_rule *note[RULE_MAX_NOTES], *also[RULE_MAX_ALSO], *cand[RULE_MAX_CANDIDATES];
 	const struct rk_rule *diag = NULL;
 	size_t i, n_note = 0, n_also = 0, n_cand = 0, n_at;
-	const uint32_t *at;
+	const struct rk_stage_rule *at;
 	struct matched *use;
 
 	if (!rs || !r)
@@ -156,15 +156,25 @@ struct rule_verdict *rule_eval(const struct rule_set *rs, const struct hs_record
 	at = rs->by_stage && r->stage < 32 ? rs->by_stage + rs->by_stage_at[r->stage] : NULL;
 	n_at = at ? rs->by_stage_at[r->stage + 1] - rs->by_stage_at[r->stage] : rs->n_rule;
 	for (i = 0; i < n_at; i++) {
-		const struct rk_rule *ru = &rs->rule[at ? at[i] : i];
-		if (ru->disabled)
-			continue;
-		/* a `stage` condition that cannot hold: the rule fails at it */
-		if (ru->has_stage_mask && r->stage < 32 && !(ru->stage_mask >> r->stage & 1))
-			continue;
-		/* its conditions on a number first (each fact read once per connection) */
-		if (!rk_screen_pass(&e, ru))
-			continue;
+		const struct rk_rule *ru;
+		if (at) {
+			/* not disabled, and no `stage` condition of it fails here
+			 * (rk_set_stages()); its conditions on a number first, each
+			 * fact read once per connection, from its compiled screen
+			 * (the rule itself is not read unless they all hold) */
+			if (!rk_scr_pass(&e, rs->scr + at[i].scr, at[i].n_scr))
+				continue;
+			ru = &rs->rule[at[i].rule];
+		} else {
+			ru = &rs->rule[i];
+			if (ru->disabled)
+				continue;
+			/* a `stage` condition that cannot hold: the rule fails at it */
+			if (ru->has_stage_mask && r->stage < 32 && !(ru->stage_mask >> r->stage & 1))
+				continue;
+			if (!rk_screen_pass(&e, ru))
+				continue;
+		}
 		if (!rule_matches(&e, ru))
 			continue;
 		if (ru->severity == SEV_NOTE) {

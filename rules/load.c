@@ -223,21 +223,78 @@ static void free_list(struct rk_list *l)
 	free(l);
 }
 
+/* c (screenable: a comparison of a number with a constant, or `in` /
+ * `not in` a list) into *s, deciding as rk_screen_holds() does. */
+static void scr_compile(const struct rk_cond *c, struct rk_scr *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	s->fact = c->fact;
+	s->absent = c->negate ? 1 : 0;   /* an absent fact holds nothing */
+	s->neg = c->negate ? 1 : 0;
+	s->lo = 1;
+	s->hi = 0;                       /* empty until the operator says */
+	switch (c->op) {
+	case OP_IN:
+	case OP_NOTIN:
+		s->is_list = 1;
+		s->list = c->list;
+		s->neg ^= c->op == OP_NOTIN;
+		return;
+	case OP_IS: s->lo = s->hi = c->num; return;
+	case OP_ISNOT: s->lo = s->hi = c->num; s->neg ^= 1; return;
+	case OP_LT: if (c->num != INT64_MIN) { s->lo = INT64_MIN; s->hi = c->num - 1; } return;
+	case OP_LE: s->lo = INT64_MIN; s->hi = c->num; return;
+	case OP_GT: if (c->num != INT64_MAX) { s->lo = c->num + 1; s->hi = INT64_MAX; } return;
+	case OP_GE: s->lo = c->num; s->hi = INT64_MAX; return;
+	default: return;   /* not screenable (rk_rule_prepare() does not put it in a screen) */
+	}
+}
+
 void rk_set_stages(struct rule_set *rs)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, n_scr = 0;
 	int st;
 	free(rs->by_stage);
+	free(rs->scr);
+	free(rs->scr_at);
 	rs->by_stage = NULL;
+	rs->scr = NULL;
+	rs->scr_at = NULL;
 	memset(rs->by_stage_at, 0, sizeof(rs->by_stage_at));
-	if (!rs->n_rule || rs->n_rule > UINT32_MAX / 32 || !(rs->by_stage = malloc(rs->n_rule * 32 * sizeof(uint32_t))))
+	if (!rs->n_rule || rs->n_rule > UINT32_MAX / 32 / RK_SCREEN)
 		return;
+	for (i = 0; i < rs->n_rule; i++)
+		n_scr += rs->rule[i].n_screen;
+	rs->by_stage = malloc(rs->n_rule * 32 * sizeof(*rs->by_stage));
+	rs->scr = malloc((n_scr ? n_scr : 1) * sizeof(*rs->scr));
+	rs->scr_at = malloc(rs->n_rule * sizeof(*rs->scr_at));
+	if (!rs->by_stage || !rs->scr || !rs->scr_at) {
+		free(rs->by_stage);
+		free(rs->scr);
+		free(rs->scr_at);
+		rs->by_stage = NULL;
+		rs->scr = NULL;
+		rs->scr_at = NULL;
+		return;
+	}
+	for (i = 0, n_scr = 0; i < rs->n_rule; i++) {
+		const struct rk_rule *ru = &rs->rule[i];
+		uint8_t k;
+		rs->scr_at[i] = (uint32_t)n_scr;
+		for (k = 0; k < ru->n_screen; k++)
+			scr_compile(&ru->cond[ru->screen_cond[k]], &rs->scr[n_scr++]);
+	}
 	for (st = 0; st < 32; st++) {
 		rs->by_stage_at[st] = (uint32_t)n;
 		for (i = 0; i < rs->n_rule; i++) {
 			const struct rk_rule *ru = &rs->rule[i];
-			if (!ru->disabled && (!ru->has_stage_mask || (ru->stage_mask >> st & 1)))
-				rs->by_stage[n++] = (uint32_t)i;
+			if (!ru->disabled && (!ru->has_stage_mask || (ru->stage_mask >> st & 1))) {
+				rs->by_stage[n].rule = (uint32_t)i;
+				rs->by_stage[n].scr = rs->scr_at[i];
+				rs->by_stage[n].n_scr = ru->n_screen;
+				n++;
+			}
 		}
 	}
 	rs->by_stage_at[32] = (uint32_t)n;
@@ -272,6 +329,8 @@ void rule_set_free(struct rule_set *rs)
 		free(rs->files[i]);
 	free(rs->rule); free(rs->kb); free(rs->list); free(rs->files);
 	free(rs->by_stage);
+	free(rs->scr);
+	free(rs->scr_at);
 	free(rs);
 }
 

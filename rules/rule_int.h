@@ -188,6 +188,30 @@ struct rk_rule {
 	uint32_t kb_line;
 };
 
+/* One condition of a rule's screen, compiled (rk_set_stages()) so that
+ * rule_eval() decides it from the fact's number with no more than a range
+ * or a list to look at: a comparison holds for a number in [lo, hi] (an
+ * empty range, lo > hi, for none), `in` and `not in` by membership in
+ * list; neg inverts that (`unless`, `is not`, `not in`); an absent fact
+ * gives `absent` (it holds nothing: 1 only for `unless`); a fact that came
+ * with more than a number is decided the general way, by c. Each exactly
+ * as rk_cond_eval() decides c (test_rules.c test_screen). */
+struct rk_scr {
+	int64_t lo, hi;
+	const struct rk_list *list;
+	const struct rk_cond *c;
+	uint16_t fact;
+	uint8_t is_list;
+	uint8_t neg;
+	uint8_t absent;
+};
+/* A rule of a stage as rule_eval() walks them: its index and its screen. */
+struct rk_stage_rule {
+	uint32_t rule;           /* into rs->rule */
+	uint32_t scr;            /* its screen: rs->scr[scr .. scr + n_scr) */
+	uint32_t n_scr;
+};
+
 struct rule_set {
 	struct rk_rule *rule;
 	size_t n_rule;
@@ -200,13 +224,19 @@ struct rule_set {
 	uint64_t gen;            /* new at creation and after every load (rk_set_touch): what
 	                          * per-thread memos of results over this set are keyed by */
 	/* The rules that can match at each stage below 32 (not disabled, the
-	 * stage's bit set in their stage_mask), in load order:
-	 * by_stage[by_stage_at[s] .. by_stage_at[s + 1]) (rk_set_stages(),
-	 * after every load; NULL: rule_eval() goes through every rule). */
-	uint32_t *by_stage;
+	 * stage's bit set in their stage_mask), in load order, each with its
+	 * compiled screen: by_stage[by_stage_at[s] .. by_stage_at[s + 1])
+	 * (rk_set_stages(), after every load; NULL: rule_eval() goes through
+	 * every rule). */
+	struct rk_stage_rule *by_stage;
 	uint32_t by_stage_at[33];
+	/* every rule's screen compiled (rk_set_stages()): rule i's is
+	 * scr[scr_at[i] .. scr_at[i] + rule[i].n_screen); NULL with by_stage */
+	struct rk_scr *scr;
+	uint32_t *scr_at;
 };
-/* Makes rs->by_stage for the rules as they are now (NULL if out of memory). */
+/* Makes rs->by_stage and rs->scr for the rules as they are now (both NULL
+ * if out of memory). */
 void rk_set_stages(struct rule_set *rs);
 /* Gives rs a generation no rule set had before: memos keyed by the old one miss. */
 void rk_set_touch(struct rule_set *rs);
@@ -288,11 +318,45 @@ static inline int rk_screen_holds(struct rk_eval *e, const struct rk_cond *c)
 	return c->negate ? !m : m;
 }
 
+/* s (a compiled screen condition) as rk_cond_eval() decides its
+ * condition. Inline: rule_eval() checks a few of these for every rule of
+ * the stage. */
+static inline int rk_scr_holds(struct rk_eval *e, const struct rk_scr *s)
+{
+	uint8_t st = e->vstate[s->fact];
+	if (!st) {
+		struct rk_val v;
+		(void)rk_fact_get(e, s->fact, &v);
+		st = e->vstate[s->fact];
+	}
+	if (st == RK_V_NUM) {
+		int64_t x = e->vi[s->fact];
+		int m = s->is_list ? (s->list ? rk_sorted_has(s->list, (uint16_t)x) : 0) : (x >= s->lo && x <= s->hi);
+		return m ^ s->neg;
+	}
+	if (st == RK_V_ABSENT)
+		return s->absent;
+	return rk_cond_eval(e, s->c);   /* a number that came with more: the general way */
+}
+
+/* 1 when every condition of a compiled screen holds for the connection. */
+static inline int rk_scr_pass(struct rk_eval *e, const struct rk_scr *s, uint32_t n)
+{
+	uint32_t k;
+	for (k = 0; k < n; k++)
+		if (!rk_scr_holds(e, &s[k]))
+			return 0;
+	return 1;
+}
+
 /* 1 when every condition of the rule's screen holds for the connection
- * (each exactly as rk_cond_eval() decides it). */
+ * (each exactly as rk_cond_eval() decides it): compiled when the rule set
+ * has its screens (rk_set_stages()), else from the conditions. */
 static inline int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru)
 {
 	uint8_t k;
+	if (e->rs->scr && ru >= e->rs->rule && ru < e->rs->rule + e->rs->n_rule)
+		return rk_scr_pass(e, e->rs->scr + e->rs->scr_at[ru - e->rs->rule], ru->n_screen);
 	for (k = 0; k < ru->n_screen; k++)
 		if (!rk_screen_holds(e, &ru->cond[ru->screen_cond[k]]))
 			return 0;

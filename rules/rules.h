@@ -259,9 +259,11 @@ struct rule_verdict {
 	uint8_t n_cand;
 	int has_identity;                    /* a ClientHello was seen */
 	struct rule_identity identity;       /* which client sent it */
-	/* storage (rules/verdict.c): the diagnosis, the other candidates, the notes */
-	struct rule_finding f[RULE_MAX_CANDIDATES + RULE_MAX_NOTES];
 	void *mem;
+	/* storage (rules/verdict.c): the diagnosis, the other candidates, the
+	 * notes; as many as the verdict holds (at most RULE_MAX_CANDIDATES +
+	 * RULE_MAX_NOTES), so that a verdict without findings is small */
+	struct rule_finding f[];
 };
 
 /* The verdict on one finished record (see the invariants above). */

@@ -391,6 +391,9 @@ static void test_screen(void)
 		"when alert.description not in @client-cert-missing-alerts",
 		"when client.appdata >= 1", "unless client.appdata >= 1", "when client.appdata < 3",
 		"when server.appdata > 0", "unless ch.max_version < TLS1.3", "when ch.max_version is TLS1.3",
+		"when client.appdata <= 2", "unless server.appdata > 1", "when client.appdata is not 3",
+		"unless client.appdata < 0", "when server.appdata >= 0",
+		"unless alert.description not in @client-cert-missing-alerts",
 	};
 	size_t i;
 	int state;
@@ -422,6 +425,16 @@ static void test_screen(void)
 			CHECK(rk_screen_pass(&e, &rs->rule[k]) == rk_cond_eval(&e, &rs->rule[k].cond[0]));
 			/* read again: from what the first reading kept */
 			CHECK(rk_screen_pass(&e, &rs->rule[k]) == rk_cond_eval(&e, &rs->rule[k].cond[0]));
+			/* compiled (rk_set_stages()) and read from the condition alike */
+			CHECK(rs->scr != NULL);
+			{
+				struct rk_scr *scr = rs->scr;
+				int compiled = rk_screen_pass(&e, &rs->rule[k]), plain;
+				rs->scr = NULL;
+				plain = rk_screen_pass(&e, &rs->rule[k]);
+				rs->scr = scr;
+				CHECK(compiled == plain);
+			}
 			record_free(r);
 		}
 		rule_set_free(rs);
