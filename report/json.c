@@ -13,6 +13,7 @@
 #include "dissect/fp.h"
 #include "dissect/decode.h"
 #include "dissect/tlsdec.h"
+#include "dissect/hash.h"
 #include "rules/rules.h"
 
 #include <arpa/inet.h>
@@ -809,29 +810,88 @@ static char *table_name(char *o, const char *s)
  * array's next value (jw_members; about seven times fewer writer calls:
  * the ladder is the longest list of a record); 0 when the writer is
  * pretty or a name is too long, for ladder_event() to write. */
-static int ladder_event_compact(struct jw *w, const struct hs_record *r, const struct hs_event *e)
+/* The members of a ladder event between its offset and its length (who
+ * sent it, its kind, its message) at o: the end; NULL when a name is too
+ * long. */
+static char *ladder_mid(char *o, const struct hs_record *r, const struct hs_event *e)
 {
-	char b[16], *o = jw_members(w, 256 + 3 * LADDER_NAME_MAX);   /* in place: the array's next value */
-	const char *msg;
-	if (!o)
-		return 0;
-	msg = ladder_message(r, e, b, sizeof(b));
-	o = jw_fmt_u64(LIT(o, "{\"frame\":"), e->frame);
-	o = jw_fmt_i64(LIT(o, ",\"offset_us\":"), e->ts_us - r->first_ts_us);
+	char b[16];
+	const char *msg = ladder_message(r, e, b, sizeof(b));
 	o = LIT(o, ",\"from\":");
 	if (!(o = table_name(o, rpt_dir_name(e->dir))))
-		return 0;
+		return NULL;
 	o = LIT(o, ",\"kind\":");
 	if (!(o = table_name(o, hs_ev_kind_name((enum hs_ev_kind)e->kind))))
-		return 0;
+		return NULL;
 	if (msg) {
 		o = LIT(o, ",\"message\":");
 		if (!(o = table_name(o, msg)))
-			return 0;
+			return NULL;
 	}
-	if (e->kind == EV_HANDSHAKE) {
+	if (e->kind == EV_HANDSHAKE)
 		o = jw_fmt_u64(LIT(o, ",\"message_type\":"), e->hs_type);
+	return o;
+}
+
+/* Those members depend on the sender, the kind and the message alone: a
+ * handshake message's type, an alert's description (or that it was
+ * encrypted, or is not in the record's list): written once per thread and
+ * copied after (a record has about 14 events, and the names were looked
+ * up and measured for each). Two places a key may be kept (two parts of
+ * its hash), the one used longer ago given up: the forty-odd keys of a
+ * capture stay (one place each thrashed two pairs of the commonest). A
+ * slot holds the key it was written for, 0 when empty. */
+#define MID_SLOTS 64u
+#define MID_MAX   (8 + 2 + 8 + 2 + 11 + 2 + 3 * LADDER_NAME_MAX + 20)   /* ladder_mid() at most */
+struct mid_slot {
+	uint32_t key;
+	uint16_t n;
+	uint64_t used;           /* mid_clock when last found or written */
+	char s[MID_MAX];
+};
+static _Thread_local struct mid_slot mid_cache[MID_SLOTS];
+static _Thread_local uint64_t mid_clock;
+_Static_assert(MID_SLOTS == 64, "ladder_mid_cached() takes 6 bits of the hash for each place");
+
+static char *ladder_mid_cached(char *o, const struct hs_record *r, const struct hs_event *e)
+{
+	uint32_t key, msg = 0;
+	uint64_t h;
+	struct mid_slot *a, *b, *m;
+	char *end;
+	if (e->kind == EV_HANDSHAKE)
+		msg = e->hs_type;
+	else if (e->kind == EV_ALERT)   /* as ladder_message() reads it */
+		msg = e->aux >= r->n_alerts ? 256u : r->alerts[e->aux].encrypted ? 257u : r->alerts[e->aux].description;
+	key = 1u + ((uint32_t)e->dir | (uint32_t)e->kind << 8 | msg << 16);
+	h = hash_mum(key ^ 0x243f6a8885a308d3ull, 0x9e3779b97f4a7c15ull);
+	a = &mid_cache[h >> 58];
+	b = &mid_cache[(h >> 52) & (MID_SLOTS - 1)];
+	m = a->key == key ? a : b->key == key ? b : NULL;
+	if (m) {
+		m->used = ++mid_clock;
+		memcpy(o, m->s, m->n);
+		return o + m->n;
 	}
+	if (!(end = ladder_mid(o, r, e)))
+		return NULL;
+	m = a->used <= b->used ? a : b;
+	m->key = key;
+	m->used = ++mid_clock;
+	m->n = (uint16_t)(end - o);
+	memcpy(m->s, o, m->n);
+	return end;
+}
+
+static int ladder_event_compact(struct jw *w, const struct hs_record *r, const struct hs_event *e)
+{
+	char *o = jw_members(w, 256 + 3 * LADDER_NAME_MAX);   /* in place: the array's next value */
+	if (!o)
+		return 0;
+	o = jw_fmt_u64(LIT(o, "{\"frame\":"), e->frame);
+	o = jw_fmt_i64(LIT(o, ",\"offset_us\":"), e->ts_us - r->first_ts_us);
+	if (!(o = ladder_mid_cached(o, r, e)))
+		return 0;
 	o = jw_fmt_u64(LIT(o, ",\"length\":"), e->len);
 	*o++ = '}';
 	jw_members_end(w, o);
