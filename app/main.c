@@ -205,6 +205,7 @@ static void report_record(struct app *app, struct hs_record *r, int64_t now_us)
 		ctx.capture_end_us = now_us;   /* live: a silence is measured up to now */
 		ctx.server_leaf_hint = hint_for(app, r);
 		ctx.server = r->known;
+		ctx.evidence = (uint8_t)rpt_evidence_mode(&app->rpt);
 		v = rule_eval(app->rules, r, &ctx);
 		if (rule_verdict_failed(v))
 			app->failed = 1;

@@ -146,6 +146,18 @@ static int text_grouped(const struct rpt *r)
 	return r->fmt == RPT_TEXT && r->text_mode != RPT_TEXT_EACH;
 }
 
+int rpt_evidence_mode(const struct rpt *r)
+{
+	/* tk_add(): a failure's section (its notes too); the rest are
+	 * counted by their diagnosis's rule and title alone */
+	if (r->fmt == RPT_MARKDOWN || r->fmt == RPT_HTML || text_grouped(r))
+		return RULE_EVIDENCE_FAILED;
+	/* rpt_conn(): what is not lean is whole */
+	if (r->lean && (r->fmt == RPT_JSON || r->fmt == RPT_JSONL || r->fmt == RPT_ECS))
+		return RULE_EVIDENCE_FAILED_OR_INCONCLUSIVE;
+	return RULE_EVIDENCE_ALL;
+}
+
 void rpt_begin(struct rpt *r)
 {
 	memset(&r->n, 0, sizeof(r->n));

@@ -108,6 +108,11 @@ void rpt_begin(struct rpt *r);
 void rpt_jw_line(struct rpt *r);
 /* 1 when the record belongs in the report (TLS, or a failure before TLS). */
 int rpt_wanted(const struct rpt *r, const struct hs_record *rec);
+/* Which verdicts this report prints evidence and workarounds of (enum
+ * rule_evidence_mode, for rule_ctx.evidence): the summary reports only a
+ * failure's, a lean machine report only a failed or inconclusive
+ * connection's, the others every one. */
+int rpt_evidence_mode(const struct rpt *r);
 /* One connection, with the verdict rule_eval() gave it (NULL: none). */
 void rpt_conn(struct rpt *r, const struct hs_record *rec, const struct rule_verdict *v);
 void rpt_end(struct rpt *r, const struct rpt_input *in, int nin, const struct rpt_run *run,

@@ -47,6 +47,20 @@ struct rule_ctx {
 	/* What the run knows of this server from its other connections
 	 * (dissect/servers.h), or NULL (rules: server.others.*). */
 	const struct srv_known *server;
+	/* Which verdicts get their findings' evidence and ranked workarounds
+	 * (enum rule_evidence_mode): a report that prints them only for some
+	 * connections spares building them for the rest. 0: every verdict. */
+	uint8_t evidence;
+};
+
+/* rule_ctx.evidence. Without evidence a finding keeps its rule, title,
+ * severity, side, confidence, basis and kb entry; its evidence lines and
+ * workarounds are empty (n_evid, n_own and n_wa 0), and so are the
+ * differential's supports. */
+enum rule_evidence_mode {
+	RULE_EVIDENCE_ALL = 0,
+	RULE_EVIDENCE_FAILED,                    /* only when the verdict is a failure */
+	RULE_EVIDENCE_FAILED_OR_INCONCLUSIVE     /* a failure, or outcome inconclusive */
 };
 
 struct rule_set *rule_set_new(void);

@@ -120,10 +120,10 @@ static void fill_tmpl(struct fill *fl, struct rk_eval *e, const struct rk_tmpl *
 	}
 }
 
-static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rule *r, struct rule_finding *f,
-			 int ranked)
+/* A finding's rule, title, severity, side, confidence, basis and kb
+ * entry: all of it without evidence and workarounds (rule_ctx.evidence). */
+static void bare_finding(const struct rk_rule *r, struct rule_finding *f)
 {
-	uint16_t i;
 	memset(f, 0, sizeof(*f));
 	f->rule = r->id;
 	f->title = r->title;
@@ -133,6 +133,13 @@ static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rul
 	f->confidence = rk_conf_name(rk_conf_of(r));
 	f->basis = rk_basis_name(rk_basis_of(r));
 	f->kb = r->kb;
+}
+
+static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rule *r, struct rule_finding *f,
+			 int ranked)
+{
+	uint16_t i;
+	bare_finding(r, f);
 	f->evid = fl->line;
 	f->n_evid = (uint16_t)(r->n_evid + r->kb->n_evid);
 	f->n_own = r->n_evid;
@@ -241,21 +248,29 @@ struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *dia
 	if (!v)
 		return NULL;
 	v->diag = diag ? &v->f[0] : NULL;
-	if (n && !findings(v, e, r, n, nc)) {
-		free(v);
-		return NULL;
+	/* side capture: the capture was cut or lost bytes, so it cannot say */
+	v->failed = diag && diag->severity == SEV_ERROR;
+	if (diag)
+		v->outcome = rk_side_of(diag) == 3 && !v->failed ? RULE_OUTCOME_INCONCLUSIVE : RULE_OUTCOME_DIAGNOSED;
+	else if (e->r->stage < STAGE_COMPLETE)
+		v->outcome = RULE_OUTCOME_INCONCLUSIVE;
+	if (e->ctx.evidence == RULE_EVIDENCE_ALL || v->failed ||
+	    (e->ctx.evidence == RULE_EVIDENCE_FAILED_OR_INCONCLUSIVE && v->outcome == RULE_OUTCOME_INCONCLUSIVE)) {
+		if (n && !findings(v, e, r, n, nc)) {
+			free(v);
+			return NULL;
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			bare_finding(r[i], &v->f[i]);
 	}
 	v->note = &v->f[nc];
 	v->n_note = (uint8_t)(n - nc);
 	for (i = 0; i < n_also && i < RULE_MAX_ALSO; i++)
 		v->also[v->n_also++] = also[i]->id;
 	if (diag) {
-		/* side capture: the capture was cut or lost bytes, so it cannot say */
-		v->outcome = rk_side_of(diag) == 3 && diag->severity != SEV_ERROR ? RULE_OUTCOME_INCONCLUSIVE
-									 : RULE_OUTCOME_DIAGNOSED;
 		if (v->outcome == RULE_OUTCOME_INCONCLUSIVE)
 			v->missing = diag->kb->title;
-		v->failed = diag->severity == SEV_ERROR;
 		for (i = 0; i < nc; i++) {
 			v->cand[i].cause = &v->f[i];
 			v->cand[i].supports = v->f[i].evid;
@@ -267,8 +282,7 @@ struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *dia
 		v->n_cand = (uint8_t)nc;
 		v->f[0].confidence = rk_conf_name(verdict_confidence(diag, nc - 1, e->r));
 		v->f[0].side = rk_side_name(verdict_side(diag, r + 1, nc - 1));
-	} else if (e->r->stage < STAGE_COMPLETE) {
-		v->outcome = RULE_OUTCOME_INCONCLUSIVE;
+	} else if (v->outcome == RULE_OUTCOME_INCONCLUSIVE) {
 		v->missing = "no rule explains how this handshake ended: the facts above are all the capture holds";
 	}
 	identity(v, e);

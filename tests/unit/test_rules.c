@@ -1077,6 +1077,53 @@ static void test_evidence_escaping(void)
 		fclose(tmp);
 }
 
+/* rule_ctx.evidence: the summary and lean reports ask for the evidence of
+ * failures (and of inconclusive verdicts) alone; every other verdict keeps
+ * its findings' rule, title, side and kb entry, with no evidence lines
+ * and no workarounds, and the same outcome. */
+static void test_evidence_modes(void)
+{
+	static const char text[] = "kb t/x\n  title T\n  root_cause R\n  workaround w1 50% W1\nend\n"
+				   "kb t/n\n  title N\n  root_cause R\nend\n"
+				   "rule t-fail\n  title T\n  kb t/x\n  severity error\n  when tls is true\n"
+				   "  when ch.sni.present is true\n  evidence name {ch.sni} in frame {ch.frame}\nend\n"
+				   "rule t-note\n  title N\n  kb t/n\n  severity note\n  when tls is true\n"
+				   "  evidence the frame {ch.frame}\nend\n";
+	struct rule_set *rs = rule_set_new();
+	char err[256];
+	int sni, mode;
+	CHECK(rs && rule_load_buffer(rs, "t.rules", text, sizeof(text) - 1, err, sizeof(err)) == 0);
+	for (sni = 0; sni < 2; sni++) {
+		for (mode = RULE_EVIDENCE_ALL; mode <= RULE_EVIDENCE_FAILED_OR_INCONCLUSIVE; mode++) {
+			struct hs_record *r = rec_tcp();
+			struct rule_verdict *v;
+			struct rule_ctx ctx;
+			int full;
+			add_ch(r, 0);
+			r->ch->has_sni = (uint8_t)sni;
+			record_derive(r);
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.evidence = (uint8_t)mode;
+			v = rule_eval(rs, r, &ctx);
+			/* sni: the failure fires; else the handshake, which has no
+			 * ServerHello, is inconclusive */
+			CHECK(v && (sni || v->outcome == RULE_OUTCOME_INCONCLUSIVE));
+			full = mode == RULE_EVIDENCE_ALL || sni || mode == RULE_EVIDENCE_FAILED_OR_INCONCLUSIVE;
+			CHECK(v && v->n_note == 1 && !strcmp(v->note[0].rule, "t-note") && v->note[0].kb &&
+			      !strcmp(v->note[0].title, "N"));
+			CHECK(v && v->n_note == 1 && v->note[0].n_evid == (full ? 1 : 0));
+			CHECK(v && rule_verdict_failed(v) == sni && (v->diag != NULL) == sni);
+			if (v && v->diag) {
+				CHECK(!strcmp(v->diag->rule, "t-fail") && v->diag->n_evid == 1 && v->diag->n_wa == 1);
+				CHECK(v->n_cand == 1 && v->cand[0].n_supports == 1);
+			}
+			rule_verdict_free(v);
+			record_free(r);
+		}
+	}
+	rule_set_free(rs);
+}
+
 /* ---- 7. the vocabulary is documented ------------------------------------- */
 
 static void test_docs(void)
@@ -1108,6 +1155,7 @@ int main(void)
 	test_builtin();
 	test_reports();
 	test_evidence_escaping();
+	test_evidence_modes();
 	test_identity();
 	test_docs();
 	return check_done();
