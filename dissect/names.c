@@ -1196,11 +1196,6 @@ const char *names_content_type(uint8_t v)
 }
 
 /* RFC 8701 section 2: both bytes equal, each of the form 0x?A. */
-int names_is_grease(uint16_t v)
-{
-	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
 int names_suite_by_name(const char *s)
 {
 	size_t i;
