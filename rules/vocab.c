@@ -853,7 +853,6 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_SRV_COMPLETED_PROXY: SETI(k ? k->completed_proxy : 0);
 	case F_SERVER_RETRANS: SETI(hs_rare(r)->d[DIR_S2C].retransmissions);
 	case F_TIMED_OUT: SETI(r->timed_out);
-	case F_CONFLICTS: SETI((int64_t)hs_rare(r)->d[0].overlap_conflicts + hs_rare(r)->d[1].overlap_conflicts);
 	case F_CONFLICT_FRAME:
 	case F_CONFLICT_SENDER:
 		{
@@ -868,16 +867,6 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 			if (fact == F_CONFLICT_FRAME)
 				SETI(st->conflict_frame[dir]);
 			SETI(dir);
-		}
-	case F_OUT_OF_WINDOW:
-	case F_BAD_CHECKSUMS:
-		{
-			const struct hs_steer *st = hs_rare(r)->steer;
-			if (!st)
-				SETI(0);
-			if (fact == F_OUT_OF_WINDOW)
-				SETI((int64_t)st->out_of_window[0] + st->out_of_window[1]);
-			SETI((int64_t)st->bad_checksums[0] + st->bad_checksums[1]);
 		}
 	case F_DECRYPTED: SETI(hs_rare(r)->dec && hs_rare(r)->dec->records_ok[0] + hs_rare(r)->dec->records_ok[1] > 0);
 	case F_HTTP_STATUS:
@@ -920,8 +909,6 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 		}
 	case F_PROXY_PRESENT: SETI(record_proxy_header(r) != 0);
 	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
-	case F_SERVER_SPOKE_FIRST:
-		SETI(r->d[DIR_S2C].spoke_first);
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
 	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
 	case F_CLIENT_HTTP: SETI(record_http_request(r));
@@ -938,6 +925,52 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_T_STALL: NEED(ch && hs_end(e, &end) && end >= ch->ts_us); SETI(hs_stall(r, ch->ts_us, end));
 	}
 	return 0;
+}
+
+/* The facts that are a field or two of the record, read without
+ * fact_get()'s frame: every connection reads most of them (the rules'
+ * first conditions), and the call and its set-up cost several times the
+ * read. v as fact_get() leaves it; -1 for a fact read there. */
+static inline int fact_quick(const struct rk_eval *e, int fact, struct rk_val *v)
+{
+	const struct hs_record *r = e->r;
+	switch (fact) {
+	case F_STAGE: SETI(r->stage);
+	case F_TLS: SETI(r->is_tls);
+	case F_COMPLETE: SETI(r->complete);
+	case F_CLIENT_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN) != 0);
+	case F_CLIENT_RST: SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST) != 0);
+	case F_SERVER_FIN: SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN) != 0);
+	case F_SERVER_RST: SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST) != 0);
+	case F_CLOSED_BY: SETI(r->closed_by <= 1 ? r->closed_by : 255);
+	case F_CH_PRESENT: SETI(r->ch != NULL);
+	case F_CH_SNI_PRESENT: NEED(r->ch); SETI(r->ch->has_sni);
+	case F_SH_PRESENT: SETI(r->sh != NULL);
+	case F_SH_VERSION: NEED(r->sh); SETI(r->sh->version);
+	case F_SH_SUITE: NEED(r->sh); SETI(r->sh->cipher);
+	case F_HRR_PRESENT: SETI(hs_rare(r)->hrr != NULL);
+	case F_CERT_PRESENT: SETI(r->server_chain.present);
+	case F_CERT_REQUEST: SETI(r->cert_request);
+	case F_ALERT_PRESENT: SETI(e->alert != NULL);
+	case F_ALERT_SENDER: NEED(e->alert); SETI(e->alert->dir);
+	case F_APPDATA_CLIENT: SETI(r->d[DIR_C2S].appdata_records);
+	case F_APPDATA_SERVER: SETI(r->d[DIR_S2C].appdata_records);
+	case F_CONFLICTS: SETI((int64_t)hs_rare(r)->d[0].overlap_conflicts + hs_rare(r)->d[1].overlap_conflicts);
+	case F_OUT_OF_WINDOW:
+	case F_BAD_CHECKSUMS:
+		{
+			const struct hs_steer *st = hs_rare(r)->steer;
+			if (!st)
+				SETI(0);
+			if (fact == F_OUT_OF_WINDOW)
+				SETI((int64_t)st->out_of_window[0] + st->out_of_window[1]);
+			SETI((int64_t)st->bad_checksums[0] + st->bad_checksums[1]);
+		}
+	case F_SERVER_SPOKE_FIRST:
+		SETI(r->d[DIR_S2C].spoke_first);
+	default:
+		return -1;
+	}
 }
 
 static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struct rk_val *v)
@@ -960,9 +993,6 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	v->s = NULL;
 	v->sn = 0;
 	switch (fact) {
-	case F_STAGE: SETI(r->stage);
-	case F_TLS: SETI(r->is_tls);
-	case F_COMPLETE: SETI(r->complete);
 	case F_CLIENT_PORT: SETI(r->cli.port);
 	case F_SERVER_PORT: SETI(r->srv.port);
 	case F_CLIENT_SYN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_SYN) != 0);
@@ -970,19 +1000,14 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_CLIENT_SYN_TIME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_SYN)); SETI(hs_at_ts(r, DIR_C2S, HS_AT_SYN));
 	case F_SERVER_SYNACK: SETI(hs_at_frame(r, DIR_S2C, HS_AT_SYN) != 0);
 	case F_SERVER_SYNACK_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_SYN)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_SYN));
-	case F_CLIENT_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN) != 0);
 	case F_CLIENT_FIN_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_FIN)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_FIN));
-	case F_CLIENT_RST: SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST) != 0);
 	case F_CLIENT_RST_FRAME: NEED(hs_at_frame(r, DIR_C2S, HS_AT_RST)); SETI(hs_at_frame(r, DIR_C2S, HS_AT_RST));
-	case F_SERVER_FIN: SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN) != 0);
 	case F_SERVER_FIN_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_FIN)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_FIN));
-	case F_SERVER_RST: SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST) != 0);
 	case F_SERVER_RST_FRAME: NEED(hs_at_frame(r, DIR_S2C, HS_AT_RST)); SETI(hs_at_frame(r, DIR_S2C, HS_AT_RST));
 	case F_CLIENT_BYTES: SETI(c->payload_bytes);
 	case F_SERVER_BYTES: SETI(s->payload_bytes);
 	case F_CLIENT_PACKETS: SETI(c->packets);
 	case F_SERVER_PACKETS: SETI(s->packets);
-	case F_CLOSED_BY: SETI(r->closed_by <= 1 ? r->closed_by : 255);
 	case F_CLOSED_WITH: SETI(r->closed_by <= 1 ? r->closed_with : 255);
 	case F_CLOSED_AFTER:
 		NEED(r->closed_by <= 1);
@@ -1018,7 +1043,6 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 			if (hs_ev(r, i - 1u).frame < cf)
 				SETI(ct - hs_ev(r, i - 1u).ts_us);
 		return 0;
-	case F_CH_PRESENT: SETI(ch != NULL);
 	case F_CH_FRAME: NEED(ch); SETI(ch->frame);
 	case F_CH_TIME: NEED(ch); SETI(ch->ts_us);
 	case F_CH_LEGACY: NEED(ch); SETI(ch->legacy_version);
@@ -1039,7 +1063,6 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_CH_KEYSHARES: NEED(ch); v->l = hs_ch_key_share(ch); v->n = ch->n_key_share; v->filter = 1; return 1;
 	case F_CH_SIGALGS: NEED(ch); v->l = hs_ch_sigalgs(ch); v->n = ch->n_sigalgs; v->filter = 1; return 1;
 	case F_CH_EXTS: NEED(ch); v->l = hs_ch_ext_type(ch); v->n = ch->n_exts; v->filter = 1; return 1;
-	case F_CH_SNI_PRESENT: NEED(ch); SETI(ch->has_sni);
 	case F_CH_SNI: NEED(ch && ch->has_sni); v->s = hs_ch_sni(ch); v->sn = ch->sni_len; return 1;
 	case F_CH_ALPN_PRESENT: NEED(ch); SETI(ch->n_alpn > 0);
 	case F_CH_LENGTH: NEED(ch); SETI(ch->msg_len);
@@ -1054,19 +1077,14 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 		v->s = (const uint8_t *)e->rs->list[identity(e)]->identity;
 		v->sn = strlen(e->rs->list[identity(e)]->identity);
 		return 1;
-	case F_SH_PRESENT: SETI(sh != NULL);
 	case F_SH_FRAME: NEED(sh); SETI(sh->frame);
 	case F_SH_TIME: NEED(sh); SETI(sh->ts_us);
-	case F_SH_VERSION: NEED(sh); SETI(sh->version);
-	case F_SH_SUITE: NEED(sh); SETI(sh->cipher);
 	case F_SH_GROUP:
 		if (sh && sh->has_key_share)
 			SETI(sh->key_share_group);
 		NEED(r->ske && r->ske_group);
 		SETI(r->ske_group);
-	case F_HRR_PRESENT: SETI(hs_rare(r)->hrr != NULL);
 	case F_HRR_GROUP: NEED(hs_rare(r)->hrr && hs_rare(r)->hrr->has_key_share); SETI(hs_rare(r)->hrr->key_share_group);
-	case F_CERT_PRESENT: SETI(r->server_chain.present);
 	case F_CERT_KNOWN: SETI(e->leaf != NULL);
 	case F_CERT_FRAME: NEED(r->server_chain.present); SETI(hs_chain_frame(r, &r->server_chain));
 	case F_CERT_COUNT: NEED(r->server_chain.present); SETI(r->server_chain.total);
@@ -1116,12 +1134,9 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_CERT_MALFORMED: NEED(r->server_chain.present); SETI(r->server_chain.malformed);
 	case F_CERT_KEY_SUITES:
 	case F_CERT_KEY_SIGALGS: NEED(e->leaf); return 1;
-	case F_CERT_REQUEST: SETI(r->cert_request);
 	case F_CERT_REQUEST_FRAME: NEED(r->cert_request); SETI(hs_rat_frame(r, HS_RAT_CERT_REQUEST));
 	case F_CCERT_PRESENT: SETI(hs_rare(r)->client_chain.present);
 	case F_CCERT_COUNT: NEED(hs_rare(r)->client_chain.present); SETI(hs_rare(r)->client_chain.total);
-	case F_ALERT_PRESENT: SETI(al != NULL);
-	case F_ALERT_SENDER: NEED(al); SETI(al->dir);
 	case F_ALERT_LEVEL: NEED(al); SETI(al->encrypted ? 0 : al->level);
 	case F_ALERT_DESC: NEED(al && !al->encrypted); SETI(al->description);
 	case F_ALERT_ENC: NEED(al); SETI(al->encrypted);
@@ -1152,8 +1167,6 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	case F_NONTLS_TIME: NEED(r->nontls_dir <= 1); SETI(hs_rat_ts(r, HS_RAT_NONTLS));
 	case F_ENCHS_CLIENT: SETI(r->d[DIR_C2S].encrypted_hs);
 	case F_ENCHS_SERVER: SETI(r->d[DIR_S2C].encrypted_hs);
-	case F_APPDATA_CLIENT: SETI(r->d[DIR_C2S].appdata_records);
-	case F_APPDATA_SERVER: SETI(r->d[DIR_S2C].appdata_records);
 	case F_RESUMED: SETI(r->abbreviated);
 	case F_SKE_DH_BITS: NEED(r->ske && r->ske_dh_bits); SETI(r->ske_dh_bits);
 	case F_DATA_AFTER_FIN: SETI(hs_at_frame(r, DIR_C2S, HS_AT_DATA_AFTER_PEER_FIN) != 0);
@@ -1218,7 +1231,10 @@ int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 		default: break;
 		}
 	}
-	got = fact_get(e, fact, v);
+	memset(v, 0, offsetof(struct rk_val, buf));
+	got = fact_quick(e, fact, v);
+	if (got < 0)
+		got = fact_get(e, fact, v);
 	if ((unsigned)fact < RK_MAX_FACTS && !e->vstate[fact]) {
 		if (!v->l && !v->n && !v->filter && !v->s && !v->sn) {
 			e->vstate[fact] = got ? RK_V_NUM : RK_V_ABSENT;
