@@ -1077,6 +1077,89 @@ static void test_evidence_escaping(void)
 		fclose(tmp);
 }
 
+/* One fact of r, as the rules read it: present or not, and its number. */
+static int fact_of(const struct rule_set *rs, const struct hs_record *r, const char *name, int64_t *x)
+{
+	struct rk_eval e;
+	struct rk_val v;
+	struct rule_ctx ctx;
+	int f = rk_fact_by_name(name), got;
+	memset(&ctx, 0, sizeof(ctx));
+	rk_eval_init(&e, rs, r, &ctx);
+	CHECKF(f >= 0, "fact %s", name);
+	if (f < 0)
+		return -1;
+	got = rk_fact_get(&e, f, &v);
+	CHECKF(!v.l && !v.n && !v.s && !v.sn && !v.filter, "fact %s is a plain number", name);
+	*x = v.i;
+	return got;
+}
+
+/* The facts read inline (vocab.c fact_quick()): each from its field of the
+ * record, present or absent as before, on a record that has them (with
+ * values no other field holds) and on one that has not. */
+static void test_quick_facts(void)
+{
+	static const struct {
+		const char *name;
+		int present;   /* in the full record */
+		int64_t value;
+		int bare_present;   /* in the bare one (then its value is 0) */
+	} want[] = {
+		{ "tls", 1, 1, 1 }, { "complete", 1, 0, 1 }, { "ch.present", 1, 1, 1 },
+		{ "ch.sni.present", 1, 1, 0 }, { "sh.present", 1, 1, 1 }, { "sh.version", 1, 0x0303, 0 },
+		{ "sh.suite", 1, 0xc02f, 0 }, { "hrr.present", 1, 1, 1 }, { "cert.present", 1, 1, 1 },
+		{ "cert_request", 1, 1, 1 }, { "alert.present", 1, 1, 1 }, { "alert.sender", 1, DIR_S2C, 0 },
+		{ "client.appdata", 1, 3, 1 }, { "server.appdata", 1, 5, 1 }, { "capture.conflicts", 1, 7, 1 },
+		{ "capture.out_of_window", 1, 11 + 13, 1 }, { "capture.bad_checksums", 1, 17 + 19, 1 },
+		{ "server.spoke_first", 1, 1, 1 }, { "client.fin", 1, 0, 1 }, { "server.fin", 1, 1, 1 },
+		{ "client.rst", 1, 1, 1 }, { "server.rst", 1, 0, 1 },
+	};
+	struct rule_set *rs = rule_set_new();
+	struct hs_record *full = rec_tcp(), *bare = rec_tcp();
+	struct hs_steer *st;
+	int64_t x;
+	size_t i;
+	add_ch(full, 0);
+	add_server_hello(full, 0x0303, 0xc02f);
+	add_alert(full, DIR_S2C, 40, 7);
+	record_rare(full)->hrr = record_new_server_hello();
+	full->server_chain.present = 1;
+	full->cert_request = 1;
+	full->d[0].appdata_records = 3;
+	full->d[1].appdata_records = 5;
+	full->d[1].spoke_first = 1;
+	record_rare(full)->d[0].overlap_conflicts = 3;
+	record_rare(full)->d[1].overlap_conflicts = 4;
+	st = record_steer(full);
+	CHECK(st != NULL);
+	if (st) {
+		st->out_of_window[0] = 11;
+		st->out_of_window[1] = 13;
+		st->bad_checksums[0] = 17;
+		st->bad_checksums[1] = 19;
+	}
+	record_at(full, DIR_S2C, HS_AT_FIN, 8, full->first_ts_us + 500);
+	record_at(full, DIR_C2S, HS_AT_RST, 9, full->first_ts_us + 600);
+	record_derive(full);
+	record_derive(bare);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int got = fact_of(rs, full, want[i].name, &x);
+		CHECKF(got == want[i].present && x == want[i].value, "%s in the full record: %d %lld", want[i].name,
+		       got, (long long)x);
+		got = fact_of(rs, bare, want[i].name, &x);
+		CHECKF(got == want[i].bare_present && x == 0, "%s in the bare record: %d %lld", want[i].name, got,
+		       (long long)x);
+	}
+	/* the stage and the closing side: whatever record_derive() made them */
+	CHECK(fact_of(rs, full, "stage", &x) == 1 && x == full->stage);
+	CHECK(fact_of(rs, full, "closed.by", &x) == 1 && x == (full->closed_by <= 1 ? full->closed_by : 255));
+	CHECK(fact_of(rs, bare, "closed.by", &x) == 1 && x == (bare->closed_by <= 1 ? bare->closed_by : 255));
+	record_free(full);
+	record_free(bare);
+	rule_set_free(rs);
+}
+
 /* rule_ctx.evidence: the summary and lean reports ask for the evidence of
  * failures (and of inconclusive verdicts) alone; every other verdict keeps
  * its findings' rule, title, side and kb entry, with no evidence lines
@@ -1156,6 +1239,7 @@ int main(void)
 	test_reports();
 	test_evidence_escaping();
 	test_evidence_modes();
+	test_quick_facts();
 	test_identity();
 	test_docs();
 	return check_done();
