@@ -224,7 +224,8 @@ static void free_list(struct rk_list *l)
 }
 
 /* c (screenable: a comparison of a number with a constant, or `in` /
- * `not in` a list) into *s, deciding as rk_screen_holds() does. */
+ * `not in` a list) into *s, deciding as rk_cond_eval() decides c from the
+ * fact's number (struct rk_scr). */
 static void scr_compile(const struct rk_cond *c, struct rk_scr *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -251,10 +252,10 @@ static void scr_compile(const struct rk_cond *c, struct rk_scr *s)
 	}
 }
 
-void rk_set_stages(struct rule_set *rs)
+/* rs without its stage lists and compiled screens: rule_eval() then goes
+ * through every rule, and rk_screen_pass() reads the conditions. */
+static void stages_free(struct rule_set *rs)
 {
-	size_t i, n = 0, n_scr = 0;
-	int st;
 	free(rs->by_stage);
 	free(rs->scr);
 	free(rs->scr_at);
@@ -262,6 +263,13 @@ void rk_set_stages(struct rule_set *rs)
 	rs->scr = NULL;
 	rs->scr_at = NULL;
 	memset(rs->by_stage_at, 0, sizeof(rs->by_stage_at));
+}
+
+void rk_set_stages(struct rule_set *rs)
+{
+	size_t i, n = 0, n_scr = 0;
+	int st;
+	stages_free(rs);
 	if (!rs->n_rule || rs->n_rule > UINT32_MAX / 32 / RK_SCREEN)
 		return;
 	for (i = 0; i < rs->n_rule; i++)
@@ -270,12 +278,7 @@ void rk_set_stages(struct rule_set *rs)
 	rs->scr = malloc((n_scr ? n_scr : 1) * sizeof(*rs->scr));
 	rs->scr_at = malloc(rs->n_rule * sizeof(*rs->scr_at));
 	if (!rs->by_stage || !rs->scr || !rs->scr_at) {
-		free(rs->by_stage);
-		free(rs->scr);
-		free(rs->scr_at);
-		rs->by_stage = NULL;
-		rs->scr = NULL;
-		rs->scr_at = NULL;
+		stages_free(rs);
 		return;
 	}
 	for (i = 0, n_scr = 0; i < rs->n_rule; i++) {
@@ -328,9 +331,7 @@ void rule_set_free(struct rule_set *rs)
 	for (i = 0; i < rs->n_files; i++)
 		free(rs->files[i]);
 	free(rs->rule); free(rs->kb); free(rs->list); free(rs->files);
-	free(rs->by_stage);
-	free(rs->scr);
-	free(rs->scr_at);
+	stages_free(rs);
 	free(rs);
 }
 

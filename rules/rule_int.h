@@ -289,35 +289,6 @@ static inline int rk_cmp(int op, int64_t a, int64_t b)
 	}
 }
 
-/* c (in a rule's screen: a fact holding one number compared with a
- * constant) as rk_cond_eval() decides it, from the fact's number
- * (rk_fact_get() keeps it in e->vi: RK_V_NUM, or RK_V_ABSENT). Inline:
- * rule_eval() checks a few of these for every rule of the stage. */
-static inline int rk_screen_holds(struct rk_eval *e, const struct rk_cond *c)
-{
-	uint8_t st = e->vstate[c->fact];
-	int m;
-	if (!st) {
-		struct rk_val v;
-		(void)rk_fact_get(e, c->fact, &v);
-		st = e->vstate[c->fact];
-	}
-	if (st == RK_V_NUM) {
-		int64_t x = e->vi[c->fact];
-		if (c->op == OP_IN || c->op == OP_NOTIN) {
-			int in = c->list ? rk_sorted_has(c->list, (uint16_t)x) : 0;
-			m = c->op == OP_IN ? in : !in;
-		} else {
-			m = rk_cmp(c->op, x, c->num);
-		}
-	} else if (st == RK_V_ABSENT) {
-		m = 0;   /* eval_pos(): an absent fact holds nothing */
-	} else {
-		return rk_cond_eval(e, c);   /* a number that came with more: the general way */
-	}
-	return c->negate ? !m : m;
-}
-
 /* s (a compiled screen condition) as rk_cond_eval() decides its
  * condition. Inline: rule_eval() checks a few of these for every rule of
  * the stage. */
@@ -351,14 +322,15 @@ static inline int rk_scr_pass(struct rk_eval *e, const struct rk_scr *s, uint32_
 
 /* 1 when every condition of the rule's screen holds for the connection
  * (each exactly as rk_cond_eval() decides it): compiled when the rule set
- * has its screens (rk_set_stages()), else from the conditions. */
+ * has its screens (rk_set_stages()), else (out of memory) by
+ * rk_cond_eval() itself. */
 static inline int rk_screen_pass(struct rk_eval *e, const struct rk_rule *ru)
 {
 	uint8_t k;
 	if (e->rs->scr && ru >= e->rs->rule && ru < e->rs->rule + e->rs->n_rule)
 		return rk_scr_pass(e, e->rs->scr + e->rs->scr_at[ru - e->rs->rule], ru->n_screen);
 	for (k = 0; k < ru->n_screen; k++)
-		if (!rk_screen_holds(e, &ru->cond[ru->screen_cond[k]]))
+		if (!rk_cond_eval(e, &ru->cond[ru->screen_cond[k]]))
 			return 0;
 	return 1;
 }
