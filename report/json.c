@@ -806,10 +806,6 @@ static char *table_name(char *o, const char *s)
 	return o;
 }
 
-/* ladder_event()'s bytes for a compact writer, built in place as the
- * array's next value (jw_members; about seven times fewer writer calls:
- * the ladder is the longest list of a record); 0 when the writer is
- * pretty or a name is too long, for ladder_event() to write. */
 /* The members of a ladder event between its offset and its length (who
  * sent it, its kind, its message) at o: the end; NULL when a name is too
  * long. */
@@ -883,6 +879,10 @@ static char *ladder_mid_cached(char *o, const struct hs_record *r, const struct 
 	return end;
 }
 
+/* ladder_event()'s bytes for a compact writer, built in place as the
+ * array's next value (jw_members; about seven times fewer writer calls:
+ * the ladder is the longest list of a record); 0 when the writer is
+ * pretty or a name is too long, for ladder_event() to write. */
 static int ladder_event_compact(struct jw *w, const struct hs_record *r, const struct hs_event *e)
 {
 	char *o = jw_members(w, 256 + 3 * LADDER_NAME_MAX);   /* in place: the array's next value */

@@ -986,12 +986,7 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 	int64_t ct;
 	uint16_t i;
 
-	v->i = 0;
-	v->l = NULL;
-	v->n = 0;
-	v->filter = 0;
-	v->s = NULL;
-	v->sn = 0;
+	/* v is all zero (rk_fact_get(), its one caller) */
 	switch (fact) {
 	case F_CLIENT_PORT: SETI(r->cli.port);
 	case F_SERVER_PORT: SETI(r->srv.port);
@@ -1221,17 +1216,16 @@ static __attribute__((noinline)) int fact_get(struct rk_eval *e, int fact, struc
 int rk_fact_get(struct rk_eval *e, int fact, struct rk_val *v)
 {
 	int got;
+	memset(v, 0, offsetof(struct rk_val, buf));
 	if ((unsigned)fact < RK_MAX_FACTS) {
 		switch (e->vstate[fact]) {
 		case RK_V_ABSENT:
 		case RK_V_NUM:
-			memset(v, 0, offsetof(struct rk_val, buf));
 			v->i = e->vi[fact];
 			return e->vstate[fact] == RK_V_NUM;
 		default: break;
 		}
 	}
-	memset(v, 0, offsetof(struct rk_val, buf));
 	got = fact_quick(e, fact, v);
 	if (got < 0)
 		got = fact_get(e, fact, v);
