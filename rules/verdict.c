@@ -248,8 +248,8 @@ struct rule_verdict *rk_verdict_new(struct rk_eval *e, const struct rk_rule *dia
 	if (!v)
 		return NULL;
 	v->diag = diag ? &v->f[0] : NULL;
-	/* side capture: the capture was cut or lost bytes, so it cannot say */
 	v->failed = diag && diag->severity == SEV_ERROR;
+	/* side capture: the capture was cut or lost bytes, so it cannot say */
 	if (diag)
 		v->outcome = rk_side_of(diag) == 3 && !v->failed ? RULE_OUTCOME_INCONCLUSIVE : RULE_OUTCOME_DIAGNOSED;
 	else if (e->r->stage < STAGE_COMPLETE)
