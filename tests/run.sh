@@ -73,6 +73,7 @@ suite "fuzz corpus replay" bash tests/fuzz-replay.sh
 [ -f tests/service.sh ] && suite "service" bash tests/service.sh "$TLSWHY"
 [ -f tests/probe.sh ] && suite "probe" bash tests/probe.sh "$TLSWHY"
 [ -f tests/threads.sh ] && suite "threads" env B="$B" bash tests/threads.sh "$TLSWHY"
+[ -f tests/pgo.sh ] && suite "profile-built binary" env B="$B" bash tests/pgo.sh "$TLSWHY" "${PLAIN:-}"
 [ -f bench/check.sh ] && suite "bench generator" env TLSWHY="$TLSWHY" B="$B" bash bench/check.sh
 
 echo "=== clean tree"
