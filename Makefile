@@ -187,7 +187,7 @@ demo: all
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
-check: all test-deps $(UNIT_BIN) $(CRAFT) $(PLAIN) $(B)/bench/gen
+check: all test-deps $(UNIT_BIN) $(CRAFT) $(PLAIN)
 	@TLSWHY=./$(BIN) PLAIN=$(PLAIN) B=$(B) SANITIZE=$(SANITIZE) UNIT="$(UNIT_BIN)" bash tests/run.sh
 
 install: all
@@ -297,7 +297,7 @@ $(B)/bench/%: bench/%.c | $(B)/.deps
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 bench: all $(BENCH_BIN)
-	@TLSWHY=./$(BIN) B=$(B) BENCH_SCALE=$(BENCH_SCALE) bash bench/bench.sh
+	@TLSWHY=./$(BIN) B=$(B) BENCH_SCALE=$(BENCH_SCALE) PGO=$(PGO) bash bench/bench.sh
 
 clean:
 	rm -rf build build-san build-fuzz tlswhy

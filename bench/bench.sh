@@ -3,7 +3,9 @@
 # exactly what went in, and time tlswhy against a bare libpcap loop and the
 # other tools, all in one run. See bench/RESULTS.md.
 #
-# Environment (make passes TLSWHY, B, BENCH_SCALE):
+# Environment (make passes TLSWHY, B, BENCH_SCALE, PGO):
+#   PGO=1                the binary is profile-guided (Makefile); printed
+#                        with the machine, as it moves every tlswhy row
 #   BENCH_SCALE=1        1: 150,000 connections, ~3.7 M packets, ~1.5 GB
 #   BENCH_CONCURRENT=64  connections open at once
 #   BENCH_APP=4          application-data packets per completed handshake
@@ -220,6 +222,7 @@ fi
 
 echo
 echo "$MACHINE"
+echo "tlswhy: $([ "${PGO:-0}" = 1 ] && echo "profile-guided build (PGO=1, -O3)" || echo "plain build (PGO=0, -O2)")"
 echo "capture: $PK packets, $(awk -v b="$BY" 'BEGIN { printf "%.2f GB", b / 1e9 }'), $N connections (BENCH_SCALE=$SCALE)"
 echo
 echo "| tool | wall s | CPU s | packets/s | MB/s | peak RSS MiB | vs bare loop | note |"
