@@ -105,10 +105,10 @@ $(B)/.test-deps: scripts/deps.sh | $(B)/.deps
 # recordings and over every bundled capture; then at $(PGO_OPT) with the
 # counts that run left ($(B)/pgo/use, -fprofile-use), so the compiler lays
 # out, inlines and unrolls for the paths real captures take (issue 19: the
-# JSON report 8% less CPU, Markdown 5%; bench/RESULTS.md). Functions the
+# summary reports 6-13% less CPU, JSON 0-5%; bench/RESULTS.md). Functions the
 # training never ran are compiled as without a profile
 # (-fprofile-partial-training). Any source change repeats the three steps
-# (about a minute on two cores); PGO=0 builds the plain -O2 binary at once.
+# (about 25 s on two cores); PGO=0 builds the plain -O2 binary at once.
 # The unit tests, the bench tools and the fuzz replays link the plain -O2
 # objects of $(B)/, compiled with $(WERROR); the profile-built ones are not
 # (-Wno-error): inlining that follows measured counts can raise GCC's
