@@ -1,8 +1,8 @@
 #!/bin/bash
 # pgo-train.sh BIN GEN DIR: the training run of a profile-guided build
-# (Makefile, "The shipped binary"). BIN is tlswhy built with
+# (Makefile, "the shipped binary"). BIN is tlswhy built with
 # -fprofile-generate; each run of it adds its counts to the .gcda files
-# next to its objects. It reads:
+# its objects were told of (build/pgo/prof/, -dumpdir). It reads:
 #   - a capture made by bench/gen (GEN) from the bundled recordings, with
 #     another seed and a fifteenth of the benchmark's connections, in every
 #     report format, threaded as a run on this machine is;
