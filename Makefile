@@ -152,17 +152,25 @@ $(B)/pgo/use/rules/builtin.o: $(B)/rules/builtin.c $(B)/pgo/profile | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PGO_CFLAGS) -fprofile-use -fprofile-partial-training -dumpdir $(B)/pgo/prof/rules/ -c -o $@ $<
 
+# which of the two ./tlswhy is: rewritten only when PGO changes, so that
+# `make PGO=0` then `make` relinks (the objects of the other kind are older
+# than the binary)
+$(B)/pgo-mode: FORCE | $(B)/.deps
+	@echo "$(PGO)" | cmp -s - $@ || echo "$(PGO)" > $@
+.PHONY: FORCE
+FORCE:
+
 ifeq ($(PGO),1)
-$(BIN): $(PGO_USE_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN): $(PGO_USE_OBJ) $(B)/pgo-mode
+	$(CC) $(LDFLAGS) -o $@ $(PGO_USE_OBJ) $(LDLIBS)
 # the same sources from the plain objects, for tests/pgo.sh to compare with
 PLAIN := $(B)/tlswhy-plain
 $(PLAIN): $(LIB_OBJ) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 else
 PLAIN :=
-$(BIN): $(LIB_OBJ) $(MAIN_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN): $(LIB_OBJ) $(MAIN_OBJ) $(B)/pgo-mode
+	$(CC) $(LDFLAGS) -o $@ $(LIB_OBJ) $(MAIN_OBJ) $(LDLIBS)
 endif
 
 $(B)/%.o: %.c | $(B)/.deps
