@@ -46,7 +46,7 @@ const char *rpt_ip(char *buf, size_t n, const struct hs_addr *a)
 
 const char *rpt_endpoint(char *buf, size_t n, const struct hs_addr *a)
 {
-	char ip[64], t[64 + 10], *o = t;
+	char ip[64], t[64 + 24], *o = t;   /* [ip]: and the port's 20 bytes of room (jw_fmt_u64) */
 	size_t il, k;
 	rpt_ip(ip, sizeof(ip), a);
 	il = strnlen(ip, sizeof(ip) - 1);

@@ -117,16 +117,43 @@ static inline void jw_key_time_us(struct jw *w, const char *k, int64_t us) { jw_
 /* n bytes that are one JSON value already (quoted and escaped when a
  * string), written as they are. */
 void jw_rawn(struct jw *w, const char *json, size_t n);
-/* Decimal digits of v at o (room for 20, 21 with a sign): the end. For a
+/* Decimal digits of v at o (room for 20, 21 with a sign, bytes past the
+ * digits written over): the end. For a
  * caller that builds a compact value itself and hands it to jw_rawn().
  * Inline: a record's numbers are most of the calls of its writers. */
 extern const char jw_dig2[200];   /* "00".."99" */
 extern const char jw_hex2[512];   /* "00".."ff", lowercase */
+/* The eight decimal digits of v < 100000000, leading zeros included, one
+ * a byte, the most significant first in memory (little-endian): four
+ * digits a 32-bit lane, then two a 16-bit lane, then one a byte, each
+ * split by a multiply and a shift that is exact in its range (x * 10486
+ * >> 20 is x / 100 for x < 10000, x * 103 >> 10 is x / 10 for x < 100;
+ * tests/unit/test_jw.c checks every value of each lane). No branch depends on v: a report's
+ * numbers (frames, lengths, offsets) vary in length from one to the next,
+ * and the loop below mispredicted its exit (issue 19). */
+static inline uint64_t jw_digits8(uint32_t v)
+{
+	uint64_t m = (uint64_t)(v / 10000) | (uint64_t)(v % 10000) << 32;
+	uint64_t top = (m * 10486u >> 20) & (0x7full << 32 | 0x7full);
+	uint64_t bot = m - 100 * top;
+	uint64_t h = bot << 16 | top;
+	uint64_t t = (h * 103u >> 10) & 0x000f000f000f000full;
+	return t | (h - 10 * t) << 8;
+}
 static inline char *jw_fmt_u64(char *o, uint64_t v)
 {
 	unsigned n = 1;
 	uint64_t t = v;
 	char *e, *p;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (v < 100000000u) {
+		uint64_t d = jw_digits8((uint32_t)v);
+		unsigned z = v ? (unsigned)__builtin_ctzll(d) >> 3 : 7;   /* leading zero digits */
+		d = (d + 0x3030303030303030ull) >> (8 * z);
+		memcpy(o, &d, 8);   /* within the 20 bytes of room; past the end is scratch */
+		return o + 8 - z;
+	}
+#endif
 	while (t >= 10000) {
 		t /= 10000;
 		n += 4;

@@ -808,5 +808,56 @@ int main(void)
 			free(w.mem);
 		}
 	}
+	/* jw_fmt_u64 / jw_fmt_i64: snprintf's digits for every value below a
+	 * million, every value of each four-digit half of the eight-digit
+	 * fast path (the halves are split in separate lanes that cannot carry
+	 * into each other), the values about each power of ten, and random
+	 * values over the whole range; the bytes past the end are free */
+	{
+		char ref[32], got[48];
+		uint64_t v, p10 = 1;
+		int bad = 0, k;
+		unsigned long long checked = 0;
+#define FMT_ONE(val)                                                                        \
+	do {                                                                                \
+		uint64_t x_ = (val);                                                        \
+		char *e_ = jw_fmt_u64(got, x_);                                             \
+		int n_ = snprintf(ref, sizeof(ref), "%llu", (unsigned long long)x_);        \
+		checked++;                                                                  \
+		if ((e_ - got != n_ || memcmp(got, ref, (size_t)n_)) && bad++ < 3)          \
+			CHECKF(0, "jw_fmt_u64(%llu) gave \"%.*s\"", (unsigned long long)x_, \
+			       (int)(e_ - got), got);                                       \
+	} while (0)
+		for (v = 0; v < 1000000; v++)
+			FMT_ONE(v);
+		for (v = 0; v < 10000; v++)
+			FMT_ONE(v * 10000 + (v * 7919 + 13) % 10000);
+		for (k = 0; k < 20; k++, p10 *= 10) {
+			int dj;
+			for (dj = -3; dj <= 3; dj++)
+				FMT_ONE(p10 + (uint64_t)(int64_t)dj);
+		}
+		FMT_ONE(UINT64_MAX);
+		FMT_ONE(UINT64_MAX - 1);
+		FMT_ONE(99999999);
+		FMT_ONE(100000000);
+		{
+			uint64_t x = 0x9e3779b97f4a7c15ull;
+			for (k = 0; k < 200000; k++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				FMT_ONE(x >> (x % 64));
+			}
+		}
+#undef FMT_ONE
+		CHECKF(bad == 0, "jw_fmt_u64 differs from snprintf for %d of %llu values", bad, checked);
+		{
+			char *e = jw_fmt_i64(got, INT64_MIN);
+			CHECK(e - got == 20 && memcmp(got, "-9223372036854775808", 20) == 0);
+			e = jw_fmt_i64(got, -7);
+			CHECK(e - got == 2 && memcmp(got, "-7", 2) == 0);
+			e = jw_fmt_i64(got, -12345678);
+			CHECK(e - got == 9 && memcmp(got, "-12345678", 9) == 0);
+		}
+	}
 	return check_done();
 }
