@@ -1,16 +1,23 @@
 /*
  * communityid.c - Community ID v1 (communityid.h).
  *
- * One SHA-1 through libcrypto per call, over at most 2 + 16 + 16 + 2 + 4
- * bytes built on the stack; base64 by EVP_EncodeBlock. A digest context is
- * kept per thread (fp_cid_free), and the last result for the same flow
- * asked again.
+ * One SHA-1 per call, over at most 2 + 16 + 16 + 2 + 4 bytes built on the
+ * stack: one 64-byte block, hashed by the CPU's SHA instructions where it
+ * has them (fp_sha1_short), else through libcrypto; base64 by
+ * EVP_EncodeBlock. A digest context is kept per thread (fp_cid_free), and
+ * the last result for the same flow asked again.
  */
 #include "dissect/communityid.h"
 
 #include <string.h>
 
 #include <openssl/evp.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define CID_SHA_NI 1
+#endif
 
 /* -1, 0, 1: endpoint a before, equal to, after b (address bytes, then port) */
 static int ep_cmp(const struct hs_addr *a, const struct hs_addr *b, size_t alen)
@@ -44,10 +51,96 @@ void fp_cid_free(void)
 	cid_ctx = NULL;
 }
 
+#ifdef CID_SHA_NI
+/* 1 when the CPU has the SHA extensions (CPUID leaf 7, EBX bit 29) and
+ * the SSSE3 and SSE4.1 the code below also uses (leaf 1, ECX bits 9, 19). */
+static int has_sha_ni(void)
+{
+	static int known = -1;   /* the same answer whichever thread asks first */
+	unsigned a, b, c, d;
+	if (known < 0) {
+		int yes = __get_cpuid(1, &a, &b, &c, &d) && (c >> 9 & 1) && (c >> 19 & 1) &&
+			  __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1);
+		known = yes;
+	}
+	return known;
+}
+
+/* Four rounds of SHA-1 (FIPS 180-4, 6.1.2) by the SHA extensions: the
+ * message schedule four words at a time (W[g] from the four groups before
+ * it: sha1msg1, xor, sha1msg2), E of a group from A before the group
+ * before (sha1nexte), the round function chosen by rounds 0-19, 20-39,
+ * 40-59, 60-79 (the immediate 0-3). */
+#define SHA1_GROUP(g)                                                                              \
+	do {                                                                                       \
+		if ((g) >= 4)                                                                      \
+			w[(g) & 3] = _mm_sha1msg2_epu32(                                           \
+				_mm_xor_si128(_mm_sha1msg1_epu32(w[(g) & 3], w[((g) + 1) & 3]),    \
+					      w[((g) + 2) & 3]),                                   \
+				w[((g) + 3) & 3]);                                                 \
+		e = (g) ? _mm_sha1nexte_epu32(prev, w[(g) & 3]) : _mm_add_epi32(e, w[0]);          \
+		prev = abcd;                                                                       \
+		abcd = _mm_sha1rnds4_epu32(abcd, e, (g) / 5);                                      \
+	} while (0)
+
+__attribute__((target("sha,ssse3,sse4.1"))) static void sha1_ni_block(uint32_t st[5], const uint8_t blk[64])
+{
+	/* big-endian words: the 16 bytes reversed, so word 0 is the top lane */
+	const __m128i rev = _mm_set_epi64x(0x0001020304050607ll, 0x08090a0b0c0d0e0fll);
+	__m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)st), 0x1b);
+	__m128i e = _mm_set_epi32((int)st[4], 0, 0, 0), abcd0 = abcd, e0 = e, prev, w[4];
+	int i;
+	for (i = 0; i < 4; i++)
+		w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(blk + 16 * i)), rev);
+	SHA1_GROUP(0);  SHA1_GROUP(1);  SHA1_GROUP(2);  SHA1_GROUP(3);  SHA1_GROUP(4);
+	SHA1_GROUP(5);  SHA1_GROUP(6);  SHA1_GROUP(7);  SHA1_GROUP(8);  SHA1_GROUP(9);
+	SHA1_GROUP(10); SHA1_GROUP(11); SHA1_GROUP(12); SHA1_GROUP(13); SHA1_GROUP(14);
+	SHA1_GROUP(15); SHA1_GROUP(16); SHA1_GROUP(17); SHA1_GROUP(18); SHA1_GROUP(19);
+	e = _mm_sha1nexte_epu32(prev, e0);   /* E + rol(A before the last group, 30) */
+	abcd = _mm_shuffle_epi32(_mm_add_epi32(abcd, abcd0), 0x1b);
+	_mm_storeu_si128((__m128i *)(void *)st, abcd);
+	st[4] = (uint32_t)_mm_extract_epi32(e, 3);
+}
+#undef SHA1_GROUP
+#endif
+
+int fp_sha1_short(const uint8_t *p, size_t n, uint8_t md[20])
+{
+#ifdef CID_SHA_NI
+	uint32_t st[5] = { 0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u };
+	uint8_t blk[64] = { 0 };
+	uint64_t bits = (uint64_t)n * 8;
+	int i;
+	if (n > 55 || !has_sha_ni())
+		return 0;
+	memcpy(blk, p, n);   /* the padding: 0x80, zeros, the length in bits */
+	blk[n] = 0x80;
+	for (i = 0; i < 8; i++)
+		blk[63 - i] = (uint8_t)(bits >> (8 * i));
+	sha1_ni_block(st, blk);
+	for (i = 0; i < 5; i++) {
+		md[4 * i] = (uint8_t)(st[i] >> 24);
+		md[4 * i + 1] = (uint8_t)(st[i] >> 16);
+		md[4 * i + 2] = (uint8_t)(st[i] >> 8);
+		md[4 * i + 3] = (uint8_t)st[i];
+	}
+	return 1;
+#else
+	(void)p;
+	(void)n;
+	(void)md;
+	return 0;
+#endif
+}
+
 /* SHA-1 of p[0..n) into md (20 bytes); 0 on failure. */
 static int sha1(const uint8_t *p, size_t n, uint8_t *md)
 {
 	unsigned mdlen = 0;
+	/* a Community ID's bytes are one block: the SHA instructions take
+	 * about a tenth of what libcrypto's call does (issue 19) */
+	if (fp_sha1_short(p, n, md))
+		return 1;
 	if (!cid_ctx && !(cid_ctx = EVP_MD_CTX_new()))
 		return 0;
 	if (!EVP_DigestInit_ex2(cid_ctx, sha1_md(), NULL) || !EVP_DigestUpdate(cid_ctx, p, n) ||

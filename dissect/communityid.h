@@ -28,6 +28,10 @@
  * families differ or are unknown (out is then ""). */
 char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t proto, uint16_t seed,
 		      char *out, size_t n);
+/* SHA-1 of p[0..n) into md by the CPU's SHA instructions, for n <= 55 (one
+ * block): 1; 0 when this CPU or build has none, or n is over (the caller
+ * then asks libcrypto). Exported for its test. */
+int fp_sha1_short(const uint8_t *p, size_t n, uint8_t md[20]);
 /* Frees this thread's digest context (fp_memo_free() calls it). */
 void fp_cid_free(void);
 

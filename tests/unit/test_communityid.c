@@ -2,7 +2,9 @@
  * test_communityid.c - Community ID v1 against the specification's own
  * baseline (corelight/community-id-spec, baseline/baseline_deflt.json and
  * baseline_seed1.json: TCP, UDP and SCTP over IPv4 and IPv6, both
- * directions) and Zeek's test of community_id_v1.
+ * directions) and Zeek's test of community_id_v1; and the SHA-1 the CPU's
+ * SHA instructions compute (fp_sha1_short) against libcrypto's for every
+ * length it takes, where this CPU has them.
  */
 #include "tests/unit/check.h"
 
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include "dissect/communityid.h"
+
+#include <openssl/evp.h>
 
 static struct hs_addr ep(const char *ip, uint16_t port)
 {
@@ -100,6 +104,35 @@ int main(void)
 		CHECK(fp_community_id(&a, &b, 6, 0, out, sizeof(out)) && strcmp(out, first) != 0);
 		b.port--;
 		CHECK(fp_community_id(&a, &b, 6, 0, out, sizeof(out)) && strcmp(out, first) == 0);
+	}
+	/* fp_sha1_short: FIPS 180's "abc", then random messages of every
+	 * length 0-55 against libcrypto's SHA-1; nothing over 55 bytes */
+	{
+		static const uint8_t abc_md[20] = { 0xa9, 0x99, 0x3e, 0x36, 0x47, 0x06, 0x81, 0x6a, 0xba, 0x3e,
+						    0x25, 0x71, 0x78, 0x50, 0xc2, 0x6c, 0x9c, 0xd0, 0xd8, 0x9d };
+		uint8_t msg[64], md[20], ref[EVP_MAX_MD_SIZE];
+		unsigned seed = 7, rl;
+		size_t n, t;
+		int bad = 0;
+		if (!fp_sha1_short((const uint8_t *)"abc", 3, md)) {
+			fprintf(stderr, "test_communityid: no SHA instructions on this CPU: libcrypto's SHA-1 only\n");
+		} else {
+			CHECK(memcmp(md, abc_md, 20) == 0);
+			for (n = 0; n <= 55; n++) {
+				for (t = 0; t < 200; t++) {
+					size_t j;
+					for (j = 0; j < n; j++)
+						msg[j] = (uint8_t)(rand_r(&seed) >> 7);
+					if (!fp_sha1_short(msg, n, md) || !EVP_Digest(msg, n, ref, &rl, EVP_sha1(), NULL) ||
+					    rl != 20 || memcmp(md, ref, 20) != 0) {
+						if (bad++ < 3)
+							CHECKF(0, "fp_sha1_short differs from libcrypto for %zu bytes", n);
+					}
+				}
+			}
+			CHECKF(bad == 0, "fp_sha1_short: %d of %d messages differ", bad, 56 * 200);
+		}
+		CHECK(fp_sha1_short(msg, 56, md) == 0);
 	}
 	return check_done();
 }
