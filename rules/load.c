@@ -596,6 +596,7 @@ static int parse_tmpl(struct lp *p, const char *s, struct rk_tmpl *t)
 				exit(2);
 			memcpy(g->lit, q, l);
 			g->lit[l] = 0;
+			g->lit_n = l;
 			g->fact = -1;
 			q += l;
 			continue;
@@ -617,6 +618,7 @@ static int parse_tmpl(struct lp *p, const char *s, struct rk_tmpl *t)
 				return fail(p, p->line, "unknown fact '%s' in text", name);
 			g = PUSH16(t->seg, t->n);
 			g->lit = NULL;
+			g->lit_n = 0;
 			g->fact = f;
 			q = close + 1;
 		}

@@ -127,6 +127,7 @@ struct rk_cond {
 /* A template: literal text and fact references, split at load. */
 struct rk_seg {
 	char *lit;               /* NULL for a fact reference */
+	size_t lit_n;            /* strlen(lit), counted once at load */
 	int fact;
 };
 struct rk_tmpl {

@@ -113,7 +113,7 @@ static void fill_tmpl(struct fill *fl, struct rk_eval *e, const struct rk_tmpl *
 		if (sg->lit) {
 			x->kind = RULE_V_TEXT;
 			x->s = sg->lit;
-			x->n = strlen(sg->lit);
+			x->n = sg->lit_n;
 		} else {
 			fl->used += rk_fact_value(e, sg->fact, x, fl->text + fl->used, RK_VALUE_MAX);
 		}
