@@ -35,6 +35,8 @@ struct jw {
 	uint8_t tcache_ok;             /* tcache holds tcache_s (jw_time_us) */
 	int64_t tcache_s;
 	char tcache[19];               /* "YYYY-MM-DDTHH:MM:SS" of tcache_s */
+	uint8_t tday_ok;               /* tcache's date is of day tday, whose seconds gmtime counts 0-86399 */
+	int64_t tday;                  /* floor(tcache_s / 86400) when tday_ok */
 	struct jw_cache *cache;        /* jw_cached()'s fragments, or NULL (jw_init clears it) */
 	char *mem;                     /* jw_init_mem: what was written, malloc'd; NULL if out of memory */
 	size_t mem_n;                  /* its length */

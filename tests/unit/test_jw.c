@@ -859,5 +859,47 @@ int main(void)
 			CHECK(e - got == 9 && memcmp(got, "-12345678", 9) == 0);
 		}
 	}
+	/* jw_time_us through one writer over times in no order: seconds of
+	 * one day, of the days either side, across midnight, before 1970 and
+	 * far apart, each against gmtime_r and snprintf (the writer keeps the
+	 * last second's text and the day's date between calls) */
+	{
+		char want[64];
+		struct jw w;
+		uint64_t x = 0x243f6a8885a308d3ull;
+		int k, bad = 0;
+		size_t at = 0;
+		static const int64_t base[] = { 1700000000, 1700006399, 86399, 0, -1, -86400, -86401, 951782400,
+						 4102444799 };
+		jw_init_mem(&w, 0);
+		jw_arr_open(&w, NULL);
+		jw_flush(&w);
+		at = w.mem_n;
+		for (k = 0; k < 30000; k++) {
+			int64_t us, q, r;
+			time_t s;
+			struct tm tm;
+			int n;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			us = (base[x % (sizeof(base) / sizeof(base[0]))] + (int64_t)(x >> 8 & 0x3ffff) - 131072) * 1000000 +
+			     (int64_t)(x >> 32) % 1000000;
+			q = us / 1000000, r = us % 1000000;
+			if (r < 0)
+				q--, r += 1000000;
+			s = (time_t)q;
+			if (!gmtime_r(&s, &tm))
+				continue;
+			n = snprintf(want, sizeof(want), "%s\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\"", k && at ? "," : "",
+				     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)r);
+			jw_time_us(&w, us);
+			jw_flush(&w);
+			if ((!w.mem || w.mem_n - at != (size_t)n || memcmp(w.mem + at, want, (size_t)n) != 0) && bad++ < 3)
+				CHECKF(0, "jw_time_us(%lld) wrote \"%.*s\", not %s", (long long)us,
+				       w.mem ? (int)(w.mem_n - at) : 0, w.mem ? w.mem + at : "", want);
+			at = w.mem ? w.mem_n : 0;
+		}
+		CHECKF(bad == 0, "jw_time_us differs from gmtime_r for %d of 30000 times", bad);
+		free(w.mem);
+	}
 	return check_done();
 }
