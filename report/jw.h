@@ -147,10 +147,14 @@ static inline char *jw_fmt_u64(char *o, uint64_t v)
 	unsigned n = 1;
 	uint64_t t = v;
 	char *e, *p;
+	if (v < 10) {   /* most counts of a healthy connection (each call site its own branch) */
+		*o = (char)('0' + v);
+		return o + 1;
+	}
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (v < 100000000u) {
 		uint64_t d = jw_digits8((uint32_t)v);
-		unsigned z = v ? (unsigned)__builtin_ctzll(d) >> 3 : 7;   /* leading zero digits */
+		unsigned z = (unsigned)__builtin_ctzll(d) >> 3;   /* leading zero digits (v >= 10) */
 		d = (d + 0x3030303030303030ull) >> (8 * z);
 		memcpy(o, &d, 8);   /* within the 20 bytes of room; past the end is scratch */
 		return o + 8 - z;
