@@ -54,10 +54,14 @@ void fp_cid_free(void)
 #ifdef CID_SHA_NI
 /* 1 when the CPU has the SHA extensions (CPUID leaf 7, EBX bit 29) and
  * the SSSE3 and SSE4.1 the code below also uses (leaf 1, ECX bits 9, 19). */
+static int sha_ni_off;   /* fp_sha1_cpu(0): the tests' way to the libcrypto path */
+
 static int has_sha_ni(void)
 {
 	static int known = -1;   /* the same answer whichever thread asks first */
 	unsigned a, b, c, d;
+	if (sha_ni_off)
+		return 0;
 	if (known < 0) {
 		int yes = __get_cpuid(1, &a, &b, &c, &d) && (c >> 9 & 1) && (c >> 19 & 1) &&
 			  __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 29 & 1);
@@ -103,6 +107,15 @@ __attribute__((target("sha,ssse3,sse4.1"))) static void sha1_ni_block(uint32_t s
 }
 #undef SHA1_GROUP
 #endif
+
+void fp_sha1_cpu(int on)
+{
+#ifdef CID_SHA_NI
+	sha_ni_off = !on;
+#else
+	(void)on;
+#endif
+}
 
 int fp_sha1_short(const uint8_t *p, size_t n, uint8_t md[20])
 {

@@ -32,6 +32,9 @@ char *fp_community_id(const struct hs_addr *a, const struct hs_addr *b, uint8_t 
  * block): 1; 0 when this CPU or build has none, or n is over (the caller
  * then asks libcrypto). Exported for its test. */
 int fp_sha1_short(const uint8_t *p, size_t n, uint8_t md[20]);
+/* 0: fp_sha1_short() declines whatever the CPU has, so every hash goes
+ * through libcrypto (for the tests of that path); 1: as the CPU allows. */
+void fp_sha1_cpu(int on);
 /* Frees this thread's digest context (fp_memo_free() calls it). */
 void fp_cid_free(void);
 
