@@ -405,9 +405,32 @@ for i in $(seq 150); do
 done
 if ss -ltn 2>/dev/null | grep -qE '127\.0\.0\.1:9106\b'; then ok "the hostile server listens"; else bad "hostile server" "nothing listens on 9106"; fi
 for i in 1 2 3 4 5; do
-	"$TLSWHY" probe 127.0.0.1:9106 --no-diff --timeout 2 --color never >"$T/hostile$i.out" 2>&1
+	"$TLSWHY" probe 127.0.0.1:9106 --no-diff --timeout 2 --color never -w "$T/hostile$i.pcap" >"$T/hostile$i.out" 2>&1
 	rc=$?
 	if [ "$rc" = 0 ] || [ "$rc" = 1 ]; then ok "hostile answer $i: exit $rc, no crash"; else bad "hostile answer $i" "exit $rc"; fi
 done
+# A record whose length lies (1, 4, 5) or an alert cut short (2) is not how a
+# target without a certificate for a nameless ClientHello answers (an alert,
+# a clean close or a reset): no SNI diagnosis, in the probe's report nor in
+# the report of its packets read back
+for i in 1 2 3 4 5; do
+	if grep -q '\[target-no-cert-without-sni\]' "$T/hostile$i.out"; then
+		bad "hostile answer $i" "a malformed or cut-off answer blamed on a missing certificate for no SNI"
+	else
+		ok "hostile answer $i: no SNI diagnosis"
+	fi
+	"$TLSWHY" -r "$T/hostile$i.pcap" -F json >"$T/hostile$i.json" 2>/dev/null
+	rc=$?
+	# the one connection's findings' rules, "none" when it has none
+	rules=$(python3 -c 'import json,sys
+c = json.load(open(sys.argv[1]))["connections"]
+print(" ".join(f["rule"] for f in c[0]["findings"]) if len(c) == 1 and c[0]["findings"] else "none")' "$T/hostile$i.json" 2>/dev/null)
+	case "$rc:$rules" in
+	1:none|1:|*target-no-cert-without-sni*) bad "hostile answer $i read back" "exit $rc, findings: ${rules:-unreadable}" ;;
+	1:*) ok "hostile answer $i read back: a failure ($rules), no SNI diagnosis" ;;
+	*) bad "hostile answer $i read back" "exit $rc, findings: ${rules:-unreadable}" ;;
+	esac
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
