@@ -199,6 +199,7 @@ enum rule_value_kind {
 };
 struct rule_value {
 	uint8_t kind;            /* enum rule_value_kind */
+	uint8_t absent;          /* the fact has no value here: TEXT "(none)" */
 	const char *s;           /* TEXT and WIRE: the bytes (not NUL-terminated for WIRE) */
 	size_t n;
 	int64_t num;             /* FRAME, TIME, DATE, DURATION */

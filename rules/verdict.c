@@ -100,10 +100,12 @@ struct fill {
 	size_t used;
 };
 
-static void fill_tmpl(struct fill *fl, struct rk_eval *e, const struct rk_tmpl *t)
+/* Fills one line; 1 when it names facts and none of them has a value
+ * here (every one "(none)"). */
+static int fill_tmpl(struct fill *fl, struct rk_eval *e, const struct rk_tmpl *t)
 {
 	struct rule_evidence *ev = fl->line++;
-	uint16_t i;
+	uint16_t i, facts = 0, absent = 0;
 	ev->v = fl->val;
 	ev->n = t->n;
 	for (i = 0; i < t->n; i++) {
@@ -116,8 +118,11 @@ static void fill_tmpl(struct fill *fl, struct rk_eval *e, const struct rk_tmpl *
 			x->n = sg->lit_n;
 		} else {
 			fl->used += rk_fact_value(e, sg->fact, x, fl->text + fl->used, RK_VALUE_MAX);
+			facts++;
+			absent += x->absent;
 		}
 	}
+	return facts && absent == facts;
 }
 
 /* A finding's rule, title, severity, side, confidence, basis and kb
@@ -145,8 +150,17 @@ static void fill_finding(struct fill *fl, struct rk_eval *e, const struct rk_rul
 	f->n_own = r->n_evid;
 	for (i = 0; i < r->n_evid; i++)
 		fill_tmpl(fl, e, &r->evid[i]);
-	for (i = 0; i < r->kb->n_evid; i++)
-		fill_tmpl(fl, e, &r->kb->evid[i]);
+	/* a kb entry's lines serve every rule that cites it: one whose every
+	 * fact is absent in this connection ("(none) sent (none) alert (none)
+	 * in frame (none)" where the target closed without an alert) says
+	 * nothing and is left out; a rule's own lines are kept as written */
+	for (i = 0; i < r->kb->n_evid; i++) {
+		struct fill at = *fl;
+		if (fill_tmpl(fl, e, &r->kb->evid[i])) {
+			*fl = at;
+			f->n_evid--;
+		}
+	}
 	if (ranked) {
 		f->wa = fl->wa;
 		f->n_wa = (uint16_t)rk_rank(r, fl->wa, r->kb->n_wa, rk_client_not_lb(e));

@@ -1544,6 +1544,7 @@ size_t rk_fact_value(struct rk_eval *e, int fact, struct rule_value *out, char *
 		return 0;
 	if (!rk_fact_get(e, fact, &v)) {
 		put_at(b, n, 0, "(none)");
+		out->absent = 1;
 	} else if (f->type == T_DUR || f->type == T_TIME || f->type == T_FRAME) {
 		out->kind = f->type == T_DUR ? RULE_V_DURATION : f->type == T_FRAME ? RULE_V_FRAME
 			  : fact == F_CERT_NOT_AFTER ? RULE_V_DATE : RULE_V_TIME;

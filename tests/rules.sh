@@ -166,6 +166,42 @@ expect 2 "rules with an unknown subcommand" "$TLSWHY" rules frobnicate
 expect 1 "a user rule file applied to a capture (a failure diagnosed)" \
 	"$TLSWHY" -r $P/tls11-only-vs-tls12-client.pcap --rules tests/rules/good.rules
 
+# A kb entry's evidence line whose every fact has no value in the connection
+# is left out (its literal text around "(none)"s says nothing); a line with
+# one value left is kept, and so are the rule's own lines as written.
+cat > "$tmp/absent.rules" <<'RULES'
+kb local/absent-lines
+  title       Evidence lines and absent facts
+  side        server
+  confidence  low
+  basis       inference
+  root_cause  A test of the evidence lines.
+  evidence    Offered: {ch.suites}
+  evidence    Alert {alert.description} in frame {alert.frame}
+  evidence    Alert {alert.description}; ClientHello in frame {ch.frame}
+end
+
+rule local-absent-lines
+  title     Evidence lines and absent facts
+  kb        local/absent-lines
+  severity  warning
+  when      complete is true
+  evidence  Rule line: alert {alert.description}
+end
+RULES
+"$TLSWHY" -r $P/tls12-ok.pcap --rules "$tmp/absent.rules" -F json > "$tmp/absent.json" 2>/dev/null
+got=$(python3 -c 'import json,re,sys
+lines = [e["text"] for c in json.load(open(sys.argv[1]))["connections"]
+         for f in c["findings"] if f["rule"] == "local-absent-lines" for e in f["evidence"]]
+want = [r"Rule line: alert \(none\)", r"Offered: TLS_\S.*", r"Alert \(none\); ClientHello in frame [0-9]+"]
+ok = len(lines) == len(want) and all(re.fullmatch(w, l) for w, l in zip(want, lines))
+print("ok" if ok else " | ".join(lines))' "$tmp/absent.json")
+if [ "$got" = ok ]; then
+	ok "a kb line with no value left out; the partial line and the rule's own line kept"
+else
+	bad "evidence lines with absent facts: '$got'"
+fi
+
 # Rule files load in time linear in their size (issue 16): 4 MB of '|'
 # continuation lines against 4 MB of comments, in the same run. Quadratic
 # appending took 6 s here; linear takes milliseconds.
