@@ -52,10 +52,11 @@ void fp_cid_free(void)
 }
 
 #ifdef CID_SHA_NI
-/* 1 when the CPU has the SHA extensions (CPUID leaf 7, EBX bit 29) and
- * the SSSE3 and SSE4.1 the code below also uses (leaf 1, ECX bits 9, 19). */
 static int sha_ni_off;   /* fp_sha1_cpu(0): the tests' way to the libcrypto path */
 
+/* 1 when the CPU has the SHA extensions (CPUID leaf 7, EBX bit 29) and
+ * the SSSE3 and SSE4.1 the code below also uses (leaf 1, ECX bits 9, 19),
+ * and fp_sha1_cpu(0) did not turn them off. */
 static int has_sha_ni(void)
 {
 	static int known = -1;   /* the same answer whichever thread asks first */
