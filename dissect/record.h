@@ -232,6 +232,12 @@ struct hs_dir {
 	uint8_t non_tls : 1;         /* this direction's stream was not TLS */
 	uint8_t spoke_first : 1;     /* its payload came before any of the other side's, in the
 				      * order its sender had it (flow.c: the sides out of step) */
+	uint8_t tls_malformed : 1;   /* its TLS broke the framing: a record header with a bad
+				      * version or length, a hello or certificate list that does
+				      * not parse (the tls_malformed anomaly, by sender) */
+	uint8_t tls_cut : 1;         /* its TLS stream ended inside a record, or inside a
+				      * handshake message, with the rest never seen (tls_truncated,
+				      * by sender) */
 };
 
 /* A direction's facts that are 0 (or empty) for most connections: in the

@@ -594,6 +594,13 @@ static void check_self(struct tls_conn *t, struct hs_chain *ch, uint16_t i, cons
 	}
 }
 
+/* Direction dir's TLS broke its framing: the anomaly, and who sent it. */
+static void malformed(struct hs_record *r, int dir)
+{
+	r->anomalies |= AN_TLS_MALFORMED;
+	r->d[dir].tls_malformed = 1;
+}
+
 static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, size_t len,
 			      uint64_t frame, int64_t ts)
 {
@@ -687,10 +694,10 @@ static void parse_certificate(struct tls_conn *t, int dir, const uint8_t *body, 
 		r->anomalies |= AN_LISTS_CLIPPED;
 	}
 	if (ch->malformed)
-		r->anomalies |= AN_TLS_MALFORMED;
+		malformed(r, dir);
 }
 
-static void parse_cert_request(struct hs_record *r, const uint8_t *body, size_t len, uint16_t version)
+static void parse_cert_request(struct hs_record *r, int dir, const uint8_t *body, size_t len, uint16_t version)
 {
 	struct cur c = cur_make(body, len), l;
 	uint8_t k;
@@ -711,10 +718,10 @@ static void parse_cert_request(struct hs_record *r, const uint8_t *body, size_t 
 			r->rare->n_ca_names++;
 	}
 	if (c.err || l.err)
-		r->anomalies |= AN_TLS_MALFORMED;
+		malformed(r, dir);
 }
 
-static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
+static void parse_ske(struct hs_record *r, int dir, const uint8_t *body, size_t len)
 {
 	struct cur c = cur_make(body, len);
 	const struct suite_info *si = r->sh ? names_suite(r->sh->cipher) : NULL;
@@ -752,7 +759,7 @@ static void parse_ske(struct hs_record *r, const uint8_t *body, size_t len)
 	if (ver == VER_TLS12 && cur_left(&c) >= 4)
 		r->ske_sigalg = cur_u16(&c);
 	if (c.err)
-		r->anomalies |= AN_TLS_MALFORMED;
+		malformed(r, dir);
 }
 
 /* ---- handshake message dispatch ------------------------------------------ */
@@ -766,7 +773,7 @@ static void store_client_hello(struct tls_conn *t, struct hs_client_hello *ch, u
 	ch->frame = frame;
 	ch->ts_us = ts;
 	if (ch->malformed)
-		r->anomalies |= AN_TLS_MALFORMED;
+		malformed(r, DIR_C2S);
 	r->client_hellos++;
 	if (!t->client_hello_seen)
 		ch->segments = t->ch_segments;
@@ -803,7 +810,7 @@ static void on_server_hello(struct tls_conn *t, int dir, const uint8_t *body, si
 	sh->ts_us = ts;
 	sh->record_version = t->d[dir].rec_version;
 	if (sh->malformed)
-		r->anomalies |= AN_TLS_MALFORMED;
+		malformed(r, dir);
 	if (sh->is_hrr && !hs_rare(r)->hrr && !r->sh) {
 		if (record_rare(r))
 			r->rare->hrr = sh;
@@ -854,12 +861,12 @@ static void on_message(struct tls_conn *t, int dir, uint8_t type, const uint8_t 
 		if (!r->cert_request) {
 			r->cert_request = 1;
 			record_rat(r, HS_RAT_CERT_REQUEST, frame, ts);
-			parse_cert_request(r, body, len, r->sh ? r->sh->version : VER_TLS12);
+			parse_cert_request(r, dir, body, len, r->sh ? r->sh->version : VER_TLS12);
 		}
 		break;
 	case HT_SERVER_KEY_EXCHANGE:
 		if (!r->ske)
-			parse_ske(r, body, len);
+			parse_ske(r, dir, body, len);
 		break;
 	case HT_SERVER_HELLO_DONE:
 		r->server_hello_done = 1;
@@ -1100,7 +1107,7 @@ static void record_start(struct tls_conn *t, int dir, uint64_t frame, int64_t ts
 	s->tls = 1;
 	r->is_tls = 1;
 	if (d->rec_len > TLS_MAX_RECORD || (d->rec_len == 0 && d->ctype != CT_APPDATA))
-		r->anomalies |= AN_TLS_MALFORMED;
+		malformed(r, dir);
 
 	switch (d->ctype) {
 	case CT_APPDATA:
@@ -1618,13 +1625,13 @@ static int feed_header(struct tls_conn *t, int dir, const uint8_t **p, size_t *n
 		uint8_t type = cur_u8(&h);
 		if (type == CT_APPDATA || type == CT_ALERT || type == CT_HANDSHAKE || type == CT_CCS) {
 			/* a known type with a bad version or length */
-			r->anomalies |= AN_TLS_MALFORMED;
+			malformed(r, dir);
 		} else if (r->d[dir].records == 0 && dir == DIR_S2C) {
 			set_nontls(t, dir, d->hdr, 5, frame, ts);
 			feed_tls(t, dir, *p, *n, frame, ts);
 			return 0;
 		} else {
-			r->anomalies |= AN_TLS_MALFORMED;
+			malformed(r, dir);
 		}
 		d->mode = M_LOST;
 		return 1;
@@ -1758,8 +1765,10 @@ void tls_finish(struct tls_conn *t)
 		for (i = 0; i < 2; i++) {
 			const struct tls_dir *x = &t->d[i];
 			if (x->mode == M_TLS && (x->body_left || x->hdr_have ||
-			    (!x->hs_broken && (x->hs.len != x->hs_off || x->skip_msg))))
+			    (!x->hs_broken && (x->hs.len != x->hs_off || x->skip_msg)))) {
 				r->anomalies |= AN_TLS_TRUNCATED;
+				r->d[i].tls_cut = 1;
+			}
 		}
 	}
 	if (!t->tls13 || r->complete)

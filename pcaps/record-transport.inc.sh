@@ -196,6 +196,18 @@ elif mode == "relay":         # relay LPORT DPORT HOW [ARGS]: one connection at 
                         if len(sbuf) >= want:
                             c.sendall(sbuf[:want]); time.sleep(0.3)
                             c.close(); s.close(); done = True
+                elif how == "fin-mid-server-hello":      # the first 20 bytes of the ServerHello record, FIN
+                    sbuf += d
+                    if len(sbuf) >= 20:
+                        c.sendall(sbuf[:20]); time.sleep(0.3)
+                        c.close(); s.close(); done = True
+                elif how == "length-rewritten":          # the first record's length field rewritten to
+                    sbuf += d                            # 0xffff (a device changing bytes), the rest as sent
+                    if not sent_hdr and len(sbuf) >= 5:
+                        q.append([max(now, last), sbuf[:3] + b"\xff\xff" + sbuf[5:]])
+                        sent_hdr = True
+                    elif sent_hdr:
+                        q.append([max(now, last), d])
                 else:                                    # pass
                     q.append([max(now, last), d])
         try:
@@ -466,6 +478,20 @@ describe tx-fin-mid-certificate "relay in front of s_server -tls1_2: forwards th
 txpeer relay-fin-cert relay 8536 8530 fin-mid-certificate; RPID=$BG_PID; wait_listen 8536
 cap_start tx-fin-mid-certificate "tcp port 8536"
 alb 127.0.0.1:8536
+cap_stop; stop "$RPID"
+
+describe tx-fin-mid-server-hello "relay in front of s_server -tls1_2: forwards the first 20 bytes of the ServerHello record (its header and 15 bytes of the message), then close() (FIN); ALB-like client" \
+    "ClientHello, a ServerHello record that never completes, FIN from the server side (a target that dies while writing its first record)"
+txpeer relay-fin-sh relay 8545 8530 fin-mid-server-hello; RPID=$BG_PID; wait_listen 8545
+cap_start tx-fin-mid-server-hello "tcp port 8545"
+alb 127.0.0.1:8545
+cap_stop; stop "$RPID"
+
+describe tx-record-length-rewritten "relay in front of s_server -tls1_2: rewrites the length field of the server's first record (the ServerHello) to 0xffff, passes everything else; ALB-like client" \
+    "ClientHello, a server record header claiming 65535 bytes (over TLS's 2^14 + 2048 limit), the client's alert; a device on the path changing bytes"
+txpeer relay-len relay 8546 8530 length-rewritten; RPID=$BG_PID; wait_listen 8546
+cap_start tx-record-length-rewritten "tcp port 8546"
+alb 127.0.0.1:8546
 cap_stop; stop "$RPID"
 
 describe tx-rst-after-client-finished "relay in front of s_server -tls1_2: passes the server flight, forwards the client's ClientKeyExchange, then resets the client when its ChangeCipherSpec + Finished arrive; ALB-like client" \

@@ -69,6 +69,7 @@ enum fact_id {
 	F_SERVER_RETRANS, F_CLIENT_RETRANS, F_SERVER_AFTER_HS, F_CLIENT_AFTER_HS, F_TIMED_OUT,
 	F_DECRYPTED, F_HTTP_STATUS,
 	F_CONFLICTS, F_CONFLICT_FRAME, F_CONFLICT_SENDER, F_OUT_OF_WINDOW, F_BAD_CHECKSUMS,
+	F_CLIENT_TLS_MALFORMED, F_SERVER_TLS_MALFORMED, F_CLIENT_TLS_CUT, F_SERVER_TLS_CUT,
 	F__COUNT
 };
 
@@ -307,6 +308,14 @@ const struct rk_fact rk_facts[F__COUNT] = {
 	[F_SERVER_TLS] = { "server.tls", T_BOOL, 0, "the server's stream was parsed as TLS" },
 	[F_CLIENT_HTTP] = { "client.http_request", T_BOOL, 0,
 		"the client's first bytes are a plain HTTP request line (GET / HTTP/1.1 ...)" },
+	[F_CLIENT_TLS_MALFORMED] = { "client.tls_malformed", T_BOOL, 0,
+		"the client's TLS broke the framing: a record header with a bad version or length, a hello or certificate list that does not parse" },
+	[F_SERVER_TLS_MALFORMED] = { "server.tls_malformed", T_BOOL, 0,
+		"the server's TLS broke the framing: a record header with a bad version or length, a hello or certificate list that does not parse" },
+	[F_CLIENT_TLS_CUT] = { "client.tls_cut", T_BOOL, 0,
+		"the client's TLS stream ended inside a record or a handshake message: the bytes its length promised never came" },
+	[F_SERVER_TLS_CUT] = { "server.tls_cut", T_BOOL, 0,
+		"the server's TLS stream ended inside a record or a handshake message: the bytes its length promised never came" },
 	[F_T_STALL] = { "time.handshake_stall", T_DUR, 0,
 		"the longest quiet time between two packets' events of the handshake, from the ClientHello to its end (as time.handshake)" },
 };
@@ -911,6 +920,10 @@ static int server_fact(struct rk_eval *e, int fact, struct rk_val *v)
 	case F_PROXY_VERSION: NEED(record_proxy_header(r)); SETI(record_proxy_header(r));
 	case F_CLIENT_TLS: SETI(r->d[DIR_C2S].tls);
 	case F_SERVER_TLS: SETI(r->d[DIR_S2C].tls);
+	case F_CLIENT_TLS_MALFORMED: SETI(r->d[DIR_C2S].tls_malformed);
+	case F_SERVER_TLS_MALFORMED: SETI(r->d[DIR_S2C].tls_malformed);
+	case F_CLIENT_TLS_CUT: SETI(r->d[DIR_C2S].tls_cut);
+	case F_SERVER_TLS_CUT: SETI(r->d[DIR_S2C].tls_cut);
 	case F_CLIENT_HTTP: SETI(record_http_request(r));
 	case F_CERT_GROUP_OFFERED:
 		NEED(ch && e->leaf && e->leaf->key_type == XK_EC);

@@ -431,6 +431,39 @@ print(" ".join(f["rule"] for f in c[0]["findings"]) if len(c) == 1 and c[0]["fin
 	*) bad "hostile answer $i read back" "exit $rc, findings: ${rules:-unreadable}" ;;
 	esac
 done
+# an answer that breaks TLS framing (1: a record length of 0xffff; 5: a
+# 0x0b flood, no record header after the first) is the target's malformed
+# TLS; one that stops inside its first record or message and closes (2: an
+# alert record cut after 1 byte; 4: a ServerHello claiming 16 MiB) is a
+# target that closed mid-message: neither the catch-all's cipher advice
+for i in 1 5; do
+	case "$(grep -oE '\[[a-z0-9-]+\]' "$T/hostile$i.out" | head -1)" in
+	"[target-malformed-tls]") ok "hostile answer $i: target-malformed-tls" ;;
+	*) bad "hostile answer $i" "diagnosed $(grep -oE '\[[a-z0-9-]+\]' "$T/hostile$i.out" | head -1), want target-malformed-tls" ;;
+	esac
+done
+for i in 2 4; do
+	case "$(grep -oE '\[[a-z0-9-]+\]' "$T/hostile$i.out" | head -1)" in
+	"[target-closed-mid-first-message]") ok "hostile answer $i: target-closed-mid-first-message" ;;
+	*) bad "hostile answer $i" "diagnosed $(grep -oE '\[[a-z0-9-]+\]' "$T/hostile$i.out" | head -1), want target-closed-mid-first-message" ;;
+	esac
+done
+# the same capture cut before the target's close: the capture ended, the
+# target is not blamed (inconclusive)
+if command -v editcap >/dev/null 2>&1 && [ -s "$T/hostile2.pcap" ]; then
+	n=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["connections"][0]; print(c["tcp"]["server"]["fin_frame"] or "")' "$T/hostile2.json" 2>/dev/null)
+	if [ -n "$n" ] && editcap -r "$T/hostile2.pcap" "$T/hostile2-cut.pcap" "1-$((n - 1))" 2>/dev/null; then
+		rules=$("$TLSWHY" -r "$T/hostile2-cut.pcap" -F json 2>/dev/null | python3 -c 'import json,sys
+c = json.load(sys.stdin)["connections"]
+print(" ".join(f["rule"] for f in c[0]["findings"]) if len(c) == 1 else "?")' 2>/dev/null)
+		case "$rules" in
+		capture-ended-mid-handshake*) ok "the cut answer without the target's close: capture-ended-mid-handshake" ;;
+		*) bad "the cut answer without the target's close" "findings: ${rules:-unreadable}" ;;
+		esac
+	else
+		bad "the cut answer without the target's close" "no server FIN frame to cut before"
+	fi
+fi
 # the third answer is 4000 random bytes: a target that does not speak TLS,
 # not the load balancer's generic handshake failure (cipher suites, certificates)
 case "$(grep -oE '\[[a-z0-9-]+\]' "$T/hostile3.out" | head -1)" in
