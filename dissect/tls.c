@@ -1542,18 +1542,62 @@ static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
 }
 
 /* M_LOST: skips to the next plausible record header; 0 when there is none
- * in (*p, *n) (a header split across deliveries is missed; rare after a
- * gap). */
+ * in (*p, *n). A header may be split across deliveries: the last bytes of
+ * the stream (at most 4) wait in d->carry, so the first plausible header
+ * is found wherever the segments were cut (tests/metamorphic.py, onebyte).
+ * One found in the carried bytes starts d->hdr with them; feed_header()
+ * gathers the rest from *p. */
 static int resync(struct tls_dir *d, const uint8_t **p, size_t *n)
 {
-	size_t i;
+	uint8_t b[8];
+	size_t k = d->carry_len, m, i;
+	if (k) {
+		m = *n < 4 ? *n : 4;
+		memcpy(b, d->carry, k);
+		memcpy(b + k, *p, m);
+		for (i = 0; i < k && i + 5 <= k + m; i++) {
+			if (plausible_header(b + i, 5)) {
+				memcpy(d->hdr, b + i, k - i);
+				d->hdr_have = (uint8_t)(k - i);
+				d->carry_len = 0;
+				d->mode = M_TLS;
+				d->body_left = 0;
+				return 1;
+			}
+		}
+		if (i < k) {
+			/* a header starting at carried byte i needs bytes still to
+			 * come (*n < 4): keep the last 4 of the stream, i onward */
+			size_t keep = k + *n < 4 ? k + *n : 4;
+			memcpy(b + k, *p, *n);
+			memcpy(d->carry, b + k + *n - keep, keep);
+			d->carry_len = (uint8_t)keep;
+			*p += *n;
+			*n = 0;
+			return 0;
+		}
+	}
 	for (i = 0; i + 5 <= *n; i++)
-		if (plausible_header(*p + i, *n - i))
+		if (plausible_header(*p + i, 5))
 			break;
-	if (i + 5 > *n)
+	if (i + 5 > *n) {
+		/* none: the stream's last bytes (up to 4) may begin one */
+		size_t keep = k + *n < 4 ? k + *n : 4;
+		if (*n >= keep) {
+			memcpy(d->carry, *p + *n - keep, keep);
+		} else {
+			memcpy(b, d->carry, k);
+			memcpy(b + k, *p, *n);
+			memcpy(d->carry, b + k + *n - keep, keep);
+		}
+		d->carry_len = (uint8_t)keep;
+		*p += *n;
+		*n = 0;
 		return 0;
+	}
 	*p += i;
 	*n -= i;
+	d->carry_len = 0;
 	d->mode = M_TLS;
 	d->hdr_have = 0;
 	d->body_left = 0;
@@ -1634,6 +1678,7 @@ static int feed_header(struct tls_conn *t, int dir, const uint8_t **p, size_t *n
 			malformed(r, dir);
 		}
 		d->mode = M_LOST;
+		d->carry_len = 0;
 		return 1;
 	}
 	record_start(t, dir, frame, ts);
@@ -1731,6 +1776,7 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 		d->mode = M_LOST;
 		d->hdr_have = 0;
 		d->body_left = 0;
+		d->carry_len = 0;
 		if (d->ctype >= CT_SSLV2) {
 			d->ctype = 0;
 			dbuf_free(&d->hs);   /* the SSLv2 record's buffer */
@@ -1743,6 +1789,10 @@ void tls_gap(struct tls_conn *t, int dir, uint32_t len, uint64_t frame, int64_t 
 	case M_DETECT:
 		/* we never saw how the stream began */
 		d->mode = M_LOST;
+		d->carry_len = 0;
+		return;
+	case M_LOST:
+		d->carry_len = 0;   /* bytes before a gap do not continue after it */
 		return;
 	default:
 		return;
