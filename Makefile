@@ -160,9 +160,12 @@ $(B)/pgo-mode: FORCE | $(B)/.deps
 .PHONY: FORCE
 FORCE:
 
+# ./tlswhy is linked under another name and renamed into place: a run that
+# starts while it is rebuilt gets the old binary or the new one, never a
+# half-written file (a test once failed with "Permission denied" there)
 ifeq ($(PGO),1)
 $(BIN): $(PGO_USE_OBJ) $(B)/pgo-mode
-	$(CC) $(LDFLAGS) -o $@ $(PGO_USE_OBJ) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $(PGO_USE_OBJ) $(LDLIBS) && mv -f $@.tmp $@
 # the same sources from the plain objects, for tests/pgo.sh to compare with
 PLAIN := $(B)/tlswhy-plain
 $(PLAIN): $(LIB_OBJ) $(MAIN_OBJ)
@@ -170,7 +173,7 @@ $(PLAIN): $(LIB_OBJ) $(MAIN_OBJ)
 else
 PLAIN :=
 $(BIN): $(LIB_OBJ) $(MAIN_OBJ) $(B)/pgo-mode
-	$(CC) $(LDFLAGS) -o $@ $(LIB_OBJ) $(MAIN_OBJ) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $(LIB_OBJ) $(MAIN_OBJ) $(LDLIBS) && mv -f $@.tmp $@
 endif
 
 $(B)/%.o: %.c | $(B)/.deps
@@ -308,7 +311,7 @@ bench: all $(BENCH_BIN)
 	@TLSWHY=./$(BIN) B=$(B) BENCH_SCALE=$(BENCH_SCALE) PGO=$(PGO) bash bench/bench.sh
 
 clean:
-	rm -rf build build-san build-fuzz tlswhy
+	rm -rf build build-san build-fuzz tlswhy tlswhy.tmp
 
 -include $(wildcard $(B)/*/*.d $(B)/*/*/*.d $(B)/pgo/*/*/*.d)
 -include $(wildcard $(FB)/*/*.d)
