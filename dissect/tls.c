@@ -1541,6 +1541,26 @@ static void keep_nontls(struct tls_conn *t, int dir, const uint8_t *p, size_t n)
 	}
 }
 
+/* A header to resynchronise on after lost or malformed bytes: plausible,
+ * and of a length its type can have (a ChangeCipherSpec is 1 byte, an
+ * alert at least 2, a handshake record at least a message header), so that
+ * the bytes around a gap are less often taken for one (a CCS "record" of
+ * 16,221 bytes, found across a one-byte gap, once held the rest of a
+ * stream). Only here: a record the stream is known to begin with is judged
+ * by plausible_header() alone. */
+static int resync_header(const uint8_t *p)
+{
+	uint16_t len = (uint16_t)(p[3] << 8 | p[4]);
+	if (!plausible_header(p, 5))
+		return 0;
+	switch (p[0]) {
+	case CT_CCS: return len == 1;
+	case CT_ALERT: return len >= 2;
+	case CT_HANDSHAKE: return len >= 4;
+	default: return len >= 1;
+	}
+}
+
 /* M_LOST: skips to the next plausible record header; 0 when there is none
  * in (*p, *n). A header may be split across deliveries: the last bytes of
  * the stream (at most 4) wait in d->carry, so the first plausible header
@@ -1556,7 +1576,7 @@ static int resync(struct tls_dir *d, const uint8_t **p, size_t *n)
 		memcpy(b, d->carry, k);
 		memcpy(b + k, *p, m);
 		for (i = 0; i < k && i + 5 <= k + m; i++) {
-			if (plausible_header(b + i, 5)) {
+			if (resync_header(b + i)) {
 				memcpy(d->hdr, b + i, k - i);
 				d->hdr_have = (uint8_t)(k - i);
 				d->carry_len = 0;
@@ -1578,7 +1598,7 @@ static int resync(struct tls_dir *d, const uint8_t **p, size_t *n)
 		}
 	}
 	for (i = 0; i + 5 <= *n; i++)
-		if (plausible_header(*p + i, 5))
+		if (resync_header(*p + i))
 			break;
 	if (i + 5 > *n) {
 		/* none: the stream's last bytes (up to 4) may begin one */
