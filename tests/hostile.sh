@@ -250,6 +250,22 @@ facts caplen-over-len 'st["packets"] >= 3' -r "$H/caplen-over-len.pcap"
 facts record-length-lies \
 	'len(c) == 4 and "tls_truncated" in an(0) and "tls_malformed" in an(1) and "tls_truncated" in an(2) and {"tls_malformed", "tls_truncated"} <= set(an(3)) and not any(x["findings"] for x in c[:3]) and [x["rule"] for x in c[3]["findings"]][:1] == ["target-malformed-tls"]' \
 	--all -r "$H/record-lies.pcap"
+# who broke the framing, and whose stream stopped inside a record: the
+# per-direction facts, read by a user's notes (1 and 3: the client's record
+# and message claim more than came; 2: the client's record length 0xffff;
+# 4: the server's ServerHello record of length 0, then a byte)
+SIDES_RULES=$(mktemp "$OUT/sides-XXXXXX.rules")
+{
+	printf 'kb test/sides\n  title       sides\n  side        none\n  confidence  low\n  basis       inference\n  root_cause  a test of the per-direction facts\nend\n'
+	for f in client.tls_malformed server.tls_malformed client.tls_cut server.tls_cut; do
+		printf '\nrule side-%s\n  title     %s\n  kb        test/sides\n  severity  note\n  when      %s is true\nend\n' "${f/./-}" "$f" "$f"
+	done
+} > "$SIDES_RULES"
+sides() { echo "sorted(n[\"rule\"] for n in c[$1][\"notes\"] or [] if n[\"rule\"].startswith(\"side-\")) == $2"; }
+facts record-length-lies-sides \
+	"len(c) == 4 and $(sides 0 '["side-client-tls_cut"]') and $(sides 1 '["side-client-tls_malformed"]') and $(sides 2 '["side-client-tls_cut"]') and $(sides 3 '["side-server-tls_cut", "side-server-tls_malformed"]')" \
+	--all --rules "$SIDES_RULES" -r "$H/record-lies.pcap"
+rm -f "$SIDES_RULES"
 facts handshake-16mib '"handshake_too_long" in an(0) and c[0]["client_hello"] is None' -r "$H/hs-16m.pcap"
 facts handshake-16mib-small-cap '"handshake_too_long" in an(0)' --max-handshake 1024 -r "$H/hs-16m.pcap"
 facts zero-length-records '"tls_malformed" in an(0)' -r "$H/zero-records.pcap"
