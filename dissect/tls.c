@@ -1585,17 +1585,9 @@ static int resync(struct tls_dir *d, const uint8_t **p, size_t *n)
 				return 1;
 			}
 		}
-		if (i < k) {
-			/* a header starting at carried byte i needs bytes still to
-			 * come (*n < 4): keep the last 4 of the stream, i onward */
-			size_t keep = k + *n < 4 ? k + *n : 4;
-			memcpy(b + k, *p, *n);
-			memcpy(d->carry, b + k + *n - keep, keep);
-			d->carry_len = (uint8_t)keep;
-			*p += *n;
-			*n = 0;
-			return 0;
-		}
+		/* a header starting at carried byte i < k that still needs
+		 * bytes to come means *n < 4: none is found below, and the last
+		 * 4 bytes of the stream, i onward, are kept */
 	}
 	for (i = 0; i + 5 <= *n; i++)
 		if (resync_header(*p + i))
